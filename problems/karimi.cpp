@@ -1,0 +1,56 @@
+#include "problems/karimi.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace gradflow {
+
+Karimi::Karimi(Eigen::Index dim) : dim_(dim) {
+  if (dim < 1) throw std::invalid_argument("Karimi(): dim must be >= 1");
+}
+
+double Karimi::loss(const ConstVectorView& theta) const {
+  check_dimension("Karimi::loss", theta.size());
+  double sum = 0.0;
+  for (Eigen::Index j = 0; j < dim_; ++j) {
+    const double s = std::sin(theta[j]);
+    sum += theta[j] * theta[j] + 3.0 * s * s;
+  }
+  return sum;
+}
+
+double Karimi::loss_and_gradient(const ConstVectorView& theta, VectorView grad) const {
+  check_dimension("Karimi::loss_and_gradient", theta.size());
+  check_dimension("Karimi::loss_and_gradient", grad.size());
+  double sum = 0.0;
+  for (Eigen::Index j = 0; j < dim_; ++j) {
+    const double s = std::sin(theta[j]);
+    const double c = std::cos(theta[j]);
+    sum += theta[j] * theta[j] + 3.0 * s * s;
+    grad[j] = 2.0 * theta[j] + 6.0 * s * c;
+  }
+  return sum;
+}
+
+void Karimi::hessian_vector(const ConstVectorView& theta, const ConstVectorView& v, VectorView hv) const {
+  check_dimension("Karimi::hessian_vector", theta.size());
+  check_dimension("Karimi::hessian_vector", v.size());
+  for (Eigen::Index j = 0; j < dim_; ++j) hv[j] = (2.0 + 6.0 * std::cos(2.0 * theta[j])) * v[j];
+}
+
+void Karimi::hessian(const ConstVectorView& theta, MatrixView h) const {
+  check_dimension("Karimi::hessian", theta.size());
+  h.setZero();
+  for (Eigen::Index j = 0; j < dim_; ++j) h(j, j) = 2.0 + 6.0 * std::cos(2.0 * theta[j]);
+}
+
+KnownFacts Karimi::known() const {
+  KnownFacts facts;
+  facts.min_value = 0.0;
+  facts.mu = 1.0 / 32.0;
+  facts.beta = 8.0;
+  facts.minimizer = Vector::Zero(dim_);
+  return facts;
+}
+
+}  // namespace gradflow

@@ -1,0 +1,30 @@
+// The classic nonconvex PL example (Karimi, Nutini & Schmidt 2016), summed over coordinates:
+//   L(theta) = sum_j theta_j^2 + 3 sin^2(theta_j),
+//   grad_j = 2 theta_j + 3 sin(2 theta_j),  Hessian diag(2 + 6 cos(2 theta_j)) in [-4, 8].
+// The only minimizer is 0 with L = 0; mu = 1/32 and beta = 8 hold on all of R^p (the tight PL
+// constant is about 0.175531, THEORY.md section 3).
+#pragma once
+
+#include "objective.hpp"
+
+namespace gradflow {
+
+class Karimi final : public Objective {
+ public:
+  explicit Karimi(Eigen::Index dim);
+
+  std::string name() const override { return "karimi"; }
+  Eigen::Index dimension() const override { return dim_; }
+  double loss(const ConstVectorView& theta) const override;
+  double loss_and_gradient(const ConstVectorView& theta, VectorView grad) const override;
+  void hessian_vector(const ConstVectorView& theta, const ConstVectorView& v, VectorView hv) const override;
+  bool has_exact_hessian_vector() const override { return true; }
+  bool has_hessian() const override { return true; }
+  void hessian(const ConstVectorView& theta, MatrixView h) const override;
+  KnownFacts known() const override;
+
+ private:
+  Eigen::Index dim_;
+};
+
+}  // namespace gradflow

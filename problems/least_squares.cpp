@@ -1,0 +1,85 @@
+#include "problems/least_squares.hpp"
+
+#include <Eigen/SVD>
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+
+namespace gradflow {
+
+LeastSquares::LeastSquares(Matrix x, Vector y) : x_(std::move(x)), y_(std::move(y)) {
+  if (x_.rows() < 1 || x_.cols() < 1) throw std::invalid_argument("LeastSquares(): X must have at least one row and one column");
+  if (y_.size() != x_.rows()) {
+    throw std::invalid_argument("LeastSquares(): y has " + std::to_string(y_.size()) + " entries, X has " +
+                                std::to_string(x_.rows()) + " rows");
+  }
+  if (!x_.allFinite() || !y_.allFinite()) throw std::invalid_argument("LeastSquares(): X or y has a non-finite entry");
+  const Eigen::BDCSVD<Matrix> svd(x_, Eigen::ComputeThinU | Eigen::ComputeThinV);
+  const Vector& s = svd.singularValues();
+  const double tol = static_cast<double>(std::max(x_.rows(), x_.cols())) * std::numeric_limits<double>::epsilon() *
+                     (s.size() > 0 ? s[0] : 0.0);
+  Eigen::Index r = 0;
+  while (r < s.size() && s[r] > tol) ++r;
+  singular_values_ = s.head(r);
+  u_ = svd.matrixU().leftCols(r);
+  v_ = svd.matrixV().leftCols(r);
+  // The part of y outside the range of X cannot be fitted.
+  min_value_ = 0.5 * (y_ - u_ * (u_.transpose() * y_)).squaredNorm();
+  if (r == x_.rows()) min_value_ = 0.0;  // y is in the range; the formula above would only leave roundoff
+  residual_.resize(x_.rows());
+}
+
+double LeastSquares::loss(const ConstVectorView& theta) const {
+  check_dimension("LeastSquares::loss", theta.size());
+  residual_.noalias() = x_ * theta;
+  residual_ -= y_;
+  return 0.5 * residual_.squaredNorm();
+}
+
+double LeastSquares::loss_and_gradient(const ConstVectorView& theta, VectorView grad) const {
+  check_dimension("LeastSquares::loss_and_gradient", theta.size());
+  check_dimension("LeastSquares::loss_and_gradient", grad.size());
+  residual_.noalias() = x_ * theta;
+  residual_ -= y_;
+  grad.noalias() = x_.transpose() * residual_;
+  return 0.5 * residual_.squaredNorm();
+}
+
+void LeastSquares::hessian_vector(const ConstVectorView& theta, const ConstVectorView& v, VectorView hv) const {
+  check_dimension("LeastSquares::hessian_vector", theta.size());
+  check_dimension("LeastSquares::hessian_vector", v.size());
+  residual_.noalias() = x_ * v;
+  hv.noalias() = x_.transpose() * residual_;
+}
+
+void LeastSquares::hessian(const ConstVectorView& theta, MatrixView h) const {
+  check_dimension("LeastSquares::hessian", theta.size());
+  h.noalias() = x_.transpose() * x_;
+}
+
+KnownFacts LeastSquares::known() const {
+  KnownFacts facts;
+  facts.min_value = min_value_;
+  if (rank() > 0) {
+    facts.mu = singular_values_[rank() - 1] * singular_values_[rank() - 1];
+    facts.beta = singular_values_[0] * singular_values_[0];
+  } else {
+    facts.beta = 0.0;
+  }
+  if (rank() == x_.cols()) {
+    // Full column rank: the minimizer is unique, X^+ y.
+    facts.minimizer = v_ * (u_.transpose() * y_).cwiseQuotient(singular_values_);
+  }
+  return facts;
+}
+
+Vector LeastSquares::exact_flow(const ConstVectorView& theta0, double t) const {
+  check_dimension("LeastSquares::exact_flow", theta0.size());
+  const Vector r0 = x_ * theta0 - y_;
+  const Vector coefficients = (u_.transpose() * r0).array() *
+                              -(-t * singular_values_.array().square()).expm1() / singular_values_.array();
+  return theta0 - v_ * coefficients;
+}
+
+}  // namespace gradflow

@@ -1,0 +1,47 @@
+// Linear least squares L(theta) = 1/2 ||X theta - y||^2, X n x p (rows are samples).
+//
+// grad L = X^T (X theta - y), Hessian X^T X. With the thin SVD X = U S V^T over the r positive
+// singular values s_1 >= ... >= s_r:
+//   mu = s_r^2 (PL on all of R^p, also when n < p and L is not strongly convex), beta = s_1^2,
+//   inf L = 1/2 ||(I - U U^T) y||^2 (0 when rank X = n),
+//   theta(t) = theta0 - V S^-1 (I - exp(-t S^2)) U^T r0,  r0 = X theta0 - y,
+// whose limit theta0 + X^+ (y - X theta0) is the minimizer nearest theta0.
+#pragma once
+
+#include "objective.hpp"
+
+namespace gradflow {
+
+class LeastSquares final : public Objective {
+ public:
+  // x: n x p with n, p >= 1, y: n entries, all finite; otherwise throws std::invalid_argument.
+  LeastSquares(Matrix x, Vector y);
+
+  std::string name() const override { return "least-squares"; }
+  Eigen::Index dimension() const override { return x_.cols(); }
+  double loss(const ConstVectorView& theta) const override;
+  double loss_and_gradient(const ConstVectorView& theta, VectorView grad) const override;
+  void hessian_vector(const ConstVectorView& theta, const ConstVectorView& v, VectorView hv) const override;
+  bool has_exact_hessian_vector() const override { return true; }
+  bool has_hessian() const override { return true; }
+  void hessian(const ConstVectorView& theta, MatrixView h) const override;
+  KnownFacts known() const override;
+  bool has_exact_flow() const override { return true; }
+  Vector exact_flow(const ConstVectorView& theta0, double t) const override;
+
+  const Matrix& data() const { return x_; }
+  const Vector& targets() const { return y_; }
+  Eigen::Index rank() const { return singular_values_.size(); }
+  const Vector& singular_values() const { return singular_values_; }  // the positive ones, descending
+
+ private:
+  Matrix x_;
+  Vector y_;
+  Matrix u_;                 // n x r
+  Vector singular_values_;   // r
+  Matrix v_;                 // p x r
+  double min_value_ = 0.0;
+  mutable Vector residual_;  // scratch: X theta - y
+};
+
+}  // namespace gradflow

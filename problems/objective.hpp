@@ -1,0 +1,68 @@
+// The objective interface: a C^2 function L: R^p -> [0, inf) with the derivative information that
+// gradient flow (theta' = -grad L) and gradient descent need, and what is known about it exactly.
+//
+// Derivative information travels with the problem, not with the solver: a problem that has an exact
+// Hessian-vector product or dense Hessian says so, and the default Hessian-vector product is a central
+// difference of gradients, H v ~ (grad L(theta + h v) - grad L(theta - h v)) / (2 h).
+//
+// Vectors are passed as Eigen::Ref so that CVODE's N_Vector storage and odeint's Eigen vectors are
+// used in place. An Objective may keep scratch space for its evaluations: one instance must not be
+// evaluated from two threads at once (give each thread its own instance).
+#pragma once
+
+#include <Eigen/Core>
+
+#include <optional>
+#include <string>
+
+namespace gradflow {
+
+using Vector = Eigen::VectorXd;
+using Matrix = Eigen::MatrixXd;
+using VectorView = Eigen::Ref<Vector>;
+using ConstVectorView = Eigen::Ref<const Vector>;
+using MatrixView = Eigen::Ref<Matrix>;
+
+// What is known exactly about an objective. An empty optional means "not known"; nothing here is
+// estimated.
+struct KnownFacts {
+  double min_value = 0.0;             // inf L (0 for all but under-determined least squares)
+  std::optional<double> mu;           // PL constant on all of R^p: 1/2 ||grad L||^2 >= mu (L - min_value)
+  std::optional<double> beta;         // smoothness: grad L is beta-Lipschitz on all of R^p
+  std::optional<Vector> minimizer;    // the global minimizer, when it is unique
+};
+
+class Objective {
+ public:
+  virtual ~Objective() = default;
+
+  // Short name as used on the command line ("quadratic", "least-squares", ...).
+  virtual std::string name() const = 0;
+  virtual Eigen::Index dimension() const = 0;
+
+  virtual double loss(const ConstVectorView& theta) const = 0;
+  // Returns L(theta) and writes grad L(theta) into grad, in one pass.
+  virtual double loss_and_gradient(const ConstVectorView& theta, VectorView grad) const = 0;
+  virtual void gradient(const ConstVectorView& theta, VectorView grad) const;
+
+  // hv = Hessian(theta) v. The default is the central difference of gradients described above.
+  virtual void hessian_vector(const ConstVectorView& theta, const ConstVectorView& v, VectorView hv) const;
+  virtual bool has_exact_hessian_vector() const { return false; }
+
+  // Dense Hessian, for problems that have one (has_hessian()); otherwise throws std::logic_error.
+  virtual bool has_hessian() const { return false; }
+  virtual void hessian(const ConstVectorView& theta, MatrixView h) const;
+
+  virtual KnownFacts known() const { return {}; }
+
+  // The exact solution of theta' = -grad L(theta), theta(0) = theta0, for problems that have one
+  // (has_exact_flow()); otherwise throws std::logic_error.
+  virtual bool has_exact_flow() const { return false; }
+  virtual Vector exact_flow(const ConstVectorView& theta0, double t) const;
+
+ protected:
+  // Throws std::invalid_argument("<function>(): <what>") when v does not have dimension() entries.
+  void check_dimension(const char* function, Eigen::Index size) const;
+};
+
+}  // namespace gradflow

@@ -1,0 +1,57 @@
+// The quadratic L(theta) = 1/2 (theta - theta*)^T A (theta - theta*), A symmetric positive semidefinite.
+//
+// grad L = A (theta - theta*), Hessian A. With A = V diag(lambda) V^T the flow is exact:
+//   theta(t) = theta* + V exp(-t diag(lambda)) V^T (theta0 - theta*),
+// mu = the smallest positive eigenvalue (PL on all of R^p), beta = the largest.
+#pragma once
+
+#include "objective.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace gradflow {
+
+class Quadratic final : public Objective {
+ public:
+  // A must be square, symmetric and positive semidefinite, theta_star of matching size; otherwise
+  // throws std::invalid_argument with the reason (see check_matrix).
+  Quadratic(Matrix a, Vector theta_star);
+  explicit Quadratic(Matrix a) : Quadratic(a, Vector::Zero(a.rows())) {}
+
+  // A = Q diag(lambda) Q^T with Q a seeded random orthogonal matrix and the eigenvalues log-spaced
+  // from 1/cond (= mu) to 1 (= beta). dim >= 1, cond >= 1, and cond == 1 when dim == 1.
+  static Quadratic generated(Eigen::Index dim, double cond, std::uint64_t seed);
+
+  // Why A cannot define a quadratic (not square, not finite, not symmetric, indefinite), or nullopt.
+  static std::optional<std::string> check_matrix(const Matrix& a);
+
+  std::string name() const override { return "quadratic"; }
+  Eigen::Index dimension() const override { return a_.rows(); }
+  double loss(const ConstVectorView& theta) const override;
+  double loss_and_gradient(const ConstVectorView& theta, VectorView grad) const override;
+  void hessian_vector(const ConstVectorView& theta, const ConstVectorView& v, VectorView hv) const override;
+  bool has_exact_hessian_vector() const override { return true; }
+  bool has_hessian() const override { return true; }
+  void hessian(const ConstVectorView& theta, MatrixView h) const override;
+  KnownFacts known() const override;
+  bool has_exact_flow() const override { return true; }
+  Vector exact_flow(const ConstVectorView& theta0, double t) const override;
+
+  const Matrix& matrix() const { return a_; }
+  const Vector& theta_star() const { return theta_star_; }
+  const Vector& eigenvalues() const { return eigenvalues_; }   // ascending
+  const Matrix& eigenvectors() const { return eigenvectors_; }
+
+ private:
+  Matrix a_;
+  Vector theta_star_;
+  mutable Vector scratch_;  // theta - theta*, kept to avoid an allocation per evaluation
+  Vector eigenvalues_;
+  Matrix eigenvectors_;
+  std::optional<double> mu_;
+  double beta_ = 0.0;
+};
+
+}  // namespace gradflow

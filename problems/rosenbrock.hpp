@@ -1,0 +1,31 @@
+// The extended Rosenbrock function (More, Garbow & Hillstrom 1981, problem 21), p even:
+//   L(theta) = sum_{k < p/2} 100 (theta_{2k+1} - theta_{2k}^2)^2 + (1 - theta_{2k})^2,
+// with its zero minimum at theta = (1, ..., 1). Each pair contributes a 2 x 2 Hessian block
+//   [1200 a^2 - 400 b + 2, -400 a; -400 a, 200]  (a = theta_{2k}, b = theta_{2k+1}).
+// No global PL or smoothness constant is known: the bound needs --mu.
+#pragma once
+
+#include "objective.hpp"
+
+namespace gradflow {
+
+class Rosenbrock final : public Objective {
+ public:
+  // dim >= 2 and even; otherwise throws std::invalid_argument.
+  explicit Rosenbrock(Eigen::Index dim);
+
+  std::string name() const override { return "rosenbrock"; }
+  Eigen::Index dimension() const override { return dim_; }
+  double loss(const ConstVectorView& theta) const override;
+  double loss_and_gradient(const ConstVectorView& theta, VectorView grad) const override;
+  void hessian_vector(const ConstVectorView& theta, const ConstVectorView& v, VectorView hv) const override;
+  bool has_exact_hessian_vector() const override { return true; }
+  bool has_hessian() const override { return true; }
+  void hessian(const ConstVectorView& theta, MatrixView h) const override;
+  KnownFacts known() const override;
+
+ private:
+  Eigen::Index dim_;
+};
+
+}  // namespace gradflow
