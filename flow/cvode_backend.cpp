@@ -1,0 +1,337 @@
+// The SUNDIALS CVODE back end: BDF with a dense direct solver (Jacobian -Hessian, exact when the
+// problem has a dense Hessian, else CVODE's difference quotient), BDF with matrix-free Newton-Krylov
+// (PCG or GMRES on -Hessian-vector products: the Jacobian of a gradient flow is symmetric), and Adams
+// with fixed-point iteration.
+//
+// The call order follows CVODE's examples: context, vector, CVodeCreate, CVodeInit, tolerances, linear
+// or nonlinear solver, Jacobian, root function, then a loop of CVode in one-step mode, statistics, and
+// frees in reverse. Every call is checked; a failing call becomes Status::backend_error naming the
+// function and the flag. Callbacks catch every exception and return a SUNDIALS error code; a non-finite
+// gradient is a recoverable failure (CVODE retries with a smaller step).
+// Tolerance stops use CVODE's root finding on the event function of the TrajectoryMonitor.
+#include "flow/detail/run_state.hpp"
+#include "flow/detail/step_processor.hpp"
+
+#include <cvode/cvode.h>
+#include <nvector/nvector_serial.h>
+#include <sundials/sundials_context.h>
+#include <sunlinsol/sunlinsol_dense.h>
+#include <sunlinsol/sunlinsol_pcg.h>
+#include <sunlinsol/sunlinsol_spgmr.h>
+#include <sunmatrix/sunmatrix_dense.h>
+#include <sunnonlinsol/sunnonlinsol_fixedpoint.h>
+
+#include <cstdio>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <exception>
+#include <memory>
+#include <string>
+
+namespace gradflow::detail {
+namespace {
+
+using ConstMap = Eigen::Map<const Vector>;
+using MutableMap = Eigen::Map<Vector>;
+
+struct CallbackData {
+  RunState* run = nullptr;
+  Eigen::Index p = 0;
+  bool non_finite = false;   // a callback saw a NaN or Inf
+  std::string error;         // the last message from CVODE's error handler
+  std::string callback_error;  // the first exception caught in a callback (kept for the final message)
+  Vector probe_grad;         // scratch for the root function
+};
+
+ConstMap view(N_Vector v, Eigen::Index p) { return ConstMap(N_VGetArrayPointer(v), p); }
+MutableMap mutable_view(N_Vector v, Eigen::Index p) { return MutableMap(N_VGetArrayPointer(v), p); }
+
+int field_rhs(sunrealtype, N_Vector y, N_Vector ydot, void* user_data) {
+  auto* data = static_cast<CallbackData*>(user_data);
+  try {
+    MutableMap velocity = mutable_view(ydot, data->p);
+    if (!data->run->field.velocity(view(y, data->p), velocity)) {
+      data->non_finite = true;
+      return 1;  // recoverable: CVODE retries with a smaller step
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    if (data->callback_error.empty()) data->callback_error = std::string("gradient evaluation threw: ") + e.what();
+    return -1;
+  }
+}
+
+int field_jacobian(sunrealtype, N_Vector y, N_Vector, SUNMatrix jac, void* user_data, N_Vector, N_Vector,
+                   N_Vector) {
+  auto* data = static_cast<CallbackData*>(user_data);
+  try {
+    Eigen::Map<Matrix> j(SUNDenseMatrix_Data(jac), data->p, data->p);
+    data->run->field.jacobian(view(y, data->p), j);
+    if (!j.allFinite()) {
+      data->non_finite = true;
+      return 1;
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    if (data->callback_error.empty()) data->callback_error = std::string("Hessian evaluation threw: ") + e.what();
+    return -1;
+  }
+}
+
+int field_jacobian_times(N_Vector v, N_Vector jv, sunrealtype, N_Vector y, N_Vector, void* user_data, N_Vector) {
+  auto* data = static_cast<CallbackData*>(user_data);
+  try {
+    MutableMap out = mutable_view(jv, data->p);
+    data->run->field.jacobian_times(view(y, data->p), view(v, data->p), out);
+    if (!out.allFinite()) {
+      data->non_finite = true;
+      return 1;
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    if (data->callback_error.empty()) data->callback_error = std::string("Hessian-vector product threw: ") + e.what();
+    return -1;
+  }
+}
+
+int tolerance_event(sunrealtype, N_Vector y, sunrealtype* gout, void* user_data) {
+  auto* data = static_cast<CallbackData*>(user_data);
+  try {
+    const double loss = data->run->field.loss_and_gradient(view(y, data->p), data->probe_grad);
+    gout[0] = data->run->monitor.event_value(loss, data->probe_grad.norm());
+    if (!std::isfinite(gout[0])) {
+      data->non_finite = true;
+      return -1;
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    if (data->callback_error.empty()) data->callback_error = std::string("stop-condition evaluation threw: ") + e.what();
+    return -1;
+  }
+}
+
+void error_handler(int, const char*, const char* function, char* message, void* user_data) {
+  auto* data = static_cast<CallbackData*>(user_data);
+  data->error = std::string(function) + ": " + message;
+}
+
+std::string flag_name(int flag) {
+  char* name = CVodeGetReturnFlagName(flag);
+  std::string text = name ? name : std::to_string(flag);
+  std::free(name);
+  return text;
+}
+
+// Owns the SUNDIALS objects and frees them in reverse order of creation.
+struct CvodeSession {
+  SUNContext context = nullptr;
+  N_Vector y = nullptr;
+  N_Vector probe = nullptr;
+  void* memory = nullptr;
+  SUNMatrix matrix = nullptr;
+  SUNLinearSolver linear_solver = nullptr;
+  SUNNonlinearSolver nonlinear_solver = nullptr;
+
+  ~CvodeSession() {
+    if (memory) CVodeFree(&memory);
+    if (nonlinear_solver) SUNNonlinSolFree(nonlinear_solver);
+    if (linear_solver) SUNLinSolFree(linear_solver);
+    if (matrix) SUNMatDestroy(matrix);
+    if (probe) N_VDestroy(probe);
+    if (y) N_VDestroy(y);
+    if (context) SUNContext_Free(&context);
+  }
+};
+
+// Records a failed SUNDIALS call; true when the call failed.
+bool failed(RunState& run, const CallbackData& data, int flag, const char* function) {
+  if (flag >= 0) return false;
+  std::string message = std::string(function) + " returned " + flag_name(flag);
+  if (!data.error.empty()) message += " (" + data.error + ")";
+  run.finish(Status::backend_error, message);
+  return true;
+}
+
+bool created(RunState& run, const void* object, const char* function) {
+  if (object) return true;
+  run.finish(Status::backend_error, std::string(function) + " failed to allocate");
+  return false;
+}
+
+void read_stats(RunState& run, void* memory, bool has_linear_solver) {
+  long value = 0;
+  if (CVodeGetNumSteps(memory, &value) == CV_SUCCESS) run.stats.num_steps = value;
+  long error_fails = 0, convergence_fails = 0;
+  CVodeGetNumErrTestFails(memory, &error_fails);
+  CVodeGetNumNonlinSolvConvFails(memory, &convergence_fails);
+  run.stats.num_rejected_steps = error_fails + convergence_fails;
+  if (CVodeGetNumNonlinSolvIters(memory, &value) == CV_SUCCESS) run.stats.num_nonlinear_iters = value;
+  if (has_linear_solver) {
+    if (CVodeGetNumLinIters(memory, &value) == CV_SUCCESS) run.stats.num_linear_iters = value;
+    if (CVodeGetNumJacEvals(memory, &value) == CV_SUCCESS) run.stats.num_jacobian_evals = value;
+  }
+}
+
+}  // namespace
+
+void run_cvode(RunState& run) {
+  const FlowOptions& options = run.options;
+  TrajectoryMonitor& monitor = run.monitor;
+  const Eigen::Index p = run.theta.size();
+  CallbackData data;
+  data.run = &run;
+  data.p = p;
+  data.probe_grad.resize(p);
+  CvodeSession s;
+
+  if (failed(run, data, SUNContext_Create(nullptr, &s.context), "SUNContext_Create")) return;
+  s.y = N_VNew_Serial(static_cast<sunindextype>(p), s.context);
+  if (!created(run, s.y, "N_VNew_Serial")) return;
+  s.probe = N_VClone(s.y);
+  if (!created(run, s.probe, "N_VClone")) return;
+  mutable_view(s.y, p) = run.theta;
+
+  const bool bdf = options.solver != Solver::cvode_adams;
+  s.memory = CVodeCreate(bdf ? CV_BDF : CV_ADAMS, s.context);
+  if (!created(run, s.memory, "CVodeCreate")) return;
+  if (failed(run, data, CVodeSetErrHandlerFn(s.memory, error_handler, &data), "CVodeSetErrHandlerFn")) return;
+  if (failed(run, data, CVodeInit(s.memory, field_rhs, 0.0, s.y), "CVodeInit")) return;
+  if (failed(run, data, CVodeSStolerances(s.memory, options.rtol, options.atol), "CVodeSStolerances")) return;
+  if (failed(run, data, CVodeSetUserData(s.memory, &data), "CVodeSetUserData")) return;
+  if (failed(run, data, CVodeSetStopTime(s.memory, options.t_end), "CVodeSetStopTime")) return;
+
+  const Objective& objective = run.field.objective();
+  if (options.solver == Solver::cvode_bdf) {
+    s.matrix = SUNDenseMatrix(static_cast<sunindextype>(p), static_cast<sunindextype>(p), s.context);
+    if (!created(run, s.matrix, "SUNDenseMatrix")) return;
+    s.linear_solver = SUNLinSol_Dense(s.y, s.matrix, s.context);
+    if (!created(run, s.linear_solver, "SUNLinSol_Dense")) return;
+    if (failed(run, data, CVodeSetLinearSolver(s.memory, s.linear_solver, s.matrix), "CVodeSetLinearSolver")) return;
+    if (objective.has_hessian()) {
+      if (failed(run, data, CVodeSetJacFn(s.memory, field_jacobian), "CVodeSetJacFn")) return;
+    }
+  } else if (options.solver == Solver::cvode_bdf_krylov) {
+    s.linear_solver = options.krylov == KrylovMethod::pcg ? SUNLinSol_PCG(s.y, SUN_PREC_NONE, 0, s.context)
+                                                          : SUNLinSol_SPGMR(s.y, SUN_PREC_NONE, 0, s.context);
+    if (!created(run, s.linear_solver, "SUNLinSol_PCG/SPGMR")) return;
+    if (failed(run, data, CVodeSetLinearSolver(s.memory, s.linear_solver, nullptr), "CVodeSetLinearSolver")) return;
+    if (failed(run, data, CVodeSetJacTimes(s.memory, nullptr, field_jacobian_times), "CVodeSetJacTimes")) return;
+  } else {
+    s.nonlinear_solver = SUNNonlinSol_FixedPoint(s.y, 0, s.context);
+    if (!created(run, s.nonlinear_solver, "SUNNonlinSol_FixedPoint")) return;
+    if (failed(run, data, CVodeSetNonlinearSolver(s.memory, s.nonlinear_solver), "CVodeSetNonlinearSolver")) return;
+  }
+  const bool has_linear_solver = s.linear_solver != nullptr;
+
+  if (monitor.tolerance_enabled()) {
+    if (failed(run, data, CVodeRootInit(s.memory, 1, tolerance_event), "CVodeRootInit")) return;
+    int direction = -1;  // only crossings into the stop region
+    if (failed(run, data, CVodeSetRootDirection(s.memory, &direction), "CVodeSetRootDirection")) return;
+    if (failed(run, data, CVodeSetNoInactiveRootWarn(s.memory), "CVodeSetNoInactiveRootWarn")) return;
+  }
+
+  // Full mode evaluates L and grad L at every step (rows at every step, the tolerance stop, an
+  // observer); otherwise only the scheduled rows cost evaluations and the bound is checked there.
+  const bool full = monitor.every_step() || monitor.tolerance_enabled() || monitor.has_observer();
+  StepScratch scratch(p);
+  Vector x_new(p), g_new(p);
+  bool current_evaluated = true;  // whether run.loss and run.grad belong to run.theta
+  const auto state_at = [&](double t, Vector& out) {
+    const int flag = CVodeGetDky(s.memory, t, 0, s.probe);
+    if (flag < 0) throw std::runtime_error("CVodeGetDky returned " + flag_name(flag));
+    out = view(s.probe, p);
+  };
+
+  // Progress guard: CVODE keeps accepting steps of size t * eps (with only a warning) when the flow
+  // runs into a region it cannot enter, such as one where the gradient is not finite.
+  long stalled_steps = 0;
+  const long non_finite_before = run.field.num_non_finite();
+  Vector previous_theta = run.theta;
+  double previous_t = run.t;
+
+  try {
+    while (true) {
+      read_stats(run, s.memory, has_linear_solver);
+      if (run.t >= options.t_end) {
+        run.finish(Status::reached_end_time, "reached t_end");
+        break;
+      }
+      if (run.stats.num_steps >= options.max_steps) {
+        run.finish(Status::max_steps, "max_steps = " + std::to_string(options.max_steps) + " steps reached before t_end");
+        break;
+      }
+      data.non_finite = false;
+      data.error.clear();
+      sunrealtype t_reached = run.t;
+      const int flag = CVode(s.memory, options.t_end, s.y, &t_reached, CV_ONE_STEP);
+      if (flag < 0) {
+        std::string message = "CVode returned " + flag_name(flag) + " at t = " + std::to_string(run.t);
+        if (!data.error.empty()) message += ": " + data.error;
+        if (!data.callback_error.empty()) message += " (" + data.callback_error + ")";
+        run.finish(data.non_finite ? Status::non_finite_value : Status::backend_error, message);
+        break;
+      }
+      const double t_new = flag == CV_TSTOP_RETURN ? options.t_end : t_reached;
+      stalled_steps = (t_new - run.t <= 16.0 * std::numeric_limits<double>::epsilon() * std::abs(t_new))
+                          ? stalled_steps + 1 : 0;
+      if (stalled_steps >= 5) {
+        const bool non_finite = run.field.num_non_finite() > non_finite_before;
+        std::string message = "CVODE's step size fell to roundoff (t + h == t, CV_WARNING) at t = " + std::to_string(run.t);
+        if (!data.callback_error.empty()) {
+          run.finish(Status::backend_error, message + " after a failed callback: " + data.callback_error);
+        } else {
+          run.finish(non_finite ? Status::non_finite_value : Status::step_size_too_small,
+                     message + (non_finite ? " after non-finite gradients ahead" : ""));
+        }
+        break;
+      }
+      x_new = view(s.y, p);
+      if (full) {
+        const double loss_new = run.field.loss_and_gradient(x_new, g_new);
+        if (!std::isfinite(loss_new) || !g_new.allFinite()) {
+          // BDF accepts a step without evaluating the field at its end; this end is not usable.
+          run.finish(Status::non_finite_value,
+                     "CVODE accepted a step to t = " + std::to_string(t_new) +
+                         " where the loss or gradient is not finite; the result is the state before it");
+          break;
+        }
+        // At CV_ROOT_RETURN the root function has changed sign: both tolerances hold at t_new.
+        if (finish_step(run, t_new, x_new, loss_new, g_new, state_at, scratch, flag == CV_ROOT_RETURN)) break;
+      } else {
+        while (monitor.next_output_time() <= t_new) {
+          const double t_out = monitor.next_output_time();
+          if (t_out == t_new) {
+            scratch.x = x_new;
+          } else {
+            state_at(t_out, scratch.x);
+          }
+          const double loss = run.field.loss_and_gradient(scratch.x, scratch.g);
+          monitor.record(monitor.make_row(t_out, scratch.x, loss, scratch.g.norm()));
+          monitor.pop_output_time();
+        }
+        run.path_length += (x_new - run.theta).norm();
+        previous_theta = run.theta;
+        previous_t = run.t;
+        run.theta.swap(x_new);
+        run.t = t_new;
+        current_evaluated = false;
+      }
+    }
+  } catch (const std::exception& e) {
+    run.finish(Status::backend_error, e.what());
+  }
+  read_stats(run, s.memory, has_linear_solver);
+  if (!current_evaluated) {
+    run.loss = run.field.loss_and_gradient(run.theta, run.grad);
+    if ((!std::isfinite(run.loss) || !run.grad.allFinite()) && run.status != Status::reached_end_time) {
+      // The last accepted step ended where the field is not finite: go back one step.
+      run.path_length -= (run.theta - previous_theta).norm();
+      run.theta = previous_theta;
+      run.t = previous_t;
+      run.loss = run.field.loss_and_gradient(run.theta, run.grad);
+    }
+  }
+}
+
+}  // namespace gradflow::detail

@@ -1,0 +1,86 @@
+#include "flow/detail/trajectory_monitor.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace gradflow::detail {
+namespace {
+constexpr double kEps = std::numeric_limits<double>::epsilon();
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+}  // namespace
+
+TrajectoryMonitor::TrajectoryMonitor(const FlowOptions& options, const Vector& theta0, double loss0,
+                                     double min_value, std::optional<double> mu, const FlowObserver* observer)
+    : options_(options),
+      theta0_(theta0),
+      loss0_(loss0),
+      min_value_(min_value),
+      mu_(mu),
+      observer_(observer),
+      every_step_(options.times.empty() && options.save_every == 0.0) {
+  if (!options.times.empty()) {
+    num_outputs_ = options.times.size();
+  } else if (options.save_every > 0.0) {
+    // k * save_every <= t_end, allowing for the rounding of t_end / save_every.
+    num_outputs_ = static_cast<std::size_t>(std::floor(options.t_end / options.save_every * (1.0 + 4.0 * kEps)));
+  }
+}
+
+double TrajectoryMonitor::next_output_time() const {
+  if (next_output_ >= num_outputs_) return std::numeric_limits<double>::infinity();
+  if (!options_.times.empty()) return options_.times[next_output_];
+  return std::min(static_cast<double>(next_output_ + 1) * options_.save_every, options_.t_end);
+}
+
+double TrajectoryMonitor::bound(double t) const {
+  if (!mu_) return kNaN;
+  return min_value_ + (loss0_ - min_value_) * std::exp(-2.0 * *mu_ * t);
+}
+
+FlowRow TrajectoryMonitor::make_row(double t, const ConstVectorView& theta, double loss, double grad_norm) const {
+  FlowRow row;
+  row.t = t;
+  row.loss = loss;
+  row.grad_norm = grad_norm;
+  row.dist_from_init = (theta - theta0_).norm();
+  const double excess = loss - min_value_;
+  row.pl_ratio = excess > 0.0 ? grad_norm * grad_norm / (2.0 * excess) : kNaN;
+  row.bound = bound(t);
+  return row;
+}
+
+void TrajectoryMonitor::check_bound(double t, double loss) {
+  if (!mu_ || first_violation_) return;
+  // The solver's tolerance: a relative slack of 10 rtol, and a roundoff floor of 16 eps L0.
+  const double slack = (bound(t) - min_value_) * 10.0 * options_.rtol + 16.0 * kEps * std::abs(loss0_);
+  if (!(loss - min_value_ <= bound(t) - min_value_ + slack)) first_violation_ = t;
+}
+
+void TrajectoryMonitor::record(const FlowRow& row) {
+  if (!rows_.empty() && rows_.back().t == row.t) return;
+  rows_.push_back(row);
+  check_bound(row.t, row.loss);
+}
+
+double TrajectoryMonitor::event_value(double loss, double grad_norm) const {
+  if (!std::isfinite(loss) || !std::isfinite(grad_norm)) return std::numeric_limits<double>::infinity();
+  constexpr double kTiny = std::numeric_limits<double>::min();
+  double value = -std::numeric_limits<double>::infinity();
+  if (options_.loss_tol > 0.0) {
+    value = std::max(value, std::log(std::max(loss, kTiny) / options_.loss_tol));
+  }
+  if (options_.grad_tol > 0.0) {
+    value = std::max(value, std::log(std::max(grad_norm, kTiny) / options_.grad_tol));
+  }
+  return value;
+}
+
+bool TrajectoryMonitor::observe(const FlowRow& row) const { return has_observer() && (*observer_)(row); }
+
+std::optional<bool> TrajectoryMonitor::bound_holds() const {
+  if (!mu_) return std::nullopt;
+  return !first_violation_.has_value();
+}
+
+}  // namespace gradflow::detail

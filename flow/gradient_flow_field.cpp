@@ -1,0 +1,45 @@
+#include "flow/gradient_flow_field.hpp"
+
+#include <cmath>
+#include <cstring>
+
+namespace gradflow {
+
+GradientFlowField::GradientFlowField(const Objective& objective)
+    : objective_(objective), last_theta_(objective.dimension()), last_grad_(objective.dimension()) {}
+
+double GradientFlowField::evaluate(const ConstVectorView& theta) {
+  const bool same_point =
+      has_last_ && std::memcmp(theta.data(), last_theta_.data(), sizeof(double) * theta.size()) == 0;
+  if (!same_point) {
+    last_loss_ = objective_.loss_and_gradient(theta, last_grad_);
+    last_theta_ = theta;
+    has_last_ = true;
+    if (!std::isfinite(last_loss_) || !last_grad_.allFinite()) ++num_non_finite_;
+  }
+  return last_loss_;
+}
+
+bool GradientFlowField::velocity(const ConstVectorView& theta, VectorView velocity) {
+  const double loss = evaluate(theta);
+  velocity = -last_grad_;
+  return std::isfinite(loss) && velocity.allFinite();
+}
+
+double GradientFlowField::loss_and_gradient(const ConstVectorView& theta, VectorView grad) {
+  const double loss = evaluate(theta);
+  grad = last_grad_;
+  return loss;
+}
+
+void GradientFlowField::jacobian_times(const ConstVectorView& theta, const ConstVectorView& v, VectorView out) {
+  objective_.hessian_vector(theta, v, out);
+  out = -out;
+}
+
+void GradientFlowField::jacobian(const ConstVectorView& theta, MatrixView out) {
+  objective_.hessian(theta, out);
+  out = -out;
+}
+
+}  // namespace gradflow

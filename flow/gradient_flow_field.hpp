@@ -1,0 +1,42 @@
+// The vector field of gradient flow, theta' = -grad L(theta): the one place where the minus sign lives.
+// Both back ends (odeint and CVODE) evaluate the flow only through this adaptor.
+//
+// It remembers the last point it evaluated, with L and grad L there, so that the loss at the end of
+// an FSAL step (whose last stage is evaluated exactly at the new state) costs nothing extra.
+#pragma once
+
+#include "../problems/objective.hpp"
+
+namespace gradflow {
+
+class GradientFlowField {
+ public:
+  explicit GradientFlowField(const Objective& objective);
+
+  // velocity = -grad L(theta). Returns false when L or grad L is not finite.
+  bool velocity(const ConstVectorView& theta, VectorView velocity);
+  // L(theta), with grad L(theta) written to grad; reuses the last evaluation when theta is,
+  // bit for bit, the point evaluated last.
+  double loss_and_gradient(const ConstVectorView& theta, VectorView grad);
+  // out = -H(theta) v: the Jacobian of the field times v.
+  void jacobian_times(const ConstVectorView& theta, const ConstVectorView& v, VectorView out);
+  // out = -H(theta); only for problems with has_hessian().
+  void jacobian(const ConstVectorView& theta, MatrixView out);
+
+  const Objective& objective() const { return objective_; }
+  Eigen::Index dimension() const { return objective_.dimension(); }
+  // Evaluations whose loss or gradient was NaN or Inf.
+  long num_non_finite() const { return num_non_finite_; }
+
+ private:
+  double evaluate(const ConstVectorView& theta);
+
+  const Objective& objective_;
+  Vector last_theta_;
+  Vector last_grad_;
+  double last_loss_ = 0.0;
+  bool has_last_ = false;
+  long num_non_finite_ = 0;
+};
+
+}  // namespace gradflow

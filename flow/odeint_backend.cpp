@@ -1,0 +1,356 @@
+// The Boost.Odeint back end: every odeint stepper gradflow offers, on Eigen vectors, in this one
+// translation unit (odeint's templates are heavy to compile).
+//
+// The step loop is gradflow's own, so that every back end counts accepted and rejected steps, lands
+// on the requested times, and stops at a tolerance crossing the same way:
+//   - dopri5: controlled FSAL steps, rows and crossings from its dense output (calc_state);
+//   - cash-karp54, fehlberg78, bulirsch-stoer: controlled steps that land exactly on requested times,
+//     crossings from a shorter step taken again from the start of the step;
+//   - euler, rk4: fixed steps dt on the grid k dt, rows and crossings from a partial step.
+// The adaptive Runge-Kutta steppers use a Hairer-style controller: RMS norm of err_i / (atol + rtol |x_i|)
+// and step factors 0.9 err^(-1/(q+1)) clipped to [0.2, 10] (as in Hairer-Norsett-Wanner and SciPy), so
+// that their work is comparable with other codes at the same tolerances.
+#include "flow/detail/run_state.hpp"
+#include "flow/detail/step_processor.hpp"
+
+// odeint's Eigen support needs the algebra dispatcher (and boost::enable_if) declared first.
+#include <boost/utility/enable_if.hpp>
+#include <boost/numeric/odeint/algebra/algebra_dispatcher.hpp>
+#include <boost/numeric/odeint/algebra/vector_space_algebra.hpp>
+#include <boost/numeric/odeint/external/eigen/eigen.hpp>
+#include <boost/numeric/odeint/stepper/bulirsch_stoer.hpp>
+#include <boost/numeric/odeint/stepper/controlled_runge_kutta.hpp>
+#include <boost/numeric/odeint/stepper/euler.hpp>
+#include <boost/numeric/odeint/stepper/runge_kutta4.hpp>
+#include <boost/numeric/odeint/stepper/runge_kutta_cash_karp54.hpp>
+#include <boost/numeric/odeint/stepper/runge_kutta_dopri5.hpp>
+#include <boost/numeric/odeint/stepper/runge_kutta_fehlberg78.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <string>
+
+namespace gradflow::detail {
+namespace {
+
+namespace odeint = boost::numeric::odeint;
+using State = Eigen::VectorXd;
+using Algebra = odeint::vector_space_algebra;
+
+constexpr double kEps = std::numeric_limits<double>::epsilon();
+// A step rejected this many times in a row is given up as too small (a guard; the step size
+// normally underflows first).
+constexpr long kMaxConsecutiveRejections = 10000;
+
+// odeint's view of the flow: a system (x, dxdt, t).
+struct System {
+  GradientFlowField* field;
+  void operator()(const State& x, State& dxdt, double /*t*/) const {
+    dxdt.resize(x.size());
+    field->velocity(x, dxdt);
+  }
+};
+
+// RMS norm of the error estimate relative to atol + rtol |x|. A non-finite estimate (a stage hit a
+// NaN or Inf gradient) is reported as the largest error, so that the step is rejected and shrunk.
+class RmsErrorChecker {
+ public:
+  using value_type = double;
+  using algebra_type = Algebra;
+  using operations_type = odeint::default_operations;
+
+  RmsErrorChecker(double atol = 1e-6, double rtol = 1e-6) : atol_(atol), rtol_(rtol) {}
+
+  template <class StateT, class Deriv, class Err, class Time>
+  double error(const StateT& x_old, const Deriv&, Err& x_err, Time) const {
+    const double n = static_cast<double>(x_old.size());
+    const double sum = (x_err.array() / (atol_ + rtol_ * x_old.array().abs())).square().sum();
+    const double err = std::sqrt(sum / n);
+    return std::isfinite(err) ? err : std::numeric_limits<double>::max();
+  }
+  template <class StateT, class Deriv, class Err, class Time>
+  double error(algebra_type&, const StateT& x_old, const Deriv& dxdt_old, Err& x_err, Time dt) const {
+    return error(x_old, dxdt_old, x_err, dt);
+  }
+
+ private:
+  double atol_;
+  double rtol_;
+};
+
+// Step factor 0.9 err^(-1/(q+1)) within [0.2, 10], q the order of the error estimate.
+class SafetyStepAdjuster {
+ public:
+  using time_type = double;
+  using value_type = double;
+
+  double decrease_step(double dt, double error, int error_order) const {
+    return dt * std::max(0.9 * std::pow(error, -1.0 / (error_order + 1)), 0.2);
+  }
+  double increase_step(double dt, double error, int stepper_order) const {
+    if (error <= 0.0) return 10.0 * dt;
+    return dt * std::min(10.0, 0.9 * std::pow(error, -1.0 / stepper_order));
+  }
+  bool check_step_size_limit(double) const { return true; }
+  double get_max_dt() const { return 0.0; }
+};
+
+template <class ErrorStepper>
+using Controlled = odeint::controlled_runge_kutta<ErrorStepper, RmsErrorChecker, SafetyStepAdjuster>;
+using Dopri5 = odeint::runge_kutta_dopri5<State, double, State, double, Algebra>;
+using CashKarp54 = odeint::runge_kutta_cash_karp54<State, double, State, double, Algebra>;
+using Fehlberg78 = odeint::runge_kutta_fehlberg78<State, double, State, double, Algebra>;
+using BulirschStoer = odeint::bulirsch_stoer<State, double, State, double, Algebra>;
+using Euler = odeint::euler<State, double, State, double, Algebra>;
+using Rk4 = odeint::runge_kutta4<State, double, State, double, Algebra>;
+
+// One accepted step, for interpolation.
+struct StepSpan {
+  const State& x_old;
+  const State& dxdt_old;
+  double t_old;
+  const State& x_new;
+  const State& dxdt_new;
+  double t_new;
+};
+
+// dopri5: FSAL steps and its own dense output.
+struct Dopri5Driver {
+  static constexpr bool kLandsOnOutputs = false;  // rows come from the dense output
+  static constexpr int kErrorOrder = 4;
+  Controlled<Dopri5> stepper;
+
+  Dopri5Driver(double atol, double rtol) : stepper(RmsErrorChecker(atol, rtol)) {}
+  bool try_step(System sys, const State& x, const State& dxdt, double& t, State& x_new, State& dxdt_new,
+                double& dt) {
+    return stepper.try_step(sys, x, dxdt, t, x_new, dxdt_new, dt) == odeint::success;
+  }
+  void state_at(System, const StepSpan& s, double t, State& out) {
+    stepper.stepper().calc_state(t, out, s.x_old, s.dxdt_old, s.t_old, s.x_new, s.dxdt_new, s.t_new);
+  }
+};
+
+// Controlled steppers without dense output: the state inside a step is found by integrating again
+// from the step's start with a copy of the stepper (so the main one keeps its step-size history).
+template <class Stepper, int ErrorOrder>
+struct RestepDriver {
+  static constexpr bool kLandsOnOutputs = true;
+  static constexpr int kErrorOrder = ErrorOrder;
+  Stepper stepper;
+
+  explicit RestepDriver(Stepper s) : stepper(std::move(s)) {}
+  bool try_step(System sys, const State& x, const State& dxdt, double& t, State& x_new, State& /*dxdt_new*/,
+                double& dt) {
+    return stepper.try_step(sys, x, dxdt, t, x_new, dt) == odeint::success;
+  }
+  void state_at(System sys, const StepSpan& s, double t_target, State& out) {
+    Stepper probe = stepper;
+    State x = s.x_old, dxdt = s.dxdt_old, next(x.size());
+    double t = s.t_old;
+    double dt = t_target - t;
+    for (int attempt = 0; attempt < 10000 && t_target - t > 4.0 * kEps * std::abs(t_target); ++attempt) {
+      double t_try = t;
+      double dt_try = std::min(dt, t_target - t);
+      const bool landing = dt_try == t_target - t;
+      if (probe.try_step(sys, x, dxdt, t_try, next, dt_try) == odeint::success) {
+        t = landing ? t_target : t_try;
+        x.swap(next);
+        sys(x, dxdt, t);
+      }
+      dt = dt_try;
+    }
+    out = x;
+  }
+};
+
+using CashKarpDriver = RestepDriver<Controlled<CashKarp54>, 4>;
+using FehlbergDriver = RestepDriver<Controlled<Fehlberg78>, 7>;
+using BulirschStoerDriver = RestepDriver<BulirschStoer, 4>;
+
+double rms(const State& v, const State& scale) {
+  return std::sqrt((v.array() / scale.array()).square().sum() / static_cast<double>(v.size()));
+}
+
+// The initial step of Hairer, Norsett & Wanner (Solving ODEs I, II.4), as SciPy also uses: one extra
+// gradient evaluation.
+double initial_step(RunState& run, const State& dxdt0, int error_order) {
+  const FlowOptions& options = run.options;
+  const State scale = (options.atol + options.rtol * run.theta.array().abs()).matrix();
+  const double d0 = rms(run.theta, scale);
+  const double d1 = rms(dxdt0, scale);
+  const double h0 = (d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : 0.01 * d0 / d1;
+  const State x1 = run.theta + h0 * dxdt0;
+  State dxdt1(x1.size());
+  run.field.velocity(x1, dxdt1);
+  const double d2 = rms(State(dxdt1 - dxdt0), scale) / h0;
+  double h1;
+  if (!std::isfinite(d2)) {
+    h1 = 1e-3 * h0;
+  } else if (std::max(d1, d2) <= 1e-15) {
+    h1 = std::max(1e-6, h0 * 1e-3);
+  } else {
+    h1 = std::pow(0.01 / std::max(d1, d2), 1.0 / (error_order + 1));
+  }
+  return std::min({100.0 * h0, h1, options.t_end});
+}
+
+std::string describe(const char* what, double t, double dt) {
+  char buffer[200];
+  std::snprintf(buffer, sizeof buffer, "%s at t = %.10g (step size %.3e)", what, t, dt);
+  return buffer;
+}
+
+template <class Driver>
+void run_adaptive(RunState& run, Driver& driver) {
+  const FlowOptions& options = run.options;
+  TrajectoryMonitor& monitor = run.monitor;
+  System sys{&run.field};
+  const Eigen::Index p = run.theta.size();
+  State dxdt = -run.grad;
+  State x_new(p), dxdt_new(p), g_new(p);
+  StepScratch scratch(p);
+  double dt = initial_step(run, dxdt, Driver::kErrorOrder);
+  long non_finite_before = run.field.num_non_finite();
+  long consecutive_rejections = 0;
+
+  while (true) {
+    if (run.t >= options.t_end) {
+      run.finish(Status::reached_end_time, "reached t_end");
+      return;
+    }
+    if (run.stats.num_steps >= options.max_steps) {
+      run.finish(Status::max_steps, "max_steps = " + std::to_string(options.max_steps) + " accepted steps reached before t_end");
+      return;
+    }
+    double target = options.t_end;
+    if (Driver::kLandsOnOutputs && !monitor.every_step()) target = std::min(target, monitor.next_output_time());
+    const bool clamped = dt >= target - run.t;
+    const double dt_wanted = dt;
+    double dt_try = clamped ? target - run.t : dt;
+    double t_try = run.t;
+    const bool accepted = driver.try_step(sys, run.theta, dxdt, t_try, x_new, dxdt_new, dt_try);
+    double loss_new = std::numeric_limits<double>::quiet_NaN();
+    if (accepted) {
+      loss_new = run.field.loss_and_gradient(x_new, g_new);
+    }
+    if (!accepted || !std::isfinite(loss_new) || !g_new.allFinite() || !x_new.allFinite()) {
+      // Rejected by the error test, or accepted onto a non-finite value (which odeint's own norms
+      // cannot see): shrink and retry from the last good point. After a non-finite evaluation the
+      // step shrinks by at least 5x whatever the stepper suggests (Bulirsch-Stoer's order control
+      // does not always shrink it).
+      ++run.stats.num_rejected_steps;
+      ++consecutive_rejections;
+      const double attempted = clamped ? target - run.t : dt_wanted;
+      dt = accepted ? 0.2 * (t_try - run.t) : dt_try;
+      if (run.field.num_non_finite() > non_finite_before) dt = std::min(dt, 0.2 * attempted);
+      if (!(dt > 0.0) || run.t + dt == run.t || consecutive_rejections > kMaxConsecutiveRejections) {
+        const bool non_finite = run.field.num_non_finite() > non_finite_before;
+        run.finish(non_finite ? Status::non_finite_value : Status::step_size_too_small,
+                   describe(non_finite ? "the gradient was not finite on every trial step; the step size underflowed"
+                                       : "the step size underflowed",
+                            run.t, dt));
+        return;
+      }
+      continue;
+    }
+    non_finite_before = run.field.num_non_finite();
+    consecutive_rejections = 0;
+    ++run.stats.num_steps;
+    const double t_new = clamped ? target : t_try;
+    dt = clamped ? std::max(dt_try, dt_wanted) : dt_try;
+    dxdt_new = -g_new;
+    const StepSpan span{run.theta, dxdt, run.t, x_new, dxdt_new, t_new};
+    // The span refers to run.theta and x_new, which finish_step reads (through state_at) before it
+    // makes the end point current.
+    const auto state_at = [&](double t, State& out) { driver.state_at(sys, span, t, out); };
+    if (finish_step(run, t_new, x_new, loss_new, g_new, state_at, scratch)) return;
+    dxdt = -run.grad;
+  }
+}
+
+template <class Stepper>
+void run_fixed(RunState& run, Stepper& stepper) {
+  const FlowOptions& options = run.options;
+  System sys{&run.field};
+  const Eigen::Index p = run.theta.size();
+  State dxdt = -run.grad;
+  State x_new(p), g_new(p);
+  StepScratch scratch(p);
+  // The grid t_k = k dt, computed from k (no accumulated rounding); a last partial step reaches
+  // t_end when it is not a multiple of dt.
+  const double ratio = options.t_end / options.dt;
+  const double nearest = std::round(ratio);
+  const bool exact_multiple = nearest >= 1.0 && std::abs(ratio - nearest) <= 1e-9 * nearest;
+  const double num_grid_steps = exact_multiple ? nearest : std::ceil(ratio);
+  double k = 0.0;
+  while (true) {
+    if (k >= num_grid_steps) {
+      run.finish(Status::reached_end_time, "reached t_end");
+      return;
+    }
+    if (run.stats.num_steps >= options.max_steps) {
+      run.finish(Status::max_steps, "max_steps = " + std::to_string(options.max_steps) + " steps reached before t_end");
+      return;
+    }
+    const double t_old = run.t;
+    const double t_new = (k + 1.0 >= num_grid_steps) ? options.t_end : (k + 1.0) * options.dt;
+    stepper.do_step(sys, run.theta, dxdt, t_old, x_new, t_new - t_old);
+    const double loss_new = run.field.loss_and_gradient(x_new, g_new);
+    if (!std::isfinite(loss_new) || !g_new.allFinite() || !x_new.allFinite()) {
+      run.finish(Status::non_finite_value,
+                 describe("the step produced a non-finite state, loss or gradient (dt too large?)", t_old,
+                          t_new - t_old));
+      return;
+    }
+    ++run.stats.num_steps;
+    k += 1.0;
+    // A partial step from the grid point (run.theta is still the step's start inside finish_step).
+    const auto state_at = [&](double t, State& out) { stepper.do_step(sys, run.theta, dxdt, t_old, out, t - t_old); };
+    if (finish_step(run, t_new, x_new, loss_new, g_new, state_at, scratch)) return;
+    dxdt = -run.grad;
+  }
+}
+
+}  // namespace
+
+void run_odeint(RunState& run) {
+  const FlowOptions& o = run.options;
+  switch (o.solver) {
+    case Solver::dopri5: {
+      Dopri5Driver driver(o.atol, o.rtol);
+      run_adaptive(run, driver);
+      return;
+    }
+    case Solver::cash_karp54: {
+      CashKarpDriver driver{Controlled<CashKarp54>(RmsErrorChecker(o.atol, o.rtol))};
+      run_adaptive(run, driver);
+      return;
+    }
+    case Solver::fehlberg78: {
+      FehlbergDriver driver{Controlled<Fehlberg78>(RmsErrorChecker(o.atol, o.rtol))};
+      run_adaptive(run, driver);
+      return;
+    }
+    case Solver::bulirsch_stoer: {
+      BulirschStoerDriver driver{BulirschStoer(o.atol, o.rtol, 1.0, 0.0)};
+      run_adaptive(run, driver);
+      return;
+    }
+    case Solver::euler: {
+      Euler stepper;
+      run_fixed(run, stepper);
+      return;
+    }
+    case Solver::rk4: {
+      Rk4 stepper;
+      run_fixed(run, stepper);
+      return;
+    }
+    default:
+      run.finish(Status::backend_error, "run_odeint(): solver " + std::string(to_string(o.solver)) + " is not an odeint solver");
+  }
+}
+
+}  // namespace gradflow::detail

@@ -1,0 +1,85 @@
+#include "flow/simulate_flow.hpp"
+
+#include "flow/detail/run_state.hpp"
+#include "flow/detail/step_processor.hpp"
+#include "problems/counting_objective.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+
+namespace gradflow {
+
+FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const FlowOptions& options,
+                         const FlowObserver& observer) {
+  if (theta0.size() != objective.dimension()) {
+    throw std::invalid_argument("simulate_flow(): theta0 has " + std::to_string(theta0.size()) +
+                                " entries, the problem has dimension " + std::to_string(objective.dimension()));
+  }
+  if (!theta0.allFinite()) throw std::invalid_argument("simulate_flow(): theta0 has a non-finite entry");
+
+  const auto start = std::chrono::steady_clock::now();
+  FlowResult result;
+  result.options = options;
+  result.problem = objective.name();
+  result.theta = theta0;
+  if (const auto error = options.validate()) {
+    result.status = Status::invalid_options;
+    result.message = error->message();
+    return result;
+  }
+
+  const CountingObjective counted(objective);
+  GradientFlowField field(counted);
+  const KnownFacts facts = objective.known();
+  result.min_value = facts.min_value;
+  result.mu = options.mu ? options.mu : facts.mu;
+
+  Vector grad0(theta0.size());
+  const double loss0 = field.loss_and_gradient(theta0, grad0);
+  result.loss0 = loss0;
+  detail::TrajectoryMonitor monitor(options, theta0, loss0, facts.min_value, result.mu, &observer);
+  detail::RunState run(options, field, monitor);
+  run.theta = theta0;
+  run.grad = grad0;
+  run.loss = loss0;
+
+  if (!std::isfinite(loss0) || !grad0.allFinite()) {
+    run.finish(Status::non_finite_value, "the loss or gradient at theta0 is not finite");
+  } else {
+    monitor.record(monitor.make_row(0.0, theta0, loss0, grad0.norm()));
+    if (monitor.tolerance_enabled() && monitor.tolerance_met(loss0, grad0.norm())) {
+      run.finish(Status::tolerance_reached, detail::tolerance_message(options, 0.0, loss0, grad0.norm()));
+    } else if (is_cvode(options.solver)) {
+      detail::run_cvode(run);
+    } else {
+      detail::run_odeint(run);
+    }
+  }
+
+  // The final point is always a row (the last good one after a failure).
+  if (std::isfinite(run.loss) && run.grad.allFinite()) {
+    monitor.record(monitor.make_row(run.t, run.theta, run.loss, run.grad.norm()));
+  }
+  result.status = run.status;
+  result.message = run.message;
+  result.t_final = run.t;
+  result.theta = run.theta;
+  result.loss_final = run.loss;
+  result.grad_norm_final = run.grad.norm();
+  result.dist_from_init = (run.theta - theta0).norm();
+  result.path_length = run.path_length;
+  result.bound_holds = monitor.bound_holds();
+  result.first_bound_violation_t = monitor.first_violation();
+  result.rows = std::move(monitor.rows());
+  result.stats = run.stats;
+  const EvaluationCounts& counts = counted.counts();
+  result.stats.num_gradient_evals = counts.num_gradient_evals;
+  result.stats.num_loss_evals = counts.num_loss_evals;
+  result.stats.num_hessian_vector_evals = counts.num_hessian_vector_evals;
+  if (!is_cvode(options.solver)) result.stats.num_jacobian_evals = counts.num_hessian_evals;
+  result.stats.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace gradflow

@@ -1,0 +1,26 @@
+// Entry point: integrate the gradient flow theta' = -grad L(theta), theta(0) = theta0, from t = 0 to
+// options.t_end (or to a stop condition) with the solver in options.solver.
+//
+//   gradflow::Quadratic problem = gradflow::Quadratic::generated(200, 1e4, 0);
+//   gradflow::FlowOptions options;
+//   options.solver = gradflow::Solver::cvode_bdf;
+//   options.t_end = 5000;
+//   gradflow::FlowResult result = gradflow::simulate_flow(problem, theta0, options);
+//   if (result.succeeded()) ... result.rows, result.theta, result.bound_holds, result.stats
+//
+// Numerical trouble (a CVODE flag, a step size underflow, a non-finite gradient) is reported in
+// result.status and result.message, with result.theta the last good state; it never throws. Invalid
+// options give Status::invalid_options. Only a contract violation throws std::invalid_argument:
+// theta0 of the wrong dimension or with a non-finite entry.
+#pragma once
+
+#include "../problems/objective.hpp"
+#include "options.hpp"
+#include "result.hpp"
+
+namespace gradflow {
+
+FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const FlowOptions& options,
+                         const FlowObserver& observer = {});
+
+}  // namespace gradflow

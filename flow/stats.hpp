@@ -1,0 +1,19 @@
+// Work counters shared by every back end. Evaluations are counted by a CountingObjective wrapped
+// around the problem, so they include every evaluation a run made (stepping, rows, stop checks).
+#pragma once
+
+namespace gradflow {
+
+struct Stats {
+  long num_gradient_evals = 0;        // gradient (or loss and gradient) evaluations
+  long num_loss_evals = 0;            // loss-only evaluations
+  long num_hessian_vector_evals = 0;  // Hessian-vector products (CVODE's Krylov Jacobian-times-vector)
+  long num_jacobian_evals = 0;        // Jacobian (-Hessian) evaluations or approximations by CVODE
+  long num_steps = 0;                 // accepted steps
+  long num_rejected_steps = 0;        // steps rejected by error test or nonlinear-solver failure
+  long num_nonlinear_iters = 0;       // CVODE's nonlinear (Newton or fixed-point) iterations
+  long num_linear_iters = 0;          // CVODE's Krylov iterations
+  double wall_seconds = 0.0;          // wall-clock time of the run
+};
+
+}  // namespace gradflow

@@ -1,0 +1,40 @@
+#include "flow/status.hpp"
+
+#include <array>
+#include <utility>
+
+namespace gradflow {
+namespace {
+
+constexpr std::array<std::pair<Status, std::string_view>, 9> kNames{{
+    {Status::not_run, "not_run"},
+    {Status::reached_end_time, "reached_end_time"},
+    {Status::tolerance_reached, "tolerance_reached"},
+    {Status::max_steps, "max_steps"},
+    {Status::stopped_by_observer, "stopped_by_observer"},
+    {Status::step_size_too_small, "step_size_too_small"},
+    {Status::non_finite_value, "non_finite_value"},
+    {Status::backend_error, "backend_error"},
+    {Status::invalid_options, "invalid_options"},
+}};
+
+}  // namespace
+
+std::string_view to_string(Status status) {
+  for (const auto& [value, name] : kNames)
+    if (value == status) return name;
+  return "unknown";
+}
+
+std::optional<Status> status_from_string(std::string_view name) {
+  for (const auto& [value, text] : kNames)
+    if (text == name) return value;
+  return std::nullopt;
+}
+
+bool succeeded(Status status) {
+  return status == Status::reached_end_time || status == Status::tolerance_reached ||
+         status == Status::stopped_by_observer;
+}
+
+}  // namespace gradflow

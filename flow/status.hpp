@@ -1,0 +1,30 @@
+// How a run ended. One enumeration for every back end (odeint, CVODE) and, later, for descent.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace gradflow {
+
+enum class Status {
+  not_run,               // the result has not been filled in by a solver
+  reached_end_time,      // integrated to t_end
+  tolerance_reached,     // loss <= loss_tol and ||grad L|| <= grad_tol, located at the crossing
+  max_steps,             // the step budget (max_steps) ran out before t_end
+  stopped_by_observer,   // a user observer asked to stop
+  step_size_too_small,   // the adaptive step fell below roundoff: usually extreme stiffness for an
+                         // explicit method, or a gradient that is not continuous
+  non_finite_value,      // the loss or gradient became NaN or Inf: a blow-up, or a problem evaluated
+                         // outside its domain
+  backend_error,         // CVODE (or odeint) reported an error; the message names the flag
+  invalid_options,       // the options failed validation; nothing was run
+};
+
+std::string_view to_string(Status status);
+std::optional<Status> status_from_string(std::string_view name);
+
+// True when the run did what was asked: reached t_end, met the tolerance, or was stopped on request.
+bool succeeded(Status status);
+
+}  // namespace gradflow
