@@ -1,0 +1,211 @@
+#include "flow_command.hpp"
+
+#include "cli_support.hpp"
+#include "flow/simulate_flow.hpp"
+#include "problems/csv.hpp"
+#include "problems/input_error.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <ostream>
+
+namespace gradflow::cli {
+namespace {
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string text;
+  for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
+  return text;
+}
+
+nlohmann::json optional_number(const std::optional<double>& x) {
+  return x ? nlohmann::json(*x) : nlohmann::json(nullptr);
+}
+
+nlohmann::json summary_json(const FlowResult& result, const FlowCommand& flow) {
+  nlohmann::json j;
+  j["status"] = std::string(to_string(result.status));
+  j["success"] = result.succeeded();
+  j["message"] = result.message;
+  j["problem"] = result.problem;
+  j["dim"] = result.theta.size();
+  j["solver"] = std::string(to_string(result.options.solver));
+  j["t_end"] = result.options.t_end;
+  j["t_final"] = result.t_final;
+  j["loss0"] = result.loss0;
+  j["loss_final"] = result.loss_final;
+  j["grad_norm_final"] = result.grad_norm_final;
+  j["dist_from_init"] = result.dist_from_init;
+  j["path_length"] = result.path_length;
+  j["min_value"] = result.min_value;
+  j["mu"] = optional_number(result.mu);
+  j["mu_source"] = flow.options.mu ? "option" : (result.mu ? "problem (exact)" : "unknown");
+  j["bound_holds"] = result.bound_holds ? nlohmann::json(*result.bound_holds) : nlohmann::json(nullptr);
+  j["first_bound_violation_t"] = optional_number(result.first_bound_violation_t);
+  j["rtol"] = result.options.rtol;
+  j["atol"] = result.options.atol;
+  if (is_fixed_step(result.options.solver)) j["dt"] = result.options.dt;
+  j["rows"] = result.rows.size();
+  const Stats& s = result.stats;
+  j["stats"] = {{"num_gradient_evals", s.num_gradient_evals},
+                {"num_loss_evals", s.num_loss_evals},
+                {"num_hessian_vector_evals", s.num_hessian_vector_evals},
+                {"num_jacobian_evals", s.num_jacobian_evals},
+                {"num_steps", s.num_steps},
+                {"num_rejected_steps", s.num_rejected_steps},
+                {"num_nonlinear_iters", s.num_nonlinear_iters},
+                {"num_linear_iters", s.num_linear_iters},
+                {"wall_seconds", s.wall_seconds}};
+  return j;
+}
+
+void write_trajectory(std::ostream& out, const FlowResult& result) {
+  out << "t,loss,grad_norm,dist_from_init,pl_ratio,bound\n";
+  char line[256];
+  for (const FlowRow& row : result.rows) {
+    std::snprintf(line, sizeof line, "%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n", row.t, row.loss, row.grad_norm,
+                  row.dist_from_init, row.pl_ratio, row.bound);
+    out << line;
+  }
+}
+
+// Prints "t = ... (..%), loss ..." over itself on a terminal, at most five times a second.
+class ProgressLine {
+ public:
+  explicit ProgressLine(double t_end) : t_end_(t_end), last_(std::chrono::steady_clock::now()) {}
+  bool operator()(const FlowRow& row) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::milliseconds(200)) return false;
+    last_ = now;
+    std::fprintf(stderr, "\r  t = %.6g of %.6g (%5.1f%%), loss %.3e   ", row.t, t_end_, 100.0 * row.t / t_end_,
+                 row.loss);
+    std::fflush(stderr);
+    shown_ = true;
+    return false;
+  }
+  void finish() const {
+    if (shown_) std::fprintf(stderr, "\r%80s\r", "");
+  }
+
+ private:
+  double t_end_;
+  std::chrono::steady_clock::time_point last_;
+  bool shown_ = false;
+};
+
+}  // namespace
+
+void add_flow_command(CLI::App& app, FlowCommand& flow) {
+  CLI::App* c = app.add_subcommand("flow", "Integrate the gradient flow theta' = -grad L(theta) of a problem");
+  flow.command = c;
+  c->footer(
+      "Output: a summary on the terminal; --out writes the trajectory as CSV with the columns\n"
+      "  t (flow time), loss, grad_norm (||grad L||), dist_from_init (||theta - theta0||),\n"
+      "  pl_ratio (||grad L||^2 / (2 (L - L_min))), bound (L_min + (L0 - L_min) exp(-2 mu t));\n"
+      "  nan marks a value that is undefined (no mu, or L = L_min).\n"
+      "Exit status: 0 the run did what was asked, 1 it ended early (solver failure or --max-steps),\n"
+      "  2 bad input (nothing is run and no file is written).\n"
+      "Every option can also be given in a TOML file: --config run.toml with lines such as\n"
+      "  solver = \"cvode-bdf\"   t-end = 5000   times = [1, 10, 100]");
+
+  c->add_option("--problem", flow.problem.problem, "Objective: " + joined(problem_names()))->capture_default_str();
+  c->add_option("--matrix", flow.problem.matrix,
+                "quadratic: CSV file of the symmetric positive semidefinite matrix A (p rows of p numbers)");
+  c->add_option("--minimizer", flow.problem.minimizer,
+                "quadratic: CSV file of the minimizer theta* (one value per line; default 0)");
+  c->add_option("--data", flow.problem.data,
+                "least-squares: CSV file, one sample per row, the last column the target, optional header row");
+  c->add_option("--dim", flow.dim, "Dimension p of a generated problem (quadratic, karimi, rosenbrock; default 10)");
+  c->add_option("--cond", flow.problem.cond, "Generated quadratic: condition number (eigenvalues log-spaced in [1/cond, 1])")
+      ->capture_default_str();
+  c->add_option("--seed", flow.problem.seed, "Seed of the generated quadratic and of the default theta0")
+      ->capture_default_str();
+  c->add_option("--theta0", flow.theta0, "CSV file of the initial point, one value per line (default: seeded standard normal)");
+
+  FlowOptions& o = flow.options;
+  c->add_option("--solver", flow.solver, "Integrator: " + joined(solver_names()))->capture_default_str();
+  c->add_option("--t-end", o.t_end, "Final flow time (> 0)")->capture_default_str();
+  c->add_option("--rtol", o.rtol, "Relative tolerance of adaptive solvers, in (0, 1)")->capture_default_str();
+  c->add_option("--atol", o.atol, "Absolute tolerance of adaptive solvers (> 0)")->capture_default_str();
+  c->add_option("--dt", o.dt, "Step of the fixed-step solvers euler and rk4 (> 0)")->capture_default_str();
+  c->add_option("--times", o.times, "Record rows at these times, comma separated, increasing, in (0, t-end]")
+      ->delimiter(',');
+  c->add_option("--save-every", o.save_every, "Record rows every this much flow time (default: every accepted step)");
+  c->add_option("--loss-tol", o.loss_tol, "Stop once loss <= loss-tol (0 = not checked)")->capture_default_str();
+  c->add_option("--grad-tol", o.grad_tol, "Stop once ||grad L|| <= grad-tol (0 = not checked; with both, both must hold)")
+      ->capture_default_str();
+  c->add_option("--max-steps", o.max_steps, "Budget of accepted steps (>= 1)")->capture_default_str();
+  c->add_option("--mu", flow.mu, "PL constant for the bound L0 exp(-2 mu t) (default: the problem's exact one)");
+  c->add_option("--krylov", flow.krylov, "cvode-bdf-krylov: linear solver, gmres or pcg")->capture_default_str();
+
+  c->add_option("--out", flow.out, "Write the trajectory CSV here");
+  c->add_option("--theta-out", flow.theta_out, "Write the final theta here, one value per line, full precision");
+  c->add_option("--json", flow.json, "Write the summary as JSON here");
+  c->add_option("--config", flow.config, "TOML file with any of these options (the command line wins)");
+  c->add_flag("--quiet", flow.quiet, "No progress line and no summary on the terminal");
+}
+
+int run_flow_command(FlowCommand& flow) {
+  CLI::App& c = *flow.command;
+  if (!flow.config.empty()) apply_config_file(c, flow.config);
+  if (c.get_option("--dim")->count() > 0) flow.problem.dim = flow.dim;
+  if (c.get_option("--mu")->count() > 0) flow.options.mu = flow.mu;
+
+  const auto solver = solver_from_string(flow.solver);
+  if (!solver) throw InputError("--solver", flow.solver, "unknown solver (known: " + joined(solver_names()) + ")");
+  flow.options.solver = *solver;
+  const auto krylov = krylov_from_string(flow.krylov);
+  if (!krylov) throw InputError("--krylov", flow.krylov, "unknown Krylov method (known: gmres, pcg)");
+  flow.options.krylov = *krylov;
+  if (const auto error = flow.options.validate()) {
+    throw InputError(flag_for_field(error->field), error->value, error->constraint);
+  }
+
+  const auto problem = make_problem(flow.problem);
+  Vector theta0;
+  if (flow.theta0.empty()) {
+    theta0 = default_theta0(problem->dimension(), flow.problem.seed);
+  } else {
+    theta0 = read_vector_csv(flow.theta0, "--theta0");
+    if (theta0.size() != problem->dimension()) {
+      throw InputError("--theta0", flow.theta0,
+                       "has " + std::to_string(theta0.size()) + " values, the problem has dimension " +
+                           std::to_string(problem->dimension()));
+    }
+  }
+  if (!flow.out.empty()) check_output_path("--out", flow.out);
+  if (!flow.theta_out.empty()) check_output_path("--theta-out", flow.theta_out);
+  if (!flow.json.empty()) check_output_path("--json", flow.json);
+
+  const bool show_progress = !flow.quiet && stderr_is_terminal();
+  ProgressLine progress(flow.options.t_end);
+  FlowObserver observer;
+  if (show_progress) observer = [&progress](const FlowRow& row) { return progress(row); };
+  const FlowResult result = simulate_flow(*problem, theta0, flow.options, observer);
+  progress.finish();
+
+  if (!flow.out.empty()) {
+    write_file_atomically("--out", flow.out, [&](std::ostream& out) { write_trajectory(out, result); });
+  }
+  if (!flow.theta_out.empty()) {
+    write_file_atomically("--theta-out", flow.theta_out, [&](std::ostream& out) {
+      for (Eigen::Index i = 0; i < result.theta.size(); ++i) out << full_precision(result.theta[i]) << "\n";
+    });
+  }
+  if (!flow.json.empty()) {
+    write_file_atomically("--json", flow.json,
+                          [&](std::ostream& out) { out << summary_json(result, flow).dump(2) << "\n"; });
+  }
+  if (!flow.quiet) std::cout << result.full_report();
+  if (!result.succeeded()) {
+    std::cerr << "gradflow flow: " << to_string(result.status) << ": " << result.message << "\n";
+    return kExitRunFailed;
+  }
+  return kExitSuccess;
+}
+
+}  // namespace gradflow::cli

@@ -1,0 +1,44 @@
+// The gradflow command line: one subcommand per kind of run.
+#include "cli_support.hpp"
+#include "flow_command.hpp"
+#include "problems/input_error.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <exception>
+#include <iostream>
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "gradflow: gradient flows and gradient descent, checked against Polyak-Lojasiewicz convergence theory.\n"
+      "Run 'gradflow <command> --help' for the options of a command."};
+  app.set_version_flag("--version", "gradflow 0.1.0");
+  app.require_subcommand(1);
+  gradflow::cli::FlowCommand flow;
+  gradflow::cli::add_flow_command(app, flow);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "gradflow: error: " << e.what() << " (see gradflow --help)\n";
+    return gradflow::cli::kExitBadInput;
+  }
+
+  const std::string command = app.get_subcommands().front()->get_name();
+  try {
+    if (command == "flow") return gradflow::cli::run_flow_command(flow);
+  } catch (const gradflow::InputError& e) {
+    std::cerr << "gradflow " << command << ": error: " << e.what() << "\n";
+    return gradflow::cli::kExitBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << "gradflow " << command << ": error: " << e.what() << "\n";
+    return gradflow::cli::kExitRunFailed;
+  }
+  return gradflow::cli::kExitBadInput;
+}
