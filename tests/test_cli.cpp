@@ -1,0 +1,209 @@
+// The command line: `gradflow flow` runs and writes its files; every kind of bad input exits with code
+// 2, one line naming the option and the value, and no output file; config files; reproducible seeds.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// A fresh directory per test, holding the inputs it writes and whatever the command writes.
+class Sandbox {
+ public:
+  explicit Sandbox(const std::string& name) : dir_(fs::path(GRADFLOW_TESTS_BINARY_DIR) / "cli_sandbox" / name) {
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  std::string file(const std::string& name, const std::string& content) const {
+    std::ofstream(dir_ / name) << content;
+    return (dir_ / name).string();
+  }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  Run run(const std::string& args) const {
+    const std::string command = "cd '" + dir_.string() + "' && '" + std::string(GRADFLOW_CLI) + "' " + args +
+                                " > '" + (dir_ / "stdout.txt").string() + "' 2> '" + (dir_ / "stderr.txt").string() +
+                                "'";
+    const int status = std::system(command.c_str());
+    Run run;
+    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    run.out = slurp(dir_ / "stdout.txt");
+    run.err = slurp(dir_ / "stderr.txt");
+    fs::remove(dir_ / "stdout.txt");
+    fs::remove(dir_ / "stderr.txt");
+    return run;
+  }
+  std::vector<std::string> files() const {
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(dir_)) names.push_back(entry.path().filename().string());
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+ private:
+  fs::path dir_;
+};
+
+long count_lines(const std::string& text) { return std::count(text.begin(), text.end(), '\n'); }
+
+}  // namespace
+
+TEST_CASE("gradflow flow writes the trajectory CSV the final theta and the JSON summary", "[cli]") {
+  const Sandbox box("writes_outputs");
+  const Run r = box.run("flow --problem quadratic --dim 20 --cond 100 --solver dopri5 --t-end 30 "
+                        "--out traj.csv --theta-out theta.csv --json summary.json");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("reached_end_time") && Catch::Contains("rate bound"));
+  const std::string csv = slurp(box.path("traj.csv"));
+  CHECK_THAT(csv, Catch::StartsWith("t,loss,grad_norm,dist_from_init,pl_ratio,bound\n"));
+  CHECK(count_lines(csv) > 10);
+  CHECK(count_lines(slurp(box.path("theta.csv"))) == 20);
+  const std::string json = slurp(box.path("summary.json"));
+  for (const char* key : {"\"status\": \"reached_end_time\"", "\"solver\": \"dopri5\"", "\"t_final\": 30.0",
+                          "\"loss0\"", "\"loss_final\"", "\"grad_norm_final\"", "\"dist_from_init\"", "\"mu\"",
+                          "\"bound_holds\": true", "\"num_gradient_evals\"", "\"wall_seconds\""}) {
+    CHECK_THAT(json, Catch::Contains(key));
+  }
+  // Only the requested files: no temporary files left behind.
+  CHECK(box.files() == std::vector<std::string>{"summary.json", "theta.csv", "traj.csv"});
+}
+
+TEST_CASE("The same seed reproduces the same bits and theta-out reads back as --theta0", "[cli]") {
+  const Sandbox box("seeds");
+  REQUIRE(box.run("flow --problem quadratic --dim 8 --seed 3 --t-end 2 --quiet --theta-out a.csv").exit_code == 0);
+  REQUIRE(box.run("flow --problem quadratic --dim 8 --seed 3 --t-end 2 --quiet --theta-out b.csv").exit_code == 0);
+  REQUIRE(box.run("flow --problem quadratic --dim 8 --seed 4 --t-end 2 --quiet --theta-out c.csv").exit_code == 0);
+  CHECK(slurp(box.path("a.csv")) == slurp(box.path("b.csv")));
+  CHECK(slurp(box.path("a.csv")) != slurp(box.path("c.csv")));
+  // Continuing from the written state for 0 extra... a second leg from a.csv runs and differs from it.
+  const Run r = box.run("flow --problem quadratic --dim 8 --seed 3 --t-end 1 --quiet --theta0 a.csv --theta-out d.csv");
+  REQUIRE(r.exit_code == 0);
+  CHECK(slurp(box.path("d.csv")) != slurp(box.path("a.csv")));
+}
+
+TEST_CASE("Options can live in a TOML config file and the command line wins", "[cli]") {
+  const Sandbox box("config");
+  box.file("run.toml",
+           "# a flow run\nproblem = \"karimi\"\ndim = 3\nsolver = \"cvode-bdf\"\nt_end = 4\n"
+           "times = [1, 2, 4]\nrtol = 1e-9\n");
+  Run r = box.run("flow --config run.toml --quiet --out traj.csv --json s.json");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(count_lines(slurp(box.path("traj.csv"))) == 5);  // header, t = 0, 1, 2, 4
+  CHECK_THAT(slurp(box.path("s.json")), Catch::Contains("\"solver\": \"cvode-bdf\"") && Catch::Contains("\"t_final\": 4.0"));
+  r = box.run("flow --config run.toml --solver rk4 --dt 0.01 --quiet --json s.json");
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(slurp(box.path("s.json")), Catch::Contains("\"solver\": \"rk4\""));
+  box.file("section.toml", "[flow]\nproblem = \"rosenbrock\"\nt-end = 0.5\n");
+  r = box.run("flow --config section.toml --quiet --json s.json");
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(slurp(box.path("s.json")), Catch::Contains("\"problem\": \"rosenbrock\""));
+}
+
+TEST_CASE("gradflow flow --help explains the command its options and its outputs", "[cli]") {
+  const Sandbox box("help");
+  Run r = box.run("flow --help");
+  CHECK(r.exit_code == 0);
+  for (const char* text : {"--solver", "cvode-bdf-krylov", "--loss-tol", "--config", "dist_from_init", "Exit status"}) {
+    CHECK_THAT(r.out, Catch::Contains(text));
+  }
+  r = box.run("--help");
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("flow"));
+}
+
+TEST_CASE("Every kind of bad input exits 2 with one line naming the option and value and writes nothing",
+          "[cli]") {
+  const Sandbox box("bad_input");
+  box.file("ragged.csv", "1,0\n0\n");
+  box.file("text.csv", "1,x\nx,1\n");
+  box.file("nan.csv", "1,nan\nnan,1\n");
+  box.file("inf.csv", "1,0\n0,inf\n");
+  box.file("nonsym.csv", "1,0.5\n0.2,1\n");
+  box.file("indefinite.csv", "1,2\n2,1\n");
+  box.file("spd.csv", "2,0\n0,1\n");
+  box.file("theta3.csv", "1\n2\n3\n");
+  box.file("theta_nan.csv", "1\nnan\n");
+  box.file("data.csv", "x,y\n1,2\n3,4\n");
+  box.file("bad.toml", "bogus = 1\n");
+  const std::string outputs = " --out o.csv --theta-out t.csv --json j.json";
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"--problem nope", "--problem nope"},
+      {"--solver rk45", "--solver rk45"},
+      {"--krylov cg", "--krylov cg"},
+      {"--matrix missing.csv", "--matrix missing.csv"},
+      {"--matrix ragged.csv", "--matrix ragged.csv"},
+      {"--matrix text.csv", "--matrix text.csv"},
+      {"--matrix nan.csv", "--matrix nan.csv"},
+      {"--matrix inf.csv", "--matrix inf.csv"},
+      {"--matrix nonsym.csv", "not symmetric"},
+      {"--matrix indefinite.csv", "indefinite"},
+      {"--matrix spd.csv --theta0 theta3.csv", "--theta0 theta3.csv"},
+      {"--matrix spd.csv --theta0 theta_nan.csv", "--theta0 theta_nan.csv"},
+      {"--matrix spd.csv --minimizer theta3.csv", "--minimizer theta3.csv"},
+      {"--matrix spd.csv --dim 5", "--dim 5"},
+      {"--problem least-squares", "--data"},
+      {"--problem least-squares --data data.csv --theta0 theta3.csv", "--theta0 theta3.csv"},
+      {"--rtol 0", "--rtol 0"},
+      {"--rtol -1e-3", "--rtol -0.001"},
+      {"--atol 0", "--atol 0"},
+      {"--atol nan", "--atol nan"},
+      {"--t-end 0", "--t-end 0"},
+      {"--t-end -5", "--t-end -5"},
+      {"--dt 0", "--dt 0"},
+      {"--solver euler --dt -1", "--dt -1"},
+      {"--times 2,1", "--times 1"},
+      {"--times 0.5,20", "--times 20"},
+      {"--save-every -1", "--save-every -1"},
+      {"--max-steps 0", "--max-steps 0"},
+      {"--mu 0", "--mu 0"},
+      {"--loss-tol -1", "--loss-tol -1"},
+      {"--rtol abc", "--rtol"},
+      {"--dim 3 --problem rosenbrock", "--dim 3"},
+      {"--no-such-option 1", "--no-such-option"},
+      {"--config bad.toml", "--config bad.toml"},
+      {"--config missing.toml", "--config missing.toml"},
+      {"--out no/such/dir/o.csv", "--out no/such/dir/o.csv"},
+  };
+  for (const auto& [args, expected] : cases) {
+    const Run r = box.run("flow " + args + (args.find("--out") == std::string::npos ? outputs : ""));
+    INFO("gradflow flow " << args << "\nstderr: " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(count_lines(r.err) == 1);
+    CHECK_THAT(r.err, Catch::Contains(expected));
+    CHECK_FALSE(fs::exists(box.path("o.csv")));
+    CHECK_FALSE(fs::exists(box.path("t.csv")));
+    CHECK_FALSE(fs::exists(box.path("j.json")));
+  }
+}
+
+TEST_CASE("A solver failure exits 1 and still writes the last good state", "[cli]") {
+  const Sandbox box("failure");
+  const Run r = box.run("flow --problem quadratic --dim 5 --t-end 100 --max-steps 3 --quiet --json s.json "
+                        "--theta-out t.csv");
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("max_steps"));
+  CHECK_THAT(slurp(box.path("s.json")), Catch::Contains("\"status\": \"max_steps\""));
+  CHECK(count_lines(slurp(box.path("t.csv"))) == 5);
+}
