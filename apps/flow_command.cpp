@@ -109,8 +109,8 @@ void add_flow_command(CLI::App& app, FlowCommand& flow) {
       "  nan marks a value that is undefined (no mu, or L = L_min).\n"
       "Exit status: 0 the run did what was asked, 1 it ended early (solver failure or --max-steps),\n"
       "  2 bad input (nothing is run and no file is written).\n"
-      "Every option can also be given in a TOML file: --config run.toml with lines such as\n"
-      "  solver = \"cvode-bdf\"   t-end = 5000   times = [1, 10, 100]");
+      "Every option can also be given in a TOML file (--config run.toml), one per line, e.g.\n"
+      "  solver = \"cvode-bdf\"\n  t-end = 5000\n  times = [1, 10, 100]");
 
   c->add_option("--problem", flow.problem.problem, "Objective: " + joined(problem_names()))->capture_default_str();
   c->add_option("--matrix", flow.problem.matrix,
@@ -164,6 +164,25 @@ int run_flow_command(FlowCommand& flow) {
   if (const auto error = flow.options.validate()) {
     throw InputError(flag_for_field(error->field), error->value, error->constraint);
   }
+  const auto given = [&c](const char* name) { return c.get_option(name)->count() > 0; };
+  if (given("--cond") && !(flow.problem.problem == "quadratic" && flow.problem.matrix.empty())) {
+    throw InputError("--cond", full_precision(flow.problem.cond),
+                     "is used only by the generated quadratic (--problem quadratic without --matrix)");
+  }
+  // Options of other solvers are ignored, with a warning (a shared config file may set them).
+  const auto warn_unused = [&](const char* option, const char* users) {
+    if (given(option) && !flow.quiet) {
+      std::cerr << "gradflow flow: warning: " << option << " is ignored by --solver " << flow.solver << " (used by "
+                << users << ")\n";
+    }
+  };
+  if (is_fixed_step(flow.options.solver)) {
+    warn_unused("--rtol", "the adaptive solvers");
+    warn_unused("--atol", "the adaptive solvers");
+  } else {
+    warn_unused("--dt", "euler and rk4");
+  }
+  if (flow.options.solver != Solver::cvode_bdf_krylov) warn_unused("--krylov", "cvode-bdf-krylov");
 
   const auto problem = make_problem(flow.problem);
   Vector theta0;

@@ -1,5 +1,6 @@
 // The SUNDIALS CVODE back end: BDF with a dense direct solver (Jacobian -Hessian, exact when the
-// problem has a dense Hessian, else CVODE's difference quotient), BDF with matrix-free Newton-Krylov
+// problem has a dense Hessian, else CVODE's difference quotient; the Newton systems are factored by
+// Eigen's Cholesky or LU, see symmetric_dense_solver.hpp), BDF with matrix-free Newton-Krylov
 // (PCG or GMRES on -Hessian-vector products: the Jacobian of a gradient flow is symmetric), and Adams
 // with fixed-point iteration.
 //
@@ -11,11 +12,11 @@
 // Tolerance stops use CVODE's root finding on the event function of the TrajectoryMonitor.
 #include "flow/detail/run_state.hpp"
 #include "flow/detail/step_processor.hpp"
+#include "flow/detail/symmetric_dense_solver.hpp"
 
 #include <cvode/cvode.h>
 #include <nvector/nvector_serial.h>
 #include <sundials/sundials_context.h>
-#include <sunlinsol/sunlinsol_dense.h>
 #include <sunlinsol/sunlinsol_pcg.h>
 #include <sunlinsol/sunlinsol_spgmr.h>
 #include <sunmatrix/sunmatrix_dense.h>
@@ -205,8 +206,8 @@ void run_cvode(RunState& run) {
   if (options.solver == Solver::cvode_bdf) {
     s.matrix = SUNDenseMatrix(static_cast<sunindextype>(p), static_cast<sunindextype>(p), s.context);
     if (!created(run, s.matrix, "SUNDenseMatrix")) return;
-    s.linear_solver = SUNLinSol_Dense(s.y, s.matrix, s.context);
-    if (!created(run, s.linear_solver, "SUNLinSol_Dense")) return;
+    s.linear_solver = make_symmetric_dense_solver(static_cast<long>(p), objective.has_hessian(), s.context);
+    if (!created(run, s.linear_solver, "make_symmetric_dense_solver")) return;
     if (failed(run, data, CVodeSetLinearSolver(s.memory, s.linear_solver, s.matrix), "CVodeSetLinearSolver")) return;
     if (objective.has_hessian()) {
       if (failed(run, data, CVodeSetJacFn(s.memory, field_jacobian), "CVodeSetJacFn")) return;

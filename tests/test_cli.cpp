@@ -181,6 +181,8 @@ TEST_CASE("Every kind of bad input exits 2 with one line naming the option and v
       {"--loss-tol -1", "--loss-tol -1"},
       {"--rtol abc", "--rtol"},
       {"--dim 3 --problem rosenbrock", "--dim 3"},
+      {"--problem karimi --cond 10", "--cond 10"},
+      {"--matrix spd.csv --cond 10", "--cond 10"},
       {"--no-such-option 1", "--no-such-option"},
       {"--config bad.toml", "--config bad.toml"},
       {"--config missing.toml", "--config missing.toml"},
