@@ -112,19 +112,7 @@ void add_flow_command(CLI::App& app, FlowCommand& flow) {
       "Every option can also be given in a TOML file (--config run.toml), one per line, e.g.\n"
       "  solver = \"cvode-bdf\"\n  t-end = 5000\n  times = [1, 10, 100]");
 
-  c->add_option("--problem", flow.problem.problem, "Objective: " + joined(problem_names()))->capture_default_str();
-  c->add_option("--matrix", flow.problem.matrix,
-                "quadratic: CSV file of the symmetric positive semidefinite matrix A (p rows of p numbers)");
-  c->add_option("--minimizer", flow.problem.minimizer,
-                "quadratic: CSV file of the minimizer theta* (one value per line; default 0)");
-  c->add_option("--data", flow.problem.data,
-                "least-squares: CSV file, one sample per row, the last column the target, optional header row");
-  c->add_option("--dim", flow.dim, "Dimension p of a generated problem (quadratic, karimi, rosenbrock; default 10)");
-  c->add_option("--cond", flow.problem.cond, "Generated quadratic: condition number (eigenvalues log-spaced in [1/cond, 1])")
-      ->capture_default_str();
-  c->add_option("--seed", flow.problem.seed, "Seed of the generated quadratic and of the default theta0")
-      ->capture_default_str();
-  c->add_option("--theta0", flow.theta0, "CSV file of the initial point, one value per line (default: seeded standard normal)");
+  add_problem_options(*c, flow.problem);
 
   FlowOptions& o = flow.options;
   c->add_option("--solver", flow.solver, "Integrator: " + joined(solver_names()))->capture_default_str();
@@ -142,18 +130,13 @@ void add_flow_command(CLI::App& app, FlowCommand& flow) {
   c->add_option("--mu", flow.mu, "PL constant for the bound L0 exp(-2 mu t) (default: the problem's exact one)");
   c->add_option("--krylov", flow.krylov, "cvode-bdf-krylov: linear solver, gmres or pcg")->capture_default_str();
 
-  c->add_option("--out", flow.out, "Write the trajectory CSV here");
-  c->add_option("--theta-out", flow.theta_out, "Write the final theta here, one value per line, full precision");
-  c->add_option("--json", flow.json, "Write the summary as JSON here");
-  c->add_option("--config", flow.config, "TOML file with any of these options (the command line wins)");
-  c->add_flag("--quiet", flow.quiet, "No progress line and no summary on the terminal");
+  add_output_options(*c, flow.output, "Write the trajectory CSV here");
 }
 
 int run_flow_command(FlowCommand& flow) {
   CLI::App& c = *flow.command;
-  if (!flow.config.empty()) apply_config_file(c, flow.config);
-  if (c.get_option("--dim")->count() > 0) flow.problem.dim = flow.dim;
-  if (c.get_option("--mu")->count() > 0) flow.options.mu = flow.mu;
+  if (!flow.output.config.empty()) apply_config_file(c, flow.output.config);
+  if (option_given(c, "--mu")) flow.options.mu = flow.mu;
 
   const auto solver = solver_from_string(flow.solver);
   if (!solver) throw InputError("--solver", flow.solver, "unknown solver (known: " + joined(solver_names()) + ")");
@@ -164,14 +147,11 @@ int run_flow_command(FlowCommand& flow) {
   if (const auto error = flow.options.validate()) {
     throw InputError(flag_for_field(error->field), error->value, error->constraint);
   }
-  const auto given = [&c](const char* name) { return c.get_option(name)->count() > 0; };
-  if (given("--cond") && !(flow.problem.problem == "quadratic" && flow.problem.matrix.empty())) {
-    throw InputError("--cond", full_precision(flow.problem.cond),
-                     "is used only by the generated quadratic (--problem quadratic without --matrix)");
-  }
+  const LoadedProblem loaded = load_problem(c, flow.problem);
+  check_output_paths(flow.output);
   // Options of other solvers are ignored, with a warning (a shared config file may set them).
   const auto warn_unused = [&](const char* option, const char* users) {
-    if (given(option) && !flow.quiet) {
+    if (option_given(c, option) && !flow.output.quiet) {
       std::cerr << "gradflow flow: warning: " << option << " is ignored by --solver " << flow.solver << " (used by "
                 << users << ")\n";
     }
@@ -184,42 +164,20 @@ int run_flow_command(FlowCommand& flow) {
   }
   if (flow.options.solver != Solver::cvode_bdf_krylov) warn_unused("--krylov", "cvode-bdf-krylov");
 
-  const auto problem = make_problem(flow.problem);
-  Vector theta0;
-  if (flow.theta0.empty()) {
-    theta0 = default_theta0(problem->dimension(), flow.problem.seed);
-  } else {
-    theta0 = read_vector_csv(flow.theta0, "--theta0");
-    if (theta0.size() != problem->dimension()) {
-      throw InputError("--theta0", flow.theta0,
-                       "has " + std::to_string(theta0.size()) + " values, the problem has dimension " +
-                           std::to_string(problem->dimension()));
-    }
-  }
-  if (!flow.out.empty()) check_output_path("--out", flow.out);
-  if (!flow.theta_out.empty()) check_output_path("--theta-out", flow.theta_out);
-  if (!flow.json.empty()) check_output_path("--json", flow.json);
-
-  const bool show_progress = !flow.quiet && stderr_is_terminal();
+  const bool show_progress = !flow.output.quiet && stderr_is_terminal();
   ProgressLine progress(flow.options.t_end);
   FlowObserver observer;
   if (show_progress) observer = [&progress](const FlowRow& row) { return progress(row); };
-  const FlowResult result = simulate_flow(*problem, theta0, flow.options, observer);
+  const FlowResult result = simulate_flow(*loaded.objective, loaded.theta0, flow.options, observer);
   progress.finish();
 
-  if (!flow.out.empty()) {
-    write_file_atomically("--out", flow.out, [&](std::ostream& out) { write_trajectory(out, result); });
+  const OutputArgs& o = flow.output;
+  if (!o.out.empty()) write_file_atomically("--out", o.out, [&](std::ostream& out) { write_trajectory(out, result); });
+  if (!o.theta_out.empty()) write_theta("--theta-out", o.theta_out, result.theta);
+  if (!o.json.empty()) {
+    write_file_atomically("--json", o.json, [&](std::ostream& out) { out << summary_json(result, flow).dump(2) << "\n"; });
   }
-  if (!flow.theta_out.empty()) {
-    write_file_atomically("--theta-out", flow.theta_out, [&](std::ostream& out) {
-      for (Eigen::Index i = 0; i < result.theta.size(); ++i) out << full_precision(result.theta[i]) << "\n";
-    });
-  }
-  if (!flow.json.empty()) {
-    write_file_atomically("--json", flow.json,
-                          [&](std::ostream& out) { out << summary_json(result, flow).dump(2) << "\n"; });
-  }
-  if (!flow.quiet) std::cout << result.full_report();
+  if (!o.quiet) std::cout << result.full_report();
   if (!result.succeeded()) {
     std::cerr << "gradflow flow: " << to_string(result.status) << ": " << result.message << "\n";
     return kExitRunFailed;

@@ -1,5 +1,6 @@
 // The gradflow command line: one subcommand per kind of run.
 #include "cli_support.hpp"
+#include "descend_command.hpp"
 #include "flow_command.hpp"
 #include "problems/input_error.hpp"
 
@@ -16,6 +17,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   gradflow::cli::FlowCommand flow;
   gradflow::cli::add_flow_command(app, flow);
+  gradflow::cli::DescendCommand descend;
+  gradflow::cli::add_descend_command(app, descend);
 
   try {
     app.parse(argc, argv);
@@ -33,6 +36,7 @@ int main(int argc, char** argv) {
   const std::string command = app.get_subcommands().front()->get_name();
   try {
     if (command == "flow") return gradflow::cli::run_flow_command(flow);
+    if (command == "descend") return gradflow::cli::run_descend_command(descend);
   } catch (const gradflow::InputError& e) {
     std::cerr << "gradflow " << command << ": error: " << e.what() << "\n";
     return gradflow::cli::kExitBadInput;

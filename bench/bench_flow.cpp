@@ -7,7 +7,7 @@
 // relative error against the exact solution. BM_QuadraticGradient times one gradient evaluation in
 // the same run, so the solvers' cost can be read as gradient evaluations' worth.
 //
-//   build/release/bench/gradflow_bench --benchmark_filter=Flow
+//   build/release/bench/gradflow_bench --benchmark_filter='Flow|QuadraticGradient'
 #include "flow/simulate_flow.hpp"
 #include "problems/problem_factory.hpp"
 #include "problems/quadratic.hpp"
@@ -81,11 +81,5 @@ void register_flow_benchmarks() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  register_flow_benchmarks();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+// Called from bench_main.cpp.
+void register_flow_benchmarks_all() { register_flow_benchmarks(); }

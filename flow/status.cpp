@@ -6,15 +6,17 @@
 namespace gradflow {
 namespace {
 
-constexpr std::array<std::pair<Status, std::string_view>, 9> kNames{{
+constexpr std::array<std::pair<Status, std::string_view>, 11> kNames{{
     {Status::not_run, "not_run"},
     {Status::reached_end_time, "reached_end_time"},
     {Status::tolerance_reached, "tolerance_reached"},
     {Status::max_steps, "max_steps"},
+    {Status::reached_max_iters, "reached_max_iters"},
     {Status::stopped_by_observer, "stopped_by_observer"},
     {Status::step_size_too_small, "step_size_too_small"},
     {Status::non_finite_value, "non_finite_value"},
     {Status::backend_error, "backend_error"},
+    {Status::diverged, "diverged"},
     {Status::invalid_options, "invalid_options"},
 }};
 
@@ -33,8 +35,8 @@ std::optional<Status> status_from_string(std::string_view name) {
 }
 
 bool succeeded(Status status) {
-  return status == Status::reached_end_time || status == Status::tolerance_reached ||
-         status == Status::stopped_by_observer;
+  return status == Status::reached_end_time || status == Status::reached_max_iters ||
+         status == Status::tolerance_reached || status == Status::stopped_by_observer;
 }
 
 }  // namespace gradflow

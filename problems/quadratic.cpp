@@ -65,6 +65,7 @@ Quadratic::Quadratic(Matrix a, Vector theta_star) : a_(std::move(a)), theta_star
   // Symmetrise exactly, so that the eigendecomposition and the gradient describe the same matrix.
   a_ = (0.5 * (a_ + a_.transpose())).eval();
   scratch_.resize(a_.rows());
+  product_.resize(a_.rows());
   const Eigen::SelfAdjointEigenSolver<Matrix> eig(a_);
   eigenvalues_ = eig.eigenvalues();
   eigenvectors_ = eig.eigenvectors();
@@ -106,7 +107,8 @@ Quadratic Quadratic::generated(Eigen::Index dim, double cond, std::uint64_t seed
 double Quadratic::loss(const ConstVectorView& theta) const {
   check_dimension("Quadratic::loss", theta.size());
   scratch_ = theta - theta_star_;
-  return 0.5 * scratch_.dot(a_ * scratch_);
+  product_.noalias() = a_ * scratch_;
+  return 0.5 * scratch_.dot(product_);
 }
 
 double Quadratic::loss_and_gradient(const ConstVectorView& theta, VectorView grad) const {

@@ -48,6 +48,7 @@ class Quadratic final : public Objective {
   Matrix a_;
   Vector theta_star_;
   mutable Vector scratch_;  // theta - theta*, kept to avoid an allocation per evaluation
+  mutable Vector product_;  // A (theta - theta*), for loss()
   Vector eigenvalues_;
   Matrix eigenvectors_;
   std::optional<double> mu_;

@@ -209,3 +209,67 @@ TEST_CASE("A solver failure exits 1 and still writes the last good state", "[cli
   CHECK_THAT(slurp(box.path("s.json")), Catch::Contains("\"status\": \"max_steps\""));
   CHECK(count_lines(slurp(box.path("t.csv"))) == 5);
 }
+
+TEST_CASE("gradflow descend writes its rows and summary and matches the flow's euler bit for bit", "[cli]") {
+  const Sandbox box("descend_outputs");
+  Run r = box.run("descend --problem quadratic --dim 12 --cond 50 --step inverse-smoothness --max-iters 300 "
+                  "--out rows.csv --json d.json --theta-out gd.csv");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("reached_max_iters") && Catch::Contains("rate bound"));
+  const std::string csv = slurp(box.path("rows.csv"));
+  CHECK_THAT(csv, Catch::StartsWith("iter,t,loss,grad_norm,dist_from_init,step_size,bound\n"));
+  CHECK(count_lines(csv) == 302);
+  const std::string json = slurp(box.path("d.json"));
+  for (const char* key : {"\"status\": \"reached_max_iters\"", "\"step\": \"inverse-smoothness\"", "\"q\"",
+                          "\"radius\"", "\"bound_holds\": true", "\"radius_holds\": true",
+                          "\"beta_source\": \"problem (exact)\"", "\"num_gradient_evals\": 301"}) {
+    CHECK_THAT(json, Catch::Contains(key));
+  }
+  // Explicit Euler with dt = eta is gradient descent with step eta.
+  r = box.run("descend --problem quadratic --dim 12 --cond 50 --lr 0.5 --max-iters 40 --quiet --theta-out a.csv");
+  REQUIRE(r.exit_code == 0);
+  r = box.run("flow --problem quadratic --dim 12 --cond 50 --solver euler --dt 0.5 --t-end 20 --quiet --theta-out b.csv");
+  REQUIRE(r.exit_code == 0);
+  CHECK(slurp(box.path("a.csv")) == slurp(box.path("b.csv")));
+}
+
+TEST_CASE("gradflow descend reports a divergence with the step size and exits 1", "[cli]") {
+  const Sandbox box("descend_diverges");
+  const Run r = box.run("descend --problem quadratic --dim 5 --cond 10 --lr 2.5 --max-iters 100000 --quiet --json d.json");
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("diverged") && Catch::Contains("eta = 2.5"));
+  CHECK_THAT(slurp(box.path("d.json")), Catch::Contains("\"status\": \"diverged\""));
+}
+
+TEST_CASE("gradflow descend rejects bad input with exit 2 and one line and writes nothing", "[cli]") {
+  const Sandbox box("descend_bad_input");
+  box.file("theta3.csv", "1\n2\n3\n");
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"--step newton", "--step newton"},
+      {"--lr 0", "--lr 0"},
+      {"--lr -1", "--lr -1"},
+      {"--step armijo --armijo-b 1.5", "--armijo-b 1.5"},
+      {"--step armijo --armijo-c 0", "--armijo-c 0"},
+      {"--step polyak --gamma -1", "--gamma -1"},
+      {"--max-iters 0", "--max-iters 0"},
+      {"--save-every 0", "--save-every 0"},
+      {"--divergence-factor 0.5", "--divergence-factor 0.5"},
+      {"--loss-tol -1", "--loss-tol -1"},
+      {"--mu -3", "--mu -3"},
+      {"--problem rosenbrock --step polyak", "--gamma"},
+      {"--theta0 theta3.csv", "--theta0 theta3.csv"},
+      {"--problem nope", "--problem nope"},
+      {"--json no/such/dir/d.json", "--json no/such/dir/d.json"},
+  };
+  for (const auto& [args, expected] : cases) {
+    const std::string outputs = args.find("--json") == std::string::npos ? " --out o.csv --json j.json" : " --out o.csv";
+    const Run r = box.run("descend " + args + outputs);
+    INFO("gradflow descend " << args << "\nstderr: " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(count_lines(r.err) == 1);
+    CHECK_THAT(r.err, Catch::Contains(expected));
+    CHECK_FALSE(fs::exists(box.path("o.csv")));
+    CHECK_FALSE(fs::exists(box.path("j.json")));
+  }
+}

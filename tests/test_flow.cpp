@@ -376,8 +376,10 @@ TEST_CASE("Solver and status names round-trip", "[flow]") {
   for (const Solver solver : kAllSolvers) CHECK(solver_from_string(to_string(solver)) == solver);
   CHECK_FALSE(solver_from_string("rk45"));
   for (const Status status : {Status::not_run, Status::reached_end_time, Status::tolerance_reached,
-                              Status::max_steps, Status::stopped_by_observer, Status::step_size_too_small,
-                              Status::non_finite_value, Status::backend_error, Status::invalid_options}) {
+                              Status::max_steps, Status::reached_max_iters, Status::stopped_by_observer,
+                              Status::step_size_too_small,
+                              Status::non_finite_value, Status::backend_error, Status::diverged,
+                              Status::invalid_options}) {
     CHECK(status_from_string(to_string(status)) == status);
   }
   CHECK(succeeded(Status::tolerance_reached));

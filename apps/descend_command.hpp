@@ -1,0 +1,29 @@
+// `gradflow descend`: gradient descent on a problem with a step-size rule from the theory, compared
+// with the rule's guaranteed rate and radius.
+#pragma once
+
+#include "common_options.hpp"
+#include "discrete/options.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace gradflow::cli {
+
+struct DescendCommand {
+  ProblemArgs problem;
+  OutputArgs output;
+  DescentOptions options;
+  std::string step = "fixed";
+  double gamma = 0.0;  // copied into options.gamma when --gamma is given
+  double mu = 0.0;     // copied into options.mu when --mu is given
+
+  CLI::App* command = nullptr;
+};
+
+void add_descend_command(CLI::App& app, DescendCommand& descend);
+// Runs after parsing; returns the exit code. Throws InputError for bad input.
+int run_descend_command(DescendCommand& descend);
+
+}  // namespace gradflow::cli

@@ -1,0 +1,64 @@
+// The gradflow benchmark program: the flow and descent microbenchmarks, then the ratios the project's
+// targets name, computed from measurements of this same run (the machines are shared and noisy:
+// absolute times alone mean little).
+//
+//   build/release/bench/gradflow_bench                       # everything
+//   build/release/bench/gradflow_bench --benchmark_filter=Descent\|Gradient/
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+void register_flow_benchmarks_all();
+void register_descent_benchmarks_all();
+
+namespace {
+
+// Prints to the console as usual and keeps the time per item of every run.
+class CollectingReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& run : runs) {
+      if (run.error_occurred || run.run_type != Run::RT_Iteration) continue;
+      const auto items = run.counters.find("items_per_second");
+      if (items != run.counters.end() && items->second.value > 0) {
+        seconds_per_item[run.benchmark_name()] = 1.0 / items->second.value;
+      }
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+  std::map<std::string, double> seconds_per_item;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  register_flow_benchmarks_all();
+  register_descent_benchmarks_all();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  CollectingReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+
+  bool header = false;
+  for (const std::string problem : {"quadratic", "least-squares"}) {
+    const auto gradient = reporter.seconds_per_item.find("Gradient/" + problem);
+    if (gradient == reporter.seconds_per_item.end()) continue;
+    for (const std::string rule : {"fixed", "inverse-smoothness", "polyak", "armijo"}) {
+      const auto step = reporter.seconds_per_item.find("Descent/" + rule + "/" + problem);
+      if (step == reporter.seconds_per_item.end()) continue;
+      if (!header) {
+        std::printf("\nTime per descent step / time per gradient evaluation (same run; target <= 1.2 for the\n"
+                    "rules that need one gradient per step; armijo adds loss evaluations):\n");
+        header = true;
+      }
+      const double ratio = step->second / gradient->second;
+      std::printf("  %-14s %-20s %6.3f  %s\n", problem.c_str(), rule.c_str(), ratio,
+                  rule == "armijo" ? "(informational)" : (ratio <= 1.2 ? "PASS" : "MISSED"));
+    }
+  }
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,27 @@
+// Inverse-smoothness step: eta = 1/beta, the best fixed step of Theorem 2 (THEORY.md section 2, M1).
+//
+// beta is the problem's exact smoothness constant when it has one; otherwise it is estimated by power
+// iteration on Hessian-vector products at theta0 (the largest |eigenvalue| of the Hessian there),
+// which is a local estimate, not a bound: the run then reports beta, and the guarantee built on it, as
+// estimated.
+//
+// Guarantee: q = 1 - mu/beta, radius = 2 sqrt(2 (L0 - L_min) / mu).
+#pragma once
+
+#include "fixed_step.hpp"
+
+namespace gradflow {
+
+struct InverseSmoothnessStep {
+  double beta;
+
+  StepProposal propose(const StepInput&, Vector& /*trial*/) const { return {1.0 / beta, false, 0.0, 0}; }
+
+  RateGuarantee guarantee(const StepFacts& facts) const {
+    RateGuarantee g = FixedStep::fixed_step_guarantee(1.0 / beta, facts);
+    if (g.q) g.note = "eta = 1/beta: q = 1 - mu/beta, radius = 2 rho0";
+    return g;
+  }
+};
+
+}  // namespace gradflow

@@ -1,0 +1,45 @@
+// Options of a gradient-descent run, theta_{k+1} = theta_k - eta_k grad L(theta_k): the step-size rule
+// and its parameters, the stop conditions and what to record. A plain struct with defaults;
+// validate() names the field, the value and the constraint. The command line maps its flags
+// one-to-one onto these fields (lr <-> --lr, armijo_b <-> --armijo-b).
+#pragma once
+
+#include "../flow/options.hpp"  // OptionError
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gradflow {
+
+enum class StepRule {
+  fixed,               // eta = lr
+  inverse_smoothness,  // eta = 1 / beta (exact beta, or estimated by power iteration)
+  polyak,              // eta_k = gamma (L_k - L_min) / ||g_k||^2
+  armijo,              // backtracking from lr by armijo_b until sufficient decrease armijo_c
+};
+
+std::string_view to_string(StepRule rule);
+std::optional<StepRule> step_rule_from_string(std::string_view name);  // '_' written '-'
+const std::vector<std::string>& step_rule_names();
+
+struct DescentOptions {
+  StepRule step = StepRule::fixed;
+  double lr = 0.1;                  // fixed: eta; armijo: the first trial eta_bar; finite, > 0
+  std::optional<double> gamma;      // polyak: > 0; empty = 2 mu / beta (needs both known)
+  double armijo_b = 0.5;            // armijo shrink factor, in (0, 1)
+  double armijo_c = 0.5;            // armijo sufficient-decrease constant, in (0, 1)
+  long max_iters = 100000;          // iteration budget; >= 1
+  double loss_tol = 0.0;            // stop once loss <= loss_tol; 0 = not checked; >= 0
+  double grad_tol = 0.0;            // stop once ||grad L|| <= grad_tol; 0 = not checked; >= 0
+  long save_every = 1;              // record a row every save_every iterations (and the last); >= 1
+  std::optional<double> mu;         // PL constant for the bound; empty = the problem's exact one; > 0
+  double divergence_factor = 1e10;  // diverged once L - L_min > divergence_factor (L0 - L_min); > 1
+  std::uint64_t seed = 0;           // start of the power iteration that estimates beta
+
+  std::optional<OptionError> validate() const;
+};
+
+}  // namespace gradflow

@@ -1,0 +1,46 @@
+// Damped Polyak step: eta_k = gamma (L_k - L_min) / ||g_k||^2 (--gamma), valid because inf L = L_min
+// is known (THEORY.md section 2, M3).
+//
+// Guarantee, for L mu-PL and beta-smooth with kappa = beta / mu:
+//   L_{k+1} - L_min <= (1 - gamma + gamma^2 kappa / 4) (L_k - L_min),
+// a contraction only for gamma < 4 mu / beta; gamma = 2 mu / beta (the default when mu and beta are
+// known) gives q = 1 - mu / beta. The classical range gamma in (0, 2) needs convexity: without it
+// Polyak steps can cycle (on f = x^2 + 3 sin^2 x, gamma = 1 from x = 2.2 falls into a 2-cycle at
+// f ~ 6.802470). The theory gives no containment radius for this rule.
+#pragma once
+
+#include "step_rule.hpp"
+
+#include <sstream>
+
+namespace gradflow {
+
+struct PolyakStep {
+  double gamma;
+
+  StepProposal propose(const StepInput& in, Vector& /*trial*/) const {
+    const double excess = std::max(in.loss - in.min_value, 0.0);
+    return {in.grad_norm_squared > 0.0 ? gamma * excess / in.grad_norm_squared : 0.0, false, 0.0, 0};
+  }
+
+  RateGuarantee guarantee(const StepFacts& facts) const {
+    RateGuarantee g;
+    if (!facts.mu || !facts.beta) {
+      g.note = "needs mu and beta";
+      return g;
+    }
+    const double kappa = *facts.beta / *facts.mu;
+    const double factor = 1.0 - gamma + gamma * gamma * kappa / 4.0;
+    if (!(gamma > 0.0 && factor < 1.0)) {
+      std::ostringstream why;
+      why << "gamma >= 4 mu / beta = " << 4.0 / kappa << ": no guarantee without convexity";
+      g.note = why.str();
+      return g;
+    }
+    g.q = std::max(factor, 0.0);
+    g.note = "q = 1 - gamma + gamma^2 kappa / 4; no radius is known for this rule";
+    return g;
+  }
+};
+
+}  // namespace gradflow
