@@ -1,6 +1,6 @@
 // The SUNDIALS CVODE back end: BDF with a dense direct solver (Jacobian -Hessian, exact when the
-// problem has a dense Hessian, else CVODE's difference quotient; the Newton systems are factored by
-// Eigen's Cholesky or LU, see symmetric_dense_solver.hpp), BDF with matrix-free Newton-Krylov
+// problem has a dense Hessian, else CVODE's difference quotient; the Newton systems are solved with
+// Eigen's eigendecomposition, Cholesky or LU, see symmetric_dense_solver.hpp), BDF with matrix-free Newton-Krylov
 // (PCG or GMRES on -Hessian-vector products: the Jacobian of a gradient flow is symmetric), and Adams
 // with fixed-point iteration.
 //
@@ -59,23 +59,6 @@ int field_rhs(sunrealtype, N_Vector y, N_Vector ydot, void* user_data) {
     return 0;
   } catch (const std::exception& e) {
     if (data->callback_error.empty()) data->callback_error = std::string("gradient evaluation threw: ") + e.what();
-    return -1;
-  }
-}
-
-int field_jacobian(sunrealtype, N_Vector y, N_Vector, SUNMatrix jac, void* user_data, N_Vector, N_Vector,
-                   N_Vector) {
-  auto* data = static_cast<CallbackData*>(user_data);
-  try {
-    Eigen::Map<Matrix> j(SUNDenseMatrix_Data(jac), data->p, data->p);
-    data->run->field.jacobian(view(y, data->p), j);
-    if (!j.allFinite()) {
-      data->non_finite = true;
-      return 1;
-    }
-    return 0;
-  } catch (const std::exception& e) {
-    if (data->callback_error.empty()) data->callback_error = std::string("Hessian evaluation threw: ") + e.what();
     return -1;
   }
 }
@@ -160,7 +143,7 @@ bool created(RunState& run, const void* object, const char* function) {
   return false;
 }
 
-void read_stats(RunState& run, void* memory, bool has_linear_solver) {
+void read_stats(RunState& run, void* memory, bool has_linear_solver, SUNLinearSolver hessian_solver) {
   long value = 0;
   if (CVodeGetNumSteps(memory, &value) == CV_SUCCESS) run.stats.num_steps = value;
   long error_fails = 0, convergence_fails = 0;
@@ -172,6 +155,7 @@ void read_stats(RunState& run, void* memory, bool has_linear_solver) {
     if (CVodeGetNumLinIters(memory, &value) == CV_SUCCESS) run.stats.num_linear_iters = value;
     if (CVodeGetNumJacEvals(memory, &value) == CV_SUCCESS) run.stats.num_jacobian_evals = value;
   }
+  if (hessian_solver != nullptr) run.stats.num_jacobian_evals = hessian_newton_solver_evaluations(hessian_solver);
 }
 
 }  // namespace
@@ -203,14 +187,22 @@ void run_cvode(RunState& run) {
   if (failed(run, data, CVodeSetStopTime(s.memory, options.t_end), "CVodeSetStopTime")) return;
 
   const Objective& objective = run.field.objective();
+  bool hessian_solver = false;
   if (options.solver == Solver::cvode_bdf) {
-    s.matrix = SUNDenseMatrix(static_cast<sunindextype>(p), static_cast<sunindextype>(p), s.context);
-    if (!created(run, s.matrix, "SUNDenseMatrix")) return;
-    s.linear_solver = make_symmetric_dense_solver(static_cast<long>(p), objective.has_hessian(), s.context);
-    if (!created(run, s.linear_solver, "make_symmetric_dense_solver")) return;
-    if (failed(run, data, CVodeSetLinearSolver(s.memory, s.linear_solver, s.matrix), "CVodeSetLinearSolver")) return;
     if (objective.has_hessian()) {
-      if (failed(run, data, CVodeSetJacFn(s.memory, field_jacobian), "CVodeSetJacFn")) return;
+      // The exact Hessian: a matrix-embedded solver that evaluates and factors it itself.
+      s.linear_solver = make_hessian_newton_solver(s.memory, run.field, static_cast<long>(p),
+                                                   objective.has_constant_hessian(), s.context);
+      if (!created(run, s.linear_solver, "make_hessian_newton_solver")) return;
+      if (failed(run, data, CVodeSetLinearSolver(s.memory, s.linear_solver, nullptr), "CVodeSetLinearSolver")) return;
+      hessian_solver = true;
+    } else {
+      // CVODE's difference-quotient Jacobian in a dense matrix, factored by LU.
+      s.matrix = SUNDenseMatrix(static_cast<sunindextype>(p), static_cast<sunindextype>(p), s.context);
+      if (!created(run, s.matrix, "SUNDenseMatrix")) return;
+      s.linear_solver = make_dense_lu_solver(static_cast<long>(p), s.context);
+      if (!created(run, s.linear_solver, "make_dense_lu_solver")) return;
+      if (failed(run, data, CVodeSetLinearSolver(s.memory, s.linear_solver, s.matrix), "CVodeSetLinearSolver")) return;
     }
   } else if (options.solver == Solver::cvode_bdf_krylov) {
     s.linear_solver = options.krylov == KrylovMethod::pcg ? SUNLinSol_PCG(s.y, SUN_PREC_NONE, 0, s.context)
@@ -253,7 +245,7 @@ void run_cvode(RunState& run) {
 
   try {
     while (true) {
-      read_stats(run, s.memory, has_linear_solver);
+      read_stats(run, s.memory, has_linear_solver, hessian_solver ? s.linear_solver : nullptr);
       if (run.t >= options.t_end) {
         run.finish(Status::reached_end_time, "reached t_end");
         break;
@@ -322,7 +314,7 @@ void run_cvode(RunState& run) {
   } catch (const std::exception& e) {
     run.finish(Status::backend_error, e.what());
   }
-  read_stats(run, s.memory, has_linear_solver);
+  read_stats(run, s.memory, has_linear_solver, hessian_solver ? s.linear_solver : nullptr);
   if (!current_evaluated) {
     run.loss = run.field.loss_and_gradient(run.theta, run.grad);
     if ((!std::isfinite(run.loss) || !run.grad.allFinite()) && run.status != Status::reached_end_time) {

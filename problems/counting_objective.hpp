@@ -28,6 +28,7 @@ class CountingObjective final : public Objective {
   bool has_exact_hessian_vector() const override { return inner_.has_exact_hessian_vector(); }
   bool has_hessian() const override { return inner_.has_hessian(); }
   void hessian(const ConstVectorView& theta, MatrixView h) const override;
+  bool has_constant_hessian() const override { return inner_.has_constant_hessian(); }
   KnownFacts known() const override { return inner_.known(); }
   bool has_exact_flow() const override { return inner_.has_exact_flow(); }
   Vector exact_flow(const ConstVectorView& theta0, double t) const override {

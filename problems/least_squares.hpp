@@ -25,6 +25,7 @@ class LeastSquares final : public Objective {
   bool has_exact_hessian_vector() const override { return true; }
   bool has_hessian() const override { return true; }
   void hessian(const ConstVectorView& theta, MatrixView h) const override;
+  bool has_constant_hessian() const override { return true; }
   KnownFacts known() const override;
   bool has_exact_flow() const override { return true; }
   Vector exact_flow(const ConstVectorView& theta0, double t) const override;

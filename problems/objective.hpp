@@ -52,6 +52,9 @@ class Objective {
   // Dense Hessian, for problems that have one (has_hessian()); otherwise throws std::logic_error.
   virtual bool has_hessian() const { return false; }
   virtual void hessian(const ConstVectorView& theta, MatrixView h) const;
+  // True when the Hessian is the same at every point (quadratics, least squares): a solver may then
+  // factor it once.
+  virtual bool has_constant_hessian() const { return false; }
 
   virtual KnownFacts known() const { return {}; }
 
