@@ -2,11 +2,15 @@
 // The umbrella header of the installed library: #include <gradflow/gradflow.hpp>.
 #pragma once
 
+#include "problems/activation.hpp"
 #include "problems/counting_objective.hpp"
 #include "problems/csv.hpp"
 #include "problems/input_error.hpp"
 #include "problems/karimi.hpp"
+#include "problems/initialization.hpp"
 #include "problems/least_squares.hpp"
+#include "problems/mlp.hpp"
+#include "problems/network_data.hpp"
 #include "problems/objective.hpp"
 #include "problems/problem_factory.hpp"
 #include "problems/quadratic.hpp"

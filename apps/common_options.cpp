@@ -1,8 +1,13 @@
 #include "common_options.hpp"
 
 #include "cli_support.hpp"
+#include "problems/activation.hpp"
 #include "problems/csv.hpp"
+#include "problems/initialization.hpp"
 #include "problems/input_error.hpp"
+#include "problems/mlp.hpp"
+
+#include <iostream>
 
 #include <ostream>
 
@@ -10,6 +15,7 @@ namespace gradflow::cli {
 namespace {
 
 std::string joined(const std::vector<std::string>& names) {
+  // (also used for the help texts below)
   std::string text;
   for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
   return text;
@@ -33,7 +39,23 @@ void add_problem_options(CLI::App& c, ProblemArgs& a) {
   c.add_option("--seed", a.spec.seed, "Seed of the generated quadratic and of the default theta0")
       ->capture_default_str();
   c.add_option("--theta0", a.theta0,
-               "CSV file of the initial point, one value per line (default: seeded standard normal)");
+               "CSV file of the initial point, one value per line (default: seeded standard normal; mlp: --init)");
+  // The network problem.
+  c.add_option("--widths", a.spec.widths, "mlp: hidden-layer widths, comma separated (e.g. 64,64)")
+      ->delimiter(',')
+      ->capture_default_str();
+  c.add_option("--activation", a.spec.activation, "mlp: activation: " + joined(activation_names()))
+      ->capture_default_str();
+  c.add_flag("--bias", a.spec.bias, "mlp: biases in every layer (off by default, as in the theory)");
+  c.add_option("--init", a.spec.init, "mlp: initialization: " + joined(init_scheme_names()))->capture_default_str();
+  c.add_option("--init-seed", a.spec.init_seed, "mlp: seed of the initialization")->capture_default_str();
+  c.add_option("--output-scale", a.spec.output_scale, "mlp: scale s of the output layer at initialization")
+      ->capture_default_str();
+  c.add_option("--synthetic", a.spec.synthetic,
+               "mlp: synthetic data n,d (x ~ N(0, I/d), targets N(0, 1); seeded by --seed) instead of --data")
+      ->delimiter(',');
+  c.add_flag("--teacher", a.spec.teacher, "mlp: synthetic targets from a random teacher network of the same shape");
+  c.add_flag("--standardize", a.spec.standardize, "mlp: standardize the features and the targets");
 }
 
 void add_output_options(CLI::App& c, OutputArgs& a, const std::string& out_help) {
@@ -50,20 +72,63 @@ LoadedProblem load_problem(CLI::App& c, ProblemArgs& a) {
     throw InputError("--cond", full_precision(a.spec.cond),
                      "is used only by the generated quadratic (--problem quadratic without --matrix)");
   }
+  if (a.spec.problem != "mlp") {
+    for (const char* option : {"--widths", "--activation", "--bias", "--init", "--init-seed", "--output-scale",
+                               "--synthetic", "--teacher", "--standardize"}) {
+      if (option_given(c, option)) throw InputError(option, "", "is used only by --problem mlp");
+    }
+  }
   LoadedProblem loaded;
   loaded.objective = make_problem(a.spec);
   const Eigen::Index p = loaded.objective->dimension();
+  loaded.description["name"] = loaded.objective->name();
+  loaded.description["dim"] = p;
+  const auto* network = dynamic_cast<const Mlp*>(loaded.objective.get());
+  if (network) {
+    const MlpArchitecture& arch = network->architecture();
+    loaded.data_report = independence_report(network->inputs());
+    const IndependenceReport& r = *loaded.data_report;
+    loaded.description["network"] = {{"input_dim", arch.input_dim},
+                                     {"widths", arch.widths},
+                                     {"activation", std::string(to_string(arch.activation))},
+                                     {"activation_qualifies", qualifies(arch.activation)},
+                                     {"bias", arch.bias},
+                                     {"init", a.spec.init},
+                                     {"init_seed", a.spec.init_seed},
+                                     {"output_scale", a.spec.output_scale},
+                                     {"parameters", p}};
+    loaded.description["data"] = {{"n", r.n},         {"d", r.d},
+                                  {"rank", r.rank},   {"sigma_min", r.sigma_min},
+                                  {"sigma_max", r.sigma_max}, {"inputs_independent", r.applies},
+                                  {"source", a.spec.synthetic.empty() ? "file" : "synthetic"}};
+  }
   if (a.theta0.empty()) {
-    loaded.theta0 = default_theta0(p, a.spec.seed);
+    loaded.theta0 = initial_point(a.spec, *loaded.objective);
   } else {
     loaded.theta0 = read_vector_csv(a.theta0, "--theta0");
     if (loaded.theta0.size() != p) {
-      throw InputError("--theta0", a.theta0,
-                       "has " + std::to_string(loaded.theta0.size()) + " values, the problem has dimension " +
-                           std::to_string(p));
+      std::string what = "the problem has dimension " + std::to_string(p);
+      if (network) {
+        what = "the network with d = " + std::to_string(network->architecture().input_dim) + " inputs and widths " +
+               CLI::detail::join(network->architecture().widths, ",") + " has p = " + std::to_string(p) +
+               " parameters";
+      }
+      throw InputError("--theta0", a.theta0, "has " + std::to_string(loaded.theta0.size()) + " values, " + what);
     }
   }
   return loaded;
+}
+
+void print_problem_report(const LoadedProblem& loaded, const char* command, bool quiet) {
+  if (!loaded.data_report || quiet) return;
+  const IndependenceReport& r = *loaded.data_report;
+  std::cout << r.message.substr(0, r.message.find("; warning")) << "\n";
+  if (!r.applies) std::cerr << "gradflow " << command << ": " << r.message.substr(r.message.find("warning")) << "\n";
+  const auto* network = dynamic_cast<const Mlp*>(loaded.objective.get());
+  if (network && !qualifies(network->architecture().activation)) {
+    std::cerr << "gradflow " << command << ": warning: " << why_not_qualified(network->architecture().activation)
+              << "; the theory does not cover it\n";
+  }
 }
 
 void check_output_paths(const OutputArgs& a) {

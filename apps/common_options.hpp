@@ -2,10 +2,14 @@
 // initial point, and the output files.
 #pragma once
 
+#include "problems/network_data.hpp"
 #include "problems/objective.hpp"
 #include "problems/problem_factory.hpp"
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <optional>
 
 #include <memory>
 #include <string>
@@ -15,7 +19,7 @@ namespace gradflow::cli {
 struct ProblemArgs {
   ProblemSpec spec;
   long dim = 0;        // copied into spec.dim when --dim is given
-  std::string theta0;  // CSV file; empty = seeded standard normal
+  std::string theta0;  // CSV file; empty = the problem's default initial point
 };
 
 struct OutputArgs {
@@ -29,6 +33,8 @@ struct OutputArgs {
 struct LoadedProblem {
   std::unique_ptr<Objective> objective;
   Vector theta0;
+  std::optional<IndependenceReport> data_report;  // mlp: whether the inputs are linearly independent
+  nlohmann::json description;                     // what the summary JSON says about the problem
 };
 
 void add_problem_options(CLI::App& command, ProblemArgs& args);
@@ -37,6 +43,8 @@ void add_output_options(CLI::App& command, OutputArgs& args, const std::string& 
 
 // Builds the problem and reads or draws theta0; throws InputError naming the option on bad input.
 LoadedProblem load_problem(CLI::App& command, ProblemArgs& args);
+// Prints the data report of a network problem (stdout) and its warning, if any (stderr).
+void print_problem_report(const LoadedProblem& loaded, const char* command, bool quiet);
 // Checks that every requested output file can be created (before anything runs).
 void check_output_paths(const OutputArgs& args);
 // Writes theta one value per line at full precision, whole or not at all.

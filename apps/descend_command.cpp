@@ -143,6 +143,7 @@ int run_descend_command(DescendCommand& d) {
                                         "' (the default 2 mu / beta needs mu and beta)");
   }
   check_output_paths(d.output);
+  print_problem_report(loaded, "descend", d.output.quiet);
   const auto warn_unused = [&](const char* option, const char* users) {
     if (option_given(c, option) && !d.output.quiet) {
       std::cerr << "gradflow descend: warning: " << option << " is ignored by --step " << d.step << " (used by " << users
@@ -181,7 +182,11 @@ int run_descend_command(DescendCommand& d) {
   if (!o.out.empty()) write_file_atomically("--out", o.out, [&](std::ostream& out) { write_rows(out, result); });
   if (!o.theta_out.empty()) write_theta("--theta-out", o.theta_out, result.theta);
   if (!o.json.empty()) {
-    write_file_atomically("--json", o.json, [&](std::ostream& out) { out << summary_json(result, d).dump(2) << "\n"; });
+    write_file_atomically("--json", o.json, [&](std::ostream& out) { 
+      nlohmann::json summary = summary_json(result, d);
+      summary["problem_details"] = loaded.description;
+      out << summary.dump(2) << "\n";
+    });
   }
   if (!o.quiet) std::cout << result.full_report();
   if (!result.succeeded()) {

@@ -149,6 +149,7 @@ int run_flow_command(FlowCommand& flow) {
   }
   const LoadedProblem loaded = load_problem(c, flow.problem);
   check_output_paths(flow.output);
+  print_problem_report(loaded, "flow", flow.output.quiet);
   // Options of other solvers are ignored, with a warning (a shared config file may set them).
   const auto warn_unused = [&](const char* option, const char* users) {
     if (option_given(c, option) && !flow.output.quiet) {
@@ -175,7 +176,11 @@ int run_flow_command(FlowCommand& flow) {
   if (!o.out.empty()) write_file_atomically("--out", o.out, [&](std::ostream& out) { write_trajectory(out, result); });
   if (!o.theta_out.empty()) write_theta("--theta-out", o.theta_out, result.theta);
   if (!o.json.empty()) {
-    write_file_atomically("--json", o.json, [&](std::ostream& out) { out << summary_json(result, flow).dump(2) << "\n"; });
+    write_file_atomically("--json", o.json, [&](std::ostream& out) { 
+      nlohmann::json summary = summary_json(result, flow);
+      summary["problem_details"] = loaded.description;
+      out << summary.dump(2) << "\n";
+    });
   }
   if (!o.quiet) std::cout << result.full_report();
   if (!result.succeeded()) {

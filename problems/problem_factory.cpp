@@ -3,7 +3,10 @@
 #include "problems/csv.hpp"
 #include "problems/input_error.hpp"
 #include "problems/karimi.hpp"
+#include "problems/initialization.hpp"
 #include "problems/least_squares.hpp"
+#include "problems/mlp.hpp"
+#include "problems/network_data.hpp"
 #include "problems/quadratic.hpp"
 #include "problems/random.hpp"
 #include "problems/rosenbrock.hpp"
@@ -93,20 +96,101 @@ std::unique_ptr<Objective> make_separable(const ProblemSpec& spec) {
   return std::make_unique<Rosenbrock>(dim);
 }
 
+std::string joined(const std::vector<std::string>& names) {
+  std::string text;
+  for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
+  return text;
+}
+
+std::string list(const std::vector<long>& values) {
+  std::string text;
+  for (const long v : values) text += (text.empty() ? "" : ",") + std::to_string(v);
+  return text;
+}
+
+MlpArchitecture architecture_of(const ProblemSpec& spec, Eigen::Index input_dim) {
+  MlpArchitecture architecture;
+  architecture.input_dim = input_dim;
+  if (spec.widths.empty()) throw InputError("--widths", "", "the network needs at least one hidden layer");
+  for (const long w : spec.widths) {
+    if (w < 1) throw InputError("--widths", list(spec.widths), "a width of " + std::to_string(w) + " (widths must be >= 1)");
+    if (w > 100000) throw InputError("--widths", list(spec.widths), "widths must be <= 100000");
+    architecture.widths.push_back(w);
+  }
+  const auto activation = activation_from_string(spec.activation);
+  if (!activation) {
+    throw InputError("--activation", spec.activation, "unknown activation (known: " + joined(activation_names()) + ")");
+  }
+  architecture.activation = *activation;
+  architecture.bias = spec.bias;
+  return architecture;
+}
+
+std::unique_ptr<Objective> make_mlp(const ProblemSpec& spec) {
+  reject_unused("mlp", "--matrix", spec.matrix);
+  reject_unused("mlp", "--minimizer", spec.minimizer);
+  if (!init_scheme_from_string(spec.init)) {
+    throw InputError("--init", spec.init, "unknown initialization (known: " + joined(init_scheme_names()) + ")");
+  }
+  if (!std::isfinite(spec.output_scale)) throw InputError("--output-scale", number(spec.output_scale), "must be finite");
+  NetworkData data;
+  if (!spec.synthetic.empty()) {
+    if (!spec.data.empty()) throw InputError("--synthetic", list(spec.synthetic), "cannot be combined with --data");
+    if (spec.synthetic.size() != 2 || spec.synthetic[0] < 1 || spec.synthetic[1] < 1) {
+      throw InputError("--synthetic", list(spec.synthetic), "expected n,d with n, d >= 1");
+    }
+    if (spec.synthetic[0] * spec.synthetic[1] > 100000000L) {
+      throw InputError("--synthetic", list(spec.synthetic), "n d must be <= 1e8");
+    }
+    std::optional<TeacherSpec> teacher;
+    if (spec.teacher) {
+      const MlpArchitecture student = architecture_of(spec, spec.synthetic[1]);
+      teacher = TeacherSpec{student.widths, student.activation};
+    }
+    data = synthetic_data(spec.synthetic[0], spec.synthetic[1], spec.seed, teacher);
+  } else {
+    if (spec.data.empty()) throw InputError("--data", "", "--problem mlp needs --data or --synthetic n,d");
+    if (spec.teacher) throw InputError("--teacher", "", "is used only with --synthetic");
+    const CsvTable table = read_csv(spec.data, "--data", /*allow_header=*/true);
+    if (table.values.cols() < 2) {
+      throw InputError("--data", spec.data,
+                       "needs at least two columns (features, then the target), found " +
+                           std::to_string(table.values.cols()));
+    }
+    const Eigen::Index d = table.values.cols() - 1;
+    data.x = table.values.leftCols(d);
+    data.y = table.values.col(d);
+  }
+  if (spec.standardize) standardize(data);
+  const MlpArchitecture architecture = architecture_of(spec, data.x.cols());
+  if (spec.dim) throw InputError("--dim", std::to_string(*spec.dim), "is not used by --problem mlp (p follows from --widths and the data)");
+  return std::make_unique<Mlp>(architecture, std::move(data.x), std::move(data.y));
+}
+
 }  // namespace
 
 const std::vector<std::string>& problem_names() {
-  static const std::vector<std::string> names{"quadratic", "least-squares", "karimi", "rosenbrock"};
+  static const std::vector<std::string> names{"quadratic", "least-squares", "karimi", "rosenbrock", "mlp"};
   return names;
+}
+
+Vector initial_point(const ProblemSpec& spec, const Objective& objective) {
+  if (const auto* network = dynamic_cast<const Mlp*>(&objective)) {
+    InitOptions init;
+    init.scheme = *init_scheme_from_string(spec.init);
+    init.seed = spec.init_seed;
+    init.output_scale = spec.output_scale;
+    return initialize(network->architecture(), init);
+  }
+  return default_theta0(objective.dimension(), spec.seed);
 }
 
 std::unique_ptr<Objective> make_problem(const ProblemSpec& spec) {
   if (spec.problem == "quadratic") return make_quadratic(spec);
   if (spec.problem == "least-squares") return make_least_squares(spec);
   if (spec.problem == "karimi" || spec.problem == "rosenbrock") return make_separable(spec);
-  std::string known;
-  for (const auto& name : problem_names()) known += (known.empty() ? "" : ", ") + name;
-  throw InputError("--problem", spec.problem, "unknown problem (known: " + known + ")");
+  if (spec.problem == "mlp") return make_mlp(spec);
+  throw InputError("--problem", spec.problem, "unknown problem (known: " + joined(problem_names()) + ")");
 }
 
 Vector default_theta0(Eigen::Index dim, std::uint64_t seed) {

@@ -273,3 +273,52 @@ TEST_CASE("gradflow descend rejects bad input with exit 2 and one line and write
     CHECK_FALSE(fs::exists(box.path("j.json")));
   }
 }
+
+TEST_CASE("gradflow flow and descend run the network problem and report its data and architecture", "[cli]") {
+  const Sandbox box("mlp");
+  Run r = box.run("flow --problem mlp --synthetic 8,16 --widths 16 --init positive --output-scale 4 "
+                  "--solver cvode-bdf --t-end 10000 --loss-tol 1e-22 --times 10000 --json m.json --theta-out t.csv");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("rank(X) = 8") && Catch::Contains("tolerance_reached"));
+  const std::string json = slurp(box.path("m.json"));
+  for (const char* key : {"\"activation\": \"tanh\"", "\"init\": \"positive\"", "\"inputs_independent\": true",
+                          "\"parameters\": 272", "\"rank\": 8"}) {
+    CHECK_THAT(json, Catch::Contains(key));
+  }
+  CHECK(count_lines(slurp(box.path("t.csv"))) == 272);
+  // The final state reads back as a starting point of the same network.
+  r = box.run("descend --problem mlp --synthetic 8,16 --widths 16 --theta0 t.csv --max-iters 10 --quiet");
+  CHECK(r.exit_code == 0);
+  // n > d and relu: warnings, not errors.
+  r = box.run("descend --problem mlp --synthetic 20,4 --widths 8 --activation relu --init kaiming_normal --lr 0.01 "
+              "--max-iters 20");
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.err, Catch::Contains("n > d") && Catch::Contains("relu"));
+}
+
+TEST_CASE("The network options reject bad input with exit 2 and one line", "[cli]") {
+  const Sandbox box("mlp_bad_input");
+  box.file("data.csv", "x1,x2,y\n1,0,1\n0,1,2\n");
+  box.file("theta3.csv", "1\n2\n3\n");
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"--problem mlp --synthetic 4,8 --widths 16,0", "--widths 16,0: a width of 0"},
+      {"--problem mlp --synthetic 4,8 --activation swish", "--activation swish"},
+      {"--problem mlp --synthetic 4,8 --init he", "--init he"},
+      {"--problem mlp", "--synthetic"},
+      {"--problem mlp --synthetic 4", "--synthetic 4"},
+      {"--problem mlp --synthetic 4,0", "--synthetic 4,0"},
+      {"--problem mlp --data data.csv --synthetic 4,8", "cannot be combined"},
+      {"--problem mlp --data data.csv --widths 5 --theta0 theta3.csv", "the network with d = 2 inputs"},
+      {"--problem quadratic --widths 8", "--widths: is used only by --problem mlp"},
+      {"--problem karimi --init positive", "--init: is used only by --problem mlp"},
+  };
+  for (const auto& [args, expected] : cases) {
+    const Run r = box.run("flow " + args + " --json j.json");
+    INFO("gradflow flow " << args << "\nstderr: " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(count_lines(r.err) == 1);
+    CHECK_THAT(r.err, Catch::Contains(expected));
+    CHECK_FALSE(fs::exists(box.path("j.json")));
+  }
+}

@@ -21,6 +21,12 @@ using namespace gradflow;
 using gradflow::test::relative_error;
 
 // Counts heap allocations in this test program, to check that a descent step allocates nothing.
+// AddressSanitizer owns operator new and reports a replacement as an allocation mismatch, so the
+// count (and the test that uses it) exists only in builds without it.
+#if defined(__SANITIZE_ADDRESS__)
+#define GRADFLOW_COUNT_ALLOCATIONS 0
+#else
+#define GRADFLOW_COUNT_ALLOCATIONS 1
 namespace {
 std::atomic<long> g_allocations{0};
 }  // namespace
@@ -30,8 +36,12 @@ void* operator new(std::size_t size) {
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }
+void* operator new[](std::size_t size) { return operator new(size); }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+#endif
 
 namespace {
 
@@ -348,6 +358,10 @@ TEST_CASE("Descent stops at the tolerance or the iteration budget and validates 
 }
 
 TEST_CASE("A descent step allocates nothing", "[discrete]") {
+#if !GRADFLOW_COUNT_ALLOCATIONS
+  WARN("not checked under AddressSanitizer (it owns operator new); the release and debug builds check it");
+  return;
+#else
   const Quadratic q = Quadratic::generated(50, 100, 1);
   const LeastSquares ls = wide_least_squares();
   for (const Objective* f : {static_cast<const Objective*>(&q), static_cast<const Objective*>(&ls)}) {
@@ -367,4 +381,5 @@ TEST_CASE("A descent step allocates nothing", "[discrete]") {
       CHECK(allocations_for(2000) == allocations_for(1000));  // same-length messages: only the steps differ
     }
   }
+#endif
 }

@@ -1,0 +1,138 @@
+#include "problems/activation.hpp"
+
+#include <array>
+#include <cmath>
+#include <numbers>
+#include <utility>
+
+namespace gradflow {
+namespace {
+
+constexpr std::array<std::pair<Activation, std::string_view>, 7> kNames{{
+    {Activation::tanh, "tanh"},
+    {Activation::arctan, "arctan"},
+    {Activation::softplus, "softplus"},
+    {Activation::sigmoid, "sigmoid"},
+    {Activation::relu, "relu"},
+    {Activation::silu, "silu"},
+    {Activation::gelu, "gelu"},
+}};
+
+double logistic(double z) {
+  // Stable on both sides.
+  if (z >= 0.0) return 1.0 / (1.0 + std::exp(-z));
+  const double e = std::exp(z);
+  return e / (1.0 + e);
+}
+
+// sigma, sigma', sigma'' at one point.
+struct Derivatives {
+  double value, first, second;
+};
+
+Derivatives evaluate(Activation a, double z) {
+  switch (a) {
+    case Activation::tanh: {
+      const double t = std::tanh(z);
+      const double s = 1.0 - t * t;
+      return {t, s, -2.0 * t * s};
+    }
+    case Activation::arctan: {
+      const double q = 1.0 / (1.0 + z * z);
+      return {std::atan(z), q, -2.0 * z * q * q};
+    }
+    case Activation::softplus: {
+      const double s = logistic(z);
+      return {std::max(z, 0.0) + std::log1p(std::exp(-std::abs(z))), s, s * (1.0 - s)};
+    }
+    case Activation::sigmoid: {
+      const double s = logistic(z);
+      return {s, s * (1.0 - s), s * (1.0 - s) * (1.0 - 2.0 * s)};
+    }
+    case Activation::relu:
+      return {z > 0.0 ? z : 0.0, z > 0.0 ? 1.0 : 0.0, 0.0};
+    case Activation::silu: {
+      const double s = logistic(z);
+      return {z * s, s * (1.0 + z * (1.0 - s)), s * (1.0 - s) * (2.0 + z * (1.0 - 2.0 * s))};
+    }
+    case Activation::gelu: {
+      // z Phi(z), Phi the standard normal distribution function.
+      const double phi = std::exp(-0.5 * z * z) / std::sqrt(2.0 * std::numbers::pi);
+      const double cdf = 0.5 * std::erfc(-z / std::numbers::sqrt2);
+      return {z * cdf, cdf + z * phi, phi * (2.0 - z * z)};
+    }
+  }
+  return {0.0, 0.0, 0.0};
+}
+
+}  // namespace
+
+std::string_view to_string(Activation activation) {
+  for (const auto& [value, name] : kNames)
+    if (value == activation) return name;
+  return "unknown";
+}
+
+std::optional<Activation> activation_from_string(std::string_view name) {
+  for (const auto& [value, text] : kNames)
+    if (text == name) return value;
+  return std::nullopt;
+}
+
+const std::vector<std::string>& activation_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& entry : kNames) out.emplace_back(entry.second);
+    return out;
+  }();
+  return names;
+}
+
+bool qualifies(Activation activation) {
+  return activation == Activation::tanh || activation == Activation::arctan || activation == Activation::softplus ||
+         activation == Activation::sigmoid;
+}
+
+std::string why_not_qualified(Activation activation) {
+  switch (activation) {
+    case Activation::relu:
+      return "relu is not differentiable at 0 and has zero derivative on z < 0";
+    case Activation::silu:
+      return "silu is not monotone (its derivative is negative for z < -1.28)";
+    case Activation::gelu:
+      return "gelu is not monotone (its derivative is negative for z < -0.75)";
+    default:
+      return "";
+  }
+}
+
+double value_at_zero(Activation activation) { return evaluate(activation, 0.0).value; }
+
+void activate(Activation activation, const Eigen::MatrixXd& z, Eigen::MatrixXd& out, Eigen::MatrixXd* d1,
+              Eigen::MatrixXd* d2) {
+  out.resize(z.rows(), z.cols());
+  if (d1) d1->resize(z.rows(), z.cols());
+  if (d2) d2->resize(z.rows(), z.cols());
+  const Eigen::Index size = z.size();
+  const double* in = z.data();
+  double* value = out.data();
+  double* first = d1 ? d1->data() : nullptr;
+  double* second = d2 ? d2->data() : nullptr;
+  if (activation == Activation::tanh && !second) {
+    // The common case, without the general dispatch.
+    for (Eigen::Index i = 0; i < size; ++i) {
+      const double t = std::tanh(in[i]);
+      value[i] = t;
+      if (first) first[i] = 1.0 - t * t;
+    }
+    return;
+  }
+  for (Eigen::Index i = 0; i < size; ++i) {
+    const Derivatives d = evaluate(activation, in[i]);
+    value[i] = d.value;
+    if (first) first[i] = d.first;
+    if (second) second[i] = d.second;
+  }
+}
+
+}  // namespace gradflow

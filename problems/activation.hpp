@@ -1,0 +1,35 @@
+// Activation functions of the network problem, with the first and second derivatives that the
+// gradient and the exact Hessian-vector product need.
+//
+// tanh, arctan, softplus and sigmoid are smooth and strictly increasing: the theory's checks apply to
+// them. relu, silu and gelu are accepted for comparison; the theory does not cover them (relu is not
+// differentiable at 0, silu and gelu are not monotone), and qualifies() says so.
+#pragma once
+
+#include <Eigen/Core>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gradflow {
+
+enum class Activation { tanh, arctan, softplus, sigmoid, relu, silu, gelu };
+
+std::string_view to_string(Activation activation);
+std::optional<Activation> activation_from_string(std::string_view name);
+const std::vector<std::string>& activation_names();
+
+// Smooth with sigma' > 0 everywhere (the theory's hypothesis); why not, when it is not.
+bool qualifies(Activation activation);
+std::string why_not_qualified(Activation activation);
+
+// sigma(0): the positive initialization gives f(x_i) = 0 exactly when this is 0.
+double value_at_zero(Activation activation);
+
+// out = sigma(z), elementwise. When d1 (d2) is not null it receives sigma'(z) (sigma''(z)).
+void activate(Activation activation, const Eigen::MatrixXd& z, Eigen::MatrixXd& out, Eigen::MatrixXd* d1 = nullptr,
+              Eigen::MatrixXd* d2 = nullptr);
+
+}  // namespace gradflow

@@ -1,0 +1,90 @@
+// The squared training loss of a feedforward network with scalar output,
+//   f(x; theta) = W_L sigma(W_{L-1} ... sigma(W_1 x)),   L(theta) = 1/2 sum_i (f(x_i) - y_i)^2
+// (a sum, not a mean), with optional biases in every layer.
+//
+// Parameter layout (the format of --theta0 and --theta-out): layer by layer from the input, each W_l
+// (rows = outputs, columns = inputs) stored row-major, followed by its bias b_l when biases are on.
+//
+// Derivatives use the whole data set as one matrix (matrix-matrix products, no per-sample loops):
+// back-propagation for the gradient, the R-operator (forward-over-reverse, Pearlmutter 1994) for the
+// exact Hessian-vector product, and the per-sample back-propagated vectors for the Jacobian J of the
+// residuals and its Gram matrix J J^T = sum_l (D_l^T D_l) o (H_{l-1}^T H_{l-1}) (+ D_l^T D_l for biases),
+// formed without J.
+#pragma once
+
+#include "activation.hpp"
+#include "objective.hpp"
+
+#include <vector>
+
+namespace gradflow {
+
+struct MlpArchitecture {
+  Eigen::Index input_dim = 0;              // d
+  std::vector<Eigen::Index> widths;        // hidden widths, at least one layer, each >= 1
+  Activation activation = Activation::tanh;
+  bool bias = false;
+
+  struct Layer {
+    Eigen::Index rows = 0;           // outputs
+    Eigen::Index cols = 0;           // inputs
+    Eigen::Index weight_offset = 0;  // where W_l starts in theta
+    Eigen::Index bias_offset = -1;   // where b_l starts, -1 without biases
+  };
+  // The L = widths.size() + 1 layers, the last one the scalar output.
+  std::vector<Layer> layers() const;
+  Eigen::Index num_parameters() const;
+  // Why the architecture is not valid, or an empty string.
+  std::string check() const;
+};
+
+class Mlp final : public Objective {
+ public:
+  // x: n x d (rows are samples), y: n targets; throws std::invalid_argument on a mismatch or an
+  // invalid architecture.
+  Mlp(MlpArchitecture architecture, Matrix x, Vector y);
+
+  std::string name() const override { return "mlp"; }
+  Eigen::Index dimension() const override { return num_parameters_; }
+  double loss(const ConstVectorView& theta) const override;
+  double loss_and_gradient(const ConstVectorView& theta, VectorView grad) const override;
+  void hessian_vector(const ConstVectorView& theta, const ConstVectorView& v, VectorView hv) const override;
+  bool has_exact_hessian_vector() const override { return true; }
+  // Column by column from exact Hessian-vector products, for networks with at most 2000 parameters.
+  bool has_hessian() const override { return num_parameters_ <= 2000; }
+  void hessian(const ConstVectorView& theta, MatrixView h) const override;
+
+  // f(x_i; theta) for every sample.
+  Vector predict(const ConstVectorView& theta) const;
+  // d f(x_i) / d theta: n x p (only for n p <= 5e7 entries).
+  Matrix jacobian(const ConstVectorView& theta) const;
+  // J J^T (n x n), without forming J.
+  Matrix gram(const ConstVectorView& theta) const;
+  // The n-th singular value of J (0 when n > p), from the Gram matrix.
+  double sigma_min(const ConstVectorView& theta) const;
+
+  const MlpArchitecture& architecture() const { return architecture_; }
+  const Matrix& inputs() const { return x_; }   // n x d
+  const Vector& targets() const { return y_; }
+  Eigen::Index num_samples() const { return x_.rows(); }
+
+ private:
+  // Forward pass into the workspace; with_second also keeps sigma''.
+  void forward(const ConstVectorView& theta, bool with_second) const;
+  // Back-propagation from the row seed (1 x n) into deltas_ and backs_ (G_l = W_{l+1}^T delta_{l+1}).
+  void backward(const ConstVectorView& theta, const Eigen::RowVectorXd& seed) const;
+
+  MlpArchitecture architecture_;
+  std::vector<MlpArchitecture::Layer> layers_;
+  Eigen::Index num_parameters_ = 0;
+  Matrix x_;
+  Matrix x_transposed_;  // d x n: the input activations H_0
+  Vector y_;
+
+  // Workspace, one entry per layer (see the class comment on thread safety in objective.hpp).
+  mutable std::vector<Matrix> z_, h_, d1_, d2_, deltas_, backs_;
+  mutable std::vector<Matrix> rz_, rh_, rdeltas_;
+  mutable Eigen::RowVectorXd output_, seed_;
+};
+
+}  // namespace gradflow
