@@ -13,6 +13,7 @@
 
 void register_flow_benchmarks_all();
 void register_descent_benchmarks_all();
+void register_mlp_benchmarks_all();
 
 namespace {
 
@@ -26,10 +27,13 @@ class CollectingReporter : public benchmark::ConsoleReporter {
       if (items != run.counters.end() && items->second.value > 0) {
         seconds_per_item[run.benchmark_name()] = 1.0 / items->second.value;
       }
+      const auto rate = run.counters.find("GFLOP/s");
+      if (rate != run.counters.end()) gflops[run.benchmark_name()] = rate->second.value;
     }
     ConsoleReporter::ReportRuns(runs);
   }
   std::map<std::string, double> seconds_per_item;
+  std::map<std::string, double> gflops;
 };
 
 }  // namespace
@@ -37,6 +41,7 @@ class CollectingReporter : public benchmark::ConsoleReporter {
 int main(int argc, char** argv) {
   register_flow_benchmarks_all();
   register_descent_benchmarks_all();
+  register_mlp_benchmarks_all();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   CollectingReporter reporter;
@@ -57,6 +62,19 @@ int main(int argc, char** argv) {
       const double ratio = step->second / gradient->second;
       std::printf("  %-14s %-20s %6.3f  %s\n", problem.c_str(), rule.c_str(), ratio,
                   rule == "armijo" ? "(informational)" : (ratio <= 1.2 ? "PASS" : "MISSED"));
+    }
+  }
+  const auto gemm = reporter.gflops.find("Gemm/512");
+  if (gemm != reporter.gflops.end()) {
+    std::printf("\nNetwork loss-and-gradient rate (6 n p flops per evaluation) / matrix-multiply rate %.2f GFLOP/s\n"
+                "(same run; target >= 0.5 at the largest size):\n",
+                gemm->second);
+    for (const auto& [name, rate] : reporter.gflops) {
+      if (name.rfind("MlpLossGradient/", 0) != 0) continue;
+      const double ratio = rate / gemm->second;
+      const bool largest = name == "MlpLossGradient/512x512x512x3";
+      std::printf("  %-32s %6.2f GFLOP/s  %5.2f  %s\n", name.c_str(), rate, ratio,
+                  largest ? (ratio >= 0.5 ? "PASS" : "MISSED") : "(informational)");
     }
   }
   benchmark::Shutdown();
