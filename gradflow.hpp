@@ -3,6 +3,7 @@
 #pragma once
 
 #include "problems/activation.hpp"
+#include "problems/certificate.hpp"
 #include "problems/counting_objective.hpp"
 #include "problems/csv.hpp"
 #include "problems/input_error.hpp"
@@ -12,10 +13,12 @@
 #include "problems/mlp.hpp"
 #include "problems/network_data.hpp"
 #include "problems/objective.hpp"
+#include "problems/power_iteration.hpp"
 #include "problems/problem_factory.hpp"
 #include "problems/quadratic.hpp"
 #include "problems/random.hpp"
 #include "problems/rosenbrock.hpp"
+#include "problems/statistics.hpp"
 #include "flow/gradient_flow_field.hpp"
 #include "flow/options.hpp"
 #include "flow/result.hpp"
@@ -28,5 +31,5 @@
 #include "discrete/inverse_smoothness_step.hpp"
 #include "discrete/options.hpp"
 #include "discrete/polyak_step.hpp"
-#include "discrete/power_iteration.hpp"
+#include "discrete/probability.hpp"
 #include "discrete/result.hpp"

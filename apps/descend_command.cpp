@@ -1,5 +1,6 @@
 #include "descend_command.hpp"
 
+#include "certificate_output.hpp"
 #include "cli_support.hpp"
 #include "discrete/descend.hpp"
 #include "problems/input_error.hpp"
@@ -121,6 +122,10 @@ void add_descend_command(CLI::App& app, DescendCommand& d) {
   c->add_option("--divergence-factor", o.divergence_factor,
                 "Diverged once L - L_min exceeds this factor times L0 - L_min (> 1)")
       ->capture_default_str();
+  c->add_flag("--certify", d.certify,
+              "Compute the PL certificate at theta0 (least-squares, mlp; --step fixed or inverse-smoothness): "
+              "mu and beta_r then come from it (inverse-smoothness steps 1/beta_r) and the rows get the certified "
+              "bound q^k L0");
   add_output_options(*c, d.output, "Write the iterates' rows as CSV here");
 }
 
@@ -144,6 +149,20 @@ int run_descend_command(DescendCommand& d) {
   }
   check_output_paths(d.output);
   print_problem_report(loaded, "descend", d.output.quiet);
+  std::optional<Certificate> certificate;
+  if (d.certify) {
+    if (*rule != StepRule::fixed && *rule != StepRule::inverse_smoothness) {
+      throw InputError("--certify", "", "supports --step fixed and inverse-smoothness (the certificate's step is 1/beta_r)");
+    }
+    if (option_given(c, "--mu")) throw InputError("--mu", full_precision(d.mu), "cannot be combined with --certify (the certificate sets mu)");
+    certificate = gradflow::certify(*loaded.objective, loaded.theta0);
+    if (certificate->applies && certificate->descent_holds) {
+      d.options.mu = certificate->mu;
+      d.options.beta = certificate->beta;
+      d.options.ball_radius = certificate->descent_radius;
+    }
+    if (!d.output.quiet) std::cout << certificate_report(*certificate);
+  }
   const auto warn_unused = [&](const char* option, const char* users) {
     if (option_given(c, option) && !d.output.quiet) {
       std::cerr << "gradflow descend: warning: " << option << " is ignored by --step " << d.step << " (used by " << users
@@ -185,6 +204,13 @@ int run_descend_command(DescendCommand& d) {
     write_file_atomically("--json", o.json, [&](std::ostream& out) { 
       nlohmann::json summary = summary_json(result, d);
       summary["problem_details"] = loaded.description;
+      if (certificate) {
+        summary["certificate"] = certificate_json(*certificate);
+        if (certificate->applies && certificate->descent_holds) {
+          summary["mu_source"] = "certificate (rigorous)";
+          summary["beta_source"] = "certificate (beta_r, rigorous)";
+        }
+      }
       out << summary.dump(2) << "\n";
     });
   }

@@ -18,6 +18,7 @@ struct DescendCommand {
   std::string step = "fixed";
   double gamma = 0.0;  // copied into options.gamma when --gamma is given
   double mu = 0.0;     // copied into options.mu when --mu is given
+  bool certify = false;
 
   CLI::App* command = nullptr;
 };

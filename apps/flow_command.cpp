@@ -1,5 +1,6 @@
 #include "flow_command.hpp"
 
+#include "certificate_output.hpp"
 #include "cli_support.hpp"
 #include "flow/simulate_flow.hpp"
 #include "problems/csv.hpp"
@@ -129,6 +130,9 @@ void add_flow_command(CLI::App& app, FlowCommand& flow) {
   c->add_option("--max-steps", o.max_steps, "Budget of accepted steps (>= 1)")->capture_default_str();
   c->add_option("--mu", flow.mu, "PL constant for the bound L0 exp(-2 mu t) (default: the problem's exact one)");
   c->add_option("--krylov", flow.krylov, "cvode-bdf-krylov: linear solver, gmres or pcg")->capture_default_str();
+  c->add_flag("--certify", flow.certify,
+              "Compute the PL certificate at theta0 (least-squares, mlp); when it holds, the rows get the certified "
+              "bound L0 exp(-2 mu t) and the run checks ||theta - theta0|| against the certified travel");
 
   add_output_options(*c, flow.output, "Write the trajectory CSV here");
 }
@@ -150,6 +154,16 @@ int run_flow_command(FlowCommand& flow) {
   const LoadedProblem loaded = load_problem(c, flow.problem);
   check_output_paths(flow.output);
   print_problem_report(loaded, "flow", flow.output.quiet);
+  std::optional<Certificate> certificate;
+  if (flow.certify) {
+    if (option_given(c, "--mu")) throw InputError("--mu", full_precision(flow.mu), "cannot be combined with --certify (the certificate sets mu)");
+    certificate = gradflow::certify(*loaded.objective, loaded.theta0);
+    if (certificate->applies && certificate->holds) {
+      flow.options.mu = certificate->mu;
+      flow.options.radius = certificate->travel;
+    }
+    if (!flow.output.quiet) std::cout << certificate_report(*certificate);
+  }
   // Options of other solvers are ignored, with a warning (a shared config file may set them).
   const auto warn_unused = [&](const char* option, const char* users) {
     if (option_given(c, option) && !flow.output.quiet) {
@@ -179,6 +193,14 @@ int run_flow_command(FlowCommand& flow) {
     write_file_atomically("--json", o.json, [&](std::ostream& out) { 
       nlohmann::json summary = summary_json(result, flow);
       summary["problem_details"] = loaded.description;
+      if (certificate) {
+        summary["certificate"] = certificate_json(*certificate);
+        summary["mu_source"] = certificate->holds ? "certificate (rigorous)" : summary["mu_source"];
+        summary["radius"] = result.options.radius ? nlohmann::json(*result.options.radius) : nlohmann::json(nullptr);
+        summary["radius_holds"] = result.radius_holds ? nlohmann::json(*result.radius_holds) : nlohmann::json(nullptr);
+        summary["first_radius_violation_t"] =
+            result.first_radius_violation_t ? nlohmann::json(*result.first_radius_violation_t) : nlohmann::json(nullptr);
+      }
       out << summary.dump(2) << "\n";
     });
   }

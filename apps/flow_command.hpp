@@ -17,6 +17,7 @@ struct FlowCommand {
   std::string solver = "dopri5";
   std::string krylov = "gmres";
   double mu = 0.0;  // copied into options.mu when --mu is given
+  bool certify = false;
 
   CLI::App* command = nullptr;
 };

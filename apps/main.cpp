@@ -1,7 +1,9 @@
 // The gradflow command line: one subcommand per kind of run.
+#include "certify_command.hpp"
 #include "cli_support.hpp"
 #include "descend_command.hpp"
 #include "flow_command.hpp"
+#include "probability_command.hpp"
 #include "problems/input_error.hpp"
 
 #include <CLI/CLI.hpp>
@@ -19,6 +21,10 @@ int main(int argc, char** argv) {
   gradflow::cli::add_flow_command(app, flow);
   gradflow::cli::DescendCommand descend;
   gradflow::cli::add_descend_command(app, descend);
+  gradflow::cli::CertifyCommand certify;
+  gradflow::cli::add_certify_command(app, certify);
+  gradflow::cli::ProbabilityCommand probability;
+  gradflow::cli::add_probability_command(app, probability);
 
   try {
     app.parse(argc, argv);
@@ -37,6 +43,8 @@ int main(int argc, char** argv) {
   try {
     if (command == "flow") return gradflow::cli::run_flow_command(flow);
     if (command == "descend") return gradflow::cli::run_descend_command(descend);
+    if (command == "certify") return gradflow::cli::run_certify_command(certify);
+    if (command == "probability") return gradflow::cli::run_probability_command(probability);
   } catch (const gradflow::InputError& e) {
     std::cerr << "gradflow " << command << ": error: " << e.what() << "\n";
     return gradflow::cli::kExitBadInput;

@@ -4,7 +4,7 @@
 #include "discrete/fixed_step.hpp"
 #include "discrete/inverse_smoothness_step.hpp"
 #include "discrete/polyak_step.hpp"
-#include "discrete/power_iteration.hpp"
+#include "problems/power_iteration.hpp"
 #include "problems/counting_objective.hpp"
 
 #include <chrono>
@@ -34,6 +34,15 @@ void iterate(const Rule& rule, const CountingObjective& f, const Vector& theta0,
   r.loss0 = loss;
   r.facts.loss0 = loss;
   r.guarantee = rule.guarantee(r.facts);
+  if (options.ball_radius && r.guarantee.q) {
+    // mu and beta hold on B(theta0, ball_radius) only: the iterates must provably stay inside it.
+    if (!r.guarantee.radius || !(*r.guarantee.radius < *options.ball_radius)) {
+      r.guarantee.q.reset();
+      r.guarantee.radius.reset();
+      r.guarantee.note = "the rule's radius does not fit in the ball B(theta0, " + std::to_string(*options.ball_radius) +
+                         ") where mu and beta hold: no guarantee";
+    }
+  }
   const double excess0 = loss - r.min_value;
   const bool tolerance_enabled = options.loss_tol > 0.0 || options.grad_tol > 0.0;
   // Roundoff floor of the verdicts: the loss is only known to a few ulps of L0.
@@ -165,7 +174,7 @@ DescentResult descend(const Objective& objective, const Vector& theta0, const De
   r.min_value = known.min_value;
   r.facts.min_value = known.min_value;
   r.facts.mu = options.mu ? options.mu : known.mu;
-  r.facts.beta = known.beta;
+  r.facts.beta = options.beta ? options.beta : known.beta;
 
   switch (options.step) {
     case StepRule::fixed:

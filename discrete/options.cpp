@@ -57,6 +57,10 @@ std::optional<OptionError> DescentOptions::validate() const {
   if (!non_negative(grad_tol)) return OptionError{"grad_tol", text(grad_tol), "must be a finite number >= 0"};
   if (save_every < 1) return OptionError{"save_every", std::to_string(save_every), "must be >= 1 (iterations)"};
   if (mu && !positive(*mu)) return OptionError{"mu", text(*mu), "must be a finite number > 0"};
+  if (beta && !positive(*beta)) return OptionError{"beta", text(*beta), "must be a finite number > 0"};
+  if (ball_radius && !positive(*ball_radius)) {
+    return OptionError{"ball_radius", text(*ball_radius), "must be a finite number > 0"};
+  }
   if (!(std::isfinite(divergence_factor) && divergence_factor > 1.0)) {
     return OptionError{"divergence_factor", text(divergence_factor), "must be a finite number > 1"};
   }

@@ -36,6 +36,10 @@ struct DescentOptions {
   double grad_tol = 0.0;            // stop once ||grad L|| <= grad_tol; 0 = not checked; >= 0
   long save_every = 1;              // record a row every save_every iterations (and the last); >= 1
   std::optional<double> mu;         // PL constant for the bound; empty = the problem's exact one; > 0
+  std::optional<double> beta;       // smoothness for the rule and its guarantee; empty = the problem's
+                                    // exact one (or, for inverse-smoothness, an estimate); > 0
+  std::optional<double> ball_radius;  // mu and beta hold only on B(theta0, ball_radius) (a certificate):
+                                      // the guarantee then needs the rule's radius < ball_radius; > 0
   double divergence_factor = 1e10;  // diverged once L - L_min > divergence_factor (L0 - L_min); > 1
   std::uint64_t seed = 0;           // start of the power iteration that estimates beta
 

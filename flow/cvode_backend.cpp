@@ -226,7 +226,8 @@ void run_cvode(RunState& run) {
 
   // Full mode evaluates L and grad L at every step (rows at every step, the tolerance stop, an
   // observer); otherwise only the scheduled rows cost evaluations and the bound is checked there.
-  const bool full = monitor.every_step() || monitor.tolerance_enabled() || monitor.has_observer();
+  const bool full = monitor.every_step() || monitor.tolerance_enabled() || monitor.has_observer() ||
+                    monitor.checks_radius();
   StepScratch scratch(p);
   Vector x_new(p), g_new(p);
   bool current_evaluated = true;  // whether run.loss and run.grad belong to run.theta

@@ -97,6 +97,7 @@ std::optional<OptionError> FlowOptions::validate() const {
   if (!non_negative(grad_tol)) return OptionError{"grad_tol", text(grad_tol), "must be a finite number >= 0"};
   if (max_steps < 1) return OptionError{"max_steps", std::to_string(max_steps), "must be >= 1"};
   if (mu && !positive(*mu)) return OptionError{"mu", text(*mu), "must be a finite number > 0"};
+  if (radius && !positive(*radius)) return OptionError{"radius", text(*radius), "must be a finite number > 0"};
   return std::nullopt;
 }
 

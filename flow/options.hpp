@@ -54,6 +54,8 @@ struct FlowOptions {
                                    // (with both set, the stop needs both)
   long max_steps = 1000000;        // budget of accepted steps; >= 1
   std::optional<double> mu;        // PL constant for the bound; empty = the problem's exact one; > 0
+  std::optional<double> radius;    // containment to check: ||theta(t) - theta0|| <= radius (a certified
+                                   // travel bound); empty = not checked; > 0
   KrylovMethod krylov = KrylovMethod::gmres;  // linear solver of cvode-bdf-krylov
 
   std::optional<OptionError> validate() const;

@@ -46,6 +46,12 @@ std::string FlowResult::full_report() const {
   } else {
     out << "rate bound      not checked: mu unknown (give --mu)\n";
   }
+  if (options.radius) {
+    out << "radius          ||theta - theta0|| <= " << format("%.6g", *options.radius) << ": "
+        << (radius_holds.value_or(false) ? "holds" : "VIOLATED");
+    if (first_radius_violation_t) out << " (first at t = " << format("%.6g", *first_radius_violation_t) << ")";
+    out << "\n";
+  }
   out << "steps           " << stats.num_steps << " accepted, " << stats.num_rejected_steps << " rejected\n";
   out << "evaluations     " << stats.num_gradient_evals << " gradient, " << stats.num_hessian_vector_evals
       << " Hessian-vector, " << stats.num_jacobian_evals << " Jacobian, " << stats.num_loss_evals << " loss\n";

@@ -48,6 +48,9 @@ struct FlowResult {
   // empty when mu is unknown.
   std::optional<bool> bound_holds;
   std::optional<double> first_bound_violation_t;
+  // With options.radius: whether ||theta(t) - theta0|| <= radius at every checked point.
+  std::optional<bool> radius_holds;
+  std::optional<double> first_radius_violation_t;
   std::vector<FlowRow> rows;
   Stats stats;
 

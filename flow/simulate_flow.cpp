@@ -71,6 +71,8 @@ FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const
   result.path_length = run.path_length;
   result.bound_holds = monitor.bound_holds();
   result.first_bound_violation_t = monitor.first_violation();
+  result.radius_holds = monitor.radius_holds();
+  result.first_radius_violation_t = monitor.first_radius_violation();
   result.rows = std::move(monitor.rows());
   result.stats = run.stats;
   const EvaluationCounts& counts = counted.counts();

@@ -8,11 +8,12 @@
 namespace gradflow {
 namespace {
 
-constexpr std::array<std::pair<Activation, std::string_view>, 7> kNames{{
+constexpr std::array<std::pair<Activation, std::string_view>, 8> kNames{{
     {Activation::tanh, "tanh"},
     {Activation::arctan, "arctan"},
     {Activation::softplus, "softplus"},
     {Activation::sigmoid, "sigmoid"},
+    {Activation::softplus_centered, "softplus-centered"},
     {Activation::relu, "relu"},
     {Activation::silu, "silu"},
     {Activation::gelu, "gelu"},
@@ -48,6 +49,14 @@ Derivatives evaluate(Activation a, double z) {
     case Activation::sigmoid: {
       const double s = logistic(z);
       return {s, s * (1.0 - s), s * (1.0 - s) * (1.0 - 2.0 * s)};
+    }
+    case Activation::softplus_centered: {
+      const double s = logistic(z);
+      // softplus(z) - log 2, written so that it is exactly 0 at z = 0.
+      const double value = z == 0.0  ? 0.0
+                           : z > 0.0 ? z + std::log1p(std::exp(-z)) - std::numbers::ln2
+                                     : std::log1p(std::exp(z)) - std::numbers::ln2;
+      return {value, s, s * (1.0 - s)};
     }
     case Activation::relu:
       return {z > 0.0 ? z : 0.0, z > 0.0 ? 1.0 : 0.0, 0.0};
@@ -88,9 +97,23 @@ const std::vector<std::string>& activation_names() {
   return names;
 }
 
-bool qualifies(Activation activation) {
-  return activation == Activation::tanh || activation == Activation::arctan || activation == Activation::softplus ||
-         activation == Activation::sigmoid;
+bool qualifies(Activation activation) { return derivative_bounds(activation).has_value(); }
+
+std::optional<DerivativeBounds> derivative_bounds(Activation activation) {
+  const double root3 = std::sqrt(3.0);
+  switch (activation) {
+    case Activation::tanh:
+      return DerivativeBounds{1.0, 4.0 / (3.0 * root3)};
+    case Activation::arctan:
+      return DerivativeBounds{1.0, 3.0 * root3 / 8.0};
+    case Activation::softplus:
+    case Activation::softplus_centered:
+      return DerivativeBounds{1.0, 0.25};
+    case Activation::sigmoid:
+      return DerivativeBounds{0.25, 1.0 / (6.0 * root3)};
+    default:
+      return std::nullopt;
+  }
 }
 
 std::string why_not_qualified(Activation activation) {

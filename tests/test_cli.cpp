@@ -322,3 +322,73 @@ TEST_CASE("The network options reject bad input with exit 2 and one line", "[cli
     CHECK_FALSE(fs::exists(box.path("j.json")));
   }
 }
+
+TEST_CASE("gradflow certify reports the certificate, the scale threshold, or labelled estimates", "[cli]") {
+  const Sandbox box("certify");
+  Run r = box.run("certify --problem mlp --synthetic 6,12 --widths 10 --init positive --find-scale --json c.json");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("smallest certified output scale s*") && Catch::Contains("HOLDS"));
+  CHECK_THAT(slurp(box.path("c.json")), Catch::Contains("\"scale\"") && Catch::Contains("\"kind\": \"certificate (rigorous)\""));
+  r = box.run("certify --problem mlp --synthetic 6,12 --widths 10 --activation softplus --find-scale");
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("no certified output scale") && Catch::Contains("softplus-centered"));
+  r = box.run("certify --problem mlp --synthetic 20,5 --widths 10 --output-scale 100");
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("does not apply") && Catch::Contains("n = 20 > d = 5"));
+  r = box.run("certify --problem karimi --dim 3 --radius 0.5 --samples 20 --json e.json");
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("ESTIMATE (sampled, not a certificate)"));
+  CHECK_THAT(slurp(box.path("e.json")), Catch::Contains("\"kind\": \"estimate (sampled, not a certificate)\""));
+  r = box.run("certify --problem least-squares --data ls.csv");
+  CHECK(r.exit_code == 2);
+  r = box.run("certify --problem karimi --find-scale");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--find-scale"));
+}
+
+TEST_CASE("flow and descend --certify put the certified bound and radius in the run", "[cli]") {
+  const Sandbox box("certify_runs");
+  Run r = box.run("flow --problem mlp --synthetic 6,12 --widths 10 --init positive --output-scale 400 --certify "
+                  "--solver cvode-bdf --t-end 0.5 --json f.json --quiet");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const std::string flow = slurp(box.path("f.json"));
+  CHECK_THAT(flow, Catch::Contains("\"mu_source\": \"certificate (rigorous)\"") && Catch::Contains("\"radius_holds\": true") &&
+                       Catch::Contains("\"bound_holds\": true"));
+  r = box.run("descend --problem mlp --synthetic 6,12 --widths 10 --init positive --output-scale 2000 --certify "
+              "--step inverse-smoothness --max-iters 200 --json d.json --quiet");
+  REQUIRE(r.exit_code == 0);
+  const std::string descent = slurp(box.path("d.json"));
+  CHECK_THAT(descent, Catch::Contains("\"beta_source\": \"certificate (beta_r, rigorous)\"") &&
+                          Catch::Contains("\"radius_holds\": true") && Catch::Contains("\"bound_holds\": true"));
+  r = box.run("descend --problem mlp --synthetic 6,12 --widths 10 --certify --step polyak --gamma 0.1");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--certify"));
+  r = box.run("flow --problem mlp --synthetic 6,12 --widths 10 --certify --mu 1");
+  CHECK(r.exit_code == 2);
+}
+
+TEST_CASE("gradflow probability gives the same draws on 1 and 2 threads and rejects bad input", "[cli]") {
+  const Sandbox box("probability");
+  const std::string base = "probability --problem mlp --synthetic 5,10 --widths 8 --init positive --output-scale 400 "
+                           "--draws 6 --steps 100 --quiet";
+  Run r = box.run(base + " --threads 1 --out one.csv --json p.json");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  r = box.run(base + " --threads 2 --out two.csv");
+  REQUIRE(r.exit_code == 0);
+  CHECK(slurp(box.path("one.csv")) == slurp(box.path("two.csv")));
+  CHECK(count_lines(slurp(box.path("one.csv"))) == 7);
+  CHECK_THAT(slurp(box.path("p.json")), Catch::Contains("\"interval\"") && Catch::Contains("\"count\": 6"));
+  for (const std::string& bad : {std::string("--draws 0"), std::string("--alpha 1"), std::string("--eps 0"),
+                                 std::string("--steps 0"), std::string("--step newton")}) {
+    r = box.run("probability --problem mlp --synthetic 5,10 --widths 8 " + bad + " --json bad.json");
+    INFO(bad << ": " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(count_lines(r.err) == 1);
+    CHECK_FALSE(fs::exists(box.path("bad.json")));
+  }
+  r = box.run("probability --problem quadratic --draws 3");
+  CHECK(r.exit_code == 2);
+}

@@ -2,7 +2,7 @@
 // 4, 6, 10, 11, 13, 14): closed forms, contraction factors, containment radii, the Polyak cycle, the
 // Armijo step floor, agreement with the flow, divergence, and no allocation per step.
 #include "discrete/descend.hpp"
-#include "discrete/power_iteration.hpp"
+#include "problems/power_iteration.hpp"
 #include "flow/simulate_flow.hpp"
 #include "problems/karimi.hpp"
 #include "problems/least_squares.hpp"

@@ -86,6 +86,7 @@ bool finish_step(RunState& run, double t_new, Vector& x_new, double loss_new, Ve
   run.t = t_end_point;
   monitor.check_bound(run.t, run.loss);
   const FlowRow row = monitor.make_row(run.t, run.theta, run.loss, run.grad.norm());
+  monitor.check_radius(run.t, row.dist_from_init);
   if (monitor.every_step()) monitor.record(row);
   if (tolerance_stop) {
     run.finish(Status::tolerance_reached, tolerance_message(run.options, run.t, run.loss, row.grad_norm));

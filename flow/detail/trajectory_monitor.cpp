@@ -57,10 +57,22 @@ void TrajectoryMonitor::check_bound(double t, double loss) {
   if (!(loss - min_value_ <= bound(t) - min_value_ + slack)) first_violation_ = t;
 }
 
+void TrajectoryMonitor::check_radius(double t, double dist_from_init) {
+  if (!options_.radius || first_radius_violation_) return;
+  // The solver's tolerance on the state: 10 rtol relative, plus atol.
+  if (!(dist_from_init <= *options_.radius * (1.0 + 10.0 * options_.rtol) + options_.atol)) first_radius_violation_ = t;
+}
+
+std::optional<bool> TrajectoryMonitor::radius_holds() const {
+  if (!options_.radius) return std::nullopt;
+  return !first_radius_violation_.has_value();
+}
+
 void TrajectoryMonitor::record(const FlowRow& row) {
   if (!rows_.empty() && rows_.back().t == row.t) return;
   rows_.push_back(row);
   check_bound(row.t, row.loss);
+  check_radius(row.t, row.dist_from_init);
 }
 
 double TrajectoryMonitor::event_value(double loss, double grad_norm) const {

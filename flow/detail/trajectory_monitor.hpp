@@ -24,8 +24,10 @@ class TrajectoryMonitor {
   FlowRow make_row(double t, const ConstVectorView& theta, double loss, double grad_norm) const;
   // Appends a row (unless the last row has the same t) and checks it against the bound.
   void record(const FlowRow& row);
-  // Checks the bound at a point that is not recorded.
+  // Checks the bound (and the radius, when one is set) at a point that is not recorded.
   void check_bound(double t, double loss);
+  void check_radius(double t, double dist_from_init);
+  bool checks_radius() const { return options_.radius.has_value(); }
   double bound(double t) const;
 
   // The tolerance stop: loss <= loss_tol and ||grad|| <= grad_tol, each only when its tolerance is
@@ -42,6 +44,8 @@ class TrajectoryMonitor {
   std::vector<FlowRow>& rows() { return rows_; }
   std::optional<bool> bound_holds() const;
   std::optional<double> first_violation() const { return first_violation_; }
+  std::optional<bool> radius_holds() const;
+  std::optional<double> first_radius_violation() const { return first_radius_violation_; }
   std::optional<double> mu() const { return mu_; }
 
  private:
@@ -56,6 +60,7 @@ class TrajectoryMonitor {
   std::size_t num_outputs_ = 0;
   std::vector<FlowRow> rows_;
   std::optional<double> first_violation_;
+  std::optional<double> first_radius_violation_;
 };
 
 // Locates the crossing of a tolerance stop inside a step: event(0) > 0 >= event(h). Illinois

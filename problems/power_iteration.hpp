@@ -5,7 +5,7 @@
 // are labelled as estimates.
 #pragma once
 
-#include "../problems/objective.hpp"
+#include "objective.hpp"
 
 #include <cstdint>
 

@@ -1,4 +1,4 @@
-#include "discrete/power_iteration.hpp"
+#include "problems/power_iteration.hpp"
 
 #include "problems/random.hpp"
 

@@ -1,0 +1,150 @@
+#include "probability_command.hpp"
+
+#include "cli_support.hpp"
+#include "problems/initialization.hpp"
+#include "problems/input_error.hpp"
+#include "problems/mlp.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <future>
+#include <iostream>
+#include <thread>
+
+namespace gradflow::cli {
+namespace {
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string text;
+  for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
+  return text;
+}
+
+}  // namespace
+
+void add_probability_command(CLI::App& app, ProbabilityCommand& d) {
+  CLI::App* c = app.add_subcommand(
+      "probability", "Monte Carlo over seeded initializations: how often the certificate holds, and how often descent converges");
+  d.command = c;
+  c->footer(
+      "For N draws of --init (seeds derived from --init-seed and the draw number), reports the fraction of\n"
+      "draws where the certificate holds (checked rigorously at each draw) and the fraction where descent\n"
+      "reaches loss <= eps L0 within K steps, each with a Clopper-Pearson interval at level 1 - alpha.\n"
+      "The certificate implies convergence, so the first fraction estimates a lower bound of the second.\n"
+      "Draws run in parallel (--threads, default all cores); the result does not depend on the thread count.\n"
+      "--out writes one row per draw: draw, init_seed, certified, sigma0, mu, loss0, reached, iterations,\n"
+      "loss_final.");
+  add_problem_options(*c, d.problem);
+  ProbabilityOptions& o = d.options;
+  c->add_option("--draws", o.draws, "Number of draws N (>= 1)")->capture_default_str();
+  c->add_option("--alpha", o.alpha, "Clopper-Pearson level: 1 - alpha confidence, alpha in (0, 1)")->capture_default_str();
+  c->add_option("--eps", o.eps, "Success of a descent run: loss <= eps L0, eps in (0, 1)")->capture_default_str();
+  c->add_option("--steps", o.steps, "Descent steps K per draw (>= 1)")->capture_default_str();
+  c->add_option("--step", d.step, "Descent step rule: " + joined(step_rule_names()))->capture_default_str();
+  o.descent.lr = 1.0;
+  c->add_option("--lr", o.descent.lr, "fixed: step size; armijo: first trial step (> 0)")->capture_default_str();
+  c->add_option("--gamma", d.gamma, "polyak: damping (> 0)");
+  c->add_option("--armijo-b", o.descent.armijo_b, "armijo: shrink factor in (0, 1)")->capture_default_str();
+  c->add_option("--armijo-c", o.descent.armijo_c, "armijo: sufficient-decrease constant in (0, 1)")->capture_default_str();
+  c->add_option("--threads", o.threads, "Worker threads (0 = all cores)")->capture_default_str();
+  c->add_option("--out", d.out, "Write one CSV row per draw here");
+  c->add_option("--json", d.json, "Write the summary as JSON here");
+  c->add_option("--config", d.config, "TOML file with any of these options (the command line wins)");
+  c->add_flag("--quiet", d.quiet, "No progress and no summary on the terminal");
+}
+
+int run_probability_command(ProbabilityCommand& d) {
+  CLI::App& c = *d.command;
+  if (!d.config.empty()) apply_config_file(c, d.config);
+  ProbabilityOptions& o = d.options;
+  if (d.problem.spec.problem != "mlp") throw InputError("--problem", d.problem.spec.problem, "probability needs --problem mlp");
+  if (o.draws < 1 || o.draws > 10000000) throw InputError("--draws", std::to_string(o.draws), "must be in [1, 1e7]");
+  if (!(o.alpha > 0.0 && o.alpha < 1.0)) throw InputError("--alpha", full_precision(o.alpha), "must be in (0, 1)");
+  if (!(o.eps > 0.0 && o.eps < 1.0)) throw InputError("--eps", full_precision(o.eps), "must be in (0, 1)");
+  if (o.steps < 1) throw InputError("--steps", std::to_string(o.steps), "must be >= 1");
+  if (o.threads < 0) throw InputError("--threads", std::to_string(o.threads), "must be >= 0");
+  if (!d.problem.theta0.empty()) throw InputError("--theta0", d.problem.theta0, "probability draws its own initializations");
+  const auto rule = step_rule_from_string(d.step);
+  if (!rule) throw InputError("--step", d.step, "unknown step rule (known: " + joined(step_rule_names()) + ")");
+  o.descent.step = *rule;
+  if (option_given(c, "--gamma")) o.descent.gamma = d.gamma;
+  if (*rule == StepRule::polyak && !o.descent.gamma) throw InputError("--gamma", "", "is required by --step polyak here");
+  if (const auto error = o.descent.validate()) throw InputError(flag_for_field(error->field), error->value, error->constraint);
+  if (!d.out.empty()) check_output_path("--out", d.out);
+  if (!d.json.empty()) check_output_path("--json", d.json);
+  const LoadedProblem loaded = load_problem(c, d.problem);
+  print_problem_report(loaded, "probability", d.quiet);
+  const auto& network = dynamic_cast<const Mlp&>(*loaded.objective);
+  InitOptions init;
+  init.scheme = *init_scheme_from_string(d.problem.spec.init);
+  init.seed = d.problem.spec.init_seed;
+  init.output_scale = d.problem.spec.output_scale;
+
+  std::atomic<long> done{0};
+  auto future = std::async(std::launch::async, [&] { return estimate_probability(network, init, o, &done); });
+  const bool show_progress = !d.quiet && stderr_is_terminal();
+  const auto started = std::chrono::steady_clock::now();
+  while (future.wait_for(std::chrono::milliseconds(200)) != std::future_status::ready) {
+    if (!show_progress) continue;
+    const long finished = done.load();
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const double eta = finished > 0 ? elapsed / static_cast<double>(finished) * static_cast<double>(o.draws - finished) : 0.0;
+    std::fprintf(stderr, "\r  draw %ld of %ld, ETA %.0f s   ", finished, o.draws, eta);
+    std::fflush(stderr);
+  }
+  if (show_progress) std::fprintf(stderr, "\r%60s\r", "");
+  const ProbabilityResult result = future.get();
+
+  nlohmann::json j;
+  j["problem_details"] = loaded.description;
+  j["init"] = d.problem.spec.init;
+  j["init_seed"] = d.problem.spec.init_seed;
+  j["output_scale"] = d.problem.spec.output_scale;
+  j["draws"] = o.draws;
+  j["alpha"] = o.alpha;
+  j["eps"] = o.eps;
+  j["steps"] = o.steps;
+  j["step"] = d.step;
+  j["certified"] = {{"kind", "certificate (rigorous) at each draw"},
+                    {"count", result.certified},
+                    {"fraction", static_cast<double>(result.certified) / static_cast<double>(o.draws)},
+                    {"interval", {result.certified_interval.lower, result.certified_interval.upper}}};
+  if (!result.why_not_applicable.empty()) j["certified"]["why_not"] = result.why_not_applicable;
+  j["reached"] = {{"kind", "empirical (descent run)"},
+                  {"count", result.reached},
+                  {"fraction", static_cast<double>(result.reached) / static_cast<double>(o.draws)},
+                  {"interval", {result.reached_interval.lower, result.reached_interval.upper}}};
+  j["threads"] = result.threads_used;
+  j["wall_seconds"] = result.wall_seconds;
+
+  if (!d.out.empty()) {
+    write_file_atomically("--out", d.out, [&](std::ostream& out) {
+      out << "draw,init_seed,certified,sigma0,mu,loss0,reached,iterations,loss_final\n";
+      for (const DrawResult& draw : result.draws) {
+        out << draw.draw << "," << draw.init_seed << "," << (draw.certified ? 1 : 0) << "," << full_precision(draw.sigma0)
+            << "," << full_precision(draw.mu) << "," << full_precision(draw.loss0) << "," << (draw.reached ? 1 : 0) << ","
+            << draw.iterations << "," << full_precision(draw.loss_final) << "\n";
+      }
+    });
+  }
+  if (!d.json.empty()) write_file_atomically("--json", d.json, [&](std::ostream& out) { out << j.dump(2) << "\n"; });
+  if (!d.quiet) {
+    const int percent = static_cast<int>(std::lround(100 * (1 - o.alpha)));
+    std::printf("%ld draws of %s (output scale %g), %d threads, %.2f s\n", o.draws, d.problem.spec.init.c_str(),
+                d.problem.spec.output_scale, result.threads_used, result.wall_seconds);
+    std::printf("  certificate holds (rigorous):        %ld / %ld = %.4f   %d%% interval [%.6f, %.6f]\n", result.certified,
+                o.draws, static_cast<double>(result.certified) / static_cast<double>(o.draws), percent,
+                result.certified_interval.lower, result.certified_interval.upper);
+    if (!result.why_not_applicable.empty()) std::printf("    (the theory does not apply: %s)\n", result.why_not_applicable.c_str());
+    std::printf("  descent reached eps L0 in K steps:   %ld / %ld = %.4f   %d%% interval [%.6f, %.6f]\n", result.reached,
+                o.draws, static_cast<double>(result.reached) / static_cast<double>(o.draws), percent,
+                result.reached_interval.lower, result.reached_interval.upper);
+    std::printf("  (the corollary: P(convergence) >= P(certificate holds))\n");
+  }
+  return kExitSuccess;
+}
+
+}  // namespace gradflow::cli

@@ -1,0 +1,30 @@
+// `gradflow probability`: Monte Carlo over seeded draws of an initialization of the network: how often
+// the certificate holds, and how often descent reaches loss <= eps L0 within K steps.
+#pragma once
+
+#include "common_options.hpp"
+#include "discrete/probability.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace gradflow::cli {
+
+struct ProbabilityCommand {
+  ProblemArgs problem;
+  ProbabilityOptions options;
+  std::string step = "armijo";
+  double gamma = 0.0;
+  std::string out;
+  std::string json;
+  std::string config;
+  bool quiet = false;
+
+  CLI::App* command = nullptr;
+};
+
+void add_probability_command(CLI::App& app, ProbabilityCommand& probability);
+int run_probability_command(ProbabilityCommand& probability);
+
+}  // namespace gradflow::cli
