@@ -4,6 +4,7 @@
 #include "descend_command.hpp"
 #include "flow_command.hpp"
 #include "probability_command.hpp"
+#include "sweep/sweep_command.hpp"
 #include "problems/input_error.hpp"
 
 #include <CLI/CLI.hpp>
@@ -25,6 +26,10 @@ int main(int argc, char** argv) {
   gradflow::cli::add_certify_command(app, certify);
   gradflow::cli::ProbabilityCommand probability;
   gradflow::cli::add_probability_command(app, probability);
+  gradflow::cli::SweepCommand sweep;
+  gradflow::cli::add_sweep_command(app, sweep);
+  gradflow::cli::CompareInitsCommand compare;
+  gradflow::cli::add_compare_inits_command(app, compare);
 
   try {
     app.parse(argc, argv);
@@ -45,6 +50,8 @@ int main(int argc, char** argv) {
     if (command == "descend") return gradflow::cli::run_descend_command(descend);
     if (command == "certify") return gradflow::cli::run_certify_command(certify);
     if (command == "probability") return gradflow::cli::run_probability_command(probability);
+    if (command == "sweep") return gradflow::cli::run_sweep_command(sweep);
+    if (command == "compare-inits") return gradflow::cli::run_compare_inits_command(compare);
   } catch (const gradflow::InputError& e) {
     std::cerr << "gradflow " << command << ": error: " << e.what() << "\n";
     return gradflow::cli::kExitBadInput;

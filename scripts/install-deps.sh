@@ -12,7 +12,9 @@ packages=(
   catch2                               # tests (Catch2 v2)
   libbenchmark-dev                     # Google Benchmark
   nlohmann-json3-dev                   # JSON summaries
+  gnuplot-nox                          # the sweeps' plots (PNG and SVG)
 )
+# libopenmpi-dev (MPI sweeps) arrives with libsundials-dev; without it the build still works.
 
 missing=()
 for package in "${packages[@]}"; do

@@ -1,0 +1,41 @@
+// `gradflow sweep` (a grid from a TOML file) and `gradflow compare-inits` (the paper's comparison of the
+// positive initialization with standard random ones, with defaults, also from flags).
+#pragma once
+
+#include "sweep/sweep_spec.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace gradflow::cli {
+
+struct SweepCommand {
+  std::string config;
+  std::string out;
+  int threads = 0;
+  bool quiet = false;
+  bool no_plots = false;
+  CLI::App* command = nullptr;
+};
+
+struct CompareInitsCommand {
+  SweepSpec spec;
+  std::string synthetic = "16x32";
+  long seeds = 20;
+  long depth = 1;
+  std::string activation = "tanh";
+  std::string method = "armijo";
+  std::string config;
+  int threads = 0;
+  bool quiet = false;
+  bool no_plots = false;
+  CLI::App* command = nullptr;
+};
+
+void add_sweep_command(CLI::App& app, SweepCommand& sweep);
+int run_sweep_command(SweepCommand& sweep);
+void add_compare_inits_command(CLI::App& app, CompareInitsCommand& compare);
+int run_compare_inits_command(CompareInitsCommand& compare);
+
+}  // namespace gradflow::cli
