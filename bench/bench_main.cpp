@@ -14,6 +14,7 @@
 void register_flow_benchmarks_all();
 void register_descent_benchmarks_all();
 void register_mlp_benchmarks_all();
+void register_problem_benchmarks_all();
 
 namespace {
 
@@ -42,26 +43,29 @@ int main(int argc, char** argv) {
   register_flow_benchmarks_all();
   register_descent_benchmarks_all();
   register_mlp_benchmarks_all();
+  register_problem_benchmarks_all();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   CollectingReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
 
   bool header = false;
-  for (const std::string problem : {"quadratic", "least-squares"}) {
+  for (const std::string problem : {"quadratic-1e4", "least-squares", "karimi", "mlp"}) {
     const auto gradient = reporter.seconds_per_item.find("Gradient/" + problem);
     if (gradient == reporter.seconds_per_item.end()) continue;
     for (const std::string rule : {"fixed", "inverse-smoothness", "polyak", "armijo"}) {
       const auto step = reporter.seconds_per_item.find("Descent/" + rule + "/" + problem);
       if (step == reporter.seconds_per_item.end()) continue;
       if (!header) {
-        std::printf("\nTime per descent step / time per gradient evaluation (same run; target <= 1.2 for the\n"
-                    "rules that need one gradient per step; armijo adds loss evaluations):\n");
+        std::printf("\nTime per descent step / time per gradient evaluation (same run; target <= 1.2 on the\n"
+                    "quadratic and least squares for the rules that need one gradient per step; armijo adds loss\n"
+                    "evaluations):\n");
         header = true;
       }
       const double ratio = step->second / gradient->second;
+      const bool target = (problem == "quadratic-1e4" || problem == "least-squares") && rule != "armijo";
       std::printf("  %-14s %-20s %6.3f  %s\n", problem.c_str(), rule.c_str(), ratio,
-                  rule == "armijo" ? "(informational)" : (ratio <= 1.2 ? "PASS" : "MISSED"));
+                  target ? (ratio <= 1.2 ? "PASS" : "MISSED") : "(informational)");
     }
   }
   const auto gemm = reporter.gflops.find("Gemm/512");

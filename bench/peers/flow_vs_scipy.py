@@ -1,78 +1,159 @@
 #!/usr/bin/env python3
-"""gradflow vs SciPy on the same quadratic gradient flow, measured in one run.
+"""gradflow vs SciPy on the same gradient flows, measured in one run.
 
 What it measures
 ----------------
-For each condition number kappa the script builds the quadratic
-L(theta) = 1/2 theta^T A theta with A = Q diag(lambda) Q^T (Q orthogonal from
-the QR of a seeded Gaussian matrix, lambda log-spaced from 1/kappa to 1) and a
-seeded standard-normal theta0, and integrates the gradient flow
-theta' = -A theta from t = 0 to t_end with
+For each problem named by --problems the script writes the problem's data and
+start point once, integrates the gradient flow theta' = -grad L(theta) from
+t = 0 to t_end with
 
   * gradflow's adaptive solvers  (dopri5, cash-karp54, fehlberg78,
     bulirsch-stoer, cvode-bdf, cvode-bdf-krylov, cvode-adams), and
   * scipy.integrate.solve_ivp    (RK45, DOP853, BDF, LSODA, Radau),
 
-with the same rtol/atol.  For every run it records the gradient evaluations
-(gradflow: stats.num_gradient_evals; SciPy: sol.nfev), the wall time (minimum
-over --repeats runs) and the relative error of the final point against the
-exact solution theta(t_end) = V exp(-t_end w) V^T theta0 computed from
-numpy.linalg.eigh(A).  It then prints the pairwise ratios the project's
-targets name:
+with the same rtol/atol, and records for every run the gradient evaluations
+(gradflow: stats.num_gradient_evals; SciPy: sol.nfev, both including the
+evaluations spent on finite-difference Jacobians), the wall time (minimum over
+the repeats that ran) and the error of the final point against the exact
+solution or a tight reference solution.  The problems:
 
-  * dopri5 vs RK45 (the same Dormand-Prince 5(4) pair):
-      TARGET gradient-eval ratio gradflow/scipy <= 1 and speed-up >= 10;
-  * fehlberg78 vs DOP853 (informational);
-  * cvode-bdf vs BDF, and vs SciPy's fastest method for that kappa:
-      TARGET at kappa = 1e4: cvode-bdf evals < BDF evals and
-      speed-up vs SciPy's fastest >= 10;
-  * cvode-adams vs LSODA (informational).
+  quadratic      L = 1/2 theta^T A theta, A = Q diag(lambda) Q^T (Q from the
+                 QR of a seeded Gaussian matrix, lambda log-spaced from
+                 1/kappa to 1), p = --dim, one case per kappa in --kappas,
+                 t_end = --t-end (5000).  Exact: V exp(-t w) V^T theta0 from
+                 numpy.linalg.eigh(A).
+  least-squares  L = 1/2 ||X theta - y||^2 with X n x p (--ls-size, default
+                 100 x 200, over-parameterized), entries N(0,1)/sqrt(p), y and
+                 theta0 seeded N(0,1).  t_end = 10 / s_n^2 (s_n the smallest
+                 nonzero singular value of X: the slow mode has decayed by
+                 e^-10, the loss by e^-20) unless --ls-t-end is given.  Exact:
+                 theta0 - V S^-1 (I - exp(-t S^2)) U^T (X theta0 - y) from the
+                 thin SVD X = U S V^T.
+  karimi         L = sum_j theta_j^2 + 3 sin^2 theta_j, p = --dim, theta0
+                 seeded uniform in [-3, 3], t_end = --karimi-t-end (20).  No
+                 closed form: reference below.  The flow ends near the
+                 minimizer 0, so its errors are absolute and set by atol.
+  mlp            f(x) = w2^T tanh(W1 x) (no biases), L = 1/2 sum_i (f(x_i) -
+                 y_i)^2, n samples, d features, one hidden layer of `width`
+                 (--mlp-size n,d,width, default 32,64,64: 4160 parameters),
+                 x ~ N(0, I/d), y ~ N(0, 1), theta0 xavier-normal (W1 std
+                 sqrt(2/(d+width)), w2 std sqrt(2/(width+1))).  t_end: by
+                 default the first time an untimed pilot run (gradflow
+                 cvode-bdf-krylov at the benchmark tolerances, every step
+                 recorded) reaches L <= 1e-6 L0, rounded up to two significant
+                 digits (--mlp-t-end sets it instead).  No closed form:
+                 reference below.
+
+Reference solution (karimi, mlp): SciPy DOP853 at rtol 1e-13, atol 1e-15
+(untimed), cross-checked against gradflow fehlberg78 at rtol 1e-12, atol
+1e-15; the distance between the two is printed and bounds the reference's own
+error.
+
+The script then prints, per problem (per kappa for the quadratic), the table
+and the pairwise ratios gradflow/SciPy of gradient evaluations and of wall
+time (with the speed-up SciPy/gradflow) for dopri5-RK45, fehlberg78-DOP853,
+cvode-bdf-BDF, cvode-bdf-krylov-BDF, cvode-adams-LSODA and cvode-bdf vs
+SciPy's fastest method, and the TARGET lines:
+
+  * quadratic, every kappa: dopri5 vs RK45 grad-eval ratio <= 1 and
+    speed-up >= 10; at kappa = 1e4: cvode-bdf evals < BDF evals and
+    cvode-bdf speed-up vs SciPy's fastest >= 10;
+  * least-squares, karimi, mlp: dopri5 evals <= RK45 evals and dopri5 vs
+    RK45 speed-up >= 10;
+  * mlp: cvode-bdf-krylov vs SciPy BDF speed-up >= 100 (if SciPy BDF hit the
+    time limit, the speed-up is a lower bound '>= X' and passes only if the
+    bound does).
+
+A target reads PASS, MISSED by <factor>, or NOT MEASURED / NOT DECIDED (a run
+failed, or a timed-out run's bound does not settle it).
 
 Command
 -------
-  python3 bench/peers/flow_vs_scipy.py --gradflow build/dev/gradflow \
-      [--dim 200] [--kappas 1e2,1e4,1e6] [--t-end 5000] [--rtol 1e-8] \
-      [--atol 1e-10] [--repeats 5] [--seed 0] [--csv OUT.csv] [--workdir DIR]
+  /usr/bin/python3 bench/peers/flow_vs_scipy.py --gradflow build/dev/gradflow \
+      [--problems quadratic,least-squares,karimi,mlp] [--dim 200] \
+      [--kappas 1e2,1e4,1e6] [--t-end 5000] [--ls-size 100,200] \
+      [--ls-t-end auto] [--karimi-t-end 20] [--mlp-size 32,64,64] \
+      [--mlp-t-end auto] [--mlp-radau] [--rtol 1e-8] [--atol 1e-10] \
+      [--repeats 3] [--repeat-budget 20] [--scipy-time-limit 120] \
+      [--seed 0] [--csv OUT.csv] [--workdir DIR] [--timeout 600]
+
+The default (all four problems) takes about 5-6 minutes on a 2-core machine,
+most of it in two mlp runs of about 2 minutes each: gradflow's cvode-bdf (a
+difference-quotient dense Jacobian, see below) and SciPy's BDF (stopped by
+the time limit).
 
 It needs numpy and SciPy (Debian: apt-get install python3-scipy).  Those
 packages serve /usr/bin/python3; if the `python3` that runs the script cannot
 import them (a pyenv or venv interpreter first on PATH, say), the script
 re-runs itself once with /usr/bin/python3 and says so on stderr.
 
---timeout (default 600 s) bounds one gradflow run; --workdir keeps the
-generated A/theta0 CSVs and gradflow's JSON/theta outputs for inspection.
---csv writes one row per (kappa, side, method) with the columns kappa, side,
-method, grad_evals, wall_seconds, rel_error, status, then error_kind (rel or
-abs), steps, rejected_steps, jac_evals, lu_decomps, process_seconds, note.
+--repeats (default 3) runs per solver, the minimum wall time kept; a solver
+stops repeating once its runs so far took more than --repeat-budget seconds
+(default 20; both sides), so slow runs are measured once or twice -- the
+notes column then says "runs k/N".  --scipy-time-limit (default 120 s) stops
+any SciPy run that exceeds it (checked at every right-hand-side evaluation, so
+it can overshoot by one dense LU); the row reads "timed out" and its wall time
+and evaluation count are lower bounds.  Radau is dropped for mlp unless
+--mlp-radau is given: every Radau Jacobian update needs a real and a complex
+dense LU of the 4160 x 4160 iteration matrix after a finite-difference
+Jacobian, and a trial on the 2-core reference machine did not finish its
+first step in 60 s.  --timeout (default 600 s) bounds one gradflow run;
+--workdir keeps the generated CSVs and gradflow's JSON/theta outputs for
+inspection.  --csv writes one row per (problem, case, side, method) with the
+columns problem, kappa (quadratic only), side, method, grad_evals,
+wall_seconds, rel_error, status, then error_kind (rel or abs), steps,
+rejected_steps, jac_evals, lu_decomps, process_seconds, note, hessvec_evals,
+t_end, runs, loss_final (L at the final point, computed by this script).
 
 Exit status: 0 when the measurements ran, whether or not the targets were met
-(failed solver runs are recorded in the table and listed at the end, not
-raised); 2 for bad arguments or a missing dependency.
+(failed, timed-out or skipped solver runs are recorded in the table and listed
+at the end, not raised); 2 for bad arguments or a missing dependency; 130 when
+interrupted.
 
 Fairness notes
 --------------
   * Single thread on both sides: OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and
     MKL_NUM_THREADS are set to 1 below, before numpy is imported (gradflow is
-    single-threaded; the variables are inherited by its processes too).
-  * Same data: A and theta0 are written once per kappa as CSV with %.17g
-    (round-trip exact); gradflow reads those files and SciPy uses
-    np.loadtxt of the same files, so both integrate bit-identical data.  The
-    reference solution is computed from the loaded arrays as well.
-  * Exact Jacobian for the implicit SciPy methods: BDF, LSODA and Radau get
-    jac=-A, as gradflow's cvode-bdf uses the exact Hessian (BDF and Radau as a
-    constant array; LSODA through a callable returning that same array, since
-    SciPy's LSODA wrapper does not accept an array).
+    single-threaded; the variables are inherited by its processes too).  The
+    BLAS/LAPACK library numpy loaded is printed: with Debian's reference
+    (netlib) BLAS, dense LU and matrix products are several times slower than
+    with OpenBLAS, which matters for SciPy's implicit methods on mlp.
+  * Same files: every matrix, data set and start point is written once as
+    CSV with %.17g (round-trip exact); gradflow reads those files and SciPy
+    uses np.loadtxt of the same files, so both integrate bit-identical data
+    (the round trip is checked).  Exact and reference solutions are computed
+    from the loaded arrays.
+  * Same formulas: SciPy's right-hand sides compute what gradflow computes:
+    -A theta; -X^T (X theta - y) (two matrix-vector products, X^T X is not
+    formed); -(2 theta + 3 sin 2 theta); and for mlp a vectorized numpy
+    forward/backward pass over all samples at once (matrix products, no
+    per-sample loops).
+  * Jacobians for SciPy's implicit methods (BDF, LSODA, Radau): exact ones
+    for the linear and separable problems, as gradflow's cvode-bdf uses the
+    exact Hessian there: quadratic jac = -A and least-squares jac = -X^T X
+    (constant arrays for BDF/Radau; for LSODA a callable returning the same
+    array, since SciPy's LSODA wrapper does not accept an array), karimi jac =
+    -diag(2 + 6 cos 2 theta) (a callable, dense).  For mlp SciPy gets NO jac
+    and uses finite-difference Jacobians: that is what a SciPy user without a
+    Hessian gets.  gradflow's cvode-bdf on mlp is in the same position here
+    (its exact dense Hessian is used only up to 2000 parameters, so at 4160
+    CVODE forms a difference-quotient Jacobian), while cvode-bdf-krylov uses
+    exact Hessian-vector products (matrix-free).
   * Wall time is measured around the integration only on both sides:
     gradflow's stats.wall_seconds is taken inside the process around the
     integration (no process start-up, no file reading); SciPy's is
     time.perf_counter() around the solve_ivp call.  gradflow is asked to
     record only the final row (--times t_end), SciPy runs with t_eval=None and
-    dense_output=False.  Each SciPy method gets one short untimed warm-up call
-    first so lazy imports are not charged to it.  The gradflow process time
-    (start-up and I/O included) is shown in the notes for reference only.
+    dense_output=False.  SciPy's right-hand side is wrapped in a counter and a
+    time-limit check (well under a microsecond per call).  Each SciPy method
+    gets one untimed warm-up call first on a 2-dimensional linear problem (so
+    lazy imports are not charged to it without paying for a large
+    finite-difference Jacobian).  The gradflow process time (start-up and I/O
+    included) is shown in the notes for reference only.  Pilot and reference
+    runs are untimed.
   * The error reported is the relative 2-norm error of the final point; if
-    ||theta_exact|| is tiny (below 1e-12 ||theta0||) the absolute error is
-    reported instead and the table says so.
+    the exact/reference ||theta(t_end)|| is tiny (below 1e-12 ||theta0||) the
+    absolute error is reported instead and the table says so.
 """
 
 import os
@@ -83,6 +164,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse
 import csv
+import errno
 import json
 import math
 import platform
@@ -135,10 +217,19 @@ GRADFLOW_SOLVERS = [
     "cvode-adams",
 ]
 SCIPY_METHODS = ["RK45", "DOP853", "BDF", "LSODA", "Radau"]
-SCIPY_WITH_JAC = {"BDF", "LSODA", "Radau"}
+IMPLICIT_SCIPY = {"BDF", "LSODA", "Radau"}
+PROBLEMS = ["quadratic", "least-squares", "karimi", "mlp"]
 OK = "reached_end_time"
+TIMED_OUT = "timed out"
+SKIPPED = "skipped"
 TARGET_KAPPA = 1e4  # the kappa at which the cvode-bdf targets are set
 TINY_REL = 1e-12  # ||theta_exact|| below TINY_REL * ||theta0|| -> absolute error
+REF_SCIPY = ("DOP853", 1e-13, 1e-15)  # reference solution: method, rtol, atol
+REF_GRADFLOW = ("fehlberg78", 1e-12, 1e-15)  # its cross-check
+MLP_LOSS_DROP = 1e-6  # --mlp-t-end auto: first time L <= MLP_LOSS_DROP * L0
+MLP_PILOT_T_MAX = 200.0  # the pilot run's horizon
+MLP_RADAU_MAX_PARAMS = 1000  # above this many parameters SciPy's Radau is dropped for mlp (no --mlp-radau)
+LS_SLOW_MODE_DECAY = 10.0  # --ls-t-end auto: t_end = this / s_n^2
 
 
 # --------------------------------------------------------------------------
@@ -157,19 +248,58 @@ def positive_float(text, name, low=0.0, high=math.inf, closed_low=False):
     return value
 
 
+def parse_int(text, name, low):
+    try:
+        value = int(text)
+    except ValueError:
+        die(f"{name} must be an integer, got {text!r}")
+    if value < low:
+        die(f"{name} must be >= {low}, got {text!r}")
+    return value
+
+
+def parse_int_list(text, name, count):
+    items = [item.strip() for item in text.split(",")]
+    if len(items) != count or any(not item for item in items):
+        die(f"{name} needs {count} comma-separated integers, got {text!r}")
+    return [parse_int(item, f"each entry of {name}", 1) for item in items]
+
+
+def auto_or_float(text, name):
+    return None if text.strip().lower() == "auto" else positive_float(text, name)
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Compare gradflow's solvers with scipy.integrate.solve_ivp on theta' = -A theta.",
+        description="Compare gradflow's solvers with scipy.integrate.solve_ivp on gradient flows "
+        "(quadratic, least squares, Karimi, a one-hidden-layer network).",
     )
     parser.add_argument("--gradflow", required=True, help="path to the gradflow binary")
-    parser.add_argument("--dim", default="200", help="dimension p (default 200)")
-    parser.add_argument("--kappas", default="1e2,1e4,1e6", help="comma-separated condition numbers (default 1e2,1e4,1e6)")
-    parser.add_argument("--t-end", default="5000", help="final flow time (default 5000, the run of issue 2)")
+    parser.add_argument("--problems", default=",".join(PROBLEMS),
+                        help=f"comma-separated problems to measure (default {','.join(PROBLEMS)})")
+    parser.add_argument("--dim", default="200", help="dimension p of the quadratic and karimi problems (default 200)")
+    parser.add_argument("--kappas", default="1e2,1e4,1e6",
+                        help="quadratic: comma-separated condition numbers (default 1e2,1e4,1e6)")
+    parser.add_argument("--t-end", default="5000", help="quadratic: final flow time (default 5000, the run of issue 2)")
+    parser.add_argument("--ls-size", default="100,200", help="least-squares: n,p (default 100,200)")
+    parser.add_argument("--ls-t-end", default="auto",
+                        help=f"least-squares: final flow time, or auto = {LS_SLOW_MODE_DECAY:g} / s_n^2 (default auto)")
+    parser.add_argument("--karimi-t-end", default="20", help="karimi: final flow time (default 20)")
+    parser.add_argument("--mlp-size", default="32,64,64", help="mlp: n,d,width (default 32,64,64)")
+    parser.add_argument("--mlp-t-end", default="auto",
+                        help=f"mlp: final flow time, or auto = first time a pilot run has L <= {MLP_LOSS_DROP:g} L0 "
+                        "(default auto)")
+    parser.add_argument("--mlp-radau", action="store_true",
+                        help="mlp: run SciPy's Radau too (dropped by default above 1000 parameters: far over 60 s)")
     parser.add_argument("--rtol", default="1e-8", help="relative tolerance, both sides (default 1e-8)")
     parser.add_argument("--atol", default="1e-10", help="absolute tolerance, both sides (default 1e-10)")
-    parser.add_argument("--repeats", default="5", help="runs per solver; the minimum wall time is kept (default 5)")
-    parser.add_argument("--seed", default="0", help="seed of Q and theta0 (default 0)")
+    parser.add_argument("--repeats", default="3", help="runs per solver; the minimum wall time is kept (default 3)")
+    parser.add_argument("--repeat-budget", default="20",
+                        help="a solver stops repeating once its runs took more than this many seconds (default 20)")
+    parser.add_argument("--scipy-time-limit", default="120",
+                        help="seconds after which a SciPy run is stopped (default 120)")
+    parser.add_argument("--seed", default="0", help="seed of all generated data and start points (default 0)")
     parser.add_argument("--csv", help="write all rows to this CSV file (written atomically)")
     parser.add_argument("--workdir", help="keep the generated CSV/JSON files here (default: a temporary directory)")
     parser.add_argument("--timeout", default="600", help="seconds allowed for one gradflow run (default 600)")
@@ -184,21 +314,30 @@ def parse_args(argv):
         die(f"gradflow binary is not executable: {args.gradflow}")
     args.gradflow = os.path.abspath(path)
 
-    def parse_int(text, name, low):
-        try:
-            value = int(text)
-        except ValueError:
-            die(f"{name} must be an integer, got {text!r}")
-        if value < low:
-            die(f"{name} must be >= {low}, got {text!r}")
-        return value
+    problems = []
+    for item in args.problems.split(","):
+        item = item.strip()
+        if not item:
+            die(f"--problems has an empty entry: {args.problems!r}")
+        if item not in PROBLEMS:
+            die(f"unknown problem {item!r} in --problems (choose from {', '.join(PROBLEMS)})")
+        if item not in problems:
+            problems.append(item)
+    args.problems = problems
 
     args.dim = parse_int(args.dim, "--dim", 1)
     args.repeats = parse_int(args.repeats, "--repeats", 1)
     args.seed = parse_int(args.seed, "--seed", 0)
     args.t_end = positive_float(args.t_end, "--t-end")
+    args.ls_size = parse_int_list(args.ls_size, "--ls-size", 2)
+    args.ls_t_end = auto_or_float(args.ls_t_end, "--ls-t-end")
+    args.karimi_t_end = positive_float(args.karimi_t_end, "--karimi-t-end")
+    args.mlp_size = parse_int_list(args.mlp_size, "--mlp-size", 3)
+    args.mlp_t_end = auto_or_float(args.mlp_t_end, "--mlp-t-end")
     args.rtol = positive_float(args.rtol, "--rtol", 0.0, 1.0)
     args.atol = positive_float(args.atol, "--atol")
+    args.repeat_budget = positive_float(args.repeat_budget, "--repeat-budget")
+    args.scipy_time_limit = positive_float(args.scipy_time_limit, "--scipy-time-limit")
     args.timeout = positive_float(args.timeout, "--timeout")
 
     kappas = []
@@ -241,34 +380,18 @@ def fmt_kappa(kappa):
     return f"{kappa:g}"
 
 
-def make_problem(dim, kappa, seed, directory, tag):
-    """Write A and theta0 as %.17g CSV; return the paths and the re-loaded arrays."""
-    rng = np.random.default_rng(seed)
-    gauss = rng.standard_normal((dim, dim))
-    q, r = np.linalg.qr(gauss)
-    signs = np.sign(np.diag(r))
-    signs[signs == 0] = 1.0
-    q = q * signs  # column sign fix: Q unique given the Gaussian matrix
-    lam = np.logspace(-math.log10(kappa), 0.0, dim) if dim > 1 else np.array([1.0])
-    a = (q * lam) @ q.T
-    a = (a + a.T) / 2.0  # exactly symmetric
-    theta0 = rng.standard_normal(dim)
-
-    a_path = os.path.join(directory, f"A_{tag}.csv")
-    x_path = os.path.join(directory, f"theta0_{tag}.csv")
-    np.savetxt(a_path, a, fmt="%.17g", delimiter=",")
-    np.savetxt(x_path, theta0, fmt="%.17g")
-
-    a_loaded = np.loadtxt(a_path, delimiter=",", ndmin=2)
-    x_loaded = np.loadtxt(x_path, delimiter=",", ndmin=1)
-    if not (np.array_equal(a_loaded, a) and np.array_equal(x_loaded, theta0)):
-        print("  warning: the CSV round trip changed the data (both sides still use the files)")
-    return a_path, x_path, a_loaded, x_loaded
+def save_and_reload(path, array):
+    """Write array as %.17g CSV and read it back (what both sides then use)."""
+    np.savetxt(path, array, fmt="%.17g", delimiter=",")
+    loaded = np.loadtxt(path, delimiter=",", ndmin=array.ndim)
+    if not np.array_equal(loaded, array):
+        print(f"  warning: the CSV round trip changed {os.path.basename(path)} (both sides still use the file)")
+    return loaded
 
 
-def exact_solution(a, theta0, t_end):
-    w, v = np.linalg.eigh(a)
-    return v @ (np.exp(-t_end * w) * (v.T @ theta0))
+def problem_rng(seed, problem):
+    """Independent seeded streams per problem (the quadratic keeps default_rng(seed))."""
+    return np.random.default_rng([seed, PROBLEMS.index(problem)])
 
 
 class ErrorMeasure:
@@ -288,13 +411,264 @@ class ErrorMeasure:
         return err if self.absolute else err / self.norm
 
 
+class Case:
+    """One measured problem instance: what each side gets and how errors are measured."""
+
+    def __init__(self, problem, label, tag, t_end, theta0, fun, loss, gradflow_args, kappa=None):
+        self.problem = problem
+        self.label = label  # printed heading
+        self.tag = tag  # file-name part
+        self.t_end = t_end
+        self.theta0 = theta0
+        self.fun = fun  # SciPy right-hand side (t, y) -> -grad L(y)
+        self.loss = loss  # L(theta), for the notes and the CSV
+        self.gradflow_args = gradflow_args  # everything after `gradflow flow` but solver/times/tolerances/outputs
+        self.kappa = kappa
+        self.jac = {}  # SciPy method -> jac option (absent: SciPy uses finite differences)
+        self.jac_text = ""
+        self.skip = {}  # SciPy method -> why it is not run
+        self.measure = None  # ErrorMeasure, set once the exact/reference solution is known
+        self.lines = []  # extra heading lines
+
+
+def constant_jac(case, matrix, text):
+    """BDF/Radau take the constant array; SciPy's LSODA wrapper needs a callable."""
+    case.jac = {"BDF": matrix, "Radau": matrix, "LSODA": lambda _t, _y: matrix}
+    case.jac_text = text
+
+
+def make_quadratic(args, kappa, index, directory):
+    dim = args.dim
+    rng = np.random.default_rng(args.seed)  # as before the other problems existed: same A, theta0
+    gauss = rng.standard_normal((dim, dim))
+    q, r = np.linalg.qr(gauss)
+    signs = np.sign(np.diag(r))
+    signs[signs == 0] = 1.0
+    q = q * signs  # column sign fix: Q unique given the Gaussian matrix
+    lam = np.logspace(-math.log10(kappa), 0.0, dim) if dim > 1 else np.array([1.0])
+    a = (q * lam) @ q.T
+    a = (a + a.T) / 2.0  # exactly symmetric
+    theta0 = rng.standard_normal(dim)
+
+    tag = f"quadratic_k{index}_{fmt_kappa(kappa)}"
+    a_path = os.path.join(directory, f"A_{tag}.csv")
+    x_path = os.path.join(directory, f"theta0_{tag}.csv")
+    a = save_and_reload(a_path, a)
+    theta0 = save_and_reload(x_path, theta0)
+
+    case = Case(
+        "quadratic", f"quadratic, kappa = {fmt_kappa(kappa)}, p = {dim}, t_end = {args.t_end:g}", tag,
+        args.t_end, theta0,
+        fun=lambda _t, y: -(a @ y),
+        loss=lambda th: 0.5 * float(th @ (a @ th)),
+        gradflow_args=["--matrix", a_path, "--theta0", x_path],
+        kappa=kappa,
+    )
+    constant_jac(case, -a, "exact, jac = -A (constant)")
+    w, v = np.linalg.eigh(a)
+    case.measure = ErrorMeasure(v @ (np.exp(-args.t_end * w) * (v.T @ theta0)), theta0)
+    return case
+
+
+def make_least_squares(args, directory):
+    n, p = args.ls_size
+    rng = problem_rng(args.seed, "least-squares")
+    x = rng.standard_normal((n, p)) / math.sqrt(p)
+    y = rng.standard_normal(n)
+    theta0 = rng.standard_normal(p)
+    tag = f"least-squares_{n}x{p}"
+    d_path = os.path.join(directory, f"data_{tag}.csv")
+    x_path = os.path.join(directory, f"theta0_{tag}.csv")
+    data = save_and_reload(d_path, np.column_stack([x, y]))
+    x, y = data[:, :-1], data[:, -1]
+    theta0 = save_and_reload(x_path, theta0)
+
+    u, s, vt = np.linalg.svd(x, full_matrices=False)
+    rank = int(np.sum(s > s[0] * max(n, p) * np.finfo(float).eps)) if s.size else 0
+    if rank == 0:
+        die("least-squares: X is zero")
+    u, s, vt = u[:, :rank], s[:rank], vt[:rank]
+    s_n = float(s[-1])
+    if args.ls_t_end is None:
+        t_end = LS_SLOW_MODE_DECAY / s_n**2
+        how = f"= {LS_SLOW_MODE_DECAY:g} / s_n^2"
+    else:
+        t_end = args.ls_t_end
+        how = "(--ls-t-end)"
+    kind = "over-parameterized" if n < p else "under-parameterized" if n > p else "square"
+    case = Case(
+        "least-squares", f"least-squares, X {n} x {p} ({kind}), t_end = {t_end:.6g}", tag, t_end, theta0,
+        fun=lambda _t, th: -(x.T @ (x @ th - y)),
+        loss=lambda th: 0.5 * float(np.sum((x @ th - y) ** 2)),
+        gradflow_args=["--problem", "least-squares", "--data", d_path, "--theta0", x_path],
+    )
+    constant_jac(case, -(x.T @ x), "exact, jac = -X^T X (dense, constant)")
+    r0 = x @ theta0 - y
+    exact = theta0 - vt.T @ ((1.0 - np.exp(-t_end * s**2)) / s * (u.T @ r0))
+    case.measure = ErrorMeasure(exact, theta0)
+    case.lines.append(
+        f"singular values of X: s_1 = {s[0]:.4g}, s_n = {s_n:.4g} (rank {rank}); t_end {how} = {t_end:.6g}; "
+        f"L0 = {case.loss(theta0):.4g}, L(t_end) exact = {case.loss(exact):.4g}"
+    )
+    return case
+
+
+def make_karimi(args, directory):
+    dim = args.dim
+    rng = problem_rng(args.seed, "karimi")
+    theta0 = rng.uniform(-3.0, 3.0, dim)
+    tag = f"karimi_{dim}"
+    x_path = os.path.join(directory, f"theta0_{tag}.csv")
+    theta0 = save_and_reload(x_path, theta0)
+    case = Case(
+        "karimi", f"karimi, p = {dim}, theta0 uniform in [-3, 3], t_end = {args.karimi_t_end:g}", tag,
+        args.karimi_t_end, theta0,
+        fun=lambda _t, th: -(2.0 * th + 3.0 * np.sin(2.0 * th)),
+        loss=lambda th: float(np.sum(th**2 + 3.0 * np.sin(th) ** 2)),
+        gradflow_args=["--problem", "karimi", "--dim", str(dim), "--theta0", x_path],
+    )
+    karimi_jac = lambda _t, th: np.diag(-(2.0 + 6.0 * np.cos(2.0 * th)))  # noqa: E731
+    case.jac = {"BDF": karimi_jac, "LSODA": karimi_jac, "Radau": karimi_jac}
+    case.jac_text = "exact, jac(t, theta) = -diag(2 + 6 cos 2 theta) (a callable, dense)"
+    return case
+
+
+class NumpyMlp:
+    """f(x) = w2^T tanh(W1 x), L = 1/2 sum_i (f(x_i) - y_i)^2; theta = [W1 row-major, w2]."""
+
+    def __init__(self, x, y, width):
+        self.x, self.y, self.width = x, y, width
+        self.split = width * x.shape[1]
+
+    def _forward(self, theta):
+        w1 = theta[: self.split].reshape(self.width, -1)
+        w2 = theta[self.split:]
+        h = np.tanh(self.x @ w1.T)  # n x width, all samples at once
+        return w2, h, h @ w2 - self.y
+
+    def loss(self, theta):
+        return 0.5 * float(np.sum(self._forward(theta)[2] ** 2))
+
+    def rhs(self, _t, theta):
+        w2, h, r = self._forward(theta)
+        delta = np.outer(r, w2) * (1.0 - h * h)  # n x width: back-propagated residuals
+        return -np.concatenate(((delta.T @ self.x).ravel(), h.T @ r))
+
+
+def make_mlp(args, directory):
+    n, d, width = args.mlp_size
+    rng = problem_rng(args.seed, "mlp")
+    x = rng.standard_normal((n, d)) / math.sqrt(d)
+    y = rng.standard_normal(n)
+    w1 = rng.standard_normal((width, d)) * math.sqrt(2.0 / (d + width))
+    w2 = rng.standard_normal(width) * math.sqrt(2.0 / (width + 1))
+    tag = f"mlp_{n}x{d}_w{width}"
+    d_path = os.path.join(directory, f"data_{tag}.csv")
+    x_path = os.path.join(directory, f"theta0_{tag}.csv")
+    data = save_and_reload(d_path, np.column_stack([x, y]))
+    theta0 = save_and_reload(x_path, np.concatenate([w1.ravel(), w2]))
+    net = NumpyMlp(data[:, :-1], data[:, -1], width)
+    case = Case(
+        "mlp", "", tag, None, theta0,
+        fun=net.rhs,
+        loss=net.loss,
+        gradflow_args=["--problem", "mlp", "--data", d_path, "--widths", str(width), "--activation", "tanh",
+                       "--theta0", x_path],
+    )
+    case.jac_text = ("NONE: SciPy's BDF/LSODA/Radau form finite-difference Jacobians "
+                     f"({theta0.size} right-hand sides each) -- what a SciPy user without a Hessian gets")
+    if not args.mlp_radau and theta0.size > MLP_RADAU_MAX_PARAMS:
+        trial = ("; a trial at the default size (4160) on the 2-core reference machine did not finish its first step "
+                 "in 60 s" if theta0.size >= 4160 else "")
+        case.skip["Radau"] = (f"dropped (--mlp-radau runs it): every Jacobian update needs {theta0.size} "
+                              "right-hand sides for the finite-difference Jacobian, then a real and a complex dense "
+                              f"LU of the {theta0.size} x {theta0.size} iteration matrix{trial}")
+    case.lines.append(
+        f"network: n {n}, d {d}, width {width}, tanh, no biases, {theta0.size} parameters; "
+        f"L0 = {net.loss(theta0):.6g} (numpy)"
+    )
+    return case
+
+
+def round_up_2(value):
+    """Round up to two significant digits: 4.53 -> 4.6."""
+    exponent = math.floor(math.log10(value)) - 1
+    digits = math.ceil(value / 10.0**exponent - 1e-9)
+    return float(f"{digits}e{exponent}")  # 5.3, not 53 * 0.1 = 5.300000000000001
+
+
+def mlp_t_end(args, case, workdir):
+    """The t_end of the mlp case: --mlp-t-end, or from an untimed cvode-bdf-krylov pilot run."""
+    if args.mlp_t_end is not None:
+        return args.mlp_t_end, "(--mlp-t-end)"
+    traj = os.path.join(workdir, f"pilot_{case.tag}.csv")
+    summary_path = os.path.join(workdir, f"pilot_{case.tag}.json")
+    cmd = [args.gradflow, "flow", *case.gradflow_args, "--solver", "cvode-bdf-krylov",
+           "--t-end", repr(MLP_PILOT_T_MAX), "--rtol", repr(args.rtol), "--atol", repr(args.atol),
+           "--quiet", "--out", traj, "--json", summary_path]
+    fallback = f"= {MLP_PILOT_T_MAX:g}: the pilot run "
+    try:
+        proc = call_gradflow(args, cmd)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return MLP_PILOT_T_MAX, fallback + f"could not run ({exc})"
+    if proc.returncode != 0 or not os.path.exists(traj):
+        return MLP_PILOT_T_MAX, fallback + f"failed (exit {proc.returncode}: {last_line(proc.stderr)})"
+    try:
+        rows = np.loadtxt(traj, delimiter=",", skiprows=1, usecols=(0, 1), ndmin=2)
+        with open(summary_path, encoding="utf-8") as fh:
+            loss0_gradflow = float(json.load(fh)["loss0"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return MLP_PILOT_T_MAX, fallback + f"wrote unreadable output ({exc})"
+    loss0 = rows[0, 1]
+    loss0_numpy = case.loss(case.theta0)
+    case.lines.append(f"L0: gradflow {loss0_gradflow:.17g}, numpy {loss0_numpy:.17g} "
+                      f"(relative difference {abs(loss0_gradflow - loss0_numpy) / loss0_numpy:.1e})")
+    below = np.nonzero(rows[:, 1] <= MLP_LOSS_DROP * loss0)[0]
+    if below.size == 0:
+        return MLP_PILOT_T_MAX, fallback + f"never reached L <= {MLP_LOSS_DROP:g} L0"
+    t_hit = float(rows[below[0], 0])
+    return round_up_2(t_hit), (f"= first time an untimed cvode-bdf-krylov pilot run reached L <= {MLP_LOSS_DROP:g} L0 "
+                               f"(t = {t_hit:.4g}, L = {rows[below[0], 1]:.3g}), rounded up")
+
+
+def reference_solution(args, case, workdir):
+    """SciPy DOP853 at tight tolerances, cross-checked against gradflow fehlberg78; sets case.measure."""
+    method, rtol, atol = REF_SCIPY
+    start = time.perf_counter()
+    try:
+        sol = solve_ivp(case.fun, (0.0, case.t_end), case.theta0, method=method, rtol=rtol, atol=atol)
+    except Exception as exc:  # noqa: BLE001 -- reported, the case then has no errors
+        sol = None
+        why = f"{type(exc).__name__}: {exc}"
+    seconds = time.perf_counter() - start
+    if sol is None or not sol.success:
+        why = why if sol is None else sol.message
+        case.lines.append(f"reference: SciPy {method} failed ({why}); errors are not measured")
+        case.measure = ErrorMeasure(np.full_like(case.theta0, math.nan), case.theta0)
+        return
+    theta_ref = sol.y[:, -1]
+    case.measure = ErrorMeasure(theta_ref, case.theta0)
+    text = (f"reference: SciPy {method} rtol {rtol:g} atol {atol:g} (untimed: {sol.nfev} evals, {seconds:.2g} s), "
+            f"L(t_end) = {case.loss(theta_ref):.3g}")
+    g_method, g_rtol, g_atol = REF_GRADFLOW
+    check = new_row(case, "gradflow", g_method)
+    run_gradflow(args, case, g_method, workdir, check, rtol=g_rtol, atol=g_atol, repeats=1, tag_suffix="_refcheck")
+    if check["status"] == OK:
+        text += (f"; cross-check gradflow {g_method} rtol {g_rtol:g} atol {g_atol:g} differs by "
+                 f"{check['rel_error']:.2e} ({case.measure.kind})")
+    else:
+        text += f"; cross-check gradflow {g_method} did not succeed: {check['status']}"
+    case.lines.append(text)
+
+
 # --------------------------------------------------------------------------
 # Runs
 
 
-def new_row(kappa, side, method):
+def new_row(case, side, method):
     return {
-        "kappa": kappa,
+        "problem": case.problem,
+        "kappa": case.kappa,
         "side": side,
         "method": method,
         "grad_evals": None,
@@ -308,6 +682,10 @@ def new_row(kappa, side, method):
         "lu_decomps": None,
         "process_seconds": None,
         "note": "",
+        "hessvec_evals": None,
+        "t_end": case.t_end,
+        "runs": None,
+        "loss_final": None,
     }
 
 
@@ -316,26 +694,45 @@ def last_line(text):
     return lines[-1] if lines else ""
 
 
-def run_gradflow(args, solver, a_path, x_path, workdir, tag, measure, row):
-    json_path = os.path.join(workdir, f"out_{tag}_{solver}.json")
-    theta_path = os.path.join(workdir, f"theta_{tag}_{solver}.csv")
-    t_text = repr(float(args.t_end))
+def call_gradflow(args, cmd):
+    """subprocess.run, waiting (up to 2 minutes) once if the binary is being rebuilt."""
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOENT, errno.ETXTBSY, errno.EACCES):
+            raise
+        sys.stderr.write(f"{PROG}: note: cannot start {args.gradflow} ({exc.strerror}); waiting for it\n")
+        deadline = time.monotonic() + 120.0
+        while time.monotonic() < deadline:
+            time.sleep(5.0)
+            if os.access(args.gradflow, os.X_OK):
+                time.sleep(2.0)  # let the linker finish writing it
+                break
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
+
+
+def run_gradflow(args, case, solver, workdir, row, rtol=None, atol=None, repeats=None, tag_suffix=""):
+    rtol = args.rtol if rtol is None else rtol
+    atol = args.atol if atol is None else atol
+    repeats = args.repeats if repeats is None else repeats
+    json_path = os.path.join(workdir, f"out_{case.tag}_{solver}{tag_suffix}.json")
+    theta_path = os.path.join(workdir, f"theta_{case.tag}_{solver}{tag_suffix}.csv")
+    t_text = repr(float(case.t_end))
     cmd = [
-        args.gradflow, "flow",
-        "--matrix", a_path, "--theta0", x_path,
+        args.gradflow, "flow", *case.gradflow_args,
         "--solver", solver,
         "--t-end", t_text, "--times", t_text,
-        "--rtol", repr(args.rtol), "--atol", repr(args.atol),
+        "--rtol", repr(rtol), "--atol", repr(atol),
         "--quiet", "--json", json_path, "--theta-out", theta_path,
     ]
     walls, procs, evals = [], [], set()
-    for _ in range(args.repeats):
+    for _ in range(repeats):
         for stale in (json_path, theta_path):
             if os.path.exists(stale):
                 os.remove(stale)
         start = time.perf_counter()
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
+            proc = call_gradflow(args, cmd)
         except subprocess.TimeoutExpired:
             row["status"] = f"failed: timed out after {args.timeout:g} s"
             return row
@@ -362,55 +759,108 @@ def run_gradflow(args, solver, a_path, x_path, workdir, tag, measure, row):
         row["steps"] = stats.get("num_steps")
         row["rejected_steps"] = stats.get("num_rejected_steps")
         row["jac_evals"] = stats.get("num_jacobian_evals")
+        row["hessvec_evals"] = stats.get("num_hessian_vector_evals")
         try:
             theta = np.loadtxt(theta_path, delimiter=",", ndmin=1)
         except (OSError, ValueError) as exc:
             row["status"] = f"failed: cannot read --theta-out file: {exc}"
             return row
-        row["rel_error"] = measure(theta)
+        row["rel_error"] = case.measure(theta)
+        row["loss_final"] = case.loss(theta) if theta.shape == case.theta0.shape else None
+        if sum(procs) > args.repeat_budget:
+            break
     row["wall_seconds"] = min(walls)
     row["process_seconds"] = min(procs)
     row["grad_evals"] = min(evals)
-    row["error_kind"] = measure.kind
+    row["error_kind"] = case.measure.kind
+    row["runs"] = len(walls)
     row["status"] = OK
     if len(evals) > 1:
         row["note"] = f"eval counts varied between repeats: {sorted(evals)}"
     return row
 
 
-def run_scipy(args, method, a, theta0, measure, row):
-    def fun(_t, y):
-        return -(a @ y)
+class SciPyTimeLimit(Exception):
+    """Raised from the right-hand side to stop a SciPy run that exceeds --scipy-time-limit."""
 
+
+_WARMED_UP = set()
+
+
+def warm_up(method, with_jac):
+    """One untimed solve of a 2-dimensional linear problem: lazy imports, first-call costs."""
+    if (method, with_jac) in _WARMED_UP:
+        return
+    mat = np.array([[-1.0, 0.1], [0.1, -2.0]])
+    options = {"rtol": 1e-6, "atol": 1e-9}
+    if with_jac:
+        options["jac"] = (lambda _t, _y: mat) if method == "LSODA" else mat
+    solve_ivp(lambda _t, y: mat @ y, (0.0, 1.0), np.array([1.0, 1.0]), method=method, **options)
+    _WARMED_UP.add((method, with_jac))
+
+
+def run_scipy(args, case, method, row):
+    if method in case.skip:
+        row["status"] = SKIPPED
+        row["note"] = case.skip[method]
+        return row
     options = {"rtol": args.rtol, "atol": args.atol, "t_eval": None, "dense_output": False}
-    if method in SCIPY_WITH_JAC:
-        neg_a = -a
-        if method == "LSODA":
-            # SciPy's LSODA wrapper rejects an array jac (it tests the array's
-            # truth value), so it gets the same constant matrix from a callable.
-            options["jac"] = lambda _t, _y: neg_a
-        else:
-            options["jac"] = neg_a  # constant array: BDF/Radau never re-evaluate it
+    if method in case.jac:
+        options["jac"] = case.jac[method]
+
+    base = case.fun
+    count = [0]
+    deadline = [math.inf]
+
+    def fun(t, y):
+        count[0] += 1
+        if time.perf_counter() > deadline[0]:
+            raise SciPyTimeLimit()
+        return base(t, y)
 
     walls = []
     sol = None
+    spent = 0.0
     try:
-        # Untimed warm-up over a tiny interval: lazy imports and first-call costs.
-        solve_ivp(fun, (0.0, args.t_end * 1e-9), theta0, method=method, **options)
+        warm_up(method, "jac" in options)
         for _ in range(args.repeats):
+            count[0] = 0
             start = time.perf_counter()
-            sol = solve_ivp(fun, (0.0, args.t_end), theta0, method=method, **options)
-            walls.append(time.perf_counter() - start)
-    except Exception as exc:  # a SciPy failure is a measurement, not a crash
+            deadline[0] = start + args.scipy_time_limit
+            try:
+                sol_run = solve_ivp(fun, (0.0, case.t_end), case.theta0, method=method, **options)
+            except SciPyTimeLimit:
+                elapsed = time.perf_counter() - start
+                if walls:  # an earlier repeat finished: keep it, note the stop
+                    row["note"] = f"a later repeat hit the {args.scipy_time_limit:g} s limit"
+                    break
+                row["status"] = TIMED_OUT
+                row["wall_seconds"] = elapsed
+                row["grad_evals"] = count[0]
+                row["runs"] = 1
+                row["note"] = (f"stopped after {elapsed:.0f} s (limit {args.scipy_time_limit:g} s): "
+                               "wall time and evals are lower bounds")
+                return row
+            elapsed = time.perf_counter() - start
+            walls.append(elapsed)
+            sol = sol_run
+            spent += elapsed
+            if spent > args.repeat_budget:
+                break
+    except Exception as exc:  # noqa: BLE001 -- a SciPy failure is a measurement, not a crash
         row["status"] = f"failed: {type(exc).__name__}: {exc}"
         return row
+    finally:
+        deadline[0] = math.inf
     row["wall_seconds"] = min(walls)
+    row["runs"] = len(walls)
     row["grad_evals"] = int(sol.nfev)
     row["jac_evals"] = int(sol.njev)
     row["lu_decomps"] = int(sol.nlu)
     row["steps"] = len(sol.t) - 1
-    row["rel_error"] = measure(sol.y[:, -1])
-    row["error_kind"] = measure.kind
+    row["rel_error"] = case.measure(sol.y[:, -1])
+    row["loss_final"] = case.loss(sol.y[:, -1])
+    row["error_kind"] = case.measure.kind
     if sol.success and sol.status == 0:
         row["status"] = OK
     else:
@@ -422,34 +872,39 @@ def run_scipy(args, method, a, theta0, measure, row):
 # Output
 
 
-def fmt_num(value, spec):
-    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, spec)
+def fmt_num(value, spec, lower_bound=False):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return (">" if lower_bound else "") + format(value, spec)
 
 
-def row_notes(row):
+def row_notes(row, repeats):
     parts = []
     if row["side"] == "gradflow":
         if row["steps"] is not None:
-            parts.append(f"steps {row['steps']}, rej {row['rejected_steps']}, jac {row['jac_evals']}")
+            parts.append(f"steps {row['steps']}, rej {row['rejected_steps']}, jac {row['jac_evals']}, "
+                         f"hv {row['hessvec_evals']}")
         if row["process_seconds"] is not None:
             parts.append(f"process {row['process_seconds']:.3g} s")
     else:
         if row["steps"] is not None:
             parts.append(f"steps {row['steps']}, njev {row['jac_evals']}, nlu {row['lu_decomps']}")
+    if row["runs"] is not None and row["runs"] < repeats and row["status"] == OK:
+        parts.append(f"runs {row['runs']}/{repeats}")
     if row["note"]:
         parts.append(row["note"])
     return "; ".join(parts)
 
 
-def print_table(rows, measure):
+def print_table(rows, measure, repeats):
     err_head = "rel error" if not measure.absolute else "ABS error"
     print(f"  {'side':<9} {'method':<17} {'grad evals':>10} {'wall s':>10} {err_head:>10}  {'status':<17} notes")
     for row in rows:
-        status = row["status"]
+        bound = row["status"] == TIMED_OUT
         print(
-            f"  {row['side']:<9} {row['method']:<17} {fmt_num(row['grad_evals'], 'd'):>10} "
-            f"{fmt_num(row['wall_seconds'], '.3e'):>10} {fmt_num(row['rel_error'], '.2e'):>10}  "
-            f"{status:<17} {row_notes(row)}".rstrip()
+            f"  {row['side']:<9} {row['method']:<17} {fmt_num(row['grad_evals'], 'd', bound):>10} "
+            f"{fmt_num(row['wall_seconds'], '.3e', bound):>10} {fmt_num(row['rel_error'], '.2e'):>10}  "
+            f"{row['status']:<17} {row_notes(row, repeats)}".rstrip()
         )
 
 
@@ -459,24 +914,32 @@ class Targets:
         self.missed = 0
         self.unmeasured = 0
 
-    def check(self, label, value, bound, kind, detail):
-        """kind: 'le' (value <= bound), 'lt' (value < bound) or 'ge' (value >= bound)."""
+    def check(self, label, value, bound, kind, detail, is_bound=False):
+        """kind: 'le' (value <= bound), 'lt' (value < bound) or 'ge' (value >= bound).
+
+        is_bound: value is only a bound (a lower bound for 'ge', an upper bound for 'le'/'lt'), from a
+        SciPy run stopped by the time limit: it can pass the target but not miss it.
+        """
         if value is None:
             self.unmeasured += 1
             print(f"  TARGET {label} : NOT MEASURED ({detail})")
             return
         if kind == "le":
-            ok, factor = value <= bound, value / bound
+            ok_, factor = value <= bound, value / bound
         elif kind == "lt":
-            ok, factor = value < bound, value / bound
+            ok_, factor = value < bound, value / bound
         else:
-            ok, factor = value >= bound, (bound / value if value > 0 else math.inf)
-        if ok:
+            ok_, factor = value >= bound, (bound / value if value > 0 else math.inf)
+        factor = fmt_close(factor)
+        if ok_:
             self.passed += 1
             print(f"  TARGET {label} : PASS ({detail})")
+        elif is_bound:
+            self.unmeasured += 1
+            print(f"  TARGET {label} : NOT DECIDED (only a bound is known: {detail})")
         else:
             self.missed += 1
-            print(f"  TARGET {label} : MISSED by {factor:.3g}x ({detail})")
+            print(f"  TARGET {label} : MISSED by {factor}x ({detail})")
 
 
 def ok(row):
@@ -484,65 +947,100 @@ def ok(row):
 
 
 def compare(gf, sp, kind="rel"):
-    """Text and numbers of one gradflow-vs-SciPy pair, or a reason it cannot be compared."""
-    if not ok(gf) or not ok(sp):
-        bad = gf if not ok(gf) else sp
-        name = f"{bad['side']} {bad['method']}" if bad else "missing run"
-        return None, None, f"{name} did not succeed"
+    """(eval ratio gradflow/SciPy, speed-up SciPy/gradflow, text, is_bound), or Nones and a reason.
+
+    A SciPy run stopped by the time limit still gives bounds: its time and evals are lower bounds, so
+    the eval ratio is an upper bound and the speed-up a lower bound (is_bound True).
+    """
+    if not ok(gf):
+        name = f"gradflow {gf['method']}" if gf else "gradflow run missing"
+        return None, None, f"{name} did not succeed", False
+    if sp is None:
+        return None, None, "SciPy run missing", False
+    if sp["status"] == SKIPPED:
+        return None, None, f"SciPy {sp['method']} was skipped", False
+    bounded = sp["status"] == TIMED_OUT
+    if not ok(sp) and not bounded:
+        return None, None, f"scipy {sp['method']} did not succeed", False
     ratio = gf["grad_evals"] / sp["grad_evals"] if sp["grad_evals"] else math.inf
+    time_ratio = gf["wall_seconds"] / sp["wall_seconds"] if sp["wall_seconds"] > 0 else math.inf
     speed = sp["wall_seconds"] / gf["wall_seconds"] if gf["wall_seconds"] > 0 else math.inf
-    text = (
-        f"evals {gf['grad_evals']} / {sp['grad_evals']} = {ratio:.3g}; "
-        f"time {gf['wall_seconds']:.3e} s vs {sp['wall_seconds']:.3e} s = speed-up {speed:.3g}x; "
-        f"{kind} errors {gf['rel_error']:.2e} vs {sp['rel_error']:.2e}"
-    )
-    return ratio, speed, text
+    if bounded:
+        text = (f"SciPy {sp['method']} TIMED OUT after {sp['wall_seconds']:.0f} s ({sp['grad_evals']} evals so far): "
+                f"evals {gf['grad_evals']} / >={sp['grad_evals']} -> ratio <= {fmt_close(ratio)}; "
+                f"time {gf['wall_seconds']:.3e} s vs >={sp['wall_seconds']:.3e} s -> ratio <= {time_ratio:.3g}, "
+                f"speed-up >= {speed:.3g}x; {kind} error gradflow {gf['rel_error']:.2e}")
+    else:
+        text = (f"evals {gf['grad_evals']} / {sp['grad_evals']} = {fmt_close(ratio)}; "
+                f"time {gf['wall_seconds']:.3e} s / {sp['wall_seconds']:.3e} s = {time_ratio:.3g} "
+                f"(speed-up {speed:.3g}x); {kind} errors {gf['rel_error']:.2e} vs {sp['rel_error']:.2e}")
+    return ratio, speed, text, bounded
 
 
-def print_pairs(kappa, rows, targets):
+def fmt_close(value):
+    """%.3g, or %.4g when %.3g would round a value near 1 to exactly 1 (1.0024 -> 1.002)."""
+    text = format(value, ".3g")
+    return format(value, ".4g") if text == "1" and value != 1.0 else text
+
+
+def bound_text(value, is_bound, what):
+    return f"{what} {'>= ' if is_bound and what == 'speed-up' else '<= ' if is_bound else ''}{fmt_close(value)}"
+
+
+def print_pairs(case, rows, targets):
     by = {(r["side"], r["method"]): r for r in rows}
-    k = fmt_kappa(kappa)
-    kind = next((r["error_kind"] for r in rows if r["error_kind"]), "rel")
+    kind = case.measure.kind
+    where = f"kappa {fmt_kappa(case.kappa)}" if case.problem == "quadratic" else case.problem
 
-    print(f"  pairs at kappa = {k}:")
-    # dopri5 vs RK45: the target holds at every kappa.
-    ratio, speed, text = compare(by.get(("gradflow", "dopri5")), by.get(("scipy", "RK45")), kind)
-    print(f"    dopri5 vs RK45: {text}")
-    targets.check(f"dopri5 vs RK45 grad-eval ratio <= 1 (kappa {k})", ratio, 1.0, "le",
-                  f"ratio {ratio:.3g}" if ratio is not None else text)
-    targets.check(f"dopri5 vs RK45 speed-up >= 10 (kappa {k})", speed, 10.0, "ge",
-                  f"speed-up {speed:.3g}x" if speed is not None else text)
+    def pair(gf_name, sp_name, title):
+        result = compare(by.get(("gradflow", gf_name)), by.get(("scipy", sp_name)), kind)
+        print(f"    {title}: {result[2]}")
+        return result
 
-    _, _, text = compare(by.get(("gradflow", "fehlberg78")), by.get(("scipy", "DOP853")), kind)
-    print(f"    fehlberg78 vs DOP853 (informational): {text}")
+    print(f"  pairs ({where}), ratios gradflow/SciPy:")
+    ratio, speed, text, bounded = pair("dopri5", "RK45", "dopri5 vs RK45")
+    if case.problem == "quadratic":
+        eval_label = f"dopri5 vs RK45 grad-eval ratio <= 1 ({where})"
+    else:
+        eval_label = f"dopri5 evals <= RK45 evals ({where})"
+    targets.check(eval_label, ratio, 1.0, "le",
+                  bound_text(ratio, bounded, "ratio") if ratio is not None else text, bounded)
+    targets.check(f"dopri5 vs RK45 speed-up >= 10 ({where})", speed, 10.0, "ge",
+                  bound_text(speed, bounded, "speed-up") + "x" if speed is not None else text, bounded)
+
+    pair("fehlberg78", "DOP853", "fehlberg78 vs DOP853")
+    ratio, _, text, bounded = pair("cvode-bdf", "BDF", "cvode-bdf vs BDF")
+    bdf_ratio, bdf_text, bdf_bounded = ratio, text, bounded
+    _, k_speed, k_text, k_bounded = pair("cvode-bdf-krylov", "BDF", "cvode-bdf-krylov vs BDF")
+    pair("cvode-adams", "LSODA", "cvode-adams vs LSODA")
 
     gf_bdf = by.get(("gradflow", "cvode-bdf"))
-    ratio, speed, text = compare(gf_bdf, by.get(("scipy", "BDF")), kind)
-    print(f"    cvode-bdf vs BDF: {text}")
-    fastest = min(
-        (r for r in rows if r["side"] == "scipy" and ok(r)),
-        key=lambda r: r["wall_seconds"],
-        default=None,
-    )
+    fastest = min((r for r in rows if r["side"] == "scipy" and ok(r)), key=lambda r: r["wall_seconds"], default=None)
     if fastest is None:
         fast_speed, fast_text = None, "no SciPy method succeeded"
     else:
-        _, fast_speed, fast_text = compare(gf_bdf, fastest, kind)
+        _, fast_speed, fast_text, _ = compare(gf_bdf, fastest, kind)
         fast_text = f"fastest SciPy method {fastest['method']}: {fast_text}"
     print(f"    cvode-bdf vs SciPy's fastest: {fast_text}")
-    if kappa == TARGET_KAPPA:
-        targets.check(f"cvode-bdf evals < BDF evals (kappa {k})", ratio, 1.0, "lt",
-                      f"ratio {ratio:.3g}" if ratio is not None else text)
-        targets.check(f"cvode-bdf speed-up vs SciPy's fastest >= 10 (kappa {k})", fast_speed, 10.0, "ge",
-                      f"{fast_speed:.3g}x vs {fastest['method']}" if fast_speed is not None else fast_text)
 
-    _, _, text = compare(by.get(("gradflow", "cvode-adams")), by.get(("scipy", "LSODA")), kind)
-    print(f"    cvode-adams vs LSODA (informational): {text}")
+    if case.problem == "quadratic" and case.kappa == TARGET_KAPPA:
+        targets.check(f"cvode-bdf evals < BDF evals ({where})", bdf_ratio, 1.0, "lt",
+                      bound_text(bdf_ratio, bdf_bounded, "ratio") if bdf_ratio is not None else bdf_text, bdf_bounded)
+        targets.check(f"cvode-bdf speed-up vs SciPy's fastest >= 10 ({where})", fast_speed, 10.0, "ge",
+                      f"{fast_speed:.3g}x vs {fastest['method']}" if fast_speed is not None else fast_text)
+    if case.problem == "mlp":
+        detail = k_text
+        if k_speed is not None:
+            detail = bound_text(k_speed, k_bounded, "speed-up") + "x"
+            if k_bounded:
+                detail += f" (SciPy BDF timed out after {by[('scipy', 'BDF')]['wall_seconds']:.0f} s)"
+        targets.check("cvode-bdf-krylov vs SciPy BDF speed-up >= 100 (mlp)", k_speed, 100.0, "ge", detail, k_bounded)
 
 
 CSV_FIELDS = [
-    "kappa", "side", "method", "grad_evals", "wall_seconds", "rel_error", "status",
+    "problem", "kappa", "side", "method", "grad_evals", "wall_seconds", "rel_error", "status",
     "error_kind", "steps", "rejected_steps", "jac_evals", "lu_decomps", "process_seconds", "note",
+    "hessvec_evals", "t_end", "runs", "loss_final",
 ]
 
 
@@ -583,6 +1081,27 @@ def cpu_model():
     return platform.processor() or "unknown"
 
 
+def blas_libraries():
+    """The BLAS/LAPACK shared libraries this process has loaded (Linux), resolved."""
+    found = []
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as fh:
+            for line in fh:
+                fields = line.split()
+                if len(fields) < 6:
+                    continue
+                base = os.path.basename(fields[-1]).lower()
+                if not base.startswith("lib") or ".cpython-" in base:
+                    continue  # Python extension modules wrap the library, they are not it
+                if any(key in base for key in ("blas", "lapack", "mkl", "blis", "atlas")):
+                    path = os.path.realpath(fields[-1])
+                    if path not in found:
+                        found.append(path)
+    except OSError:
+        pass
+    return found
+
+
 def print_environment(args):
     try:
         nproc = len(os.sched_getaffinity(0))
@@ -594,49 +1113,95 @@ def print_environment(args):
     print(f"python {platform.python_version()} ({sys.executable}), numpy {np.__version__}, scipy {scipy.__version__}")
     print(f"nproc {nproc} (cpu_count {os.cpu_count()}), CPU: {cpu_model()}")
     print(f"threads: {threads}")
+    libs = blas_libraries()
+    reference = any("/blas/libblas" in p or "/lapack/liblapack" in p for p in libs) and not any(
+        "openblas" in p.lower() or "mkl" in p.lower() or "blis" in p.lower() for p in libs)
+    print(f"BLAS/LAPACK loaded: {', '.join(libs) if libs else 'unknown'}"
+          + (" (reference netlib BLAS: slow dense LU/products on the SciPy side)" if reference else ""))
     print(f"gradflow: {args.gradflow}")
-    print(
-        f"problem: quadratic, dim {args.dim}, kappas {','.join(fmt_kappa(k) for k in args.kappas)}, "
-        f"t_end {args.t_end:g}, rtol {args.rtol:g}, atol {args.atol:g}, repeats {args.repeats}, seed {args.seed}"
-    )
+    print(f"problems: {','.join(args.problems)}; rtol {args.rtol:g}, atol {args.atol:g}, repeats {args.repeats} "
+          f"(fewer once a solver's runs exceed {args.repeat_budget:g} s), "
+          f"SciPy time limit {args.scipy_time_limit:g} s, seed {args.seed}")
+    if "quadratic" in args.problems:
+        kappas = ",".join(fmt_kappa(k) for k in args.kappas)
+        print(f"  quadratic: dim {args.dim}, kappas {kappas}, t_end {args.t_end:g}")
     print()
 
 
 # --------------------------------------------------------------------------
 
 
+def build_cases(args, problem, workdir):
+    if problem == "quadratic":
+        return [make_quadratic(args, kappa, index, workdir) for index, kappa in enumerate(args.kappas)]
+    if problem == "least-squares":
+        return [make_least_squares(args, workdir)]
+    if problem == "karimi":
+        case = make_karimi(args, workdir)
+        reference_solution(args, case, workdir)
+        return [case]
+    case = make_mlp(args, workdir)
+    case.t_end, how = mlp_t_end(args, case, workdir)
+    case.label = f"mlp, t_end = {case.t_end:.6g}"
+    case.lines.append(f"t_end {how}")
+    reference_solution(args, case, workdir)
+    return [case]
+
+
+def measure_case(args, case, workdir, targets):
+    measure = case.measure
+    started = time.perf_counter()
+    print(f"{case.label}  (||theta0|| = {np.linalg.norm(case.theta0):.3e}, "
+          f"||theta(t_end)|| = {measure.norm:.3e}"
+          f"{' -- tiny, ABSOLUTE errors reported' if measure.absolute else ''})")
+    for line in case.lines:
+        print(f"  {line}")
+    print(f"  SciPy implicit methods' Jacobian: {case.jac_text}")
+    dim = case.theta0.size
+    if measure.absolute:
+        print(f"  note: the final point is ~0, so the absolute errors below are set by atol = {args.atol:g}")
+    elif args.rtol * measure.norm < args.atol * math.sqrt(dim):
+        print(f"  note: atol*sqrt(dim) > rtol*||theta(t_end)||: the final point is so small that "
+              f"the errors below are set by atol = {args.atol:g}, not by rtol")
+    rows = []
+    for solver in GRADFLOW_SOLVERS:
+        rows.append(run_gradflow(args, case, solver, workdir, new_row(case, "gradflow", solver)))
+    for method in SCIPY_METHODS:
+        rows.append(run_scipy(args, case, method, new_row(case, "scipy", method)))
+    print_table(rows, measure, args.repeats)
+    print_pairs(case, rows, targets)
+    print(f"  ({time.perf_counter() - started:.0f} s for this case)")
+    print()
+    return rows
+
+
 def run(args, workdir):
     print_environment(args)
+    started = time.perf_counter()
     all_rows = []
     targets = Targets()
-    for index, kappa in enumerate(args.kappas):
-        tag = f"k{index}_{fmt_kappa(kappa)}"
-        a_path, x_path, a, theta0 = make_problem(args.dim, kappa, args.seed, workdir, tag)
-        measure = ErrorMeasure(exact_solution(a, theta0, args.t_end), theta0)
-        note = " -- tiny, ABSOLUTE errors reported" if measure.absolute else ""
-        print(f"kappa = {fmt_kappa(kappa)}  (||theta0|| = {np.linalg.norm(theta0):.3e}, "
-              f"||theta_exact(t_end)|| = {measure.norm:.3e}{note})")
-        if not measure.absolute and args.rtol * measure.norm < args.atol * math.sqrt(args.dim):
-            print(f"  note: atol*sqrt(dim) > rtol*||theta_exact||: the final point is so small that "
-                  f"the errors below are set by atol = {args.atol:g}, not by rtol")
-        rows = []
-        for solver in GRADFLOW_SOLVERS:
-            rows.append(run_gradflow(args, solver, a_path, x_path, workdir, tag, measure,
-                                     new_row(kappa, "gradflow", solver)))
-        for method in SCIPY_METHODS:
-            rows.append(run_scipy(args, method, a, theta0, measure, new_row(kappa, "scipy", method)))
-        print_table(rows, measure)
-        print_pairs(kappa, rows, targets)
-        print()
-        all_rows.extend(rows)
+    for problem in args.problems:
+        for case in build_cases(args, problem, workdir):
+            all_rows.extend(measure_case(args, case, workdir, targets))
 
-    if TARGET_KAPPA not in args.kappas:
+    if "quadratic" in args.problems and TARGET_KAPPA not in args.kappas:
         print(f"note: kappa {fmt_kappa(TARGET_KAPPA)} was not measured, so the cvode-bdf targets were not checked")
-    failures = [r for r in all_rows if r["status"] != OK]
+
+    def where(r):
+        return f"kappa {fmt_kappa(r['kappa'])}" if r["problem"] == "quadratic" else r["problem"]
+
+    failures = [r for r in all_rows if r["status"] not in (OK, TIMED_OUT, SKIPPED)]
+    timed_out = [r for r in all_rows if r["status"] == TIMED_OUT]
+    skipped = [r for r in all_rows if r["status"] == SKIPPED]
     for r in failures:
-        print(f"FAILED: kappa {fmt_kappa(r['kappa'])} {r['side']} {r['method']}: {r['status']}")
-    print(f"targets: {targets.passed} passed, {targets.missed} missed, {targets.unmeasured} not measured; "
-          f"{len(failures)} failed run(s)")
+        print(f"FAILED: {where(r)} {r['side']} {r['method']}: {r['status']}")
+    for r in timed_out:
+        print(f"TIMED OUT: {where(r)} {r['side']} {r['method']}: {r['note']}")
+    for r in skipped:
+        print(f"SKIPPED: {where(r)} {r['side']} {r['method']}: {r['note']}")
+    print(f"targets: {targets.passed} passed, {targets.missed} missed, {targets.unmeasured} not measured/decided; "
+          f"{len(failures)} failed run(s), {len(timed_out)} timed out, {len(skipped)} skipped; "
+          f"total {time.perf_counter() - started:.0f} s")
     if args.csv:
         write_csv_atomically(args.csv, all_rows)
         print(f"rows written to {args.csv}")

@@ -1,0 +1,58 @@
+// The problems the benchmarks share, built once (seeded, so every run measures the same data).
+#pragma once
+
+#include "problems/initialization.hpp"
+#include "problems/karimi.hpp"
+#include "problems/least_squares.hpp"
+#include "problems/mlp.hpp"
+#include "problems/network_data.hpp"
+#include "problems/objective.hpp"
+#include "problems/problem_factory.hpp"
+#include "problems/quadratic.hpp"
+#include "problems/random.hpp"
+#include "problems/rosenbrock.hpp"
+
+#include <map>
+#include <memory>
+#include <string>
+
+namespace gradflow::bench {
+
+// The flow and descent benchmark problems by name: quadratic-1e2, quadratic-1e4, quadratic-1e6
+// (p = 200), least-squares (n = 100, p = 200), karimi (p = 200), mlp (n = 32, d = 64, width 64, tanh).
+inline const Objective& problem(const std::string& name) {
+  static std::map<std::string, std::unique_ptr<Objective>> cache;
+  auto& slot = cache[name];
+  if (!slot) {
+    if (name == "quadratic-1e2") slot = std::make_unique<Quadratic>(Quadratic::generated(200, 1e2, 0));
+    if (name == "quadratic-1e4") slot = std::make_unique<Quadratic>(Quadratic::generated(200, 1e4, 0));
+    if (name == "quadratic-1e6") slot = std::make_unique<Quadratic>(Quadratic::generated(200, 1e6, 0));
+    if (name == "least-squares") {
+      Random random(7);
+      slot = std::make_unique<LeastSquares>(random.normal_matrix(100, 200) / std::sqrt(200.0), random.normal_vector(100));
+    }
+    if (name == "karimi") slot = std::make_unique<Karimi>(200);
+    if (name == "mlp") {
+      MlpArchitecture arch;
+      arch.input_dim = 64;
+      arch.widths = {64};
+      arch.activation = Activation::tanh;
+      const NetworkData data = synthetic_data(32, 64, 0);
+      slot = std::make_unique<Mlp>(arch, data.x, data.y);
+    }
+  }
+  return *slot;
+}
+
+// The starting point: xavier_normal for the network, seeded N(0, I) otherwise.
+inline Vector start(const std::string& name) {
+  const Objective& f = problem(name);
+  if (const auto* network = dynamic_cast<const Mlp*>(&f)) {
+    InitOptions init;
+    init.scheme = InitScheme::xavier_normal;
+    return initialize(network->architecture(), init);
+  }
+  return default_theta0(f.dimension(), 0);
+}
+
+}  // namespace gradflow::bench
