@@ -178,6 +178,12 @@ int run_flow_command(FlowCommand& flow) {
     warn_unused("--dt", "euler and rk4");
   }
   if (flow.options.solver != Solver::cvode_bdf_krylov) warn_unused("--krylov", "cvode-bdf-krylov");
+  if (flow.options.solver == Solver::cvode_bdf && !loaded.objective->has_hessian() &&
+      loaded.objective->dimension() > 2000 && !flow.output.quiet) {
+    std::cerr << "gradflow flow: warning: cvode-bdf on p = " << loaded.objective->dimension()
+              << " parameters without a dense Hessian forms difference-quotient Jacobians (p gradients each) and "
+                 "factors a dense p x p matrix at every Newton setup; cvode-bdf-krylov is the matrix-free BDF method\n";
+  }
 
   const bool show_progress = !flow.output.quiet && stderr_is_terminal();
   ProgressLine progress(flow.options.t_end);

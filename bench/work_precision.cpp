@@ -117,9 +117,17 @@ int main(int argc, char** argv) {
       std::ostringstream script;
       std::ostringstream plot;
       int color = 1;
+      bool first = true;
       for (const std::string& solver : solvers) {
-        plot << (color > 1 ? ", " : "") << "'" << problem << "_" << solver << ".dat' using " << column
-             << ":3 with linespoints lw 2 lc " << color << " title '" << solver << "'";
+        // Only solvers with measured points (cvode-bdf is skipped on the network).
+        std::ifstream data(fs::path(out) / (problem + "_" + solver + ".dat"));
+        std::string header, point;
+        std::getline(data, header);
+        if (std::getline(data, point)) {
+          plot << (first ? "" : ", ") << "'" << problem << "_" << solver << ".dat' using " << column
+               << ":3 with linespoints lw 2 lc " << color << " title '" << solver << "'";
+          first = false;
+        }
         ++color;
       }
       const std::string setup = "set title 'Work-precision: " + problem + "'\nset logscale xy\nset format y '%.0e'\n"
