@@ -92,6 +92,12 @@ std::string flag_for_field(const std::string& field) {
   return flag;
 }
 
+std::string join_names(const std::vector<std::string>& names) {
+  std::string text;
+  for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
+  return text;
+}
+
 std::string full_precision(double x) {
   char buffer[40];
   std::snprintf(buffer, sizeof buffer, "%.17g", x);

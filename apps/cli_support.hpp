@@ -7,6 +7,7 @@
 #include <functional>
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 namespace gradflow::cli {
 
@@ -32,6 +33,9 @@ void write_file_atomically(const std::string& option, const std::string& path,
 
 // "--t-end" for the options field "t_end".
 std::string flag_for_field(const std::string& field);
+
+// "a, b, c": the names a help text or an error message lists.
+std::string join_names(const std::vector<std::string>& names);
 
 // Shortest text that reads back to the same double ("%.17g").
 std::string full_precision(double x);

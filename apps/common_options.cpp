@@ -12,21 +12,10 @@
 #include <ostream>
 
 namespace gradflow::cli {
-namespace {
-
-std::string joined(const std::vector<std::string>& names) {
-  // (also used for the help texts below)
-  std::string text;
-  for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
-  return text;
-}
-
-}  // namespace
-
 bool option_given(CLI::App& command, const char* name) { return command.get_option(name)->count() > 0; }
 
 void add_problem_options(CLI::App& c, ProblemArgs& a) {
-  c.add_option("--problem", a.spec.problem, "Objective: " + joined(problem_names()))->capture_default_str();
+  c.add_option("--problem", a.spec.problem, "Objective: " + join_names(problem_names()))->capture_default_str();
   c.add_option("--matrix", a.spec.matrix,
                "quadratic: CSV file of the symmetric positive semidefinite matrix A (p rows of p numbers)");
   c.add_option("--minimizer", a.spec.minimizer,
@@ -44,10 +33,10 @@ void add_problem_options(CLI::App& c, ProblemArgs& a) {
   c.add_option("--widths", a.spec.widths, "mlp: hidden-layer widths, comma separated (e.g. 64,64)")
       ->delimiter(',')
       ->capture_default_str();
-  c.add_option("--activation", a.spec.activation, "mlp: activation: " + joined(activation_names()))
+  c.add_option("--activation", a.spec.activation, "mlp: activation: " + join_names(activation_names()))
       ->capture_default_str();
   c.add_flag("--bias", a.spec.bias, "mlp: biases in every layer (off by default, as in the theory)");
-  c.add_option("--init", a.spec.init, "mlp: initialization: " + joined(init_scheme_names()))->capture_default_str();
+  c.add_option("--init", a.spec.init, "mlp: initialization: " + join_names(init_scheme_names()))->capture_default_str();
   c.add_option("--init-seed", a.spec.init_seed, "mlp: seed of the initialization")->capture_default_str();
   c.add_option("--output-scale", a.spec.output_scale, "mlp: scale s of the output layer at initialization")
       ->capture_default_str();

@@ -15,12 +15,6 @@
 namespace gradflow::cli {
 namespace {
 
-std::string joined(const std::vector<std::string>& names) {
-  std::string text;
-  for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
-  return text;
-}
-
 template <class T>
 nlohmann::json optional_json(const std::optional<T>& x) {
   return x ? nlohmann::json(*x) : nlohmann::json(nullptr);
@@ -108,7 +102,7 @@ void add_descend_command(CLI::App& app, DescendCommand& d) {
       "Every option can also be given in a TOML file (--config run.toml), one per line.");
   add_problem_options(*c, d.problem);
   DescentOptions& o = d.options;
-  c->add_option("--step", d.step, "Step-size rule: " + joined(step_rule_names()))->capture_default_str();
+  c->add_option("--step", d.step, "Step-size rule: " + join_names(step_rule_names()))->capture_default_str();
   c->add_option("--lr", o.lr, "fixed: the step size; armijo: the first trial step (> 0)")->capture_default_str();
   c->add_option("--gamma", d.gamma, "polyak: damping gamma (> 0; default 2 mu / beta)");
   c->add_option("--armijo-b", o.armijo_b, "armijo: shrink factor b in (0, 1)")->capture_default_str();
@@ -135,7 +129,7 @@ int run_descend_command(DescendCommand& d) {
   if (option_given(c, "--gamma")) d.options.gamma = d.gamma;
   if (option_given(c, "--mu")) d.options.mu = d.mu;
   const auto rule = step_rule_from_string(d.step);
-  if (!rule) throw InputError("--step", d.step, "unknown step rule (known: " + joined(step_rule_names()) + ")");
+  if (!rule) throw InputError("--step", d.step, "unknown step rule (known: " + join_names(step_rule_names()) + ")");
   d.options.step = *rule;
   d.options.seed = d.problem.spec.seed;
   if (const auto error = d.options.validate()) {

@@ -17,12 +17,6 @@
 namespace gradflow::cli {
 namespace {
 
-std::string joined(const std::vector<std::string>& names) {
-  std::string text;
-  for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
-  return text;
-}
-
 nlohmann::json optional_number(const std::optional<double>& x) {
   return x ? nlohmann::json(*x) : nlohmann::json(nullptr);
 }
@@ -116,7 +110,7 @@ void add_flow_command(CLI::App& app, FlowCommand& flow) {
   add_problem_options(*c, flow.problem);
 
   FlowOptions& o = flow.options;
-  c->add_option("--solver", flow.solver, "Integrator: " + joined(solver_names()))->capture_default_str();
+  c->add_option("--solver", flow.solver, "Integrator: " + join_names(solver_names()))->capture_default_str();
   c->add_option("--t-end", o.t_end, "Final flow time (> 0)")->capture_default_str();
   c->add_option("--rtol", o.rtol, "Relative tolerance of adaptive solvers, in (0, 1)")->capture_default_str();
   c->add_option("--atol", o.atol, "Absolute tolerance of adaptive solvers (> 0)")->capture_default_str();
@@ -143,7 +137,7 @@ int run_flow_command(FlowCommand& flow) {
   if (option_given(c, "--mu")) flow.options.mu = flow.mu;
 
   const auto solver = solver_from_string(flow.solver);
-  if (!solver) throw InputError("--solver", flow.solver, "unknown solver (known: " + joined(solver_names()) + ")");
+  if (!solver) throw InputError("--solver", flow.solver, "unknown solver (known: " + join_names(solver_names()) + ")");
   flow.options.solver = *solver;
   const auto krylov = krylov_from_string(flow.krylov);
   if (!krylov) throw InputError("--krylov", flow.krylov, "unknown Krylov method (known: gmres, pcg)");

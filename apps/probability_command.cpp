@@ -15,16 +15,6 @@
 #include <thread>
 
 namespace gradflow::cli {
-namespace {
-
-std::string joined(const std::vector<std::string>& names) {
-  std::string text;
-  for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
-  return text;
-}
-
-}  // namespace
-
 void add_probability_command(CLI::App& app, ProbabilityCommand& d) {
   CLI::App* c = app.add_subcommand(
       "probability", "Monte Carlo over seeded initializations: how often the certificate holds, and how often descent converges");
@@ -43,7 +33,7 @@ void add_probability_command(CLI::App& app, ProbabilityCommand& d) {
   c->add_option("--alpha", o.alpha, "Clopper-Pearson level: 1 - alpha confidence, alpha in (0, 1)")->capture_default_str();
   c->add_option("--eps", o.eps, "Success of a descent run: loss <= eps L0, eps in (0, 1)")->capture_default_str();
   c->add_option("--steps", o.steps, "Descent steps K per draw (>= 1)")->capture_default_str();
-  c->add_option("--step", d.step, "Descent step rule: " + joined(step_rule_names()))->capture_default_str();
+  c->add_option("--step", d.step, "Descent step rule: " + join_names(step_rule_names()))->capture_default_str();
   o.descent.lr = 1.0;
   c->add_option("--lr", o.descent.lr, "fixed: step size; armijo: first trial step (> 0)")->capture_default_str();
   c->add_option("--gamma", d.gamma, "polyak: damping (> 0)");
@@ -68,7 +58,7 @@ int run_probability_command(ProbabilityCommand& d) {
   if (o.threads < 0) throw InputError("--threads", std::to_string(o.threads), "must be >= 0");
   if (!d.problem.theta0.empty()) throw InputError("--theta0", d.problem.theta0, "probability draws its own initializations");
   const auto rule = step_rule_from_string(d.step);
-  if (!rule) throw InputError("--step", d.step, "unknown step rule (known: " + joined(step_rule_names()) + ")");
+  if (!rule) throw InputError("--step", d.step, "unknown step rule (known: " + join_names(step_rule_names()) + ")");
   o.descent.step = *rule;
   if (option_given(c, "--gamma")) o.descent.gamma = d.gamma;
   if (*rule == StepRule::polyak && !o.descent.gamma) throw InputError("--gamma", "", "is required by --step polyak here");
