@@ -4,6 +4,8 @@
 //
 //   build/release/bench/gradflow_bench                       # everything
 //   build/release/bench/gradflow_bench --benchmark_filter=Descent\|Gradient/
+#include "problems/kernels.hpp"
+
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -44,6 +46,7 @@ int main(int argc, char** argv) {
   register_descent_benchmarks_all();
   register_mlp_benchmarks_all();
   register_problem_benchmarks_all();
+  benchmark::AddCustomContext("gradflow_gemm", gradflow::kernels::gemm_instruction_set());
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   CollectingReporter reporter;

@@ -1,5 +1,7 @@
 #include "problems/activation.hpp"
 
+#include "problems/kernels.hpp"
+
 #include <array>
 #include <cmath>
 #include <numbers>
@@ -34,8 +36,9 @@ struct Derivatives {
 Derivatives evaluate(Activation a, double z) {
   switch (a) {
     case Activation::tanh: {
-      const double t = std::tanh(z);
-      const double s = 1.0 - t * t;
+      double t = 0.0;
+      double s = 0.0;
+      kernels::tanh_with_derivative(&z, &t, &s, 1);
       return {t, s, -2.0 * t * s};
     }
     case Activation::arctan: {
@@ -141,12 +144,11 @@ void activate(Activation activation, const Eigen::MatrixXd& z, Eigen::MatrixXd& 
   double* value = out.data();
   double* first = d1 ? d1->data() : nullptr;
   double* second = d2 ? d2->data() : nullptr;
-  if (activation == Activation::tanh && !second) {
-    // The common case, without the general dispatch.
-    for (Eigen::Index i = 0; i < size; ++i) {
-      const double t = std::tanh(in[i]);
-      value[i] = t;
-      if (first) first[i] = 1.0 - t * t;
+  if (activation == Activation::tanh && (first || !second)) {
+    // The common case, vectorized (problems/kernels.hpp); the same values as evaluate().
+    kernels::tanh_with_derivative(in, value, first, size);
+    if (second) {
+      for (Eigen::Index i = 0; i < size; ++i) second[i] = -2.0 * value[i] * first[i];
     }
     return;
   }

@@ -1,5 +1,7 @@
 #include "problems/least_squares.hpp"
 
+#include "problems/kernels.hpp"
+
 #include <Eigen/SVD>
 
 #include <algorithm>
@@ -28,11 +30,12 @@ LeastSquares::LeastSquares(Matrix x, Vector y) : x_(std::move(x)), y_(std::move(
   min_value_ = 0.5 * (y_ - u_ * (u_.transpose() * y_)).squaredNorm();
   if (r == x_.rows()) min_value_ = 0.0;  // y is in the range; the formula above would only leave roundoff
   residual_.resize(x_.rows());
+  x_transposed_ = x_.transpose();
 }
 
 double LeastSquares::loss(const ConstVectorView& theta) const {
   check_dimension("LeastSquares::loss", theta.size());
-  residual_.noalias() = x_ * theta;
+  kernels::matvec(x_.data(), x_.rows(), x_.cols(), theta.data(), residual_.data());
   residual_ -= y_;
   return 0.5 * residual_.squaredNorm();
 }
@@ -40,17 +43,18 @@ double LeastSquares::loss(const ConstVectorView& theta) const {
 double LeastSquares::loss_and_gradient(const ConstVectorView& theta, VectorView grad) const {
   check_dimension("LeastSquares::loss_and_gradient", theta.size());
   check_dimension("LeastSquares::loss_and_gradient", grad.size());
-  residual_.noalias() = x_ * theta;
+  kernels::matvec(x_.data(), x_.rows(), x_.cols(), theta.data(), residual_.data());
   residual_ -= y_;
-  grad.noalias() = x_.transpose() * residual_;
+  kernels::matvec(x_transposed_.data(), x_transposed_.rows(), x_transposed_.cols(), residual_.data(), grad.data());
   return 0.5 * residual_.squaredNorm();
 }
 
 void LeastSquares::hessian_vector(const ConstVectorView& theta, const ConstVectorView& v, VectorView hv) const {
   check_dimension("LeastSquares::hessian_vector", theta.size());
   check_dimension("LeastSquares::hessian_vector", v.size());
-  residual_.noalias() = x_ * v;
-  hv.noalias() = x_.transpose() * residual_;
+  check_dimension("LeastSquares::hessian_vector", hv.size());
+  kernels::matvec(x_.data(), x_.rows(), x_.cols(), v.data(), residual_.data());
+  kernels::matvec(x_transposed_.data(), x_transposed_.rows(), x_transposed_.cols(), residual_.data(), hv.data());
 }
 
 void LeastSquares::hessian(const ConstVectorView& theta, MatrixView h) const {

@@ -37,6 +37,7 @@ class LeastSquares final : public Objective {
 
  private:
   Matrix x_;
+  Matrix x_transposed_;  // X^T stored column-major, so that X^T r is a column-oriented product too
   Vector y_;
   Matrix u_;                 // n x r
   Vector singular_values_;   // r

@@ -1,5 +1,7 @@
 #include "problems/mlp.hpp"
 
+#include "problems/kernels.hpp"
+
 #include <Eigen/Eigenvalues>
 
 #include <algorithm>
@@ -9,12 +11,31 @@
 namespace gradflow {
 namespace {
 
-using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using ConstWeights = Eigen::Map<const RowMajor>;
-using Weights = Eigen::Map<RowMajor>;
+// The products through kernels::gemm (AVX2 when the machine has it). W_l is stored row-major, which
+// is the memory of W_l^T column-major (rows x cols becomes cols x rows).
 
-ConstWeights weights(const ConstVectorView& theta, const MlpArchitecture::Layer& layer) {
-  return ConstWeights(theta.data() + layer.weight_offset, layer.rows, layer.cols);
+// out (rows x n) = W_l input (+ out when accumulate); input is cols x n.
+void weights_times(const double* theta, const MlpArchitecture::Layer& layer, const Matrix& input, bool accumulate,
+                   Matrix& out) {
+  if (!accumulate) out.resize(layer.rows, input.cols());
+  kernels::gemm(true, false, layer.rows, input.cols(), layer.cols, theta + layer.weight_offset, input.data(), accumulate,
+                out.data());
+}
+
+// out (cols x n) = W_l^T delta (+ out when accumulate); delta is rows x n.
+void weights_transposed_times(const double* theta, const MlpArchitecture::Layer& layer, const Matrix& delta,
+                              bool accumulate, Matrix& out) {
+  if (!accumulate) out.resize(layer.cols, delta.cols());
+  kernels::gemm(false, false, layer.cols, delta.cols(), layer.rows, theta + layer.weight_offset, delta.data(),
+                accumulate, out.data());
+}
+
+// The block of W_l in grad (row-major rows x cols) = delta input^T (+ the block when accumulate);
+// delta is rows x n, input cols x n. Column-major that is input delta^T, cols x rows.
+void outer_into(const Matrix& delta, const Matrix& input, const MlpArchitecture::Layer& layer, bool accumulate,
+                double* grad) {
+  kernels::gemm(false, true, layer.cols, layer.rows, input.cols(), input.data(), delta.data(), accumulate,
+                grad + layer.weight_offset);
 }
 
 }  // namespace
@@ -74,14 +95,12 @@ Mlp::Mlp(MlpArchitecture architecture, Matrix x, Vector y)
 }
 
 void Mlp::forward(const ConstVectorView& theta, bool with_second) const {
-  const Eigen::Index n = x_.rows();
   const std::size_t last = layers_.size() - 1;
   for (std::size_t l = 0; l < layers_.size(); ++l) {
     const auto& layer = layers_[l];
     const Matrix& input = l == 0 ? x_transposed_ : h_[l - 1];
     Matrix& z = z_[l];
-    z.resize(layer.rows, n);
-    z.noalias() = weights(theta, layer) * input;
+    weights_times(theta.data(), layer, input, false, z);
     if (layer.bias_offset >= 0) {
       z.colwise() += Eigen::Map<const Vector>(theta.data() + layer.bias_offset, layer.rows);
     }
@@ -95,7 +114,7 @@ void Mlp::backward(const ConstVectorView& theta, const Eigen::RowVectorXd& seed)
   deltas_[last] = seed;
   for (std::size_t l = last; l > 0; --l) {
     Matrix& back = backs_[l - 1];
-    back.noalias() = weights(theta, layers_[l]).transpose() * deltas_[l];
+    weights_transposed_times(theta.data(), layers_[l], deltas_[l], false, back);
     deltas_[l - 1] = back.cwiseProduct(d1_[l - 1]);
   }
 }
@@ -115,7 +134,7 @@ double Mlp::loss_and_gradient(const ConstVectorView& theta, VectorView grad) con
   for (std::size_t l = 0; l < layers_.size(); ++l) {
     const auto& layer = layers_[l];
     const Matrix& input = l == 0 ? x_transposed_ : h_[l - 1];
-    Weights(grad.data() + layer.weight_offset, layer.rows, layer.cols).noalias() = deltas_[l] * input.transpose();
+    outer_into(deltas_[l], input, layer, false, grad.data());
     if (layer.bias_offset >= 0) {
       Eigen::Map<Vector>(grad.data() + layer.bias_offset, layer.rows) = deltas_[l].rowwise().sum();
     }
@@ -127,7 +146,6 @@ void Mlp::hessian_vector(const ConstVectorView& theta, const ConstVectorView& v,
   check_dimension("Mlp::hessian_vector", theta.size());
   check_dimension("Mlp::hessian_vector", v.size());
   check_dimension("Mlp::hessian_vector", hv.size());
-  const Eigen::Index n = x_.rows();
   const std::size_t last = layers_.size() - 1;
   forward(theta, true);
   seed_ = output_ - y_.transpose();
@@ -137,9 +155,8 @@ void Mlp::hessian_vector(const ConstVectorView& theta, const ConstVectorView& v,
     const auto& layer = layers_[l];
     const Matrix& input = l == 0 ? x_transposed_ : h_[l - 1];
     Matrix& rz = rz_[l];
-    rz.resize(layer.rows, n);
-    rz.noalias() = weights(v, layer) * input;
-    if (l > 0) rz.noalias() += weights(theta, layer) * rh_[l - 1];
+    weights_times(v.data(), layer, input, false, rz);
+    if (l > 0) weights_times(theta.data(), layer, rh_[l - 1], true, rz);
     if (layer.bias_offset >= 0) rz.colwise() += Eigen::Map<const Vector>(v.data() + layer.bias_offset, layer.rows);
     if (l < last) rh_[l] = d1_[l].cwiseProduct(rz);
   }
@@ -148,18 +165,16 @@ void Mlp::hessian_vector(const ConstVectorView& theta, const ConstVectorView& v,
   rdeltas_[last] = rz_[last];
   for (std::size_t l = last; l > 0; --l) {
     Matrix& rback = rz_[l];  // R{z_l} is no longer needed: reuse its storage for R{G_{l-1}}
-    rback.resize(layers_[l].cols, n);
-    rback.noalias() = weights(v, layers_[l]).transpose() * deltas_[l];
-    rback.noalias() += weights(theta, layers_[l]).transpose() * rdeltas_[l];
+    weights_transposed_times(v.data(), layers_[l], deltas_[l], false, rback);
+    weights_transposed_times(theta.data(), layers_[l], rdeltas_[l], true, rback);
     rdeltas_[l - 1] = rback.cwiseProduct(d1_[l - 1]) + backs_[l - 1].cwiseProduct(d2_[l - 1]).cwiseProduct(rz_[l - 1]);
   }
   // R{dW_l} = R{delta_l} h_{l-1}^T + delta_l R{h_{l-1}}^T, R{db_l} = R{delta_l} 1.
   for (std::size_t l = 0; l < layers_.size(); ++l) {
     const auto& layer = layers_[l];
     const Matrix& input = l == 0 ? x_transposed_ : h_[l - 1];
-    Weights block(hv.data() + layer.weight_offset, layer.rows, layer.cols);
-    block.noalias() = rdeltas_[l] * input.transpose();
-    if (l > 0) block.noalias() += deltas_[l] * rh_[l - 1].transpose();
+    outer_into(rdeltas_[l], input, layer, false, hv.data());
+    if (l > 0) outer_into(deltas_[l], rh_[l - 1], layer, true, hv.data());
     if (layer.bias_offset >= 0) {
       Eigen::Map<Vector>(hv.data() + layer.bias_offset, layer.rows) = rdeltas_[l].rowwise().sum();
     }

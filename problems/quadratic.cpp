@@ -1,5 +1,7 @@
 #include "problems/quadratic.hpp"
 
+#include "problems/kernels.hpp"
+
 #include "problems/random.hpp"
 
 #include <Eigen/Eigenvalues>
@@ -107,7 +109,7 @@ Quadratic Quadratic::generated(Eigen::Index dim, double cond, std::uint64_t seed
 double Quadratic::loss(const ConstVectorView& theta) const {
   check_dimension("Quadratic::loss", theta.size());
   scratch_ = theta - theta_star_;
-  product_.noalias() = a_ * scratch_;
+  kernels::matvec(a_.data(), a_.rows(), a_.cols(), scratch_.data(), product_.data());
   return 0.5 * scratch_.dot(product_);
 }
 
@@ -117,14 +119,15 @@ double Quadratic::loss_and_gradient(const ConstVectorView& theta, VectorView gra
   // A (theta - theta*) rather than A theta - A theta*: the latter loses the gradient's relative
   // accuracy near a minimizer far from the origin.
   scratch_ = theta - theta_star_;
-  grad.noalias() = a_ * scratch_;
+  kernels::matvec(a_.data(), a_.rows(), a_.cols(), scratch_.data(), grad.data());
   return 0.5 * scratch_.dot(grad);
 }
 
 void Quadratic::hessian_vector(const ConstVectorView& theta, const ConstVectorView& v, VectorView hv) const {
   check_dimension("Quadratic::hessian_vector", theta.size());
   check_dimension("Quadratic::hessian_vector", v.size());
-  hv.noalias() = a_ * v;
+  check_dimension("Quadratic::hessian_vector", hv.size());
+  kernels::matvec(a_.data(), a_.rows(), a_.cols(), v.data(), hv.data());
 }
 
 void Quadratic::hessian(const ConstVectorView& theta, MatrixView h) const {

@@ -1,0 +1,40 @@
+// The few inner loops that dominate the cost of the built-in problems, written so that one portable
+// binary runs them with the widest vector instructions the machine has.
+//
+// matvec and tanh_with_derivative give the same bits on every machine. Each is compiled twice (GCC's target_clones on x86-64: the baseline x86-64 and x86-64-v3,
+// i.e. AVX2) and the loader picks the clone once, when the program starts. The translation unit is
+// compiled with -ffp-contract=off, so neither clone fuses a multiply and an add; the kernels only
+// vectorize across independent outputs and never reorder a sum. Every output is therefore computed by
+// the same sequence of IEEE operations in both clones: the results are identical bit for bit,
+// whichever clone runs. Other compilers and targets get the baseline loop.
+//
+// gemm, the network's matrix products, is Eigen's, compiled twice: for the baseline x86-64 and, in a
+// translation unit of its own with Eigen's namespace renamed, for x86-64-v3 (AVX2 and FMA). The
+// first call picks the second when the processor has AVX2 and FMA, unless the environment variable
+// GRADFLOW_SIMD is "baseline". The two round differently (fused multiply-adds, other blocking), so
+// bit-for-bit comparisons between machines need GRADFLOW_SIMD=baseline on both; on one machine every
+// run gives the same bits either way.
+#pragma once
+
+namespace gradflow::kernels {
+
+// y = A x for a column-major rows x cols matrix A (Eigen's default layout). y must not alias A or x.
+void matvec(const double* a, long rows, long cols, const double* x, double* y);
+
+// value[i] = tanh(z[i]) and, when first is not null, first[i] = tanh'(z[i]) = 1 / cosh^2(z[i]), for
+// i < n. Accurate to a few units in the last place of the value (tests/test_kernels.cpp checks 4)
+// and to a few units of relative error in the derivative, including where tanh rounds to +-1 and
+// 1 - tanh^2 would lose every digit; tanh(+-0) = +-0, tanh(+-inf) = +-1, NaN stays NaN.
+void tanh_with_derivative(const double* z, double* value, double* first, long n);
+
+// C = op(A) op(B) (accumulate false) or C += op(A) op(B), with C m x n, op(A) m x k, op(B) k x n,
+// every matrix column-major and contiguous. A is stored as m x k, or as k x m when transpose_a (then
+// op(A) = A^T); likewise B as k x n, or n x k when transpose_b. A row-major r x c matrix is the same
+// memory as a column-major c x r one: pass it with the transpose flag flipped. C must not alias A or B.
+void gemm(bool transpose_a, bool transpose_b, long m, long n, long k, const double* a, const double* b, bool accumulate,
+          double* c);
+
+// Which gemm runs on this machine: "x86-64-v3 (AVX2, FMA)" or "x86-64 baseline".
+const char* gemm_instruction_set();
+
+}  // namespace gradflow::kernels

@@ -1,0 +1,8 @@
+// kernels::gemm for x86-64-v3 (AVX2 + FMA): compiled with -march=x86-64-v3 and only called when the
+// processor has both (kernels_gemm.cpp checks). Eigen is renamed in this translation unit, so none of
+// its inline functions compiled for AVX2 can be merged by the linker with the baseline copies that
+// the rest of the library uses: every vague-linkage symbol this file emits is in the renamed
+// namespace (tests/check_kernel_symbols.cmake checks the object file).
+#define Eigen gradflow_eigen_x86_64_v3
+#define GRADFLOW_GEMM_VARIANT x86_64_v3
+#include "problems/kernels_gemm.inc"

@@ -1,0 +1,26 @@
+# Fails when the AVX2 translation unit (problems/kernels_gemm_x86_64_v3.cpp) emits a weak symbol
+# outside its own namespaces: the linker could merge such a symbol with the baseline copy used by
+# the rest of the library, and run AVX2 code on a processor without it.
+# Usage: cmake -DNM=<nm> -DOBJECT=<object file> -P check_kernel_symbols.cmake
+execute_process(COMMAND ${NM} -C ${OBJECT} OUTPUT_VARIABLE symbols RESULT_VARIABLE status)
+if(NOT status EQUAL 0)
+  message(FATAL_ERROR "${NM} failed on ${OBJECT}")
+endif()
+string(REPLACE "\n" ";" lines "${symbols}")
+set(count 0)
+set(bad "")
+foreach(line IN LISTS lines)
+  if(line MATCHES " [WVu] ")
+    math(EXPR count "${count} + 1")
+    if(NOT line MATCHES "gradflow_eigen_x86_64_v3::|gradflow::kernels::x86_64_v3::|DW\\.ref\\.__gxx_personality_v0")
+      string(APPEND bad "\n  ${line}")
+    endif()
+  endif()
+endforeach()
+if(count EQUAL 0)
+  message(FATAL_ERROR "no weak symbols at all in ${OBJECT}: is this the right object file?")
+endif()
+if(NOT bad STREQUAL "")
+  message(FATAL_ERROR "weak symbols outside the renamed namespaces in ${OBJECT}:${bad}")
+endif()
+message(STATUS "${count} weak symbols, all in the renamed namespaces")

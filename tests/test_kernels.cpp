@@ -1,0 +1,165 @@
+// problems/kernels.hpp: the vectorized tanh against long-double tanhl and 1/coshl^2, the matrix-vector
+// product against a long-double sum, and the clone the loader picked against the baseline x86-64 code
+// compiled from the same source (tests/kernels_baseline.cpp): identical bits.
+#include "problems/kernels.hpp"
+#include "problems/objective.hpp"
+#include "problems/random.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+namespace gradflow_test::baseline_kernels {
+void matvec(const double* a, long rows, long cols, const double* x, double* y);
+void tanh_with_derivative(const double* z, double* value, double* first, long n);
+}  // namespace gradflow_test::baseline_kernels
+
+namespace {
+
+using gradflow::Random;
+
+// Arguments spread over every scale that matters: |z| from 1e-300 to 1e3 on a log scale, both signs,
+// and a uniform band where tanh bends.
+std::vector<double> tanh_arguments() {
+  Random random(11);
+  std::vector<double> z;
+  for (int i = 0; i < 100000; ++i) {
+    const double magnitude = std::pow(10.0, -300.0 + 303.0 * random.uniform());
+    z.push_back(random.uniform() < 0.5 ? -magnitude : magnitude);
+  }
+  for (int i = 0; i < 100000; ++i) z.push_back(-25.0 + 50.0 * random.uniform());
+  return z;
+}
+
+// The distance to the reference in units of the last place of the double nearest to it.
+double ulps(double value, long double reference) {
+  const double nearest = static_cast<double>(reference);
+  const double magnitude = std::abs(nearest);
+  const double ulp = magnitude == 0.0 ? std::numeric_limits<double>::denorm_min()
+                                      : std::nextafter(magnitude, std::numeric_limits<double>::infinity()) - magnitude;
+  return static_cast<double>(std::abs(static_cast<long double>(value) - reference) / ulp);
+}
+
+}  // namespace
+
+TEST_CASE("kernels::tanh_with_derivative is accurate to 4 ulps, its derivative to 1e-15 relative", "[kernels]") {
+  const std::vector<double> z = tanh_arguments();
+  std::vector<double> value(z.size()), first(z.size());
+  gradflow::kernels::tanh_with_derivative(z.data(), value.data(), first.data(), static_cast<long>(z.size()));
+  double worst_value = 0.0;
+  double worst_first = 0.0;
+  for (std::size_t i = 0; i < z.size(); ++i) {
+    const long double x = z[i];
+    worst_value = std::max(worst_value, ulps(value[i], std::tanh(x)));
+    if (std::abs(z[i]) > 350.0) {  // sech^2 < 1e-303: the kernel clamps there (see kernels.cpp)
+      CHECK(first[i] < 1e-300);
+      continue;
+    }
+    const long double c = std::cosh(x);
+    const long double sech2 = 1.0L / (c * c);
+    worst_first = std::max(worst_first, static_cast<double>(std::abs(first[i] - sech2) / sech2));
+  }
+  INFO("worst value error " << worst_value << " ulps, worst derivative error " << worst_first << " relative");
+  CHECK(worst_value <= 4.0);
+  CHECK(worst_first <= 1e-15);
+
+  // Without the derivative: the same values.
+  std::vector<double> alone(z.size());
+  gradflow::kernels::tanh_with_derivative(z.data(), alone.data(), nullptr, static_cast<long>(z.size()));
+  CHECK(std::memcmp(alone.data(), value.data(), sizeof(double) * z.size()) == 0);
+}
+
+TEST_CASE("kernels::tanh_with_derivative at the special values", "[kernels]") {
+  const double inf = std::numeric_limits<double>::infinity();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::vector<double> z{0.0, -0.0, 19.5, -19.5, 400.0, -1e300, inf, -inf, nan, 5e-324};
+  std::vector<double> value(z.size()), first(z.size());
+  gradflow::kernels::tanh_with_derivative(z.data(), value.data(), first.data(), static_cast<long>(z.size()));
+  CHECK(value[0] == 0.0);
+  CHECK_FALSE(std::signbit(value[0]));
+  CHECK(value[1] == 0.0);
+  CHECK(std::signbit(value[1]));
+  CHECK(first[0] == 1.0);
+  CHECK(value[2] == 1.0);  // tanh rounds to 1 beyond 19.06
+  CHECK(value[3] == -1.0);
+  CHECK(first[2] == Approx(4.0 * std::exp(-39.0)).epsilon(1e-14));  // sech^2 keeps its digits there
+  for (int i : {4, 5, 6, 7}) {
+    CHECK(std::abs(value[i]) == 1.0);
+    CHECK(first[i] >= 0.0);
+    CHECK(first[i] < 1e-300);
+  }
+  CHECK(value[5] == -1.0);
+  CHECK(value[7] == -1.0);
+  CHECK(std::isnan(value[8]));
+  CHECK(std::isnan(first[8]));
+  CHECK(value[9] == 5e-324);
+  CHECK(first[9] == 1.0);
+}
+
+TEST_CASE("kernels::matvec agrees with a long-double sum on every shape", "[kernels]") {
+  Random random(12);
+  for (const auto& [rows, cols] : std::vector<std::pair<long, long>>{{1, 1}, {3, 5}, {7, 4}, {5, 9}, {200, 200}, {201, 203}}) {
+    const gradflow::Matrix a = random.normal_matrix(rows, cols);
+    const gradflow::Vector x = random.normal_vector(cols);
+    gradflow::Vector y(rows);
+    gradflow::kernels::matvec(a.data(), rows, cols, x.data(), y.data());
+    for (long i = 0; i < rows; ++i) {
+      long double sum = 0.0L;
+      long double magnitude = 0.0L;
+      for (long j = 0; j < cols; ++j) {
+        sum += static_cast<long double>(a(i, j)) * x[j];
+        magnitude += std::abs(static_cast<long double>(a(i, j)) * x[j]);
+      }
+      // The classical bound for a recursive sum of cols products.
+      const long double bound = static_cast<long double>(cols + 1) * std::numeric_limits<double>::epsilon() * magnitude;
+      INFO(rows << " x " << cols << ", row " << i);
+      CHECK(std::abs(y[i] - sum) <= bound);
+    }
+  }
+}
+
+TEST_CASE("kernels: the clone picked for this machine gives the baseline's bits", "[kernels]") {
+  Random random(13);
+  const long rows = 203;
+  const long cols = 101;
+  const gradflow::Matrix a = random.normal_matrix(rows, cols);
+  const gradflow::Vector x = random.normal_vector(cols);
+  gradflow::Vector picked(rows), baseline(rows);
+  gradflow::kernels::matvec(a.data(), rows, cols, x.data(), picked.data());
+  gradflow_test::baseline_kernels::matvec(a.data(), rows, cols, x.data(), baseline.data());
+  CHECK(std::memcmp(picked.data(), baseline.data(), sizeof(double) * rows) == 0);
+
+  const std::vector<double> z = tanh_arguments();
+  const long n = static_cast<long>(z.size());
+  std::vector<double> value(z.size()), first(z.size()), value_baseline(z.size()), first_baseline(z.size());
+  gradflow::kernels::tanh_with_derivative(z.data(), value.data(), first.data(), n);
+  gradflow_test::baseline_kernels::tanh_with_derivative(z.data(), value_baseline.data(), first_baseline.data(), n);
+  CHECK(std::memcmp(value.data(), value_baseline.data(), sizeof(double) * z.size()) == 0);
+  CHECK(std::memcmp(first.data(), first_baseline.data(), sizeof(double) * z.size()) == 0);
+}
+
+TEST_CASE("kernels::gemm agrees with Eigen's product for every transpose and for accumulation", "[kernels]") {
+  Random random(14);
+  const long m = 37, n = 29, k = 45;
+  INFO("instruction set: " << gradflow::kernels::gemm_instruction_set());
+  for (const bool ta : {false, true}) {
+    for (const bool tb : {false, true}) {
+      const gradflow::Matrix a = random.normal_matrix(ta ? k : m, ta ? m : k);
+      const gradflow::Matrix b = random.normal_matrix(tb ? n : k, tb ? k : n);
+      const gradflow::Matrix op_a = ta ? gradflow::Matrix(a.transpose()) : a;
+      const gradflow::Matrix op_b = tb ? gradflow::Matrix(b.transpose()) : b;
+      const gradflow::Matrix expected = op_a * op_b;
+      gradflow::Matrix c(m, n);
+      gradflow::kernels::gemm(ta, tb, m, n, k, a.data(), b.data(), false, c.data());
+      INFO("transpose_a " << ta << ", transpose_b " << tb);
+      CHECK((c - expected).norm() <= 1e-13 * expected.norm());
+      const gradflow::Matrix start = random.normal_matrix(m, n);
+      c = start;
+      gradflow::kernels::gemm(ta, tb, m, n, k, a.data(), b.data(), true, c.data());
+      CHECK((c - (start + expected)).norm() <= 1e-13 * expected.norm());
+    }
+  }
+}
