@@ -48,6 +48,10 @@ void iterate(const Rule& rule, const CountingObjective& f, const Vector& theta0,
   // Roundoff floor of the verdicts: the loss is only known to a few ulps of L0.
   const double floor = 64.0 * kEps * std::abs(loss);
   double q_power = 1.0;  // q^k
+  // ||grad||^2, kept with grad: one pass over the gradient per iteration. Its finiteness is also the
+  // check that every entry of the gradient is finite (a gradient whose squared norm overflows counts
+  // as non-finite too).
+  double grad_norm_squared = grad.squaredNorm();
   double t = 0.0, last_eta = 0.0;
   long k = 0;
 
@@ -55,19 +59,18 @@ void iterate(const Rule& rule, const CountingObjective& f, const Vector& theta0,
     return r.guarantee.q ? r.min_value + power * excess0 : std::numeric_limits<double>::quiet_NaN();
   };
   const auto make_row = [&]() {
-    return DescentRow{k, t, loss, grad.norm(), (theta - theta0).norm(), last_eta, bound_at(q_power)};
+    return DescentRow{k, t, loss, std::sqrt(grad_norm_squared), (theta - theta0).norm(), last_eta, bound_at(q_power)};
   };
   const auto finish = [&](Status status, std::string message) {
     r.status = status;
     r.message = std::move(message);
   };
 
-  if (!std::isfinite(loss) || !grad.allFinite()) {
+  if (!std::isfinite(loss) || !grad.allFinite() || !std::isfinite(grad_norm_squared)) {
     finish(Status::non_finite_value, "the loss or gradient at theta0 is not finite");
   } else {
     r.rows.push_back(make_row());
     while (true) {
-      const double grad_norm_squared = grad.squaredNorm();
       const double grad_norm = std::sqrt(grad_norm_squared);
       const bool loss_ok = options.loss_tol <= 0.0 || loss <= options.loss_tol;
       const bool grad_ok = options.grad_tol <= 0.0 || grad_norm <= options.grad_tol;
@@ -101,7 +104,9 @@ void iterate(const Rule& rule, const CountingObjective& f, const Vector& theta0,
         next.noalias() = theta - proposal.eta * grad;
       }
       const double next_loss = f.loss_and_gradient(next, next_grad);
-      if (!std::isfinite(next_loss) || !next_grad.allFinite() || !next.allFinite() ||
+      const double next_grad_norm_squared = next_grad.squaredNorm();
+      const double step_length = (next - theta).norm();  // not finite when next has a non-finite entry
+      if (!std::isfinite(next_loss) || !std::isfinite(next_grad_norm_squared) || !std::isfinite(step_length) ||
           next_loss - r.min_value > options.divergence_factor * excess0) {
         finish(Status::diverged,
                format("the step with eta = %.6g at iteration %.0f gave loss %.6e", proposal.eta, static_cast<double>(k),
@@ -109,9 +114,10 @@ void iterate(const Rule& rule, const CountingObjective& f, const Vector& theta0,
                    " (non-finite, or above divergence_factor times L0); the result is the last finite iterate");
         break;
       }
-      r.path_length += (next - theta).norm();
+      r.path_length += step_length;
       theta.swap(next);
       grad.swap(next_grad);
+      grad_norm_squared = next_grad_norm_squared;
       loss = next_loss;
       t += proposal.eta;
       last_eta = proposal.eta;
