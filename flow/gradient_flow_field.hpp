@@ -35,6 +35,7 @@ class GradientFlowField {
   Vector last_theta_;
   Vector last_grad_;
   double last_loss_ = 0.0;
+  bool last_finite_ = false;  // the loss and every entry of the gradient at last_theta_ are finite
   bool has_last_ = false;
   long num_non_finite_ = 0;
 };
