@@ -1,5 +1,7 @@
 #include "problems/karimi.hpp"
 
+#include "problems/kernels.hpp"
+
 #include <cmath>
 #include <stdexcept>
 
@@ -7,27 +9,27 @@ namespace gradflow {
 
 Karimi::Karimi(Eigen::Index dim) : dim_(dim) {
   if (dim < 1) throw std::invalid_argument("Karimi(): dim must be >= 1");
+  sin_.resize(dim);
+  cos_.resize(dim);
 }
 
 double Karimi::loss(const ConstVectorView& theta) const {
   check_dimension("Karimi::loss", theta.size());
+  kernels::sin_cos(theta.data(), sin_.data(), cos_.data(), dim_);
   double sum = 0.0;
-  for (Eigen::Index j = 0; j < dim_; ++j) {
-    const double s = std::sin(theta[j]);
-    sum += theta[j] * theta[j] + 3.0 * s * s;
-  }
+  for (Eigen::Index j = 0; j < dim_; ++j) sum += theta[j] * theta[j] + 3.0 * sin_[j] * sin_[j];
   return sum;
 }
 
 double Karimi::loss_and_gradient(const ConstVectorView& theta, VectorView grad) const {
   check_dimension("Karimi::loss_and_gradient", theta.size());
   check_dimension("Karimi::loss_and_gradient", grad.size());
+  kernels::sin_cos(theta.data(), sin_.data(), cos_.data(), dim_);
   double sum = 0.0;
   for (Eigen::Index j = 0; j < dim_; ++j) {
-    const double s = std::sin(theta[j]);
-    const double c = std::cos(theta[j]);
+    const double s = sin_[j];
     sum += theta[j] * theta[j] + 3.0 * s * s;
-    grad[j] = 2.0 * theta[j] + 6.0 * s * c;
+    grad[j] = 2.0 * theta[j] + 6.0 * s * cos_[j];
   }
   return sum;
 }

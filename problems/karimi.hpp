@@ -25,6 +25,7 @@ class Karimi final : public Objective {
 
  private:
   Eigen::Index dim_;
+  mutable Vector sin_, cos_;  // scratch: sin theta and cos theta, kept to avoid an allocation per evaluation
 };
 
 }  // namespace gradflow

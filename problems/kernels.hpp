@@ -8,6 +8,9 @@
 // the same sequence of IEEE operations in both clones: the results are identical bit for bit,
 // whichever clone runs. Other compilers and targets get the baseline loop.
 //
+// sin_cos feeds the Karimi problem. (Eigen 3.4 vectorizes sin and tanh for float only, and the C
+// library's are scalar calls: hence tanh_with_derivative and sin_cos here.)
+//
 // gemm, the network's matrix products, is Eigen's, compiled twice: for the baseline x86-64 and, in a
 // translation unit of its own with Eigen's namespace renamed, for x86-64-v3 (AVX2 and FMA). The
 // first call picks the second when the processor has AVX2 and FMA, unless the environment variable
@@ -26,6 +29,12 @@ void matvec(const double* a, long rows, long cols, const double* x, double* y);
 // and to a few units of relative error in the derivative, including where tanh rounds to +-1 and
 // 1 - tanh^2 would lose every digit; tanh(+-0) = +-0, tanh(+-inf) = +-1, NaN stays NaN.
 void tanh_with_derivative(const double* z, double* value, double* first, long n);
+
+// sin_x[i] = sin(x[i]) and cos_x[i] = cos(x[i]) for i < n, to a few units in the last place
+// (tests/test_kernels.cpp checks 4 on random arguments with |x| <= 1e5); within about 1e-15 of a
+// multiple of pi/2 the absolute error stays below 1e-30 but the relative one can grow. Beyond
+// |x| = 1e5 the C library's sin and cos. sin(+-0) = +-0; inf and NaN give NaN.
+void sin_cos(const double* x, double* sin_x, double* cos_x, long n);
 
 // C = op(A) op(B) (accumulate false) or C += op(A) op(B), with C m x n, op(A) m x k, op(B) k x n,
 // every matrix column-major and contiguous. A is stored as m x k, or as k x m when transpose_a (then

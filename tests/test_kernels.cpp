@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -15,6 +16,7 @@
 namespace gradflow_test::baseline_kernels {
 void matvec(const double* a, long rows, long cols, const double* x, double* y);
 void tanh_with_derivative(const double* z, double* value, double* first, long n);
+void sin_cos(const double* x, double* sin_x, double* cos_x, long n);
 }  // namespace gradflow_test::baseline_kernels
 
 namespace {
@@ -139,6 +141,13 @@ TEST_CASE("kernels: the clone picked for this machine gives the baseline's bits"
   gradflow_test::baseline_kernels::tanh_with_derivative(z.data(), value_baseline.data(), first_baseline.data(), n);
   CHECK(std::memcmp(value.data(), value_baseline.data(), sizeof(double) * z.size()) == 0);
   CHECK(std::memcmp(first.data(), first_baseline.data(), sizeof(double) * z.size()) == 0);
+
+  // tanh's arguments serve for sin_cos too (the C library takes over beyond 1e5 in both).
+  std::vector<double> s(z.size()), c(z.size()), s_baseline(z.size()), c_baseline(z.size());
+  gradflow::kernels::sin_cos(z.data(), s.data(), c.data(), n);
+  gradflow_test::baseline_kernels::sin_cos(z.data(), s_baseline.data(), c_baseline.data(), n);
+  CHECK(std::memcmp(s.data(), s_baseline.data(), sizeof(double) * z.size()) == 0);
+  CHECK(std::memcmp(c.data(), c_baseline.data(), sizeof(double) * z.size()) == 0);
 }
 
 TEST_CASE("kernels::gemm agrees with Eigen's product for every transpose and for accumulation", "[kernels]") {
@@ -161,5 +170,45 @@ TEST_CASE("kernels::gemm agrees with Eigen's product for every transpose and for
       gradflow::kernels::gemm(ta, tb, m, n, k, a.data(), b.data(), true, c.data());
       CHECK((c - (start + expected)).norm() <= 1e-13 * expected.norm());
     }
+  }
+}
+
+TEST_CASE("kernels::sin_cos is accurate to 4 ulps, and is the C library's beyond 1e5", "[kernels]") {
+  Random random(15);
+  std::vector<double> x;
+  for (int i = 0; i < 100000; ++i) {
+    const double magnitude = std::pow(10.0, -300.0 + 305.0 * random.uniform());  // up to 1e5
+    x.push_back(random.uniform() < 0.5 ? -magnitude : magnitude);
+  }
+  for (int i = 0; i < 100000; ++i) x.push_back(-10.0 + 20.0 * random.uniform());
+  for (int i = 0; i < 1000; ++i) x.push_back(std::pow(10.0, 5.0 + 295.0 * random.uniform()));
+  std::vector<double> s(x.size()), c(x.size());
+  gradflow::kernels::sin_cos(x.data(), s.data(), c.data(), static_cast<long>(x.size()));
+  double worst = 0.0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (std::abs(x[i]) > 1e5) {
+      CHECK(s[i] == std::sin(x[i]));
+      CHECK(c[i] == std::cos(x[i]));
+      continue;
+    }
+    const long double xl = x[i];
+    worst = std::max({worst, ulps(s[i], std::sin(xl)), ulps(c[i], std::cos(xl))});
+  }
+  INFO("worst error " << worst << " ulps");
+  CHECK(worst <= 4.0);
+
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::vector<double> special{0.0, -0.0, inf, -inf, std::numeric_limits<double>::quiet_NaN()};
+  std::vector<double> ss(special.size()), cs(special.size());
+  gradflow::kernels::sin_cos(special.data(), ss.data(), cs.data(), static_cast<long>(special.size()));
+  CHECK(ss[0] == 0.0);
+  CHECK_FALSE(std::signbit(ss[0]));
+  CHECK(ss[1] == 0.0);
+  CHECK(std::signbit(ss[1]));
+  CHECK(cs[0] == 1.0);
+  CHECK(cs[1] == 1.0);
+  for (int i : {2, 3, 4}) {
+    CHECK(std::isnan(ss[i]));
+    CHECK(std::isnan(cs[i]));
   }
 }
