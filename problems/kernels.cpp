@@ -4,8 +4,10 @@
 #include "problems/kernels.hpp"
 #endif
 
+#include <array>
 #include <bit>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(GRADFLOW_NO_CLONES)
@@ -34,6 +36,40 @@ constexpr std::uint64_t kRoundShiftBits = 0x4338000000000000ULL;
 // For |z| beyond this, tanh(z) rounds to +-1 and 1/cosh^2(z) < 1e-303; clamping keeps 2^k normal.
 constexpr double kClamp = 350.0;
 
+// 1/n!, exactly as the double nearest to it: 1.0 / n! with n! exact (n <= 18 < 2^53).
+constexpr double inverse_factorial(int n) {
+  double factorial = 1.0;
+  for (int i = 2; i <= n; ++i) factorial *= i;
+  return 1.0 / factorial;
+}
+
+// The coefficients c_0..c_{N-1} of a Taylor polynomial in u with c_j = sign^j / (first + step j)!.
+template <std::size_t N>
+constexpr std::array<double, N> taylor_coefficients(int first, int step, double sign) {
+  std::array<double, N> c{};
+  double s = 1.0;
+  for (std::size_t j = 0; j < N; ++j) {
+    c[j] = s * inverse_factorial(first + step * static_cast<int>(j));
+    s *= sign;
+  }
+  return c;
+}
+
+// c_0 + u (c_1 + u (c_2 + ...)), Horner's rule from the highest coefficient down.
+template <std::size_t N>
+inline double horner(double u, const std::array<double, N>& c) {
+  double q = c[N - 1];
+  for (std::size_t j = N - 1; j-- > 0;) q = c[j] + u * q;
+  return q;
+}
+
+// e^r - 1 = r (1 + r/2! + r^2/3! + ... + r^12/13!)
+constexpr auto kExpm1 = taylor_coefficients<13>(1, 1, 1.0);
+// sin r = r - r^3 (1/3! - r^2/5! + ... - r^14/17!)
+constexpr auto kSin = taylor_coefficients<8>(3, 2, -1.0);
+// cos r = 1 - r^2 (1/2! - r^2/4! + ... + r^16/18!)
+constexpr auto kCos = taylor_coefficients<9>(2, 2, -1.0);
+
 struct TanhPair {
   double value;
   double first;
@@ -54,20 +90,7 @@ inline TanhPair tanh_pair(double z) {
   const double shifted = y * kInvLn2 + kRoundShift;
   const double k = shifted - kRoundShift;
   const double r = (y - k * kLn2High) - k * kLn2Low;
-  double q = 1.0 / 6227020800.0;  // 1/13!
-  q = 1.0 / 479001600.0 + r * q;
-  q = 1.0 / 39916800.0 + r * q;
-  q = 1.0 / 3628800.0 + r * q;
-  q = 1.0 / 362880.0 + r * q;
-  q = 1.0 / 40320.0 + r * q;
-  q = 1.0 / 5040.0 + r * q;
-  q = 1.0 / 720.0 + r * q;
-  q = 1.0 / 120.0 + r * q;
-  q = 1.0 / 24.0 + r * q;
-  q = 1.0 / 6.0 + r * q;
-  q = 0.5 + r * q;
-  q = 1.0 + r * q;
-  const double em1_r = r * q;  // e^r - 1
+  const double em1_r = r * horner(r, kExpm1);  // e^r - 1
   // 2^k, built from k's bits: k is in [-1010, 0], so the biased exponent k + 1023 is in [13, 1023].
   const std::uint64_t k_bits = std::bit_cast<std::uint64_t>(shifted) - kRoundShiftBits;
   const double scale = std::bit_cast<double>((k_bits + 1023) << 52);
@@ -102,25 +125,8 @@ inline SinCos sin_cos_pair(double x) {
   const double k = shifted - kRoundShift;
   const double r = ((x - k * kPiOver2Part1) - k * kPiOver2Part2) - k * kPiOver2Part3;
   const double r2 = r * r;
-  double ps = -1.0 / 355687428096000.0;  // -1/17!
-  ps = 1.0 / 1307674368000.0 + r2 * ps;
-  ps = -1.0 / 6227020800.0 + r2 * ps;
-  ps = 1.0 / 39916800.0 + r2 * ps;
-  ps = -1.0 / 362880.0 + r2 * ps;
-  ps = 1.0 / 5040.0 + r2 * ps;
-  ps = -1.0 / 120.0 + r2 * ps;
-  ps = 1.0 / 6.0 + r2 * ps;
-  const double sin_r = r - (r * r2) * ps;  // r - r^3/6 + r^5/120 - ...
-  double pc = 1.0 / 6402373705728000.0;    // 1/18!
-  pc = -1.0 / 20922789888000.0 + r2 * pc;
-  pc = 1.0 / 87178291200.0 + r2 * pc;
-  pc = -1.0 / 479001600.0 + r2 * pc;
-  pc = 1.0 / 3628800.0 + r2 * pc;
-  pc = -1.0 / 40320.0 + r2 * pc;
-  pc = 1.0 / 720.0 + r2 * pc;
-  pc = -1.0 / 24.0 + r2 * pc;
-  pc = 0.5 + r2 * pc;
-  const double cos_r = 1.0 - r2 * pc;  // 1 - r^2/2 + r^4/24 - ...
+  const double sin_r = r - (r * r2) * horner(r2, kSin);
+  const double cos_r = 1.0 - r2 * horner(r2, kCos);
   const std::uint64_t quadrant = std::bit_cast<std::uint64_t>(shifted) - kRoundShiftBits;  // k mod 2^64
   const bool odd = (quadrant & 1U) != 0;
   const double sin_abs = odd ? cos_r : sin_r;

@@ -14,7 +14,8 @@
 // gemm, the network's matrix products, is Eigen's, compiled twice: for the baseline x86-64 and, in a
 // translation unit of its own with Eigen's namespace renamed, for x86-64-v3 (AVX2 and FMA). The
 // first call picks the second when the processor has AVX2 and FMA, unless the environment variable
-// GRADFLOW_SIMD is "baseline". The two round differently (fused multiply-adds, other blocking), so
+// GRADFLOW_SIMD is "baseline" ("auto", the default, lets it choose; another value gets a warning on
+// stderr and counts as "auto"). The two round differently (fused multiply-adds, other blocking), so
 // bit-for-bit comparisons between machines need GRADFLOW_SIMD=baseline on both; on one machine every
 // run gives the same bits either way.
 #pragma once

@@ -1,8 +1,9 @@
 // kernels::gemm for the baseline instruction set, and the choice between it and the AVX2 + FMA one.
 #include "problems/kernels.hpp"
 
+#include <cstdio>
 #include <cstdlib>
-#include <cstring>
+#include <string_view>
 
 #define GRADFLOW_GEMM_VARIANT baseline
 #include "problems/kernels_gemm.inc"
@@ -27,9 +28,14 @@ struct Choice {
 
 Choice choose() {
   Choice choice;
+  const char* variable = std::getenv("GRADFLOW_SIMD");
+  const std::string_view setting = variable != nullptr ? variable : "";
+  if (!setting.empty() && setting != "baseline" && setting != "auto") {
+    std::fprintf(stderr, "gradflow: warning: GRADFLOW_SIMD=%s is neither \"baseline\" nor \"auto\"; using auto\n",
+                 variable);
+  }
 #ifdef GRADFLOW_HAVE_X86_64_V3
-  const char* forced = std::getenv("GRADFLOW_SIMD");
-  const bool baseline_forced = forced != nullptr && std::strcmp(forced, "baseline") == 0;
+  const bool baseline_forced = setting == "baseline";
   __builtin_cpu_init();
   if (!baseline_forced && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
     choice.gemm = x86_64_v3::gemm;
