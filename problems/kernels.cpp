@@ -25,7 +25,7 @@
 namespace GRADFLOW_KERNELS_NAMESPACE {
 namespace {
 
-// ln 2 split in two so that k * kLn2High is exact for |k| < 2^11 (its last 32 bits are zero).
+// ln 2 split in two: the last 20 bits of kLn2High are zero, so k * kLn2High is exact for |k| < 2^20.
 constexpr double kInvLn2 = 1.4426950408889634074;
 constexpr double kLn2High = 6.93147180369123816490e-01;
 constexpr double kLn2Low = 1.90821492927058770002e-10;
