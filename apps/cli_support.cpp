@@ -98,12 +98,6 @@ std::string join_names(const std::vector<std::string>& names) {
   return text;
 }
 
-std::string full_precision(double x) {
-  char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%.17g", x);
-  return buffer;
-}
-
 bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
 
 }  // namespace gradflow::cli

@@ -2,6 +2,8 @@
 // written whole or not at all, progress on a terminal, and the formatting of numbers and errors.
 #pragma once
 
+#include "problems/text.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <functional>
@@ -36,9 +38,6 @@ std::string flag_for_field(const std::string& field);
 
 // "a, b, c": the names a help text or an error message lists.
 std::string join_names(const std::vector<std::string>& names);
-
-// Shortest text that reads back to the same double ("%.17g").
-std::string full_precision(double x);
 
 bool stderr_is_terminal();
 

@@ -90,9 +90,9 @@ int main(int argc, char** argv) {
           best = std::move(result);
         }
         const double error = (best.theta - reference).norm() / reference.norm();
-        csv << c.name << "," << name << "," << rtol << "," << o.atol << "," << cli::full_precision(wall) << ","
+        csv << c.name << "," << name << "," << rtol << "," << o.atol << "," << full_precision(wall) << ","
             << best.stats.num_gradient_evals << "," << best.stats.num_hessian_vector_evals << ","
-            << best.stats.num_jacobian_evals << "," << best.stats.num_steps << "," << cli::full_precision(error) << ","
+            << best.stats.num_jacobian_evals << "," << best.stats.num_steps << "," << full_precision(error) << ","
             << to_string(best.status) << "\n";
         if (best.succeeded()) data << wall << " " << best.stats.num_gradient_evals << " " << error << " " << rtol << "\n";
         std::printf("  %-17s rtol %.0e: %10.3e s, %8ld gradient evals, error %.3e\n", name.c_str(), rtol, wall,

@@ -1,41 +1,35 @@
 #include "discrete/result.hpp"
 
-#include <cstdio>
+#include "problems/text.hpp"
+
 #include <sstream>
 
 namespace gradflow {
-namespace {
-
-std::string format(const char* fmt, double x) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, fmt, x);
-  return buffer;
-}
-
-}  // namespace
 
 std::string DescentResult::full_report() const {
   std::ostringstream out;
   out << "status          " << to_string(status) << (message.empty() ? "" : " (" + message + ")") << "\n";
   out << "problem         " << problem << ", p = " << theta.size() << "\n";
   out << "step rule       " << to_string(options.step);
-  if (step_size) out << ", eta = " << format("%.6g", *step_size);
+  if (step_size) out << ", eta = " << format_number("%.6g", *step_size);
   if (options.step == StepRule::armijo) {
-    out << ", eta_bar = " << format("%g", options.lr) << ", b = " << format("%g", options.armijo_b)
-        << ", c = " << format("%g", options.armijo_c);
+    out << ", eta_bar = " << format_number("%g", options.lr) << ", b = " << format_number("%g", options.armijo_b)
+        << ", c = " << format_number("%g", options.armijo_c);
   }
-  if (gamma) out << ", gamma = " << format("%.6g", *gamma);
+  if (gamma) out << ", gamma = " << format_number("%.6g", *gamma);
   out << "\n";
-  out << "iterations      " << iterations << ", t = sum of steps = " << format("%.10g", t_final) << "\n";
-  out << "loss            " << format("%.6e", loss0) << " -> " << format("%.6e", loss_final)
-      << "  (||grad L|| = " << format("%.3e", grad_norm_final) << ")\n";
-  out << "travel          ||theta - theta0|| = " << format("%.6g", dist_from_init) << ", path length "
-      << format("%.6g", path_length) << "\n";
-  out << "constants       mu = " << (facts.mu ? format("%.6g", *facts.mu) : std::string("unknown")) << ", beta = "
-      << (facts.beta ? format("%.6g", *facts.beta) + (facts.beta_estimated ? " (estimated)" : "") : std::string("unknown"))
+  out << "iterations      " << iterations << ", t = sum of steps = " << format_number("%.10g", t_final) << "\n";
+  out << "loss            " << format_number("%.6e", loss0) << " -> " << format_number("%.6e", loss_final)
+      << "  (||grad L|| = " << format_number("%.3e", grad_norm_final) << ")\n";
+  out << "travel          ||theta - theta0|| = " << format_number("%.6g", dist_from_init) << ", path length "
+      << format_number("%.6g", path_length) << "\n";
+  out << "constants       mu = " << (facts.mu ? format_number("%.6g", *facts.mu) : std::string("unknown"))
+      << ", beta = "
+      << (facts.beta ? format_number("%.6g", *facts.beta) + (facts.beta_estimated ? " (estimated)" : "")
+                     : std::string("unknown"))
       << "\n";
   if (guarantee.q) {
-    out << "rate bound      L_k - L_min <= q^k (L0 - L_min), q = " << format("%.10g", *guarantee.q) << ": "
+    out << "rate bound      L_k - L_min <= q^k (L0 - L_min), q = " << format_number("%.10g", *guarantee.q) << ": "
         << (bound_holds.value_or(false) ? "holds" : "VIOLATED");
     if (first_bound_violation_iter) out << " (first at iteration " << *first_bound_violation_iter << ")";
     out << (facts.beta_estimated ? "  [estimate]" : "") << "\n";
@@ -43,14 +37,14 @@ std::string DescentResult::full_report() const {
     out << "rate bound      none: " << guarantee.note << "\n";
   }
   if (guarantee.radius) {
-    out << "radius          path <= " << format("%.6g", *guarantee.radius) << ": "
+    out << "radius          path <= " << format_number("%.6g", *guarantee.radius) << ": "
         << (radius_holds.value_or(false) ? "holds" : "VIOLATED");
     if (first_radius_violation_iter) out << " (first at iteration " << *first_radius_violation_iter << ")";
     out << (facts.beta_estimated ? "  [estimate]" : "") << "\n";
   }
   out << "evaluations     " << stats.num_gradient_evals << " gradient, " << stats.num_loss_evals << " loss, "
       << stats.num_hessian_vector_evals << " Hessian-vector\n";
-  out << "wall time       " << format("%.6f", stats.wall_seconds) << " s\n";
+  out << "wall time       " << format_number("%.6f", stats.wall_seconds) << " s\n";
   return out.str();
 }
 

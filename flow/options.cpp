@@ -1,14 +1,13 @@
 #include "flow/options.hpp"
 
-#include <array>
+#include "problems/text.hpp"
+
 #include <cmath>
-#include <sstream>
-#include <utility>
 
 namespace gradflow {
 namespace {
 
-constexpr std::array<std::pair<Solver, std::string_view>, 9> kSolverNames{{
+constexpr NameTable<Solver, 9> kSolverNames{{{
     {Solver::dopri5, "dopri5"},
     {Solver::cash_karp54, "cash-karp54"},
     {Solver::fehlberg78, "fehlberg78"},
@@ -18,37 +17,18 @@ constexpr std::array<std::pair<Solver, std::string_view>, 9> kSolverNames{{
     {Solver::cvode_bdf, "cvode-bdf"},
     {Solver::cvode_bdf_krylov, "cvode-bdf-krylov"},
     {Solver::cvode_adams, "cvode-adams"},
-}};
+}}};
 
 constexpr double kMaxRows = 1e7;
 
-std::string text(double x) {
-  std::ostringstream out;
-  out.precision(17);
-  out << x;
-  return out.str();
-}
-
 }  // namespace
 
-std::string_view to_string(Solver solver) {
-  for (const auto& [value, name] : kSolverNames)
-    if (value == solver) return name;
-  return "unknown";
-}
+std::string_view to_string(Solver solver) { return kSolverNames.name(solver); }
 
-std::optional<Solver> solver_from_string(std::string_view name) {
-  for (const auto& [value, text] : kSolverNames)
-    if (text == name) return value;
-  return std::nullopt;
-}
+std::optional<Solver> solver_from_string(std::string_view name) { return kSolverNames.value(name); }
 
 const std::vector<std::string>& solver_names() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> out;
-    for (const auto& entry : kSolverNames) out.emplace_back(entry.second);
-    return out;
-  }();
+  static const std::vector<std::string> names = kSolverNames.names();
   return names;
 }
 
@@ -69,17 +49,19 @@ std::optional<KrylovMethod> krylov_from_string(std::string_view name) {
 std::optional<OptionError> FlowOptions::validate() const {
   const auto positive = [](double x) { return std::isfinite(x) && x > 0.0; };
   const auto non_negative = [](double x) { return std::isfinite(x) && x >= 0.0; };
-  if (!positive(t_end)) return OptionError{"t_end", text(t_end), "must be a finite number > 0"};
-  if (!(positive(rtol) && rtol < 1.0)) return OptionError{"rtol", text(rtol), "must be a number in (0, 1)"};
-  if (!positive(atol)) return OptionError{"atol", text(atol), "must be a finite number > 0"};
-  if (!positive(dt)) return OptionError{"dt", text(dt), "must be a finite number > 0"};
-  if (!non_negative(save_every)) return OptionError{"save_every", text(save_every), "must be a finite number >= 0"};
+  if (!positive(t_end)) return OptionError{"t_end", full_precision(t_end), "must be a finite number > 0"};
+  if (!(positive(rtol) && rtol < 1.0)) return OptionError{"rtol", full_precision(rtol), "must be a number in (0, 1)"};
+  if (!positive(atol)) return OptionError{"atol", full_precision(atol), "must be a finite number > 0"};
+  if (!positive(dt)) return OptionError{"dt", full_precision(dt), "must be a finite number > 0"};
+  if (!non_negative(save_every))
+    return OptionError{"save_every", full_precision(save_every), "must be a finite number >= 0"};
   if (save_every > 0.0 && !times.empty()) {
-    return OptionError{"save_every", text(save_every), "cannot be combined with times (choose one)"};
+    return OptionError{"save_every", full_precision(save_every), "cannot be combined with times (choose one)"};
   }
   if (save_every > 0.0 && t_end / save_every > kMaxRows) {
-    return OptionError{"save_every", text(save_every),
-                       "would record more than 1e7 rows up to t_end = " + text(t_end) + "; choose a larger interval"};
+    return OptionError{
+        "save_every", full_precision(save_every),
+        "would record more than 1e7 rows up to t_end = " + full_precision(t_end) + "; choose a larger interval"};
   }
   if (static_cast<double>(times.size()) > kMaxRows) {
     return OptionError{"times", std::to_string(times.size()) + " values", "at most 1e7 times"};
@@ -87,17 +69,20 @@ std::optional<OptionError> FlowOptions::validate() const {
   for (std::size_t i = 0; i < times.size(); ++i) {
     const double t = times[i];
     if (!std::isfinite(t) || t <= 0.0 || t > t_end) {
-      return OptionError{"times", text(t), "every time must lie in (0, t_end] with t_end = " + text(t_end)};
+      return OptionError{"times", full_precision(t),
+                         "every time must lie in (0, t_end] with t_end = " + full_precision(t_end)};
     }
     if (i > 0 && t <= times[i - 1]) {
-      return OptionError{"times", text(t), "times must be strictly increasing (follows " + text(times[i - 1]) + ")"};
+      return OptionError{"times", full_precision(t),
+                         "times must be strictly increasing (follows " + full_precision(times[i - 1]) + ")"};
     }
   }
-  if (!non_negative(loss_tol)) return OptionError{"loss_tol", text(loss_tol), "must be a finite number >= 0"};
-  if (!non_negative(grad_tol)) return OptionError{"grad_tol", text(grad_tol), "must be a finite number >= 0"};
+  if (!non_negative(loss_tol)) return OptionError{"loss_tol", full_precision(loss_tol), "must be a finite number >= 0"};
+  if (!non_negative(grad_tol)) return OptionError{"grad_tol", full_precision(grad_tol), "must be a finite number >= 0"};
   if (max_steps < 1) return OptionError{"max_steps", std::to_string(max_steps), "must be >= 1"};
-  if (mu && !positive(*mu)) return OptionError{"mu", text(*mu), "must be a finite number > 0"};
-  if (radius && !positive(*radius)) return OptionError{"radius", text(*radius), "must be a finite number > 0"};
+  if (mu && !positive(*mu)) return OptionError{"mu", full_precision(*mu), "must be a finite number > 0"};
+  if (radius && !positive(*radius))
+    return OptionError{"radius", full_precision(*radius), "must be a finite number > 0"};
   return std::nullopt;
 }
 

@@ -1,12 +1,11 @@
 #include "flow/status.hpp"
 
-#include <array>
-#include <utility>
+#include "problems/text.hpp"
 
 namespace gradflow {
 namespace {
 
-constexpr std::array<std::pair<Status, std::string_view>, 11> kNames{{
+constexpr NameTable<Status, 11> kNames{{{
     {Status::not_run, "not_run"},
     {Status::reached_end_time, "reached_end_time"},
     {Status::tolerance_reached, "tolerance_reached"},
@@ -18,21 +17,13 @@ constexpr std::array<std::pair<Status, std::string_view>, 11> kNames{{
     {Status::backend_error, "backend_error"},
     {Status::diverged, "diverged"},
     {Status::invalid_options, "invalid_options"},
-}};
+}}};
 
 }  // namespace
 
-std::string_view to_string(Status status) {
-  for (const auto& [value, name] : kNames)
-    if (value == status) return name;
-  return "unknown";
-}
+std::string_view to_string(Status status) { return kNames.name(status); }
 
-std::optional<Status> status_from_string(std::string_view name) {
-  for (const auto& [value, text] : kNames)
-    if (text == name) return value;
-  return std::nullopt;
-}
+std::optional<Status> status_from_string(std::string_view name) { return kNames.value(name); }
 
 bool succeeded(Status status) {
   return status == Status::reached_end_time || status == Status::reached_max_iters ||

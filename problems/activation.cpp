@@ -1,16 +1,15 @@
 #include "problems/activation.hpp"
 
 #include "problems/kernels.hpp"
+#include "problems/text.hpp"
 
-#include <array>
 #include <cmath>
 #include <numbers>
-#include <utility>
 
 namespace gradflow {
 namespace {
 
-constexpr std::array<std::pair<Activation, std::string_view>, 8> kNames{{
+constexpr NameTable<Activation, 8> kNames{{{
     {Activation::tanh, "tanh"},
     {Activation::arctan, "arctan"},
     {Activation::softplus, "softplus"},
@@ -19,7 +18,7 @@ constexpr std::array<std::pair<Activation, std::string_view>, 8> kNames{{
     {Activation::relu, "relu"},
     {Activation::silu, "silu"},
     {Activation::gelu, "gelu"},
-}};
+}}};
 
 double logistic(double z) {
   // Stable on both sides.
@@ -79,24 +78,12 @@ Derivatives evaluate(Activation a, double z) {
 
 }  // namespace
 
-std::string_view to_string(Activation activation) {
-  for (const auto& [value, name] : kNames)
-    if (value == activation) return name;
-  return "unknown";
-}
+std::string_view to_string(Activation activation) { return kNames.name(activation); }
 
-std::optional<Activation> activation_from_string(std::string_view name) {
-  for (const auto& [value, text] : kNames)
-    if (text == name) return value;
-  return std::nullopt;
-}
+std::optional<Activation> activation_from_string(std::string_view name) { return kNames.value(name); }
 
 const std::vector<std::string>& activation_names() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> out;
-    for (const auto& entry : kNames) out.emplace_back(entry.second);
-    return out;
-  }();
+  static const std::vector<std::string> names = kNames.names();
   return names;
 }
 

@@ -6,13 +6,13 @@
 #include "problems/mlp.hpp"
 #include "problems/network_data.hpp"
 #include "problems/random.hpp"
+#include "problems/text.hpp"
 
 #include <Eigen/Eigenvalues>
 #include <Eigen/SVD>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <limits>
 
 namespace gradflow {
@@ -63,12 +63,6 @@ double crossing(F&& f, double lo, double hi, double level, bool increasing) {
   return 0.5 * (lo + hi);
 }
 
-std::string format(const char* fmt, double x) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, fmt, x);
-  return buffer;
-}
-
 Certificate not_applicable(std::string why) {
   Certificate c;
   c.applies = false;
@@ -80,12 +74,13 @@ Certificate not_applicable(std::string why) {
 
 std::string Certificate::verdict() const {
   if (!applies) return "the theory does not apply: " + why_not;
-  std::string text = holds ? "certified: gradient flow converges linearly to zero loss (mu = " + format("%.6g", mu) +
-                                 ") within " + format("%.6g", travel) + " of theta0"
-                           : "not certified: max_r phi(r) = " + format("%.6g", phi_max) + " <= ||r0|| = " +
-                                 format("%.6g", residual_norm);
-  text += descent_holds ? "; descent with step 1/beta_r = " + format("%.6g", step) + " certified (q = " +
-                              format("%.10g", descent_q) + ")"
+  std::string text =
+      holds ? "certified: gradient flow converges linearly to zero loss (mu = " + format_number("%.6g", mu) +
+                  ") within " + format_number("%.6g", travel) + " of theta0"
+            : "not certified: max_r phi(r) = " + format_number("%.6g", phi_max) +
+                  " <= ||r0|| = " + format_number("%.6g", residual_norm);
+  text += descent_holds ? "; descent with step 1/beta_r = " + format_number("%.6g", step) +
+                              " certified (q = " + format_number("%.10g", descent_q) + ")"
                         : "; descent not certified (needs max phi > 2 ||r0||)";
   return text;
 }
@@ -281,7 +276,7 @@ ScaleSearch find_positive_scale(const Mlp& network, const InitOptions& positive,
   }
   const double at_zero = value_at_zero(arch.activation);
   if (at_zero != 0.0) {
-    search.why_not = std::string(to_string(arch.activation)) + " has sigma(0) = " + format("%.6g", at_zero) +
+    search.why_not = std::string(to_string(arch.activation)) + " has sigma(0) = " + format_number("%.6g", at_zero) +
                      " != 0: at the positive initialization every output equals s times a constant, so ||r0|| grows "
                      "with s as fast as sigma0 and no scale certifies convergence; centre the activation (sigma - "
                      "sigma(0), e.g. --activation softplus-centered)";
@@ -305,7 +300,7 @@ ScaleSearch find_positive_scale(const Mlp& network, const InitOptions& positive,
     at_high = at_scale(high);
   }
   if (!holds(at_high)) {
-    search.why_not = "no scale up to " + format("%.3g", high) + " certifies convergence";
+    search.why_not = "no scale up to " + format_number("%.3g", high) + " certifies convergence";
     return search;
   }
   double low = high / 2.0;

@@ -1,18 +1,17 @@
 #include "problems/initialization.hpp"
 
 #include "problems/random.hpp"
+#include "problems/text.hpp"
 
 #include <Eigen/QR>
 
-#include <array>
 #include <cmath>
 #include <stdexcept>
-#include <utility>
 
 namespace gradflow {
 namespace {
 
-constexpr std::array<std::pair<InitScheme, std::string_view>, 8> kNames{{
+constexpr NameTable<InitScheme, 8> kNames{{{
     {InitScheme::positive, "positive"},
     {InitScheme::xavier_uniform, "xavier_uniform"},
     {InitScheme::xavier_normal, "xavier_normal"},
@@ -21,7 +20,7 @@ constexpr std::array<std::pair<InitScheme, std::string_view>, 8> kNames{{
     {InitScheme::lecun_normal, "lecun_normal"},
     {InitScheme::orthogonal, "orthogonal"},
     {InitScheme::zeros, "zeros"},
-}};
+}}};
 
 using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
@@ -88,24 +87,12 @@ void fill_layer(Eigen::Map<RowMajor> w, InitScheme scheme, const InitOptions& op
 
 }  // namespace
 
-std::string_view to_string(InitScheme scheme) {
-  for (const auto& [value, name] : kNames)
-    if (value == scheme) return name;
-  return "unknown";
-}
+std::string_view to_string(InitScheme scheme) { return kNames.name(scheme); }
 
-std::optional<InitScheme> init_scheme_from_string(std::string_view name) {
-  for (const auto& [value, text] : kNames)
-    if (text == name) return value;
-  return std::nullopt;
-}
+std::optional<InitScheme> init_scheme_from_string(std::string_view name) { return kNames.value(name); }
 
 const std::vector<std::string>& init_scheme_names() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> out;
-    for (const auto& entry : kNames) out.emplace_back(entry.second);
-    return out;
-  }();
+  static const std::vector<std::string> names = kNames.names();
   return names;
 }
 

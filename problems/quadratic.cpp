@@ -1,15 +1,14 @@
 #include "problems/quadratic.hpp"
 
 #include "problems/kernels.hpp"
-
 #include "problems/random.hpp"
+#include "problems/text.hpp"
 
 #include <Eigen/Eigenvalues>
 #include <Eigen/QR>
 
 #include <cmath>
 #include <limits>
-#include <sstream>
 #include <stdexcept>
 
 namespace gradflow {
@@ -19,13 +18,6 @@ namespace {
 double eigenvalue_tolerance(const Vector& eigenvalues) {
   const double scale = eigenvalues.size() > 0 ? eigenvalues.cwiseAbs().maxCoeff() : 0.0;
   return 16.0 * static_cast<double>(eigenvalues.size()) * std::numeric_limits<double>::epsilon() * scale;
-}
-
-std::string format(double x) {
-  std::ostringstream out;
-  out.precision(17);
-  out << x;
-  return out.str();
 }
 
 }  // namespace
@@ -41,8 +33,8 @@ std::optional<std::string> Quadratic::check_matrix(const Matrix& a) {
     for (Eigen::Index i = j + 1; i < a.rows(); ++i) {
       if (std::abs(a(i, j) - a(j, i)) > 1e-12 * scale) {
         return "the matrix is not symmetric: entry (" + std::to_string(i + 1) + "," + std::to_string(j + 1) +
-               ") = " + format(a(i, j)) + " but (" + std::to_string(j + 1) + "," + std::to_string(i + 1) +
-               ") = " + format(a(j, i));
+               ") = " + full_precision(a(i, j)) + " but (" + std::to_string(j + 1) + "," + std::to_string(i + 1) +
+               ") = " + full_precision(a(j, i));
       }
     }
   }
@@ -50,7 +42,7 @@ std::optional<std::string> Quadratic::check_matrix(const Matrix& a) {
   if (eig.info() != Eigen::Success) return "the eigenvalue computation did not converge";
   const Vector& lambda = eig.eigenvalues();
   if (lambda[0] < -eigenvalue_tolerance(lambda)) {
-    return "the matrix is indefinite: its smallest eigenvalue is " + format(lambda[0]) +
+    return "the matrix is indefinite: its smallest eigenvalue is " + full_precision(lambda[0]) +
            " < 0 (a quadratic objective needs a positive semidefinite matrix)";
   }
   return std::nullopt;
