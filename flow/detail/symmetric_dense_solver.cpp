@@ -132,15 +132,6 @@ int newton_solve(SUNLinearSolver s, SUNMatrix, N_Vector x, N_Vector b, sunrealty
   }
 }
 
-sunindextype newton_last_flag(SUNLinearSolver s) { return newton(s).last_flag; }
-
-int newton_free(SUNLinearSolver s) {
-  if (s == nullptr) return SUNLS_SUCCESS;
-  delete static_cast<NewtonContent*>(s->content);
-  s->content = nullptr;
-  SUNLinSolFreeEmpty(s);
-  return SUNLS_SUCCESS;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The direct LU solver for difference-quotient Jacobians.
@@ -174,11 +165,16 @@ int lu_solve(SUNLinearSolver s, SUNMatrix, N_Vector x, N_Vector b, sunrealtype) 
   return c.last_flag = SUNLS_SUCCESS;
 }
 
-sunindextype lu_last_flag(SUNLinearSolver s) { return lu_content(s).last_flag; }
+// The two operations both solvers share, for their content type.
+template <class Content>
+sunindextype last_flag(SUNLinearSolver s) {
+  return static_cast<Content*>(s->content)->last_flag;
+}
 
-int lu_free(SUNLinearSolver s) {
+template <class Content>
+int free_solver(SUNLinearSolver s) {
   if (s == nullptr) return SUNLS_SUCCESS;
-  delete static_cast<LuContent*>(s->content);
+  delete static_cast<Content*>(s->content);
   s->content = nullptr;
   SUNLinSolFreeEmpty(s);
   return SUNLS_SUCCESS;
@@ -195,8 +191,8 @@ SUNLinearSolver make_hessian_newton_solver(void* cvode_memory, GradientFlowField
   s->ops->getid = custom_id;
   s->ops->initialize = no_op;
   s->ops->solve = newton_solve;
-  s->ops->lastflag = newton_last_flag;
-  s->ops->free = newton_free;
+  s->ops->lastflag = last_flag<NewtonContent>;
+  s->ops->free = free_solver<NewtonContent>;
   return s;
 }
 
@@ -211,8 +207,8 @@ SUNLinearSolver make_dense_lu_solver(long p, SUNContext context) {
   s->ops->initialize = no_op;
   s->ops->setup = lu_setup;
   s->ops->solve = lu_solve;
-  s->ops->lastflag = lu_last_flag;
-  s->ops->free = lu_free;
+  s->ops->lastflag = last_flag<LuContent>;
+  s->ops->free = free_solver<LuContent>;
   return s;
 }
 
