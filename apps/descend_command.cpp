@@ -3,6 +3,7 @@
 #include "certificate_output.hpp"
 #include "cli_support.hpp"
 #include "discrete/descend.hpp"
+#include "json_support.hpp"
 #include "problems/input_error.hpp"
 
 #include <nlohmann/json.hpp>
@@ -14,11 +15,6 @@
 
 namespace gradflow::cli {
 namespace {
-
-template <class T>
-nlohmann::json optional_json(const std::optional<T>& x) {
-  return x ? nlohmann::json(*x) : nlohmann::json(nullptr);
-}
 
 nlohmann::json summary_json(const DescentResult& r, const DescendCommand& d) {
   nlohmann::json j;

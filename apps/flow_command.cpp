@@ -3,6 +3,7 @@
 #include "certificate_output.hpp"
 #include "cli_support.hpp"
 #include "flow/simulate_flow.hpp"
+#include "json_support.hpp"
 #include "problems/csv.hpp"
 #include "problems/input_error.hpp"
 
@@ -16,10 +17,6 @@
 
 namespace gradflow::cli {
 namespace {
-
-nlohmann::json optional_number(const std::optional<double>& x) {
-  return x ? nlohmann::json(*x) : nlohmann::json(nullptr);
-}
 
 nlohmann::json summary_json(const FlowResult& result, const FlowCommand& flow) {
   nlohmann::json j;
@@ -37,10 +34,10 @@ nlohmann::json summary_json(const FlowResult& result, const FlowCommand& flow) {
   j["dist_from_init"] = result.dist_from_init;
   j["path_length"] = result.path_length;
   j["min_value"] = result.min_value;
-  j["mu"] = optional_number(result.mu);
+  j["mu"] = optional_json(result.mu);
   j["mu_source"] = flow.options.mu ? "option" : (result.mu ? "problem (exact)" : "unknown");
-  j["bound_holds"] = result.bound_holds ? nlohmann::json(*result.bound_holds) : nlohmann::json(nullptr);
-  j["first_bound_violation_t"] = optional_number(result.first_bound_violation_t);
+  j["bound_holds"] = optional_json(result.bound_holds);
+  j["first_bound_violation_t"] = optional_json(result.first_bound_violation_t);
   j["rtol"] = result.options.rtol;
   j["atol"] = result.options.atol;
   if (is_fixed_step(result.options.solver)) j["dt"] = result.options.dt;
@@ -196,10 +193,9 @@ int run_flow_command(FlowCommand& flow) {
       if (certificate) {
         summary["certificate"] = certificate_json(*certificate);
         summary["mu_source"] = certificate->holds ? "certificate (rigorous)" : summary["mu_source"];
-        summary["radius"] = result.options.radius ? nlohmann::json(*result.options.radius) : nlohmann::json(nullptr);
-        summary["radius_holds"] = result.radius_holds ? nlohmann::json(*result.radius_holds) : nlohmann::json(nullptr);
-        summary["first_radius_violation_t"] =
-            result.first_radius_violation_t ? nlohmann::json(*result.first_radius_violation_t) : nlohmann::json(nullptr);
+        summary["radius"] = optional_json(result.options.radius);
+        summary["radius_holds"] = optional_json(result.radius_holds);
+        summary["first_radius_violation_t"] = optional_json(result.first_radius_violation_t);
       }
       out << summary.dump(2) << "\n";
     });
