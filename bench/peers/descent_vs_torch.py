@@ -127,7 +127,6 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse
-import csv
 import json
 import math
 import platform
@@ -137,37 +136,18 @@ import sys
 import tempfile
 import time
 
+import peer_common
+
 PROG = "descent_vs_torch"
-
-
-def die(message):
-    """Report a user error in one line and exit with status 2."""
-    sys.stderr.write(f"{PROG}: error: {message}\n")
-    sys.exit(2)
-
-
-SYSTEM_PYTHON = "/usr/bin/python3"  # the interpreter Debian's python3-torch serves
+peer_common.PROG = PROG
+die = peer_common.die
 REEXEC_FLAG = "DESCENT_VS_TORCH_REEXEC"
 
 try:
     import numpy as np
     import torch
 except ImportError as _exc:
-    _other = os.path.exists(SYSTEM_PYTHON) and os.path.realpath(sys.executable) != os.path.realpath(SYSTEM_PYTHON)
-    if _other and not os.environ.get(REEXEC_FLAG):
-        # e.g. a pyenv `python3` first on PATH: retry once with the system one.
-        sys.stderr.write(f"{PROG}: note: {sys.executable} has no numpy/torch ({_exc}); re-running with {SYSTEM_PYTHON}\n")
-        sys.stderr.flush()
-        os.environ[REEXEC_FLAG] = "1"
-        try:
-            os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON, os.path.abspath(__file__)] + sys.argv[1:])
-        except OSError:
-            pass
-    die(
-        f"numpy/torch cannot be imported by {sys.executable} ({_exc}); "
-        "install them with `apt-get install python3-numpy python3-torch`"
-        + (f" and run the script with {SYSTEM_PYTHON}" if _other else "")
-    )
+    peer_common.retry_with_system_python(_exc, REEXEC_FLAG, "numpy/torch", "apt-get install python3-numpy python3-torch")
 
 DEFAULT_SIZES = "32x64x64x1,128x256x256x2,512x512x512x3"
 OK = "reached_max_iters"
@@ -418,11 +398,6 @@ def run_torch(args, size, theta0, x_np, y_np, eta, iters, row):
 # The gradflow side
 
 
-def last_line(text):
-    lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
-    return lines[-1] if lines else ""
-
-
 def gradflow_command(args, size, d_path, t_path, eta, iters, json_path, theta_path):
     return [
         args.gradflow, "descend",
@@ -461,7 +436,7 @@ def run_gradflow(args, size, d_path, t_path, eta, iters, workdir, tag, row, repe
                 summary = None
         status = summary.get("status") if isinstance(summary, dict) else None
         if proc.returncode != 0 or status != OK:
-            why = last_line(proc.stderr) or (summary or {}).get("message", "") or "no summary written"
+            why = peer_common.last_line(proc.stderr) or (summary or {}).get("message", "") or "no summary written"
             state = f", status {status}" if status else ""
             row["status"] = f"failed: exit {proc.returncode}{state}: {why}"
             if isinstance(summary, dict) and summary.get("loss_final") is not None:
@@ -620,43 +595,6 @@ CSV_FIELDS = [
 ]
 
 
-def write_csv_atomically(path, rows):
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
-            writer.writeheader()
-            for row in rows:
-                out = {}
-                for key in CSV_FIELDS:
-                    value = row[key]
-                    if value is None:
-                        value = ""
-                    elif isinstance(value, float):
-                        value = repr(value)
-                    out[key] = value
-                writer.writerow(out)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def set_torch_threads():
     torch.set_num_threads(1)
     try:
@@ -664,23 +602,6 @@ def set_torch_threads():
         return "set to 1"
     except RuntimeError as exc:  # only allowed before any inter-op work started
         return f"not set ({exc})"
-
-
-def blas_libraries():
-    """The BLAS/LAPACK shared libraries this process (numpy, torch) has mapped, resolved."""
-    found = []
-    try:
-        with open("/proc/self/maps", encoding="utf-8") as fh:
-            for line in fh:
-                path = line.split()[-1] if len(line.split()) >= 6 else ""
-                base = os.path.basename(path).lower()
-                if any(key in base for key in ("blas", "lapack", "mkl", "blis")):
-                    real = os.path.realpath(path)
-                    if real not in found:
-                        found.append(real)
-    except OSError:
-        pass
-    return found
 
 
 def torch_blas_info():
@@ -699,13 +620,13 @@ def print_environment(args, interop_note):
         f"{v}={os.environ.get(v, '')}" for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
     )
     print(f"python {platform.python_version()} ({sys.executable}), numpy {np.__version__}, torch {torch.__version__}")
-    print(f"nproc {nproc} (cpu_count {os.cpu_count()}), CPU: {cpu_model()}")
+    print(f"nproc {nproc} (cpu_count {os.cpu_count()}), CPU: {peer_common.cpu_model()}")
     print(f"threads: {env}; torch.get_num_threads() = {torch.get_num_threads()}, "
           f"torch.get_num_interop_threads() = {torch.get_num_interop_threads()} ({interop_note}); "
           "gradflow single-threaded")
     # A tiny float64 matmul so that a lazily loaded BLAS shows up in the maps.
     _ = torch.ones(4, 4, dtype=torch.float64) @ torch.ones(4, 4, dtype=torch.float64)
-    libs = blas_libraries()
+    libs = peer_common.blas_libraries()
     print(f"torch BLAS_INFO={torch_blas_info()}; BLAS/LAPACK mapped: {', '.join(libs) if libs else 'none found'}")
     if any(os.path.basename(os.path.dirname(lib)) == "blas" and "libblas.so" in lib for lib in libs):
         print("  note: that libblas is Debian's reference (Netlib) BLAS, the libblas.so.3 alternative torch's generic "
@@ -797,7 +718,7 @@ def run(args, workdir, interop_note):
     print(f"targets: {targets.passed} passed, {targets.missed} missed, {targets.unmeasured} not measured; "
           f"{len(failures)} failed run(s), {len(disagreements)} disagreement(s)")
     if args.csv:
-        write_csv_atomically(args.csv, all_rows)
+        peer_common.write_csv_atomically(args.csv, all_rows, CSV_FIELDS)
         print(f"rows written to {args.csv}")
 
 

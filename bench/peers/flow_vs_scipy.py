@@ -163,7 +163,6 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse
-import csv
 import errno
 import json
 import math
@@ -174,16 +173,11 @@ import sys
 import tempfile
 import time
 
+import peer_common
+
 PROG = "flow_vs_scipy"
-
-
-def die(message):
-    """Report a user error in one line and exit with status 2."""
-    sys.stderr.write(f"{PROG}: error: {message}\n")
-    sys.exit(2)
-
-
-SYSTEM_PYTHON = "/usr/bin/python3"  # the interpreter Debian's python3-scipy serves
+peer_common.PROG = PROG
+die = peer_common.die
 REEXEC_FLAG = "FLOW_VS_SCIPY_REEXEC"
 
 try:
@@ -191,21 +185,7 @@ try:
     import scipy
     from scipy.integrate import solve_ivp
 except ImportError as _exc:
-    _other = os.path.exists(SYSTEM_PYTHON) and os.path.realpath(sys.executable) != os.path.realpath(SYSTEM_PYTHON)
-    if _other and not os.environ.get(REEXEC_FLAG):
-        # e.g. a pyenv `python3` first on PATH: retry once with the system one.
-        sys.stderr.write(f"{PROG}: note: {sys.executable} has no numpy/SciPy ({_exc}); re-running with {SYSTEM_PYTHON}\n")
-        sys.stderr.flush()
-        os.environ[REEXEC_FLAG] = "1"
-        try:
-            os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON, os.path.abspath(__file__)] + sys.argv[1:])
-        except OSError:
-            pass
-    die(
-        f"numpy/SciPy cannot be imported by {sys.executable} ({_exc}); "
-        "install them with `apt-get install python3-scipy`"
-        + (f" and run the script with {SYSTEM_PYTHON}" if _other else "")
-    )
+    peer_common.retry_with_system_python(_exc, REEXEC_FLAG, "numpy/SciPy", "apt-get install python3-scipy")
 
 GRADFLOW_SOLVERS = [
     "dopri5",
@@ -612,7 +592,7 @@ def mlp_t_end(args, case, workdir):
     except (OSError, subprocess.TimeoutExpired) as exc:
         return MLP_PILOT_T_MAX, fallback + f"could not run ({exc})"
     if proc.returncode != 0 or not os.path.exists(traj):
-        return MLP_PILOT_T_MAX, fallback + f"failed (exit {proc.returncode}: {last_line(proc.stderr)})"
+        return MLP_PILOT_T_MAX, fallback + f"failed (exit {proc.returncode}: {peer_common.last_line(proc.stderr)})"
     try:
         rows = np.loadtxt(traj, delimiter=",", skiprows=1, usecols=(0, 1), ndmin=2)
         with open(summary_path, encoding="utf-8") as fh:
@@ -689,11 +669,6 @@ def new_row(case, side, method):
     }
 
 
-def last_line(text):
-    lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
-    return lines[-1] if lines else ""
-
-
 def call_gradflow(args, cmd):
     """subprocess.run, waiting (up to 2 minutes) once if the binary is being rebuilt."""
     try:
@@ -749,7 +724,7 @@ def run_gradflow(args, case, solver, workdir, row, rtol=None, atol=None, repeats
                 summary = None
         status = summary.get("status") if isinstance(summary, dict) else None
         if proc.returncode != 0 or status != OK:
-            why = last_line(proc.stderr) or (summary or {}).get("message", "") or "no summary written"
+            why = peer_common.last_line(proc.stderr) or (summary or {}).get("message", "") or "no summary written"
             state = f", status {status}" if status else ""
             row["status"] = f"failed: exit {proc.returncode}{state}: {why}"
             return row
@@ -1044,64 +1019,6 @@ CSV_FIELDS = [
 ]
 
 
-def write_csv_atomically(path, rows):
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
-            writer.writeheader()
-            for row in rows:
-                out = {}
-                for key in CSV_FIELDS:
-                    value = row[key]
-                    if value is None:
-                        value = ""
-                    elif isinstance(value, float):
-                        value = repr(value)
-                    out[key] = value
-                writer.writerow(out)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def blas_libraries():
-    """The BLAS/LAPACK shared libraries this process has loaded (Linux), resolved."""
-    found = []
-    try:
-        with open("/proc/self/maps", encoding="utf-8") as fh:
-            for line in fh:
-                fields = line.split()
-                if len(fields) < 6:
-                    continue
-                base = os.path.basename(fields[-1]).lower()
-                if not base.startswith("lib") or ".cpython-" in base:
-                    continue  # Python extension modules wrap the library, they are not it
-                if any(key in base for key in ("blas", "lapack", "mkl", "blis", "atlas")):
-                    path = os.path.realpath(fields[-1])
-                    if path not in found:
-                        found.append(path)
-    except OSError:
-        pass
-    return found
-
-
 def print_environment(args):
     try:
         nproc = len(os.sched_getaffinity(0))
@@ -1111,9 +1028,9 @@ def print_environment(args):
         f"{v}={os.environ.get(v, '')}" for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
     )
     print(f"python {platform.python_version()} ({sys.executable}), numpy {np.__version__}, scipy {scipy.__version__}")
-    print(f"nproc {nproc} (cpu_count {os.cpu_count()}), CPU: {cpu_model()}")
+    print(f"nproc {nproc} (cpu_count {os.cpu_count()}), CPU: {peer_common.cpu_model()}")
     print(f"threads: {threads}")
-    libs = blas_libraries()
+    libs = peer_common.blas_libraries()
     reference = any("/blas/libblas" in p or "/lapack/liblapack" in p for p in libs) and not any(
         "openblas" in p.lower() or "mkl" in p.lower() or "blis" in p.lower() for p in libs)
     print(f"BLAS/LAPACK loaded: {', '.join(libs) if libs else 'unknown'}"
@@ -1203,7 +1120,7 @@ def run(args, workdir):
           f"{len(failures)} failed run(s), {len(timed_out)} timed out, {len(skipped)} skipped; "
           f"total {time.perf_counter() - started:.0f} s")
     if args.csv:
-        write_csv_atomically(args.csv, all_rows)
+        peer_common.write_csv_atomically(args.csv, all_rows, CSV_FIELDS)
         print(f"rows written to {args.csv}")
 
 
