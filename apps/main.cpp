@@ -16,6 +16,10 @@ int main(int argc, char** argv) {
   CLI::App app{
       "gradflow: gradient flows and gradient descent, checked against Polyak-Lojasiewicz convergence theory.\n"
       "Run 'gradflow <command> --help' for the options of a command."};
+  app.footer(
+      "Environment: GRADFLOW_SIMD=baseline makes the network's matrix products use baseline x86-64 code\n"
+      "  instead of AVX2 + FMA (auto, the default, picks AVX2 when the processor has it). The two round\n"
+      "  differently: set it on both machines to compare network runs bit for bit across machines.");
   app.set_version_flag("--version", "gradflow 0.1.0");
   app.require_subcommand(1);
   gradflow::cli::FlowCommand flow;
