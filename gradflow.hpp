@@ -2,34 +2,44 @@
 // The umbrella header of the installed library: #include <gradflow/gradflow.hpp>.
 #pragma once
 
-#include "problems/activation.hpp"
-#include "problems/certificate.hpp"
-#include "problems/counting_objective.hpp"
-#include "problems/csv.hpp"
-#include "problems/input_error.hpp"
-#include "problems/karimi.hpp"
-#include "problems/initialization.hpp"
-#include "problems/least_squares.hpp"
-#include "problems/mlp.hpp"
-#include "problems/network_data.hpp"
-#include "problems/objective.hpp"
-#include "problems/power_iteration.hpp"
-#include "problems/problem_factory.hpp"
-#include "problems/quadratic.hpp"
-#include "problems/random.hpp"
-#include "problems/rosenbrock.hpp"
-#include "problems/statistics.hpp"
-#include "flow/gradient_flow_field.hpp"
-#include "flow/options.hpp"
-#include "flow/result.hpp"
-#include "flow/simulate_flow.hpp"
-#include "flow/stats.hpp"
-#include "flow/status.hpp"
-#include "discrete/armijo_step.hpp"
-#include "discrete/descend.hpp"
-#include "discrete/fixed_step.hpp"
-#include "discrete/inverse_smoothness_step.hpp"
-#include "discrete/options.hpp"
-#include "discrete/polyak_step.hpp"
-#include "discrete/probability.hpp"
-#include "discrete/result.hpp"
+// core/: the objective interface and what every layer shares.
+#include <gradflow/core/counting_objective.hpp>
+#include <gradflow/core/input_error.hpp>
+#include <gradflow/core/objective.hpp>
+#include <gradflow/core/option_error.hpp>
+#include <gradflow/core/random.hpp>
+#include <gradflow/core/stats.hpp>
+#include <gradflow/core/status.hpp>
+
+// problems/: the problem families.
+#include <gradflow/problems/activation.hpp>
+#include <gradflow/problems/initialization.hpp>
+#include <gradflow/problems/karimi.hpp>
+#include <gradflow/problems/least_squares.hpp>
+#include <gradflow/problems/mlp.hpp>
+#include <gradflow/problems/network_data.hpp>
+#include <gradflow/problems/quadratic.hpp>
+#include <gradflow/problems/rosenbrock.hpp>
+
+// theory/: the certificate and the constants the theorems need.
+#include <gradflow/theory/certificate.hpp>
+#include <gradflow/theory/clopper_pearson.hpp>
+#include <gradflow/theory/power_iteration.hpp>
+
+// flow/: gradient flow.
+#include <gradflow/flow/gradient_flow_field.hpp>
+#include <gradflow/flow/options.hpp>
+#include <gradflow/flow/result.hpp>
+#include <gradflow/flow/simulate_flow.hpp>
+
+// discrete/: gradient descent and its step rules.
+#include <gradflow/discrete/armijo_step.hpp>
+#include <gradflow/discrete/descend.hpp>
+#include <gradflow/discrete/fixed_step.hpp>
+#include <gradflow/discrete/inverse_smoothness_step.hpp>
+#include <gradflow/discrete/options.hpp>
+#include <gradflow/discrete/polyak_step.hpp>
+#include <gradflow/discrete/result.hpp>
+
+// experiments/: Monte Carlo estimates and sweeps over initializations.
+#include <gradflow/experiments/probability.hpp>

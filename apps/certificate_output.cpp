@@ -1,4 +1,4 @@
-#include "certificate_output.hpp"
+#include <gradflow/apps/certificate_output.hpp>
 
 #include <cmath>
 #include <cstdio>

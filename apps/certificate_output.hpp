@@ -2,7 +2,7 @@
 // and sampled estimates are labelled differently everywhere ("kind").
 #pragma once
 
-#include "problems/certificate.hpp"
+#include <gradflow/theory/certificate.hpp>
 
 #include <nlohmann/json.hpp>
 

@@ -1,10 +1,10 @@
-#include "certify_command.hpp"
+#include <gradflow/apps/certify_command.hpp>
 
-#include "certificate_output.hpp"
-#include "cli_support.hpp"
-#include "problems/initialization.hpp"
-#include "problems/input_error.hpp"
-#include "problems/mlp.hpp"
+#include <gradflow/apps/certificate_output.hpp>
+#include <gradflow/apps/cli_support.hpp>
+#include <gradflow/problems/initialization.hpp>
+#include <gradflow/core/input_error.hpp>
+#include <gradflow/problems/mlp.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -43,8 +43,9 @@ int run_certify_command(CertifyCommand& d) {
   if (!d.config.empty()) apply_config_file(c, d.config);
   if (!(d.radius > 0.0) || !std::isfinite(d.radius)) throw InputError("--radius", full_precision(d.radius), "must be a finite number > 0");
   if (d.samples < 1) throw InputError("--samples", std::to_string(d.samples), "must be >= 1");
-  if (d.find_scale && d.problem.spec.problem != "mlp") throw InputError("--find-scale", "", "needs --problem mlp");
-  if (d.find_scale && d.problem.spec.init != "positive") {
+  resolve_problem_names(d.problem);
+  if (d.find_scale && d.problem.spec.problem != ProblemKind::mlp) throw InputError("--find-scale", "", "needs --problem mlp");
+  if (d.find_scale && d.problem.spec.init != InitScheme::positive) {
     throw InputError("--find-scale", "", "needs --init positive (the scale search is for the positive initialization)");
   }
   if (d.find_scale && !d.problem.theta0.empty()) throw InputError("--find-scale", "", "cannot be combined with --theta0");

@@ -3,7 +3,7 @@
 // problems without residual structure.
 #pragma once
 
-#include "common_options.hpp"
+#include <gradflow/apps/common_options.hpp>
 
 #include <CLI/CLI.hpp>
 

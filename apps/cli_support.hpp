@@ -2,12 +2,11 @@
 // written whole or not at all, progress on a terminal, and the formatting of numbers and errors.
 #pragma once
 
-#include "problems/text.hpp"
+#include <gradflow/core/output_file.hpp>
+#include <gradflow/core/text.hpp>
 
 #include <CLI/CLI.hpp>
 
-#include <functional>
-#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -22,16 +21,6 @@ inline constexpr int kExitBadInput = 2;
 // ("rtol", "t-end" or "t_end"), at the top level or in a [<subcommand>] section. Options given on the
 // command line win over the file. Unknown keys and bad values are InputErrors naming --config.
 void apply_config_file(CLI::App& command, const std::string& path);
-
-// Checks that an output file can be created: its directory exists and it is not a directory itself.
-// Throws InputError naming the option.
-void check_output_path(const std::string& option, const std::string& path);
-
-// Writes a file whole or not at all: the content goes to a temporary file in the same directory,
-// which is renamed over the target only when it was written completely. Throws std::runtime_error
-// naming the option on failure (and removes the temporary file).
-void write_file_atomically(const std::string& option, const std::string& path,
-                           const std::function<void(std::ostream&)>& write);
 
 // "--t-end" for the options field "t_end".
 std::string flag_for_field(const std::string& field);

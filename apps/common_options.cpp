@@ -1,11 +1,11 @@
-#include "common_options.hpp"
+#include <gradflow/apps/common_options.hpp>
 
-#include "cli_support.hpp"
-#include "problems/activation.hpp"
-#include "problems/csv.hpp"
-#include "problems/initialization.hpp"
-#include "problems/input_error.hpp"
-#include "problems/mlp.hpp"
+#include <gradflow/apps/cli_support.hpp>
+#include <gradflow/problems/activation.hpp>
+#include <gradflow/apps/csv.hpp>
+#include <gradflow/problems/initialization.hpp>
+#include <gradflow/core/input_error.hpp>
+#include <gradflow/problems/mlp.hpp>
 
 #include <iostream>
 
@@ -15,7 +15,7 @@ namespace gradflow::cli {
 bool option_given(CLI::App& command, const char* name) { return command.get_option(name)->count() > 0; }
 
 void add_problem_options(CLI::App& c, ProblemArgs& a) {
-  c.add_option("--problem", a.spec.problem, "Objective: " + join_names(problem_names()))->capture_default_str();
+  c.add_option("--problem", a.problem, "Objective: " + join_names(problem_names()))->capture_default_str();
   c.add_option("--matrix", a.spec.matrix,
                "quadratic: CSV file of the symmetric positive semidefinite matrix A (p rows of p numbers)");
   c.add_option("--minimizer", a.spec.minimizer,
@@ -33,10 +33,10 @@ void add_problem_options(CLI::App& c, ProblemArgs& a) {
   c.add_option("--widths", a.spec.widths, "mlp: hidden-layer widths, comma separated (e.g. 64,64)")
       ->delimiter(',')
       ->capture_default_str();
-  c.add_option("--activation", a.spec.activation, "mlp: activation: " + join_names(activation_names()))
+  c.add_option("--activation", a.activation, "mlp: activation: " + join_names(activation_names()))
       ->capture_default_str();
   c.add_flag("--bias", a.spec.bias, "mlp: biases in every layer (off by default, as in the theory)");
-  c.add_option("--init", a.spec.init, "mlp: initialization: " + join_names(init_scheme_names()))->capture_default_str();
+  c.add_option("--init", a.init, "mlp: initialization: " + join_names(init_scheme_names()))->capture_default_str();
   c.add_option("--init-seed", a.spec.init_seed, "mlp: seed of the initialization")->capture_default_str();
   c.add_option("--output-scale", a.spec.output_scale, "mlp: scale s of the output layer at initialization")
       ->capture_default_str();
@@ -55,13 +55,20 @@ void add_output_options(CLI::App& c, OutputArgs& a, const std::string& out_help)
   c.add_flag("--quiet", a.quiet, "No progress line and no summary on the terminal");
 }
 
+void resolve_problem_names(ProblemArgs& a) {
+  a.spec.problem = parse_problem(a.problem);
+  a.spec.activation = parse_activation(a.activation);
+  a.spec.init = parse_init_scheme(a.init);
+}
+
 LoadedProblem load_problem(CLI::App& c, ProblemArgs& a) {
+  resolve_problem_names(a);
   if (option_given(c, "--dim")) a.spec.dim = a.dim;
-  if (option_given(c, "--cond") && !(a.spec.problem == "quadratic" && a.spec.matrix.empty())) {
+  if (option_given(c, "--cond") && !(a.spec.problem == ProblemKind::quadratic && a.spec.matrix.empty())) {
     throw InputError("--cond", full_precision(a.spec.cond),
                      "is used only by the generated quadratic (--problem quadratic without --matrix)");
   }
-  if (a.spec.problem != "mlp") {
+  if (a.spec.problem != ProblemKind::mlp) {
     for (const char* option : {"--widths", "--activation", "--bias", "--init", "--init-seed", "--output-scale",
                                "--synthetic", "--teacher", "--standardize"}) {
       if (option_given(c, option)) throw InputError(option, "", "is used only by --problem mlp");
@@ -82,7 +89,7 @@ LoadedProblem load_problem(CLI::App& c, ProblemArgs& a) {
                                      {"activation", std::string(to_string(arch.activation))},
                                      {"activation_qualifies", qualifies(arch.activation)},
                                      {"bias", arch.bias},
-                                     {"init", a.spec.init},
+                                     {"init", std::string(to_string(a.spec.init))},
                                      {"init_seed", a.spec.init_seed},
                                      {"output_scale", a.spec.output_scale},
                                      {"parameters", p}};

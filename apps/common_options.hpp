@@ -2,9 +2,9 @@
 // initial point, and the output files.
 #pragma once
 
-#include "problems/network_data.hpp"
-#include "problems/objective.hpp"
-#include "problems/problem_factory.hpp"
+#include <gradflow/problems/network_data.hpp>
+#include <gradflow/core/objective.hpp>
+#include <gradflow/apps/problem_factory.hpp>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -18,6 +18,10 @@ namespace gradflow::cli {
 
 struct ProblemArgs {
   ProblemSpec spec;
+  // The names as given; load_problem() turns them into spec's enumerations.
+  std::string problem = "quadratic";
+  std::string activation = "tanh";
+  std::string init = "positive";
   long dim = 0;        // copied into spec.dim when --dim is given
   std::string theta0;  // CSV file; empty = the problem's default initial point
 };
@@ -41,7 +45,9 @@ void add_problem_options(CLI::App& command, ProblemArgs& args);
 // out_help describes what --out writes.
 void add_output_options(CLI::App& command, OutputArgs& args, const std::string& out_help);
 
-// Builds the problem and reads or draws theta0; throws InputError naming the option on bad input.
+// Turns the names in args into spec's enumerations; an unknown name is an InputError naming the option.
+void resolve_problem_names(ProblemArgs& args);
+// Builds the problem (after resolve_problem_names) and reads or draws theta0; throws InputError naming the option on bad input.
 LoadedProblem load_problem(CLI::App& command, ProblemArgs& args);
 // Prints the data report of a network problem (stdout) and its warning, if any (stderr).
 void print_problem_report(const LoadedProblem& loaded, const char* command, bool quiet);

@@ -1,10 +1,10 @@
-#include "descend_command.hpp"
+#include <gradflow/apps/descend_command.hpp>
 
-#include "certificate_output.hpp"
-#include "cli_support.hpp"
-#include "discrete/descend.hpp"
-#include "json_support.hpp"
-#include "problems/input_error.hpp"
+#include <gradflow/apps/certificate_output.hpp>
+#include <gradflow/apps/cli_support.hpp>
+#include <gradflow/discrete/descend.hpp>
+#include <gradflow/apps/json_support.hpp>
+#include <gradflow/core/input_error.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -134,7 +134,7 @@ int run_descend_command(DescendCommand& d) {
   const LoadedProblem loaded = load_problem(c, d.problem);
   const KnownFacts known = loaded.objective->known();
   if (*rule == StepRule::polyak && !d.options.gamma && !((d.options.mu || known.mu) && known.beta)) {
-    throw InputError("--gamma", "", "is required by --step polyak on problem '" + d.problem.spec.problem +
+    throw InputError("--gamma", "", "is required by --step polyak on problem '" + d.problem.problem +
                                         "' (the default 2 mu / beta needs mu and beta)");
   }
   check_output_paths(d.output);

@@ -2,8 +2,8 @@
 // with the rule's guaranteed rate and radius.
 #pragma once
 
-#include "common_options.hpp"
-#include "discrete/options.hpp"
+#include <gradflow/apps/common_options.hpp>
+#include <gradflow/discrete/options.hpp>
 
 #include <CLI/CLI.hpp>
 

@@ -1,11 +1,11 @@
-#include "flow_command.hpp"
+#include <gradflow/apps/flow_command.hpp>
 
-#include "certificate_output.hpp"
-#include "cli_support.hpp"
-#include "flow/simulate_flow.hpp"
-#include "json_support.hpp"
-#include "problems/csv.hpp"
-#include "problems/input_error.hpp"
+#include <gradflow/apps/certificate_output.hpp>
+#include <gradflow/apps/cli_support.hpp>
+#include <gradflow/flow/simulate_flow.hpp>
+#include <gradflow/apps/json_support.hpp>
+#include <gradflow/apps/csv.hpp>
+#include <gradflow/core/input_error.hpp>
 
 #include <nlohmann/json.hpp>
 

@@ -1,8 +1,8 @@
 // `gradflow flow`: integrate the gradient flow of a problem and write the trajectory and a summary.
 #pragma once
 
-#include "common_options.hpp"
-#include "flow/options.hpp"
+#include <gradflow/apps/common_options.hpp>
+#include <gradflow/flow/options.hpp>
 
 #include <CLI/CLI.hpp>
 

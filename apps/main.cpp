@@ -1,11 +1,11 @@
 // The gradflow command line: one subcommand per kind of run.
-#include "certify_command.hpp"
-#include "cli_support.hpp"
-#include "descend_command.hpp"
-#include "flow_command.hpp"
-#include "probability_command.hpp"
-#include "sweep/sweep_command.hpp"
-#include "problems/input_error.hpp"
+#include <gradflow/apps/certify_command.hpp>
+#include <gradflow/apps/cli_support.hpp>
+#include <gradflow/apps/descend_command.hpp>
+#include <gradflow/apps/flow_command.hpp>
+#include <gradflow/apps/probability_command.hpp>
+#include <gradflow/apps/sweep/sweep_command.hpp>
+#include <gradflow/core/input_error.hpp>
 
 #include <CLI/CLI.hpp>
 

@@ -1,9 +1,9 @@
-#include "probability_command.hpp"
+#include <gradflow/apps/probability_command.hpp>
 
-#include "cli_support.hpp"
-#include "problems/initialization.hpp"
-#include "problems/input_error.hpp"
-#include "problems/mlp.hpp"
+#include <gradflow/apps/cli_support.hpp>
+#include <gradflow/problems/initialization.hpp>
+#include <gradflow/core/input_error.hpp>
+#include <gradflow/problems/mlp.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -50,7 +50,8 @@ int run_probability_command(ProbabilityCommand& d) {
   CLI::App& c = *d.command;
   if (!d.config.empty()) apply_config_file(c, d.config);
   ProbabilityOptions& o = d.options;
-  if (d.problem.spec.problem != "mlp") throw InputError("--problem", d.problem.spec.problem, "probability needs --problem mlp");
+  resolve_problem_names(d.problem);
+  if (d.problem.spec.problem != ProblemKind::mlp) throw InputError("--problem", d.problem.problem, "probability needs --problem mlp");
   if (o.draws < 1 || o.draws > 10000000) throw InputError("--draws", std::to_string(o.draws), "must be in [1, 1e7]");
   if (!(o.alpha > 0.0 && o.alpha < 1.0)) throw InputError("--alpha", full_precision(o.alpha), "must be in (0, 1)");
   if (!(o.eps > 0.0 && o.eps < 1.0)) throw InputError("--eps", full_precision(o.eps), "must be in (0, 1)");
@@ -69,7 +70,7 @@ int run_probability_command(ProbabilityCommand& d) {
   print_problem_report(loaded, "probability", d.quiet);
   const auto& network = dynamic_cast<const Mlp&>(*loaded.objective);
   InitOptions init;
-  init.scheme = *init_scheme_from_string(d.problem.spec.init);
+  init.scheme = d.problem.spec.init;
   init.seed = d.problem.spec.init_seed;
   init.output_scale = d.problem.spec.output_scale;
 
@@ -90,7 +91,7 @@ int run_probability_command(ProbabilityCommand& d) {
 
   nlohmann::json j;
   j["problem_details"] = loaded.description;
-  j["init"] = d.problem.spec.init;
+  j["init"] = d.problem.init;
   j["init_seed"] = d.problem.spec.init_seed;
   j["output_scale"] = d.problem.spec.output_scale;
   j["draws"] = o.draws;
@@ -123,7 +124,7 @@ int run_probability_command(ProbabilityCommand& d) {
   if (!d.json.empty()) write_file_atomically("--json", d.json, [&](std::ostream& out) { out << j.dump(2) << "\n"; });
   if (!d.quiet) {
     const int percent = static_cast<int>(std::lround(100 * (1 - o.alpha)));
-    std::printf("%ld draws of %s (output scale %g), %d threads, %.2f s\n", o.draws, d.problem.spec.init.c_str(),
+    std::printf("%ld draws of %s (output scale %g), %d threads, %.2f s\n", o.draws, d.problem.init.c_str(),
                 d.problem.spec.output_scale, result.threads_used, result.wall_seconds);
     std::printf("  certificate holds (rigorous):        %ld / %ld = %.4f   %d%% interval [%.6f, %.6f]\n", result.certified,
                 o.draws, static_cast<double>(result.certified) / static_cast<double>(o.draws), percent,

@@ -2,8 +2,8 @@
 // the certificate holds, and how often descent reaches loss <= eps L0 within K steps.
 #pragma once
 
-#include "common_options.hpp"
-#include "discrete/probability.hpp"
+#include <gradflow/apps/common_options.hpp>
+#include <gradflow/experiments/probability.hpp>
 
 #include <CLI/CLI.hpp>
 

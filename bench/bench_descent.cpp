@@ -4,7 +4,7 @@
 // Karimi example (p = 200) and the network (32 x 64, width 64, tanh). Each rule runs 1000 iterations
 // per benchmark iteration; items/s counts descent steps.
 #include "bench_problems.hpp"
-#include "discrete/descend.hpp"
+#include <gradflow/discrete/descend.hpp>
 
 #include <benchmark/benchmark.h>
 

@@ -11,7 +11,7 @@
 //
 //   build/release/bench/gradflow_bench --benchmark_filter='Flow|QuadraticGradient'
 #include "bench_problems.hpp"
-#include "flow/simulate_flow.hpp"
+#include <gradflow/flow/simulate_flow.hpp>
 
 #include <benchmark/benchmark.h>
 

@@ -4,7 +4,7 @@
 //
 //   build/release/bench/gradflow_bench                       # everything
 //   build/release/bench/gradflow_bench --benchmark_filter=Descent\|Gradient/
-#include "problems/kernels.hpp"
+#include <gradflow/problems/detail/kernels.hpp>
 
 #include <benchmark/benchmark.h>
 

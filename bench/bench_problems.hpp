@@ -1,16 +1,16 @@
 // The problems the benchmarks share, built once (seeded, so every run measures the same data).
 #pragma once
 
-#include "problems/initialization.hpp"
-#include "problems/karimi.hpp"
-#include "problems/least_squares.hpp"
-#include "problems/mlp.hpp"
-#include "problems/network_data.hpp"
-#include "problems/objective.hpp"
-#include "problems/problem_factory.hpp"
-#include "problems/quadratic.hpp"
-#include "problems/random.hpp"
-#include "problems/rosenbrock.hpp"
+#include <gradflow/problems/initialization.hpp>
+#include <gradflow/problems/karimi.hpp>
+#include <gradflow/problems/least_squares.hpp>
+#include <gradflow/problems/mlp.hpp>
+#include <gradflow/problems/network_data.hpp>
+#include <gradflow/core/objective.hpp>
+#include <gradflow/apps/problem_factory.hpp>
+#include <gradflow/problems/quadratic.hpp>
+#include <gradflow/core/random.hpp>
+#include <gradflow/problems/rosenbrock.hpp>
 
 #include <map>
 #include <memory>

@@ -10,8 +10,8 @@
 // jac_evals, steps, rel_error, status) and, with gnuplot, <problem>_error_vs_time.{png,svg} and
 // <problem>_error_vs_evals.{png,svg}.
 #include "bench_problems.hpp"
-#include "cli_support.hpp"
-#include "flow/simulate_flow.hpp"
+#include <gradflow/apps/cli_support.hpp>
+#include <gradflow/flow/simulate_flow.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -102,7 +102,7 @@ int main(int argc, char** argv) {
     }
   }
   const std::string csv_path = (fs::path(out) / "work_precision.csv").string();
-  cli::write_file_atomically("--out", csv_path, [&](std::ostream& stream) { stream << csv.str(); });
+  write_file_atomically("--out", csv_path, [&](std::ostream& stream) { stream << csv.str(); });
   std::cout << "table: " << csv_path << "\n";
   std::cout.flush();
 

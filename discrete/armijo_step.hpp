@@ -8,7 +8,7 @@
 // Each trial costs one loss evaluation; the accepted trial point becomes the next iterate.
 #pragma once
 
-#include "step_rule.hpp"
+#include <gradflow/discrete/step_rule.hpp>
 
 #include <cmath>
 

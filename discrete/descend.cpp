@@ -1,11 +1,11 @@
-#include "discrete/descend.hpp"
+#include <gradflow/discrete/descend.hpp>
 
-#include "discrete/armijo_step.hpp"
-#include "discrete/fixed_step.hpp"
-#include "discrete/inverse_smoothness_step.hpp"
-#include "discrete/polyak_step.hpp"
-#include "problems/power_iteration.hpp"
-#include "problems/counting_objective.hpp"
+#include <gradflow/discrete/armijo_step.hpp>
+#include <gradflow/discrete/fixed_step.hpp>
+#include <gradflow/discrete/inverse_smoothness_step.hpp>
+#include <gradflow/discrete/polyak_step.hpp>
+#include <gradflow/theory/power_iteration.hpp>
+#include <gradflow/core/counting_objective.hpp>
 
 #include <chrono>
 #include <cmath>

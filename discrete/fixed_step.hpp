@@ -11,7 +11,7 @@
 // This is the template for a new rule: a struct with propose() and guarantee().
 #pragma once
 
-#include "step_rule.hpp"
+#include <gradflow/discrete/step_rule.hpp>
 
 namespace gradflow {
 

@@ -8,7 +8,7 @@
 // Guarantee: q = 1 - mu/beta, radius = 2 sqrt(2 (L0 - L_min) / mu).
 #pragma once
 
-#include "fixed_step.hpp"
+#include <gradflow/discrete/fixed_step.hpp>
 
 namespace gradflow {
 

@@ -1,6 +1,6 @@
-#include "discrete/options.hpp"
+#include <gradflow/discrete/options.hpp>
 
-#include "problems/text.hpp"
+#include <gradflow/core/text.hpp>
 
 #include <cmath>
 

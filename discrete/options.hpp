@@ -4,7 +4,7 @@
 // one-to-one onto these fields (lr <-> --lr, armijo_b <-> --armijo-b).
 #pragma once
 
-#include "../flow/options.hpp"  // OptionError
+#include <gradflow/core/option_error.hpp>
 
 #include <cstdint>
 #include <optional>

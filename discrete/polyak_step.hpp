@@ -9,7 +9,7 @@
 // f ~ 6.802470). The theory gives no containment radius for this rule.
 #pragma once
 
-#include "step_rule.hpp"
+#include <gradflow/discrete/step_rule.hpp>
 
 #include <sstream>
 

@@ -1,6 +1,6 @@
-#include "discrete/result.hpp"
+#include <gradflow/discrete/result.hpp>
 
-#include "problems/text.hpp"
+#include <gradflow/core/text.hpp>
 
 #include <sstream>
 

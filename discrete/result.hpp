@@ -2,11 +2,11 @@
 // and the verdicts on it, and the work counters.
 #pragma once
 
-#include "../flow/stats.hpp"
-#include "../flow/status.hpp"
-#include "../problems/objective.hpp"
-#include "options.hpp"
-#include "step_rule.hpp"
+#include <gradflow/core/stats.hpp>
+#include <gradflow/core/status.hpp>
+#include <gradflow/core/objective.hpp>
+#include <gradflow/discrete/options.hpp>
+#include <gradflow/discrete/step_rule.hpp>
 
 #include <functional>
 #include <limits>

@@ -7,7 +7,7 @@
 // accepted one in `trial`, with its loss, so that the driver does not evaluate it again.
 #pragma once
 
-#include "../problems/objective.hpp"
+#include <gradflow/core/objective.hpp>
 
 #include <algorithm>
 #include <cmath>

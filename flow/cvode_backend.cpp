@@ -10,9 +10,9 @@
 // function and the flag. Callbacks catch every exception and return a SUNDIALS error code; a non-finite
 // gradient is a recoverable failure (CVODE retries with a smaller step).
 // Tolerance stops use CVODE's root finding on the event function of the TrajectoryMonitor.
-#include "flow/detail/run_state.hpp"
-#include "flow/detail/step_processor.hpp"
-#include "flow/detail/symmetric_dense_solver.hpp"
+#include <gradflow/flow/detail/run_state.hpp>
+#include <gradflow/flow/detail/step_processor.hpp>
+#include <gradflow/flow/detail/cvode_linear_solvers.hpp>
 
 #include <cvode/cvode.h>
 #include <nvector/nvector_serial.h>

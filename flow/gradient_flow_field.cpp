@@ -1,4 +1,4 @@
-#include "flow/gradient_flow_field.hpp"
+#include <gradflow/flow/gradient_flow_field.hpp>
 
 #include <cmath>
 #include <cstring>

@@ -5,7 +5,7 @@
 // an FSAL step (whose last stage is evaluated exactly at the new state) costs nothing extra.
 #pragma once
 
-#include "../problems/objective.hpp"
+#include <gradflow/core/objective.hpp>
 
 namespace gradflow {
 

@@ -10,8 +10,8 @@
 // The adaptive Runge-Kutta steppers use a Hairer-style controller: RMS norm of err_i / (atol + rtol |x_i|)
 // and step factors 0.9 err^(-1/(q+1)) clipped to [0.2, 10] (as in Hairer-Norsett-Wanner and SciPy), so
 // that their work is comparable with other codes at the same tolerances.
-#include "flow/detail/run_state.hpp"
-#include "flow/detail/step_processor.hpp"
+#include <gradflow/flow/detail/run_state.hpp>
+#include <gradflow/flow/detail/step_processor.hpp>
 
 // odeint's Eigen support needs the algebra dispatcher (and boost::enable_if) declared first.
 #include <boost/utility/enable_if.hpp>

@@ -1,6 +1,6 @@
-#include "flow/options.hpp"
+#include <gradflow/flow/options.hpp>
 
-#include "problems/text.hpp"
+#include <gradflow/core/text.hpp>
 
 #include <cmath>
 

@@ -3,6 +3,8 @@
 // command line maps its flags one-to-one onto these fields (rtol <-> --rtol, t_end <-> --t-end).
 #pragma once
 
+#include <gradflow/core/option_error.hpp>
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,14 +33,6 @@ bool is_cvode(Solver solver);
 enum class KrylovMethod { gmres, pcg };
 std::string_view to_string(KrylovMethod method);
 std::optional<KrylovMethod> krylov_from_string(std::string_view name);
-
-// A field that failed validation: "rtol = -1: must be a finite number > 0".
-struct OptionError {
-  std::string field;       // the FlowOptions member, e.g. "t_end"
-  std::string value;       // the offending value as text
-  std::string constraint;  // what it must satisfy
-  std::string message() const { return field + " = " + value + ": " + constraint; }
-};
 
 struct FlowOptions {
   Solver solver = Solver::dopri5;

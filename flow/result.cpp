@@ -1,6 +1,6 @@
-#include "flow/result.hpp"
+#include <gradflow/flow/result.hpp>
 
-#include "problems/text.hpp"
+#include <gradflow/core/text.hpp>
 
 #include <sstream>
 

@@ -2,10 +2,10 @@
 // the work counters.
 #pragma once
 
-#include "../problems/objective.hpp"
-#include "options.hpp"
-#include "stats.hpp"
-#include "status.hpp"
+#include <gradflow/core/objective.hpp>
+#include <gradflow/flow/options.hpp>
+#include <gradflow/core/stats.hpp>
+#include <gradflow/core/status.hpp>
 
 #include <functional>
 #include <limits>

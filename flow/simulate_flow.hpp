@@ -14,9 +14,9 @@
 // theta0 of the wrong dimension or with a non-finite entry.
 #pragma once
 
-#include "../problems/objective.hpp"
-#include "options.hpp"
-#include "result.hpp"
+#include <gradflow/core/objective.hpp>
+#include <gradflow/flow/options.hpp>
+#include <gradflow/flow/result.hpp>
 
 namespace gradflow {
 

@@ -1,7 +1,7 @@
-#include "problems/activation.hpp"
+#include <gradflow/problems/activation.hpp>
 
-#include "problems/kernels.hpp"
-#include "problems/text.hpp"
+#include <gradflow/problems/detail/kernels.hpp>
+#include <gradflow/core/text.hpp>
 
 #include <cmath>
 #include <numbers>

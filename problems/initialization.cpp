@@ -1,7 +1,7 @@
-#include "problems/initialization.hpp"
+#include <gradflow/problems/initialization.hpp>
 
-#include "problems/random.hpp"
-#include "problems/text.hpp"
+#include <gradflow/core/random.hpp>
+#include <gradflow/core/text.hpp>
 
 #include <Eigen/QR>
 

@@ -17,7 +17,7 @@
 // gives the same bits on every run, thread count and machine.
 #pragma once
 
-#include "mlp.hpp"
+#include <gradflow/problems/mlp.hpp>
 
 #include <cstdint>
 #include <optional>

@@ -1,6 +1,6 @@
-#include "problems/karimi.hpp"
+#include <gradflow/problems/karimi.hpp>
 
-#include "problems/kernels.hpp"
+#include <gradflow/problems/detail/kernels.hpp>
 
 #include <cmath>
 #include <stdexcept>

@@ -5,7 +5,7 @@
 // constant is about 0.175531, THEORY.md section 3).
 #pragma once
 
-#include "objective.hpp"
+#include <gradflow/core/objective.hpp>
 
 namespace gradflow {
 

@@ -1,6 +1,6 @@
-#include "problems/least_squares.hpp"
+#include <gradflow/problems/least_squares.hpp>
 
-#include "problems/kernels.hpp"
+#include <gradflow/problems/detail/kernels.hpp>
 
 #include <Eigen/SVD>
 

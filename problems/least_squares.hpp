@@ -8,7 +8,7 @@
 // whose limit theta0 + X^+ (y - X theta0) is the minimizer nearest theta0.
 #pragma once
 
-#include "objective.hpp"
+#include <gradflow/core/objective.hpp>
 
 namespace gradflow {
 

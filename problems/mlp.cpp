@@ -1,6 +1,6 @@
-#include "problems/mlp.hpp"
+#include <gradflow/problems/mlp.hpp>
 
-#include "problems/kernels.hpp"
+#include <gradflow/problems/detail/kernels.hpp>
 
 #include <Eigen/Eigenvalues>
 

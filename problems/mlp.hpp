@@ -12,8 +12,8 @@
 // formed without J.
 #pragma once
 
-#include "activation.hpp"
-#include "objective.hpp"
+#include <gradflow/problems/activation.hpp>
+#include <gradflow/core/objective.hpp>
 
 #include <vector>
 

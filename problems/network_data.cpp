@@ -1,8 +1,8 @@
-#include "problems/network_data.hpp"
+#include <gradflow/problems/network_data.hpp>
 
-#include "problems/initialization.hpp"
-#include "problems/mlp.hpp"
-#include "problems/random.hpp"
+#include <gradflow/problems/initialization.hpp>
+#include <gradflow/problems/mlp.hpp>
+#include <gradflow/core/random.hpp>
 
 #include <Eigen/SVD>
 

@@ -3,8 +3,8 @@
 // whether the theory applies (it needs the n inputs linearly independent, so n <= d).
 #pragma once
 
-#include "activation.hpp"
-#include "objective.hpp"
+#include <gradflow/problems/activation.hpp>
+#include <gradflow/core/objective.hpp>
 
 #include <cstdint>
 #include <optional>

@@ -1,8 +1,8 @@
-#include "problems/quadratic.hpp"
+#include <gradflow/problems/quadratic.hpp>
 
-#include "problems/kernels.hpp"
-#include "problems/random.hpp"
-#include "problems/text.hpp"
+#include <gradflow/problems/detail/kernels.hpp>
+#include <gradflow/core/random.hpp>
+#include <gradflow/core/text.hpp>
 
 #include <Eigen/Eigenvalues>
 #include <Eigen/QR>

@@ -5,7 +5,7 @@
 // mu = the smallest positive eigenvalue (PL on all of R^p), beta = the largest.
 #pragma once
 
-#include "objective.hpp"
+#include <gradflow/core/objective.hpp>
 
 #include <cstdint>
 #include <optional>

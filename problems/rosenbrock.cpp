@@ -1,4 +1,4 @@
-#include "problems/rosenbrock.hpp"
+#include <gradflow/problems/rosenbrock.hpp>
 
 #include <stdexcept>
 

@@ -5,7 +5,7 @@
 // No global PL or smoothness constant is known: the bound needs --mu.
 #pragma once
 
-#include "objective.hpp"
+#include <gradflow/core/objective.hpp>
 
 namespace gradflow {
 

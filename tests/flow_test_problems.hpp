@@ -2,8 +2,8 @@
 // gradient stops being finite partway along the flow.
 #pragma once
 
-#include "problems/objective.hpp"
-#include "problems/quadratic.hpp"
+#include <gradflow/core/objective.hpp>
+#include <gradflow/problems/quadratic.hpp>
 
 #include <cmath>
 #include <limits>

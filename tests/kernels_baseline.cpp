@@ -2,4 +2,4 @@
 // x86-64 code that test_kernels.cpp compares with the clone the loader picked for this machine.
 #define GRADFLOW_NO_CLONES
 #define GRADFLOW_KERNELS_NAMESPACE gradflow_test::baseline_kernels
-#include "../problems/kernels.cpp"
+#include <gradflow/problems/detail/kernels.cpp>

@@ -2,17 +2,17 @@
 // pairs, the certificate's algebra, the scale threshold against THEORY's closed form, the end-to-end
 // guarantee for the flow and for descent, the cases the theory does not cover, and the Monte Carlo
 // corollary's intervals and thread independence.
-#include "discrete/descend.hpp"
-#include "discrete/probability.hpp"
-#include "flow/simulate_flow.hpp"
-#include "problems/certificate.hpp"
-#include "problems/initialization.hpp"
-#include "problems/least_squares.hpp"
-#include "problems/mlp.hpp"
-#include "problems/network_data.hpp"
-#include "problems/quadratic.hpp"
-#include "problems/random.hpp"
-#include "problems/statistics.hpp"
+#include <gradflow/discrete/descend.hpp>
+#include <gradflow/experiments/probability.hpp>
+#include <gradflow/flow/simulate_flow.hpp>
+#include <gradflow/theory/certificate.hpp>
+#include <gradflow/problems/initialization.hpp>
+#include <gradflow/problems/least_squares.hpp>
+#include <gradflow/problems/mlp.hpp>
+#include <gradflow/problems/network_data.hpp>
+#include <gradflow/problems/quadratic.hpp>
+#include <gradflow/core/random.hpp>
+#include <gradflow/theory/clopper_pearson.hpp>
 #include "test_support.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,11 +1,11 @@
 // The CVODE back end: each linear-solver path (exact dense Jacobian, difference-quotient Jacobian,
 // matrix-free PCG and GMRES with Hessian-vector products, Adams fixed point) is used and accurate,
 // its counters are filled, and CVODE's failures become statuses that name the flag.
-#include "flow/simulate_flow.hpp"
+#include <gradflow/flow/simulate_flow.hpp>
 #include "flow_test_problems.hpp"
-#include "problems/karimi.hpp"
-#include "problems/quadratic.hpp"
-#include "problems/random.hpp"
+#include <gradflow/problems/karimi.hpp>
+#include <gradflow/problems/quadratic.hpp>
+#include <gradflow/core/random.hpp>
 #include "test_support.hpp"
 
 #include <catch2/catch.hpp>

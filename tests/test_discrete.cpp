@@ -1,13 +1,13 @@
 // discrete/: gradient descent with each step-size rule against THEORY.md sections 2, 3 and 7 (items 3,
 // 4, 6, 10, 11, 13, 14): closed forms, contraction factors, containment radii, the Polyak cycle, the
 // Armijo step floor, agreement with the flow, divergence, and no allocation per step.
-#include "discrete/descend.hpp"
-#include "problems/power_iteration.hpp"
-#include "flow/simulate_flow.hpp"
-#include "problems/karimi.hpp"
-#include "problems/least_squares.hpp"
-#include "problems/quadratic.hpp"
-#include "problems/random.hpp"
+#include <gradflow/discrete/descend.hpp>
+#include <gradflow/theory/power_iteration.hpp>
+#include <gradflow/flow/simulate_flow.hpp>
+#include <gradflow/problems/karimi.hpp>
+#include <gradflow/problems/least_squares.hpp>
+#include <gradflow/problems/quadratic.hpp>
+#include <gradflow/core/random.hpp>
 #include "test_support.hpp"
 
 #include <catch2/catch.hpp>

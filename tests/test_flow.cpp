@@ -1,12 +1,12 @@
 // flow/: every solver against the closed forms of THEORY.md sections 1, 3 and 7: the quadratic flow,
 // the least-squares limit and path length, the rate bound, the order of the fixed-step methods, the
 // stop conditions and the failure statuses.
-#include "flow/simulate_flow.hpp"
+#include <gradflow/flow/simulate_flow.hpp>
 #include "flow_test_problems.hpp"
-#include "problems/karimi.hpp"
-#include "problems/least_squares.hpp"
-#include "problems/quadratic.hpp"
-#include "problems/random.hpp"
+#include <gradflow/problems/karimi.hpp>
+#include <gradflow/problems/least_squares.hpp>
+#include <gradflow/problems/quadratic.hpp>
+#include <gradflow/core/random.hpp>
 #include "test_support.hpp"
 
 #include <catch2/catch.hpp>

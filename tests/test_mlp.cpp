@@ -1,12 +1,12 @@
 // The network problem: derivatives against central differences for every activation and depth, the
 // structure at W_1 = 0 (THEORY.md section 7 item 15), the statistics and reproducibility of every
 // initialization, the data report, and the flow and descent driving a network to interpolation.
-#include "discrete/descend.hpp"
-#include "flow/simulate_flow.hpp"
-#include "problems/initialization.hpp"
-#include "problems/mlp.hpp"
-#include "problems/network_data.hpp"
-#include "problems/random.hpp"
+#include <gradflow/discrete/descend.hpp>
+#include <gradflow/flow/simulate_flow.hpp>
+#include <gradflow/problems/initialization.hpp>
+#include <gradflow/problems/mlp.hpp>
+#include <gradflow/problems/network_data.hpp>
+#include <gradflow/core/random.hpp>
 #include "test_support.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,14 +1,14 @@
 // problems/: derivatives against finite differences, known constants against closed forms
 // (THEORY.md sections 3 and 7), exact flows against independent formulas, and input validation.
-#include "problems/counting_objective.hpp"
-#include "problems/csv.hpp"
-#include "problems/input_error.hpp"
-#include "problems/karimi.hpp"
-#include "problems/least_squares.hpp"
-#include "problems/problem_factory.hpp"
-#include "problems/quadratic.hpp"
-#include "problems/random.hpp"
-#include "problems/rosenbrock.hpp"
+#include <gradflow/core/counting_objective.hpp>
+#include <gradflow/apps/csv.hpp>
+#include <gradflow/core/input_error.hpp>
+#include <gradflow/problems/karimi.hpp>
+#include <gradflow/problems/least_squares.hpp>
+#include <gradflow/apps/problem_factory.hpp>
+#include <gradflow/problems/quadratic.hpp>
+#include <gradflow/core/random.hpp>
+#include <gradflow/problems/rosenbrock.hpp>
 #include "test_support.hpp"
 
 #include <catch2/catch.hpp>
@@ -322,16 +322,18 @@ TEST_CASE("CSV reading accepts a header where allowed and names file line and co
 
 TEST_CASE("The problem factory builds each problem and rejects options that do not fit", "[problems]") {
   ProblemSpec spec;
-  spec.problem = "karimi";
+  spec.problem = ProblemKind::karimi;
   spec.dim = 3;
   CHECK(make_problem(spec)->dimension() == 3);
-  spec.problem = "rosenbrock";
+  spec.problem = ProblemKind::rosenbrock;
   CHECK_THROWS_WITH(make_problem(spec), Catch::Contains("--dim 3") && Catch::Contains("even"));
-  spec.problem = "nope";
-  CHECK_THROWS_WITH(make_problem(spec), Catch::Contains("--problem nope: unknown problem"));
-  spec.problem = "least-squares";
+  CHECK_THROWS_WITH(parse_problem("nope"), Catch::Contains("--problem nope: unknown problem"));
+  CHECK_THROWS_WITH(parse_activation("relu6"), Catch::Contains("--activation relu6: unknown activation"));
+  CHECK_THROWS_WITH(parse_init_scheme("he"), Catch::Contains("--init he: unknown initialization"));
+  CHECK(parse_problem("least-squares") == ProblemKind::least_squares);
+  spec.problem = ProblemKind::least_squares;
   CHECK_THROWS_WITH(make_problem(spec), Catch::Contains("--data: is required"));
-  spec.problem = "quadratic";
+  spec.problem = ProblemKind::quadratic;
   spec.dim = 0;
   CHECK_THROWS_WITH(make_problem(spec), Catch::Contains("--dim 0"));
   spec.dim = 4;

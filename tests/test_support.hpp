@@ -1,8 +1,8 @@
 // Helpers shared by the tests: seeded random matrices and relative errors.
 #pragma once
 
-#include "problems/objective.hpp"
-#include "problems/random.hpp"
+#include <gradflow/core/objective.hpp>
+#include <gradflow/core/random.hpp>
 
 #include <Eigen/QR>
 

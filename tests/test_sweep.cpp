@@ -1,8 +1,8 @@
 // Sweeps: the summary's statistics on a hand-made runs.csv, identical rows on 1 and 2 threads (and on 1
 // and 2 MPI ranks when MPI is built), resuming after a killed sweep, torn lines, and the plots.
-#include "sweep/sweep_runner.hpp"
-#include "sweep/sweep_spec.hpp"
-#include "sweep/sweep_summary.hpp"
+#include <gradflow/experiments/sweep_runner.hpp>
+#include <gradflow/experiments/sweep_spec.hpp>
+#include <gradflow/experiments/sweep_summary.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -19,7 +19,7 @@
 #include <thread>
 
 namespace fs = std::filesystem;
-using namespace gradflow::cli;
+using namespace gradflow;
 
 namespace {
 
@@ -61,7 +61,8 @@ void write_config(const fs::path& path, const fs::path& out, long seeds, const s
 
 RunRecord record(const std::string& init, long width, long seed, bool reached, long steps) {
   RunRecord r;
-  r.run = {init, width, 1, "tanh", seed, "armijo", "synthetic:4x8"};
+  r.run = {*init_scheme_from_string(init), width, 1, Activation::tanh, seed, Method{StepRule::armijo},
+           *DatasetSpec::from_string("synthetic:4x8")};
   r.reached = reached;
   r.steps_to_eps = reached ? steps : -1;
   r.time_to_eps = reached ? 0.5 * static_cast<double>(steps) : std::numeric_limits<double>::quiet_NaN();

@@ -1,10 +1,11 @@
-#include "sweep/sweep_command.hpp"
+#include <gradflow/apps/sweep/sweep_command.hpp>
 
-#include "cli_support.hpp"
-#include "problems/input_error.hpp"
-#include "sweep/sweep_plots.hpp"
-#include "sweep/sweep_runner.hpp"
-#include "sweep/sweep_summary.hpp"
+#include <gradflow/apps/cli_support.hpp>
+#include <gradflow/apps/sweep/sweep_file.hpp>
+#include <gradflow/core/input_error.hpp>
+#include <gradflow/experiments/sweep_plots.hpp>
+#include <gradflow/experiments/sweep_runner.hpp>
+#include <gradflow/experiments/sweep_summary.hpp>
 
 #ifdef GRADFLOW_HAVE_MPI
 #include <mpi.h>
@@ -206,14 +207,13 @@ void add_compare_inits_command(CLI::App& app, CompareInitsCommand& d) {
       "The positive initialization uses the output scale 1.05 s* (the smallest certified one) unless\n"
       "--output-scale is given. Results: <out>/runs.csv, <out>/summary.csv, <out>/plots/.");
   SweepSpec& s = d.spec;
-  s.inits = {"positive", "xavier_normal", "kaiming_normal", "lecun_normal", "orthogonal"};
   s.widths = {16, 32, 64};
   // The theory is about linear convergence to zero loss: a deep target measures the rate, not only
   // the first transient (at eps = 1e-3 the ranking of the schemes can differ).
   s.eps = 1e-6;
   s.max_steps = 20000;
   s.out = "results/compare-inits";
-  c->add_option("--inits", s.inits, "Initialization schemes, comma separated")->delimiter(',')->capture_default_str();
+  c->add_option("--inits", d.inits, "Initialization schemes, comma separated")->delimiter(',')->capture_default_str();
   c->add_option("--widths", s.widths, "Hidden widths, comma separated")->delimiter(',')->capture_default_str();
   c->add_option("--depth", d.depth, "Number of hidden layers")->capture_default_str();
   c->add_option("--activation", d.activation, "Activation")->capture_default_str();
@@ -225,7 +225,7 @@ void add_compare_inits_command(CLI::App& app, CompareInitsCommand& d) {
   c->add_option("--eps", s.eps, "Converged at loss <= eps L0")->capture_default_str();
   c->add_option("--max-steps", s.max_steps, "Step budget per run")->capture_default_str();
   c->add_option("--lr", s.lr, "fixed: step size; armijo: first trial step")->capture_default_str();
-  c->add_option("--output-scale", s.output_scale, "positive: output scale, or auto (1.05 s*)")->capture_default_str();
+  c->add_option("--output-scale", d.output_scale, "positive: output scale, or auto (1.05 s*)")->capture_default_str();
   c->add_option("--out", s.out, "Output directory")->capture_default_str();
   c->add_option("--threads", d.threads, "Worker threads (0 = all cores)")->capture_default_str();
   c->add_option("--config", d.config, "TOML file with any of these options (the command line wins)");
@@ -240,9 +240,11 @@ int run_compare_inits_command(CompareInitsCommand& d) {
   spec.seeds.clear();
   for (long s = 0; s < d.seeds; ++s) spec.seeds.push_back(s);
   spec.depths = {d.depth};
-  spec.activations = {d.activation};
-  spec.methods = {d.method};
-  spec.datasets = {"synthetic:" + d.synthetic};
+  spec.inits = parse_inits(d.inits, "--inits", "");
+  spec.activations = parse_activations({d.activation}, "--activation", "");
+  spec.methods = parse_methods({d.method}, "--method", "");
+  spec.datasets = parse_datasets({"synthetic:" + d.synthetic}, "--synthetic", "");
+  spec.output_scale = parse_output_scale(d.output_scale, "--output-scale", "");
   if (d.threads < 0) throw InputError("--threads", std::to_string(d.threads), "must be >= 0");
   validate(spec, "compare-inits");
   return execute_sweep(spec, d.threads, d.quiet, d.no_plots);

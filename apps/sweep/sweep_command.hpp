@@ -2,11 +2,12 @@
 // positive initialization with standard random ones, with defaults, also from flags).
 #pragma once
 
-#include "sweep/sweep_spec.hpp"
+#include <gradflow/experiments/sweep_spec.hpp>
 
 #include <CLI/CLI.hpp>
 
 #include <string>
+#include <vector>
 
 namespace gradflow::cli {
 
@@ -21,6 +22,8 @@ struct SweepCommand {
 
 struct CompareInitsCommand {
   SweepSpec spec;
+  std::vector<std::string> inits{"positive", "xavier_normal", "kaiming_normal", "lecun_normal", "orthogonal"};
+  std::string output_scale = "auto";
   std::string synthetic = "16x32";
   long seeds = 20;
   long depth = 1;

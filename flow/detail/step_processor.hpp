@@ -4,7 +4,7 @@
 // solution at t in [run.t, t_new] from their own interpolant (dense output, or a shorter step).
 #pragma once
 
-#include "run_state.hpp"
+#include <gradflow/flow/detail/run_state.hpp>
 
 #include <cstdio>
 #include <string>

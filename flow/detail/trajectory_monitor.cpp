@@ -1,4 +1,4 @@
-#include "flow/detail/trajectory_monitor.hpp"
+#include <gradflow/flow/detail/trajectory_monitor.hpp>
 
 #include <algorithm>
 #include <cmath>

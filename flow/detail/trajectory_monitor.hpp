@@ -2,7 +2,7 @@
 // tolerance stop and its event function, and the observer. Back ends only step and interpolate.
 #pragma once
 
-#include "../result.hpp"
+#include <gradflow/flow/result.hpp>
 
 #include <cstddef>
 #include <optional>

@@ -1,0 +1,226 @@
+#include <gradflow/apps/problem_factory.hpp>
+
+#include <gradflow/apps/csv.hpp>
+#include <gradflow/core/input_error.hpp>
+#include <gradflow/problems/karimi.hpp>
+#include <gradflow/problems/initialization.hpp>
+#include <gradflow/problems/least_squares.hpp>
+#include <gradflow/problems/mlp.hpp>
+#include <gradflow/problems/network_data.hpp>
+#include <gradflow/problems/quadratic.hpp>
+#include <gradflow/core/random.hpp>
+#include <gradflow/core/text.hpp>
+#include <gradflow/problems/rosenbrock.hpp>
+
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+namespace gradflow {
+namespace {
+
+constexpr long kDefaultDim = 10;
+
+std::string number(double x) {
+  std::ostringstream out;
+  out << x;
+  return out.str();
+}
+
+constexpr NameTable<ProblemKind, 5> kProblemNames{{{
+    {ProblemKind::quadratic, "quadratic"},
+    {ProblemKind::least_squares, "least-squares"},
+    {ProblemKind::karimi, "karimi"},
+    {ProblemKind::rosenbrock, "rosenbrock"},
+    {ProblemKind::mlp, "mlp"},
+}}};
+
+void reject_unused(const std::string& problem, const std::string& option, const std::string& value) {
+  if (!value.empty()) throw InputError(option, value, "is not used by --problem " + problem);
+}
+
+long checked_dim(const ProblemSpec& spec) {
+  const long dim = spec.dim.value_or(kDefaultDim);
+  if (dim < 1) throw InputError("--dim", std::to_string(dim), "must be >= 1");
+  if (dim > 100000) throw InputError("--dim", std::to_string(dim), "must be <= 100000");
+  return dim;
+}
+
+std::unique_ptr<Objective> make_quadratic(const ProblemSpec& spec) {
+  reject_unused("quadratic", "--data", spec.data);
+  if (spec.matrix.empty()) {
+    reject_unused("quadratic (without --matrix)", "--minimizer", spec.minimizer);
+    const long dim = checked_dim(spec);
+    if (!(spec.cond >= 1.0) || !std::isfinite(spec.cond)) {
+      throw InputError("--cond", number(spec.cond), "must be a finite number >= 1");
+    }
+    if (dim == 1 && spec.cond != 1.0) {
+      throw InputError("--cond", number(spec.cond), "needs --dim >= 2 (one eigenvalue has condition number 1)");
+    }
+    return std::make_unique<Quadratic>(Quadratic::generated(dim, spec.cond, spec.seed));
+  }
+  const Matrix a = read_csv(spec.matrix, "--matrix").values;
+  if (const auto why = Quadratic::check_matrix(a)) throw InputError("--matrix", spec.matrix, *why);
+  if (spec.dim && *spec.dim != a.rows()) {
+    throw InputError("--dim", std::to_string(*spec.dim),
+                     "conflicts with --matrix " + spec.matrix + " (" + std::to_string(a.rows()) + " x " +
+                         std::to_string(a.cols()) + ")");
+  }
+  Vector theta_star = Vector::Zero(a.rows());
+  if (!spec.minimizer.empty()) {
+    theta_star = read_vector_csv(spec.minimizer, "--minimizer");
+    if (theta_star.size() != a.rows()) {
+      throw InputError("--minimizer", spec.minimizer,
+                       "has " + std::to_string(theta_star.size()) + " values, the matrix is " +
+                           std::to_string(a.rows()) + " x " + std::to_string(a.rows()));
+    }
+  }
+  return std::make_unique<Quadratic>(a, theta_star);
+}
+
+std::unique_ptr<Objective> make_least_squares(const ProblemSpec& spec) {
+  reject_unused("least-squares", "--matrix", spec.matrix);
+  reject_unused("least-squares", "--minimizer", spec.minimizer);
+  if (spec.data.empty()) throw InputError("--data", "", "is required by --problem least-squares");
+  const CsvTable table = read_csv(spec.data, "--data", /*allow_header=*/true);
+  if (table.values.cols() < 2) {
+    throw InputError("--data", spec.data,
+                     "needs at least two columns (features, then the target), found " +
+                         std::to_string(table.values.cols()));
+  }
+  const Eigen::Index p = table.values.cols() - 1;
+  if (spec.dim && *spec.dim != p) {
+    throw InputError("--dim", std::to_string(*spec.dim),
+                     "conflicts with --data " + spec.data + " (" + std::to_string(p) + " feature columns)");
+  }
+  return std::make_unique<LeastSquares>(table.values.leftCols(p), table.values.col(p));
+}
+
+std::unique_ptr<Objective> make_separable(const ProblemSpec& spec) {
+  reject_unused(std::string(to_string(spec.problem)), "--matrix", spec.matrix);
+  reject_unused(std::string(to_string(spec.problem)), "--minimizer", spec.minimizer);
+  reject_unused(std::string(to_string(spec.problem)), "--data", spec.data);
+  const long dim = checked_dim(spec);
+  if (spec.problem == ProblemKind::karimi) return std::make_unique<Karimi>(dim);
+  if (dim % 2 != 0) throw InputError("--dim", std::to_string(dim), "rosenbrock needs an even dimension");
+  return std::make_unique<Rosenbrock>(dim);
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string text;
+  for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
+  return text;
+}
+
+std::string list(const std::vector<long>& values) {
+  std::string text;
+  for (const long v : values) text += (text.empty() ? "" : ",") + std::to_string(v);
+  return text;
+}
+
+MlpArchitecture architecture_of(const ProblemSpec& spec, Eigen::Index input_dim) {
+  MlpArchitecture architecture;
+  architecture.input_dim = input_dim;
+  if (spec.widths.empty()) throw InputError("--widths", "", "the network needs at least one hidden layer");
+  for (const long w : spec.widths) {
+    if (w < 1) throw InputError("--widths", list(spec.widths), "a width of " + std::to_string(w) + " (widths must be >= 1)");
+    if (w > 100000) throw InputError("--widths", list(spec.widths), "widths must be <= 100000");
+    architecture.widths.push_back(w);
+  }
+  architecture.activation = spec.activation;
+  architecture.bias = spec.bias;
+  return architecture;
+}
+
+std::unique_ptr<Objective> make_mlp(const ProblemSpec& spec) {
+  reject_unused("mlp", "--matrix", spec.matrix);
+  reject_unused("mlp", "--minimizer", spec.minimizer);
+  if (!std::isfinite(spec.output_scale)) throw InputError("--output-scale", number(spec.output_scale), "must be finite");
+  NetworkData data;
+  if (!spec.synthetic.empty()) {
+    if (!spec.data.empty()) throw InputError("--synthetic", list(spec.synthetic), "cannot be combined with --data");
+    if (spec.synthetic.size() != 2 || spec.synthetic[0] < 1 || spec.synthetic[1] < 1) {
+      throw InputError("--synthetic", list(spec.synthetic), "expected n,d with n, d >= 1");
+    }
+    if (spec.synthetic[0] * spec.synthetic[1] > 100000000L) {
+      throw InputError("--synthetic", list(spec.synthetic), "n d must be <= 1e8");
+    }
+    std::optional<TeacherSpec> teacher;
+    if (spec.teacher) {
+      const MlpArchitecture student = architecture_of(spec, spec.synthetic[1]);
+      teacher = TeacherSpec{student.widths, student.activation};
+    }
+    data = synthetic_data(spec.synthetic[0], spec.synthetic[1], spec.seed, teacher);
+  } else {
+    if (spec.data.empty()) throw InputError("--data", "", "--problem mlp needs --data or --synthetic n,d");
+    if (spec.teacher) throw InputError("--teacher", "", "is used only with --synthetic");
+    const CsvTable table = read_csv(spec.data, "--data", /*allow_header=*/true);
+    if (table.values.cols() < 2) {
+      throw InputError("--data", spec.data,
+                       "needs at least two columns (features, then the target), found " +
+                           std::to_string(table.values.cols()));
+    }
+    const Eigen::Index d = table.values.cols() - 1;
+    data.x = table.values.leftCols(d);
+    data.y = table.values.col(d);
+  }
+  if (spec.standardize) standardize(data);
+  const MlpArchitecture architecture = architecture_of(spec, data.x.cols());
+  if (spec.dim) throw InputError("--dim", std::to_string(*spec.dim), "is not used by --problem mlp (p follows from --widths and the data)");
+  return std::make_unique<Mlp>(architecture, std::move(data.x), std::move(data.y));
+}
+
+}  // namespace
+
+std::string_view to_string(ProblemKind problem) { return kProblemNames.name(problem); }
+
+std::optional<ProblemKind> problem_from_string(std::string_view name) { return kProblemNames.value(name); }
+
+const std::vector<std::string>& problem_names() {
+  static const std::vector<std::string> names = kProblemNames.names();
+  return names;
+}
+
+ProblemKind parse_problem(const std::string& name) {
+  if (const auto problem = problem_from_string(name)) return *problem;
+  throw InputError("--problem", name, "unknown problem (known: " + joined(problem_names()) + ")");
+}
+
+Activation parse_activation(const std::string& name) {
+  if (const auto activation = activation_from_string(name)) return *activation;
+  throw InputError("--activation", name, "unknown activation (known: " + joined(activation_names()) + ")");
+}
+
+InitScheme parse_init_scheme(const std::string& name) {
+  if (const auto scheme = init_scheme_from_string(name)) return *scheme;
+  throw InputError("--init", name, "unknown initialization (known: " + joined(init_scheme_names()) + ")");
+}
+
+Vector initial_point(const ProblemSpec& spec, const Objective& objective) {
+  if (const auto* network = dynamic_cast<const Mlp*>(&objective)) {
+    InitOptions init;
+    init.scheme = spec.init;
+    init.seed = spec.init_seed;
+    init.output_scale = spec.output_scale;
+    return initialize(network->architecture(), init);
+  }
+  return default_theta0(objective.dimension(), spec.seed);
+}
+
+std::unique_ptr<Objective> make_problem(const ProblemSpec& spec) {
+  switch (spec.problem) {
+    case ProblemKind::quadratic:
+      return make_quadratic(spec);
+    case ProblemKind::least_squares:
+      return make_least_squares(spec);
+    case ProblemKind::karimi:
+    case ProblemKind::rosenbrock:
+      return make_separable(spec);
+    case ProblemKind::mlp:
+      return make_mlp(spec);
+  }
+  throw std::logic_error("make_problem(): unknown problem kind");
+}
+
+
+}  // namespace gradflow

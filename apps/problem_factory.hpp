@@ -1,0 +1,58 @@
+// Building a problem from the options of the command line (or a config file): the problem's name and
+// where its data come from. Every bad value is an InputError naming the option.
+#pragma once
+
+#include <gradflow/core/objective.hpp>
+#include <gradflow/problems/activation.hpp>
+#include <gradflow/problems/initialization.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gradflow {
+
+enum class ProblemKind { quadratic, least_squares, karimi, rosenbrock, mlp };
+
+std::string_view to_string(ProblemKind problem);
+std::optional<ProblemKind> problem_from_string(std::string_view name);  // '_' written '-'
+const std::vector<std::string>& problem_names();
+
+// The names of the command line as enumerations; an unknown name is an InputError naming the option
+// and listing the known names.
+ProblemKind parse_problem(const std::string& name);
+Activation parse_activation(const std::string& name);
+InitScheme parse_init_scheme(const std::string& name);
+
+struct ProblemSpec {
+  ProblemKind problem = ProblemKind::quadratic;
+  std::string matrix;                 // quadratic: CSV of A (p rows of p numbers); empty = generate
+  std::string minimizer;              // quadratic: CSV of theta* (one value per line); empty = 0
+  std::string data;                   // least-squares: CSV, rows are samples, last column the target
+  std::optional<long> dim;            // generated problems: dimension p (default 10)
+  double cond = 100.0;                // generated quadratic: condition number beta / mu, >= 1
+  std::uint64_t seed = 0;             // generated problems and data, and the default theta0
+
+  // mlp: the network and its data (see mlp.hpp, initialization.hpp, network_data.hpp)
+  std::vector<long> widths{64};       // hidden widths, each >= 1
+  Activation activation = Activation::tanh;
+  bool bias = false;                  // biases in every layer
+  InitScheme init = InitScheme::positive;  // the default theta0 of mlp
+  std::uint64_t init_seed = 0;        // seed of the initialization
+  double output_scale = 1.0;          // s: multiplies the output layer at initialization
+  std::vector<long> synthetic;        // {n, d}: synthetic data instead of --data
+  bool teacher = false;               // synthetic targets from a random teacher network
+  bool standardize = false;           // standardize features and targets
+};
+
+std::unique_ptr<Objective> make_problem(const ProblemSpec& spec);
+
+
+// The default initial point of a problem built from spec: the initialization scheme for mlp,
+// default_theta0 otherwise.
+Vector initial_point(const ProblemSpec& spec, const Objective& objective);
+
+}  // namespace gradflow

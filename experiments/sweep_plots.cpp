@@ -1,0 +1,223 @@
+#include <gradflow/experiments/sweep_plots.hpp>
+
+#include <gradflow/core/output_file.hpp>
+#include <gradflow/core/text.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace gradflow {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Linear interpolation of y (in log space when log_space) at step x, or NaN outside the curve.
+double interpolate(const std::vector<CurvePoint>& curve, double t, double CurvePoint::*field, bool log_space) {
+  if (curve.empty() || t < curve.front().step || t > curve.back().step) return kNaN;
+  for (std::size_t i = 1; i < curve.size(); ++i) {
+    if (t <= curve[i].step) {
+      const double t0 = curve[i - 1].step, t1 = curve[i].step;
+      double y0 = curve[i - 1].*field, y1 = curve[i].*field;
+      const double w = t1 > t0 ? (t - t0) / (t1 - t0) : 1.0;
+      if (log_space) {
+        if (!(y0 > 0.0) || !(y1 > 0.0)) return w < 0.5 ? y0 : y1;
+        return std::exp(std::log(y0) + w * (std::log(y1) - std::log(y0)));
+      }
+      return y0 + w * (y1 - y0);
+    }
+  }
+  return curve.back().*field;
+}
+
+std::string text(double x) {
+  if (!std::isfinite(x)) return "NaN";
+  return full_precision(x);
+}
+
+void write(const fs::path& path, const std::string& content) {
+  write_file_atomically("plots", path.string(), [&](std::ostream& out) { out << content; });
+}
+
+// One script drawing the same plot as PNG and as SVG.
+std::string script(const std::string& name, const std::string& setup, const std::string& plot) {
+  std::ostringstream out;
+  // The figures are written under temporary names and renamed once gnuplot has finished.
+  out << "set terminal pngcairo size 960,600 noenhanced font ',11'\nset output '" << name << ".png.part'\n"
+      << setup << plot << "\n"
+      << "set terminal svg size 960,600 noenhanced font 'Sans,11'\nset output '" << name << ".svg.part'\nreplot\nunset output\n";
+  return out.str();
+}
+
+}  // namespace
+
+PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& records, const std::vector<SummaryRow>& summary) {
+  PlotResult result;
+  if (records.empty()) {
+    result.warning = "no runs to plot";
+    return result;
+  }
+  const fs::path dir = fs::path(spec.out) / "plots";
+  fs::create_directories(dir);
+  const long width = *std::max_element(spec.widths.begin(), spec.widths.end());
+  const auto in_slice = [&](const RunRecord& r, bool any_width) {
+    return r.run.dataset == spec.datasets.front() && r.run.method == spec.methods.front() &&
+           r.run.activation == spec.activations.front() && r.run.depth == spec.depths.front() &&
+           (any_width || r.run.width == width);
+  };
+  // Curves of the slice, per scheme.
+  std::map<std::string, std::vector<std::pair<const RunRecord*, std::vector<CurvePoint>>>> curves;
+  double t_max = 0.0;
+  for (const RunRecord& r : records) {
+    if (!in_slice(r, false)) continue;
+    auto curve = read_curve((fs::path(spec.out) / curve_file_name(r.run)).string());
+    if (curve.size() < 2) continue;
+    t_max = std::max(t_max, curve.back().step);
+    curves[std::string(to_string(r.run.init))].emplace_back(&r, std::move(curve));
+  }
+  const int points = 150;
+  std::string loss_plot, pl_plot, distance_plot, bound_plot, travel_plot;
+  int color = 1;
+  for (const InitScheme scheme : spec.inits) {
+    const std::string init(to_string(scheme));
+    const auto found = curves.find(init);
+    if (found == curves.end()) continue;
+    std::ostringstream loss, pl, distance, bound;
+    loss << "# step median_loss_over_L0 q25 q75\n";
+    pl << "# step median_pl_ratio\n";
+    distance << "# step median_dist q25 q75\n";
+    bound << "# step median_certified_bound_over_L0\n";
+    bool has_bound = false;
+    for (int k = 0; k < points; ++k) {
+      const double t = std::round(t_max * k / (points - 1));
+      std::vector<double> l, p, d, b;
+      for (const auto& [record, curve] : found->second) {
+        const double loss_t = interpolate(curve, t, &CurvePoint::loss, true);
+        if (std::isnan(loss_t)) continue;
+        l.push_back(loss_t / record->loss0);
+        p.push_back(interpolate(curve, t, &CurvePoint::pl_ratio, true));
+        d.push_back(interpolate(curve, t, &CurvePoint::dist_from_init, false));
+        const double bound_t = interpolate(curve, t, &CurvePoint::bound, true);
+        if (std::isfinite(bound_t)) b.push_back(bound_t / record->loss0);
+      }
+      if (l.empty()) continue;
+      loss << text(t) << " " << text(quantile(l, 0.5)) << " " << text(quantile(l, 0.25)) << " " << text(quantile(l, 0.75))
+           << "\n";
+      p.erase(std::remove_if(p.begin(), p.end(), [](double x) { return !std::isfinite(x); }), p.end());
+      if (!p.empty()) pl << text(t) << " " << text(quantile(p, 0.5)) << "\n";
+      distance << text(t) << " " << text(quantile(d, 0.5)) << " " << text(quantile(d, 0.25)) << " "
+               << text(quantile(d, 0.75)) << "\n";
+      if (!b.empty()) {
+        bound << text(t) << " " << text(quantile(b, 0.5)) << "\n";
+        has_bound = true;
+      }
+    }
+    const std::string base = "data/" + init;
+    fs::create_directories(dir / "data");
+    write(dir / (base + "_loss.dat"), loss.str());
+    write(dir / (base + "_pl.dat"), pl.str());
+    write(dir / (base + "_distance.dat"), distance.str());
+    const std::string c = std::to_string(color);
+    loss_plot += "'" + base + "_loss.dat' using 1:3:4 with filledcurves fs transparent solid 0.2 noborder lc " + c +
+                 " notitle, '" + base + "_loss.dat' using 1:2 with lines lw 2 lc " + c + " title '" + init + "', ";
+    pl_plot += "'" + base + "_pl.dat' using 1:2 with lines lw 2 lc " + c + " title '" + init + "', ";
+    distance_plot += "'" + base + "_distance.dat' using 1:3:4 with filledcurves fs transparent solid 0.2 noborder lc " + c +
+                     " notitle, '" + base + "_distance.dat' using 1:2 with lines lw 2 lc " + c + " title '" + init + "', ";
+    if (has_bound) {
+      write(dir / (base + "_bound.dat"), bound.str());
+      bound_plot += "'" + base + "_bound.dat' using 1:2 with lines dt 2 lw 2 lc " + c + " title 'certified bound (" + init +
+                    ")', ";
+      std::vector<double> travel;
+      for (const auto& [record, curve] : found->second)
+        if (std::isfinite(record->certified_travel)) travel.push_back(record->certified_travel);
+      if (!travel.empty()) {
+        travel_plot += std::to_string(quantile(travel, 0.5)) + " with lines dt 2 lw 2 lc " + c +
+                       " title 'certified travel (" + init + ")', ";
+      }
+    }
+    ++color;
+  }
+  // Steps to eps against width, from the summary.
+  std::string steps_plot;
+  color = 1;
+  for (const InitScheme scheme : spec.inits) {
+    const std::string init(to_string(scheme));
+    std::ostringstream steps;
+    steps << "# width median_steps q25 q75 (converged medians only)\n";
+    bool any = false;
+    for (const SummaryRow& row : summary) {
+      if (row.init != init || row.dataset != spec.datasets.front().name() || row.method != spec.methods.front().name() ||
+          row.activation != to_string(spec.activations.front()) || row.depth != spec.depths.front() || !std::isfinite(row.median_steps)) {
+        continue;
+      }
+      steps << row.width << " " << text(row.median_steps) << " " << text(row.q25_steps) << " " << text(row.q75_steps) << "\n";
+      any = true;
+    }
+    if (any) {
+      fs::create_directories(dir / "data");
+      write(dir / ("data/" + init + "_steps.dat"), steps.str());
+      steps_plot += "'data/" + init + "_steps.dat' using 1:2:3:4 with yerrorlines lw 2 lc " + std::to_string(color) +
+                    " title '" + init + "', ";
+    }
+    ++color;
+  }
+  const auto strip = [](std::string s) { return s.size() >= 2 ? s.substr(0, s.size() - 2) : s; };
+  const std::string slice = spec.methods.front().name() + ", " + std::string(to_string(spec.activations.front())) + ", depth " +
+                            std::to_string(spec.depths.front()) + ", width " + std::to_string(width) + ", " +
+                            spec.datasets.front().name();
+  std::vector<std::pair<std::string, std::string>> scripts;
+  if (!loss_plot.empty()) {
+    scripts.emplace_back("loss", script("loss",
+                                        "set title 'Loss / L0 (median and quartiles over seeds): " + slice +
+                                            "'\nset logscale y\nset format y '%.0e'\nset xlabel 'step (iteration, or accepted flow step)'\n"
+                                            "set ylabel 'L / L0'\nset key outside right\n",
+                                        "plot " + strip(loss_plot + bound_plot)));
+    scripts.emplace_back("pl_ratio", script("pl_ratio",
+                                            "set title 'PL ratio ||grad L||^2 / (2 L) (median over seeds): " + slice +
+                                                "'\nset logscale y\nset xlabel 'step'\nset ylabel 'PL ratio'\nset key outside right\n",
+                                            "plot " + strip(pl_plot)));
+    scripts.emplace_back("distance", script("distance",
+                                            "set title 'Distance from initialization (median and quartiles): " + slice +
+                                                "'\nset logscale y\nset xlabel 'step'\nset ylabel '||theta - theta0||'\nset key outside right\n",
+                                            "plot " + strip(distance_plot + travel_plot)));
+  }
+  if (!steps_plot.empty()) {
+    scripts.emplace_back("steps_vs_width",
+                         script("steps_vs_width",
+                                "set title 'Median steps to eps L0 (quartile bars): " + spec.methods.front().name() + ", " +
+                                    std::string(to_string(spec.activations.front())) + ", depth " + std::to_string(spec.depths.front()) +
+                                    "'\nset logscale y\nset logscale x 2\nset xlabel 'width'\nset ylabel 'steps to eps'\n"
+                                    "set key outside right\nset offsets graph 0.05, graph 0.05, 0, 0\n",
+                                "plot " + strip(steps_plot)));
+  }
+  if (scripts.empty()) {
+    result.warning = "no curves or converged runs to plot";
+    return result;
+  }
+  for (const auto& [name, content] : scripts) write(dir / (name + ".gp"), content);
+  if (std::system("command -v gnuplot > /dev/null 2>&1") != 0) {
+    result.warning = "gnuplot is not installed (apt-get install gnuplot-nox): scripts and data are in " + dir.string() +
+                     ", figures not drawn";
+    return result;
+  }
+  for (const auto& [name, content] : scripts) {
+    const std::string command = "cd '" + dir.string() + "' && gnuplot '" + name + ".gp' > /dev/null 2> '" + name + ".log'";
+    if (std::system(command.c_str()) != 0) {
+      result.warning = "gnuplot failed on " + (dir / (name + ".gp")).string() + " (see " + name + ".log)";
+      continue;
+    }
+    fs::remove(dir / (name + ".log"));
+    for (const char* extension : {".png", ".svg"}) {
+      fs::rename(dir / (name + extension + ".part"), dir / (name + extension));
+      result.files.push_back((dir / (name + extension)).string());
+    }
+  }
+  return result;
+}
+
+}  // namespace gradflow

@@ -1,0 +1,326 @@
+#include <gradflow/experiments/sweep_runner.hpp>
+
+#include <gradflow/core/output_file.hpp>
+#include <gradflow/core/text.hpp>
+#include <gradflow/discrete/descend.hpp>
+#include <gradflow/flow/simulate_flow.hpp>
+#include <gradflow/theory/certificate.hpp>
+#include <gradflow/problems/initialization.hpp>
+#include <gradflow/problems/mlp.hpp>
+#include <gradflow/problems/network_data.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace gradflow {
+namespace {
+
+std::string number(double x) {
+  if (std::isnan(x)) return "";
+  return full_precision(x);
+}
+
+double parse_number(const std::string& text) {
+  if (text.empty()) return std::numeric_limits<double>::quiet_NaN();
+  return std::stod(text);
+}
+
+std::vector<std::string> split(const std::string& line) {
+  std::vector<std::string> fields;
+  std::string field;
+  std::istringstream in(line);
+  while (std::getline(in, field, ',')) fields.push_back(field);
+  if (!line.empty() && line.back() == ',') fields.emplace_back();
+  return fields;
+}
+
+NetworkData load_dataset(const DatasetSpec& dataset, const SweepSpec& spec, long width, long depth,
+                         Activation activation) {
+  if (dataset.kind == DatasetSpec::Kind::synthetic) {
+    std::optional<TeacherSpec> teacher;
+    if (spec.teacher) teacher = TeacherSpec{std::vector<Eigen::Index>(static_cast<std::size_t>(depth), width), activation};
+    return synthetic_data(dataset.n, dataset.d, 0, teacher);
+  }
+  const auto found = spec.file_data.find(dataset.name());
+  if (found == spec.file_data.end()) throw std::invalid_argument("the data set " + dataset.name() + " was not read");
+  return found->second;
+}
+
+std::vector<CurvePoint> thin(const std::vector<CurvePoint>& points, int keep) {
+  if (static_cast<int>(points.size()) <= keep) return points;
+  std::vector<CurvePoint> out;
+  for (int i = 0; i < keep; ++i) {
+    const std::size_t index = static_cast<std::size_t>(
+        std::llround(static_cast<double>(i) * static_cast<double>(points.size() - 1) / (keep - 1)));
+    out.push_back(points[index]);
+  }
+  return out;
+}
+
+}  // namespace
+
+const char* const kRunsHeader =
+    "key,init,width,depth,activation,seed,method,dataset,n,d,params,output_scale,init_seed,loss0,certified,"
+    "certified_mu,certified_travel,reached,steps_to_eps,time_to_eps,final_loss,steps,status,wall_seconds";
+
+std::string to_csv_line(const RunRecord& r) {
+  std::ostringstream out;
+  out << r.run.key() << "," << to_string(r.run.init) << "," << r.run.width << "," << r.run.depth << ","
+      << to_string(r.run.activation) << "," << r.run.seed << "," << r.run.method.name() << "," << r.run.dataset.name() << "," << r.n << "," << r.d << "," << r.params << ","
+      << number(r.output_scale) << "," << r.init_seed << "," << number(r.loss0) << "," << r.certified << ","
+      << number(r.certified_mu) << "," << number(r.certified_travel) << "," << (r.reached ? 1 : 0) << ","
+      << r.steps_to_eps << "," << number(r.time_to_eps) << "," << number(r.final_loss) << "," << r.steps << ","
+      << r.status << "," << number(r.wall_seconds);
+  return out.str();
+}
+
+std::optional<RunRecord> parse_csv_line(const std::string& line) {
+  const std::vector<std::string> f = split(line);
+  if (f.size() != 24 || f[0].rfind("init=", 0) != 0) return std::nullopt;
+  try {
+    RunRecord r;
+    const auto init = init_scheme_from_string(f[1]);
+    const auto activation = activation_from_string(f[4]);
+    const auto method = Method::from_string(f[6]);
+    const auto dataset = DatasetSpec::from_string(f[7]);
+    if (!init || !activation || !method || !dataset) return std::nullopt;
+    r.run.init = *init;
+    r.run.width = std::stol(f[2]);
+    r.run.depth = std::stol(f[3]);
+    r.run.activation = *activation;
+    r.run.seed = std::stol(f[5]);
+    r.run.method = *method;
+    r.run.dataset = *dataset;
+    if (r.run.key() != f[0]) return std::nullopt;
+    r.n = std::stol(f[8]);
+    r.d = std::stol(f[9]);
+    r.params = std::stol(f[10]);
+    r.output_scale = parse_number(f[11]);
+    r.init_seed = std::stoull(f[12]);
+    r.loss0 = parse_number(f[13]);
+    r.certified = std::stoi(f[14]);
+    r.certified_mu = parse_number(f[15]);
+    r.certified_travel = parse_number(f[16]);
+    r.reached = f[17] == "1";
+    r.steps_to_eps = std::stol(f[18]);
+    r.time_to_eps = parse_number(f[19]);
+    r.final_loss = parse_number(f[20]);
+    r.steps = std::stol(f[21]);
+    r.status = f[22];
+    r.wall_seconds = parse_number(f[23]);
+    return r;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::vector<RunRecord> read_runs(const std::string& path) {
+  std::vector<RunRecord> records;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return records;
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::size_t start = 0;
+  while (start < content.size()) {
+    const auto end = content.find('\n', start);
+    if (end == std::string::npos) break;  // a torn last line: not a finished run
+    if (auto record = parse_csv_line(content.substr(start, end - start))) records.push_back(std::move(*record));
+    start = end + 1;
+  }
+  return records;
+}
+
+std::string curve_file_name(const RunSpec& run) {
+  char name[64];
+  std::snprintf(name, sizeof name, "curves/%016llx.csv", static_cast<unsigned long long>(fnv1a(run.key())));
+  return name;
+}
+
+std::vector<CurvePoint> read_curve(const std::string& path) {
+  std::vector<CurvePoint> points;
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    const auto f = split(line);
+    if (f.size() != 7) continue;
+    try {
+      points.push_back({parse_number(f[0]), parse_number(f[1]), parse_number(f[2]), parse_number(f[3]),
+                        parse_number(f[4]), parse_number(f[5]), parse_number(f[6])});
+    } catch (const std::exception&) {
+    }
+  }
+  return points;
+}
+
+RunRecord execute_run(const RunSpec& run, const SweepSpec& spec, std::vector<CurvePoint>* curve) {
+  const auto start = std::chrono::steady_clock::now();
+  RunRecord r;
+  r.run = run;
+  const Activation activation = run.activation;
+  const NetworkData data = load_dataset(run.dataset, spec, run.width, run.depth, activation);
+  MlpArchitecture arch;
+  arch.input_dim = data.x.cols();
+  arch.widths.assign(static_cast<std::size_t>(run.depth), run.width);
+  arch.activation = activation;
+  const Mlp network(arch, data.x, data.y);
+  r.n = data.x.rows();
+  r.d = data.x.cols();
+  r.params = network.dimension();
+  InitOptions init;
+  init.scheme = run.init;
+  init.seed = run.init_seed();
+  r.init_seed = init.seed;
+  if (init.scheme == InitScheme::positive) {
+    if (!spec.output_scale) {
+      const ScaleSearch search = find_positive_scale(network, init);
+      init.output_scale = search.found ? 1.05 * search.scale : 1.0;
+    } else {
+      init.output_scale = *spec.output_scale;
+    }
+  }
+  r.output_scale = init.output_scale;
+  const Vector theta0 = initialize(arch, init);
+  const Certificate certificate = certify(network, theta0);
+  r.certified = certificate.applies ? (certificate.holds ? 1 : 0) : -1;
+  if (r.certified == 1) {
+    r.certified_mu = certificate.mu;
+    r.certified_travel = certificate.travel;
+  }
+  r.loss0 = network.loss(theta0);
+  const double target = spec.eps * r.loss0;
+  std::vector<CurvePoint> points;
+  const auto bound = [&](double t) {
+    return r.certified == 1 ? r.loss0 * std::exp(-2.0 * r.certified_mu * t) : std::numeric_limits<double>::quiet_NaN();
+  };
+  const auto pl = [](double loss, double grad_norm) {
+    return loss > 0.0 ? grad_norm * grad_norm / (2.0 * loss) : std::numeric_limits<double>::quiet_NaN();
+  };
+  if (run.method.is_descent()) {
+    DescentOptions o;
+    o.step = run.method.rule();
+    o.lr = spec.lr;
+    if (spec.gamma > 0.0) o.gamma = spec.gamma;
+    o.max_iters = spec.max_steps;
+    o.loss_tol = target;
+    o.save_every = std::max<long>(1, spec.max_steps / spec.curve_points);
+    o.seed = init.seed;
+    const DescentResult result = descend(network, theta0, o);
+    r.reached = result.status == Status::tolerance_reached && result.loss_final <= target;
+    r.steps = result.iterations;
+    r.final_loss = result.loss_final;
+    r.status = std::string(to_string(result.status));
+    if (r.reached) {
+      r.steps_to_eps = result.iterations;
+      r.time_to_eps = result.t_final;
+    }
+    for (const DescentRow& row : result.rows) {
+      points.push_back({static_cast<double>(row.iter), row.t, row.loss, row.grad_norm, row.dist_from_init, pl(row.loss, row.grad_norm), bound(row.t)});
+    }
+  } else {
+    FlowOptions o;
+    o.solver = run.method.solver();
+    o.t_end = spec.t_end;
+    o.loss_tol = target;
+    o.max_steps = spec.max_steps;
+    const FlowResult result = simulate_flow(network, theta0, o);
+    r.reached = result.status == Status::tolerance_reached && result.loss_final <= target;
+    r.steps = result.stats.num_steps;
+    r.final_loss = result.loss_final;
+    r.status = std::string(to_string(result.status));
+    if (r.reached) {
+      r.steps_to_eps = result.stats.num_steps;
+      r.time_to_eps = result.t_final;
+    }
+    double step = 0.0;  // rows are recorded at every accepted step
+    for (const FlowRow& row : result.rows) {
+      points.push_back({step++, row.t, row.loss, row.grad_norm, row.dist_from_init, pl(row.loss, row.grad_norm), bound(row.t)});
+    }
+  }
+  if (curve) *curve = thin(points, spec.curve_points);
+  r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+std::vector<RunRecord> execute_pending(const std::vector<RunSpec>& runs, const SweepSpec& spec, int threads,
+                                       const std::string& append_path, SweepProgress* progress) {
+  std::vector<RunRecord> records(runs.size());
+  std::filesystem::create_directories(std::filesystem::path(spec.out) / "curves");
+  const int fd = ::open(append_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (fd < 0) throw std::runtime_error("cannot open " + append_path + " for appending");
+  if (::lseek(fd, 0, SEEK_END) == 0) {
+    const std::string header = std::string(kRunsHeader) + "\n";
+    if (::write(fd, header.data(), header.size()) != static_cast<ssize_t>(header.size())) {
+      ::close(fd);
+      throw std::runtime_error("cannot write " + append_path);
+    }
+  }
+  std::mutex io;
+  std::atomic<std::size_t> next{0};
+  std::string failure;
+  const auto worker = [&]() {
+    while (true) {
+      const std::size_t i = next.fetch_add(1);
+      if (i >= runs.size()) return;
+      std::vector<CurvePoint> curve;
+      RunRecord record;
+      try {
+        record = execute_run(runs[i], spec, &curve);
+      } catch (const std::exception& e) {
+        const std::lock_guard<std::mutex> lock(io);
+        if (failure.empty()) failure = runs[i].key() + ": " + e.what();
+        continue;
+      }
+      const std::string curve_path = (std::filesystem::path(spec.out) / curve_file_name(runs[i])).string();
+      write_file_atomically("curve", curve_path, [&](std::ostream& out) {
+        out << "step,t,loss,grad_norm,dist_from_init,pl_ratio,bound\n";
+        for (const CurvePoint& p : curve) {
+          out << number(p.step) << "," << number(p.t) << "," << number(p.loss) << "," << number(p.grad_norm) << "," << number(p.dist_from_init)
+              << "," << number(p.pl_ratio) << "," << number(p.bound) << "\n";
+        }
+      });
+      const std::string line = to_csv_line(record) + "\n";
+      {
+        const std::lock_guard<std::mutex> lock(io);
+        // One write of the whole line: a kill cannot leave half of it behind.
+        if (::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size()) && failure.empty()) {
+          failure = "cannot append to " + append_path;
+        }
+        ::fsync(fd);
+      }
+      records[i] = std::move(record);
+      if (progress) ++progress->done;
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& thread : pool) thread.join();
+  ::close(fd);
+  if (!failure.empty()) throw std::runtime_error("a run failed: " + failure);
+  return records;
+}
+
+void write_runs_sorted(const std::string& path, std::vector<RunRecord> records) {
+  std::sort(records.begin(), records.end(),
+            [](const RunRecord& a, const RunRecord& b) { return a.run.key() < b.run.key(); });
+  records.erase(std::unique(records.begin(), records.end(),
+                            [](const RunRecord& a, const RunRecord& b) { return a.run.key() == b.run.key(); }),
+                records.end());
+  write_file_atomically("runs", path, [&](std::ostream& out) {
+    out << kRunsHeader << "\n";
+    for (const RunRecord& r : records) out << to_csv_line(r) << "\n";
+  });
+}
+
+}  // namespace gradflow

@@ -1,0 +1,122 @@
+#include <gradflow/experiments/sweep_spec.hpp>
+
+#include <gradflow/discrete/options.hpp>
+#include <gradflow/flow/options.hpp>
+#include <gradflow/problems/activation.hpp>
+#include <gradflow/problems/initialization.hpp>
+#include <gradflow/core/input_error.hpp>
+#include <gradflow/core/random.hpp>
+
+#include <cmath>
+#include <exception>
+#include <sstream>
+
+namespace gradflow {
+
+std::uint64_t fnv1a(const std::string& text) {
+  std::uint64_t hash = 1469598103934665603ULL;
+  for (const unsigned char c : text) {
+    hash ^= c;
+    hash *= 1099511628211ULL;
+  }
+  return hash;
+}
+
+std::string Method::name() const {
+  return std::string(is_descent() ? to_string(rule()) : to_string(solver()));
+}
+
+std::optional<Method> Method::from_string(std::string_view name) {
+  if (const auto rule = step_rule_from_string(name)) return Method{*rule};
+  if (const auto solver = solver_from_string(name)) return Method{*solver};
+  return std::nullopt;
+}
+
+std::string DatasetSpec::name() const {
+  if (kind == Kind::file) return "file:" + path;
+  return "synthetic:" + std::to_string(n) + "x" + std::to_string(d);
+}
+
+std::optional<DatasetSpec> DatasetSpec::from_string(std::string_view text) {
+  DatasetSpec spec;
+  if (text.substr(0, 5) == "file:") {
+    spec.kind = Kind::file;
+    spec.path = std::string(text.substr(5));
+    return spec;
+  }
+  if (text.substr(0, 10) != "synthetic:") return std::nullopt;
+  const std::string size(text.substr(10));
+  const auto x = size.find('x');
+  if (x == std::string::npos) return std::nullopt;
+  try {
+    spec.n = std::stol(size.substr(0, x));
+    spec.d = std::stol(size.substr(x + 1));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (spec.n < 1 || spec.d < 1) return std::nullopt;
+  return spec;
+}
+
+std::string RunSpec::key() const {
+  std::ostringstream out;
+  out << "init=" << to_string(init) << ";width=" << width << ";depth=" << depth << ";activation=" << to_string(activation)
+      << ";seed=" << seed << ";method=" << method.name() << ";dataset=" << dataset.name();
+  return out.str();
+}
+
+std::uint64_t RunSpec::init_seed() const {
+  std::ostringstream coordinates;
+  coordinates << to_string(init) << "|" << width << "|" << depth << "|" << to_string(activation) << "|" << dataset.name();
+  return derive_seed(fnv1a(coordinates.str()), static_cast<std::uint64_t>(seed));
+}
+
+std::vector<RunSpec> enumerate_runs(const SweepSpec& spec) {
+  std::vector<RunSpec> runs;
+  for (const auto& dataset : spec.datasets)
+    for (const auto& method : spec.methods)
+      for (const auto activation : spec.activations)
+        for (const long depth : spec.depths)
+          for (const long width : spec.widths)
+            for (const auto init : spec.inits)
+              for (const long seed : spec.seeds) runs.push_back({init, width, depth, activation, seed, method, dataset});
+  return runs;
+}
+
+void validate(const SweepSpec& spec, const std::string& option) {
+  const auto require_nonempty = [&](bool empty, const char* key) {
+    if (empty) throw InputError(option, key, "the list is empty");
+  };
+  require_nonempty(spec.inits.empty(), "inits");
+  require_nonempty(spec.widths.empty(), "widths");
+  require_nonempty(spec.depths.empty(), "depths");
+  require_nonempty(spec.activations.empty(), "activations");
+  require_nonempty(spec.seeds.empty(), "seeds");
+  require_nonempty(spec.methods.empty(), "methods");
+  require_nonempty(spec.datasets.empty(), "datasets");
+  for (const long w : spec.widths)
+    if (w < 1 || w > 100000) throw InputError(option, "widths", "a width of " + std::to_string(w) + " (must be in [1, 1e5])");
+  for (const long d : spec.depths)
+    if (d < 1 || d > 64) throw InputError(option, "depths", "a depth of " + std::to_string(d) + " (must be in [1, 64])");
+  for (const Method& m : spec.methods) {
+    if (m == Method{StepRule::polyak} && !(spec.gamma > 0.0)) {
+      throw InputError(option, "gamma", "the polyak method needs gamma > 0");
+    }
+  }
+  for (const DatasetSpec& d : spec.datasets) {
+    if (d.kind == DatasetSpec::Kind::file && !spec.file_data.count(d.name())) {
+      throw InputError(option, "datasets", "the data set " + d.name() + " was not read");
+    }
+  }
+  if (!(spec.eps > 0.0 && spec.eps < 1.0)) throw InputError(option, "eps", std::to_string(spec.eps) + " is not in (0, 1)");
+  if (spec.max_steps < 1) throw InputError(option, "max-steps", "must be >= 1");
+  if (!(spec.t_end > 0.0)) throw InputError(option, "t-end", "must be > 0");
+  if (!(spec.lr > 0.0)) throw InputError(option, "lr", "must be > 0");
+  if (spec.output_scale && !std::isfinite(*spec.output_scale)) {
+    throw InputError(option, "output-scale", "must be a finite number or auto");
+  }
+  if (spec.curve_points < 2) throw InputError(option, "curve-points", "must be >= 2");
+  if (spec.out.empty()) throw InputError(option, "out", "is empty");
+}
+
+}  // namespace gradflow

@@ -1,0 +1,94 @@
+// What a sweep runs: the grid (initialization schemes x widths x depths x activations x seeds x
+// methods x data sets) and the settings shared by every run, read from a TOML file or set by
+// compare-inits. Each run is named by its coordinates, and its seeds are derived from them, so results
+// do not depend on the order of execution or the thread count.
+#pragma once
+
+#include <gradflow/discrete/options.hpp>
+#include <gradflow/flow/options.hpp>
+#include <gradflow/problems/activation.hpp>
+#include <gradflow/problems/initialization.hpp>
+#include <gradflow/problems/network_data.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace gradflow {
+
+// How a network is trained: gradient descent with a step rule, or the gradient flow with a solver.
+struct Method {
+  std::variant<StepRule, Solver> how = StepRule::armijo;
+
+  bool is_descent() const { return std::holds_alternative<StepRule>(how); }
+  StepRule rule() const { return std::get<StepRule>(how); }
+  Solver solver() const { return std::get<Solver>(how); }
+  // The step rule's or the solver's name: "armijo", "dopri5", ...
+  std::string name() const;
+  static std::optional<Method> from_string(std::string_view name);
+  friend bool operator==(const Method&, const Method&) = default;
+};
+
+// A data set of a sweep: synthetic (x_i ~ N(0, I/d), targets N(0, 1), data seed 0) or a CSV file as
+// --data reads it. The experiments never open a file: the caller reads every file data set into
+// SweepSpec::file_data before the sweep starts.
+struct DatasetSpec {
+  enum class Kind { synthetic, file };
+  Kind kind = Kind::synthetic;
+  long n = 16;       // synthetic: samples
+  long d = 32;       // synthetic: features
+  std::string path;  // file
+
+  // "synthetic:NxD" or "file:PATH", the spelling of sweep files and run keys.
+  std::string name() const;
+  // Parses that spelling; empty when the text is neither form (or N, D are not integers >= 1).
+  static std::optional<DatasetSpec> from_string(std::string_view text);
+  friend bool operator==(const DatasetSpec&, const DatasetSpec&) = default;
+};
+
+struct SweepSpec {
+  std::vector<InitScheme> inits{InitScheme::positive, InitScheme::xavier_normal};
+  std::vector<long> widths{32};
+  std::vector<long> depths{1};
+  std::vector<Activation> activations{Activation::tanh};
+  std::vector<long> seeds{0, 1, 2, 3, 4};
+  std::vector<Method> methods{Method{StepRule::armijo}};
+  std::vector<DatasetSpec> datasets{DatasetSpec{}};
+  double eps = 1e-3;            // a run converges when loss <= eps L0
+  long max_steps = 5000;        // budget: descent iterations, or accepted flow steps
+  double t_end = 1e6;           // flow methods: end time
+  double lr = 1.0;              // fixed: the step; armijo: the first trial step
+  double gamma = 0.0;           // polyak: 0 = 2 mu / beta is not available for networks, so required
+  std::optional<double> output_scale;  // positive: empty = auto (1.05 s*, certified); others use 1
+  bool teacher = false;         // synthetic targets from a teacher network
+  int curve_points = 200;       // rows kept per run for the plots
+  std::string out = "results/sweep";
+  // The data of every file data set, by DatasetSpec::name(), read by the caller.
+  std::map<std::string, NetworkData> file_data;
+};
+
+// One run of the grid.
+struct RunSpec {
+  InitScheme init = InitScheme::positive;
+  long width = 0;
+  long depth = 0;
+  Activation activation = Activation::tanh;
+  long seed = 0;
+  Method method;
+  DatasetSpec dataset;
+  std::string key() const;                 // "init=...;width=...;..." (unique per run)
+  std::uint64_t init_seed() const;         // from the coordinates except the method (methods share inits)
+};
+
+std::vector<RunSpec> enumerate_runs(const SweepSpec& spec);
+
+// Checks ranges and that every file data set was read; throws InputError naming the key.
+void validate(const SweepSpec& spec, const std::string& option);
+
+std::uint64_t fnv1a(const std::string& text);
+
+}  // namespace gradflow

@@ -1,0 +1,215 @@
+#include <gradflow/flow/detail/cvode_linear_solvers.hpp>
+
+#include <cvode/cvode.h>
+#include <nvector/nvector_serial.h>
+#include <sunmatrix/sunmatrix_dense.h>
+
+#include <Eigen/Cholesky>
+#include <Eigen/Eigenvalues>
+#include <Eigen/LU>
+
+#include <cmath>
+#include <exception>
+
+namespace gradflow::detail {
+namespace {
+
+using Map = Eigen::Map<Vector>;
+using ConstMap = Eigen::Map<const Vector>;
+
+// CVODE's defaults for Jacobian reuse (msbj) and for refactoring after a change of gamma (dgmax).
+constexpr long kStepsBetweenHessians = 50;
+constexpr double kGammaChange = 0.3;
+
+// ---------------------------------------------------------------------------------------------
+// The matrix-embedded solver for exact Hessians.
+
+struct NewtonContent {
+  NewtonContent(void* memory_in, GradientFlowField& field_in, long p, bool constant_in)
+      : memory(memory_in), field(&field_in), constant(constant_in), hessian(p, p), shifted(p, p), work(p),
+        cholesky(p), lu(p) {}
+  void* memory;
+  GradientFlowField* field;
+  bool constant;
+  Matrix hessian;
+  bool have_hessian = false;
+  long steps_at_hessian = 0;
+  long convergence_failures_seen = 0;
+  long evaluations = 0;
+  // Constant Hessian: its eigendecomposition.
+  Eigen::SelfAdjointEigenSolver<Matrix> spectrum;
+  // Otherwise: a factorization of I + gamma_f H.
+  Matrix shifted;
+  Vector work;
+  Eigen::LLT<Matrix, Eigen::Lower> cholesky;
+  Eigen::PartialPivLU<Matrix> lu;
+  bool use_cholesky = false;
+  double gamma_factored = 0.0;
+  bool factored = false;
+  long last_flag = SUNLS_SUCCESS;
+};
+
+NewtonContent& newton(SUNLinearSolver s) { return *static_cast<NewtonContent*>(s->content); }
+
+SUNLinearSolver_Type embedded_type(SUNLinearSolver) { return SUNLINEARSOLVER_MATRIX_EMBEDDED; }
+SUNLinearSolver_ID custom_id(SUNLinearSolver) { return SUNLINEARSOLVER_CUSTOM; }
+int no_op(SUNLinearSolver) { return SUNLS_SUCCESS; }
+
+// Refreshes the Hessian at the current Newton iterate when CVODE's reuse rule says so.
+int refresh_hessian(NewtonContent& c, bool& refreshed) {
+  refreshed = false;
+  long steps = 0, failures = 0;
+  CVodeGetNumSteps(c.memory, &steps);
+  CVodeGetNumNonlinSolvConvFails(c.memory, &failures);
+  const bool stale = !c.have_hessian || (!c.constant && (steps - c.steps_at_hessian >= kStepsBetweenHessians ||
+                                                         failures > c.convergence_failures_seen));
+  c.convergence_failures_seen = failures;
+  if (!stale) return SUNLS_SUCCESS;
+  N_Vector y = nullptr;
+  if (CVodeGetCurrentState(c.memory, &y) != CV_SUCCESS || y == nullptr) return SUNLS_PACKAGE_FAIL_UNREC;
+  const ConstMap theta(N_VGetArrayPointer(y), N_VGetLength_Serial(y));
+  c.field->jacobian(theta, c.hessian);  // -H
+  c.hessian = -c.hessian;
+  ++c.evaluations;
+  if (!c.hessian.allFinite()) return SUNLS_PACKAGE_FAIL_REC;
+  c.have_hessian = true;
+  c.steps_at_hessian = steps;
+  refreshed = true;
+  if (c.constant) {
+    c.spectrum.compute(c.hessian);
+    if (c.spectrum.info() != Eigen::Success) return SUNLS_PACKAGE_FAIL_UNREC;
+  }
+  return SUNLS_SUCCESS;
+}
+
+int newton_solve(SUNLinearSolver s, SUNMatrix, N_Vector x, N_Vector b, sunrealtype) {
+  NewtonContent& c = newton(s);
+  try {
+    bool refreshed = false;
+    if (const int flag = refresh_hessian(c, refreshed); flag != SUNLS_SUCCESS) return c.last_flag = flag;
+    double gamma = 0.0;
+    CVodeGetCurrentGamma(c.memory, &gamma);
+    const long p = N_VGetLength_Serial(b);
+    const ConstMap rhs(N_VGetArrayPointer(b), p);
+    Map out(N_VGetArrayPointer(x), p);
+    if (c.constant) {
+      // (I + gamma V diag(lambda) V^T)^-1 = V diag(1 / (1 + gamma lambda)) V^T, with this gamma.
+      const Matrix& v = c.spectrum.eigenvectors();
+      c.work.noalias() = v.transpose() * rhs;
+      const auto denominator = 1.0 + gamma * c.spectrum.eigenvalues().array();
+      if (!(denominator.abs().minCoeff() > 1e-14)) return c.last_flag = SUNLS_PACKAGE_FAIL_REC;
+      c.work.array() /= denominator;
+      out.noalias() = v * c.work;
+      return c.last_flag = SUNLS_SUCCESS;
+    }
+    if (refreshed || !c.factored || std::abs(gamma / c.gamma_factored - 1.0) > kGammaChange) {
+      c.shifted = gamma * c.hessian;
+      c.shifted.diagonal().array() += 1.0;
+      c.cholesky.compute(c.shifted);
+      c.use_cholesky = c.cholesky.info() == Eigen::Success;
+      if (!c.use_cholesky) {
+        c.lu.compute(c.shifted);
+        if (!(c.lu.matrixLU().diagonal().cwiseAbs().minCoeff() > 0.0)) {
+          c.factored = false;
+          return c.last_flag = SUNLS_LUFACT_FAIL;  // recoverable: CVODE retries with a smaller step
+        }
+      }
+      c.gamma_factored = gamma;
+      c.factored = true;
+    }
+    if (c.use_cholesky) {
+      out = rhs;
+      c.cholesky.solveInPlace(out);
+    } else {
+      out = c.lu.solve(rhs);
+    }
+    // The factorization is for gamma_f; scale as CVODE does for direct solvers with a stale gamma.
+    const double ratio = gamma / c.gamma_factored;
+    if (ratio != 1.0) out *= 2.0 / (1.0 + ratio);
+    return c.last_flag = SUNLS_SUCCESS;
+  } catch (const std::exception&) {
+    return c.last_flag = SUNLS_PACKAGE_FAIL_UNREC;
+  }
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// The direct LU solver for difference-quotient Jacobians.
+
+struct LuContent {
+  explicit LuContent(long p) : lu(p) {}
+  Eigen::PartialPivLU<Matrix> lu;
+  long last_flag = SUNLS_SUCCESS;
+};
+
+LuContent& lu_content(SUNLinearSolver s) { return *static_cast<LuContent*>(s->content); }
+
+SUNLinearSolver_Type direct_type(SUNLinearSolver) { return SUNLINEARSOLVER_DIRECT; }
+
+int lu_setup(SUNLinearSolver s, SUNMatrix a) {
+  LuContent& c = lu_content(s);
+  try {
+    const long p = SUNDenseMatrix_Rows(a);
+    c.lu.compute(Eigen::Map<const Matrix>(SUNDenseMatrix_Data(a), p, p));
+    if (!(c.lu.matrixLU().diagonal().cwiseAbs().minCoeff() > 0.0)) return c.last_flag = SUNLS_LUFACT_FAIL;
+    return c.last_flag = SUNLS_SUCCESS;
+  } catch (const std::exception&) {
+    return c.last_flag = SUNLS_PACKAGE_FAIL_UNREC;
+  }
+}
+
+int lu_solve(SUNLinearSolver s, SUNMatrix, N_Vector x, N_Vector b, sunrealtype) {
+  LuContent& c = lu_content(s);
+  const long p = N_VGetLength_Serial(b);
+  Map(N_VGetArrayPointer(x), p) = c.lu.solve(ConstMap(N_VGetArrayPointer(b), p));
+  return c.last_flag = SUNLS_SUCCESS;
+}
+
+// The two operations both solvers share, for their content type.
+template <class Content>
+sunindextype last_flag(SUNLinearSolver s) {
+  return static_cast<Content*>(s->content)->last_flag;
+}
+
+template <class Content>
+int free_solver(SUNLinearSolver s) {
+  if (s == nullptr) return SUNLS_SUCCESS;
+  delete static_cast<Content*>(s->content);
+  s->content = nullptr;
+  SUNLinSolFreeEmpty(s);
+  return SUNLS_SUCCESS;
+}
+
+}  // namespace
+
+SUNLinearSolver make_hessian_newton_solver(void* cvode_memory, GradientFlowField& field, long p,
+                                           bool constant_hessian, SUNContext context) {
+  SUNLinearSolver s = SUNLinSolNewEmpty(context);
+  if (s == nullptr) return nullptr;
+  s->content = new NewtonContent(cvode_memory, field, p, constant_hessian);
+  s->ops->gettype = embedded_type;
+  s->ops->getid = custom_id;
+  s->ops->initialize = no_op;
+  s->ops->solve = newton_solve;
+  s->ops->lastflag = last_flag<NewtonContent>;
+  s->ops->free = free_solver<NewtonContent>;
+  return s;
+}
+
+long hessian_newton_solver_evaluations(SUNLinearSolver solver) { return newton(solver).evaluations; }
+
+SUNLinearSolver make_dense_lu_solver(long p, SUNContext context) {
+  SUNLinearSolver s = SUNLinSolNewEmpty(context);
+  if (s == nullptr) return nullptr;
+  s->content = new LuContent(p);
+  s->ops->gettype = direct_type;
+  s->ops->getid = custom_id;
+  s->ops->initialize = no_op;
+  s->ops->setup = lu_setup;
+  s->ops->solve = lu_solve;
+  s->ops->lastflag = last_flag<LuContent>;
+  s->ops->free = free_solver<LuContent>;
+  return s;
+}
+
+}  // namespace gradflow::detail

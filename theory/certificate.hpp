@@ -1,0 +1,119 @@
+// The local PL certificate for squared losses L = 1/2 ||r(theta)||^2 (THEORY.md sections 4 and 5).
+//
+// With J the Jacobian of the residuals, sigma0 = sigma_n(J(theta0)) and J l(r)-Lipschitz on the ball
+// B(theta0, r), every theta in the ball has sigma_n(J) >= sigma0 - l r, so L is mu_r-PL there with
+// mu_r = (sigma0 - l(r) r)^2. Gradient flow is then certified to converge linearly to zero loss without
+// leaving the ball as soon as
+//   phi(r) = r (sigma0 - l(r) r) > ||r0||        for some r,
+// which for a constant l is sigma0^2 > 4 l ||r0||. Gradient descent with eta = 1/beta_r, where
+//   beta_r = (||J0|| + l r)^2 + l (||r0|| + ||J0|| r + l r^2 / 2)
+// bounds the Hessian on the ball, is certified when phi(r) > 2 ||r0|| (sigma0^2 > 8 l ||r0||).
+//
+// l(r) is a rigorous bound: 0 for least squares; for one hidden layer the explicit bound of THEORY.md
+// section 5; for deeper networks a product-of-norms bound derived in docs/theory.md. Nothing here is
+// sampled. For problems without residual structure, estimate_local_constants() samples mu and beta on
+// a ball instead, and says so.
+#pragma once
+
+#include <gradflow/core/objective.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <string>
+
+namespace gradflow {
+
+class Mlp;
+
+// A rigorous bound l(r) on the Lipschitz constant of J over B(theta0, r), nondecreasing in r.
+struct LipschitzBound {
+  std::function<double(double)> at;  // r -> l(r)
+  std::string kind;                   // "zero (linear model)", "one hidden layer (THEORY 5)", "product of norms"
+};
+
+// The pieces of a certificate, at theta0.
+struct CertificateInputs {
+  double loss0 = 0.0;
+  double residual_norm = 0.0;  // ||r0||
+  double sigma0 = 0.0;         // sigma_n(J(theta0))
+  double jacobian_norm = 0.0;  // ||J(theta0)||
+  LipschitzBound lipschitz;
+};
+
+struct Certificate {
+  bool applies = false;  // the theory covers this problem at theta0 (else why_not says why)
+  std::string why_not;
+  double loss0 = std::numeric_limits<double>::quiet_NaN();
+  double residual_norm = std::numeric_limits<double>::quiet_NaN();
+  double sigma0 = std::numeric_limits<double>::quiet_NaN();
+  double jacobian_norm = std::numeric_limits<double>::quiet_NaN();
+  std::string lipschitz_kind;
+
+  // Gradient flow.
+  bool holds = false;             // max_r phi(r) > ||r0||
+  double phi_max = 0.0;           // max_r phi(r)
+  double radius = 0.0;            // the chosen radius r* (argmax of phi); +inf for a linear model
+  double lipschitz = 0.0;         // l(r*)
+  double radius_low = 0.0;        // admissible radii: phi(r) > ||r0|| on (radius_low, radius_high)
+  double radius_high = 0.0;
+  double mu = 0.0;                // (sigma0 - l(r*) r*)^2, the certified PL constant on B(theta0, r*)
+  double travel = 0.0;            // sqrt(2 L0 / mu) = ||r0|| / (sigma0 - l r*): the flow stays this close
+  double rate = 0.0;              // 2 mu: L(t) <= L0 exp(-2 mu t)
+  double criterion_lhs = 0.0;     // sigma0^2
+  double criterion_rhs = 0.0;     // 4 l(r*) ||r0||
+  double margin = 0.0;            // phi_max / ||r0|| - 1 (> 0 when it holds)
+
+  // Gradient descent with eta = 1/beta_r.
+  bool descent_holds = false;     // max_r phi(r) > 2 ||r0||
+  double descent_radius = 0.0;    // r used for beta_r (= radius)
+  double beta = 0.0;              // beta_r
+  double step = 0.0;              // 1 / beta_r
+  double descent_q = 0.0;         // 1 - mu / beta_r
+  double descent_travel = 0.0;    // 2 sqrt(2 L0 / mu)
+  double descent_criterion_rhs = 0.0;  // 8 l(r*) ||r0||
+  double descent_margin = 0.0;    // phi_max / (2 ||r0||) - 1
+
+  std::string verdict() const;
+};
+
+// The certificate from its inputs (the algebra of THEORY.md section 4).
+Certificate certify(const CertificateInputs& inputs);
+
+// The certificate of a problem at theta0: least squares and networks (tanh, arctan, softplus,
+// sigmoid, softplus-centered; no biases; n <= d with independent inputs); otherwise applies = false
+// with the reason.
+Certificate certify(const Objective& objective, const Vector& theta0);
+
+// The Lipschitz bound of a network's J around theta0 (exposed for tests).
+LipschitzBound network_lipschitz_bound(const Mlp& network, const Vector& theta0);
+
+// The smallest output scale s* at which the certificate holds at the positive initialization
+// (THEORY.md section 5), by bisection on s (the certificate's condition is monotone in s when
+// sigma(0) = 0). For sigma(0) != 0 there is no threshold: the outputs at the positive initialization
+// are s sigma(0) (...), so ||r0|| grows with s as fast as sigma0; found = false says so and suggests the
+// centred activation.
+struct ScaleSearch {
+  bool found = false;
+  double scale = 0.0;       // s* (relative precision 1e-9)
+  Certificate certificate;  // at s*
+  std::string why_not;
+};
+struct InitOptions;
+// for_descent: the threshold of the descent certificate (max phi > 2 ||r0||) instead of the flow's.
+ScaleSearch find_positive_scale(const Mlp& network, const InitOptions& positive, bool for_descent = false);
+
+// Sampled estimates of the PL constant and the smoothness on B(theta0, radius), for problems without
+// residual structure: min over samples of ||grad L||^2 / (2 (L - L_min)) and max of the Hessian's norm
+// (power iteration). Estimates, not bounds.
+struct LocalEstimate {
+  double radius = 0.0;
+  int samples = 0;
+  double mu_estimate = 0.0;
+  double beta_estimate = 0.0;
+};
+LocalEstimate estimate_local_constants(const Objective& objective, const Vector& theta0, double radius, int samples,
+                                       std::uint64_t seed);
+
+}  // namespace gradflow
