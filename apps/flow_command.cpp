@@ -5,6 +5,7 @@
 #include <gradflow/flow/simulate_flow.hpp>
 #include <gradflow/apps/json_support.hpp>
 #include <gradflow/apps/csv.hpp>
+#include <gradflow/core/tolerances.hpp>
 #include <gradflow/core/input_error.hpp>
 
 #include <nlohmann/json.hpp>
@@ -170,7 +171,7 @@ int run_flow_command(FlowCommand& flow) {
   }
   if (flow.options.solver != Solver::cvode_bdf_krylov) warn_unused("--krylov", "cvode-bdf-krylov");
   if (flow.options.solver == Solver::cvode_bdf && !loaded.objective->has_hessian() &&
-      loaded.objective->dimension() > 2000 && !flow.output.quiet) {
+      loaded.objective->dimension() > tolerances::kMaxDenseHessianParameters && !flow.output.quiet) {
     std::cerr << "gradflow flow: warning: cvode-bdf on p = " << loaded.objective->dimension()
               << " parameters without a dense Hessian forms difference-quotient Jacobians (p gradients each) and "
                  "factors a dense p x p matrix at every Newton setup; cvode-bdf-krylov is the matrix-free BDF method\n";

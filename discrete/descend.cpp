@@ -1,5 +1,7 @@
 #include <gradflow/discrete/descend.hpp>
 
+#include <gradflow/core/tolerances.hpp>
+
 #include <gradflow/discrete/armijo_step.hpp>
 #include <gradflow/discrete/fixed_step.hpp>
 #include <gradflow/discrete/inverse_smoothness_step.hpp>
@@ -15,8 +17,6 @@
 
 namespace gradflow {
 namespace {
-
-constexpr double kEps = std::numeric_limits<double>::epsilon();
 
 std::string format(const char* fmt, double a, double b = 0.0, double c = 0.0) {
   char buffer[256];
@@ -45,8 +45,6 @@ void iterate(const Rule& rule, const CountingObjective& f, const Vector& theta0,
   }
   const double excess0 = loss - r.min_value;
   const bool tolerance_enabled = options.loss_tol > 0.0 || options.grad_tol > 0.0;
-  // Roundoff floor of the verdicts: the loss is only known to a few ulps of L0.
-  const double floor = 64.0 * kEps * std::abs(loss);
   double q_power = 1.0;  // q^k
   // ||grad||^2, kept with grad: one pass over the gradient per iteration. Its finiteness is also the
   // check that every entry of the gradient is finite (a gradient whose squared norm overflows counts
@@ -124,10 +122,16 @@ void iterate(const Rule& rule, const CountingObjective& f, const Vector& theta0,
       ++k;
       if (r.guarantee.q) {
         q_power *= *r.guarantee.q;
-        if (!r.first_bound_violation_iter && !(loss <= bound_at(q_power) + floor)) r.first_bound_violation_iter = k;
+        // The round-off floor of the verdict: the loss is only known to a few ulps of L0.
+        if (!r.first_bound_violation_iter &&
+            !tolerances::rate_bound_holds(loss - r.min_value, q_power * excess0, 0.0, tolerances::kDescentBoundRoundoffUlps,
+                                          r.loss0)) {
+          r.first_bound_violation_iter = k;
+        }
       }
       if (r.guarantee.radius && !r.first_radius_violation_iter &&
-          !(r.path_length <= *r.guarantee.radius * (1.0 + 1e-12) + 1e-300)) {
+          !tolerances::radius_holds(r.path_length, *r.guarantee.radius, tolerances::kDescentRadiusRelative,
+                                    tolerances::kDescentRadiusAbsolute)) {
         r.first_radius_violation_iter = k;
       }
       const bool save = k % options.save_every == 0;

@@ -12,6 +12,7 @@
 // that their work is comparable with other codes at the same tolerances.
 #include <gradflow/flow/detail/run_state.hpp>
 #include <gradflow/flow/detail/step_processor.hpp>
+#include <gradflow/core/tolerances.hpp>
 
 // odeint's Eigen support needs the algebra dispatcher (and boost::enable_if) declared first.
 #include <boost/utility/enable_if.hpp>
@@ -40,9 +41,7 @@ using State = Eigen::VectorXd;
 using Algebra = odeint::vector_space_algebra;
 
 constexpr double kEps = std::numeric_limits<double>::epsilon();
-// A step rejected this many times in a row is given up as too small (a guard; the step size
-// normally underflows first).
-constexpr long kMaxConsecutiveRejections = 10000;
+using tolerances::kMaxConsecutiveRejections;
 
 // odeint's view of the flow: a system (x, dxdt, t).
 struct System {
@@ -80,18 +79,19 @@ class RmsErrorChecker {
   double rtol_;
 };
 
-// Step factor 0.9 err^(-1/(q+1)) within [0.2, 10], q the order of the error estimate.
+// Step factor safety err^(-1/(q+1)) within [min, max] factors, q the order of the error estimate
+// (core/tolerances.hpp).
 class SafetyStepAdjuster {
  public:
   using time_type = double;
   using value_type = double;
 
   double decrease_step(double dt, double error, int error_order) const {
-    return dt * std::max(0.9 * std::pow(error, -1.0 / (error_order + 1)), 0.2);
+    return dt * std::max(tolerances::kStepSafety * std::pow(error, -1.0 / (error_order + 1)), tolerances::kMinStepFactor);
   }
   double increase_step(double dt, double error, int stepper_order) const {
-    if (error <= 0.0) return 10.0 * dt;
-    return dt * std::min(10.0, 0.9 * std::pow(error, -1.0 / stepper_order));
+    if (error <= 0.0) return tolerances::kMaxStepFactor * dt;
+    return dt * std::min(tolerances::kMaxStepFactor, tolerances::kStepSafety * std::pow(error, -1.0 / stepper_order));
   }
   bool check_step_size_limit(double) const { return true; }
   double get_max_dt() const { return 0.0; }
@@ -150,7 +150,8 @@ struct RestepDriver {
     State x = s.x_old, dxdt = s.dxdt_old, next(x.size());
     double t = s.t_old;
     double dt = t_target - t;
-    for (int attempt = 0; attempt < 10000 && t_target - t > 4.0 * kEps * std::abs(t_target); ++attempt) {
+    for (long attempt = 0; attempt < kMaxConsecutiveRejections && t_target - t > tolerances::kCrossingUlps * kEps * std::abs(t_target);
+         ++attempt) {
       double t_try = t;
       double dt_try = std::min(dt, t_target - t);
       const bool landing = dt_try == t_target - t;
@@ -282,7 +283,7 @@ void run_fixed(RunState& run, Stepper& stepper) {
   // t_end when it is not a multiple of dt.
   const double ratio = options.t_end / options.dt;
   const double nearest = std::round(ratio);
-  const bool exact_multiple = nearest >= 1.0 && std::abs(ratio - nearest) <= 1e-9 * nearest;
+  const bool exact_multiple = nearest >= 1.0 && std::abs(ratio - nearest) <= tolerances::kGridMultipleRelative * nearest;
   const double num_grid_steps = exact_multiple ? nearest : std::ceil(ratio);
   double k = 0.0;
   while (true) {

@@ -1,5 +1,7 @@
 #include <gradflow/flow/options.hpp>
 
+#include <gradflow/core/tolerances.hpp>
+
 #include <gradflow/core/text.hpp>
 
 #include <cmath>
@@ -19,7 +21,7 @@ constexpr NameTable<Solver, 9> kSolverNames{{{
     {Solver::cvode_adams, "cvode-adams"},
 }}};
 
-constexpr double kMaxRows = 1e7;
+
 
 }  // namespace
 
@@ -58,12 +60,12 @@ std::optional<OptionError> FlowOptions::validate() const {
   if (save_every > 0.0 && !times.empty()) {
     return OptionError{"save_every", full_precision(save_every), "cannot be combined with times (choose one)"};
   }
-  if (save_every > 0.0 && t_end / save_every > kMaxRows) {
+  if (save_every > 0.0 && t_end / save_every > tolerances::kMaxRecordedRows) {
     return OptionError{
         "save_every", full_precision(save_every),
         "would record more than 1e7 rows up to t_end = " + full_precision(t_end) + "; choose a larger interval"};
   }
-  if (static_cast<double>(times.size()) > kMaxRows) {
+  if (static_cast<double>(times.size()) > tolerances::kMaxRecordedRows) {
     return OptionError{"times", std::to_string(times.size()) + " values", "at most 1e7 times"};
   }
   for (std::size_t i = 0; i < times.size(); ++i) {

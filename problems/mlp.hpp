@@ -14,6 +14,7 @@
 
 #include <gradflow/problems/activation.hpp>
 #include <gradflow/core/objective.hpp>
+#include <gradflow/core/tolerances.hpp>
 
 #include <vector>
 
@@ -51,7 +52,7 @@ class Mlp final : public Objective {
   void hessian_vector(const ConstVectorView& theta, const ConstVectorView& v, VectorView hv) const override;
   bool has_exact_hessian_vector() const override { return true; }
   // Column by column from exact Hessian-vector products, for networks with at most 2000 parameters.
-  bool has_hessian() const override { return num_parameters_ <= 2000; }
+  bool has_hessian() const override { return num_parameters_ <= tolerances::kMaxDenseHessianParameters; }
   void hessian(const ConstVectorView& theta, MatrixView h) const override;
 
   // f(x_i; theta) for every sample.

@@ -1,5 +1,7 @@
 #include <gradflow/theory/certificate.hpp>
 
+#include <gradflow/core/tolerances.hpp>
+
 #include <gradflow/theory/power_iteration.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/least_squares.hpp>
@@ -34,7 +36,7 @@ double argmax_concave(F&& f, double high) {
   double a = 0.0, b = high;
   double c = b - ratio * (b - a), d = a + ratio * (b - a);
   double fc = f(c), fd = f(d);
-  for (int i = 0; i < 300 && b - a > 1e-15 * high; ++i) {
+  for (int i = 0; i < tolerances::kGoldenSectionMaxIterations && b - a > tolerances::kRadiusSearchRelative * high; ++i) {
     if (fc < fd) {
       a = c;
       c = d;
@@ -55,7 +57,8 @@ double argmax_concave(F&& f, double high) {
 // The crossing of an increasing (decreasing) f through level on [lo, hi], by bisection.
 template <class F>
 double crossing(F&& f, double lo, double hi, double level, bool increasing) {
-  for (int i = 0; i < 200 && hi - lo > 1e-15 * std::max(1.0, hi); ++i) {
+  for (int i = 0; i < tolerances::kBisectionMaxIterations && hi - lo > tolerances::kRadiusSearchRelative * std::max(1.0, hi);
+       ++i) {
     const double mid = 0.5 * (lo + hi);
     const bool above = f(mid) > level;
     ((above == increasing) ? hi : lo) = mid;
@@ -295,7 +298,7 @@ ScaleSearch find_positive_scale(const Mlp& network, const InitOptions& positive,
   }
   double high = 1.0;
   Certificate at_high = first;
-  for (int i = 0; i < 80 && !holds(at_high); ++i) {
+  for (int i = 0; i < tolerances::kScaleDoublings && !holds(at_high); ++i) {
     high *= 2.0;
     at_high = at_scale(high);
   }
@@ -304,12 +307,12 @@ ScaleSearch find_positive_scale(const Mlp& network, const InitOptions& positive,
     return search;
   }
   double low = high / 2.0;
-  for (int i = 0; i < 80 && holds(at_scale(low)); ++i) {
+  for (int i = 0; i < tolerances::kScaleDoublings && holds(at_scale(low)); ++i) {
     high = low;
     low /= 2.0;
   }
   // holds at high, not at low: bisect.
-  for (int i = 0; i < 200 && high - low > 1e-9 * high; ++i) {
+  for (int i = 0; i < tolerances::kBisectionMaxIterations && high - low > tolerances::kScaleSearchRelative * high; ++i) {
     const double mid = 0.5 * (low + high);
     (holds(at_scale(mid)) ? high : low) = mid;
   }
@@ -338,7 +341,10 @@ LocalEstimate estimate_local_constants(const Objective& objective, const Vector&
     }
     const double loss = objective.loss_and_gradient(theta, grad);
     if (loss - min_value > 0.0) e.mu_estimate = std::min(e.mu_estimate, grad.squaredNorm() / (2.0 * (loss - min_value)));
-    e.beta_estimate = std::max(e.beta_estimate, estimate_smoothness(objective, theta, seed + static_cast<std::uint64_t>(k), 100, 1e-6).beta);
+    e.beta_estimate = std::max(e.beta_estimate, estimate_smoothness(objective, theta, seed + static_cast<std::uint64_t>(k),
+                                                                 tolerances::kSampledSmoothnessIterations,
+                                                                 tolerances::kSampledSmoothnessRtol)
+                                                 .beta);
   }
   return e;
 }

@@ -1,5 +1,7 @@
 #include <gradflow/flow/detail/cvode_linear_solvers.hpp>
 
+#include <gradflow/core/tolerances.hpp>
+
 #include <cvode/cvode.h>
 #include <nvector/nvector_serial.h>
 #include <sunmatrix/sunmatrix_dense.h>
@@ -17,9 +19,8 @@ namespace {
 using Map = Eigen::Map<Vector>;
 using ConstMap = Eigen::Map<const Vector>;
 
-// CVODE's defaults for Jacobian reuse (msbj) and for refactoring after a change of gamma (dgmax).
-constexpr long kStepsBetweenHessians = 50;
-constexpr double kGammaChange = 0.3;
+using tolerances::kGammaChange;
+using tolerances::kStepsBetweenHessians;
 
 // ---------------------------------------------------------------------------------------------
 // The matrix-embedded solver for exact Hessians.
@@ -97,7 +98,7 @@ int newton_solve(SUNLinearSolver s, SUNMatrix, N_Vector x, N_Vector b, sunrealty
       const Matrix& v = c.spectrum.eigenvectors();
       c.work.noalias() = v.transpose() * rhs;
       const auto denominator = 1.0 + gamma * c.spectrum.eigenvalues().array();
-      if (!(denominator.abs().minCoeff() > 1e-14)) return c.last_flag = SUNLS_PACKAGE_FAIL_REC;
+      if (!(denominator.abs().minCoeff() > tolerances::kMinNewtonPivot)) return c.last_flag = SUNLS_PACKAGE_FAIL_REC;
       c.work.array() /= denominator;
       out.noalias() = v * c.work;
       return c.last_flag = SUNLS_SUCCESS;

@@ -1,12 +1,14 @@
 #include <gradflow/flow/detail/trajectory_monitor.hpp>
 
+#include <gradflow/core/tolerances.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
 namespace gradflow::detail {
 namespace {
-constexpr double kEps = std::numeric_limits<double>::epsilon();
+using tolerances::kEps;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 }  // namespace
 
@@ -23,7 +25,7 @@ TrajectoryMonitor::TrajectoryMonitor(const FlowOptions& options, const Vector& t
     num_outputs_ = options.times.size();
   } else if (options.save_every > 0.0) {
     // k * save_every <= t_end, allowing for the rounding of t_end / save_every.
-    num_outputs_ = static_cast<std::size_t>(std::floor(options.t_end / options.save_every * (1.0 + 4.0 * kEps)));
+    num_outputs_ = static_cast<std::size_t>(std::floor(options.t_end / options.save_every * (1.0 + tolerances::kOutputGridUlps * kEps)));
   }
 }
 
@@ -52,15 +54,21 @@ FlowRow TrajectoryMonitor::make_row(double t, const ConstVectorView& theta, doub
 
 void TrajectoryMonitor::check_bound(double t, double loss) {
   if (!mu_ || first_violation_) return;
-  // The solver's tolerance: a relative slack of 10 rtol, and a roundoff floor of 16 eps L0.
-  const double slack = (bound(t) - min_value_) * 10.0 * options_.rtol + 16.0 * kEps * std::abs(loss0_);
-  if (!(loss - min_value_ <= bound(t) - min_value_ + slack)) first_violation_ = t;
+  // The solver's tolerance and the round-off floor (core/tolerances.hpp).
+  if (!tolerances::rate_bound_holds(loss - min_value_, bound(t) - min_value_,
+                                    tolerances::kFlowBoundRelativeRtols * options_.rtol,
+                                    tolerances::kFlowBoundRoundoffUlps, loss0_)) {
+    first_violation_ = t;
+  }
 }
 
 void TrajectoryMonitor::check_radius(double t, double dist_from_init) {
   if (!options_.radius || first_radius_violation_) return;
-  // The solver's tolerance on the state: 10 rtol relative, plus atol.
-  if (!(dist_from_init <= *options_.radius * (1.0 + 10.0 * options_.rtol) + options_.atol)) first_radius_violation_ = t;
+  // The solver's tolerance on the state: a multiple of rtol relative, plus atol.
+  if (!tolerances::radius_holds(dist_from_init, *options_.radius, tolerances::kFlowRadiusRelativeRtols * options_.rtol,
+                                options_.atol)) {
+    first_radius_violation_ = t;
+  }
 }
 
 std::optional<bool> TrajectoryMonitor::radius_holds() const {

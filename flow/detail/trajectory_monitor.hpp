@@ -2,6 +2,7 @@
 // tolerance stop and its event function, and the observer. Back ends only step and interpolate.
 #pragma once
 
+#include <gradflow/core/tolerances.hpp>
 #include <gradflow/flow/result.hpp>
 
 #include <cstddef>
@@ -70,8 +71,8 @@ template <class Event>
 double locate_crossing(Event&& event, double h, double e0, double eh, double t_scale) {
   double lo = 0.0, hi = h, f_lo = e0, f_hi = eh;
   int side = 0;
-  const double tolerance = 4.0 * 2.220446049250313e-16 * (t_scale + h);
-  for (int iteration = 0; iteration < 200 && hi - lo > tolerance; ++iteration) {
+  const double tolerance = tolerances::kCrossingUlps * tolerances::kEps * (t_scale + h);
+  for (int iteration = 0; iteration < tolerances::kCrossingMaxIterations && hi - lo > tolerance; ++iteration) {
     double tau = hi - f_hi * (hi - lo) / (f_hi - f_lo);
     // Guard against a stalled secant: fall back to bisection near the ends.
     const double margin = 0.01 * (hi - lo);

@@ -1,0 +1,109 @@
+// Every numerical tolerance and guard that the library applies on its own, in one place, each with
+// the reason for its value. Options that a user sets (rtol, atol, loss_tol, ...) live in the options
+// structs; what is here is what the library adds to them: the round-off allowances of the verdicts,
+// the limits of its root finders and step controllers, and size thresholds.
+//
+// The verdicts "the loss stays under the rate bound" and "the path stays in the ball" of the flow and
+// of descent both go through rate_bound_holds() and radius_holds() below, so that the two compare
+// with the theorem in the same way (docs/theory.md explains the allowances).
+#pragma once
+
+#include <cmath>
+#include <limits>
+
+namespace gradflow::tolerances {
+
+inline constexpr double kEps = std::numeric_limits<double>::epsilon();
+
+// --- The rate-bound and radius verdicts -----------------------------------------------------------
+// Flow: an adaptive solver controls the local error to about rtol relative, and the global error of
+// a contracting flow stays within a small multiple of it: 10 rtol relative to the bound.
+inline constexpr double kFlowBoundRelativeRtols = 10.0;
+// Flow: L0 itself is computed with a few ulps of error, so a bound near 0 is only known to a few
+// ulps of L0: a floor of 16 eps L0 (seen: losses of 1e-21 against a bound of 1e-25 at L0 ~ 1).
+inline constexpr double kFlowBoundRoundoffUlps = 16.0;
+// Flow: the state is accurate to rtol relative (plus atol): 10 rtol relative on the radius.
+inline constexpr double kFlowRadiusRelativeRtols = 10.0;
+// Descent: each iteration's loss carries the rounding of one gradient step, and q^k L0 falls below
+// the precision of L0 after enough iterations: a floor of 64 eps L0 (needed near L ~ 1e-23).
+inline constexpr double kDescentBoundRoundoffUlps = 64.0;
+// Descent: the path length is a sum of k rounded step lengths: 1e-12 relative, and 1e-300 so that a
+// radius of 0 (a start at the minimizer) compares equal.
+inline constexpr double kDescentRadiusRelative = 1e-12;
+inline constexpr double kDescentRadiusAbsolute = 1e-300;
+
+// L - L_min <= (B - L_min) (1 + relative_slack) + roundoff_ulps eps |L0|: the loss is under its rate
+// bound B, allowing the solver's relative error and the round-off floor. Written with "not greater"
+// so that a NaN loss counts as a violation.
+inline bool rate_bound_holds(double excess, double bound_excess, double relative_slack, double roundoff_ulps,
+                             double loss0) {
+  return excess <= bound_excess + (bound_excess * relative_slack + roundoff_ulps * kEps * std::abs(loss0));
+}
+
+// distance <= radius (1 + relative) + absolute; a NaN distance counts as a violation.
+inline bool radius_holds(double distance, double radius, double relative, double absolute) {
+  return distance <= radius * (1.0 + relative) + absolute;
+}
+
+// --- Locating a stop inside a step ----------------------------------------------------------------
+// The crossing is bracketed down to 4 ulps of the time (below that, the event function is noise).
+inline constexpr double kCrossingUlps = 4.0;
+// Illinois halves the bracket at least every other iteration: 200 are far more than 4 ulps need.
+inline constexpr int kCrossingMaxIterations = 200;
+
+// Rows every save_every up to t_end: k save_every <= t_end allowing 4 ulps for the rounding of
+// t_end / save_every (so that t_end = 1, save_every = 0.1 gives 10 rows, not 9).
+inline constexpr double kOutputGridUlps = 4.0;
+
+// --- Step-size guards -----------------------------------------------------------------------------
+// CVODE: a step shorter than 16 ulps of t makes no progress in t ...
+inline constexpr double kStallUlps = 16.0;
+// ... and 5 such steps in a row are a stall (step_size_too_small), not a transient.
+inline constexpr int kMaxStalledSteps = 5;
+// odeint: a step rejected this many times in a row is given up as too small (a guard; the step size
+// normally underflows first). Also the budget of the restep that interpolates inside a step.
+inline constexpr long kMaxConsecutiveRejections = 10000;
+// odeint's controlled steppers: the next step is safety err^(-1/(q+1)) times this one, kept within
+// [0.2, 10] times this one; the values of Hairer, Norsett & Wanner and of SciPy's RK45.
+inline constexpr double kStepSafety = 0.9;
+inline constexpr double kMinStepFactor = 0.2;
+inline constexpr double kMaxStepFactor = 10.0;
+// Fixed-step solvers: t_end / dt within 1e-9 relative of an integer is that many whole steps (t_end
+// and dt given in decimal are rarely exact multiples in binary).
+inline constexpr double kGridMultipleRelative = 1e-9;
+
+// --- CVODE's Newton solver with an exact Hessian ---------------------------------------------------
+// CVODE's own defaults: a new Jacobian every 50 steps (msbj), and a new factorization when gamma has
+// moved by 30% (dgmax).
+inline constexpr long kStepsBetweenHessians = 50;
+inline constexpr double kGammaChange = 0.3;
+// 1 + gamma lambda this close to 0 makes the Newton matrix singular: a recoverable failure, so that
+// CVODE retries with a smaller step.
+inline constexpr double kMinNewtonPivot = 1e-14;
+
+// --- Sizes ------------------------------------------------------------------------------------------
+// Networks with at most this many parameters offer a dense Hessian (p Hessian-vector products, p^2
+// doubles: 32 MB at 2000), which cvode-bdf then factors; larger ones are matrix-free only.
+inline constexpr long kMaxDenseHessianParameters = 2000;
+// A flow run records at most this many rows (times, or t_end / save_every): 1e7 rows are 480 MB.
+inline constexpr double kMaxRecordedRows = 1e7;
+
+// --- The certificate's one-dimensional searches ----------------------------------------------------
+// Golden-section and bisection searches over the radius stop at 1e-15 relative (a few ulps) ...
+inline constexpr double kRadiusSearchRelative = 1e-15;
+// ... or after 300 golden-section / 200 bisection iterations, more than 1e-15 needs.
+inline constexpr int kGoldenSectionMaxIterations = 300;
+inline constexpr int kBisectionMaxIterations = 200;
+// The scale threshold s* is bisected to 1e-9 relative: the printed scale has 6 digits, and each
+// probe costs one certificate.
+inline constexpr double kScaleSearchRelative = 1e-9;
+// The scale is bracketed by doubling (halving) from s = 1 at most 80 times: s in [2^-80, 2^80]
+// covers every scale a double-precision network can use.
+inline constexpr int kScaleDoublings = 80;
+
+// The sampled (not rigorous) local constants of problems without residual structure: at each sample
+// point, 100 power iterations to 1e-6 relative; a local estimate needs no more.
+inline constexpr int kSampledSmoothnessIterations = 100;
+inline constexpr double kSampledSmoothnessRtol = 1e-6;
+
+}  // namespace gradflow::tolerances
