@@ -13,6 +13,7 @@ packages=(
   libbenchmark-dev                     # Google Benchmark
   nlohmann-json3-dev                   # JSON summaries
   gnuplot-nox                          # the sweeps' plots (PNG and SVG)
+  python3                              # tests/ and scripts/ helpers (layout and citation checks)
 )
 # libopenmpi-dev (MPI sweeps) arrives with libsundials-dev; without it the build still works.
 
