@@ -20,7 +20,7 @@ nlohmann::json number(double x) { return std::isfinite(x) ? nlohmann::json(x) : 
 
 std::string certificate_report(const Certificate& c) {
   std::ostringstream out;
-  out << "certificate (rigorous; THEORY.md section 4)\n";
+  out << "certificate (rigorous; docs/theory.md §4)\n";
   if (!c.applies) {
     out << "  the theory does not apply: " << c.why_not << "\n";
     return out.str();

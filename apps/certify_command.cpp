@@ -18,7 +18,7 @@ void add_certify_command(CLI::App& app, CertifyCommand& d) {
       "certify", "The local PL certificate at theta0: is linear convergence to zero loss guaranteed, how fast, how far?");
   d.command = c;
   c->footer(
-      "For the squared-loss problems (least-squares, mlp) the certificate is rigorous (THEORY.md section 4):\n"
+      "For the squared-loss problems (least-squares, mlp) the certificate is rigorous (docs/theory.md §4):\n"
       "  with sigma0 = sigma_min(J(theta0)) and l(r) a proved bound on the Lipschitz constant of J over\n"
       "  B(theta0, r), gradient flow is certified when r (sigma0 - l(r) r) > ||r0|| for some r (sigma0^2 >\n"
       "  4 l ||r0|| for constant l), descent with step 1/beta_r when it exceeds 2 ||r0||. Networks need a\n"

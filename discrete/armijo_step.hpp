@@ -1,5 +1,5 @@
 // Armijo backtracking: from eta_bar (--lr), shrink eta by b (--armijo-b) until the sufficient
-// decrease L(theta - eta g) <= L - c eta ||g||^2 holds (c = --armijo-c) (THEORY.md section 2, M4).
+// decrease L(theta - eta g) <= L - c eta ||g||^2 holds (c = --armijo-c) (docs/theory.md §2.6, M4).
 //
 // Guarantee, for L mu-PL and beta-smooth: every accepted step has
 //   eta_k >= eta_min = min(eta_bar, 2 b (1 - c) / beta),

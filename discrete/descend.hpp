@@ -1,6 +1,6 @@
 // Entry point: gradient descent theta_{k+1} = theta_k - eta_k grad L(theta_k) from theta0, with the
 // step-size rule of options.step, compared at every iteration with the rule's guaranteed contraction
-// L_k - L_min <= q^k (L0 - L_min) and containment radius (THEORY.md section 2).
+// L_k - L_min <= q^k (L0 - L_min) and containment radius (docs/theory.md §2).
 //
 //   gradflow::DescentOptions options;
 //   options.step = gradflow::StepRule::inverse_smoothness;

@@ -1,7 +1,7 @@
 // Fixed step: eta_k = eta (--lr).
 //
-// Guarantee (THEORY.md section 2, Theorem 2): if L is mu-PL and beta-smooth on the ball of radius
-// rho_eta around theta0 and 0 < eta < 2/beta, then
+// Guarantee (docs/theory.md §2.2, Theorem 2; the rule M2 of §2.4): if L is mu-PL and beta-smooth on
+// the ball of radius rho_eta around theta0 and 0 < eta < 2/beta, then
 //   L_{k+1} - L_min <= q(eta) (L_k - L_min),  q(eta) = 1 - mu eta (2 - beta eta),
 // and every iterate, indeed the whole path, stays within
 //   rho_eta = sqrt(2 (L0 - L_min) / mu) / (1 - beta eta / 2).

@@ -1,4 +1,4 @@
-// Inverse-smoothness step: eta = 1/beta, the best fixed step of Theorem 2 (THEORY.md section 2, M1).
+// Inverse-smoothness step: eta = 1/beta, the best fixed step of Theorem 2 (docs/theory.md §2.3, M1).
 //
 // beta is the problem's exact smoothness constant when it has one; otherwise it is estimated by power
 // iteration on Hessian-vector products at theta0 (the largest |eigenvalue| of the Hessian there),

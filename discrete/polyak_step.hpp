@@ -1,5 +1,5 @@
 // Damped Polyak step: eta_k = gamma (L_k - L_min) / ||g_k||^2 (--gamma), valid because inf L = L_min
-// is known (THEORY.md section 2, M3).
+// is known (docs/theory.md §2.5, M3).
 //
 // Guarantee, for L mu-PL and beta-smooth with kappa = beta / mu:
 //   L_{k+1} - L_min <= (1 - gamma + gamma^2 kappa / 4) (L_k - L_min),

@@ -1,5 +1,5 @@
 // What every step-size rule shares: the facts it may use (mu, beta, L_min, L0) and the guarantee it
-// carries (THEORY.md section 2). Each rule is a small policy type in its own header, stating its
+// carries (docs/theory.md §2). Each rule is a small policy type in its own header, stating its
 // formula and its rate; fixed_step.hpp is the one to copy for a new rule.
 //
 // A rule proposes the step size eta_k for the iterate theta_k with loss L_k and gradient g_k. The
@@ -53,7 +53,7 @@ struct StepProposal {
   long loss_evals = 0;  // loss-only evaluations spent by the rule
 };
 
-// rho0 = sqrt(2 (L0 - L_min) / mu), the flow's travel bound (THEORY.md section 1).
+// rho0 = sqrt(2 (L0 - L_min) / mu), the flow's travel bound (docs/theory.md §1.1).
 inline std::optional<double> flow_radius(const StepFacts& facts) {
   if (!facts.mu) return std::nullopt;
   return std::sqrt(2.0 * std::max(facts.loss0 - facts.min_value, 0.0) / *facts.mu);

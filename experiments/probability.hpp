@@ -1,4 +1,4 @@
-// The probabilistic corollary, estimated by Monte Carlo (THEORY.md section 6): over N seeded draws of
+// The probabilistic corollary, estimated by Monte Carlo (docs/theory.md §6): over N seeded draws of
 // an initialization scheme, the fraction of draws at which the certificate holds (a rigorous check at
 // each draw) and the fraction at which gradient descent empirically reaches loss <= eps L0 within K
 // steps, each with a Clopper-Pearson interval. The theorems are deterministic, so the probability of

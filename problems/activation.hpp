@@ -28,7 +28,7 @@ std::string why_not_qualified(Activation activation);
 // sigma(0): the positive initialization gives f(x_i) = 0 exactly when this is 0.
 double value_at_zero(Activation activation);
 
-// S1 = sup |sigma'| and S2 = sup |sigma''| (THEORY.md section 5), for the activations that qualify.
+// S1 = sup |sigma'| and S2 = sup |sigma''| (docs/theory.md §5.1), for the activations that qualify.
 struct DerivativeBounds {
   double s1 = 0.0;
   double s2 = 0.0;

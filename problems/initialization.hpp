@@ -1,5 +1,5 @@
 // Initializations of the network's parameters, named like torch.nn.init, and the positive
-// initialization of the theory (THEORY.md section 5):
+// initialization of the theory (docs/theory.md §5.2):
 //
 //   positive         W_1 = 0; hidden W_l (l >= 2) iid uniform in [a, b] / fan_in, 0 < a < b;
 //                    output weights s v with v iid uniform in [a, b] / fan_in (so v > 0)

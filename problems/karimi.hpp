@@ -2,7 +2,7 @@
 //   L(theta) = sum_j theta_j^2 + 3 sin^2(theta_j),
 //   grad_j = 2 theta_j + 3 sin(2 theta_j),  Hessian diag(2 + 6 cos(2 theta_j)) in [-4, 8].
 // The only minimizer is 0 with L = 0; mu = 1/32 and beta = 8 hold on all of R^p (the tight PL
-// constant is about 0.175531, THEORY.md section 3).
+// constant is about 0.175531, docs/theory.md §3.3).
 #pragma once
 
 #include <gradflow/core/objective.hpp>

@@ -1,7 +1,7 @@
-// The certificate (THEORY.md sections 4 to 6 and 7 items 15 to 19): the Lipschitz bounds hold on sampled
-// pairs, the certificate's algebra, the scale threshold against THEORY's closed form, the end-to-end
-// guarantee for the flow and for descent, the cases the theory does not cover, and the Monte Carlo
-// corollary's intervals and thread independence.
+// The certificate (docs/theory.md §4 to §6; oracles §7.16 to §7.19 and §7.23 to §7.26): the Lipschitz
+// bounds hold on sampled pairs, the certificate's algebra, the scale threshold against its closed form,
+// the end-to-end guarantee for the flow and for descent, the cases the theory does not cover, and the
+// Monte Carlo corollary's intervals and thread independence.
 #include <gradflow/discrete/descend.hpp>
 #include <gradflow/experiments/probability.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
@@ -45,7 +45,7 @@ Vector random_in_ball(const Vector& center, double radius, Random& random) {
 
 }  // namespace
 
-TEST_CASE("The Lipschitz bound l(r) holds for random and near pairs in the ball (THEORY 7.16)", "[certificate]") {
+TEST_CASE("The Lipschitz bound l(r) holds for random and near pairs in the ball (docs/theory.md §7.16)", "[certificate]") {
   const NetworkData data = synthetic_data(5, 8, 31);
   for (const Activation activation : {Activation::tanh, Activation::arctan, Activation::softplus, Activation::sigmoid,
                                       Activation::softplus_centered}) {
@@ -80,7 +80,7 @@ TEST_CASE("The Lipschitz bound l(r) holds for random and near pairs in the ball 
   }
 }
 
-TEST_CASE("Certificate algebra: max phi = sigma0^2 / (4 l) and the radii solve phi = ||r0|| (THEORY 7.17)",
+TEST_CASE("Certificate algebra: max phi = sigma0^2 / (4 l) and the radii solve phi = ||r0|| (docs/theory.md §7.17)",
           "[certificate]") {
   CertificateInputs in;
   in.sigma0 = 3.0;
@@ -117,7 +117,8 @@ TEST_CASE("Certificate algebra: max phi = sigma0^2 / (4 l) and the radii solve p
   CHECK_FALSE(between.descent_holds);
 }
 
-TEST_CASE("Least squares is certified with l = 0 and mu = s_n^2, and its flow stays within the travel", "[certificate]") {
+TEST_CASE("Least squares is certified with l = 0 and mu = s_n^2, and its flow stays within the travel (docs/theory.md §7.23)",
+          "[certificate]") {
   Random random(51);
   const Matrix x = random.normal_matrix(4, 10);
   const LeastSquares f(x, random.normal_vector(4));
@@ -137,7 +138,7 @@ TEST_CASE("Least squares is certified with l = 0 and mu = s_n^2, and its flow st
   CHECK(r.radius_holds == true);
 }
 
-TEST_CASE("The scale search matches THEORY's closed form s* = min_r (||y|| + (A + B r) r^2) / (r (k0 - B nu r))",
+TEST_CASE("The scale search matches the closed form s* = min_r (||y|| + (A + B r) r^2) / (r (k0 - B nu r)) (docs/theory.md §7.24)",
           "[certificate]") {
   const NetworkData data = synthetic_data(6, 12, 61);
   const Mlp f(net(12, {10}, Activation::tanh), data.x, data.y);
@@ -146,7 +147,7 @@ TEST_CASE("The scale search matches THEORY's closed form s* = min_r (||y|| + (A 
   init.seed = 5;
   const ScaleSearch search = find_positive_scale(f, init);
   REQUIRE(search.found);
-  // The closed form, from THEORY.md section 5 (one hidden layer, sigma(0) = 0).
+  // The closed form, from docs/theory.md §5.5 (one hidden layer, sigma(0) = 0).
   const Vector v = initialize(f.architecture(), init).tail(10);  // output weights at s = 1
   const double nu = v.cwiseAbs().maxCoeff();
   const double lambda_min = Eigen::SelfAdjointEigenSolver<Matrix>(data.x * data.x.transpose()).eigenvalues()[0];
@@ -170,7 +171,7 @@ TEST_CASE("The scale search matches THEORY's closed form s* = min_r (||y|| + (A 
   CHECK(certify(f, initialize(f.architecture(), init)).holds);
 }
 
-TEST_CASE("End to end: tanh at s = 1.05 s*: the flow and descent stay within the certified radius and under the certified bound (THEORY 7.18)",
+TEST_CASE("End to end: tanh at s = 1.05 s*: the flow and descent stay within the certified radius and under the certified bound (docs/theory.md §7.18)",
           "[certificate]") {
   const NetworkData data = synthetic_data(6, 12, 71);
   for (const std::vector<Eigen::Index>& widths : {std::vector<Eigen::Index>{10}, {8, 6}}) {
@@ -230,7 +231,7 @@ TEST_CASE("End to end: tanh at s = 1.05 s*: the flow and descent stay within the
   }
 }
 
-TEST_CASE("The certificate says why the theory does not apply: n > d, relu, biases, no residual structure",
+TEST_CASE("The certificate says why the theory does not apply: n > d, relu, biases, no residual structure (docs/theory.md §7.25)",
           "[certificate]") {
   const NetworkData wide = synthetic_data(12, 5, 81);
   InitOptions init;
@@ -267,7 +268,7 @@ TEST_CASE("The certificate says why the theory does not apply: n > d, relu, bias
   CHECK(value_at_zero(Activation::softplus_centered) == 0.0);
 }
 
-TEST_CASE("Clopper-Pearson intervals: K = 0 of N = 10 at alpha = 0.05 has upper 0.308497 (THEORY 7.19)",
+TEST_CASE("Clopper-Pearson intervals: K = 0 of N = 10 at alpha = 0.05 has upper 0.308497 (docs/theory.md §7.19)",
           "[certificate]") {
   Interval i = clopper_pearson(0, 10, 0.05);
   CHECK(i.lower == 0.0);
@@ -282,7 +283,7 @@ TEST_CASE("Clopper-Pearson intervals: K = 0 of N = 10 at alpha = 0.05 has upper 
   CHECK_THROWS_AS(clopper_pearson(11, 10, 0.05), std::invalid_argument);
 }
 
-TEST_CASE("The Monte Carlo corollary gives the same draws on 1 and 2 threads, with intervals around the fractions",
+TEST_CASE("The Monte Carlo corollary gives the same draws on 1 and 2 threads, with intervals around the fractions (docs/theory.md §7.26)",
           "[certificate]") {
   const NetworkData data = synthetic_data(5, 10, 91);
   const Mlp f(net(10, {8}, Activation::tanh), data.x, data.y);

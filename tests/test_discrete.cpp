@@ -1,6 +1,7 @@
-// discrete/: gradient descent with each step-size rule against THEORY.md sections 2, 3 and 7 (items 3,
-// 4, 6, 10, 11, 13, 14): closed forms, contraction factors, containment radii, the Polyak cycle, the
-// Armijo step floor, agreement with the flow, divergence, and no allocation per step.
+// discrete/: gradient descent with each step-size rule against docs/theory.md §2 and §3 (oracles §7.3,
+// §7.4, §7.6, §7.10, §7.11, §7.13, §7.14, §7.20 to §7.22): closed forms, contraction factors,
+// containment radii, the Polyak cycle, the Armijo step floor, agreement with the flow, divergence, and
+// no allocation per step.
 #include <gradflow/discrete/descend.hpp>
 #include <gradflow/theory/power_iteration.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
@@ -85,7 +86,7 @@ class UnknownConstants final : public Objective {
 
 }  // namespace
 
-TEST_CASE("Fixed-step descent on a quadratic equals (I - hA)^k e0 (THEORY 7.3)", "[discrete]") {
+TEST_CASE("Fixed-step descent on a quadratic equals (I - hA)^k e0 (docs/theory.md §7.3)", "[discrete]") {
   const Quadratic q = small_quadratic();
   const Vector theta0 = Random(84).normal_vector(6);
   for (const long k : {1L, 10L, 200L}) {
@@ -102,7 +103,7 @@ TEST_CASE("Fixed-step descent on a quadratic equals (I - hA)^k e0 (THEORY 7.3)",
   }
 }
 
-TEST_CASE("The flow's euler with dt = eta gives the fixed-step iterates and descent converges to the flow at first order (THEORY 7.4)",
+TEST_CASE("The flow's euler with dt = eta gives the fixed-step iterates and descent converges to the flow at first order (docs/theory.md §7.4)",
           "[discrete]") {
   const Quadratic q = small_quadratic();
   const Vector theta0 = Random(85).normal_vector(6);
@@ -133,7 +134,7 @@ TEST_CASE("The flow's euler with dt = eta gives the fixed-step iterates and desc
   }
 }
 
-TEST_CASE("Fixed steps contract by q(eta) = 1 - mu eta (2 - beta eta) per iteration (THEORY 7.6)", "[discrete]") {
+TEST_CASE("Fixed steps contract by q(eta) = 1 - mu eta (2 - beta eta) per iteration (docs/theory.md §7.6)", "[discrete]") {
   const Quadratic q = small_quadratic();
   const LeastSquares ls = wide_least_squares();
   const Karimi karimi(3);
@@ -164,7 +165,7 @@ TEST_CASE("Fixed steps contract by q(eta) = 1 - mu eta (2 - beta eta) per iterat
   }
 }
 
-TEST_CASE("The descent path stays within rho_eta = rho0 / (1 - beta eta / 2) (THEORY 7.10)", "[discrete]") {
+TEST_CASE("The descent path stays within rho_eta = rho0 / (1 - beta eta / 2) (docs/theory.md §7.10)", "[discrete]") {
   const LeastSquares ls = wide_least_squares();
   const Karimi karimi(2);
   Vector karimi_start(2);
@@ -187,7 +188,7 @@ TEST_CASE("The descent path stays within rho_eta = rho0 / (1 - beta eta / 2) (TH
   }
 }
 
-TEST_CASE("||theta_k - theta_inf|| <= sqrt(2 L_k / mu) / (1 - beta eta / 2) above the roundoff floor (THEORY 7.11)",
+TEST_CASE("||theta_k - theta_inf|| <= sqrt(2 L_k / mu) / (1 - beta eta / 2) above the roundoff floor (docs/theory.md §7.11)",
           "[discrete]") {
   const LeastSquares ls = wide_least_squares();
   const Vector theta0 = Random(89).normal_vector(12);
@@ -209,7 +210,7 @@ TEST_CASE("||theta_k - theta_inf|| <= sqrt(2 L_k / mu) / (1 - beta eta / 2) abov
   }
 }
 
-TEST_CASE("Polyak with gamma = 1 on x^2 + 3 sin^2 x from 2.2 falls into the 2-cycle at f = 6.802470 (THEORY 7.13)",
+TEST_CASE("Polyak with gamma = 1 on x^2 + 3 sin^2 x from 2.2 falls into the 2-cycle at f = 6.802470 (docs/theory.md §7.13)",
           "[discrete]") {
   const Karimi f(1);
   const Vector x0 = Vector::Constant(1, 2.2);
@@ -229,7 +230,7 @@ TEST_CASE("Polyak with gamma = 1 on x^2 + 3 sin^2 x from 2.2 falls into the 2-cy
   CHECK(descend(f, x0, o).loss_final > 22.0);
 }
 
-TEST_CASE("Polyak's default gamma = 2 mu / beta contracts by 1 - mu / beta", "[discrete]") {
+TEST_CASE("Polyak's default gamma = 2 mu / beta contracts by 1 - mu / beta (docs/theory.md §7.20)", "[discrete]") {
   const Quadratic q = small_quadratic();
   DescentOptions o;
   o.step = StepRule::polyak;
@@ -243,7 +244,7 @@ TEST_CASE("Polyak's default gamma = 2 mu / beta contracts by 1 - mu / beta", "[d
   CHECK_FALSE(r.guarantee.radius);
 }
 
-TEST_CASE("Armijo steps stay above eta_min and contract by 1 - 2 c mu eta_min within rho0 / c (THEORY 7.14)",
+TEST_CASE("Armijo steps stay above eta_min and contract by 1 - 2 c mu eta_min within rho0 / c (docs/theory.md §7.14)",
           "[discrete]") {
   const Karimi karimi(3);
   Vector theta0(3);
@@ -282,7 +283,8 @@ TEST_CASE("Armijo steps stay above eta_min and contract by 1 - 2 c mu eta_min wi
   }
 }
 
-TEST_CASE("A fixed step above 2/beta diverges on a quadratic and is reported with the step size", "[discrete]") {
+TEST_CASE("A fixed step above 2/beta diverges on a quadratic and is reported with the step size (docs/theory.md §7.21)",
+          "[discrete]") {
   const Quadratic q = small_quadratic();  // beta = 2
   const Vector theta0 = Random(92).normal_vector(6);
   const DescentResult r = descend(q, theta0, fixed(1.05, 100000));
@@ -295,7 +297,7 @@ TEST_CASE("A fixed step above 2/beta diverges on a quadratic and is reported wit
   CHECK_FALSE(r.guarantee.q);  // eta beta >= 2: no guarantee was claimed
 }
 
-TEST_CASE("inverse-smoothness uses the exact beta and otherwise a power-iteration estimate labelled as such",
+TEST_CASE("inverse-smoothness uses the exact beta and otherwise a power-iteration estimate labelled as such (docs/theory.md §7.22)",
           "[discrete]") {
   const Quadratic q = small_quadratic();
   const Vector theta0 = Random(93).normal_vector(6);

@@ -1,6 +1,6 @@
-// flow/: every solver against the closed forms of THEORY.md sections 1, 3 and 7: the quadratic flow,
-// the least-squares limit and path length, the rate bound, the order of the fixed-step methods, the
-// stop conditions and the failure statuses.
+// flow/: every solver against the closed forms of docs/theory.md §1 and §3 (oracles §7.2 to §7.5, §7.7,
+// §7.9): the quadratic flow, the least-squares limit and path length, the rate bound, the order of the
+// fixed-step methods, the stop conditions and the failure statuses.
 #include <gradflow/flow/simulate_flow.hpp>
 #include "flow_test_problems.hpp"
 #include <gradflow/problems/karimi.hpp>
@@ -60,7 +60,7 @@ double exact_crossing(const Quadratic& q, const Vector& theta0, double level, bo
 
 }  // namespace
 
-TEST_CASE("Every adaptive solver follows the exact quadratic flow to within 10 rtol (THEORY 7.2)", "[flow]") {
+TEST_CASE("Every adaptive solver follows the exact quadratic flow to within 10 rtol (docs/theory.md §7.2)", "[flow]") {
   const Quadratic q = test_quadratic();
   const Vector theta0 = Random(42).normal_vector(8);
   for (const Solver solver : kAllSolvers) {
@@ -77,7 +77,7 @@ TEST_CASE("Every adaptive solver follows the exact quadratic flow to within 10 r
   }
 }
 
-TEST_CASE("The fixed-step solvers converge at their order: euler 1 rk4 4 (THEORY 7.4)", "[flow]") {
+TEST_CASE("The fixed-step solvers converge at their order: euler 1 rk4 4 (docs/theory.md §7.4)", "[flow]") {
   const Quadratic q = test_quadratic();
   const Vector theta0 = Random(43).normal_vector(8);
   const Vector exact = q.exact_flow(theta0, 1.0);
@@ -117,14 +117,14 @@ TEST_CASE("Explicit Euler with step h gives the gradient-descent iterates bit fo
     theta = theta - o.dt * g;
   }
   CHECK((r.theta - theta).cwiseAbs().maxCoeff() == 0.0);
-  // And the quadratic's own closed form for descent, (I - hA)^k e0 (THEORY 7.3).
+  // And the quadratic's own closed form for descent, (I - hA)^k e0 (docs/theory.md §7.3).
   const Matrix step = Matrix::Identity(8, 8) - o.dt * q.matrix();
   Vector e = theta0 - q.theta_star();
   for (int k = 0; k < 50; ++k) e = step * e;
   CHECK(relative_error(r.theta - q.theta_star(), e) <= 100 * 50 * 2.2e-16);
 }
 
-TEST_CASE("Every solver keeps the loss under L0 exp(-2 mu t) (THEORY 7.5) on the Karimi example decreasing",
+TEST_CASE("Every solver keeps the loss under L0 exp(-2 mu t) (docs/theory.md §7.5) on the Karimi example decreasing",
           "[flow]") {
   const Karimi f(4);
   Vector theta0(4);
@@ -151,12 +151,12 @@ TEST_CASE("Every solver keeps the loss under L0 exp(-2 mu t) (THEORY 7.5) on the
       CHECK(row.bound == Approx(r.loss0 * std::exp(-row.t / 16.0)).epsilon(1e-14));
       CHECK(row.pl_ratio >= 1.0 / 32.0);
     }
-    // Path length <= sqrt(2 L0 / mu) (THEORY 7.9).
+    // Path length <= sqrt(2 L0 / mu) (docs/theory.md §7.9).
     CHECK(r.path_length <= std::sqrt(2 * r.loss0 * 32.0) * (1 + 1e-6));
   }
 }
 
-TEST_CASE("The flow on least squares reaches the minimizer nearest theta0 (THEORY 7.7)", "[flow]") {
+TEST_CASE("The flow on least squares reaches the minimizer nearest theta0 (docs/theory.md §7.7)", "[flow]") {
   Random random(51);
   const Matrix x = random.normal_matrix(5, 12);
   const Vector y = random.normal_vector(5);
@@ -185,7 +185,7 @@ TEST_CASE("The flow on least squares reaches the minimizer nearest theta0 (THEOR
   }
 }
 
-TEST_CASE("The path length equals sqrt(2 L0 / mu) when r0 lies along u_n (THEORY 7.9)", "[flow]") {
+TEST_CASE("The path length equals sqrt(2 L0 / mu) when r0 lies along u_n (docs/theory.md §7.9)", "[flow]") {
   Random random(52);
   const Matrix x = random.normal_matrix(4, 9);
   const Eigen::JacobiSVD<Matrix> svd(x, Eigen::ComputeThinU | Eigen::ComputeThinV);

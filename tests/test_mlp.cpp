@@ -1,5 +1,5 @@
 // The network problem: derivatives against central differences for every activation and depth, the
-// structure at W_1 = 0 (THEORY.md section 7 item 15), the statistics and reproducibility of every
+// structure at W_1 = 0 (docs/theory.md §7.15), the statistics and reproducibility of every
 // initialization, the data report, and the flow and descent driving a network to interpolation.
 #include <gradflow/discrete/descend.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
@@ -44,7 +44,7 @@ bool same_bits(const Vector& a, const Vector& b) {
 
 }  // namespace
 
-TEST_CASE("The network's gradient and Hessian-vector product match central differences for every activation and depth",
+TEST_CASE("The network's gradient and Hessian-vector product match central differences for every activation and depth (docs/theory.md §7.27)",
           "[mlp]") {
   const NetworkData data = synthetic_data(6, 4, 3);
   for (const std::string& name : activation_names()) {
@@ -106,7 +106,7 @@ TEST_CASE("The network's Jacobian, Gram matrix, sigma_min and dense Hessian agre
   CHECK((hessian - hessian.transpose()).norm() == 0.0);
 }
 
-TEST_CASE("At W_1 = 0 the first-layer Jacobian is ||g||^2 X X^T with one g for all samples (THEORY 7.15)", "[mlp]") {
+TEST_CASE("At W_1 = 0 the first-layer Jacobian is ||g||^2 X X^T with one g for all samples (docs/theory.md §7.15)", "[mlp]") {
   const NetworkData data = synthetic_data(6, 10, 9);
   const Matrix sample_gram = data.x * data.x.transpose();
   const double lambda_min = Eigen::SelfAdjointEigenSolver<Matrix>(sample_gram).eigenvalues()[0];

@@ -1,5 +1,6 @@
 // problems/: derivatives against finite differences, known constants against closed forms
-// (THEORY.md sections 3 and 7), exact flows against independent formulas, and input validation.
+// (docs/theory.md §3; oracles §7.1, §7.8, §7.12, §7.27), exact flows against independent formulas, and
+// input validation.
 #include <gradflow/core/counting_objective.hpp>
 #include <gradflow/apps/csv.hpp>
 #include <gradflow/core/input_error.hpp>
@@ -72,7 +73,7 @@ std::string write_temp(const std::string& name, const std::string& content) {
 
 }  // namespace
 
-TEST_CASE("Every problem's gradient matches central differences of its loss", "[problems]") {
+TEST_CASE("Every problem's gradient matches central differences of its loss (docs/theory.md §7.27)", "[problems]") {
   Random random(11);
   for (const auto& [label, f] : problem_zoo()) {
     for (int trial = 0; trial < 3; ++trial) {
@@ -195,7 +196,7 @@ TEST_CASE("A quadratic rejects a non-symmetric or indefinite matrix with the rea
   CHECK_FALSE(singular.known().minimizer);
 }
 
-TEST_CASE("Least squares: mu = s_n^2 is the PL constant attained along u_n (THEORY 7.1)", "[problems]") {
+TEST_CASE("Least squares: mu = s_n^2 is the PL constant attained along u_n (docs/theory.md §7.1)", "[problems]") {
   Random random(21);
   const Matrix x = random.normal_matrix(5, 12);
   const Vector y = random.normal_vector(5);
@@ -231,7 +232,7 @@ TEST_CASE("Least squares with n > p knows its positive minimum value and its uni
   CHECK(f.known().min_value > 0.0);
 }
 
-TEST_CASE("The least-squares SVD trajectory equals the closed form through X X^T (THEORY 7.8)", "[problems]") {
+TEST_CASE("The least-squares SVD trajectory equals the closed form through X X^T (docs/theory.md §7.8)", "[problems]") {
   Random random(23);
   const Matrix x = random.normal_matrix(6, 15);
   const Vector y = random.normal_vector(6);
@@ -252,7 +253,7 @@ TEST_CASE("The least-squares SVD trajectory equals the closed form through X X^T
   CHECK(relative_error(f.exact_flow(theta0, 1e6), theta0 + pinv * (y - x * theta0)) < 1e-10);
 }
 
-TEST_CASE("The Karimi example: f(0) = 0 f >= x^2 and min f'^2/(2f) = 0.175531 >= 1/32 (THEORY 7.12)",
+TEST_CASE("The Karimi example: f(0) = 0 f >= x^2 and min f'^2/(2f) = 0.175531 >= 1/32 (docs/theory.md §7.12)",
           "[problems]") {
   const Karimi f(1);
   Vector x(1), g(1);

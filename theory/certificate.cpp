@@ -168,7 +168,7 @@ LipschitzBound network_lipschitz_bound(const Mlp& network, const Vector& theta0)
   const Matrix& x = network.inputs();
   LipschitzBound bound;
   if (layers.size() == 2) {
-    // One hidden layer (THEORY.md section 5):
+    // One hidden layer (docs/theory.md §5.3):
     // l(r) = sqrt(2) S1 ||X|| + S2 x_max ||X||_F (||a0||_inf + r).
     const double x_norm = spectral_norm(x);
     const double x_max = x.rowwise().norm().maxCoeff();
@@ -178,11 +178,11 @@ LipschitzBound network_lipschitz_bound(const Mlp& network, const Vector& theta0)
     const double a = std::sqrt(2.0) * bounds.s1 * x_norm;
     const double b = bounds.s2 * x_max * x_frobenius;
     bound.at = [a, b, a_inf](double r) { return a + b * (a_inf + r); };
-    bound.kind = "one hidden layer (THEORY.md section 5)";
+    bound.kind = "one hidden layer (docs/theory.md §5.3)";
     return bound;
   }
-  // Deeper networks: the product-of-norms bound of docs/theory.md. Per sample, the second directional
-  // derivative of f along a unit direction is at most v^T F v, F built layer by layer from
+  // Deeper networks: the product-of-norms bound of docs/theory.md §5.4. Per sample, the second
+  // directional derivative of f along a unit direction is at most v^T F v, F built layer by layer from
   // omega_l = ||W_l^0|| + r (a bound on ||W_l|| over the ball), eta_l (a bound on ||h_l||), S1 and S2;
   // its largest eigenvalue M_i bounds the Hessian of f(x_i), and l(r) = sqrt(sum_i M_i^2).
   const std::size_t count = layers.size();
@@ -224,7 +224,7 @@ LipschitzBound network_lipschitz_bound(const Mlp& network, const Vector& theta0)
     }
     return std::sqrt(sum);
   };
-  bound.kind = "product of norms (docs/theory.md)";
+  bound.kind = "product of norms (docs/theory.md §5.4)";
   return bound;
 }
 

@@ -1,4 +1,4 @@
-// The local PL certificate for squared losses L = 1/2 ||r(theta)||^2 (THEORY.md sections 4 and 5).
+// The local PL certificate for squared losses L = 1/2 ||r(theta)||^2 (docs/theory.md §4 and §5).
 //
 // With J the Jacobian of the residuals, sigma0 = sigma_n(J(theta0)) and J l(r)-Lipschitz on the ball
 // B(theta0, r), every theta in the ball has sigma_n(J) >= sigma0 - l r, so L is mu_r-PL there with
@@ -9,10 +9,10 @@
 //   beta_r = (||J0|| + l r)^2 + l (||r0|| + ||J0|| r + l r^2 / 2)
 // bounds the Hessian on the ball, is certified when phi(r) > 2 ||r0|| (sigma0^2 > 8 l ||r0||).
 //
-// l(r) is a rigorous bound: 0 for least squares; for one hidden layer the explicit bound of THEORY.md
-// section 5; for deeper networks a product-of-norms bound derived in docs/theory.md. Nothing here is
-// sampled. For problems without residual structure, estimate_local_constants() samples mu and beta on
-// a ball instead, and says so.
+// l(r) is a rigorous bound: 0 for least squares; for one hidden layer the explicit bound of
+// docs/theory.md §5.3; for deeper networks the product-of-norms bound of docs/theory.md §5.4. Nothing
+// here is sampled. For problems without residual structure, estimate_local_constants() samples mu and
+// beta on a ball instead, and says so.
 #pragma once
 
 #include <gradflow/core/objective.hpp>
@@ -30,7 +30,7 @@ class Mlp;
 // A rigorous bound l(r) on the Lipschitz constant of J over B(theta0, r), nondecreasing in r.
 struct LipschitzBound {
   std::function<double(double)> at;  // r -> l(r)
-  std::string kind;                   // "zero (linear model)", "one hidden layer (THEORY 5)", "product of norms"
+  std::string kind;                   // "zero (J = X is constant)", or the bound of docs/theory.md §5.3 or §5.4
 };
 
 // The pieces of a certificate, at theta0.
@@ -78,7 +78,7 @@ struct Certificate {
   std::string verdict() const;
 };
 
-// The certificate from its inputs (the algebra of THEORY.md section 4).
+// The certificate from its inputs (the algebra of docs/theory.md §4.2 and §4.3).
 Certificate certify(const CertificateInputs& inputs);
 
 // The certificate of a problem at theta0: least squares and networks (tanh, arctan, softplus,
@@ -90,7 +90,7 @@ Certificate certify(const Objective& objective, const Vector& theta0);
 LipschitzBound network_lipschitz_bound(const Mlp& network, const Vector& theta0);
 
 // The smallest output scale s* at which the certificate holds at the positive initialization
-// (THEORY.md section 5), by bisection on s (the certificate's condition is monotone in s when
+// (docs/theory.md §5.5), by bisection on s (the certificate's condition is monotone in s when
 // sigma(0) = 0). For sigma(0) != 0 there is no threshold: the outputs at the positive initialization
 // are s sigma(0) (...), so ||r0|| grows with s as fast as sigma0; found = false says so and suggests the
 // centred activation.
