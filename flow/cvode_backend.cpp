@@ -1,6 +1,6 @@
 // The SUNDIALS CVODE back end: BDF with a dense direct solver (Jacobian -Hessian, exact when the
 // problem has a dense Hessian, else CVODE's difference quotient; the Newton systems are solved with
-// Eigen's eigendecomposition, Cholesky or LU, see symmetric_dense_solver.hpp), BDF with matrix-free Newton-Krylov
+// Eigen's eigendecomposition, Cholesky or LU, see detail/cvode_linear_solvers.hpp), BDF with matrix-free Newton-Krylov
 // (PCG or GMRES on -Hessian-vector products: the Jacobian of a gradient flow is symmetric), and Adams
 // with fixed-point iteration.
 //
@@ -118,7 +118,7 @@ struct CvodeSession {
   SUNMatrix matrix = nullptr;
   SUNLinearSolver linear_solver = nullptr;
   SUNNonlinearSolver nonlinear_solver = nullptr;
-  bool embedded_hessian = false;  // linear_solver is from make_hessian_newton_solver
+  bool embedded_hessian = false;  // linear_solver is from make_embedded_hessian_solver
 
   CvodeSession() = default;
   CvodeSession(const CvodeSession&) = delete;
@@ -161,7 +161,7 @@ void read_stats(RunState& run, const CvodeSession& s) {
     if (CVodeGetNumLinIters(s.memory, &value) == CV_SUCCESS) run.stats.num_linear_iters = value;
     if (CVodeGetNumJacEvals(s.memory, &value) == CV_SUCCESS) run.stats.num_jacobian_evals = value;
   }
-  if (s.embedded_hessian) run.stats.num_jacobian_evals = hessian_newton_solver_evaluations(s.linear_solver);
+  if (s.embedded_hessian) run.stats.num_jacobian_evals = embedded_hessian_solver_evaluations(s.linear_solver);
 }
 
 // The solver of the implicit systems: for BDF a dense direct solver (the exact Hessian, or CVODE's
@@ -173,9 +173,9 @@ bool attach_solver(CvodeSession& s, RunState& run, const CallbackData& data) {
   if (options.solver == Solver::cvode_bdf) {
     if (objective.has_hessian()) {
       // The exact Hessian: a matrix-embedded solver that evaluates and factors it itself.
-      s.linear_solver = make_hessian_newton_solver(s.memory, run.field, static_cast<long>(p),
-                                                   objective.has_constant_hessian(), s.context);
-      if (!created(run, s.linear_solver, "make_hessian_newton_solver")) return false;
+      s.linear_solver = make_embedded_hessian_solver(s.memory, run.field, static_cast<long>(p),
+                                                     objective.has_constant_hessian(), s.context);
+      if (!created(run, s.linear_solver, "make_embedded_hessian_solver")) return false;
       if (failed(run, data, CVodeSetLinearSolver(s.memory, s.linear_solver, nullptr), "CVodeSetLinearSolver")) return false;
       s.embedded_hessian = true;
     } else {
