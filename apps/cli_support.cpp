@@ -49,7 +49,7 @@ void apply_config_file(CLI::App& command, const std::string& path) {
 }
 
 std::string flag_for_field(const std::string& field) {
-  std::string flag = "--" + field;
+  std::string flag = "--" + field.substr(field.rfind('.') + 1);
   for (char& c : flag)
     if (c == '_') c = '-';
   return flag;

@@ -22,7 +22,8 @@ inline constexpr int kExitBadInput = 2;
 // command line win over the file. Unknown keys and bad values are InputErrors naming --config.
 void apply_config_file(CLI::App& command, const std::string& path);
 
-// "--t-end" for the options field "t_end".
+// "--t-end" for the options field "t_end". A nested options struct's field is flagged by its last
+// part: "--lr" for "descent.lr" (the commands give nested options flat flags).
 std::string flag_for_field(const std::string& field);
 
 // "a, b, c": the names a help text or an error message lists.

@@ -52,18 +52,14 @@ int run_probability_command(ProbabilityCommand& d) {
   ProbabilityOptions& o = d.options;
   resolve_problem_names(d.problem);
   if (d.problem.spec.problem != ProblemKind::mlp) throw InputError("--problem", d.problem.problem, "probability needs --problem mlp");
-  if (o.draws < 1 || o.draws > 10000000) throw InputError("--draws", std::to_string(o.draws), "must be in [1, 1e7]");
-  if (!(o.alpha > 0.0 && o.alpha < 1.0)) throw InputError("--alpha", full_precision(o.alpha), "must be in (0, 1)");
-  if (!(o.eps > 0.0 && o.eps < 1.0)) throw InputError("--eps", full_precision(o.eps), "must be in (0, 1)");
-  if (o.steps < 1) throw InputError("--steps", std::to_string(o.steps), "must be >= 1");
-  if (o.threads < 0) throw InputError("--threads", std::to_string(o.threads), "must be >= 0");
-  if (!d.problem.theta0.empty()) throw InputError("--theta0", d.problem.theta0, "probability draws its own initializations");
   const auto rule = step_rule_from_string(d.step);
   if (!rule) throw InputError("--step", d.step, "unknown step rule (known: " + join_names(step_rule_names()) + ")");
   o.descent.step = *rule;
   if (option_given(c, "--gamma")) o.descent.gamma = d.gamma;
+  // The descent options' fields ("descent.lr") have the flags of their last part (--lr).
+  if (const auto error = o.validate()) throw InputError(flag_for_field(error->field), error->value, error->constraint);
+  if (!d.problem.theta0.empty()) throw InputError("--theta0", d.problem.theta0, "probability draws its own initializations");
   if (*rule == StepRule::polyak && !o.descent.gamma) throw InputError("--gamma", "", "is required by --step polyak here");
-  if (const auto error = o.descent.validate()) throw InputError(flag_for_field(error->field), error->value, error->constraint);
   if (!d.out.empty()) check_output_path("--out", d.out);
   if (!d.json.empty()) check_output_path("--json", d.json);
   const LoadedProblem loaded = load_problem(c, d.problem);
@@ -88,8 +84,14 @@ int run_probability_command(ProbabilityCommand& d) {
   }
   if (show_progress) std::fprintf(stderr, "\r%60s\r", "");
   const ProbabilityResult result = future.get();
+  if (!result.succeeded()) {
+    std::cerr << "gradflow probability: " << to_string(result.status) << ": " << result.message << "\n";
+    return kExitRunFailed;
+  }
 
   nlohmann::json j;
+  j["status"] = std::string(to_string(result.status));
+  j["message"] = result.message;
   j["problem_details"] = loaded.description;
   j["init"] = d.problem.init;
   j["init_seed"] = d.problem.spec.init_seed;

@@ -13,7 +13,8 @@ enum class Status {
   tolerance_reached,     // loss <= loss_tol and ||grad L|| <= grad_tol, located at the crossing
   max_steps,             // the step budget ran out before t_end (flow) or before a requested
                          // tolerance was met (descent)
-  reached_max_iters,     // descent ran its max_iters iterations, no tolerance having been requested
+  reached_max_iters,     // descent ran its max_iters iterations, no tolerance having been requested;
+                         // the Monte Carlo probability estimate ran all its draws
   stopped_by_observer,   // a user observer asked to stop
   step_size_too_small,   // the adaptive step fell below roundoff: usually extreme stiffness for an
                          // explicit method, or a gradient that is not continuous

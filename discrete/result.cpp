@@ -6,6 +6,14 @@
 
 namespace gradflow {
 
+std::string DescentResult::brief_report() const {
+  std::ostringstream out;
+  out << to_string(status) << ": " << to_string(options.step) << " on " << problem << ", " << iterations
+      << " iterations, loss " << format_number("%.6e", loss0) << " -> " << format_number("%.6e", loss_final) << ", "
+      << stats.num_gradient_evals << " gradient evals, " << stats.num_loss_evals << " loss evals";
+  return out.str();
+}
+
 std::string DescentResult::full_report() const {
   std::ostringstream out;
   out << "status          " << to_string(status) << (message.empty() ? "" : " (" + message + ")") << "\n";

@@ -55,6 +55,10 @@ struct DescentResult {
   Stats stats;                   // num_steps = iterations, gradient and loss evaluations, wall time
 
   bool succeeded() const { return gradflow::succeeded(status); }
+  // One line: status, step rule, iterations, loss, evaluations.
+  std::string brief_report() const;
+  // A few lines: the above plus the constants, the guarantee with its bound and radius verdicts, and
+  // every counter descent fills in (iterations, gradient, loss and Hessian-vector evaluations, wall time).
   std::string full_report() const;
 };
 

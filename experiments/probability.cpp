@@ -3,21 +3,52 @@
 #include <gradflow/discrete/descend.hpp>
 #include <gradflow/theory/certificate.hpp>
 #include <gradflow/core/random.hpp>
+#include <gradflow/core/text.hpp>
 
 #include <algorithm>
 #include <chrono>
-#include <stdexcept>
 #include <thread>
 
 namespace gradflow {
+namespace {
+
+constexpr long kMaxDraws = 10000000;
+
+// The descent options of a draw whose initial loss is loss0: K steps, stopping at loss <= eps L0.
+DescentOptions descent_for_draw(const ProbabilityOptions& options, double loss0) {
+  DescentOptions descent = options.descent;
+  descent.max_iters = options.steps;
+  descent.loss_tol = options.eps * loss0;
+  descent.grad_tol = 0.0;
+  descent.save_every = options.steps;
+  return descent;
+}
+
+}  // namespace
+
+std::optional<OptionError> ProbabilityOptions::validate() const {
+  if (draws < 1 || draws > kMaxDraws) return OptionError{"draws", std::to_string(draws), "must be in [1, 1e7]"};
+  if (!(alpha > 0.0 && alpha < 1.0)) return OptionError{"alpha", full_precision(alpha), "must be in (0, 1)"};
+  if (!(eps > 0.0 && eps < 1.0)) return OptionError{"eps", full_precision(eps), "must be in (0, 1)"};
+  if (steps < 1) return OptionError{"steps", std::to_string(steps), "must be >= 1"};
+  if (threads < 0) return OptionError{"threads", std::to_string(threads), "must be >= 0"};
+  // As the draws run them; L0 = 1 stands for a draw's initial loss (loss_tol = eps L0 is then valid).
+  if (auto error = descent_for_draw(*this, 1.0).validate()) {
+    error->field = "descent." + error->field;
+    return error;
+  }
+  return std::nullopt;
+}
 
 ProbabilityResult estimate_probability(const Mlp& network, const InitOptions& init, const ProbabilityOptions& options,
                                        std::atomic<long>* progress) {
-  if (options.draws < 1) throw std::invalid_argument("estimate_probability(): draws must be >= 1");
-  if (options.steps < 1) throw std::invalid_argument("estimate_probability(): steps must be >= 1");
-  if (!(options.eps > 0.0 && options.eps < 1.0)) throw std::invalid_argument("estimate_probability(): eps must be in (0, 1)");
-  const auto start = std::chrono::steady_clock::now();
   ProbabilityResult result;
+  if (const auto error = options.validate()) {
+    result.status = Status::invalid_options;
+    result.message = error->message();
+    return result;
+  }
+  const auto start = std::chrono::steady_clock::now();
   result.draws.resize(static_cast<std::size_t>(options.draws));
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const int threads = static_cast<int>(std::min<long>(options.threads > 0 ? options.threads : cores, options.draws));
@@ -40,12 +71,7 @@ ProbabilityResult estimate_probability(const Mlp& network, const InitOptions& in
       draw.mu = draw.certified ? certificate.mu : 0.0;
       const double loss0 = local.loss(theta0);
       draw.loss0 = loss0;
-      DescentOptions descent = options.descent;
-      descent.max_iters = options.steps;
-      descent.loss_tol = options.eps * loss0;
-      descent.grad_tol = 0.0;
-      descent.save_every = options.steps;
-      const DescentResult run = descend(local, theta0, descent);
+      const DescentResult run = descend(local, theta0, descent_for_draw(options, loss0));
       draw.reached = run.status == Status::tolerance_reached && run.loss_final <= options.eps * loss0;
       draw.iterations = run.iterations;
       draw.loss_final = run.loss_final;
@@ -65,6 +91,8 @@ ProbabilityResult estimate_probability(const Mlp& network, const InitOptions& in
   result.reached_interval = clopper_pearson(result.reached, options.draws, options.alpha);
   const Certificate probe = certify(network, initialize(network.architecture(), init));
   if (!probe.applies) result.why_not_applicable = probe.why_not;
+  result.status = Status::reached_max_iters;
+  result.message = "ran all " + std::to_string(options.draws) + " draws";
   result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

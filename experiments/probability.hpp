@@ -9,6 +9,8 @@
 // the network, so the result does not depend on the thread count or the order of execution.
 #pragma once
 
+#include <gradflow/core/option_error.hpp>
+#include <gradflow/core/status.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>
 #include <gradflow/theory/clopper_pearson.hpp>
@@ -17,17 +19,25 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace gradflow {
 
 struct ProbabilityOptions {
-  long draws = 100;            // N >= 1
+  long draws = 100;            // N, in [1, 1e7]
   double alpha = 0.05;         // 1 - confidence level, in (0, 1)
   double eps = 1e-3;           // success: loss <= eps L0; in (0, 1)
   long steps = 1000;           // K >= 1 descent steps per draw
-  DescentOptions descent;      // step rule (max_iters and loss_tol are set per draw from steps and eps)
-  int threads = 0;             // 0 = all cores
+  DescentOptions descent;      // step rule (max_iters, loss_tol, grad_tol and save_every are set per draw
+                               // from steps and eps: their values here are not used)
+  int threads = 0;             // worker threads, >= 0; 0 = all cores
+
+  // The first invalid field, named as its member ("draws", "alpha", "eps", "steps", "threads"). The
+  // descent options are checked by DescentOptions::validate as every draw runs them (with the per-draw
+  // fields set), and their field is prefixed with "descent." ("descent.lr").
+  std::optional<OptionError> validate() const;
 };
 
 struct DrawResult {
@@ -43,6 +53,11 @@ struct DrawResult {
 };
 
 struct ProbabilityResult {
+  // not_run; invalid_options (message from ProbabilityOptions::validate, nothing was run); or
+  // reached_max_iters: every one of the N draws was run (the estimate's budget, as max_iters is
+  // descent's; whether each draw's descent converged is in the draws and the counts).
+  Status status = Status::not_run;
+  std::string message;
   std::vector<DrawResult> draws;
   long certified = 0;
   long reached = 0;
@@ -51,9 +66,12 @@ struct ProbabilityResult {
   std::string why_not_applicable;  // the certificate does not apply to this problem at all (then certified = 0)
   int threads_used = 1;
   double wall_seconds = 0.0;
+
+  bool succeeded() const { return gradflow::succeeded(status); }
 };
 
-// progress (may be null) is increased by one after each finished draw.
+// Invalid options give Status::invalid_options and run nothing. progress (may be null) is increased
+// by one after each finished draw.
 ProbabilityResult estimate_probability(const Mlp& network, const InitOptions& init, const ProbabilityOptions& options,
                                        std::atomic<long>* progress = nullptr);
 

@@ -1,6 +1,6 @@
 // The SUNDIALS CVODE back end: BDF with a dense direct solver (Jacobian -Hessian, exact when the
 // problem has a dense Hessian, else CVODE's difference quotient; the Newton systems are solved with
-// Eigen's eigendecomposition, Cholesky or LU, see symmetric_dense_solver.hpp), BDF with matrix-free Newton-Krylov
+// Eigen's eigendecomposition, Cholesky or LU, see detail/cvode_linear_solvers.hpp), BDF with matrix-free Newton-Krylov
 // (PCG or GMRES on -Hessian-vector products: the Jacobian of a gradient flow is symmetric), and Adams
 // with fixed-point iteration.
 //
@@ -28,6 +28,8 @@
 #include <limits>
 #include <exception>
 #include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string>
 
 namespace gradflow::detail {
@@ -116,7 +118,11 @@ struct CvodeSession {
   SUNMatrix matrix = nullptr;
   SUNLinearSolver linear_solver = nullptr;
   SUNNonlinearSolver nonlinear_solver = nullptr;
+  bool embedded_hessian = false;  // linear_solver is from make_embedded_hessian_solver
 
+  CvodeSession() = default;
+  CvodeSession(const CvodeSession&) = delete;
+  CvodeSession& operator=(const CvodeSession&) = delete;
   ~CvodeSession() {
     if (memory) CVodeFree(&memory);
     if (nonlinear_solver) SUNNonlinSolFree(nonlinear_solver);
@@ -143,110 +149,149 @@ bool created(RunState& run, const void* object, const char* function) {
   return false;
 }
 
-void read_stats(RunState& run, void* memory, bool has_linear_solver, SUNLinearSolver hessian_solver) {
+void read_stats(RunState& run, const CvodeSession& s) {
   long value = 0;
-  if (CVodeGetNumSteps(memory, &value) == CV_SUCCESS) run.stats.num_steps = value;
+  if (CVodeGetNumSteps(s.memory, &value) == CV_SUCCESS) run.stats.num_steps = value;
   long error_fails = 0, convergence_fails = 0;
-  CVodeGetNumErrTestFails(memory, &error_fails);
-  CVodeGetNumNonlinSolvConvFails(memory, &convergence_fails);
+  CVodeGetNumErrTestFails(s.memory, &error_fails);
+  CVodeGetNumNonlinSolvConvFails(s.memory, &convergence_fails);
   run.stats.num_rejected_steps = error_fails + convergence_fails;
-  if (CVodeGetNumNonlinSolvIters(memory, &value) == CV_SUCCESS) run.stats.num_nonlinear_iters = value;
-  if (has_linear_solver) {
-    if (CVodeGetNumLinIters(memory, &value) == CV_SUCCESS) run.stats.num_linear_iters = value;
-    if (CVodeGetNumJacEvals(memory, &value) == CV_SUCCESS) run.stats.num_jacobian_evals = value;
+  if (CVodeGetNumNonlinSolvIters(s.memory, &value) == CV_SUCCESS) run.stats.num_nonlinear_iters = value;
+  if (s.linear_solver != nullptr) {
+    if (CVodeGetNumLinIters(s.memory, &value) == CV_SUCCESS) run.stats.num_linear_iters = value;
+    if (CVodeGetNumJacEvals(s.memory, &value) == CV_SUCCESS) run.stats.num_jacobian_evals = value;
   }
-  if (hessian_solver != nullptr) run.stats.num_jacobian_evals = hessian_newton_solver_evaluations(hessian_solver);
+  if (s.embedded_hessian) run.stats.num_jacobian_evals = embedded_hessian_solver_evaluations(s.linear_solver);
 }
 
-}  // namespace
-
-void run_cvode(RunState& run) {
+// The solver of the implicit systems: for BDF a dense direct solver (the exact Hessian, or CVODE's
+// difference quotient) or a matrix-free Krylov solver; for Adams fixed-point iteration.
+bool attach_solver(CvodeSession& s, RunState& run, const CallbackData& data) {
   const FlowOptions& options = run.options;
-  TrajectoryMonitor& monitor = run.monitor;
   const Eigen::Index p = run.theta.size();
-  CallbackData data;
-  data.run = &run;
-  data.p = p;
-  data.probe_grad.resize(p);
-  CvodeSession s;
-
-  if (failed(run, data, SUNContext_Create(nullptr, &s.context), "SUNContext_Create")) return;
-  s.y = N_VNew_Serial(static_cast<sunindextype>(p), s.context);
-  if (!created(run, s.y, "N_VNew_Serial")) return;
-  s.probe = N_VClone(s.y);
-  if (!created(run, s.probe, "N_VClone")) return;
-  mutable_view(s.y, p) = run.theta;
-
-  const bool bdf = options.solver != Solver::cvode_adams;
-  s.memory = CVodeCreate(bdf ? CV_BDF : CV_ADAMS, s.context);
-  if (!created(run, s.memory, "CVodeCreate")) return;
-  if (failed(run, data, CVodeSetErrHandlerFn(s.memory, error_handler, &data), "CVodeSetErrHandlerFn")) return;
-  if (failed(run, data, CVodeInit(s.memory, field_rhs, 0.0, s.y), "CVodeInit")) return;
-  if (failed(run, data, CVodeSStolerances(s.memory, options.rtol, options.atol), "CVodeSStolerances")) return;
-  if (failed(run, data, CVodeSetUserData(s.memory, &data), "CVodeSetUserData")) return;
-  if (failed(run, data, CVodeSetStopTime(s.memory, options.t_end), "CVodeSetStopTime")) return;
-
   const Objective& objective = run.field.objective();
-  bool hessian_solver = false;
   if (options.solver == Solver::cvode_bdf) {
     if (objective.has_hessian()) {
       // The exact Hessian: a matrix-embedded solver that evaluates and factors it itself.
-      s.linear_solver = make_hessian_newton_solver(s.memory, run.field, static_cast<long>(p),
-                                                   objective.has_constant_hessian(), s.context);
-      if (!created(run, s.linear_solver, "make_hessian_newton_solver")) return;
-      if (failed(run, data, CVodeSetLinearSolver(s.memory, s.linear_solver, nullptr), "CVodeSetLinearSolver")) return;
-      hessian_solver = true;
+      s.linear_solver = make_embedded_hessian_solver(s.memory, run.field, static_cast<long>(p),
+                                                     objective.has_constant_hessian(), s.context);
+      if (!created(run, s.linear_solver, "make_embedded_hessian_solver")) return false;
+      if (failed(run, data, CVodeSetLinearSolver(s.memory, s.linear_solver, nullptr), "CVodeSetLinearSolver")) return false;
+      s.embedded_hessian = true;
     } else {
       // CVODE's difference-quotient Jacobian in a dense matrix, factored by LU.
       s.matrix = SUNDenseMatrix(static_cast<sunindextype>(p), static_cast<sunindextype>(p), s.context);
-      if (!created(run, s.matrix, "SUNDenseMatrix")) return;
+      if (!created(run, s.matrix, "SUNDenseMatrix")) return false;
       s.linear_solver = make_dense_lu_solver(static_cast<long>(p), s.context);
-      if (!created(run, s.linear_solver, "make_dense_lu_solver")) return;
-      if (failed(run, data, CVodeSetLinearSolver(s.memory, s.linear_solver, s.matrix), "CVodeSetLinearSolver")) return;
+      if (!created(run, s.linear_solver, "make_dense_lu_solver")) return false;
+      if (failed(run, data, CVodeSetLinearSolver(s.memory, s.linear_solver, s.matrix), "CVodeSetLinearSolver")) return false;
     }
   } else if (options.solver == Solver::cvode_bdf_krylov) {
     s.linear_solver = options.krylov == KrylovMethod::pcg ? SUNLinSol_PCG(s.y, SUN_PREC_NONE, 0, s.context)
                                                           : SUNLinSol_SPGMR(s.y, SUN_PREC_NONE, 0, s.context);
-    if (!created(run, s.linear_solver, "SUNLinSol_PCG/SPGMR")) return;
-    if (failed(run, data, CVodeSetLinearSolver(s.memory, s.linear_solver, nullptr), "CVodeSetLinearSolver")) return;
-    if (failed(run, data, CVodeSetJacTimes(s.memory, nullptr, field_jacobian_times), "CVodeSetJacTimes")) return;
+    if (!created(run, s.linear_solver, "SUNLinSol_PCG/SPGMR")) return false;
+    if (failed(run, data, CVodeSetLinearSolver(s.memory, s.linear_solver, nullptr), "CVodeSetLinearSolver")) return false;
+    if (failed(run, data, CVodeSetJacTimes(s.memory, nullptr, field_jacobian_times), "CVodeSetJacTimes")) return false;
   } else {
     s.nonlinear_solver = SUNNonlinSol_FixedPoint(s.y, 0, s.context);
-    if (!created(run, s.nonlinear_solver, "SUNNonlinSol_FixedPoint")) return;
-    if (failed(run, data, CVodeSetNonlinearSolver(s.memory, s.nonlinear_solver), "CVodeSetNonlinearSolver")) return;
+    if (!created(run, s.nonlinear_solver, "SUNNonlinSol_FixedPoint")) return false;
+    if (failed(run, data, CVodeSetNonlinearSolver(s.memory, s.nonlinear_solver), "CVodeSetNonlinearSolver")) return false;
   }
-  const bool has_linear_solver = s.linear_solver != nullptr;
+  return true;
+}
 
-  if (monitor.tolerance_enabled()) {
-    if (failed(run, data, CVodeRootInit(s.memory, 1, tolerance_event), "CVodeRootInit")) return;
+// CVODE's call order up to the first step. False when a call failed (run.status is then set).
+bool setup(CvodeSession& s, RunState& run, CallbackData& data) {
+  const FlowOptions& options = run.options;
+  const Eigen::Index p = run.theta.size();
+  if (failed(run, data, SUNContext_Create(nullptr, &s.context), "SUNContext_Create")) return false;
+  s.y = N_VNew_Serial(static_cast<sunindextype>(p), s.context);
+  if (!created(run, s.y, "N_VNew_Serial")) return false;
+  s.probe = N_VClone(s.y);
+  if (!created(run, s.probe, "N_VClone")) return false;
+  mutable_view(s.y, p) = run.theta;
+
+  const bool bdf = options.solver != Solver::cvode_adams;
+  s.memory = CVodeCreate(bdf ? CV_BDF : CV_ADAMS, s.context);
+  if (!created(run, s.memory, "CVodeCreate")) return false;
+  if (failed(run, data, CVodeSetErrHandlerFn(s.memory, error_handler, &data), "CVodeSetErrHandlerFn")) return false;
+  if (failed(run, data, CVodeInit(s.memory, field_rhs, 0.0, s.y), "CVodeInit")) return false;
+  if (failed(run, data, CVodeSStolerances(s.memory, options.rtol, options.atol), "CVodeSStolerances")) return false;
+  if (failed(run, data, CVodeSetUserData(s.memory, &data), "CVodeSetUserData")) return false;
+  if (failed(run, data, CVodeSetStopTime(s.memory, options.t_end), "CVodeSetStopTime")) return false;
+  if (!attach_solver(s, run, data)) return false;
+
+  if (run.monitor.tolerance_enabled()) {
+    if (failed(run, data, CVodeRootInit(s.memory, 1, tolerance_event), "CVodeRootInit")) return false;
     int direction = -1;  // only crossings into the stop region
-    if (failed(run, data, CVodeSetRootDirection(s.memory, &direction), "CVodeSetRootDirection")) return;
-    if (failed(run, data, CVodeSetNoInactiveRootWarn(s.memory), "CVodeSetNoInactiveRootWarn")) return;
+    if (failed(run, data, CVodeSetRootDirection(s.memory, &direction), "CVodeSetRootDirection")) return false;
+    if (failed(run, data, CVodeSetNoInactiveRootWarn(s.memory), "CVodeSetNoInactiveRootWarn")) return false;
   }
+  return true;
+}
 
-  // Full mode evaluates L and grad L at every step (rows at every step, the tolerance stop, an
-  // observer); otherwise only the scheduled rows cost evaluations and the bound is checked there.
-  const bool full = monitor.every_step() || monitor.tolerance_enabled() || monitor.has_observer() ||
-                    monitor.checks_radius();
+// Progress guard: CVODE keeps accepting steps of size t * eps (with only a warning) when the flow
+// runs into a region it cannot enter, such as one where the gradient is not finite.
+struct StallGuard {
+  long stalled_steps = 0;
+  long non_finite_before = 0;  // the field's count of non-finite gradients before the loop
+};
+
+// The outcome of one call of CVode that returned flag and reached t_new: true when it failed, or
+// when the steps have stalled (run.status is then set).
+bool step_failed(RunState& run, const CallbackData& data, int flag, double t_new, StallGuard& stall) {
+  if (flag < 0) {
+    std::string message = "CVode returned " + flag_name(flag) + " at t = " + std::to_string(run.t);
+    if (!data.error.empty()) message += ": " + data.error;
+    if (!data.callback_error.empty()) message += " (" + data.callback_error + ")";
+    run.finish(data.non_finite ? Status::non_finite_value : Status::backend_error, message);
+    return true;
+  }
+  stall.stalled_steps = (t_new - run.t <= 16.0 * std::numeric_limits<double>::epsilon() * std::abs(t_new))
+                            ? stall.stalled_steps + 1 : 0;
+  if (stall.stalled_steps >= 5) {
+    const bool non_finite = run.field.num_non_finite() > stall.non_finite_before;
+    std::string message = "CVODE's step size fell to roundoff (t + h == t, CV_WARNING) at t = " + std::to_string(run.t);
+    if (!data.callback_error.empty()) {
+      run.finish(Status::backend_error, message + " after a failed callback: " + data.callback_error);
+    } else {
+      run.finish(non_finite ? Status::non_finite_value : Status::step_size_too_small,
+                 message + (non_finite ? " after non-finite gradients ahead" : ""));
+    }
+    return true;
+  }
+  return false;
+}
+
+// What the step loop leaves for finish. When finish_step does not need every end point, the loop
+// does not evaluate them (only the scheduled rows cost evaluations): run.loss and run.grad then
+// still belong to an earlier point, and the point before the last step is kept to go back to.
+struct LastStep {
+  bool evaluated = true;  // run.loss and run.grad belong to run.theta
+  Vector previous_theta;
+  double previous_t = 0.0;
+};
+
+// CVODE in one-step mode until t_end, the step budget, a failure or a stop. Every accepted step goes
+// through finish_step.
+LastStep step_loop(CvodeSession& s, RunState& run, CallbackData& data) {
+  const FlowOptions& options = run.options;
+  const Eigen::Index p = run.theta.size();
+  LastStep last;
+  const bool evaluate_end_points = needs_every_end_point(run.monitor);
   StepScratch scratch(p);
-  Vector x_new(p), g_new(p);
-  bool current_evaluated = true;  // whether run.loss and run.grad belong to run.theta
+  Vector x_new(p), g_new(p), theta_before(p);
   const auto state_at = [&](double t, Vector& out) {
     const int flag = CVodeGetDky(s.memory, t, 0, s.probe);
     if (flag < 0) throw std::runtime_error("CVodeGetDky returned " + flag_name(flag));
     out = view(s.probe, p);
   };
 
-  // Progress guard: CVODE keeps accepting steps of size t * eps (with only a warning) when the flow
-  // runs into a region it cannot enter, such as one where the gradient is not finite.
-  long stalled_steps = 0;
-  const long non_finite_before = run.field.num_non_finite();
-  Vector previous_theta = run.theta;
-  double previous_t = run.t;
+  StallGuard stall{0, run.field.num_non_finite()};
 
   try {
     while (true) {
-      read_stats(run, s.memory, has_linear_solver, hessian_solver ? s.linear_solver : nullptr);
+      read_stats(run, s);
       if (run.t >= options.t_end) {
         run.finish(Status::reached_end_time, "reached t_end");
         break;
@@ -259,73 +304,63 @@ void run_cvode(RunState& run) {
       data.error.clear();
       sunrealtype t_reached = run.t;
       const int flag = CVode(s.memory, options.t_end, s.y, &t_reached, CV_ONE_STEP);
-      if (flag < 0) {
-        std::string message = "CVode returned " + flag_name(flag) + " at t = " + std::to_string(run.t);
-        if (!data.error.empty()) message += ": " + data.error;
-        if (!data.callback_error.empty()) message += " (" + data.callback_error + ")";
-        run.finish(data.non_finite ? Status::non_finite_value : Status::backend_error, message);
-        break;
-      }
       const double t_new = flag == CV_TSTOP_RETURN ? options.t_end : t_reached;
-      stalled_steps = (t_new - run.t <= 16.0 * std::numeric_limits<double>::epsilon() * std::abs(t_new))
-                          ? stalled_steps + 1 : 0;
-      if (stalled_steps >= 5) {
-        const bool non_finite = run.field.num_non_finite() > non_finite_before;
-        std::string message = "CVODE's step size fell to roundoff (t + h == t, CV_WARNING) at t = " + std::to_string(run.t);
-        if (!data.callback_error.empty()) {
-          run.finish(Status::backend_error, message + " after a failed callback: " + data.callback_error);
-        } else {
-          run.finish(non_finite ? Status::non_finite_value : Status::step_size_too_small,
-                     message + (non_finite ? " after non-finite gradients ahead" : ""));
-        }
-        break;
-      }
+      if (step_failed(run, data, flag, t_new, stall)) break;
       x_new = view(s.y, p);
-      if (full) {
-        const double loss_new = run.field.loss_and_gradient(x_new, g_new);
-        if (!std::isfinite(loss_new) || !g_new.allFinite()) {
+      std::optional<double> loss_new;
+      if (evaluate_end_points) {
+        loss_new = run.field.loss_and_gradient(x_new, g_new);
+        if (!std::isfinite(*loss_new) || !g_new.allFinite()) {
           // BDF accepts a step without evaluating the field at its end; this end is not usable.
           run.finish(Status::non_finite_value,
                      "CVODE accepted a step to t = " + std::to_string(t_new) +
                          " where the loss or gradient is not finite; the result is the state before it");
           break;
         }
-        // At CV_ROOT_RETURN the root function has changed sign: both tolerances hold at t_new.
-        if (finish_step(run, t_new, x_new, loss_new, g_new, state_at, scratch, flag == CV_ROOT_RETURN)) break;
       } else {
-        while (monitor.next_output_time() <= t_new) {
-          const double t_out = monitor.next_output_time();
-          if (t_out == t_new) {
-            scratch.x = x_new;
-          } else {
-            state_at(t_out, scratch.x);
-          }
-          const double loss = run.field.loss_and_gradient(scratch.x, scratch.g);
-          monitor.record(monitor.make_row(t_out, scratch.x, loss, scratch.g.norm()));
-          monitor.pop_output_time();
-        }
-        run.path_length += (x_new - run.theta).norm();
-        previous_theta = run.theta;
-        previous_t = run.t;
-        run.theta.swap(x_new);
-        run.t = t_new;
-        current_evaluated = false;
+        theta_before = run.theta;
       }
+      const double t_before = run.t;
+      // At CV_ROOT_RETURN the root function has changed sign: both tolerances hold at t_new.
+      const bool stop = finish_step(run, t_new, x_new, loss_new, g_new, state_at, scratch, flag == CV_ROOT_RETURN);
+      if (!loss_new) {
+        last.previous_theta.swap(theta_before);
+        last.previous_t = t_before;
+        last.evaluated = false;
+      }
+      if (stop) break;
     }
   } catch (const std::exception& e) {
     run.finish(Status::backend_error, e.what());
   }
-  read_stats(run, s.memory, has_linear_solver, hessian_solver ? s.linear_solver : nullptr);
-  if (!current_evaluated) {
+  return last;
+}
+
+// The final counters, and the loss and gradient at the last point when the loop did not evaluate it.
+void finish(const CvodeSession& s, RunState& run, const LastStep& last) {
+  read_stats(run, s);
+  if (last.evaluated) return;
+  run.loss = run.field.loss_and_gradient(run.theta, run.grad);
+  if ((!std::isfinite(run.loss) || !run.grad.allFinite()) && run.status != Status::reached_end_time) {
+    // The last accepted step ended where the field is not finite: go back one step.
+    run.path_length -= (run.theta - last.previous_theta).norm();
+    run.theta = last.previous_theta;
+    run.t = last.previous_t;
     run.loss = run.field.loss_and_gradient(run.theta, run.grad);
-    if ((!std::isfinite(run.loss) || !run.grad.allFinite()) && run.status != Status::reached_end_time) {
-      // The last accepted step ended where the field is not finite: go back one step.
-      run.path_length -= (run.theta - previous_theta).norm();
-      run.theta = previous_theta;
-      run.t = previous_t;
-      run.loss = run.field.loss_and_gradient(run.theta, run.grad);
-    }
   }
+}
+
+}  // namespace
+
+void run_cvode(RunState& run) {
+  CallbackData data;
+  data.run = &run;
+  data.p = run.theta.size();
+  data.probe_grad.resize(data.p);
+  CvodeSession session;
+  if (!setup(session, run, data)) return;
+  const LastStep last = step_loop(session, run, data);
+  finish(session, run, last);
 }
 
 }  // namespace gradflow::detail

@@ -20,6 +20,7 @@
 #include <Eigen/Eigenvalues>
 #include <Eigen/SVD>
 
+#include <atomic>
 #include <cmath>
 #include <limits>
 
@@ -315,4 +316,66 @@ TEST_CASE("The Monte Carlo corollary gives the same draws on 1 and 2 threads, wi
   // A large positive scale is certified at every draw, and descent then converges at every draw.
   CHECK(one.certified == 12);
   CHECK(one.reached == 12);
+}
+
+TEST_CASE("ProbabilityOptions::validate names the field of each invalid value, the descent's as descent.<field>",
+          "[certificate]") {
+  const auto field_for = [](auto&& change) {
+    ProbabilityOptions o;
+    change(o);
+    const auto error = o.validate();
+    return error ? error->field : std::string("valid");
+  };
+  CHECK(field_for([](ProbabilityOptions&) {}) == "valid");
+  CHECK(field_for([](ProbabilityOptions& o) { o.draws = 0; }) == "draws");
+  CHECK(field_for([](ProbabilityOptions& o) { o.draws = 10000001; }) == "draws");
+  CHECK(field_for([](ProbabilityOptions& o) { o.draws = 10000000; }) == "valid");
+  CHECK(field_for([](ProbabilityOptions& o) { o.alpha = 0.0; }) == "alpha");
+  CHECK(field_for([](ProbabilityOptions& o) { o.alpha = 1.0; }) == "alpha");
+  CHECK(field_for([](ProbabilityOptions& o) { o.alpha = NAN; }) == "alpha");
+  CHECK(field_for([](ProbabilityOptions& o) { o.eps = 0.0; }) == "eps");
+  CHECK(field_for([](ProbabilityOptions& o) { o.eps = 1.0; }) == "eps");
+  CHECK(field_for([](ProbabilityOptions& o) { o.steps = 0; }) == "steps");
+  CHECK(field_for([](ProbabilityOptions& o) { o.threads = -1; }) == "threads");
+  CHECK(field_for([](ProbabilityOptions& o) { o.descent.lr = 0.0; }) == "descent.lr");
+  CHECK(field_for([](ProbabilityOptions& o) { o.descent.armijo_b = 1.0; }) == "descent.armijo_b");
+  // Set per draw from steps and eps: their values in descent are not used.
+  CHECK(field_for([](ProbabilityOptions& o) { o.descent.max_iters = 0; }) == "valid");
+  CHECK(field_for([](ProbabilityOptions& o) { o.descent.loss_tol = -1.0; }) == "valid");
+  ProbabilityOptions o;
+  o.draws = 0;
+  REQUIRE(o.validate());
+  CHECK(o.validate()->message() == "draws = 0: must be in [1, 1e7]");
+}
+
+TEST_CASE("estimate_probability with invalid options returns invalid_options and runs nothing", "[certificate]") {
+  const NetworkData data = synthetic_data(5, 10, 91);
+  const Mlp f(net(10, {8}, Activation::tanh), data.x, data.y);
+  InitOptions init;
+  init.scheme = InitScheme::positive;
+  ProbabilityOptions o;
+  o.draws = 3;
+  o.steps = 10;
+  o.eps = 0.0;
+  std::atomic<long> progress{0};
+  ProbabilityResult r = estimate_probability(f, init, o, &progress);
+  CHECK(r.status == Status::invalid_options);
+  CHECK_FALSE(r.succeeded());
+  CHECK_THAT(r.message, Catch::StartsWith("eps = 0: must be in (0, 1)"));
+  CHECK(r.draws.empty());
+  CHECK(progress.load() == 0);
+  CHECK(r.certified == 0);
+  CHECK(r.reached == 0);
+  o.eps = 1e-3;
+  o.descent.lr = -1.0;
+  r = estimate_probability(f, init, o, &progress);
+  CHECK(r.status == Status::invalid_options);
+  CHECK_THAT(r.message, Catch::StartsWith("descent.lr = -1"));
+  CHECK(progress.load() == 0);
+  o.descent.lr = 0.1;
+  r = estimate_probability(f, init, o, &progress);
+  CHECK(r.status == Status::reached_max_iters);
+  CHECK(r.succeeded());
+  CHECK(r.draws.size() == 3);
+  CHECK(progress.load() == 3);
 }

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -391,4 +392,24 @@ TEST_CASE("gradflow probability gives the same draws on 1 and 2 threads and reje
   }
   r = box.run("probability --problem quadratic --draws 3");
   CHECK(r.exit_code == 2);
+}
+
+TEST_CASE("gradflow probability names the flag and the value of an invalid option, descent options included", "[cli]") {
+  const Sandbox box("probability_flags");
+  const std::string base = "probability --problem mlp --synthetic 5,10 --widths 8 --json bad.json ";
+  for (const auto& [args, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"--draws 0", "--draws 0: must be in [1, 1e7]"},
+           {"--draws 10000001", "--draws 10000001: must be in [1, 1e7]"},
+           {"--alpha 1", "--alpha 1: must be in (0, 1)"},
+           {"--eps 0", "--eps 0: must be in (0, 1)"},
+           {"--steps 0", "--steps 0: must be >= 1"},
+           {"--threads -1", "--threads -1: must be >= 0"},
+           {"--lr 0", "--lr 0: must be a finite number > 0"},
+           {"--step armijo --armijo-b 1", "--armijo-b 1: must be in (0, 1)"}}) {
+    const Run r = box.run(base + args);
+    INFO(args << ": " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains(expected));
+    CHECK_FALSE(fs::exists(box.path("bad.json")));
+  }
 }

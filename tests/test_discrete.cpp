@@ -359,6 +359,37 @@ TEST_CASE("Descent stops at the tolerance or the iteration budget and validates 
   CHECK(step_rule_from_string(to_string(StepRule::inverse_smoothness)) == StepRule::inverse_smoothness);
 }
 
+TEST_CASE("DescentResult's brief report is one line with status, rule and iterations; the full one adds the verdicts",
+          "[discrete]") {
+  const Quadratic q = small_quadratic();  // mu = 0.1, beta = 2
+  const Vector theta0 = Random(95).normal_vector(6);
+  DescentResult r = descend(q, theta0, fixed(0.5, 37));
+  REQUIRE(r.status == Status::reached_max_iters);
+  REQUIRE(r.bound_holds == true);
+  REQUIRE(r.radius_holds == true);
+  const std::string brief = r.brief_report();
+  CHECK(brief.find('\n') == std::string::npos);
+  CHECK_THAT(brief, Catch::StartsWith("reached_max_iters: fixed on ") && Catch::Contains("37 iterations") &&
+                        Catch::Contains("38 gradient evals") && Catch::Contains("0 loss evals"));
+  std::string full = r.full_report();
+  CHECK_THAT(full, Catch::StartsWith("status          reached_max_iters") && Catch::Contains("iterations      37") &&
+                       Catch::Contains("rate bound") && Catch::Contains(": holds") && Catch::Contains("radius") &&
+                       Catch::Contains("38 gradient, 0 loss, 0 Hessian-vector") && Catch::Contains("wall time"));
+  CHECK_FALSE(Catch::Contains("VIOLATED").match(full));
+  // A mu ten times too large claims a contraction the run cannot meet.
+  DescentOptions o = fixed(0.5, 37);
+  o.mu = 1.0;
+  r = descend(q, theta0, o);
+  REQUIRE(r.bound_holds == false);
+  full = r.full_report();
+  CHECK_THAT(full, Catch::Contains("VIOLATED (first at iteration " + std::to_string(*r.first_bound_violation_iter) + ")"));
+  o.max_iters = 3;
+  o.loss_tol = 1e-30;
+  r = descend(q, theta0, o);
+  REQUIRE(r.status == Status::max_steps);
+  CHECK_THAT(r.brief_report(), Catch::StartsWith("max_steps: fixed on ") && Catch::Contains("3 iterations"));
+}
+
 TEST_CASE("A descent step allocates nothing", "[discrete]") {
 #if !GRADFLOW_COUNT_ALLOCATIONS
   WARN("not checked under AddressSanitizer (it owns operator new); the release and debug builds check it");

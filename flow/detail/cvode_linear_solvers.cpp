@@ -23,10 +23,10 @@ using tolerances::kGammaChange;
 using tolerances::kStepsBetweenHessians;
 
 // ---------------------------------------------------------------------------------------------
-// The matrix-embedded solver for exact Hessians.
+// The matrix-embedded Hessian solver, for exact Hessians.
 
-struct NewtonContent {
-  NewtonContent(void* memory_in, GradientFlowField& field_in, long p, bool constant_in)
+struct HessianContent {
+  HessianContent(void* memory_in, GradientFlowField& field_in, long p, bool constant_in)
       : memory(memory_in), field(&field_in), constant(constant_in), hessian(p, p), shifted(p, p), work(p),
         cholesky(p), lu(p) {}
   void* memory;
@@ -50,14 +50,14 @@ struct NewtonContent {
   long last_flag = SUNLS_SUCCESS;
 };
 
-NewtonContent& newton(SUNLinearSolver s) { return *static_cast<NewtonContent*>(s->content); }
+HessianContent& hessian_content(SUNLinearSolver s) { return *static_cast<HessianContent*>(s->content); }
 
 SUNLinearSolver_Type embedded_type(SUNLinearSolver) { return SUNLINEARSOLVER_MATRIX_EMBEDDED; }
 SUNLinearSolver_ID custom_id(SUNLinearSolver) { return SUNLINEARSOLVER_CUSTOM; }
 int no_op(SUNLinearSolver) { return SUNLS_SUCCESS; }
 
 // Refreshes the Hessian at the current Newton iterate when CVODE's reuse rule says so.
-int refresh_hessian(NewtonContent& c, bool& refreshed) {
+int refresh_hessian(HessianContent& c, bool& refreshed) {
   refreshed = false;
   long steps = 0, failures = 0;
   CVodeGetNumSteps(c.memory, &steps);
@@ -83,8 +83,8 @@ int refresh_hessian(NewtonContent& c, bool& refreshed) {
   return SUNLS_SUCCESS;
 }
 
-int newton_solve(SUNLinearSolver s, SUNMatrix, N_Vector x, N_Vector b, sunrealtype) {
-  NewtonContent& c = newton(s);
+int hessian_solve(SUNLinearSolver s, SUNMatrix, N_Vector x, N_Vector b, sunrealtype) {
+  HessianContent& c = hessian_content(s);
   try {
     bool refreshed = false;
     if (const int flag = refresh_hessian(c, refreshed); flag != SUNLS_SUCCESS) return c.last_flag = flag;
@@ -135,20 +135,20 @@ int newton_solve(SUNLinearSolver s, SUNMatrix, N_Vector x, N_Vector b, sunrealty
 
 
 // ---------------------------------------------------------------------------------------------
-// The direct LU solver for difference-quotient Jacobians.
+// The general dense LU solver, for difference-quotient Jacobians.
 
-struct LuContent {
-  explicit LuContent(long p) : lu(p) {}
+struct DenseLuContent {
+  explicit DenseLuContent(long p) : lu(p) {}
   Eigen::PartialPivLU<Matrix> lu;
   long last_flag = SUNLS_SUCCESS;
 };
 
-LuContent& lu_content(SUNLinearSolver s) { return *static_cast<LuContent*>(s->content); }
+DenseLuContent& dense_lu_content(SUNLinearSolver s) { return *static_cast<DenseLuContent*>(s->content); }
 
 SUNLinearSolver_Type direct_type(SUNLinearSolver) { return SUNLINEARSOLVER_DIRECT; }
 
-int lu_setup(SUNLinearSolver s, SUNMatrix a) {
-  LuContent& c = lu_content(s);
+int dense_lu_setup(SUNLinearSolver s, SUNMatrix a) {
+  DenseLuContent& c = dense_lu_content(s);
   try {
     const long p = SUNDenseMatrix_Rows(a);
     c.lu.compute(Eigen::Map<const Matrix>(SUNDenseMatrix_Data(a), p, p));
@@ -159,8 +159,8 @@ int lu_setup(SUNLinearSolver s, SUNMatrix a) {
   }
 }
 
-int lu_solve(SUNLinearSolver s, SUNMatrix, N_Vector x, N_Vector b, sunrealtype) {
-  LuContent& c = lu_content(s);
+int dense_lu_solve(SUNLinearSolver s, SUNMatrix, N_Vector x, N_Vector b, sunrealtype) {
+  DenseLuContent& c = dense_lu_content(s);
   const long p = N_VGetLength_Serial(b);
   Map(N_VGetArrayPointer(x), p) = c.lu.solve(ConstMap(N_VGetArrayPointer(b), p));
   return c.last_flag = SUNLS_SUCCESS;
@@ -183,33 +183,33 @@ int free_solver(SUNLinearSolver s) {
 
 }  // namespace
 
-SUNLinearSolver make_hessian_newton_solver(void* cvode_memory, GradientFlowField& field, long p,
-                                           bool constant_hessian, SUNContext context) {
+SUNLinearSolver make_embedded_hessian_solver(void* cvode_memory, GradientFlowField& field, long p,
+                                             bool constant_hessian, SUNContext context) {
   SUNLinearSolver s = SUNLinSolNewEmpty(context);
   if (s == nullptr) return nullptr;
-  s->content = new NewtonContent(cvode_memory, field, p, constant_hessian);
+  s->content = new HessianContent(cvode_memory, field, p, constant_hessian);
   s->ops->gettype = embedded_type;
   s->ops->getid = custom_id;
   s->ops->initialize = no_op;
-  s->ops->solve = newton_solve;
-  s->ops->lastflag = last_flag<NewtonContent>;
-  s->ops->free = free_solver<NewtonContent>;
+  s->ops->solve = hessian_solve;
+  s->ops->lastflag = last_flag<HessianContent>;
+  s->ops->free = free_solver<HessianContent>;
   return s;
 }
 
-long hessian_newton_solver_evaluations(SUNLinearSolver solver) { return newton(solver).evaluations; }
+long embedded_hessian_solver_evaluations(SUNLinearSolver solver) { return hessian_content(solver).evaluations; }
 
 SUNLinearSolver make_dense_lu_solver(long p, SUNContext context) {
   SUNLinearSolver s = SUNLinSolNewEmpty(context);
   if (s == nullptr) return nullptr;
-  s->content = new LuContent(p);
+  s->content = new DenseLuContent(p);
   s->ops->gettype = direct_type;
   s->ops->getid = custom_id;
   s->ops->initialize = no_op;
-  s->ops->setup = lu_setup;
-  s->ops->solve = lu_solve;
-  s->ops->lastflag = last_flag<LuContent>;
-  s->ops->free = free_solver<LuContent>;
+  s->ops->setup = dense_lu_setup;
+  s->ops->solve = dense_lu_solve;
+  s->ops->lastflag = last_flag<DenseLuContent>;
+  s->ops->free = free_solver<DenseLuContent>;
   return s;
 }
 

@@ -1,20 +1,21 @@
-// Dense direct linear solvers for CVODE's Newton systems (I - gamma J) x = b, backed by Eigen's
-// blocked factorizations instead of SUNDIALS' unblocked dense LU.
+// The two custom linear solvers the CVODE back end gives BDF for its Newton systems
+// (I - gamma J) x = b, backed by Eigen's blocked factorizations instead of SUNDIALS' unblocked dense
+// LU. (cvode-bdf-krylov uses SUNDIALS' own PCG or GMRES, and cvode-adams no linear solver.)
 //
-// For a gradient flow J = -H, so I - gamma J = I + gamma H is symmetric, and positive definite
-// whenever H is positive semidefinite. Two solvers:
-//
-// - make_hessian_newton_solver: for problems with an exact dense Hessian. A matrix-embedded solver
-//   (CVODE hands it no matrix): it evaluates the Hessian itself, at the start, every 50 steps and
-//   after a Newton convergence failure (CVODE's own rule for Jacobian reuse). When the Hessian is
-//   constant (Objective::has_constant_hessian) it is decomposed once, H = V diag(lambda) V^T, and
-//   every solve is x = V diag(1 / (1 + gamma lambda)) V^T b with the current gamma: an exact Newton
-//   matrix at O(p^2) per solve. Otherwise I + gamma H is factored by Cholesky (LU with partial
-//   pivoting when it is not positive definite) whenever the Hessian is refreshed or gamma has moved
-//   by more than 30% since the factorization, and solutions are scaled by 2 / (1 + gamma / gamma_f)
-//   as CVODE does for a stale gamma.
-// - make_dense_lu_solver: for CVODE's difference-quotient Jacobian (not exactly symmetric): LU with
-//   partial pivoting of the matrix CVODE forms.
+// - make_embedded_hessian_solver: the matrix-embedded Hessian solver, for problems with an exact
+//   dense Hessian. For a gradient flow J = -H, so I - gamma J = I + gamma H is symmetric, and
+//   positive definite whenever H is positive semidefinite. The solver is matrix-embedded (CVODE
+//   hands it no matrix): it evaluates the Hessian itself, at the start, every 50 steps and after a
+//   Newton convergence failure (CVODE's own rule for Jacobian reuse). When the Hessian is constant
+//   (Objective::has_constant_hessian) it is decomposed once, H = V diag(lambda) V^T, and every solve
+//   is x = V diag(1 / (1 + gamma lambda)) V^T b with the current gamma: an exact Newton matrix at
+//   O(p^2) per solve. Otherwise I + gamma H is factored by Cholesky (LU with partial pivoting when it
+//   is not positive definite) whenever the Hessian is refreshed or gamma has moved by more than 30%
+//   since the factorization, and solutions are scaled by 2 / (1 + gamma / gamma_f) as CVODE does for
+//   a stale gamma.
+// - make_dense_lu_solver: a general dense direct solver, for problems without a Hessian: CVODE forms
+//   I - gamma J from its difference-quotient Jacobian in a SUNDIALS dense matrix (not exactly
+//   symmetric), and the solver factors it by LU with partial pivoting at each setup.
 #pragma once
 
 #include <gradflow/flow/gradient_flow_field.hpp>
@@ -24,10 +25,10 @@
 
 namespace gradflow::detail {
 
-SUNLinearSolver make_hessian_newton_solver(void* cvode_memory, GradientFlowField& field, long p,
-                                           bool constant_hessian, SUNContext context);
-// Hessian evaluations made by a solver from make_hessian_newton_solver.
-long hessian_newton_solver_evaluations(SUNLinearSolver solver);
+SUNLinearSolver make_embedded_hessian_solver(void* cvode_memory, GradientFlowField& field, long p,
+                                             bool constant_hessian, SUNContext context);
+// Hessian evaluations made by a solver from make_embedded_hessian_solver.
+long embedded_hessian_solver_evaluations(SUNLinearSolver solver);
 
 SUNLinearSolver make_dense_lu_solver(long p, SUNContext context);
 

@@ -6,7 +6,9 @@
 
 #include <gradflow/flow/detail/run_state.hpp>
 
+#include <cassert>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 namespace gradflow::detail {
@@ -32,22 +34,34 @@ inline std::string tolerance_message(const FlowOptions& options, double t, doubl
   return what + buffer;
 }
 
+// Whether finish_step needs the loss and gradient at the end of every step: for a row at every step,
+// the tolerance stop, the observer or the radius check. When it does not, a back end may leave the
+// end points unevaluated (finish_step then evaluates one only where a row falls on it).
+inline bool needs_every_end_point(const TrajectoryMonitor& monitor) {
+  return monitor.every_step() || monitor.tolerance_enabled() || monitor.has_observer() || monitor.checks_radius();
+}
+
 // crossing_at_end: the back end has already ended the step at a tolerance crossing (CVODE's root
 // finding), so the run stops here; otherwise a crossing inside the step is searched for. x_new and g_new must stay valid for state_at until the
 // end point becomes current; they are left with unspecified contents. Returns true when the run must
 // stop (run.status set).
+// loss_new empty: the back end has not evaluated the end point (g_new is then scratch), which is
+// allowed only when !needs_every_end_point(run.monitor). The end point becomes current without its
+// loss and gradient: run.loss and run.grad are left as they were, for the back end to evaluate once
+// the run has ended.
 template <class StateAt>
-bool finish_step(RunState& run, double t_new, Vector& x_new, double loss_new, Vector& g_new, StateAt&& state_at,
-                 StepScratch& scratch, bool crossing_at_end = false) {
+bool finish_step(RunState& run, double t_new, Vector& x_new, std::optional<double> loss_new, Vector& g_new,
+                 StateAt&& state_at, StepScratch& scratch, bool crossing_at_end = false) {
   TrajectoryMonitor& monitor = run.monitor;
+  assert(loss_new || !needs_every_end_point(monitor));
   double t_end_point = t_new;
   Vector* x_end = &x_new;
   Vector* g_end = &g_new;
-  double loss_end = loss_new;
+  std::optional<double> loss_end = loss_new;
   bool tolerance_stop = false;
   if (crossing_at_end) {
     tolerance_stop = true;
-  } else if (monitor.tolerance_enabled() && monitor.tolerance_met(loss_new, g_new.norm())) {
+  } else if (loss_new && monitor.tolerance_enabled() && monitor.tolerance_met(*loss_new, g_new.norm())) {
     tolerance_stop = true;
     {
       const double t_old = run.t;
@@ -57,7 +71,7 @@ bool finish_step(RunState& run, double t_new, Vector& x_new, double loss_new, Ve
         return monitor.event_value(loss, scratch.g.norm());
       };
       const double e_old = monitor.event_value(run.loss, run.grad.norm());
-      const double e_new = monitor.event_value(loss_new, g_new.norm());
+      const double e_new = monitor.event_value(*loss_new, g_new.norm());
       const double tau = locate_crossing(event, t_new - t_old, e_old, e_new, std::abs(t_old));
       if (t_old + tau < t_new) {
         t_end_point = t_old + tau;
@@ -71,7 +85,8 @@ bool finish_step(RunState& run, double t_new, Vector& x_new, double loss_new, Ve
   while (!monitor.every_step() && monitor.next_output_time() <= t_end_point) {
     const double t_out = monitor.next_output_time();
     if (t_out == t_end_point) {
-      monitor.record(monitor.make_row(t_out, *x_end, loss_end, g_end->norm()));
+      if (!loss_end) loss_end = run.field.loss_and_gradient(*x_end, *g_end);
+      monitor.record(monitor.make_row(t_out, *x_end, *loss_end, g_end->norm()));
     } else {
       state_at(t_out, scratch.x);
       const double loss = run.field.loss_and_gradient(scratch.x, scratch.g);
@@ -81,9 +96,10 @@ bool finish_step(RunState& run, double t_new, Vector& x_new, double loss_new, Ve
   }
   run.path_length += (*x_end - run.theta).norm();
   run.theta.swap(*x_end);
-  run.grad.swap(*g_end);
-  run.loss = loss_end;
   run.t = t_end_point;
+  if (!loss_new) return false;  // nothing else looks at an end point the back end has not evaluated
+  run.grad.swap(*g_end);
+  run.loss = *loss_end;
   monitor.check_bound(run.t, run.loss);
   const FlowRow row = monitor.make_row(run.t, run.theta, run.loss, run.grad.norm());
   monitor.check_radius(run.t, row.dist_from_init);
