@@ -10,6 +10,7 @@
 // function and the flag. Callbacks catch every exception and return a SUNDIALS error code; a non-finite
 // gradient is a recoverable failure (CVODE retries with a smaller step).
 // Tolerance stops use CVODE's root finding on the event function of the TrajectoryMonitor.
+#include <gradflow/core/tolerances.hpp>
 #include <gradflow/flow/detail/run_state.hpp>
 #include <gradflow/flow/detail/step_processor.hpp>
 #include <gradflow/flow/detail/cvode_linear_solvers.hpp>
@@ -247,9 +248,9 @@ bool step_failed(RunState& run, const CallbackData& data, int flag, double t_new
     run.finish(data.non_finite ? Status::non_finite_value : Status::backend_error, message);
     return true;
   }
-  stall.stalled_steps = (t_new - run.t <= 16.0 * std::numeric_limits<double>::epsilon() * std::abs(t_new))
+  stall.stalled_steps = (t_new - run.t <= tolerances::kStallUlps * tolerances::kEps * std::abs(t_new))
                             ? stall.stalled_steps + 1 : 0;
-  if (stall.stalled_steps >= 5) {
+  if (stall.stalled_steps >= tolerances::kMaxStalledSteps) {
     const bool non_finite = run.field.num_non_finite() > stall.non_finite_before;
     std::string message = "CVODE's step size fell to roundoff (t + h == t, CV_WARNING) at t = " + std::to_string(run.t);
     if (!data.callback_error.empty()) {
