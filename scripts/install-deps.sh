@@ -14,6 +14,7 @@ packages=(
   nlohmann-json3-dev                   # JSON summaries
   gnuplot-nox                          # the sweeps' plots (PNG and SVG)
   python3                              # tests/ and scripts/ helpers (layout and citation checks)
+  clang-format                         # the formatting check (.clang-format)
 )
 # libopenmpi-dev (MPI sweeps) arrives with libsundials-dev; without it the build still works.
 
