@@ -25,23 +25,23 @@ std::string certificate_report(const Certificate& c) {
     out << "  the theory does not apply: " << c.why_not << "\n";
     return out.str();
   }
-  out << "  at theta0      L0 = " << g(c.loss0) << ", ||r0|| = " << g(c.residual_norm) << ", sigma0 = sigma_min(J0) = "
-      << g(c.sigma0) << ", ||J0|| = " << g(c.jacobian_norm) << "\n";
+  out << "  at theta0      L0 = " << g(c.loss0) << ", ||r0|| = " << g(c.residual_norm)
+      << ", sigma0 = sigma_min(J0) = " << g(c.sigma0) << ", ||J0|| = " << g(c.jacobian_norm) << "\n";
   out << "  Lipschitz      l(r) of J on B(theta0, r): " << c.lipschitz_kind << "; l(r*) = " << g(c.lipschitz) << "\n";
   out << "  flow           sigma0^2 = " << g(c.criterion_lhs) << " vs 4 l ||r0|| = " << g(c.criterion_rhs)
       << "; max_r r (sigma0 - l(r) r) = " << g(c.phi_max) << " vs ||r0|| = " << g(c.residual_norm) << ": "
       << (c.holds ? "HOLDS" : "fails") << " (margin " << g(c.margin, "%.3g") << ")\n";
   if (c.holds) {
-    out << "                 admissible radii (" << g(c.radius_low) << ", " << g(c.radius_high) << "), chosen r* = "
-        << g(c.radius) << "; certified mu = " << g(c.mu) << "; L(t) <= L0 exp(-" << g(c.rate) << " t); travel <= "
-        << g(c.travel) << "\n";
+    out << "                 admissible radii (" << g(c.radius_low) << ", " << g(c.radius_high)
+        << "), chosen r* = " << g(c.radius) << "; certified mu = " << g(c.mu) << "; L(t) <= L0 exp(-" << g(c.rate)
+        << " t); travel <= " << g(c.travel) << "\n";
   }
   out << "  descent        sigma0^2 = " << g(c.criterion_lhs) << " vs 8 l ||r0|| = " << g(c.descent_criterion_rhs)
-      << "; max phi vs 2 ||r0||: " << (c.descent_holds ? "HOLDS" : "fails") << " (margin " << g(c.descent_margin, "%.3g")
-      << ")\n";
+      << "; max phi vs 2 ||r0||: " << (c.descent_holds ? "HOLDS" : "fails") << " (margin "
+      << g(c.descent_margin, "%.3g") << ")\n";
   if (c.descent_holds) {
-    out << "                 beta_r = " << g(c.beta) << ", step 1/beta_r = " << g(c.step) << ", q = 1 - mu/beta_r = "
-        << g(c.descent_q, "%.12g") << ", travel <= " << g(c.descent_travel) << "\n";
+    out << "                 beta_r = " << g(c.beta) << ", step 1/beta_r = " << g(c.step)
+        << ", q = 1 - mu/beta_r = " << g(c.descent_q, "%.12g") << ", travel <= " << g(c.descent_travel) << "\n";
   }
   out << "  verdict        " << c.verdict() << "\n";
   return out.str();
@@ -61,8 +61,10 @@ nlohmann::json certificate_json(const Certificate& c) {
   j["jacobian_norm"] = number(c.jacobian_norm);
   j["lipschitz_kind"] = c.lipschitz_kind;
   j["lipschitz_at_radius"] = number(c.lipschitz);
-  j["criterion"] = {{"sigma0_squared", number(c.criterion_lhs)}, {"four_l_r0", number(c.criterion_rhs)},
-                    {"eight_l_r0", number(c.descent_criterion_rhs)}, {"phi_max", number(c.phi_max)}};
+  j["criterion"] = {{"sigma0_squared", number(c.criterion_lhs)},
+                    {"four_l_r0", number(c.criterion_rhs)},
+                    {"eight_l_r0", number(c.descent_criterion_rhs)},
+                    {"phi_max", number(c.phi_max)}};
   j["flow"] = {{"holds", c.holds},
                {"margin", number(c.margin)},
                {"radius_low", number(c.radius_low)},

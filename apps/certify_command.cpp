@@ -2,8 +2,8 @@
 
 #include <gradflow/apps/certificate_output.hpp>
 #include <gradflow/apps/cli_support.hpp>
-#include <gradflow/problems/initialization.hpp>
 #include <gradflow/core/input_error.hpp>
+#include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>
 
 #include <nlohmann/json.hpp>
@@ -15,7 +15,8 @@ namespace gradflow::cli {
 
 void add_certify_command(CLI::App& app, CertifyCommand& d) {
   CLI::App* c = app.add_subcommand(
-      "certify", "The local PL certificate at theta0: is linear convergence to zero loss guaranteed, how fast, how far?");
+      "certify",
+      "The local PL certificate at theta0: is linear convergence to zero loss guaranteed, how fast, how far?");
   d.command = c;
   c->footer(
       "For the squared-loss problems (least-squares, mlp) the certificate is rigorous (docs/theory.md §4):\n"
@@ -41,14 +42,17 @@ void add_certify_command(CLI::App& app, CertifyCommand& d) {
 int run_certify_command(CertifyCommand& d) {
   CLI::App& c = *d.command;
   if (!d.config.empty()) apply_config_file(c, d.config);
-  if (!(d.radius > 0.0) || !std::isfinite(d.radius)) throw InputError("--radius", full_precision(d.radius), "must be a finite number > 0");
+  if (!(d.radius > 0.0) || !std::isfinite(d.radius))
+    throw InputError("--radius", full_precision(d.radius), "must be a finite number > 0");
   if (d.samples < 1) throw InputError("--samples", std::to_string(d.samples), "must be >= 1");
   resolve_problem_names(d.problem);
-  if (d.find_scale && d.problem.spec.problem != ProblemKind::mlp) throw InputError("--find-scale", "", "needs --problem mlp");
+  if (d.find_scale && d.problem.spec.problem != ProblemKind::mlp)
+    throw InputError("--find-scale", "", "needs --problem mlp");
   if (d.find_scale && d.problem.spec.init != InitScheme::positive) {
     throw InputError("--find-scale", "", "needs --init positive (the scale search is for the positive initialization)");
   }
-  if (d.find_scale && !d.problem.theta0.empty()) throw InputError("--find-scale", "", "cannot be combined with --theta0");
+  if (d.find_scale && !d.problem.theta0.empty())
+    throw InputError("--find-scale", "", "cannot be combined with --theta0");
   if (!d.json.empty()) check_output_path("--json", d.json);
   const LoadedProblem loaded = load_problem(c, d.problem);
   print_problem_report(loaded, "certify", d.quiet);
@@ -71,7 +75,8 @@ int run_certify_command(CertifyCommand& d) {
       report = "smallest certified output scale s* = " + full_precision(search.scale) +
                " for the flow (the condition is monotone in |s|: it holds for every |s| >= s*)\n";
       if (descent.found) {
-        report += "smallest output scale certifying descent with step 1/beta_r: " + full_precision(descent.scale) + "\n";
+        report +=
+            "smallest output scale certifying descent with step 1/beta_r: " + full_precision(descent.scale) + "\n";
       }
       report += "the certificate at s*:\n" + certificate_report(search.certificate);
     } else {

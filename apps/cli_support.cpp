@@ -27,16 +27,17 @@ void apply_config_file(CLI::App& command, const std::string& path) {
     // Section markers ("++" opens, "--" closes) carry no value.
     if (item.name == "++" || item.name == "--") continue;
     if (!(item.parents.empty() || (item.parents.size() == 1 && item.parents[0] == command.get_name()))) {
-      throw InputError("--config", path, "section [" + CLI::detail::join(item.parents, ".") + "] is not [" +
-                                             command.get_name() + "]");
+      throw InputError("--config", path,
+                       "section [" + CLI::detail::join(item.parents, ".") + "] is not [" + command.get_name() + "]");
     }
     std::string name = item.name;
     for (char& c : name)
       if (c == '_') c = '-';
     CLI::Option* option = command.get_option_no_throw("--" + name);
     if (option == nullptr || name == "config" || name == "help") {
-      throw InputError("--config", path, "unknown key '" + item.name + "' (keys are the option names of '" +
-                                             command.get_name() + "', without the dashes)");
+      throw InputError("--config", path,
+                       "unknown key '" + item.name + "' (keys are the option names of '" + command.get_name() +
+                           "', without the dashes)");
     }
     if (option->count() > 0) continue;  // the command line wins
     try {

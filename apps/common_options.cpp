@@ -1,10 +1,10 @@
 #include <gradflow/apps/common_options.hpp>
 
 #include <gradflow/apps/cli_support.hpp>
-#include <gradflow/problems/activation.hpp>
 #include <gradflow/apps/csv.hpp>
-#include <gradflow/problems/initialization.hpp>
 #include <gradflow/core/input_error.hpp>
+#include <gradflow/problems/activation.hpp>
+#include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>
 
 #include <iostream>
@@ -93,9 +93,12 @@ LoadedProblem load_problem(CLI::App& c, ProblemArgs& a) {
                                      {"init_seed", a.spec.init_seed},
                                      {"output_scale", a.spec.output_scale},
                                      {"parameters", p}};
-    loaded.description["data"] = {{"n", r.n},         {"d", r.d},
-                                  {"rank", r.rank},   {"sigma_min", r.sigma_min},
-                                  {"sigma_max", r.sigma_max}, {"inputs_independent", r.applies},
+    loaded.description["data"] = {{"n", r.n},
+                                  {"d", r.d},
+                                  {"rank", r.rank},
+                                  {"sigma_min", r.sigma_min},
+                                  {"sigma_max", r.sigma_max},
+                                  {"inputs_independent", r.applies},
                                   {"source", a.spec.synthetic.empty() ? "file" : "synthetic"}};
   }
   if (a.theta0.empty()) {
@@ -106,8 +109,7 @@ LoadedProblem load_problem(CLI::App& c, ProblemArgs& a) {
       std::string what = "the problem has dimension " + std::to_string(p);
       if (network) {
         what = "the network with d = " + std::to_string(network->architecture().input_dim) + " inputs and widths " +
-               CLI::detail::join(network->architecture().widths, ",") + " has p = " + std::to_string(p) +
-               " parameters";
+               CLI::detail::join(network->architecture().widths, ",") + " has p = " + std::to_string(p) + " parameters";
       }
       throw InputError("--theta0", a.theta0, "has " + std::to_string(loaded.theta0.size()) + " values, " + what);
     }

@@ -2,9 +2,9 @@
 // initial point, and the output files.
 #pragma once
 
-#include <gradflow/problems/network_data.hpp>
-#include <gradflow/core/objective.hpp>
 #include <gradflow/apps/problem_factory.hpp>
+#include <gradflow/core/objective.hpp>
+#include <gradflow/problems/network_data.hpp>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -47,7 +47,8 @@ void add_output_options(CLI::App& command, OutputArgs& args, const std::string& 
 
 // Turns the names in args into spec's enumerations; an unknown name is an InputError naming the option.
 void resolve_problem_names(ProblemArgs& args);
-// Builds the problem (after resolve_problem_names) and reads or draws theta0; throws InputError naming the option on bad input.
+// Builds the problem (after resolve_problem_names) and reads or draws theta0; throws InputError naming the option on
+// bad input.
 LoadedProblem load_problem(CLI::App& command, ProblemArgs& args);
 // Prints the data report of a network problem (stdout) and its warning, if any (stderr).
 void print_problem_report(const LoadedProblem& loaded, const char* command, bool quiet);

@@ -111,8 +111,7 @@ Vector read_vector_csv(const std::string& path, const std::string& option) {
   const CsvTable table = read_csv(path, option, /*allow_header=*/false);
   if (table.values.cols() != 1) {
     throw InputError(option, path,
-                     "expected one value per line, found " + std::to_string(table.values.cols()) +
-                         " values per line");
+                     "expected one value per line, found " + std::to_string(table.values.cols()) + " values per line");
   }
   return table.values.col(0);
 }

@@ -14,8 +14,8 @@
 namespace gradflow {
 
 struct CsvTable {
-  Matrix values;                     // rows x columns
-  std::vector<std::string> header;   // empty unless the file had a header row
+  Matrix values;                    // rows x columns
+  std::vector<std::string> header;  // empty unless the file had a header row
 };
 
 // option: the name used in error messages (e.g. "--data"). allow_header: the first row may hold

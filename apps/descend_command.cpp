@@ -2,9 +2,9 @@
 
 #include <gradflow/apps/certificate_output.hpp>
 #include <gradflow/apps/cli_support.hpp>
-#include <gradflow/discrete/descend.hpp>
 #include <gradflow/apps/json_support.hpp>
 #include <gradflow/core/input_error.hpp>
+#include <gradflow/discrete/descend.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -42,8 +42,8 @@ nlohmann::json summary_json(const DescentResult& r, const DescendCommand& d) {
   j["mu"] = optional_json(r.facts.mu);
   j["mu_source"] = d.options.mu ? "option" : (r.facts.mu ? "problem (exact)" : "unknown");
   j["beta"] = optional_json(r.facts.beta);
-  j["beta_source"] = r.facts.beta_estimated ? "estimated (power iteration at theta0)"
-                                            : (r.facts.beta ? "problem (exact)" : "unknown");
+  j["beta_source"] =
+      r.facts.beta_estimated ? "estimated (power iteration at theta0)" : (r.facts.beta ? "problem (exact)" : "unknown");
   j["q"] = optional_json(r.guarantee.q);
   j["radius"] = optional_json(r.guarantee.radius);
   j["guarantee"] = r.guarantee.note;
@@ -74,7 +74,8 @@ void write_rows(std::ostream& out, const DescentResult& r) {
 }  // namespace
 
 void add_descend_command(CLI::App& app, DescendCommand& d) {
-  CLI::App* c = app.add_subcommand("descend", "Gradient descent theta_{k+1} = theta_k - eta_k grad L(theta_k) on a problem");
+  CLI::App* c =
+      app.add_subcommand("descend", "Gradient descent theta_{k+1} = theta_k - eta_k grad L(theta_k) on a problem");
   d.command = c;
   c->footer(
       "Step rules (--step) and their guarantees, for L mu-PL and beta-smooth (q: contraction of L - L_min\n"
@@ -106,7 +107,8 @@ void add_descend_command(CLI::App& app, DescendCommand& d) {
   c->add_option("--max-iters", o.max_iters, "Iteration budget (>= 1)")->capture_default_str();
   c->add_option("--save-every", o.save_every, "Record a row every this many iterations (>= 1)")->capture_default_str();
   c->add_option("--loss-tol", o.loss_tol, "Stop once loss <= loss-tol (0 = not checked)")->capture_default_str();
-  c->add_option("--grad-tol", o.grad_tol, "Stop once ||grad L|| <= grad-tol (0 = not checked; with both, both must hold)")
+  c->add_option("--grad-tol", o.grad_tol,
+                "Stop once ||grad L|| <= grad-tol (0 = not checked; with both, both must hold)")
       ->capture_default_str();
   c->add_option("--mu", d.mu, "PL constant for the bound (default: the problem's exact one)");
   c->add_option("--divergence-factor", o.divergence_factor,
@@ -134,17 +136,20 @@ int run_descend_command(DescendCommand& d) {
   const LoadedProblem loaded = load_problem(c, d.problem);
   const KnownFacts known = loaded.objective->known();
   if (*rule == StepRule::polyak && !d.options.gamma && !((d.options.mu || known.mu) && known.beta)) {
-    throw InputError("--gamma", "", "is required by --step polyak on problem '" + d.problem.problem +
-                                        "' (the default 2 mu / beta needs mu and beta)");
+    throw InputError("--gamma", "",
+                     "is required by --step polyak on problem '" + d.problem.problem +
+                         "' (the default 2 mu / beta needs mu and beta)");
   }
   check_output_paths(d.output);
   print_problem_report(loaded, "descend", d.output.quiet);
   std::optional<Certificate> certificate;
   if (d.certify) {
     if (*rule != StepRule::fixed && *rule != StepRule::inverse_smoothness) {
-      throw InputError("--certify", "", "supports --step fixed and inverse-smoothness (the certificate's step is 1/beta_r)");
+      throw InputError("--certify", "",
+                       "supports --step fixed and inverse-smoothness (the certificate's step is 1/beta_r)");
     }
-    if (option_given(c, "--mu")) throw InputError("--mu", full_precision(d.mu), "cannot be combined with --certify (the certificate sets mu)");
+    if (option_given(c, "--mu"))
+      throw InputError("--mu", full_precision(d.mu), "cannot be combined with --certify (the certificate sets mu)");
     certificate = gradflow::certify(*loaded.objective, loaded.theta0);
     if (certificate->applies && certificate->descent_holds) {
       d.options.mu = certificate->mu;
@@ -155,8 +160,8 @@ int run_descend_command(DescendCommand& d) {
   }
   const auto warn_unused = [&](const char* option, const char* users) {
     if (option_given(c, option) && !d.output.quiet) {
-      std::cerr << "gradflow descend: warning: " << option << " is ignored by --step " << d.step << " (used by " << users
-                << ")\n";
+      std::cerr << "gradflow descend: warning: " << option << " is ignored by --step " << d.step << " (used by "
+                << users << ")\n";
     }
   };
   if (*rule != StepRule::polyak) warn_unused("--gamma", "polyak");
@@ -191,7 +196,7 @@ int run_descend_command(DescendCommand& d) {
   if (!o.out.empty()) write_file_atomically("--out", o.out, [&](std::ostream& out) { write_rows(out, result); });
   if (!o.theta_out.empty()) write_theta("--theta-out", o.theta_out, result.theta);
   if (!o.json.empty()) {
-    write_file_atomically("--json", o.json, [&](std::ostream& out) { 
+    write_file_atomically("--json", o.json, [&](std::ostream& out) {
       nlohmann::json summary = summary_json(result, d);
       summary["problem_details"] = loaded.description;
       if (certificate) {

@@ -2,11 +2,11 @@
 
 #include <gradflow/apps/certificate_output.hpp>
 #include <gradflow/apps/cli_support.hpp>
-#include <gradflow/flow/simulate_flow.hpp>
-#include <gradflow/apps/json_support.hpp>
 #include <gradflow/apps/csv.hpp>
-#include <gradflow/core/tolerances.hpp>
+#include <gradflow/apps/json_support.hpp>
 #include <gradflow/core/input_error.hpp>
+#include <gradflow/core/tolerances.hpp>
+#include <gradflow/flow/simulate_flow.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -117,7 +117,8 @@ void add_flow_command(CLI::App& app, FlowCommand& flow) {
       ->delimiter(',');
   c->add_option("--save-every", o.save_every, "Record rows every this much flow time (default: every accepted step)");
   c->add_option("--loss-tol", o.loss_tol, "Stop once loss <= loss-tol (0 = not checked)")->capture_default_str();
-  c->add_option("--grad-tol", o.grad_tol, "Stop once ||grad L|| <= grad-tol (0 = not checked; with both, both must hold)")
+  c->add_option("--grad-tol", o.grad_tol,
+                "Stop once ||grad L|| <= grad-tol (0 = not checked; with both, both must hold)")
       ->capture_default_str();
   c->add_option("--max-steps", o.max_steps, "Budget of accepted steps (>= 1)")->capture_default_str();
   c->add_option("--mu", flow.mu, "PL constant for the bound L0 exp(-2 mu t) (default: the problem's exact one)");
@@ -148,7 +149,8 @@ int run_flow_command(FlowCommand& flow) {
   print_problem_report(loaded, "flow", flow.output.quiet);
   std::optional<Certificate> certificate;
   if (flow.certify) {
-    if (option_given(c, "--mu")) throw InputError("--mu", full_precision(flow.mu), "cannot be combined with --certify (the certificate sets mu)");
+    if (option_given(c, "--mu"))
+      throw InputError("--mu", full_precision(flow.mu), "cannot be combined with --certify (the certificate sets mu)");
     certificate = gradflow::certify(*loaded.objective, loaded.theta0);
     if (certificate->applies && certificate->holds) {
       flow.options.mu = certificate->mu;
@@ -188,7 +190,7 @@ int run_flow_command(FlowCommand& flow) {
   if (!o.out.empty()) write_file_atomically("--out", o.out, [&](std::ostream& out) { write_trajectory(out, result); });
   if (!o.theta_out.empty()) write_theta("--theta-out", o.theta_out, result.theta);
   if (!o.json.empty()) {
-    write_file_atomically("--json", o.json, [&](std::ostream& out) { 
+    write_file_atomically("--json", o.json, [&](std::ostream& out) {
       nlohmann::json summary = summary_json(result, flow);
       summary["problem_details"] = loaded.description;
       if (certificate) {

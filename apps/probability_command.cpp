@@ -1,8 +1,8 @@
 #include <gradflow/apps/probability_command.hpp>
 
 #include <gradflow/apps/cli_support.hpp>
-#include <gradflow/problems/initialization.hpp>
 #include <gradflow/core/input_error.hpp>
+#include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>
 
 #include <nlohmann/json.hpp>
@@ -17,7 +17,8 @@
 namespace gradflow::cli {
 void add_probability_command(CLI::App& app, ProbabilityCommand& d) {
   CLI::App* c = app.add_subcommand(
-      "probability", "Monte Carlo over seeded initializations: how often the certificate holds, and how often descent converges");
+      "probability",
+      "Monte Carlo over seeded initializations: how often the certificate holds, and how often descent converges");
   d.command = c;
   c->footer(
       "For N draws of --init (seeds derived from --init-seed and the draw number), reports the fraction of\n"
@@ -30,7 +31,8 @@ void add_probability_command(CLI::App& app, ProbabilityCommand& d) {
   add_problem_options(*c, d.problem);
   ProbabilityOptions& o = d.options;
   c->add_option("--draws", o.draws, "Number of draws N (>= 1)")->capture_default_str();
-  c->add_option("--alpha", o.alpha, "Clopper-Pearson level: 1 - alpha confidence, alpha in (0, 1)")->capture_default_str();
+  c->add_option("--alpha", o.alpha, "Clopper-Pearson level: 1 - alpha confidence, alpha in (0, 1)")
+      ->capture_default_str();
   c->add_option("--eps", o.eps, "Success of a descent run: loss <= eps L0, eps in (0, 1)")->capture_default_str();
   c->add_option("--steps", o.steps, "Descent steps K per draw (>= 1)")->capture_default_str();
   c->add_option("--step", d.step, "Descent step rule: " + join_names(step_rule_names()))->capture_default_str();
@@ -38,7 +40,8 @@ void add_probability_command(CLI::App& app, ProbabilityCommand& d) {
   c->add_option("--lr", o.descent.lr, "fixed: step size; armijo: first trial step (> 0)")->capture_default_str();
   c->add_option("--gamma", d.gamma, "polyak: damping (> 0)");
   c->add_option("--armijo-b", o.descent.armijo_b, "armijo: shrink factor in (0, 1)")->capture_default_str();
-  c->add_option("--armijo-c", o.descent.armijo_c, "armijo: sufficient-decrease constant in (0, 1)")->capture_default_str();
+  c->add_option("--armijo-c", o.descent.armijo_c, "armijo: sufficient-decrease constant in (0, 1)")
+      ->capture_default_str();
   c->add_option("--threads", o.threads, "Worker threads (0 = all cores)")->capture_default_str();
   c->add_option("--out", d.out, "Write one CSV row per draw here");
   c->add_option("--json", d.json, "Write the summary as JSON here");
@@ -51,15 +54,18 @@ int run_probability_command(ProbabilityCommand& d) {
   if (!d.config.empty()) apply_config_file(c, d.config);
   ProbabilityOptions& o = d.options;
   resolve_problem_names(d.problem);
-  if (d.problem.spec.problem != ProblemKind::mlp) throw InputError("--problem", d.problem.problem, "probability needs --problem mlp");
+  if (d.problem.spec.problem != ProblemKind::mlp)
+    throw InputError("--problem", d.problem.problem, "probability needs --problem mlp");
   const auto rule = step_rule_from_string(d.step);
   if (!rule) throw InputError("--step", d.step, "unknown step rule (known: " + join_names(step_rule_names()) + ")");
   o.descent.step = *rule;
   if (option_given(c, "--gamma")) o.descent.gamma = d.gamma;
   // The descent options' fields ("descent.lr") have the flags of their last part (--lr).
   if (const auto error = o.validate()) throw InputError(flag_for_field(error->field), error->value, error->constraint);
-  if (!d.problem.theta0.empty()) throw InputError("--theta0", d.problem.theta0, "probability draws its own initializations");
-  if (*rule == StepRule::polyak && !o.descent.gamma) throw InputError("--gamma", "", "is required by --step polyak here");
+  if (!d.problem.theta0.empty())
+    throw InputError("--theta0", d.problem.theta0, "probability draws its own initializations");
+  if (*rule == StepRule::polyak && !o.descent.gamma)
+    throw InputError("--gamma", "", "is required by --step polyak here");
   if (!d.out.empty()) check_output_path("--out", d.out);
   if (!d.json.empty()) check_output_path("--json", d.json);
   const LoadedProblem loaded = load_problem(c, d.problem);
@@ -78,7 +84,8 @@ int run_probability_command(ProbabilityCommand& d) {
     if (!show_progress) continue;
     const long finished = done.load();
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    const double eta = finished > 0 ? elapsed / static_cast<double>(finished) * static_cast<double>(o.draws - finished) : 0.0;
+    const double eta =
+        finished > 0 ? elapsed / static_cast<double>(finished) * static_cast<double>(o.draws - finished) : 0.0;
     std::fprintf(stderr, "\r  draw %ld of %ld, ETA %.0f s   ", finished, o.draws, eta);
     std::fflush(stderr);
   }
@@ -117,9 +124,9 @@ int run_probability_command(ProbabilityCommand& d) {
     write_file_atomically("--out", d.out, [&](std::ostream& out) {
       out << "draw,init_seed,certified,sigma0,mu,loss0,reached,iterations,loss_final\n";
       for (const DrawResult& draw : result.draws) {
-        out << draw.draw << "," << draw.init_seed << "," << (draw.certified ? 1 : 0) << "," << full_precision(draw.sigma0)
-            << "," << full_precision(draw.mu) << "," << full_precision(draw.loss0) << "," << (draw.reached ? 1 : 0) << ","
-            << draw.iterations << "," << full_precision(draw.loss_final) << "\n";
+        out << draw.draw << "," << draw.init_seed << "," << (draw.certified ? 1 : 0) << ","
+            << full_precision(draw.sigma0) << "," << full_precision(draw.mu) << "," << full_precision(draw.loss0) << ","
+            << (draw.reached ? 1 : 0) << "," << draw.iterations << "," << full_precision(draw.loss_final) << "\n";
       }
     });
   }
@@ -128,12 +135,13 @@ int run_probability_command(ProbabilityCommand& d) {
     const int percent = static_cast<int>(std::lround(100 * (1 - o.alpha)));
     std::printf("%ld draws of %s (output scale %g), %d threads, %.2f s\n", o.draws, d.problem.init.c_str(),
                 d.problem.spec.output_scale, result.threads_used, result.wall_seconds);
-    std::printf("  certificate holds (rigorous):        %ld / %ld = %.4f   %d%% interval [%.6f, %.6f]\n", result.certified,
-                o.draws, static_cast<double>(result.certified) / static_cast<double>(o.draws), percent,
-                result.certified_interval.lower, result.certified_interval.upper);
-    if (!result.why_not_applicable.empty()) std::printf("    (the theory does not apply: %s)\n", result.why_not_applicable.c_str());
-    std::printf("  descent reached eps L0 in K steps:   %ld / %ld = %.4f   %d%% interval [%.6f, %.6f]\n", result.reached,
-                o.draws, static_cast<double>(result.reached) / static_cast<double>(o.draws), percent,
+    std::printf("  certificate holds (rigorous):        %ld / %ld = %.4f   %d%% interval [%.6f, %.6f]\n",
+                result.certified, o.draws, static_cast<double>(result.certified) / static_cast<double>(o.draws),
+                percent, result.certified_interval.lower, result.certified_interval.upper);
+    if (!result.why_not_applicable.empty())
+      std::printf("    (the theory does not apply: %s)\n", result.why_not_applicable.c_str());
+    std::printf("  descent reached eps L0 in K steps:   %ld / %ld = %.4f   %d%% interval [%.6f, %.6f]\n",
+                result.reached, o.draws, static_cast<double>(result.reached) / static_cast<double>(o.draws), percent,
                 result.reached_interval.lower, result.reached_interval.upper);
     std::printf("  (the corollary: P(convergence) >= P(certificate holds))\n");
   }

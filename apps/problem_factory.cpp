@@ -2,14 +2,14 @@
 
 #include <gradflow/apps/csv.hpp>
 #include <gradflow/core/input_error.hpp>
-#include <gradflow/problems/karimi.hpp>
+#include <gradflow/core/random.hpp>
+#include <gradflow/core/text.hpp>
 #include <gradflow/problems/initialization.hpp>
+#include <gradflow/problems/karimi.hpp>
 #include <gradflow/problems/least_squares.hpp>
 #include <gradflow/problems/mlp.hpp>
 #include <gradflow/problems/network_data.hpp>
 #include <gradflow/problems/quadratic.hpp>
-#include <gradflow/core/random.hpp>
-#include <gradflow/core/text.hpp>
 #include <gradflow/problems/rosenbrock.hpp>
 
 #include <cmath>
@@ -84,9 +84,9 @@ std::unique_ptr<Objective> make_least_squares(const ProblemSpec& spec) {
   if (spec.data.empty()) throw InputError("--data", "", "is required by --problem least-squares");
   const CsvTable table = read_csv(spec.data, "--data", /*allow_header=*/true);
   if (table.values.cols() < 2) {
-    throw InputError("--data", spec.data,
-                     "needs at least two columns (features, then the target), found " +
-                         std::to_string(table.values.cols()));
+    throw InputError(
+        "--data", spec.data,
+        "needs at least two columns (features, then the target), found " + std::to_string(table.values.cols()));
   }
   const Eigen::Index p = table.values.cols() - 1;
   if (spec.dim && *spec.dim != p) {
@@ -123,7 +123,8 @@ MlpArchitecture architecture_of(const ProblemSpec& spec, Eigen::Index input_dim)
   architecture.input_dim = input_dim;
   if (spec.widths.empty()) throw InputError("--widths", "", "the network needs at least one hidden layer");
   for (const long w : spec.widths) {
-    if (w < 1) throw InputError("--widths", list(spec.widths), "a width of " + std::to_string(w) + " (widths must be >= 1)");
+    if (w < 1)
+      throw InputError("--widths", list(spec.widths), "a width of " + std::to_string(w) + " (widths must be >= 1)");
     if (w > 100000) throw InputError("--widths", list(spec.widths), "widths must be <= 100000");
     architecture.widths.push_back(w);
   }
@@ -135,7 +136,8 @@ MlpArchitecture architecture_of(const ProblemSpec& spec, Eigen::Index input_dim)
 std::unique_ptr<Objective> make_mlp(const ProblemSpec& spec) {
   reject_unused("mlp", "--matrix", spec.matrix);
   reject_unused("mlp", "--minimizer", spec.minimizer);
-  if (!std::isfinite(spec.output_scale)) throw InputError("--output-scale", number(spec.output_scale), "must be finite");
+  if (!std::isfinite(spec.output_scale))
+    throw InputError("--output-scale", number(spec.output_scale), "must be finite");
   NetworkData data;
   if (!spec.synthetic.empty()) {
     if (!spec.data.empty()) throw InputError("--synthetic", list(spec.synthetic), "cannot be combined with --data");
@@ -156,9 +158,9 @@ std::unique_ptr<Objective> make_mlp(const ProblemSpec& spec) {
     if (spec.teacher) throw InputError("--teacher", "", "is used only with --synthetic");
     const CsvTable table = read_csv(spec.data, "--data", /*allow_header=*/true);
     if (table.values.cols() < 2) {
-      throw InputError("--data", spec.data,
-                       "needs at least two columns (features, then the target), found " +
-                           std::to_string(table.values.cols()));
+      throw InputError(
+          "--data", spec.data,
+          "needs at least two columns (features, then the target), found " + std::to_string(table.values.cols()));
     }
     const Eigen::Index d = table.values.cols() - 1;
     data.x = table.values.leftCols(d);
@@ -166,7 +168,9 @@ std::unique_ptr<Objective> make_mlp(const ProblemSpec& spec) {
   }
   if (spec.standardize) standardize(data);
   const MlpArchitecture architecture = architecture_of(spec, data.x.cols());
-  if (spec.dim) throw InputError("--dim", std::to_string(*spec.dim), "is not used by --problem mlp (p follows from --widths and the data)");
+  if (spec.dim)
+    throw InputError("--dim", std::to_string(*spec.dim),
+                     "is not used by --problem mlp (p follows from --widths and the data)");
   return std::make_unique<Mlp>(architecture, std::move(data.x), std::move(data.y));
 }
 
@@ -221,6 +225,5 @@ std::unique_ptr<Objective> make_problem(const ProblemSpec& spec) {
   }
   throw std::logic_error("make_problem(): unknown problem kind");
 }
-
 
 }  // namespace gradflow

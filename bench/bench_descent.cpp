@@ -3,8 +3,8 @@
 // nothing else: target <= 1.2x), on the quadratic with p = 200, least squares (n = 100, p = 200), the
 // Karimi example (p = 200) and the network (32 x 64, width 64, tanh). Each rule runs 1000 iterations
 // per benchmark iteration; items/s counts descent steps.
-#include "bench_problems.hpp"
 #include <gradflow/discrete/descend.hpp>
+#include "bench_problems.hpp"
 
 #include <benchmark/benchmark.h>
 
@@ -47,8 +47,8 @@ void BM_Descent(benchmark::State& state, const std::string& name, StepRule rule)
     state.SkipWithError(("descent stopped early: " + result.message).c_str());
   }
   state.SetItemsProcessed(state.iterations() * std::max<long>(result.iterations, 1));
-  state.counters["grad_evals_per_step"] =
-      static_cast<double>(result.stats.num_gradient_evals - 1) / static_cast<double>(std::max<long>(result.iterations, 1));
+  state.counters["grad_evals_per_step"] = static_cast<double>(result.stats.num_gradient_evals - 1) /
+                                          static_cast<double>(std::max<long>(result.iterations, 1));
   state.counters["loss_evals_per_step"] =
       static_cast<double>(result.stats.num_loss_evals) / static_cast<double>(std::max<long>(result.iterations, 1));
   state.counters["loss_final"] = result.loss_final;

@@ -10,8 +10,8 @@
 // evaluation in the same run, so the solvers' cost can be read in gradient evaluations.
 //
 //   build/release/bench/gradflow_bench --benchmark_filter='Flow|QuadraticGradient'
-#include "bench_problems.hpp"
 #include <gradflow/flow/simulate_flow.hpp>
+#include "bench_problems.hpp"
 
 #include <benchmark/benchmark.h>
 
@@ -67,13 +67,14 @@ void register_flow_benchmarks_all() {
     std::string name;
     double t_end, dt;
   };
-  for (const Case& c : {Case{"quadratic-1e2", 5000.0, 1.0}, Case{"quadratic-1e4", 5000.0, 1.0},
-                        Case{"quadratic-1e6", 5000.0, 1.0}, Case{"least-squares", 2000.0, 0.01}, Case{"karimi", 20.0, 0.01},
-                        Case{"mlp", 50.0, 0.01}}) {
+  for (const Case& c :
+       {Case{"quadratic-1e2", 5000.0, 1.0}, Case{"quadratic-1e4", 5000.0, 1.0}, Case{"quadratic-1e6", 5000.0, 1.0},
+        Case{"least-squares", 2000.0, 0.01}, Case{"karimi", 20.0, 0.01}, Case{"mlp", 50.0, 0.01}}) {
     for (const std::string& solver_name : solver_names()) {
       const Solver solver = *solver_from_string(solver_name);
       const std::string label = "Flow/" + solver_name + "/" + c.name;
-      benchmark::RegisterBenchmark(label.c_str(), BM_Flow, solver, c.name, c.t_end, c.dt)->Unit(benchmark::kMillisecond);
+      benchmark::RegisterBenchmark(label.c_str(), BM_Flow, solver, c.name, c.t_end, c.dt)
+          ->Unit(benchmark::kMillisecond);
     }
   }
 }

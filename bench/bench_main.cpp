@@ -60,9 +60,10 @@ int main(int argc, char** argv) {
       const auto step = reporter.seconds_per_item.find("Descent/" + rule + "/" + problem);
       if (step == reporter.seconds_per_item.end()) continue;
       if (!header) {
-        std::printf("\nTime per descent step / time per gradient evaluation (same run; target <= 1.2 on the\n"
-                    "quadratic and least squares for the rules that need one gradient per step; armijo adds loss\n"
-                    "evaluations):\n");
+        std::printf(
+            "\nTime per descent step / time per gradient evaluation (same run; target <= 1.2 on the\n"
+            "quadratic and least squares for the rules that need one gradient per step; armijo adds loss\n"
+            "evaluations):\n");
         header = true;
       }
       const double ratio = step->second / gradient->second;
@@ -73,9 +74,10 @@ int main(int argc, char** argv) {
   }
   const auto gemm = reporter.gflops.find("Gemm/512");
   if (gemm != reporter.gflops.end()) {
-    std::printf("\nNetwork loss-and-gradient rate (6 n p flops per evaluation) / matrix-multiply rate %.2f GFLOP/s\n"
-                "(same run; target >= 0.5 at the largest size):\n",
-                gemm->second);
+    std::printf(
+        "\nNetwork loss-and-gradient rate (6 n p flops per evaluation) / matrix-multiply rate %.2f GFLOP/s\n"
+        "(same run; target >= 0.5 at the largest size):\n",
+        gemm->second);
     for (const auto& [name, rate] : reporter.gflops) {
       if (name.rfind("MlpLossGradient/", 0) != 0) continue;
       const double ratio = rate / gemm->second;

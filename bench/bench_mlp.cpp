@@ -4,8 +4,8 @@
 // rate (512 x 512 x 512, through the same kernels::gemm the network uses: Eigen's, for AVX2 + FMA when
 // the processor has them) measured in the same run. The target: at the largest size at least 50% of
 // that rate.
-#include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/detail/kernels.hpp>
+#include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>
 #include <gradflow/problems/network_data.hpp>
 

@@ -47,9 +47,11 @@ void BM_Evaluate(benchmark::State& state, const std::string& family, bool hvp) {
 }  // namespace
 
 void register_problem_benchmarks_all() {
-  const std::vector<std::pair<std::string, std::vector<long>>> families{
-      {"quadratic", {50, 200, 800}}, {"least-squares", {100, 400, 1600}}, {"karimi", {100, 10000}},
-      {"rosenbrock", {100, 10000}},  {"mlp", {32, 128, 256}}};
+  const std::vector<std::pair<std::string, std::vector<long>>> families{{"quadratic", {50, 200, 800}},
+                                                                        {"least-squares", {100, 400, 1600}},
+                                                                        {"karimi", {100, 10000}},
+                                                                        {"rosenbrock", {100, 10000}},
+                                                                        {"mlp", {32, 128, 256}}};
   for (const auto& [family, sizes] : families) {
     for (const bool hvp : {false, true}) {
       auto* b = benchmark::RegisterBenchmark(("Eval/" + std::string(hvp ? "hvp/" : "gradient/") + family).c_str(),

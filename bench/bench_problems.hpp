@@ -1,15 +1,15 @@
 // The problems the benchmarks share, built once (seeded, so every run measures the same data).
 #pragma once
 
+#include <gradflow/apps/problem_factory.hpp>
+#include <gradflow/core/objective.hpp>
+#include <gradflow/core/random.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/karimi.hpp>
 #include <gradflow/problems/least_squares.hpp>
 #include <gradflow/problems/mlp.hpp>
 #include <gradflow/problems/network_data.hpp>
-#include <gradflow/core/objective.hpp>
-#include <gradflow/apps/problem_factory.hpp>
 #include <gradflow/problems/quadratic.hpp>
-#include <gradflow/core/random.hpp>
 #include <gradflow/problems/rosenbrock.hpp>
 
 #include <map>
@@ -29,7 +29,8 @@ inline const Objective& problem(const std::string& name) {
     if (name == "quadratic-1e6") slot = std::make_unique<Quadratic>(Quadratic::generated(200, 1e6, 0));
     if (name == "least-squares") {
       Random random(7);
-      slot = std::make_unique<LeastSquares>(random.normal_matrix(100, 200) / std::sqrt(200.0), random.normal_vector(100));
+      slot =
+          std::make_unique<LeastSquares>(random.normal_matrix(100, 200) / std::sqrt(200.0), random.normal_vector(100));
     }
     if (name == "karimi") slot = std::make_unique<Karimi>(200);
     if (name == "mlp") {

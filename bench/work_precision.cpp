@@ -9,9 +9,9 @@
 // Writes work_precision.csv (problem, solver, rtol, atol, wall_seconds, grad_evals, hvp_evals,
 // jac_evals, steps, rel_error, status) and, with gnuplot, <problem>_error_vs_time.{png,svg} and
 // <problem>_error_vs_evals.{png,svg}.
-#include "bench_problems.hpp"
 #include <gradflow/apps/cli_support.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
+#include "bench_problems.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -32,14 +32,15 @@ int main(int argc, char** argv) {
   std::string out = "results/work-precision";
   int repeats = 3;
   app.add_option("--out", out, "Output directory")->capture_default_str();
-  app.add_option("--repeats", repeats, "Repeats per measurement (the minimum wall time is kept)")->capture_default_str();
+  app.add_option("--repeats", repeats, "Repeats per measurement (the minimum wall time is kept)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (repeats < 1) {
     std::cerr << "gradflow_work_precision: --repeats " << repeats << ": must be >= 1\n";
     return 2;
   }
   fs::create_directories(out);
-  const std::vector<std::string> solvers{"dopri5", "cash-karp54", "fehlberg78", "bulirsch-stoer",
+  const std::vector<std::string> solvers{"dopri5",    "cash-karp54",      "fehlberg78", "bulirsch-stoer",
                                          "cvode-bdf", "cvode-bdf-krylov", "cvode-adams"};
   const std::vector<double> tolerances{1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10};
   std::ostringstream csv;
@@ -94,7 +95,8 @@ int main(int argc, char** argv) {
             << best.stats.num_gradient_evals << "," << best.stats.num_hessian_vector_evals << ","
             << best.stats.num_jacobian_evals << "," << best.stats.num_steps << "," << full_precision(error) << ","
             << to_string(best.status) << "\n";
-        if (best.succeeded()) data << wall << " " << best.stats.num_gradient_evals << " " << error << " " << rtol << "\n";
+        if (best.succeeded())
+          data << wall << " " << best.stats.num_gradient_evals << " " << error << " " << rtol << "\n";
         std::printf("  %-17s rtol %.0e: %10.3e s, %8ld gradient evals, error %.3e\n", name.c_str(), rtol, wall,
                     best.stats.num_gradient_evals, error);
         std::fflush(stdout);
@@ -130,16 +132,20 @@ int main(int argc, char** argv) {
         }
         ++color;
       }
-      const std::string setup = "set title 'Work-precision: " + problem + "'\nset logscale xy\nset format y '%.0e'\n"
-                                "set xlabel '" + std::string(label) + "'\nset ylabel 'relative error of the final state'\n"
+      const std::string setup = "set title 'Work-precision: " + problem +
+                                "'\nset logscale xy\nset format y '%.0e'\n"
+                                "set xlabel '" +
+                                std::string(label) +
+                                "'\nset ylabel 'relative error of the final state'\n"
                                 "set key outside right\nset grid\n";
-      script << "set terminal pngcairo size 960,600 noenhanced font ',11'\nset output '" << name << ".png.part'\n" << setup
-             << "plot " << plot.str() << "\nset terminal svg size 960,600 noenhanced\nset output '" << name
+      script << "set terminal pngcairo size 960,600 noenhanced font ',11'\nset output '" << name << ".png.part'\n"
+             << setup << "plot " << plot.str() << "\nset terminal svg size 960,600 noenhanced\nset output '" << name
              << ".svg.part'\nreplot\nunset output\n";
       std::ofstream(fs::path(out) / (name + ".gp")) << script.str();
       const std::string command = "cd '" + out + "' && gnuplot '" + name + ".gp'";
       if (std::system(command.c_str()) == 0) {
-        for (const char* ext : {".png", ".svg"}) fs::rename(fs::path(out) / (name + ext + ".part"), fs::path(out) / (name + ext));
+        for (const char* ext : {".png", ".svg"})
+          fs::rename(fs::path(out) / (name + ext + ".part"), fs::path(out) / (name + ext));
         std::cout << "figure: " << (fs::path(out) / (name + ".png")).string() << " (and .svg)\n";
       } else {
         std::cerr << "gradflow_work_precision: gnuplot failed on " << name << ".gp\n";

@@ -17,8 +17,7 @@ void CountingObjective::gradient(const ConstVectorView& theta, VectorView grad) 
   inner_.gradient(theta, grad);
 }
 
-void CountingObjective::hessian_vector(const ConstVectorView& theta, const ConstVectorView& v,
-                                       VectorView hv) const {
+void CountingObjective::hessian_vector(const ConstVectorView& theta, const ConstVectorView& v, VectorView hv) const {
   ++counts_.num_hessian_vector_evals;
   inner_.hessian_vector(theta, v, hv);
 }

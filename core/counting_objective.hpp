@@ -31,9 +31,7 @@ class CountingObjective final : public Objective {
   bool has_constant_hessian() const override { return inner_.has_constant_hessian(); }
   KnownFacts known() const override { return inner_.known(); }
   bool has_exact_flow() const override { return inner_.has_exact_flow(); }
-  Vector exact_flow(const ConstVectorView& theta0, double t) const override {
-    return inner_.exact_flow(theta0, t);
-  }
+  Vector exact_flow(const ConstVectorView& theta0, double t) const override { return inner_.exact_flow(theta0, t); }
 
   const EvaluationCounts& counts() const { return counts_; }
   const Objective& inner() const { return inner_; }

@@ -8,9 +8,7 @@
 
 namespace gradflow {
 
-void Objective::gradient(const ConstVectorView& theta, VectorView grad) const {
-  loss_and_gradient(theta, grad);
-}
+void Objective::gradient(const ConstVectorView& theta, VectorView grad) const { loss_and_gradient(theta, grad); }
 
 void Objective::hessian_vector(const ConstVectorView& theta, const ConstVectorView& v, VectorView hv) const {
   check_dimension("Objective::hessian_vector", theta.size());

@@ -26,10 +26,10 @@ using MatrixView = Eigen::Ref<Matrix>;
 // What is known exactly about an objective. An empty optional means "not known"; nothing here is
 // estimated.
 struct KnownFacts {
-  double min_value = 0.0;             // inf L (0 for all but least squares with rank X < n)
-  std::optional<double> mu;           // PL constant on all of R^p: 1/2 ||grad L||^2 >= mu (L - min_value)
-  std::optional<double> beta;         // smoothness: grad L is beta-Lipschitz on all of R^p
-  std::optional<Vector> minimizer;    // the global minimizer, when it is unique
+  double min_value = 0.0;           // inf L (0 for all but least squares with rank X < n)
+  std::optional<double> mu;         // PL constant on all of R^p: 1/2 ||grad L||^2 >= mu (L - min_value)
+  std::optional<double> beta;       // smoothness: grad L is beta-Lipschitz on all of R^p
+  std::optional<Vector> minimizer;  // the global minimizer, when it is unique
 };
 
 class Objective {

@@ -8,22 +8,22 @@
 namespace gradflow {
 
 enum class Status {
-  not_run,               // the result has not been filled in by a solver
-  reached_end_time,      // integrated to t_end
-  tolerance_reached,     // loss <= loss_tol and ||grad L|| <= grad_tol, located at the crossing
-  max_steps,             // the step budget ran out before t_end (flow) or before a requested
-                         // tolerance was met (descent)
-  reached_max_iters,     // descent ran its max_iters iterations, no tolerance having been requested;
-                         // the Monte Carlo probability estimate ran all its draws
-  stopped_by_observer,   // a user observer asked to stop
-  step_size_too_small,   // the adaptive step fell below roundoff: usually extreme stiffness for an
-                         // explicit method, or a gradient that is not continuous
-  non_finite_value,      // the loss or gradient became NaN or Inf: a blow-up, or a problem evaluated
-                         // outside its domain
-  backend_error,         // CVODE (or odeint) reported an error; the message names the flag
-  diverged,              // descent: the loss became non-finite or grew past a factor of L0; the
-                         // message names the step size that caused it
-  invalid_options,       // the options failed validation; nothing was run
+  not_run,              // the result has not been filled in by a solver
+  reached_end_time,     // integrated to t_end
+  tolerance_reached,    // loss <= loss_tol and ||grad L|| <= grad_tol, located at the crossing
+  max_steps,            // the step budget ran out before t_end (flow) or before a requested
+                        // tolerance was met (descent)
+  reached_max_iters,    // descent ran its max_iters iterations, no tolerance having been requested;
+                        // the Monte Carlo probability estimate ran all its draws
+  stopped_by_observer,  // a user observer asked to stop
+  step_size_too_small,  // the adaptive step fell below roundoff: usually extreme stiffness for an
+                        // explicit method, or a gradient that is not continuous
+  non_finite_value,     // the loss or gradient became NaN or Inf: a blow-up, or a problem evaluated
+                        // outside its domain
+  backend_error,        // CVODE (or odeint) reported an error; the message names the flag
+  diverged,             // descent: the loss became non-finite or grew past a factor of L0; the
+                        // message names the step size that caused it
+  invalid_options,      // the options failed validation; nothing was run
 };
 
 std::string_view to_string(Status status);

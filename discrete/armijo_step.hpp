@@ -16,8 +16,8 @@ namespace gradflow {
 
 struct ArmijoStep {
   double eta_bar;
-  double shrink;       // b in (0, 1)
-  double sufficient;   // c in (0, 1)
+  double shrink;      // b in (0, 1)
+  double sufficient;  // c in (0, 1)
   int max_backtracks = 100;
 
   // Returns eta = 0 when no trial step satisfied the test within max_backtracks (the driver reports

@@ -2,12 +2,12 @@
 
 #include <gradflow/core/tolerances.hpp>
 
+#include <gradflow/core/counting_objective.hpp>
 #include <gradflow/discrete/armijo_step.hpp>
 #include <gradflow/discrete/fixed_step.hpp>
 #include <gradflow/discrete/inverse_smoothness_step.hpp>
 #include <gradflow/discrete/polyak_step.hpp>
 #include <gradflow/theory/power_iteration.hpp>
-#include <gradflow/core/counting_objective.hpp>
 
 #include <chrono>
 #include <cmath>
@@ -39,8 +39,8 @@ void iterate(const Rule& rule, const CountingObjective& f, const Vector& theta0,
     if (!r.guarantee.radius || !(*r.guarantee.radius < *options.ball_radius)) {
       r.guarantee.q.reset();
       r.guarantee.radius.reset();
-      r.guarantee.note = "the rule's radius does not fit in the ball B(theta0, " + std::to_string(*options.ball_radius) +
-                         ") where mu and beta hold: no guarantee";
+      r.guarantee.note = "the rule's radius does not fit in the ball B(theta0, " +
+                         std::to_string(*options.ball_radius) + ") where mu and beta hold: no guarantee";
     }
   }
   const double excess0 = loss - r.min_value;
@@ -90,10 +90,12 @@ void iterate(const Rule& rule, const CountingObjective& f, const Vector& theta0,
         finish(Status::tolerance_reached, "the gradient is exactly zero: a stationary point");
         break;
       }
-      const StepProposal proposal = rule.propose(StepInput{f, theta, loss, grad, grad_norm_squared, r.min_value}, trial);
+      const StepProposal proposal =
+          rule.propose(StepInput{f, theta, loss, grad, grad_norm_squared, r.min_value}, trial);
       if (!(proposal.eta > 0.0) || !std::isfinite(proposal.eta)) {
         finish(Status::step_size_too_small,
-               format("the step rule found no acceptable step at iteration %.0f (loss %.6e)", static_cast<double>(k), loss));
+               format("the step rule found no acceptable step at iteration %.0f (loss %.6e)", static_cast<double>(k),
+                      loss));
         break;
       }
       if (proposal.trial_evaluated) {
@@ -124,8 +126,8 @@ void iterate(const Rule& rule, const CountingObjective& f, const Vector& theta0,
         q_power *= *r.guarantee.q;
         // The round-off floor of the verdict: the loss is only known to a few ulps of L0.
         if (!r.first_bound_violation_iter &&
-            !tolerances::rate_bound_holds(loss - r.min_value, q_power * excess0, 0.0, tolerances::kDescentBoundRoundoffUlps,
-                                          r.loss0)) {
+            !tolerances::rate_bound_holds(loss - r.min_value, q_power * excess0, 0.0,
+                                          tolerances::kDescentBoundRoundoffUlps, r.loss0)) {
           r.first_bound_violation_iter = k;
         }
       }

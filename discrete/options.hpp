@@ -27,21 +27,21 @@ const std::vector<std::string>& step_rule_names();
 
 struct DescentOptions {
   StepRule step = StepRule::fixed;
-  double lr = 0.1;                  // fixed: eta; armijo: the first trial eta_bar; finite, > 0
-  std::optional<double> gamma;      // polyak: > 0; empty = 2 mu / beta (needs both known)
-  double armijo_b = 0.5;            // armijo shrink factor, in (0, 1)
-  double armijo_c = 0.5;            // armijo sufficient-decrease constant, in (0, 1)
-  long max_iters = 100000;          // iteration budget; >= 1
-  double loss_tol = 0.0;            // stop once loss <= loss_tol; 0 = not checked; >= 0
-  double grad_tol = 0.0;            // stop once ||grad L|| <= grad_tol; 0 = not checked; >= 0
-  long save_every = 1;              // record a row every save_every iterations (and the last); >= 1
-  std::optional<double> mu;         // PL constant for the bound; empty = the problem's exact one; > 0
-  std::optional<double> beta;       // smoothness for the rule and its guarantee; empty = the problem's
-                                    // exact one (or, for inverse-smoothness, an estimate); > 0
+  double lr = 0.1;                    // fixed: eta; armijo: the first trial eta_bar; finite, > 0
+  std::optional<double> gamma;        // polyak: > 0; empty = 2 mu / beta (needs both known)
+  double armijo_b = 0.5;              // armijo shrink factor, in (0, 1)
+  double armijo_c = 0.5;              // armijo sufficient-decrease constant, in (0, 1)
+  long max_iters = 100000;            // iteration budget; >= 1
+  double loss_tol = 0.0;              // stop once loss <= loss_tol; 0 = not checked; >= 0
+  double grad_tol = 0.0;              // stop once ||grad L|| <= grad_tol; 0 = not checked; >= 0
+  long save_every = 1;                // record a row every save_every iterations (and the last); >= 1
+  std::optional<double> mu;           // PL constant for the bound; empty = the problem's exact one; > 0
+  std::optional<double> beta;         // smoothness for the rule and its guarantee; empty = the problem's
+                                      // exact one (or, for inverse-smoothness, an estimate); > 0
   std::optional<double> ball_radius;  // mu and beta hold only on B(theta0, ball_radius) (a certificate):
                                       // the guarantee then needs the rule's radius < ball_radius; > 0
-  double divergence_factor = 1e10;  // diverged once L - L_min > divergence_factor (L0 - L_min); > 1
-  std::uint64_t seed = 0;           // start of the power iteration that estimates beta
+  double divergence_factor = 1e10;    // diverged once L - L_min > divergence_factor (L0 - L_min); > 1
+  std::uint64_t seed = 0;             // start of the power iteration that estimates beta
 
   std::optional<OptionError> validate() const;
 };

@@ -1,9 +1,9 @@
 #include <gradflow/experiments/probability.hpp>
 
-#include <gradflow/discrete/descend.hpp>
-#include <gradflow/theory/certificate.hpp>
 #include <gradflow/core/random.hpp>
 #include <gradflow/core/text.hpp>
+#include <gradflow/discrete/descend.hpp>
+#include <gradflow/theory/certificate.hpp>
 
 #include <algorithm>
 #include <chrono>

@@ -11,10 +11,10 @@
 
 #include <gradflow/core/option_error.hpp>
 #include <gradflow/core/status.hpp>
+#include <gradflow/discrete/options.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>
 #include <gradflow/theory/clopper_pearson.hpp>
-#include <gradflow/discrete/options.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -26,13 +26,13 @@
 namespace gradflow {
 
 struct ProbabilityOptions {
-  long draws = 100;            // N, in [1, 1e7]
-  double alpha = 0.05;         // 1 - confidence level, in (0, 1)
-  double eps = 1e-3;           // success: loss <= eps L0; in (0, 1)
-  long steps = 1000;           // K >= 1 descent steps per draw
-  DescentOptions descent;      // step rule (max_iters, loss_tol, grad_tol and save_every are set per draw
-                               // from steps and eps: their values here are not used)
-  int threads = 0;             // worker threads, >= 0; 0 = all cores
+  long draws = 100;        // N, in [1, 1e7]
+  double alpha = 0.05;     // 1 - confidence level, in (0, 1)
+  double eps = 1e-3;       // success: loss <= eps L0; in (0, 1)
+  long steps = 1000;       // K >= 1 descent steps per draw
+  DescentOptions descent;  // step rule (max_iters, loss_tol, grad_tol and save_every are set per draw
+                           // from steps and eps: their values here are not used)
+  int threads = 0;         // worker threads, >= 0; 0 = all cores
 
   // The first invalid field, named as its member ("draws", "alpha", "eps", "steps", "threads"). The
   // descent options are checked by DescentOptions::validate as every draw runs them (with the per-draw
@@ -43,11 +43,11 @@ struct ProbabilityOptions {
 struct DrawResult {
   long draw = 0;
   std::uint64_t init_seed = 0;
-  bool certified = false;      // the flow certificate holds at this draw
+  bool certified = false;  // the flow certificate holds at this draw
   double sigma0 = 0.0;
-  double mu = 0.0;             // certified mu (0 when not certified)
+  double mu = 0.0;  // certified mu (0 when not certified)
   double loss0 = 0.0;
-  bool reached = false;        // descent reached loss <= eps L0 within K steps
+  bool reached = false;  // descent reached loss <= eps L0 within K steps
   long iterations = 0;
   double loss_final = 0.0;
 };

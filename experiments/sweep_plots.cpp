@@ -50,13 +50,15 @@ std::string script(const std::string& name, const std::string& setup, const std:
   // The figures are written under temporary names and renamed once gnuplot has finished.
   out << "set terminal pngcairo size 960,600 noenhanced font ',11'\nset output '" << name << ".png.part'\n"
       << setup << plot << "\n"
-      << "set terminal svg size 960,600 noenhanced font 'Sans,11'\nset output '" << name << ".svg.part'\nreplot\nunset output\n";
+      << "set terminal svg size 960,600 noenhanced font 'Sans,11'\nset output '" << name
+      << ".svg.part'\nreplot\nunset output\n";
   return out.str();
 }
 
 }  // namespace
 
-PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& records, const std::vector<SummaryRow>& summary) {
+PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& records,
+                      const std::vector<SummaryRow>& summary) {
   PlotResult result;
   if (records.empty()) {
     result.warning = "no runs to plot";
@@ -106,8 +108,8 @@ PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& recor
         if (std::isfinite(bound_t)) b.push_back(bound_t / record->loss0);
       }
       if (l.empty()) continue;
-      loss << text(t) << " " << text(quantile(l, 0.5)) << " " << text(quantile(l, 0.25)) << " " << text(quantile(l, 0.75))
-           << "\n";
+      loss << text(t) << " " << text(quantile(l, 0.5)) << " " << text(quantile(l, 0.25)) << " "
+           << text(quantile(l, 0.75)) << "\n";
       p.erase(std::remove_if(p.begin(), p.end(), [](double x) { return !std::isfinite(x); }), p.end());
       if (!p.empty()) pl << text(t) << " " << text(quantile(p, 0.5)) << "\n";
       distance << text(t) << " " << text(quantile(d, 0.5)) << " " << text(quantile(d, 0.25)) << " "
@@ -126,12 +128,13 @@ PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& recor
     loss_plot += "'" + base + "_loss.dat' using 1:3:4 with filledcurves fs transparent solid 0.2 noborder lc " + c +
                  " notitle, '" + base + "_loss.dat' using 1:2 with lines lw 2 lc " + c + " title '" + init + "', ";
     pl_plot += "'" + base + "_pl.dat' using 1:2 with lines lw 2 lc " + c + " title '" + init + "', ";
-    distance_plot += "'" + base + "_distance.dat' using 1:3:4 with filledcurves fs transparent solid 0.2 noborder lc " + c +
-                     " notitle, '" + base + "_distance.dat' using 1:2 with lines lw 2 lc " + c + " title '" + init + "', ";
+    distance_plot += "'" + base + "_distance.dat' using 1:3:4 with filledcurves fs transparent solid 0.2 noborder lc " +
+                     c + " notitle, '" + base + "_distance.dat' using 1:2 with lines lw 2 lc " + c + " title '" + init +
+                     "', ";
     if (has_bound) {
       write(dir / (base + "_bound.dat"), bound.str());
-      bound_plot += "'" + base + "_bound.dat' using 1:2 with lines dt 2 lw 2 lc " + c + " title 'certified bound (" + init +
-                    ")', ";
+      bound_plot += "'" + base + "_bound.dat' using 1:2 with lines dt 2 lw 2 lc " + c + " title 'certified bound (" +
+                    init + ")', ";
       std::vector<double> travel;
       for (const auto& [record, curve] : found->second)
         if (std::isfinite(record->certified_travel)) travel.push_back(record->certified_travel);
@@ -151,11 +154,13 @@ PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& recor
     steps << "# width median_steps q25 q75 (converged medians only)\n";
     bool any = false;
     for (const SummaryRow& row : summary) {
-      if (row.init != init || row.dataset != spec.datasets.front().name() || row.method != spec.methods.front().name() ||
-          row.activation != to_string(spec.activations.front()) || row.depth != spec.depths.front() || !std::isfinite(row.median_steps)) {
+      if (row.init != init || row.dataset != spec.datasets.front().name() ||
+          row.method != spec.methods.front().name() || row.activation != to_string(spec.activations.front()) ||
+          row.depth != spec.depths.front() || !std::isfinite(row.median_steps)) {
         continue;
       }
-      steps << row.width << " " << text(row.median_steps) << " " << text(row.q25_steps) << " " << text(row.q75_steps) << "\n";
+      steps << row.width << " " << text(row.median_steps) << " " << text(row.q25_steps) << " " << text(row.q75_steps)
+            << "\n";
       any = true;
     }
     if (any) {
@@ -167,33 +172,39 @@ PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& recor
     ++color;
   }
   const auto strip = [](std::string s) { return s.size() >= 2 ? s.substr(0, s.size() - 2) : s; };
-  const std::string slice = spec.methods.front().name() + ", " + std::string(to_string(spec.activations.front())) + ", depth " +
-                            std::to_string(spec.depths.front()) + ", width " + std::to_string(width) + ", " +
-                            spec.datasets.front().name();
+  const std::string slice = spec.methods.front().name() + ", " + std::string(to_string(spec.activations.front())) +
+                            ", depth " + std::to_string(spec.depths.front()) + ", width " + std::to_string(width) +
+                            ", " + spec.datasets.front().name();
   std::vector<std::pair<std::string, std::string>> scripts;
   if (!loss_plot.empty()) {
-    scripts.emplace_back("loss", script("loss",
-                                        "set title 'Loss / L0 (median and quartiles over seeds): " + slice +
-                                            "'\nset logscale y\nset format y '%.0e'\nset xlabel 'step (iteration, or accepted flow step)'\n"
-                                            "set ylabel 'L / L0'\nset key outside right\n",
-                                        "plot " + strip(loss_plot + bound_plot)));
-    scripts.emplace_back("pl_ratio", script("pl_ratio",
-                                            "set title 'PL ratio ||grad L||^2 / (2 L) (median over seeds): " + slice +
-                                                "'\nset logscale y\nset xlabel 'step'\nset ylabel 'PL ratio'\nset key outside right\n",
-                                            "plot " + strip(pl_plot)));
-    scripts.emplace_back("distance", script("distance",
-                                            "set title 'Distance from initialization (median and quartiles): " + slice +
-                                                "'\nset logscale y\nset xlabel 'step'\nset ylabel '||theta - theta0||'\nset key outside right\n",
-                                            "plot " + strip(distance_plot + travel_plot)));
+    scripts.emplace_back(
+        "loss",
+        script("loss",
+               "set title 'Loss / L0 (median and quartiles over seeds): " + slice +
+                   "'\nset logscale y\nset format y '%.0e'\nset xlabel 'step (iteration, or accepted flow step)'\n"
+                   "set ylabel 'L / L0'\nset key outside right\n",
+               "plot " + strip(loss_plot + bound_plot)));
+    scripts.emplace_back(
+        "pl_ratio", script("pl_ratio",
+                           "set title 'PL ratio ||grad L||^2 / (2 L) (median over seeds): " + slice +
+                               "'\nset logscale y\nset xlabel 'step'\nset ylabel 'PL ratio'\nset key outside right\n",
+                           "plot " + strip(pl_plot)));
+    scripts.emplace_back(
+        "distance",
+        script("distance",
+               "set title 'Distance from initialization (median and quartiles): " + slice +
+                   "'\nset logscale y\nset xlabel 'step'\nset ylabel '||theta - theta0||'\nset key outside right\n",
+               "plot " + strip(distance_plot + travel_plot)));
   }
   if (!steps_plot.empty()) {
-    scripts.emplace_back("steps_vs_width",
-                         script("steps_vs_width",
-                                "set title 'Median steps to eps L0 (quartile bars): " + spec.methods.front().name() + ", " +
-                                    std::string(to_string(spec.activations.front())) + ", depth " + std::to_string(spec.depths.front()) +
-                                    "'\nset logscale y\nset logscale x 2\nset xlabel 'width'\nset ylabel 'steps to eps'\n"
-                                    "set key outside right\nset offsets graph 0.05, graph 0.05, 0, 0\n",
-                                "plot " + strip(steps_plot)));
+    scripts.emplace_back(
+        "steps_vs_width",
+        script("steps_vs_width",
+               "set title 'Median steps to eps L0 (quartile bars): " + spec.methods.front().name() + ", " +
+                   std::string(to_string(spec.activations.front())) + ", depth " + std::to_string(spec.depths.front()) +
+                   "'\nset logscale y\nset logscale x 2\nset xlabel 'width'\nset ylabel 'steps to eps'\n"
+                   "set key outside right\nset offsets graph 0.05, graph 0.05, 0, 0\n",
+               "plot " + strip(steps_plot)));
   }
   if (scripts.empty()) {
     result.warning = "no curves or converged runs to plot";
@@ -206,7 +217,8 @@ PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& recor
     return result;
   }
   for (const auto& [name, content] : scripts) {
-    const std::string command = "cd '" + dir.string() + "' && gnuplot '" + name + ".gp' > /dev/null 2> '" + name + ".log'";
+    const std::string command =
+        "cd '" + dir.string() + "' && gnuplot '" + name + ".gp' > /dev/null 2> '" + name + ".log'";
     if (std::system(command.c_str()) != 0) {
       result.warning = "gnuplot failed on " + (dir / (name + ".gp")).string() + " (see " + name + ".log)";
       continue;

@@ -23,6 +23,7 @@ struct PlotResult {
   std::string warning;             // why figures are missing (no gnuplot, no data), if any
 };
 
-PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& records, const std::vector<SummaryRow>& summary);
+PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& records,
+                      const std::vector<SummaryRow>& summary);
 
 }  // namespace gradflow

@@ -4,19 +4,19 @@
 #include <gradflow/core/text.hpp>
 #include <gradflow/discrete/descend.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
-#include <gradflow/theory/certificate.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>
 #include <gradflow/problems/network_data.hpp>
+#include <gradflow/theory/certificate.hpp>
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -49,7 +49,8 @@ NetworkData load_dataset(const DatasetSpec& dataset, const SweepSpec& spec, long
                          Activation activation) {
   if (dataset.kind == DatasetSpec::Kind::synthetic) {
     std::optional<TeacherSpec> teacher;
-    if (spec.teacher) teacher = TeacherSpec{std::vector<Eigen::Index>(static_cast<std::size_t>(depth), width), activation};
+    if (spec.teacher)
+      teacher = TeacherSpec{std::vector<Eigen::Index>(static_cast<std::size_t>(depth), width), activation};
     return synthetic_data(dataset.n, dataset.d, 0, teacher);
   }
   const auto found = spec.file_data.find(dataset.name());
@@ -77,11 +78,11 @@ const char* const kRunsHeader =
 std::string to_csv_line(const RunRecord& r) {
   std::ostringstream out;
   out << r.run.key() << "," << to_string(r.run.init) << "," << r.run.width << "," << r.run.depth << ","
-      << to_string(r.run.activation) << "," << r.run.seed << "," << r.run.method.name() << "," << r.run.dataset.name() << "," << r.n << "," << r.d << "," << r.params << ","
-      << number(r.output_scale) << "," << r.init_seed << "," << number(r.loss0) << "," << r.certified << ","
-      << number(r.certified_mu) << "," << number(r.certified_travel) << "," << (r.reached ? 1 : 0) << ","
-      << r.steps_to_eps << "," << number(r.time_to_eps) << "," << number(r.final_loss) << "," << r.steps << ","
-      << r.status << "," << number(r.wall_seconds);
+      << to_string(r.run.activation) << "," << r.run.seed << "," << r.run.method.name() << "," << r.run.dataset.name()
+      << "," << r.n << "," << r.d << "," << r.params << "," << number(r.output_scale) << "," << r.init_seed << ","
+      << number(r.loss0) << "," << r.certified << "," << number(r.certified_mu) << "," << number(r.certified_travel)
+      << "," << (r.reached ? 1 : 0) << "," << r.steps_to_eps << "," << number(r.time_to_eps) << ","
+      << number(r.final_loss) << "," << r.steps << "," << r.status << "," << number(r.wall_seconds);
   return out.str();
 }
 
@@ -225,7 +226,8 @@ RunRecord execute_run(const RunSpec& run, const SweepSpec& spec, std::vector<Cur
       r.time_to_eps = result.t_final;
     }
     for (const DescentRow& row : result.rows) {
-      points.push_back({static_cast<double>(row.iter), row.t, row.loss, row.grad_norm, row.dist_from_init, pl(row.loss, row.grad_norm), bound(row.t)});
+      points.push_back({static_cast<double>(row.iter), row.t, row.loss, row.grad_norm, row.dist_from_init,
+                        pl(row.loss, row.grad_norm), bound(row.t)});
     }
   } else {
     FlowOptions o;
@@ -244,7 +246,8 @@ RunRecord execute_run(const RunSpec& run, const SweepSpec& spec, std::vector<Cur
     }
     double step = 0.0;  // rows are recorded at every accepted step
     for (const FlowRow& row : result.rows) {
-      points.push_back({step++, row.t, row.loss, row.grad_norm, row.dist_from_init, pl(row.loss, row.grad_norm), bound(row.t)});
+      points.push_back(
+          {step++, row.t, row.loss, row.grad_norm, row.dist_from_init, pl(row.loss, row.grad_norm), bound(row.t)});
     }
   }
   if (curve) *curve = thin(points, spec.curve_points);
@@ -285,8 +288,8 @@ std::vector<RunRecord> execute_pending(const std::vector<RunSpec>& runs, const S
       write_file_atomically("curve", curve_path, [&](std::ostream& out) {
         out << "step,t,loss,grad_norm,dist_from_init,pl_ratio,bound\n";
         for (const CurvePoint& p : curve) {
-          out << number(p.step) << "," << number(p.t) << "," << number(p.loss) << "," << number(p.grad_norm) << "," << number(p.dist_from_init)
-              << "," << number(p.pl_ratio) << "," << number(p.bound) << "\n";
+          out << number(p.step) << "," << number(p.t) << "," << number(p.loss) << "," << number(p.grad_norm) << ","
+              << number(p.dist_from_init) << "," << number(p.pl_ratio) << "," << number(p.bound) << "\n";
         }
       });
       const std::string line = to_csv_line(record) + "\n";

@@ -27,13 +27,13 @@ struct RunRecord {
   int certified = -1;  // 1 holds, 0 does not, -1 the theory does not apply
   double certified_mu = std::numeric_limits<double>::quiet_NaN();
   double certified_travel = std::numeric_limits<double>::quiet_NaN();
-  bool reached = false;                // loss <= eps L0 within the budget
-  long steps_to_eps = -1;              // iterations or accepted flow steps (-1: not reached)
+  bool reached = false;                                           // loss <= eps L0 within the budget
+  long steps_to_eps = -1;                                         // iterations or accepted flow steps (-1: not reached)
   double time_to_eps = std::numeric_limits<double>::quiet_NaN();  // flow time, or the sum of descent steps
   double final_loss = 0.0;
   long steps = 0;
   std::string status;
-  double wall_seconds = 0.0;           // last column: the only one that depends on the machine's load
+  double wall_seconds = 0.0;  // last column: the only one that depends on the machine's load
 };
 
 // The trajectory kept for the plots: step (iteration, or accepted flow step), t, loss, ||grad L||,
@@ -43,7 +43,7 @@ struct CurvePoint {
 };
 
 extern const char* const kRunsHeader;
-std::string to_csv_line(const RunRecord& record);           // without the newline
+std::string to_csv_line(const RunRecord& record);  // without the newline
 std::optional<RunRecord> parse_csv_line(const std::string& line);
 std::vector<RunRecord> read_runs(const std::string& path);  // skips the header and malformed lines
 std::string curve_file_name(const RunSpec& run);            // curves/<hash>.csv, relative to the output directory

@@ -1,11 +1,11 @@
 #include <gradflow/experiments/sweep_spec.hpp>
 
+#include <gradflow/core/input_error.hpp>
+#include <gradflow/core/random.hpp>
 #include <gradflow/discrete/options.hpp>
 #include <gradflow/flow/options.hpp>
 #include <gradflow/problems/activation.hpp>
 #include <gradflow/problems/initialization.hpp>
-#include <gradflow/core/input_error.hpp>
-#include <gradflow/core/random.hpp>
 
 #include <cmath>
 #include <exception>
@@ -22,9 +22,7 @@ std::uint64_t fnv1a(const std::string& text) {
   return hash;
 }
 
-std::string Method::name() const {
-  return std::string(is_descent() ? to_string(rule()) : to_string(solver()));
-}
+std::string Method::name() const { return std::string(is_descent() ? to_string(rule()) : to_string(solver())); }
 
 std::optional<Method> Method::from_string(std::string_view name) {
   if (const auto rule = step_rule_from_string(name)) return Method{*rule};
@@ -60,14 +58,16 @@ std::optional<DatasetSpec> DatasetSpec::from_string(std::string_view text) {
 
 std::string RunSpec::key() const {
   std::ostringstream out;
-  out << "init=" << to_string(init) << ";width=" << width << ";depth=" << depth << ";activation=" << to_string(activation)
-      << ";seed=" << seed << ";method=" << method.name() << ";dataset=" << dataset.name();
+  out << "init=" << to_string(init) << ";width=" << width << ";depth=" << depth
+      << ";activation=" << to_string(activation) << ";seed=" << seed << ";method=" << method.name()
+      << ";dataset=" << dataset.name();
   return out.str();
 }
 
 std::uint64_t RunSpec::init_seed() const {
   std::ostringstream coordinates;
-  coordinates << to_string(init) << "|" << width << "|" << depth << "|" << to_string(activation) << "|" << dataset.name();
+  coordinates << to_string(init) << "|" << width << "|" << depth << "|" << to_string(activation) << "|"
+              << dataset.name();
   return derive_seed(fnv1a(coordinates.str()), static_cast<std::uint64_t>(seed));
 }
 
@@ -79,7 +79,8 @@ std::vector<RunSpec> enumerate_runs(const SweepSpec& spec) {
         for (const long depth : spec.depths)
           for (const long width : spec.widths)
             for (const auto init : spec.inits)
-              for (const long seed : spec.seeds) runs.push_back({init, width, depth, activation, seed, method, dataset});
+              for (const long seed : spec.seeds)
+                runs.push_back({init, width, depth, activation, seed, method, dataset});
   return runs;
 }
 
@@ -95,9 +96,11 @@ void validate(const SweepSpec& spec, const std::string& option) {
   require_nonempty(spec.methods.empty(), "methods");
   require_nonempty(spec.datasets.empty(), "datasets");
   for (const long w : spec.widths)
-    if (w < 1 || w > 100000) throw InputError(option, "widths", "a width of " + std::to_string(w) + " (must be in [1, 1e5])");
+    if (w < 1 || w > 100000)
+      throw InputError(option, "widths", "a width of " + std::to_string(w) + " (must be in [1, 1e5])");
   for (const long d : spec.depths)
-    if (d < 1 || d > 64) throw InputError(option, "depths", "a depth of " + std::to_string(d) + " (must be in [1, 64])");
+    if (d < 1 || d > 64)
+      throw InputError(option, "depths", "a depth of " + std::to_string(d) + " (must be in [1, 64])");
   for (const Method& m : spec.methods) {
     if (m == Method{StepRule::polyak} && !(spec.gamma > 0.0)) {
       throw InputError(option, "gamma", "the polyak method needs gamma > 0");
@@ -108,7 +111,8 @@ void validate(const SweepSpec& spec, const std::string& option) {
       throw InputError(option, "datasets", "the data set " + d.name() + " was not read");
     }
   }
-  if (!(spec.eps > 0.0 && spec.eps < 1.0)) throw InputError(option, "eps", std::to_string(spec.eps) + " is not in (0, 1)");
+  if (!(spec.eps > 0.0 && spec.eps < 1.0))
+    throw InputError(option, "eps", std::to_string(spec.eps) + " is not in (0, 1)");
   if (spec.max_steps < 1) throw InputError(option, "max-steps", "must be >= 1");
   if (!(spec.t_end > 0.0)) throw InputError(option, "t-end", "must be > 0");
   if (!(spec.lr > 0.0)) throw InputError(option, "lr", "must be > 0");

@@ -58,14 +58,14 @@ struct SweepSpec {
   std::vector<long> seeds{0, 1, 2, 3, 4};
   std::vector<Method> methods{Method{StepRule::armijo}};
   std::vector<DatasetSpec> datasets{DatasetSpec{}};
-  double eps = 1e-3;            // a run converges when loss <= eps L0
-  long max_steps = 5000;        // budget: descent iterations, or accepted flow steps
-  double t_end = 1e6;           // flow methods: end time
-  double lr = 1.0;              // fixed: the step; armijo: the first trial step
-  double gamma = 0.0;           // polyak: 0 = 2 mu / beta is not available for networks, so required
+  double eps = 1e-3;                   // a run converges when loss <= eps L0
+  long max_steps = 5000;               // budget: descent iterations, or accepted flow steps
+  double t_end = 1e6;                  // flow methods: end time
+  double lr = 1.0;                     // fixed: the step; armijo: the first trial step
+  double gamma = 0.0;                  // polyak: 0 = 2 mu / beta is not available for networks, so required
   std::optional<double> output_scale;  // positive: empty = auto (1.05 s*, certified); others use 1
-  bool teacher = false;         // synthetic targets from a teacher network
-  int curve_points = 200;       // rows kept per run for the plots
+  bool teacher = false;                // synthetic targets from a teacher network
+  int curve_points = 200;              // rows kept per run for the plots
   std::string out = "results/sweep";
   // The data of every file data set, by DatasetSpec::name(), read by the caller.
   std::map<std::string, NetworkData> file_data;
@@ -80,8 +80,8 @@ struct RunSpec {
   long seed = 0;
   Method method;
   DatasetSpec dataset;
-  std::string key() const;                 // "init=...;width=...;..." (unique per run)
-  std::uint64_t init_seed() const;         // from the coordinates except the method (methods share inits)
+  std::string key() const;          // "init=...;width=...;..." (unique per run)
+  std::uint64_t init_seed() const;  // from the coordinates except the method (methods share inits)
 };
 
 std::vector<RunSpec> enumerate_runs(const SweepSpec& spec);

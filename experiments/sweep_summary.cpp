@@ -22,7 +22,8 @@ std::string number(double x) {
   return full_precision(x);
 }
 
-using GroupKey = std::tuple<std::string, std::string, std::string, long, long>;  // dataset, method, activation, depth, width
+using GroupKey =
+    std::tuple<std::string, std::string, std::string, long, long>;  // dataset, method, activation, depth, width
 
 }  // namespace
 
@@ -46,7 +47,7 @@ std::vector<SummaryRow> summarize(const std::vector<RunRecord>& records) {
   std::map<std::pair<GroupKey, std::string>, std::vector<const RunRecord*>> groups;
   for (const RunRecord& r : records) {
     groups[{GroupKey{r.run.dataset.name(), r.run.method.name(), std::string(to_string(r.run.activation)), r.run.depth,
-                    r.run.width},
+                     r.run.width},
             std::string(to_string(r.run.init))}]
         .push_back(&r);
   }
@@ -76,8 +77,9 @@ std::vector<SummaryRow> summarize(const std::vector<RunRecord>& records) {
     const auto positive = positive_median.find(key);
     if (row.init != "positive" && positive != positive_median.end()) {
       const double p = positive->second;
-      row.positive_speedup = std::isinf(p) ? (std::isinf(row.median_steps) ? std::numeric_limits<double>::quiet_NaN() : 0.0)
-                                           : row.median_steps / p;
+      row.positive_speedup = std::isinf(p)
+                                 ? (std::isinf(row.median_steps) ? std::numeric_limits<double>::quiet_NaN() : 0.0)
+                                 : row.median_steps / p;
     }
   }
   return rows;
@@ -87,12 +89,12 @@ void write_summary(const std::string& path, const std::vector<SummaryRow>& rows)
   write_file_atomically("summary", path, [&](std::ostream& out) {
     out << kSummaryHeader << "\n";
     for (const SummaryRow& r : rows) {
-      out << r.dataset << "," << r.method << "," << r.activation << "," << r.depth << "," << r.width << "," << r.init << ","
-          << r.runs << "," << r.converged << "," << number(static_cast<double>(r.converged) / static_cast<double>(r.runs))
-          << "," << number(r.median_steps) << "," << number(r.q25_steps) << "," << number(r.q75_steps) << ","
-          << number(r.q75_steps - r.q25_steps) << "," << number(r.median_time) << ","
-          << number(static_cast<double>(r.certified) / static_cast<double>(r.runs)) << "," << number(r.positive_speedup)
-          << "\n";
+      out << r.dataset << "," << r.method << "," << r.activation << "," << r.depth << "," << r.width << "," << r.init
+          << "," << r.runs << "," << r.converged << ","
+          << number(static_cast<double>(r.converged) / static_cast<double>(r.runs)) << "," << number(r.median_steps)
+          << "," << number(r.q25_steps) << "," << number(r.q75_steps) << "," << number(r.q75_steps - r.q25_steps) << ","
+          << number(r.median_time) << "," << number(static_cast<double>(r.certified) / static_cast<double>(r.runs))
+          << "," << number(r.positive_speedup) << "\n";
     }
   });
 }

@@ -11,9 +11,9 @@
 // gradient is a recoverable failure (CVODE retries with a smaller step).
 // Tolerance stops use CVODE's root finding on the event function of the TrajectoryMonitor.
 #include <gradflow/core/tolerances.hpp>
+#include <gradflow/flow/detail/cvode_linear_solvers.hpp>
 #include <gradflow/flow/detail/run_state.hpp>
 #include <gradflow/flow/detail/step_processor.hpp>
-#include <gradflow/flow/detail/cvode_linear_solvers.hpp>
 
 #include <cvode/cvode.h>
 #include <nvector/nvector_serial.h>
@@ -23,11 +23,11 @@
 #include <sunmatrix/sunmatrix_dense.h>
 #include <sunnonlinsol/sunnonlinsol_fixedpoint.h>
 
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
-#include <limits>
 #include <exception>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -42,10 +42,10 @@ using MutableMap = Eigen::Map<Vector>;
 struct CallbackData {
   RunState* run = nullptr;
   Eigen::Index p = 0;
-  bool non_finite = false;   // a callback saw a NaN or Inf
-  std::string error;         // the last message from CVODE's error handler
+  bool non_finite = false;     // a callback saw a NaN or Inf
+  std::string error;           // the last message from CVODE's error handler
   std::string callback_error;  // the first exception caught in a callback (kept for the final message)
-  Vector probe_grad;         // scratch for the root function
+  Vector probe_grad;           // scratch for the root function
 };
 
 ConstMap view(N_Vector v, Eigen::Index p) { return ConstMap(N_VGetArrayPointer(v), p); }
@@ -93,7 +93,8 @@ int tolerance_event(sunrealtype, N_Vector y, sunrealtype* gout, void* user_data)
     }
     return 0;
   } catch (const std::exception& e) {
-    if (data->callback_error.empty()) data->callback_error = std::string("stop-condition evaluation threw: ") + e.what();
+    if (data->callback_error.empty())
+      data->callback_error = std::string("stop-condition evaluation threw: ") + e.what();
     return -1;
   }
 }
@@ -177,7 +178,8 @@ bool attach_solver(CvodeSession& s, RunState& run, const CallbackData& data) {
       s.linear_solver = make_embedded_hessian_solver(s.memory, run.field, static_cast<long>(p),
                                                      objective.has_constant_hessian(), s.context);
       if (!created(run, s.linear_solver, "make_embedded_hessian_solver")) return false;
-      if (failed(run, data, CVodeSetLinearSolver(s.memory, s.linear_solver, nullptr), "CVodeSetLinearSolver")) return false;
+      if (failed(run, data, CVodeSetLinearSolver(s.memory, s.linear_solver, nullptr), "CVodeSetLinearSolver"))
+        return false;
       s.embedded_hessian = true;
     } else {
       // CVODE's difference-quotient Jacobian in a dense matrix, factored by LU.
@@ -185,18 +187,21 @@ bool attach_solver(CvodeSession& s, RunState& run, const CallbackData& data) {
       if (!created(run, s.matrix, "SUNDenseMatrix")) return false;
       s.linear_solver = make_dense_lu_solver(static_cast<long>(p), s.context);
       if (!created(run, s.linear_solver, "make_dense_lu_solver")) return false;
-      if (failed(run, data, CVodeSetLinearSolver(s.memory, s.linear_solver, s.matrix), "CVodeSetLinearSolver")) return false;
+      if (failed(run, data, CVodeSetLinearSolver(s.memory, s.linear_solver, s.matrix), "CVodeSetLinearSolver"))
+        return false;
     }
   } else if (options.solver == Solver::cvode_bdf_krylov) {
     s.linear_solver = options.krylov == KrylovMethod::pcg ? SUNLinSol_PCG(s.y, SUN_PREC_NONE, 0, s.context)
                                                           : SUNLinSol_SPGMR(s.y, SUN_PREC_NONE, 0, s.context);
     if (!created(run, s.linear_solver, "SUNLinSol_PCG/SPGMR")) return false;
-    if (failed(run, data, CVodeSetLinearSolver(s.memory, s.linear_solver, nullptr), "CVodeSetLinearSolver")) return false;
+    if (failed(run, data, CVodeSetLinearSolver(s.memory, s.linear_solver, nullptr), "CVodeSetLinearSolver"))
+      return false;
     if (failed(run, data, CVodeSetJacTimes(s.memory, nullptr, field_jacobian_times), "CVodeSetJacTimes")) return false;
   } else {
     s.nonlinear_solver = SUNNonlinSol_FixedPoint(s.y, 0, s.context);
     if (!created(run, s.nonlinear_solver, "SUNNonlinSol_FixedPoint")) return false;
-    if (failed(run, data, CVodeSetNonlinearSolver(s.memory, s.nonlinear_solver), "CVodeSetNonlinearSolver")) return false;
+    if (failed(run, data, CVodeSetNonlinearSolver(s.memory, s.nonlinear_solver), "CVodeSetNonlinearSolver"))
+      return false;
   }
   return true;
 }
@@ -248,8 +253,8 @@ bool step_failed(RunState& run, const CallbackData& data, int flag, double t_new
     run.finish(data.non_finite ? Status::non_finite_value : Status::backend_error, message);
     return true;
   }
-  stall.stalled_steps = (t_new - run.t <= tolerances::kStallUlps * tolerances::kEps * std::abs(t_new))
-                            ? stall.stalled_steps + 1 : 0;
+  stall.stalled_steps =
+      (t_new - run.t <= tolerances::kStallUlps * tolerances::kEps * std::abs(t_new)) ? stall.stalled_steps + 1 : 0;
   if (stall.stalled_steps >= tolerances::kMaxStalledSteps) {
     const bool non_finite = run.field.num_non_finite() > stall.non_finite_before;
     std::string message = "CVODE's step size fell to roundoff (t + h == t, CV_WARNING) at t = " + std::to_string(run.t);
@@ -298,7 +303,8 @@ LastStep step_loop(CvodeSession& s, RunState& run, CallbackData& data) {
         break;
       }
       if (run.stats.num_steps >= options.max_steps) {
-        run.finish(Status::max_steps, "max_steps = " + std::to_string(options.max_steps) + " steps reached before t_end");
+        run.finish(Status::max_steps,
+                   "max_steps = " + std::to_string(options.max_steps) + " steps reached before t_end");
         break;
       }
       data.non_finite = false;

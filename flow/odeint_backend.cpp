@@ -10,12 +10,11 @@
 // The adaptive Runge-Kutta steppers use a Hairer-style controller: RMS norm of err_i / (atol + rtol |x_i|)
 // and step factors 0.9 err^(-1/(q+1)) clipped to [0.2, 10] (as in Hairer-Norsett-Wanner and SciPy), so
 // that their work is comparable with other codes at the same tolerances.
+#include <gradflow/core/tolerances.hpp>
 #include <gradflow/flow/detail/run_state.hpp>
 #include <gradflow/flow/detail/step_processor.hpp>
-#include <gradflow/core/tolerances.hpp>
 
 // odeint's Eigen support needs the algebra dispatcher (and boost::enable_if) declared first.
-#include <boost/utility/enable_if.hpp>
 #include <boost/numeric/odeint/algebra/algebra_dispatcher.hpp>
 #include <boost/numeric/odeint/algebra/vector_space_algebra.hpp>
 #include <boost/numeric/odeint/external/eigen/eigen.hpp>
@@ -26,6 +25,7 @@
 #include <boost/numeric/odeint/stepper/runge_kutta_cash_karp54.hpp>
 #include <boost/numeric/odeint/stepper/runge_kutta_dopri5.hpp>
 #include <boost/numeric/odeint/stepper/runge_kutta_fehlberg78.hpp>
+#include <boost/utility/enable_if.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -87,7 +87,8 @@ class SafetyStepAdjuster {
   using value_type = double;
 
   double decrease_step(double dt, double error, int error_order) const {
-    return dt * std::max(tolerances::kStepSafety * std::pow(error, -1.0 / (error_order + 1)), tolerances::kMinStepFactor);
+    return dt *
+           std::max(tolerances::kStepSafety * std::pow(error, -1.0 / (error_order + 1)), tolerances::kMinStepFactor);
   }
   double increase_step(double dt, double error, int stepper_order) const {
     if (error <= 0.0) return tolerances::kMaxStepFactor * dt;
@@ -123,8 +124,7 @@ struct Dopri5Driver {
   Controlled<Dopri5> stepper;
 
   Dopri5Driver(double atol, double rtol) : stepper(RmsErrorChecker(atol, rtol)) {}
-  bool try_step(System sys, const State& x, const State& dxdt, double& t, State& x_new, State& dxdt_new,
-                double& dt) {
+  bool try_step(System sys, const State& x, const State& dxdt, double& t, State& x_new, State& dxdt_new, double& dt) {
     return stepper.try_step(sys, x, dxdt, t, x_new, dxdt_new, dt) == odeint::success;
   }
   void state_at(System, const StepSpan& s, double t, State& out) {
@@ -150,7 +150,8 @@ struct RestepDriver {
     State x = s.x_old, dxdt = s.dxdt_old, next(x.size());
     double t = s.t_old;
     double dt = t_target - t;
-    for (long attempt = 0; attempt < kMaxConsecutiveRejections && t_target - t > tolerances::kCrossingUlps * kEps * std::abs(t_target);
+    for (long attempt = 0;
+         attempt < kMaxConsecutiveRejections && t_target - t > tolerances::kCrossingUlps * kEps * std::abs(t_target);
          ++attempt) {
       double t_try = t;
       double dt_try = std::min(dt, t_target - t);
@@ -222,7 +223,8 @@ void run_adaptive(RunState& run, Driver& driver) {
       return;
     }
     if (run.stats.num_steps >= options.max_steps) {
-      run.finish(Status::max_steps, "max_steps = " + std::to_string(options.max_steps) + " accepted steps reached before t_end");
+      run.finish(Status::max_steps,
+                 "max_steps = " + std::to_string(options.max_steps) + " accepted steps reached before t_end");
       return;
     }
     double target = options.t_end;
@@ -283,7 +285,8 @@ void run_fixed(RunState& run, Stepper& stepper) {
   // t_end when it is not a multiple of dt.
   const double ratio = options.t_end / options.dt;
   const double nearest = std::round(ratio);
-  const bool exact_multiple = nearest >= 1.0 && std::abs(ratio - nearest) <= tolerances::kGridMultipleRelative * nearest;
+  const bool exact_multiple =
+      nearest >= 1.0 && std::abs(ratio - nearest) <= tolerances::kGridMultipleRelative * nearest;
   const double num_grid_steps = exact_multiple ? nearest : std::ceil(ratio);
   double k = 0.0;
   while (true) {
@@ -300,9 +303,9 @@ void run_fixed(RunState& run, Stepper& stepper) {
     stepper.do_step(sys, run.theta, dxdt, t_old, x_new, t_new - t_old);
     const double loss_new = run.field.loss_and_gradient(x_new, g_new);
     if (!std::isfinite(loss_new) || !g_new.allFinite() || !x_new.allFinite()) {
-      run.finish(Status::non_finite_value,
-                 describe("the step produced a non-finite state, loss or gradient (dt too large?)", t_old,
-                          t_new - t_old));
+      run.finish(
+          Status::non_finite_value,
+          describe("the step produced a non-finite state, loss or gradient (dt too large?)", t_old, t_new - t_old));
       return;
     }
     ++run.stats.num_steps;
@@ -350,7 +353,8 @@ void run_odeint(RunState& run) {
       return;
     }
     default:
-      run.finish(Status::backend_error, "run_odeint(): solver " + std::string(to_string(o.solver)) + " is not an odeint solver");
+      run.finish(Status::backend_error,
+                 "run_odeint(): solver " + std::string(to_string(o.solver)) + " is not an odeint solver");
   }
 }
 

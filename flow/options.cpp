@@ -21,8 +21,6 @@ constexpr NameTable<Solver, 9> kSolverNames{{{
     {Solver::cvode_adams, "cvode-adams"},
 }}};
 
-
-
 }  // namespace
 
 std::string_view to_string(Solver solver) { return kSolverNames.name(solver); }

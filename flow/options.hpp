@@ -36,20 +36,20 @@ std::optional<KrylovMethod> krylov_from_string(std::string_view name);
 
 struct FlowOptions {
   Solver solver = Solver::dopri5;
-  double t_end = 10.0;             // final time; finite, > 0
-  double rtol = 1e-8;              // relative tolerance of adaptive solvers; in (0, 1)
-  double atol = 1e-10;             // absolute tolerance of adaptive solvers; finite, > 0
-  double dt = 1e-2;                // step of the fixed-step solvers (euler, rk4); finite, > 0
-  std::vector<double> times;       // record rows at these times: strictly increasing, in (0, t_end]
-  double save_every = 0.0;         // record rows every save_every; 0 = at every accepted step;
-                                   // finite, >= 0, not together with times, at most 1e7 rows
-  double loss_tol = 0.0;           // stop once loss <= loss_tol; 0 = not checked; >= 0
-  double grad_tol = 0.0;           // stop once ||grad L|| <= grad_tol; 0 = not checked; >= 0
-                                   // (with both set, the stop needs both)
-  long max_steps = 1000000;        // budget of accepted steps; >= 1
-  std::optional<double> mu;        // PL constant for the bound; empty = the problem's exact one; > 0
-  std::optional<double> radius;    // containment to check: ||theta(t) - theta0|| <= radius (a certified
-                                   // travel bound); empty = not checked; > 0
+  double t_end = 10.0;                        // final time; finite, > 0
+  double rtol = 1e-8;                         // relative tolerance of adaptive solvers; in (0, 1)
+  double atol = 1e-10;                        // absolute tolerance of adaptive solvers; finite, > 0
+  double dt = 1e-2;                           // step of the fixed-step solvers (euler, rk4); finite, > 0
+  std::vector<double> times;                  // record rows at these times: strictly increasing, in (0, t_end]
+  double save_every = 0.0;                    // record rows every save_every; 0 = at every accepted step;
+                                              // finite, >= 0, not together with times, at most 1e7 rows
+  double loss_tol = 0.0;                      // stop once loss <= loss_tol; 0 = not checked; >= 0
+  double grad_tol = 0.0;                      // stop once ||grad L|| <= grad_tol; 0 = not checked; >= 0
+                                              // (with both set, the stop needs both)
+  long max_steps = 1000000;                   // budget of accepted steps; >= 1
+  std::optional<double> mu;                   // PL constant for the bound; empty = the problem's exact one; > 0
+  std::optional<double> radius;               // containment to check: ||theta(t) - theta0|| <= radius (a certified
+                                              // travel bound); empty = not checked; > 0
   KrylovMethod krylov = KrylovMethod::gmres;  // linear solver of cvode-bdf-krylov
 
   std::optional<OptionError> validate() const;

@@ -3,9 +3,9 @@
 #pragma once
 
 #include <gradflow/core/objective.hpp>
-#include <gradflow/flow/options.hpp>
 #include <gradflow/core/stats.hpp>
 #include <gradflow/core/status.hpp>
+#include <gradflow/flow/options.hpp>
 
 #include <functional>
 #include <limits>
@@ -31,10 +31,10 @@ using FlowObserver = std::function<bool(const FlowRow&)>;
 
 struct FlowResult {
   Status status = Status::not_run;
-  std::string message;          // why the run ended, with the back end's flag name on failure
-  FlowOptions options;          // the options used
-  std::string problem;          // the problem's name
-  Vector theta;                 // final state; the last good state when the run failed
+  std::string message;  // why the run ended, with the back end's flag name on failure
+  FlowOptions options;  // the options used
+  std::string problem;  // the problem's name
+  Vector theta;         // final state; the last good state when the run failed
   double t_final = 0.0;
   double loss0 = std::numeric_limits<double>::quiet_NaN();
   double loss_final = std::numeric_limits<double>::quiet_NaN();

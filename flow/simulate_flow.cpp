@@ -1,8 +1,8 @@
 #include <gradflow/flow/simulate_flow.hpp>
 
+#include <gradflow/core/counting_objective.hpp>
 #include <gradflow/flow/detail/run_state.hpp>
 #include <gradflow/flow/detail/step_processor.hpp>
-#include <gradflow/core/counting_objective.hpp>
 
 #include <chrono>
 #include <cmath>

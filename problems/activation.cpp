@@ -1,7 +1,7 @@
 #include <gradflow/problems/activation.hpp>
 
-#include <gradflow/problems/detail/kernels.hpp>
 #include <gradflow/core/text.hpp>
+#include <gradflow/problems/detail/kernels.hpp>
 
 #include <cmath>
 #include <numbers>

@@ -2,8 +2,9 @@
 // gradient and the exact Hessian-vector product need.
 //
 // tanh, arctan, softplus, sigmoid and softplus-centered (softplus(z) - log 2, so that sigma(0) = 0) are
-// smooth and strictly increasing: the theory's checks apply to them. relu, silu and gelu are accepted for comparison; the theory does not cover them (relu is not
-// differentiable at 0, silu and gelu are not monotone), and qualifies() says so.
+// smooth and strictly increasing: the theory's checks apply to them. relu, silu and gelu are accepted for comparison;
+// the theory does not cover them (relu is not differentiable at 0, silu and gelu are not monotone), and qualifies()
+// says so.
 #pragma once
 
 #include <Eigen/Core>

@@ -25,8 +25,8 @@ constexpr NameTable<InitScheme, 8> kNames{{{
 using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 // Fills a rows x cols block (row-major in theta) with the scheme's draws for layer l.
-void fill_layer(Eigen::Map<RowMajor> w, InitScheme scheme, const InitOptions& options, std::size_t l,
-                bool first, Random& random) {
+void fill_layer(Eigen::Map<RowMajor> w, InitScheme scheme, const InitOptions& options, std::size_t l, bool first,
+                Random& random) {
   const double fan_in = static_cast<double>(w.cols());
   const double fan_out = static_cast<double>(w.rows());
   const auto uniform = [&](double low, double high) {
@@ -99,7 +99,8 @@ const std::vector<std::string>& init_scheme_names() {
 Vector initialize(const MlpArchitecture& architecture, const InitOptions& options) {
   if (const std::string why = architecture.check(); !why.empty()) throw std::invalid_argument("initialize(): " + why);
   if (options.scheme == InitScheme::positive &&
-      !(options.positive_low > 0.0 && options.positive_high > options.positive_low && std::isfinite(options.positive_high))) {
+      !(options.positive_low > 0.0 && options.positive_high > options.positive_low &&
+        std::isfinite(options.positive_high))) {
     throw std::invalid_argument("initialize(): the positive scheme needs 0 < a < b");
   }
   if (!std::isfinite(options.output_scale)) throw std::invalid_argument("initialize(): the output scale is not finite");

@@ -27,8 +27,16 @@
 
 namespace gradflow {
 
-enum class InitScheme { positive, xavier_uniform, xavier_normal, kaiming_uniform, kaiming_normal, lecun_normal,
-                        orthogonal, zeros };
+enum class InitScheme {
+  positive,
+  xavier_uniform,
+  xavier_normal,
+  kaiming_uniform,
+  kaiming_normal,
+  lecun_normal,
+  orthogonal,
+  zeros
+};
 
 std::string_view to_string(InitScheme scheme);
 std::optional<InitScheme> init_scheme_from_string(std::string_view name);

@@ -11,7 +11,8 @@
 namespace gradflow {
 
 LeastSquares::LeastSquares(Matrix x, Vector y) : x_(std::move(x)), y_(std::move(y)) {
-  if (x_.rows() < 1 || x_.cols() < 1) throw std::invalid_argument("LeastSquares(): X must have at least one row and one column");
+  if (x_.rows() < 1 || x_.cols() < 1)
+    throw std::invalid_argument("LeastSquares(): X must have at least one row and one column");
   if (y_.size() != x_.rows()) {
     throw std::invalid_argument("LeastSquares(): y has " + std::to_string(y_.size()) + " entries, X has " +
                                 std::to_string(x_.rows()) + " rows");
@@ -81,8 +82,8 @@ KnownFacts LeastSquares::known() const {
 Vector LeastSquares::exact_flow(const ConstVectorView& theta0, double t) const {
   check_dimension("LeastSquares::exact_flow", theta0.size());
   const Vector r0 = x_ * theta0 - y_;
-  const Vector coefficients = (u_.transpose() * r0).array() *
-                              -(-t * singular_values_.array().square()).expm1() / singular_values_.array();
+  const Vector coefficients =
+      (u_.transpose() * r0).array() * -(-t * singular_values_.array().square()).expm1() / singular_values_.array();
   return theta0 - v_ * coefficients;
 }
 

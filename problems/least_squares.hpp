@@ -39,9 +39,9 @@ class LeastSquares final : public Objective {
   Matrix x_;
   Matrix x_transposed_;  // X^T stored column-major, so that X^T r is a column-oriented product too
   Vector y_;
-  Matrix u_;                 // n x r
-  Vector singular_values_;   // r
-  Matrix v_;                 // p x r
+  Matrix u_;                // n x r
+  Vector singular_values_;  // r
+  Matrix v_;                // p x r
   double min_value_ = 0.0;
   mutable Vector residual_;  // scratch: X theta - y
 };

@@ -18,8 +18,8 @@ namespace {
 void weights_times(const double* theta, const MlpArchitecture::Layer& layer, const Matrix& input, bool accumulate,
                    Matrix& out) {
   if (!accumulate) out.resize(layer.rows, input.cols());
-  kernels::gemm(true, false, layer.rows, input.cols(), layer.cols, theta + layer.weight_offset, input.data(), accumulate,
-                out.data());
+  kernels::gemm(true, false, layer.rows, input.cols(), layer.cols, theta + layer.weight_offset, input.data(),
+                accumulate, out.data());
 }
 
 // out (cols x n) = W_l^T delta (+ out when accumulate); delta is rows x n.
@@ -72,7 +72,8 @@ std::string MlpArchitecture::check() const {
   if (input_dim < 1) return "the input dimension must be >= 1";
   if (widths.empty()) return "the network needs at least one hidden layer";
   for (std::size_t l = 0; l < widths.size(); ++l) {
-    if (widths[l] < 1) return "hidden layer " + std::to_string(l + 1) + " has width " + std::to_string(widths[l]) + " (must be >= 1)";
+    if (widths[l] < 1)
+      return "hidden layer " + std::to_string(l + 1) + " has width " + std::to_string(widths[l]) + " (must be >= 1)";
   }
   return "";
 }
@@ -217,7 +218,8 @@ Matrix Mlp::jacobian(const ConstVectorView& theta) const {
     for (Eigen::Index i = 0; i < n; ++i) {
       // Row i of the W_l block is the row-major flattening of delta_l[:, i] input[:, i]^T.
       for (Eigen::Index r = 0; r < layer.rows; ++r) {
-        j.row(i).segment(layer.weight_offset + r * layer.cols, layer.cols) = deltas_[l](r, i) * input.col(i).transpose();
+        j.row(i).segment(layer.weight_offset + r * layer.cols, layer.cols) =
+            deltas_[l](r, i) * input.col(i).transpose();
       }
       if (layer.bias_offset >= 0) j.row(i).segment(layer.bias_offset, layer.rows) = deltas_[l].col(i).transpose();
     }

@@ -12,17 +12,17 @@
 // formed without J.
 #pragma once
 
-#include <gradflow/problems/activation.hpp>
 #include <gradflow/core/objective.hpp>
 #include <gradflow/core/tolerances.hpp>
+#include <gradflow/problems/activation.hpp>
 
 #include <vector>
 
 namespace gradflow {
 
 struct MlpArchitecture {
-  Eigen::Index input_dim = 0;              // d
-  std::vector<Eigen::Index> widths;        // hidden widths, at least one layer, each >= 1
+  Eigen::Index input_dim = 0;        // d
+  std::vector<Eigen::Index> widths;  // hidden widths, at least one layer, each >= 1
   Activation activation = Activation::tanh;
   bool bias = false;
 
@@ -65,7 +65,7 @@ class Mlp final : public Objective {
   double sigma_min(const ConstVectorView& theta) const;
 
   const MlpArchitecture& architecture() const { return architecture_; }
-  const Matrix& inputs() const { return x_; }   // n x d
+  const Matrix& inputs() const { return x_; }  // n x d
   const Vector& targets() const { return y_; }
   Eigen::Index num_samples() const { return x_.rows(); }
 

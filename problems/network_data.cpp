@@ -1,8 +1,8 @@
 #include <gradflow/problems/network_data.hpp>
 
+#include <gradflow/core/random.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>
-#include <gradflow/core/random.hpp>
 
 #include <Eigen/SVD>
 
@@ -14,7 +14,8 @@
 
 namespace gradflow {
 
-NetworkData synthetic_data(Eigen::Index n, Eigen::Index d, std::uint64_t seed, const std::optional<TeacherSpec>& teacher) {
+NetworkData synthetic_data(Eigen::Index n, Eigen::Index d, std::uint64_t seed,
+                           const std::optional<TeacherSpec>& teacher) {
   if (n < 1 || d < 1) throw std::invalid_argument("synthetic_data(): n and d must be >= 1");
   NetworkData data;
   Random inputs(derive_seed(seed, 10));
@@ -40,7 +41,8 @@ void standardize(NetworkData& data) {
   const auto standardize_column = [](auto column) {
     const double mean = column.mean();
     column.array() -= mean;
-    const double sd = std::sqrt(column.squaredNorm() / static_cast<double>(std::max<Eigen::Index>(column.size() - 1, 1)));
+    const double sd =
+        std::sqrt(column.squaredNorm() / static_cast<double>(std::max<Eigen::Index>(column.size() - 1, 1)));
     if (sd > 0.0) column /= sd;
   };
   for (Eigen::Index j = 0; j < data.x.cols(); ++j) standardize_column(data.x.col(j));
@@ -54,7 +56,8 @@ IndependenceReport independence_report(const Matrix& x) {
   const Eigen::BDCSVD<Matrix> svd(x);
   const Vector& s = svd.singularValues();
   report.sigma_max = s.size() > 0 ? s[0] : 0.0;
-  const double tol = static_cast<double>(std::max(report.n, report.d)) * std::numeric_limits<double>::epsilon() * report.sigma_max;
+  const double tol =
+      static_cast<double>(std::max(report.n, report.d)) * std::numeric_limits<double>::epsilon() * report.sigma_max;
   while (report.rank < s.size() && s[report.rank] > tol) ++report.rank;
   report.sigma_min = report.n <= report.d ? s[report.n - 1] : 0.0;
   report.applies = report.n <= report.d && report.rank == report.n;

@@ -3,8 +3,8 @@
 // whether the theory applies (it needs the n inputs linearly independent, so n <= d).
 #pragma once
 
-#include <gradflow/problems/activation.hpp>
 #include <gradflow/core/objective.hpp>
+#include <gradflow/problems/activation.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -33,11 +33,11 @@ void standardize(NetworkData& data);
 
 struct IndependenceReport {
   Eigen::Index n = 0, d = 0;
-  Eigen::Index rank = 0;        // numerical rank of X
-  double sigma_min = 0.0;       // the n-th singular value of X (0 when n > d)
+  Eigen::Index rank = 0;   // numerical rank of X
+  double sigma_min = 0.0;  // the n-th singular value of X (0 when n > d)
   double sigma_max = 0.0;
-  bool applies = false;         // n <= d and rank = n
-  std::string message;          // one line, with a warning when the theory does not apply
+  bool applies = false;  // n <= d and rank = n
+  std::string message;   // one line, with a warning when the theory does not apply
 };
 
 IndependenceReport independence_report(const Matrix& x);

@@ -42,7 +42,7 @@ class Quadratic final : public Objective {
 
   const Matrix& matrix() const { return a_; }
   const Vector& theta_star() const { return theta_star_; }
-  const Vector& eigenvalues() const { return eigenvalues_; }   // ascending
+  const Vector& eigenvalues() const { return eigenvalues_; }  // ascending
   const Matrix& eigenvectors() const { return eigenvectors_; }
 
  private:

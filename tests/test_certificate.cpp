@@ -2,16 +2,16 @@
 // bounds hold on sampled pairs, the certificate's algebra, the scale threshold against its closed form,
 // the end-to-end guarantee for the flow and for descent, the cases the theory does not cover, and the
 // Monte Carlo corollary's intervals and thread independence.
+#include <gradflow/core/random.hpp>
 #include <gradflow/discrete/descend.hpp>
 #include <gradflow/experiments/probability.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
-#include <gradflow/theory/certificate.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/least_squares.hpp>
 #include <gradflow/problems/mlp.hpp>
 #include <gradflow/problems/network_data.hpp>
 #include <gradflow/problems/quadratic.hpp>
-#include <gradflow/core/random.hpp>
+#include <gradflow/theory/certificate.hpp>
 #include <gradflow/theory/clopper_pearson.hpp>
 #include "test_support.hpp"
 
@@ -46,7 +46,8 @@ Vector random_in_ball(const Vector& center, double radius, Random& random) {
 
 }  // namespace
 
-TEST_CASE("The Lipschitz bound l(r) holds for random and near pairs in the ball (docs/theory.md §7.16)", "[certificate]") {
+TEST_CASE("The Lipschitz bound l(r) holds for random and near pairs in the ball (docs/theory.md §7.16)",
+          "[certificate]") {
   const NetworkData data = synthetic_data(5, 8, 31);
   for (const Activation activation : {Activation::tanh, Activation::arctan, Activation::softplus, Activation::sigmoid,
                                       Activation::softplus_centered}) {
@@ -118,8 +119,9 @@ TEST_CASE("Certificate algebra: max phi = sigma0^2 / (4 l) and the radii solve p
   CHECK_FALSE(between.descent_holds);
 }
 
-TEST_CASE("Least squares is certified with l = 0 and mu = s_n^2, and its flow stays within the travel (docs/theory.md §7.23)",
-          "[certificate]") {
+TEST_CASE(
+    "Least squares is certified with l = 0 and mu = s_n^2, and its flow stays within the travel (docs/theory.md §7.23)",
+    "[certificate]") {
   Random random(51);
   const Matrix x = random.normal_matrix(4, 10);
   const LeastSquares f(x, random.normal_vector(4));
@@ -139,8 +141,10 @@ TEST_CASE("Least squares is certified with l = 0 and mu = s_n^2, and its flow st
   CHECK(r.radius_holds == true);
 }
 
-TEST_CASE("The scale search matches the closed form s* = min_r (||y|| + (A + B r) r^2) / (r (k0 - B nu r)) (docs/theory.md §7.24)",
-          "[certificate]") {
+TEST_CASE(
+    "The scale search matches the closed form s* = min_r (||y|| + (A + B r) r^2) / (r (k0 - B nu r)) (docs/theory.md "
+    "§7.24)",
+    "[certificate]") {
   const NetworkData data = synthetic_data(6, 12, 61);
   const Mlp f(net(12, {10}, Activation::tanh), data.x, data.y);
   InitOptions init;
@@ -172,8 +176,10 @@ TEST_CASE("The scale search matches the closed form s* = min_r (||y|| + (A + B r
   CHECK(certify(f, initialize(f.architecture(), init)).holds);
 }
 
-TEST_CASE("End to end: tanh at s = 1.05 s*: the flow and descent stay within the certified radius and under the certified bound (docs/theory.md §7.18)",
-          "[certificate]") {
+TEST_CASE(
+    "End to end: tanh at s = 1.05 s*: the flow and descent stay within the certified radius and under the certified "
+    "bound (docs/theory.md §7.18)",
+    "[certificate]") {
   const NetworkData data = synthetic_data(6, 12, 71);
   for (const std::vector<Eigen::Index>& widths : {std::vector<Eigen::Index>{10}, {8, 6}}) {
     const Mlp f(net(12, widths, Activation::tanh), data.x, data.y);
@@ -232,8 +238,10 @@ TEST_CASE("End to end: tanh at s = 1.05 s*: the flow and descent stay within the
   }
 }
 
-TEST_CASE("The certificate says why the theory does not apply: n > d, relu, biases, no residual structure (docs/theory.md §7.25)",
-          "[certificate]") {
+TEST_CASE(
+    "The certificate says why the theory does not apply: n > d, relu, biases, no residual structure (docs/theory.md "
+    "§7.25)",
+    "[certificate]") {
   const NetworkData wide = synthetic_data(12, 5, 81);
   InitOptions init;
   init.scheme = InitScheme::positive;
@@ -284,8 +292,10 @@ TEST_CASE("Clopper-Pearson intervals: K = 0 of N = 10 at alpha = 0.05 has upper 
   CHECK_THROWS_AS(clopper_pearson(11, 10, 0.05), std::invalid_argument);
 }
 
-TEST_CASE("The Monte Carlo corollary gives the same draws on 1 and 2 threads, with intervals around the fractions (docs/theory.md §7.26)",
-          "[certificate]") {
+TEST_CASE(
+    "The Monte Carlo corollary gives the same draws on 1 and 2 threads, with intervals around the fractions "
+    "(docs/theory.md §7.26)",
+    "[certificate]") {
   const NetworkData data = synthetic_data(5, 10, 91);
   const Mlp f(net(10, {8}, Activation::tanh), data.x, data.y);
   InitOptions init;

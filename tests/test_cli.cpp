@@ -42,9 +42,8 @@ class Sandbox {
   }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
   Run run(const std::string& args) const {
-    const std::string command = "cd '" + dir_.string() + "' && '" + std::string(GRADFLOW_CLI) + "' " + args +
-                                " > '" + (dir_ / "stdout.txt").string() + "' 2> '" + (dir_ / "stderr.txt").string() +
-                                "'";
+    const std::string command = "cd '" + dir_.string() + "' && '" + std::string(GRADFLOW_CLI) + "' " + args + " > '" +
+                                (dir_ / "stdout.txt").string() + "' 2> '" + (dir_ / "stderr.txt").string() + "'";
     const int status = std::system(command.c_str());
     Run run;
     run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -71,8 +70,9 @@ long count_lines(const std::string& text) { return std::count(text.begin(), text
 
 TEST_CASE("gradflow flow writes the trajectory CSV the final theta and the JSON summary", "[cli]") {
   const Sandbox box("writes_outputs");
-  const Run r = box.run("flow --problem quadratic --dim 20 --cond 100 --solver dopri5 --t-end 30 "
-                        "--out traj.csv --theta-out theta.csv --json summary.json");
+  const Run r = box.run(
+      "flow --problem quadratic --dim 20 --cond 100 --solver dopri5 --t-end 30 "
+      "--out traj.csv --theta-out theta.csv --json summary.json");
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("reached_end_time") && Catch::Contains("rate bound"));
@@ -112,7 +112,8 @@ TEST_CASE("Options can live in a TOML config file and the command line wins", "[
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK(count_lines(slurp(box.path("traj.csv"))) == 5);  // header, t = 0, 1, 2, 4
-  CHECK_THAT(slurp(box.path("s.json")), Catch::Contains("\"solver\": \"cvode-bdf\"") && Catch::Contains("\"t_final\": 4.0"));
+  CHECK_THAT(slurp(box.path("s.json")),
+             Catch::Contains("\"solver\": \"cvode-bdf\"") && Catch::Contains("\"t_final\": 4.0"));
   r = box.run("flow --config run.toml --solver rk4 --dt 0.01 --quiet --json s.json");
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(slurp(box.path("s.json")), Catch::Contains("\"solver\": \"rk4\""));
@@ -134,8 +135,7 @@ TEST_CASE("gradflow flow --help explains the command its options and its outputs
   CHECK_THAT(r.out, Catch::Contains("flow"));
 }
 
-TEST_CASE("Every kind of bad input exits 2 with one line naming the option and value and writes nothing",
-          "[cli]") {
+TEST_CASE("Every kind of bad input exits 2 with one line naming the option and value and writes nothing", "[cli]") {
   const Sandbox box("bad_input");
   box.file("ragged.csv", "1,0\n0\n");
   box.file("text.csv", "1,x\nx,1\n");
@@ -203,8 +203,9 @@ TEST_CASE("Every kind of bad input exits 2 with one line naming the option and v
 
 TEST_CASE("A solver failure exits 1 and still writes the last good state", "[cli]") {
   const Sandbox box("failure");
-  const Run r = box.run("flow --problem quadratic --dim 5 --t-end 100 --max-steps 3 --quiet --json s.json "
-                        "--theta-out t.csv");
+  const Run r = box.run(
+      "flow --problem quadratic --dim 5 --t-end 100 --max-steps 3 --quiet --json s.json "
+      "--theta-out t.csv");
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.err, Catch::Contains("max_steps"));
   CHECK_THAT(slurp(box.path("s.json")), Catch::Contains("\"status\": \"max_steps\""));
@@ -213,8 +214,9 @@ TEST_CASE("A solver failure exits 1 and still writes the last good state", "[cli
 
 TEST_CASE("gradflow descend writes its rows and summary and matches the flow's euler bit for bit", "[cli]") {
   const Sandbox box("descend_outputs");
-  Run r = box.run("descend --problem quadratic --dim 12 --cond 50 --step inverse-smoothness --max-iters 300 "
-                  "--out rows.csv --json d.json --theta-out gd.csv");
+  Run r = box.run(
+      "descend --problem quadratic --dim 12 --cond 50 --step inverse-smoothness --max-iters 300 "
+      "--out rows.csv --json d.json --theta-out gd.csv");
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("reached_max_iters") && Catch::Contains("rate bound"));
@@ -230,14 +232,16 @@ TEST_CASE("gradflow descend writes its rows and summary and matches the flow's e
   // Explicit Euler with dt = eta is gradient descent with step eta.
   r = box.run("descend --problem quadratic --dim 12 --cond 50 --lr 0.5 --max-iters 40 --quiet --theta-out a.csv");
   REQUIRE(r.exit_code == 0);
-  r = box.run("flow --problem quadratic --dim 12 --cond 50 --solver euler --dt 0.5 --t-end 20 --quiet --theta-out b.csv");
+  r = box.run(
+      "flow --problem quadratic --dim 12 --cond 50 --solver euler --dt 0.5 --t-end 20 --quiet --theta-out b.csv");
   REQUIRE(r.exit_code == 0);
   CHECK(slurp(box.path("a.csv")) == slurp(box.path("b.csv")));
 }
 
 TEST_CASE("gradflow descend reports a divergence with the step size and exits 1", "[cli]") {
   const Sandbox box("descend_diverges");
-  const Run r = box.run("descend --problem quadratic --dim 5 --cond 10 --lr 2.5 --max-iters 100000 --quiet --json d.json");
+  const Run r =
+      box.run("descend --problem quadratic --dim 5 --cond 10 --lr 2.5 --max-iters 100000 --quiet --json d.json");
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.err, Catch::Contains("diverged") && Catch::Contains("eta = 2.5"));
   CHECK_THAT(slurp(box.path("d.json")), Catch::Contains("\"status\": \"diverged\""));
@@ -264,7 +268,8 @@ TEST_CASE("gradflow descend rejects bad input with exit 2 and one line and write
       {"--json no/such/dir/d.json", "--json no/such/dir/d.json"},
   };
   for (const auto& [args, expected] : cases) {
-    const std::string outputs = args.find("--json") == std::string::npos ? " --out o.csv --json j.json" : " --out o.csv";
+    const std::string outputs =
+        args.find("--json") == std::string::npos ? " --out o.csv --json j.json" : " --out o.csv";
     const Run r = box.run("descend " + args + outputs);
     INFO("gradflow descend " << args << "\nstderr: " << r.err);
     CHECK(r.exit_code == 2);
@@ -277,8 +282,9 @@ TEST_CASE("gradflow descend rejects bad input with exit 2 and one line and write
 
 TEST_CASE("gradflow flow and descend run the network problem and report its data and architecture", "[cli]") {
   const Sandbox box("mlp");
-  Run r = box.run("flow --problem mlp --synthetic 8,16 --widths 16 --init positive --output-scale 4 "
-                  "--solver cvode-bdf --t-end 10000 --loss-tol 1e-22 --times 10000 --json m.json --theta-out t.csv");
+  Run r = box.run(
+      "flow --problem mlp --synthetic 8,16 --widths 16 --init positive --output-scale 4 "
+      "--solver cvode-bdf --t-end 10000 --loss-tol 1e-22 --times 10000 --json m.json --theta-out t.csv");
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("rank(X) = 8") && Catch::Contains("tolerance_reached"));
@@ -292,8 +298,9 @@ TEST_CASE("gradflow flow and descend run the network problem and report its data
   r = box.run("descend --problem mlp --synthetic 8,16 --widths 16 --theta0 t.csv --max-iters 10 --quiet");
   CHECK(r.exit_code == 0);
   // n > d and relu: warnings, not errors.
-  r = box.run("descend --problem mlp --synthetic 20,4 --widths 8 --activation relu --init kaiming_normal --lr 0.01 "
-              "--max-iters 20");
+  r = box.run(
+      "descend --problem mlp --synthetic 20,4 --widths 8 --activation relu --init kaiming_normal --lr 0.01 "
+      "--max-iters 20");
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.err, Catch::Contains("n > d") && Catch::Contains("relu"));
 }
@@ -330,7 +337,8 @@ TEST_CASE("gradflow certify reports the certificate, the scale threshold, or lab
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("smallest certified output scale s*") && Catch::Contains("HOLDS"));
-  CHECK_THAT(slurp(box.path("c.json")), Catch::Contains("\"scale\"") && Catch::Contains("\"kind\": \"certificate (rigorous)\""));
+  CHECK_THAT(slurp(box.path("c.json")),
+             Catch::Contains("\"scale\"") && Catch::Contains("\"kind\": \"certificate (rigorous)\""));
   r = box.run("certify --problem mlp --synthetic 6,12 --widths 10 --activation softplus --find-scale");
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("no certified output scale") && Catch::Contains("softplus-centered"));
@@ -350,15 +358,17 @@ TEST_CASE("gradflow certify reports the certificate, the scale threshold, or lab
 
 TEST_CASE("flow and descend --certify put the certified bound and radius in the run", "[cli]") {
   const Sandbox box("certify_runs");
-  Run r = box.run("flow --problem mlp --synthetic 6,12 --widths 10 --init positive --output-scale 400 --certify "
-                  "--solver cvode-bdf --t-end 0.5 --json f.json --quiet");
+  Run r = box.run(
+      "flow --problem mlp --synthetic 6,12 --widths 10 --init positive --output-scale 400 --certify "
+      "--solver cvode-bdf --t-end 0.5 --json f.json --quiet");
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   const std::string flow = slurp(box.path("f.json"));
-  CHECK_THAT(flow, Catch::Contains("\"mu_source\": \"certificate (rigorous)\"") && Catch::Contains("\"radius_holds\": true") &&
-                       Catch::Contains("\"bound_holds\": true"));
-  r = box.run("descend --problem mlp --synthetic 6,12 --widths 10 --init positive --output-scale 2000 --certify "
-              "--step inverse-smoothness --max-iters 200 --json d.json --quiet");
+  CHECK_THAT(flow, Catch::Contains("\"mu_source\": \"certificate (rigorous)\"") &&
+                       Catch::Contains("\"radius_holds\": true") && Catch::Contains("\"bound_holds\": true"));
+  r = box.run(
+      "descend --problem mlp --synthetic 6,12 --widths 10 --init positive --output-scale 2000 --certify "
+      "--step inverse-smoothness --max-iters 200 --json d.json --quiet");
   REQUIRE(r.exit_code == 0);
   const std::string descent = slurp(box.path("d.json"));
   CHECK_THAT(descent, Catch::Contains("\"beta_source\": \"certificate (beta_r, rigorous)\"") &&
@@ -372,8 +382,9 @@ TEST_CASE("flow and descend --certify put the certified bound and radius in the 
 
 TEST_CASE("gradflow probability gives the same draws on 1 and 2 threads and rejects bad input", "[cli]") {
   const Sandbox box("probability");
-  const std::string base = "probability --problem mlp --synthetic 5,10 --widths 8 --init positive --output-scale 400 "
-                           "--draws 6 --steps 100 --quiet";
+  const std::string base =
+      "probability --problem mlp --synthetic 5,10 --widths 8 --init positive --output-scale 400 "
+      "--draws 6 --steps 100 --quiet";
   Run r = box.run(base + " --threads 1 --out one.csv --json p.json");
   INFO(r.err);
   REQUIRE(r.exit_code == 0);

@@ -1,11 +1,11 @@
 // The CVODE back end: each linear-solver path (exact dense Jacobian, difference-quotient Jacobian,
 // matrix-free PCG and GMRES with Hessian-vector products, Adams fixed point) is used and accurate,
 // its counters are filled, and CVODE's failures become statuses that name the flag.
+#include <gradflow/core/random.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
-#include "flow_test_problems.hpp"
 #include <gradflow/problems/karimi.hpp>
 #include <gradflow/problems/quadratic.hpp>
-#include <gradflow/core/random.hpp>
+#include "flow_test_problems.hpp"
 #include "test_support.hpp"
 
 #include <catch2/catch.hpp>
@@ -102,8 +102,7 @@ TEST_CASE("cvode-bdf-krylov uses Hessian-vector products with PCG and with GMRES
   }
 }
 
-TEST_CASE("cvode-bdf-krylov on a problem without an exact product falls back to differences of gradients",
-          "[cvode]") {
+TEST_CASE("cvode-bdf-krylov on a problem without an exact product falls back to differences of gradients", "[cvode]") {
   const Quadratic q = stiff_quadratic();
   const test::HiddenHessian hidden(q, false);
   const Vector theta0 = Random(64).normal_vector(30);

@@ -2,13 +2,13 @@
 // §7.4, §7.6, §7.10, §7.11, §7.13, §7.14, §7.20 to §7.22): closed forms, contraction factors,
 // containment radii, the Polyak cycle, the Armijo step floor, agreement with the flow, divergence, and
 // no allocation per step.
+#include <gradflow/core/random.hpp>
 #include <gradflow/discrete/descend.hpp>
-#include <gradflow/theory/power_iteration.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
 #include <gradflow/problems/karimi.hpp>
 #include <gradflow/problems/least_squares.hpp>
 #include <gradflow/problems/quadratic.hpp>
-#include <gradflow/core/random.hpp>
+#include <gradflow/theory/power_iteration.hpp>
 #include "test_support.hpp"
 
 #include <catch2/catch.hpp>
@@ -103,8 +103,10 @@ TEST_CASE("Fixed-step descent on a quadratic equals (I - hA)^k e0 (docs/theory.m
   }
 }
 
-TEST_CASE("The flow's euler with dt = eta gives the fixed-step iterates and descent converges to the flow at first order (docs/theory.md §7.4)",
-          "[discrete]") {
+TEST_CASE(
+    "The flow's euler with dt = eta gives the fixed-step iterates and descent converges to the flow at first order "
+    "(docs/theory.md §7.4)",
+    "[discrete]") {
   const Quadratic q = small_quadratic();
   const Vector theta0 = Random(85).normal_vector(6);
   FlowOptions euler;
@@ -134,7 +136,8 @@ TEST_CASE("The flow's euler with dt = eta gives the fixed-step iterates and desc
   }
 }
 
-TEST_CASE("Fixed steps contract by q(eta) = 1 - mu eta (2 - beta eta) per iteration (docs/theory.md §7.6)", "[discrete]") {
+TEST_CASE("Fixed steps contract by q(eta) = 1 - mu eta (2 - beta eta) per iteration (docs/theory.md §7.6)",
+          "[discrete]") {
   const Quadratic q = small_quadratic();
   const LeastSquares ls = wide_least_squares();
   const Karimi karimi(3);
@@ -188,8 +191,9 @@ TEST_CASE("The descent path stays within rho_eta = rho0 / (1 - beta eta / 2) (do
   }
 }
 
-TEST_CASE("||theta_k - theta_inf|| <= sqrt(2 L_k / mu) / (1 - beta eta / 2) above the roundoff floor (docs/theory.md §7.11)",
-          "[discrete]") {
+TEST_CASE(
+    "||theta_k - theta_inf|| <= sqrt(2 L_k / mu) / (1 - beta eta / 2) above the roundoff floor (docs/theory.md §7.11)",
+    "[discrete]") {
   const LeastSquares ls = wide_least_squares();
   const Vector theta0 = Random(89).normal_vector(12);
   const double mu = *ls.known().mu, beta = *ls.known().beta;
@@ -210,8 +214,9 @@ TEST_CASE("||theta_k - theta_inf|| <= sqrt(2 L_k / mu) / (1 - beta eta / 2) abov
   }
 }
 
-TEST_CASE("Polyak with gamma = 1 on x^2 + 3 sin^2 x from 2.2 falls into the 2-cycle at f = 6.802470 (docs/theory.md §7.13)",
-          "[discrete]") {
+TEST_CASE(
+    "Polyak with gamma = 1 on x^2 + 3 sin^2 x from 2.2 falls into the 2-cycle at f = 6.802470 (docs/theory.md §7.13)",
+    "[discrete]") {
   const Karimi f(1);
   const Vector x0 = Vector::Constant(1, 2.2);
   DescentOptions o;
@@ -250,10 +255,10 @@ TEST_CASE("Armijo steps stay above eta_min and contract by 1 - 2 c mu eta_min wi
   Vector theta0(3);
   theta0 << 2.9, -1.7, 0.8;
   const LeastSquares ls = wide_least_squares();
-  const std::vector<std::pair<const Objective*, Vector>> cases{{&karimi, theta0},
-                                                               {&ls, Random(91).normal_vector(12)}};
+  const std::vector<std::pair<const Objective*, Vector>> cases{{&karimi, theta0}, {&ls, Random(91).normal_vector(12)}};
   for (const auto& [f, start] : cases) {
-    for (const auto& [eta_bar, b, c] : {std::tuple{1.0, 0.5, 0.5}, std::tuple{10.0, 0.3, 0.1}, std::tuple{0.05, 0.5, 0.9}}) {
+    for (const auto& [eta_bar, b, c] :
+         {std::tuple{1.0, 0.5, 0.5}, std::tuple{10.0, 0.3, 0.1}, std::tuple{0.05, 0.5, 0.9}}) {
       DescentOptions o;
       o.step = StepRule::armijo;
       o.lr = eta_bar;
@@ -297,8 +302,10 @@ TEST_CASE("A fixed step above 2/beta diverges on a quadratic and is reported wit
   CHECK_FALSE(r.guarantee.q);  // eta beta >= 2: no guarantee was claimed
 }
 
-TEST_CASE("inverse-smoothness uses the exact beta and otherwise a power-iteration estimate labelled as such (docs/theory.md §7.22)",
-          "[discrete]") {
+TEST_CASE(
+    "inverse-smoothness uses the exact beta and otherwise a power-iteration estimate labelled as such (docs/theory.md "
+    "§7.22)",
+    "[discrete]") {
   const Quadratic q = small_quadratic();
   const Vector theta0 = Random(93).normal_vector(6);
   DescentOptions o;
@@ -354,7 +361,8 @@ TEST_CASE("Descent stops at the tolerance or the iteration budget and validates 
   CHECK_THAT(message_for([](DescentOptions& d) { d.armijo_c = 0.0; }), Catch::StartsWith("armijo_c = 0"));
   CHECK_THAT(message_for([](DescentOptions& d) { d.max_iters = 0; }), Catch::StartsWith("max_iters = 0"));
   CHECK_THAT(message_for([](DescentOptions& d) { d.save_every = 0; }), Catch::StartsWith("save_every = 0"));
-  CHECK_THAT(message_for([](DescentOptions& d) { d.divergence_factor = 1.0; }), Catch::StartsWith("divergence_factor = 1"));
+  CHECK_THAT(message_for([](DescentOptions& d) { d.divergence_factor = 1.0; }),
+             Catch::StartsWith("divergence_factor = 1"));
   CHECK_THROWS_AS(descend(q, Vector::Ones(3), DescentOptions{}), std::invalid_argument);
   CHECK(step_rule_from_string(to_string(StepRule::inverse_smoothness)) == StepRule::inverse_smoothness);
 }
@@ -382,7 +390,8 @@ TEST_CASE("DescentResult's brief report is one line with status, rule and iterat
   r = descend(q, theta0, o);
   REQUIRE(r.bound_holds == false);
   full = r.full_report();
-  CHECK_THAT(full, Catch::Contains("VIOLATED (first at iteration " + std::to_string(*r.first_bound_violation_iter) + ")"));
+  CHECK_THAT(full,
+             Catch::Contains("VIOLATED (first at iteration " + std::to_string(*r.first_bound_violation_iter) + ")"));
   o.max_iters = 3;
   o.loss_tol = 1e-30;
   r = descend(q, theta0, o);

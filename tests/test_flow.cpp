@@ -1,12 +1,12 @@
 // flow/: every solver against the closed forms of docs/theory.md §1 and §3 (oracles §7.2 to §7.5, §7.7,
 // §7.9): the quadratic flow, the least-squares limit and path length, the rate bound, the order of the
 // fixed-step methods, the stop conditions and the failure statuses.
+#include <gradflow/core/random.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
-#include "flow_test_problems.hpp"
 #include <gradflow/problems/karimi.hpp>
 #include <gradflow/problems/least_squares.hpp>
 #include <gradflow/problems/quadratic.hpp>
-#include <gradflow/core/random.hpp>
+#include "flow_test_problems.hpp"
 #include "test_support.hpp"
 
 #include <catch2/catch.hpp>
@@ -20,9 +20,9 @@ using gradflow::test::relative_error;
 
 namespace {
 
-const std::vector<Solver> kAllSolvers{Solver::dopri5,    Solver::cash_karp54, Solver::fehlberg78,
-                                      Solver::bulirsch_stoer, Solver::euler,   Solver::rk4,
-                                      Solver::cvode_bdf, Solver::cvode_bdf_krylov, Solver::cvode_adams};
+const std::vector<Solver> kAllSolvers{
+    Solver::dopri5, Solver::cash_karp54, Solver::fehlberg78,       Solver::bulirsch_stoer, Solver::euler,
+    Solver::rk4,    Solver::cvode_bdf,   Solver::cvode_bdf_krylov, Solver::cvode_adams};
 
 Quadratic test_quadratic() {
   Vector lambda(8);
@@ -318,8 +318,7 @@ TEST_CASE("An observer can stop the run", "[flow]") {
   CHECK(r.stats.num_steps == 3);
 }
 
-TEST_CASE("A gradient that turns NaN ends every solver with non_finite_value and the last good state",
-          "[flow]") {
+TEST_CASE("A gradient that turns NaN ends every solver with non_finite_value and the last good state", "[flow]") {
   const test::NaNBelowHalf f(3);
   const Vector theta0 = Vector::Constant(3, 1.0 / std::sqrt(3.0));  // norm 1: the NaN region from t = ln 2
   for (const Solver solver : kAllSolvers) {
@@ -375,11 +374,10 @@ TEST_CASE("Invalid options are a status naming the field value and constraint an
 TEST_CASE("Solver and status names round-trip", "[flow]") {
   for (const Solver solver : kAllSolvers) CHECK(solver_from_string(to_string(solver)) == solver);
   CHECK_FALSE(solver_from_string("rk45"));
-  for (const Status status : {Status::not_run, Status::reached_end_time, Status::tolerance_reached,
-                              Status::max_steps, Status::reached_max_iters, Status::stopped_by_observer,
-                              Status::step_size_too_small,
-                              Status::non_finite_value, Status::backend_error, Status::diverged,
-                              Status::invalid_options}) {
+  for (const Status status :
+       {Status::not_run, Status::reached_end_time, Status::tolerance_reached, Status::max_steps,
+        Status::reached_max_iters, Status::stopped_by_observer, Status::step_size_too_small, Status::non_finite_value,
+        Status::backend_error, Status::diverged, Status::invalid_options}) {
     CHECK(status_from_string(to_string(status)) == status);
   }
   CHECK(succeeded(Status::tolerance_reached));

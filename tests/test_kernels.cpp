@@ -1,9 +1,9 @@
 // problems/kernels.hpp: the vectorized tanh against long-double tanhl and 1/coshl^2, the matrix-vector
 // product against a long-double sum, and the clone the loader picked against the baseline x86-64 code
 // compiled from the same source (tests/kernels_baseline.cpp): identical bits.
-#include <gradflow/problems/detail/kernels.hpp>
 #include <gradflow/core/objective.hpp>
 #include <gradflow/core/random.hpp>
+#include <gradflow/problems/detail/kernels.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -104,7 +104,8 @@ TEST_CASE("kernels::tanh_with_derivative at the special values", "[kernels]") {
 
 TEST_CASE("kernels::matvec agrees with a long-double sum on every shape", "[kernels]") {
   Random random(12);
-  for (const auto& [rows, cols] : std::vector<std::pair<long, long>>{{1, 1}, {3, 5}, {7, 4}, {5, 9}, {200, 200}, {201, 203}}) {
+  for (const auto& [rows, cols] :
+       std::vector<std::pair<long, long>>{{1, 1}, {3, 5}, {7, 4}, {5, 9}, {200, 200}, {201, 203}}) {
     const gradflow::Matrix a = random.normal_matrix(rows, cols);
     const gradflow::Vector x = random.normal_vector(cols);
     gradflow::Vector y(rows);
@@ -222,7 +223,7 @@ TEST_CASE("kernels::gemm gives the same bits wherever its operands sit in memory
   Random random(16);
   const std::vector<std::tuple<bool, bool, long, long, long>> shapes{
       {true, false, 8, 6, 12}, {true, false, 1, 6, 8}, {false, false, 8, 6, 1}, {false, false, 12, 6, 8},
-      {false, true, 12, 8, 6}, {false, true, 8, 1, 6}, {true, true, 5, 7, 9}, {true, false, 37, 29, 45}};
+      {false, true, 12, 8, 6}, {false, true, 8, 1, 6}, {true, true, 5, 7, 9},   {true, false, 37, 29, 45}};
   for (const auto& [ta, tb, m, n, k] : shapes) {
     const gradflow::Matrix a = ta ? random.normal_matrix(k, m) : random.normal_matrix(m, k);
     const gradflow::Matrix b = tb ? random.normal_matrix(n, k) : random.normal_matrix(k, n);

@@ -1,12 +1,12 @@
 // The network problem: derivatives against central differences for every activation and depth, the
 // structure at W_1 = 0 (docs/theory.md §7.15), the statistics and reproducibility of every
 // initialization, the data report, and the flow and descent driving a network to interpolation.
+#include <gradflow/core/random.hpp>
 #include <gradflow/discrete/descend.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>
 #include <gradflow/problems/network_data.hpp>
-#include <gradflow/core/random.hpp>
 #include "test_support.hpp"
 
 #include <catch2/catch.hpp>
@@ -44,8 +44,10 @@ bool same_bits(const Vector& a, const Vector& b) {
 
 }  // namespace
 
-TEST_CASE("The network's gradient and Hessian-vector product match central differences for every activation and depth (docs/theory.md §7.27)",
-          "[mlp]") {
+TEST_CASE(
+    "The network's gradient and Hessian-vector product match central differences for every activation and depth "
+    "(docs/theory.md §7.27)",
+    "[mlp]") {
   const NetworkData data = synthetic_data(6, 4, 3);
   for (const std::string& name : activation_names()) {
     const Activation activation = *activation_from_string(name);
@@ -106,11 +108,13 @@ TEST_CASE("The network's Jacobian, Gram matrix, sigma_min and dense Hessian agre
   CHECK((hessian - hessian.transpose()).norm() == 0.0);
 }
 
-TEST_CASE("At W_1 = 0 the first-layer Jacobian is ||g||^2 X X^T with one g for all samples (docs/theory.md §7.15)", "[mlp]") {
+TEST_CASE("At W_1 = 0 the first-layer Jacobian is ||g||^2 X X^T with one g for all samples (docs/theory.md §7.15)",
+          "[mlp]") {
   const NetworkData data = synthetic_data(6, 10, 9);
   const Matrix sample_gram = data.x * data.x.transpose();
   const double lambda_min = Eigen::SelfAdjointEigenSolver<Matrix>(sample_gram).eigenvalues()[0];
-  for (const Activation activation : {Activation::tanh, Activation::arctan, Activation::softplus, Activation::sigmoid}) {
+  for (const Activation activation :
+       {Activation::tanh, Activation::arctan, Activation::softplus, Activation::sigmoid}) {
     for (int depth = 1; depth <= 3; ++depth) {
       for (const double s : {3.0, -2.0}) {
         const Mlp f(architecture(10, widths_for_depth(depth), activation, false), data.x, data.y);
@@ -149,10 +153,11 @@ TEST_CASE("At W_1 = 0 the first-layer Jacobian is ||g||^2 X X^T with one g for a
 TEST_CASE("Each random initialization has the variance of its formula within sampling error", "[mlp]") {
   const MlpArchitecture arch = architecture(300, {200}, Activation::tanh, false);  // W_1: 200 x 300
   const double fan_in = 300, fan_out = 200, count = 60000;
-  const std::vector<std::pair<InitScheme, double>> expected{
-      {InitScheme::xavier_uniform, 2.0 / (fan_in + fan_out)}, {InitScheme::xavier_normal, 2.0 / (fan_in + fan_out)},
-      {InitScheme::kaiming_uniform, 2.0 / fan_in},            {InitScheme::kaiming_normal, 2.0 / fan_in},
-      {InitScheme::lecun_normal, 1.0 / fan_in}};
+  const std::vector<std::pair<InitScheme, double>> expected{{InitScheme::xavier_uniform, 2.0 / (fan_in + fan_out)},
+                                                            {InitScheme::xavier_normal, 2.0 / (fan_in + fan_out)},
+                                                            {InitScheme::kaiming_uniform, 2.0 / fan_in},
+                                                            {InitScheme::kaiming_normal, 2.0 / fan_in},
+                                                            {InitScheme::lecun_normal, 1.0 / fan_in}};
   for (const auto& [scheme, variance] : expected) {
     InitOptions init;
     init.scheme = scheme;
@@ -162,7 +167,8 @@ TEST_CASE("Each random initialization has the variance of its formula within sam
     const double mean = w.mean();
     const double sample_variance = (w.array() - mean).square().sum() / (count - 1);
     const bool uniform = scheme == InitScheme::xavier_uniform || scheme == InitScheme::kaiming_uniform;
-    // Standard error of the sample variance: sqrt((mu4 - sigma^4) / N), mu4 = 9/5 sigma^4 (uniform), 3 sigma^4 (normal).
+    // Standard error of the sample variance: sqrt((mu4 - sigma^4) / N), mu4 = 9/5 sigma^4 (uniform), 3 sigma^4
+    // (normal).
     const double se = variance * std::sqrt((uniform ? 0.8 : 2.0) / count);
     INFO(to_string(scheme));
     CHECK(std::abs(sample_variance - variance) < 4 * se);
@@ -171,7 +177,8 @@ TEST_CASE("Each random initialization has the variance of its formula within sam
   InitOptions init;
   init.scheme = InitScheme::orthogonal;
   const Vector theta = initialize(arch, init);
-  const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> w(theta.data(), 200, 300);
+  const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> w(theta.data(), 200,
+                                                                                                   300);
   CHECK((w * w.transpose() - Matrix::Identity(200, 200)).cwiseAbs().maxCoeff() < 1e-12);
   init.scheme = InitScheme::zeros;
   CHECK(initialize(arch, init).cwiseAbs().maxCoeff() == 0.0);

@@ -1,14 +1,14 @@
 // problems/: derivatives against finite differences, known constants against closed forms
 // (docs/theory.md §3; oracles §7.1, §7.8, §7.12, §7.27), exact flows against independent formulas, and
 // input validation.
-#include <gradflow/core/counting_objective.hpp>
 #include <gradflow/apps/csv.hpp>
+#include <gradflow/apps/problem_factory.hpp>
+#include <gradflow/core/counting_objective.hpp>
 #include <gradflow/core/input_error.hpp>
+#include <gradflow/core/random.hpp>
 #include <gradflow/problems/karimi.hpp>
 #include <gradflow/problems/least_squares.hpp>
-#include <gradflow/apps/problem_factory.hpp>
 #include <gradflow/problems/quadratic.hpp>
-#include <gradflow/core/random.hpp>
 #include <gradflow/problems/rosenbrock.hpp>
 #include "test_support.hpp"
 
@@ -52,12 +52,12 @@ std::vector<NamedProblem> problem_zoo() {
   std::vector<NamedProblem> zoo;
   Vector lambda(6);
   lambda << 0.1, 0.5, 1.0, 2.0, 3.0, 4.0;
-  zoo.push_back({"quadratic with a minimizer", std::make_shared<Quadratic>(test::spd_matrix(lambda, 3),
-                                                                           random.normal_vector(6))});
-  zoo.push_back({"least squares, n < p",
-                 std::make_shared<LeastSquares>(random.normal_matrix(4, 7), random.normal_vector(4))});
-  zoo.push_back({"least squares, n > p",
-                 std::make_shared<LeastSquares>(random.normal_matrix(9, 5), random.normal_vector(9))});
+  zoo.push_back({"quadratic with a minimizer",
+                 std::make_shared<Quadratic>(test::spd_matrix(lambda, 3), random.normal_vector(6))});
+  zoo.push_back(
+      {"least squares, n < p", std::make_shared<LeastSquares>(random.normal_matrix(4, 7), random.normal_vector(4))});
+  zoo.push_back(
+      {"least squares, n > p", std::make_shared<LeastSquares>(random.normal_matrix(9, 5), random.normal_vector(9))});
   zoo.push_back({"karimi", std::make_shared<Karimi>(5)});
   zoo.push_back({"rosenbrock", std::make_shared<Rosenbrock>(6)});
   return zoo;
@@ -244,8 +244,8 @@ TEST_CASE("The least-squares SVD trajectory equals the closed form through X X^T
   for (const double t : {0.01, 0.5, 3.0, 40.0}) {
     const Vector w = eig.eigenvalues();
     const Vector factor = ((1.0 - (-t * w.array()).exp()) / w.array()).matrix();
-    const Vector expected = theta0 - x.transpose() * (eig.eigenvectors() * factor.asDiagonal() *
-                                                     eig.eigenvectors().transpose() * r0);
+    const Vector expected =
+        theta0 - x.transpose() * (eig.eigenvectors() * factor.asDiagonal() * eig.eigenvectors().transpose() * r0);
     CHECK(relative_error(f.exact_flow(theta0, t), expected) < 1e-12);
   }
   // The limit is theta0 + X^+ (y - X theta0).
@@ -294,13 +294,12 @@ TEST_CASE("The seeded normal generator reproduces its bits and has mean 0 and va
   CHECK((x - b.normal_vector(200000)).cwiseAbs().maxCoeff() == 0.0);
   const double mean = x.mean();
   const double variance = (x.array() - mean).square().sum() / (x.size() - 1);
-  CHECK(std::abs(mean) < 4.0 / std::sqrt(200000.0));            // 4 standard errors
+  CHECK(std::abs(mean) < 4.0 / std::sqrt(200000.0));  // 4 standard errors
   CHECK(std::abs(variance - 1.0) < 4.0 * std::sqrt(2.0 / 200000.0));
   CHECK(derive_seed(1, 0) != derive_seed(1, 1));
 }
 
-TEST_CASE("CSV reading accepts a header where allowed and names file line and column on bad input",
-          "[problems]") {
+TEST_CASE("CSV reading accepts a header where allowed and names file line and column on bad input", "[problems]") {
   const auto good = write_temp("good.csv", "x1, x2 ,y\n1,2,3\n\n4,5.5,-6e-1\n");
   const CsvTable table = read_csv(good, "--data", true);
   CHECK(table.header.size() == 3);

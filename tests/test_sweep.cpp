@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -61,7 +61,12 @@ void write_config(const fs::path& path, const fs::path& out, long seeds, const s
 
 RunRecord record(const std::string& init, long width, long seed, bool reached, long steps) {
   RunRecord r;
-  r.run = {*init_scheme_from_string(init), width, 1, Activation::tanh, seed, Method{StepRule::armijo},
+  r.run = {*init_scheme_from_string(init),
+           width,
+           1,
+           Activation::tanh,
+           seed,
+           Method{StepRule::armijo},
            *DatasetSpec::from_string("synthetic:4x8")};
   r.reached = reached;
   r.steps_to_eps = reached ? steps : -1;
@@ -144,7 +149,8 @@ TEST_CASE("Resuming a killed sweep yields the same rows as an uninterrupted one,
   const std::string methods = "[\"armijo\", \"fixed\"]";
   write_config(dir / "whole.toml", dir / "whole", 4, methods);
   write_config(dir / "killed.toml", dir / "killed", 4, methods);
-  REQUIRE(run("'" GRADFLOW_CLI "' sweep --config '" + (dir / "whole.toml").string() + "' --threads 1 --quiet --no-plots") == 0);
+  REQUIRE(run("'" GRADFLOW_CLI "' sweep --config '" + (dir / "whole.toml").string() +
+              "' --threads 1 --quiet --no-plots") == 0);
 
   const pid_t child = fork();
   REQUIRE(child >= 0);
@@ -159,7 +165,7 @@ TEST_CASE("Resuming a killed sweep yields the same rows as an uninterrupted one,
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (std::chrono::steady_clock::now() < deadline) {
     if (fs::exists(partial) && std::count(std::istreambuf_iterator<char>(*std::make_unique<std::ifstream>(partial)),
-                                           std::istreambuf_iterator<char>(), '\n') >= 4) {
+                                          std::istreambuf_iterator<char>(), '\n') >= 4) {
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -176,7 +182,8 @@ TEST_CASE("Resuming a killed sweep yields the same rows as an uninterrupted one,
   std::getline(lines, line);
   while (std::getline(lines, line)) CHECK(parse_csv_line(line).has_value());
 
-  REQUIRE(run("'" GRADFLOW_CLI "' sweep --config '" + (dir / "killed.toml").string() + "' --threads 2 --quiet --no-plots") == 0);
+  REQUIRE(run("'" GRADFLOW_CLI "' sweep --config '" + (dir / "killed.toml").string() +
+              "' --threads 2 --quiet --no-plots") == 0);
   CHECK(rows_without_time(dir / "killed" / "runs.csv") == rows_without_time(dir / "whole" / "runs.csv"));
   // A torn last line (a write cut short) is ignored and dropped on the next run.
   {
@@ -196,9 +203,9 @@ TEST_CASE("Under MPI 2 ranks give the same rows as 1 process", "[sweep][mpi]") {
   // OpenMPI does not free its own buffers at MPI_Finalize: LeakSanitizer would report them (sanitize
   // preset), so leak checking is off for this one command.
   const std::string mpirun = std::string("ASAN_OPTIONS=detect_leaks=0 '") + GRADFLOW_MPIEXEC +
-                             "' --allow-run-as-root --oversubscribe -n 2 '" +
-                             GRADFLOW_CLI + "' sweep --config '" + (dir / "two.toml").string() +
-                             "' --threads 1 --quiet --no-plots > '" + (dir / "mpi.log").string() + "' 2>&1";
+                             "' --allow-run-as-root --oversubscribe -n 2 '" + GRADFLOW_CLI + "' sweep --config '" +
+                             (dir / "two.toml").string() + "' --threads 1 --quiet --no-plots > '" +
+                             (dir / "mpi.log").string() + "' 2>&1";
   INFO(slurp(dir / "mpi.log"));
   REQUIRE(run(mpirun) == 0);
   CHECK(rows_without_time(dir / "two" / "runs.csv") == rows_without_time(dir / "one" / "runs.csv"));
@@ -213,7 +220,8 @@ TEST_CASE("A sweep file with a bad key or value is rejected naming the key", "[s
   const auto rejects = [&](const std::string& content, const std::string& expected) {
     std::ofstream(dir / "bad.toml") << content;
     const std::string err = (dir / "err.txt").string();
-    const int code = run("'" GRADFLOW_CLI "' sweep --config '" + (dir / "bad.toml").string() + "' --quiet 2> '" + err + "'");
+    const int code =
+        run("'" GRADFLOW_CLI "' sweep --config '" + (dir / "bad.toml").string() + "' --quiet 2> '" + err + "'");
     INFO(content << " -> " << slurp(err));
     CHECK(code == 2);
     CHECK_THAT(slurp(err), Catch::Contains(expected));

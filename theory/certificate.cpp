@@ -2,13 +2,13 @@
 
 #include <gradflow/core/tolerances.hpp>
 
-#include <gradflow/theory/power_iteration.hpp>
+#include <gradflow/core/random.hpp>
+#include <gradflow/core/text.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/least_squares.hpp>
 #include <gradflow/problems/mlp.hpp>
 #include <gradflow/problems/network_data.hpp>
-#include <gradflow/core/random.hpp>
-#include <gradflow/core/text.hpp>
+#include <gradflow/theory/power_iteration.hpp>
 
 #include <Eigen/Eigenvalues>
 #include <Eigen/SVD>
@@ -36,7 +36,8 @@ double argmax_concave(F&& f, double high) {
   double a = 0.0, b = high;
   double c = b - ratio * (b - a), d = a + ratio * (b - a);
   double fc = f(c), fd = f(d);
-  for (int i = 0; i < tolerances::kGoldenSectionMaxIterations && b - a > tolerances::kRadiusSearchRelative * high; ++i) {
+  for (int i = 0; i < tolerances::kGoldenSectionMaxIterations && b - a > tolerances::kRadiusSearchRelative * high;
+       ++i) {
     if (fc < fd) {
       a = c;
       c = d;
@@ -57,7 +58,8 @@ double argmax_concave(F&& f, double high) {
 // The crossing of an increasing (decreasing) f through level on [lo, hi], by bisection.
 template <class F>
 double crossing(F&& f, double lo, double hi, double level, bool increasing) {
-  for (int i = 0; i < tolerances::kBisectionMaxIterations && hi - lo > tolerances::kRadiusSearchRelative * std::max(1.0, hi);
+  for (int i = 0;
+       i < tolerances::kBisectionMaxIterations && hi - lo > tolerances::kRadiusSearchRelative * std::max(1.0, hi);
        ++i) {
     const double mid = 0.5 * (lo + hi);
     const bool above = f(mid) > level;
@@ -201,16 +203,16 @@ LipschitzBound network_lipschitz_bound(const Mlp& network, const Vector& theta0)
     const Eigen::Index depth = static_cast<Eigen::Index>(count);
     double sum = 0.0;
     for (Eigen::Index i = 0; i < sample_norms.size(); ++i) {
-      Vector a = Vector::Zero(depth);                // bound on ||h_dot_{l}||, linear in v
-      Matrix b = Matrix::Zero(depth, depth);         // bound on ||h_ddot_{l}||, quadratic in v
-      double eta = sample_norms[i];                  // bound on ||h_{l-1}||
+      Vector a = Vector::Zero(depth);         // bound on ||h_dot_{l}||, linear in v
+      Matrix b = Matrix::Zero(depth, depth);  // bound on ||h_ddot_{l}||, quadratic in v
+      double eta = sample_norms[i];           // bound on ||h_{l-1}||
       for (Eigen::Index l = 0; l + 1 < depth; ++l) {
         const double omega = weight_norms[l] + r;
-        Vector c = omega * a;                        // ||z_dot_l|| <= v_l eta + omega ||h_dot||
+        Vector c = omega * a;  // ||z_dot_l|| <= v_l eta + omega ||h_dot||
         c[l] += eta;
         Matrix next = omega * b;
         next.row(l) += a.transpose();
-        next.col(l) += a;                            // 2 v_l ||h_dot_{l-1}||, symmetrised
+        next.col(l) += a;  // 2 v_l ||h_dot_{l-1}||, symmetrised
         b = bounds.s1 * next + bounds.s2 * c * c.transpose();
         a = bounds.s1 * c;
         eta = sigma_zero * std::sqrt(widths[l]) + bounds.s1 * omega * eta;
@@ -232,8 +234,8 @@ Certificate certify(const Objective& objective, const Vector& theta0) {
   if (const auto* ls = dynamic_cast<const LeastSquares*>(&objective)) {
     const Matrix& x = ls->data();
     if (ls->rank() < x.rows()) {
-      return not_applicable("least squares with rank(X) = " + std::to_string(ls->rank()) + " < n = " +
-                            std::to_string(x.rows()) + ": zero loss is not reachable in general");
+      return not_applicable("least squares with rank(X) = " + std::to_string(ls->rank()) +
+                            " < n = " + std::to_string(x.rows()) + ": zero loss is not reachable in general");
     }
     CertificateInputs in;
     const Vector r0 = x * theta0 - ls->targets();
@@ -251,10 +253,10 @@ Certificate certify(const Objective& objective, const Vector& theta0) {
     if (arch.bias) return not_applicable("the certificate's Lipschitz bounds are derived for networks without biases");
     const IndependenceReport report = independence_report(net->inputs());
     if (!report.applies) {
-      return not_applicable(report.n > report.d
-                                ? "n = " + std::to_string(report.n) + " > d = " + std::to_string(report.d) +
-                                      ": the inputs cannot be linearly independent"
-                                : "rank(X) = " + std::to_string(report.rank) + " < n: the inputs are linearly dependent");
+      return not_applicable(
+          report.n > report.d ? "n = " + std::to_string(report.n) + " > d = " + std::to_string(report.d) +
+                                    ": the inputs cannot be linearly independent"
+                              : "rank(X) = " + std::to_string(report.rank) + " < n: the inputs are linearly dependent");
     }
     CertificateInputs in;
     const Vector r0 = net->predict(theta0) - net->targets();
@@ -312,7 +314,8 @@ ScaleSearch find_positive_scale(const Mlp& network, const InitOptions& positive,
     low /= 2.0;
   }
   // holds at high, not at low: bisect.
-  for (int i = 0; i < tolerances::kBisectionMaxIterations && high - low > tolerances::kScaleSearchRelative * high; ++i) {
+  for (int i = 0; i < tolerances::kBisectionMaxIterations && high - low > tolerances::kScaleSearchRelative * high;
+       ++i) {
     const double mid = 0.5 * (low + high);
     (holds(at_scale(mid)) ? high : low) = mid;
   }
@@ -340,11 +343,13 @@ LocalEstimate estimate_local_constants(const Objective& objective, const Vector&
       theta += radius * std::pow(random.uniform(), 1.0 / static_cast<double>(p)) * direction;
     }
     const double loss = objective.loss_and_gradient(theta, grad);
-    if (loss - min_value > 0.0) e.mu_estimate = std::min(e.mu_estimate, grad.squaredNorm() / (2.0 * (loss - min_value)));
-    e.beta_estimate = std::max(e.beta_estimate, estimate_smoothness(objective, theta, seed + static_cast<std::uint64_t>(k),
-                                                                 tolerances::kSampledSmoothnessIterations,
-                                                                 tolerances::kSampledSmoothnessRtol)
-                                                 .beta);
+    if (loss - min_value > 0.0)
+      e.mu_estimate = std::min(e.mu_estimate, grad.squaredNorm() / (2.0 * (loss - min_value)));
+    e.beta_estimate =
+        std::max(e.beta_estimate,
+                 estimate_smoothness(objective, theta, seed + static_cast<std::uint64_t>(k),
+                                     tolerances::kSampledSmoothnessIterations, tolerances::kSampledSmoothnessRtol)
+                     .beta);
   }
   return e;
 }

@@ -30,7 +30,7 @@ class Mlp;
 // A rigorous bound l(r) on the Lipschitz constant of J over B(theta0, r), nondecreasing in r.
 struct LipschitzBound {
   std::function<double(double)> at;  // r -> l(r)
-  std::string kind;                   // "zero (J = X is constant)", or the bound of docs/theory.md §5.3 or §5.4
+  std::string kind;                  // "zero (J = X is constant)", or the bound of docs/theory.md §5.3 or §5.4
 };
 
 // The pieces of a certificate, at theta0.
@@ -52,28 +52,28 @@ struct Certificate {
   std::string lipschitz_kind;
 
   // Gradient flow.
-  bool holds = false;             // max_r phi(r) > ||r0||
-  double phi_max = 0.0;           // max_r phi(r)
-  double radius = 0.0;            // the chosen radius r* (argmax of phi); +inf for a linear model
-  double lipschitz = 0.0;         // l(r*)
-  double radius_low = 0.0;        // admissible radii: phi(r) > ||r0|| on (radius_low, radius_high)
+  bool holds = false;       // max_r phi(r) > ||r0||
+  double phi_max = 0.0;     // max_r phi(r)
+  double radius = 0.0;      // the chosen radius r* (argmax of phi); +inf for a linear model
+  double lipschitz = 0.0;   // l(r*)
+  double radius_low = 0.0;  // admissible radii: phi(r) > ||r0|| on (radius_low, radius_high)
   double radius_high = 0.0;
-  double mu = 0.0;                // (sigma0 - l(r*) r*)^2, the certified PL constant on B(theta0, r*)
-  double travel = 0.0;            // sqrt(2 L0 / mu) = ||r0|| / (sigma0 - l r*): the flow stays this close
-  double rate = 0.0;              // 2 mu: L(t) <= L0 exp(-2 mu t)
-  double criterion_lhs = 0.0;     // sigma0^2
-  double criterion_rhs = 0.0;     // 4 l(r*) ||r0||
-  double margin = 0.0;            // phi_max / ||r0|| - 1 (> 0 when it holds)
+  double mu = 0.0;             // (sigma0 - l(r*) r*)^2, the certified PL constant on B(theta0, r*)
+  double travel = 0.0;         // sqrt(2 L0 / mu) = ||r0|| / (sigma0 - l r*): the flow stays this close
+  double rate = 0.0;           // 2 mu: L(t) <= L0 exp(-2 mu t)
+  double criterion_lhs = 0.0;  // sigma0^2
+  double criterion_rhs = 0.0;  // 4 l(r*) ||r0||
+  double margin = 0.0;         // phi_max / ||r0|| - 1 (> 0 when it holds)
 
   // Gradient descent with eta = 1/beta_r.
-  bool descent_holds = false;     // max_r phi(r) > 2 ||r0||
-  double descent_radius = 0.0;    // r used for beta_r (= radius)
-  double beta = 0.0;              // beta_r
-  double step = 0.0;              // 1 / beta_r
-  double descent_q = 0.0;         // 1 - mu / beta_r
-  double descent_travel = 0.0;    // 2 sqrt(2 L0 / mu)
+  bool descent_holds = false;          // max_r phi(r) > 2 ||r0||
+  double descent_radius = 0.0;         // r used for beta_r (= radius)
+  double beta = 0.0;                   // beta_r
+  double step = 0.0;                   // 1 / beta_r
+  double descent_q = 0.0;              // 1 - mu / beta_r
+  double descent_travel = 0.0;         // 2 sqrt(2 L0 / mu)
   double descent_criterion_rhs = 0.0;  // 8 l(r*) ||r0||
-  double descent_margin = 0.0;    // phi_max / (2 ||r0||) - 1
+  double descent_margin = 0.0;         // phi_max / (2 ||r0||) - 1
 
   std::string verdict() const;
 };

@@ -113,10 +113,12 @@ int execute_sweep(const SweepSpec& spec, int threads, bool quiet, bool no_plots)
                 mpi.size > 1 ? (" x " + std::to_string(mpi.size) + " MPI ranks").c_str() : "");
     std::fflush(stdout);
   }
-  const std::string append_path = mpi.size > 1 ? (out / ("runs.rank" + std::to_string(mpi.rank) + ".csv")).string() : runs_path;
+  const std::string append_path =
+      mpi.size > 1 ? (out / ("runs.rank" + std::to_string(mpi.rank) + ".csv")).string() : runs_path;
   SweepProgress progress;
   progress.total = static_cast<long>(pending.size());
-  auto future = std::async(std::launch::async, [&] { return execute_pending(pending, spec, workers, append_path, &progress); });
+  auto future =
+      std::async(std::launch::async, [&] { return execute_pending(pending, spec, workers, append_path, &progress); });
   const bool show_progress = !quiet && mpi.rank == 0 && stderr_is_terminal();
   const auto started = std::chrono::steady_clock::now();
   while (future.wait_for(std::chrono::milliseconds(250)) != std::future_status::ready) {
@@ -124,9 +126,10 @@ int execute_sweep(const SweepSpec& spec, int threads, bool quiet, bool no_plots)
     const long finished = progress.done.load();
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const int bar = static_cast<int>(30.0 * static_cast<double>(finished) / static_cast<double>(progress.total));
-    const double eta = finished > 0 ? elapsed / static_cast<double>(finished) * static_cast<double>(progress.total - finished) : 0.0;
-    std::fprintf(stderr, "\r  [%-30s] %ld/%ld runs, ETA %4.0f s ", std::string(static_cast<std::size_t>(bar), '#').c_str(),
-                 finished, progress.total, eta);
+    const double eta =
+        finished > 0 ? elapsed / static_cast<double>(finished) * static_cast<double>(progress.total - finished) : 0.0;
+    std::fprintf(stderr, "\r  [%-30s] %ld/%ld runs, ETA %4.0f s ",
+                 std::string(static_cast<std::size_t>(bar), '#').c_str(), finished, progress.total, eta);
     std::fflush(stderr);
   }
   if (show_progress) std::fprintf(stderr, "\r%72s\r", "");
@@ -157,7 +160,8 @@ int execute_sweep(const SweepSpec& spec, int threads, bool quiet, bool no_plots)
     if (!quiet) {
       std::cout << format_summary(summary);
       std::cout << "runs:    " << runs_path << "\nsummary: " << summary_path << "\n";
-      if (!plots.files.empty()) std::cout << "plots:   " << (out / "plots").string() << " (" << plots.files.size() << " files)\n";
+      if (!plots.files.empty())
+        std::cout << "plots:   " << (out / "plots").string() << " (" << plots.files.size() << " files)\n";
     }
     if (!plots.warning.empty()) std::cerr << "gradflow sweep: warning: " << plots.warning << "\n";
   }
@@ -168,7 +172,8 @@ int execute_sweep(const SweepSpec& spec, int threads, bool quiet, bool no_plots)
 }  // namespace
 
 void add_sweep_command(CLI::App& app, SweepCommand& d) {
-  CLI::App* c = app.add_subcommand("sweep", "Run a grid of network trainings from a TOML file: tables and plots, parallel and resumable");
+  CLI::App* c = app.add_subcommand(
+      "sweep", "Run a grid of network trainings from a TOML file: tables and plots, parallel and resumable");
   d.command = c;
   c->footer(
       "The sweep file (--config sweep.toml) holds the grid and the settings, e.g.\n"

@@ -46,7 +46,8 @@ std::vector<InitScheme> parse_inits(const std::vector<std::string>& names, const
   for (const auto& name : names) {
     const auto scheme = init_scheme_from_string(name);
     if (!scheme) {
-      throw InputError(option, key, "unknown initialization '" + name + "' (known: " + join_names(init_scheme_names()) + ")");
+      throw InputError(option, key,
+                       "unknown initialization '" + name + "' (known: " + join_names(init_scheme_names()) + ")");
     }
     out.push_back(*scheme);
   }
@@ -59,7 +60,8 @@ std::vector<Activation> parse_activations(const std::vector<std::string>& names,
   for (const auto& name : names) {
     const auto activation = activation_from_string(name);
     if (!activation) {
-      throw InputError(option, key, "unknown activation '" + name + "' (known: " + join_names(activation_names()) + ")");
+      throw InputError(option, key,
+                       "unknown activation '" + name + "' (known: " + join_names(activation_names()) + ")");
     }
     out.push_back(*activation);
   }
@@ -72,8 +74,9 @@ std::vector<Method> parse_methods(const std::vector<std::string>& names, const s
   for (const auto& name : names) {
     const auto method = Method::from_string(name);
     if (!method) {
-      throw InputError(option, key, "unknown method '" + name + "' (a step rule: " + join_names(step_rule_names()) +
-                                        "; or a flow solver: " + join_names(solver_names()) + ")");
+      throw InputError(option, key,
+                       "unknown method '" + name + "' (a step rule: " + join_names(step_rule_names()) +
+                           "; or a flow solver: " + join_names(solver_names()) + ")");
     }
     out.push_back(*method);
   }

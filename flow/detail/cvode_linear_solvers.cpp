@@ -27,8 +27,14 @@ using tolerances::kStepsBetweenHessians;
 
 struct HessianContent {
   HessianContent(void* memory_in, GradientFlowField& field_in, long p, bool constant_in)
-      : memory(memory_in), field(&field_in), constant(constant_in), hessian(p, p), shifted(p, p), work(p),
-        cholesky(p), lu(p) {}
+      : memory(memory_in),
+        field(&field_in),
+        constant(constant_in),
+        hessian(p, p),
+        shifted(p, p),
+        work(p),
+        cholesky(p),
+        lu(p) {}
   void* memory;
   GradientFlowField* field;
   bool constant;
@@ -62,8 +68,9 @@ int refresh_hessian(HessianContent& c, bool& refreshed) {
   long steps = 0, failures = 0;
   CVodeGetNumSteps(c.memory, &steps);
   CVodeGetNumNonlinSolvConvFails(c.memory, &failures);
-  const bool stale = !c.have_hessian || (!c.constant && (steps - c.steps_at_hessian >= kStepsBetweenHessians ||
-                                                         failures > c.convergence_failures_seen));
+  const bool stale =
+      !c.have_hessian ||
+      (!c.constant && (steps - c.steps_at_hessian >= kStepsBetweenHessians || failures > c.convergence_failures_seen));
   c.convergence_failures_seen = failures;
   if (!stale) return SUNLS_SUCCESS;
   N_Vector y = nullptr;
@@ -132,7 +139,6 @@ int hessian_solve(SUNLinearSolver s, SUNMatrix, N_Vector x, N_Vector b, sunrealt
     return c.last_flag = SUNLS_PACKAGE_FAIL_UNREC;
   }
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // The general dense LU solver, for difference-quotient Jacobians.

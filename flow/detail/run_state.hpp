@@ -2,8 +2,8 @@
 // good) point and its loss and gradient, the counters the back end owns, and how the run ended.
 #pragma once
 
-#include <gradflow/flow/gradient_flow_field.hpp>
 #include <gradflow/flow/detail/trajectory_monitor.hpp>
+#include <gradflow/flow/gradient_flow_field.hpp>
 
 #include <string>
 

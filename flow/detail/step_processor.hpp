@@ -42,11 +42,10 @@ inline bool needs_every_end_point(const TrajectoryMonitor& monitor) {
 }
 
 // crossing_at_end: the back end has already ended the step at a tolerance crossing (CVODE's root
-// finding), so the run stops here; otherwise a crossing inside the step is searched for. x_new and g_new must stay valid for state_at until the
-// end point becomes current; they are left with unspecified contents. Returns true when the run must
-// stop (run.status set).
-// loss_new empty: the back end has not evaluated the end point (g_new is then scratch), which is
-// allowed only when !needs_every_end_point(run.monitor). The end point becomes current without its
+// finding), so the run stops here; otherwise a crossing inside the step is searched for. x_new and g_new must stay
+// valid for state_at until the end point becomes current; they are left with unspecified contents. Returns true when
+// the run must stop (run.status set). loss_new empty: the back end has not evaluated the end point (g_new is then
+// scratch), which is allowed only when !needs_every_end_point(run.monitor). The end point becomes current without its
 // loss and gradient: run.loss and run.grad are left as they were, for the back end to evaluate once
 // the run has ended.
 template <class StateAt>

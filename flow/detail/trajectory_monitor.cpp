@@ -12,8 +12,8 @@ using tolerances::kEps;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 }  // namespace
 
-TrajectoryMonitor::TrajectoryMonitor(const FlowOptions& options, const Vector& theta0, double loss0,
-                                     double min_value, std::optional<double> mu, const FlowObserver* observer)
+TrajectoryMonitor::TrajectoryMonitor(const FlowOptions& options, const Vector& theta0, double loss0, double min_value,
+                                     std::optional<double> mu, const FlowObserver* observer)
     : options_(options),
       theta0_(theta0),
       loss0_(loss0),
@@ -25,7 +25,8 @@ TrajectoryMonitor::TrajectoryMonitor(const FlowOptions& options, const Vector& t
     num_outputs_ = options.times.size();
   } else if (options.save_every > 0.0) {
     // k * save_every <= t_end, allowing for the rounding of t_end / save_every.
-    num_outputs_ = static_cast<std::size_t>(std::floor(options.t_end / options.save_every * (1.0 + tolerances::kOutputGridUlps * kEps)));
+    num_outputs_ = static_cast<std::size_t>(
+        std::floor(options.t_end / options.save_every * (1.0 + tolerances::kOutputGridUlps * kEps)));
   }
 }
 

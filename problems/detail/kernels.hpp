@@ -1,12 +1,12 @@
 // The few inner loops that dominate the cost of the built-in problems, written so that one portable
 // binary runs them with the widest vector instructions the machine has.
 //
-// matvec and tanh_with_derivative give the same bits on every machine. Each is compiled twice (GCC's target_clones on x86-64: the baseline x86-64 and x86-64-v3,
-// i.e. AVX2) and the loader picks the clone once, when the program starts. The translation unit is
-// compiled with -ffp-contract=off, so neither clone fuses a multiply and an add; the kernels only
-// vectorize across independent outputs and never reorder a sum. Every output is therefore computed by
-// the same sequence of IEEE operations in both clones: the results are identical bit for bit,
-// whichever clone runs. Other compilers and targets get the baseline loop.
+// matvec and tanh_with_derivative give the same bits on every machine. Each is compiled twice (GCC's target_clones on
+// x86-64: the baseline x86-64 and x86-64-v3, i.e. AVX2) and the loader picks the clone once, when the program starts.
+// The translation unit is compiled with -ffp-contract=off, so neither clone fuses a multiply and an add; the kernels
+// only vectorize across independent outputs and never reorder a sum. Every output is therefore computed by the same
+// sequence of IEEE operations in both clones: the results are identical bit for bit, whichever clone runs. Other
+// compilers and targets get the baseline loop.
 //
 // sin_cos feeds the Karimi problem. (Eigen 3.4 vectorizes sin and tanh for float only, and the C
 // library's are scalar calls: hence tanh_with_derivative and sin_cos here.)
