@@ -1,0 +1,32 @@
+# Runs clang-format --dry-run -Werror (the style of .clang-format) over every C++ source of the
+# repository; fails listing the files that are not formatted. Run by ctest when clang-format is found.
+foreach(var SOURCE_DIR CLANG_FORMAT)
+  if(NOT DEFINED ${var})
+    message(FATAL_ERROR "check_format.cmake: ${var} is not set")
+  endif()
+endforeach()
+set(folders core problems theory flow discrete experiments apps bench tests examples python)
+set(files "")
+foreach(folder ${folders})
+  file(GLOB_RECURSE found LIST_DIRECTORIES false
+       "${SOURCE_DIR}/${folder}/*.cpp" "${SOURCE_DIR}/${folder}/*.hpp" "${SOURCE_DIR}/${folder}/*.inc")
+  list(APPEND files ${found})
+endforeach()
+list(APPEND files "${SOURCE_DIR}/gradflow.hpp")
+list(FILTER files EXCLUDE REGEX "/tests/fuzz/corpus/")
+execute_process(COMMAND "${CLANG_FORMAT}" --dry-run -Werror --style=file ${files}
+                WORKING_DIRECTORY "${SOURCE_DIR}" RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  # One warning per unformatted line: name each file once.
+  string(REGEX MATCHALL "[^\n]+:[0-9]+:[0-9]+: (warning|error)" lines "${err}")
+  set(bad "")
+  foreach(line ${lines})
+    string(REGEX REPLACE ":[0-9]+:[0-9]+: (warning|error)$" "" file "${line}")
+    list(APPEND bad "${file}")
+  endforeach()
+  list(REMOVE_DUPLICATES bad)
+  list(JOIN bad "\n  " text)
+  message(FATAL_ERROR "not formatted as .clang-format says (run: clang-format -i FILE):\n  ${text}")
+endif()
+list(LENGTH files count)
+message(STATUS "${count} files formatted")
