@@ -132,7 +132,7 @@ void activate(Activation activation, const Eigen::MatrixXd& z, Eigen::MatrixXd& 
   double* first = d1 ? d1->data() : nullptr;
   double* second = d2 ? d2->data() : nullptr;
   if (activation == Activation::tanh && (first || !second)) {
-    // The common case, vectorized (problems/kernels.hpp); the same values as evaluate().
+    // The common case, vectorized (problems/detail/kernels.hpp); the same values as evaluate().
     kernels::tanh_with_derivative(in, value, first, size);
     if (second) {
       for (Eigen::Index i = 0; i < size; ++i) second[i] = -2.0 * value[i] * first[i];

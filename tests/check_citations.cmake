@@ -1,8 +1,9 @@
 # Fails when the sources, the documents or the program's --help texts cite something that is not there
 # (docs/theory.md §7.28):
 #   - a Markdown file (any name ending in .md, checked relative to the repository root; ./ and ../
-#     relative to the citing file) that does not exist, and any mention of the old THEORY file, which
-#     the repository does not have;
+#     relative to the citing file) or a file of the repository's own folders (core/..., flow/...,
+#     tests/..., ending in a source extension) that does not exist, and any mention of the old THEORY
+#     file, which the repository does not have;
 #   - a section or item §N or §N.M that docs/theory.md does not define (every § in the tree refers to
 #     docs/theory.md, whose headings "## §N ...", "### §N.M ..." and oracle items "- **§N.M** ..." define
 #     the numbers);
@@ -55,7 +56,8 @@ if(SELF_TEST)
          "// THEORY.md section 4\n"
          "// docs/missing.md\n"
          "// docs/theory.md §3 and §1.2\n"
-         "// docs/theory.md section 2\n")
+         "// docs/theory.md section 2\n"
+         "// flow/nowhere.hpp\n")
   file(WRITE "${tree}/src/b.cpp" "${planted}")
   execute_process(COMMAND "${CMAKE_COMMAND}" -DSOURCE_DIR=${tree} -P "${CMAKE_CURRENT_LIST_FILE}"
                   RESULT_VARIABLE bad_result OUTPUT_VARIABLE bad_out ERROR_VARIABLE bad_out)
@@ -63,7 +65,7 @@ if(SELF_TEST)
     message(FATAL_ERROR "check_citations self test: the planted bad citations were accepted:\n${bad_out}")
   endif()
   foreach(expected "src/b.cpp:1: THEORY" "src/b.cpp:2: docs/missing.md" "src/b.cpp:3: §3" "src/b.cpp:3: §1.2"
-                   "src/b.cpp:4: docs/theory.md section")
+                   "src/b.cpp:4: docs/theory.md section" "src/b.cpp:5: flow/nowhere.hpp")
     string(FIND "${bad_out}" "${expected}" at)
     if(at EQUAL -1)
       message(FATAL_ERROR "check_citations self test: no report of '${expected}' in:\n${bad_out}")
@@ -135,7 +137,12 @@ function(check_text where base_dir text_var)
   string(REGEX MATCHALL "[A-Za-z0-9_./-]+" words "${paths}")
   foreach(word IN LISTS words)
     string(REGEX REPLACE "\\.+$" "" name "${word}")
-    if(NOT name MATCHES "[A-Za-z0-9_-]\\.md$" OR name MATCHES "^//")  # not a Markdown file, or a URL's path
+    if(name MATCHES "^//")  # a URL's path
+      continue()
+    endif()
+    # A Markdown file anywhere, or a file of one of the repository's own folders (a source path).
+    if(NOT name MATCHES "[A-Za-z0-9_-]\\.md$" AND
+       NOT name MATCHES "^(core|problems|theory|flow|discrete|experiments|apps|bench|tests|examples|scripts|cmake|data|python)/[A-Za-z0-9_./-]*[A-Za-z0-9_-]\\.(hpp|cpp|inc|py|pyi|sh|cmake|toml|csv|svg|txt|json)$")
       continue()
     endif()
     if(name MATCHES "^\\.\\.?/")

@@ -1,4 +1,4 @@
-# Fails when the AVX2 translation unit (problems/kernels_gemm_x86_64_v3.cpp) emits a weak symbol
+# Fails when the AVX2 translation unit (problems/detail/kernels_gemm_x86_64_v3.cpp) emits a weak symbol
 # outside its own namespaces: the linker could merge such a symbol with the baseline copy used by
 # the rest of the library, and run AVX2 code on a processor without it.
 # Usage: cmake -DNM=<nm> -DOBJECT=<object file> -P check_kernel_symbols.cmake

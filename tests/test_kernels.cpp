@@ -1,4 +1,4 @@
-// problems/kernels.hpp: the vectorized tanh against long-double tanhl and 1/coshl^2, the matrix-vector
+// problems/detail/kernels.hpp: the vectorized tanh against long-double tanhl and 1/coshl^2, the matrix-vector
 // product against a long-double sum, and the clone the loader picked against the baseline x86-64 code
 // compiled from the same source (tests/kernels_baseline.cpp): identical bits.
 #include <gradflow/core/objective.hpp>
