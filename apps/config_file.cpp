@@ -63,8 +63,8 @@ class Parser {
       } else {
         entry.values.push_back(scalar());
       }
-      end_of_line();
       if (!seen.insert({section, entry.key}).second) fail("the key '" + quote_text(entry.key) + "' is given twice");
+      end_of_line();
       entries.push_back(std::move(entry));
     }
     return entries;

@@ -56,7 +56,7 @@ void install_handlers() {
     if (::sigaction(signal_number, nullptr, &previous) != 0) continue;
     // A signal the parent ignores (nohup, a background job) stays ignored; one with a handler of
     // someone else's (an MPI launcher's) is left to it.
-    if (previous.sa_handler != SIG_DFL || (previous.sa_flags & SA_SIGINFO)) continue;
+    if (previous.sa_handler != SIG_DFL || (previous.sa_flags & SA_SIGINFO)) continue;  // ours is not SIG_DFL either
     struct sigaction action {};
     action.sa_handler = remove_temporaries_and_die;
     sigemptyset(&action.sa_mask);
@@ -195,6 +195,8 @@ void check_one_output(const NamedPath& output) {
 }
 
 }  // namespace
+
+void install_temporary_cleanup() { install_handlers(); }
 
 std::string normalized_path(const std::string& path) {
   std::error_code ec;

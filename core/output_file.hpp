@@ -99,6 +99,11 @@ class TemporaryPathGuard {
   int slot_ = -1;
 };
 
+// Installs the handler that removes the live temporaries on SIGINT, SIGTERM and SIGHUP, for each of
+// them whose disposition is the default (one ignored, or handled by someone else, is left alone).
+// Called by the first temporary; callable again (after a fork that reset the dispositions).
+void install_temporary_cleanup();
+
 // How many temporaries are registered for removal on a signal now (for the tests).
 int live_temporary_count();
 

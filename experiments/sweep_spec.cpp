@@ -126,7 +126,7 @@ void validate(const SweepSpec& spec, const std::string& option) {
     throw InputError(option, "output-scale", "must be a finite number or auto");
   }
   if (spec.curve_points < 2) throw InputError(option, "curve-points", "must be >= 2");
-  if (spec.out.empty()) throw InputError(option, "out", "is empty");
+  if (spec.out.empty()) throw InputError(option, "out", "an empty path (give a folder for the results)");
 }
 
 }  // namespace gradflow
