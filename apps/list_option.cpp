@@ -92,16 +92,46 @@ std::uint64_t parse_seed(std::string_view text, const std::string& option) {
   return value;
 }
 
+namespace {
+
+// The list as given, for a message: "16,0".
+std::string joined(const std::vector<std::string>& raw) {
+  std::string text;
+  for (const std::string& value : raw) {
+    if (!text.empty()) text += ',';
+    text += value;
+  }
+  return text;
+}
+
+// Parses one item; an error names the whole list, the item and what it must be.
+template <class Parse>
+auto parse_item(const std::vector<std::string>& raw, const std::string& option, const std::string& item, Parse parse) {
+  try {
+    return parse();
+  } catch (const InputError& e) {
+    const std::string what = e.what();
+    const std::string reason = what.substr(what.find(": ") + 2);
+    throw InputError(option, joined(raw), "the item '" + quote_text(item) + "': " + reason);
+  }
+}
+
+}  // namespace
+
 std::vector<long> parse_integer_list(const std::vector<std::string>& raw, const std::string& option, long min, long max,
                                      const std::string& what) {
   std::vector<long> values;
-  for (const std::string& item : split_list(raw, option)) values.push_back(parse_integer(item, option, min, max, what));
+  for (const std::string& item : split_list(raw, option)) {
+    values.push_back(parse_item(raw, option, item, [&] { return parse_integer(item, "", min, max, what); }));
+  }
   return values;
 }
 
 std::vector<double> parse_number_list(const std::vector<std::string>& raw, const std::string& option) {
   std::vector<double> values;
-  for (const std::string& item : split_list(raw, option)) values.push_back(parse_finite(item, option, "an item"));
+  for (const std::string& item : split_list(raw, option)) {
+    values.push_back(parse_item(raw, option, item, [&] { return parse_finite(item, "", "an item"); }));
+  }
   return values;
 }
 

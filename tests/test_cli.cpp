@@ -307,12 +307,12 @@ TEST_CASE("The network options reject bad input with exit 2 and one line", "[cli
   box.file("data.csv", "x1,x2,y\n1,0,1\n0,1,2\n");
   box.file("theta3.csv", "1\n2\n3\n");
   const std::vector<std::pair<std::string, std::string>> cases{
-      {"--problem mlp --synthetic 4,8 --widths 16,0", "--widths 16,0: a width of 0"},
+      {"--problem mlp --synthetic 4,8 --widths 16,0", "--widths 16,0: the item '0': a width must be"},
       {"--problem mlp --synthetic 4,8 --activation swish", "--activation swish"},
       {"--problem mlp --synthetic 4,8 --init he", "--init he"},
       {"--problem mlp", "--synthetic"},
       {"--problem mlp --synthetic 4", "--synthetic 4"},
-      {"--problem mlp --synthetic 4,0", "--synthetic 4,0"},
+      {"--problem mlp --synthetic 4,0", "--synthetic 4,0: the item '0'"},
       {"--problem mlp --data data.csv --synthetic 4,8", "cannot be combined"},
       {"--problem mlp --data data.csv --widths 5 --theta0 theta3.csv", "the network with d = 2 inputs"},
       {"--problem quadratic --widths 8", "--widths: is used only by --problem mlp"},

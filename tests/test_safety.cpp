@@ -838,7 +838,8 @@ TEST_CASE("Seeds outside [0, 2^64 - 1] and empty list items are refused, not cla
            {{"flow", "--problem", "mlp", "--synthetic", "3,6", "--widths", "1,,2"}, "--widths 1,,2: an empty item"},
            {{"flow", "--problem", "mlp", "--synthetic", "3,6", "--widths", ",4"}, "--widths ,4: an empty item"},
            {{"flow", "--problem", "mlp", "--synthetic", "3,6,"}, "--synthetic 3,6,: an empty item"},
-           {{"flow", "--problem", "mlp", "--synthetic", "8,16abc"}, "--synthetic 16abc: a size is not an integer"},
+           {{"flow", "--problem", "mlp", "--synthetic", "8,16abc"},
+            "--synthetic 8,16abc: the item '16abc': a size is not an integer"},
            {{"flow", "--problem", "mlp", "--synthetic", "8,16,3"}, "expected n,d (two sizes)"}}) {
     std::vector<std::string> argv = args;
     argv.push_back("--quiet");

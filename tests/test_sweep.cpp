@@ -233,7 +233,7 @@ TEST_CASE("A sweep file with a bad key or value is rejected naming the key", "[s
   };
   rejects("bogus = 1\n", "unknown key 'bogus'");
   rejects("inits = [\"he\"]\n", "unknown initialization 'he'");
-  rejects("widths = [0]\n", "a width of 0");
+  rejects("widths = [0]\n", "key 'widths': the item '0' must be an integer in [1, 100000]");
   rejects("methods = [\"sgd\"]\n", "unknown method 'sgd'");
   rejects("datasets = [\"synthetic:4\"]\n", "synthetic:NxD");
   rejects("eps = 2\n", "eps");
