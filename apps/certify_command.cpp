@@ -48,6 +48,7 @@ int run_certify_command(CertifyCommand& d) {
   if (d.samples < 1 || d.samples > 100000000)
     throw InputError("--samples", std::to_string(d.samples), "must be in [1, 1e8]");
   prepare_problem_args(c, d.problem);
+  check_certificate_depth(d.problem, "the certificate");
   if (d.find_scale && d.problem.spec.problem != ProblemKind::mlp)
     throw InputError("--find-scale", "", "needs --problem mlp");
   if (d.find_scale && d.problem.spec.init != InitScheme::positive) {

@@ -172,6 +172,14 @@ void check_output_paths(CLI::App& c, const OutputArgs& a, const ProblemArgs& pro
               /*dash_is_stdout=*/true);
 }
 
+void check_certificate_depth(const ProblemArgs& a, const std::string& why) {
+  if (a.spec.problem != ProblemKind::mlp || a.spec.widths.size() <= kMaxCertifiedDepth) return;
+  throw InputError("--widths", CLI::detail::join(a.widths, ","),
+                   std::to_string(a.spec.widths.size()) + " hidden layers: " + why +
+                       " handles at most 64 hidden layers (as sweeps do; the Lipschitz bound of deeper networks can "
+                       "take hours)");
+}
+
 void write_theta(const std::string& option, const std::string& path, const Vector& theta) {
   write_output(option, path, [&](std::ostream& out) {
     for (Eigen::Index i = 0; i < theta.size(); ++i) out << full_precision(theta[i]) << "\n";

@@ -69,6 +69,11 @@ std::vector<NamedPath> given_outputs(CLI::App& command,
 void check_output_paths(CLI::App& command, const OutputArgs& args, const ProblemArgs& problem);
 // Parses the list and seed options, applies --max-memory, and resolves the names (before the checks).
 void prepare_problem_args(CLI::App& command, ProblemArgs& args);
+// The certificate (certify, --certify, probability) handles at most this many hidden layers, as sweeps
+// do: its product-of-norms Lipschitz bound of deeper networks can take hours (150 layers: minutes).
+inline constexpr std::size_t kMaxCertifiedDepth = 64;
+// Throws InputError naming --widths when the network is deeper than kMaxCertifiedDepth.
+void check_certificate_depth(const ProblemArgs& args, const std::string& why);
 // Writes theta one value per line at full precision, whole or not at all ("-": standard output).
 void write_theta(const std::string& option, const std::string& path, const Vector& theta);
 

@@ -137,6 +137,7 @@ int run_descend_command(DescendCommand& d) {
     throw InputError(flag_for_field(error->field), error->value, error->constraint);
   }
   prepare_problem_args(c, d.problem);
+  if (d.certify) check_certificate_depth(d.problem, "--certify");
   check_output_paths(c, d.output, d.problem);
   const LoadedProblem loaded = load_problem(c, d.problem);
   {

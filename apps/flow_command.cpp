@@ -173,6 +173,7 @@ int run_flow_command(FlowCommand& flow) {
     throw InputError(flag_for_field(error->field), error->value, error->constraint);
   }
   prepare_problem_args(c, flow.problem);
+  if (flow.certify) check_certificate_depth(flow.problem, "--certify");
   check_output_paths(c, flow.output, flow.problem);
   const LoadedProblem loaded = load_problem(c, flow.problem);
   check_flow_memory(flow, loaded);

@@ -57,6 +57,7 @@ int run_probability_command(ProbabilityCommand& d) {
   if (!d.config.empty()) apply_config_file(c, d.config);
   ProbabilityOptions& o = d.options;
   prepare_problem_args(c, d.problem);
+  check_certificate_depth(d.problem, "probability (a certificate per draw)");
   if (d.problem.spec.problem != ProblemKind::mlp)
     throw InputError("--problem", d.problem.problem, "probability needs --problem mlp");
   const auto rule = step_rule_from_string(d.step);

@@ -614,8 +614,7 @@ TEST_CASE("Sizes past the memory limit are exit 2 with the estimate, the limit a
            {{"flow", "--dim", "60000"}, "--dim 60000"},
            {{"flow", "--problem", "mlp", "--synthetic", "4294967296,4294967296"}, "--synthetic 4294967296,4294967296"},
            {{"flow", "--problem", "mlp", "--synthetic", "4,8", "--widths", "100000,100000"}, "--widths 100000,100000"},
-           {{"certify", "--problem", "mlp", "--synthetic", "4,8", "--widths", layers, "--max-memory", "1G"},
-            "--widths"},
+           {{"flow", "--problem", "mlp", "--synthetic", "4,8", "--widths", layers, "--max-memory", "1G"}, "--widths"},
            {{"flow", "--solver", "euler", "--max-steps", "100000000000"}, "--max-steps 100000000000"},
            {{"descend", "--max-iters", "1000000000000"}, "--max-iters 1000000000000"},
            {{"flow", "--dim", "2000", "--max-memory", "16M"}, "--dim 2000"},
@@ -633,6 +632,21 @@ TEST_CASE("Sizes past the memory limit are exit 2 with the estimate, the limit a
                           Catch::Contains("--max-memory"));
   }
   CHECK(names_in(dir).empty());
+  // The certificate's bound of a deep network is refused past 64 hidden layers (it could take hours).
+  const std::string deep = [] {
+    std::string w = "2";
+    for (int i = 1; i < 150; ++i) w += ",2";
+    return w;
+  }();
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"certify", "--problem", "mlp", "--synthetic", "3,6", "--widths", deep},
+        std::vector<std::string>{"flow", "--problem", "mlp", "--synthetic", "3,6", "--certify", "--widths", deep},
+        std::vector<std::string>{"probability", "--problem", "mlp", "--synthetic", "3,6", "--widths", deep}}) {
+    const ProgramRun r = cli(dir, args);
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("150 hidden layers") && Catch::Contains("at most 64 hidden layers"));
+  }
   const ProgramRun r = cli(dir, {"flow", "--dim", "5", "--max-memory", "lots"});
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains("--max-memory lots: must be a size"));
