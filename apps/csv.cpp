@@ -125,7 +125,7 @@ CsvTable parse_csv(std::string_view content, const std::string& path, const std:
 
 CsvTable read_csv(const std::string& path, const std::string& option, bool allow_header) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw InputError(option, path, "no such file");
+  if (::stat(path.c_str(), &st) != 0) throw InputError(option, path, "cannot open the file for reading: no such file");
   if (S_ISDIR(st.st_mode)) throw InputError(option, path, "is a directory, not a CSV file");
   if (S_ISREG(st.st_mode)) {
     // The text, the values (at most one per two bytes) and the matrix.

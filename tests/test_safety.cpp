@@ -163,8 +163,8 @@ TEST_CASE("run_program passes shell metacharacters as plain argument text and ru
 }
 
 TEST_CASE(
-    "A sweep into a folder named with quotes, ;, $( ), backticks, spaces and a newline draws its plots and "
-    "runs nothing else",
+    "A sweep into a folder whose name holds quotes, a semicolon, $( ), backticks, spaces and a newline draws "
+    "its plots and runs nothing else",
     "[safety][sweep]") {
   if (!gradflow::find_program("gnuplot")) {
     WARN("gnuplot is not installed: the plots of the hostile folder are not tested");
@@ -408,7 +408,7 @@ TEST_CASE(
            {"seeds = 1e12\n", "needs about"},
            {"datasets = [\"synthetic:8x16abc\"]\n", "'synthetic:8x16abc' is neither synthetic:NxD"},
            {"datasets = [\"synthetic:8x16x3\"]\n", "'synthetic:8x16x3' is neither"},
-           {"datasets = [\"file:missing.csv\"]\n", "missing.csv: no such file"},
+           {"datasets = [\"file:missing.csv\"]\n", "missing.csv: cannot open the file for reading: no such file"},
            {"datasets = [\"file:nan.csv\"]\n", "nan.csv: line 2, column 2: value nan is not finite"},
            {"datasets = [\"file:one_column.csv\"]\n", "needs at least two columns"},
            {"datasets = [\"file:header_only.csv\"]\n", "a header but no numeric rows"},
@@ -753,7 +753,7 @@ TEST_CASE(
   CHECK(finished.load() == 4);
 }
 
-TEST_CASE("--threads 1000 on probability, sweep and compare-inits caps the count and finishes", "[safety]") {
+TEST_CASE("A thread count of 1000 on probability, sweep and compare-inits is capped and the runs finish", "[safety]") {
   const fs::path dir = sandbox("threads");
   ProgramRun r = cli(dir, {"probability", "--problem", "mlp", "--synthetic", "3,6", "--widths", "4", "--draws", "20",
                            "--steps", "20", "--threads", "1000"});
