@@ -34,18 +34,21 @@ void add_certify_command(CLI::App& app, CertifyCommand& d) {
       ->capture_default_str();
   c->add_option("--samples", d.samples, "Problems without residual structure: number of sampled points (>= 1)")
       ->capture_default_str();
-  c->add_option("--json", d.json, "Write the certificate as JSON here");
+  c->add_option("--json", d.json, "Write the certificate as JSON here ('-': standard output)");
   c->add_option("--config", d.config, "TOML file with any of these options (the command line wins)");
   c->add_flag("--quiet", d.quiet, "No report on the terminal");
 }
 
 int run_certify_command(CertifyCommand& d) {
   CLI::App& c = *d.command;
+  set_activity("reading the options");
   if (!d.config.empty()) apply_config_file(c, d.config);
   if (!(d.radius > 0.0) || !std::isfinite(d.radius))
     throw InputError("--radius", full_precision(d.radius), "must be a finite number > 0");
-  if (d.samples < 1) throw InputError("--samples", std::to_string(d.samples), "must be >= 1");
-  resolve_problem_names(d.problem);
+  if (d.samples < 1 || d.samples > 100000000)
+    throw InputError("--samples", std::to_string(d.samples), "must be in [1, 1e8]");
+  prepare_problem_args(c, d.problem);
+  check_certificate_depth(d.problem, "the certificate");
   if (d.find_scale && d.problem.spec.problem != ProblemKind::mlp)
     throw InputError("--find-scale", "", "needs --problem mlp");
   if (d.find_scale && d.problem.spec.init != InitScheme::positive) {
@@ -53,8 +56,9 @@ int run_certify_command(CertifyCommand& d) {
   }
   if (d.find_scale && !d.problem.theta0.empty())
     throw InputError("--find-scale", "", "cannot be combined with --theta0");
-  if (!d.json.empty()) check_output_path("--json", d.json);
+  check_paths(input_paths(d.problem, d.config), given_outputs(c, {{"--json", d.json}}), /*dash_is_stdout=*/true);
   const LoadedProblem loaded = load_problem(c, d.problem);
+  set_activity("computing the certificate");
   print_problem_report(loaded, "certify", d.quiet);
 
   nlohmann::json summary;
@@ -95,7 +99,8 @@ int run_certify_command(CertifyCommand& d) {
     }
   }
   if (!d.json.empty()) {
-    write_file_atomically("--json", d.json, [&](std::ostream& out) { out << summary.dump(2) << "\n"; });
+    set_activity("writing the outputs");
+    write_output("--json", d.json, [&](std::ostream& out) { out << summary.dump(2) << "\n"; });
   }
   if (!d.quiet) std::cout << report;
   return kExitSuccess;

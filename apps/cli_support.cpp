@@ -1,9 +1,12 @@
 #include <gradflow/apps/cli_support.hpp>
 
+#include <gradflow/apps/config_file.hpp>
 #include <gradflow/core/input_error.hpp>
+#include <gradflow/core/memory_limit.hpp>
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <system_error>
@@ -13,40 +16,28 @@ namespace gradflow::cli {
 namespace fs = std::filesystem;
 
 void apply_config_file(CLI::App& command, const std::string& path) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) {
-    throw InputError("--config", path, fs::exists(path, ec) ? "is not a regular file" : "no such file");
-  }
-  std::vector<CLI::ConfigItem> items;
-  try {
-    items = CLI::ConfigTOML().from_file(path);
-  } catch (const CLI::Error& e) {
-    throw InputError("--config", path, std::string("cannot read the file: ") + e.what());
-  }
-  for (const CLI::ConfigItem& item : items) {
-    // Section markers ("++" opens, "--" closes) carry no value.
-    if (item.name == "++" || item.name == "--") continue;
-    if (!(item.parents.empty() || (item.parents.size() == 1 && item.parents[0] == command.get_name()))) {
-      throw InputError("--config", path,
-                       "section [" + CLI::detail::join(item.parents, ".") + "] is not [" + command.get_name() + "]");
-    }
-    std::string name = item.name;
-    for (char& c : name)
-      if (c == '_') c = '-';
-    CLI::Option* option = command.get_option_no_throw("--" + name);
-    if (option == nullptr || name == "config" || name == "help") {
-      throw InputError("--config", path,
-                       "unknown key '" + item.name + "' (keys are the option names of '" + command.get_name() +
-                           "', without the dashes)");
-    }
-    if (option->count() > 0) continue;  // the command line wins
-    try {
-      option->add_result(item.inputs);
-      option->run_callback();
-    } catch (const CLI::Error& e) {
-      throw InputError("--config", path, "key '" + item.name + "': " + e.what());
-    }
-  }
+  apply_config(command, read_config_file(path, "--config"), "--config", path);
+}
+
+namespace {
+std::atomic<const char*> g_activity{"starting"};
+}  // namespace
+
+void set_activity(const char* what) { g_activity.store(what); }
+const char* activity() { return g_activity.load(); }
+
+void add_memory_option(CLI::App& command, std::string& max_memory) {
+  command.add_option("--max-memory", max_memory,
+                     "Refuse a run whose estimated memory exceeds this, e.g. 8G, 512M (K, M, G, T: powers of 1024; "
+                     "default 75% of physical memory)");
+}
+
+void apply_memory_option(const std::string& max_memory) {
+  if (max_memory.empty()) return;
+  const auto bytes = parse_memory_size(max_memory);
+  if (!bytes)
+    throw InputError("--max-memory", max_memory, "must be a size such as 8G, 512M, 64K or a number of bytes (> 0)");
+  set_memory_limit({*bytes, "--max-memory " + quote_text(max_memory)});
 }
 
 std::string flag_for_field(const std::string& field) {

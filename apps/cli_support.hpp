@@ -12,12 +12,25 @@
 
 namespace gradflow::cli {
 
-// Exit codes: 0 the run did what was asked, 1 it ended early (a failure status or a budget), 2 bad input.
+// Exit codes: 0 the run did what was asked, 1 it ended early (a numerical failure status or a budget),
+// 2 bad input (nothing run, nothing written), 3 out of memory or an output that could not be written.
 inline constexpr int kExitSuccess = 0;
 inline constexpr int kExitRunFailed = 1;
 inline constexpr int kExitBadInput = 2;
+inline constexpr int kExitResources = 3;
 
-// Applies a TOML config file to a subcommand: each key is an option name without the leading dashes
+// What the command is doing, for the one line of an out-of-memory exit ("out of memory while reading
+// --data"). The text must outlive the call (a literal).
+void set_activity(const char* what);
+const char* activity();
+
+// --max-memory on a command that allocates by sizes the user gives; apply_memory_option() sets the
+// process's limit (core/memory_limit.hpp) from it, or leaves the default (75% of physical memory).
+void add_memory_option(CLI::App& command, std::string& max_memory);
+void apply_memory_option(const std::string& max_memory);
+
+// Applies a TOML config file (apps/config_file.hpp) to a subcommand: each key is an option name without the leading
+// dashes
 // ("rtol", "t-end" or "t_end"), at the top level or in a [<subcommand>] section. Options given on the
 // command line win over the file. Unknown keys and bad values are InputErrors naming --config.
 void apply_config_file(CLI::App& command, const std::string& path);

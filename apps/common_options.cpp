@@ -2,13 +2,14 @@
 
 #include <gradflow/apps/cli_support.hpp>
 #include <gradflow/apps/csv.hpp>
+#include <gradflow/apps/list_option.hpp>
 #include <gradflow/core/input_error.hpp>
 #include <gradflow/problems/activation.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>
 
 #include <iostream>
-
+#include <limits>
 #include <ostream>
 
 namespace gradflow::cli {
@@ -25,34 +26,50 @@ void add_problem_options(CLI::App& c, ProblemArgs& a) {
   c.add_option("--dim", a.dim, "Dimension p of a generated problem (quadratic, karimi, rosenbrock; default 10)");
   c.add_option("--cond", a.spec.cond, "Generated quadratic: condition number (eigenvalues log-spaced in [1/cond, 1])")
       ->capture_default_str();
-  c.add_option("--seed", a.spec.seed, "Seed of the generated quadratic and of the default theta0")
+  c.add_option("--seed", a.spec.seed,
+               "Seed of the generated quadratic and of the default theta0 (an integer in [0, 2^64 - 1])")
+      ->check(seed_validator())
       ->capture_default_str();
   c.add_option("--theta0", a.theta0,
                "CSV file of the initial point, one value per line (default: seeded standard normal; mlp: --init)");
   // The network problem.
-  c.add_option("--widths", a.spec.widths, "mlp: hidden-layer widths, comma separated (e.g. 64,64)")
-      ->delimiter(',')
-      ->capture_default_str();
+  add_list_option(c, "--widths", a.widths, "mlp: hidden-layer widths, comma separated (e.g. 64,64; default 64)");
   c.add_option("--activation", a.activation, "mlp: activation: " + join_names(activation_names()))
       ->capture_default_str();
   c.add_flag("--bias", a.spec.bias, "mlp: biases in every layer (off by default, as in the theory)");
   c.add_option("--init", a.init, "mlp: initialization: " + join_names(init_scheme_names()))->capture_default_str();
-  c.add_option("--init-seed", a.spec.init_seed, "mlp: seed of the initialization")->capture_default_str();
+  c.add_option("--init-seed", a.spec.init_seed, "mlp: seed of the initialization (an integer in [0, 2^64 - 1])")
+      ->check(seed_validator())
+      ->capture_default_str();
   c.add_option("--output-scale", a.spec.output_scale, "mlp: scale s of the output layer at initialization")
       ->capture_default_str();
-  c.add_option("--synthetic", a.spec.synthetic,
-               "mlp: synthetic data n,d (x ~ N(0, I/d), targets N(0, 1); seeded by --seed) instead of --data")
-      ->delimiter(',');
+  add_list_option(c, "--synthetic", a.synthetic,
+                  "mlp: synthetic data n,d (x ~ N(0, I/d), targets N(0, 1); seeded by --seed) instead of --data");
   c.add_flag("--teacher", a.spec.teacher, "mlp: synthetic targets from a random teacher network of the same shape");
   c.add_flag("--standardize", a.spec.standardize, "mlp: standardize the features and the targets");
+  add_memory_option(c, a.max_memory);
 }
 
 void add_output_options(CLI::App& c, OutputArgs& a, const std::string& out_help) {
-  c.add_option("--out", a.out, out_help);
-  c.add_option("--theta-out", a.theta_out, "Write the final theta here, one value per line, full precision");
-  c.add_option("--json", a.json, "Write the summary as JSON here");
+  c.add_option("--out", a.out, out_help + " ('-': standard output)");
+  c.add_option("--theta-out", a.theta_out,
+               "Write the final theta here, one value per line, full precision ('-': standard output)");
+  c.add_option("--json", a.json, "Write the summary as JSON here ('-': standard output)");
   c.add_option("--config", a.config, "TOML file with any of these options (the command line wins)");
   c.add_flag("--quiet", a.quiet, "No progress line and no summary on the terminal");
+}
+
+void prepare_problem_args(CLI::App& c, ProblemArgs& a) {
+  apply_memory_option(a.max_memory);
+  if (option_given(c, "--widths")) a.spec.widths = parse_integer_list(a.widths, "--widths", 1, 100000, "a width");
+  if (option_given(c, "--synthetic")) {
+    a.spec.synthetic = parse_integer_list(a.synthetic, "--synthetic", 1, std::numeric_limits<long>::max(), "a size");
+    if (a.spec.synthetic.size() != 2) {
+      throw InputError("--synthetic", CLI::detail::join(a.synthetic, ","),
+                       "expected n,d (two sizes), found " + std::to_string(a.spec.synthetic.size()) + " items");
+    }
+  }
+  resolve_problem_names(a);
 }
 
 void resolve_problem_names(ProblemArgs& a) {
@@ -62,7 +79,8 @@ void resolve_problem_names(ProblemArgs& a) {
 }
 
 LoadedProblem load_problem(CLI::App& c, ProblemArgs& a) {
-  resolve_problem_names(a);
+  prepare_problem_args(c, a);
+  set_activity("loading the problem");
   if (option_given(c, "--dim")) a.spec.dim = a.dim;
   if (option_given(c, "--cond") && !(a.spec.problem == ProblemKind::quadratic && a.spec.matrix.empty())) {
     throw InputError("--cond", full_precision(a.spec.cond),
@@ -129,14 +147,41 @@ void print_problem_report(const LoadedProblem& loaded, const char* command, bool
   }
 }
 
-void check_output_paths(const OutputArgs& a) {
-  if (!a.out.empty()) check_output_path("--out", a.out);
-  if (!a.theta_out.empty()) check_output_path("--theta-out", a.theta_out);
-  if (!a.json.empty()) check_output_path("--json", a.json);
+std::vector<NamedPath> input_paths(const ProblemArgs& a, const std::string& config) {
+  std::vector<NamedPath> inputs;
+  for (const auto& [option, path] : {std::pair<const char*, const std::string&>{"--matrix", a.spec.matrix},
+                                     {"--minimizer", a.spec.minimizer},
+                                     {"--data", a.spec.data},
+                                     {"--theta0", a.theta0},
+                                     {"--config", config}}) {
+    if (!path.empty()) inputs.push_back({option, path});
+  }
+  return inputs;
+}
+
+std::vector<NamedPath> given_outputs(CLI::App& c, const std::vector<std::pair<const char*, std::string>>& outputs) {
+  std::vector<NamedPath> given;
+  for (const auto& [option, path] : outputs)
+    if (option_given(c, option) || !path.empty()) given.push_back({option, path});
+  return given;
+}
+
+void check_output_paths(CLI::App& c, const OutputArgs& a, const ProblemArgs& problem) {
+  check_paths(input_paths(problem, a.config),
+              given_outputs(c, {{"--out", a.out}, {"--theta-out", a.theta_out}, {"--json", a.json}}),
+              /*dash_is_stdout=*/true);
+}
+
+void check_certificate_depth(const ProblemArgs& a, const std::string& why) {
+  if (a.spec.problem != ProblemKind::mlp || a.spec.widths.size() <= kMaxCertifiedDepth) return;
+  throw InputError("--widths", CLI::detail::join(a.widths, ","),
+                   std::to_string(a.spec.widths.size()) + " hidden layers: " + why +
+                       " handles at most 64 hidden layers (as sweeps do; the Lipschitz bound of deeper networks can "
+                       "take hours)");
 }
 
 void write_theta(const std::string& option, const std::string& path, const Vector& theta) {
-  write_file_atomically(option, path, [&](std::ostream& out) {
+  write_output(option, path, [&](std::ostream& out) {
     for (Eigen::Index i = 0; i < theta.size(); ++i) out << full_precision(theta[i]) << "\n";
   });
 }

@@ -4,6 +4,7 @@
 
 #include <gradflow/apps/problem_factory.hpp>
 #include <gradflow/core/objective.hpp>
+#include <gradflow/core/output_file.hpp>
 #include <gradflow/problems/network_data.hpp>
 
 #include <CLI/CLI.hpp>
@@ -13,6 +14,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace gradflow::cli {
 
@@ -24,6 +27,10 @@ struct ProblemArgs {
   std::string init = "positive";
   long dim = 0;        // copied into spec.dim when --dim is given
   std::string theta0;  // CSV file; empty = the problem's default initial point
+  // List options as given (split and checked by load_problem: apps/list_option.hpp).
+  std::vector<std::string> widths;
+  std::vector<std::string> synthetic;
+  std::string max_memory;  // --max-memory (empty: 75% of physical memory)
 };
 
 struct OutputArgs {
@@ -52,9 +59,22 @@ void resolve_problem_names(ProblemArgs& args);
 LoadedProblem load_problem(CLI::App& command, ProblemArgs& args);
 // Prints the data report of a network problem (stdout) and its warning, if any (stderr).
 void print_problem_report(const LoadedProblem& loaded, const char* command, bool quiet);
-// Checks that every requested output file can be created (before anything runs).
-void check_output_paths(const OutputArgs& args);
-// Writes theta one value per line at full precision, whole or not at all.
+// The input files a command was given (--matrix, --minimizer, --data, --theta0, --config).
+std::vector<NamedPath> input_paths(const ProblemArgs& args, const std::string& config);
+// The outputs given (an option given with an empty value included, so that it is refused).
+std::vector<NamedPath> given_outputs(CLI::App& command,
+                                     const std::vector<std::pair<const char*, std::string>>& outputs);
+// Checks every output against the inputs and each other, before anything runs (core/output_file.hpp);
+// "-" is standard output.
+void check_output_paths(CLI::App& command, const OutputArgs& args, const ProblemArgs& problem);
+// Parses the list and seed options, applies --max-memory, and resolves the names (before the checks).
+void prepare_problem_args(CLI::App& command, ProblemArgs& args);
+// The certificate (certify, --certify, probability) handles at most this many hidden layers, as sweeps
+// do: its product-of-norms Lipschitz bound of deeper networks can take hours (150 layers: minutes).
+inline constexpr std::size_t kMaxCertifiedDepth = 64;
+// Throws InputError naming --widths when the network is deeper than kMaxCertifiedDepth.
+void check_certificate_depth(const ProblemArgs& args, const std::string& why);
+// Writes theta one value per line at full precision, whole or not at all ("-": standard output).
 void write_theta(const std::string& option, const std::string& path, const Vector& theta);
 
 bool option_given(CLI::App& command, const char* name);

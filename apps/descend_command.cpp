@@ -4,10 +4,12 @@
 #include <gradflow/apps/cli_support.hpp>
 #include <gradflow/apps/json_support.hpp>
 #include <gradflow/core/input_error.hpp>
+#include <gradflow/core/memory_limit.hpp>
 #include <gradflow/discrete/descend.hpp>
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -123,6 +125,7 @@ void add_descend_command(CLI::App& app, DescendCommand& d) {
 
 int run_descend_command(DescendCommand& d) {
   CLI::App& c = *d.command;
+  set_activity("reading the options");
   if (!d.output.config.empty()) apply_config_file(c, d.output.config);
   if (option_given(c, "--gamma")) d.options.gamma = d.gamma;
   if (option_given(c, "--mu")) d.options.mu = d.mu;
@@ -133,14 +136,25 @@ int run_descend_command(DescendCommand& d) {
   if (const auto error = d.options.validate()) {
     throw InputError(flag_for_field(error->field), error->value, error->constraint);
   }
+  prepare_problem_args(c, d.problem);
+  if (d.certify) check_certificate_depth(d.problem, "--certify");
+  check_output_paths(c, d.output, d.problem);
   const LoadedProblem loaded = load_problem(c, d.problem);
+  {
+    // The rows kept: one per --save-every iterations, and the first and the last.
+    const long long rows = d.options.max_iters / std::max<long>(d.options.save_every, 1) + 2;
+    SizeEstimate kept;
+    kept.add({loaded.objective->dimension(), 8, 16});
+    kept.add({rows, static_cast<long long>(sizeof(DescentRow)), 2});
+    check_memory(kept, "--max-iters", std::to_string(d.options.max_iters),
+                 "keeping up to " + std::to_string(rows) + " rows (give --save-every to keep fewer)");
+  }
   const KnownFacts known = loaded.objective->known();
   if (*rule == StepRule::polyak && !d.options.gamma && !((d.options.mu || known.mu) && known.beta)) {
     throw InputError("--gamma", "",
                      "is required by --step polyak on problem '" + d.problem.problem +
                          "' (the default 2 mu / beta needs mu and beta)");
   }
-  check_output_paths(d.output);
   print_problem_report(loaded, "descend", d.output.quiet);
   std::optional<Certificate> certificate;
   if (d.certify) {
@@ -187,16 +201,18 @@ int run_descend_command(DescendCommand& d) {
       return false;
     };
   }
+  set_activity("running gradient descent");
   const DescentResult result = descend(*loaded.objective, loaded.theta0, d.options, observer);
   if (shown) std::fprintf(stderr, "\r%80s\r", "");
   // Options that only the run could find impossible (a zero beta for 1/beta): bad input, no files.
   if (result.status == Status::invalid_options) throw InputError("--step", d.step, result.message);
 
+  set_activity("writing the outputs");
   const OutputArgs& o = d.output;
-  if (!o.out.empty()) write_file_atomically("--out", o.out, [&](std::ostream& out) { write_rows(out, result); });
+  if (!o.out.empty()) write_output("--out", o.out, [&](std::ostream& out) { write_rows(out, result); });
   if (!o.theta_out.empty()) write_theta("--theta-out", o.theta_out, result.theta);
   if (!o.json.empty()) {
-    write_file_atomically("--json", o.json, [&](std::ostream& out) {
+    write_output("--json", o.json, [&](std::ostream& out) {
       nlohmann::json summary = summary_json(result, d);
       summary["problem_details"] = loaded.description;
       if (certificate) {

@@ -4,7 +4,9 @@
 #include <gradflow/apps/cli_support.hpp>
 #include <gradflow/apps/csv.hpp>
 #include <gradflow/apps/json_support.hpp>
+#include <gradflow/apps/list_option.hpp>
 #include <gradflow/core/input_error.hpp>
+#include <gradflow/core/memory_limit.hpp>
 #include <gradflow/core/tolerances.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
 
@@ -90,6 +92,31 @@ class ProgressLine {
   bool shown_ = false;
 };
 
+// The solver's memory and the rows kept, against the limit: a dense p x p Newton matrix for cvode-bdf,
+// and one row per recorded time (every accepted step unless --times or --save-every say otherwise).
+void check_flow_memory(const FlowCommand& flow, const LoadedProblem& loaded) {
+  const long long p = loaded.objective->dimension();
+  const FlowOptions& o = flow.options;
+  SizeEstimate solver;
+  solver.add({p, 8, 40});
+  if (o.solver == Solver::cvode_bdf) {
+    solver.add({p, p, 8, 4});
+    check_memory(solver, "--solver", flow.solver,
+                 "cvode-bdf's dense Newton matrices for p = " + std::to_string(p) +
+                     " (cvode-bdf-krylov is the matrix-free BDF method)");
+  }
+  long long rows = o.max_steps;
+  if (!o.times.empty()) {
+    rows = static_cast<long long>(o.times.size());
+  } else if (o.save_every > 0.0 && o.t_end / o.save_every < static_cast<double>(rows)) {
+    rows = static_cast<long long>(o.t_end / o.save_every);
+  }
+  SizeEstimate kept = solver;
+  kept.add({rows + 2, static_cast<long long>(sizeof(FlowRow)), 2});
+  check_memory(kept, "--max-steps", std::to_string(o.max_steps),
+               "keeping up to " + std::to_string(rows + 2) + " rows (give --save-every or --times to keep fewer)");
+}
+
 }  // namespace
 
 void add_flow_command(CLI::App& app, FlowCommand& flow) {
@@ -113,8 +140,7 @@ void add_flow_command(CLI::App& app, FlowCommand& flow) {
   c->add_option("--rtol", o.rtol, "Relative tolerance of adaptive solvers, in (0, 1)")->capture_default_str();
   c->add_option("--atol", o.atol, "Absolute tolerance of adaptive solvers (> 0)")->capture_default_str();
   c->add_option("--dt", o.dt, "Step of the fixed-step solvers euler and rk4 (> 0)")->capture_default_str();
-  c->add_option("--times", o.times, "Record rows at these times, comma separated, increasing, in (0, t-end]")
-      ->delimiter(',');
+  add_list_option(*c, "--times", flow.times, "Record rows at these times, comma separated, increasing, in (0, t-end]");
   c->add_option("--save-every", o.save_every, "Record rows every this much flow time (default: every accepted step)");
   c->add_option("--loss-tol", o.loss_tol, "Stop once loss <= loss-tol (0 = not checked)")->capture_default_str();
   c->add_option("--grad-tol", o.grad_tol,
@@ -132,8 +158,10 @@ void add_flow_command(CLI::App& app, FlowCommand& flow) {
 
 int run_flow_command(FlowCommand& flow) {
   CLI::App& c = *flow.command;
+  set_activity("reading the options");
   if (!flow.output.config.empty()) apply_config_file(c, flow.output.config);
   if (option_given(c, "--mu")) flow.options.mu = flow.mu;
+  if (option_given(c, "--times")) flow.options.times = parse_number_list(flow.times, "--times");
 
   const auto solver = solver_from_string(flow.solver);
   if (!solver) throw InputError("--solver", flow.solver, "unknown solver (known: " + join_names(solver_names()) + ")");
@@ -144,8 +172,11 @@ int run_flow_command(FlowCommand& flow) {
   if (const auto error = flow.options.validate()) {
     throw InputError(flag_for_field(error->field), error->value, error->constraint);
   }
+  prepare_problem_args(c, flow.problem);
+  if (flow.certify) check_certificate_depth(flow.problem, "--certify");
+  check_output_paths(c, flow.output, flow.problem);
   const LoadedProblem loaded = load_problem(c, flow.problem);
-  check_output_paths(flow.output);
+  check_flow_memory(flow, loaded);
   print_problem_report(loaded, "flow", flow.output.quiet);
   std::optional<Certificate> certificate;
   if (flow.certify) {
@@ -183,14 +214,16 @@ int run_flow_command(FlowCommand& flow) {
   ProgressLine progress(flow.options.t_end);
   FlowObserver observer;
   if (show_progress) observer = [&progress](const FlowRow& row) { return progress(row); };
+  set_activity("integrating the flow");
   const FlowResult result = simulate_flow(*loaded.objective, loaded.theta0, flow.options, observer);
   progress.finish();
 
+  set_activity("writing the outputs");
   const OutputArgs& o = flow.output;
-  if (!o.out.empty()) write_file_atomically("--out", o.out, [&](std::ostream& out) { write_trajectory(out, result); });
+  if (!o.out.empty()) write_output("--out", o.out, [&](std::ostream& out) { write_trajectory(out, result); });
   if (!o.theta_out.empty()) write_theta("--theta-out", o.theta_out, result.theta);
   if (!o.json.empty()) {
-    write_file_atomically("--json", o.json, [&](std::ostream& out) {
+    write_output("--json", o.json, [&](std::ostream& out) {
       nlohmann::json summary = summary_json(result, flow);
       summary["problem_details"] = loaded.description;
       if (certificate) {

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include <string>
+#include <vector>
 
 namespace gradflow::cli {
 
@@ -18,7 +19,7 @@ struct FlowCommand {
   std::string krylov = "gmres";
   double mu = 0.0;  // copied into options.mu when --mu is given
   bool certify = false;
-
+  std::vector<std::string> times;  // --times as given (apps/list_option.hpp)
   CLI::App* command = nullptr;
 };
 

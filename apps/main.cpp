@@ -6,13 +6,18 @@
 #include <gradflow/apps/probability_command.hpp>
 #include <gradflow/apps/sweep/sweep_command.hpp>
 #include <gradflow/core/input_error.hpp>
+#include <gradflow/core/output_file.hpp>
+#include <gradflow/core/text.hpp>
 
 #include <CLI/CLI.hpp>
 
 #include <exception>
 #include <iostream>
+#include <new>
 
-int main(int argc, char** argv) {
+namespace {
+
+int run_main(int argc, char** argv) {
   CLI::App app{
       "gradflow: gradient flows and gradient descent, checked against Polyak-Lojasiewicz convergence theory.\n"
       "Run 'gradflow <command> --help' for the options of a command."};
@@ -44,11 +49,16 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "gradflow: error: " << e.what() << " (see gradflow --help)\n";
+    std::cerr << "gradflow: error: " << gradflow::quote_text(e.what(), 300) << " (see gradflow --help)\n";
     return gradflow::cli::kExitBadInput;
   }
 
   const std::string command = app.get_subcommands().front()->get_name();
+  // Every error is one line; no exception leaves main (none ends in std::terminate).
+  const auto fail = [&](const std::string& message, int code) {
+    std::cerr << "gradflow " << command << ": error: " << message << "\n";
+    return code;
+  };
   try {
     if (command == "flow") return gradflow::cli::run_flow_command(flow);
     if (command == "descend") return gradflow::cli::run_descend_command(descend);
@@ -57,11 +67,31 @@ int main(int argc, char** argv) {
     if (command == "sweep") return gradflow::cli::run_sweep_command(sweep);
     if (command == "compare-inits") return gradflow::cli::run_compare_inits_command(compare);
   } catch (const gradflow::InputError& e) {
-    std::cerr << "gradflow " << command << ": error: " << e.what() << "\n";
-    return gradflow::cli::kExitBadInput;
+    return fail(e.what(), gradflow::cli::kExitBadInput);
+  } catch (const std::bad_alloc&) {
+    return fail(std::string("out of memory while ") + gradflow::cli::activity() +
+                    " (the estimate was below the limit; lower the sizes or --threads)",
+                gradflow::cli::kExitResources);
+  } catch (const gradflow::IoError& e) {
+    return fail(e.what(), gradflow::cli::kExitResources);
   } catch (const std::exception& e) {
-    std::cerr << "gradflow " << command << ": error: " << e.what() << "\n";
-    return gradflow::cli::kExitRunFailed;
+    return fail(gradflow::quote_text(e.what(), 300), gradflow::cli::kExitRunFailed);
+  } catch (...) {
+    return fail("an unknown error", gradflow::cli::kExitRunFailed);
   }
   return gradflow::cli::kExitBadInput;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run_main(argc, argv);
+  } catch (const std::bad_alloc&) {
+    std::cerr << "gradflow: error: out of memory while reading the command line\n";
+    return gradflow::cli::kExitResources;
+  } catch (const std::exception& e) {
+    std::cerr << "gradflow: error: " << gradflow::quote_text(e.what(), 300) << "\n";
+    return gradflow::cli::kExitRunFailed;
+  }
 }

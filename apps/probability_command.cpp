@@ -2,6 +2,8 @@
 
 #include <gradflow/apps/cli_support.hpp>
 #include <gradflow/core/input_error.hpp>
+#include <gradflow/core/memory_limit.hpp>
+#include <gradflow/experiments/thread_pool.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>
 
@@ -10,7 +12,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <future>
 #include <iostream>
 #include <thread>
 
@@ -42,18 +43,21 @@ void add_probability_command(CLI::App& app, ProbabilityCommand& d) {
   c->add_option("--armijo-b", o.descent.armijo_b, "armijo: shrink factor in (0, 1)")->capture_default_str();
   c->add_option("--armijo-c", o.descent.armijo_c, "armijo: sufficient-decrease constant in (0, 1)")
       ->capture_default_str();
-  c->add_option("--threads", o.threads, "Worker threads (0 = all cores)")->capture_default_str();
-  c->add_option("--out", d.out, "Write one CSV row per draw here");
-  c->add_option("--json", d.json, "Write the summary as JSON here");
+  c->add_option("--threads", o.threads, "Worker threads (0 = all cores; at most 4x the cores, more is capped)")
+      ->capture_default_str();
+  c->add_option("--out", d.out, "Write one CSV row per draw here ('-': standard output)");
+  c->add_option("--json", d.json, "Write the summary as JSON here ('-': standard output)");
   c->add_option("--config", d.config, "TOML file with any of these options (the command line wins)");
   c->add_flag("--quiet", d.quiet, "No progress and no summary on the terminal");
 }
 
 int run_probability_command(ProbabilityCommand& d) {
   CLI::App& c = *d.command;
+  set_activity("reading the options");
   if (!d.config.empty()) apply_config_file(c, d.config);
   ProbabilityOptions& o = d.options;
-  resolve_problem_names(d.problem);
+  prepare_problem_args(c, d.problem);
+  check_certificate_depth(d.problem, "probability (a certificate per draw)");
   if (d.problem.spec.problem != ProblemKind::mlp)
     throw InputError("--problem", d.problem.problem, "probability needs --problem mlp");
   const auto rule = step_rule_from_string(d.step);
@@ -66,8 +70,9 @@ int run_probability_command(ProbabilityCommand& d) {
     throw InputError("--theta0", d.problem.theta0, "probability draws its own initializations");
   if (*rule == StepRule::polyak && !o.descent.gamma)
     throw InputError("--gamma", "", "is required by --step polyak here");
-  if (!d.out.empty()) check_output_path("--out", d.out);
-  if (!d.json.empty()) check_output_path("--json", d.json);
+  check_paths(input_paths(d.problem, d.config), given_outputs(c, {{"--out", d.out}, {"--json", d.json}}),
+              /*dash_is_stdout=*/true);
+  const ThreadPlan plan = plan_threads(o.threads, o.draws);
   const LoadedProblem loaded = load_problem(c, d.problem);
   print_problem_report(loaded, "probability", d.quiet);
   const auto& network = dynamic_cast<const Mlp&>(*loaded.objective);
@@ -76,21 +81,35 @@ int run_probability_command(ProbabilityCommand& d) {
   init.seed = d.problem.spec.init_seed;
   init.output_scale = d.problem.spec.output_scale;
 
+  // One copy of the network per thread, and the draws' rows.
+  check_network_memory(network.architecture(), network.inputs().rows(), plan.threads);
+  {
+    SizeEstimate draws;
+    draws.add({o.draws, static_cast<long long>(sizeof(DrawResult)), 2});
+    check_memory(draws, "--draws", std::to_string(o.draws), "the rows of " + std::to_string(o.draws) + " draws");
+  }
+  if (!plan.warning.empty() && !d.quiet) std::cerr << "gradflow probability: warning: " << plan.warning << "\n";
+  o.threads = plan.threads;
+
   std::atomic<long> done{0};
-  auto future = std::async(std::launch::async, [&] { return estimate_probability(network, init, o, &done); });
   const bool show_progress = !d.quiet && stderr_is_terminal();
   const auto started = std::chrono::steady_clock::now();
-  while (future.wait_for(std::chrono::milliseconds(200)) != std::future_status::ready) {
-    if (!show_progress) continue;
+  const auto warn = [&](const std::string& warning) {
+    if (!d.quiet) std::cerr << "gradflow probability: warning: " << warning << "\n";
+  };
+  set_activity("running the draws");
+  const auto tick = [&] {
+    if (!show_progress) return;
     const long finished = done.load();
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const double eta =
         finished > 0 ? elapsed / static_cast<double>(finished) * static_cast<double>(o.draws - finished) : 0.0;
     std::fprintf(stderr, "\r  draw %ld of %ld, ETA %.0f s   ", finished, o.draws, eta);
     std::fflush(stderr);
-  }
+  };
+  const ProbabilityResult result = run_with_progress(
+      [&] { return estimate_probability(network, init, o, &done, warn); }, tick, std::chrono::milliseconds(200));
   if (show_progress) std::fprintf(stderr, "\r%60s\r", "");
-  const ProbabilityResult result = future.get();
   if (!result.succeeded()) {
     std::cerr << "gradflow probability: " << to_string(result.status) << ": " << result.message << "\n";
     return kExitRunFailed;
@@ -120,8 +139,9 @@ int run_probability_command(ProbabilityCommand& d) {
   j["threads"] = result.threads_used;
   j["wall_seconds"] = result.wall_seconds;
 
+  set_activity("writing the outputs");
   if (!d.out.empty()) {
-    write_file_atomically("--out", d.out, [&](std::ostream& out) {
+    write_output("--out", d.out, [&](std::ostream& out) {
       out << "draw,init_seed,certified,sigma0,mu,loss0,reached,iterations,loss_final\n";
       for (const DrawResult& draw : result.draws) {
         out << draw.draw << "," << draw.init_seed << "," << (draw.certified ? 1 : 0) << ","
@@ -130,7 +150,7 @@ int run_probability_command(ProbabilityCommand& d) {
       }
     });
   }
-  if (!d.json.empty()) write_file_atomically("--json", d.json, [&](std::ostream& out) { out << j.dump(2) << "\n"; });
+  if (!d.json.empty()) write_output("--json", d.json, [&](std::ostream& out) { out << j.dump(2) << "\n"; });
   if (!d.quiet) {
     const int percent = static_cast<int>(std::lround(100 * (1 - o.alpha)));
     std::printf("%ld draws of %s (output scale %g), %d threads, %.2f s\n", o.draws, d.problem.init.c_str(),

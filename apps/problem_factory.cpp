@@ -2,6 +2,7 @@
 
 #include <gradflow/apps/csv.hpp>
 #include <gradflow/core/input_error.hpp>
+#include <gradflow/core/memory_limit.hpp>
 #include <gradflow/core/random.hpp>
 #include <gradflow/core/text.hpp>
 #include <gradflow/problems/initialization.hpp>
@@ -12,6 +13,8 @@
 #include <gradflow/problems/quadratic.hpp>
 #include <gradflow/problems/rosenbrock.hpp>
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
@@ -57,9 +60,20 @@ std::unique_ptr<Objective> make_quadratic(const ProblemSpec& spec) {
     if (dim == 1 && spec.cond != 1.0) {
       throw InputError("--cond", number(spec.cond), "needs --dim >= 2 (one eigenvalue has condition number 1)");
     }
+    // A, the random orthogonal factor and the products that form A, the eigendecomposition.
+    SizeEstimate estimate;
+    estimate.add({dim, dim, 8, 8});
+    check_memory(estimate, "--dim", std::to_string(dim),
+                 "a dense " + std::to_string(dim) + " x " + std::to_string(dim) + " quadratic");
     return std::make_unique<Quadratic>(Quadratic::generated(dim, spec.cond, spec.seed));
   }
   const Matrix a = read_csv(spec.matrix, "--matrix").values;
+  {
+    SizeEstimate estimate;
+    estimate.add({a.rows(), a.cols(), 8, 6});  // the checks' eigendecomposition and the problem's copies
+    check_memory(estimate, "--matrix", spec.matrix,
+                 "a " + std::to_string(a.rows()) + " x " + std::to_string(a.cols()) + " matrix");
+  }
   if (const auto why = Quadratic::check_matrix(a)) throw InputError("--matrix", spec.matrix, *why);
   if (spec.dim && *spec.dim != a.rows()) {
     throw InputError("--dim", std::to_string(*spec.dim),
@@ -89,6 +103,15 @@ std::unique_ptr<Objective> make_least_squares(const ProblemSpec& spec) {
         "needs at least two columns (features, then the target), found " + std::to_string(table.values.cols()));
   }
   const Eigen::Index p = table.values.cols() - 1;
+  {
+    // X and its transpose, and the thin SVD (U, V, its work space).
+    const Eigen::Index n = table.values.rows();
+    SizeEstimate estimate;
+    estimate.add({n, p, 8, 4});
+    estimate.add({std::min(n, p), n + p, 8, 3});
+    check_memory(estimate, "--data", spec.data,
+                 "least squares with " + std::to_string(n) + " samples and " + std::to_string(p) + " features");
+  }
   if (spec.dim && *spec.dim != p) {
     throw InputError("--dim", std::to_string(*spec.dim),
                      "conflicts with --data " + spec.data + " (" + std::to_string(p) + " feature columns)");
@@ -114,7 +137,10 @@ std::string joined(const std::vector<std::string>& names) {
 
 std::string list(const std::vector<long>& values) {
   std::string text;
-  for (const long v : values) text += (text.empty() ? "" : ",") + std::to_string(v);
+  for (const long v : values) {
+    if (!text.empty()) text += ',';
+    text += std::to_string(v);
+  }
   return text;
 }
 
@@ -144,9 +170,11 @@ std::unique_ptr<Objective> make_mlp(const ProblemSpec& spec) {
     if (spec.synthetic.size() != 2 || spec.synthetic[0] < 1 || spec.synthetic[1] < 1) {
       throw InputError("--synthetic", list(spec.synthetic), "expected n,d with n, d >= 1");
     }
-    if (spec.synthetic[0] * spec.synthetic[1] > 100000000L) {
-      throw InputError("--synthetic", list(spec.synthetic), "n d must be <= 1e8");
-    }
+    SizeEstimate estimate;
+    estimate.add({spec.synthetic[0], spec.synthetic[1], 8, 3});  // the samples, their copy in the network
+    check_memory(estimate, "--synthetic", list(spec.synthetic),
+                 "synthetic data of " + std::to_string(spec.synthetic[0]) + " samples and " +
+                     std::to_string(spec.synthetic[1]) + " features");
     std::optional<TeacherSpec> teacher;
     if (spec.teacher) {
       const MlpArchitecture student = architecture_of(spec, spec.synthetic[1]);
@@ -168,6 +196,7 @@ std::unique_ptr<Objective> make_mlp(const ProblemSpec& spec) {
   }
   if (spec.standardize) standardize(data);
   const MlpArchitecture architecture = architecture_of(spec, data.x.cols());
+  check_network_memory(architecture, data.x.rows(), 1);
   if (spec.dim)
     throw InputError("--dim", std::to_string(*spec.dim),
                      "is not used by --problem mlp (p follows from --widths and the data)");
@@ -175,6 +204,43 @@ std::unique_ptr<Objective> make_mlp(const ProblemSpec& spec) {
 }
 
 }  // namespace
+
+SizeEstimate network_memory(const MlpArchitecture& architecture, long n) {
+  SizeEstimate estimate;
+  long long sum_widths = 0;
+  long long previous = architecture.input_dim;
+  SizeEstimate parameters;
+  for (const Eigen::Index w : architecture.widths) {
+    parameters.add({previous, w});
+    if (architecture.bias) parameters.add({w});
+    sum_widths += w;
+    previous = w;
+  }
+  parameters.add({previous});
+  const long long depth = static_cast<long long>(architecture.widths.size());
+  const long long p = parameters.overflowed() ? LLONG_MAX : static_cast<long long>(parameters.bytes());
+  estimate.add({n, architecture.input_dim, 8, 2});  // the data in the network
+  estimate.add({n, sum_widths, 8, 8});              // activations, their derivatives, the backward pass
+  estimate.add({p, 8, 32});                         // theta, gradients, solver stages
+  estimate.add({depth, depth, 8, 8});               // the certificate's Lipschitz bound of a deep network
+  if (parameters.overflowed()) estimate.add({LLONG_MAX, LLONG_MAX});
+  return estimate;
+}
+
+void check_network_memory(const MlpArchitecture& architecture, long n, int copies) {
+  SizeEstimate total;
+  const SizeEstimate one = network_memory(architecture, n);
+  for (int c = 0; c < std::max(copies, 1); ++c) total.add(one);
+  std::string widths;
+  for (const Eigen::Index w : architecture.widths) {
+    if (!widths.empty()) widths += ',';
+    widths += std::to_string(w);
+  }
+  check_memory(total, "--widths", widths,
+               "a network of " + std::to_string(architecture.widths.size()) + " hidden layer(s) on " +
+                   std::to_string(n) + " samples of " + std::to_string(architecture.input_dim) + " features" +
+                   (copies > 1 ? " (one copy per thread, " + std::to_string(copies) + " threads)" : ""));
+}
 
 std::string_view to_string(ProblemKind problem) { return kProblemNames.name(problem); }
 

@@ -2,9 +2,11 @@
 // where its data come from. Every bad value is an InputError naming the option.
 #pragma once
 
+#include <gradflow/core/memory_limit.hpp>
 #include <gradflow/core/objective.hpp>
 #include <gradflow/problems/activation.hpp>
 #include <gradflow/problems/initialization.hpp>
+#include <gradflow/problems/mlp.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -48,7 +50,14 @@ struct ProblemSpec {
   bool standardize = false;                // standardize features and targets
 };
 
+// Builds the problem; every size is checked against the memory limit first (core/memory_limit.hpp).
 std::unique_ptr<Objective> make_problem(const ProblemSpec& spec);
+
+// The estimated memory of a network problem on n samples (data, activations, parameters, the
+// certificate's bounds), and its check against the limit with `copies` copies (one per thread),
+// naming --widths.
+SizeEstimate network_memory(const MlpArchitecture& architecture, long n);
+void check_network_memory(const MlpArchitecture& architecture, long n, int copies);
 
 // The default initial point of a problem built from spec: the initialization scheme for mlp,
 // default_theta0 otherwise.

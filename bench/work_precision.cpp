@@ -10,6 +10,7 @@
 // jac_evals, steps, rel_error, status) and, with gnuplot, <problem>_error_vs_time.{png,svg} and
 // <problem>_error_vs_evals.{png,svg}.
 #include <gradflow/apps/cli_support.hpp>
+#include <gradflow/core/spawn.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
 #include "bench_problems.hpp"
 
@@ -18,7 +19,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
   std::cout << "table: " << csv_path << "\n";
   std::cout.flush();
 
-  if (std::system("command -v gnuplot > /dev/null 2>&1") != 0) {
+  if (!gradflow::find_program("gnuplot")) {
     std::cerr << "gradflow_work_precision: gnuplot not found: figures not drawn\n";
     return 0;
   }
@@ -142,8 +142,11 @@ int main(int argc, char** argv) {
              << setup << "plot " << plot.str() << "\nset terminal svg size 960,600 noenhanced\nset output '" << name
              << ".svg.part'\nreplot\nunset output\n";
       std::ofstream(fs::path(out) / (name + ".gp")) << script.str();
-      const std::string command = "cd '" + out + "' && gnuplot '" + name + ".gp'";
-      if (std::system(command.c_str()) == 0) {
+      // No shell: gnuplot runs in the output folder with the script's name as its argument.
+      gradflow::SpawnOptions options;
+      options.working_directory = out;
+      options.inherit_stderr = true;
+      if (gradflow::run_program({"gnuplot", name + ".gp"}, options).succeeded()) {
         for (const char* ext : {".png", ".svg"})
           fs::rename(fs::path(out) / (name + ext + ".part"), fs::path(out) / (name + ext));
         std::cout << "figure: " << (fs::path(out) / (name + ".png")).string() << " (and .svg)\n";

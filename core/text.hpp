@@ -19,6 +19,19 @@ std::string full_precision(double x);
 // x through one printf conversion, e.g. format_number("%.6g", x).
 std::string format_number(const char* fmt, double x);
 
+// User text as an error message may quote it: control bytes, backslashes and bytes that are not valid
+// UTF-8 are escaped (\x00, \n, \\), and text longer than max_bytes keeps its first and last bytes
+// around "[...N bytes...]", so that a 2 MB field or a binary file gives a one-line message.
+std::string quote_text(std::string_view text, std::size_t max_bytes = 60);
+
+// A CSV field per RFC 4180: as is, or in double quotes (with quotes doubled) when it holds a comma, a
+// double quote, a carriage return or a line feed.
+std::string csv_field(std::string_view text);
+
+// The fields of one CSV line per RFC 4180 (quoted fields may hold commas and doubled quotes; the line
+// holds no line break), or nothing when a quote is not closed or text follows a closing quote.
+std::optional<std::vector<std::string>> split_csv_line(std::string_view line);
+
 // The names of an enumeration's values, as the command line and the output files spell them.
 template <class Enum, std::size_t N>
 class NameTable {

@@ -3,6 +3,7 @@
 #include <gradflow/core/random.hpp>
 #include <gradflow/core/text.hpp>
 #include <gradflow/discrete/descend.hpp>
+#include <gradflow/experiments/thread_pool.hpp>
 #include <gradflow/theory/certificate.hpp>
 
 #include <algorithm>
@@ -41,7 +42,8 @@ std::optional<OptionError> ProbabilityOptions::validate() const {
 }
 
 ProbabilityResult estimate_probability(const Mlp& network, const InitOptions& init, const ProbabilityOptions& options,
-                                       std::atomic<long>* progress) {
+                                       std::atomic<long>* progress,
+                                       const std::function<void(const std::string&)>& warn) {
   ProbabilityResult result;
   if (const auto error = options.validate()) {
     result.status = Status::invalid_options;
@@ -50,9 +52,12 @@ ProbabilityResult estimate_probability(const Mlp& network, const InitOptions& in
   }
   const auto start = std::chrono::steady_clock::now();
   result.draws.resize(static_cast<std::size_t>(options.draws));
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  const int threads = static_cast<int>(std::min<long>(options.threads > 0 ? options.threads : cores, options.draws));
-  result.threads_used = threads;
+  const auto report = [&](const std::string& warning) {
+    result.warnings.push_back(warning);
+    if (warn) warn(warning);
+  };
+  const ThreadPlan plan = plan_threads(options.threads, options.draws);
+  if (!plan.warning.empty()) report(plan.warning);
   std::atomic<long> next{0};
   const auto worker = [&]() {
     const Mlp local = network;  // each thread evaluates its own copy (the network keeps scratch space)
@@ -78,10 +83,7 @@ ProbabilityResult estimate_probability(const Mlp& network, const InitOptions& in
       if (progress) ++*progress;
     }
   };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& thread : pool) thread.join();
+  result.threads_used = run_on_threads(plan.threads, worker, {}, report).threads;
 
   for (const DrawResult& draw : result.draws) {
     result.certified += draw.certified ? 1 : 0;

@@ -65,14 +65,17 @@ struct ProbabilityResult {
   Interval reached_interval;
   std::string why_not_applicable;  // the certificate does not apply to this problem at all (then certified = 0)
   int threads_used = 1;
+  std::vector<std::string> warnings;  // threads capped or not created (experiments/thread_pool.hpp)
   double wall_seconds = 0.0;
 
   bool succeeded() const { return gradflow::succeeded(status); }
 };
 
 // Invalid options give Status::invalid_options and run nothing. progress (may be null) is increased
-// by one after each finished draw.
+// by one after each finished draw. warn (may be empty) receives each warning about the threads as it
+// happens (a count above 4x the cores is capped; a thread that cannot be created is done without).
 ProbabilityResult estimate_probability(const Mlp& network, const InitOptions& init, const ProbabilityOptions& options,
-                                       std::atomic<long>* progress = nullptr);
+                                       std::atomic<long>* progress = nullptr,
+                                       const std::function<void(const std::string&)>& warn = {});
 
 }  // namespace gradflow

@@ -1,14 +1,15 @@
 #include <gradflow/experiments/sweep_plots.hpp>
 
 #include <gradflow/core/output_file.hpp>
+#include <gradflow/core/spawn.hpp>
 #include <gradflow/core/text.hpp>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
 
 namespace gradflow {
@@ -53,6 +54,18 @@ std::string script(const std::string& name, const std::string& setup, const std:
       << "set terminal svg size 960,600 noenhanced font 'Sans,11'\nset output '" << name
       << ".svg.part'\nreplot\nunset output\n";
   return out.str();
+}
+
+// Text for a gnuplot title inside single quotes: user text (a data set's file name) keeps only
+// characters that cannot end the string or start a substitution (no quotes, backquotes, '@', '$').
+std::string title_text(const std::string& text) {
+  std::string out;
+  for (const unsigned char c : text) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       std::string_view(" _-.:,/+=()[]").find(static_cast<char>(c)) != std::string_view::npos;
+    out += plain ? static_cast<char>(c) : '?';
+  }
+  return out;
 }
 
 }  // namespace
@@ -174,7 +187,7 @@ PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& recor
   const auto strip = [](std::string s) { return s.size() >= 2 ? s.substr(0, s.size() - 2) : s; };
   const std::string slice = spec.methods.front().name() + ", " + std::string(to_string(spec.activations.front())) +
                             ", depth " + std::to_string(spec.depths.front()) + ", width " + std::to_string(width) +
-                            ", " + spec.datasets.front().name();
+                            ", " + title_text(spec.datasets.front().name());
   std::vector<std::pair<std::string, std::string>> scripts;
   if (!loss_plot.empty()) {
     scripts.emplace_back(
@@ -211,21 +224,34 @@ PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& recor
     return result;
   }
   for (const auto& [name, content] : scripts) write(dir / (name + ".gp"), content);
-  if (std::system("command -v gnuplot > /dev/null 2>&1") != 0) {
+  if (!find_program("gnuplot")) {
     result.warning = "gnuplot is not installed (apt-get install gnuplot-nox): scripts and data are in " + dir.string() +
                      ", figures not drawn";
     return result;
   }
   for (const auto& [name, content] : scripts) {
-    const std::string command =
-        "cd '" + dir.string() + "' && gnuplot '" + name + ".gp' > /dev/null 2> '" + name + ".log'";
-    if (std::system(command.c_str()) != 0) {
-      result.warning = "gnuplot failed on " + (dir / (name + ".gp")).string() + " (see " + name + ".log)";
+    // No shell: gnuplot gets the script's file name as its one argument and runs in the plots folder,
+    // so the folder's name (whatever it holds) never reaches a command line or a script.
+    SpawnOptions options;
+    options.working_directory = dir.string();
+    options.stderr_file = name + ".log";
+    std::vector<std::unique_ptr<TemporaryPathGuard>> parts;
+    for (const char* extension : {".png.part", ".svg.part"})
+      parts.push_back(std::make_unique<TemporaryPathGuard>((dir / (name + extension)).string()));
+    const SpawnResult run = run_program({"gnuplot", name + ".gp"}, options);
+    if (!run.succeeded()) {
+      result.warning = "gnuplot failed on " + (dir / (name + ".gp")).string() + " (see " + name + ".log" +
+                       (run.error.empty() ? "" : "; " + run.error) + ")";
       continue;
     }
-    fs::remove(dir / (name + ".log"));
+    std::error_code ec;
+    fs::remove(dir / (name + ".log"), ec);
     for (const char* extension : {".png", ".svg"}) {
-      fs::rename(dir / (name + extension + ".part"), dir / (name + extension));
+      fs::rename(dir / (name + extension + ".part"), dir / (name + extension), ec);
+      if (ec) {
+        result.warning = "gnuplot did not write " + (dir / (name + extension)).string();
+        continue;
+      }
       result.files.push_back((dir / (name + extension)).string());
     }
   }

@@ -3,6 +3,7 @@
 #include <gradflow/core/output_file.hpp>
 #include <gradflow/core/text.hpp>
 #include <gradflow/discrete/descend.hpp>
+#include <gradflow/experiments/thread_pool.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>
@@ -13,9 +14,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -37,12 +40,8 @@ double parse_number(const std::string& text) {
 }
 
 std::vector<std::string> split(const std::string& line) {
-  std::vector<std::string> fields;
-  std::string field;
-  std::istringstream in(line);
-  while (std::getline(in, field, ',')) fields.push_back(field);
-  if (!line.empty() && line.back() == ',') fields.emplace_back();
-  return fields;
+  auto fields = split_csv_line(line);
+  return fields ? std::move(*fields) : std::vector<std::string>{};
 }
 
 NetworkData load_dataset(const DatasetSpec& dataset, const SweepSpec& spec, long width, long depth,
@@ -77,12 +76,14 @@ const char* const kRunsHeader =
 
 std::string to_csv_line(const RunRecord& r) {
   std::ostringstream out;
-  out << r.run.key() << "," << to_string(r.run.init) << "," << r.run.width << "," << r.run.depth << ","
-      << to_string(r.run.activation) << "," << r.run.seed << "," << r.run.method.name() << "," << r.run.dataset.name()
-      << "," << r.n << "," << r.d << "," << r.params << "," << number(r.output_scale) << "," << r.init_seed << ","
-      << number(r.loss0) << "," << r.certified << "," << number(r.certified_mu) << "," << number(r.certified_travel)
-      << "," << (r.reached ? 1 : 0) << "," << r.steps_to_eps << "," << number(r.time_to_eps) << ","
-      << number(r.final_loss) << "," << r.steps << "," << r.status << "," << number(r.wall_seconds);
+  // The key and the data set's name can hold any text (a file name): quoted per RFC 4180.
+  out << csv_field(r.run.key()) << "," << to_string(r.run.init) << "," << r.run.width << "," << r.run.depth << ","
+      << to_string(r.run.activation) << "," << r.run.seed << "," << r.run.method.name() << ","
+      << csv_field(r.run.dataset.name()) << "," << r.n << "," << r.d << "," << r.params << "," << number(r.output_scale)
+      << "," << r.init_seed << "," << number(r.loss0) << "," << r.certified << "," << number(r.certified_mu) << ","
+      << number(r.certified_travel) << "," << (r.reached ? 1 : 0) << "," << r.steps_to_eps << ","
+      << number(r.time_to_eps) << "," << number(r.final_loss) << "," << r.steps << "," << csv_field(r.status) << ","
+      << number(r.wall_seconds);
   return out.str();
 }
 
@@ -256,16 +257,19 @@ RunRecord execute_run(const RunSpec& run, const SweepSpec& spec, std::vector<Cur
 }
 
 std::vector<RunRecord> execute_pending(const std::vector<RunSpec>& runs, const SweepSpec& spec, int threads,
-                                       const std::string& append_path, SweepProgress* progress) {
+                                       const std::string& append_path, SweepProgress* progress,
+                                       const std::function<void(const std::string&)>& warn) {
   std::vector<RunRecord> records(runs.size());
-  std::filesystem::create_directories(std::filesystem::path(spec.out) / "curves");
-  const int fd = ::open(append_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  if (fd < 0) throw std::runtime_error("cannot open " + append_path + " for appending");
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(spec.out) / "curves", ec);
+  if (ec) throw IoError("cannot create " + (std::filesystem::path(spec.out) / "curves").string() + ": " + ec.message());
+  const int fd = ::open(append_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) throw IoError("cannot open " + append_path + " for appending: " + std::strerror(errno));
   if (::lseek(fd, 0, SEEK_END) == 0) {
     const std::string header = std::string(kRunsHeader) + "\n";
     if (::write(fd, header.data(), header.size()) != static_cast<ssize_t>(header.size())) {
       ::close(fd);
-      throw std::runtime_error("cannot write " + append_path);
+      throw IoError("cannot write " + append_path + ": " + std::strerror(errno));
     }
   }
   std::mutex io;
@@ -279,6 +283,8 @@ std::vector<RunRecord> execute_pending(const std::vector<RunSpec>& runs, const S
       RunRecord record;
       try {
         record = execute_run(runs[i], spec, &curve);
+      } catch (const std::bad_alloc&) {
+        throw;  // out of memory: the pool hands it to the caller (exit 3)
       } catch (const std::exception& e) {
         const std::lock_guard<std::mutex> lock(io);
         if (failure.empty()) failure = runs[i].key() + ": " + e.what();
@@ -296,8 +302,8 @@ std::vector<RunRecord> execute_pending(const std::vector<RunSpec>& runs, const S
       {
         const std::lock_guard<std::mutex> lock(io);
         // One write of the whole line: a kill cannot leave half of it behind.
-        if (::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size()) && failure.empty()) {
-          failure = "cannot append to " + append_path;
+        if (::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+          throw IoError("cannot append to " + append_path + ": " + std::strerror(errno));
         }
         ::fsync(fd);
       }
@@ -305,11 +311,12 @@ std::vector<RunRecord> execute_pending(const std::vector<RunSpec>& runs, const S
       if (progress) ++progress->done;
     }
   };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& thread : pool) thread.join();
-  ::close(fd);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  const PoolOutcome outcome = run_on_threads(threads, worker, {}, warn);
+  (void)outcome;
   if (!failure.empty()) throw std::runtime_error("a run failed: " + failure);
   return records;
 }

@@ -10,6 +10,7 @@
 #include <gradflow/experiments/sweep_spec.hpp>
 
 #include <atomic>
+#include <functional>
 #include <limits>
 #include <map>
 #include <optional>
@@ -57,10 +58,14 @@ struct SweepProgress {
   long total = 0;
 };
 
-// Executes the runs not yet in `existing` (by key), in parallel on `threads` threads, appending each
-// finished line to append_path and writing its curve under out_dir. Returns the new records.
+// Executes the runs, in parallel on `threads` threads (experiments/thread_pool.hpp: a thread that
+// cannot be created is reported to warn and done without), appending each finished line to
+// append_path and writing its curve under spec.out/curves. Returns the new records. A run that throws
+// is reported after the others finish (std::runtime_error); running out of memory is std::bad_alloc,
+// a failed write an IoError.
 std::vector<RunRecord> execute_pending(const std::vector<RunSpec>& runs, const SweepSpec& spec, int threads,
-                                       const std::string& append_path, SweepProgress* progress);
+                                       const std::string& append_path, SweepProgress* progress,
+                                       const std::function<void(const std::string&)>& warn = {});
 
 // Rewrites runs.csv from these records, sorted by key, whole or not at all.
 void write_runs_sorted(const std::string& path, std::vector<RunRecord> records);

@@ -7,6 +7,7 @@
 #include <gradflow/problems/activation.hpp>
 #include <gradflow/problems/initialization.hpp>
 
+#include <charconv>
 #include <cmath>
 #include <exception>
 #include <sstream>
@@ -40,18 +41,23 @@ std::optional<DatasetSpec> DatasetSpec::from_string(std::string_view text) {
   if (text.substr(0, 5) == "file:") {
     spec.kind = Kind::file;
     spec.path = std::string(text.substr(5));
+    if (spec.path.empty()) return std::nullopt;
+    // A line break would split a runs.csv line; no file name of a data set needs a control byte.
+    for (const unsigned char c : spec.path)
+      if (c < 0x20 || c == 0x7F) return std::nullopt;
     return spec;
   }
   if (text.substr(0, 10) != "synthetic:") return std::nullopt;
-  const std::string size(text.substr(10));
+  const std::string_view size = text.substr(10);
   const auto x = size.find('x');
-  if (x == std::string::npos) return std::nullopt;
-  try {
-    spec.n = std::stol(size.substr(0, x));
-    spec.d = std::stol(size.substr(x + 1));
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
+  if (x == std::string_view::npos) return std::nullopt;
+  // Both numbers whole: "8x16abc" and "8x16x3" are not sizes.
+  const auto whole = [](std::string_view digits, long& value) {
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos) return false;
+    const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    return ec == std::errc() && ptr == digits.data() + digits.size();
+  };
+  if (!whole(size.substr(0, x), spec.n) || !whole(size.substr(x + 1), spec.d)) return std::nullopt;
   if (spec.n < 1 || spec.d < 1) return std::nullopt;
   return spec;
 }
@@ -120,7 +126,7 @@ void validate(const SweepSpec& spec, const std::string& option) {
     throw InputError(option, "output-scale", "must be a finite number or auto");
   }
   if (spec.curve_points < 2) throw InputError(option, "curve-points", "must be >= 2");
-  if (spec.out.empty()) throw InputError(option, "out", "is empty");
+  if (spec.out.empty()) throw InputError(option, "out", "an empty path (give a folder for the results)");
 }
 
 }  // namespace gradflow

@@ -89,8 +89,8 @@ void write_summary(const std::string& path, const std::vector<SummaryRow>& rows)
   write_file_atomically("summary", path, [&](std::ostream& out) {
     out << kSummaryHeader << "\n";
     for (const SummaryRow& r : rows) {
-      out << r.dataset << "," << r.method << "," << r.activation << "," << r.depth << "," << r.width << "," << r.init
-          << "," << r.runs << "," << r.converged << ","
+      out << csv_field(r.dataset) << "," << r.method << "," << r.activation << "," << r.depth << "," << r.width << ","
+          << r.init << "," << r.runs << "," << r.converged << ","
           << number(static_cast<double>(r.converged) / static_cast<double>(r.runs)) << "," << number(r.median_steps)
           << "," << number(r.q25_steps) << "," << number(r.q75_steps) << "," << number(r.q75_steps - r.q25_steps) << ","
           << number(r.median_time) << "," << number(static_cast<double>(r.certified) / static_cast<double>(r.runs))

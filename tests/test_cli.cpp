@@ -1,10 +1,9 @@
 // The command line: `gradflow flow` runs and writes its files; every kind of bad input exits with code
 // 2, one line naming the option and the value, and no output file; config files; reproducible seeds.
+#include "test_support.hpp"
+
 #include <catch2/catch.hpp>
 
-#include <sys/wait.h>
-
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -41,17 +40,15 @@ class Sandbox {
     return (dir_ / name).string();
   }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  // Runs gradflow with the words of args (split at spaces) in the sandbox, without a shell.
   Run run(const std::string& args) const {
-    const std::string command = "cd '" + dir_.string() + "' && '" + std::string(GRADFLOW_CLI) + "' " + args + " > '" +
-                                (dir_ / "stdout.txt").string() + "' 2> '" + (dir_ / "stderr.txt").string() + "'";
-    const int status = std::system(command.c_str());
-    Run run;
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    run.out = slurp(dir_ / "stdout.txt");
-    run.err = slurp(dir_ / "stderr.txt");
-    fs::remove(dir_ / "stdout.txt");
-    fs::remove(dir_ / "stderr.txt");
-    return run;
+    std::vector<std::string> argv{GRADFLOW_CLI};
+    for (std::string& word : gradflow::test::split_words(args)) argv.push_back(std::move(word));
+    return run(argv);
+  }
+  Run run(const std::vector<std::string>& argv) const {
+    const gradflow::test::ProgramRun r = gradflow::test::run_capture(argv, dir_.string(), dir_.parent_path());
+    return Run{r.exit_code, r.out, r.err};
   }
   std::vector<std::string> files() const {
     std::vector<std::string> names;
@@ -310,12 +307,12 @@ TEST_CASE("The network options reject bad input with exit 2 and one line", "[cli
   box.file("data.csv", "x1,x2,y\n1,0,1\n0,1,2\n");
   box.file("theta3.csv", "1\n2\n3\n");
   const std::vector<std::pair<std::string, std::string>> cases{
-      {"--problem mlp --synthetic 4,8 --widths 16,0", "--widths 16,0: a width of 0"},
+      {"--problem mlp --synthetic 4,8 --widths 16,0", "--widths 16,0: the item '0': a width must be"},
       {"--problem mlp --synthetic 4,8 --activation swish", "--activation swish"},
       {"--problem mlp --synthetic 4,8 --init he", "--init he"},
       {"--problem mlp", "--synthetic"},
       {"--problem mlp --synthetic 4", "--synthetic 4"},
-      {"--problem mlp --synthetic 4,0", "--synthetic 4,0"},
+      {"--problem mlp --synthetic 4,0", "--synthetic 4,0: the item '0'"},
       {"--problem mlp --data data.csv --synthetic 4,8", "cannot be combined"},
       {"--problem mlp --data data.csv --widths 5 --theta0 theta3.csv", "the network with d = 2 inputs"},
       {"--problem quadratic --widths 8", "--widths: is used only by --problem mlp"},

@@ -1,12 +1,22 @@
-// Helpers shared by the tests: seeded random matrices and relative errors.
+// Helpers shared by the tests: seeded random matrices, relative errors, and running programs (the
+// gradflow command line) without a shell: an argument vector through core/spawn.hpp. No test calls
+// system() or popen() (tests/test_safety.cpp greps the tree for them).
 #pragma once
 
 #include <gradflow/core/objective.hpp>
 #include <gradflow/core/random.hpp>
+#include <gradflow/core/spawn.hpp>
 
 #include <Eigen/QR>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
 
 namespace gradflow::test {
 
@@ -37,6 +47,54 @@ inline Vector numerical_gradient(const Objective& f, const Vector& theta, double
     g[i] = (up - down) / (2.0 * step);
   }
   return g;
+}
+
+struct ProgramRun {
+  int exit_code = -1;  // -1 when the program was killed by a signal or could not be started
+  int signal = 0;
+  std::string out;
+  std::string err;
+};
+
+inline std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// Runs argv in the folder cwd (empty: here), capturing standard output and error through two files in
+// scratch (removed afterwards); standard input is stdin_file (empty: /dev/null).
+inline ProgramRun run_capture(const std::vector<std::string>& argv, const std::string& cwd,
+                              const std::filesystem::path& scratch, const std::string& stdin_file = "") {
+  SpawnOptions options;
+  options.working_directory = cwd;
+  options.stdin_file = stdin_file;
+  const std::string tag = std::to_string(::getpid());  // ctest runs test cases in parallel processes
+  const std::filesystem::path out = scratch / (".stdout." + tag + ".txt");
+  const std::filesystem::path err = scratch / (".stderr." + tag + ".txt");
+  options.stdout_file = out.string();
+  options.stderr_file = err.string();
+  const SpawnResult result = run_program(argv, options);
+  ProgramRun run;
+  run.exit_code = result.started && result.signal == 0 ? result.exit_code : -1;
+  run.signal = result.signal;
+  run.out = read_text(out);
+  run.err = result.started ? read_text(err) : result.error;
+  std::error_code ec;
+  std::filesystem::remove(out, ec);
+  std::filesystem::remove(err, ec);
+  return run;
+}
+
+// The words of a command line split at spaces (no quoting: tests that need a space in an argument
+// build the vector themselves).
+inline std::vector<std::string> split_words(const std::string& line) {
+  std::vector<std::string> words;
+  std::istringstream in(line);
+  std::string word;
+  while (in >> word) words.push_back(word);
+  return words;
 }
 
 }  // namespace gradflow::test

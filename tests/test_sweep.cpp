@@ -4,6 +4,8 @@
 #include <gradflow/experiments/sweep_spec.hpp>
 #include <gradflow/experiments/sweep_summary.hpp>
 
+#include "test_support.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
@@ -12,7 +14,6 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -46,9 +47,13 @@ std::vector<std::string> rows_without_time(const fs::path& runs) {
   return rows;
 }
 
-int run(const std::string& command) {
-  const int status = std::system(command.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+// Runs gradflow with these arguments (no shell); returns the exit code.
+int run(const std::vector<std::string>& args, const fs::path& scratch, std::string* err = nullptr) {
+  std::vector<std::string> argv{GRADFLOW_CLI};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const gradflow::test::ProgramRun r = gradflow::test::run_capture(argv, "", scratch);
+  if (err) *err = r.err;
+  return r.exit_code;
 }
 
 void write_config(const fs::path& path, const fs::path& out, long seeds, const std::string& methods) {
@@ -127,8 +132,8 @@ TEST_CASE("A sweep gives identical rows on 1 and 2 threads and writes valid PNG 
   const fs::path dir = sandbox("threads");
   write_config(dir / "a.toml", dir / "one", 3, "[\"armijo\"]");
   write_config(dir / "b.toml", dir / "two", 3, "[\"armijo\"]");
-  REQUIRE(run("'" GRADFLOW_CLI "' sweep --config '" + (dir / "a.toml").string() + "' --threads 1 --quiet") == 0);
-  REQUIRE(run("'" GRADFLOW_CLI "' sweep --config '" + (dir / "b.toml").string() + "' --threads 2 --quiet") == 0);
+  REQUIRE(run({"sweep", "--config", (dir / "a.toml").string(), "--threads", "1", "--quiet"}, dir) == 0);
+  REQUIRE(run({"sweep", "--config", (dir / "b.toml").string(), "--threads", "2", "--quiet"}, dir) == 0);
   const auto one = rows_without_time(dir / "one" / "runs.csv");
   CHECK(one.size() == 1 + 3 * 2 * 3);
   CHECK(one == rows_without_time(dir / "two" / "runs.csv"));
@@ -149,8 +154,8 @@ TEST_CASE("Resuming a killed sweep yields the same rows as an uninterrupted one,
   const std::string methods = "[\"armijo\", \"fixed\"]";
   write_config(dir / "whole.toml", dir / "whole", 4, methods);
   write_config(dir / "killed.toml", dir / "killed", 4, methods);
-  REQUIRE(run("'" GRADFLOW_CLI "' sweep --config '" + (dir / "whole.toml").string() +
-              "' --threads 1 --quiet --no-plots") == 0);
+  REQUIRE(run({"sweep", "--config", (dir / "whole.toml").string(), "--threads", "1", "--quiet", "--no-plots"}, dir) ==
+          0);
 
   const pid_t child = fork();
   REQUIRE(child >= 0);
@@ -182,15 +187,15 @@ TEST_CASE("Resuming a killed sweep yields the same rows as an uninterrupted one,
   std::getline(lines, line);
   while (std::getline(lines, line)) CHECK(parse_csv_line(line).has_value());
 
-  REQUIRE(run("'" GRADFLOW_CLI "' sweep --config '" + (dir / "killed.toml").string() +
-              "' --threads 2 --quiet --no-plots") == 0);
+  REQUIRE(run({"sweep", "--config", (dir / "killed.toml").string(), "--threads", "2", "--quiet", "--no-plots"}, dir) ==
+          0);
   CHECK(rows_without_time(dir / "killed" / "runs.csv") == rows_without_time(dir / "whole" / "runs.csv"));
   // A torn last line (a write cut short) is ignored and dropped on the next run.
   {
     std::ofstream append(partial, std::ios::app);
     append << "init=positive;width=8;depth=1;activation=tanh;seed=0;method=armijo;dataset=synth";
   }
-  REQUIRE(run("'" GRADFLOW_CLI "' sweep --config '" + (dir / "killed.toml").string() + "' --quiet --no-plots") == 0);
+  REQUIRE(run({"sweep", "--config", (dir / "killed.toml").string(), "--quiet", "--no-plots"}, dir) == 0);
   CHECK(rows_without_time(dir / "killed" / "runs.csv") == rows_without_time(dir / "whole" / "runs.csv"));
 }
 
@@ -199,15 +204,15 @@ TEST_CASE("Under MPI 2 ranks give the same rows as 1 process", "[sweep][mpi]") {
   const fs::path dir = sandbox("mpi");
   write_config(dir / "one.toml", dir / "one", 2, "[\"armijo\"]");
   write_config(dir / "two.toml", dir / "two", 2, "[\"armijo\"]");
-  REQUIRE(run("'" GRADFLOW_CLI "' sweep --config '" + (dir / "one.toml").string() + "' --quiet --no-plots") == 0);
+  REQUIRE(run({"sweep", "--config", (dir / "one.toml").string(), "--quiet", "--no-plots"}, dir) == 0);
   // OpenMPI does not free its own buffers at MPI_Finalize: LeakSanitizer would report them (sanitize
-  // preset), so leak checking is off for this one command.
-  const std::string mpirun = std::string("ASAN_OPTIONS=detect_leaks=0 '") + GRADFLOW_MPIEXEC +
-                             "' --allow-run-as-root --oversubscribe -n 2 '" + GRADFLOW_CLI + "' sweep --config '" +
-                             (dir / "two.toml").string() + "' --threads 1 --quiet --no-plots > '" +
-                             (dir / "mpi.log").string() + "' 2>&1";
-  INFO(slurp(dir / "mpi.log"));
-  REQUIRE(run(mpirun) == 0);
+  // preset), so leak checking is off for this one command (env sets it; no shell).
+  const gradflow::test::ProgramRun mpi = gradflow::test::run_capture(
+      {"env", "ASAN_OPTIONS=detect_leaks=0", GRADFLOW_MPIEXEC, "--allow-run-as-root", "--oversubscribe", "-n", "2",
+       GRADFLOW_CLI, "sweep", "--config", (dir / "two.toml").string(), "--threads", "1", "--quiet", "--no-plots"},
+      "", dir);
+  INFO(mpi.out << mpi.err);
+  REQUIRE(mpi.exit_code == 0);
   CHECK(rows_without_time(dir / "two" / "runs.csv") == rows_without_time(dir / "one" / "runs.csv"));
   CHECK_FALSE(fs::exists(dir / "two" / "runs.rank1.csv"));
 #else
@@ -219,17 +224,16 @@ TEST_CASE("A sweep file with a bad key or value is rejected naming the key", "[s
   const fs::path dir = sandbox("bad");
   const auto rejects = [&](const std::string& content, const std::string& expected) {
     std::ofstream(dir / "bad.toml") << content;
-    const std::string err = (dir / "err.txt").string();
-    const int code =
-        run("'" GRADFLOW_CLI "' sweep --config '" + (dir / "bad.toml").string() + "' --quiet 2> '" + err + "'");
-    INFO(content << " -> " << slurp(err));
+    std::string err;
+    const int code = run({"sweep", "--config", (dir / "bad.toml").string(), "--quiet"}, dir, &err);
+    INFO(content << " -> " << err);
     CHECK(code == 2);
-    CHECK_THAT(slurp(err), Catch::Contains(expected));
+    CHECK_THAT(err, Catch::Contains(expected));
     CHECK_FALSE(fs::exists(dir / "results"));
   };
   rejects("bogus = 1\n", "unknown key 'bogus'");
   rejects("inits = [\"he\"]\n", "unknown initialization 'he'");
-  rejects("widths = [0]\n", "a width of 0");
+  rejects("widths = [0]\n", "key 'widths': the item '0' must be an integer in [1, 100000]");
   rejects("methods = [\"sgd\"]\n", "unknown method 'sgd'");
   rejects("datasets = [\"synthetic:4\"]\n", "synthetic:NxD");
   rejects("eps = 2\n", "eps");

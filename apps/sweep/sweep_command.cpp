@@ -1,11 +1,18 @@
 #include <gradflow/apps/sweep/sweep_command.hpp>
 
 #include <gradflow/apps/cli_support.hpp>
+#include <gradflow/apps/common_options.hpp>
+#include <gradflow/apps/list_option.hpp>
 #include <gradflow/apps/sweep/sweep_file.hpp>
+#include <gradflow/core/folder_lock.hpp>
 #include <gradflow/core/input_error.hpp>
+#include <gradflow/core/memory_limit.hpp>
+#include <gradflow/core/output_file.hpp>
+#include <gradflow/experiments/sweep_manifest.hpp>
 #include <gradflow/experiments/sweep_plots.hpp>
 #include <gradflow/experiments/sweep_runner.hpp>
 #include <gradflow/experiments/sweep_summary.hpp>
+#include <gradflow/experiments/thread_pool.hpp>
 
 #ifdef GRADFLOW_HAVE_MPI
 #include <mpi.h>
@@ -14,9 +21,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
-#include <future>
 #include <iostream>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -31,6 +39,29 @@ struct MpiContext {
   int size = 1;
   bool active = false;
 };
+
+void stop_mpi(const MpiContext& context);
+
+// Finalizes MPI on every path; an exception on one rank aborts them all (the others would wait for it).
+struct MpiGuard {
+  MpiContext context;
+  ~MpiGuard() {
+#ifdef GRADFLOW_HAVE_MPI
+    if (context.active && context.size > 1 && std::uncaught_exceptions() > 0) MPI_Abort(MPI_COMM_WORLD, 3);
+#endif
+    stop_mpi(context);
+  }
+};
+
+// Rank 0's verdict on the folder (0 go, else the exit code), given to every rank.
+int broadcast_code(const MpiContext& context, int code) {
+#ifdef GRADFLOW_HAVE_MPI
+  if (context.active && context.size > 1) MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+#else
+  (void)context;
+#endif
+  return code;
+}
 
 // MPI is used only when the process was started by an MPI launcher.
 MpiContext start_mpi() {
@@ -49,6 +80,7 @@ MpiContext start_mpi() {
 }
 
 void stop_mpi(const MpiContext& context) {
+  if (!context.active) return;
 #ifdef GRADFLOW_HAVE_MPI
   if (context.active) MPI_Finalize();
 #else
@@ -77,25 +109,60 @@ std::string gather_lines(const MpiContext& context, const std::string& mine) {
   return mine;
 }
 
-int execute_sweep(const SweepSpec& spec, int threads, bool quiet, bool no_plots) {
-  const MpiContext mpi = start_mpi();
+struct SweepRun {
+  int threads = 0;
+  bool quiet = false;
+  bool no_plots = false;
+  bool overwrite = false;
+  std::vector<NamedPath> inputs;  // the config file and the file data sets
+  std::string out_option;         // how the folder was given: "--out" or "--config FILE out"
+};
+
+int execute_sweep(const SweepSpec& spec, const SweepRun& how) {
+  MpiGuard guard{start_mpi()};
+  const MpiContext& mpi = guard.context;
   const fs::path out(spec.out);
-  std::error_code ec;
-  fs::create_directories(out, ec);
-  if (ec || !fs::is_directory(out)) throw InputError("out", spec.out, "cannot create the output directory");
   const std::string runs_path = (out / "runs.csv").string();
 
-  // What earlier (possibly killed) sweeps finished: runs.csv and any per-rank files left behind.
-  std::vector<RunRecord> existing = read_runs(runs_path);
-  for (const auto& entry : fs::directory_iterator(out)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind("runs.rank", 0) == 0 && entry.path().extension() == ".csv") {
-      for (auto& r : read_runs(entry.path().string())) existing.push_back(std::move(r));
+  // Everything is checked before the folder is created or touched.
+  set_activity("checking the sweep");
+  check_sweep_paths(spec.out, how.inputs, how.out_option);
+  const std::vector<RunSpec> all = enumerate_runs(spec);
+  const ThreadPlan plan = plan_threads(how.threads, static_cast<long>(all.size()), mpi.size);
+  check_sweep_memory(spec, plan.threads, "--threads");
+  if (!plan.warning.empty() && !how.quiet && mpi.rank == 0)
+    std::cerr << "gradflow sweep: warning: " << plan.warning << "\n";
+
+  // The folder: locked for the run, its manifest checked (rank 0; the others follow its verdict).
+  std::unique_ptr<FolderLock> lock;
+  std::exception_ptr refused;
+  int code = 0;
+  if (mpi.rank == 0) {
+    try {
+      lock = open_sweep_folder(spec, how.overwrite, how.out_option);
+    } catch (const InputError&) {
+      refused = std::current_exception();
+      code = kExitBadInput;
+    } catch (...) {
+      refused = std::current_exception();
+      code = kExitResources;
     }
   }
+  code = broadcast_code(mpi, code);
+  if (refused) std::rethrow_exception(refused);
+  if (code != 0) return code;
+
+  // What earlier (possibly killed) sweeps finished: runs.csv and any per-rank files left behind.
+  set_activity("reading the runs already done");
   std::set<std::string> done;
-  for (const RunRecord& r : existing) done.insert(r.run.key());
-  const std::vector<RunSpec> all = enumerate_runs(spec);
+  for (const RunRecord& r : read_runs(runs_path)) done.insert(r.run.key());
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(out, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("runs.rank", 0) == 0 && entry.path().extension() == ".csv") {
+      for (auto& r : read_runs(entry.path().string())) done.insert(r.run.key());
+    }
+  }
   std::vector<RunSpec> pending;
   long skipped = 0;
   for (std::size_t i = 0; i < all.size(); ++i) {
@@ -105,9 +172,8 @@ int execute_sweep(const SweepSpec& spec, int threads, bool quiet, bool no_plots)
     }
     if (static_cast<int>(i % static_cast<std::size_t>(mpi.size)) == mpi.rank) pending.push_back(all[i]);
   }
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  const int workers = threads > 0 ? threads : std::max(1, static_cast<int>(cores) / mpi.size);
-  if (!quiet && mpi.rank == 0) {
+  const int workers = std::max(1, std::min(plan.threads, static_cast<int>(std::max<std::size_t>(pending.size(), 1))));
+  if (!how.quiet && mpi.rank == 0) {
     std::printf("sweep: %zu runs in the grid, %ld already done, %zu to run%s on %d thread(s)%s\n", all.size(), skipped,
                 pending.size(), mpi.size > 1 ? " on this rank" : "", workers,
                 mpi.size > 1 ? (" x " + std::to_string(mpi.size) + " MPI ranks").c_str() : "");
@@ -117,12 +183,10 @@ int execute_sweep(const SweepSpec& spec, int threads, bool quiet, bool no_plots)
       mpi.size > 1 ? (out / ("runs.rank" + std::to_string(mpi.rank) + ".csv")).string() : runs_path;
   SweepProgress progress;
   progress.total = static_cast<long>(pending.size());
-  auto future =
-      std::async(std::launch::async, [&] { return execute_pending(pending, spec, workers, append_path, &progress); });
-  const bool show_progress = !quiet && mpi.rank == 0 && stderr_is_terminal();
+  const bool show_progress = !how.quiet && mpi.rank == 0 && stderr_is_terminal();
   const auto started = std::chrono::steady_clock::now();
-  while (future.wait_for(std::chrono::milliseconds(250)) != std::future_status::ready) {
-    if (!show_progress || progress.total == 0) continue;
+  const auto tick = [&] {
+    if (!show_progress || progress.total == 0) return;
     const long finished = progress.done.load();
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const int bar = static_cast<int>(30.0 * static_cast<double>(finished) / static_cast<double>(progress.total));
@@ -131,33 +195,49 @@ int execute_sweep(const SweepSpec& spec, int threads, bool quiet, bool no_plots)
     std::fprintf(stderr, "\r  [%-30s] %ld/%ld runs, ETA %4.0f s ",
                  std::string(static_cast<std::size_t>(bar), '#').c_str(), finished, progress.total, eta);
     std::fflush(stderr);
-  }
+  };
+  const auto warn = [&](const std::string& warning) {
+    if (!how.quiet) std::cerr << "gradflow sweep: warning: " << warning << "\n";
+  };
+  set_activity("running the sweep");
+  const std::vector<RunRecord> fresh =
+      run_with_progress([&] { return execute_pending(pending, spec, workers, append_path, &progress, warn); }, tick,
+                        std::chrono::milliseconds(250));
   if (show_progress) std::fprintf(stderr, "\r%72s\r", "");
-  const std::vector<RunRecord> fresh = future.get();
 
+  // Ranks on other machines write their files elsewhere: rank 0 also receives their lines.
   std::string mine;
   for (const RunRecord& r : fresh) mine += to_csv_line(r) + "\n";
   const std::string gathered = gather_lines(mpi, mine);
-  int exit_code = kExitSuccess;
   if (mpi.rank == 0) {
-    std::vector<RunRecord> records = existing;
-    std::istringstream lines(gathered);
-    std::string line;
-    while (std::getline(lines, line)) {
-      if (auto r = parse_csv_line(line)) records.push_back(std::move(*r));
+    // The sorted runs.csv is built from what is on disk (runs.csv and the ranks' files), with the
+    // gathered lines only for runs that no file on this machine holds.
+    set_activity("writing runs.csv");
+    std::vector<RunRecord> records = read_runs(runs_path);
+    std::vector<fs::path> rank_files;
+    for (const auto& entry : fs::directory_iterator(out, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind("runs.rank", 0) == 0 && entry.path().extension() == ".csv") rank_files.push_back(entry.path());
+    }
+    for (const fs::path& file : rank_files)
+      for (auto& r : read_runs(file.string())) records.push_back(std::move(r));
+    if (mpi.size > 1) {
+      std::istringstream lines(gathered);
+      std::string line;
+      while (std::getline(lines, line)) {
+        if (auto r = parse_csv_line(line)) records.push_back(std::move(*r));
+      }
     }
     write_runs_sorted(runs_path, records);
-    for (const auto& entry : fs::directory_iterator(out)) {
-      const std::string name = entry.path().filename().string();
-      if (name.rfind("runs.rank", 0) == 0) fs::remove(entry.path(), ec);
-    }
+    for (const fs::path& file : rank_files) fs::remove(file, ec);
     const std::vector<RunRecord> final_records = read_runs(runs_path);
     const std::vector<SummaryRow> summary = summarize(final_records);
     const std::string summary_path = (out / "summary.csv").string();
     write_summary(summary_path, summary);
     PlotResult plots;
-    if (!no_plots) plots = make_plots(spec, final_records, summary);
-    if (!quiet) {
+    set_activity("drawing the plots");
+    if (!how.no_plots) plots = make_plots(spec, final_records, summary);
+    if (!how.quiet) {
       std::cout << format_summary(summary);
       std::cout << "runs:    " << runs_path << "\nsummary: " << summary_path << "\n";
       if (!plots.files.empty())
@@ -165,8 +245,16 @@ int execute_sweep(const SweepSpec& spec, int threads, bool quiet, bool no_plots)
     }
     if (!plots.warning.empty()) std::cerr << "gradflow sweep: warning: " << plots.warning << "\n";
   }
-  stop_mpi(mpi);
-  return exit_code;
+  return kExitSuccess;
+}
+
+// The inputs of a sweep: its config file and its file data sets.
+std::vector<NamedPath> sweep_inputs(const SweepSpec& spec, const std::string& config) {
+  std::vector<NamedPath> inputs;
+  if (!config.empty()) inputs.push_back({"--config", config});
+  for (const DatasetSpec& dataset : spec.datasets)
+    if (dataset.kind == DatasetSpec::Kind::file) inputs.push_back({"datasets", dataset.path});
+  return inputs;
 }
 
 }  // namespace
@@ -188,17 +276,33 @@ void add_sweep_command(CLI::App& app, SweepCommand& d) {
       "gathers them.");
   c->add_option("--config", d.config, "The sweep file (TOML)")->required();
   c->add_option("--out", d.out, "Output directory (overrides the file's 'out')");
-  c->add_option("--threads", d.threads, "Worker threads per process (0 = all cores, divided among MPI ranks)")
+  c->add_option("--threads", d.threads,
+                "Worker threads per process (0 = all cores, divided among MPI ranks; at most 4x the cores)")
       ->capture_default_str();
+  c->add_flag("--overwrite", d.overwrite,
+              "Discard the results in the folder when they were made with other settings (see sweep.toml)");
+  add_memory_option(*c, d.max_memory);
   c->add_flag("--no-plots", d.no_plots, "Skip the gnuplot figures");
   c->add_flag("--quiet", d.quiet, "No progress and no summary on the terminal");
 }
 
 int run_sweep_command(SweepCommand& d) {
-  SweepSpec spec = read_sweep_file(d.config);
-  if (!d.out.empty()) spec.out = d.out;
+  set_activity("reading the sweep file");
+  apply_memory_option(d.max_memory);
   if (d.threads < 0) throw InputError("--threads", std::to_string(d.threads), "must be >= 0");
-  return execute_sweep(spec, d.threads, d.quiet, d.no_plots);
+  SweepSpec spec = read_sweep_file(d.config);
+  SweepRun how;
+  how.out_option = "--config " + quote_text(d.config) + " out";
+  if (option_given(*d.command, "--out")) {
+    spec.out = d.out;
+    how.out_option = "--out";
+  }
+  how.threads = d.threads;
+  how.quiet = d.quiet;
+  how.no_plots = d.no_plots;
+  how.overwrite = d.overwrite;
+  how.inputs = sweep_inputs(spec, d.config);
+  return execute_sweep(spec, how);
 }
 
 void add_compare_inits_command(CLI::App& app, CompareInitsCommand& d) {
@@ -218,11 +322,12 @@ void add_compare_inits_command(CLI::App& app, CompareInitsCommand& d) {
   s.eps = 1e-6;
   s.max_steps = 20000;
   s.out = "results/compare-inits";
-  c->add_option("--inits", d.inits, "Initialization schemes, comma separated")->delimiter(',')->capture_default_str();
-  c->add_option("--widths", s.widths, "Hidden widths, comma separated")->delimiter(',')->capture_default_str();
+  add_list_option(*c, "--inits", d.inits, "Initialization schemes, comma separated")->capture_default_str();
+  add_list_option(*c, "--widths", d.widths, "Hidden widths, comma separated (default 16,32,64)");
   c->add_option("--depth", d.depth, "Number of hidden layers")->capture_default_str();
   c->add_option("--activation", d.activation, "Activation")->capture_default_str();
-  c->add_option("--seeds", d.seeds, "Seeds per scheme and width")->capture_default_str();
+  c->add_option("--seeds", d.seeds, "The number of seeds per scheme and width (a count: 20 means the seeds 0..19)")
+      ->capture_default_str();
   c->add_option("--method", d.method, "A descent step rule or a flow solver")->capture_default_str();
   c->add_option("--synthetic", d.synthetic, "Synthetic data NxD (n samples, d features; n <= d for the theory)")
       ->capture_default_str();
@@ -232,27 +337,47 @@ void add_compare_inits_command(CLI::App& app, CompareInitsCommand& d) {
   c->add_option("--lr", s.lr, "fixed: step size; armijo: first trial step")->capture_default_str();
   c->add_option("--output-scale", d.output_scale, "positive: output scale, or auto (1.05 s*)")->capture_default_str();
   c->add_option("--out", s.out, "Output directory")->capture_default_str();
-  c->add_option("--threads", d.threads, "Worker threads (0 = all cores)")->capture_default_str();
+  c->add_option("--threads", d.threads, "Worker threads (0 = all cores; at most 4x the cores)")->capture_default_str();
   c->add_option("--config", d.config, "TOML file with any of these options (the command line wins)");
+  c->add_flag("--overwrite", d.overwrite,
+              "Discard the results in the folder when they were made with other settings (see sweep.toml)");
+  add_memory_option(*c, d.max_memory);
   c->add_flag("--no-plots", d.no_plots, "Skip the gnuplot figures");
   c->add_flag("--quiet", d.quiet, "No progress and no summary on the terminal");
 }
 
 int run_compare_inits_command(CompareInitsCommand& d) {
+  set_activity("reading the options");
   if (!d.config.empty()) apply_config_file(*d.command, d.config);
+  apply_memory_option(d.max_memory);
   SweepSpec spec = d.spec;
-  if (d.seeds < 1) throw InputError("--seeds", std::to_string(d.seeds), "must be >= 1");
+  if (d.seeds < 1) throw InputError("--seeds", std::to_string(d.seeds), "must be >= 1 (a count of seeds)");
+  {
+    SizeEstimate estimate;
+    estimate.add({d.seeds, 2048});
+    check_memory(estimate, "--seeds", std::to_string(d.seeds), "a count of " + std::to_string(d.seeds) + " seeds");
+  }
   spec.seeds.clear();
   for (long s = 0; s < d.seeds; ++s) spec.seeds.push_back(s);
+  if (d.depth < 1 || d.depth > 64) throw InputError("--depth", std::to_string(d.depth), "must be in [1, 64]");
   spec.depths = {d.depth};
-  spec.inits = parse_inits(d.inits, "--inits", "");
+  if (option_given(*d.command, "--widths"))
+    spec.widths = parse_integer_list(d.widths, "--widths", 1, 100000, "a width");
+  spec.inits = parse_inits(split_list(d.inits, "--inits"), "--inits", "");
   spec.activations = parse_activations({d.activation}, "--activation", "");
   spec.methods = parse_methods({d.method}, "--method", "");
   spec.datasets = parse_datasets({"synthetic:" + d.synthetic}, "--synthetic", "");
   spec.output_scale = parse_output_scale(d.output_scale, "--output-scale", "");
   if (d.threads < 0) throw InputError("--threads", std::to_string(d.threads), "must be >= 0");
   validate(spec, "compare-inits");
-  return execute_sweep(spec, d.threads, d.quiet, d.no_plots);
+  SweepRun how;
+  how.out_option = "--out";
+  how.threads = d.threads;
+  how.quiet = d.quiet;
+  how.no_plots = d.no_plots;
+  how.overwrite = d.overwrite;
+  how.inputs = sweep_inputs(spec, d.config);
+  return execute_sweep(spec, how);
 }
 
 }  // namespace gradflow::cli

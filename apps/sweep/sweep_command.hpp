@@ -17,12 +17,15 @@ struct SweepCommand {
   int threads = 0;
   bool quiet = false;
   bool no_plots = false;
+  bool overwrite = false;
+  std::string max_memory;
   CLI::App* command = nullptr;
 };
 
 struct CompareInitsCommand {
   SweepSpec spec;
   std::vector<std::string> inits{"positive", "xavier_normal", "kaiming_normal", "lecun_normal", "orthogonal"};
+  std::vector<std::string> widths;  // as given (apps/list_option.hpp); default 16,32,64
   std::string output_scale = "auto";
   std::string synthetic = "16x32";
   long seeds = 20;
@@ -33,6 +36,8 @@ struct CompareInitsCommand {
   int threads = 0;
   bool quiet = false;
   bool no_plots = false;
+  bool overwrite = false;
+  std::string max_memory;
   CLI::App* command = nullptr;
 };
 

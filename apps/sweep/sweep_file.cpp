@@ -1,42 +1,55 @@
 #include <gradflow/apps/sweep/sweep_file.hpp>
 
 #include <gradflow/apps/cli_support.hpp>
+#include <gradflow/apps/config_file.hpp>
 #include <gradflow/apps/csv.hpp>
+#include <gradflow/apps/list_option.hpp>
+#include <gradflow/apps/problem_factory.hpp>
 #include <gradflow/core/input_error.hpp>
+#include <gradflow/core/memory_limit.hpp>
+#include <gradflow/core/text.hpp>
 
-#include <CLI/CLI.hpp>
-
+#include <algorithm>
+#include <climits>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 
 namespace gradflow::cli {
 namespace {
 
-long parse_long(const std::string& text, const std::string& option, const std::string& key) {
-  try {
-    std::size_t used = 0;
-    const long value = std::stol(text, &used);
-    if (used == text.size()) return value;
-  } catch (const std::exception&) {
-  }
-  throw InputError(option, key, "'" + text + "' is not an integer");
+// "the item 'x' of 'widths'": the key and the item an error names.
+InputError bad_item(const std::string& option, const std::string& key, const std::string& item,
+                    const std::string& must) {
+  return InputError(option, "", "key '" + key + "': the item '" + quote_text(item) + "' " + must);
 }
 
-double parse_double(const std::string& text, const std::string& option, const std::string& key) {
+long integer_item(const std::string& text, const std::string& option, const std::string& key, long min, long max) {
   try {
-    std::size_t used = 0;
-    const double value = std::stod(text, &used);
-    if (used == text.size() && std::isfinite(value)) return value;
-  } catch (const std::exception&) {
+    return parse_integer(text, option, min, max, "the value");
+  } catch (const InputError&) {
+    throw bad_item(option, key, text,
+                   "must be an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]");
   }
-  throw InputError(option, key, "'" + text + "' is not a finite number");
 }
 
-bool parse_bool(const std::string& text, const std::string& option, const std::string& key) {
-  if (text == "true" || text == "1") return true;
-  if (text == "false" || text == "0") return false;
-  throw InputError(option, key, "'" + text + "' is not true or false");
+double number_item(const std::string& text, const std::string& option, const std::string& key) {
+  try {
+    return parse_finite(text, option, "the value");
+  } catch (const InputError&) {
+    throw bad_item(option, key, text, "must be a finite number");
+  }
 }
+
+bool bool_item(const std::string& text, const std::string& option, const std::string& key) {
+  if (text == "true") return true;
+  if (text == "false") return false;
+  throw bad_item(option, key, text, "must be true or false");
+}
+
+constexpr const char* kKeys =
+    "inits, widths, depths, activations, seeds, methods, datasets, eps, max-steps, t-end, lr, gamma, output-scale, "
+    "teacher, curve-points, out";
 
 }  // namespace
 
@@ -46,8 +59,9 @@ std::vector<InitScheme> parse_inits(const std::vector<std::string>& names, const
   for (const auto& name : names) {
     const auto scheme = init_scheme_from_string(name);
     if (!scheme) {
-      throw InputError(option, key,
-                       "unknown initialization '" + name + "' (known: " + join_names(init_scheme_names()) + ")");
+      throw InputError(
+          option, key,
+          "unknown initialization '" + quote_text(name) + "' (known: " + join_names(init_scheme_names()) + ")");
     }
     out.push_back(*scheme);
   }
@@ -61,7 +75,7 @@ std::vector<Activation> parse_activations(const std::vector<std::string>& names,
     const auto activation = activation_from_string(name);
     if (!activation) {
       throw InputError(option, key,
-                       "unknown activation '" + name + "' (known: " + join_names(activation_names()) + ")");
+                       "unknown activation '" + quote_text(name) + "' (known: " + join_names(activation_names()) + ")");
     }
     out.push_back(*activation);
   }
@@ -75,7 +89,7 @@ std::vector<Method> parse_methods(const std::vector<std::string>& names, const s
     const auto method = Method::from_string(name);
     if (!method) {
       throw InputError(option, key,
-                       "unknown method '" + name + "' (a step rule: " + join_names(step_rule_names()) +
+                       "unknown method '" + quote_text(name) + "' (a step rule: " + join_names(step_rule_names()) +
                            "; or a flow solver: " + join_names(solver_names()) + ")");
     }
     out.push_back(*method);
@@ -88,7 +102,11 @@ std::vector<DatasetSpec> parse_datasets(const std::vector<std::string>& names, c
   std::vector<DatasetSpec> out;
   for (const auto& name : names) {
     const auto dataset = DatasetSpec::from_string(name);
-    if (!dataset) throw InputError(option, key, "'" + name + "' is neither synthetic:NxD nor file:PATH");
+    if (!dataset) {
+      throw InputError(option, key,
+                       "'" + quote_text(name) +
+                           "' is neither synthetic:NxD (N samples and D features, whole numbers >= 1) nor file:PATH");
+    }
     out.push_back(*dataset);
   }
   return out;
@@ -97,22 +115,22 @@ std::vector<DatasetSpec> parse_datasets(const std::vector<std::string>& names, c
 std::optional<double> parse_output_scale(const std::string& text, const std::string& option, const std::string& key) {
   if (text == "auto") return std::nullopt;
   try {
-    std::size_t used = 0;
-    const double s = std::stod(text, &used);
-    if (used == text.size() && std::isfinite(s)) return s;
-  } catch (const std::exception&) {
+    return parse_finite(text, option, "the value");
+  } catch (const InputError&) {
+    throw InputError(option, key, "'" + quote_text(text) + "' is neither auto nor a finite number");
   }
-  throw InputError(option, key, "'" + text + "' is neither auto nor a number");
 }
 
 void read_file_datasets(SweepSpec& spec, const std::string& option) {
   for (const DatasetSpec& dataset : spec.datasets) {
     if (dataset.kind != DatasetSpec::Kind::file || spec.file_data.count(dataset.name())) continue;
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(dataset.path, ec)) {
-      throw InputError(option, "datasets", "no such file: " + dataset.path);
+    const std::string what = "datasets: " + dataset.name();
+    const CsvTable table = read_csv(dataset.path, option + " datasets", /*allow_header=*/true);
+    if (table.values.cols() < 2) {
+      throw InputError(
+          option + " datasets", dataset.path,
+          "needs at least two columns (features, then the target), found " + std::to_string(table.values.cols()));
     }
-    const CsvTable table = read_csv(dataset.path, "datasets", true);
     NetworkData data;
     data.x = table.values.leftCols(table.values.cols() - 1);
     data.y = table.values.col(table.values.cols() - 1);
@@ -120,83 +138,140 @@ void read_file_datasets(SweepSpec& spec, const std::string& option) {
   }
 }
 
-SweepSpec read_sweep_file(const std::string& path) {
-  const std::string option = "--config " + path;
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) throw InputError("--config", path, "no such file");
-  std::vector<CLI::ConfigItem> items;
-  try {
-    items = CLI::ConfigTOML().from_file(path);
-  } catch (const CLI::Error& e) {
-    throw InputError("--config", path, std::string("cannot read the file: ") + e.what());
+void check_sweep_memory(const SweepSpec& spec, int threads, const std::string& /*option*/) {
+  // The grid: every run's spec, record and key, a few times over (the plan, the records, the sort).
+  std::uint64_t count = 1;
+  for (const std::size_t size : {spec.inits.size(), spec.widths.size(), spec.depths.size(), spec.activations.size(),
+                                 spec.seeds.size(), spec.methods.size(), spec.datasets.size()}) {
+    count = checked_mul(count, size).value_or(UINT64_MAX);
   }
-  SweepSpec spec;
-  for (const auto& item : items) {
-    if (item.name == "++" || item.name == "--") continue;
-    if (!item.parents.empty() && !(item.parents.size() == 1 && item.parents[0] == "sweep")) {
-      throw InputError("--config", path, "section [" + CLI::detail::join(item.parents, ".") + "] is not [sweep]");
+  SizeEstimate runs;
+  if (count == UINT64_MAX) {
+    runs.add({LLONG_MAX, LLONG_MAX});
+  } else {
+    runs.add({static_cast<long long>(std::min<std::uint64_t>(count, LLONG_MAX)), 2048});
+  }
+  check_memory(runs, "the grid", "",
+               "a grid of " + (count == UINT64_MAX ? std::string("more than 2^64") : std::to_string(count)) +
+                   " runs (the product of the lengths of inits, widths, depths, activations, seeds, methods and "
+                   "datasets)");
+  // The largest run, once per worker: data, the network's activations and parameters.
+  long n = 1, d = 1;
+  for (const DatasetSpec& dataset : spec.datasets) {
+    if (dataset.kind == DatasetSpec::Kind::synthetic) {
+      n = std::max(n, dataset.n);
+      d = std::max(d, dataset.d);
+    } else if (const auto found = spec.file_data.find(dataset.name()); found != spec.file_data.end()) {
+      n = std::max<long>(n, found->second.x.rows());
+      d = std::max<long>(d, found->second.x.cols());
     }
-    std::string key = item.name;
+  }
+  MlpArchitecture largest;
+  largest.input_dim = d;
+  largest.widths.assign(static_cast<std::size_t>(*std::max_element(spec.depths.begin(), spec.depths.end())),
+                        *std::max_element(spec.widths.begin(), spec.widths.end()));
+  SizeEstimate run = network_memory(largest, n);
+  run.add({n, d, 8, 2});  // the data set itself
+  run.add({spec.curve_points, 64});
+  check_memory(run, "widths", std::to_string(largest.widths.front()),
+               "a run of width " + std::to_string(largest.widths.front()) + " and depth " +
+                   std::to_string(largest.widths.size()) + " on " + std::to_string(n) + " x " + std::to_string(d) +
+                   " data");
+  SizeEstimate total;
+  for (int t = 0; t < std::max(threads, 1); ++t) total.add(run);
+  check_memory(
+      total, "--threads", std::to_string(threads),
+      std::to_string(threads) + " runs at once (one per thread) of width " + std::to_string(largest.widths.front()));
+}
+
+SweepSpec parse_sweep_text(std::string_view text, const std::string& path) {
+  const std::string option = "--config";
+  const std::vector<ConfigEntry> entries = parse_config(text, option, path);
+  SweepSpec spec;
+  const std::string label = "--config " + quote_text(path);
+  for (const ConfigEntry& entry : entries) {
+    if (!entry.section.empty() && entry.section != "sweep") {
+      throw InputError(
+          option, path,
+          "line " + std::to_string(entry.line) + ": section [" + quote_text(entry.section) + "] is not [sweep]");
+    }
+    std::string key = entry.key;
     for (char& c : key)
       if (c == '_') c = '-';
-    const auto& in = item.inputs;
+    const std::vector<std::string>& in = entry.values;
     const auto one = [&]() -> const std::string& {
-      if (in.size() != 1) throw InputError("--config", path, "key '" + key + "' takes one value");
+      if (entry.is_array) throw InputError(label, "", "key '" + key + "' takes one value, not an array");
       return in[0];
     };
-    const auto longs = [&]() {
+    const auto list = [&]() {
+      if (in.empty()) throw InputError(label, "", "key '" + key + "': the list is empty");
+      return in;
+    };
+    const auto integers = [&](long min, long max) {
       std::vector<long> out;
-      for (const auto& text : in) out.push_back(parse_long(text, "--config " + path, key));
+      for (const auto& text : list()) out.push_back(integer_item(text, label, key, min, max));
       return out;
     };
     if (key == "inits") {
-      spec.inits = parse_inits(in, option, key);
+      spec.inits = parse_inits(list(), label, key);
     } else if (key == "widths") {
-      spec.widths = longs();
+      spec.widths = integers(1, 100000);
     } else if (key == "depths") {
-      spec.depths = longs();
+      spec.depths = integers(1, 64);
     } else if (key == "activations") {
-      spec.activations = parse_activations(in, option, key);
+      spec.activations = parse_activations(list(), label, key);
     } else if (key == "seeds") {
-      std::vector<long> values = longs();
-      if (values.size() == 1) {  // a count
-        if (values[0] < 1) throw InputError("--config", path, "seeds = " + in[0] + " (a count must be >= 1)");
-        const long count = values[0];
-        values.clear();
-        for (long s = 0; s < count; ++s) values.push_back(s);
+      if (entry.is_array) {
+        spec.seeds = integers(0, std::numeric_limits<long>::max());
+        std::vector<long> sorted = spec.seeds;
+        std::sort(sorted.begin(), sorted.end());
+        if (const auto repeated = std::adjacent_find(sorted.begin(), sorted.end()); repeated != sorted.end()) {
+          throw bad_item(label, key, std::to_string(*repeated), "is listed twice (each seed is one run)");
+        }
+      } else {
+        const long count = integer_item(one(), label, "seeds (a count)", 1, std::numeric_limits<long>::max());
+        SizeEstimate estimate;
+        estimate.add({count, 2048});
+        check_memory(estimate, label + " seeds", one(), "a count of " + std::to_string(count) + " seeds");
+        spec.seeds.clear();
+        for (long s = 0; s < count; ++s) spec.seeds.push_back(s);
       }
-      spec.seeds = values;
     } else if (key == "methods") {
-      spec.methods = parse_methods(in, option, key);
+      spec.methods = parse_methods(list(), label, key);
     } else if (key == "datasets") {
-      spec.datasets = parse_datasets(in, option, key);
+      spec.datasets = parse_datasets(list(), label, key);
     } else if (key == "eps") {
-      spec.eps = parse_double(one(), "--config " + path, key);
+      spec.eps = number_item(one(), label, key);
     } else if (key == "max-steps") {
-      spec.max_steps = parse_long(one(), "--config " + path, key);
+      spec.max_steps = integer_item(one(), label, key, 1, std::numeric_limits<long>::max());
     } else if (key == "t-end") {
-      spec.t_end = parse_double(one(), "--config " + path, key);
+      spec.t_end = number_item(one(), label, key);
     } else if (key == "lr") {
-      spec.lr = parse_double(one(), "--config " + path, key);
+      spec.lr = number_item(one(), label, key);
     } else if (key == "gamma") {
-      spec.gamma = parse_double(one(), "--config " + path, key);
+      spec.gamma = number_item(one(), label, key);
     } else if (key == "output-scale") {
-      spec.output_scale = parse_output_scale(one(), option, key);
+      spec.output_scale = parse_output_scale(one(), label, key);
     } else if (key == "teacher") {
-      spec.teacher = parse_bool(one(), "--config " + path, key);
+      spec.teacher = bool_item(one(), label, key);
     } else if (key == "curve-points") {
-      spec.curve_points = static_cast<int>(parse_long(one(), "--config " + path, key));
+      spec.curve_points = static_cast<int>(integer_item(one(), label, key, 2, 1000000));
     } else if (key == "out") {
       spec.out = one();
+      if (spec.out.empty()) throw InputError(label, "", "key 'out': an empty path (give a folder)");
     } else {
-      throw InputError("--config", path,
-                       "unknown key '" + item.name +
-                           "' (keys: inits, widths, depths, activations, seeds, methods, datasets, eps, max-steps, "
-                           "t-end, lr, gamma, output-scale, teacher, curve-points, out)");
+      throw InputError(
+          label, "",
+          "line " + std::to_string(entry.line) + ": unknown key '" + quote_text(entry.key) + "' (keys: " + kKeys + ")");
     }
   }
-  read_file_datasets(spec, option);
-  validate(spec, option);
+  return spec;
+}
+
+SweepSpec read_sweep_file(const std::string& path) {
+  SweepSpec spec = parse_sweep_text(read_config_text(path, "--config"), path);
+  read_file_datasets(spec, "--config " + quote_text(path));
+  validate(spec, "--config " + quote_text(path));
   return spec;
 }
 

@@ -5,15 +5,20 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gradflow::cli {
 
 // Keys are the SweepSpec fields (inits, widths, depths, activations, seeds, methods, datasets, eps,
 // max-steps, t-end, lr, gamma, output-scale, teacher, curve-points, out), at the top level or in a
-// [sweep] section; seeds may be a list or a count (seeds = 20 means 0..19). Throws InputError naming
-// --config on bad input.
+// [sweep] section. A list key takes an array (widths = [16, 32]) or one value (widths = 32). seeds
+// is the one key where the two differ: an array lists the seeds (seeds = [7] is the seed 7), a
+// number is a count (seeds = 20 means 0..19). Throws InputError naming --config, the key, the item
+// and what it must be. Reads every file data set (read_file_datasets) and validates the whole spec.
 SweepSpec read_sweep_file(const std::string& path);
+// The same from the file's text (path is only named in messages); file data sets are not read.
+SweepSpec parse_sweep_text(std::string_view text, const std::string& path);
 
 // The names of a sweep file or of compare-inits' options, as enumerations; an unknown name is an
 // InputError naming the option, the key and the known names.
@@ -28,7 +33,12 @@ std::vector<DatasetSpec> parse_datasets(const std::vector<std::string>& names, c
 // "auto" (empty) or a finite number.
 std::optional<double> parse_output_scale(const std::string& text, const std::string& option, const std::string& key);
 
-// Reads every file data set of spec into spec.file_data (before the sweep starts).
+// Reads every file data set of spec into spec.file_data and checks it as a network's data (at least
+// two columns, finite numbers, at least one row), before the sweep creates its folder.
 void read_file_datasets(SweepSpec& spec, const std::string& option);
+
+// The estimated memory of the sweep (the grid's records and, per worker thread, its largest run);
+// above the limit a MemoryLimitError naming the key.
+void check_sweep_memory(const SweepSpec& spec, int threads, const std::string& option);
 
 }  // namespace gradflow::cli

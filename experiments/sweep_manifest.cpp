@@ -1,0 +1,234 @@
+#include <gradflow/experiments/sweep_manifest.hpp>
+
+#include <gradflow/core/input_error.hpp>
+#include <gradflow/core/text.hpp>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <sstream>
+
+namespace gradflow {
+namespace {
+
+// The runs.csv format (2: RFC 4180 quoting of text fields).
+constexpr const char* kRunsFormat = "2";
+
+std::string hex(std::uint64_t h) {
+  char text[24];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
+  return text;
+}
+
+// A TOML basic string.
+std::string toml_string(const std::string& s) {
+  std::string out = "\"";
+  for (const unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7F) {
+      char escape[8];
+      std::snprintf(escape, sizeof escape, "\\u%04x", c);
+      out += escape;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+// Comment lines hold only printable text: a name with a newline in it cannot end the comment.
+std::string comment_safe(const std::string& s) { return quote_text(s, 1 << 20); }
+
+template <class T, class Name>
+std::string toml_list(const std::vector<T>& values, Name name) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + name(values[i]);
+  return out + "]";
+}
+
+}  // namespace
+
+std::uint64_t data_hash(const NetworkData& data) {
+  std::string bytes = std::to_string(data.x.rows()) + "x" + std::to_string(data.x.cols()) + ";";
+  const auto add = [&](double v) {
+    char raw[sizeof(double)];
+    std::memcpy(raw, &v, sizeof v);
+    bytes.append(raw, sizeof raw);
+  };
+  for (Eigen::Index i = 0; i < data.x.size(); ++i) add(data.x.data()[i]);
+  for (Eigen::Index i = 0; i < data.y.size(); ++i) add(data.y[i]);
+  return fnv1a(bytes);
+}
+
+std::vector<std::pair<std::string, std::string>> result_settings(const SweepSpec& spec) {
+  std::vector<std::pair<std::string, std::string>> settings{
+      {"runs-format", kRunsFormat},
+      {"eps", full_precision(spec.eps)},
+      {"max-steps", std::to_string(spec.max_steps)},
+      {"t-end", full_precision(spec.t_end)},
+      {"lr", full_precision(spec.lr)},
+      {"gamma", full_precision(spec.gamma)},
+      {"output-scale", spec.output_scale ? full_precision(*spec.output_scale) : std::string("auto")},
+      {"teacher", spec.teacher ? "true" : "false"},
+      {"curve-points", std::to_string(spec.curve_points)},
+  };
+  for (const DatasetSpec& dataset : spec.datasets) {
+    if (dataset.kind != DatasetSpec::Kind::file) continue;
+    const auto found = spec.file_data.find(dataset.name());
+    settings.emplace_back("data " + comment_safe(dataset.name()),
+                          found == spec.file_data.end() ? std::string("unread") : hex(data_hash(found->second)));
+  }
+  return settings;
+}
+
+std::uint64_t settings_hash(const SweepSpec& spec) {
+  std::string text;
+  for (const auto& [name, value] : result_settings(spec)) text += name + "=" + value + "\n";
+  return fnv1a(text);
+}
+
+std::string manifest_text(const SweepSpec& spec) {
+  std::ostringstream out;
+  out << "# The sweep of this folder as resolved, written by gradflow (gradflow sweep --config this-file reruns it).\n"
+      << "# A rerun into this folder must have the same settings below (or give --overwrite to discard the results).\n"
+      << "# settings-hash = " << hex(settings_hash(spec)) << "\n";
+  for (const auto& [name, value] : result_settings(spec)) out << "# setting " << name << " = " << value << "\n";
+  out << "\n[sweep]\n";
+  out << "inits = " << toml_list(spec.inits, [](InitScheme s) { return toml_string(std::string(to_string(s))); })
+      << "\n";
+  out << "widths = " << toml_list(spec.widths, [](long w) { return std::to_string(w); }) << "\n";
+  out << "depths = " << toml_list(spec.depths, [](long d) { return std::to_string(d); }) << "\n";
+  out << "activations = "
+      << toml_list(spec.activations, [](Activation a) { return toml_string(std::string(to_string(a))); }) << "\n";
+  // Seeds 0..N-1 are written as the count N (the same seeds).
+  bool count = true;
+  for (std::size_t i = 0; i < spec.seeds.size(); ++i) count &= spec.seeds[i] == static_cast<long>(i);
+  if (count && !spec.seeds.empty()) {
+    out << "seeds = " << spec.seeds.size() << "  # a count: the seeds 0.." << spec.seeds.size() - 1 << "\n";
+  } else {
+    out << "seeds = " << toml_list(spec.seeds, [](long s) { return std::to_string(s); }) << "\n";
+  }
+  out << "methods = " << toml_list(spec.methods, [](const Method& m) { return toml_string(m.name()); }) << "\n";
+  out << "datasets = " << toml_list(spec.datasets, [](const DatasetSpec& d) { return toml_string(d.name()); }) << "\n";
+  out << "eps = " << full_precision(spec.eps) << "\n";
+  out << "max-steps = " << spec.max_steps << "\n";
+  out << "t-end = " << full_precision(spec.t_end) << "\n";
+  out << "lr = " << full_precision(spec.lr) << "\n";
+  out << "gamma = " << full_precision(spec.gamma) << "\n";
+  out << "output-scale = " << (spec.output_scale ? full_precision(*spec.output_scale) : std::string("\"auto\""))
+      << "\n";
+  out << "teacher = " << (spec.teacher ? "true" : "false") << "\n";
+  out << "curve-points = " << spec.curve_points << "\n";
+  out << "out = " << toml_string(spec.out) << "\n";
+  return out.str();
+}
+
+std::optional<std::string> manifest_difference(const std::string& old, const SweepSpec& spec) {
+  std::map<std::string, std::string> before;
+  std::string old_hash;
+  std::istringstream lines(old);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind("# settings-hash = ", 0) == 0) old_hash = line.substr(18);
+    if (line.rfind("# setting ", 0) != 0) continue;
+    const auto equals = line.rfind(" = ");
+    if (equals == std::string::npos || equals < 10) continue;
+    before[line.substr(10, equals - 10)] = line.substr(equals + 3);
+  }
+  if (old_hash.empty()) return std::string("the folder's ") + kManifestFile + " has no settings-hash line";
+  for (const auto& [name, value] : result_settings(spec)) {
+    const auto found = before.find(name);
+    const bool data = name.rfind("data ", 0) == 0;
+    if (found == before.end()) {
+      if (data) continue;  // a data set added to the grid
+      return name + " was not set, now " + value;
+    }
+    if (found->second != value) {
+      if (data) return name.substr(5) + ": the file's content changed (hash " + found->second + ", now " + value + ")";
+      return name + " was " + found->second + ", now " + value;
+    }
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+
+bool is_rank_file(const std::string& name) {
+  return name.rfind("runs.rank", 0) == 0 && name.size() > 13 && name.substr(name.size() - 4) == ".csv";
+}
+
+}  // namespace
+
+void check_sweep_paths(const std::string& out, const std::vector<NamedPath>& inputs, const std::string& option) {
+  if (out.empty()) throw InputError(option, "", "an empty path (give a folder for the results)");
+  std::error_code ec;
+  const fs::file_status status = fs::status(out, ec);
+  if (fs::exists(status) && !fs::is_directory(status)) {
+    throw InputError(option, out, "exists and is not a folder (the results go into a folder)");
+  }
+  const std::string folder = normalized_path(out);
+  for (const NamedPath& input : inputs) {
+    if (input.path.empty()) continue;
+    const std::string path = normalized_path(input.path);
+    bool written = false;
+    for (const char* name : {"runs.csv", "summary.csv", kManifestFile, FolderLock::kFileName})
+      written |= same_file(input.path, (fs::path(out) / name).string());
+    const fs::path relative = fs::path(path).lexically_relative(folder);
+    const std::string first = relative.empty() ? std::string() : relative.begin()->string();
+    written |= first == "curves" || first == "plots" ||
+               (relative.has_filename() && relative == relative.filename() && is_rank_file(relative.string()));
+    if (written) {
+      throw InputError(option, out,
+                       "the sweep writes " + quote_text(input.path) + ", which is the input " + input.option +
+                           ": an output never overwrites an input");
+    }
+  }
+}
+
+std::unique_ptr<FolderLock> open_sweep_folder(const SweepSpec& spec, bool overwrite, const std::string& option) {
+  const fs::path out(spec.out);
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec || !fs::is_directory(out)) {
+    throw InputError(option, spec.out, "cannot create the folder" + (ec ? ": " + ec.message() : std::string()));
+  }
+  auto lock = std::make_unique<FolderLock>(spec.out, option);
+  const fs::path manifest = out / kManifestFile;
+  std::optional<std::string> difference;
+  if (fs::exists(manifest, ec)) {
+    std::ifstream in(manifest, std::ios::binary);
+    const std::string old((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    difference = manifest_difference(old, spec);
+  } else {
+    for (const char* name : {"runs.csv", "summary.csv", "curves"}) {
+      if (fs::exists(out / name, ec)) {
+        difference = std::string("the folder holds ") + name + " but no " + kManifestFile +
+                     " (results of an older gradflow, or of another program)";
+        break;
+      }
+    }
+  }
+  if (difference && !overwrite) {
+    throw InputError(option, spec.out,
+                     "holds the results of a sweep with other settings (" + *difference +
+                         "); give --overwrite to discard them, or choose another folder");
+  }
+  if (difference) {
+    for (const char* name : {"runs.csv", "summary.csv"}) fs::remove(out / name, ec);
+    for (const char* name : {"curves", "plots"}) fs::remove_all(out / name, ec);
+    for (const auto& entry : fs::directory_iterator(out, ec)) {
+      if (is_rank_file(entry.path().filename().string())) fs::remove(entry.path(), ec);
+    }
+  }
+  write_file_atomically(option, manifest.string(), [&](std::ostream& o) { o << manifest_text(spec); });
+  return lock;
+}
+
+}  // namespace gradflow
