@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <ostream>
 #include <system_error>
 
 namespace gradflow::cli {
@@ -63,5 +64,40 @@ std::string join_names(const std::vector<std::string>& names) {
 }
 
 bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
+
+void check_states_memory(const std::string& option, const std::string& path, double rows, double p,
+                         const std::string& how_to_reduce) {
+  const double bytes = rows * p * static_cast<double>(sizeof(double));
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page_size = ::sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_size <= 0) return;  // unknown: nothing to compare with
+  const double limit = 0.75 * static_cast<double>(pages) * static_cast<double>(page_size);
+  if (bytes <= limit) return;
+  char text[512];
+  std::snprintf(
+      text, sizeof text,
+      "would keep up to %.3g rows x %.0f parameters = %.3g GB of states in memory, above the limit of %.3g GB "
+      "(75%% of physical memory); %s",
+      rows, p, bytes / 1e9, limit / 1e9, how_to_reduce.c_str());
+  throw InputError(option, path, text);
+}
+
+void write_states(const std::string& option, const std::string& path, const char* first_column,
+                  const std::vector<double>& first_values, const Matrix& states) {
+  write_file_atomically(option, path, [&](std::ostream& out) {
+    out << first_column;
+    for (Eigen::Index i = 0; i < states.rows(); ++i) out << ",theta_" << i + 1;
+    out << "\n";
+    char number[32];
+    for (Eigen::Index j = 0; j < states.cols(); ++j) {
+      std::snprintf(number, sizeof number, "%.17g", first_values[static_cast<std::size_t>(j)]);
+      out << number;
+      for (Eigen::Index i = 0; i < states.rows(); ++i) {
+        std::snprintf(number, sizeof number, ",%.17g", states(i, j));
+        out << number;
+      }
+      out << "\n";
+    }
+  });
+}
 
 }  // namespace gradflow::cli

@@ -9,9 +9,11 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <ostream>
+#include <vector>
 
 namespace gradflow::cli {
 namespace {
@@ -38,7 +40,7 @@ nlohmann::json summary_json(const DescentResult& r, const DescendCommand& d) {
   j["grad_norm_final"] = r.grad_norm_final;
   j["dist_from_init"] = r.dist_from_init;
   j["path_length"] = r.path_length;
-  j["min_value"] = r.min_value;
+  j["min_value"] = optional_json(r.min_value);
   j["mu"] = optional_json(r.facts.mu);
   j["mu_source"] = d.options.mu ? "option" : (r.facts.mu ? "problem (exact)" : "unknown");
   j["beta"] = optional_json(r.facts.beta);
@@ -119,6 +121,9 @@ void add_descend_command(CLI::App& app, DescendCommand& d) {
               "mu and beta_r then come from it (inverse-smoothness steps 1/beta_r) and the rows get the certified "
               "bound q^k L0");
   add_output_options(*c, d.output, "Write the iterates' rows as CSV here");
+  c->add_option(
+      "--states-out", d.states_out,
+      "Write theta at every recorded row as CSV here: iter, then theta_1 ... theta_p, one line per row of --out");
 }
 
 int run_descend_command(DescendCommand& d) {
@@ -141,6 +146,13 @@ int run_descend_command(DescendCommand& d) {
                          "' (the default 2 mu / beta needs mu and beta)");
   }
   check_output_paths(d.output);
+  if (!d.states_out.empty()) {
+    check_output_path("--states-out", d.states_out);
+    const double rows = std::floor(static_cast<double>(d.options.max_iters) / d.options.save_every) + 2.0;
+    check_states_memory("--states-out", d.states_out, rows, static_cast<double>(loaded.objective->dimension()),
+                        "record fewer rows with --save-every, or lower --max-iters");
+    d.options.record_states = true;
+  }
   print_problem_report(loaded, "descend", d.output.quiet);
   std::optional<Certificate> certificate;
   if (d.certify) {
@@ -176,7 +188,7 @@ int run_descend_command(DescendCommand& d) {
   bool shown = false;
   DescentObserver observer;
   if (show_progress) {
-    observer = [&](const DescentRow& row) {
+    observer = [&](const DescentRow& row, ConstVectorView) {
       const auto now = std::chrono::steady_clock::now();
       if (now - last >= std::chrono::milliseconds(200)) {
         last = now;
@@ -195,6 +207,11 @@ int run_descend_command(DescendCommand& d) {
   const OutputArgs& o = d.output;
   if (!o.out.empty()) write_file_atomically("--out", o.out, [&](std::ostream& out) { write_rows(out, result); });
   if (!o.theta_out.empty()) write_theta("--theta-out", o.theta_out, result.theta);
+  if (!d.states_out.empty()) {
+    std::vector<double> iterations;
+    for (const DescentRow& row : result.rows) iterations.push_back(static_cast<double>(row.iter));
+    write_states("--states-out", d.states_out, "iter", iterations, result.states);
+  }
   if (!o.json.empty()) {
     write_file_atomically("--json", o.json, [&](std::ostream& out) {
       nlohmann::json summary = summary_json(result, d);

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <iostream>
 #include <ostream>
+#include <vector>
 
 namespace gradflow::cli {
 namespace {
@@ -34,7 +35,7 @@ nlohmann::json summary_json(const FlowResult& result, const FlowCommand& flow) {
   j["grad_norm_final"] = result.grad_norm_final;
   j["dist_from_init"] = result.dist_from_init;
   j["path_length"] = result.path_length;
-  j["min_value"] = result.min_value;
+  j["min_value"] = optional_json(result.min_value);
   j["mu"] = optional_json(result.mu);
   j["mu_source"] = flow.options.mu ? "option" : (result.mu ? "problem (exact)" : "unknown");
   j["bound_holds"] = optional_json(result.bound_holds);
@@ -128,6 +129,9 @@ void add_flow_command(CLI::App& app, FlowCommand& flow) {
               "bound L0 exp(-2 mu t) and the run checks ||theta - theta0|| against the certified travel");
 
   add_output_options(*c, flow.output, "Write the trajectory CSV here");
+  c->add_option(
+      "--states-out", flow.states_out,
+      "Write theta at every recorded row as CSV here: t, then theta_1 ... theta_p, one line per row of --out");
 }
 
 int run_flow_command(FlowCommand& flow) {
@@ -146,6 +150,16 @@ int run_flow_command(FlowCommand& flow) {
   }
   const LoadedProblem loaded = load_problem(c, flow.problem);
   check_output_paths(flow.output);
+  if (!flow.states_out.empty()) {
+    check_output_path("--states-out", flow.states_out);
+    const FlowOptions& o = flow.options;
+    const double rows = !o.times.empty()     ? static_cast<double>(o.times.size()) + 2.0
+                        : o.save_every > 0.0 ? std::floor(o.t_end / o.save_every) + 2.0
+                                             : static_cast<double>(o.max_steps) + 2.0;
+    check_states_memory("--states-out", flow.states_out, rows, static_cast<double>(loaded.objective->dimension()),
+                        "record fewer rows with --times or --save-every, or lower --max-steps");
+    flow.options.record_states = true;
+  }
   print_problem_report(loaded, "flow", flow.output.quiet);
   std::optional<Certificate> certificate;
   if (flow.certify) {
@@ -182,13 +196,18 @@ int run_flow_command(FlowCommand& flow) {
   const bool show_progress = !flow.output.quiet && stderr_is_terminal();
   ProgressLine progress(flow.options.t_end);
   FlowObserver observer;
-  if (show_progress) observer = [&progress](const FlowRow& row) { return progress(row); };
+  if (show_progress) observer = [&progress](const FlowRow& row, ConstVectorView) { return progress(row); };
   const FlowResult result = simulate_flow(*loaded.objective, loaded.theta0, flow.options, observer);
   progress.finish();
 
   const OutputArgs& o = flow.output;
   if (!o.out.empty()) write_file_atomically("--out", o.out, [&](std::ostream& out) { write_trajectory(out, result); });
   if (!o.theta_out.empty()) write_theta("--theta-out", o.theta_out, result.theta);
+  if (!flow.states_out.empty()) {
+    std::vector<double> times;
+    for (const FlowRow& row : result.rows) times.push_back(row.t);
+    write_states("--states-out", flow.states_out, "t", times, result.states);
+  }
   if (!o.json.empty()) {
     write_file_atomically("--json", o.json, [&](std::ostream& out) {
       nlohmann::json summary = summary_json(result, flow);

@@ -18,6 +18,7 @@ struct FlowCommand {
   std::string krylov = "gmres";
   double mu = 0.0;  // copied into options.mu when --mu is given
   bool certify = false;
+  std::string states_out;  // --states-out: theta at every recorded row
 
   CLI::App* command = nullptr;
 };

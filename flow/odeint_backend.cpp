@@ -2,11 +2,14 @@
 // translation unit (odeint's templates are heavy to compile).
 //
 // The step loop is gradflow's own, so that every back end counts accepted and rejected steps, lands
-// on the requested times, and stops at a tolerance crossing the same way:
-//   - dopri5: controlled FSAL steps, rows and crossings from its dense output (calc_state);
+// on the requested times, and locates events (the tolerance stop among them) the same way:
+//   - dopri5: controlled FSAL steps, rows and crossings from its dense output (calc_state), which is
+//     also what FlowOptions::dense_output keeps (sampled at six points of each step);
 //   - cash-karp54, fehlberg78, bulirsch-stoer: controlled steps that land exactly on requested times,
-//     crossings from a shorter step taken again from the start of the step;
-//   - euler, rk4: fixed steps dt on the grid k dt, rows and crossings from a partial step.
+//     crossings from a shorter step taken again from the start of the step; dense output: cubic Hermite;
+//   - euler, rk4: fixed steps dt on the grid k dt, rows and crossings from a partial step; dense output:
+//     euler's own linear interpolant, cubic Hermite for rk4.
+// The adaptive solvers also gather the evidence of the stiffness hint (StiffnessEvidence below).
 // The adaptive Runge-Kutta steppers use a Hairer-style controller: RMS norm of err_i / (atol + rtol |x_i|)
 // and step factors 0.9 err^(-1/(q+1)) clipped to [0.2, 10] (as in Hairer-Norsett-Wanner and SciPy), so
 // that their work is comparable with other codes at the same tolerances.
@@ -198,6 +201,51 @@ double initial_step(RunState& run, const State& dxdt0, int error_order) {
   return std::min({100.0 * h0, h1, options.t_end});
 }
 
+// Whether an explicit adaptive method was held at its stability limit, and what a stiff method would
+// have needed instead (core/tolerances.hpp explains the constants). Per accepted step of length h:
+// rho = ||v1 - v0|| / ||x1 - x0|| (v = -grad L) bounds the field's Lipschitz constant from below; when
+// h rho >= 1 the step is at the stability limit, and a BDF step of rtol^(1/6) tau would have sufficed,
+// tau = h ||g0||^2 / | ||g1||^2 - ||g0||^2 | the time scale of the dissipation rate; otherwise the step
+// counts as one that a stiff method needs too. Nothing is evaluated for this: the norms come from the
+// step's own vectors.
+class StiffnessEvidence {
+ public:
+  explicit StiffnessEvidence(double rtol) : bdf_step_factor_(std::pow(rtol, 1.0 / tolerances::kStiffOrderPlusOne)) {}
+
+  void observe(double h, double dx, double dv, double g2_old, double g2_new) {
+    ++steps_;
+    if (dx > 0.0 && h * dv >= tolerances::kStabilityLimitedStep * dx) {
+      ++limited_;
+      if (g2_old > 0.0) stiff_steps_ += std::abs(g2_new - g2_old) / (g2_old * bdf_step_factor_);
+    } else {
+      stiff_steps_ += 1.0;
+    }
+  }
+
+  // The hint, or an empty string.
+  std::string hint(Solver solver, long evaluations) const {
+    const double stiff_evaluations = tolerances::kStiffEvaluationsPerStep * std::max(stiff_steps_, 1.0);
+    const double spent = static_cast<double>(evaluations);
+    if (spent < tolerances::kStiffHintMinEvaluations || spent <= tolerances::kStiffHintRatio * stiff_evaluations) {
+      return {};
+    }
+    char buffer[512];
+    std::snprintf(buffer, sizeof buffer,
+                  "the problem is stiff for %s: its step was held at the stability limit on %.0f%% of %ld accepted "
+                  "steps (h ||dv|| / ||dtheta|| >= 1); by the step sizes a stiff method would need about %.3g gradient "
+                  "evaluations, not %ld: use cvode-bdf (dense Hessian) or cvode-bdf-krylov (Hessian-vector products)",
+                  std::string(to_string(solver)).c_str(), 100.0 * static_cast<double>(limited_) / steps_, steps_,
+                  stiff_evaluations, evaluations);
+    return buffer;
+  }
+
+ private:
+  double bdf_step_factor_;
+  long steps_ = 0;
+  long limited_ = 0;
+  double stiff_steps_ = 0.0;
+};
+
 std::string describe(const char* what, double t, double dt) {
   char buffer[200];
   std::snprintf(buffer, sizeof buffer, "%s at t = %.10g (step size %.3e)", what, t, dt);
@@ -205,7 +253,7 @@ std::string describe(const char* what, double t, double dt) {
 }
 
 template <class Driver>
-void run_adaptive(RunState& run, Driver& driver) {
+void run_adaptive_steps(RunState& run, Driver& driver, StiffnessEvidence& stiffness) {
   const FlowOptions& options = run.options;
   TrajectoryMonitor& monitor = run.monitor;
   System sys{&run.field};
@@ -216,6 +264,7 @@ void run_adaptive(RunState& run, Driver& driver) {
   double dt = initial_step(run, dxdt, Driver::kErrorOrder);
   long non_finite_before = run.field.num_non_finite();
   long consecutive_rejections = 0;
+  double g2 = run.grad.squaredNorm();  // ||grad L||^2 at the current point
 
   while (true) {
     if (run.t >= options.t_end) {
@@ -235,10 +284,12 @@ void run_adaptive(RunState& run, Driver& driver) {
     double t_try = run.t;
     const bool accepted = driver.try_step(sys, run.theta, dxdt, t_try, x_new, dxdt_new, dt_try);
     double loss_new = std::numeric_limits<double>::quiet_NaN();
+    double g2_new = std::numeric_limits<double>::quiet_NaN();
     if (accepted) {
       loss_new = run.field.loss_and_gradient(x_new, g_new);
+      g2_new = g_new.squaredNorm();  // not finite for a non-finite entry or an overflowing norm
     }
-    if (!accepted || !std::isfinite(loss_new) || !g_new.allFinite() || !x_new.allFinite()) {
+    if (!accepted || !std::isfinite(loss_new) || !std::isfinite(g2_new) || !x_new.allFinite()) {
       // Rejected by the error test, or accepted onto a non-finite value (which odeint's own norms
       // cannot see): shrink and retry from the last good point. After a non-finite evaluation the
       // step shrinks by at least 5x whatever the stepper suggests (Bulirsch-Stoer's order control
@@ -264,6 +315,8 @@ void run_adaptive(RunState& run, Driver& driver) {
     const double t_new = clamped ? target : t_try;
     dt = clamped ? std::max(dt_try, dt_wanted) : dt_try;
     dxdt_new = -g_new;
+    stiffness.observe(t_new - run.t, (x_new - run.theta).norm(), (dxdt_new - dxdt).norm(), g2, g2_new);
+    g2 = g2_new;
     const StepSpan span{run.theta, dxdt, run.t, x_new, dxdt_new, t_new};
     // The span refers to run.theta and x_new, which finish_step reads (through state_at) before it
     // makes the end point current.
@@ -271,6 +324,13 @@ void run_adaptive(RunState& run, Driver& driver) {
     if (finish_step(run, t_new, x_new, loss_new, g_new, state_at, scratch)) return;
     dxdt = -run.grad;
   }
+}
+
+template <class Driver>
+void run_adaptive(RunState& run, Driver& driver) {
+  StiffnessEvidence stiffness(run.options.rtol);
+  run_adaptive_steps(run, driver, stiffness);
+  run.stiffness_hint = stiffness.hint(run.options.solver, run.field.num_evaluations());
 }
 
 template <class Stepper>
@@ -302,10 +362,10 @@ void run_fixed(RunState& run, Stepper& stepper) {
     const double t_new = (k + 1.0 >= num_grid_steps) ? options.t_end : (k + 1.0) * options.dt;
     stepper.do_step(sys, run.theta, dxdt, t_old, x_new, t_new - t_old);
     const double loss_new = run.field.loss_and_gradient(x_new, g_new);
-    if (!std::isfinite(loss_new) || !g_new.allFinite() || !x_new.allFinite()) {
-      run.finish(
-          Status::non_finite_value,
-          describe("the step produced a non-finite state, loss or gradient (dt too large?)", t_old, t_new - t_old));
+    if (!finite_loss_and_gradient(loss_new, g_new) || !x_new.allFinite()) {
+      run.finish(Status::non_finite_value,
+                 describe("the step produced a non-finite state, loss, gradient or gradient norm (dt too large?)",
+                          t_old, t_new - t_old));
       return;
     }
     ++run.stats.num_steps;
@@ -323,6 +383,7 @@ void run_odeint(RunState& run) {
   const FlowOptions& o = run.options;
   switch (o.solver) {
     case Solver::dopri5: {
+      run.interpolant = Interpolant::quintic;
       Dopri5Driver driver(o.atol, o.rtol);
       run_adaptive(run, driver);
       return;
@@ -343,6 +404,7 @@ void run_odeint(RunState& run) {
       return;
     }
     case Solver::euler: {
+      run.interpolant = Interpolant::linear;
       Euler stepper;
       run_fixed(run, stepper);
       return;

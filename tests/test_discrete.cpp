@@ -156,7 +156,7 @@ TEST_CASE("Fixed steps contract by q(eta) = 1 - mu eta (2 - beta eta) per iterat
       REQUIRE(r.guarantee.q);
       CHECK(*r.guarantee.q == Approx(qf).epsilon(1e-15));
       CHECK(r.bound_holds == true);
-      const double min_value = f->known().min_value;
+      const double min_value = *f->known().min_value;
       const double floor = 64 * 2.2e-16 * r.loss0;  // roundoff floor, needed near L ~ 1e-23
       for (std::size_t k = 1; k < r.rows.size(); ++k) {
         CHECK(r.rows[k].loss - min_value <= qf * (r.rows[k - 1].loss - min_value) + floor);
@@ -180,7 +180,7 @@ TEST_CASE("The descent path stays within rho_eta = rho0 / (1 - beta eta / 2) (do
     for (const double eta_beta : {0.05, 0.3, 1.0, 1.7, 1.99}) {
       const double eta = eta_beta / beta;
       const DescentResult r = descend(*f, theta0, fixed(eta, 3000));
-      const double rho_eta = std::sqrt(2 * (r.loss0 - f->known().min_value) / mu) / (1 - beta * eta / 2);
+      const double rho_eta = std::sqrt(2 * (r.loss0 - *f->known().min_value) / mu) / (1 - beta * eta / 2);
       INFO(f->name() << ", eta beta = " << eta_beta);
       REQUIRE(r.guarantee.radius);
       CHECK(*r.guarantee.radius == Approx(rho_eta).epsilon(1e-14));
@@ -274,7 +274,7 @@ TEST_CASE("Armijo steps stay above eta_min and contract by 1 - 2 c mu eta_min wi
       REQUIRE(r.guarantee.q);
       CHECK(*r.guarantee.q == Approx(qa));
       const double floor = 64 * 2.2e-16 * r.loss0;
-      const double min_value = f->known().min_value;
+      const double min_value = *f->known().min_value;
       for (std::size_t k = 1; k < r.rows.size(); ++k) {
         // Above the roundoff floor (at L ~ 1e-30 rounding can make a tiny step pass the test).
         if (r.rows[k - 1].loss - min_value > 1e-20 * r.loss0) CHECK(r.rows[k].step_size >= eta_min * (1 - 1e-12));
