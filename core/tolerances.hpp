@@ -54,6 +54,10 @@ inline constexpr int kCrossingMaxIterations = 200;
 // solver tolerance, and reached in a few Illinois iterations (each costs a gradient evaluation).
 inline constexpr double kEventTimeRelative = 1e-12;
 
+// Dense output of the adaptive solvers without their own stored interpolant: a step's Hermite piece is
+// halved at most 10 times (1024 pieces) to agree with the solver's interpolant at the midpoints.
+inline constexpr int kDenseHalvings = 10;
+
 // Rows every save_every up to t_end: k save_every <= t_end allowing 4 ulps for the rounding of
 // t_end / save_every (so that t_end = 1, save_every = 0.1 gives 10 rows, not 9).
 inline constexpr double kOutputGridUlps = 4.0;

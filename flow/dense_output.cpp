@@ -38,6 +38,26 @@ void DenseOutput::add_quintic(double t0, double t1, double span, const Vector* s
   for (int k = 0; k < 6; ++k) append(*samples[k]);
 }
 
+namespace {
+
+void hermite_weights(double s, double h, double w[4]) {
+  const double s2 = s * s, s3 = s2 * s;
+  w[0] = 2.0 * s3 - 3.0 * s2 + 1.0;
+  w[1] = (s3 - 2.0 * s2 + s) * h;
+  w[2] = -2.0 * s3 + 3.0 * s2;
+  w[3] = (s3 - s2) * h;
+}
+
+}  // namespace
+
+Vector DenseOutput::hermite(double t0, const ConstVectorView& x0, const ConstVectorView& v0, double t1,
+                            const ConstVectorView& x1, const ConstVectorView& v1, double t) {
+  const double h = t1 - t0;
+  double w[4];
+  hermite_weights((t - t0) / h, h, w);
+  return w[0] * x0 + w[1] * v0 + w[2] * x1 + w[3] * v1;
+}
+
 Vector DenseOutput::at(double t) const {
   if (!has_start_)
     throw std::logic_error("DenseOutput::at(): no dense output was recorded (FlowOptions::dense_output)");
@@ -58,16 +78,15 @@ Vector DenseOutput::at(double t) const {
     case Kind::linear:
       return block(0) + tau * block(1);
     case Kind::hermite: {
-      const double h = piece.span;
-      const double s = tau / h;
-      const double s2 = s * s, s3 = s2 * s;
-      const double h00 = 2.0 * s3 - 3.0 * s2 + 1.0, h10 = s3 - 2.0 * s2 + s;
-      const double h01 = -2.0 * s3 + 3.0 * s2, h11 = s3 - s2;
-      return h00 * block(0) + (h10 * h) * block(1) + h01 * block(2) + (h11 * h) * block(3);
+      double w[4];
+      hermite_weights(tau / piece.span, piece.span, w);
+      return w[0] * block(0) + w[1] * block(1) + w[2] * block(2) + w[3] * block(3);
     }
     case Kind::quintic: {
-      // Lagrange interpolation on the nodes s_j = j / 5.
+      // Lagrange interpolation on the nodes s_j = j / 5 (the ends exactly).
       const double s = tau / piece.span;
+      if (s == 0.0) return block(0);
+      if (s == 1.0) return block(5);
       double weights[6];
       for (int j = 0; j < 6; ++j) {
         double w = 1.0;

@@ -5,7 +5,12 @@
 //   - euler: its own linear interpolant theta0 + (t - t0) v0, the partial Euler step (so at(t) is what a
 //     run stopped at t gives, bit for bit);
 //   - every other method (cash-karp54, fehlberg78, bulirsch-stoer, rk4, the CVODE methods): the cubic
-//     Hermite interpolant of theta and v = -grad L at both ends of the step.
+//     Hermite interpolant of theta and v = -grad L at both ends of the step. For the adaptive ones it is
+//     checked at the step's midpoint against the method's own interpolant (a shorter step taken again
+//     from the step's start; CVODE's CVodeGetDky), and the step is halved, with v evaluated at the
+//     midpoint, until they agree within atol + rtol |theta| (RMS, at most 2^10 pieces per step): a
+//     long step of a high-order method is then still interpolated to the solver's tolerance. For rk4
+//     the Hermite error is of the method's own order, dt^4.
 // at(t) evaluates it anywhere in [t_begin(), t_end()].
 #pragma once
 
@@ -36,6 +41,10 @@ class DenseOutput {
   // samples: the values at t0 + k span / 5, k = 0..5 (span = the whole step, which may extend past t1
   // when the step was cut short by an event); the piece is valid on [t0, t1].
   void add_quintic(double t0, double t1, double span, const Vector* samples[6]);
+
+  // The cubic Hermite interpolant of (x0, v0) at t0 and (x1, v1) at t1, at t.
+  static Vector hermite(double t0, const ConstVectorView& x0, const ConstVectorView& v0, double t1,
+                        const ConstVectorView& x1, const ConstVectorView& v1, double t);
 
  private:
   enum class Kind { hermite, linear, quintic };

@@ -46,12 +46,27 @@ using Algebra = odeint::vector_space_algebra;
 constexpr double kEps = std::numeric_limits<double>::epsilon();
 using tolerances::kMaxConsecutiveRejections;
 
+// The first evaluation a step makes at its end time t + h (a stage with c = 1: dopri5's sixth,
+// cash-karp54's fifth, fehlberg78's eleventh), kept for the stiffness evidence: it and the accepted end
+// point are two approximations of the same point, which differ mostly along the stiff directions.
+struct EndStage {
+  double t_end = 0.0;
+  bool saved = false;
+  State x, v;
+};
+
 // odeint's view of the flow: a system (x, dxdt, t).
 struct System {
   GradientFlowField* field;
-  void operator()(const State& x, State& dxdt, double /*t*/) const {
+  EndStage* end_stage = nullptr;
+  void operator()(const State& x, State& dxdt, double t) const {
     dxdt.resize(x.size());
     field->velocity(x, dxdt);
+    if (end_stage != nullptr && !end_stage->saved && t == end_stage->t_end) {
+      end_stage->x = x;
+      end_stage->v = dxdt;
+      end_stage->saved = true;
+    }
   }
 };
 
@@ -203,11 +218,13 @@ double initial_step(RunState& run, const State& dxdt0, int error_order) {
 
 // Whether an explicit adaptive method was held at its stability limit, and what a stiff method would
 // have needed instead (core/tolerances.hpp explains the constants). Per accepted step of length h:
-// rho = ||v1 - v0|| / ||x1 - x0|| (v = -grad L) bounds the field's Lipschitz constant from below; when
-// h rho >= 1 the step is at the stability limit, and a BDF step of rtol^(1/6) tau would have sufficed,
-// tau = h ||g0||^2 / | ||g1||^2 - ||g0||^2 | the time scale of the dissipation rate; otherwise the step
-// counts as one that a stiff method needs too. Nothing is evaluated for this: the norms come from the
-// step's own vectors.
+// rho = ||v(x1) - v(y)|| / ||x1 - y||, with y the step's stage at its end time (EndStage; as Hairer and
+// Wanner's stiffness detection for DOPRI5 does) estimates the field's largest local Lipschitz constant;
+// when h rho >= 1 the step is at the stability limit, and a BDF step of rtol^(1/6) tau would have
+// sufficed, tau = h ||g0||^2 / | ||g1||^2 - ||g0||^2 | the time scale of the dissipation rate; otherwise
+// the step counts as one that a stiff method needs too. Nothing is evaluated for this: the norms come
+// from the step's own vectors. Bulirsch-Stoer has no such stage, so its steps all count as
+// accuracy-limited (no hint).
 class StiffnessEvidence {
  public:
   explicit StiffnessEvidence(double rtol) : bdf_step_factor_(std::pow(rtol, 1.0 / tolerances::kStiffOrderPlusOne)) {}
@@ -265,6 +282,10 @@ void run_adaptive_steps(RunState& run, Driver& driver, StiffnessEvidence& stiffn
   long non_finite_before = run.field.num_non_finite();
   long consecutive_rejections = 0;
   double g2 = run.grad.squaredNorm();  // ||grad L||^2 at the current point
+  EndStage end_stage;
+  end_stage.x.resize(p);
+  end_stage.v.resize(p);
+  System stepping_sys{&run.field, &end_stage};
 
   while (true) {
     if (run.t >= options.t_end) {
@@ -282,16 +303,22 @@ void run_adaptive_steps(RunState& run, Driver& driver, StiffnessEvidence& stiffn
     const double dt_wanted = dt;
     double dt_try = clamped ? target - run.t : dt;
     double t_try = run.t;
-    const bool accepted = driver.try_step(sys, run.theta, dxdt, t_try, x_new, dxdt_new, dt_try);
+    end_stage.t_end = t_try + dt_try;
+    end_stage.saved = false;
+    const long non_finite_at_try = run.field.num_non_finite();
+    const bool accepted = driver.try_step(stepping_sys, run.theta, dxdt, t_try, x_new, dxdt_new, dt_try);
     double loss_new = std::numeric_limits<double>::quiet_NaN();
     double g2_new = std::numeric_limits<double>::quiet_NaN();
-    if (accepted) {
+    // A stage that saw a non-finite gradient (or gradient norm) spoils the step even when its end point
+    // looks finite (a stage's 1e300 gradient throws the state far away, to a finite point).
+    const bool stage_non_finite = run.field.num_non_finite() > non_finite_at_try;
+    if (accepted && !stage_non_finite) {
       loss_new = run.field.loss_and_gradient(x_new, g_new);
       g2_new = g_new.squaredNorm();  // not finite for a non-finite entry or an overflowing norm
     }
-    if (!accepted || !std::isfinite(loss_new) || !std::isfinite(g2_new) || !x_new.allFinite()) {
-      // Rejected by the error test, or accepted onto a non-finite value (which odeint's own norms
-      // cannot see): shrink and retry from the last good point. After a non-finite evaluation the
+    if (!accepted || stage_non_finite || !std::isfinite(loss_new) || !std::isfinite(g2_new) || !x_new.allFinite()) {
+      // Rejected by the error test, or accepted onto (or through) a non-finite value (which odeint's own
+      // norms cannot see): shrink and retry from the last good point. After a non-finite evaluation the
       // step shrinks by at least 5x whatever the stepper suggests (Bulirsch-Stoer's order control
       // does not always shrink it).
       ++run.stats.num_rejected_steps;
@@ -315,7 +342,11 @@ void run_adaptive_steps(RunState& run, Driver& driver, StiffnessEvidence& stiffn
     const double t_new = clamped ? target : t_try;
     dt = clamped ? std::max(dt_try, dt_wanted) : dt_try;
     dxdt_new = -g_new;
-    stiffness.observe(t_new - run.t, (x_new - run.theta).norm(), (dxdt_new - dxdt).norm(), g2, g2_new);
+    if (end_stage.saved) {
+      stiffness.observe(t_new - run.t, (x_new - end_stage.x).norm(), (dxdt_new - end_stage.v).norm(), g2, g2_new);
+    } else {
+      stiffness.observe(t_new - run.t, 0.0, 0.0, g2, g2_new);
+    }
     g2 = g2_new;
     const StepSpan span{run.theta, dxdt, run.t, x_new, dxdt_new, t_new};
     // The span refers to run.theta and x_new, which finish_step reads (through state_at) before it
@@ -360,9 +391,11 @@ void run_fixed(RunState& run, Stepper& stepper) {
     }
     const double t_old = run.t;
     const double t_new = (k + 1.0 >= num_grid_steps) ? options.t_end : (k + 1.0) * options.dt;
+    const long non_finite_at_step = run.field.num_non_finite();
     stepper.do_step(sys, run.theta, dxdt, t_old, x_new, t_new - t_old);
     const double loss_new = run.field.loss_and_gradient(x_new, g_new);
-    if (!finite_loss_and_gradient(loss_new, g_new) || !x_new.allFinite()) {
+    if (run.field.num_non_finite() > non_finite_at_step || !finite_loss_and_gradient(loss_new, g_new) ||
+        !x_new.allFinite()) {
       run.finish(Status::non_finite_value,
                  describe("the step produced a non-finite state, loss, gradient or gradient norm (dt too large?)",
                           t_old, t_new - t_old));
@@ -410,6 +443,7 @@ void run_odeint(RunState& run) {
       return;
     }
     case Solver::rk4: {
+      run.interpolant = Interpolant::hermite;
       Rk4 stepper;
       run_fixed(run, stepper);
       return;

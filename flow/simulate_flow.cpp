@@ -92,8 +92,8 @@ FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const
   result.grad_norm_final = run.grad.norm();
   result.dist_from_init = (run.theta - theta0).norm();
   result.path_length = run.path_length;
-  result.rows = std::move(monitor.rows());
   result.states = monitor.states();
+  result.rows = std::move(monitor.rows());
   result.event_hits = std::move(monitor.hits());
   if (options.dense_output) result.dense = std::move(dense);
   result.stats = run.stats;

@@ -12,9 +12,10 @@ namespace gradflow::detail {
 
 // How a back end interpolates inside an accepted step, for the dense output (flow/dense_output.hpp).
 enum class Interpolant {
-  hermite,  // cubic Hermite on theta and -grad L at both ends
-  linear,   // euler's own: theta0 + (t - t0) v0
-  quintic,  // dopri5's own continuous extension, sampled at six points of the step
+  hermite,          // cubic Hermite on theta and -grad L at both ends (rk4: of the method's order)
+  hermite_checked,  // the same, halved until it agrees with the back end's state_at at the midpoints
+  linear,           // euler's own: theta0 + (t - t0) v0
+  quintic,          // dopri5's own continuous extension, sampled at six points of the step
 };
 
 // A loss and gradient a run can go on from: the loss finite, and the gradient's squared norm finite,
@@ -44,8 +45,8 @@ struct RunState {
   std::string message;
 
   DenseOutput* dense = nullptr;  // the interpolant being recorded (options.dense_output), else nullptr
-  Interpolant interpolant = Interpolant::hermite;  // set by the back end
-  std::string stiffness_hint;                      // set by the odeint back end (docs/theory.md §1.4)
+  Interpolant interpolant = Interpolant::hermite_checked;  // set by the back end
+  std::string stiffness_hint;                              // set by the odeint back end (docs/theory.md §1.4)
 
   void finish(Status s, std::string why) {
     status = s;

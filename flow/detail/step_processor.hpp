@@ -69,6 +69,33 @@ struct LocatedHit {
   double loss;
 };
 
+// Appends the Hermite piece for [t0, t1], halved (up to depth 10) until its midpoint agrees with the
+// back end's own interpolant within atol + rtol |theta| (RMS); each halving evaluates -grad L at the
+// midpoint.
+template <class StateAt>
+void add_checked_hermite(RunState& run, StateAt& state_at, double t0, const Vector& x0, const Vector& v0, double t1,
+                         const Vector& x1, const Vector& v1, int depth) {
+  const double tm = 0.5 * (t0 + t1);
+  if (depth < tolerances::kDenseHalvings && tm > t0 && tm < t1) {
+    Vector xm(x0.size());
+    state_at(tm, xm);
+    const Vector guess = DenseOutput::hermite(t0, x0, v0, t1, x1, v1, tm);
+    const double scaled =
+        std::sqrt(((guess - xm).array() / (run.options.atol + run.options.rtol * xm.array().abs())).square().mean());
+    if (!(scaled <= 1.0)) {
+      Vector gm(x0.size());
+      const double loss = run.field.loss_and_gradient(xm, gm);
+      if (finite_loss_and_gradient(loss, gm)) {
+        const Vector vm = -gm;
+        add_checked_hermite(run, state_at, t0, x0, v0, tm, xm, vm, depth + 1);
+        add_checked_hermite(run, state_at, tm, xm, vm, t1, x1, v1, depth + 1);
+        return;
+      }
+    }
+  }
+  run.dense->add_hermite(t0, t1, x0, v0, x1, v1);
+}
+
 // x_new and g_new must stay valid for state_at until the end point becomes current; they are left with
 // unspecified contents. Returns true when the run must stop (run.status set). loss_new empty: the back
 // end has not evaluated the end point (g_new is then scratch), which is allowed only when
@@ -148,6 +175,11 @@ bool finish_step(RunState& run, double t_new, Vector& x_new, std::optional<doubl
       case Interpolant::hermite:
         run.dense->add_hermite(t_old, t_end_point, run.theta, -run.grad, *x_end, -*g_end);
         break;
+      case Interpolant::hermite_checked: {
+        const Vector v_old = -run.grad, v_end = -*g_end;
+        add_checked_hermite(run, state_at, t_old, run.theta, v_old, t_end_point, *x_end, v_end, 0);
+        break;
+      }
       case Interpolant::linear:
         run.dense->add_linear(t_old, t_end_point, run.theta, -run.grad);
         break;
