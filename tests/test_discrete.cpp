@@ -462,7 +462,8 @@ static_assert(!StepSizeRule<int> && !StepSizeRule<DescentOptions>);
 
 }  // namespace
 
-TEST_CASE("A custom step rule runs through descend<Rule> without touching the library", "[discrete]") {
+TEST_CASE("A custom step rule runs through descend<Rule> without touching the library (docs/theory.md §7.35)",
+          "[discrete]") {
   const Quadratic q = small_quadratic();
   const Vector theta0 = Random(96).normal_vector(6);
   DescentOptions o;

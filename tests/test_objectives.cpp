@@ -1,5 +1,6 @@
 // core/: objectives without subclassing (FunctionObjective) and squared losses as a concept
-// (ResidualObjective), with the certificate a user's squared loss gets (docs/theory.md §4).
+// (ResidualObjective), with the certificate a user's squared loss gets (docs/theory.md §4.4; oracle
+// §7.34).
 #include <gradflow/core/function_objective.hpp>
 #include <gradflow/core/random.hpp>
 #include <gradflow/core/residual_objective.hpp>
@@ -158,8 +159,10 @@ void check_same_certificate(const Certificate& a, const Certificate& b) {
 
 }  // namespace
 
-TEST_CASE("FunctionObjective gives the same bits as the equivalent subclass, in the flow and in descent",
-          "[objectives]") {
+TEST_CASE(
+    "FunctionObjective gives the same bits as the equivalent subclass, in the flow and in descent (docs/theory.md "
+    "§7.34)",
+    "[objectives]") {
   const test::PowellSingular subclass;
   const FunctionObjective function = test::powell_function();
   CHECK(function.name() == "powell-singular");
@@ -255,8 +258,10 @@ TEST_CASE("FunctionObjective: builders chain, the contract is checked, and witho
   CHECK_FALSE(fixed.bound_holds.has_value());
 }
 
-TEST_CASE("A user's squared loss with a Lipschitz bound is certified with the same numbers as built-in least squares",
-          "[objectives][certificate]") {
+TEST_CASE(
+    "A user's squared loss with a Lipschitz bound is certified with the numbers of built-in least squares "
+    "(docs/theory.md §7.34)",
+    "[objectives][certificate]") {
   const LeastSquares built_in = test_least_squares();
   const UserLeastSquares user(built_in.data(), built_in.targets(), true);
   const UserLeastSquaresProducts products(built_in.data(), built_in.targets());

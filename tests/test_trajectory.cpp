@@ -1,6 +1,7 @@
-// flow/ as a library for trajectories: the states along the path, the observer that sees them, the
-// dense output, located events (against closed forms and SciPy's solve_ivp), the row sink with bounded
-// memory, the stiffness hint, and what a non-finite gradient norm does to every back end.
+// flow/ as a library for trajectories (docs/theory.md §1.5; oracles §7.29 to §7.33, §7.35): the states
+// along the path, the observer that sees them, the dense output, located events (against closed forms and
+// SciPy's solve_ivp), the row sink with bounded memory, the stiffness hint, and what a non-finite gradient
+// norm does to every back end.
 #include <gradflow/core/random.hpp>
 #include <gradflow/discrete/descend.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
@@ -72,7 +73,9 @@ FlowEvent first_coordinate(int direction, bool terminal) {
 
 }  // namespace
 
-TEST_CASE("Recorded states are theta at the rows and equal direct runs stopped at each recorded time", "[trajectory]") {
+TEST_CASE(
+    "Recorded states are theta at the rows and equal direct runs stopped at each recorded time (docs/theory.md §7.29)",
+    "[trajectory]") {
   const Quadratic q = test_quadratic();
   const Vector theta0 = Random(9).normal_vector(6);
   for (const Solver solver : kAllSolvers) {
@@ -167,8 +170,10 @@ TEST_CASE("The observer sees the state at t = 0 and at every step, the states th
   CHECK(iterates.back() == r.theta);
 }
 
-TEST_CASE("Dense output: at(t) agrees with a run stopped at t to 10 rtol on every solver (euler: bit for bit)",
-          "[trajectory]") {
+TEST_CASE(
+    "Dense output: at(t) agrees with a run stopped at t to 10 rtol on every solver, euler bit for bit (docs/theory.md "
+    "§7.30)",
+    "[trajectory]") {
   const Quadratic q = test_quadratic();
   const Vector theta0 = Random(12).normal_vector(6);
   const test::PowellSingular powell;
@@ -213,7 +218,8 @@ TEST_CASE("FlowResult::at throws out_of_range outside [0, t_final] and logic_err
   CHECK_THROWS_AS(simulate_flow(q, Vector::Ones(6), o).at(0.5), std::logic_error);
 }
 
-TEST_CASE("A terminal event stops every solver at the closed-form crossing with event_stop", "[trajectory]") {
+TEST_CASE("A terminal event stops every solver at the closed-form crossing with event_stop (docs/theory.md §7.31)",
+          "[trajectory]") {
   const Quadratic q = crossing_quadratic();
   const Vector theta0 = crossing_start();
   REQUIRE(theta0[0] < 0.0);
@@ -299,8 +305,10 @@ TEST_CASE("The tolerance stop is an event on the same mechanism, named tolerance
   CHECK(earlier.loss_final == Approx(1e3 * o.loss_tol).epsilon(1e-6));
 }
 
-TEST_CASE("Powell singular: the located time of L = 1e-9 matches SciPy's solve_ivp event time (5844.78197)",
-          "[trajectory]") {
+TEST_CASE(
+    "Powell singular: the located time of L = 1e-9 matches SciPy's solve_ivp event time 5844.78197 (docs/theory.md "
+    "§7.31)",
+    "[trajectory]") {
   // The reference: scipy.integrate.solve_ivp(RK45, rtol = 1e-10) from x0 = (3, -1, 0, 1) with a terminal
   // event at L = 1e-9, as the issue that asked for events reports it (5844.78197).
   const FunctionObjective powell = test::powell_function();
@@ -324,8 +332,10 @@ TEST_CASE("Powell singular: the located time of L = 1e-9 matches SciPy's solve_i
   CHECK(r.rows.back().pl_ratio < 1e-3);
 }
 
-TEST_CASE("An explicit method held at its stability limit says the problem is stiff and names the BDF methods",
-          "[trajectory]") {
+TEST_CASE(
+    "An explicit method held at its stability limit says the problem is stiff and names the BDF methods "
+    "(docs/theory.md §7.32)",
+    "[trajectory]") {
   // Powell singular: the quadratic terms are fast, the quartic ones slow (algebraic decay).
   const FunctionObjective powell = test::powell_function();
   FlowOptions o;
@@ -420,8 +430,10 @@ TEST_CASE("A row sink sees every row in order with its state; keep_rows = false 
   CHECK(gd.rows.back().iter == 100000);
 }
 
-TEST_CASE("A gradient norm that overflows ends every back end with non_finite_value and the last good state",
-          "[trajectory]") {
+TEST_CASE(
+    "A gradient norm that overflows ends every back end with non_finite_value and the last good state (docs/theory.md "
+    "§7.33)",
+    "[trajectory]") {
   // Entries of 1e300 are finite; their norm is not. At theta0 (A = 1e300 I): nothing runs, and no bound
   // is claimed for a run that did not advance.
   const Quadratic huge(1e300 * Matrix::Identity(4, 4));
