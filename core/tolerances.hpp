@@ -89,6 +89,9 @@ inline constexpr double kStiffEvaluationsPerStep = 3.0;
 // evaluations (below that, the choice of method does not matter).
 inline constexpr double kStiffHintRatio = 100.0;
 inline constexpr double kStiffHintMinEvaluations = 1e4;
+// The evidence is gathered on every 8th accepted step (standing for the 7 before it): a sample copies
+// two vectors, which would otherwise be a measurable share of a step on cheap problems.
+inline constexpr long kStiffnessSampleEvery = 8;
 // Fixed-step solvers: t_end / dt within 1e-9 relative of an integer is that many whole steps (t_end
 // and dt given in decimal are rarely exact multiples in binary).
 inline constexpr double kGridMultipleRelative = 1e-9;

@@ -18,7 +18,8 @@ double GradientFlowField::evaluate(const ConstVectorView& theta) {
     has_last_ = true;
     // The squared norm is finite exactly when every entry is finite and the norm does not overflow
     // (entries of 1e300 are finite, their norm is not): one vectorized pass.
-    last_finite_ = std::isfinite(last_loss_) && std::isfinite(last_grad_.squaredNorm());
+    last_grad_norm2_ = last_grad_.squaredNorm();
+    last_finite_ = std::isfinite(last_loss_) && std::isfinite(last_grad_norm2_);
     if (!last_finite_) ++num_non_finite_;
   }
   return last_loss_;

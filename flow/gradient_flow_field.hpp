@@ -27,6 +27,8 @@ class GradientFlowField {
   Eigen::Index dimension() const { return objective_.dimension(); }
   // Evaluations whose loss, gradient or gradient norm was NaN or Inf.
   long num_non_finite() const { return num_non_finite_; }
+  // ||grad L||^2 at the point evaluated last (computed once, with the finiteness check).
+  double last_gradient_squared_norm() const { return last_grad_norm2_; }
   // Evaluations of the objective's loss and gradient made through the field (repeats of the last
   // point are not evaluations).
   long num_evaluations() const { return num_evaluations_; }
@@ -38,6 +40,7 @@ class GradientFlowField {
   Vector last_theta_;
   Vector last_grad_;
   double last_loss_ = 0.0;
+  double last_grad_norm2_ = 0.0;
   bool last_finite_ = false;  // the loss and the gradient's squared norm at last_theta_ are finite
   bool has_last_ = false;
   long num_non_finite_ = 0;

@@ -224,24 +224,36 @@ double initial_step(RunState& run, const State& dxdt0, int error_order) {
 // sufficed, tau = h ||g0||^2 / | ||g1||^2 - ||g0||^2 | the time scale of the dissipation rate; otherwise
 // the step counts as one that a stiff method needs too. Nothing is evaluated for this: the norms come
 // from the step's own vectors. Bulirsch-Stoer has no such stage, so its steps all count as
-// accuracy-limited (no hint).
+// accuracy-limited (no hint). Only every 8th accepted step is sampled (its end stage copied), standing
+// for the steps since the last sample, so that the evidence adds nothing measurable to a step.
 class StiffnessEvidence {
  public:
   explicit StiffnessEvidence(double rtol) : bdf_step_factor_(std::pow(rtol, 1.0 / tolerances::kStiffOrderPlusOne)) {}
 
-  void observe(double h, double dx, double dv, double g2_old, double g2_new) {
+  // Whether the next accepted step should carry a sample (its end stage kept).
+  bool wants_sample() const { return pending_ + 1 >= tolerances::kStiffnessSampleEvery; }
+
+  // Every accepted step; a sampled one with dx = ||x1 - y||, dv = ||v(x1) - v(y)|| (dx = 0: no stage).
+  void observe(bool sampled, double h, double dx, double dv, double g2_old, double g2_new) {
     ++steps_;
+    ++pending_;
+    if (!sampled) return;
+    const double weight = static_cast<double>(pending_);
+    pending_ = 0;
+    ++samples_;
     if (dx > 0.0 && h * dv >= tolerances::kStabilityLimitedStep * dx) {
       ++limited_;
-      if (g2_old > 0.0) stiff_steps_ += std::abs(g2_new - g2_old) / (g2_old * bdf_step_factor_);
+      if (g2_old > 0.0) stiff_steps_ += weight * std::abs(g2_new - g2_old) / (g2_old * bdf_step_factor_);
     } else {
-      stiff_steps_ += 1.0;
+      stiff_steps_ += weight;
     }
   }
 
   // The hint, or an empty string.
   std::string hint(Solver solver, long evaluations) const {
-    const double stiff_evaluations = tolerances::kStiffEvaluationsPerStep * std::max(stiff_steps_, 1.0);
+    // Steps after the last sample count as steps a stiff method needs too.
+    const double stiff_evaluations =
+        tolerances::kStiffEvaluationsPerStep * std::max(stiff_steps_ + static_cast<double>(pending_), 1.0);
     const double spent = static_cast<double>(evaluations);
     if (spent < tolerances::kStiffHintMinEvaluations || spent <= tolerances::kStiffHintRatio * stiff_evaluations) {
       return {};
@@ -251,7 +263,8 @@ class StiffnessEvidence {
                   "the problem is stiff for %s: its step was held at the stability limit on %.0f%% of %ld accepted "
                   "steps (h ||dv|| / ||dtheta|| >= 1); by the step sizes a stiff method would need about %.3g gradient "
                   "evaluations, not %ld: use cvode-bdf (dense Hessian) or cvode-bdf-krylov (Hessian-vector products)",
-                  std::string(to_string(solver)).c_str(), 100.0 * static_cast<double>(limited_) / steps_, steps_,
+                  std::string(to_string(solver)).c_str(),
+                  100.0 * static_cast<double>(limited_) / static_cast<double>(std::max(samples_, 1L)), steps_,
                   stiff_evaluations, evaluations);
     return buffer;
   }
@@ -259,7 +272,9 @@ class StiffnessEvidence {
  private:
   double bdf_step_factor_;
   long steps_ = 0;
-  long limited_ = 0;
+  long samples_ = 0;
+  long limited_ = 0;  // of the samples
+  long pending_ = 0;  // accepted steps since the last sample
   double stiff_steps_ = 0.0;
 };
 
@@ -303,7 +318,8 @@ void run_adaptive_steps(RunState& run, Driver& driver, StiffnessEvidence& stiffn
     const double dt_wanted = dt;
     double dt_try = clamped ? target - run.t : dt;
     double t_try = run.t;
-    end_stage.t_end = t_try + dt_try;
+    // Keep the stage at the step's end time only on a sampled step (a NaN time matches no stage).
+    end_stage.t_end = stiffness.wants_sample() ? t_try + dt_try : std::numeric_limits<double>::quiet_NaN();
     end_stage.saved = false;
     const long non_finite_at_try = run.field.num_non_finite();
     const bool accepted = driver.try_step(stepping_sys, run.theta, dxdt, t_try, x_new, dxdt_new, dt_try);
@@ -314,7 +330,7 @@ void run_adaptive_steps(RunState& run, Driver& driver, StiffnessEvidence& stiffn
     const bool stage_non_finite = run.field.num_non_finite() > non_finite_at_try;
     if (accepted && !stage_non_finite) {
       loss_new = run.field.loss_and_gradient(x_new, g_new);
-      g2_new = g_new.squaredNorm();  // not finite for a non-finite entry or an overflowing norm
+      g2_new = run.field.last_gradient_squared_norm();  // not finite for a non-finite entry or norm
     }
     if (!accepted || stage_non_finite || !std::isfinite(loss_new) || !std::isfinite(g2_new) || !x_new.allFinite()) {
       // Rejected by the error test, or accepted onto (or through) a non-finite value (which odeint's own
@@ -343,9 +359,10 @@ void run_adaptive_steps(RunState& run, Driver& driver, StiffnessEvidence& stiffn
     dt = clamped ? std::max(dt_try, dt_wanted) : dt_try;
     dxdt_new = -g_new;
     if (end_stage.saved) {
-      stiffness.observe(t_new - run.t, (x_new - end_stage.x).norm(), (dxdt_new - end_stage.v).norm(), g2, g2_new);
+      stiffness.observe(true, t_new - run.t, (x_new - end_stage.x).norm(), (dxdt_new - end_stage.v).norm(), g2,
+                        g2_new);
     } else {
-      stiffness.observe(t_new - run.t, 0.0, 0.0, g2, g2_new);
+      stiffness.observe(stiffness.wants_sample(), t_new - run.t, 0.0, 0.0, g2, g2_new);
     }
     g2 = g2_new;
     const StepSpan span{run.theta, dxdt, run.t, x_new, dxdt_new, t_new};
