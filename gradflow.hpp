@@ -4,10 +4,12 @@
 
 // core/: the objective interface and what every layer shares.
 #include <gradflow/core/counting_objective.hpp>
+#include <gradflow/core/function_objective.hpp>
 #include <gradflow/core/input_error.hpp>
 #include <gradflow/core/objective.hpp>
 #include <gradflow/core/option_error.hpp>
 #include <gradflow/core/random.hpp>
+#include <gradflow/core/residual_objective.hpp>
 #include <gradflow/core/stats.hpp>
 #include <gradflow/core/status.hpp>
 
@@ -27,9 +29,11 @@
 #include <gradflow/theory/power_iteration.hpp>
 
 // flow/: gradient flow.
+#include <gradflow/flow/dense_output.hpp>
 #include <gradflow/flow/gradient_flow_field.hpp>
 #include <gradflow/flow/options.hpp>
 #include <gradflow/flow/result.hpp>
+#include <gradflow/flow/row.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
 
 // discrete/: gradient descent and its step rules.
@@ -40,6 +44,7 @@
 #include <gradflow/discrete/options.hpp>
 #include <gradflow/discrete/polyak_step.hpp>
 #include <gradflow/discrete/result.hpp>
+#include <gradflow/discrete/step_rule.hpp>
 
 // experiments/: Monte Carlo estimates and sweeps over initializations.
 #include <gradflow/experiments/probability.hpp>

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <ostream>
 #include <system_error>
 
 namespace gradflow::cli {
@@ -54,5 +55,24 @@ std::string join_names(const std::vector<std::string>& names) {
 }
 
 bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
+
+void write_states(const std::string& option, const std::string& path, const char* first_column,
+                  const std::vector<double>& first_values, const Matrix& states) {
+  write_output(option, path, [&](std::ostream& out) {
+    out << first_column;
+    for (Eigen::Index i = 0; i < states.rows(); ++i) out << ",theta_" << i + 1;
+    out << "\n";
+    char number[32];
+    for (Eigen::Index j = 0; j < states.cols(); ++j) {
+      std::snprintf(number, sizeof number, "%.17g", first_values[static_cast<std::size_t>(j)]);
+      out << number;
+      for (Eigen::Index i = 0; i < states.rows(); ++i) {
+        std::snprintf(number, sizeof number, ",%.17g", states(i, j));
+        out << number;
+      }
+      out << "\n";
+    }
+  });
+}
 
 }  // namespace gradflow::cli

@@ -2,6 +2,7 @@
 // written whole or not at all, progress on a terminal, and the formatting of numbers and errors.
 #pragma once
 
+#include <gradflow/core/objective.hpp>
 #include <gradflow/core/output_file.hpp>
 #include <gradflow/core/text.hpp>
 
@@ -43,5 +44,11 @@ std::string flag_for_field(const std::string& field);
 std::string join_names(const std::vector<std::string>& names);
 
 bool stderr_is_terminal();
+
+// Writes the states of the recorded rows as CSV: a header (first_column, theta_1, ..., theta_p), then
+// one line per row with first_column's value and the p entries (17 significant digits), whole or not
+// at all.
+void write_states(const std::string& option, const std::string& path, const char* first_column,
+                  const std::vector<double>& first_values, const Matrix& states);
 
 }  // namespace gradflow::cli

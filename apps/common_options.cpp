@@ -166,10 +166,12 @@ std::vector<NamedPath> given_outputs(CLI::App& c, const std::vector<std::pair<co
   return given;
 }
 
-void check_output_paths(CLI::App& c, const OutputArgs& a, const ProblemArgs& problem) {
-  check_paths(input_paths(problem, a.config),
-              given_outputs(c, {{"--out", a.out}, {"--theta-out", a.theta_out}, {"--json", a.json}}),
-              /*dash_is_stdout=*/true);
+void check_output_paths(CLI::App& c, const OutputArgs& a, const ProblemArgs& problem,
+                        const std::vector<std::pair<const char*, std::string>>& extra) {
+  std::vector<std::pair<const char*, std::string>> outputs = {
+      {"--out", a.out}, {"--theta-out", a.theta_out}, {"--json", a.json}};
+  outputs.insert(outputs.end(), extra.begin(), extra.end());
+  check_paths(input_paths(problem, a.config), given_outputs(c, outputs), /*dash_is_stdout=*/true);
 }
 
 void check_certificate_depth(const ProblemArgs& a, const std::string& why) {

@@ -66,7 +66,9 @@ std::vector<NamedPath> given_outputs(CLI::App& command,
                                      const std::vector<std::pair<const char*, std::string>>& outputs);
 // Checks every output against the inputs and each other, before anything runs (core/output_file.hpp);
 // "-" is standard output.
-void check_output_paths(CLI::App& command, const OutputArgs& args, const ProblemArgs& problem);
+// extra: a command's own outputs (e.g. {"--states-out", path}).
+void check_output_paths(CLI::App& command, const OutputArgs& args, const ProblemArgs& problem,
+                        const std::vector<std::pair<const char*, std::string>>& extra = {});
 // Parses the list and seed options, applies --max-memory, and resolves the names (before the checks).
 void prepare_problem_args(CLI::App& command, ProblemArgs& args);
 // The certificate (certify, --certify, probability) handles at most this many hidden layers, as sweeps

@@ -11,9 +11,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <ostream>
+#include <vector>
 
 namespace gradflow::cli {
 namespace {
@@ -40,7 +42,7 @@ nlohmann::json summary_json(const DescentResult& r, const DescendCommand& d) {
   j["grad_norm_final"] = r.grad_norm_final;
   j["dist_from_init"] = r.dist_from_init;
   j["path_length"] = r.path_length;
-  j["min_value"] = r.min_value;
+  j["min_value"] = optional_json(r.min_value);
   j["mu"] = optional_json(r.facts.mu);
   j["mu_source"] = d.options.mu ? "option" : (r.facts.mu ? "problem (exact)" : "unknown");
   j["beta"] = optional_json(r.facts.beta);
@@ -121,6 +123,9 @@ void add_descend_command(CLI::App& app, DescendCommand& d) {
               "mu and beta_r then come from it (inverse-smoothness steps 1/beta_r) and the rows get the certified "
               "bound q^k L0");
   add_output_options(*c, d.output, "Write the iterates' rows as CSV here");
+  c->add_option(
+      "--states-out", d.states_out,
+      "Write theta at every recorded row as CSV here: iter, then theta_1 ... theta_p, one line per row of --out");
 }
 
 int run_descend_command(DescendCommand& d) {
@@ -138,7 +143,7 @@ int run_descend_command(DescendCommand& d) {
   }
   prepare_problem_args(c, d.problem);
   if (d.certify) check_certificate_depth(d.problem, "--certify");
-  check_output_paths(c, d.output, d.problem);
+  check_output_paths(c, d.output, d.problem, {{"--states-out", d.states_out}});
   const LoadedProblem loaded = load_problem(c, d.problem);
   {
     // The rows kept: one per --save-every iterations, and the first and the last.
@@ -154,6 +159,15 @@ int run_descend_command(DescendCommand& d) {
     throw InputError("--gamma", "",
                      "is required by --step polyak on problem '" + d.problem.problem +
                          "' (the default 2 mu / beta needs mu and beta)");
+  }
+  if (!d.states_out.empty()) {
+    const long long rows = d.options.max_iters / std::max<long>(d.options.save_every, 1) + 2;
+    SizeEstimate states;
+    states.add({rows, loaded.objective->dimension(), 8});
+    check_memory(states, "--states-out", d.states_out,
+                 "keeping the states of up to " + std::to_string(rows) +
+                     " rows (record fewer rows with --save-every, or lower --max-iters)");
+    d.options.record_states = true;
   }
   print_problem_report(loaded, "descend", d.output.quiet);
   std::optional<Certificate> certificate;
@@ -190,7 +204,7 @@ int run_descend_command(DescendCommand& d) {
   bool shown = false;
   DescentObserver observer;
   if (show_progress) {
-    observer = [&](const DescentRow& row) {
+    observer = [&](const DescentRow& row, ConstVectorView) {
       const auto now = std::chrono::steady_clock::now();
       if (now - last >= std::chrono::milliseconds(200)) {
         last = now;
@@ -211,6 +225,11 @@ int run_descend_command(DescendCommand& d) {
   const OutputArgs& o = d.output;
   if (!o.out.empty()) write_output("--out", o.out, [&](std::ostream& out) { write_rows(out, result); });
   if (!o.theta_out.empty()) write_theta("--theta-out", o.theta_out, result.theta);
+  if (!d.states_out.empty()) {
+    std::vector<double> iterations;
+    for (const DescentRow& row : result.rows) iterations.push_back(static_cast<double>(row.iter));
+    write_states("--states-out", d.states_out, "iter", iterations, result.states);
+  }
   if (!o.json.empty()) {
     write_output("--json", o.json, [&](std::ostream& out) {
       nlohmann::json summary = summary_json(result, d);

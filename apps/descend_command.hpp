@@ -19,6 +19,7 @@ struct DescendCommand {
   double gamma = 0.0;  // copied into options.gamma when --gamma is given
   double mu = 0.0;     // copied into options.mu when --mu is given
   bool certify = false;
+  std::string states_out;  // --states-out: theta at every recorded row
 
   CLI::App* command = nullptr;
 };

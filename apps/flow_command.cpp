@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <iostream>
 #include <ostream>
+#include <vector>
 
 namespace gradflow::cli {
 namespace {
@@ -36,7 +37,7 @@ nlohmann::json summary_json(const FlowResult& result, const FlowCommand& flow) {
   j["grad_norm_final"] = result.grad_norm_final;
   j["dist_from_init"] = result.dist_from_init;
   j["path_length"] = result.path_length;
-  j["min_value"] = result.min_value;
+  j["min_value"] = optional_json(result.min_value);
   j["mu"] = optional_json(result.mu);
   j["mu_source"] = flow.options.mu ? "option" : (result.mu ? "problem (exact)" : "unknown");
   j["bound_holds"] = optional_json(result.bound_holds);
@@ -154,6 +155,9 @@ void add_flow_command(CLI::App& app, FlowCommand& flow) {
               "bound L0 exp(-2 mu t) and the run checks ||theta - theta0|| against the certified travel");
 
   add_output_options(*c, flow.output, "Write the trajectory CSV here");
+  c->add_option(
+      "--states-out", flow.states_out,
+      "Write theta at every recorded row as CSV here: t, then theta_1 ... theta_p, one line per row of --out");
 }
 
 int run_flow_command(FlowCommand& flow) {
@@ -174,9 +178,25 @@ int run_flow_command(FlowCommand& flow) {
   }
   prepare_problem_args(c, flow.problem);
   if (flow.certify) check_certificate_depth(flow.problem, "--certify");
-  check_output_paths(c, flow.output, flow.problem);
+  check_output_paths(c, flow.output, flow.problem, {{"--states-out", flow.states_out}});
   const LoadedProblem loaded = load_problem(c, flow.problem);
   check_flow_memory(flow, loaded);
+  if (!flow.states_out.empty()) {
+    // One column of p values per recorded row, at most as many rows as check_flow_memory counted.
+    const FlowOptions& o = flow.options;
+    long long rows = o.max_steps;
+    if (!o.times.empty()) {
+      rows = static_cast<long long>(o.times.size());
+    } else if (o.save_every > 0.0 && o.t_end / o.save_every < static_cast<double>(rows)) {
+      rows = static_cast<long long>(o.t_end / o.save_every);
+    }
+    SizeEstimate states;
+    states.add({rows + 2, loaded.objective->dimension(), 8});
+    check_memory(states, "--states-out", flow.states_out,
+                 "keeping the states of up to " + std::to_string(rows + 2) +
+                     " rows (record fewer rows with --times or --save-every, or lower --max-steps)");
+    flow.options.record_states = true;
+  }
   print_problem_report(loaded, "flow", flow.output.quiet);
   std::optional<Certificate> certificate;
   if (flow.certify) {
@@ -213,7 +233,7 @@ int run_flow_command(FlowCommand& flow) {
   const bool show_progress = !flow.output.quiet && stderr_is_terminal();
   ProgressLine progress(flow.options.t_end);
   FlowObserver observer;
-  if (show_progress) observer = [&progress](const FlowRow& row) { return progress(row); };
+  if (show_progress) observer = [&progress](const FlowRow& row, ConstVectorView) { return progress(row); };
   set_activity("integrating the flow");
   const FlowResult result = simulate_flow(*loaded.objective, loaded.theta0, flow.options, observer);
   progress.finish();
@@ -222,6 +242,11 @@ int run_flow_command(FlowCommand& flow) {
   const OutputArgs& o = flow.output;
   if (!o.out.empty()) write_output("--out", o.out, [&](std::ostream& out) { write_trajectory(out, result); });
   if (!o.theta_out.empty()) write_theta("--theta-out", o.theta_out, result.theta);
+  if (!flow.states_out.empty()) {
+    std::vector<double> times;
+    for (const FlowRow& row : result.rows) times.push_back(row.t);
+    write_states("--states-out", flow.states_out, "t", times, result.states);
+  }
   if (!o.json.empty()) {
     write_output("--json", o.json, [&](std::ostream& out) {
       nlohmann::json summary = summary_json(result, flow);

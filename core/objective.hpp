@@ -1,5 +1,20 @@
-// The objective interface: a C^2 function L: R^p -> [0, inf) with the derivative information that
-// gradient flow (theta' = -grad L) and gradient descent need, and what is known about it exactly.
+// The objective interface: a C^2 function L: R^p -> R, bounded below, with the derivative information
+// that gradient flow (theta' = -grad L) and gradient descent need, and what is known about it exactly.
+//
+// The contract (README.md, "The library", lists it with the defaults):
+//   name()                    short name, used in reports (pure virtual)
+//   dimension()               p (pure virtual)
+//   loss(theta)               L(theta) (pure virtual)
+//   loss_and_gradient(theta, grad)  L(theta), and grad L(theta) written to grad (pure virtual)
+//   gradient(theta, grad)     default: loss_and_gradient, the loss discarded
+//   hessian_vector(theta, v, hv)    default: central difference of gradients (below);
+//                             has_exact_hessian_vector() says whether an override is exact (default false)
+//   hessian(theta, h)         dense Hessian; default throws std::logic_error; has_hessian() (default false)
+//   has_constant_hessian()    the Hessian is the same everywhere (default false)
+//   known()                   exact facts (default: nothing known)
+//   exact_flow(theta0, t)     default throws std::logic_error; has_exact_flow() (default false)
+//   as_residual()             the squared-loss view (core/residual_objective.hpp); default nullptr
+// Objectives without a class of their own: FunctionObjective (core/function_objective.hpp).
 //
 // Derivative information travels with the problem, not with the solver: a problem that has an exact
 // Hessian-vector product or dense Hessian says so, and the default Hessian-vector product is a central
@@ -17,6 +32,8 @@
 
 namespace gradflow {
 
+class ResidualObjective;
+
 using Vector = Eigen::VectorXd;
 using Matrix = Eigen::MatrixXd;
 using VectorView = Eigen::Ref<Vector>;
@@ -24,9 +41,10 @@ using ConstVectorView = Eigen::Ref<const Vector>;
 using MatrixView = Eigen::Ref<Matrix>;
 
 // What is known exactly about an objective. An empty optional means "not known"; nothing here is
-// estimated.
+// estimated. Without min_value the rate bound, the PL ratio and the Polyak step are unavailable (the
+// results say so): they are all stated relative to inf L.
 struct KnownFacts {
-  double min_value = 0.0;           // inf L (0 for all but least squares with rank X < n)
+  std::optional<double> min_value;  // inf L (the built-in problems: 0, or least squares' residual floor)
   std::optional<double> mu;         // PL constant on all of R^p: 1/2 ||grad L||^2 >= mu (L - min_value)
   std::optional<double> beta;       // smoothness: grad L is beta-Lipschitz on all of R^p
   std::optional<Vector> minimizer;  // the global minimizer, when it is unique
@@ -62,6 +80,10 @@ class Objective {
   // (has_exact_flow()); otherwise throws std::logic_error.
   virtual bool has_exact_flow() const { return false; }
   virtual Vector exact_flow(const ConstVectorView& theta0, double t) const;
+
+  // The squared-loss view of the objective (L = 1/2 ||r||^2, with residuals and a Jacobian), which the
+  // PL certificate needs; nullptr for an objective that has none. ResidualObjective returns itself.
+  virtual const ResidualObjective* as_residual() const { return nullptr; }
 
  protected:
   // Throws std::invalid_argument("<function>(): <what>") when v does not have dimension() entries.

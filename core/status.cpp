@@ -5,13 +5,14 @@
 namespace gradflow {
 namespace {
 
-constexpr NameTable<Status, 11> kNames{{{
+constexpr NameTable<Status, 12> kNames{{{
     {Status::not_run, "not_run"},
     {Status::reached_end_time, "reached_end_time"},
     {Status::tolerance_reached, "tolerance_reached"},
     {Status::max_steps, "max_steps"},
     {Status::reached_max_iters, "reached_max_iters"},
     {Status::stopped_by_observer, "stopped_by_observer"},
+    {Status::event_stop, "event_stop"},
     {Status::step_size_too_small, "step_size_too_small"},
     {Status::non_finite_value, "non_finite_value"},
     {Status::backend_error, "backend_error"},
@@ -27,7 +28,7 @@ std::optional<Status> status_from_string(std::string_view name) { return kNames.
 
 bool succeeded(Status status) {
   return status == Status::reached_end_time || status == Status::reached_max_iters ||
-         status == Status::tolerance_reached || status == Status::stopped_by_observer;
+         status == Status::tolerance_reached || status == Status::stopped_by_observer || status == Status::event_stop;
 }
 
 }  // namespace gradflow

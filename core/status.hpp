@@ -16,6 +16,8 @@ enum class Status {
   reached_max_iters,    // descent ran its max_iters iterations, no tolerance having been requested;
                         // the Monte Carlo probability estimate ran all its draws
   stopped_by_observer,  // a user observer asked to stop
+  event_stop,           // a terminal event (FlowOptions::events, DescentOptions::events) fired; the
+                        // message names it
   step_size_too_small,  // the adaptive step fell below roundoff: usually extreme stiffness for an
                         // explicit method, or a gradient that is not continuous
   non_finite_value,     // the loss or gradient became NaN or Inf: a blow-up, or a problem evaluated
@@ -29,8 +31,8 @@ enum class Status {
 std::string_view to_string(Status status);
 std::optional<Status> status_from_string(std::string_view name);
 
-// True when the run did what was asked: reached t_end (or ran its iterations), met the tolerance, or
-// was stopped on request.
+// True when the run did what was asked: reached t_end (or ran its iterations), met the tolerance, was
+// stopped on request, or stopped at a terminal event.
 bool succeeded(Status status);
 
 }  // namespace gradflow

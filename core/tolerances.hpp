@@ -50,6 +50,13 @@ inline bool radius_holds(double distance, double radius, double relative, double
 inline constexpr double kCrossingUlps = 4.0;
 // Illinois halves the bracket at least every other iteration: 200 are far more than 4 ulps need.
 inline constexpr int kCrossingMaxIterations = 200;
+// Events (the tolerance stop among them) are located to |dt| <= 1e-12 (1 + |t|): far below any
+// solver tolerance, and reached in a few Illinois iterations (each costs a gradient evaluation).
+inline constexpr double kEventTimeRelative = 1e-12;
+
+// Dense output of the adaptive solvers without their own stored interpolant: a step's Hermite piece is
+// halved at most 10 times (1024 pieces) to agree with the solver's interpolant at the midpoints.
+inline constexpr int kDenseHalvings = 10;
 
 // Rows every save_every up to t_end: k save_every <= t_end allowing 4 ulps for the rounding of
 // t_end / save_every (so that t_end = 1, save_every = 0.1 gives 10 rows, not 9).
@@ -68,6 +75,23 @@ inline constexpr long kMaxConsecutiveRejections = 10000;
 inline constexpr double kStepSafety = 0.9;
 inline constexpr double kMinStepFactor = 0.2;
 inline constexpr double kMaxStepFactor = 10.0;
+// The stiffness hint of the explicit adaptive solvers (odeint back end): a step is held at the
+// stability limit when h rho >= 1, rho = ||v(x1) - v(x0)|| / ||x1 - x0|| (a lower bound of the local
+// Lipschitz constant of the field; the methods' stability intervals reach 2.5 to 5 on the negative
+// axis, so a step this long is within a small factor of the limit, not limited by accuracy).
+inline constexpr double kStabilityLimitedStep = 1.0;
+// What a stiff method (BDF of order up to 5) would need there: steps of rtol^(1/6) tau, tau the time
+// scale of the dissipation rate ||grad L||^2 (tau = ||g||^2 h / |change of ||g||^2 over the step|),
+// each costing about 3 gradient evaluations (a Newton iteration or two and the Jacobian's share).
+inline constexpr double kStiffOrderPlusOne = 6.0;
+inline constexpr double kStiffEvaluationsPerStep = 3.0;
+// The hint is given when the explicit run spent more than 100 times that, and at least 10^4 gradient
+// evaluations (below that, the choice of method does not matter).
+inline constexpr double kStiffHintRatio = 100.0;
+inline constexpr double kStiffHintMinEvaluations = 1e4;
+// The evidence is gathered on every 8th accepted step (standing for the 7 before it): a sample copies
+// two vectors, which would otherwise be a measurable share of a step on cheap problems.
+inline constexpr long kStiffnessSampleEvery = 8;
 // Fixed-step solvers: t_end / dt within 1e-9 relative of an integer is that many whole steps (t_end
 // and dt given in decimal are rarely exact multiples in binary).
 inline constexpr double kGridMultipleRelative = 1e-9;

@@ -20,6 +20,8 @@ struct ArmijoStep {
   double sufficient;  // c in (0, 1)
   int max_backtracks = 100;
 
+  std::string name() const { return "armijo"; }
+
   // Returns eta = 0 when no trial step satisfied the test within max_backtracks (the driver reports
   // the failure).
   StepProposal propose(const StepInput& in, Vector& trial) const {
@@ -45,10 +47,7 @@ struct ArmijoStep {
 
   RateGuarantee guarantee(const StepFacts& facts) const {
     RateGuarantee g;
-    if (!facts.mu || !facts.beta) {
-      g.note = "needs mu and beta";
-      return g;
-    }
+    if (!has_guarantee_facts(facts, g)) return g;
     g.q = std::max(1.0 - 2.0 * sufficient * *facts.mu * eta_min(*facts.beta), 0.0);
     g.radius = *flow_radius(facts) / sufficient;
     g.note = "q = 1 - 2 c mu eta_min, eta_min = min(eta_bar, 2 b (1 - c) / beta), radius = rho0 / c";

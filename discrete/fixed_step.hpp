@@ -8,7 +8,8 @@
 // The best fixed step is eta = 1/beta (q = 1 - mu/beta, radius 2 rho0). For eta >= 2/beta there is
 // no guarantee, and on a quadratic descent diverges.
 //
-// This is the template for a new rule: a struct with propose() and guarantee().
+// This is the template for a new rule: a struct with propose() and guarantee() (the StepRule concept,
+// discrete/step_rule.hpp).
 #pragma once
 
 #include <gradflow/discrete/step_rule.hpp>
@@ -18,16 +19,15 @@ namespace gradflow {
 struct FixedStep {
   double eta;
 
+  std::string name() const { return "fixed"; }
+
   StepProposal propose(const StepInput&, Vector& /*trial*/) const { return {eta, false, 0.0, 0}; }
 
   RateGuarantee guarantee(const StepFacts& facts) const { return fixed_step_guarantee(eta, facts); }
 
   static RateGuarantee fixed_step_guarantee(double eta, const StepFacts& facts) {
     RateGuarantee g;
-    if (!facts.mu || !facts.beta) {
-      g.note = "needs mu and beta";
-      return g;
-    }
+    if (!has_guarantee_facts(facts, g)) return g;
     const double mu = *facts.mu, beta = *facts.beta;
     if (!(eta > 0.0 && eta * beta < 2.0)) {
       g.note = "eta beta >= 2: no guarantee";

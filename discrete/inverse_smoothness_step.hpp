@@ -15,6 +15,8 @@ namespace gradflow {
 struct InverseSmoothnessStep {
   double beta;
 
+  std::string name() const { return "inverse-smoothness"; }
+
   StepProposal propose(const StepInput&, Vector& /*trial*/) const { return {1.0 / beta, false, 0.0, 0}; }
 
   RateGuarantee guarantee(const StepFacts& facts) const {

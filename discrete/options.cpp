@@ -46,6 +46,15 @@ std::optional<OptionError> DescentOptions::validate() const {
   if (!(std::isfinite(divergence_factor) && divergence_factor > 1.0)) {
     return OptionError{"divergence_factor", full_precision(divergence_factor), "must be a finite number > 1"};
   }
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const DescentEvent& event = events[i];
+    const std::string which = "events[" + std::to_string(i) + "]";
+    if (event.name.empty()) return OptionError{which + ".name", "\"\"", "every event needs a name"};
+    if (!event.g) return OptionError{which + ".g", event.name, "the event function is empty"};
+    if (event.direction < -1 || event.direction > 1) {
+      return OptionError{which + ".direction", std::to_string(event.direction), "must be -1, 0 or 1"};
+    }
+  }
   return std::nullopt;
 }
 

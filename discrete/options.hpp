@@ -5,6 +5,7 @@
 #pragma once
 
 #include <gradflow/core/option_error.hpp>
+#include <gradflow/discrete/row.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -42,6 +43,12 @@ struct DescentOptions {
                                       // the guarantee then needs the rule's radius < ball_radius; > 0
   double divergence_factor = 1e10;    // diverged once L - L_min > divergence_factor (L0 - L_min); > 1
   std::uint64_t seed = 0;             // start of the power iteration that estimates beta
+
+  // What to keep and whom to tell.
+  bool record_states = false;        // DescentResult::states: theta at every recorded row (one column per row)
+  std::vector<DescentEvent> events;  // checked at every iterate (discrete/row.hpp); each needs a name and g
+  DescentRowSink row_sink;           // called for every recorded row, in order, with the iterate
+  bool keep_rows = true;             // false: DescentResult::rows (and states) keep only the first and last row
 
   std::optional<OptionError> validate() const;
 };

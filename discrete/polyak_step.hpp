@@ -18,17 +18,18 @@ namespace gradflow {
 struct PolyakStep {
   double gamma;
 
+  std::string name() const { return "polyak"; }
+
+  // Needs L_min: without it there is no step (eta = 0; descend() refuses the rule before that).
   StepProposal propose(const StepInput& in, Vector& /*trial*/) const {
-    const double excess = std::max(in.loss - in.min_value, 0.0);
+    if (!in.min_value) return {0.0, false, 0.0, 0};
+    const double excess = std::max(in.loss - *in.min_value, 0.0);
     return {in.grad_norm_squared > 0.0 ? gamma * excess / in.grad_norm_squared : 0.0, false, 0.0, 0};
   }
 
   RateGuarantee guarantee(const StepFacts& facts) const {
     RateGuarantee g;
-    if (!facts.mu || !facts.beta) {
-      g.note = "needs mu and beta";
-      return g;
-    }
+    if (!has_guarantee_facts(facts, g)) return g;
     const double kappa = *facts.beta / *facts.mu;
     const double factor = 1.0 - gamma + gamma * gamma * kappa / 4.0;
     if (!(gamma > 0.0 && factor < 1.0)) {

@@ -8,9 +8,9 @@ namespace gradflow {
 
 std::string DescentResult::brief_report() const {
   std::ostringstream out;
-  out << to_string(status) << ": " << to_string(options.step) << " on " << problem << ", " << iterations
-      << " iterations, loss " << format_number("%.6e", loss0) << " -> " << format_number("%.6e", loss_final) << ", "
-      << stats.num_gradient_evals << " gradient evals, " << stats.num_loss_evals << " loss evals";
+  out << to_string(status) << ": " << rule << " on " << problem << ", " << iterations << " iterations, loss "
+      << format_number("%.6e", loss0) << " -> " << format_number("%.6e", loss_final) << ", " << stats.num_gradient_evals
+      << " gradient evals, " << stats.num_loss_evals << " loss evals";
   return out.str();
 }
 
@@ -18,9 +18,9 @@ std::string DescentResult::full_report() const {
   std::ostringstream out;
   out << "status          " << to_string(status) << (message.empty() ? "" : " (" + message + ")") << "\n";
   out << "problem         " << problem << ", p = " << theta.size() << "\n";
-  out << "step rule       " << to_string(options.step);
+  out << "step rule       " << rule;
   if (step_size) out << ", eta = " << format_number("%.6g", *step_size);
-  if (options.step == StepRule::armijo) {
+  if (rule == to_string(StepRule::armijo)) {
     out << ", eta_bar = " << format_number("%g", options.lr) << ", b = " << format_number("%g", options.armijo_b)
         << ", c = " << format_number("%g", options.armijo_c);
   }
@@ -36,19 +36,25 @@ std::string DescentResult::full_report() const {
       << (facts.beta ? format_number("%.6g", *facts.beta) + (facts.beta_estimated ? " (estimated)" : "")
                      : std::string("unknown"))
       << "\n";
-  if (guarantee.q) {
+  if (guarantee.q && bound_holds) {
     out << "rate bound      L_k - L_min <= q^k (L0 - L_min), q = " << format_number("%.10g", *guarantee.q) << ": "
-        << (bound_holds.value_or(false) ? "holds" : "VIOLATED");
+        << (*bound_holds ? "holds" : "VIOLATED");
     if (first_bound_violation_iter) out << " (first at iteration " << *first_bound_violation_iter << ")";
     out << (facts.beta_estimated ? "  [estimate]" : "") << "\n";
+  } else if (guarantee.q) {
+    out << "rate bound      not checked: the run made no iteration\n";
   } else {
     out << "rate bound      none: " << guarantee.note << "\n";
   }
-  if (guarantee.radius) {
+  if (guarantee.radius && radius_holds) {
     out << "radius          path <= " << format_number("%.6g", *guarantee.radius) << ": "
-        << (radius_holds.value_or(false) ? "holds" : "VIOLATED");
+        << (*radius_holds ? "holds" : "VIOLATED");
     if (first_radius_violation_iter) out << " (first at iteration " << *first_radius_violation_iter << ")";
     out << (facts.beta_estimated ? "  [estimate]" : "") << "\n";
+  }
+  for (const DescentEventHit& hit : event_hits) {
+    out << "event           " << hit.name << " at iteration " << hit.iter
+        << ", loss = " << format_number("%.6e", hit.row.loss) << "\n";
   }
   out << "evaluations     " << stats.num_gradient_evals << " gradient, " << stats.num_loss_evals << " loss, "
       << stats.num_hessian_vector_evals << " Hessian-vector\n";

@@ -6,6 +6,7 @@
 #include <gradflow/core/stats.hpp>
 #include <gradflow/core/status.hpp>
 #include <gradflow/discrete/options.hpp>
+#include <gradflow/discrete/row.hpp>
 #include <gradflow/discrete/step_rule.hpp>
 
 #include <functional>
@@ -16,23 +17,11 @@
 
 namespace gradflow {
 
-struct DescentRow {
-  long iter = 0;                // k
-  double t = 0.0;               // eta_0 + ... + eta_{k-1}: the time axis shared with the flow
-  double loss = 0.0;            // L(theta_k)
-  double grad_norm = 0.0;       // ||grad L(theta_k)||
-  double dist_from_init = 0.0;  // ||theta_k - theta0||
-  double step_size = 0.0;       // eta_{k-1}, the step that produced theta_k (0 for k = 0)
-  double bound = 0.0;           // L_min + q^k (L0 - L_min); NaN without a guarantee
-};
-
-// Called after every iteration with its row; returning true stops the run (stopped_by_observer).
-using DescentObserver = std::function<bool(const DescentRow&)>;
-
 struct DescentResult {
   Status status = Status::not_run;
   std::string message;
   DescentOptions options;
+  std::string rule;  // the step rule's name: a built-in one (options.step), or a custom rule's name()
   std::string problem;
   Vector theta;  // final iterate; the last finite one after a divergence
   long iterations = 0;
@@ -41,18 +30,24 @@ struct DescentResult {
   double loss_final = std::numeric_limits<double>::quiet_NaN();
   double grad_norm_final = std::numeric_limits<double>::quiet_NaN();
   double dist_from_init = 0.0;
-  double path_length = 0.0;  // sum of ||theta_{k+1} - theta_k||
-  double min_value = 0.0;
+  double path_length = 0.0;         // sum of ||theta_{k+1} - theta_k||
+  std::optional<double> min_value;  // L_min (KnownFacts::min_value); without it no bound, no Polyak step
   StepFacts facts;                  // mu, beta (exact or estimated) used by the guarantee
   std::optional<double> step_size;  // the rule's step where it is one number (fixed, 1/beta)
   std::optional<double> gamma;      // the Polyak gamma used
   RateGuarantee guarantee;
-  std::optional<bool> bound_holds;  // L_k - L_min <= q^k (L0 - L_min) at every iteration (empty: no q)
+  // L_k - L_min <= q^k (L0 - L_min) + 64 eps L0 at every iteration (docs/theory.md §2.7); empty without
+  // q, and when the run made no iteration (nothing was checked).
+  std::optional<bool> bound_holds;
   std::optional<long> first_bound_violation_iter;
-  std::optional<bool> radius_holds;  // path length <= radius at every iteration (empty: no radius)
+  std::optional<bool> radius_holds;  // path length <= radius at every iteration (empty: no radius, or no iteration)
   std::optional<long> first_radius_violation_iter;
+  // The recorded rows: k = 0, every save_every iterations, the last; with options.keep_rows = false
+  // only the first and the last.
   std::vector<DescentRow> rows;
-  Stats stats;  // num_steps = iterations, gradient and loss evaluations, wall time
+  Matrix states;  // with options.record_states: p x rows.size(), states.col(i) = theta at rows[i]
+  std::vector<DescentEventHit> event_hits;  // sign changes of options.events, in order
+  Stats stats;                              // num_steps = iterations, gradient and loss evaluations, wall time
 
   bool succeeded() const { return gradflow::succeeded(status); }
   // One line: status, step rule, iterations, loss, evaluations.

@@ -8,12 +8,15 @@
 // or nonlinear solver, Jacobian, root function, then a loop of CVode in one-step mode, statistics, and
 // frees in reverse. Every call is checked; a failing call becomes Status::backend_error naming the
 // function and the flag. Callbacks catch every exception and return a SUNDIALS error code; a non-finite
-// gradient is a recoverable failure (CVODE retries with a smaller step).
-// Tolerance stops use CVODE's root finding on the event function of the TrajectoryMonitor.
+// gradient (an entry, or its norm) is a recoverable failure (CVODE retries with a smaller step).
+// Events (the tolerance stop among them) are located like every back end's (detail/step_processor.hpp),
+// on CVODE's own interpolant (CVodeGetDky); the dense output is cubic Hermite. What differs between
+// SUNDIALS 6 and 7 is in detail/sundials_compat.hpp.
 #include <gradflow/core/tolerances.hpp>
 #include <gradflow/flow/detail/cvode_linear_solvers.hpp>
 #include <gradflow/flow/detail/run_state.hpp>
 #include <gradflow/flow/detail/step_processor.hpp>
+#include <gradflow/flow/detail/sundials_compat.hpp>
 
 #include <cvode/cvode.h>
 #include <nvector/nvector_serial.h>
@@ -45,7 +48,7 @@ struct CallbackData {
   bool non_finite = false;     // a callback saw a NaN or Inf
   std::string error;           // the last message from CVODE's error handler
   std::string callback_error;  // the first exception caught in a callback (kept for the final message)
-  Vector probe_grad;           // scratch for the root function
+  sundials::ErrorForwarder forwarder;
 };
 
 ConstMap view(N_Vector v, Eigen::Index p) { return ConstMap(N_VGetArrayPointer(v), p); }
@@ -82,24 +85,7 @@ int field_jacobian_times(N_Vector v, N_Vector jv, sunrealtype, N_Vector y, N_Vec
   }
 }
 
-int tolerance_event(sunrealtype, N_Vector y, sunrealtype* gout, void* user_data) {
-  auto* data = static_cast<CallbackData*>(user_data);
-  try {
-    const double loss = data->run->field.loss_and_gradient(view(y, data->p), data->probe_grad);
-    gout[0] = data->run->monitor.event_value(loss, data->probe_grad.norm());
-    if (!std::isfinite(gout[0])) {
-      data->non_finite = true;
-      return -1;
-    }
-    return 0;
-  } catch (const std::exception& e) {
-    if (data->callback_error.empty())
-      data->callback_error = std::string("stop-condition evaluation threw: ") + e.what();
-    return -1;
-  }
-}
-
-void error_handler(int, const char*, const char* function, char* message, void* user_data) {
+void error_handler(const char* function, const char* message, void* user_data) {
   auto* data = static_cast<CallbackData*>(user_data);
   data->error = std::string(function) + ": " + message;
 }
@@ -210,7 +196,7 @@ bool attach_solver(CvodeSession& s, RunState& run, const CallbackData& data) {
 bool setup(CvodeSession& s, RunState& run, CallbackData& data) {
   const FlowOptions& options = run.options;
   const Eigen::Index p = run.theta.size();
-  if (failed(run, data, SUNContext_Create(nullptr, &s.context), "SUNContext_Create")) return false;
+  if (failed(run, data, sundials::create_context(&s.context), "SUNContext_Create")) return false;
   s.y = N_VNew_Serial(static_cast<sunindextype>(p), s.context);
   if (!created(run, s.y, "N_VNew_Serial")) return false;
   s.probe = N_VClone(s.y);
@@ -220,20 +206,15 @@ bool setup(CvodeSession& s, RunState& run, CallbackData& data) {
   const bool bdf = options.solver != Solver::cvode_adams;
   s.memory = CVodeCreate(bdf ? CV_BDF : CV_ADAMS, s.context);
   if (!created(run, s.memory, "CVodeCreate")) return false;
-  if (failed(run, data, CVodeSetErrHandlerFn(s.memory, error_handler, &data), "CVodeSetErrHandlerFn")) return false;
+  data.forwarder = sundials::ErrorForwarder{error_handler, &data};
+  if (failed(run, data, sundials::set_error_handler(s.memory, s.context, data.forwarder),
+             sundials::kErrorHandlerSetter))
+    return false;
   if (failed(run, data, CVodeInit(s.memory, field_rhs, 0.0, s.y), "CVodeInit")) return false;
   if (failed(run, data, CVodeSStolerances(s.memory, options.rtol, options.atol), "CVodeSStolerances")) return false;
   if (failed(run, data, CVodeSetUserData(s.memory, &data), "CVodeSetUserData")) return false;
   if (failed(run, data, CVodeSetStopTime(s.memory, options.t_end), "CVodeSetStopTime")) return false;
-  if (!attach_solver(s, run, data)) return false;
-
-  if (run.monitor.tolerance_enabled()) {
-    if (failed(run, data, CVodeRootInit(s.memory, 1, tolerance_event), "CVodeRootInit")) return false;
-    int direction = -1;  // only crossings into the stop region
-    if (failed(run, data, CVodeSetRootDirection(s.memory, &direction), "CVodeSetRootDirection")) return false;
-    if (failed(run, data, CVodeSetNoInactiveRootWarn(s.memory), "CVodeSetNoInactiveRootWarn")) return false;
-  }
-  return true;
+  return attach_solver(s, run, data);
 }
 
 // Progress guard: CVODE keeps accepting steps of size t * eps (with only a warning) when the flow
@@ -284,7 +265,7 @@ LastStep step_loop(CvodeSession& s, RunState& run, CallbackData& data) {
   const FlowOptions& options = run.options;
   const Eigen::Index p = run.theta.size();
   LastStep last;
-  const bool evaluate_end_points = needs_every_end_point(run.monitor);
+  const bool evaluate_end_points = needs_every_end_point(run);
   StepScratch scratch(p);
   Vector x_new(p), g_new(p), theta_before(p);
   const auto state_at = [&](double t, Vector& out) {
@@ -317,19 +298,18 @@ LastStep step_loop(CvodeSession& s, RunState& run, CallbackData& data) {
       std::optional<double> loss_new;
       if (evaluate_end_points) {
         loss_new = run.field.loss_and_gradient(x_new, g_new);
-        if (!std::isfinite(*loss_new) || !g_new.allFinite()) {
+        if (!finite_loss_and_gradient(*loss_new, g_new)) {
           // BDF accepts a step without evaluating the field at its end; this end is not usable.
           run.finish(Status::non_finite_value,
                      "CVODE accepted a step to t = " + std::to_string(t_new) +
-                         " where the loss or gradient is not finite; the result is the state before it");
+                         " where the loss, gradient or gradient norm is not finite; the result is the state before it");
           break;
         }
       } else {
         theta_before = run.theta;
       }
       const double t_before = run.t;
-      // At CV_ROOT_RETURN the root function has changed sign: both tolerances hold at t_new.
-      const bool stop = finish_step(run, t_new, x_new, loss_new, g_new, state_at, scratch, flag == CV_ROOT_RETURN);
+      const bool stop = finish_step(run, t_new, x_new, loss_new, g_new, state_at, scratch);
       if (!loss_new) {
         last.previous_theta.swap(theta_before);
         last.previous_t = t_before;
@@ -348,7 +328,7 @@ void finish(const CvodeSession& s, RunState& run, const LastStep& last) {
   read_stats(run, s);
   if (last.evaluated) return;
   run.loss = run.field.loss_and_gradient(run.theta, run.grad);
-  if ((!std::isfinite(run.loss) || !run.grad.allFinite()) && run.status != Status::reached_end_time) {
+  if (!finite_loss_and_gradient(run.loss, run.grad) && run.status != Status::reached_end_time) {
     // The last accepted step ended where the field is not finite: go back one step.
     run.path_length -= (run.theta - last.previous_theta).norm();
     run.theta = last.previous_theta;
@@ -363,7 +343,6 @@ void run_cvode(RunState& run) {
   CallbackData data;
   data.run = &run;
   data.p = run.theta.size();
-  data.probe_grad.resize(data.p);
   CvodeSession session;
   if (!setup(session, run, data)) return;
   const LastStep last = step_loop(session, run, data);

@@ -13,11 +13,13 @@ double GradientFlowField::evaluate(const ConstVectorView& theta) {
       has_last_ && std::memcmp(theta.data(), last_theta_.data(), sizeof(double) * theta.size()) == 0;
   if (!same_point) {
     last_loss_ = objective_.loss_and_gradient(theta, last_grad_);
+    ++num_evaluations_;
     last_theta_ = theta;
     has_last_ = true;
-    // x - x is 0 for a finite x and NaN otherwise, so the sum is 0 exactly when every entry is finite:
-    // one vectorized pass, where allFinite() scans entry by entry.
-    last_finite_ = std::isfinite(last_loss_) && (last_grad_.array() - last_grad_.array()).sum() == 0.0;
+    // The squared norm is finite exactly when every entry is finite and the norm does not overflow
+    // (entries of 1e300 are finite, their norm is not): one vectorized pass.
+    last_grad_norm2_ = last_grad_.squaredNorm();
+    last_finite_ = std::isfinite(last_loss_) && std::isfinite(last_grad_norm2_);
     if (!last_finite_) ++num_non_finite_;
   }
   return last_loss_;

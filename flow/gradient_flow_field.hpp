@@ -13,7 +13,7 @@ class GradientFlowField {
  public:
   explicit GradientFlowField(const Objective& objective);
 
-  // velocity = -grad L(theta). Returns false when L or grad L is not finite.
+  // velocity = -grad L(theta). Returns false when L, an entry of grad L, or ||grad L|| is not finite.
   bool velocity(const ConstVectorView& theta, VectorView velocity);
   // L(theta), with grad L(theta) written to grad; reuses the last evaluation when theta is,
   // bit for bit, the point evaluated last.
@@ -25,8 +25,13 @@ class GradientFlowField {
 
   const Objective& objective() const { return objective_; }
   Eigen::Index dimension() const { return objective_.dimension(); }
-  // Evaluations whose loss or gradient was NaN or Inf.
+  // Evaluations whose loss, gradient or gradient norm was NaN or Inf.
   long num_non_finite() const { return num_non_finite_; }
+  // ||grad L||^2 at the point evaluated last (computed once, with the finiteness check).
+  double last_gradient_squared_norm() const { return last_grad_norm2_; }
+  // Evaluations of the objective's loss and gradient made through the field (repeats of the last
+  // point are not evaluations).
+  long num_evaluations() const { return num_evaluations_; }
 
  private:
   double evaluate(const ConstVectorView& theta);
@@ -35,9 +40,11 @@ class GradientFlowField {
   Vector last_theta_;
   Vector last_grad_;
   double last_loss_ = 0.0;
-  bool last_finite_ = false;  // the loss and every entry of the gradient at last_theta_ are finite
+  double last_grad_norm2_ = 0.0;
+  bool last_finite_ = false;  // the loss and the gradient's squared norm at last_theta_ are finite
   bool has_last_ = false;
   long num_non_finite_ = 0;
+  long num_evaluations_ = 0;
 };
 
 }  // namespace gradflow

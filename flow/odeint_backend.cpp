@@ -2,11 +2,14 @@
 // translation unit (odeint's templates are heavy to compile).
 //
 // The step loop is gradflow's own, so that every back end counts accepted and rejected steps, lands
-// on the requested times, and stops at a tolerance crossing the same way:
-//   - dopri5: controlled FSAL steps, rows and crossings from its dense output (calc_state);
+// on the requested times, and locates events (the tolerance stop among them) the same way:
+//   - dopri5: controlled FSAL steps, rows and crossings from its dense output (calc_state), which is
+//     also what FlowOptions::dense_output keeps (sampled at six points of each step);
 //   - cash-karp54, fehlberg78, bulirsch-stoer: controlled steps that land exactly on requested times,
-//     crossings from a shorter step taken again from the start of the step;
-//   - euler, rk4: fixed steps dt on the grid k dt, rows and crossings from a partial step.
+//     crossings from a shorter step taken again from the start of the step; dense output: cubic Hermite;
+//   - euler, rk4: fixed steps dt on the grid k dt, rows and crossings from a partial step; dense output:
+//     euler's own linear interpolant, cubic Hermite for rk4.
+// The adaptive solvers also gather the evidence of the stiffness hint (StiffnessEvidence below).
 // The adaptive Runge-Kutta steppers use a Hairer-style controller: RMS norm of err_i / (atol + rtol |x_i|)
 // and step factors 0.9 err^(-1/(q+1)) clipped to [0.2, 10] (as in Hairer-Norsett-Wanner and SciPy), so
 // that their work is comparable with other codes at the same tolerances.
@@ -43,12 +46,27 @@ using Algebra = odeint::vector_space_algebra;
 constexpr double kEps = std::numeric_limits<double>::epsilon();
 using tolerances::kMaxConsecutiveRejections;
 
+// The first evaluation a step makes at its end time t + h (a stage with c = 1: dopri5's sixth,
+// cash-karp54's fifth, fehlberg78's eleventh), kept for the stiffness evidence: it and the accepted end
+// point are two approximations of the same point, which differ mostly along the stiff directions.
+struct EndStage {
+  double t_end = 0.0;
+  bool saved = false;
+  State x, v;
+};
+
 // odeint's view of the flow: a system (x, dxdt, t).
 struct System {
   GradientFlowField* field;
-  void operator()(const State& x, State& dxdt, double /*t*/) const {
+  EndStage* end_stage = nullptr;
+  void operator()(const State& x, State& dxdt, double t) const {
     dxdt.resize(x.size());
     field->velocity(x, dxdt);
+    if (end_stage != nullptr && !end_stage->saved && t == end_stage->t_end) {
+      end_stage->x = x;
+      end_stage->v = dxdt;
+      end_stage->saved = true;
+    }
   }
 };
 
@@ -198,6 +216,68 @@ double initial_step(RunState& run, const State& dxdt0, int error_order) {
   return std::min({100.0 * h0, h1, options.t_end});
 }
 
+// Whether an explicit adaptive method was held at its stability limit, and what a stiff method would
+// have needed instead (core/tolerances.hpp explains the constants). Per accepted step of length h:
+// rho = ||v(x1) - v(y)|| / ||x1 - y||, with y the step's stage at its end time (EndStage; as Hairer and
+// Wanner's stiffness detection for DOPRI5 does) estimates the field's largest local Lipschitz constant;
+// when h rho >= 1 the step is at the stability limit, and a BDF step of rtol^(1/6) tau would have
+// sufficed, tau = h ||g0||^2 / | ||g1||^2 - ||g0||^2 | the time scale of the dissipation rate; otherwise
+// the step counts as one that a stiff method needs too. Nothing is evaluated for this: the norms come
+// from the step's own vectors. Bulirsch-Stoer has no such stage, so its steps all count as
+// accuracy-limited (no hint). Only every 8th accepted step is sampled (its end stage copied), standing
+// for the steps since the last sample, so that the evidence adds nothing measurable to a step.
+class StiffnessEvidence {
+ public:
+  explicit StiffnessEvidence(double rtol) : bdf_step_factor_(std::pow(rtol, 1.0 / tolerances::kStiffOrderPlusOne)) {}
+
+  // Whether the next accepted step should carry a sample (its end stage kept).
+  bool wants_sample() const { return pending_ + 1 >= tolerances::kStiffnessSampleEvery; }
+
+  // Every accepted step; a sampled one with dx = ||x1 - y||, dv = ||v(x1) - v(y)|| (dx = 0: no stage).
+  void observe(bool sampled, double h, double dx, double dv, double g2_old, double g2_new) {
+    ++steps_;
+    ++pending_;
+    if (!sampled) return;
+    const double weight = static_cast<double>(pending_);
+    pending_ = 0;
+    ++samples_;
+    if (dx > 0.0 && h * dv >= tolerances::kStabilityLimitedStep * dx) {
+      ++limited_;
+      if (g2_old > 0.0) stiff_steps_ += weight * std::abs(g2_new - g2_old) / (g2_old * bdf_step_factor_);
+    } else {
+      stiff_steps_ += weight;
+    }
+  }
+
+  // The hint, or an empty string.
+  std::string hint(Solver solver, long evaluations) const {
+    // Steps after the last sample count as steps a stiff method needs too.
+    const double stiff_evaluations =
+        tolerances::kStiffEvaluationsPerStep * std::max(stiff_steps_ + static_cast<double>(pending_), 1.0);
+    const double spent = static_cast<double>(evaluations);
+    if (spent < tolerances::kStiffHintMinEvaluations || spent <= tolerances::kStiffHintRatio * stiff_evaluations) {
+      return {};
+    }
+    char buffer[512];
+    std::snprintf(buffer, sizeof buffer,
+                  "the problem is stiff for %s: its step was held at the stability limit on %.0f%% of %ld accepted "
+                  "steps (h ||dv|| / ||dtheta|| >= 1); by the step sizes a stiff method would need about %.3g gradient "
+                  "evaluations, not %ld: use cvode-bdf (dense Hessian) or cvode-bdf-krylov (Hessian-vector products)",
+                  std::string(to_string(solver)).c_str(),
+                  100.0 * static_cast<double>(limited_) / static_cast<double>(std::max(samples_, 1L)), steps_,
+                  stiff_evaluations, evaluations);
+    return buffer;
+  }
+
+ private:
+  double bdf_step_factor_;
+  long steps_ = 0;
+  long samples_ = 0;
+  long limited_ = 0;  // of the samples
+  long pending_ = 0;  // accepted steps since the last sample
+  double stiff_steps_ = 0.0;
+};
+
 std::string describe(const char* what, double t, double dt) {
   char buffer[200];
   std::snprintf(buffer, sizeof buffer, "%s at t = %.10g (step size %.3e)", what, t, dt);
@@ -205,7 +285,7 @@ std::string describe(const char* what, double t, double dt) {
 }
 
 template <class Driver>
-void run_adaptive(RunState& run, Driver& driver) {
+void run_adaptive_steps(RunState& run, Driver& driver, StiffnessEvidence& stiffness) {
   const FlowOptions& options = run.options;
   TrajectoryMonitor& monitor = run.monitor;
   System sys{&run.field};
@@ -216,6 +296,11 @@ void run_adaptive(RunState& run, Driver& driver) {
   double dt = initial_step(run, dxdt, Driver::kErrorOrder);
   long non_finite_before = run.field.num_non_finite();
   long consecutive_rejections = 0;
+  double g2 = run.grad.squaredNorm();  // ||grad L||^2 at the current point
+  EndStage end_stage;
+  end_stage.x.resize(p);
+  end_stage.v.resize(p);
+  System stepping_sys{&run.field, &end_stage};
 
   while (true) {
     if (run.t >= options.t_end) {
@@ -233,14 +318,23 @@ void run_adaptive(RunState& run, Driver& driver) {
     const double dt_wanted = dt;
     double dt_try = clamped ? target - run.t : dt;
     double t_try = run.t;
-    const bool accepted = driver.try_step(sys, run.theta, dxdt, t_try, x_new, dxdt_new, dt_try);
+    // Keep the stage at the step's end time only on a sampled step (a NaN time matches no stage).
+    end_stage.t_end = stiffness.wants_sample() ? t_try + dt_try : std::numeric_limits<double>::quiet_NaN();
+    end_stage.saved = false;
+    const long non_finite_at_try = run.field.num_non_finite();
+    const bool accepted = driver.try_step(stepping_sys, run.theta, dxdt, t_try, x_new, dxdt_new, dt_try);
     double loss_new = std::numeric_limits<double>::quiet_NaN();
-    if (accepted) {
+    double g2_new = std::numeric_limits<double>::quiet_NaN();
+    // A stage that saw a non-finite gradient (or gradient norm) spoils the step even when its end point
+    // looks finite (a stage's 1e300 gradient throws the state far away, to a finite point).
+    const bool stage_non_finite = run.field.num_non_finite() > non_finite_at_try;
+    if (accepted && !stage_non_finite) {
       loss_new = run.field.loss_and_gradient(x_new, g_new);
+      g2_new = run.field.last_gradient_squared_norm();  // not finite for a non-finite entry or norm
     }
-    if (!accepted || !std::isfinite(loss_new) || !g_new.allFinite() || !x_new.allFinite()) {
-      // Rejected by the error test, or accepted onto a non-finite value (which odeint's own norms
-      // cannot see): shrink and retry from the last good point. After a non-finite evaluation the
+    if (!accepted || stage_non_finite || !std::isfinite(loss_new) || !std::isfinite(g2_new) || !x_new.allFinite()) {
+      // Rejected by the error test, or accepted onto (or through) a non-finite value (which odeint's own
+      // norms cannot see): shrink and retry from the last good point. After a non-finite evaluation the
       // step shrinks by at least 5x whatever the stepper suggests (Bulirsch-Stoer's order control
       // does not always shrink it).
       ++run.stats.num_rejected_steps;
@@ -264,6 +358,13 @@ void run_adaptive(RunState& run, Driver& driver) {
     const double t_new = clamped ? target : t_try;
     dt = clamped ? std::max(dt_try, dt_wanted) : dt_try;
     dxdt_new = -g_new;
+    if (end_stage.saved) {
+      stiffness.observe(true, t_new - run.t, (x_new - end_stage.x).norm(), (dxdt_new - end_stage.v).norm(), g2,
+                        g2_new);
+    } else {
+      stiffness.observe(stiffness.wants_sample(), t_new - run.t, 0.0, 0.0, g2, g2_new);
+    }
+    g2 = g2_new;
     const StepSpan span{run.theta, dxdt, run.t, x_new, dxdt_new, t_new};
     // The span refers to run.theta and x_new, which finish_step reads (through state_at) before it
     // makes the end point current.
@@ -271,6 +372,13 @@ void run_adaptive(RunState& run, Driver& driver) {
     if (finish_step(run, t_new, x_new, loss_new, g_new, state_at, scratch)) return;
     dxdt = -run.grad;
   }
+}
+
+template <class Driver>
+void run_adaptive(RunState& run, Driver& driver) {
+  StiffnessEvidence stiffness(run.options.rtol);
+  run_adaptive_steps(run, driver, stiffness);
+  run.stiffness_hint = stiffness.hint(run.options.solver, run.field.num_evaluations());
 }
 
 template <class Stepper>
@@ -300,12 +408,14 @@ void run_fixed(RunState& run, Stepper& stepper) {
     }
     const double t_old = run.t;
     const double t_new = (k + 1.0 >= num_grid_steps) ? options.t_end : (k + 1.0) * options.dt;
+    const long non_finite_at_step = run.field.num_non_finite();
     stepper.do_step(sys, run.theta, dxdt, t_old, x_new, t_new - t_old);
     const double loss_new = run.field.loss_and_gradient(x_new, g_new);
-    if (!std::isfinite(loss_new) || !g_new.allFinite() || !x_new.allFinite()) {
-      run.finish(
-          Status::non_finite_value,
-          describe("the step produced a non-finite state, loss or gradient (dt too large?)", t_old, t_new - t_old));
+    if (run.field.num_non_finite() > non_finite_at_step || !finite_loss_and_gradient(loss_new, g_new) ||
+        !x_new.allFinite()) {
+      run.finish(Status::non_finite_value,
+                 describe("the step produced a non-finite state, loss, gradient or gradient norm (dt too large?)",
+                          t_old, t_new - t_old));
       return;
     }
     ++run.stats.num_steps;
@@ -323,6 +433,7 @@ void run_odeint(RunState& run) {
   const FlowOptions& o = run.options;
   switch (o.solver) {
     case Solver::dopri5: {
+      run.interpolant = Interpolant::quintic;
       Dopri5Driver driver(o.atol, o.rtol);
       run_adaptive(run, driver);
       return;
@@ -343,11 +454,13 @@ void run_odeint(RunState& run) {
       return;
     }
     case Solver::euler: {
+      run.interpolant = Interpolant::linear;
       Euler stepper;
       run_fixed(run, stepper);
       return;
     }
     case Solver::rk4: {
+      run.interpolant = Interpolant::hermite;
       Rk4 stepper;
       run_fixed(run, stepper);
       return;

@@ -83,6 +83,15 @@ std::optional<OptionError> FlowOptions::validate() const {
   if (mu && !positive(*mu)) return OptionError{"mu", full_precision(*mu), "must be a finite number > 0"};
   if (radius && !positive(*radius))
     return OptionError{"radius", full_precision(*radius), "must be a finite number > 0"};
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const FlowEvent& event = events[i];
+    const std::string which = "events[" + std::to_string(i) + "]";
+    if (event.name.empty()) return OptionError{which + ".name", "\"\"", "every event needs a name"};
+    if (!event.g) return OptionError{which + ".g", event.name, "the event function is empty"};
+    if (event.direction < -1 || event.direction > 1) {
+      return OptionError{which + ".direction", std::to_string(event.direction), "must be -1, 0 or 1"};
+    }
+  }
   return std::nullopt;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <gradflow/core/option_error.hpp>
+#include <gradflow/flow/row.hpp>
 
 #include <optional>
 #include <string>
@@ -51,6 +52,14 @@ struct FlowOptions {
   std::optional<double> radius;               // containment to check: ||theta(t) - theta0|| <= radius (a certified
                                               // travel bound); empty = not checked; > 0
   KrylovMethod krylov = KrylovMethod::gmres;  // linear solver of cvode-bdf-krylov
+
+  // What to keep and whom to tell.
+  bool record_states = false;     // FlowResult::states: theta at every recorded row (one column per row)
+  bool dense_output = false;      // keep each accepted step's interpolant: FlowResult::at(t) (flow/dense_output.hpp)
+  std::vector<FlowEvent> events;  // located events (flow/row.hpp); each needs a name and g, direction in {-1, 0, 1}
+  FlowRowSink row_sink;           // called for every recorded row, in order, with the state there
+  bool keep_rows = true;          // false: FlowResult::rows (and states) keep only the first and the last row,
+                                  // so that a long run streamed through row_sink uses bounded memory
 
   std::optional<OptionError> validate() const;
 };

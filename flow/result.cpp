@@ -3,8 +3,20 @@
 #include <gradflow/core/text.hpp>
 
 #include <sstream>
+#include <stdexcept>
 
 namespace gradflow {
+
+Vector FlowResult::at(double t) const {
+  if (!options.dense_output) {
+    throw std::logic_error("FlowResult::at(): the run kept no interpolant; set FlowOptions::dense_output");
+  }
+  if (!(t >= 0.0 && t <= t_final)) {
+    throw std::out_of_range("FlowResult::at(): t = " + full_precision(t) + " is outside [0, t_final] = [0, " +
+                            full_precision(t_final) + "]");
+  }
+  return dense.at(t);
+}
 
 std::string FlowResult::brief_report() const {
   std::ostringstream out;
@@ -31,19 +43,27 @@ std::string FlowResult::full_report() const {
       << "  (||grad L|| = " << format_number("%.3e", grad_norm_final) << ")\n";
   out << "travel          ||theta - theta0|| = " << format_number("%.6g", dist_from_init)
       << ", path length >= " << format_number("%.6g", path_length) << "\n";
-  if (mu) {
+  if (!mu) {
+    out << "rate bound      not checked: mu unknown (give --mu)\n";
+  } else if (!min_value) {
+    out << "rate bound      not checked: L_min unknown (the problem declares no KnownFacts::min_value)\n";
+  } else if (!bound_holds) {
+    out << "rate bound      not checked: the run did not advance from t = 0\n";
+  } else {
     out << "rate bound      L(t) <= L_min + (L0 - L_min) exp(-2 mu t), mu = " << format_number("%.6g", *mu) << ": "
-        << (bound_holds.value_or(false) ? "holds" : "VIOLATED");
+        << (*bound_holds ? "holds" : "VIOLATED");
     if (first_bound_violation_t) out << " (first at t = " << format_number("%.6g", *first_bound_violation_t) << ")";
     out << "\n";
-  } else {
-    out << "rate bound      not checked: mu unknown (give --mu)\n";
   }
-  if (options.radius) {
+  if (options.radius && radius_holds) {
     out << "radius          ||theta - theta0|| <= " << format_number("%.6g", *options.radius) << ": "
-        << (radius_holds.value_or(false) ? "holds" : "VIOLATED");
+        << (*radius_holds ? "holds" : "VIOLATED");
     if (first_radius_violation_t) out << " (first at t = " << format_number("%.6g", *first_radius_violation_t) << ")";
     out << "\n";
+  }
+  for (const EventHit& hit : event_hits) {
+    out << "event           " << hit.name << " at t = " << format_number("%.10g", hit.t)
+        << ", loss = " << format_number("%.6e", hit.row.loss) << "\n";
   }
   out << "steps           " << stats.num_steps << " accepted, " << stats.num_rejected_steps << " rejected\n";
   out << "evaluations     " << stats.num_gradient_evals << " gradient, " << stats.num_hessian_vector_evals

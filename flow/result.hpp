@@ -1,11 +1,13 @@
-// The outcome of a gradient-flow run: status, final state, recorded rows, the rate-bound verdict and
-// the work counters.
+// The outcome of a gradient-flow run: status, final state, recorded rows (and, on request, the states
+// at them and the interpolant), the located events, the rate-bound verdict and the work counters.
 #pragma once
 
 #include <gradflow/core/objective.hpp>
 #include <gradflow/core/stats.hpp>
 #include <gradflow/core/status.hpp>
+#include <gradflow/flow/dense_output.hpp>
 #include <gradflow/flow/options.hpp>
+#include <gradflow/flow/row.hpp>
 
 #include <functional>
 #include <limits>
@@ -14,20 +16,6 @@
 #include <vector>
 
 namespace gradflow {
-
-// One recorded point of the trajectory.
-struct FlowRow {
-  double t = 0.0;               // flow time
-  double loss = 0.0;            // L(theta(t))
-  double grad_norm = 0.0;       // ||grad L(theta(t))||
-  double dist_from_init = 0.0;  // ||theta(t) - theta0||
-  double pl_ratio = 0.0;        // ||grad L||^2 / (2 (L - L_min)); NaN where L = L_min
-  double bound = 0.0;           // L_min + (L0 - L_min) exp(-2 mu t); NaN when mu is unknown
-};
-
-// Called after every accepted step with the row at the step's end; returning true stops the run
-// (Status::stopped_by_observer).
-using FlowObserver = std::function<bool(const FlowRow&)>;
 
 struct FlowResult {
   Status status = Status::not_run;
@@ -39,22 +27,39 @@ struct FlowResult {
   double loss0 = std::numeric_limits<double>::quiet_NaN();
   double loss_final = std::numeric_limits<double>::quiet_NaN();
   double grad_norm_final = std::numeric_limits<double>::quiet_NaN();
-  double dist_from_init = 0.0;  // ||theta(t_final) - theta0||
-  double path_length = 0.0;     // sum of ||theta_{k+1} - theta_k|| over accepted steps (<= arc length)
-  double min_value = 0.0;       // L_min used by the bound and the PL ratio
-  std::optional<double> mu;     // PL constant of the bound (the problem's exact one, or options.mu)
+  double dist_from_init = 0.0;      // ||theta(t_final) - theta0||
+  double path_length = 0.0;         // sum of ||theta_{k+1} - theta_k|| over accepted steps (<= arc length)
+  std::optional<double> min_value;  // L_min used by the bound and the PL ratio (KnownFacts::min_value)
+  std::optional<double> mu;         // PL constant of the bound (the problem's exact one, or options.mu)
   // Whether L(t) - L_min <= (L0 - L_min) exp(-2 mu t) within the solver's tolerance at every checked
-  // point (every row, and every accepted step where the loss there costs no extra evaluation);
-  // empty when mu is unknown.
+  // point (every row, and every accepted step where the loss there costs no extra evaluation):
+  // L - L_min <= (bound - L_min) (1 + 10 rtol) + 16 eps L0 (docs/theory.md §1.2). Empty when mu or
+  // L_min is unknown, and when the run did not advance (t_final = 0 without an accepted step: nothing
+  // was checked).
   std::optional<bool> bound_holds;
   std::optional<double> first_bound_violation_t;
-  // With options.radius: whether ||theta(t) - theta0|| <= radius at every checked point.
+  // With options.radius: whether ||theta(t) - theta0|| <= radius at every checked point (empty, as
+  // bound_holds, when the run did not advance).
   std::optional<bool> radius_holds;
   std::optional<double> first_radius_violation_t;
+  // The recorded rows: t = 0, the scheduled times (or every accepted step), the final point. With
+  // options.keep_rows = false only the first and the last.
   std::vector<FlowRow> rows;
+  // With options.record_states: p x rows.size(), states.col(i) = theta at rows[i].t.
+  Matrix states;
+  // Located crossings of options.events and of the tolerance stop, in time order.
+  std::vector<EventHit> event_hits;
+  // With options.dense_output: the trajectory's interpolant on [0, t_final] (flow/dense_output.hpp).
+  DenseOutput dense;
+  // An explicit method held at its stability limit, with the evaluations a stiff method would need;
+  // empty otherwise (also appended to message).
+  std::string stiffness_hint;
   Stats stats;
 
   bool succeeded() const { return gradflow::succeeded(status); }
+  // theta(t) for t in [0, t_final] from the dense output; throws std::out_of_range (naming t and the
+  // interval) outside it, std::logic_error without options.dense_output.
+  Vector at(double t) const;
   // One line: status, solver, t_final, loss, steps, evaluations.
   std::string brief_report() const;
   // A few lines: the above plus the bound verdict and every counter.

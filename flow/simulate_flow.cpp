@@ -9,6 +9,15 @@
 #include <stdexcept>
 
 namespace gradflow {
+namespace {
+
+std::string non_finite_at_start(double loss, const Vector& grad) {
+  if (!std::isfinite(loss)) return "the loss at theta0 is not finite";
+  if (!grad.allFinite()) return "the gradient at theta0 has a non-finite entry";
+  return "the gradient at theta0 has finite entries but its norm overflows (||grad L|| > 1.3e154)";
+}
+
+}  // namespace
 
 FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const FlowOptions& options,
                          const FlowObserver& observer) {
@@ -43,13 +52,23 @@ FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const
   run.theta = theta0;
   run.grad = grad0;
   run.loss = loss0;
+  DenseOutput dense;
+  if (options.dense_output) {
+    dense.start(0.0, theta0);
+    run.dense = &dense;
+  }
 
-  if (!std::isfinite(loss0) || !grad0.allFinite()) {
-    run.finish(Status::non_finite_value, "the loss or gradient at theta0 is not finite");
+  if (!detail::finite_loss_and_gradient(loss0, grad0)) {
+    run.finish(Status::non_finite_value, non_finite_at_start(loss0, grad0));
   } else {
-    monitor.record(monitor.make_row(0.0, theta0, loss0, grad0.norm()));
-    if (monitor.tolerance_enabled() && monitor.tolerance_met(loss0, grad0.norm())) {
-      run.finish(Status::tolerance_reached, detail::tolerance_message(options, 0.0, loss0, grad0.norm()));
+    const FlowRow row0 = monitor.make_row(0.0, theta0, loss0, grad0.norm());
+    monitor.record(row0, theta0);
+    if (monitor.has_events()) monitor.set_event_values(0.0, theta0, row0);
+    if (monitor.tolerance_enabled() && monitor.tolerance_met(loss0, row0.grad_norm)) {
+      monitor.add_hit(EventHit{"tolerance", 0.0, theta0, row0});
+      run.finish(Status::tolerance_reached, detail::tolerance_message(options, 0.0, loss0, row0.grad_norm));
+    } else if (monitor.observe(row0, theta0)) {
+      run.finish(Status::stopped_by_observer, "the observer asked to stop at t = 0");
     } else if (is_cvode(options.solver)) {
       detail::run_cvode(run);
     } else {
@@ -58,23 +77,33 @@ FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const
   }
 
   // The final point is always a row (the last good one after a failure).
-  if (std::isfinite(run.loss) && run.grad.allFinite()) {
-    monitor.record(monitor.make_row(run.t, run.theta, run.loss, run.grad.norm()));
+  if (detail::finite_loss_and_gradient(run.loss, run.grad)) {
+    monitor.record(monitor.make_row(run.t, run.theta, run.loss, run.grad.norm()), run.theta);
   }
   result.status = run.status;
   result.message = run.message;
+  if (!run.stiffness_hint.empty()) {
+    result.stiffness_hint = run.stiffness_hint;
+    result.message += "; " + run.stiffness_hint;
+  }
   result.t_final = run.t;
   result.theta = run.theta;
   result.loss_final = run.loss;
   result.grad_norm_final = run.grad.norm();
   result.dist_from_init = (run.theta - theta0).norm();
   result.path_length = run.path_length;
-  result.bound_holds = monitor.bound_holds();
-  result.first_bound_violation_t = monitor.first_violation();
-  result.radius_holds = monitor.radius_holds();
-  result.first_radius_violation_t = monitor.first_radius_violation();
+  result.states = monitor.states();
   result.rows = std::move(monitor.rows());
+  result.event_hits = std::move(monitor.hits());
+  if (options.dense_output) result.dense = std::move(dense);
   result.stats = run.stats;
+  // A run that did not advance checked nothing: no verdict (docs/theory.md §1.2).
+  if (!(run.t == 0.0 && run.stats.num_steps == 0)) {
+    result.bound_holds = monitor.bound_holds();
+    result.first_bound_violation_t = monitor.first_violation();
+    result.radius_holds = monitor.radius_holds();
+    result.first_radius_violation_t = monitor.first_radius_violation();
+  }
   const EvaluationCounts& counts = counted.counts();
   result.stats.num_gradient_evals = counts.num_gradient_evals;
   result.stats.num_loss_evals = counts.num_loss_evals;
@@ -82,6 +111,13 @@ FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const
   if (!is_cvode(options.solver)) result.stats.num_jacobian_evals = counts.num_hessian_evals;
   result.stats.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
+}
+
+FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const FlowOptions& options,
+                         const FlowRowObserver& observer) {
+  FlowObserver full;
+  if (observer) full = [&observer](const FlowRow& row, ConstVectorView) { return observer(row); };
+  return simulate_flow(objective, theta0, options, full);
 }
 
 }  // namespace gradflow

@@ -8,10 +8,16 @@
 //   gradflow::FlowResult result = gradflow::simulate_flow(problem, theta0, options);
 //   if (result.succeeded()) ... result.rows, result.theta, result.bound_holds, result.stats
 //
-// Numerical trouble (a CVODE flag, a step size underflow, a non-finite gradient) is reported in
-// result.status and result.message, with result.theta the last good state; it never throws. Invalid
-// options give Status::invalid_options. Only a contract violation throws std::invalid_argument:
-// theta0 of the wrong dimension or with a non-finite entry.
+// The observer is called at t = 0 and after every accepted step with the row there and the state
+// theta(t) (flow/row.hpp); returning true stops the run. The one-argument form, which sees only the
+// row, is accepted too.
+//
+// Numerical trouble (a CVODE flag, a step size underflow, a non-finite loss, gradient or gradient
+// norm) is reported in result.status and result.message, with result.theta the last good state; it
+// never throws. Invalid options give Status::invalid_options. Only a contract violation throws
+// std::invalid_argument: theta0 of the wrong dimension or with a non-finite entry. An exception thrown
+// by the objective or by a user callback (observer, row sink, event function) propagates, except
+// inside CVODE, where it becomes Status::backend_error.
 #pragma once
 
 #include <gradflow/core/objective.hpp>
@@ -22,5 +28,7 @@ namespace gradflow {
 
 FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const FlowOptions& options,
                          const FlowObserver& observer = {});
+FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const FlowOptions& options,
+                         const FlowRowObserver& observer);
 
 }  // namespace gradflow

@@ -9,6 +9,16 @@
 #include <stdexcept>
 
 namespace gradflow {
+namespace {
+
+void check_residual_size(const char* function, Eigen::Index size, Eigen::Index n) {
+  if (size != n) {
+    throw std::invalid_argument(std::string(function) + "(): vector has " + std::to_string(size) + " entries, " +
+                                std::to_string(n) + " residuals expected");
+  }
+}
+
+}  // namespace
 
 LeastSquares::LeastSquares(Matrix x, Vector y) : x_(std::move(x)), y_(std::move(y)) {
   if (x_.rows() < 1 || x_.cols() < 1)
@@ -77,6 +87,46 @@ KnownFacts LeastSquares::known() const {
     facts.minimizer = v_ * (u_.transpose() * y_).cwiseQuotient(singular_values_);
   }
   return facts;
+}
+
+void LeastSquares::residuals(const ConstVectorView& theta, VectorView r) const {
+  check_dimension("LeastSquares::residuals", theta.size());
+  check_residual_size("LeastSquares::residuals", r.size(), x_.rows());
+  kernels::matvec(x_.data(), x_.rows(), x_.cols(), theta.data(), r.data());
+  r -= y_;
+}
+
+void LeastSquares::jacobian(const ConstVectorView& theta, MatrixView j) const {
+  check_dimension("LeastSquares::jacobian", theta.size());
+  if (j.rows() != x_.rows() || j.cols() != x_.cols()) {
+    throw std::invalid_argument("LeastSquares::jacobian(): the matrix must be n x p = " + std::to_string(x_.rows()) +
+                                " x " + std::to_string(x_.cols()));
+  }
+  j = x_;
+}
+
+void LeastSquares::jv(const ConstVectorView& theta, const ConstVectorView& v, VectorView out) const {
+  check_dimension("LeastSquares::jv", theta.size());
+  check_dimension("LeastSquares::jv", v.size());
+  check_residual_size("LeastSquares::jv", out.size(), x_.rows());
+  kernels::matvec(x_.data(), x_.rows(), x_.cols(), v.data(), out.data());
+}
+
+void LeastSquares::jtv(const ConstVectorView& theta, const ConstVectorView& w, VectorView out) const {
+  check_dimension("LeastSquares::jtv", theta.size());
+  check_dimension("LeastSquares::jtv", out.size());
+  check_residual_size("LeastSquares::jtv", w.size(), x_.rows());
+  kernels::matvec(x_transposed_.data(), x_transposed_.rows(), x_transposed_.cols(), w.data(), out.data());
+}
+
+std::optional<double> LeastSquares::jacobian_lipschitz(const ConstVectorView&, double) const { return 0.0; }
+
+std::string LeastSquares::certificate_obstacle(const ConstVectorView&) const {
+  if (rank() < x_.rows()) {
+    return "least squares with rank(X) = " + std::to_string(rank()) + " < n = " + std::to_string(x_.rows()) +
+           ": zero loss is not reachable in general";
+  }
+  return {};
 }
 
 Vector LeastSquares::exact_flow(const ConstVectorView& theta0, double t) const {

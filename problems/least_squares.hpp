@@ -6,13 +6,16 @@
 //   inf L = 1/2 ||(I - U U^T) y||^2 (0 when rank X = n),
 //   theta(t) = theta0 - V S^-1 (I - exp(-t S^2)) U^T r0,  r0 = X theta0 - y,
 // whose limit theta0 + X^+ (y - X theta0) is the minimizer nearest theta0.
+//
+// As a ResidualObjective: r = X theta - y, J = X (constant, so l(r) = 0 in the certificate,
+// docs/theory.md §4.4), which applies when rank X = n.
 #pragma once
 
-#include <gradflow/core/objective.hpp>
+#include <gradflow/core/residual_objective.hpp>
 
 namespace gradflow {
 
-class LeastSquares final : public Objective {
+class LeastSquares final : public ResidualObjective {
  public:
   // x: n x p with n, p >= 1, y: n entries, all finite; otherwise throws std::invalid_argument.
   LeastSquares(Matrix x, Vector y);
@@ -29,6 +32,16 @@ class LeastSquares final : public Objective {
   KnownFacts known() const override;
   bool has_exact_flow() const override { return true; }
   Vector exact_flow(const ConstVectorView& theta0, double t) const override;
+
+  // ResidualObjective.
+  Eigen::Index num_residuals() const override { return x_.rows(); }
+  void residuals(const ConstVectorView& theta, VectorView r) const override;
+  void jacobian(const ConstVectorView& theta, MatrixView j) const override;
+  void jv(const ConstVectorView& theta, const ConstVectorView& v, VectorView out) const override;
+  void jtv(const ConstVectorView& theta, const ConstVectorView& w, VectorView out) const override;
+  std::optional<double> jacobian_lipschitz(const ConstVectorView& theta0, double radius) const override;
+  std::string jacobian_lipschitz_kind() const override { return "zero (J = X is constant)"; }
+  std::string certificate_obstacle(const ConstVectorView& theta0) const override;
 
   const Matrix& data() const { return x_; }
   const Vector& targets() const { return y_; }

@@ -10,9 +10,13 @@
 // exact Hessian-vector product, and the per-sample back-propagated vectors for the Jacobian J of the
 // residuals and its Gram matrix J J^T = sum_l (D_l^T D_l) o (H_{l-1}^T H_{l-1}) (+ D_l^T D_l for biases),
 // formed without J.
+//
+// As a ResidualObjective (problems/mlp_residual.cpp): r_i = f(x_i) - y_i, J v by the R-operator, J^T w
+// by back-propagation from the seed w, sigma_n(J) and ||J|| from the Gram matrix, and the rigorous
+// Lipschitz bound of J on a ball of docs/theory.md §5.3 (one hidden layer) and §5.4 (deeper).
 #pragma once
 
-#include <gradflow/core/objective.hpp>
+#include <gradflow/core/residual_objective.hpp>
 #include <gradflow/core/tolerances.hpp>
 #include <gradflow/problems/activation.hpp>
 
@@ -39,7 +43,7 @@ struct MlpArchitecture {
   std::string check() const;
 };
 
-class Mlp final : public Objective {
+class Mlp final : public ResidualObjective {
  public:
   // x: n x d (rows are samples), y: n targets; throws std::invalid_argument on a mismatch or an
   // invalid architecture.
@@ -54,6 +58,21 @@ class Mlp final : public Objective {
   // Column by column from exact Hessian-vector products, for networks with at most 2000 parameters.
   bool has_hessian() const override { return num_parameters_ <= tolerances::kMaxDenseHessianParameters; }
   void hessian(const ConstVectorView& theta, MatrixView h) const override;
+
+  // ResidualObjective: r = f(X) - y, its Jacobian, and the certificate's inputs.
+  Eigen::Index num_residuals() const override { return x_.rows(); }
+  void residuals(const ConstVectorView& theta, VectorView r) const override;
+  void jacobian(const ConstVectorView& theta, MatrixView j) const override;  // only for n p <= 5e7 entries
+  void jv(const ConstVectorView& theta, const ConstVectorView& v, VectorView out) const override;
+  void jtv(const ConstVectorView& theta, const ConstVectorView& w, VectorView out) const override;
+  // l(r) of docs/theory.md §5.3 (one hidden layer) or §5.4 (deeper networks): rigorous for every
+  // activation that qualifies; empty for the others (relu, silu, gelu).
+  std::optional<double> jacobian_lipschitz(const ConstVectorView& theta0, double radius) const override;
+  std::string jacobian_lipschitz_kind() const override;
+  std::optional<LipschitzBound> jacobian_lipschitz_bound(const ConstVectorView& theta0) const override;
+  JacobianSpectrum jacobian_spectrum(const ConstVectorView& theta) const override;  // from gram()
+  // A non-qualifying activation, biases, or inputs that are not linearly independent.
+  std::string certificate_obstacle(const ConstVectorView& theta0) const override;
 
   // f(x_i; theta) for every sample.
   Vector predict(const ConstVectorView& theta) const;

@@ -20,6 +20,36 @@ foreach(installed include/gradflow/gradflow.hpp include/gradflow/flow/simulate_f
   endif()
 endforeach()
 
+# Package hygiene: no detail/ header is installed, and an installed header includes only gradflow's
+# own installed headers, Eigen (find_dependency in the package config) and the standard library.
+file(GLOB_RECURSE installed_headers "${prefix}/include/gradflow/*")
+foreach(header ${installed_headers})
+  if(header MATCHES "/detail/")
+    message(FATAL_ERROR "a private header is installed: ${header}")
+  endif()
+  file(STRINGS "${header}" includes REGEX "^[ \t]*#[ \t]*include")
+  foreach(line ${includes})
+    if(NOT line MATCHES "#[ \t]*include[ \t]*<([^>]+)>")
+      message(FATAL_ERROR "${header}: an include that is not <...>: ${line}")
+    endif()
+    set(target "${CMAKE_MATCH_1}")
+    if(target MATCHES "^gradflow/")
+      if(NOT EXISTS "${prefix}/include/${target}")
+        message(FATAL_ERROR "${header} includes ${target}, which is not installed")
+      endif()
+    elseif(NOT target MATCHES "^Eigen/" AND NOT target MATCHES "^[a-z_]+$")
+      message(FATAL_ERROR "${header} includes <${target}>: not findable through the package's find_dependency")
+    endif()
+  endforeach()
+endforeach()
+
+# The README's client (examples/readme_client.cpp) is at most 15 lines.
+file(STRINGS "${EXAMPLE_DIR}/readme_client.cpp" client_lines)
+list(LENGTH client_lines client_length)
+if(client_length GREATER 15)
+  message(FATAL_ERROR "examples/readme_client.cpp has ${client_length} lines; the README promises at most 15")
+endif()
+
 set(flags "${CXX_FLAGS}")
 set(link_flags "")
 if(SANITIZE)
@@ -39,9 +69,19 @@ execute_process(COMMAND "${CMAKE_COMMAND}" --build "${WORK_DIR}/build"
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "building the example failed:\n${out}\n${err}")
 endif()
-execute_process(COMMAND "${WORK_DIR}/build/quadratic_flow"
-                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-message(STATUS "${out}")
-if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "the example program failed (${rc}):\n${out}\n${err}")
-endif()
+foreach(example quadratic_flow readme_client custom_objective residual_certificate custom_step_rule)
+  execute_process(COMMAND "${WORK_DIR}/build/${example}"
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  message(STATUS "${example}:\n${out}")
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "the example program ${example} failed (${rc}):\n${out}\n${err}")
+  endif()
+  if(example STREQUAL "readme_client")
+    # The Powell task: a located stop at L = 1e-9 (SciPy's solve_ivp: t = 5844.78197), 49 states at the
+    # chosen times plus t = 0 and the stop, and the run's counters.
+    if(NOT out MATCHES "^event_stop: dopri5 on function, t = 5844\\.78" OR NOT out MATCHES "51 states" OR
+       NOT out MATCHES "gradient evals")
+      message(FATAL_ERROR "the README client did not do the Powell task:\n${out}")
+    endif()
+  endif()
+endforeach()

@@ -59,7 +59,7 @@ TEST_CASE("The Lipschitz bound l(r) holds for random and near pairs in the ball 
         init.seed = 2;
         init.output_scale = 3.0;
         const Vector theta0 = initialize(f.architecture(), init);
-        const LipschitzBound bound = network_lipschitz_bound(f, theta0);
+        const LipschitzBound bound = *f.jacobian_lipschitz_bound(theta0);
         Random random(41);
         INFO(to_string(activation) << ", depth " << widths.size() << ", " << to_string(scheme) << ": " << bound.kind);
         for (const double r : {0.05, 0.5, 2.0}) {

@@ -421,3 +421,45 @@ TEST_CASE("gradflow probability names the flag and the value of an invalid optio
     CHECK_FALSE(fs::exists(box.path("bad.json")));
   }
 }
+
+TEST_CASE(
+    "flow and descend --states-out write theta at every recorded row, and a run too large to keep them is refused",
+    "[cli]") {
+  const Sandbox box("states_out");
+  Run r = box.run(
+      "flow --problem quadratic --dim 3 --t-end 1 --times 0.5,1 --states-out states.csv --out traj.csv "
+      "--theta-out theta.csv");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::istringstream states(slurp(box.path("states.csv")));
+  std::string line;
+  std::getline(states, line);
+  CHECK(line == "t,theta_1,theta_2,theta_3");
+  std::vector<std::string> lines;
+  while (std::getline(states, line)) lines.push_back(line);
+  REQUIRE(lines.size() == 3);  // t = 0, 0.5, 1: the rows of --out
+  CHECK(count_lines(slurp(box.path("traj.csv"))) == 4);
+  CHECK_THAT(lines[0], Catch::StartsWith("0,"));
+  CHECK_THAT(lines[1], Catch::StartsWith("0.5,"));
+  // The last line is the final theta, written with the same 17 digits as --theta-out.
+  std::istringstream last(lines[2]);
+  std::string field;
+  std::getline(last, field, ',');
+  CHECK(field == "1");
+  std::string theta_line, theta_csv = slurp(box.path("theta.csv"));
+  std::istringstream theta(theta_csv);
+  while (std::getline(last, field, ',')) {
+    std::getline(theta, theta_line);
+    CHECK(field == theta_line);
+  }
+  r = box.run("descend --problem quadratic --dim 3 --max-iters 10 --save-every 5 --states-out descent_states.csv");
+  REQUIRE(r.exit_code == 0);
+  const std::string descent = slurp(box.path("descent_states.csv"));
+  CHECK_THAT(descent, Catch::StartsWith("iter,theta_1,theta_2,theta_3\n0,"));
+  CHECK(count_lines(descent) == 4);  // iterations 0, 5 and 10
+  // Every step of 1e12 kept in memory: refused before the run, naming the option, nothing written.
+  r = box.run("flow --problem quadratic --dim 10 --max-steps 1000000000000 --states-out big.csv");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--states-out") && Catch::Contains("memory") && Catch::Contains("--save-every"));
+  CHECK_FALSE(fs::exists(box.path("big.csv")));
+}

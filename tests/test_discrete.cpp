@@ -3,7 +3,11 @@
 // containment radii, the Polyak cycle, the Armijo step floor, agreement with the flow, divergence, and
 // no allocation per step.
 #include <gradflow/core/random.hpp>
+#include <gradflow/discrete/armijo_step.hpp>
 #include <gradflow/discrete/descend.hpp>
+#include <gradflow/discrete/fixed_step.hpp>
+#include <gradflow/discrete/inverse_smoothness_step.hpp>
+#include <gradflow/discrete/polyak_step.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
 #include <gradflow/problems/karimi.hpp>
 #include <gradflow/problems/least_squares.hpp>
@@ -156,7 +160,7 @@ TEST_CASE("Fixed steps contract by q(eta) = 1 - mu eta (2 - beta eta) per iterat
       REQUIRE(r.guarantee.q);
       CHECK(*r.guarantee.q == Approx(qf).epsilon(1e-15));
       CHECK(r.bound_holds == true);
-      const double min_value = f->known().min_value;
+      const double min_value = *f->known().min_value;
       const double floor = 64 * 2.2e-16 * r.loss0;  // roundoff floor, needed near L ~ 1e-23
       for (std::size_t k = 1; k < r.rows.size(); ++k) {
         CHECK(r.rows[k].loss - min_value <= qf * (r.rows[k - 1].loss - min_value) + floor);
@@ -180,7 +184,7 @@ TEST_CASE("The descent path stays within rho_eta = rho0 / (1 - beta eta / 2) (do
     for (const double eta_beta : {0.05, 0.3, 1.0, 1.7, 1.99}) {
       const double eta = eta_beta / beta;
       const DescentResult r = descend(*f, theta0, fixed(eta, 3000));
-      const double rho_eta = std::sqrt(2 * (r.loss0 - f->known().min_value) / mu) / (1 - beta * eta / 2);
+      const double rho_eta = std::sqrt(2 * (r.loss0 - *f->known().min_value) / mu) / (1 - beta * eta / 2);
       INFO(f->name() << ", eta beta = " << eta_beta);
       REQUIRE(r.guarantee.radius);
       CHECK(*r.guarantee.radius == Approx(rho_eta).epsilon(1e-14));
@@ -274,7 +278,7 @@ TEST_CASE("Armijo steps stay above eta_min and contract by 1 - 2 c mu eta_min wi
       REQUIRE(r.guarantee.q);
       CHECK(*r.guarantee.q == Approx(qa));
       const double floor = 64 * 2.2e-16 * r.loss0;
-      const double min_value = f->known().min_value;
+      const double min_value = *f->known().min_value;
       for (std::size_t k = 1; k < r.rows.size(); ++k) {
         // Above the roundoff floor (at L ~ 1e-30 rounding can make a tiny step pass the test).
         if (r.rows[k - 1].loss - min_value > 1e-20 * r.loss0) CHECK(r.rows[k].step_size >= eta_min * (1 - 1e-12));
@@ -424,4 +428,121 @@ TEST_CASE("A descent step allocates nothing", "[discrete]") {
     }
   }
 #endif
+}
+
+namespace {
+
+// A step rule of one's own: a step-decay schedule eta_k = eta0 * factor^floor(k / every), written only
+// against the StepRule concept (discrete/step_rule.hpp). It claims no guarantee.
+struct StepDecay {
+  double eta0;
+  double factor;
+  long every;
+  std::string name() const { return "step-decay"; }
+  StepProposal propose(const StepInput& in, Vector& /*trial*/) const {
+    return {eta0 * std::pow(factor, static_cast<double>(in.iter / every)), false, 0.0, 0};
+  }
+  RateGuarantee guarantee(const StepFacts&) const { return {{}, {}, "a schedule: no guarantee"}; }
+};
+
+// A rule without name() and with a mutable state: it counts its calls.
+struct Counting {
+  double eta;
+  long calls = 0;
+  StepProposal propose(const StepInput&, Vector&) {
+    ++calls;
+    return {eta, false, 0.0, 0};
+  }
+  RateGuarantee guarantee(const StepFacts&) const { return {}; }
+};
+
+static_assert(StepSizeRule<FixedStep> && StepSizeRule<InverseSmoothnessStep> && StepSizeRule<PolyakStep> &&
+              StepSizeRule<ArmijoStep> && StepSizeRule<StepDecay> && StepSizeRule<Counting>);
+static_assert(!StepSizeRule<int> && !StepSizeRule<DescentOptions>);
+
+}  // namespace
+
+TEST_CASE("A custom step rule runs through descend<Rule> without touching the library (docs/theory.md §7.35)",
+          "[discrete]") {
+  const Quadratic q = small_quadratic();
+  const Vector theta0 = Random(96).normal_vector(6);
+  DescentOptions o;
+  o.max_iters = 60;
+  const DescentResult r = descend(q, theta0, StepDecay{0.8, 0.5, 20}, o);
+  REQUIRE(r.status == Status::reached_max_iters);
+  CHECK(r.rule == "step-decay");
+  CHECK_THAT(r.brief_report(), Catch::StartsWith("reached_max_iters: step-decay on "));
+  CHECK_FALSE(r.guarantee.q);
+  CHECK(r.guarantee.note == "a schedule: no guarantee");
+  // Every iterate is theta_k - eta_k grad L(theta_k) with the schedule's eta_k, computed here.
+  Vector theta = theta0, g(6);
+  for (long k = 0; k < 60; ++k) {
+    const double eta = 0.8 * std::pow(0.5, static_cast<double>(k / 20));
+    CHECK(r.rows[static_cast<std::size_t>(k + 1)].step_size == eta);
+    q.loss_and_gradient(theta, g);
+    theta = theta - eta * g;
+  }
+  CHECK(r.theta == theta);
+  CHECK(r.t_final == Approx(20 * (0.8 + 0.4 + 0.2)).epsilon(1e-14));
+  // With factor 1 it is the built-in fixed step, bit for bit; the built-in rules through the template
+  // give what descend(options) gives.
+  CHECK(descend(q, theta0, StepDecay{0.8, 1.0, 20}, o).theta == descend(q, theta0, fixed(0.8, 60)).theta);
+  DescentOptions armijo = fixed(1.0, 60);
+  armijo.step = StepRule::armijo;
+  const DescentResult by_options = descend(q, theta0, armijo);
+  const DescentResult by_template = descend(q, theta0, ArmijoStep{1.0, 0.5, 0.5}, armijo);
+  CHECK(by_template.theta == by_options.theta);
+  CHECK(by_template.stats.num_loss_evals == by_options.stats.num_loss_evals);
+  CHECK(*by_template.guarantee.q == *by_options.guarantee.q);
+  CHECK(by_template.rule == "armijo");
+  // A rule with state and without a name.
+  const DescentResult counted = descend(q, theta0, Counting{0.5}, fixed(0.5, 9));
+  CHECK(counted.rule == "custom");
+  CHECK(counted.theta == descend(q, theta0, fixed(0.5, 9)).theta);
+}
+
+TEST_CASE("DescentRow's pl_ratio is ||g||^2 / (2 (L - L_min)) and at least mu on a quadratic", "[discrete]") {
+  const Quadratic q = small_quadratic();
+  const Vector theta0 = Random(97).normal_vector(6);
+  const DescentResult r = descend(q, theta0, fixed(0.5, 30));
+  for (const DescentRow& row : r.rows) {
+    CHECK(row.pl_ratio == Approx(row.grad_norm * row.grad_norm / (2 * row.loss)).epsilon(1e-13));
+    CHECK(row.pl_ratio >= 0.1 * (1 - 1e-12));
+  }
+}
+
+TEST_CASE("Descent events are checked at the iterates: a terminal one stops at the first iterate past it",
+          "[discrete]") {
+  const Quadratic q = small_quadratic();
+  const Vector theta0 = Random(98).normal_vector(6);
+  const DescentResult plain = descend(q, theta0, fixed(0.5, 200));
+  const double level = 1e-3 * plain.loss0;
+  long first = -1;
+  for (const DescentRow& row : plain.rows) {
+    if (first < 0 && row.loss <= level) first = row.iter;
+  }
+  REQUIRE(first > 0);
+  DescentOptions o = fixed(0.5, 200);
+  o.events = {
+      DescentEvent{"level", [level](double, ConstVectorView, const DescentRow& row) { return row.loss - level; }, -1,
+                   true},
+      DescentEvent{"never rises", [level](double, ConstVectorView, const DescentRow& row) { return row.loss - level; },
+                   +1, false}};
+  const DescentResult r = descend(q, theta0, o);
+  REQUIRE(r.status == Status::event_stop);
+  CHECK(r.succeeded());
+  CHECK(r.iterations == first);
+  REQUIRE(r.event_hits.size() == 1);
+  CHECK(r.event_hits[0].name == "level");
+  CHECK(r.event_hits[0].iter == first);
+  CHECK(r.event_hits[0].theta == r.theta);
+  CHECK(r.rows.back().iter == first);
+  CHECK_THAT(r.message, Catch::Contains("level") && Catch::Contains(std::to_string(first)));
+  // Non-terminal: recorded, and the run goes on to its budget.
+  o.events[0].terminal = false;
+  const DescentResult goes_on = descend(q, theta0, o);
+  CHECK(goes_on.status == Status::reached_max_iters);
+  REQUIRE(goes_on.event_hits.size() == 1);
+  CHECK(goes_on.event_hits[0].iter == first);
+  CHECK(goes_on.theta == plain.theta);
 }

@@ -307,15 +307,26 @@ TEST_CASE("Rows are recorded at the requested times every save_every or at every
   }
 }
 
-TEST_CASE("An observer can stop the run", "[flow]") {
+TEST_CASE("An observer is called at t = 0 and after every step and can stop the run", "[flow]") {
   const Quadratic q = test_quadratic();
   int calls = 0;
-  const FlowResult r = simulate_flow(q, Vector::Ones(8), accurate(Solver::dopri5, 100.0),
-                                     [&calls](const FlowRow& row) { return ++calls == 3 || row.t > 50; });
+  std::vector<double> times;
+  const FlowResult r = simulate_flow(q, Vector::Ones(8), accurate(Solver::dopri5, 100.0), [&](const FlowRow& row) {
+    times.push_back(row.t);
+    return ++calls == 3 || row.t > 50;
+  });
   CHECK(r.status == Status::stopped_by_observer);
   CHECK(r.succeeded());
   CHECK(calls == 3);
-  CHECK(r.stats.num_steps == 3);
+  REQUIRE(times.size() == 3);
+  CHECK(times[0] == 0.0);
+  CHECK(r.stats.num_steps == 2);  // the calls at t = 0 and after the first two steps
+  // Stopping at t = 0 runs no step.
+  const FlowResult at_start =
+      simulate_flow(q, Vector::Ones(8), accurate(Solver::cvode_bdf, 100.0), [](const FlowRow&) { return true; });
+  CHECK(at_start.status == Status::stopped_by_observer);
+  CHECK(at_start.stats.num_steps == 0);
+  CHECK(at_start.t_final == 0.0);
 }
 
 TEST_CASE("A gradient that turns NaN ends every solver with non_finite_value and the last good state", "[flow]") {

@@ -5,9 +5,7 @@
 #include <gradflow/core/random.hpp>
 #include <gradflow/core/text.hpp>
 #include <gradflow/problems/initialization.hpp>
-#include <gradflow/problems/least_squares.hpp>
 #include <gradflow/problems/mlp.hpp>
-#include <gradflow/problems/network_data.hpp>
 #include <gradflow/theory/power_iteration.hpp>
 
 #include <Eigen/Eigenvalues>
@@ -16,18 +14,13 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 namespace gradflow {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-double spectral_norm(const Matrix& m) {
-  if (m.size() == 0) return 0.0;
-  const Eigen::BDCSVD<Matrix> svd(m);
-  return svd.singularValues().size() > 0 ? svd.singularValues()[0] : 0.0;
-}
 
 // Maximizes a concave function on [0, high] by golden-section search; returns the argmax.
 template <class F>
@@ -163,113 +156,48 @@ Certificate certify(const CertificateInputs& in) {
   return c;
 }
 
-LipschitzBound network_lipschitz_bound(const Mlp& network, const Vector& theta0) {
-  const MlpArchitecture& arch = network.architecture();
-  const DerivativeBounds bounds = *derivative_bounds(arch.activation);
-  const auto layers = arch.layers();
-  const Matrix& x = network.inputs();
-  LipschitzBound bound;
-  if (layers.size() == 2) {
-    // One hidden layer (docs/theory.md §5.3):
-    // l(r) = sqrt(2) S1 ||X|| + S2 x_max ||X||_F (||a0||_inf + r).
-    const double x_norm = spectral_norm(x);
-    const double x_max = x.rowwise().norm().maxCoeff();
-    const double x_frobenius = x.norm();
-    const auto& out = layers[1];
-    const double a_inf = theta0.segment(out.weight_offset, out.cols).cwiseAbs().maxCoeff();
-    const double a = std::sqrt(2.0) * bounds.s1 * x_norm;
-    const double b = bounds.s2 * x_max * x_frobenius;
-    bound.at = [a, b, a_inf](double r) { return a + b * (a_inf + r); };
-    bound.kind = "one hidden layer (docs/theory.md §5.3)";
-    return bound;
+Certificate certify(const ResidualObjective& objective, const Vector& theta0) {
+  if (theta0.size() != objective.dimension()) {
+    throw std::invalid_argument("certify(): theta0 has " + std::to_string(theta0.size()) +
+                                " entries, the problem has dimension " + std::to_string(objective.dimension()));
   }
-  // Deeper networks: the product-of-norms bound of docs/theory.md §5.4. Per sample, the second
-  // directional derivative of f along a unit direction is at most v^T F v, F built layer by layer from
-  // omega_l = ||W_l^0|| + r (a bound on ||W_l|| over the ball), eta_l (a bound on ||h_l||), S1 and S2;
-  // its largest eigenvalue M_i bounds the Hessian of f(x_i), and l(r) = sqrt(sum_i M_i^2).
-  const std::size_t count = layers.size();
-  std::vector<double> weight_norms(count);
-  std::vector<double> widths(count);
-  for (std::size_t l = 0; l < count; ++l) {
-    const auto& layer = layers[l];
-    const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> w(
-        theta0.data() + layer.weight_offset, layer.rows, layer.cols);
-    weight_norms[l] = spectral_norm(w);
-    widths[l] = static_cast<double>(layer.rows);
+  if (const std::string why = objective.certificate_obstacle(theta0); !why.empty()) return not_applicable(why);
+  const Eigen::Index n = objective.num_residuals(), p = objective.dimension();
+  if (n > p) {
+    return not_applicable("n = " + std::to_string(n) + " residuals > p = " + std::to_string(p) +
+                          " parameters: sigma_n(J) = 0, so the PL inequality for zero loss cannot hold");
   }
-  const Vector sample_norms = x.rowwise().norm();
-  const double sigma_zero = std::abs(value_at_zero(arch.activation));
-  bound.at = [=](double r) {
-    const Eigen::Index depth = static_cast<Eigen::Index>(count);
-    double sum = 0.0;
-    for (Eigen::Index i = 0; i < sample_norms.size(); ++i) {
-      Vector a = Vector::Zero(depth);         // bound on ||h_dot_{l}||, linear in v
-      Matrix b = Matrix::Zero(depth, depth);  // bound on ||h_ddot_{l}||, quadratic in v
-      double eta = sample_norms[i];           // bound on ||h_{l-1}||
-      for (Eigen::Index l = 0; l + 1 < depth; ++l) {
-        const double omega = weight_norms[l] + r;
-        Vector c = omega * a;  // ||z_dot_l|| <= v_l eta + omega ||h_dot||
-        c[l] += eta;
-        Matrix next = omega * b;
-        next.row(l) += a.transpose();
-        next.col(l) += a;  // 2 v_l ||h_dot_{l-1}||, symmetrised
-        b = bounds.s1 * next + bounds.s2 * c * c.transpose();
-        a = bounds.s1 * c;
-        eta = sigma_zero * std::sqrt(widths[l]) + bounds.s1 * omega * eta;
-      }
-      const Eigen::Index last = depth - 1;
-      Matrix f = (weight_norms[last] + r) * b;
-      f.row(last) += a.transpose();
-      f.col(last) += a;
-      const double m = Eigen::SelfAdjointEigenSolver<Matrix>(f, Eigen::EigenvaluesOnly).eigenvalues().maxCoeff();
-      sum += m * m;
-    }
-    return std::sqrt(sum);
-  };
-  bound.kind = "product of norms (docs/theory.md §5.4)";
-  return bound;
+  CertificateInputs in;
+  Vector r0(n);
+  objective.residuals(theta0, r0);
+  in.loss0 = 0.5 * r0.squaredNorm();
+  in.residual_norm = r0.norm();
+  const JacobianSpectrum spectrum = objective.jacobian_spectrum(theta0);
+  in.sigma0 = spectrum.sigma_min;
+  in.jacobian_norm = spectrum.sigma_max;
+  std::optional<LipschitzBound> bound = objective.jacobian_lipschitz_bound(theta0);
+  if (!bound) {
+    Certificate c = not_applicable(
+        "problem '" + objective.name() +
+        "' gives no Lipschitz bound of its Jacobian on a ball (ResidualObjective::jacobian_lipschitz()): the "
+        "rigorous certificate needs one; sigma0 = " +
+        format_number("%.6g", in.sigma0) + " and ||r0|| = " + format_number("%.6g", in.residual_norm) +
+        " alone prove nothing beyond theta0");
+    c.loss0 = in.loss0;
+    c.residual_norm = in.residual_norm;
+    c.sigma0 = in.sigma0;
+    c.jacobian_norm = in.jacobian_norm;
+    return c;
+  }
+  in.lipschitz = std::move(*bound);
+  return certify(in);
 }
 
 Certificate certify(const Objective& objective, const Vector& theta0) {
-  if (const auto* ls = dynamic_cast<const LeastSquares*>(&objective)) {
-    const Matrix& x = ls->data();
-    if (ls->rank() < x.rows()) {
-      return not_applicable("least squares with rank(X) = " + std::to_string(ls->rank()) +
-                            " < n = " + std::to_string(x.rows()) + ": zero loss is not reachable in general");
-    }
-    CertificateInputs in;
-    const Vector r0 = x * theta0 - ls->targets();
-    in.loss0 = 0.5 * r0.squaredNorm();
-    in.residual_norm = r0.norm();
-    in.sigma0 = ls->singular_values()[ls->rank() - 1];
-    in.jacobian_norm = ls->singular_values()[0];
-    in.lipschitz.at = [](double) { return 0.0; };
-    in.lipschitz.kind = "zero (J = X is constant)";
-    return certify(in);
-  }
-  if (const auto* net = dynamic_cast<const Mlp*>(&objective)) {
-    const MlpArchitecture& arch = net->architecture();
-    if (!qualifies(arch.activation)) return not_applicable(why_not_qualified(arch.activation));
-    if (arch.bias) return not_applicable("the certificate's Lipschitz bounds are derived for networks without biases");
-    const IndependenceReport report = independence_report(net->inputs());
-    if (!report.applies) {
-      return not_applicable(
-          report.n > report.d ? "n = " + std::to_string(report.n) + " > d = " + std::to_string(report.d) +
-                                    ": the inputs cannot be linearly independent"
-                              : "rank(X) = " + std::to_string(report.rank) + " < n: the inputs are linearly dependent");
-    }
-    CertificateInputs in;
-    const Vector r0 = net->predict(theta0) - net->targets();
-    in.loss0 = 0.5 * r0.squaredNorm();
-    in.residual_norm = r0.norm();
-    const Eigen::SelfAdjointEigenSolver<Matrix> gram(net->gram(theta0), Eigen::EigenvaluesOnly);
-    in.sigma0 = std::sqrt(std::max(gram.eigenvalues()[0], 0.0));
-    in.jacobian_norm = std::sqrt(std::max(gram.eigenvalues().maxCoeff(), 0.0));
-    in.lipschitz = network_lipschitz_bound(*net, theta0);
-    return certify(in);
-  }
+  if (const ResidualObjective* residual = objective.as_residual()) return certify(*residual, theta0);
   return not_applicable("problem '" + objective.name() +
-                        "' has no residual structure (L = 1/2 ||r||^2); only sampled estimates are available");
+                        "' has no residual structure (it is not a ResidualObjective, L = 1/2 ||r||^2); only sampled "
+                        "estimates are available");
 }
 
 ScaleSearch find_positive_scale(const Mlp& network, const InitOptions& positive, bool for_descent) {
@@ -333,7 +261,10 @@ LocalEstimate estimate_local_constants(const Objective& objective, const Vector&
   e.mu_estimate = kInf;
   Random random(derive_seed(seed, 3));
   const Eigen::Index p = objective.dimension();
-  const double min_value = objective.known().min_value;
+  // The PL quotient is relative to inf L: without it there is no mu estimate (NaN), only beta.
+  const std::optional<double> known_min = objective.known().min_value;
+  if (!known_min) e.mu_estimate = kNaN;
+  const double min_value = known_min.value_or(0.0);
   Vector grad(p);
   for (int k = 0; k <= samples; ++k) {
     Vector theta = theta0;
@@ -343,7 +274,7 @@ LocalEstimate estimate_local_constants(const Objective& objective, const Vector&
       theta += radius * std::pow(random.uniform(), 1.0 / static_cast<double>(p)) * direction;
     }
     const double loss = objective.loss_and_gradient(theta, grad);
-    if (loss - min_value > 0.0)
+    if (known_min && loss - min_value > 0.0)
       e.mu_estimate = std::min(e.mu_estimate, grad.squaredNorm() / (2.0 * (loss - min_value)));
     e.beta_estimate =
         std::max(e.beta_estimate,

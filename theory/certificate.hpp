@@ -9,13 +9,17 @@
 //   beta_r = (||J0|| + l r)^2 + l (||r0|| + ||J0|| r + l r^2 / 2)
 // bounds the Hessian on the ball, is certified when phi(r) > 2 ||r0|| (sigma0^2 > 8 l ||r0||).
 //
-// l(r) is a rigorous bound: 0 for least squares; for one hidden layer the explicit bound of
-// docs/theory.md §5.3; for deeper networks the product-of-norms bound of docs/theory.md §5.4. Nothing
-// here is sampled. For problems without residual structure, estimate_local_constants() samples mu and
-// beta on a ball instead, and says so.
+// The certificate takes any ResidualObjective (core/residual_objective.hpp): its residuals at theta0,
+// sigma_n(J) and ||J|| there (jacobian_spectrum()), and a rigorous bound l(r) on the Lipschitz constant
+// of J over the ball (jacobian_lipschitz()): 0 for least squares; for one hidden layer the explicit
+// bound of docs/theory.md §5.3; for deeper networks the product-of-norms bound of docs/theory.md §5.4;
+// whatever a user's squared loss proves for itself. A problem without a bound gets no certificate, and
+// the reason says what is missing. Nothing here is sampled. For problems without residual structure,
+// estimate_local_constants() samples mu and beta on a ball instead, and says so.
 #pragma once
 
 #include <gradflow/core/objective.hpp>
+#include <gradflow/core/residual_objective.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -26,12 +30,6 @@
 namespace gradflow {
 
 class Mlp;
-
-// A rigorous bound l(r) on the Lipschitz constant of J over B(theta0, r), nondecreasing in r.
-struct LipschitzBound {
-  std::function<double(double)> at;  // r -> l(r)
-  std::string kind;                  // "zero (J = X is constant)", or the bound of docs/theory.md §5.3 or §5.4
-};
 
 // The pieces of a certificate, at theta0.
 struct CertificateInputs {
@@ -81,13 +79,16 @@ struct Certificate {
 // The certificate from its inputs (the algebra of docs/theory.md §4.2 and §4.3).
 Certificate certify(const CertificateInputs& inputs);
 
-// The certificate of a problem at theta0: least squares and networks (tanh, arctan, softplus,
-// sigmoid, softplus-centered; no biases; n <= d with independent inputs); otherwise applies = false
-// with the reason.
-Certificate certify(const Objective& objective, const Vector& theta0);
+// The certificate of a squared loss at theta0. applies = false, with the reason, when the problem
+// names an obstacle (ResidualObjective::certificate_obstacle(): for networks a non-qualifying activation,
+// biases or dependent inputs; for least squares rank X < n), when n > p, or when it gives no Lipschitz
+// bound of its Jacobian (the inputs that could be computed, loss0, residual_norm, sigma0 and
+// jacobian_norm, are filled in all the same).
+Certificate certify(const ResidualObjective& objective, const Vector& theta0);
 
-// The Lipschitz bound of a network's J around theta0 (exposed for tests).
-LipschitzBound network_lipschitz_bound(const Mlp& network, const Vector& theta0);
+// For any objective: the certificate of its squared-loss view (Objective::as_residual(), no
+// dynamic_cast), or applies = false saying that it has no residual structure.
+Certificate certify(const Objective& objective, const Vector& theta0);
 
 // The smallest output scale s* at which the certificate holds at the positive initialization
 // (docs/theory.md §5.5), by bisection on s (the certificate's condition is monotone in s when
@@ -106,7 +107,8 @@ ScaleSearch find_positive_scale(const Mlp& network, const InitOptions& positive,
 
 // Sampled estimates of the PL constant and the smoothness on B(theta0, radius), for problems without
 // residual structure: min over samples of ||grad L||^2 / (2 (L - L_min)) and max of the Hessian's norm
-// (power iteration). Estimates, not bounds.
+// (power iteration). Estimates, not bounds. Without a known L_min (KnownFacts::min_value) mu_estimate is
+// NaN.
 struct LocalEstimate {
   double radius = 0.0;
   int samples = 0;

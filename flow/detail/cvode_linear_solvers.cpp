@@ -1,6 +1,7 @@
 #include <gradflow/flow/detail/cvode_linear_solvers.hpp>
 
 #include <gradflow/core/tolerances.hpp>
+#include <gradflow/flow/detail/sundials_compat.hpp>
 
 #include <cvode/cvode.h>
 #include <nvector/nvector_serial.h>
@@ -53,14 +54,14 @@ struct HessianContent {
   bool use_cholesky = false;
   double gamma_factored = 0.0;
   bool factored = false;
-  long last_flag = SUNLS_SUCCESS;
+  long last_flag = sundials::kLinearSolverSuccess;
 };
 
 HessianContent& hessian_content(SUNLinearSolver s) { return *static_cast<HessianContent*>(s->content); }
 
 SUNLinearSolver_Type embedded_type(SUNLinearSolver) { return SUNLINEARSOLVER_MATRIX_EMBEDDED; }
 SUNLinearSolver_ID custom_id(SUNLinearSolver) { return SUNLINEARSOLVER_CUSTOM; }
-int no_op(SUNLinearSolver) { return SUNLS_SUCCESS; }
+int no_op(SUNLinearSolver) { return sundials::kLinearSolverSuccess; }
 
 // Refreshes the Hessian at the current Newton iterate when CVODE's reuse rule says so.
 int refresh_hessian(HessianContent& c, bool& refreshed) {
@@ -72,9 +73,9 @@ int refresh_hessian(HessianContent& c, bool& refreshed) {
       !c.have_hessian ||
       (!c.constant && (steps - c.steps_at_hessian >= kStepsBetweenHessians || failures > c.convergence_failures_seen));
   c.convergence_failures_seen = failures;
-  if (!stale) return SUNLS_SUCCESS;
+  if (!stale) return sundials::kLinearSolverSuccess;
   N_Vector y = nullptr;
-  if (CVodeGetCurrentState(c.memory, &y) != CV_SUCCESS || y == nullptr) return SUNLS_PACKAGE_FAIL_UNREC;
+  if (CVodeGetCurrentState(c.memory, &y) != CV_SUCCESS || y == nullptr) return sundials::kLinearSolverUnrecoverable;
   const ConstMap theta(N_VGetArrayPointer(y), N_VGetLength_Serial(y));
   c.field->jacobian(theta, c.hessian);  // -H
   c.hessian = -c.hessian;
@@ -85,16 +86,17 @@ int refresh_hessian(HessianContent& c, bool& refreshed) {
   refreshed = true;
   if (c.constant) {
     c.spectrum.compute(c.hessian);
-    if (c.spectrum.info() != Eigen::Success) return SUNLS_PACKAGE_FAIL_UNREC;
+    if (c.spectrum.info() != Eigen::Success) return sundials::kLinearSolverUnrecoverable;
   }
-  return SUNLS_SUCCESS;
+  return sundials::kLinearSolverSuccess;
 }
 
 int hessian_solve(SUNLinearSolver s, SUNMatrix, N_Vector x, N_Vector b, sunrealtype) {
   HessianContent& c = hessian_content(s);
   try {
     bool refreshed = false;
-    if (const int flag = refresh_hessian(c, refreshed); flag != SUNLS_SUCCESS) return c.last_flag = flag;
+    if (const int flag = refresh_hessian(c, refreshed); flag != sundials::kLinearSolverSuccess)
+      return c.last_flag = flag;
     double gamma = 0.0;
     CVodeGetCurrentGamma(c.memory, &gamma);
     const long p = N_VGetLength_Serial(b);
@@ -108,7 +110,7 @@ int hessian_solve(SUNLinearSolver s, SUNMatrix, N_Vector x, N_Vector b, sunrealt
       if (!(denominator.abs().minCoeff() > tolerances::kMinNewtonPivot)) return c.last_flag = SUNLS_PACKAGE_FAIL_REC;
       c.work.array() /= denominator;
       out.noalias() = v * c.work;
-      return c.last_flag = SUNLS_SUCCESS;
+      return c.last_flag = sundials::kLinearSolverSuccess;
     }
     if (refreshed || !c.factored || std::abs(gamma / c.gamma_factored - 1.0) > kGammaChange) {
       c.shifted = gamma * c.hessian;
@@ -134,9 +136,9 @@ int hessian_solve(SUNLinearSolver s, SUNMatrix, N_Vector x, N_Vector b, sunrealt
     // The factorization is for gamma_f; scale as CVODE does for direct solvers with a stale gamma.
     const double ratio = gamma / c.gamma_factored;
     if (ratio != 1.0) out *= 2.0 / (1.0 + ratio);
-    return c.last_flag = SUNLS_SUCCESS;
+    return c.last_flag = sundials::kLinearSolverSuccess;
   } catch (const std::exception&) {
-    return c.last_flag = SUNLS_PACKAGE_FAIL_UNREC;
+    return c.last_flag = sundials::kLinearSolverUnrecoverable;
   }
 }
 
@@ -146,7 +148,7 @@ int hessian_solve(SUNLinearSolver s, SUNMatrix, N_Vector x, N_Vector b, sunrealt
 struct DenseLuContent {
   explicit DenseLuContent(long p) : lu(p) {}
   Eigen::PartialPivLU<Matrix> lu;
-  long last_flag = SUNLS_SUCCESS;
+  long last_flag = sundials::kLinearSolverSuccess;
 };
 
 DenseLuContent& dense_lu_content(SUNLinearSolver s) { return *static_cast<DenseLuContent*>(s->content); }
@@ -159,9 +161,9 @@ int dense_lu_setup(SUNLinearSolver s, SUNMatrix a) {
     const long p = SUNDenseMatrix_Rows(a);
     c.lu.compute(Eigen::Map<const Matrix>(SUNDenseMatrix_Data(a), p, p));
     if (!(c.lu.matrixLU().diagonal().cwiseAbs().minCoeff() > 0.0)) return c.last_flag = SUNLS_LUFACT_FAIL;
-    return c.last_flag = SUNLS_SUCCESS;
+    return c.last_flag = sundials::kLinearSolverSuccess;
   } catch (const std::exception&) {
-    return c.last_flag = SUNLS_PACKAGE_FAIL_UNREC;
+    return c.last_flag = sundials::kLinearSolverUnrecoverable;
   }
 }
 
@@ -169,7 +171,7 @@ int dense_lu_solve(SUNLinearSolver s, SUNMatrix, N_Vector x, N_Vector b, sunreal
   DenseLuContent& c = dense_lu_content(s);
   const long p = N_VGetLength_Serial(b);
   Map(N_VGetArrayPointer(x), p) = c.lu.solve(ConstMap(N_VGetArrayPointer(b), p));
-  return c.last_flag = SUNLS_SUCCESS;
+  return c.last_flag = sundials::kLinearSolverSuccess;
 }
 
 // The two operations both solvers share, for their content type.
@@ -180,11 +182,11 @@ sunindextype last_flag(SUNLinearSolver s) {
 
 template <class Content>
 int free_solver(SUNLinearSolver s) {
-  if (s == nullptr) return SUNLS_SUCCESS;
+  if (s == nullptr) return sundials::kLinearSolverSuccess;
   delete static_cast<Content*>(s->content);
   s->content = nullptr;
   SUNLinSolFreeEmpty(s);
-  return SUNLS_SUCCESS;
+  return sundials::kLinearSolverSuccess;
 }
 
 }  // namespace

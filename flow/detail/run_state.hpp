@@ -5,9 +5,25 @@
 #include <gradflow/flow/detail/trajectory_monitor.hpp>
 #include <gradflow/flow/gradient_flow_field.hpp>
 
+#include <cmath>
 #include <string>
 
 namespace gradflow::detail {
+
+// How a back end interpolates inside an accepted step, for the dense output (flow/dense_output.hpp).
+enum class Interpolant {
+  hermite,          // cubic Hermite on theta and -grad L at both ends (rk4: of the method's order)
+  hermite_checked,  // the same, halved until it agrees with the back end's state_at at the midpoints
+  linear,           // euler's own: theta0 + (t - t0) v0
+  quintic,          // dopri5's own continuous extension, sampled at six points of the step
+};
+
+// A loss and gradient a run can go on from: the loss finite, and the gradient's squared norm finite,
+// which is false for an Inf or NaN entry and also when the entries are finite but the norm
+// overflows (||grad L|| > 1.3e154): such a gradient is as unusable as an infinite one.
+inline bool finite_loss_and_gradient(double loss, const Vector& grad) {
+  return std::isfinite(loss) && std::isfinite(grad.squaredNorm());
+}
 
 struct RunState {
   RunState(const FlowOptions& options_in, GradientFlowField& field_in, TrajectoryMonitor& monitor_in)
@@ -27,6 +43,10 @@ struct RunState {
   Stats stats;  // back-end counters: steps, rejections, iterations, Jacobian evaluations
   Status status = Status::not_run;
   std::string message;
+
+  DenseOutput* dense = nullptr;  // the interpolant being recorded (options.dense_output), else nullptr
+  Interpolant interpolant = Interpolant::hermite_checked;  // set by the back end
+  std::string stiffness_hint;                              // set by the odeint back end (docs/theory.md §1.4)
 
   void finish(Status s, std::string why) {
     status = s;

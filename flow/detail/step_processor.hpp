@@ -1,22 +1,30 @@
-// What every back end does after an accepted step from (run.t, run.theta) to t_new: locate a
-// tolerance stop inside the step, record the scheduled rows up to the end point, make the end point
-// the current one, check the bound and ask the observer. Back ends supply state_at(t, out), the
-// solution at t in [run.t, t_new] from their own interpolant (dense output, or a shorter step).
+// What every back end does after an accepted step from (run.t, run.theta) to t_new: locate the events
+// (the tolerance stop among them) inside the step, record the piece of dense output, record the
+// scheduled rows up to the end point, make the end point the current one, check the bound and ask the
+// observer. Back ends supply state_at(t, out), the solution at t in [run.t, t_new] from their own
+// interpolant (dense output, or a shorter step).
 #pragma once
 
 #include <gradflow/flow/detail/run_state.hpp>
 
+#include <algorithm>
 #include <cassert>
+#include <cmath>
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace gradflow::detail {
 
 struct StepScratch {
-  explicit StepScratch(Eigen::Index p) : x(p), g(p), x_end(p), g_end(p) {}
+  explicit StepScratch(Eigen::Index p) : x(p), g(p), x_end(p), g_end(p), x_hit(p), g_hit(p) {
+    for (Vector& sample : samples) sample.resize(p);
+  }
   Vector x, g;          // probe points (crossing search, rows)
-  Vector x_end, g_end;  // the located crossing, when it ends the step early
+  Vector x_end, g_end;  // the located terminal crossing, when it ends the step early
+  Vector x_hit, g_hit;  // the state past a crossing, kept by the search
+  Vector samples[4];    // the interior samples of a quintic piece
 };
 
 inline std::string tolerance_message(const FlowOptions& options, double t, double loss, double grad_norm) {
@@ -35,61 +43,165 @@ inline std::string tolerance_message(const FlowOptions& options, double t, doubl
 }
 
 // Whether finish_step needs the loss and gradient at the end of every step: for a row at every step,
-// the tolerance stop, the observer or the radius check. When it does not, a back end may leave the
-// end points unevaluated (finish_step then evaluates one only where a row falls on it).
-inline bool needs_every_end_point(const TrajectoryMonitor& monitor) {
-  return monitor.every_step() || monitor.tolerance_enabled() || monitor.has_observer() || monitor.checks_radius();
+// events (the tolerance stop among them), the observer, the radius check or the dense output. When it
+// does not, a back end may leave the end points unevaluated (finish_step then evaluates one only where
+// a row falls on it).
+inline bool needs_every_end_point(const RunState& run) {
+  const TrajectoryMonitor& monitor = run.monitor;
+  return monitor.every_step() || monitor.has_events() || monitor.has_observer() || monitor.checks_radius() ||
+         run.dense != nullptr;
 }
 
-// crossing_at_end: the back end has already ended the step at a tolerance crossing (CVODE's root
-// finding), so the run stops here; otherwise a crossing inside the step is searched for. x_new and g_new must stay
-// valid for state_at until the end point becomes current; they are left with unspecified contents. Returns true when
-// the run must stop (run.status set). loss_new empty: the back end has not evaluated the end point (g_new is then
-// scratch), which is allowed only when !needs_every_end_point(run.monitor). The end point becomes current without its
-// loss and gradient: run.loss and run.grad are left as they were, for the back end to evaluate once
-// the run has ended.
+// The sign of a crossing of g from a to b that the event's direction admits: +1 a fall (a > 0 >= b),
+// -1 a rise (a < 0 <= b), 0 none. A crossing starts strictly on one side, so a root at the end of
+// one step is not seen again at the start of the next.
+inline int crossing_sign(double a, double b, int direction) {
+  if (a > 0.0 && b <= 0.0 && direction <= 0) return +1;
+  if (a < 0.0 && b >= 0.0 && direction >= 0) return -1;
+  return 0;
+}
+
+struct LocatedHit {
+  double t;
+  std::size_t event;
+  Vector theta;
+  Vector grad;
+  double loss;
+};
+
+// Appends the Hermite piece for [t0, t1], halved (up to depth 10) until its midpoint agrees with the
+// back end's own interpolant within atol + rtol |theta| (RMS); each halving evaluates -grad L at the
+// midpoint.
+template <class StateAt>
+void add_checked_hermite(RunState& run, StateAt& state_at, double t0, const Vector& x0, const Vector& v0, double t1,
+                         const Vector& x1, const Vector& v1, int depth) {
+  const double tm = 0.5 * (t0 + t1);
+  if (depth < tolerances::kDenseHalvings && tm > t0 && tm < t1) {
+    Vector xm(x0.size());
+    state_at(tm, xm);
+    const Vector guess = DenseOutput::hermite(t0, x0, v0, t1, x1, v1, tm);
+    const double scaled =
+        std::sqrt(((guess - xm).array() / (run.options.atol + run.options.rtol * xm.array().abs())).square().mean());
+    if (!(scaled <= 1.0)) {
+      Vector gm(x0.size());
+      const double loss = run.field.loss_and_gradient(xm, gm);
+      if (finite_loss_and_gradient(loss, gm)) {
+        const Vector vm = -gm;
+        add_checked_hermite(run, state_at, t0, x0, v0, tm, xm, vm, depth + 1);
+        add_checked_hermite(run, state_at, tm, xm, vm, t1, x1, v1, depth + 1);
+        return;
+      }
+    }
+  }
+  run.dense->add_hermite(t0, t1, x0, v0, x1, v1);
+}
+
+// x_new and g_new must stay valid for state_at until the end point becomes current; they are left with
+// unspecified contents. Returns true when the run must stop (run.status set). loss_new empty: the back
+// end has not evaluated the end point (g_new is then scratch), which is allowed only when
+// !needs_every_end_point(run). The end point then becomes current without its loss and gradient: run.loss
+// and run.grad are left as they were, for the back end to evaluate once the run has ended.
 template <class StateAt>
 bool finish_step(RunState& run, double t_new, Vector& x_new, std::optional<double> loss_new, Vector& g_new,
-                 StateAt&& state_at, StepScratch& scratch, bool crossing_at_end = false) {
+                 StateAt&& state_at, StepScratch& scratch) {
   TrajectoryMonitor& monitor = run.monitor;
-  assert(loss_new || !needs_every_end_point(monitor));
+  assert(loss_new || !needs_every_end_point(run));
+  const double t_old = run.t;
+  const double h = t_new - t_old;
   double t_end_point = t_new;
   Vector* x_end = &x_new;
   Vector* g_end = &g_new;
   std::optional<double> loss_end = loss_new;
-  bool tolerance_stop = false;
-  if (crossing_at_end) {
-    tolerance_stop = true;
-  } else if (loss_new && monitor.tolerance_enabled() && monitor.tolerance_met(*loss_new, g_new.norm())) {
-    tolerance_stop = true;
-    {
-      const double t_old = run.t;
-      const auto event = [&](double tau) {
+  std::optional<std::size_t> stop_event;
+
+  if (loss_new && monitor.has_events()) {
+    const FlowRow row_new = monitor.make_row(t_new, x_new, *loss_new, g_new.norm());
+    std::vector<double>& e_old = monitor.event_values();
+    std::vector<double>& e_new = monitor.event_values_new();
+    const std::size_t count = monitor.events().size();
+    for (std::size_t i = 0; i < count; ++i) e_new[i] = monitor.event_g(i, t_new, x_new, row_new);
+    std::vector<LocatedHit> hits;
+    for (std::size_t i = 0; i < count; ++i) {
+      const TrajectoryMonitor::Event& event = monitor.events()[i];
+      const int sign = crossing_sign(e_old[i], e_new[i], event.direction);
+      if (sign == 0) continue;
+      // Locate on the interpolant; the state past the crossing is kept as the search goes.
+      LocatedHit hit{t_new, i, x_new, g_new, *loss_new};
+      double loss_probe = 0.0;
+      const auto f = [&](double tau) {
         state_at(t_old + tau, scratch.x);
-        const double loss = run.field.loss_and_gradient(scratch.x, scratch.g);
-        return monitor.event_value(loss, scratch.g.norm());
+        loss_probe = run.field.loss_and_gradient(scratch.x, scratch.g);
+        const FlowRow row = monitor.make_row(t_old + tau, scratch.x, loss_probe, scratch.g.norm());
+        return sign * monitor.event_g(i, t_old + tau, scratch.x, row);
       };
-      const double e_old = monitor.event_value(run.loss, run.grad.norm());
-      const double e_new = monitor.event_value(*loss_new, g_new.norm());
-      const double tau = locate_crossing(event, t_new - t_old, e_old, e_new, std::abs(t_old));
-      if (t_old + tau < t_new) {
-        t_end_point = t_old + tau;
+      const auto on_past = [&](double) {
+        hit.theta = scratch.x;
+        hit.grad = scratch.g;
+        hit.loss = loss_probe;
+      };
+      const double tolerance = tolerances::kEventTimeRelative * (1.0 + std::abs(t_new));
+      const double tau = locate_crossing(f, h, sign * e_old[i], sign * e_new[i], tolerance, on_past);
+      hit.t = std::min(t_old + tau, t_new);
+      hits.push_back(std::move(hit));
+    }
+    // The earliest terminal crossing ends the step there; crossings after it did not happen.
+    double t_stop = t_new;
+    for (const LocatedHit& hit : hits) {
+      if (monitor.events()[hit.event].terminal && (!stop_event || hit.t < t_stop)) {
+        stop_event = hit.event;
+        t_stop = hit.t;
+      }
+    }
+    std::sort(hits.begin(), hits.end(), [](const LocatedHit& a, const LocatedHit& b) { return a.t < b.t; });
+    for (LocatedHit& hit : hits) {
+      if (stop_event && hit.t > t_stop) continue;
+      if (stop_event && hit.event == *stop_event && hit.t == t_stop && t_stop < t_new) {
+        t_end_point = t_stop;
+        scratch.x_end = hit.theta;
+        scratch.g_end = hit.grad;
         x_end = &scratch.x_end;
         g_end = &scratch.g_end;
-        state_at(t_end_point, *x_end);
-        loss_end = run.field.loss_and_gradient(*x_end, *g_end);
+        loss_end = hit.loss;
+      }
+      const FlowRow row = monitor.make_row(hit.t, hit.theta, hit.loss, hit.grad.norm());
+      monitor.add_hit(EventHit{monitor.events()[hit.event].name, hit.t, std::move(hit.theta), row});
+    }
+    if (!stop_event) e_old.swap(e_new);
+  }
+
+  if (run.dense != nullptr) {
+    // The piece of the interpolant for [t_old, t_end_point], before the end point becomes current.
+    switch (run.interpolant) {
+      case Interpolant::hermite:
+        run.dense->add_hermite(t_old, t_end_point, run.theta, -run.grad, *x_end, -*g_end);
+        break;
+      case Interpolant::hermite_checked: {
+        const Vector v_old = -run.grad, v_end = -*g_end;
+        add_checked_hermite(run, state_at, t_old, run.theta, v_old, t_end_point, *x_end, v_end, 0);
+        break;
+      }
+      case Interpolant::linear:
+        run.dense->add_linear(t_old, t_end_point, run.theta, -run.grad);
+        break;
+      case Interpolant::quintic: {
+        const Vector* samples[6] = {&run.theta,          &scratch.samples[0], &scratch.samples[1],
+                                    &scratch.samples[2], &scratch.samples[3], &x_new};
+        for (int k = 1; k <= 4; ++k) state_at(t_old + h * (k / 5.0), scratch.samples[k - 1]);
+        run.dense->add_quintic(t_old, t_end_point, h, samples);
+        break;
       }
     }
   }
+
   while (!monitor.every_step() && monitor.next_output_time() <= t_end_point) {
     const double t_out = monitor.next_output_time();
     if (t_out == t_end_point) {
       if (!loss_end) loss_end = run.field.loss_and_gradient(*x_end, *g_end);
-      monitor.record(monitor.make_row(t_out, *x_end, *loss_end, g_end->norm()));
+      monitor.record(monitor.make_row(t_out, *x_end, *loss_end, g_end->norm()), *x_end);
     } else {
       state_at(t_out, scratch.x);
       const double loss = run.field.loss_and_gradient(scratch.x, scratch.g);
-      monitor.record(monitor.make_row(t_out, scratch.x, loss, scratch.g.norm()));
+      monitor.record(monitor.make_row(t_out, scratch.x, loss, scratch.g.norm()), scratch.x);
     }
     monitor.pop_output_time();
   }
@@ -102,12 +214,19 @@ bool finish_step(RunState& run, double t_new, Vector& x_new, std::optional<doubl
   monitor.check_bound(run.t, run.loss);
   const FlowRow row = monitor.make_row(run.t, run.theta, run.loss, run.grad.norm());
   monitor.check_radius(run.t, row.dist_from_init);
-  if (monitor.every_step()) monitor.record(row);
-  if (tolerance_stop) {
-    run.finish(Status::tolerance_reached, tolerance_message(run.options, run.t, run.loss, row.grad_norm));
+  if (monitor.every_step()) monitor.record(row, run.theta);
+  if (stop_event) {
+    const TrajectoryMonitor::Event& event = monitor.events()[*stop_event];
+    if (event.user == nullptr) {
+      run.finish(Status::tolerance_reached, tolerance_message(run.options, run.t, run.loss, row.grad_norm));
+    } else {
+      char buffer[96];
+      std::snprintf(buffer, sizeof buffer, " at t = %.10g", run.t);
+      run.finish(Status::event_stop, "terminal event '" + event.name + "'" + buffer);
+    }
     return true;
   }
-  if (monitor.observe(row)) {
+  if (monitor.observe(row, run.theta)) {
     run.finish(Status::stopped_by_observer, "the observer asked to stop");
     return true;
   }

@@ -1,5 +1,6 @@
-// Shared by the back ends: which rows to record and when, the rate bound and its verdict, the
-// tolerance stop and its event function, and the observer. Back ends only step and interpolate.
+// Shared by the back ends: which rows to record and when (and where they go: the result, the states,
+// the row sink), the rate bound and its verdict, the events (the tolerance stop among them) and the
+// observer. Back ends only step and interpolate.
 #pragma once
 
 #include <gradflow/core/tolerances.hpp>
@@ -7,13 +8,14 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace gradflow::detail {
 
 class TrajectoryMonitor {
  public:
-  TrajectoryMonitor(const FlowOptions& options, const Vector& theta0, double loss0, double min_value,
+  TrajectoryMonitor(const FlowOptions& options, const Vector& theta0, double loss0, std::optional<double> min_value,
                     std::optional<double> mu, const FlowObserver* observer);
 
   // Output schedule. every_step(): a row at every accepted step; otherwise rows at the scheduled
@@ -23,8 +25,10 @@ class TrajectoryMonitor {
   void pop_output_time() { ++next_output_; }
 
   FlowRow make_row(double t, const ConstVectorView& theta, double loss, double grad_norm) const;
-  // Appends a row (unless the last row has the same t) and checks it against the bound.
-  void record(const FlowRow& row);
+  // Records a row with its state (unless the last recorded row has the same t): checks it against the
+  // bound and the radius, hands it to the row sink, and keeps it (all rows, or the first and the last
+  // when options.keep_rows is false), with the state when options.record_states.
+  void record(const FlowRow& row, const ConstVectorView& theta);
   // Checks the bound (and the radius, when one is set) at a point that is not recorded.
   void check_bound(double t, double loss);
   void check_radius(double t, double dist_from_init);
@@ -38,11 +42,29 @@ class TrajectoryMonitor {
   bool tolerance_met(double loss, double grad_norm) const { return event_value(loss, grad_norm) <= 0.0; }
   double event_value(double loss, double grad_norm) const;
 
-  // Calls the observer, if any, with the row; true = stop.
-  bool observe(const FlowRow& row) const;
+  // The events: the tolerance stop (first, when enabled; falling, terminal) and options.events.
+  struct Event {
+    std::string name;
+    int direction = 0;
+    bool terminal = true;
+    const FlowEvent* user = nullptr;  // nullptr: the tolerance stop
+  };
+  const std::vector<Event>& events() const { return events_; }
+  bool has_events() const { return !events_.empty(); }
+  double event_g(std::size_t i, double t, const ConstVectorView& theta, const FlowRow& row) const;
+  // The event functions' values at the current point, and scratch for the end of a step.
+  std::vector<double>& event_values() { return event_values_; }
+  std::vector<double>& event_values_new() { return event_values_new_; }
+  void set_event_values(double t, const ConstVectorView& theta, const FlowRow& row);
+  void add_hit(EventHit hit) { hits_.push_back(std::move(hit)); }
+
+  // Calls the observer, if any, with the row and the state; true = stop.
+  bool observe(const FlowRow& row, const ConstVectorView& theta) const;
   bool has_observer() const { return observer_ != nullptr && *observer_; }
 
   std::vector<FlowRow>& rows() { return rows_; }
+  Matrix states() const;
+  std::vector<EventHit>& hits() { return hits_; }
   std::optional<bool> bound_holds() const;
   std::optional<double> first_violation() const { return first_violation_; }
   std::optional<bool> radius_holds() const;
@@ -50,42 +72,51 @@ class TrajectoryMonitor {
   std::optional<double> mu() const { return mu_; }
 
  private:
+  void keep(const FlowRow& row, const ConstVectorView& theta);
+
   const FlowOptions& options_;
   Vector theta0_;
   double loss0_;
-  double min_value_;
+  std::optional<double> min_value_;
   std::optional<double> mu_;
   const FlowObserver* observer_;
   bool every_step_;
   std::size_t next_output_ = 0;
   std::size_t num_outputs_ = 0;
+  bool recorded_any_ = false;
+  double last_recorded_t_ = 0.0;
   std::vector<FlowRow> rows_;
+  std::vector<double> states_;  // column after column, p entries per kept row
+  std::vector<Event> events_;
+  std::vector<double> event_values_, event_values_new_;
+  std::vector<EventHit> hits_;
   std::optional<double> first_violation_;
   std::optional<double> first_radius_violation_;
 };
 
-// Locates the crossing of a tolerance stop inside a step: event(0) > 0 >= event(h). Illinois
-// (modified regula falsi) on tau in [0, h]; returns a tau with event(tau) <= 0, within roundoff of
-// the first crossing when the event is monotone on the step.
-template <class Event>
-double locate_crossing(Event&& event, double h, double e0, double eh, double t_scale) {
-  double lo = 0.0, hi = h, f_lo = e0, f_hi = eh;
+// Locates a crossing inside a step: f(0) > 0 >= f(h). Illinois (modified regula falsi) on tau in
+// [0, h] down to a bracket of width tolerance; returns the bracket's end past the crossing (f <= 0
+// there). on_past(tau) is called after every evaluation that becomes that end, so that the caller can
+// keep the state there.
+template <class F, class OnPast>
+double locate_crossing(F&& f, double h, double f0, double fh, double tolerance, OnPast&& on_past) {
+  double lo = 0.0, hi = h, f_lo = f0, f_hi = fh;
   int side = 0;
-  const double tolerance = tolerances::kCrossingUlps * tolerances::kEps * (t_scale + h);
   for (int iteration = 0; iteration < tolerances::kCrossingMaxIterations && hi - lo > tolerance; ++iteration) {
     double tau = hi - f_hi * (hi - lo) / (f_hi - f_lo);
     // Guard against a stalled secant: fall back to bisection near the ends.
     const double margin = 0.01 * (hi - lo);
     if (!(tau > lo + margin && tau < hi - margin)) tau = 0.5 * (lo + hi);
-    const double f = event(tau);
-    if (f <= 0.0) {
+    const double value = f(tau);
+    if (value <= 0.0) {
       hi = tau;
-      f_hi = f;
+      f_hi = value;
+      on_past(tau);
       if (side == -1) f_lo *= 0.5;
       side = -1;
     } else {
       lo = tau;
-      f_lo = f;
+      f_lo = value;
       if (side == +1) f_hi *= 0.5;
       side = +1;
     }
