@@ -20,7 +20,7 @@ struct FlowCommand {
   double mu = 0.0;  // copied into options.mu when --mu is given
   bool certify = false;
   std::vector<std::string> times;  // --times as given (apps/list_option.hpp)
-  std::string states_out;  // --states-out: theta at every recorded row
+  std::string states_out;          // --states-out: theta at every recorded row
 
   CLI::App* command = nullptr;
 };

@@ -359,8 +359,7 @@ void run_adaptive_steps(RunState& run, Driver& driver, StiffnessEvidence& stiffn
     dt = clamped ? std::max(dt_try, dt_wanted) : dt_try;
     dxdt_new = -g_new;
     if (end_stage.saved) {
-      stiffness.observe(true, t_new - run.t, (x_new - end_stage.x).norm(), (dxdt_new - end_stage.v).norm(), g2,
-                        g2_new);
+      stiffness.observe(true, t_new - run.t, (x_new - end_stage.x).norm(), (dxdt_new - end_stage.v).norm(), g2, g2_new);
     } else {
       stiffness.observe(stiffness.wants_sample(), t_new - run.t, 0.0, 0.0, g2, g2_new);
     }

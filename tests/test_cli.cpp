@@ -458,7 +458,7 @@ TEST_CASE(
   CHECK_THAT(descent, Catch::StartsWith("iter,theta_1,theta_2,theta_3\n0,"));
   CHECK(count_lines(descent) == 4);  // iterations 0, 5 and 10
   // Every step of 1e12 kept in memory: refused before the run, naming the option, nothing written.
-  r = box.run("flow --problem quadratic --dim 10 --max-steps 1000000000000 --states-out big.csv");
+  r = box.run("flow --problem quadratic --dim 200 --max-steps 1000000 --max-memory 1G --states-out big.csv");
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains("--states-out") && Catch::Contains("memory") && Catch::Contains("--save-every"));
   CHECK_FALSE(fs::exists(box.path("big.csv")));
