@@ -5,6 +5,7 @@
 #include <gradflow/apps/json_support.hpp>
 #include <gradflow/core/input_error.hpp>
 #include <gradflow/discrete/descend.hpp>
+#include <gradflow/problems/mlp.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -118,6 +119,10 @@ void add_descend_command(CLI::App& app, DescendCommand& d) {
               "Compute the PL certificate at theta0 (least-squares, mlp; --step fixed or inverse-smoothness): "
               "mu and beta_r then come from it (inverse-smoothness steps 1/beta_r) and the rows get the certified "
               "bound q^k L0");
+  c->add_option("--threads", d.threads,
+                "Threads of each network evaluation (--problem mlp; 0 = all cores); the results are the same bits "
+                "for every thread count; the other problems use one thread")
+      ->capture_default_str();
   add_output_options(*c, d.output, "Write the iterates' rows as CSV here");
 }
 
@@ -133,7 +138,13 @@ int run_descend_command(DescendCommand& d) {
   if (const auto error = d.options.validate()) {
     throw InputError(flag_for_field(error->field), error->value, error->constraint);
   }
+  if (d.threads < 0) throw InputError("--threads", std::to_string(d.threads), "must be >= 0 (0 = all cores)");
   const LoadedProblem loaded = load_problem(c, d.problem);
+  int threads_used = 1;
+  if (auto* network = dynamic_cast<Mlp*>(loaded.objective.get())) {
+    network->set_threads(d.threads);
+    threads_used = network->threads();
+  }
   const KnownFacts known = loaded.objective->known();
   if (*rule == StepRule::polyak && !d.options.gamma && !((d.options.mu || known.mu) && known.beta)) {
     throw InputError("--gamma", "",
@@ -198,6 +209,7 @@ int run_descend_command(DescendCommand& d) {
   if (!o.json.empty()) {
     write_file_atomically("--json", o.json, [&](std::ostream& out) {
       nlohmann::json summary = summary_json(result, d);
+      summary["threads"] = threads_used;
       summary["problem_details"] = loaded.description;
       if (certificate) {
         summary["certificate"] = certificate_json(*certificate);

@@ -19,6 +19,7 @@ struct DescendCommand {
   double gamma = 0.0;  // copied into options.gamma when --gamma is given
   double mu = 0.0;     // copied into options.mu when --mu is given
   bool certify = false;
+  int threads = 0;  // --threads: threads of the network's evaluations (0 = all cores)
 
   CLI::App* command = nullptr;
 };

@@ -7,6 +7,7 @@
 #include <gradflow/core/input_error.hpp>
 #include <gradflow/core/tolerances.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
+#include <gradflow/problems/mlp.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -127,6 +128,10 @@ void add_flow_command(CLI::App& app, FlowCommand& flow) {
               "Compute the PL certificate at theta0 (least-squares, mlp); when it holds, the rows get the certified "
               "bound L0 exp(-2 mu t) and the run checks ||theta - theta0|| against the certified travel");
 
+  c->add_option("--threads", flow.threads,
+                "Threads of each network evaluation (--problem mlp; 0 = all cores); the results are the same bits "
+                "for every thread count; the other problems use one thread")
+      ->capture_default_str();
   add_output_options(*c, flow.output, "Write the trajectory CSV here");
 }
 
@@ -144,7 +149,13 @@ int run_flow_command(FlowCommand& flow) {
   if (const auto error = flow.options.validate()) {
     throw InputError(flag_for_field(error->field), error->value, error->constraint);
   }
+  if (flow.threads < 0) throw InputError("--threads", std::to_string(flow.threads), "must be >= 0 (0 = all cores)");
   const LoadedProblem loaded = load_problem(c, flow.problem);
+  int threads_used = 1;
+  if (auto* network = dynamic_cast<Mlp*>(loaded.objective.get())) {
+    network->set_threads(flow.threads);
+    threads_used = network->threads();
+  }
   check_output_paths(flow.output);
   print_problem_report(loaded, "flow", flow.output.quiet);
   std::optional<Certificate> certificate;
@@ -192,6 +203,7 @@ int run_flow_command(FlowCommand& flow) {
   if (!o.json.empty()) {
     write_file_atomically("--json", o.json, [&](std::ostream& out) {
       nlohmann::json summary = summary_json(result, flow);
+      summary["threads"] = threads_used;
       summary["problem_details"] = loaded.description;
       if (certificate) {
         summary["certificate"] = certificate_json(*certificate);

@@ -18,6 +18,7 @@ struct FlowCommand {
   std::string krylov = "gmres";
   double mu = 0.0;  // copied into options.mu when --mu is given
   bool certify = false;
+  int threads = 0;  // --threads: threads of the network's evaluations (0 = all cores)
 
   CLI::App* command = nullptr;
 };
