@@ -8,6 +8,7 @@
 #include <gradflow/core/random.hpp>
 #include <gradflow/discrete/descend.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
+#include <gradflow/problems/detail/kernels.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>
 #include <gradflow/problems/network_data.hpp>
@@ -20,6 +21,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 using namespace gradflow;
@@ -246,4 +248,34 @@ TEST_CASE("gradflow descend --threads: the same bits for every count, and a nega
     CHECK(e.option() == "--threads");
   }
   CHECK_FALSE(fs::exists(dir / "thetabad.csv"));
+}
+
+TEST_CASE("kernels::gemm_strided multiplies blocks of larger matrices, for every transpose and shape",
+          "[mlp][threads][kernels]") {
+  // The weight-row blocks of the network's gradient are such blocks: rows r0 ... r1 of a column-major
+  // matrix, with the leading dimension of the whole. Small shapes (computed in place, through gemm)
+  // and large ones (packed).
+  Random random(21);
+  for (const auto& [m, n, k] : std::vector<std::tuple<long, long, long>>{{7, 1, 5}, {3, 4, 6}, {37, 29, 45}}) {
+    for (const bool ta : {false, true}) {
+      for (const bool tb : {false, true}) {
+        const long a_rows = ta ? k : m, a_cols = ta ? m : k, b_rows = tb ? n : k, b_cols = tb ? k : n;
+        const long pad = 3;
+        const Matrix a_big = random.normal_matrix(a_rows + pad, a_cols);
+        const Matrix b_big = random.normal_matrix(b_rows + pad, b_cols);
+        Matrix c_big = random.normal_matrix(m + pad, n);
+        const Matrix a = a_big.middleRows(1, a_rows), b = b_big.middleRows(2, b_rows);
+        const Matrix op_a = ta ? Matrix(a.transpose()) : a, op_b = tb ? Matrix(b.transpose()) : b;
+        const Matrix start = c_big.middleRows(1, m);
+        const Matrix expected = start + op_a * op_b;
+        kernels::gemm_strided(ta, tb, m, n, k, a_big.data() + 1, a_rows + pad, b_big.data() + 2, b_rows + pad, true,
+                              c_big.data() + 1, m + pad);
+        INFO(m << " x " << n << " x " << k << ", transposes " << ta << tb);
+        CHECK((c_big.middleRows(1, m) - expected).norm() <= 1e-13 * expected.norm());
+        kernels::gemm_strided(ta, tb, m, n, k, a_big.data() + 1, a_rows + pad, b_big.data() + 2, b_rows + pad, false,
+                              c_big.data() + 1, m + pad);
+        CHECK((c_big.middleRows(1, m) - (expected - start)).norm() <= 1e-13 * expected.norm());
+      }
+    }
+  }
 }
