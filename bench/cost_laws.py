@@ -169,23 +169,23 @@ def gnuplot(args, script):
 def plot(args, name, title, xlabel, ylabel, series, logscale="xy"):
     """series: list of (label, [(x, y)], expected slope or None); data files go next to the plots."""
     data_files = []
-    for index, (label, points, _) in enumerate(series):
+    for index, (label, points, expected) in enumerate(series):
         path = os.path.join(args.out, f"{name}_{index}.dat")
-        with open(path, "w", encoding="utf-8") as fh:
+        with open(path, "w", encoding="utf-8") as fh:  # x, y, and the expected law through the first point
             for x, y in points:
-                fh.write(f"{x!r} {y!r}\n")
+                reference = points[0][1] * (x / points[0][0]) ** expected if expected is not None else y
+                fh.write(f"{x!r} {y!r} {reference!r}\n")
         data_files.append(path)
     for terminal, extension in (("pngcairo size 900,600", "png"), ("svg size 900,600", "svg")):
         lines = [f"set terminal {terminal}", f"set output '{os.path.join(args.out, name)}.{extension}'",
                  f"set title '{title}'", f"set xlabel '{xlabel}'", f"set ylabel '{ylabel}'",
-                 f"set logscale {logscale}" if logscale else "unset logscale", "set key top left", "set grid"]
+                 f"set logscale {logscale}" if logscale else "unset logscale", "set key top left", "set grid",
+                 "set format y '%g'", "set format x '%g'"]
         parts = []
         for (label, points, expected), path in zip(series, data_files):
             parts.append(f"'{path}' using 1:2 with linespoints title '{label}'")
             if expected is not None and points:
-                x0, y0 = points[0]
-                parts.append(f"{y0!r} * (x / {x0!r})**{expected!r} with lines dashtype 2 "
-                             f"title 'slope {expected:g} through the first point'")
+                parts.append(f"'{path}' using 1:3 with lines dashtype 2 title '{label}: slope {expected:g}'")
         lines.append("plot " + ", ".join(parts))
         gnuplot(args, "\n".join(lines) + "\n")
 
@@ -253,7 +253,7 @@ def main():
              [("dopri5", [(k, s) for k, s, _, _ in series["dopri5"]], 1.0),
               ("cvode-bdf", [(k, s) for k, s, _, _ in series["cvode-bdf"]], None)])
 
-        print(f"\nSweep throughput ({args.sweep_seeds} trials: xavier_normal, width 32, armijo to 1e-6 L0, "
+        print(f"\nSweep throughput ({args.sweep_seeds} trials: xavier_normal, width 64, armijo to 1e-6 L0, "
               "synthetic 16 x 32; trials/s = trials / (wall time - fixed time of a rerun with nothing left to do)):")
         sweeps = [run_sweep(args, workdir, "threads1", 1, 0), run_sweep(args, workdir, "threads2", 2, 0)]
         if args.mpirun:
