@@ -6,6 +6,7 @@
 #include <gradflow/core/input_error.hpp>
 #include <gradflow/core/memory_limit.hpp>
 #include <gradflow/discrete/descend.hpp>
+#include <gradflow/problems/mlp.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -122,6 +123,10 @@ void add_descend_command(CLI::App& app, DescendCommand& d) {
               "Compute the PL certificate at theta0 (least-squares, mlp; --step fixed or inverse-smoothness): "
               "mu and beta_r then come from it (inverse-smoothness steps 1/beta_r) and the rows get the certified "
               "bound q^k L0");
+  c->add_option("--threads", d.threads,
+                "Threads of each network evaluation (--problem mlp; 0 = all cores); the results are the same bits "
+                "for every thread count; the other problems use one thread")
+      ->capture_default_str();
   add_output_options(*c, d.output, "Write the iterates' rows as CSV here");
   c->add_option(
       "--states-out", d.states_out,
@@ -141,6 +146,7 @@ int run_descend_command(DescendCommand& d) {
   if (const auto error = d.options.validate()) {
     throw InputError(flag_for_field(error->field), error->value, error->constraint);
   }
+  if (d.threads < 0) throw InputError("--threads", std::to_string(d.threads), "must be >= 0 (0 = all cores)");
   prepare_problem_args(c, d.problem);
   if (d.certify) check_certificate_depth(d.problem, "--certify");
   check_output_paths(c, d.output, d.problem, {{"--states-out", d.states_out}});
@@ -153,6 +159,11 @@ int run_descend_command(DescendCommand& d) {
     kept.add({rows, static_cast<long long>(sizeof(DescentRow)), 2});
     check_memory(kept, "--max-iters", std::to_string(d.options.max_iters),
                  "keeping up to " + std::to_string(rows) + " rows (give --save-every to keep fewer)");
+  }
+  int threads_used = 1;
+  if (auto* network = dynamic_cast<Mlp*>(loaded.objective.get())) {
+    network->set_threads(d.threads);
+    threads_used = network->threads();
   }
   const KnownFacts known = loaded.objective->known();
   if (*rule == StepRule::polyak && !d.options.gamma && !((d.options.mu || known.mu) && known.beta)) {
@@ -233,6 +244,7 @@ int run_descend_command(DescendCommand& d) {
   if (!o.json.empty()) {
     write_output("--json", o.json, [&](std::ostream& out) {
       nlohmann::json summary = summary_json(result, d);
+      summary["threads"] = threads_used;
       summary["problem_details"] = loaded.description;
       if (certificate) {
         summary["certificate"] = certificate_json(*certificate);

@@ -20,6 +20,7 @@ struct DescendCommand {
   double mu = 0.0;     // copied into options.mu when --mu is given
   bool certify = false;
   std::string states_out;  // --states-out: theta at every recorded row
+  int threads = 0;         // --threads: threads of the network's evaluations (0 = all cores)
 
   CLI::App* command = nullptr;
 };

@@ -9,6 +9,7 @@
 #include <gradflow/core/memory_limit.hpp>
 #include <gradflow/core/tolerances.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
+#include <gradflow/problems/mlp.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -154,6 +155,10 @@ void add_flow_command(CLI::App& app, FlowCommand& flow) {
               "Compute the PL certificate at theta0 (least-squares, mlp); when it holds, the rows get the certified "
               "bound L0 exp(-2 mu t) and the run checks ||theta - theta0|| against the certified travel");
 
+  c->add_option("--threads", flow.threads,
+                "Threads of each network evaluation (--problem mlp; 0 = all cores); the results are the same bits "
+                "for every thread count; the other problems use one thread")
+      ->capture_default_str();
   add_output_options(*c, flow.output, "Write the trajectory CSV here");
   c->add_option(
       "--states-out", flow.states_out,
@@ -176,6 +181,7 @@ int run_flow_command(FlowCommand& flow) {
   if (const auto error = flow.options.validate()) {
     throw InputError(flag_for_field(error->field), error->value, error->constraint);
   }
+  if (flow.threads < 0) throw InputError("--threads", std::to_string(flow.threads), "must be >= 0 (0 = all cores)");
   prepare_problem_args(c, flow.problem);
   if (flow.certify) check_certificate_depth(flow.problem, "--certify");
   check_output_paths(c, flow.output, flow.problem, {{"--states-out", flow.states_out}});
@@ -196,6 +202,11 @@ int run_flow_command(FlowCommand& flow) {
                  "keeping the states of up to " + std::to_string(rows + 2) +
                      " rows (record fewer rows with --times or --save-every, or lower --max-steps)");
     flow.options.record_states = true;
+  }
+  int threads_used = 1;
+  if (auto* network = dynamic_cast<Mlp*>(loaded.objective.get())) {
+    network->set_threads(flow.threads);
+    threads_used = network->threads();
   }
   print_problem_report(loaded, "flow", flow.output.quiet);
   std::optional<Certificate> certificate;
@@ -250,6 +261,7 @@ int run_flow_command(FlowCommand& flow) {
   if (!o.json.empty()) {
     write_output("--json", o.json, [&](std::ostream& out) {
       nlohmann::json summary = summary_json(result, flow);
+      summary["threads"] = threads_used;
       summary["problem_details"] = loaded.description;
       if (certificate) {
         summary["certificate"] = certificate_json(*certificate);

@@ -21,6 +21,7 @@ struct FlowCommand {
   bool certify = false;
   std::vector<std::string> times;  // --times as given (apps/list_option.hpp)
   std::string states_out;          // --states-out: theta at every recorded row
+  int threads = 0;                 // --threads: threads of the network's evaluations (0 = all cores)
 
   CLI::App* command = nullptr;
 };

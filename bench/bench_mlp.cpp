@@ -1,9 +1,18 @@
-// Microbenchmarks of the network problem (Google Benchmark): loss-and-gradient evaluations at
-// (n, d, width, depth) = (32, 64, 64, 1), (128, 256, 256, 2), (512, 512, 512, 3), reported in GFLOP/s
-// counting 6 n p flops per evaluation, beside the machine's own double-precision matrix-multiply
-// rate (512 x 512 x 512, through the same kernels::gemm the network uses: Eigen's, for AVX2 + FMA when
-// the processor has them) measured in the same run. The target: at the largest size at least 50% of
-// that rate.
+// Microbenchmarks of the network problem (Google Benchmark).
+//
+// MlpLossGradient/<n>x<d>x<width>x<depth>/threads:<t>: loss-and-gradient evaluations at (n, d, width,
+// depth) = (32, 64, 64, 1), (128, 256, 256, 2), (512, 512, 512, 3) on 1 and 2 threads
+// (Mlp::set_threads; the results are the same bits on both), reported in GFLOP/s counting 6 n p flops
+// per evaluation, beside the machine's own double-precision matrix-multiply rate (Gemm: 512 x 512 x 512
+// through the same kernels::gemm the network uses, Eigen's, for AVX2 + FMA when the processor has them)
+// measured in the same run. Targets: at the largest size on one thread at least 50% of that rate; from
+// 1 to 2 threads at least 1.7x at the two larger sizes. Counters sample_blocks and weight_blocks show
+// the network's fixed partition of the work (problems/mlp.hpp).
+//
+// Cost/gradient/{n,width,depth}:<x>: how one loss-and-gradient evaluation (one thread) grows with the
+// number of samples (d = 64, width 64, depth 1; expected ~ n), the width (n = 128, d = 16, depth 2:
+// the width x width layer dominates; expected ~ width^2) and the depth (n = 128, d = width = 128:
+// every layer costs the same; expected ~ depth). bench/cost_laws.py fits the exponents.
 #include <gradflow/problems/detail/kernels.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>
@@ -41,13 +50,14 @@ void BM_Gemm(benchmark::State& state) {
       benchmark::Counter(2.0 * static_cast<double>(m * m * m) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void BM_MlpLossGradient(benchmark::State& state, Size size) {
+void BM_MlpLossGradient(benchmark::State& state, Size size, int threads) {
   MlpArchitecture arch;
   arch.input_dim = size.d;
   arch.widths.assign(size.depth, size.width);
   arch.activation = Activation::tanh;
   const NetworkData data = synthetic_data(size.n, size.d, 0);
-  const Mlp f(arch, data.x, data.y);
+  Mlp f(arch, data.x, data.y);
+  f.set_threads(threads);
   InitOptions init;
   init.scheme = InitScheme::xavier_normal;
   const Vector theta = initialize(arch, init);
@@ -57,8 +67,12 @@ void BM_MlpLossGradient(benchmark::State& state, Size size) {
     benchmark::ClobberMemory();
   }
   const double flops = 6.0 * static_cast<double>(size.n) * static_cast<double>(f.dimension());
+  state.SetItemsProcessed(state.iterations());
   state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["params"] = static_cast<double>(f.dimension());
+  state.counters["threads"] = static_cast<double>(f.threads());
+  state.counters["sample_blocks"] = static_cast<double>(f.partition().sample_blocks);
+  state.counters["weight_blocks"] = static_cast<double>(f.partition().weight_blocks);
 }
 
 }  // namespace
@@ -66,7 +80,26 @@ void BM_MlpLossGradient(benchmark::State& state, Size size) {
 void register_mlp_benchmarks_all() {
   benchmark::RegisterBenchmark("Gemm", BM_Gemm)->Arg(512)->Unit(benchmark::kMillisecond);
   for (const Size& size : kSizes) {
-    benchmark::RegisterBenchmark(("MlpLossGradient/" + size.label()).c_str(), BM_MlpLossGradient, size)
-        ->Unit(benchmark::kMillisecond);
+    for (const int threads : {1, 2}) {
+      const std::string name = "MlpLossGradient/" + size.label() + "/threads:" + std::to_string(threads);
+      benchmark::RegisterBenchmark(name.c_str(), BM_MlpLossGradient, size, threads)
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime();
+    }
+  }
+  for (const Eigen::Index n : {64, 128, 256, 512, 1024, 2048}) {
+    benchmark::RegisterBenchmark(("Cost/gradient/n:" + std::to_string(n)).c_str(), BM_MlpLossGradient,
+                                 Size{n, 64, 64, 1}, 1)
+        ->Unit(benchmark::kMicrosecond);
+  }
+  for (const Eigen::Index width : {64, 128, 256, 512, 1024}) {
+    benchmark::RegisterBenchmark(("Cost/gradient/width:" + std::to_string(width)).c_str(), BM_MlpLossGradient,
+                                 Size{128, 16, width, 2}, 1)
+        ->Unit(benchmark::kMicrosecond);
+  }
+  for (const Eigen::Index depth : {1, 2, 4, 8, 16}) {
+    benchmark::RegisterBenchmark(("Cost/gradient/depth:" + std::to_string(depth)).c_str(), BM_MlpLossGradient,
+                                 Size{128, 128, 128, depth}, 1)
+        ->Unit(benchmark::kMicrosecond);
   }
 }

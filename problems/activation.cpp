@@ -126,11 +126,11 @@ void activate(Activation activation, const Eigen::MatrixXd& z, Eigen::MatrixXd& 
   out.resize(z.rows(), z.cols());
   if (d1) d1->resize(z.rows(), z.cols());
   if (d2) d2->resize(z.rows(), z.cols());
-  const Eigen::Index size = z.size();
-  const double* in = z.data();
-  double* value = out.data();
-  double* first = d1 ? d1->data() : nullptr;
-  double* second = d2 ? d2->data() : nullptr;
+  activate(activation, z.data(), out.data(), d1 ? d1->data() : nullptr, d2 ? d2->data() : nullptr, z.size());
+}
+
+void activate(Activation activation, const double* in, double* value, double* first, double* second,
+              Eigen::Index size) {
   if (activation == Activation::tanh && (first || !second)) {
     // The common case, vectorized (problems/detail/kernels.hpp); the same values as evaluate().
     kernels::tanh_with_derivative(in, value, first, size);

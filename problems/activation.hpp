@@ -39,5 +39,8 @@ std::optional<DerivativeBounds> derivative_bounds(Activation activation);
 // out = sigma(z), elementwise. When d1 (d2) is not null it receives sigma'(z) (sigma''(z)).
 void activate(Activation activation, const Eigen::MatrixXd& z, Eigen::MatrixXd& out, Eigen::MatrixXd* d1 = nullptr,
               Eigen::MatrixXd* d2 = nullptr);
+// The same on n contiguous values: out[i] = sigma(z[i]); d1 (d2), when not null, receives sigma'
+// (sigma''). Each value is computed on its own, so a block gives the bits of the whole.
+void activate(Activation activation, const double* z, double* out, double* d1, double* d2, Eigen::Index n);
 
 }  // namespace gradflow

@@ -1,41 +1,61 @@
 #include <gradflow/problems/mlp.hpp>
 
 #include <gradflow/problems/detail/kernels.hpp>
+#include <gradflow/problems/detail/parallel_for.hpp>
 
 #include <Eigen/Eigenvalues>
 
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <thread>
 
 namespace gradflow {
 namespace {
 
 // The products through kernels::gemm (AVX2 when the machine has it). W_l is stored row-major, which
-// is the memory of W_l^T column-major (rows x cols becomes cols x rows).
+// is the memory of W_l^T column-major (rows x cols becomes cols x rows). A block of samples
+// c0 <= i < c1 of a rows x n workspace matrix is the contiguous memory from column c0.
 
-// out (rows x n) = W_l input (+ out when accumulate); input is cols x n.
-void weights_times(const double* theta, const MlpArchitecture::Layer& layer, const Matrix& input, bool accumulate,
-                   Matrix& out) {
-  if (!accumulate) out.resize(layer.rows, input.cols());
-  kernels::gemm(true, false, layer.rows, input.cols(), layer.cols, theta + layer.weight_offset, input.data(),
-                accumulate, out.data());
+// out (rows x m) = W_l input (+ out when accumulate) for m samples; input is cols x m.
+void weights_times(const double* theta, const MlpArchitecture::Layer& layer, const double* input, Eigen::Index m,
+                   bool accumulate, double* out) {
+  kernels::gemm(true, false, layer.rows, m, layer.cols, theta + layer.weight_offset, input, accumulate, out);
 }
 
-// out (cols x n) = W_l^T delta (+ out when accumulate); delta is rows x n.
-void weights_transposed_times(const double* theta, const MlpArchitecture::Layer& layer, const Matrix& delta,
-                              bool accumulate, Matrix& out) {
-  if (!accumulate) out.resize(layer.cols, delta.cols());
-  kernels::gemm(false, false, layer.cols, delta.cols(), layer.rows, theta + layer.weight_offset, delta.data(),
-                accumulate, out.data());
+// out (cols x m) = W_l^T delta (+ out when accumulate) for m samples; delta is rows x m.
+void weights_transposed_times(const double* theta, const MlpArchitecture::Layer& layer, const double* delta,
+                              Eigen::Index m, bool accumulate, double* out) {
+  kernels::gemm(false, false, layer.cols, m, layer.rows, theta + layer.weight_offset, delta, accumulate, out);
 }
 
-// The block of W_l in grad (row-major rows x cols) = delta input^T (+ the block when accumulate);
-// delta is rows x n, input cols x n. Column-major that is input delta^T, cols x rows.
-void outer_into(const Matrix& delta, const Matrix& input, const MlpArchitecture::Layer& layer, bool accumulate,
-                double* grad) {
-  kernels::gemm(false, true, layer.cols, layer.rows, input.cols(), input.data(), delta.data(), accumulate,
-                grad + layer.weight_offset);
+// Rows r0 <= r < r1 of the block of W_l in grad (row-major rows x cols) = delta[r0:r1, :] input^T
+// (+ those rows when accumulate), summed over all n samples; delta is rows x n, input cols x n.
+// Column-major that is input delta[r0:r1, :]^T, cols x (r1 - r0), contiguous from row r0.
+void outer_rows_into(const Matrix& delta, const Matrix& input, const MlpArchitecture::Layer& layer, Eigen::Index r0,
+                     Eigen::Index r1, bool accumulate, double* grad) {
+  kernels::gemm_strided(false, true, layer.cols, r1 - r0, input.cols(), input.data(), layer.cols, delta.data() + r0,
+                        layer.rows, accumulate, grad + layer.weight_offset + r0 * layer.cols, layer.cols);
+}
+
+// The partition (Mlp::make_partition). Below kMinParallelFlops per evaluation (6 n p) everything is
+// one block: starting threads would cost more than they save (about 130 microseconds of work at 30
+// GFLOP/s). Above, blocks of at least kMinBlock samples or weight rows, at most kMaxBlocks per layer:
+// large enough that the repeated packing of the shared operand of each product stays a few percent
+// of the product, and enough blocks to keep 2 to 16 threads busy.
+constexpr double kMinParallelFlops = 4e6;
+constexpr Eigen::Index kMinBlock = 64;
+constexpr Eigen::Index kMaxBlocks = 16;
+
+Eigen::Index block_count(Eigen::Index size, bool parallel) {
+  return parallel ? std::clamp<Eigen::Index>(size / kMinBlock, 1, kMaxBlocks) : 1;
+}
+
+// size items in `blocks` contiguous blocks whose sizes differ by at most one: the blocks + 1 bounds.
+std::vector<Eigen::Index> split(Eigen::Index size, Eigen::Index blocks) {
+  std::vector<Eigen::Index> bounds;
+  for (Eigen::Index b = 0; b <= blocks; ++b) bounds.push_back(size * b / blocks);
+  return bounds;
 }
 
 }  // namespace
@@ -92,32 +112,92 @@ Mlp::Mlp(MlpArchitecture architecture, Matrix x, Vector y)
   num_parameters_ = architecture_.num_parameters();
   x_transposed_ = x_.transpose();
   const std::size_t count = layers_.size();
-  for (auto* v : {&z_, &h_, &d1_, &d2_, &deltas_, &backs_, &rz_, &rh_, &rdeltas_}) v->resize(count);
+  for (auto* v : {&z_, &h_, &d1_, &d2_, &deltas_, &backs_, &rz_, &rh_, &rdeltas_, &rbacks_}) v->resize(count);
+  make_partition();
+}
+
+void Mlp::make_partition() {
+  const Eigen::Index n = x_.rows();
+  const bool parallel = 6.0 * static_cast<double>(n) * static_cast<double>(num_parameters_) >= kMinParallelFlops;
+  sample_bounds_ = split(n, block_count(n, parallel));
+  weight_blocks_.clear();
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    const std::vector<Eigen::Index> rows = split(layers_[l].rows, block_count(layers_[l].rows, parallel));
+    for (std::size_t b = 0; b + 1 < rows.size(); ++b) weight_blocks_.push_back({l, rows[b], rows[b + 1]});
+  }
+  // The largest blocks first, so that the last ones to start are short (the order of the blocks does
+  // not change any result: each one writes its own entries).
+  const auto work = [&](const WeightBlock& w) { return (w.r1 - w.r0) * layers_[w.layer].cols; };
+  std::stable_sort(weight_blocks_.begin(), weight_blocks_.end(),
+                   [&](const WeightBlock& a, const WeightBlock& b) { return work(a) > work(b); });
+}
+
+void Mlp::set_threads(int threads) {
+  if (threads < 0)
+    throw std::invalid_argument("Mlp::set_threads(): threads must be >= 0, got " + std::to_string(threads));
+  threads_ = threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+template <class Task>
+void Mlp::run_tasks(Eigen::Index count, const Task& task) const {
+  if (threads_ <= 1 || count <= 1) {
+    for (Eigen::Index i = 0; i < count; ++i) task(i);
+    return;
+  }
+  detail::parallel_for(threads_, static_cast<long>(count), [&](long i) { task(static_cast<Eigen::Index>(i)); });
 }
 
 void Mlp::forward(const ConstVectorView& theta, bool with_second) const {
   const std::size_t last = layers_.size() - 1;
+  const Eigen::Index n = x_.rows();
   for (std::size_t l = 0; l < layers_.size(); ++l) {
-    const auto& layer = layers_[l];
-    const Matrix& input = l == 0 ? x_transposed_ : h_[l - 1];
-    Matrix& z = z_[l];
-    weights_times(theta.data(), layer, input, false, z);
-    if (layer.bias_offset >= 0) {
-      z.colwise() += Eigen::Map<const Vector>(theta.data() + layer.bias_offset, layer.rows);
+    z_[l].resize(layers_[l].rows, n);
+    if (l < last) {
+      h_[l].resize(layers_[l].rows, n);
+      d1_[l].resize(layers_[l].rows, n);
+      if (with_second) d2_[l].resize(layers_[l].rows, n);
     }
-    if (l < last) activate(architecture_.activation, z, h_[l], &d1_[l], with_second ? &d2_[l] : nullptr);
   }
+  const double* w = theta.data();
+  run_tasks(static_cast<Eigen::Index>(sample_bounds_.size()) - 1, [&](Eigen::Index b) {
+    const Eigen::Index c0 = sample_bounds_[b], m = sample_bounds_[b + 1] - c0;
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+      const auto& layer = layers_[l];
+      const Matrix& input = layer_input(l);
+      double* z = z_[l].data() + layer.rows * c0;
+      weights_times(w, layer, input.data() + input.rows() * c0, m, false, z);
+      if (layer.bias_offset >= 0) {
+        Eigen::Map<Matrix>(z, layer.rows, m).colwise() += Eigen::Map<const Vector>(w + layer.bias_offset, layer.rows);
+      }
+      if (l < last) {
+        const Eigen::Index offset = layer.rows * c0;
+        activate(architecture_.activation, z, h_[l].data() + offset, d1_[l].data() + offset,
+                 with_second ? d2_[l].data() + offset : nullptr, layer.rows * m);
+      }
+    }
+  });
   output_ = z_[last].row(0);
 }
 
 void Mlp::backward(const ConstVectorView& theta, const Eigen::RowVectorXd& seed) const {
   const std::size_t last = layers_.size() - 1;
+  const Eigen::Index n = x_.rows();
   deltas_[last] = seed;
   for (std::size_t l = last; l > 0; --l) {
-    Matrix& back = backs_[l - 1];
-    weights_transposed_times(theta.data(), layers_[l], deltas_[l], false, back);
-    deltas_[l - 1] = back.cwiseProduct(d1_[l - 1]);
+    backs_[l - 1].resize(layers_[l].cols, n);
+    deltas_[l - 1].resize(layers_[l - 1].rows, n);
   }
+  run_tasks(static_cast<Eigen::Index>(sample_bounds_.size()) - 1, [&](Eigen::Index b) {
+    const Eigen::Index c0 = sample_bounds_[b], m = sample_bounds_[b + 1] - c0;
+    for (std::size_t l = last; l > 0; --l) {
+      const auto& layer = layers_[l];
+      double* back = backs_[l - 1].data() + layer.cols * c0;
+      weights_transposed_times(theta.data(), layer, deltas_[l].data() + layer.rows * c0, m, false, back);
+      Eigen::Map<Matrix>(deltas_[l - 1].data() + layer.cols * c0, layer.cols, m) =
+          Eigen::Map<const Matrix>(back, layer.cols, m)
+              .cwiseProduct(Eigen::Map<const Matrix>(d1_[l - 1].data() + layer.cols * c0, layer.cols, m));
+    }
+  });
 }
 
 double Mlp::loss(const ConstVectorView& theta) const {
@@ -132,14 +212,15 @@ double Mlp::loss_and_gradient(const ConstVectorView& theta, VectorView grad) con
   forward(theta, false);
   seed_ = output_ - y_.transpose();  // the residuals r^T
   backward(theta, seed_);
-  for (std::size_t l = 0; l < layers_.size(); ++l) {
-    const auto& layer = layers_[l];
-    const Matrix& input = l == 0 ? x_transposed_ : h_[l - 1];
-    outer_into(deltas_[l], input, layer, false, grad.data());
+  run_tasks(static_cast<Eigen::Index>(weight_blocks_.size()), [&](Eigen::Index i) {
+    const WeightBlock& block = weight_blocks_[i];
+    const auto& layer = layers_[block.layer];
+    outer_rows_into(deltas_[block.layer], layer_input(block.layer), layer, block.r0, block.r1, false, grad.data());
     if (layer.bias_offset >= 0) {
-      Eigen::Map<Vector>(grad.data() + layer.bias_offset, layer.rows) = deltas_[l].rowwise().sum();
+      Eigen::Map<Vector>(grad.data() + layer.bias_offset + block.r0, block.r1 - block.r0) =
+          deltas_[block.layer].middleRows(block.r0, block.r1 - block.r0).rowwise().sum();
     }
-  }
+  });
   return 0.5 * seed_.squaredNorm();
 }
 
@@ -148,38 +229,58 @@ void Mlp::hessian_vector(const ConstVectorView& theta, const ConstVectorView& v,
   check_dimension("Mlp::hessian_vector", v.size());
   check_dimension("Mlp::hessian_vector", hv.size());
   const std::size_t last = layers_.size() - 1;
+  const Eigen::Index n = x_.rows();
   forward(theta, true);
   seed_ = output_ - y_.transpose();
   backward(theta, seed_);
-  // R-forward: R{z_l} = V_l h_{l-1} + W_l R{h_{l-1}} (+ R{b_l}), R{h_l} = sigma'(z_l) o R{z_l}.
   for (std::size_t l = 0; l < layers_.size(); ++l) {
-    const auto& layer = layers_[l];
-    const Matrix& input = l == 0 ? x_transposed_ : h_[l - 1];
-    Matrix& rz = rz_[l];
-    weights_times(v.data(), layer, input, false, rz);
-    if (l > 0) weights_times(theta.data(), layer, rh_[l - 1], true, rz);
-    if (layer.bias_offset >= 0) rz.colwise() += Eigen::Map<const Vector>(v.data() + layer.bias_offset, layer.rows);
-    if (l < last) rh_[l] = d1_[l].cwiseProduct(rz);
+    rz_[l].resize(layers_[l].rows, n);
+    rdeltas_[l].resize(layers_[l].rows, n);
+    if (l < last) rh_[l].resize(layers_[l].rows, n);
+    if (l > 0) rbacks_[l].resize(layers_[l].cols, n);
   }
-  // R-backward: R{delta_L} = R{f}; R{G_{l-1}} = V_l^T delta_l + W_l^T R{delta_l};
-  // R{delta_{l-1}} = R{G_{l-1}} o sigma'(z_{l-1}) + G_{l-1} o sigma''(z_{l-1}) o R{z_{l-1}}.
-  rdeltas_[last] = rz_[last];
-  for (std::size_t l = last; l > 0; --l) {
-    Matrix& rback = rz_[l];  // R{z_l} is no longer needed: reuse its storage for R{G_{l-1}}
-    weights_transposed_times(v.data(), layers_[l], deltas_[l], false, rback);
-    weights_transposed_times(theta.data(), layers_[l], rdeltas_[l], true, rback);
-    rdeltas_[l - 1] = rback.cwiseProduct(d1_[l - 1]) + backs_[l - 1].cwiseProduct(d2_[l - 1]).cwiseProduct(rz_[l - 1]);
-  }
-  // R{dW_l} = R{delta_l} h_{l-1}^T + delta_l R{h_{l-1}}^T, R{db_l} = R{delta_l} 1.
-  for (std::size_t l = 0; l < layers_.size(); ++l) {
-    const auto& layer = layers_[l];
-    const Matrix& input = l == 0 ? x_transposed_ : h_[l - 1];
-    outer_into(rdeltas_[l], input, layer, false, hv.data());
-    if (l > 0) outer_into(deltas_[l], rh_[l - 1], layer, true, hv.data());
-    if (layer.bias_offset >= 0) {
-      Eigen::Map<Vector>(hv.data() + layer.bias_offset, layer.rows) = rdeltas_[l].rowwise().sum();
+  run_tasks(static_cast<Eigen::Index>(sample_bounds_.size()) - 1, [&](Eigen::Index b) {
+    const Eigen::Index c0 = sample_bounds_[b], m = sample_bounds_[b + 1] - c0;
+    const auto block = [&](const Matrix& a) { return Eigen::Map<const Matrix>(a.data() + a.rows() * c0, a.rows(), m); };
+    const auto mutable_block = [&](Matrix& a) { return Eigen::Map<Matrix>(a.data() + a.rows() * c0, a.rows(), m); };
+    // R-forward: R{z_l} = V_l h_{l-1} + W_l R{h_{l-1}} (+ R{b_l}), R{h_l} = sigma'(z_l) o R{z_l}.
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+      const auto& layer = layers_[l];
+      const Matrix& input = layer_input(l);
+      double* rz = rz_[l].data() + layer.rows * c0;
+      weights_times(v.data(), layer, input.data() + input.rows() * c0, m, false, rz);
+      if (l > 0) weights_times(theta.data(), layer, rh_[l - 1].data() + rh_[l - 1].rows() * c0, m, true, rz);
+      if (layer.bias_offset >= 0) {
+        Eigen::Map<Matrix>(rz, layer.rows, m).colwise() +=
+            Eigen::Map<const Vector>(v.data() + layer.bias_offset, layer.rows);
+      }
+      if (l < last) mutable_block(rh_[l]) = block(d1_[l]).cwiseProduct(block(rz_[l]));
     }
-  }
+    // R-backward: R{delta_L} = R{f}; R{G_{l-1}} = V_l^T delta_l + W_l^T R{delta_l};
+    // R{delta_{l-1}} = R{G_{l-1}} o sigma'(z_{l-1}) + G_{l-1} o sigma''(z_{l-1}) o R{z_{l-1}}.
+    mutable_block(rdeltas_[last]) = block(rz_[last]);
+    for (std::size_t l = last; l > 0; --l) {
+      const auto& layer = layers_[l];
+      double* rback = rbacks_[l].data() + layer.cols * c0;
+      weights_transposed_times(v.data(), layer, deltas_[l].data() + layer.rows * c0, m, false, rback);
+      weights_transposed_times(theta.data(), layer, rdeltas_[l].data() + layer.rows * c0, m, true, rback);
+      mutable_block(rdeltas_[l - 1]) =
+          block(rbacks_[l]).cwiseProduct(block(d1_[l - 1])) +
+          block(backs_[l - 1]).cwiseProduct(block(d2_[l - 1])).cwiseProduct(block(rz_[l - 1]));
+    }
+  });
+  // R{dW_l} = R{delta_l} h_{l-1}^T + delta_l R{h_{l-1}}^T, R{db_l} = R{delta_l} 1.
+  run_tasks(static_cast<Eigen::Index>(weight_blocks_.size()), [&](Eigen::Index i) {
+    const WeightBlock& block = weight_blocks_[i];
+    const std::size_t l = block.layer;
+    const auto& layer = layers_[l];
+    outer_rows_into(rdeltas_[l], layer_input(l), layer, block.r0, block.r1, false, hv.data());
+    if (l > 0) outer_rows_into(deltas_[l], rh_[l - 1], layer, block.r0, block.r1, true, hv.data());
+    if (layer.bias_offset >= 0) {
+      Eigen::Map<Vector>(hv.data() + layer.bias_offset + block.r0, block.r1 - block.r0) =
+          rdeltas_[l].middleRows(block.r0, block.r1 - block.r0).rowwise().sum();
+    }
+  });
 }
 
 void Mlp::hessian(const ConstVectorView& theta, MatrixView h) const {
@@ -232,14 +333,20 @@ Matrix Mlp::gram(const ConstVectorView& theta) const {
   const Eigen::Index n = x_.rows();
   forward(theta, false);
   backward(theta, Eigen::RowVectorXd::Ones(n));
-  Matrix g = Matrix::Zero(n, n);
-  for (std::size_t l = 0; l < layers_.size(); ++l) {
-    const Matrix& input = l == 0 ? x_transposed_ : h_[l - 1];
-    const Matrix delta_gram = deltas_[l].transpose() * deltas_[l];
-    const Matrix input_gram = input.transpose() * input;
-    g += delta_gram.cwiseProduct(input_gram);
-    if (layers_[l].bias_offset >= 0) g += delta_gram;
-  }
+  Matrix g(n, n);
+  // Column block c0 <= j < c1 of G = sum_l (D_l^T D_l) o (H_{l-1}^T H_{l-1}) (+ D_l^T D_l), layer by layer.
+  run_tasks(static_cast<Eigen::Index>(sample_bounds_.size()) - 1, [&](Eigen::Index b) {
+    const Eigen::Index c0 = sample_bounds_[b], m = sample_bounds_[b + 1] - c0;
+    auto block = g.middleCols(c0, m);
+    block.setZero();
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+      const Matrix& input = layer_input(l);
+      const Matrix delta_gram = deltas_[l].transpose() * deltas_[l].middleCols(c0, m);
+      const Matrix input_gram = input.transpose() * input.middleCols(c0, m);
+      block += delta_gram.cwiseProduct(input_gram);
+      if (layers_[l].bias_offset >= 0) block += delta_gram;
+    }
+  });
   return g;
 }
 

@@ -14,6 +14,12 @@
 // As a ResidualObjective (problems/mlp_residual.cpp): r_i = f(x_i) - y_i, J v by the R-operator, J^T w
 // by back-propagation from the seed w, sigma_n(J) and ||J|| from the Gram matrix, and the rigorous
 // Lipschitz bound of J on a ball of docs/theory.md §5.3 (one hidden layer) and §5.4 (deeper).
+//
+// Threads (set_threads): one evaluation can use several threads. The work is cut into a fixed
+// partition that depends only on the sizes (blocks of samples for the forward and backward passes
+// and the Gram matrix, blocks of weight rows for the products that sum over the samples); every block
+// is computed by the same operations in the same order whichever thread runs it, and no sum crosses
+// blocks. The results are therefore the same bits for every thread count.
 #pragma once
 
 #include <gradflow/core/residual_objective.hpp>
@@ -88,7 +94,35 @@ class Mlp final : public ResidualObjective {
   const Vector& targets() const { return y_; }
   Eigen::Index num_samples() const { return x_.rows(); }
 
+  // Threads of one evaluation (loss, gradient, Hessian-vector product, Hessian, Gram): 1 by default;
+  // 0 = all cores. Throws std::invalid_argument when negative. The results do not depend on it.
+  // Not to be called while another thread evaluates this instance.
+  void set_threads(int threads);
+  int threads() const { return threads_; }  // the threads used (>= 1; 0 resolved to the cores)
+
+  // The fixed partition of an evaluation (a function of the sizes only): blocks of samples, and
+  // blocks of weight rows over all layers. One block of each (a network too small to gain from
+  // threads) means one thread does all the work.
+  struct Partition {
+    Eigen::Index sample_blocks = 1;
+    Eigen::Index weight_blocks = 1;
+  };
+  Partition partition() const {
+    return {static_cast<Eigen::Index>(sample_bounds_.size()) - 1, static_cast<Eigen::Index>(weight_blocks_.size())};
+  }
+
  private:
+  // A block of rows r0 <= r < r1 of W_l: its gradient entries sum over every sample.
+  struct WeightBlock {
+    std::size_t layer = 0;
+    Eigen::Index r0 = 0, r1 = 0;
+  };
+  void make_partition();
+  // Runs task(i) for i < count on up to threads_ threads (serially when threads_ is 1 or count is 1).
+  template <class Task>
+  void run_tasks(Eigen::Index count, const Task& task) const;
+  // The input of layer l (H_{l-1}; H_0 = X^T), cols x n.
+  const Matrix& layer_input(std::size_t l) const { return l == 0 ? x_transposed_ : h_[l - 1]; }
   // Forward pass into the workspace; with_second also keeps sigma''.
   void forward(const ConstVectorView& theta, bool with_second) const;
   // Back-propagation from the row seed (1 x n) into deltas_ and backs_ (G_l = W_{l+1}^T delta_{l+1}).
@@ -101,9 +135,13 @@ class Mlp final : public ResidualObjective {
   Matrix x_transposed_;  // d x n: the input activations H_0
   Vector y_;
 
+  int threads_ = 1;
+  std::vector<Eigen::Index> sample_bounds_;  // block b holds the samples sample_bounds_[b] <= i < [b + 1]
+  std::vector<WeightBlock> weight_blocks_;   // every weight row of every layer, in blocks, largest first
+
   // Workspace, one entry per layer (see the class comment on thread safety in objective.hpp).
   mutable std::vector<Matrix> z_, h_, d1_, d2_, deltas_, backs_;
-  mutable std::vector<Matrix> rz_, rh_, rdeltas_;
+  mutable std::vector<Matrix> rz_, rh_, rdeltas_, rbacks_;
   mutable Eigen::RowVectorXd output_, seed_;
 };
 

@@ -1,7 +1,36 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages gradflow needs, only those that are missing (idempotent).
 # Needs root to install: it uses sudo when not run as root, and says so.
+#
+#   scripts/install-deps.sh           # what the build, the tests and the main job need
+#   scripts/install-deps.sh --bench   # that, and what the benchmark peers need (bench/peers, BENCHMARKS.md)
+#
+# --bench adds SciPy, PyTorch and an optimized BLAS (OpenBLAS, which numpy, SciPy and Debian's torch
+# then load through the libblas.so.3 / liblapack.so.3 alternatives), threadpoolctl (the peer scripts
+# read and set the BLAS thread count with it) and OpenMPI's mpirun (the sweep-scaling measurement,
+# bench/cost_laws.py). It then prints which BLAS the alternatives select.
 set -euo pipefail
+
+usage() {
+  echo "usage: scripts/install-deps.sh [--bench]" >&2
+  echo "  --bench  also install what the benchmark peers need (SciPy, PyTorch, OpenBLAS, threadpoolctl, mpirun)" >&2
+}
+
+bench=0
+for argument in "$@"; do
+  case "$argument" in
+    --bench) bench=1 ;;
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    *)
+      echo "install-deps.sh: error: unknown argument '$argument'" >&2
+      usage
+      exit 2
+      ;;
+  esac
+done
 
 packages=(
   build-essential cmake git            # compiler and build tools
@@ -18,6 +47,16 @@ packages=(
 )
 # libopenmpi-dev (MPI sweeps) arrives with libsundials-dev; without it the build still works.
 
+if [ "$bench" -eq 1 ]; then
+  packages+=(
+    python3-numpy python3-scipy        # bench/peers/flow_vs_scipy.py
+    python3-torch                      # bench/peers/descent_vs_torch.py
+    libopenblas0-pthread               # an optimized BLAS/LAPACK for both peers (else the reference one)
+    python3-threadpoolctl              # the peers report and set the BLAS threads with it
+    openmpi-bin                        # mpirun for the sweep-scaling part of bench/cost_laws.py
+  )
+fi
+
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
@@ -25,8 +64,32 @@ for package in "${packages[@]}"; do
   fi
 done
 
+report_blas() {
+  # Which library the libblas.so.3 and liblapack.so.3 alternatives point to (what numpy, SciPy and
+  # Debian's torch load). OpenBLAS registers itself with a higher priority than the reference BLAS,
+  # so in the alternatives' auto mode it wins; a manual setting is left alone and reported.
+  [ "$bench" -eq 1 ] || return 0
+  local arch
+  arch="$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)"
+  for name in libblas.so.3 liblapack.so.3; do
+    local target
+    target="$(readlink -f "/usr/lib/$arch/$name" 2>/dev/null || true)"
+    echo "gradflow: $name -> ${target:-not found}"
+    case "$target" in
+      *openblas*) ;;
+      *) echo "gradflow: warning: $name is not OpenBLAS; the peers will refuse to report ratios against it" \
+              "(select it with: update-alternatives --config $name-$arch)" >&2 ;;
+    esac
+  done
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "gradflow: all required Debian packages are installed."
+  if [ "$bench" -eq 1 ]; then
+    echo "gradflow: all required Debian packages (with the benchmark peers') are installed."
+  else
+    echo "gradflow: all required Debian packages are installed."
+  fi
+  report_blas
   exit 0
 fi
 
@@ -44,3 +107,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 "${as_root[@]}" apt-get update -q
 "${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+report_blas

@@ -38,14 +38,25 @@ round-off floor (below 1e-13 * loss0, where its relative difference is noise)
 is judged by the final parameters alone.  GFLOP/s uses 6 n p flops per
 loss-and-gradient evaluation (p = number of parameters) and is informational.
 
-Targets:  TARGET ratio >= 10 at the first (smallest) size of --sizes,
-          TARGET ratio >= 1  at the last (largest) size.
+Threads: --threads N (default 1) or a list N,M,...: each size is measured at
+each count, both sides on the same number of threads (gradflow --threads N;
+torch.set_num_threads(N) and the BLAS/OpenMP pools set to N through
+threadpoolctl); the counts each library really uses are printed.  With 1 and
+2 in the list, the speed-up of each side from 1 to 2 threads is printed too.
+
+Targets (issue 15), where the size is measured:
+          threads 1: ratio >= 8 at 32x64x64x1, >= 2.5 at 128x256x256x2 and
+                     512x512x512x3;
+          threads 2: ratio >= 2 at 128x256x256x2 and 512x512x512x3;
+          gradflow's speed-up from 1 to 2 threads >= 1.7 at 128x256x256x2 and
+          512x512x512x3 (--threads 1,2).
 
 Command
 -------
   python3 bench/peers/descent_vs_torch.py --gradflow build/dev/gradflow \
       [--sizes 32x64x64x1,128x256x256x2,512x512x512x3] [--iters K] \
-      [--repeats 3] [--seed 0] [--csv OUT.csv] [--workdir DIR] [--timeout 600]
+      [--repeats 3] [--seed 0] [--threads 1[,2]] [--allow-reference-blas] \
+      [--csv OUT.csv] [--workdir DIR] [--timeout 600]
 
 gradflow is run, per size and repeat, as
 
@@ -67,12 +78,16 @@ stderr.
 
 --workdir keeps the generated D/T CSVs and gradflow's JSON/theta outputs for
 inspection; --timeout bounds one gradflow run.  --csv writes one row per
-(size, side) with the columns size, n, d, width, depth, params, side, iters,
-seconds, steps_per_second, final_loss, status (written atomically).
+(size, thread count, side) with the columns size, n, d, width, depth,
+params, side, iters, seconds, steps_per_second, final_loss, status, threads,
+blas ("optimized", or "reference" under --allow-reference-blas), written
+atomically.
 
 Exit status: 0 when the measurements ran, whether or not the targets were met
 (a failed gradflow or torch run is recorded in the table and listed at the
-end, not raised); 2 for bad arguments or a missing dependency.
+end, not raised); 2 for bad arguments or a missing dependency, and when torch
+uses the reference (netlib) BLAS without --allow-reference-blas (nothing is
+measured then).
 
 Fairness notes
 --------------
@@ -82,10 +97,12 @@ Fairness notes
     files, so both start from bit-identical numbers.  The initial losses of
     both sides are printed as a check of the parameter layout.
   * float64 on both sides (torch tensors are created as torch.float64).
-  * One thread on both sides: OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and
-    MKL_NUM_THREADS are set to 1 below, before numpy/torch are imported
-    (gradflow is single-threaded; its processes inherit them too), and torch
-    gets torch.set_num_threads(1) and torch.set_num_interop_threads(1).
+  * The same number of threads on both sides (--threads): OPENBLAS_NUM_THREADS,
+    OMP_NUM_THREADS and MKL_NUM_THREADS are set to the largest count before
+    numpy/torch are imported; per measurement torch gets
+    torch.set_num_threads(N) and the BLAS/OpenMP pools threadpoolctl's
+    threadpool_limits(N) (torch.set_num_interop_threads(1): the loop has no
+    independent operators to overlap); gradflow gets --threads N.
   * The same loss: 1/2 sum of squared residuals (a sum, not a mean) and the
     same step size eta, plain GD (no momentum, no optimizer object).
   * Wall time around the descent loop only on both sides: gradflow's
@@ -103,8 +120,9 @@ Fairness notes
     libblas.so.3 alternative, which is the reference (Netlib) BLAS unless an
     optimized one (libopenblas0-pthread, libblis4-pthread) is installed; the
     script prints the library that is mapped.  gradflow uses its own kernels.
-    With the reference BLAS the larger sizes compare gradflow's kernels with
-    an unoptimized dgemm: read the large-size ratio with that in mind.
+    Against the reference BLAS the ratios flatter gradflow: the script then
+    refuses to report (exit 2, with the reason) unless --allow-reference-blas
+    is given, and marks every ratio [reference BLAS].
 
 Agreement
 ---------
@@ -121,10 +139,12 @@ otherwise it says DISAGREE: the two sides did not train the same network.
 """
 
 import os
+import sys
 
-# Single-threaded BLAS/OpenMP on both sides; must happen before numpy/torch load.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
+import peer_common
+
+# The BLAS/OpenMP pools start with the largest --threads count; must happen before numpy/torch load.
+peer_common.set_thread_variables(max(peer_common.requested_threads(sys.argv[1:])))
 
 import argparse
 import json
@@ -132,11 +152,8 @@ import math
 import platform
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
-
-import peer_common
 
 PROG = "descent_vs_torch"
 peer_common.PROG = PROG
@@ -159,6 +176,12 @@ POWER_ITERS, POWER_RTOL = 20, 1e-3  # power iteration from below; eta keeps a 4x
 SHORT_ITERS = 10  # horizon of the re-check when long runs differ
 SENSITIVITY_FACTOR = 10.0  # a difference within this factor of the one-ulp twin is round-off
 ETA_FACTOR = 0.5  # eta = ETA_FACTOR / beta_est
+# Issue 15's targets: gradflow steps/s / torch steps/s per thread count and size, and gradflow's
+# speed-up from 1 to 2 threads.
+RATIO_TARGETS = {1: {"32x64x64x1": 8.0, "128x256x256x2": 2.5, "512x512x512x3": 2.5},
+                 2: {"128x256x256x2": 2.0, "512x512x512x3": 2.0}}
+SPEEDUP_TARGETS = {"128x256x256x2": 1.7, "512x512x512x3": 1.7}
+MARK = ""  # " [reference BLAS]" when --allow-reference-blas let the reference BLAS through
 
 
 # --------------------------------------------------------------------------
@@ -213,7 +236,12 @@ def parse_args(argv):
     parser.add_argument("--csv", help="write all rows to this CSV file (written atomically)")
     parser.add_argument("--workdir", help="keep the generated CSV/JSON files here (default: a temporary directory)")
     parser.add_argument("--timeout", default="600", help="seconds allowed for one gradflow run (default 600)")
+    parser.add_argument("--threads", default="1",
+                        help="threads on both sides, or a comma-separated list of counts to measure (default 1)")
+    parser.add_argument("--allow-reference-blas", action="store_true",
+                        help="measure even when torch uses the reference (netlib) BLAS; every ratio is then marked")
     args = parser.parse_args(argv)
+    args.threads = peer_common.parse_thread_list(args.threads)
 
     path = args.gradflow
     if os.sep not in path and not os.path.exists(path):
@@ -404,7 +432,7 @@ def gradflow_command(args, size, d_path, t_path, eta, iters, json_path, theta_pa
         "--problem", "mlp", "--data", d_path,
         "--widths", ",".join([str(size.width)] * size.depth),
         "--activation", "tanh", "--theta0", t_path,
-        "--step", "fixed", "--lr", repr(float(eta)), "--max-iters", str(iters),
+        "--step", "fixed", "--lr", repr(float(eta)), "--max-iters", str(iters), "--threads", str(args.run_threads),
         "--quiet", "--json", json_path, "--theta-out", theta_path,
     ]
 
@@ -471,7 +499,7 @@ def new_row(size, side, iters):
         "size": size.text, "n": size.n, "d": size.d, "width": size.width, "depth": size.depth,
         "params": size.params, "side": side, "iters": iters,
         "seconds": None, "steps_per_second": None, "final_loss": None, "status": "not run",
-        "loss0": None, "command": None,
+        "loss0": None, "command": None, "threads": None, "blas": None,
     }
 
 
@@ -591,17 +619,26 @@ def diagnose(args, size, d_path, t_path, theta0, x_np, y_np, eta, iters, workdir
 
 CSV_FIELDS = [
     "size", "n", "d", "width", "depth", "params", "side", "iters",
-    "seconds", "steps_per_second", "final_loss", "status",
+    "seconds", "steps_per_second", "final_loss", "status", "threads", "blas",
 ]
 
 
-def set_torch_threads():
-    torch.set_num_threads(1)
+def set_interop_threads():
     try:
         torch.set_num_interop_threads(1)
         return "set to 1"
     except RuntimeError as exc:  # only allowed before any inter-op work started
         return f"not set ({exc})"
+
+
+def set_threads(count):
+    """Both sides on count threads: torch's intra-op pool, the BLAS/OpenMP pools (threadpoolctl) and
+    gradflow's --threads. Returns the line that says what each library now uses."""
+    torch.set_num_threads(count)
+    pools = peer_common.set_blas_threads(count)
+    return (f"torch.get_num_threads() = {torch.get_num_threads()}; "
+            f"threadpoolctl: {pools or 'not installed (only the variables set at start apply)'}; "
+            f"gradflow --threads {count}")
 
 
 def torch_blas_info():
@@ -616,22 +653,12 @@ def print_environment(args, interop_note):
         nproc = len(os.sched_getaffinity(0))
     except AttributeError:
         nproc = os.cpu_count()
-    env = " ".join(
-        f"{v}={os.environ.get(v, '')}" for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-    )
+    env = " ".join(f"{v}={os.environ.get(v, '')}" for v in peer_common.THREAD_VARIABLES)
     print(f"python {platform.python_version()} ({sys.executable}), numpy {np.__version__}, torch {torch.__version__}")
     print(f"nproc {nproc} (cpu_count {os.cpu_count()}), CPU: {peer_common.cpu_model()}")
-    print(f"threads: {env}; torch.get_num_threads() = {torch.get_num_threads()}, "
-          f"torch.get_num_interop_threads() = {torch.get_num_interop_threads()} ({interop_note}); "
-          "gradflow single-threaded")
-    # A tiny float64 matmul so that a lazily loaded BLAS shows up in the maps.
-    _ = torch.ones(4, 4, dtype=torch.float64) @ torch.ones(4, 4, dtype=torch.float64)
-    libs = peer_common.blas_libraries()
-    print(f"torch BLAS_INFO={torch_blas_info()}; BLAS/LAPACK mapped: {', '.join(libs) if libs else 'none found'}")
-    if any(os.path.basename(os.path.dirname(lib)) == "blas" and "libblas.so" in lib for lib in libs):
-        print("  note: that libblas is Debian's reference (Netlib) BLAS, the libblas.so.3 alternative torch's generic "
-              "BLAS build calls for float64 matmuls; an optimized one (apt-get install libopenblas0-pthread) "
-              "would make the torch side faster at the larger sizes")
+    print(f"threads: {','.join(str(t) for t in args.threads)} on both sides (each count in turn); at start {env}; "
+          f"torch.get_num_interop_threads() = {torch.get_num_interop_threads()} ({interop_note})")
+    print(f"torch BLAS_INFO={torch_blas_info()}{MARK}")
     print(f"gradflow: {args.gradflow}")
     iters = f"{args.iters} (all sizes)" if args.iters else "per size (see below)"
     print(f"problem: tanh MLP, no biases, loss 1/2 sum (f - y)^2, float64; sizes "
@@ -642,19 +669,57 @@ def print_environment(args, interop_note):
 # --------------------------------------------------------------------------
 
 
+def measure(args, size, threads, d_path, t_path, x, y, theta0, eta, iters, workdir, tag, targets, notes):
+    """One size at one thread count: both sides, the agreement check, the ratio and its target."""
+    print(f"  threads {threads}: {set_threads(threads)}")
+    args.run_threads = threads
+    gf = new_row(size, "gradflow", iters)
+    th = new_row(size, "torch", iters)
+    gf["threads"] = th["threads"] = threads
+    theta_gf = theta_th = None
+    if eta is None:
+        gf["status"] = th["status"] = "not run: no step size"
+    else:
+        gf, theta_gf = run_gradflow(args, size, d_path, t_path, eta, iters, workdir, tag, gf)
+        th, theta_th = run_torch(args, size, theta0, x, y, eta, iters, th)
+    with torch.no_grad():
+        loss0 = float(loss_of(torch_weights(size, theta0), torch.tensor(x, dtype=torch.float64),
+                              torch.tensor(y, dtype=torch.float64)))
+    if gf["loss0"] is not None:
+        print(f"  initial loss: gradflow {float(gf['loss0']):.17g}, torch {loss0:.17g} "
+              f"(relative difference {rel_diff(float(gf['loss0']), loss0):.2e})")
+    print_table(size, [gf, th])
+    agree = check_agreement(gf, th, theta_gf, theta_th, loss0)
+    if agree == "differ":
+        agree = diagnose(args, size, d_path, t_path, theta0, x, y, eta, iters, workdir, tag, theta_gf, theta_th)
+    if agree in ("shape", "disagree"):
+        notes["disagreements"].append(f"{size.text} on {threads} thread(s)")
+    elif agree == "sensitive":
+        notes["sensitive"].append(f"{size.text} on {threads} thread(s)")
+    ratio = None
+    if gf["steps_per_second"] and th["steps_per_second"]:
+        ratio = gf["steps_per_second"] / th["steps_per_second"]
+        print(f"  ratio gradflow steps/s / torch steps/s on {threads} thread(s) = {ratio:.3g}{MARK}")
+    else:
+        print(f"  ratio gradflow steps/s / torch steps/s on {threads} thread(s): not measured")
+    bound = RATIO_TARGETS.get(threads, {}).get(size.text)
+    if bound is not None:
+        targets.check_ge(f"speed ratio gradflow/torch >= {bound:g} at {size.text} on {threads} thread(s)", ratio,
+                         bound, (f"ratio {ratio:.3g}" if ratio is not None else "a side failed") + MARK)
+    return gf, th
+
+
 def run(args, workdir, interop_note):
     print_environment(args, interop_note)
-    all_rows, targets, disagreements, sensitive = [], Targets(), [], []
-    ratios = {}
+    all_rows, targets = [], Targets()
+    notes = {"disagreements": [], "sensitive": []}
+    speedups = []
     for index, size in enumerate(args.sizes):
         tag = f"s{index}_{size.text}"
         iters = args.iters or size.default_iters()
         print(f"size {size.text}: n {size.n}, d {size.d}, {size.depth} hidden layer(s) of {size.width}, "
               f"p = {size.params} parameters, K = {iters} iterations, {6.0 * size.n * size.params / 1e9:.3g} GFLOP/step")
         d_path, t_path, x, y, theta0 = make_problem(size, args.seed, workdir, tag)
-        gf = new_row(size, "gradflow", iters)
-        th = new_row(size, "torch", iters)
-        theta_gf = theta_th = None
         try:
             start = time.perf_counter()
             beta, rayleigh, its = estimate_beta(size, theta0, torch.tensor(x, dtype=torch.float64),
@@ -666,69 +731,61 @@ def run(args, workdir, interop_note):
         except Exception as exc:
             eta = None
             print(f"  cannot estimate beta: {type(exc).__name__}: {exc}")
-        if eta is None:
-            gf["status"] = th["status"] = "not run: no step size"
-        else:
+        if eta is not None:
+            args.run_threads = args.threads[0]
             print("  gradflow command: " + " ".join(gradflow_command(
                 args, size, d_path, t_path, eta, iters, os.path.join(workdir, f"out_{tag}.json"),
-                os.path.join(workdir, f"final_{tag}.csv"))))
-            gf, theta_gf = run_gradflow(args, size, d_path, t_path, eta, iters, workdir, tag, gf)
-            th, theta_th = run_torch(args, size, theta0, x, y, eta, iters, th)
-        with torch.no_grad():
-            loss0 = float(loss_of(torch_weights(size, theta0), torch.tensor(x, dtype=torch.float64),
-                                  torch.tensor(y, dtype=torch.float64)))
-        if gf["loss0"] is not None:
-            print(f"  initial loss: gradflow {float(gf['loss0']):.17g}, torch {loss0:.17g} "
-                  f"(relative difference {rel_diff(float(gf['loss0']), loss0):.2e})")
-        else:
-            print(f"  initial loss: torch {loss0:.17g}")
-        print_table(size, [gf, th])
-        agree = check_agreement(gf, th, theta_gf, theta_th, loss0)
-        if agree == "differ":
-            agree = diagnose(args, size, d_path, t_path, theta0, x, y, eta, iters, workdir, tag, theta_gf, theta_th)
-        if agree in ("shape", "disagree"):
-            disagreements.append(size.text)
-        elif agree == "sensitive":
-            sensitive.append(size.text)
-        ratio = None
-        if gf["steps_per_second"] and th["steps_per_second"]:
-            ratio = gf["steps_per_second"] / th["steps_per_second"]
-            print(f"  ratio gradflow steps/s / torch steps/s = {ratio:.3g}")
-        else:
-            print("  ratio gradflow steps/s / torch steps/s: not measured")
-        ratios[index] = ratio
-        if index == 0:
-            targets.check_ge(f"speed ratio gradflow/torch >= 10 at the smallest size ({size.text})", ratio, 10.0,
-                             f"ratio {ratio:.3g}" if ratio is not None else "a side failed")
-        if index == len(args.sizes) - 1:
-            targets.check_ge(f"speed ratio gradflow/torch >= 1 at the largest size ({size.text})", ratio, 1.0,
-                             f"ratio {ratio:.3g}" if ratio is not None else "a side failed")
+                os.path.join(workdir, f"final_{tag}.csv"))) + "  (--threads as below)")
+        rows = {}
+        for threads in args.threads:
+            rows[threads] = measure(args, size, threads, d_path, t_path, x, y, theta0, eta, iters, workdir,
+                                    f"{tag}_t{threads}", targets, notes)
+            all_rows.extend(rows[threads])
+        if 1 in rows and 2 in rows:
+            line = []
+            for side, position in (("gradflow", 0), ("torch", 1)):
+                one, two = rows[1][position]["steps_per_second"], rows[2][position]["steps_per_second"]
+                value = two / one if one and two else None
+                line.append(f"{side} {value:.3g}" if value is not None else f"{side} not measured")
+                if side == "gradflow":
+                    speedups.append((size.text, value))
+                    bound = SPEEDUP_TARGETS.get(size.text)
+                    if bound is not None:
+                        targets.check_ge(f"gradflow speed-up from 1 to 2 threads >= {bound:g} at {size.text}", value,
+                                         bound, f"{value:.3g}x" if value is not None else "a run failed")
+            print(f"  speed-up from 1 to 2 threads (steps/s): {'; '.join(line)}")
         print()
-        all_rows.extend([gf, th])
 
     failures = [r for r in all_rows if r["status"] != OK]
     for r in failures:
-        print(f"FAILED: size {r['size']} {r['side']}: {r['status']}")
+        print(f"FAILED: size {r['size']} {r['side']} on {r['threads']} thread(s): {r['status']}")
         if r["side"] == "gradflow" and r["command"]:
             print(f"  command: {' '.join(r['command'])}")
-    for s in disagreements:
+    for s in notes["disagreements"]:
         print(f"DISAGREE: size {s}: the final losses/parameters of gradflow and torch differ")
-    for s in sensitive:
+    for s in notes["sensitive"]:
         print(f"note: size {s}: the GD trajectory amplifies round-off; the final losses differ for that reason only")
     print(f"targets: {targets.passed} passed, {targets.missed} missed, {targets.unmeasured} not measured; "
-          f"{len(failures)} failed run(s), {len(disagreements)} disagreement(s)")
+          f"{len(failures)} failed run(s), {len(notes['disagreements'])} disagreement(s){MARK}")
+    for row in all_rows:
+        row["blas"] = "reference" if MARK else "optimized"
     if args.csv:
         peer_common.write_csv_atomically(args.csv, all_rows, CSV_FIELDS)
         print(f"rows written to {args.csv}")
 
 
 def main(argv=None):
+    global MARK
     try:
         sys.stdout.reconfigure(line_buffering=True)  # progress shows through pipes
     except AttributeError:
         pass
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    interop_note = set_torch_threads()
+    interop_note = set_interop_threads()
+    # Before any measurement: a float64 product (so that the BLAS torch calls is mapped), then the
+    # refusal of the reference BLAS.
+    _ = torch.ones(4, 4, dtype=torch.float64) @ torch.ones(4, 4, dtype=torch.float64)
+    MARK = peer_common.check_blas(args.allow_reference_blas, "torch")
     try:
         if args.workdir:
             run(args, args.workdir, interop_note)

@@ -44,6 +44,13 @@ void sin_cos(const double* x, double* sin_x, double* cos_x, long n);
 void gemm(bool transpose_a, bool transpose_b, long m, long n, long k, const double* a, const double* b, bool accumulate,
           double* c);
 
+// gemm on submatrices: the stored columns of A, B and C start lda, ldb and ldc entries apart (each at
+// least the stored row count), as for a block of rows of a larger column-major matrix. With every
+// leading dimension equal to the stored row count it is gemm. Like gemm, the result depends only on
+// the values, the shapes and the leading dimensions, not on where the operands sit in memory.
+void gemm_strided(bool transpose_a, bool transpose_b, long m, long n, long k, const double* a, long lda,
+                  const double* b, long ldb, bool accumulate, double* c, long ldc);
+
 // Which gemm runs on this machine: "x86-64-v3 (AVX2, FMA)" or "x86-64 baseline".
 const char* gemm_instruction_set();
 

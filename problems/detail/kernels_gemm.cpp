@@ -14,15 +14,20 @@ namespace gradflow::kernels {
 namespace x86_64_v3 {
 void gemm(bool transpose_a, bool transpose_b, long m, long n, long k, const double* a, const double* b, bool accumulate,
           double* c);
-}
+void gemm_strided(bool transpose_a, bool transpose_b, long m, long n, long k, const double* a, long lda,
+                  const double* b, long ldb, bool accumulate, double* c, long ldc);
+}  // namespace x86_64_v3
 #endif
 
 namespace {
 
 using Gemm = void (*)(bool, bool, long, long, long, const double*, const double*, bool, double*);
+using GemmStrided = void (*)(bool, bool, long, long, long, const double*, long, const double*, long, bool, double*,
+                             long);
 
 struct Choice {
   Gemm gemm = baseline::gemm;
+  GemmStrided gemm_strided = baseline::gemm_strided;
   const char* name = "x86-64 baseline";
 };
 
@@ -39,6 +44,7 @@ Choice choose() {
   __builtin_cpu_init();
   if (!baseline_forced && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
     choice.gemm = x86_64_v3::gemm;
+    choice.gemm_strided = x86_64_v3::gemm_strided;
     choice.name = "x86-64-v3 (AVX2, FMA)";
   }
 #endif
@@ -55,6 +61,11 @@ const Choice& chosen() {
 void gemm(bool transpose_a, bool transpose_b, long m, long n, long k, const double* a, const double* b, bool accumulate,
           double* c) {
   chosen().gemm(transpose_a, transpose_b, m, n, k, a, b, accumulate, c);
+}
+
+void gemm_strided(bool transpose_a, bool transpose_b, long m, long n, long k, const double* a, long lda,
+                  const double* b, long ldb, bool accumulate, double* c, long ldc) {
+  chosen().gemm_strided(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, accumulate, c, ldc);
 }
 
 const char* gemm_instruction_set() { return chosen().name; }
