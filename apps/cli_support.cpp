@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <iostream>
 #include <ostream>
 #include <system_error>
 
@@ -56,23 +57,35 @@ std::string join_names(const std::vector<std::string>& names) {
 
 bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
 
-void write_states(const std::string& option, const std::string& path, const char* first_column,
-                  const std::vector<double>& first_values, const Matrix& states) {
-  write_output(option, path, [&](std::ostream& out) {
-    out << first_column;
-    for (Eigen::Index i = 0; i < states.rows(); ++i) out << ",theta_" << i + 1;
-    out << "\n";
-    char number[32];
-    for (Eigen::Index j = 0; j < states.cols(); ++j) {
-      std::snprintf(number, sizeof number, "%.17g", first_values[static_cast<std::size_t>(j)]);
-      out << number;
-      for (Eigen::Index i = 0; i < states.rows(); ++i) {
-        std::snprintf(number, sizeof number, ",%.17g", states(i, j));
-        out << number;
-      }
-      out << "\n";
-    }
-  });
+StreamedOutput::StreamedOutput(const std::string& option, const std::string& path) : active_(!path.empty()) {
+  if (active_ && path != kStandardOutput) file_ = std::make_unique<AtomicFile>(option, path);
+}
+
+std::ostream& StreamedOutput::stream() { return file_ ? file_->stream() : std::cout; }
+
+void StreamedOutput::commit() {
+  if (file_) {
+    file_->commit();
+  } else if (active_) {
+    std::cout.flush();
+  }
+}
+
+void write_state_line(std::ostream& out, double first_value, ConstVectorView theta) {
+  char number[32];
+  std::snprintf(number, sizeof number, "%.17g", first_value);
+  out << number;
+  for (Eigen::Index i = 0; i < theta.size(); ++i) {
+    std::snprintf(number, sizeof number, ",%.17g", theta[i]);
+    out << number;
+  }
+  out << "\n";
+}
+
+std::string states_header(const char* first_column, Eigen::Index p) {
+  std::string header = first_column;
+  for (Eigen::Index i = 0; i < p; ++i) header += ",theta_" + std::to_string(i + 1);
+  return header + "\n";
 }
 
 }  // namespace gradflow::cli

@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -45,10 +46,26 @@ std::string join_names(const std::vector<std::string>& names);
 
 bool stderr_is_terminal();
 
-// Writes the states of the recorded rows as CSV: a header (first_column, theta_1, ..., theta_p), then
-// one line per row with first_column's value and the p entries (17 significant digits), whole or not
-// at all.
-void write_states(const std::string& option, const std::string& path, const char* first_column,
-                  const std::vector<double>& first_values, const Matrix& states);
+// An output written while the run goes, so that a run of any length keeps only a bounded number of
+// rows in memory: lines go to a temporary file in the target's folder (core/output_file.hpp), renamed
+// over the target by commit(), or straight to standard output for "-". An empty path makes it inactive.
+// Destroyed without commit() (an exception, a refused run), the temporary is removed: nothing written.
+class StreamedOutput {
+ public:
+  StreamedOutput(const std::string& option, const std::string& path);
+  bool active() const { return active_; }
+  std::ostream& stream();
+  void commit();
+
+ private:
+  bool active_ = false;
+  std::unique_ptr<AtomicFile> file_;  // null for standard output
+};
+
+// A line of a --states-out file: first_value (t or the iteration), then the p entries, 17 significant
+// digits each. The header is states_header().
+void write_state_line(std::ostream& out, double first_value, ConstVectorView theta);
+// "t,theta_1,...,theta_p" (first_column "t" or "iter").
+std::string states_header(const char* first_column, Eigen::Index p);
 
 }  // namespace gradflow::cli

@@ -66,14 +66,14 @@ nlohmann::json summary_json(const DescentResult& r, const DescendCommand& d) {
   return j;
 }
 
-void write_rows(std::ostream& out, const DescentResult& r) {
-  out << "iter,t,loss,grad_norm,dist_from_init,step_size,bound\n";
+// The rows CSV's header and one line per recorded row, written as the run goes.
+constexpr const char* kRowsHeader = "iter,t,loss,grad_norm,dist_from_init,step_size,bound\n";
+
+void write_row_line(std::ostream& out, const DescentRow& row) {
   char line[256];
-  for (const DescentRow& row : r.rows) {
-    std::snprintf(line, sizeof line, "%ld,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n", row.iter, row.t, row.loss,
-                  row.grad_norm, row.dist_from_init, row.step_size, row.bound);
-    out << line;
-  }
+  std::snprintf(line, sizeof line, "%ld,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n", row.iter, row.t, row.loss,
+                row.grad_norm, row.dist_from_init, row.step_size, row.bound);
+  out << line;
 }
 
 }  // namespace
@@ -151,15 +151,6 @@ int run_descend_command(DescendCommand& d) {
   if (d.certify) check_certificate_depth(d.problem, "--certify");
   check_output_paths(c, d.output, d.problem, {{"--states-out", d.states_out}});
   const LoadedProblem loaded = load_problem(c, d.problem);
-  {
-    // The rows kept: one per --save-every iterations, and the first and the last.
-    const long long rows = d.options.max_iters / std::max<long>(d.options.save_every, 1) + 2;
-    SizeEstimate kept;
-    kept.add({loaded.objective->dimension(), 8, 16});
-    kept.add({rows, static_cast<long long>(sizeof(DescentRow)), 2});
-    check_memory(kept, "--max-iters", std::to_string(d.options.max_iters),
-                 "keeping up to " + std::to_string(rows) + " rows (give --save-every to keep fewer)");
-  }
   int threads_used = 1;
   if (auto* network = dynamic_cast<Mlp*>(loaded.objective.get())) {
     network->set_threads(d.threads);
@@ -170,15 +161,6 @@ int run_descend_command(DescendCommand& d) {
     throw InputError("--gamma", "",
                      "is required by --step polyak on problem '" + d.problem.problem +
                          "' (the default 2 mu / beta needs mu and beta)");
-  }
-  if (!d.states_out.empty()) {
-    const long long rows = d.options.max_iters / std::max<long>(d.options.save_every, 1) + 2;
-    SizeEstimate states;
-    states.add({rows, loaded.objective->dimension(), 8});
-    check_memory(states, "--states-out", d.states_out,
-                 "keeping the states of up to " + std::to_string(rows) +
-                     " rows (record fewer rows with --save-every, or lower --max-iters)");
-    d.options.record_states = true;
   }
   print_problem_report(loaded, "descend", d.output.quiet);
   std::optional<Certificate> certificate;
@@ -226,6 +208,18 @@ int run_descend_command(DescendCommand& d) {
       return false;
     };
   }
+  // The rows go to the files as they are recorded; only the first and the last stay in memory.
+  StreamedOutput rows_file("--out", d.output.out);
+  StreamedOutput states("--states-out", d.states_out);
+  if (rows_file.active()) rows_file.stream() << kRowsHeader;
+  if (states.active()) states.stream() << states_header("iter", loaded.objective->dimension());
+  long rows_recorded = 0;
+  d.options.keep_rows = false;
+  d.options.row_sink = [&](const DescentRow& row, ConstVectorView theta) {
+    ++rows_recorded;
+    if (rows_file.active()) write_row_line(rows_file.stream(), row);
+    if (states.active()) write_state_line(states.stream(), static_cast<double>(row.iter), theta);
+  };
   set_activity("running gradient descent");
   const DescentResult result = descend(*loaded.objective, loaded.theta0, d.options, observer);
   if (shown) std::fprintf(stderr, "\r%80s\r", "");
@@ -234,16 +228,13 @@ int run_descend_command(DescendCommand& d) {
 
   set_activity("writing the outputs");
   const OutputArgs& o = d.output;
-  if (!o.out.empty()) write_output("--out", o.out, [&](std::ostream& out) { write_rows(out, result); });
+  rows_file.commit();
+  states.commit();
   if (!o.theta_out.empty()) write_theta("--theta-out", o.theta_out, result.theta);
-  if (!d.states_out.empty()) {
-    std::vector<double> iterations;
-    for (const DescentRow& row : result.rows) iterations.push_back(static_cast<double>(row.iter));
-    write_states("--states-out", d.states_out, "iter", iterations, result.states);
-  }
   if (!o.json.empty()) {
     write_output("--json", o.json, [&](std::ostream& out) {
       nlohmann::json summary = summary_json(result, d);
+      summary["rows"] = rows_recorded;
       summary["threads"] = threads_used;
       summary["problem_details"] = loaded.description;
       if (certificate) {

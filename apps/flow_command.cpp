@@ -60,14 +60,14 @@ nlohmann::json summary_json(const FlowResult& result, const FlowCommand& flow) {
   return j;
 }
 
-void write_trajectory(std::ostream& out, const FlowResult& result) {
-  out << "t,loss,grad_norm,dist_from_init,pl_ratio,bound\n";
+// The trajectory CSV's header and one line per recorded row, written as the run goes.
+constexpr const char* kTrajectoryHeader = "t,loss,grad_norm,dist_from_init,pl_ratio,bound\n";
+
+void write_trajectory_line(std::ostream& out, const FlowRow& row) {
   char line[256];
-  for (const FlowRow& row : result.rows) {
-    std::snprintf(line, sizeof line, "%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n", row.t, row.loss, row.grad_norm,
-                  row.dist_from_init, row.pl_ratio, row.bound);
-    out << line;
-  }
+  std::snprintf(line, sizeof line, "%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n", row.t, row.loss, row.grad_norm,
+                row.dist_from_init, row.pl_ratio, row.bound);
+  out << line;
 }
 
 // Prints "t = ... (..%), loss ..." over itself on a terminal, at most five times a second.
@@ -94,29 +94,19 @@ class ProgressLine {
   bool shown_ = false;
 };
 
-// The solver's memory and the rows kept, against the limit: a dense p x p Newton matrix for cvode-bdf,
-// and one row per recorded time (every accepted step unless --times or --save-every say otherwise).
+// The solver's memory against the limit: a dense p x p Newton matrix for cvode-bdf. The rows are not
+// kept: they are streamed to --out and --states-out as they are recorded (only the first and the last
+// stay in memory), so a run of any number of steps needs the same memory.
 void check_flow_memory(const FlowCommand& flow, const LoadedProblem& loaded) {
   const long long p = loaded.objective->dimension();
-  const FlowOptions& o = flow.options;
   SizeEstimate solver;
   solver.add({p, 8, 40});
-  if (o.solver == Solver::cvode_bdf) {
+  if (flow.options.solver == Solver::cvode_bdf) {
     solver.add({p, p, 8, 4});
     check_memory(solver, "--solver", flow.solver,
                  "cvode-bdf's dense Newton matrices for p = " + std::to_string(p) +
                      " (cvode-bdf-krylov is the matrix-free BDF method)");
   }
-  long long rows = o.max_steps;
-  if (!o.times.empty()) {
-    rows = static_cast<long long>(o.times.size());
-  } else if (o.save_every > 0.0 && o.t_end / o.save_every < static_cast<double>(rows)) {
-    rows = static_cast<long long>(o.t_end / o.save_every);
-  }
-  SizeEstimate kept = solver;
-  kept.add({rows + 2, static_cast<long long>(sizeof(FlowRow)), 2});
-  check_memory(kept, "--max-steps", std::to_string(o.max_steps),
-               "keeping up to " + std::to_string(rows + 2) + " rows (give --save-every or --times to keep fewer)");
 }
 
 }  // namespace
@@ -187,22 +177,6 @@ int run_flow_command(FlowCommand& flow) {
   check_output_paths(c, flow.output, flow.problem, {{"--states-out", flow.states_out}});
   const LoadedProblem loaded = load_problem(c, flow.problem);
   check_flow_memory(flow, loaded);
-  if (!flow.states_out.empty()) {
-    // One column of p values per recorded row, at most as many rows as check_flow_memory counted.
-    const FlowOptions& o = flow.options;
-    long long rows = o.max_steps;
-    if (!o.times.empty()) {
-      rows = static_cast<long long>(o.times.size());
-    } else if (o.save_every > 0.0 && o.t_end / o.save_every < static_cast<double>(rows)) {
-      rows = static_cast<long long>(o.t_end / o.save_every);
-    }
-    SizeEstimate states;
-    states.add({rows + 2, loaded.objective->dimension(), 8});
-    check_memory(states, "--states-out", flow.states_out,
-                 "keeping the states of up to " + std::to_string(rows + 2) +
-                     " rows (record fewer rows with --times or --save-every, or lower --max-steps)");
-    flow.options.record_states = true;
-  }
   int threads_used = 1;
   if (auto* network = dynamic_cast<Mlp*>(loaded.objective.get())) {
     network->set_threads(flow.threads);
@@ -245,22 +219,31 @@ int run_flow_command(FlowCommand& flow) {
   ProgressLine progress(flow.options.t_end);
   FlowObserver observer;
   if (show_progress) observer = [&progress](const FlowRow& row, ConstVectorView) { return progress(row); };
+  // The rows go to the files as they are recorded; only the first and the last stay in memory.
+  StreamedOutput trajectory("--out", flow.output.out);
+  StreamedOutput states("--states-out", flow.states_out);
+  if (trajectory.active()) trajectory.stream() << kTrajectoryHeader;
+  if (states.active()) states.stream() << states_header("t", loaded.objective->dimension());
+  long rows_recorded = 0;
+  flow.options.keep_rows = false;
+  flow.options.row_sink = [&](const FlowRow& row, ConstVectorView theta) {
+    ++rows_recorded;
+    if (trajectory.active()) write_trajectory_line(trajectory.stream(), row);
+    if (states.active()) write_state_line(states.stream(), row.t, theta);
+  };
   set_activity("integrating the flow");
   const FlowResult result = simulate_flow(*loaded.objective, loaded.theta0, flow.options, observer);
   progress.finish();
 
   set_activity("writing the outputs");
   const OutputArgs& o = flow.output;
-  if (!o.out.empty()) write_output("--out", o.out, [&](std::ostream& out) { write_trajectory(out, result); });
+  trajectory.commit();
+  states.commit();
   if (!o.theta_out.empty()) write_theta("--theta-out", o.theta_out, result.theta);
-  if (!flow.states_out.empty()) {
-    std::vector<double> times;
-    for (const FlowRow& row : result.rows) times.push_back(row.t);
-    write_states("--states-out", flow.states_out, "t", times, result.states);
-  }
   if (!o.json.empty()) {
     write_output("--json", o.json, [&](std::ostream& out) {
       nlohmann::json summary = summary_json(result, flow);
+      summary["rows"] = rows_recorded;
       summary["threads"] = threads_used;
       summary["problem_details"] = loaded.description;
       if (certificate) {

@@ -422,9 +422,7 @@ TEST_CASE("gradflow probability names the flag and the value of an invalid optio
   }
 }
 
-TEST_CASE(
-    "flow and descend --states-out write theta at every recorded row, and a run too large to keep them is refused",
-    "[cli]") {
+TEST_CASE("flow and descend --states-out write theta at every recorded row", "[cli]") {
   const Sandbox box("states_out");
   Run r = box.run(
       "flow --problem quadratic --dim 3 --t-end 1 --times 0.5,1 --states-out states.csv --out traj.csv "
@@ -457,9 +455,4 @@ TEST_CASE(
   const std::string descent = slurp(box.path("descent_states.csv"));
   CHECK_THAT(descent, Catch::StartsWith("iter,theta_1,theta_2,theta_3\n0,"));
   CHECK(count_lines(descent) == 4);  // iterations 0, 5 and 10
-  // Every step of 1e12 kept in memory: refused before the run, naming the option, nothing written.
-  r = box.run("flow --problem quadratic --dim 200 --max-steps 1000000 --max-memory 1G --states-out big.csv");
-  CHECK(r.exit_code == 2);
-  CHECK_THAT(r.err, Catch::Contains("--states-out") && Catch::Contains("memory") && Catch::Contains("--save-every"));
-  CHECK_FALSE(fs::exists(box.path("big.csv")));
 }
