@@ -1,5 +1,7 @@
 #include <gradflow/flow/gradient_flow_field.hpp>
 
+#include <gradflow/problems/detail/kernels.hpp>
+
 #include <cmath>
 #include <cstring>
 
@@ -8,27 +10,42 @@ namespace gradflow {
 GradientFlowField::GradientFlowField(const Objective& objective)
     : objective_(objective), last_theta_(objective.dimension()), last_grad_(objective.dimension()) {}
 
+bool GradientFlowField::is_last_point(const ConstVectorView& theta) const {
+  return has_last_ && std::memcmp(theta.data(), last_theta_.data(), sizeof(double) * theta.size()) == 0;
+}
+
+void GradientFlowField::note_evaluation(double grad_norm2) {
+  last_grad_norm2_ = grad_norm2;
+  last_finite_ = std::isfinite(last_loss_) && std::isfinite(last_grad_norm2_);
+  if (!last_finite_) ++num_non_finite_;
+}
+
 double GradientFlowField::evaluate(const ConstVectorView& theta) {
-  const bool same_point =
-      has_last_ && std::memcmp(theta.data(), last_theta_.data(), sizeof(double) * theta.size()) == 0;
-  if (!same_point) {
+  if (!is_last_point(theta)) {
     last_loss_ = objective_.loss_and_gradient(theta, last_grad_);
     ++num_evaluations_;
-    last_theta_ = theta;
+    std::memcpy(last_theta_.data(), theta.data(), sizeof(double) * static_cast<std::size_t>(theta.size()));
     has_last_ = true;
     // The squared norm is finite exactly when every entry is finite and the norm does not overflow
     // (entries of 1e300 are finite, their norm is not): one vectorized pass.
-    last_grad_norm2_ = last_grad_.squaredNorm();
-    last_finite_ = std::isfinite(last_loss_) && std::isfinite(last_grad_norm2_);
-    if (!last_finite_) ++num_non_finite_;
+    note_evaluation(last_grad_.squaredNorm());
   }
   return last_loss_;
 }
 
 bool GradientFlowField::velocity(const ConstVectorView& theta, VectorView velocity) {
-  const double loss = evaluate(theta);
-  velocity = -last_grad_;
-  return std::isfinite(loss) && last_finite_;
+  if (is_last_point(theta)) {
+    velocity = -last_grad_;
+    return last_finite_;
+  }
+  // A new point: the negated copy and the squared norm in one pass over the gradient (the steppers
+  // call this at every stage, so each pass over p entries counts).
+  last_loss_ = objective_.loss_and_gradient(theta, last_grad_);
+  ++num_evaluations_;
+  std::memcpy(last_theta_.data(), theta.data(), sizeof(double) * static_cast<std::size_t>(theta.size()));
+  has_last_ = true;
+  note_evaluation(kernels::negate_and_squared_norm(last_grad_.data(), velocity.data(), last_grad_.size()));
+  return last_finite_;
 }
 
 double GradientFlowField::loss_and_gradient(const ConstVectorView& theta, VectorView grad) {

@@ -35,6 +35,9 @@ class GradientFlowField {
 
  private:
   double evaluate(const ConstVectorView& theta);
+  bool is_last_point(const ConstVectorView& theta) const;
+  // Records the squared norm of the gradient just evaluated and whether the evaluation is usable.
+  void note_evaluation(double grad_norm2);
 
   const Objective& objective_;
   Vector last_theta_;

@@ -332,7 +332,8 @@ void run_adaptive_steps(RunState& run, Driver& driver, StiffnessEvidence& stiffn
       loss_new = run.field.loss_and_gradient(x_new, g_new);
       g2_new = run.field.last_gradient_squared_norm();  // not finite for a non-finite entry or norm
     }
-    if (!accepted || stage_non_finite || !std::isfinite(loss_new) || !std::isfinite(g2_new) || !x_new.allFinite()) {
+    if (!accepted || stage_non_finite || !std::isfinite(loss_new) || !std::isfinite(g2_new) ||
+        !all_entries_finite(x_new)) {
       // Rejected by the error test, or accepted onto (or through) a non-finite value (which odeint's own
       // norms cannot see): shrink and retry from the last good point. After a non-finite evaluation the
       // step shrinks by at least 5x whatever the stepper suggests (Bulirsch-Stoer's order control
@@ -411,7 +412,7 @@ void run_fixed(RunState& run, Stepper& stepper) {
     stepper.do_step(sys, run.theta, dxdt, t_old, x_new, t_new - t_old);
     const double loss_new = run.field.loss_and_gradient(x_new, g_new);
     if (run.field.num_non_finite() > non_finite_at_step || !finite_loss_and_gradient(loss_new, g_new) ||
-        !x_new.allFinite()) {
+        !all_entries_finite(x_new)) {
       run.finish(Status::non_finite_value,
                  describe("the step produced a non-finite state, loss, gradient or gradient norm (dt too large?)",
                           t_old, t_new - t_old));

@@ -18,6 +18,7 @@ namespace gradflow_test::baseline_kernels {
 void matvec(const double* a, long rows, long cols, const double* x, double* y);
 void tanh_with_derivative(const double* z, double* value, double* first, long n);
 void sin_cos(const double* x, double* sin_x, double* cos_x, long n);
+double negate_and_squared_norm(const double* g, double* v, long n);
 }  // namespace gradflow_test::baseline_kernels
 
 namespace {
@@ -150,6 +151,31 @@ TEST_CASE("kernels: the clone picked for this machine gives the baseline's bits"
   gradflow_test::baseline_kernels::sin_cos(z.data(), s_baseline.data(), c_baseline.data(), n);
   CHECK(std::memcmp(s.data(), s_baseline.data(), sizeof(double) * z.size()) == 0);
   CHECK(std::memcmp(c.data(), c_baseline.data(), sizeof(double) * z.size()) == 0);
+}
+
+TEST_CASE("kernels::negate_and_squared_norm negates exactly, sums the squares to round-off, and flags overflow",
+          "[kernels]") {
+  Random random(15);
+  for (const long n : {0L, 1L, 7L, 8L, 9L, 200L, 4161L}) {
+    const gradflow::Vector g = random.normal_vector(n);
+    gradflow::Vector v(n), v_baseline(n);
+    const double sum = gradflow::kernels::negate_and_squared_norm(g.data(), v.data(), n);
+    const double sum_baseline =
+        gradflow_test::baseline_kernels::negate_and_squared_norm(g.data(), v_baseline.data(), n);
+    INFO("n = " << n);
+    CHECK(v == -g);
+    CHECK(std::memcmp(&sum, &sum_baseline, sizeof sum) == 0);  // the same bits in both clones
+    long double exact = 0.0L;
+    for (long i = 0; i < n; ++i) exact += static_cast<long double>(g[i]) * g[i];
+    CHECK(std::abs(static_cast<long double>(sum) - exact) <=
+          static_cast<long double>(n + 1) * std::numeric_limits<double>::epsilon() * exact);
+  }
+  // Finite entries whose squares overflow, an Inf and a NaN: the sum is not finite.
+  for (const double bad : {1e300, std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN()}) {
+    gradflow::Vector g = gradflow::Vector::Ones(19), v(19);
+    g[11] = bad;
+    CHECK_FALSE(std::isfinite(gradflow::kernels::negate_and_squared_norm(g.data(), v.data(), 19)));
+  }
 }
 
 TEST_CASE("kernels::gemm agrees with Eigen's product for every transpose and for accumulation", "[kernels]") {

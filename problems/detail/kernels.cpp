@@ -188,4 +188,21 @@ GRADFLOW_CLONES void sin_cos(const double* __restrict x, double* __restrict sin_
   }
 }
 
+GRADFLOW_CLONES double negate_and_squared_norm(const double* __restrict g, double* __restrict v, long n) {
+  // Eight partial sums in a fixed order, combined in a fixed order: the same bits in both clones.
+  double s[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+  long i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int j = 0; j < 8; ++j) {
+      v[i + j] = -g[i + j];
+      s[j] += g[i + j] * g[i + j];
+    }
+  }
+  for (int j = 0; i < n; ++i, ++j) {
+    v[i] = -g[i];
+    s[j] += g[i] * g[i];
+  }
+  return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+}
+
 }  // namespace GRADFLOW_KERNELS_NAMESPACE

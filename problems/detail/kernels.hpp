@@ -54,4 +54,10 @@ void gemm_strided(bool transpose_a, bool transpose_b, long m, long n, long k, co
 // Which gemm runs on this machine: "x86-64-v3 (AVX2, FMA)" or "x86-64 baseline".
 const char* gemm_instruction_set();
 
+// v[i] = -g[i] for i < n, and the return value sum g[i]^2, in one pass (the gradient flow's velocity
+// and the squared norm that tells whether the gradient is usable: it is not finite for an Inf or NaN
+// entry, nor when the entries are finite but the norm overflows). The sum is taken in eight partial
+// sums in a fixed order: the same bits in both clones, not those of Eigen's squaredNorm.
+double negate_and_squared_norm(const double* g, double* v, long n);
+
 }  // namespace gradflow::kernels
