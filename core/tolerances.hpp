@@ -67,6 +67,10 @@ inline constexpr double kOutputGridUlps = 4.0;
 inline constexpr double kStallUlps = 16.0;
 // ... and 5 such steps in a row are a stall (step_size_too_small), not a transient.
 inline constexpr int kMaxStalledSteps = 5;
+// odeint: an accepted step that leaves theta unchanged, bit for bit, while the gradient is not zero
+// and the step is shorter than kStallUlps ulps of t_end (the run could not reach t_end in any budget)
+// makes no progress either: kMaxStalledSteps of them in a row end the run as step_size_too_small. (A
+// gradient of norm 1e150 holds the step near 1e-300: t then creeps from 0 while theta stays put.)
 // odeint: a step rejected this many times in a row is given up as too small (a guard; the step size
 // normally underflows first). Also the budget of the restep that interpolates inside a step.
 inline constexpr long kMaxConsecutiveRejections = 10000;

@@ -33,6 +33,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <string>
 
@@ -296,6 +297,7 @@ void run_adaptive_steps(RunState& run, Driver& driver, StiffnessEvidence& stiffn
   double dt = initial_step(run, dxdt, Driver::kErrorOrder);
   long non_finite_before = run.field.num_non_finite();
   long consecutive_rejections = 0;
+  int stalled_steps = 0;  // accepted steps in a row that left theta unchanged (tolerances::kMaxStalledSteps)
   double g2 = run.grad.squaredNorm();  // ||grad L||^2 at the current point
   EndStage end_stage;
   end_stage.x.resize(p);
@@ -355,8 +357,20 @@ void run_adaptive_steps(RunState& run, Driver& driver, StiffnessEvidence& stiffn
     }
     non_finite_before = run.field.num_non_finite();
     consecutive_rejections = 0;
-    ++run.stats.num_steps;
     const double t_new = clamped ? target : t_try;
+    if (g2 > 0.0 && t_new - run.t < tolerances::kStallUlps * kEps * options.t_end &&
+        std::memcmp(x_new.data(), run.theta.data(), sizeof(double) * static_cast<std::size_t>(p)) == 0) {
+      if (++stalled_steps >= tolerances::kMaxStalledSteps) {
+        run.finish(Status::step_size_too_small,
+                   describe("the accepted steps no longer change theta: the step is below the resolution of the state "
+                            "and of the time span (is the gradient's scale extreme?)",
+                            run.t, t_new - run.t));
+        return;
+      }
+    } else {
+      stalled_steps = 0;
+    }
+    ++run.stats.num_steps;
     dt = clamped ? std::max(dt_try, dt_wanted) : dt_try;
     dxdt_new = -g_new;
     if (end_stage.saved) {

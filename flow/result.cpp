@@ -48,7 +48,7 @@ std::string FlowResult::full_report() const {
   } else if (!min_value) {
     out << "rate bound      not checked: L_min unknown (the problem declares no KnownFacts::min_value)\n";
   } else if (!bound_holds) {
-    out << "rate bound      not checked: the run did not advance from t = 0\n";
+    out << "rate bound      not checked: the run did not advance from theta0\n";
   } else {
     out << "rate bound      L(t) <= L_min + (L0 - L_min) exp(-2 mu t), mu = " << format_number("%.6g", *mu) << ": "
         << (*bound_holds ? "holds" : "VIOLATED");

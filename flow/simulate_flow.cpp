@@ -97,8 +97,11 @@ FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const
   result.event_hits = std::move(monitor.hits());
   if (options.dense_output) result.dense = std::move(dense);
   result.stats = run.stats;
-  // A run that did not advance checked nothing: no verdict (docs/theory.md §1.2).
-  if (!(run.t == 0.0 && run.stats.num_steps == 0)) {
+  // A run that did not advance checked nothing: no verdict (docs/theory.md §1.2). Nor did one whose
+  // steps never changed theta although the gradient there is not zero (steps below the resolution of
+  // the state: a stall, whatever t crept to).
+  const bool did_not_move = grad0.squaredNorm() > 0.0 && run.theta == theta0;
+  if (!(run.t == 0.0 && run.stats.num_steps == 0) && !did_not_move) {
     result.bound_holds = monitor.bound_holds();
     result.first_bound_violation_t = monitor.first_violation();
     result.radius_holds = monitor.radius_holds();

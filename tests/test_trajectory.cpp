@@ -479,6 +479,31 @@ TEST_CASE(
   CHECK(gd.iterations == 3);  // theta_1 = 0.3 k, and 1.2 lies in the region
 }
 
+TEST_CASE("A gradient so large that the steps stop changing theta is a stall with no verdict, not max_steps",
+          "[trajectory]") {
+  // A = 1e150 I: the gradient's norm (1e150) is finite, the explicit methods' steps are held near
+  // 1e-300, and x + h v rounds back to x. Such a run must end as step_size_too_small, not count a
+  // million "accepted" steps and say that the bound holds.
+  const Quadratic stiff(1e150 * Matrix::Identity(2, 2));
+  const Vector start = Vector::Ones(2);
+  for (const Solver solver : {Solver::dopri5, Solver::cash_karp54, Solver::fehlberg78, Solver::bulirsch_stoer}) {
+    INFO(to_string(solver));
+    FlowOptions o = options_for(solver, 1.0);
+    o.max_steps = 2000;
+    const FlowResult r = simulate_flow(stiff, start, o);
+    INFO(r.message);
+    if (r.theta == start) {
+      CHECK(r.status == Status::step_size_too_small);
+      CHECK_THAT(r.message, Catch::Contains("no longer change theta"));
+      CHECK(r.stats.num_steps < 10);
+      CHECK_FALSE(r.bound_holds.has_value());
+      CHECK_THAT(r.full_report(), Catch::Contains("not checked") && !Catch::Contains("holds"));
+    } else {
+      CHECK(r.status != Status::max_steps);  // it moved: then it must not have crept to the budget
+    }
+  }
+}
+
 TEST_CASE("A network with output scale 1e308 is a non-finite gradient norm at theta0, for the flow and descent",
           "[trajectory]") {
   const NetworkData data = synthetic_data(4, 8, 1);
