@@ -105,6 +105,18 @@ struct PyObjective {
   const Objective& get() const { return *objective; }
 };
 
+// A Python object held by the library's callbacks. The library copies its options (and the
+// std::function callbacks in them) while the GIL is released: a copied py::object would change the
+// object's reference count without the GIL, a copied shared_ptr does not. The last owner (the options or
+// the objective of flow()/descend()) goes with the GIL held, and the deleter takes it in any case.
+using SharedObject = std::shared_ptr<py::object>;
+SharedObject share(const py::object& object) {
+  return SharedObject(new py::object(object), [](py::object* o) {
+    py::gil_scoped_acquire gil;
+    delete o;
+  });
+}
+
 // The first Python exception raised by a callable during a run; the run stops at it.
 struct CallbackState {
   std::optional<py::error_already_set> error;
@@ -134,13 +146,13 @@ class PythonFunction {
 
   // Built for one run, with the run's callback state.
   std::unique_ptr<FunctionObjective> make(CallbackState& state) const {
-    const py::object f = f_;
+    const SharedObject f = share(f_);
     const Eigen::Index p = p_;
     auto objective = std::make_unique<FunctionObjective>(p, [f, p, &state](ConstVectorView theta, VectorView grad) {
       py::gil_scoped_acquire gil;
       double loss = 0.0;
       try {
-        const py::object out = f(to_array(theta));
+        const py::object out = (*f)(to_array(theta));
         if (!py::isinstance<py::tuple>(out) && !py::isinstance<py::list>(out)) {
           state.fail_with("the loss callable must return (loss, grad), got " +
                           py::str(py::type::of(out)).cast<std::string>());
@@ -161,11 +173,11 @@ class PythonFunction {
       return loss;
     });
     if (!hvp_.is_none()) {
-      const py::object hvp = hvp_;
+      const SharedObject hvp = share(hvp_);
       objective->with_hessian_vector([hvp, p, &state](ConstVectorView theta, ConstVectorView v, VectorView hv) {
         py::gil_scoped_acquire gil;
         try {
-          const Array out = Array::ensure(hvp(to_array(theta), to_array(v)));
+          const Array out = Array::ensure((*hvp)(to_array(theta), to_array(v)));
           if (!out || out.ndim() != 1 || out.shape(0) != p) {
             state.fail_with("hvp returned an array of shape other than (" + std::to_string(p) + ",)");
           }
@@ -397,10 +409,11 @@ struct PyEvent {
 template <class Row, class RowDict>
 std::function<double(double, ConstVectorView, const Row&)> event_function(const py::object& g, CallbackState& state,
                                                                           RowDict row_dict) {
-  return [g, &state, row_dict](double t, ConstVectorView theta, const Row& row) {
+  const SharedObject shared = share(g);
+  return [shared, &state, row_dict](double t, ConstVectorView theta, const Row& row) {
     py::gil_scoped_acquire gil;
     try {
-      return g(t, to_array(theta), row_dict(row)).template cast<double>();
+      return (*shared)(t, to_array(theta), row_dict(row)).template cast<double>();
     } catch (py::error_already_set& e) {
       state.fail(std::move(e), "an event function");
     } catch (py::cast_error& e) {
