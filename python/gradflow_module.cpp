@@ -383,6 +383,14 @@ py::dict descent_to_dict(const DescentResult& r) {
   return d;
 }
 
+// A CallbackError that left the library: the kept Python exception, raised again without a result.
+[[noreturn]] void rethrow_kept(RunObjective& run) {
+  if (!run.state.error) throw;
+  py::error_already_set error = std::move(*run.state.error);
+  run.state.error.reset();
+  throw error;
+}
+
 // After the run, with the GIL: the kept Python exception is raised again, the result attached to it.
 void reraise(RunObjective& run, const py::object& result) {
   if (!run.state.error) return;
@@ -472,9 +480,11 @@ py::object flow(const py::object& objective, const py::object& theta0_in, const 
   }
   raise_option_error(o.validate());
   PyFlowResult result;
-  {
+  try {
     py::gil_scoped_release release;
     result.r = simulate_flow(*run.objective, theta0, o);
+  } catch (const CallbackError&) {
+    rethrow_kept(run);  // the library did not catch it (it always should): the Python exception still comes back
   }
   // The event functions hold the callback state by reference: drop them before it goes.
   result.r.options.events.clear();
@@ -514,9 +524,11 @@ py::object descend_py(const py::object& objective, const py::object& theta0_in, 
   }
   raise_option_error(o.validate());
   PyDescentResult result;
-  {
+  try {
     py::gil_scoped_release release;
     result.r = descend(*run.objective, theta0, o);
+  } catch (const CallbackError&) {
+    rethrow_kept(run);
   }
   result.r.options.events.clear();
   if (result.r.status == Status::invalid_options) throw py::value_error(result.r.message);

@@ -429,6 +429,18 @@ TEST_CASE("A CallbackError from the objective ends every back end and descent wi
     CHECK(r.iterations == 9);  // call 1 at theta0, calls 2..10 the iterates 1..9
     CHECK((r.theta - theta0 * std::pow(0.5, 9)).norm() <= 1e-15);
     CHECK(r.rows.back().iter == 9);
+    // The estimate of beta (power iteration on Hessian-vector products) before the first step, too.
+    auto refusing = FunctionObjective(3, [](ConstVectorView x, VectorView g) {
+                      g = x;
+                      return 0.5 * x.squaredNorm();
+                    }).with_hessian_vector([](ConstVectorView, ConstVectorView, VectorView) {
+      throw CallbackError("no products");
+    });
+    options.step = StepRule::inverse_smoothness;
+    const DescentResult estimated = descend(refusing, theta0, options);
+    CHECK(estimated.status == Status::callback_error);
+    CHECK(estimated.message.find("no products") != std::string::npos);
+    CHECK(estimated.theta == theta0);
   }
   SECTION("an observer that refuses") {
     const auto f = FunctionObjective(3, [](ConstVectorView x, VectorView g) {

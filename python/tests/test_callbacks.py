@@ -65,6 +65,13 @@ def test_an_exception_at_theta0_and_in_descent_and_in_an_event():
         return 1.0
 
     bowl = lambda th: (0.5 * float(th @ th), th.copy())  # noqa: E731
+
+    def hvp(theta, v):
+        raise ZeroDivisionError("no products")
+
+    with pytest.raises(ZeroDivisionError) as info:  # the estimate of beta, before the first step
+        gradflow.descend(bowl, np.ones(2), step="inverse-smoothness", hvp=hvp)
+    assert info.value.gradflow_result.status == "callback_error"
     with pytest.raises(KeyError):
         gradflow.flow(bowl, np.ones(2), events=[gradflow.Event("e", bad_event)])
 
