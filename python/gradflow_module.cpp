@@ -2,8 +2,10 @@
 // gradflow/__init__.py re-exports it; gradflow/__init__.pyi is the stub for editors.
 //
 // Arrays: theta0, matrices and data arrive as float64 C-contiguous numpy arrays (anything else is
-// converted once by numpy) and are copied once into the library's Eigen types; results are returned
-// as new numpy arrays. A Python loss f(theta) -> (loss, grad) becomes a FunctionObjective. The C++ run
+// converted once by numpy). Objective evaluations (loss, loss_and_gradient, hessian_vector) read the
+// array's buffer through a view; the runs and the problems' constructors copy once into the library's
+// Eigen types (simulate_flow, descend and the problems take owning vectors and matrices). Results are
+// new numpy arrays. A Python loss f(theta) -> (loss, grad) becomes a FunctionObjective. The C++ run
 // releases the GIL and takes it only around each Python call (the loss, hvp, event functions). An
 // exception there is kept, the library is told to stop (CallbackError: Status::callback_error, the last
 // accepted state), and after the run the Python exception is raised again with its traceback; the
@@ -49,14 +51,24 @@ py::array_t<double> states_array(const Matrix& states) {
   return out;
 }
 
-Vector to_vector(const py::handle& object, const char* what) {
-  const Array a = Array::ensure(object);
+// A 1-D float64 C-contiguous array: the object itself when it is one, else numpy's conversion (once).
+Array vector_array(const py::handle& object, const char* what) {
+  Array a = Array::ensure(object);
   if (!a) throw py::value_error(std::string(what) + ": not convertible to an array of float64");
   if (a.ndim() != 1) {
     throw py::value_error(std::string(what) + ": must be a 1-D array, got " + std::to_string(a.ndim()) + " dimensions");
   }
+  return a;
+}
+
+Vector to_vector(const py::handle& object, const char* what) {
+  const Array a = vector_array(object, what);
   return Eigen::Map<const Vector>(a.data(), a.shape(0));
 }
+
+// A view of the array's buffer, no copy, for the library's ConstVectorView arguments; the array must
+// outlive it.
+Eigen::Map<const Vector> view_of(const Array& a) { return Eigen::Map<const Vector>(a.data(), a.shape(0)); }
 
 Matrix to_matrix(const py::handle& object, const char* what) {
   const Array a = Array::ensure(object);
@@ -629,30 +641,30 @@ passed to flow() and descend(). They can also be evaluated directly:
       .def(
           "loss",
           [](const PyObjective& o, const py::object& theta) {
-            const Vector x = to_vector(theta, "theta");
-            if (x.size() != o.get().dimension()) throw py::value_error("theta: wrong length");
-            return o.get().loss(x);
+            const Array a = vector_array(theta, "theta");
+            if (a.shape(0) != o.get().dimension()) throw py::value_error("theta: wrong length");
+            return o.get().loss(view_of(a));
           },
           py::arg("theta"), "L(theta)")
       .def(
           "loss_and_gradient",
           [](const PyObjective& o, const py::object& theta) {
-            const Vector x = to_vector(theta, "theta");
-            if (x.size() != o.get().dimension()) throw py::value_error("theta: wrong length");
-            Vector g(x.size());
-            const double loss = o.get().loss_and_gradient(x, g);
+            const Array a = vector_array(theta, "theta");
+            if (a.shape(0) != o.get().dimension()) throw py::value_error("theta: wrong length");
+            Vector g(a.shape(0));
+            const double loss = o.get().loss_and_gradient(view_of(a), g);
             return py::make_tuple(loss, to_array(g));
           },
           py::arg("theta"), "(L(theta), grad L(theta))")
       .def(
           "hessian_vector",
           [](const PyObjective& o, const py::object& theta, const py::object& v) {
-            const Vector x = to_vector(theta, "theta"), w = to_vector(v, "v");
-            if (x.size() != o.get().dimension() || w.size() != x.size()) {
+            const Array a = vector_array(theta, "theta"), b = vector_array(v, "v");
+            if (a.shape(0) != o.get().dimension() || b.shape(0) != a.shape(0)) {
               throw py::value_error("theta and v: wrong length");
             }
-            Vector hv(x.size());
-            o.get().hessian_vector(x, w, hv);
+            Vector hv(a.shape(0));
+            o.get().hessian_vector(view_of(a), view_of(b), hv);
             return to_array(hv);
           },
           py::arg("theta"), py::arg("v"), "H(theta) v (exact for the built-in problems)")

@@ -71,5 +71,7 @@ def test_other_dtypes_and_layouts_are_converted_once():
     q = gradflow.Quadratic(np.asfortranarray(np.diag([1.0, 2.0, 3.0]).astype(np.float32)))
     assert np.array_equal(q.A, np.diag([1.0, 2.0, 3.0]))
     strided = np.arange(6, dtype=np.int64)[::2]  # non-contiguous integers
+    assert q.loss(strided) == q.loss(np.array([0.0, 2.0, 4.0])) == 0.5 * (4.0 * 2.0 + 16.0 * 3.0)
+    assert np.array_equal(q.loss_and_gradient([0, 2, 4])[1], [0.0, 4.0, 12.0])
     r = gradflow.flow(q, strided, t_end=1.0, rtol=1e-10, atol=1e-13)
     assert np.allclose(r.theta, np.array([0.0, 2.0, 4.0]) * np.exp(-np.array([1.0, 2.0, 3.0])), atol=1e-8)
