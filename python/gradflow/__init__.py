@@ -122,7 +122,7 @@ def descend(objective, theta0, *, step="fixed", lr=0.1, gamma=None, armijo_b=0.5
 
 
 def certify(objective, theta0):
-    """The rigorous local PL certificate at theta0 (docs/theory.md section 4), as a dict.
+    """The rigorous local PL certificate at theta0 (docs/theory.md §4), as a dict.
 
     For squared losses with a Lipschitz bound of the Jacobian: LeastSquares and MLP with an
     activation the theory covers. Keys: applies (bool) and why_not; holds (sigma0^2 > 4 l(r*) ||r0||)
@@ -134,7 +134,8 @@ def certify(objective, theta0):
 
 
 def find_scale(network, seed=0, for_descent=False):
-    """The output scale s* above which the positive initialization of network (an MLP) is certified.
+    """The output scale s* above which the positive initialization of network (an MLP) is certified
+    (docs/theory.md §5.5).
 
     Returns a dict: found (bool), scale (s*, relative precision 1e-9), why_not, and certificate (the
     certify() dict at s*). for_descent: the threshold of the descent certificate instead of the flow's.
@@ -144,7 +145,7 @@ def find_scale(network, seed=0, for_descent=False):
 
 def probability(network, *, init="positive", seed=0, output_scale=1.0, draws=100, alpha=0.05, eps=1e-3,
                 steps=1000, step="armijo", lr=1.0, threads=0):
-    """Monte Carlo estimate over seeded draws of an initialization (docs/theory.md section 6).
+    """Monte Carlo estimate over seeded draws of an initialization (docs/theory.md §6).
 
     At each of `draws` initializations (seeds derived from seed) the certificate is checked
     (rigorous at each draw) and gradient descent (step, lr) is run for `steps` iterations; a draw
