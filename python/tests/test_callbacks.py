@@ -121,21 +121,28 @@ def test_a_thousand_failing_runs_leave_memory_where_it_was():
 
 
 def test_the_gil_is_released_while_a_built_in_runs():
-    # A built-in run on one thread while Python code runs on another: the other thread makes progress.
+    # A built-in run on the main thread while Python code runs on another: the other thread makes
+    # progress during the run only if the run does not hold the GIL (with it held, the count of ticks
+    # taken during the run would be 0).
     q = gradflow.Quadratic.generated(200, cond=1e4, seed=0)
     ticks = []
     stop = threading.Event()
+    started = threading.Event()
 
     def ticker():
+        started.set()
         while not stop.is_set():
             ticks.append(1)
 
     thread = threading.Thread(target=ticker)
     thread.start()
+    started.wait()
     try:
-        r = gradflow.flow(q, np.ones(200), t_end=200.0, rtol=1e-10)
+        before = len(ticks)
+        r = gradflow.flow(q, np.ones(200), t_end=20000.0, rtol=1e-10)  # a few hundred ms
+        during = len(ticks) - before
     finally:
         stop.set()
         thread.join()
     assert r.success
-    assert len(ticks) > 1000
+    assert during > 1000, during
