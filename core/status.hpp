@@ -26,6 +26,8 @@ enum class Status {
   diverged,             // descent: the loss became non-finite or grew past a factor of L0; the
                         // message names the step size that caused it
   invalid_options,      // the options failed validation; nothing was run
+  callback_error,       // the objective or a callback threw CallbackError (core/callback_error.hpp) to end the
+                        // run; the message is its text, the result the last accepted state
 };
 
 std::string_view to_string(Status status);

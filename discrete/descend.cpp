@@ -72,7 +72,14 @@ DescentResult descend(const Objective& objective, const Vector& theta0, const De
     }
     case StepRule::inverse_smoothness: {
       if (!r.facts.beta) {
-        const SmoothnessEstimate estimate = estimate_smoothness(f, theta0, options.seed);
+        SmoothnessEstimate estimate;
+        try {
+          estimate = estimate_smoothness(f, theta0, options.seed);
+        } catch (const CallbackError& e) {
+          r.status = Status::callback_error;
+          r.message = std::string("the objective ended the run during the estimate of beta: ") + e.what();
+          break;
+        }
         r.facts.beta = estimate.beta;
         r.facts.beta_estimated = true;
         if (!(estimate.beta > 0.0) || !std::isfinite(estimate.beta)) {

@@ -18,10 +18,13 @@
 // Events (options.events) are checked at every iterate. A loss, gradient or gradient norm that is not
 // finite ends the run with Status::non_finite_value; a loss above divergence_factor times L0 (its excess
 // over L_min) with Status::diverged; both keep the last finite iterate and name the offending step
-// size. Invalid options give Status::invalid_options. Only a contract violation throws
+// size. Invalid options give Status::invalid_options. A CallbackError (core/callback_error.hpp) thrown by
+// the objective, an event function, the observer or the row sink ends the run with
+// Status::callback_error and the last accepted iterate. Only a contract violation throws
 // std::invalid_argument: theta0 of the wrong dimension or with a non-finite entry.
 #pragma once
 
+#include <gradflow/core/callback_error.hpp>
 #include <gradflow/core/counting_objective.hpp>
 #include <gradflow/core/objective.hpp>
 #include <gradflow/core/tolerances.hpp>
@@ -103,7 +106,15 @@ void iterate(Rule& rule, const CountingObjective& f, const ConstVectorView& thet
   constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
   const Eigen::Index p = theta0.size();
   Vector theta = theta0, grad(p), next(p), next_grad(p), trial(p);
-  double loss = f.loss_and_gradient(theta, grad);
+  double loss = kNaN;
+  try {
+    loss = f.loss_and_gradient(theta, grad);
+  } catch (const CallbackError& e) {
+    r.status = Status::callback_error;
+    r.message = std::string("the objective ended the run at theta0: ") + e.what();
+    r.theta = theta;
+    return;
+  }
   r.loss0 = loss;
   r.facts.loss0 = loss;
   r.guarantee = rule.guarantee(r.facts);
@@ -153,114 +164,122 @@ void iterate(Rule& rule, const CountingObjective& f, const ConstVectorView& thet
     r.message = std::move(text);
   };
 
-  if (!std::isfinite(loss) || !std::isfinite(grad_norm_squared)) {
-    done(Status::non_finite_value, !std::isfinite(loss) ? "the loss at theta0 is not finite"
-                                   : !grad.allFinite()  ? "the gradient at theta0 has a non-finite entry"
-                                                        : "the gradient at theta0 has finite entries but its norm "
-                                                          "overflows (||grad L|| > 1.3e154)");
-  } else {
-    const DescentRow row0 = make_row();
-    keeper.record(row0, theta);
-    for (std::size_t i = 0; i < event_values.size(); ++i) event_values[i] = options.events[i].g(t, theta, row0);
-    if (observer && observer(row0, theta)) done(Status::stopped_by_observer, "the observer asked to stop at k = 0");
-    while (r.status == Status::not_run) {
-      const double grad_norm = std::sqrt(grad_norm_squared);
-      const bool loss_ok = options.loss_tol <= 0.0 || loss <= options.loss_tol;
-      const bool grad_ok = options.grad_tol <= 0.0 || grad_norm <= options.grad_tol;
-      if (tolerance_enabled && loss_ok && grad_ok) {
-        done(Status::tolerance_reached, message("tolerance met at iteration %.0f: loss %.6e, ||grad L|| %.6e",
-                                                static_cast<double>(k), loss, grad_norm));
-        break;
-      }
-      if (k >= options.max_iters) {
-        if (tolerance_enabled) {
-          done(Status::max_steps,
-               "max_iters = " + std::to_string(options.max_iters) + " iterations reached before the tolerance was met");
+  try {
+    if (!std::isfinite(loss) || !std::isfinite(grad_norm_squared)) {
+      done(Status::non_finite_value, !std::isfinite(loss) ? "the loss at theta0 is not finite"
+                                     : !grad.allFinite()  ? "the gradient at theta0 has a non-finite entry"
+                                                          : "the gradient at theta0 has finite entries but its norm "
+                                                            "overflows (||grad L|| > 1.3e154)");
+    } else {
+      const DescentRow row0 = make_row();
+      keeper.record(row0, theta);
+      for (std::size_t i = 0; i < event_values.size(); ++i) event_values[i] = options.events[i].g(t, theta, row0);
+      if (observer && observer(row0, theta)) done(Status::stopped_by_observer, "the observer asked to stop at k = 0");
+      while (r.status == Status::not_run) {
+        const double grad_norm = std::sqrt(grad_norm_squared);
+        const bool loss_ok = options.loss_tol <= 0.0 || loss <= options.loss_tol;
+        const bool grad_ok = options.grad_tol <= 0.0 || grad_norm <= options.grad_tol;
+        if (tolerance_enabled && loss_ok && grad_ok) {
+          done(Status::tolerance_reached, message("tolerance met at iteration %.0f: loss %.6e, ||grad L|| %.6e",
+                                                  static_cast<double>(k), loss, grad_norm));
+          break;
+        }
+        if (k >= options.max_iters) {
+          if (tolerance_enabled) {
+            done(Status::max_steps, "max_iters = " + std::to_string(options.max_iters) +
+                                        " iterations reached before the tolerance was met");
+          } else {
+            done(Status::reached_max_iters, "ran max_iters = " + std::to_string(options.max_iters) + " iterations");
+          }
+          break;
+        }
+        if (grad_norm_squared == 0.0) {
+          done(Status::tolerance_reached, "the gradient is exactly zero: a stationary point");
+          break;
+        }
+        const StepProposal proposal =
+            rule.propose(StepInput{f, theta, loss, grad, grad_norm_squared, min_value, k}, trial);
+        if (!(proposal.eta > 0.0) || !std::isfinite(proposal.eta)) {
+          done(Status::step_size_too_small,
+               message("the step rule found no acceptable step at iteration %.0f (loss %.6e)", static_cast<double>(k),
+                       loss));
+          break;
+        }
+        if (proposal.trial_evaluated) {
+          next.swap(trial);
         } else {
-          done(Status::reached_max_iters, "ran max_iters = " + std::to_string(options.max_iters) + " iterations");
+          next.noalias() = theta - proposal.eta * grad;
         }
-        break;
-      }
-      if (grad_norm_squared == 0.0) {
-        done(Status::tolerance_reached, "the gradient is exactly zero: a stationary point");
-        break;
-      }
-      const StepProposal proposal =
-          rule.propose(StepInput{f, theta, loss, grad, grad_norm_squared, min_value, k}, trial);
-      if (!(proposal.eta > 0.0) || !std::isfinite(proposal.eta)) {
-        done(Status::step_size_too_small,
-             message("the step rule found no acceptable step at iteration %.0f (loss %.6e)", static_cast<double>(k),
-                     loss));
-        break;
-      }
-      if (proposal.trial_evaluated) {
-        next.swap(trial);
-      } else {
-        next.noalias() = theta - proposal.eta * grad;
-      }
-      const double next_loss = f.loss_and_gradient(next, next_grad);
-      const double next_grad_norm_squared = next_grad.squaredNorm();
-      const double step_length = (next - theta).norm();  // not finite when next has a non-finite entry
-      if (!std::isfinite(next_loss) || !std::isfinite(next_grad_norm_squared) || !std::isfinite(step_length)) {
-        done(Status::non_finite_value,
-             message("the step with eta = %.6g at iteration %.0f gave a non-finite loss, gradient or gradient norm "
-                     "(loss %.6e)",
-                     proposal.eta, static_cast<double>(k), next_loss) +
-                 "; the result is the last finite iterate");
-        break;
-      }
-      if (next_loss > divergence_level) {
-        done(Status::diverged, message("the step with eta = %.6g at iteration %.0f gave loss %.6e", proposal.eta,
-                                       static_cast<double>(k), next_loss) +
-                                   " (above divergence_factor times L0); the result is the last finite iterate");
-        break;
-      }
-      r.path_length += step_length;
-      theta.swap(next);
-      grad.swap(next_grad);
-      grad_norm_squared = next_grad_norm_squared;
-      loss = next_loss;
-      t += proposal.eta;
-      last_eta = proposal.eta;
-      ++k;
-      if (r.guarantee.q) {
-        q_power *= *r.guarantee.q;
-        // The round-off floor of the verdict: the loss is only known to a few ulps of L0.
-        if (!r.first_bound_violation_iter &&
-            !tolerances::rate_bound_holds(loss - *min_value, q_power * excess0, 0.0,
-                                          tolerances::kDescentBoundRoundoffUlps, r.loss0)) {
-          r.first_bound_violation_iter = k;
+        const double next_loss = f.loss_and_gradient(next, next_grad);
+        const double next_grad_norm_squared = next_grad.squaredNorm();
+        const double step_length = (next - theta).norm();  // not finite when next has a non-finite entry
+        if (!std::isfinite(next_loss) || !std::isfinite(next_grad_norm_squared) || !std::isfinite(step_length)) {
+          done(Status::non_finite_value,
+               message("the step with eta = %.6g at iteration %.0f gave a non-finite loss, gradient or gradient norm "
+                       "(loss %.6e)",
+                       proposal.eta, static_cast<double>(k), next_loss) +
+                   "; the result is the last finite iterate");
+          break;
         }
-      }
-      if (r.guarantee.radius && !r.first_radius_violation_iter &&
-          !tolerances::radius_holds(r.path_length, *r.guarantee.radius, tolerances::kDescentRadiusRelative,
-                                    tolerances::kDescentRadiusAbsolute)) {
-        r.first_radius_violation_iter = k;
-      }
-      const bool save = k % options.save_every == 0;
-      if (save || observer || has_events) {
-        const DescentRow row = make_row();
-        if (save) keeper.record(row, theta);
-        for (std::size_t i = 0; i < event_values.size(); ++i) {
-          const DescentEvent& event = options.events[i];
-          const double value = event.g(t, theta, row);
-          const bool crossed = event_crossed(event_values[i], value, event.direction);
-          event_values[i] = value;
-          if (!crossed) continue;
-          r.event_hits.push_back(DescentEventHit{event.name, k, t, theta, row});
-          if (event.terminal && r.status == Status::not_run) {
-            done(Status::event_stop, "terminal event '" + event.name + "' at iteration " + std::to_string(k));
+        if (next_loss > divergence_level) {
+          done(Status::diverged, message("the step with eta = %.6g at iteration %.0f gave loss %.6e", proposal.eta,
+                                         static_cast<double>(k), next_loss) +
+                                     " (above divergence_factor times L0); the result is the last finite iterate");
+          break;
+        }
+        r.path_length += step_length;
+        theta.swap(next);
+        grad.swap(next_grad);
+        grad_norm_squared = next_grad_norm_squared;
+        loss = next_loss;
+        t += proposal.eta;
+        last_eta = proposal.eta;
+        ++k;
+        if (r.guarantee.q) {
+          q_power *= *r.guarantee.q;
+          // The round-off floor of the verdict: the loss is only known to a few ulps of L0.
+          if (!r.first_bound_violation_iter &&
+              !tolerances::rate_bound_holds(loss - *min_value, q_power * excess0, 0.0,
+                                            tolerances::kDescentBoundRoundoffUlps, r.loss0)) {
+            r.first_bound_violation_iter = k;
           }
         }
-        if (r.status != Status::not_run) break;
-        if (observer && observer(row, theta)) {
-          done(Status::stopped_by_observer, "the observer asked to stop");
-          break;
+        if (r.guarantee.radius && !r.first_radius_violation_iter &&
+            !tolerances::radius_holds(r.path_length, *r.guarantee.radius, tolerances::kDescentRadiusRelative,
+                                      tolerances::kDescentRadiusAbsolute)) {
+          r.first_radius_violation_iter = k;
+        }
+        const bool save = k % options.save_every == 0;
+        if (save || observer || has_events) {
+          const DescentRow row = make_row();
+          if (save) keeper.record(row, theta);
+          for (std::size_t i = 0; i < event_values.size(); ++i) {
+            const DescentEvent& event = options.events[i];
+            const double value = event.g(t, theta, row);
+            const bool crossed = event_crossed(event_values[i], value, event.direction);
+            event_values[i] = value;
+            if (!crossed) continue;
+            r.event_hits.push_back(DescentEventHit{event.name, k, t, theta, row});
+            if (event.terminal && r.status == Status::not_run) {
+              done(Status::event_stop, "terminal event '" + event.name + "' at iteration " + std::to_string(k));
+            }
+          }
+          if (r.status != Status::not_run) break;
+          if (observer && observer(row, theta)) {
+            done(Status::stopped_by_observer, "the observer asked to stop");
+            break;
+          }
         }
       }
     }
+  } catch (const CallbackError& e) {
+    // theta, loss and grad change together after a step is taken: they are the last accepted iterate.
+    done(Status::callback_error, e.what());
   }
-  if (!keeper.recorded(k) && std::isfinite(loss) && std::isfinite(grad_norm_squared)) keeper.record(make_row(), theta);
+  if (!keeper.recorded(k) && r.status != Status::callback_error && std::isfinite(loss) &&
+      std::isfinite(grad_norm_squared)) {
+    keeper.record(make_row(), theta);
+  }
   r.states = keeper.states();
   r.theta = theta;
   r.iterations = k;

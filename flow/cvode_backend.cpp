@@ -12,6 +12,7 @@
 // Events (the tolerance stop among them) are located like every back end's (detail/step_processor.hpp),
 // on CVODE's own interpolant (CVodeGetDky); the dense output is cubic Hermite. What differs between
 // SUNDIALS 6 and 7 is in detail/sundials_compat.hpp.
+#include <gradflow/core/callback_error.hpp>
 #include <gradflow/core/tolerances.hpp>
 #include <gradflow/flow/detail/cvode_linear_solvers.hpp>
 #include <gradflow/flow/detail/run_state.hpp>
@@ -48,6 +49,8 @@ struct CallbackData {
   bool non_finite = false;     // a callback saw a NaN or Inf
   std::string error;           // the last message from CVODE's error handler
   std::string callback_error;  // the first exception caught in a callback (kept for the final message)
+  bool aborted = false;        // a callback threw CallbackError: the run ends with Status::callback_error
+  std::string abort_message;   // its what()
   sundials::ErrorForwarder forwarder;
 };
 
@@ -56,6 +59,7 @@ MutableMap mutable_view(N_Vector v, Eigen::Index p) { return MutableMap(N_VGetAr
 
 int field_rhs(sunrealtype, N_Vector y, N_Vector ydot, void* user_data) {
   auto* data = static_cast<CallbackData*>(user_data);
+  if (data->aborted) return -1;  // the objective refused once: it is not called again
   try {
     MutableMap velocity = mutable_view(ydot, data->p);
     if (!data->run->field.velocity(view(y, data->p), velocity)) {
@@ -63,6 +67,10 @@ int field_rhs(sunrealtype, N_Vector y, N_Vector ydot, void* user_data) {
       return 1;  // recoverable: CVODE retries with a smaller step
     }
     return 0;
+  } catch (const CallbackError& e) {
+    if (!data->aborted) data->abort_message = e.what();
+    data->aborted = true;
+    return -1;
   } catch (const std::exception& e) {
     if (data->callback_error.empty()) data->callback_error = std::string("gradient evaluation threw: ") + e.what();
     return -1;
@@ -71,6 +79,7 @@ int field_rhs(sunrealtype, N_Vector y, N_Vector ydot, void* user_data) {
 
 int field_jacobian_times(N_Vector v, N_Vector jv, sunrealtype, N_Vector y, N_Vector, void* user_data, N_Vector) {
   auto* data = static_cast<CallbackData*>(user_data);
+  if (data->aborted) return -1;
   try {
     MutableMap out = mutable_view(jv, data->p);
     data->run->field.jacobian_times(view(y, data->p), view(v, data->p), out);
@@ -79,6 +88,10 @@ int field_jacobian_times(N_Vector v, N_Vector jv, sunrealtype, N_Vector y, N_Vec
       return 1;
     }
     return 0;
+  } catch (const CallbackError& e) {
+    if (!data->aborted) data->abort_message = e.what();
+    data->aborted = true;
+    return -1;
   } catch (const std::exception& e) {
     if (data->callback_error.empty()) data->callback_error = std::string("Hessian-vector product threw: ") + e.what();
     return -1;
@@ -227,6 +240,10 @@ struct StallGuard {
 // The outcome of one call of CVode that returned flag and reached t_new: true when it failed, or
 // when the steps have stalled (run.status is then set).
 bool step_failed(RunState& run, const CallbackData& data, int flag, double t_new, StallGuard& stall) {
+  if (data.aborted) {
+    run.finish(Status::callback_error, data.abort_message);
+    return true;
+  }
   if (flag < 0) {
     std::string message = "CVode returned " + flag_name(flag) + " at t = " + std::to_string(run.t);
     if (!data.error.empty()) message += ": " + data.error;
@@ -317,6 +334,8 @@ LastStep step_loop(CvodeSession& s, RunState& run, CallbackData& data) {
       }
       if (stop) break;
     }
+  } catch (const CallbackError& e) {  // from an event function or the observer, or an evaluation of ours
+    run.finish(Status::callback_error, e.what());
   } catch (const std::exception& e) {
     run.finish(Status::backend_error, e.what());
   }
@@ -327,6 +346,12 @@ LastStep step_loop(CvodeSession& s, RunState& run, CallbackData& data) {
 void finish(const CvodeSession& s, RunState& run, const LastStep& last) {
   read_stats(run, s);
   if (last.evaluated) return;
+  if (run.status == Status::callback_error) {
+    // The objective refused: the last state stands without its loss and gradient (no final row).
+    run.loss = std::numeric_limits<double>::quiet_NaN();
+    run.grad.setConstant(std::numeric_limits<double>::quiet_NaN());
+    return;
+  }
   run.loss = run.field.loss_and_gradient(run.theta, run.grad);
   if (!finite_loss_and_gradient(run.loss, run.grad) && run.status != Status::reached_end_time) {
     // The last accepted step ended where the field is not finite: go back one step.

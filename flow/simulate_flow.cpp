@@ -1,5 +1,6 @@
 #include <gradflow/flow/simulate_flow.hpp>
 
+#include <gradflow/core/callback_error.hpp>
 #include <gradflow/core/counting_objective.hpp>
 #include <gradflow/flow/detail/run_state.hpp>
 #include <gradflow/flow/detail/step_processor.hpp>
@@ -15,6 +16,28 @@ std::string non_finite_at_start(double loss, const Vector& grad) {
   if (!std::isfinite(loss)) return "the loss at theta0 is not finite";
   if (!grad.allFinite()) return "the gradient at theta0 has a non-finite entry";
   return "the gradient at theta0 has finite entries but its norm overflows (||grad L|| > 1.3e154)";
+}
+
+// From the evaluated theta0 to the end of the back end's loop.
+void start_and_run(detail::RunState& run, detail::TrajectoryMonitor& monitor, const FlowOptions& options,
+                   const Vector& theta0, double loss0, const Vector& grad0) {
+  if (!detail::finite_loss_and_gradient(loss0, grad0)) {
+    run.finish(Status::non_finite_value, non_finite_at_start(loss0, grad0));
+  } else {
+    const FlowRow row0 = monitor.make_row(0.0, theta0, loss0, grad0.norm());
+    monitor.record(row0, theta0);
+    if (monitor.has_events()) monitor.set_event_values(0.0, theta0, row0);
+    if (monitor.tolerance_enabled() && monitor.tolerance_met(loss0, row0.grad_norm)) {
+      monitor.add_hit(EventHit{"tolerance", 0.0, theta0, row0});
+      run.finish(Status::tolerance_reached, detail::tolerance_message(options, 0.0, loss0, row0.grad_norm));
+    } else if (monitor.observe(row0, theta0)) {
+      run.finish(Status::stopped_by_observer, "the observer asked to stop at t = 0");
+    } else if (is_cvode(options.solver)) {
+      detail::run_cvode(run);
+    } else {
+      detail::run_odeint(run);
+    }
+  }
 }
 
 }  // namespace
@@ -45,7 +68,15 @@ FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const
   result.mu = options.mu ? options.mu : facts.mu;
 
   Vector grad0(theta0.size());
-  const double loss0 = field.loss_and_gradient(theta0, grad0);
+  double loss0 = 0.0;
+  try {
+    loss0 = field.loss_and_gradient(theta0, grad0);
+  } catch (const CallbackError& e) {
+    result.status = Status::callback_error;
+    result.message = std::string("the objective ended the run at theta0: ") + e.what();
+    result.stats.num_gradient_evals = counted.counts().num_gradient_evals;
+    return result;
+  }
   result.loss0 = loss0;
   detail::TrajectoryMonitor monitor(options, theta0, loss0, facts.min_value, result.mu, &observer);
   detail::RunState run(options, field, monitor);
@@ -58,26 +89,17 @@ FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const
     run.dense = &dense;
   }
 
-  if (!detail::finite_loss_and_gradient(loss0, grad0)) {
-    run.finish(Status::non_finite_value, non_finite_at_start(loss0, grad0));
-  } else {
-    const FlowRow row0 = monitor.make_row(0.0, theta0, loss0, grad0.norm());
-    monitor.record(row0, theta0);
-    if (monitor.has_events()) monitor.set_event_values(0.0, theta0, row0);
-    if (monitor.tolerance_enabled() && monitor.tolerance_met(loss0, row0.grad_norm)) {
-      monitor.add_hit(EventHit{"tolerance", 0.0, theta0, row0});
-      run.finish(Status::tolerance_reached, detail::tolerance_message(options, 0.0, loss0, row0.grad_norm));
-    } else if (monitor.observe(row0, theta0)) {
-      run.finish(Status::stopped_by_observer, "the observer asked to stop at t = 0");
-    } else if (is_cvode(options.solver)) {
-      detail::run_cvode(run);
-    } else {
-      detail::run_odeint(run);
-    }
+  try {
+    start_and_run(run, monitor, options, theta0, loss0, grad0);
+  } catch (const CallbackError& e) {
+    // An odeint back end or a callback at t = 0: run holds the last accepted state, consistent (it is
+    // updated all at once after a step). CVODE catches it in its callbacks and finishes the run itself.
+    run.finish(Status::callback_error, e.what());
   }
 
-  // The final point is always a row (the last good one after a failure).
-  if (detail::finite_loss_and_gradient(run.loss, run.grad)) {
+  // The final point is always a row (the last good one after a failure), except after a CallbackError:
+  // the callbacks that a row calls (the row sink) are not called again once one of them has refused.
+  if (run.status != Status::callback_error && detail::finite_loss_and_gradient(run.loss, run.grad)) {
     monitor.record(monitor.make_row(run.t, run.theta, run.loss, run.grad.norm()), run.theta);
   }
   result.status = run.status;

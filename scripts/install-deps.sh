@@ -43,14 +43,16 @@ packages=(
   nlohmann-json3-dev                   # JSON summaries
   gnuplot-nox                          # the sweeps' plots (PNG and SVG)
   python3                              # tests/ and scripts/ helpers (layout and citation checks)
+  python3-dev pybind11-dev             # the Python module (python/)
+  python3-numpy python3-scipy          # the module's arrays, and its tests' oracles (and the peers)
+  python3-pytest                       # the module's tests (python/tests, run by ctest)
   clang-format                         # the formatting check (.clang-format)
 )
 # libopenmpi-dev (MPI sweeps) arrives with libsundials-dev; without it the build still works.
 
 if [ "$bench" -eq 1 ]; then
   packages+=(
-    python3-numpy python3-scipy        # bench/peers/flow_vs_scipy.py
-    python3-torch                      # bench/peers/descent_vs_torch.py
+    python3-torch                      # bench/peers/descent_vs_torch.py (and the module's autograd test)
     libopenblas0-pthread               # an optimized BLAS/LAPACK for both peers (else the reference one)
     python3-threadpoolctl              # the peers report and set the BLAS threads with it
     openmpi-bin                        # mpirun for the sweep-scaling part of bench/cost_laws.py

@@ -1,6 +1,7 @@
 // core/: objectives without subclassing (FunctionObjective) and squared losses as a concept
 // (ResidualObjective), with the certificate a user's squared loss gets (docs/theory.md §4.4; oracle
 // §7.34).
+#include <gradflow/core/callback_error.hpp>
 #include <gradflow/core/function_objective.hpp>
 #include <gradflow/core/random.hpp>
 #include <gradflow/core/residual_objective.hpp>
@@ -376,5 +377,84 @@ TEST_CASE("The network as a ResidualObjective: residuals, J v and J^T w agree wi
     network.jtv(theta, r, jtr);
     CHECK(relative_error(jtr, g) < 1e-12);
     CHECK(network.jacobian_lipschitz(theta, 0.1).has_value() == !bias);
+  }
+}
+
+TEST_CASE("A CallbackError from the objective ends every back end and descent with callback_error and the last state",
+          "[objectives]") {
+  // L = 1/2 ||theta||^2 whose evaluation refuses after `limit` calls: the run must stop there, with the
+  // library's status, the exception's text, and a state on the exact flow theta0 exp(-t).
+  const Vector theta0{{1.0, -2.0, 0.5}};
+  for (const char* solver_name : {"dopri5", "rk4", "bulirsch-stoer", "cvode-bdf", "cvode-bdf-krylov", "cvode-adams"}) {
+    for (const long limit : {1L, 40L}) {
+      long calls = 0;
+      auto f = FunctionObjective(3, [&calls, limit](ConstVectorView x, VectorView g) {
+                 if (++calls > limit) throw CallbackError("refused at call " + std::to_string(calls));
+                 g = x;
+                 return 0.5 * x.squaredNorm();
+               }).with_known({.min_value = 0.0, .mu = 1.0});
+      f.with_hessian_vector([&calls, limit](ConstVectorView, ConstVectorView v, VectorView hv) {
+        if (++calls > limit) throw CallbackError("refused at call " + std::to_string(calls));
+        hv = v;
+      });
+      FlowOptions options;
+      options.solver = *solver_from_string(solver_name);
+      options.t_end = 5.0;
+      options.dt = 0.01;
+      CAPTURE(solver_name, limit);
+      const FlowResult r = simulate_flow(f, theta0, options);
+      CHECK(r.status == Status::callback_error);
+      CHECK_FALSE(r.succeeded());
+      CHECK(r.message.find("refused at call " + std::to_string(limit + 1)) != std::string::npos);
+      CHECK(calls == limit + 1);  // nothing is evaluated after the refusal
+      CHECK(r.t_final < options.t_end);
+      REQUIRE(r.theta.size() == 3);
+      const Vector exact = theta0 * std::exp(-r.t_final);
+      CHECK((r.theta - exact).norm() <= 1e-4 * theta0.norm());
+    }
+  }
+  SECTION("descent") {
+    long calls = 0;
+    const auto f = FunctionObjective(3, [&calls](ConstVectorView x, VectorView g) {
+                     if (++calls > 10) throw CallbackError("no more");
+                     g = x;
+                     return 0.5 * x.squaredNorm();
+                   }).with_known({.min_value = 0.0});
+    DescentOptions options;
+    options.lr = 0.5;
+    options.max_iters = 100;
+    const DescentResult r = descend(f, theta0, options);
+    CHECK(r.status == Status::callback_error);
+    CHECK(r.message == "no more");
+    CHECK(r.iterations == 9);  // call 1 at theta0, calls 2..10 the iterates 1..9
+    CHECK((r.theta - theta0 * std::pow(0.5, 9)).norm() <= 1e-15);
+    CHECK(r.rows.back().iter == 9);
+    // The estimate of beta (power iteration on Hessian-vector products) before the first step, too.
+    auto refusing = FunctionObjective(3, [](ConstVectorView x, VectorView g) {
+                      g = x;
+                      return 0.5 * x.squaredNorm();
+                    }).with_hessian_vector([](ConstVectorView, ConstVectorView, VectorView) {
+      throw CallbackError("no products");
+    });
+    options.step = StepRule::inverse_smoothness;
+    const DescentResult estimated = descend(refusing, theta0, options);
+    CHECK(estimated.status == Status::callback_error);
+    CHECK(estimated.message.find("no products") != std::string::npos);
+    CHECK(estimated.theta == theta0);
+  }
+  SECTION("an observer that refuses") {
+    const auto f = FunctionObjective(3, [](ConstVectorView x, VectorView g) {
+                     g = x;
+                     return 0.5 * x.squaredNorm();
+                   }).with_known({.min_value = 0.0});
+    FlowOptions options;
+    const FlowResult r = simulate_flow(f, theta0, options, [](const FlowRow& row, ConstVectorView) -> bool {
+      if (row.t > 1.0) throw CallbackError("observer says stop");
+      return false;
+    });
+    CHECK(r.status == Status::callback_error);
+    CHECK(r.message == "observer says stop");
+    CHECK(r.t_final > 1.0);
+    CHECK((r.theta - theta0 * std::exp(-r.t_final)).norm() <= 1e-6);
   }
 }

@@ -1,0 +1,132 @@
+# Type stub of the gradflow package (the compiled gradflow._core and the wrappers of __init__.py).
+from typing import Any, Callable, Iterable, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import numpy.typing as npt
+
+ArrayLike = npt.ArrayLike
+FloatArray = npt.NDArray[np.float64]
+LossFunction = Callable[[FloatArray], Tuple[float, ArrayLike]]
+HvpFunction = Callable[[FloatArray, FloatArray], ArrayLike]
+
+SOLVERS: Tuple[str, ...]
+STEP_RULES: Tuple[str, ...]
+
+class Objective:
+    @property
+    def dimension(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def known(self) -> dict[str, Any]: ...
+    def loss(self, theta: ArrayLike) -> float: ...
+    def loss_and_gradient(self, theta: ArrayLike) -> Tuple[float, FloatArray]: ...
+    def hessian_vector(self, theta: ArrayLike, v: ArrayLike) -> FloatArray: ...
+
+class Quadratic(Objective):
+    def __init__(self, A: ArrayLike, minimizer: Optional[ArrayLike] = None) -> None: ...
+    @staticmethod
+    def generated(p: int, cond: float = 100.0, seed: int = 0) -> Quadratic: ...
+    @property
+    def A(self) -> FloatArray: ...
+
+class LeastSquares(Objective):
+    def __init__(self, X: ArrayLike, y: ArrayLike) -> None: ...
+
+class Karimi(Objective):
+    def __init__(self, p: int) -> None: ...
+
+class Rosenbrock(Objective):
+    def __init__(self, p: int) -> None: ...
+
+class MLP(Objective):
+    def __init__(self, X: ArrayLike, y: ArrayLike, widths: Sequence[int] = ..., activation: str = "tanh",
+                 bias: bool = False, threads: int = 1) -> None: ...
+    def init(self, name: str = "positive", seed: int = 0, output_scale: float = 1.0) -> FloatArray: ...
+    def predict(self, theta: ArrayLike) -> FloatArray: ...
+
+class Function:
+    def __init__(self, f: LossFunction, dimension: int, hvp: Optional[HvpFunction] = None,
+                 min_value: Optional[float] = None, name: str = "function") -> None: ...
+    @property
+    def dimension(self) -> int: ...
+
+class Event:
+    def __init__(self, name: str, g: Callable[[float, FloatArray, dict[str, float]], float], direction: int = 0,
+                 terminal: bool = True) -> None: ...
+    name: str
+    direction: int
+    terminal: bool
+
+class FlowResult:
+    status: str
+    message: str
+    success: bool
+    theta: FloatArray
+    t_final: float
+    loss0: float
+    loss_final: float
+    path_length: float
+    mu: Optional[float]
+    min_value: Optional[float]
+    t: FloatArray
+    loss: FloatArray
+    grad_norm: FloatArray
+    dist_from_init: FloatArray
+    pl_ratio: FloatArray
+    bound: FloatArray
+    states: Optional[FloatArray]
+    event_hits: list[dict[str, Any]]
+    stats: dict[str, Union[int, float]]
+    bound_holds: Optional[bool]
+    radius_holds: Optional[bool]
+    stiffness_hint: str
+    def at(self, t: float) -> FloatArray: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def report(self) -> str: ...
+
+class DescentResult:
+    status: str
+    message: str
+    success: bool
+    theta: FloatArray
+    iterations: int
+    t_final: float
+    loss0: float
+    loss_final: float
+    iter: FloatArray
+    t: FloatArray
+    loss: FloatArray
+    grad_norm: FloatArray
+    dist_from_init: FloatArray
+    step_size: FloatArray
+    bound: FloatArray
+    pl_ratio: FloatArray
+    states: Optional[FloatArray]
+    event_hits: list[dict[str, Any]]
+    stats: dict[str, Union[int, float]]
+    guarantee: dict[str, Any]
+    bound_holds: Optional[bool]
+    radius_holds: Optional[bool]
+    def to_dict(self) -> dict[str, Any]: ...
+    def report(self) -> str: ...
+
+ObjectiveLike = Union[Objective, Function, LossFunction]
+
+def flow(objective: ObjectiveLike, theta0: ArrayLike, *, solver: str = "dopri5", t_end: float = 10.0,
+         rtol: float = 1e-8, atol: float = 1e-10, dt: Optional[float] = None, times: Optional[ArrayLike] = None,
+         save_every: float = 0.0, loss_tol: float = 0.0, grad_tol: float = 0.0, mu: Optional[float] = None,
+         radius: Optional[float] = None, record_states: bool = False, dense_output: bool = False,
+         events: Iterable[Event] = (), max_steps: int = 1000000, krylov: str = "gmres",
+         hvp: Optional[HvpFunction] = None, min_value: Optional[float] = None) -> FlowResult: ...
+def descend(objective: ObjectiveLike, theta0: ArrayLike, *, step: str = "fixed", lr: float = 0.1,
+            gamma: Optional[float] = None, armijo_b: float = 0.5, armijo_c: float = 0.5, max_iters: int = 100000,
+            loss_tol: float = 0.0, grad_tol: float = 0.0, save_every: int = 1, mu: Optional[float] = None,
+            beta: Optional[float] = None, ball_radius: Optional[float] = None, divergence_factor: float = 1e10,
+            seed: int = 0, record_states: bool = False, events: Iterable[Event] = (),
+            hvp: Optional[HvpFunction] = None, min_value: Optional[float] = None) -> DescentResult: ...
+def certify(objective: Objective, theta0: ArrayLike) -> dict[str, Any]: ...
+def find_scale(network: MLP, seed: int = 0, for_descent: bool = False) -> dict[str, Any]: ...
+def probability(network: MLP, *, init: str = "positive", seed: int = 0, output_scale: float = 1.0, draws: int = 100,
+                alpha: float = 0.05, eps: float = 1e-3, steps: int = 1000, step: str = "armijo", lr: float = 1.0,
+                threads: int = 0) -> dict[str, Any]: ...
