@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <thread>
 
 namespace gradflow {
@@ -19,7 +20,7 @@ constexpr long kMaxDraws = 10000000;
 DescentOptions descent_for_draw(const ProbabilityOptions& options, double loss0) {
   DescentOptions descent = options.descent;
   descent.max_iters = options.steps;
-  descent.loss_tol = options.eps * loss0;
+  descent.loss_tol = options.loss_tol ? *options.loss_tol : options.eps * loss0;
   descent.grad_tol = 0.0;
   descent.save_every = options.steps;
   return descent;
@@ -31,6 +32,8 @@ std::optional<OptionError> ProbabilityOptions::validate() const {
   if (draws < 1 || draws > kMaxDraws) return OptionError{"draws", std::to_string(draws), "must be in [1, 1e7]"};
   if (!(alpha > 0.0 && alpha < 1.0)) return OptionError{"alpha", full_precision(alpha), "must be in (0, 1)"};
   if (!(eps > 0.0 && eps < 1.0)) return OptionError{"eps", full_precision(eps), "must be in (0, 1)"};
+  if (loss_tol && !(*loss_tol > 0.0 && std::isfinite(*loss_tol)))
+    return OptionError{"loss_tol", full_precision(*loss_tol), "must be a finite number > 0"};
   if (steps < 1) return OptionError{"steps", std::to_string(steps), "must be >= 1"};
   if (threads < 0) return OptionError{"threads", std::to_string(threads), "must be >= 0"};
   // As the draws run them; L0 = 1 stands for a draw's initial loss (loss_tol = eps L0 is then valid).
@@ -77,7 +80,8 @@ ProbabilityResult estimate_probability(const Mlp& network, const InitOptions& in
       const double loss0 = local.loss(theta0);
       draw.loss0 = loss0;
       const DescentResult run = descend(local, theta0, descent_for_draw(options, loss0));
-      draw.reached = run.status == Status::tolerance_reached && run.loss_final <= options.eps * loss0;
+      draw.reached =
+          run.status == Status::tolerance_reached && run.loss_final <= descent_for_draw(options, loss0).loss_tol;
       draw.iterations = run.iterations;
       draw.loss_final = run.loss_final;
       if (progress) ++*progress;

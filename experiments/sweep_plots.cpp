@@ -169,10 +169,10 @@ PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& recor
     for (const SummaryRow& row : summary) {
       if (row.init != init || row.dataset != spec.datasets.front().name() ||
           row.method != spec.methods.front().name() || row.activation != to_string(spec.activations.front()) ||
-          row.depth != spec.depths.front() || !std::isfinite(row.median_steps)) {
+          row.depth != spec.depths.front() || !std::isfinite(row.steps.median)) {
         continue;
       }
-      steps << row.width << " " << text(row.median_steps) << " " << text(row.q25_steps) << " " << text(row.q75_steps)
+      steps << row.width << " " << text(row.steps.median) << " " << text(row.steps.q25) << " " << text(row.steps.q75)
             << "\n";
       any = true;
     }

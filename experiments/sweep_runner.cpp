@@ -1,9 +1,13 @@
 #include <gradflow/experiments/sweep_runner.hpp>
 
+#include <gradflow/core/input_error.hpp>
 #include <gradflow/core/output_file.hpp>
+#include <gradflow/core/random.hpp>
 #include <gradflow/core/text.hpp>
 #include <gradflow/discrete/descend.hpp>
+#include <gradflow/experiments/data_transform.hpp>
 #include <gradflow/experiments/thread_pool.hpp>
+#include <gradflow/experiments/trial.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>
@@ -44,18 +48,61 @@ std::vector<std::string> split(const std::string& line) {
   return fields ? std::move(*fields) : std::vector<std::string>{};
 }
 
+}  // namespace
+
 NetworkData load_dataset(const DatasetSpec& dataset, const SweepSpec& spec, long width, long depth,
                          Activation activation) {
   if (dataset.kind == DatasetSpec::Kind::synthetic) {
     std::optional<TeacherSpec> teacher;
     if (spec.teacher)
       teacher = TeacherSpec{std::vector<Eigen::Index>(static_cast<std::size_t>(depth), width), activation};
-    return synthetic_data(dataset.n, dataset.d, 0, teacher);
+    return transform_inputs(synthetic_data(dataset.n, dataset.d, 0, teacher), spec.preprocess);
   }
   const auto found = spec.file_data.find(dataset.name());
   if (found == spec.file_data.end()) throw std::invalid_argument("the data set " + dataset.name() + " was not read");
-  return found->second;
+  return transform_inputs(found->second, spec.preprocess);
 }
+
+ScaleSearch auto_scale(const Mlp& network, const InitOptions& positive, const Method& method) {
+  return find_positive_scale(network, positive, method.is_descent());
+}
+
+void check_auto_scale(const SweepSpec& spec, const std::string& option) {
+  if (spec.output_scale) return;
+  if (std::find(spec.inits.begin(), spec.inits.end(), InitScheme::positive) == spec.inits.end()) return;
+  for (const DatasetSpec& dataset : spec.datasets)
+    for (const Activation activation : spec.activations)
+      for (const long depth : spec.depths) {
+        const long width = *std::min_element(spec.widths.begin(), spec.widths.end());
+        NetworkData data;
+        try {
+          data = load_dataset(dataset, spec, width, depth, activation);
+        } catch (const std::invalid_argument& e) {
+          throw InputError(option, dataset.name(), e.what());
+        }
+        MlpArchitecture arch;
+        arch.input_dim = data.x.cols();
+        arch.widths.assign(static_cast<std::size_t>(depth), width);
+        arch.activation = activation;
+        const Mlp network(arch, data.x, data.y);
+        InitOptions init;
+        init.scheme = InitScheme::positive;
+        init.seed = RunSpec{InitScheme::positive, width, depth, activation, 0, Method{}, dataset}.init_seed();
+        for (const Method& method : spec.methods) {
+          const ScaleSearch search = auto_scale(network, init, method);
+          if (!search.found) {
+            throw InputError(option, "auto",
+                             "no certified scale for the positive initialization with " +
+                                 std::string(to_string(activation)) + " on " + dataset.name() + " (width " +
+                                 std::to_string(width) + ", " + method.name() + "): " + search.why_not +
+                                 ". Use --activation softplus-centered (or another activation with sigma(0) = 0) "
+                                 "or give the scale as a number (--output-scale 1), which then runs uncertified");
+          }
+        }
+      }
+}
+
+namespace {
 
 std::vector<CurvePoint> thin(const std::vector<CurvePoint>& points, int keep) {
   if (static_cast<int>(points.size()) <= keep) return points;
@@ -71,31 +118,35 @@ std::vector<CurvePoint> thin(const std::vector<CurvePoint>& points, int keep) {
 }  // namespace
 
 const char* const kRunsHeader =
-    "key,init,width,depth,activation,seed,method,dataset,n,d,params,output_scale,init_seed,loss0,certified,"
-    "certified_mu,certified_travel,reached,steps_to_eps,time_to_eps,final_loss,steps,status,wall_seconds";
+    "key,init,width,depth,activation,seed,method,lr_c,dataset,n,d,params,input_condition,output_scale,init_seed,loss0,"
+    "loss_target,certified,certified_mu,certified_travel,beta0,lr,reached,steps_to_eps,time_to_eps,time_beta0,"
+    "final_loss,steps,grad_evals,loss_evals,hvp_evals,status,train_seconds,wall_seconds";
 
 std::string to_csv_line(const RunRecord& r) {
   std::ostringstream out;
   // The key and the data set's name can hold any text (a file name): quoted per RFC 4180.
   out << csv_field(r.run.key()) << "," << to_string(r.run.init) << "," << r.run.width << "," << r.run.depth << ","
       << to_string(r.run.activation) << "," << r.run.seed << "," << r.run.method.name() << ","
-      << csv_field(r.run.dataset.name()) << "," << r.n << "," << r.d << "," << r.params << "," << number(r.output_scale)
-      << "," << r.init_seed << "," << number(r.loss0) << "," << r.certified << "," << number(r.certified_mu) << ","
-      << number(r.certified_travel) << "," << (r.reached ? 1 : 0) << "," << r.steps_to_eps << ","
-      << number(r.time_to_eps) << "," << number(r.final_loss) << "," << r.steps << "," << csv_field(r.status) << ","
+      << (r.run.lr_c > 0.0 ? number(r.run.lr_c) : std::string()) << "," << csv_field(r.run.dataset.name()) << "," << r.n
+      << "," << r.d << "," << r.params << "," << number(r.input_condition) << "," << number(r.output_scale) << ","
+      << r.init_seed << "," << number(r.loss0) << "," << number(r.loss_target) << "," << r.certified << ","
+      << number(r.certified_mu) << "," << number(r.certified_travel) << "," << number(r.beta0) << "," << number(r.lr)
+      << "," << (r.reached ? 1 : 0) << "," << r.steps_to_eps << "," << number(r.time_to_eps) << ","
+      << number(r.time_beta0) << "," << number(r.final_loss) << "," << r.steps << "," << r.grad_evals << ","
+      << r.loss_evals << "," << r.hvp_evals << "," << csv_field(r.status) << "," << number(r.train_seconds) << ","
       << number(r.wall_seconds);
   return out.str();
 }
 
 std::optional<RunRecord> parse_csv_line(const std::string& line) {
   const std::vector<std::string> f = split(line);
-  if (f.size() != 24 || f[0].rfind("init=", 0) != 0) return std::nullopt;
+  if (f.size() != 34 || f[0].rfind("init=", 0) != 0) return std::nullopt;
   try {
     RunRecord r;
     const auto init = init_scheme_from_string(f[1]);
     const auto activation = activation_from_string(f[4]);
     const auto method = Method::from_string(f[6]);
-    const auto dataset = DatasetSpec::from_string(f[7]);
+    const auto dataset = DatasetSpec::from_string(f[8]);
     if (!init || !activation || !method || !dataset) return std::nullopt;
     r.run.init = *init;
     r.run.width = std::stol(f[2]);
@@ -103,24 +154,34 @@ std::optional<RunRecord> parse_csv_line(const std::string& line) {
     r.run.activation = *activation;
     r.run.seed = std::stol(f[5]);
     r.run.method = *method;
+    r.run.lr_c = f[7].empty() ? 0.0 : std::stod(f[7]);
     r.run.dataset = *dataset;
     if (r.run.key() != f[0]) return std::nullopt;
-    r.n = std::stol(f[8]);
-    r.d = std::stol(f[9]);
-    r.params = std::stol(f[10]);
-    r.output_scale = parse_number(f[11]);
-    r.init_seed = std::stoull(f[12]);
-    r.loss0 = parse_number(f[13]);
-    r.certified = std::stoi(f[14]);
-    r.certified_mu = parse_number(f[15]);
-    r.certified_travel = parse_number(f[16]);
-    r.reached = f[17] == "1";
-    r.steps_to_eps = std::stol(f[18]);
-    r.time_to_eps = parse_number(f[19]);
-    r.final_loss = parse_number(f[20]);
-    r.steps = std::stol(f[21]);
-    r.status = f[22];
-    r.wall_seconds = parse_number(f[23]);
+    r.n = std::stol(f[9]);
+    r.d = std::stol(f[10]);
+    r.params = std::stol(f[11]);
+    r.input_condition = parse_number(f[12]);
+    r.output_scale = parse_number(f[13]);
+    r.init_seed = std::stoull(f[14]);
+    r.loss0 = parse_number(f[15]);
+    r.loss_target = parse_number(f[16]);
+    r.certified = std::stoi(f[17]);
+    r.certified_mu = parse_number(f[18]);
+    r.certified_travel = parse_number(f[19]);
+    r.beta0 = parse_number(f[20]);
+    r.lr = parse_number(f[21]);
+    r.reached = f[22] == "1";
+    r.steps_to_eps = std::stol(f[23]);
+    r.time_to_eps = parse_number(f[24]);
+    r.time_beta0 = parse_number(f[25]);
+    r.final_loss = parse_number(f[26]);
+    r.steps = std::stol(f[27]);
+    r.grad_evals = std::stol(f[28]);
+    r.loss_evals = std::stol(f[29]);
+    r.hvp_evals = std::stol(f[30]);
+    r.status = f[31];
+    r.train_seconds = parse_number(f[32]);
+    r.wall_seconds = parse_number(f[33]);
     return r;
   } catch (const std::exception&) {
     return std::nullopt;
@@ -179,14 +240,17 @@ RunRecord execute_run(const RunSpec& run, const SweepSpec& spec, std::vector<Cur
   r.n = data.x.rows();
   r.d = data.x.cols();
   r.params = network.dimension();
+  r.input_condition = input_condition_number(data.x);
   InitOptions init;
   init.scheme = run.init;
   init.seed = run.init_seed();
   r.init_seed = init.seed;
   if (init.scheme == InitScheme::positive) {
     if (!spec.output_scale) {
-      const ScaleSearch search = find_positive_scale(network, init);
-      init.output_scale = search.found ? 1.05 * search.scale : 1.0;
+      // The smallest scale certified for the method that runs, times the margin (docs/theory.md §5.5).
+      const ScaleSearch search = auto_scale(network, init, run.method);
+      if (!search.found) throw std::invalid_argument("output-scale auto: no certified scale: " + search.why_not);
+      init.output_scale = spec.scale_margin * search.scale;
     } else {
       init.output_scale = *spec.output_scale;
     }
@@ -194,13 +258,17 @@ RunRecord execute_run(const RunSpec& run, const SweepSpec& spec, std::vector<Cur
   r.output_scale = init.output_scale;
   const Vector theta0 = initialize(arch, init);
   const Certificate certificate = certify(network, theta0);
-  r.certified = certificate.applies ? (certificate.holds ? 1 : 0) : -1;
+  const bool holds = run.method.is_descent() ? certificate.descent_holds : certificate.holds;
+  r.certified = certificate.applies ? (holds ? 1 : 0) : -1;
   if (r.certified == 1) {
     r.certified_mu = certificate.mu;
-    r.certified_travel = certificate.travel;
+    r.certified_travel = run.method.is_descent() ? certificate.descent_travel : certificate.travel;
   }
+  // The sharpness at theta0 by power iteration on exact Hessian-vector products (an estimate).
+  r.beta0 = initial_sharpness(network, theta0, derive_seed(init.seed, 7));
   r.loss0 = network.loss(theta0);
-  const double target = spec.eps * r.loss0;
+  const double target = spec.loss_tol ? *spec.loss_tol : spec.eps * r.loss0;
+  r.loss_target = target;
   std::vector<CurvePoint> points;
   const auto bound = [&](double t) {
     return r.certified == 1 ? r.loss0 * std::exp(-2.0 * r.certified_mu * t) : std::numeric_limits<double>::quiet_NaN();
@@ -208,10 +276,12 @@ RunRecord execute_run(const RunSpec& run, const SweepSpec& spec, std::vector<Cur
   const auto pl = [](double loss, double grad_norm) {
     return loss > 0.0 ? grad_norm * grad_norm / (2.0 * loss) : std::numeric_limits<double>::quiet_NaN();
   };
+  Stats stats;
   if (run.method.is_descent()) {
     DescentOptions o;
     o.step = run.method.rule();
-    o.lr = spec.lr;
+    o.lr = run.lr_c > 0.0 ? run.lr_c / r.beta0 : spec.lr;
+    r.lr = o.lr;
     if (spec.gamma > 0.0) o.gamma = spec.gamma;
     o.max_iters = spec.max_steps;
     o.loss_tol = target;
@@ -222,6 +292,7 @@ RunRecord execute_run(const RunSpec& run, const SweepSpec& spec, std::vector<Cur
     r.steps = result.iterations;
     r.final_loss = result.loss_final;
     r.status = std::string(to_string(result.status));
+    stats = result.stats;
     if (r.reached) {
       r.steps_to_eps = result.iterations;
       r.time_to_eps = result.t_final;
@@ -241,6 +312,7 @@ RunRecord execute_run(const RunSpec& run, const SweepSpec& spec, std::vector<Cur
     r.steps = result.stats.num_steps;
     r.final_loss = result.loss_final;
     r.status = std::string(to_string(result.status));
+    stats = result.stats;
     if (r.reached) {
       r.steps_to_eps = result.stats.num_steps;
       r.time_to_eps = result.t_final;
@@ -251,6 +323,11 @@ RunRecord execute_run(const RunSpec& run, const SweepSpec& spec, std::vector<Cur
           {step++, row.t, row.loss, row.grad_norm, row.dist_from_init, pl(row.loss, row.grad_norm), bound(row.t)});
     }
   }
+  if (r.reached) r.time_beta0 = r.time_to_eps * r.beta0;
+  r.grad_evals = stats.num_gradient_evals;
+  r.loss_evals = stats.num_loss_evals;
+  r.hvp_evals = stats.num_hessian_vector_evals;
+  r.train_seconds = stats.wall_seconds;
   if (curve) *curve = thin(points, spec.curve_points);
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
