@@ -4,6 +4,7 @@
 #include <gradflow/core/text.hpp>
 #include <gradflow/discrete/descend.hpp>
 #include <gradflow/experiments/thread_pool.hpp>
+#include <gradflow/experiments/trial.hpp>
 #include <gradflow/theory/certificate.hpp>
 
 #include <algorithm>
@@ -27,6 +28,22 @@ DescentOptions descent_for_draw(const ProbabilityOptions& options, double loss0)
 }
 
 }  // namespace
+
+TrialSpec draw_trial(const ProbabilityOptions& options, const InitOptions& init, std::uint64_t seed) {
+  TrialSpec trial;
+  trial.init = init;
+  trial.init.seed = seed;
+  trial.method = Method{options.descent.step};
+  trial.eps = options.eps;
+  trial.loss_tol = options.loss_tol;
+  trial.max_steps = options.steps;
+  trial.lr = options.descent.lr;
+  trial.gamma = options.descent.gamma;
+  trial.descent = options.descent;
+  trial.measure_beta0 = false;
+  trial.curve_points = 0;
+  return trial;
+}
 
 std::optional<OptionError> ProbabilityOptions::validate() const {
   if (draws < 1 || draws > kMaxDraws) return OptionError{"draws", std::to_string(draws), "must be in [1, 1e7]"};
@@ -61,33 +78,22 @@ ProbabilityResult estimate_probability(const Mlp& network, const InitOptions& in
   };
   const ThreadPlan plan = plan_threads(options.threads, options.draws);
   if (!plan.warning.empty()) report(plan.warning);
-  std::atomic<long> next{0};
-  const auto worker = [&]() {
-    const Mlp local = network;  // each thread evaluates its own copy (the network keeps scratch space)
-    while (true) {
-      const long j = next.fetch_add(1);
-      if (j >= options.draws) return;
-      DrawResult& draw = result.draws[static_cast<std::size_t>(j)];
-      draw.draw = j;
-      draw.init_seed = derive_seed(init.seed, static_cast<std::uint64_t>(j));
-      InitOptions options_j = init;
-      options_j.seed = draw.init_seed;
-      const Vector theta0 = initialize(local.architecture(), options_j);
-      const Certificate certificate = certify(local, theta0);
-      draw.certified = certificate.applies && certificate.holds;
-      draw.sigma0 = certificate.sigma0;
-      draw.mu = draw.certified ? certificate.mu : 0.0;
-      const double loss0 = local.loss(theta0);
-      draw.loss0 = loss0;
-      const DescentResult run = descend(local, theta0, descent_for_draw(options, loss0));
-      draw.reached =
-          run.status == Status::tolerance_reached && run.loss_final <= descent_for_draw(options, loss0).loss_tol;
-      draw.iterations = run.iterations;
-      draw.loss_final = run.loss_final;
-      if (progress) ++*progress;
-    }
+  const auto body = [&](long j) {
+    const Mlp local = network;  // each draw evaluates its own copy (the network keeps scratch space)
+    DrawResult& draw = result.draws[static_cast<std::size_t>(j)];
+    draw.draw = j;
+    draw.init_seed = derive_seed(init.seed, static_cast<std::uint64_t>(j));
+    const TrialResult trial = run_trial(local, draw_trial(options, init, draw.init_seed));
+    draw.certified = trial.certificate.applies && trial.certificate.holds;
+    draw.sigma0 = trial.certificate.sigma0;
+    draw.mu = draw.certified ? trial.certificate.mu : 0.0;
+    draw.loss0 = trial.loss0;
+    draw.reached = trial.reached;
+    draw.iterations = trial.steps;
+    draw.loss_final = trial.final_loss;
+    if (progress) ++*progress;
   };
-  result.threads_used = run_on_threads(plan.threads, worker, {}, report).threads;
+  result.threads_used = parallel_for(options.draws, plan.threads, body, report).threads;
 
   for (const DrawResult& draw : result.draws) {
     result.certified += draw.certified ? 1 : 0;

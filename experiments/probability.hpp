@@ -73,6 +73,10 @@ struct ProbabilityResult {
   bool succeeded() const { return gradflow::succeeded(status); }
 };
 
+struct TrialSpec;
+// The trial of a draw (experiments/trial.hpp): init with the draw's seed, descent from options.
+TrialSpec draw_trial(const ProbabilityOptions& options, const InitOptions& init, std::uint64_t seed);
+
 // Invalid options give Status::invalid_options and run nothing. progress (may be null) is increased
 // by one after each finished draw. warn (may be empty) receives each warning about the threads as it
 // happens (a count above 4x the cores is capped; a thread that cannot be created is done without).

@@ -102,21 +102,6 @@ void check_auto_scale(const SweepSpec& spec, const std::string& option) {
       }
 }
 
-namespace {
-
-std::vector<CurvePoint> thin(const std::vector<CurvePoint>& points, int keep) {
-  if (static_cast<int>(points.size()) <= keep) return points;
-  std::vector<CurvePoint> out;
-  for (int i = 0; i < keep; ++i) {
-    const std::size_t index = static_cast<std::size_t>(
-        std::llround(static_cast<double>(i) * static_cast<double>(points.size() - 1) / (keep - 1)));
-    out.push_back(points[index]);
-  }
-  return out;
-}
-
-}  // namespace
-
 const char* const kRunsHeader =
     "key,init,width,depth,activation,seed,method,lr_c,dataset,n,d,params,input_condition,output_scale,init_seed,loss0,"
     "loss_target,certified,certified_mu,certified_travel,beta0,lr,reached,steps_to_eps,time_to_eps,time_beta0,"
@@ -241,96 +226,57 @@ RunRecord execute_run(const RunSpec& run, const SweepSpec& spec, std::vector<Cur
   r.d = data.x.cols();
   r.params = network.dimension();
   r.input_condition = input_condition_number(data.x);
-  InitOptions init;
-  init.scheme = run.init;
-  init.seed = run.init_seed();
-  r.init_seed = init.seed;
-  if (init.scheme == InitScheme::positive) {
-    if (!spec.output_scale) {
-      // The smallest scale certified for the method that runs, times the margin (docs/theory.md §5.5).
-      const ScaleSearch search = auto_scale(network, init, run.method);
-      if (!search.found) throw std::invalid_argument("output-scale auto: no certified scale: " + search.why_not);
-      init.output_scale = spec.scale_margin * search.scale;
-    } else {
-      init.output_scale = *spec.output_scale;
-    }
+  TrialSpec trial = trial_spec(run, spec);
+  if (trial.init.scheme == InitScheme::positive && !spec.output_scale) {
+    // The smallest scale certified for the method that runs, times the margin (docs/theory.md §5.5).
+    const ScaleSearch search = auto_scale(network, trial.init, run.method);
+    if (!search.found) throw std::invalid_argument("output-scale auto: no certified scale: " + search.why_not);
+    trial.init.output_scale = spec.scale_margin * search.scale;
   }
-  r.output_scale = init.output_scale;
-  const Vector theta0 = initialize(arch, init);
-  const Certificate certificate = certify(network, theta0);
-  const bool holds = run.method.is_descent() ? certificate.descent_holds : certificate.holds;
-  r.certified = certificate.applies ? (holds ? 1 : 0) : -1;
+  r.init_seed = trial.init.seed;
+  r.output_scale = trial.init.output_scale;
+  const TrialResult t = run_trial(network, trial);
+  r.certified = t.certified;
   if (r.certified == 1) {
-    r.certified_mu = certificate.mu;
-    r.certified_travel = run.method.is_descent() ? certificate.descent_travel : certificate.travel;
+    r.certified_mu = t.certificate.mu;
+    r.certified_travel = run.method.is_descent() ? t.certificate.descent_travel : t.certificate.travel;
   }
-  // The sharpness at theta0 by power iteration on exact Hessian-vector products (an estimate).
-  r.beta0 = initial_sharpness(network, theta0, derive_seed(init.seed, 7));
-  r.loss0 = network.loss(theta0);
-  const double target = spec.loss_tol ? *spec.loss_tol : spec.eps * r.loss0;
-  r.loss_target = target;
-  std::vector<CurvePoint> points;
-  const auto bound = [&](double t) {
-    return r.certified == 1 ? r.loss0 * std::exp(-2.0 * r.certified_mu * t) : std::numeric_limits<double>::quiet_NaN();
-  };
-  const auto pl = [](double loss, double grad_norm) {
-    return loss > 0.0 ? grad_norm * grad_norm / (2.0 * loss) : std::numeric_limits<double>::quiet_NaN();
-  };
-  Stats stats;
-  if (run.method.is_descent()) {
-    DescentOptions o;
-    o.step = run.method.rule();
-    o.lr = run.lr_c > 0.0 ? run.lr_c / r.beta0 : spec.lr;
-    r.lr = o.lr;
-    if (spec.gamma > 0.0) o.gamma = spec.gamma;
-    o.max_iters = spec.max_steps;
-    o.loss_tol = target;
-    o.save_every = std::max<long>(1, spec.max_steps / spec.curve_points);
-    o.seed = init.seed;
-    const DescentResult result = descend(network, theta0, o);
-    r.reached = result.status == Status::tolerance_reached && result.loss_final <= target;
-    r.steps = result.iterations;
-    r.final_loss = result.loss_final;
-    r.status = std::string(to_string(result.status));
-    stats = result.stats;
-    if (r.reached) {
-      r.steps_to_eps = result.iterations;
-      r.time_to_eps = result.t_final;
-    }
-    for (const DescentRow& row : result.rows) {
-      points.push_back({static_cast<double>(row.iter), row.t, row.loss, row.grad_norm, row.dist_from_init,
-                        pl(row.loss, row.grad_norm), bound(row.t)});
-    }
-  } else {
-    FlowOptions o;
-    o.solver = run.method.solver();
-    o.t_end = spec.t_end;
-    o.loss_tol = target;
-    o.max_steps = spec.max_steps;
-    const FlowResult result = simulate_flow(network, theta0, o);
-    r.reached = result.status == Status::tolerance_reached && result.loss_final <= target;
-    r.steps = result.stats.num_steps;
-    r.final_loss = result.loss_final;
-    r.status = std::string(to_string(result.status));
-    stats = result.stats;
-    if (r.reached) {
-      r.steps_to_eps = result.stats.num_steps;
-      r.time_to_eps = result.t_final;
-    }
-    double step = 0.0;  // rows are recorded at every accepted step
-    for (const FlowRow& row : result.rows) {
-      points.push_back(
-          {step++, row.t, row.loss, row.grad_norm, row.dist_from_init, pl(row.loss, row.grad_norm), bound(row.t)});
-    }
-  }
+  r.beta0 = t.beta0;
+  r.lr = t.lr;
+  r.loss0 = t.loss0;
+  r.loss_target = t.target;
+  r.reached = t.reached;
+  r.steps = t.steps;
+  r.steps_to_eps = t.steps_to_eps;
+  r.time_to_eps = t.time_to_eps;
   if (r.reached) r.time_beta0 = r.time_to_eps * r.beta0;
-  r.grad_evals = stats.num_gradient_evals;
-  r.loss_evals = stats.num_loss_evals;
-  r.hvp_evals = stats.num_hessian_vector_evals;
-  r.train_seconds = stats.wall_seconds;
-  if (curve) *curve = thin(points, spec.curve_points);
+  r.final_loss = t.final_loss;
+  r.status = std::string(to_string(t.status));
+  r.grad_evals = t.stats.num_gradient_evals;
+  r.loss_evals = t.stats.num_loss_evals;
+  r.hvp_evals = t.stats.num_hessian_vector_evals;
+  r.train_seconds = t.stats.wall_seconds;
+  if (curve) *curve = t.curve;
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
+}
+
+TrialSpec trial_spec(const RunSpec& run, const SweepSpec& spec) {
+  TrialSpec trial;
+  trial.init.scheme = run.init;
+  trial.init.seed = run.init_seed();
+  if (run.init == InitScheme::positive && spec.output_scale) trial.init.output_scale = *spec.output_scale;
+  trial.method = run.method;
+  trial.eps = spec.eps;
+  trial.loss_tol = spec.loss_tol;
+  trial.max_steps = spec.max_steps;
+  trial.lr = spec.lr;
+  trial.lr_c = run.lr_c;
+  if (spec.gamma > 0.0) trial.gamma = spec.gamma;
+  trial.t_end = spec.t_end;
+  trial.measure_beta0 = true;
+  trial.curve_points = spec.curve_points;
+  return trial;
 }
 
 std::vector<RunRecord> execute_pending(const std::vector<RunSpec>& runs, const SweepSpec& spec, int threads,
@@ -350,50 +296,45 @@ std::vector<RunRecord> execute_pending(const std::vector<RunSpec>& runs, const S
     }
   }
   std::mutex io;
-  std::atomic<std::size_t> next{0};
   std::string failure;
-  const auto worker = [&]() {
-    while (true) {
-      const std::size_t i = next.fetch_add(1);
-      if (i >= runs.size()) return;
-      std::vector<CurvePoint> curve;
-      RunRecord record;
-      try {
-        record = execute_run(runs[i], spec, &curve);
-      } catch (const std::bad_alloc&) {
-        throw;  // out of memory: the pool hands it to the caller (exit 3)
-      } catch (const std::exception& e) {
-        const std::lock_guard<std::mutex> lock(io);
-        if (failure.empty()) failure = runs[i].key() + ": " + e.what();
-        continue;
-      }
-      const std::string curve_path = (std::filesystem::path(spec.out) / curve_file_name(runs[i])).string();
-      write_file_atomically("curve", curve_path, [&](std::ostream& out) {
-        out << "step,t,loss,grad_norm,dist_from_init,pl_ratio,bound\n";
-        for (const CurvePoint& p : curve) {
-          out << number(p.step) << "," << number(p.t) << "," << number(p.loss) << "," << number(p.grad_norm) << ","
-              << number(p.dist_from_init) << "," << number(p.pl_ratio) << "," << number(p.bound) << "\n";
-        }
-      });
-      const std::string line = to_csv_line(record) + "\n";
-      {
-        const std::lock_guard<std::mutex> lock(io);
-        // One write of the whole line: a kill cannot leave half of it behind.
-        if (::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
-          throw IoError("cannot append to " + append_path + ": " + std::strerror(errno));
-        }
-        ::fsync(fd);
-      }
-      records[i] = std::move(record);
-      if (progress) ++progress->done;
+  const auto body = [&](long item) {
+    const std::size_t i = static_cast<std::size_t>(item);
+    std::vector<CurvePoint> curve;
+    RunRecord record;
+    try {
+      record = execute_run(runs[i], spec, &curve);
+    } catch (const std::bad_alloc&) {
+      throw;  // out of memory: the pool hands it to the caller (exit 3)
+    } catch (const std::exception& e) {
+      const std::lock_guard<std::mutex> lock(io);
+      if (failure.empty()) failure = runs[i].key() + ": " + e.what();
+      return;
     }
+    const std::string curve_path = (std::filesystem::path(spec.out) / curve_file_name(runs[i])).string();
+    write_file_atomically("curve", curve_path, [&](std::ostream& out) {
+      out << "step,t,loss,grad_norm,dist_from_init,pl_ratio,bound\n";
+      for (const CurvePoint& p : curve) {
+        out << number(p.step) << "," << number(p.t) << "," << number(p.loss) << "," << number(p.grad_norm) << ","
+            << number(p.dist_from_init) << "," << number(p.pl_ratio) << "," << number(p.bound) << "\n";
+      }
+    });
+    const std::string line = to_csv_line(record) + "\n";
+    {
+      const std::lock_guard<std::mutex> lock(io);
+      // One write of the whole line: a kill cannot leave half of it behind.
+      if (::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+        throw IoError("cannot append to " + append_path + ": " + std::strerror(errno));
+      }
+      ::fsync(fd);
+    }
+    records[i] = std::move(record);
+    if (progress) ++progress->done;
   };
   struct Closer {
     int fd;
     ~Closer() { ::close(fd); }
   } closer{fd};
-  const PoolOutcome outcome = run_on_threads(threads, worker, {}, warn);
-  (void)outcome;
+  parallel_for(static_cast<long>(runs.size()), threads, body, warn);
   if (!failure.empty()) throw std::runtime_error("a run failed: " + failure);
   return records;
 }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <gradflow/experiments/sweep_spec.hpp>
+#include <gradflow/experiments/trial.hpp>
 #include <gradflow/problems/mlp.hpp>
 #include <gradflow/problems/network_data.hpp>
 #include <gradflow/theory/certificate.hpp>
@@ -51,12 +52,6 @@ struct RunRecord {
   double wall_seconds = 0.0;   // the whole run; these two columns depend on the machine's load
 };
 
-// The trajectory kept for the plots: step (iteration, or accepted flow step), t, loss, ||grad L||,
-// ||theta - theta0||, PL ratio, certified bound.
-struct CurvePoint {
-  double step, t, loss, grad_norm, dist_from_init, pl_ratio, bound;
-};
-
 extern const char* const kRunsHeader;
 std::string to_csv_line(const RunRecord& record);  // without the newline
 std::optional<RunRecord> parse_csv_line(const std::string& line);
@@ -79,7 +74,10 @@ ScaleSearch auto_scale(const Mlp& network, const InitOptions& positive, const Me
 // dependent inputs) and offering softplus-centered or a number.
 void check_auto_scale(const SweepSpec& spec, const std::string& option);
 
-// Executes one run; curve receives up to spec.curve_points points.
+// The trial of a run (experiments/trial.hpp), output scale not yet resolved for positive with auto.
+TrialSpec trial_spec(const RunSpec& run, const SweepSpec& spec);
+
+// Executes one run through run_trial(); curve receives up to spec.curve_points points.
 RunRecord execute_run(const RunSpec& run, const SweepSpec& spec, std::vector<CurvePoint>* curve);
 
 struct SweepProgress {

@@ -3,10 +3,12 @@
 // runs, and the tolerance that means the same for every run.
 #include <gradflow/apps/sweep/sweep_command.hpp>
 #include <gradflow/core/input_error.hpp>
+#include <gradflow/core/text.hpp>
 #include <gradflow/discrete/descend.hpp>
 #include <gradflow/experiments/bootstrap.hpp>
 #include <gradflow/experiments/data_transform.hpp>
 #include <gradflow/experiments/probability.hpp>
+#include <gradflow/experiments/sweep_plots.hpp>
 #include <gradflow/experiments/sweep_runner.hpp>
 #include <gradflow/experiments/sweep_summary.hpp>
 #include <gradflow/experiments/trial.hpp>
@@ -22,6 +24,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <sstream>
 
 namespace fs = std::filesystem;
 using namespace gradflow;
@@ -352,4 +355,95 @@ TEST_CASE("compare-inits on a preset reports the input condition number and the 
     CHECK(run.exit_code == 2);
     CHECK_THAT(run.err, Catch::Contains(message));
   }
+}
+
+TEST_CASE("Carried-forward medians are monotone where every run's loss is, and the median bound too", "[compare]") {
+  // Three runs whose losses fall monotonically and stop at different steps (the fast ones first), and
+  // a certified bound L0 exp(-2 mu t) per run.
+  std::vector<std::vector<CurvePoint>> curves;
+  const std::vector<double> rates{0.5, 0.1, 0.02}, stops{10, 60, 300}, loss0{1.0, 3.0, 2.0};
+  for (std::size_t i = 0; i < 3; ++i) {
+    std::vector<CurvePoint> curve;
+    for (double k = 0; k <= stops[i]; k += 1.0) {
+      const double loss = loss0[i] * std::exp(-rates[i] * k);
+      curve.push_back({k, k, loss, 0.0, 0.0, 0.0, loss0[i] * std::exp(-0.5 * rates[i] * k)});
+    }
+    curves.push_back(curve);
+  }
+  std::vector<double> steps;
+  for (double t = 0; t <= 400; t += 5) steps.push_back(t);
+  for (double CurvePoint::*field : {&CurvePoint::loss, &CurvePoint::bound}) {
+    const std::vector<double> median = carried_forward_median(curves, loss0, steps, field, true);
+    REQUIRE(median.size() == steps.size());
+    for (std::size_t k = 1; k < median.size(); ++k) {
+      INFO("step " << steps[k]);
+      CHECK(median[k] <= median[k - 1]);
+    }
+  }
+  // After every run stopped, the median is the median of the final values (not the one survivor's).
+  const std::vector<double> last = carried_forward_median(curves, loss0, {400}, &CurvePoint::loss, true);
+  std::vector<double> finals{std::exp(-0.5 * 10), std::exp(-0.1 * 60), std::exp(-0.02 * 300)};
+  CHECK(last[0] == Approx(quantile(finals, 0.5)));
+  CHECK(value_carried_forward(curves[0], 200, &CurvePoint::loss, true) == curves[0].back().loss);
+  CHECK(std::isnan(value_carried_forward(curves[0], -1, &CurvePoint::loss, true)));
+}
+
+TEST_CASE("The same trial gives the same bits through run_trial, compare-inits (a sweep) and probability",
+          "[compare][cli]") {
+  const fs::path dir = sandbox("pipeline");
+  auto run =
+      gradflow_cli(dir, {"compare-inits", "--inits", "xavier_normal", "--widths", "8", "--seeds", "2", "--synthetic",
+                         "6x12", "--max-steps", "300", "--threads", "2", "--out", "c", "--no-plots", "--quiet"});
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  run = gradflow_cli(dir,
+                     {"probability",   "--problem",   "mlp", "--widths", "8",         "--synthetic", "6,12", "--init",
+                      "xavier_normal", "--init-seed", "5",   "--draws",  "2",         "--steps",     "300",  "--step",
+                      "armijo",        "--threads",   "2",   "--out",    "draws.csv", "--quiet"});
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  const NetworkData data = synthetic_data(6, 12, 0);
+  MlpArchitecture arch;
+  arch.input_dim = 12;
+  arch.widths = {8};
+  arch.activation = Activation::tanh;
+  const Mlp network(arch, data.x, data.y);
+  const auto direct = [&](std::uint64_t seed) {
+    TrialSpec trial;
+    trial.init.scheme = InitScheme::xavier_normal;
+    trial.init.seed = seed;
+    trial.method = Method{StepRule::armijo};
+    trial.eps = 1e-6;
+    trial.max_steps = 300;
+    trial.lr = 1.0;
+    trial.measure_beta0 = false;
+    return run_trial(network, trial);
+  };
+  // compare-inits (the sweep's path): runs.csv holds each run's seed and its numbers at full precision.
+  const std::vector<RunRecord> runs = read_runs((dir / "c" / "runs.csv").string());
+  REQUIRE(runs.size() == 2);
+  for (const RunRecord& r : runs) {
+    const TrialResult t = direct(r.init_seed);
+    CHECK(r.final_loss == t.final_loss);
+    CHECK(r.steps == t.steps);
+    CHECK(r.loss0 == t.loss0);
+    CHECK(r.grad_evals == t.stats.num_gradient_evals);
+  }
+  // probability's path: one row per draw (draw, init_seed, certified, sigma0, mu, loss0, reached, iterations,
+  // loss_final).
+  std::istringstream lines(test::read_text(dir / "draws.csv"));
+  std::string line;
+  std::getline(lines, line);
+  int rows = 0;
+  while (std::getline(lines, line)) {
+    const auto f = split_csv_line(line);
+    REQUIRE(f);
+    REQUIRE(f->size() == 9);
+    const TrialResult t = direct(std::stoull((*f)[1]));
+    CHECK(std::stod((*f)[5]) == t.loss0);
+    CHECK(std::stol((*f)[7]) == t.steps);
+    CHECK(std::stod((*f)[8]) == t.final_loss);
+    ++rows;
+  }
+  CHECK(rows == 2);
 }
