@@ -75,7 +75,7 @@ double rms(const State& v, const State& scale) {
 BareResult bare_odeint_dopri5(const Objective& f, const Vector& theta0, double t_end, double rtol, double atol) {
   BareResult result;
   long evals = 0;
-  const auto system = [&](const State& x, State& dxdt, double /*t*/) {
+  const auto field = [&](const State& x, State& dxdt, double /*t*/) {
     f.loss_and_gradient(x, dxdt);
     dxdt = -dxdt;
     ++evals;
@@ -83,17 +83,17 @@ BareResult bare_odeint_dopri5(const Objective& f, const Vector& theta0, double t
   // The first step of Hairer, Norsett & Wanner (Solving ODEs I, II.4), as gradflow and SciPy take it.
   State x = theta0;
   State f0(x.size()), f1(x.size());
-  system(x, f0, 0.0);
+  field(x, f0, 0.0);
   const State scale = (atol + rtol * x.array().abs()).matrix();
   const double d0 = rms(x, scale), d1 = rms(f0, scale);
   const double h0 = (d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : 0.01 * d0 / d1;
-  system(State(x + h0 * f0), f1, h0);
+  field(State(x + h0 * f0), f1, h0);
   const double d2 = rms(State(f1 - f0), scale) / h0;
   const double h1 = std::max(d1, d2) <= 1e-15 ? std::max(1e-6, h0 * 1e-3) : std::pow(0.01 / std::max(d1, d2), 0.2);
   double dt = std::min({100.0 * h0, h1, t_end});
   try {
     result.steps = static_cast<long>(
-        odeint::integrate_adaptive(Controlled(RmsErrorChecker(atol, rtol)), system, x, 0.0, t_end, dt));
+        odeint::integrate_adaptive(Controlled(RmsErrorChecker(atol, rtol)), field, x, 0.0, t_end, dt));
   } catch (const std::exception& e) {
     result.message = e.what();
     return result;
