@@ -1,4 +1,4 @@
-// The inputs' transformations of compare-inits and sweeps (docs/theory.md §5.6), and the condition
+// The inputs' transformations of compare-inits and sweeps (docs/theory.md §6.3), and the condition
 // number that every summary reports.
 //
 //   standardize  features and targets to mean 0 and standard deviation 1 (problems/network_data.hpp's

@@ -231,7 +231,7 @@ TEST_CASE("Every command's default tolerance is 1e-6 relative to L0", "[compare]
   CHECK(cli::CompareInitsCommand{}.spec.eps == 1e-6);
 }
 
-TEST_CASE("The presets find the shipped data sets; an unknown preset is refused", "[compare]") {
+TEST_CASE("The presets find the shipped data sets and an unknown preset is refused", "[compare]") {
   const std::string digits = cli::find_preset_file("digits");
   CHECK(fs::is_regular_file(digits));
   CHECK(fs::path(digits).filename() == "digits.csv");
@@ -309,7 +309,8 @@ TEST_CASE("output-scale auto with softplus is exit 2 naming softplus-centered, a
   CHECK(runs[0].output_scale == 1.0);
 }
 
-TEST_CASE("--loss-tol is one absolute target for every run, and the summary says which tolerance", "[compare][cli]") {
+TEST_CASE("The option loss-tol is one absolute target for every run, and the summary says which tolerance",
+          "[compare][cli]") {
   const fs::path dir = sandbox("loss_tol");
   auto run = gradflow_cli(dir, {"compare-inits", "--widths", "4", "--seeds", "2", "--synthetic", "3x6", "--loss-tol",
                                 "0.001", "--max-steps", "200", "--out", "abs", "--no-plots"});
