@@ -290,8 +290,8 @@ PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& recor
     scripts.emplace_back(
         "loss",
         script("loss",
-               "set title \"Loss / L0 (thin: each run, carried forward after it stops; thick: median and "
-               "quartiles)\\n" +
+               "set title \"Loss / L0: thin, each run (carried forward after it stops);\\nthick, median and "
+               "quartiles per scheme\\n" +
                    slice +
                    "\"\nset logscale y\nset format y '%.0e'\nset xlabel 'step (iteration, or accepted flow step)'\n"
                    "set ylabel 'L / L0'\nset key outside right\n",
@@ -320,7 +320,7 @@ PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& recor
   if (!work_plot.empty()) {
     scripts.emplace_back(
         "work", script("work",
-                       "set title \"Gradient evaluations to the target: scheme / positive (median ratio, 95% "
+                       "set title \"Gradient evaluations to the target, scheme / positive\\n(ratio of medians, 95% "
                        "bootstrap interval; above 1: positive needed fewer)\\n" +
                            setting +
                            "\"\nset logscale y\nset logscale x 2\nset xlabel 'width'\nset ylabel "

@@ -215,6 +215,9 @@ std::string text(double x, const char* fmt) {
   return buffer;
 }
 
+// The protocol's name: tuned-fixed rows are the fixed step at the scheme's best c.
+std::string protocol_name(const SummaryRow& r) { return r.lr_c > 0.0 ? "tuned-fixed" : r.method; }
+
 std::string interval_text(const RatioInterval& x) {
   if (std::isnan(x.estimate)) return "-";
   return text(x.estimate, "%.2f") + " [" + text(x.low, "%.2f") + ", " + text(x.high, "%.2f") + "]";
@@ -230,24 +233,26 @@ std::string format_summary(const std::vector<SummaryRow>& rows, const std::strin
     if (r.dataset != last_dataset) {
       out << "data " << r.dataset << ": input condition number " << text(r.input_condition, "%.4g") << "; converged at "
           << tolerance << "\n";
-      std::snprintf(line, sizeof line, "  %-12s %5s %-15s %5s %5s %5s %9s %10s %10s %22s %22s %22s\n", "method",
-                    "width", "init", "c", "runs", "conv", "cert", "med steps", "med grads", "speedup_steps",
-                    "speedup_grad_evals", "speedup_wall");
+      std::snprintf(line, sizeof line, "  %-12s %5s %-15s %5s %4s %5s %5s %9s %9s %9s %20s %20s %20s %20s\n",
+                    "protocol", "width", "init", "c", "runs", "conv", "cert", "med steps", "med grads", "med loss",
+                    "speedup_steps", "speedup_grad_evals", "speedup_loss_evals", "speedup_wall");
       out << line;
       last_dataset = r.dataset;
     }
-    std::snprintf(line, sizeof line, "  %-12s %5ld %-15s %5s %5ld %4.0f%% %8.0f%% %10s %10s %22s %22s %22s\n",
-                  r.method.c_str(), r.width, r.init.c_str(), r.lr_c > 0.0 ? text(r.lr_c, "%.3g").c_str() : "-", r.runs,
-                  100.0 * static_cast<double>(r.converged) / static_cast<double>(r.runs),
+    std::snprintf(line, sizeof line, "  %-12s %5ld %-15s %5s %4ld %4.0f%% %4.0f%% %9s %9s %9s %20s %20s %20s %20s\n",
+                  protocol_name(r).c_str(), r.width, r.init.c_str(), r.lr_c > 0.0 ? text(r.lr_c, "%.3g").c_str() : "-",
+                  r.runs, 100.0 * static_cast<double>(r.converged) / static_cast<double>(r.runs),
                   100.0 * static_cast<double>(r.certified) / static_cast<double>(r.runs),
                   text(r.steps.median, "%.0f").c_str(), text(r.grad_evals.median, "%.0f").c_str(),
-                  interval_text(r.speedup_steps).c_str(), interval_text(r.speedup_grad_evals).c_str(),
+                  text(r.loss_evals.median, "%.0f").c_str(), interval_text(r.speedup_steps).c_str(),
+                  interval_text(r.speedup_grad_evals).c_str(), interval_text(r.speedup_loss_evals).c_str(),
                   interval_text(r.speedup_wall).c_str());
     out << line;
   }
-  out << "  (speedup_X: median X of the scheme / median X of positive, same method and width, with its 95% bootstrap\n"
-         "   interval; > 1: positive needed less. cert: the certificate of the method that ran holds at theta0.\n"
-         "   c: tuned-fixed, the scheme's best lr = c / beta0)\n";
+  out << "  (speedup_X: median X of the scheme / median X of positive, same protocol and width, with its 95%\n"
+         "   bootstrap interval; > 1: positive needed less. med grads, med loss: gradient and loss-only evaluations.\n"
+         "   cert: the certificate of the method that ran holds at theta0. c: tuned-fixed, the scheme's best\n"
+         "   lr = c / beta0)\n";
   return out.str();
 }
 
@@ -267,19 +272,20 @@ std::string format_verdict(const std::vector<SummaryRow>& rows) {
     }
     if (!has_positive || !best) continue;
     const RatioInterval& s = best->speedup_grad_evals;
+    const std::string against = "the best random scheme (" + best->init + ")";
     std::string verdict;
     if (std::isnan(s.low) || std::isnan(s.high)) {
-      verdict = "cannot say (no interval: neither converged often enough)";
+      verdict = "CANNOT SAY whether positive is faster than " + against + " (neither converged often enough)";
     } else if (s.low > 1.0) {
-      verdict = "positive is FASTER";
+      verdict = "positive is FASTER than " + against;
     } else if (s.high < 1.0) {
-      verdict = "positive is SLOWER";
+      verdict = "positive is SLOWER than " + against;
     } else {
-      verdict = "NOT DISTINGUISHABLE";
+      verdict = "positive and " + against + " are NOT DISTINGUISHABLE";
     }
-    out << "verdict " << std::get<0>(key) << ", " << std::get<1>(key) << ", width " << std::get<4>(key) << ": "
-        << verdict << " in gradient evaluations than the best random scheme (" << best->init
-        << "): its median / positive's = " << interval_text(s) << "\n";
+    out << "verdict " << std::get<0>(key) << ", " << protocol_name(*best) << ", width " << std::get<4>(key) << ": "
+        << verdict << " in gradient evaluations: " << best->init << "'s median / positive's = " << interval_text(s)
+        << "\n";
   }
   return out.str();
 }
