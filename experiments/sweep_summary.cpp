@@ -262,20 +262,21 @@ std::string format_verdict(const std::vector<SummaryRow>& rows) {
   std::ostringstream out;
   for (const auto& [key, members] : groups) {
     const SummaryRow* best = nullptr;
-    bool has_positive = false;
+    const SummaryRow* positive = nullptr;
     for (const SummaryRow* r : members) {
       if (r->init == "positive") {
-        has_positive = true;
+        positive = r;
         continue;
       }
       if (!best || r->grad_evals.median < best->grad_evals.median) best = r;
     }
-    if (!has_positive || !best) continue;
+    if (!positive || !best) continue;
     const RatioInterval& s = best->speedup_grad_evals;
     const std::string against = "the best random scheme (" + best->init + ")";
     std::string verdict;
-    if (std::isnan(s.low) || std::isnan(s.high)) {
-      verdict = "CANNOT SAY whether positive is faster than " + against + " (neither converged often enough)";
+    if (std::isnan(s.estimate) || std::isnan(s.low) || std::isnan(s.high)) {
+      verdict = "CANNOT SAY whether positive is faster than " + against +
+                " (both medians are infinite: fewer than half of the runs converged on each side)";
     } else if (s.low > 1.0) {
       verdict = "positive is FASTER than " + against;
     } else if (s.high < 1.0) {
@@ -285,7 +286,8 @@ std::string format_verdict(const std::vector<SummaryRow>& rows) {
     }
     out << "verdict " << std::get<0>(key) << ", " << protocol_name(*best) << ", width " << std::get<4>(key) << ": "
         << verdict << " in gradient evaluations: " << best->init << "'s median / positive's = " << interval_text(s)
-        << "\n";
+        << " (converged: positive " << positive->converged << "/" << positive->runs << ", " << best->init << " "
+        << best->converged << "/" << best->runs << ")\n";
   }
   return out.str();
 }

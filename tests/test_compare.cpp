@@ -202,7 +202,10 @@ TEST_CASE("The summary reports each scheme of tuned-fixed at its best c among th
       CHECK(row.speedup_grad_evals.estimate == Approx(31.0 / 16.5));
     }
   }
-  CHECK_THAT(format_verdict(rows), Catch::Contains("positive is FASTER"));
+  CHECK_THAT(format_verdict(rows), Catch::Contains("positive is FASTER") && Catch::Contains("positive 9/10"));
+  // Both medians infinite: no verdict.
+  for (RunRecord& r : records) r.reached = false;
+  CHECK_THAT(format_verdict(summarize(records)), Catch::Contains("CANNOT SAY"));
 }
 
 TEST_CASE("Whitening gives X X^T = I, scaling keeps the rank, and the condition number is the SVD's", "[compare]") {
