@@ -120,6 +120,7 @@ struct SweepRun {
   std::vector<NamedPath> inputs;                // the config file and the file data sets
   std::string out_option;                       // how the folder was given: "--out" or "--config FILE out"
   std::string scale_option = "--output-scale";  // names output-scale auto in an error
+  std::string preprocess_option = "--whiten";   // names the transform in an error
 };
 
 int execute_sweep(const SweepSpec& spec, const SweepRun& how) {
@@ -134,6 +135,14 @@ int execute_sweep(const SweepSpec& spec, const SweepRun& how) {
   const std::vector<RunSpec> all = enumerate_runs(spec);
   const ThreadPlan plan = plan_threads(how.threads, static_cast<long>(all.size()), mpi.size);
   check_sweep_memory(spec, plan.threads, "--threads");
+  // Every data set must survive its transform (whitening needs independent inputs).
+  for (const DatasetSpec& dataset : spec.datasets) {
+    try {
+      (void)load_dataset(dataset, spec, spec.widths.front(), spec.depths.front(), spec.activations.front());
+    } catch (const std::invalid_argument& e) {
+      throw InputError(how.preprocess_option, dataset.name(), e.what());
+    }
+  }
   check_auto_scale(spec, how.scale_option);
   if (!plan.warning.empty() && !how.quiet && mpi.rank == 0)
     std::cerr << "gradflow sweep: warning: " << plan.warning << "\n";
@@ -303,6 +312,7 @@ int run_sweep_command(SweepCommand& d) {
   SweepRun how;
   how.out_option = "--config " + quote_text(d.config) + " out";
   how.scale_option = "--config " + quote_text(d.config) + " output-scale";
+  how.preprocess_option = "--config " + quote_text(d.config) + " preprocess";
   if (option_given(*d.command, "--out")) {
     spec.out = d.out;
     how.out_option = "--out";
@@ -512,14 +522,6 @@ int run_compare_inits_command(CompareInitsCommand& d) {
     throw InputError("--scale-margin", full_precision(spec.scale_margin), "must be a finite number >= 1");
   spec.output_scale = parse_output_scale(d.output_scale, "--output-scale", "");
   if (d.threads < 0) throw InputError("--threads", std::to_string(d.threads), "must be >= 0");
-  // Whitening needs independent inputs: said now, naming the flag.
-  for (const DatasetSpec& dataset : spec.datasets) {
-    try {
-      (void)load_dataset(dataset, spec, spec.widths.front(), d.depth, spec.activations.front());
-    } catch (const std::invalid_argument& e) {
-      throw InputError("--whiten", dataset.name(), e.what());
-    }
-  }
   validate(spec, "compare-inits");
   SweepRun how;
   how.out_option = "--out";
