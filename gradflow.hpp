@@ -47,4 +47,7 @@
 #include <gradflow/discrete/step_rule.hpp>
 
 // experiments/: Monte Carlo estimates and sweeps over initializations.
+#include <gradflow/experiments/bootstrap.hpp>
+#include <gradflow/experiments/data_transform.hpp>
 #include <gradflow/experiments/probability.hpp>
+#include <gradflow/experiments/trial.hpp>

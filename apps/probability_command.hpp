@@ -16,6 +16,7 @@ struct ProbabilityCommand {
   ProbabilityOptions options;
   std::string step = "armijo";
   double gamma = 0.0;
+  double loss_tol = 0.0;  // --loss-tol, when given
   std::string out;
   std::string json;
   std::string config;

@@ -4,10 +4,12 @@
 #include <gradflow/core/text.hpp>
 #include <gradflow/discrete/descend.hpp>
 #include <gradflow/experiments/thread_pool.hpp>
+#include <gradflow/experiments/trial.hpp>
 #include <gradflow/theory/certificate.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <thread>
 
 namespace gradflow {
@@ -19,7 +21,7 @@ constexpr long kMaxDraws = 10000000;
 DescentOptions descent_for_draw(const ProbabilityOptions& options, double loss0) {
   DescentOptions descent = options.descent;
   descent.max_iters = options.steps;
-  descent.loss_tol = options.eps * loss0;
+  descent.loss_tol = options.loss_tol ? *options.loss_tol : options.eps * loss0;
   descent.grad_tol = 0.0;
   descent.save_every = options.steps;
   return descent;
@@ -27,10 +29,28 @@ DescentOptions descent_for_draw(const ProbabilityOptions& options, double loss0)
 
 }  // namespace
 
+TrialSpec draw_trial(const ProbabilityOptions& options, const InitOptions& init, std::uint64_t seed) {
+  TrialSpec trial;
+  trial.init = init;
+  trial.init.seed = seed;
+  trial.method = Method{options.descent.step};
+  trial.eps = options.eps;
+  trial.loss_tol = options.loss_tol;
+  trial.max_steps = options.steps;
+  trial.lr = options.descent.lr;
+  trial.gamma = options.descent.gamma;
+  trial.descent = options.descent;
+  trial.measure_beta0 = false;
+  trial.curve_points = 0;
+  return trial;
+}
+
 std::optional<OptionError> ProbabilityOptions::validate() const {
   if (draws < 1 || draws > kMaxDraws) return OptionError{"draws", std::to_string(draws), "must be in [1, 1e7]"};
   if (!(alpha > 0.0 && alpha < 1.0)) return OptionError{"alpha", full_precision(alpha), "must be in (0, 1)"};
   if (!(eps > 0.0 && eps < 1.0)) return OptionError{"eps", full_precision(eps), "must be in (0, 1)"};
+  if (loss_tol && !(*loss_tol > 0.0 && std::isfinite(*loss_tol)))
+    return OptionError{"loss_tol", full_precision(*loss_tol), "must be a finite number > 0"};
   if (steps < 1) return OptionError{"steps", std::to_string(steps), "must be >= 1"};
   if (threads < 0) return OptionError{"threads", std::to_string(threads), "must be >= 0"};
   // As the draws run them; L0 = 1 stands for a draw's initial loss (loss_tol = eps L0 is then valid).
@@ -58,32 +78,22 @@ ProbabilityResult estimate_probability(const Mlp& network, const InitOptions& in
   };
   const ThreadPlan plan = plan_threads(options.threads, options.draws);
   if (!plan.warning.empty()) report(plan.warning);
-  std::atomic<long> next{0};
-  const auto worker = [&]() {
-    const Mlp local = network;  // each thread evaluates its own copy (the network keeps scratch space)
-    while (true) {
-      const long j = next.fetch_add(1);
-      if (j >= options.draws) return;
-      DrawResult& draw = result.draws[static_cast<std::size_t>(j)];
-      draw.draw = j;
-      draw.init_seed = derive_seed(init.seed, static_cast<std::uint64_t>(j));
-      InitOptions options_j = init;
-      options_j.seed = draw.init_seed;
-      const Vector theta0 = initialize(local.architecture(), options_j);
-      const Certificate certificate = certify(local, theta0);
-      draw.certified = certificate.applies && certificate.holds;
-      draw.sigma0 = certificate.sigma0;
-      draw.mu = draw.certified ? certificate.mu : 0.0;
-      const double loss0 = local.loss(theta0);
-      draw.loss0 = loss0;
-      const DescentResult run = descend(local, theta0, descent_for_draw(options, loss0));
-      draw.reached = run.status == Status::tolerance_reached && run.loss_final <= options.eps * loss0;
-      draw.iterations = run.iterations;
-      draw.loss_final = run.loss_final;
-      if (progress) ++*progress;
-    }
+  const auto body = [&](long j) {
+    const Mlp local = network;  // each draw evaluates its own copy (the network keeps scratch space)
+    DrawResult& draw = result.draws[static_cast<std::size_t>(j)];
+    draw.draw = j;
+    draw.init_seed = derive_seed(init.seed, static_cast<std::uint64_t>(j));
+    const TrialResult trial = run_trial(local, draw_trial(options, init, draw.init_seed));
+    draw.certified = trial.certificate.applies && trial.certificate.holds;
+    draw.sigma0 = trial.certificate.sigma0;
+    draw.mu = draw.certified ? trial.certificate.mu : 0.0;
+    draw.loss0 = trial.loss0;
+    draw.reached = trial.reached;
+    draw.iterations = trial.steps;
+    draw.loss_final = trial.final_loss;
+    if (progress) ++*progress;
   };
-  result.threads_used = run_on_threads(plan.threads, worker, {}, report).threads;
+  result.threads_used = parallel_for(options.draws, plan.threads, body, report).threads;
 
   for (const DrawResult& draw : result.draws) {
     result.certified += draw.certified ? 1 : 0;

@@ -15,7 +15,7 @@ namespace gradflow {
 namespace {
 
 // The runs.csv format (2: RFC 4180 quoting of text fields).
-constexpr const char* kRunsFormat = "2";
+constexpr const char* kRunsFormat = "3";
 
 std::string hex(std::uint64_t h) {
   char text[24];
@@ -69,11 +69,14 @@ std::vector<std::pair<std::string, std::string>> result_settings(const SweepSpec
   std::vector<std::pair<std::string, std::string>> settings{
       {"runs-format", kRunsFormat},
       {"eps", full_precision(spec.eps)},
+      {"loss-tol", spec.loss_tol ? full_precision(*spec.loss_tol) : std::string("none")},
       {"max-steps", std::to_string(spec.max_steps)},
       {"t-end", full_precision(spec.t_end)},
       {"lr", full_precision(spec.lr)},
       {"gamma", full_precision(spec.gamma)},
       {"output-scale", spec.output_scale ? full_precision(*spec.output_scale) : std::string("auto")},
+      {"scale-margin", full_precision(spec.scale_margin)},
+      {"preprocess", std::string(to_string(spec.preprocess))},
       {"teacher", spec.teacher ? "true" : "false"},
       {"curve-points", std::to_string(spec.curve_points)},
   };
@@ -116,12 +119,17 @@ std::string manifest_text(const SweepSpec& spec) {
   out << "methods = " << toml_list(spec.methods, [](const Method& m) { return toml_string(m.name()); }) << "\n";
   out << "datasets = " << toml_list(spec.datasets, [](const DatasetSpec& d) { return toml_string(d.name()); }) << "\n";
   out << "eps = " << full_precision(spec.eps) << "\n";
+  if (spec.loss_tol) out << "loss-tol = " << full_precision(*spec.loss_tol) << "\n";
   out << "max-steps = " << spec.max_steps << "\n";
   out << "t-end = " << full_precision(spec.t_end) << "\n";
   out << "lr = " << full_precision(spec.lr) << "\n";
   out << "gamma = " << full_precision(spec.gamma) << "\n";
   out << "output-scale = " << (spec.output_scale ? full_precision(*spec.output_scale) : std::string("\"auto\""))
       << "\n";
+  out << "scale-margin = " << full_precision(spec.scale_margin) << "\n";
+  if (!spec.lr_grid.empty())
+    out << "lr-grid = " << toml_list(spec.lr_grid, [](double c) { return full_precision(c); }) << "\n";
+  out << "preprocess = " << toml_string(std::string(to_string(spec.preprocess))) << "\n";
   out << "teacher = " << (spec.teacher ? "true" : "false") << "\n";
   out << "curve-points = " << spec.curve_points << "\n";
   out << "out = " << toml_string(spec.out) << "\n";

@@ -36,6 +36,33 @@ double interpolate(const std::vector<CurvePoint>& curve, double t, double CurveP
   return curve.back().*field;
 }
 
+}  // namespace
+
+double value_carried_forward(const std::vector<CurvePoint>& curve, double t, double CurvePoint::*field,
+                             bool log_space) {
+  if (curve.empty() || t < curve.front().step) return kNaN;
+  if (t >= curve.back().step) return curve.back().*field;
+  return interpolate(curve, t, field, log_space);
+}
+
+std::vector<double> carried_forward_median(const std::vector<std::vector<CurvePoint>>& curves,
+                                           const std::vector<double>& scales, const std::vector<double>& steps,
+                                           double CurvePoint::*field, bool log_space) {
+  std::vector<double> medians;
+  std::vector<double> values;
+  for (const double t : steps) {
+    values.clear();
+    for (std::size_t i = 0; i < curves.size(); ++i) {
+      const double v = value_carried_forward(curves[i], t, field, log_space);
+      if (std::isfinite(v)) values.push_back(v / scales[i]);
+    }
+    medians.push_back(values.empty() ? kNaN : quantile(values, 0.5));
+  }
+  return medians;
+}
+
+namespace {
+
 std::string text(double x) {
   if (!std::isfinite(x)) return "NaN";
   return full_precision(x);
@@ -56,8 +83,9 @@ std::string script(const std::string& name, const std::string& setup, const std:
   return out.str();
 }
 
-// Text for a gnuplot title inside single quotes: user text (a data set's file name) keeps only
-// characters that cannot end the string or start a substitution (no quotes, backquotes, '@', '$').
+// Text for a gnuplot title inside single or double quotes: user text (a data set's file name) keeps only
+// characters that cannot end the string, escape or start a substitution (no quotes, backslashes,
+// backquotes, '@', '$').
 std::string title_text(const std::string& text) {
   std::string out;
   for (const unsigned char c : text) {
@@ -80,7 +108,18 @@ PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& recor
   const fs::path dir = fs::path(spec.out) / "plots";
   fs::create_directories(dir);
   const long width = *std::max_element(spec.widths.begin(), spec.widths.end());
+  // tuned-fixed: each scheme's best c at this width, from the summary.
+  std::map<std::string, double> best_c;
+  for (const SummaryRow& row : summary) {
+    if (row.dataset == spec.datasets.front().name() && row.method == spec.methods.front().name() &&
+        row.activation == to_string(spec.activations.front()) && row.depth == spec.depths.front() && row.width == width)
+      best_c[row.init] = row.lr_c;
+  }
   const auto in_slice = [&](const RunRecord& r, bool any_width) {
+    if (r.run.lr_c > 0.0) {
+      const auto found = best_c.find(std::string(to_string(r.run.init)));
+      if (found == best_c.end() || found->second != r.run.lr_c) return false;
+    }
     return r.run.dataset == spec.datasets.front() && r.run.method == spec.methods.front() &&
            r.run.activation == spec.activations.front() && r.run.depth == spec.depths.front() &&
            (any_width || r.run.width == width);
@@ -108,17 +147,35 @@ PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& recor
     distance << "# step median_dist q25 q75\n";
     bound << "# step median_certified_bound_over_L0\n";
     bool has_bound = false;
-    for (int k = 0; k < points; ++k) {
-      const double t = std::round(t_max * k / (points - 1));
-      std::vector<double> l, p, d, b;
-      for (const auto& [record, curve] : found->second) {
-        const double loss_t = interpolate(curve, t, &CurvePoint::loss, true);
+    std::vector<double> steps;
+    for (int k = 0; k < points; ++k) steps.push_back(std::round(t_max * k / (points - 1)));
+    // Every run carried forward past its end: no survivor bias in the medians.
+    std::vector<std::vector<CurvePoint>> run_curves;
+    std::vector<double> loss0s, ones;
+    for (const auto& [record, curve] : found->second) {
+      run_curves.push_back(curve);
+      loss0s.push_back(record->loss0);
+      ones.push_back(1.0);
+    }
+    const std::vector<double> median_bound =
+        carried_forward_median(run_curves, loss0s, steps, &CurvePoint::bound, true);
+    std::ostringstream runs;
+    runs << "# step loss_over_L0, one block per run (carried forward after its end)\n";
+    for (std::size_t i = 0; i < run_curves.size(); ++i) {
+      for (const double t : steps)
+        runs << text(t) << " " << text(value_carried_forward(run_curves[i], t, &CurvePoint::loss, true) / loss0s[i])
+             << "\n";
+      runs << "\n\n";
+    }
+    for (std::size_t k = 0; k < steps.size(); ++k) {
+      const double t = steps[k];
+      std::vector<double> l, p, d;
+      for (std::size_t i = 0; i < run_curves.size(); ++i) {
+        const double loss_t = value_carried_forward(run_curves[i], t, &CurvePoint::loss, true);
         if (std::isnan(loss_t)) continue;
-        l.push_back(loss_t / record->loss0);
-        p.push_back(interpolate(curve, t, &CurvePoint::pl_ratio, true));
-        d.push_back(interpolate(curve, t, &CurvePoint::dist_from_init, false));
-        const double bound_t = interpolate(curve, t, &CurvePoint::bound, true);
-        if (std::isfinite(bound_t)) b.push_back(bound_t / record->loss0);
+        l.push_back(loss_t / loss0s[i]);
+        p.push_back(value_carried_forward(run_curves[i], t, &CurvePoint::pl_ratio, true));
+        d.push_back(value_carried_forward(run_curves[i], t, &CurvePoint::dist_from_init, false));
       }
       if (l.empty()) continue;
       loss << text(t) << " " << text(quantile(l, 0.5)) << " " << text(quantile(l, 0.25)) << " "
@@ -127,8 +184,8 @@ PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& recor
       if (!p.empty()) pl << text(t) << " " << text(quantile(p, 0.5)) << "\n";
       distance << text(t) << " " << text(quantile(d, 0.5)) << " " << text(quantile(d, 0.25)) << " "
                << text(quantile(d, 0.75)) << "\n";
-      if (!b.empty()) {
-        bound << text(t) << " " << text(quantile(b, 0.5)) << "\n";
+      if (std::isfinite(median_bound[k])) {
+        bound << text(t) << " " << text(median_bound[k]) << "\n";
         has_bound = true;
       }
     }
@@ -137,17 +194,19 @@ PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& recor
     write(dir / (base + "_loss.dat"), loss.str());
     write(dir / (base + "_pl.dat"), pl.str());
     write(dir / (base + "_distance.dat"), distance.str());
+    write(dir / (base + "_runs.dat"), runs.str());
     const std::string c = std::to_string(color);
-    loss_plot += "'" + base + "_loss.dat' using 1:3:4 with filledcurves fs transparent solid 0.2 noborder lc " + c +
-                 " notitle, '" + base + "_loss.dat' using 1:2 with lines lw 2 lc " + c + " title '" + init + "', ";
+    loss_plot += "'" + base + "_runs.dat' using 1:2 with lines lw 0.5 lc " + c + " notitle, '" + base +
+                 "_loss.dat' using 1:3:4 with filledcurves fs transparent solid 0.2 noborder lc " + c + " notitle, '" +
+                 base + "_loss.dat' using 1:2 with lines lw 2 lc " + c + " title '" + init + "', ";
     pl_plot += "'" + base + "_pl.dat' using 1:2 with lines lw 2 lc " + c + " title '" + init + "', ";
     distance_plot += "'" + base + "_distance.dat' using 1:3:4 with filledcurves fs transparent solid 0.2 noborder lc " +
                      c + " notitle, '" + base + "_distance.dat' using 1:2 with lines lw 2 lc " + c + " title '" + init +
                      "', ";
     if (has_bound) {
       write(dir / (base + "_bound.dat"), bound.str());
-      bound_plot += "'" + base + "_bound.dat' using 1:2 with lines dt 2 lw 2 lc " + c + " title 'certified bound (" +
-                    init + ")', ";
+      bound_plot += "'" + base + "_bound.dat' using 1:2 with lines dt 2 lw 2 lc " + c +
+                    " title 'certified bound, median of runs (" + init + ")', ";
       std::vector<double> travel;
       for (const auto& [record, curve] : found->second)
         if (std::isfinite(record->certified_travel)) travel.push_back(record->certified_travel);
@@ -169,10 +228,10 @@ PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& recor
     for (const SummaryRow& row : summary) {
       if (row.init != init || row.dataset != spec.datasets.front().name() ||
           row.method != spec.methods.front().name() || row.activation != to_string(spec.activations.front()) ||
-          row.depth != spec.depths.front() || !std::isfinite(row.median_steps)) {
+          row.depth != spec.depths.front() || !std::isfinite(row.steps.median)) {
         continue;
       }
-      steps << row.width << " " << text(row.median_steps) << " " << text(row.q25_steps) << " " << text(row.q75_steps)
+      steps << row.width << " " << text(row.steps.median) << " " << text(row.steps.q25) << " " << text(row.steps.q75)
             << "\n";
       any = true;
     }
@@ -184,40 +243,89 @@ PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& recor
     }
     ++color;
   }
+  // Work to the target against width: speedup_grad_evals with its bootstrap interval.
+  std::string work_plot;
+  color = 1;
+  for (const InitScheme scheme : spec.inits) {
+    const std::string init(to_string(scheme));
+    if (init == "positive") {
+      ++color;
+      continue;
+    }
+    std::ostringstream work;
+    work << "# width speedup_grad_evals low high (median gradient evaluations of " << init
+         << " / positive's, 95% bootstrap interval)\n";
+    bool any = false;
+    for (const SummaryRow& row : summary) {
+      if (row.init != init || row.dataset != spec.datasets.front().name() ||
+          row.method != spec.methods.front().name() || row.activation != to_string(spec.activations.front()) ||
+          row.depth != spec.depths.front() || !std::isfinite(row.speedup_grad_evals.estimate) ||
+          !(row.speedup_grad_evals.estimate > 0.0) || !std::isfinite(row.speedup_grad_evals.low) ||
+          !std::isfinite(row.speedup_grad_evals.high)) {
+        continue;
+      }
+      work << row.width << " " << text(row.speedup_grad_evals.estimate) << " "
+           << text(std::max(row.speedup_grad_evals.low, 1e-300)) << " " << text(row.speedup_grad_evals.high) << "\n";
+      any = true;
+    }
+    if (any) {
+      fs::create_directories(dir / "data");
+      write(dir / ("data/" + init + "_work.dat"), work.str());
+      work_plot += "'data/" + init + "_work.dat' using 1:2:3:4 with yerrorlines lw 2 lc " + std::to_string(color) +
+                   " title '" + init + "', ";
+    }
+    ++color;
+  }
   const auto strip = [](std::string s) { return s.size() >= 2 ? s.substr(0, s.size() - 2) : s; };
-  const std::string slice = spec.methods.front().name() + ", " + std::string(to_string(spec.activations.front())) +
-                            ", depth " + std::to_string(spec.depths.front()) + ", width " + std::to_string(width) +
-                            ", " + title_text(spec.datasets.front().name());
+  const std::string protocol = spec.methods.front() == Method{StepRule::fixed} && !spec.lr_grid.empty()
+                                   ? std::string("tuned-fixed (each scheme at its best c)")
+                               : spec.methods.front().is_descent() ? spec.methods.front().name()
+                                                                   : "flow (" + spec.methods.front().name() + ")";
+  const std::string setting = "protocol " + protocol + ", " + title_text(spec.datasets.front().name()) + ", " +
+                              std::string(to_string(spec.activations.front())) + ", depth " +
+                              std::to_string(spec.depths.front());
+  const std::string slice = setting + ", width " + std::to_string(width);
   std::vector<std::pair<std::string, std::string>> scripts;
   if (!loss_plot.empty()) {
     scripts.emplace_back(
         "loss",
         script("loss",
-               "set title 'Loss / L0 (median and quartiles over seeds): " + slice +
-                   "'\nset logscale y\nset format y '%.0e'\nset xlabel 'step (iteration, or accepted flow step)'\n"
+               "set title \"Loss / L0: thin, each run (carried forward after it stops);\\nthick, median and "
+               "quartiles per scheme\\n" +
+                   slice +
+                   "\"\nset logscale y\nset format y '%.0e'\nset xlabel 'step (iteration, or accepted flow step)'\n"
                    "set ylabel 'L / L0'\nset key outside right\n",
                "plot " + strip(loss_plot + bound_plot)));
     scripts.emplace_back(
         "pl_ratio", script("pl_ratio",
-                           "set title 'PL ratio ||grad L||^2 / (2 L) (median over seeds): " + slice +
-                               "'\nset logscale y\nset xlabel 'step'\nset ylabel 'PL ratio'\nset key outside right\n",
+                           "set title \"PL ratio ||grad L||^2 / (2 L) (median over seeds, carried forward)\\n" + slice +
+                               "\"\nset logscale y\nset xlabel 'step'\nset ylabel 'PL ratio'\nset key outside right\n",
                            "plot " + strip(pl_plot)));
     scripts.emplace_back(
         "distance",
         script("distance",
-               "set title 'Distance from initialization (median and quartiles): " + slice +
-                   "'\nset logscale y\nset xlabel 'step'\nset ylabel '||theta - theta0||'\nset key outside right\n",
+               "set title \"Distance from initialization (median and quartiles, carried forward)\\n" + slice +
+                   "\"\nset logscale y\nset xlabel 'step'\nset ylabel '||theta - theta0||'\nset key outside right\n",
                "plot " + strip(distance_plot + travel_plot)));
   }
   if (!steps_plot.empty()) {
     scripts.emplace_back(
         "steps_vs_width",
         script("steps_vs_width",
-               "set title 'Median steps to eps L0 (quartile bars): " + spec.methods.front().name() + ", " +
-                   std::string(to_string(spec.activations.front())) + ", depth " + std::to_string(spec.depths.front()) +
-                   "'\nset logscale y\nset logscale x 2\nset xlabel 'width'\nset ylabel 'steps to eps'\n"
+               "set title \"Median steps to the target (quartile bars)\\n" + setting +
+                   "\"\nset logscale y\nset logscale x 2\nset xlabel 'width'\nset ylabel 'steps to eps'\n"
                    "set key outside right\nset offsets graph 0.05, graph 0.05, 0, 0\n",
                "plot " + strip(steps_plot)));
+  }
+  if (!work_plot.empty()) {
+    scripts.emplace_back(
+        "work", script("work",
+                       "set title \"Gradient evaluations to the target, scheme / positive\\n(ratio of medians, 95% "
+                       "bootstrap interval; above 1: positive needed fewer)\\n" +
+                           setting +
+                           "\"\nset logscale y\nset logscale x 2\nset xlabel 'width'\nset ylabel "
+                           "'speedup_grad_evals'\nset key outside right\nset offsets graph 0.05, graph 0.05, 0, 0\n",
+                       "plot " + strip(work_plot) + ", 1 with lines dt 2 lc 'black' title 'no difference'"));
   }
   if (scripts.empty()) {
     result.warning = "no curves or converged runs to plot";

@@ -1,9 +1,13 @@
 #include <gradflow/experiments/sweep_runner.hpp>
 
+#include <gradflow/core/input_error.hpp>
 #include <gradflow/core/output_file.hpp>
+#include <gradflow/core/random.hpp>
 #include <gradflow/core/text.hpp>
 #include <gradflow/discrete/descend.hpp>
+#include <gradflow/experiments/data_transform.hpp>
 #include <gradflow/experiments/thread_pool.hpp>
+#include <gradflow/experiments/trial.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>
@@ -44,58 +48,90 @@ std::vector<std::string> split(const std::string& line) {
   return fields ? std::move(*fields) : std::vector<std::string>{};
 }
 
+}  // namespace
+
 NetworkData load_dataset(const DatasetSpec& dataset, const SweepSpec& spec, long width, long depth,
                          Activation activation) {
   if (dataset.kind == DatasetSpec::Kind::synthetic) {
     std::optional<TeacherSpec> teacher;
     if (spec.teacher)
       teacher = TeacherSpec{std::vector<Eigen::Index>(static_cast<std::size_t>(depth), width), activation};
-    return synthetic_data(dataset.n, dataset.d, 0, teacher);
+    return transform_inputs(synthetic_data(dataset.n, dataset.d, 0, teacher), spec.preprocess);
   }
   const auto found = spec.file_data.find(dataset.name());
   if (found == spec.file_data.end()) throw std::invalid_argument("the data set " + dataset.name() + " was not read");
-  return found->second;
+  return transform_inputs(found->second, spec.preprocess);
 }
 
-std::vector<CurvePoint> thin(const std::vector<CurvePoint>& points, int keep) {
-  if (static_cast<int>(points.size()) <= keep) return points;
-  std::vector<CurvePoint> out;
-  for (int i = 0; i < keep; ++i) {
-    const std::size_t index = static_cast<std::size_t>(
-        std::llround(static_cast<double>(i) * static_cast<double>(points.size() - 1) / (keep - 1)));
-    out.push_back(points[index]);
-  }
-  return out;
+ScaleSearch auto_scale(const Mlp& network, const InitOptions& positive, const Method& method) {
+  return find_positive_scale(network, positive, method.is_descent());
 }
 
-}  // namespace
+void check_auto_scale(const SweepSpec& spec, const std::string& option) {
+  if (spec.output_scale) return;
+  if (std::find(spec.inits.begin(), spec.inits.end(), InitScheme::positive) == spec.inits.end()) return;
+  for (const DatasetSpec& dataset : spec.datasets)
+    for (const Activation activation : spec.activations)
+      for (const long depth : spec.depths) {
+        const long width = *std::min_element(spec.widths.begin(), spec.widths.end());
+        NetworkData data;
+        try {
+          data = load_dataset(dataset, spec, width, depth, activation);
+        } catch (const std::invalid_argument& e) {
+          throw InputError(option, dataset.name(), e.what());
+        }
+        MlpArchitecture arch;
+        arch.input_dim = data.x.cols();
+        arch.widths.assign(static_cast<std::size_t>(depth), width);
+        arch.activation = activation;
+        const Mlp network(arch, data.x, data.y);
+        InitOptions init;
+        init.scheme = InitScheme::positive;
+        init.seed = RunSpec{InitScheme::positive, width, depth, activation, 0, Method{}, dataset}.init_seed();
+        for (const Method& method : spec.methods) {
+          const ScaleSearch search = auto_scale(network, init, method);
+          if (!search.found) {
+            throw InputError(option, "auto",
+                             "no certified scale for the positive initialization with " +
+                                 std::string(to_string(activation)) + " on " + dataset.name() + " (width " +
+                                 std::to_string(width) + ", " + method.name() + "): " + search.why_not +
+                                 ". Use --activation softplus-centered (or another activation with sigma(0) = 0) "
+                                 "or give the scale as a number (--output-scale 1), which then runs uncertified");
+          }
+        }
+      }
+}
 
 const char* const kRunsHeader =
-    "key,init,width,depth,activation,seed,method,dataset,n,d,params,output_scale,init_seed,loss0,certified,"
-    "certified_mu,certified_travel,reached,steps_to_eps,time_to_eps,final_loss,steps,status,wall_seconds";
+    "key,init,width,depth,activation,seed,method,lr_c,dataset,n,d,params,input_condition,output_scale,init_seed,loss0,"
+    "loss_target,certified,certified_mu,certified_travel,beta0,lr,reached,steps_to_eps,time_to_eps,time_beta0,"
+    "final_loss,steps,grad_evals,loss_evals,hvp_evals,status,train_seconds,wall_seconds";
 
 std::string to_csv_line(const RunRecord& r) {
   std::ostringstream out;
   // The key and the data set's name can hold any text (a file name): quoted per RFC 4180.
   out << csv_field(r.run.key()) << "," << to_string(r.run.init) << "," << r.run.width << "," << r.run.depth << ","
       << to_string(r.run.activation) << "," << r.run.seed << "," << r.run.method.name() << ","
-      << csv_field(r.run.dataset.name()) << "," << r.n << "," << r.d << "," << r.params << "," << number(r.output_scale)
-      << "," << r.init_seed << "," << number(r.loss0) << "," << r.certified << "," << number(r.certified_mu) << ","
-      << number(r.certified_travel) << "," << (r.reached ? 1 : 0) << "," << r.steps_to_eps << ","
-      << number(r.time_to_eps) << "," << number(r.final_loss) << "," << r.steps << "," << csv_field(r.status) << ","
+      << (r.run.lr_c > 0.0 ? number(r.run.lr_c) : std::string()) << "," << csv_field(r.run.dataset.name()) << "," << r.n
+      << "," << r.d << "," << r.params << "," << number(r.input_condition) << "," << number(r.output_scale) << ","
+      << r.init_seed << "," << number(r.loss0) << "," << number(r.loss_target) << "," << r.certified << ","
+      << number(r.certified_mu) << "," << number(r.certified_travel) << "," << number(r.beta0) << "," << number(r.lr)
+      << "," << (r.reached ? 1 : 0) << "," << r.steps_to_eps << "," << number(r.time_to_eps) << ","
+      << number(r.time_beta0) << "," << number(r.final_loss) << "," << r.steps << "," << r.grad_evals << ","
+      << r.loss_evals << "," << r.hvp_evals << "," << csv_field(r.status) << "," << number(r.train_seconds) << ","
       << number(r.wall_seconds);
   return out.str();
 }
 
 std::optional<RunRecord> parse_csv_line(const std::string& line) {
   const std::vector<std::string> f = split(line);
-  if (f.size() != 24 || f[0].rfind("init=", 0) != 0) return std::nullopt;
+  if (f.size() != 34 || f[0].rfind("init=", 0) != 0) return std::nullopt;
   try {
     RunRecord r;
     const auto init = init_scheme_from_string(f[1]);
     const auto activation = activation_from_string(f[4]);
     const auto method = Method::from_string(f[6]);
-    const auto dataset = DatasetSpec::from_string(f[7]);
+    const auto dataset = DatasetSpec::from_string(f[8]);
     if (!init || !activation || !method || !dataset) return std::nullopt;
     r.run.init = *init;
     r.run.width = std::stol(f[2]);
@@ -103,24 +139,34 @@ std::optional<RunRecord> parse_csv_line(const std::string& line) {
     r.run.activation = *activation;
     r.run.seed = std::stol(f[5]);
     r.run.method = *method;
+    r.run.lr_c = f[7].empty() ? 0.0 : std::stod(f[7]);
     r.run.dataset = *dataset;
     if (r.run.key() != f[0]) return std::nullopt;
-    r.n = std::stol(f[8]);
-    r.d = std::stol(f[9]);
-    r.params = std::stol(f[10]);
-    r.output_scale = parse_number(f[11]);
-    r.init_seed = std::stoull(f[12]);
-    r.loss0 = parse_number(f[13]);
-    r.certified = std::stoi(f[14]);
-    r.certified_mu = parse_number(f[15]);
-    r.certified_travel = parse_number(f[16]);
-    r.reached = f[17] == "1";
-    r.steps_to_eps = std::stol(f[18]);
-    r.time_to_eps = parse_number(f[19]);
-    r.final_loss = parse_number(f[20]);
-    r.steps = std::stol(f[21]);
-    r.status = f[22];
-    r.wall_seconds = parse_number(f[23]);
+    r.n = std::stol(f[9]);
+    r.d = std::stol(f[10]);
+    r.params = std::stol(f[11]);
+    r.input_condition = parse_number(f[12]);
+    r.output_scale = parse_number(f[13]);
+    r.init_seed = std::stoull(f[14]);
+    r.loss0 = parse_number(f[15]);
+    r.loss_target = parse_number(f[16]);
+    r.certified = std::stoi(f[17]);
+    r.certified_mu = parse_number(f[18]);
+    r.certified_travel = parse_number(f[19]);
+    r.beta0 = parse_number(f[20]);
+    r.lr = parse_number(f[21]);
+    r.reached = f[22] == "1";
+    r.steps_to_eps = std::stol(f[23]);
+    r.time_to_eps = parse_number(f[24]);
+    r.time_beta0 = parse_number(f[25]);
+    r.final_loss = parse_number(f[26]);
+    r.steps = std::stol(f[27]);
+    r.grad_evals = std::stol(f[28]);
+    r.loss_evals = std::stol(f[29]);
+    r.hvp_evals = std::stol(f[30]);
+    r.status = f[31];
+    r.train_seconds = parse_number(f[32]);
+    r.wall_seconds = parse_number(f[33]);
     return r;
   } catch (const std::exception&) {
     return std::nullopt;
@@ -179,81 +225,58 @@ RunRecord execute_run(const RunSpec& run, const SweepSpec& spec, std::vector<Cur
   r.n = data.x.rows();
   r.d = data.x.cols();
   r.params = network.dimension();
-  InitOptions init;
-  init.scheme = run.init;
-  init.seed = run.init_seed();
-  r.init_seed = init.seed;
-  if (init.scheme == InitScheme::positive) {
-    if (!spec.output_scale) {
-      const ScaleSearch search = find_positive_scale(network, init);
-      init.output_scale = search.found ? 1.05 * search.scale : 1.0;
-    } else {
-      init.output_scale = *spec.output_scale;
-    }
+  r.input_condition = input_condition_number(data.x);
+  TrialSpec trial = trial_spec(run, spec);
+  if (trial.init.scheme == InitScheme::positive && !spec.output_scale) {
+    // The smallest scale certified for the method that runs, times the margin (docs/theory.md §5.5).
+    const ScaleSearch search = auto_scale(network, trial.init, run.method);
+    if (!search.found) throw std::invalid_argument("output-scale auto: no certified scale: " + search.why_not);
+    trial.init.output_scale = spec.scale_margin * search.scale;
   }
-  r.output_scale = init.output_scale;
-  const Vector theta0 = initialize(arch, init);
-  const Certificate certificate = certify(network, theta0);
-  r.certified = certificate.applies ? (certificate.holds ? 1 : 0) : -1;
+  r.init_seed = trial.init.seed;
+  r.output_scale = trial.init.output_scale;
+  const TrialResult t = run_trial(network, trial);
+  r.certified = t.certified;
   if (r.certified == 1) {
-    r.certified_mu = certificate.mu;
-    r.certified_travel = certificate.travel;
+    r.certified_mu = t.certificate.mu;
+    r.certified_travel = run.method.is_descent() ? t.certificate.descent_travel : t.certificate.travel;
   }
-  r.loss0 = network.loss(theta0);
-  const double target = spec.eps * r.loss0;
-  std::vector<CurvePoint> points;
-  const auto bound = [&](double t) {
-    return r.certified == 1 ? r.loss0 * std::exp(-2.0 * r.certified_mu * t) : std::numeric_limits<double>::quiet_NaN();
-  };
-  const auto pl = [](double loss, double grad_norm) {
-    return loss > 0.0 ? grad_norm * grad_norm / (2.0 * loss) : std::numeric_limits<double>::quiet_NaN();
-  };
-  if (run.method.is_descent()) {
-    DescentOptions o;
-    o.step = run.method.rule();
-    o.lr = spec.lr;
-    if (spec.gamma > 0.0) o.gamma = spec.gamma;
-    o.max_iters = spec.max_steps;
-    o.loss_tol = target;
-    o.save_every = std::max<long>(1, spec.max_steps / spec.curve_points);
-    o.seed = init.seed;
-    const DescentResult result = descend(network, theta0, o);
-    r.reached = result.status == Status::tolerance_reached && result.loss_final <= target;
-    r.steps = result.iterations;
-    r.final_loss = result.loss_final;
-    r.status = std::string(to_string(result.status));
-    if (r.reached) {
-      r.steps_to_eps = result.iterations;
-      r.time_to_eps = result.t_final;
-    }
-    for (const DescentRow& row : result.rows) {
-      points.push_back({static_cast<double>(row.iter), row.t, row.loss, row.grad_norm, row.dist_from_init,
-                        pl(row.loss, row.grad_norm), bound(row.t)});
-    }
-  } else {
-    FlowOptions o;
-    o.solver = run.method.solver();
-    o.t_end = spec.t_end;
-    o.loss_tol = target;
-    o.max_steps = spec.max_steps;
-    const FlowResult result = simulate_flow(network, theta0, o);
-    r.reached = result.status == Status::tolerance_reached && result.loss_final <= target;
-    r.steps = result.stats.num_steps;
-    r.final_loss = result.loss_final;
-    r.status = std::string(to_string(result.status));
-    if (r.reached) {
-      r.steps_to_eps = result.stats.num_steps;
-      r.time_to_eps = result.t_final;
-    }
-    double step = 0.0;  // rows are recorded at every accepted step
-    for (const FlowRow& row : result.rows) {
-      points.push_back(
-          {step++, row.t, row.loss, row.grad_norm, row.dist_from_init, pl(row.loss, row.grad_norm), bound(row.t)});
-    }
-  }
-  if (curve) *curve = thin(points, spec.curve_points);
+  r.beta0 = t.beta0;
+  r.lr = t.lr;
+  r.loss0 = t.loss0;
+  r.loss_target = t.target;
+  r.reached = t.reached;
+  r.steps = t.steps;
+  r.steps_to_eps = t.steps_to_eps;
+  r.time_to_eps = t.time_to_eps;
+  if (r.reached) r.time_beta0 = r.time_to_eps * r.beta0;
+  r.final_loss = t.final_loss;
+  r.status = std::string(to_string(t.status));
+  r.grad_evals = t.stats.num_gradient_evals;
+  r.loss_evals = t.stats.num_loss_evals;
+  r.hvp_evals = t.stats.num_hessian_vector_evals;
+  r.train_seconds = t.stats.wall_seconds;
+  if (curve) *curve = t.curve;
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
+}
+
+TrialSpec trial_spec(const RunSpec& run, const SweepSpec& spec) {
+  TrialSpec trial;
+  trial.init.scheme = run.init;
+  trial.init.seed = run.init_seed();
+  if (run.init == InitScheme::positive && spec.output_scale) trial.init.output_scale = *spec.output_scale;
+  trial.method = run.method;
+  trial.eps = spec.eps;
+  trial.loss_tol = spec.loss_tol;
+  trial.max_steps = spec.max_steps;
+  trial.lr = spec.lr;
+  trial.lr_c = run.lr_c;
+  if (spec.gamma > 0.0) trial.gamma = spec.gamma;
+  trial.t_end = spec.t_end;
+  trial.measure_beta0 = true;
+  trial.curve_points = spec.curve_points;
+  return trial;
 }
 
 std::vector<RunRecord> execute_pending(const std::vector<RunSpec>& runs, const SweepSpec& spec, int threads,
@@ -273,50 +296,45 @@ std::vector<RunRecord> execute_pending(const std::vector<RunSpec>& runs, const S
     }
   }
   std::mutex io;
-  std::atomic<std::size_t> next{0};
   std::string failure;
-  const auto worker = [&]() {
-    while (true) {
-      const std::size_t i = next.fetch_add(1);
-      if (i >= runs.size()) return;
-      std::vector<CurvePoint> curve;
-      RunRecord record;
-      try {
-        record = execute_run(runs[i], spec, &curve);
-      } catch (const std::bad_alloc&) {
-        throw;  // out of memory: the pool hands it to the caller (exit 3)
-      } catch (const std::exception& e) {
-        const std::lock_guard<std::mutex> lock(io);
-        if (failure.empty()) failure = runs[i].key() + ": " + e.what();
-        continue;
-      }
-      const std::string curve_path = (std::filesystem::path(spec.out) / curve_file_name(runs[i])).string();
-      write_file_atomically("curve", curve_path, [&](std::ostream& out) {
-        out << "step,t,loss,grad_norm,dist_from_init,pl_ratio,bound\n";
-        for (const CurvePoint& p : curve) {
-          out << number(p.step) << "," << number(p.t) << "," << number(p.loss) << "," << number(p.grad_norm) << ","
-              << number(p.dist_from_init) << "," << number(p.pl_ratio) << "," << number(p.bound) << "\n";
-        }
-      });
-      const std::string line = to_csv_line(record) + "\n";
-      {
-        const std::lock_guard<std::mutex> lock(io);
-        // One write of the whole line: a kill cannot leave half of it behind.
-        if (::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
-          throw IoError("cannot append to " + append_path + ": " + std::strerror(errno));
-        }
-        ::fsync(fd);
-      }
-      records[i] = std::move(record);
-      if (progress) ++progress->done;
+  const auto body = [&](long item) {
+    const std::size_t i = static_cast<std::size_t>(item);
+    std::vector<CurvePoint> curve;
+    RunRecord record;
+    try {
+      record = execute_run(runs[i], spec, &curve);
+    } catch (const std::bad_alloc&) {
+      throw;  // out of memory: the pool hands it to the caller (exit 3)
+    } catch (const std::exception& e) {
+      const std::lock_guard<std::mutex> lock(io);
+      if (failure.empty()) failure = runs[i].key() + ": " + e.what();
+      return;
     }
+    const std::string curve_path = (std::filesystem::path(spec.out) / curve_file_name(runs[i])).string();
+    write_file_atomically("curve", curve_path, [&](std::ostream& out) {
+      out << "step,t,loss,grad_norm,dist_from_init,pl_ratio,bound\n";
+      for (const CurvePoint& p : curve) {
+        out << number(p.step) << "," << number(p.t) << "," << number(p.loss) << "," << number(p.grad_norm) << ","
+            << number(p.dist_from_init) << "," << number(p.pl_ratio) << "," << number(p.bound) << "\n";
+      }
+    });
+    const std::string line = to_csv_line(record) + "\n";
+    {
+      const std::lock_guard<std::mutex> lock(io);
+      // One write of the whole line: a kill cannot leave half of it behind.
+      if (::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+        throw IoError("cannot append to " + append_path + ": " + std::strerror(errno));
+      }
+      ::fsync(fd);
+    }
+    records[i] = std::move(record);
+    if (progress) ++progress->done;
   };
   struct Closer {
     int fd;
     ~Closer() { ::close(fd); }
   } closer{fd};
-  const PoolOutcome outcome = run_on_threads(threads, worker, {}, warn);
-  (void)outcome;
+  parallel_for(static_cast<long>(runs.size()), threads, body, warn);
   if (!failure.empty()) throw std::runtime_error("a run failed: " + failure);
   return records;
 }

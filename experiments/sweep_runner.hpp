@@ -8,6 +8,10 @@
 #pragma once
 
 #include <gradflow/experiments/sweep_spec.hpp>
+#include <gradflow/experiments/trial.hpp>
+#include <gradflow/problems/mlp.hpp>
+#include <gradflow/problems/network_data.hpp>
+#include <gradflow/theory/certificate.hpp>
 
 #include <atomic>
 #include <functional>
@@ -25,22 +29,27 @@ struct RunRecord {
   double output_scale = 1.0;
   std::uint64_t init_seed = 0;
   double loss0 = 0.0;
+  // The certificate of the method that ran: descent's (max phi > 2 ||r0||, step 1/beta_r) for descent
+  // methods, the flow's (max phi > ||r0||) for flow solvers.
   int certified = -1;  // 1 holds, 0 does not, -1 the theory does not apply
   double certified_mu = std::numeric_limits<double>::quiet_NaN();
   double certified_travel = std::numeric_limits<double>::quiet_NaN();
+  double input_condition = std::numeric_limits<double>::quiet_NaN();  // sigma_max(X) / sigma_n(X), after transform
+  double beta0 = std::numeric_limits<double>::quiet_NaN();        // sharpness at theta0 (power iteration, an estimate)
+  double lr = std::numeric_limits<double>::quiet_NaN();           // descent: the step (fixed) or first trial (armijo)
+  double loss_target = 0.0;                                       // the absolute loss the run had to reach
   bool reached = false;                                           // loss <= eps L0 within the budget
   long steps_to_eps = -1;                                         // iterations or accepted flow steps (-1: not reached)
   double time_to_eps = std::numeric_limits<double>::quiet_NaN();  // flow time, or the sum of descent steps
+  double time_beta0 = std::numeric_limits<double>::quiet_NaN();   // time_to_eps x beta0 (comparable across scales)
   double final_loss = 0.0;
   long steps = 0;
+  // The training's work (the certificate and the beta0 estimate are not counted): gradient and loss
+  // evaluations and Hessian-vector products made by the descent or the solver, all steps included.
+  long grad_evals = 0, loss_evals = 0, hvp_evals = 0;
   std::string status;
-  double wall_seconds = 0.0;  // last column: the only one that depends on the machine's load
-};
-
-// The trajectory kept for the plots: step (iteration, or accepted flow step), t, loss, ||grad L||,
-// ||theta - theta0||, PL ratio, certified bound.
-struct CurvePoint {
-  double step, t, loss, grad_norm, dist_from_init, pl_ratio, bound;
+  double train_seconds = 0.0;  // wall time of the training alone
+  double wall_seconds = 0.0;   // the whole run; these two columns depend on the machine's load
 };
 
 extern const char* const kRunsHeader;
@@ -50,7 +59,25 @@ std::vector<RunRecord> read_runs(const std::string& path);  // skips the header 
 std::string curve_file_name(const RunSpec& run);            // curves/<hash>.csv, relative to the output directory
 std::vector<CurvePoint> read_curve(const std::string& path);
 
-// Executes one run; curve receives up to spec.curve_points points.
+// The data set of a run, read or generated and transformed (spec.preprocess); std::invalid_argument
+// when the transform is impossible (whitening dependent inputs).
+NetworkData load_dataset(const DatasetSpec& dataset, const SweepSpec& spec, long width, long depth,
+                         Activation activation);
+
+// output-scale auto: the smallest certified scale for the method (the descent certificate's threshold
+// for a descent rule, the flow certificate's for a solver); the run uses spec.scale_margin times it.
+ScaleSearch auto_scale(const Mlp& network, const InitOptions& positive, const Method& method);
+
+// Before anything runs: with output-scale auto and the positive scheme in the grid, every data set,
+// activation, depth and method must have a certified scale (checked at the smallest width, seed 0).
+// Otherwise an InputError (exit 2) naming why (sigma(0) != 0 without centring, biases, n > d or
+// dependent inputs) and offering softplus-centered or a number.
+void check_auto_scale(const SweepSpec& spec, const std::string& option);
+
+// The trial of a run (experiments/trial.hpp), output scale not yet resolved for positive with auto.
+TrialSpec trial_spec(const RunSpec& run, const SweepSpec& spec);
+
+// Executes one run through run_trial(); curve receives up to spec.curve_points points.
 RunRecord execute_run(const RunSpec& run, const SweepSpec& spec, std::vector<CurvePoint>* curve);
 
 struct SweepProgress {

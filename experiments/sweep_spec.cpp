@@ -2,6 +2,7 @@
 
 #include <gradflow/core/input_error.hpp>
 #include <gradflow/core/random.hpp>
+#include <gradflow/core/text.hpp>
 #include <gradflow/discrete/options.hpp>
 #include <gradflow/flow/options.hpp>
 #include <gradflow/problems/activation.hpp>
@@ -62,11 +63,37 @@ std::optional<DatasetSpec> DatasetSpec::from_string(std::string_view text) {
   return spec;
 }
 
+std::string_view to_string(Preprocess p) {
+  switch (p) {
+    case Preprocess::none:
+      return "none";
+    case Preprocess::standardize:
+      return "standardize";
+    case Preprocess::scale:
+      return "scale";
+    case Preprocess::whiten:
+      return "whiten";
+  }
+  return "none";
+}
+
+std::optional<Preprocess> preprocess_from_string(std::string_view name) {
+  for (const Preprocess p : {Preprocess::none, Preprocess::standardize, Preprocess::scale, Preprocess::whiten})
+    if (to_string(p) == name) return p;
+  return std::nullopt;
+}
+
+std::string tolerance_label(const SweepSpec& spec) {
+  if (spec.loss_tol) return "loss <= " + format_number("%.6g", *spec.loss_tol) + " (absolute, --loss-tol)";
+  return "loss <= " + format_number("%.6g", spec.eps) + " L0 (relative to each run's own L0, --eps)";
+}
+
 std::string RunSpec::key() const {
   std::ostringstream out;
   out << "init=" << to_string(init) << ";width=" << width << ";depth=" << depth
-      << ";activation=" << to_string(activation) << ";seed=" << seed << ";method=" << method.name()
-      << ";dataset=" << dataset.name();
+      << ";activation=" << to_string(activation) << ";seed=" << seed << ";method=" << method.name();
+  if (lr_c > 0.0) out << ";c=" << full_precision(lr_c);
+  out << ";dataset=" << dataset.name();
   return out.str();
 }
 
@@ -85,8 +112,14 @@ std::vector<RunSpec> enumerate_runs(const SweepSpec& spec) {
         for (const long depth : spec.depths)
           for (const long width : spec.widths)
             for (const auto init : spec.inits)
-              for (const long seed : spec.seeds)
-                runs.push_back({init, width, depth, activation, seed, method, dataset});
+              for (const long seed : spec.seeds) {
+                if (method == Method{StepRule::fixed} && !spec.lr_grid.empty()) {
+                  for (const double c : spec.lr_grid)
+                    runs.push_back({init, width, depth, activation, seed, method, dataset, c});
+                } else {
+                  runs.push_back({init, width, depth, activation, seed, method, dataset});
+                }
+              }
   return runs;
 }
 
@@ -117,6 +150,13 @@ void validate(const SweepSpec& spec, const std::string& option) {
       throw InputError(option, "datasets", "the data set " + d.name() + " was not read");
     }
   }
+  if (spec.loss_tol && !(*spec.loss_tol > 0.0 && std::isfinite(*spec.loss_tol)))
+    throw InputError(option, "loss-tol", full_precision(*spec.loss_tol) + " is not a finite number > 0");
+  if (!(spec.scale_margin >= 1.0 && std::isfinite(spec.scale_margin)))
+    throw InputError(option, "scale-margin", full_precision(spec.scale_margin) + " is not a finite number >= 1");
+  for (const double c : spec.lr_grid)
+    if (!(c > 0.0 && std::isfinite(c)))
+      throw InputError(option, "lr-grid", "an item " + full_precision(c) + " (must be a finite number > 0)");
   if (!(spec.eps > 0.0 && spec.eps < 1.0))
     throw InputError(option, "eps", std::to_string(spec.eps) + " is not in (0, 1)");
   if (spec.max_steps < 1) throw InputError(option, "max-steps", "must be >= 1");

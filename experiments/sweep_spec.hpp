@@ -50,6 +50,11 @@ struct DatasetSpec {
   friend bool operator==(const DatasetSpec&, const DatasetSpec&) = default;
 };
 
+// How the inputs are transformed before training (experiments/data_transform.hpp).
+enum class Preprocess { none, standardize, scale, whiten };
+std::string_view to_string(Preprocess p);
+std::optional<Preprocess> preprocess_from_string(std::string_view name);
+
 struct SweepSpec {
   std::vector<InitScheme> inits{InitScheme::positive, InitScheme::xavier_normal};
   std::vector<long> widths{32};
@@ -58,14 +63,20 @@ struct SweepSpec {
   std::vector<long> seeds{0, 1, 2, 3, 4};
   std::vector<Method> methods{Method{StepRule::armijo}};
   std::vector<DatasetSpec> datasets{DatasetSpec{}};
-  double eps = 1e-3;                   // a run converges when loss <= eps L0
-  long max_steps = 5000;               // budget: descent iterations, or accepted flow steps
-  double t_end = 1e6;                  // flow methods: end time
-  double lr = 1.0;                     // fixed: the step; armijo: the first trial step
-  double gamma = 0.0;                  // polyak: 0 = 2 mu / beta is not available for networks, so required
-  std::optional<double> output_scale;  // positive: empty = auto (1.05 s*, certified); others use 1
-  bool teacher = false;                // synthetic targets from a teacher network
-  int curve_points = 200;              // rows kept per run for the plots
+  double eps = 1e-6;                         // a run converges when loss <= eps L0 (relative to each run's own L0)
+  std::optional<double> loss_tol;            // when set: converged at loss <= loss_tol (absolute; eps is then unused)
+  long max_steps = 5000;                     // budget: descent iterations, or accepted flow steps
+  double t_end = 1e6;                        // flow methods: end time
+  double lr = 1.0;                           // fixed: the step; armijo: the first trial step
+  double gamma = 0.0;                        // polyak: 0 = 2 mu / beta is not available for networks, so required
+  std::optional<double> output_scale;        // positive: empty = auto (scale_margin times the smallest certified
+                                             // scale for the method: the descent threshold for descent, the flow
+                                             // threshold for the flow); others use 1
+  double scale_margin = 1.05;                // auto: the factor above the threshold, >= 1
+  std::vector<double> lr_grid;               // tuned-fixed: the 'fixed' method runs once per c with lr = c / beta0
+  Preprocess preprocess = Preprocess::none;  // applied to every data set's inputs
+  bool teacher = false;                      // synthetic targets from a teacher network
+  int curve_points = 200;                    // rows kept per run for the plots
   std::string out = "results/sweep";
   // The data of every file data set, by DatasetSpec::name(), read by the caller.
   std::map<std::string, NetworkData> file_data;
@@ -80,11 +91,15 @@ struct RunSpec {
   long seed = 0;
   Method method;
   DatasetSpec dataset;
+  double lr_c = 0.0;                // tuned-fixed: lr = lr_c / beta0 (0: not tuned, lr = SweepSpec::lr)
   std::string key() const;          // "init=...;width=...;..." (unique per run)
   std::uint64_t init_seed() const;  // from the coordinates except the method (methods share inits)
 };
 
 std::vector<RunSpec> enumerate_runs(const SweepSpec& spec);
+
+// The tolerance as the summaries state it: "loss <= 1e-06 L0 (relative)" or "loss <= 0.001 (absolute)".
+std::string tolerance_label(const SweepSpec& spec);
 
 // Checks ranges and that every file data set was read; throws InputError naming the key.
 void validate(const SweepSpec& spec, const std::string& option);

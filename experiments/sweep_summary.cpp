@@ -1,6 +1,7 @@
 #include <gradflow/experiments/sweep_summary.hpp>
 
 #include <gradflow/core/output_file.hpp>
+#include <gradflow/core/random.hpp>
 #include <gradflow/core/text.hpp>
 
 #include <algorithm>
@@ -15,6 +16,7 @@ namespace gradflow {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 std::string number(double x) {
   if (std::isnan(x)) return "";
@@ -25,11 +27,29 @@ std::string number(double x) {
 using GroupKey =
     std::tuple<std::string, std::string, std::string, long, long>;  // dataset, method, activation, depth, width
 
+// The work of one group's runs, +inf for those that did not converge.
+struct Work {
+  std::vector<double> steps, grad_evals, loss_evals, hvp_evals, seconds, times, times_beta0, conditions;
+};
+
+Quartiles quartiles(std::vector<double> values) {
+  Quartiles q;
+  q.median = quantile(values, 0.5);
+  q.q25 = quantile(values, 0.25);
+  q.q75 = quantile(values, 0.75);
+  return q;
+}
+
 }  // namespace
 
 const char* const kSummaryHeader =
-    "dataset,method,activation,depth,width,init,runs,converged,converged_fraction,median_steps_to_eps,q25_steps,"
-    "q75_steps,iqr_steps,median_time_to_eps,certified_fraction,positive_speedup";
+    "dataset,method,activation,depth,width,init,lr_c,c_choice,runs,converged,converged_fraction,certified_fraction,"
+    "input_condition,tolerance,median_steps_to_eps,q25_steps,q75_steps,iqr_steps,median_grad_evals,q25_grad_evals,"
+    "q75_grad_evals,median_loss_evals,q25_loss_evals,q75_loss_evals,median_hvp_evals,q25_hvp_evals,q75_hvp_evals,"
+    "median_train_seconds,q25_train_seconds,q75_train_seconds,median_time_to_eps,median_time_beta0,speedup_steps,"
+    "speedup_steps_low,speedup_steps_high,speedup_grad_evals,speedup_grad_evals_low,speedup_grad_evals_high,"
+    "speedup_loss_evals,speedup_loss_evals_low,speedup_loss_evals_high,speedup_wall,speedup_wall_low,"
+    "speedup_wall_high";
 
 double quantile(std::vector<double>& values, double q) {
   if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
@@ -43,83 +63,232 @@ double quantile(std::vector<double>& values, double q) {
   return values[below] + fraction * (values[above] - values[below]);
 }
 
-std::vector<SummaryRow> summarize(const std::vector<RunRecord>& records) {
-  std::map<std::pair<GroupKey, std::string>, std::vector<const RunRecord*>> groups;
+std::size_t choose_best_c(const std::vector<StepFactorResult>& grid, double min_converged, std::string* choice) {
+  std::size_t best = grid.size();
+  for (std::size_t i = 0; i < grid.size(); ++i) {
+    if (grid[i].converged_fraction + 1e-12 < min_converged) continue;
+    if (best == grid.size() || grid[i].median_steps < grid[best].median_steps) best = i;
+  }
+  if (best != grid.size()) {
+    if (choice) *choice = "lowest median steps with >= " + format_number("%.0f", 100.0 * min_converged) + "% converged";
+    return best;
+  }
+  best = 0;
+  for (std::size_t i = 1; i < grid.size(); ++i) {
+    if (grid[i].converged_fraction > grid[best].converged_fraction ||
+        (grid[i].converged_fraction == grid[best].converged_fraction && grid[i].median_steps < grid[best].median_steps))
+      best = i;
+  }
+  if (choice)
+    *choice = "no c reached " + format_number("%.0f", 100.0 * min_converged) + "% converged: the most converged";
+  return best;
+}
+
+std::vector<SummaryRow> summarize(const std::vector<RunRecord>& records, const SummaryOptions& options) {
+  // Groups by coordinates, scheme and step factor c (0 unless tuned).
+  using Member = std::tuple<GroupKey, std::string, double>;
+  std::map<Member, std::vector<const RunRecord*>> groups;
   for (const RunRecord& r : records) {
     groups[{GroupKey{r.run.dataset.name(), r.run.method.name(), std::string(to_string(r.run.activation)), r.run.depth,
                      r.run.width},
-            std::string(to_string(r.run.init))}]
+            std::string(to_string(r.run.init)), r.run.lr_c}]
         .push_back(&r);
   }
+  // tuned-fixed: keep each scheme's best c.
+  std::map<std::pair<GroupKey, std::string>, std::vector<std::pair<double, StepFactorResult>>> tuned;
+  for (const auto& [member, runs] : groups) {
+    const double c = std::get<2>(member);
+    if (c <= 0.0) continue;
+    std::vector<double> steps;
+    long converged = 0;
+    for (const RunRecord* r : runs) {
+      converged += r->reached ? 1 : 0;
+      steps.push_back(r->reached ? static_cast<double>(r->steps_to_eps) : kInf);
+    }
+    tuned[{std::get<0>(member), std::get<1>(member)}].push_back(
+        {c,
+         StepFactorResult{c, static_cast<double>(converged) / static_cast<double>(runs.size()), quantile(steps, 0.5)}});
+  }
+  std::map<std::pair<GroupKey, std::string>, std::pair<double, std::string>> best_c;
+  for (const auto& [key, grid] : tuned) {
+    std::vector<StepFactorResult> results;
+    for (const auto& entry : grid) results.push_back(entry.second);
+    std::string choice;
+    const std::size_t best = choose_best_c(results, options.min_converged, &choice);
+    best_c[key] = {results[best].c, choice};
+  }
+
   std::vector<SummaryRow> rows;
-  std::map<GroupKey, double> positive_median;
-  for (const auto& [key, members] : groups) {
+  std::vector<Work> works;
+  std::map<GroupKey, std::size_t> positive_row;
+  for (const auto& [member, members] : groups) {
+    const auto& [key, init, c] = member;
+    std::string choice;
+    if (c > 0.0) {
+      const auto& chosen = best_c.at({key, init});
+      if (chosen.first != c) continue;
+      choice = chosen.second;
+    }
     SummaryRow row;
-    std::tie(row.dataset, row.method, row.activation, row.depth, row.width) = key.first;
-    row.init = key.second;
+    std::tie(row.dataset, row.method, row.activation, row.depth, row.width) = key;
+    row.init = init;
+    row.lr_c = c;
+    row.c_choice = choice;
     row.runs = static_cast<long>(members.size());
-    std::vector<double> steps, times;
+    Work w;
     for (const RunRecord* r : members) {
       row.converged += r->reached ? 1 : 0;
       row.certified += r->certified == 1 ? 1 : 0;
-      steps.push_back(r->reached ? static_cast<double>(r->steps_to_eps) : kInf);
-      times.push_back(r->reached ? r->time_to_eps : kInf);
+      const auto work = [&](double x) { return r->reached ? x : kInf; };
+      w.steps.push_back(work(static_cast<double>(r->steps_to_eps)));
+      w.grad_evals.push_back(work(static_cast<double>(r->grad_evals)));
+      w.loss_evals.push_back(work(static_cast<double>(r->loss_evals)));
+      w.hvp_evals.push_back(work(static_cast<double>(r->hvp_evals)));
+      w.seconds.push_back(work(r->train_seconds));
+      w.times.push_back(work(r->time_to_eps));
+      w.times_beta0.push_back(work(r->time_beta0));
+      w.conditions.push_back(r->input_condition);
     }
-    row.median_steps = quantile(steps, 0.5);
-    row.q25_steps = quantile(steps, 0.25);
-    row.q75_steps = quantile(steps, 0.75);
-    row.median_time = quantile(times, 0.5);
-    if (row.init == "positive") positive_median[key.first] = row.median_steps;
+    row.steps = quartiles(w.steps);
+    row.grad_evals = quartiles(w.grad_evals);
+    row.loss_evals = quartiles(w.loss_evals);
+    row.hvp_evals = quartiles(w.hvp_evals);
+    row.seconds = quartiles(w.seconds);
+    row.median_time = quartiles(w.times).median;
+    row.median_time_beta0 = quartiles(w.times_beta0).median;
+    row.input_condition = quartiles(w.conditions).median;
+    if (row.init == "positive") positive_row[key] = rows.size();
     rows.push_back(row);
+    works.push_back(std::move(w));
   }
-  for (SummaryRow& row : rows) {
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    SummaryRow& row = rows[i];
     const GroupKey key{row.dataset, row.method, row.activation, row.depth, row.width};
-    const auto positive = positive_median.find(key);
-    if (row.init != "positive" && positive != positive_median.end()) {
-      const double p = positive->second;
-      row.positive_speedup = std::isinf(p)
-                                 ? (std::isinf(row.median_steps) ? std::numeric_limits<double>::quiet_NaN() : 0.0)
-                                 : row.median_steps / p;
-    }
+    const auto positive = positive_row.find(key);
+    if (row.init == "positive" || positive == positive_row.end()) continue;
+    const Work& p = works[positive->second];
+    const Work& w = works[i];
+    std::ostringstream name;
+    name << row.dataset << "|" << row.method << "|" << row.activation << "|" << row.depth << "|" << row.width << "|"
+         << row.init;
+    const std::uint64_t base = derive_seed(options.seed, fnv1a(name.str()));
+    row.speedup_steps =
+        bootstrap_median_ratio(w.steps, p.steps, derive_seed(base, 1), options.resamples, options.level);
+    row.speedup_grad_evals =
+        bootstrap_median_ratio(w.grad_evals, p.grad_evals, derive_seed(base, 2), options.resamples, options.level);
+    row.speedup_loss_evals =
+        bootstrap_median_ratio(w.loss_evals, p.loss_evals, derive_seed(base, 3), options.resamples, options.level);
+    row.speedup_wall =
+        bootstrap_median_ratio(w.seconds, p.seconds, derive_seed(base, 4), options.resamples, options.level);
   }
   return rows;
 }
 
-void write_summary(const std::string& path, const std::vector<SummaryRow>& rows) {
+void write_summary(const std::string& path, const std::vector<SummaryRow>& rows, const std::string& tolerance) {
   write_file_atomically("summary", path, [&](std::ostream& out) {
     out << kSummaryHeader << "\n";
+    const auto q = [](const Quartiles& x) { return number(x.median) + "," + number(x.q25) + "," + number(x.q75); };
+    const auto ci = [](const RatioInterval& x) {
+      return number(x.estimate) + "," + number(x.low) + "," + number(x.high);
+    };
     for (const SummaryRow& r : rows) {
       out << csv_field(r.dataset) << "," << r.method << "," << r.activation << "," << r.depth << "," << r.width << ","
-          << r.init << "," << r.runs << "," << r.converged << ","
-          << number(static_cast<double>(r.converged) / static_cast<double>(r.runs)) << "," << number(r.median_steps)
-          << "," << number(r.q25_steps) << "," << number(r.q75_steps) << "," << number(r.q75_steps - r.q25_steps) << ","
-          << number(r.median_time) << "," << number(static_cast<double>(r.certified) / static_cast<double>(r.runs))
-          << "," << number(r.positive_speedup) << "\n";
+          << r.init << "," << (r.lr_c > 0.0 ? number(r.lr_c) : std::string()) << "," << csv_field(r.c_choice) << ","
+          << r.runs << "," << r.converged << ","
+          << number(static_cast<double>(r.converged) / static_cast<double>(r.runs)) << ","
+          << number(static_cast<double>(r.certified) / static_cast<double>(r.runs)) << "," << number(r.input_condition)
+          << "," << csv_field(tolerance) << "," << q(r.steps) << "," << number(r.steps.q75 - r.steps.q25) << ","
+          << q(r.grad_evals) << "," << q(r.loss_evals) << "," << q(r.hvp_evals) << "," << q(r.seconds) << ","
+          << number(r.median_time) << "," << number(r.median_time_beta0) << "," << ci(r.speedup_steps) << ","
+          << ci(r.speedup_grad_evals) << "," << ci(r.speedup_loss_evals) << "," << ci(r.speedup_wall) << "\n";
     }
   });
 }
 
-std::string format_summary(const std::vector<SummaryRow>& rows) {
+namespace {
+
+std::string text(double x, const char* fmt) {
+  if (std::isnan(x)) return "-";
+  if (std::isinf(x)) return "inf";
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, fmt, x);
+  return buffer;
+}
+
+// The protocol's name: tuned-fixed rows are the fixed step at the scheme's best c.
+std::string protocol_name(const SummaryRow& r) { return r.lr_c > 0.0 ? "tuned-fixed" : r.method; }
+
+std::string interval_text(const RatioInterval& x) {
+  if (std::isnan(x.estimate)) return "-";
+  return text(x.estimate, "%.2f") + " [" + text(x.low, "%.2f") + ", " + text(x.high, "%.2f") + "]";
+}
+
+}  // namespace
+
+std::string format_summary(const std::vector<SummaryRow>& rows, const std::string& tolerance) {
   std::ostringstream out;
-  char line[512];
-  std::snprintf(line, sizeof line, "  %-16s %6s %-16s %5s %10s %14s %10s %9s\n", "method", "width", "init", "runs",
-                "converged", "median steps", "IQR", "speedup");
-  out << line;
+  std::string last_dataset;
+  char line[640];
   for (const SummaryRow& r : rows) {
-    const auto text = [](double x, const char* fmt) {
-      if (std::isnan(x)) return std::string("-");
-      if (std::isinf(x)) return std::string("inf");
-      char buffer[64];
-      std::snprintf(buffer, sizeof buffer, fmt, x);
-      return std::string(buffer);
-    };
-    std::snprintf(line, sizeof line, "  %-16s %6ld %-16s %5ld %9.0f%% %14s %10s %9s\n", r.method.c_str(), r.width,
-                  r.init.c_str(), r.runs, 100.0 * static_cast<double>(r.converged) / static_cast<double>(r.runs),
-                  text(r.median_steps, "%.0f").c_str(), text(r.q75_steps - r.q25_steps, "%.0f").c_str(),
-                  text(r.positive_speedup, "%.2fx").c_str());
+    if (r.dataset != last_dataset) {
+      out << "data " << r.dataset << ": input condition number " << text(r.input_condition, "%.4g") << "; converged at "
+          << tolerance << "\n";
+      std::snprintf(line, sizeof line, "  %-12s %5s %-15s %5s %4s %5s %5s %9s %9s %9s %20s %20s %20s %20s\n",
+                    "protocol", "width", "init", "c", "runs", "conv", "cert", "med steps", "med grads", "med loss",
+                    "speedup_steps", "speedup_grad_evals", "speedup_loss_evals", "speedup_wall");
+      out << line;
+      last_dataset = r.dataset;
+    }
+    std::snprintf(line, sizeof line, "  %-12s %5ld %-15s %5s %4ld %4.0f%% %4.0f%% %9s %9s %9s %20s %20s %20s %20s\n",
+                  protocol_name(r).c_str(), r.width, r.init.c_str(), r.lr_c > 0.0 ? text(r.lr_c, "%.3g").c_str() : "-",
+                  r.runs, 100.0 * static_cast<double>(r.converged) / static_cast<double>(r.runs),
+                  100.0 * static_cast<double>(r.certified) / static_cast<double>(r.runs),
+                  text(r.steps.median, "%.0f").c_str(), text(r.grad_evals.median, "%.0f").c_str(),
+                  text(r.loss_evals.median, "%.0f").c_str(), interval_text(r.speedup_steps).c_str(),
+                  interval_text(r.speedup_grad_evals).c_str(), interval_text(r.speedup_loss_evals).c_str(),
+                  interval_text(r.speedup_wall).c_str());
     out << line;
   }
-  out << "  (speedup: median steps of the scheme / median steps of positive, same method and width)\n";
+  out << "  (speedup_X: median X of the scheme / median X of positive, same protocol and width, with its 95%\n"
+         "   bootstrap interval; > 1: positive needed less. med grads, med loss: gradient and loss-only evaluations.\n"
+         "   cert: the certificate of the method that ran holds at theta0. c: tuned-fixed, the scheme's best\n"
+         "   lr = c / beta0)\n";
+  return out.str();
+}
+
+std::string format_verdict(const std::vector<SummaryRow>& rows) {
+  std::map<GroupKey, std::vector<const SummaryRow*>> groups;
+  for (const SummaryRow& r : rows) groups[{r.dataset, r.method, r.activation, r.depth, r.width}].push_back(&r);
+  std::ostringstream out;
+  for (const auto& [key, members] : groups) {
+    const SummaryRow* best = nullptr;
+    const SummaryRow* positive = nullptr;
+    for (const SummaryRow* r : members) {
+      if (r->init == "positive") {
+        positive = r;
+        continue;
+      }
+      if (!best || r->grad_evals.median < best->grad_evals.median) best = r;
+    }
+    if (!positive || !best) continue;
+    const RatioInterval& s = best->speedup_grad_evals;
+    const std::string against = "the best random scheme (" + best->init + ")";
+    std::string verdict;
+    if (std::isnan(s.estimate) || std::isnan(s.low) || std::isnan(s.high)) {
+      verdict = "CANNOT SAY whether positive is faster than " + against +
+                " (both medians are infinite: fewer than half of the runs converged on each side)";
+    } else if (s.low > 1.0) {
+      verdict = "positive is FASTER than " + against;
+    } else if (s.high < 1.0) {
+      verdict = "positive is SLOWER than " + against;
+    } else {
+      verdict = "positive and " + against + " are NOT DISTINGUISHABLE";
+    }
+    out << "verdict " << std::get<0>(key) << ", " << protocol_name(*best) << ", width " << std::get<4>(key) << ": "
+        << verdict << " in gradient evaluations: " << best->init << "'s median / positive's = " << interval_text(s)
+        << " (converged: positive " << positive->converged << "/" << positive->runs << ", " << best->init << " "
+        << best->converged << "/" << best->runs << ")\n";
+  }
   return out.str();
 }
 

@@ -1,33 +1,71 @@
-// The sweep's table: per data set, method, activation, depth, width and initialization scheme, the
-// number of runs, the fraction that reached eps L0, the median and interquartile range of the steps to
-// eps (a run that did not converge counts as infinitely many steps), and how much faster the positive
-// initialization is than this scheme (median steps of the scheme / median steps of positive).
+// The sweep's table: per data set, method, activation, depth, width and initialization scheme (and, for
+// the tuned-fixed protocol, at the scheme's best step factor c), the number of runs, the fraction that
+// reached the target, the median and quartiles of the work to the target (steps, gradient evaluations,
+// loss evaluations, Hessian-vector products, training wall time; a run that did not converge counts as
+// infinitely much work), and how much less work the positive initialization needed than this scheme:
+// speedup = median(scheme) / median(positive), > 1 when positive is faster, each with a seeded 95%
+// bootstrap interval (experiments/bootstrap.hpp, docs/theory.md §6.4).
 #pragma once
 
+#include <gradflow/experiments/bootstrap.hpp>
 #include <gradflow/experiments/sweep_runner.hpp>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace gradflow {
 
+struct Quartiles {
+  double median = 0.0, q25 = 0.0, q75 = 0.0;  // +inf when not enough runs converged
+};
+
 struct SummaryRow {
   std::string dataset, method, activation, init;
   long depth = 0, width = 0;
+  double lr_c = 0.0;     // tuned-fixed: the scheme's best c (lr = c / beta0); 0 otherwise
+  std::string c_choice;  // tuned-fixed: how c was chosen (below); empty otherwise
   long runs = 0, converged = 0, certified = 0;
-  double median_steps = 0.0, q25_steps = 0.0, q75_steps = 0.0;  // +inf when not enough runs converged
-  double median_time = 0.0;
-  double positive_speedup = std::numeric_limits<double>::quiet_NaN();  // NaN for positive itself or without it
+  double input_condition = 0.0;  // median over the runs (one data set: the same for every run)
+  Quartiles steps, grad_evals, loss_evals, hvp_evals, seconds;
+  double median_time = 0.0;        // raw flow time (or the sum of descent steps) to the target
+  double median_time_beta0 = 0.0;  // that time x beta0: comparable across output scales
+  RatioInterval speedup_steps, speedup_grad_evals, speedup_loss_evals, speedup_wall;  // NaN for positive itself
+};
+
+struct SummaryOptions {
+  std::uint64_t seed = 13;     // the bootstrap's seed (each comparison derives its own from it)
+  long resamples = 2000;       // bootstrap rounds
+  double level = 0.95;         // the intervals' confidence level
+  double min_converged = 0.9;  // tuned-fixed: a c qualifies when this fraction of its runs converged
 };
 
 // Linear-interpolation quantile (numpy's default) of values sorted in place; +inf propagates.
 double quantile(std::vector<double>& values, double q);
 
-std::vector<SummaryRow> summarize(const std::vector<RunRecord>& records);
+// tuned-fixed: of the grid's c (with the fraction of runs that converged and the median steps of
+// each), the index of the best: the lowest median steps among the c where at least min_converged of
+// the runs converged; when none qualifies, the highest converged fraction (then the lowest median).
+// choice receives which rule decided.
+struct StepFactorResult {
+  double c = 0.0;
+  double converged_fraction = 0.0;
+  double median_steps = 0.0;
+};
+std::size_t choose_best_c(const std::vector<StepFactorResult>& grid, double min_converged,
+                          std::string* choice = nullptr);
+
+std::vector<SummaryRow> summarize(const std::vector<RunRecord>& records, const SummaryOptions& options = {});
 
 extern const char* const kSummaryHeader;
-void write_summary(const std::string& path, const std::vector<SummaryRow>& rows);
+// tolerance: tolerance_label(spec), written in every row.
+void write_summary(const std::string& path, const std::vector<SummaryRow>& rows, const std::string& tolerance);
 // A table for the terminal.
-std::string format_summary(const std::vector<SummaryRow>& rows);
+std::string format_summary(const std::vector<SummaryRow>& rows, const std::string& tolerance);
+
+// The verdict per data set, method, activation, depth and width: positive against the best random
+// scheme (lowest median gradient evaluations), from the bootstrap interval of speedup_grad_evals:
+// faster (interval above 1), slower (below 1) or not distinguishable (straddles 1).
+std::string format_verdict(const std::vector<SummaryRow>& rows);
 
 }  // namespace gradflow

@@ -1,6 +1,7 @@
 #include <gradflow/experiments/thread_pool.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <vector>
 
@@ -63,6 +64,19 @@ PoolOutcome run_on_threads(int threads, const std::function<void()>& worker, con
   for (std::thread& thread : pool) thread.join();
   if (failure) std::rethrow_exception(failure);
   return outcome;
+}
+
+PoolOutcome parallel_for(long count, int threads, const std::function<void(long)>& body,
+                         const std::function<void(const std::string&)>& warn) {
+  std::atomic<long> next{0};
+  const auto worker = [&] {
+    while (true) {
+      const long i = next.fetch_add(1);
+      if (i >= count) return;
+      body(i);
+    }
+  };
+  return run_on_threads(threads, worker, {}, warn);
 }
 
 }  // namespace gradflow

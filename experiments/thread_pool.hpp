@@ -41,6 +41,14 @@ struct PoolOutcome {
 PoolOutcome run_on_threads(int threads, const std::function<void()>& worker, const ThreadStarter& starter = {},
                            const std::function<void(const std::string&)>& warn = {});
 
+// The one loop that sweeps, compare-inits and the probability estimate run their trials with:
+// body(i) for every i in [0, count), handed out in order to `threads` workers (run_on_threads above:
+// the threads that cannot be created are done without, and the first exception a body throws is
+// rethrown here after the others finish). Which thread runs an item never changes its result as long
+// as body(i) depends only on i.
+PoolOutcome parallel_for(long count, int threads, const std::function<void(long)>& body,
+                         const std::function<void(const std::string&)>& warn = {});
+
 // Runs work on a new thread while the calling thread calls tick() every period until work is done;
 // when no thread can be created, runs work on the calling thread (without ticks). Rethrows work's
 // exception on the calling thread.

@@ -66,6 +66,11 @@ IndependenceReport independence_report(const Matrix& x) {
                 static_cast<long>(report.n), static_cast<long>(report.d), static_cast<long>(report.rank),
                 report.sigma_min);
   report.message = buffer;
+  if (report.applies && report.sigma_min > 0.0) {
+    std::snprintf(buffer, sizeof buffer, ", condition number sigma_max / sigma_min = %.6g",
+                  report.sigma_max / report.sigma_min);
+    report.message += buffer;
+  }
   if (report.n > report.d) {
     report.message += "; warning: n > d, the inputs cannot be linearly independent and the theory does not apply";
   } else if (report.rank < report.n) {

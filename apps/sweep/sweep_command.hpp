@@ -28,10 +28,16 @@ struct CompareInitsCommand {
   std::vector<std::string> widths;  // as given (apps/list_option.hpp); default 16,32,64
   std::string output_scale = "auto";
   std::string synthetic = "16x32";
+  std::string data;    // --data FILE (instead of --synthetic)
+  std::string preset;  // --preset digits | breast-cancer
+  bool standardize = false, scale_features = false, whiten = false;
+  double loss_tol = 0.0;  // --loss-tol (absolute), when given
+  std::string protocol = "armijo";
+  std::string solver = "dopri5";
+  std::vector<std::string> lr_grid;  // as given; default 0.25,0.5,1,1.5,1.9,2.5,4
   long seeds = 20;
   long depth = 1;
   std::string activation = "tanh";
-  std::string method = "armijo";
   std::string config;
   int threads = 0;
   bool quiet = false;
@@ -43,6 +49,11 @@ struct CompareInitsCommand {
 
 void add_sweep_command(CLI::App& app, SweepCommand& sweep);
 int run_sweep_command(SweepCommand& sweep);
+// Where compare-inits --preset NAME finds its file: $GRADFLOW_DATA_DIR, the folder ../share/gradflow/data
+// next to the executable, the source tree's data/, the installed data folder, in that order. An
+// InputError naming --preset and every place tried when none holds it.
+std::string find_preset_file(const std::string& preset);
+
 void add_compare_inits_command(CLI::App& app, CompareInitsCommand& compare);
 int run_compare_inits_command(CompareInitsCommand& compare);
 

@@ -48,8 +48,9 @@ bool bool_item(const std::string& text, const std::string& option, const std::st
 }
 
 constexpr const char* kKeys =
-    "inits, widths, depths, activations, seeds, methods, datasets, eps, max-steps, t-end, lr, gamma, output-scale, "
-    "teacher, curve-points, out";
+    "inits, widths, depths, activations, seeds, methods, datasets, eps, loss-tol, max-steps, t-end, lr, lr-grid, "
+    "gamma, "
+    "output-scale, scale-margin, preprocess, teacher, curve-points, out";
 
 }  // namespace
 
@@ -242,6 +243,17 @@ SweepSpec parse_sweep_text(std::string_view text, const std::string& path) {
       spec.datasets = parse_datasets(list(), label, key);
     } else if (key == "eps") {
       spec.eps = number_item(one(), label, key);
+    } else if (key == "loss-tol") {
+      spec.loss_tol = number_item(one(), label, key);
+    } else if (key == "scale-margin") {
+      spec.scale_margin = number_item(one(), label, key);
+    } else if (key == "lr-grid") {
+      spec.lr_grid.clear();
+      for (const auto& text : list()) spec.lr_grid.push_back(number_item(text, label, key));
+    } else if (key == "preprocess") {
+      const auto p = preprocess_from_string(one());
+      if (!p) throw bad_item(label, key, one(), "is not one of none, standardize, scale, whiten");
+      spec.preprocess = *p;
     } else if (key == "max-steps") {
       spec.max_steps = integer_item(one(), label, key, 1, std::numeric_limits<long>::max());
     } else if (key == "t-end") {

@@ -1,0 +1,108 @@
+#include <gradflow/experiments/trial.hpp>
+
+#include <gradflow/core/random.hpp>
+#include <gradflow/core/tolerances.hpp>
+#include <gradflow/discrete/descend.hpp>
+#include <gradflow/flow/simulate_flow.hpp>
+#include <gradflow/theory/power_iteration.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+namespace gradflow {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::vector<CurvePoint> thin(const std::vector<CurvePoint>& points, int keep) {
+  if (static_cast<int>(points.size()) <= keep) return points;
+  std::vector<CurvePoint> out;
+  for (int i = 0; i < keep; ++i) {
+    const std::size_t index = static_cast<std::size_t>(
+        std::llround(static_cast<double>(i) * static_cast<double>(points.size() - 1) / (keep - 1)));
+    out.push_back(points[index]);
+  }
+  return out;
+}
+
+}  // namespace
+
+double initial_sharpness(const Objective& objective, const Vector& theta0, std::uint64_t seed) {
+  return estimate_smoothness(objective, theta0, seed, tolerances::kSampledSmoothnessIterations,
+                             tolerances::kSampledSmoothnessRtol)
+      .beta;
+}
+
+TrialResult run_trial(const Mlp& network, const TrialSpec& spec) {
+  TrialResult r;
+  const Vector theta0 = initialize(network.architecture(), spec.init);
+  r.certificate = certify(network, theta0);
+  const bool holds = spec.method.is_descent() ? r.certificate.descent_holds : r.certificate.holds;
+  r.certified = r.certificate.applies ? (holds ? 1 : 0) : -1;
+  if (spec.measure_beta0 || spec.lr_c > 0.0)
+    r.beta0 = initial_sharpness(network, theta0, derive_seed(spec.init.seed, 7));
+  r.loss0 = network.loss(theta0);
+  r.target = spec.loss_tol ? *spec.loss_tol : spec.eps * r.loss0;
+  const int keep = std::max(spec.curve_points, 0);
+  const double mu = r.certified == 1 ? r.certificate.mu : kNaN;
+  const auto bound = [&](double t) { return r.certified == 1 ? r.loss0 * std::exp(-2.0 * mu * t) : kNaN; };
+  const auto pl = [](double loss, double grad_norm) {
+    return loss > 0.0 ? grad_norm * grad_norm / (2.0 * loss) : kNaN;
+  };
+  std::vector<CurvePoint> points;
+  if (spec.method.is_descent()) {
+    DescentOptions o = spec.descent;
+    o.step = spec.method.rule();
+    o.lr = spec.lr_c > 0.0 ? spec.lr_c / r.beta0 : spec.lr;
+    r.lr = o.lr;
+    if (spec.gamma) o.gamma = *spec.gamma;
+    o.max_iters = spec.max_steps;
+    o.loss_tol = r.target;
+    o.grad_tol = 0.0;
+    o.save_every = keep > 0 ? std::max<long>(1, spec.max_steps / keep) : spec.max_steps;
+    o.seed = spec.init.seed;
+    const DescentResult result = descend(network, theta0, o);
+    r.reached = result.status == Status::tolerance_reached && result.loss_final <= r.target;
+    r.steps = result.iterations;
+    r.final_loss = result.loss_final;
+    r.status = result.status;
+    r.stats = result.stats;
+    if (r.reached) {
+      r.steps_to_eps = result.iterations;
+      r.time_to_eps = result.t_final;
+    }
+    if (keep > 0) {
+      for (const DescentRow& row : result.rows) {
+        points.push_back({static_cast<double>(row.iter), row.t, row.loss, row.grad_norm, row.dist_from_init,
+                          pl(row.loss, row.grad_norm), bound(row.t)});
+      }
+    }
+  } else {
+    FlowOptions o;
+    o.solver = spec.method.solver();
+    o.t_end = spec.t_end;
+    o.loss_tol = r.target;
+    o.max_steps = spec.max_steps;
+    const FlowResult result = simulate_flow(network, theta0, o);
+    r.reached = result.status == Status::tolerance_reached && result.loss_final <= r.target;
+    r.steps = result.stats.num_steps;
+    r.final_loss = result.loss_final;
+    r.status = result.status;
+    r.stats = result.stats;
+    if (r.reached) {
+      r.steps_to_eps = result.stats.num_steps;
+      r.time_to_eps = result.t_final;
+    }
+    if (keep > 0) {
+      double step = 0.0;  // rows are recorded at every accepted step
+      for (const FlowRow& row : result.rows) {
+        points.push_back(
+            {step++, row.t, row.loss, row.grad_norm, row.dist_from_init, pl(row.loss, row.grad_norm), bound(row.t)});
+      }
+    }
+  }
+  if (keep > 0) r.curve = thin(points, keep);
+  return r;
+}
+
+}  // namespace gradflow

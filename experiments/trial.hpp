@@ -1,0 +1,72 @@
+// One trial of the experiments, the pipeline that sweeps, compare-inits and the probability estimate
+// share: initialize -> certify -> (estimate the sharpness) -> train by descent or by the flow ->
+// measure. run_trial() is the only place where a trial runs, so the same TrialSpec gives the same bits
+// whichever command asked for it (a test checks sweep, compare-inits and probability against it).
+#pragma once
+
+#include <gradflow/core/objective.hpp>
+#include <gradflow/core/stats.hpp>
+#include <gradflow/core/status.hpp>
+#include <gradflow/discrete/options.hpp>
+#include <gradflow/experiments/sweep_spec.hpp>
+#include <gradflow/flow/options.hpp>
+#include <gradflow/problems/initialization.hpp>
+#include <gradflow/problems/mlp.hpp>
+#include <gradflow/theory/certificate.hpp>
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <vector>
+
+namespace gradflow {
+
+// beta0 = the largest |eigenvalue| of the Hessian at theta0, by power iteration on the objective's
+// Hessian-vector products from a seeded start (theory/power_iteration.hpp): an estimate, exact for a
+// quadratic up to the iteration's tolerance. tuned-fixed divides its step factor by it (lr = c /
+// beta0); the flow protocol multiplies its time by it (t x beta0, comparable across output scales).
+double initial_sharpness(const Objective& objective, const Vector& theta0, std::uint64_t seed);
+
+// The trajectory kept for the plots: step (iteration, or accepted flow step), t, loss, ||grad L||,
+// ||theta - theta0||, PL ratio, certified bound.
+struct CurvePoint {
+  double step, t, loss, grad_norm, dist_from_init, pl_ratio, bound;
+};
+
+struct TrialSpec {
+  InitOptions init;                // scheme, seed and output scale (already resolved: no search here)
+  Method method;                   // a descent step rule or a flow solver
+  double eps = 1e-6;               // the target: loss <= eps L0 ...
+  std::optional<double> loss_tol;  // ... or loss <= loss_tol (absolute) when set
+  long max_steps = 5000;           // descent iterations or accepted flow steps
+  double lr = 1.0;                 // descent: fixed step or armijo's first trial (unless lr_c > 0)
+  double lr_c = 0.0;               // tuned-fixed: lr = lr_c / beta0
+  std::optional<double> gamma;     // polyak's damping
+  DescentOptions descent;          // the other descent settings (armijo_b, armijo_c, ...); the fields above,
+                                   // with max_iters, loss_tol, save_every and seed, are set by run_trial
+  double t_end = 1e6;              // flow: end time
+  bool measure_beta0 = true;       // estimate beta0 (needed by lr_c > 0)
+  int curve_points = 0;            // trajectory points kept (0: none)
+};
+
+struct TrialResult {
+  Certificate certificate;  // at theta0 (flow and descent verdicts both)
+  int certified = -1;       // the certificate of the method that ran: 1 holds, 0 does not, -1 does not apply
+  double loss0 = 0.0;
+  double target = 0.0;  // the absolute loss to reach
+  double beta0 = std::numeric_limits<double>::quiet_NaN();
+  double lr = std::numeric_limits<double>::quiet_NaN();  // descent's step (or first trial)
+  bool reached = false;
+  long steps = 0;
+  long steps_to_eps = -1;
+  double time_to_eps = std::numeric_limits<double>::quiet_NaN();
+  double final_loss = 0.0;
+  Status status = Status::not_run;
+  Stats stats;  // the training's work only
+  std::vector<CurvePoint> curve;
+};
+
+// The network must be the caller's own (it keeps scratch space): one per thread.
+TrialResult run_trial(const Mlp& network, const TrialSpec& spec);
+
+}  // namespace gradflow

@@ -1,0 +1,453 @@
+// The fair comparison of initializations (compare-inits): the bootstrap of a ratio of medians, the
+// tuned-fixed protocol's choice of step, the data transforms, output-scale auto for the method that
+// runs, and the tolerance that means the same for every run.
+#include <gradflow/apps/sweep/sweep_command.hpp>
+#include <gradflow/core/input_error.hpp>
+#include <gradflow/core/text.hpp>
+#include <gradflow/discrete/descend.hpp>
+#include <gradflow/experiments/bootstrap.hpp>
+#include <gradflow/experiments/data_transform.hpp>
+#include <gradflow/experiments/probability.hpp>
+#include <gradflow/experiments/sweep_plots.hpp>
+#include <gradflow/experiments/sweep_runner.hpp>
+#include <gradflow/experiments/sweep_summary.hpp>
+#include <gradflow/experiments/trial.hpp>
+#include <gradflow/problems/quadratic.hpp>
+
+#include "test_support.hpp"
+
+#include <Eigen/SVD>
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+namespace fs = std::filesystem;
+using namespace gradflow;
+
+namespace {
+
+fs::path sandbox(const std::string& name) {
+  const fs::path dir = fs::path(GRADFLOW_TESTS_BINARY_DIR) / "compare_sandbox" / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+test::ProgramRun gradflow_cli(const fs::path& dir, const std::vector<std::string>& args) {
+  std::vector<std::string> argv{GRADFLOW_CLI};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return test::run_capture(argv, dir.string(), dir);
+}
+
+// The exact bootstrap distribution of median(a*) / median(b*): every resample of a and of b, each
+// equally likely (independent of the library's resampling). Returns the sorted ratios with their
+// probabilities.
+std::vector<std::pair<double, double>> exact_ratio_distribution(const std::vector<double>& a,
+                                                                const std::vector<double>& b) {
+  const auto medians = [](const std::vector<double>& values) {
+    std::map<double, double> out;  // median -> probability
+    const std::size_t n = values.size();
+    std::size_t total = 1;
+    for (std::size_t i = 0; i < n; ++i) total *= n;
+    std::vector<double> pick(n);
+    for (std::size_t code = 0; code < total; ++code) {
+      std::size_t c = code;
+      for (std::size_t i = 0; i < n; ++i) {
+        pick[i] = values[c % n];
+        c /= n;
+      }
+      std::sort(pick.begin(), pick.end());
+      const double m = n % 2 ? pick[n / 2] : 0.5 * (pick[n / 2 - 1] + pick[n / 2]);
+      out[m] += 1.0 / static_cast<double>(total);
+    }
+    return out;
+  };
+  std::map<double, double> ratios;
+  for (const auto& [ma, pa] : medians(a))
+    for (const auto& [mb, pb] : medians(b)) ratios[ma / mb] += pa * pb;
+  return {ratios.begin(), ratios.end()};
+}
+
+// The smallest value whose cumulative probability reaches q.
+double exact_quantile(const std::vector<std::pair<double, double>>& distribution, double q) {
+  double cumulative = 0.0;
+  for (const auto& [value, p] : distribution) {
+    cumulative += p;
+    if (cumulative >= q - 1e-12) return value;
+  }
+  return distribution.back().first;
+}
+
+}  // namespace
+
+TEST_CASE("The bootstrap interval of a ratio of medians agrees with the exact bootstrap distribution", "[compare]") {
+  for (const auto& [a, b] : std::vector<std::pair<std::vector<double>, std::vector<double>>>{
+           {{1, 2, 3, 4, 5}, {2, 2, 2}}, {{10, 20, 30}, {1, 2, 3}}, {{7, 9, 12, 30}, {3, 4, 8}}}) {
+    const RatioInterval ci = bootstrap_median_ratio(a, b, 20260101, 2000, 0.95);
+    const auto exact = exact_ratio_distribution(a, b);
+    std::vector<double> sa = a, sb = b;
+    CHECK(ci.estimate == Approx(quantile(sa, 0.5) / quantile(sb, 0.5)));
+    CHECK(ci.resamples == 2000);
+    CHECK(ci.undefined == 0);
+    // 2000 resamples put the 2.5% quantile within about 3 standard errors (0.0035 each) of the exact one.
+    INFO("low " << ci.low << " high " << ci.high);
+    CHECK(ci.low >= exact_quantile(exact, 0.025 - 0.012));
+    CHECK(ci.low <= exact_quantile(exact, 0.025 + 0.012));
+    CHECK(ci.high >= exact_quantile(exact, 0.975 - 0.012));
+    CHECK(ci.high <= exact_quantile(exact, 0.975 + 0.012));
+  }
+}
+
+TEST_CASE("The bootstrap reproduces its bits from the seed and handles ties and runs that never converged",
+          "[compare]") {
+  const std::vector<double> a{5, 8, 13, 21, 34, 55}, b{2, 3, 5, 8};
+  const RatioInterval one = bootstrap_median_ratio(a, b, 7), two = bootstrap_median_ratio(a, b, 7);
+  CHECK(one.low == two.low);
+  CHECK(one.high == two.high);
+  const RatioInterval other = bootstrap_median_ratio(a, b, 8);
+  CHECK((other.low != one.low || other.high != one.high));
+  // Constant samples: every resample gives the same ratio.
+  const RatioInterval constant = bootstrap_median_ratio({4, 4, 4}, {2, 2}, 1);
+  CHECK(constant.estimate == 2.0);
+  CHECK(constant.low == 2.0);
+  CHECK(constant.high == 2.0);
+  // A scheme that never converged needs infinitely more work; both never converging is undefined.
+  const double inf = std::numeric_limits<double>::infinity();
+  const RatioInterval never = bootstrap_median_ratio({inf, inf, inf}, {1, 2, 3}, 1);
+  CHECK(std::isinf(never.estimate));
+  CHECK(std::isinf(never.low));
+  const RatioInterval neither = bootstrap_median_ratio({inf, inf}, {inf}, 1, 100);
+  CHECK(std::isnan(neither.estimate));
+  CHECK(neither.undefined == 100);
+  CHECK(std::isnan(neither.low));
+  CHECK(work_ratio(3.0, inf) == 0.0);
+}
+
+TEST_CASE("tuned-fixed picks c = 2 beta / (mu + beta) on a quadratic, the step 2 / (mu + beta)", "[compare]") {
+  // Eigenvalues 1/3 ... 1: the best fixed step 2 / (mu + beta) is c = 1.5 in units of 1 / beta.
+  Vector eigenvalues(4);
+  eigenvalues << 1.0 / 3.0, 0.5, 0.8, 1.0;
+  const Quadratic quadratic(Matrix(eigenvalues.asDiagonal()));
+  const std::vector<double> grid{0.25, 0.5, 1, 1.5, 1.9, 2.5, 4};
+  std::vector<StepFactorResult> results;
+  for (const double c : grid) {
+    std::vector<double> steps;
+    long converged = 0;
+    for (std::uint64_t seed = 0; seed < 5; ++seed) {
+      const Vector theta0 = default_theta0(4, seed);
+      const double beta0 = initial_sharpness(quadratic, theta0, seed);
+      CHECK(beta0 == Approx(1.0).epsilon(1e-5));
+      DescentOptions o;
+      o.step = StepRule::fixed;
+      o.lr = c / beta0;
+      o.max_iters = 2000;
+      o.loss_tol = 1e-6 * quadratic.loss(theta0);
+      const DescentResult run = descend(quadratic, theta0, o);
+      const bool reached = run.status == Status::tolerance_reached;
+      converged += reached ? 1 : 0;
+      steps.push_back(reached ? static_cast<double>(run.iterations) : std::numeric_limits<double>::infinity());
+    }
+    results.push_back({c, static_cast<double>(converged) / 5.0, quantile(steps, 0.5)});
+  }
+  std::string choice;
+  const std::size_t best = choose_best_c(results, 0.9, &choice);
+  CHECK(results[best].c == 1.5);
+  CHECK_THAT(choice, Catch::Contains("lowest median steps"));
+  // c = 2.5 and 4 diverge (|1 - c| > 1): they never qualify.
+  CHECK(results[5].converged_fraction == 0.0);
+  CHECK(results[6].converged_fraction == 0.0);
+}
+
+TEST_CASE("The summary reports each scheme of tuned-fixed at its best c among those where 90% converged", "[compare]") {
+  std::vector<RunRecord> records;
+  const auto add = [&](const char* init, double c, long seed, bool reached, long steps) {
+    RunRecord r;
+    r.run = {*init_scheme_from_string(init),
+             8,
+             1,
+             Activation::tanh,
+             seed,
+             Method{StepRule::fixed},
+             *DatasetSpec::from_string("synthetic:4x8"),
+             c};
+    r.reached = reached;
+    r.steps_to_eps = reached ? steps : -1;
+    r.grad_evals = steps + 1;
+    r.steps = steps;
+    records.push_back(r);
+  };
+  for (long s = 0; s < 10; ++s) {
+    add("positive", 0.5, s, true, 40 + s);
+    add("positive", 1.0, s, true, 20 + s);
+    add("positive", 2.0, s, s != 0, 10 + s);  // 90% converged, fewest steps: the best
+    add("xavier_normal", 1.0, s, s > 1, 5);   // 80%: does not qualify
+    add("xavier_normal", 0.5, s, true, 30);
+  }
+  const std::vector<SummaryRow> rows = summarize(records);
+  REQUIRE(rows.size() == 2);
+  for (const SummaryRow& row : rows) {
+    if (row.init == "positive") {
+      CHECK(row.lr_c == 2.0);
+      CHECK(row.converged == 9);
+    } else {
+      CHECK(row.lr_c == 0.5);
+      CHECK(row.steps.median == 30.0);
+      // positive's median (at c = 2): steps 11..19 and one inf -> 15.5; 30 / 15.5.
+      CHECK(row.speedup_steps.estimate == Approx(30.0 / 15.5));
+      CHECK(row.speedup_grad_evals.estimate == Approx(31.0 / 16.5));
+    }
+  }
+  CHECK_THAT(format_verdict(rows), Catch::Contains("positive is FASTER") && Catch::Contains("positive 9/10"));
+  // Both medians infinite: no verdict.
+  for (RunRecord& r : records) r.reached = false;
+  CHECK_THAT(format_verdict(summarize(records)), Catch::Contains("CANNOT SAY"));
+}
+
+TEST_CASE("Whitening gives X X^T = I, scaling keeps the rank, and the condition number is the SVD's", "[compare]") {
+  const NetworkData data = synthetic_data(6, 12, 3);
+  const NetworkData white = transform_inputs(data, Preprocess::whiten);
+  CHECK((white.x * white.x.transpose() - Matrix::Identity(6, 6)).norm() < 1e-12);
+  CHECK(input_condition_number(white.x) == Approx(1.0).epsilon(1e-12));
+  CHECK(white.y == data.y);
+  NetworkData skewed = data;
+  skewed.x.col(0) *= 1000.0;
+  const NetworkData scaled = transform_inputs(skewed, Preprocess::scale);
+  for (Eigen::Index j = 0; j < 12; ++j) CHECK(scaled.x.col(j).squaredNorm() / 6.0 == Approx(1.0));
+  CHECK(independence_report(scaled.x).rank == 6);
+  const Eigen::JacobiSVD<Matrix> svd(skewed.x);
+  CHECK(input_condition_number(skewed.x) == Approx(svd.singularValues()[0] / svd.singularValues()[5]));
+  // Centring n <= d samples leaves rank n - 1: no condition number, no whitening.
+  const NetworkData centred = transform_inputs(data, Preprocess::standardize);
+  CHECK(std::isinf(input_condition_number(centred.x)));
+  CHECK_THROWS_AS(transform_inputs(centred, Preprocess::whiten), std::invalid_argument);
+  CHECK_THROWS_AS(transform_inputs(synthetic_data(8, 4, 0), Preprocess::whiten), std::invalid_argument);
+}
+
+TEST_CASE("Every command's default tolerance is 1e-6 relative to L0", "[compare]") {
+  CHECK(SweepSpec{}.eps == 1e-6);
+  CHECK(ProbabilityOptions{}.eps == 1e-6);
+  CHECK(cli::CompareInitsCommand{}.spec.eps == 1e-6);
+}
+
+TEST_CASE("The presets find the shipped data sets and an unknown preset is refused", "[compare]") {
+  const std::string digits = cli::find_preset_file("digits");
+  CHECK(fs::is_regular_file(digits));
+  CHECK(fs::path(digits).filename() == "digits.csv");
+  CHECK(fs::path(cli::find_preset_file("breast-cancer")).filename() == "breast_cancer.csv");
+  CHECK_THROWS_AS(cli::find_preset_file("iris"), InputError);
+}
+
+TEST_CASE("output-scale auto is the descent threshold for descent and the flow threshold for the flow",
+          "[compare][cli]") {
+  const fs::path dir = sandbox("auto");
+  for (const std::string protocol : {"armijo", "flow"}) {
+    INFO(protocol);
+    const auto run = gradflow_cli(
+        dir, {"compare-inits", "--inits", "positive", "--widths", "8", "--seeds", "2", "--synthetic", "6x12",
+              "--protocol", protocol, "--max-steps", "300", "--out", protocol, "--no-plots", "--quiet"});
+    INFO(run.err);
+    REQUIRE(run.exit_code == 0);
+    const std::vector<RunRecord> runs = read_runs((dir / protocol / "runs.csv").string());
+    REQUIRE(runs.size() == 2);
+    for (const RunRecord& r : runs) {
+      const auto certify = gradflow_cli(
+          dir, {"certify", "--problem", "mlp", "--widths", "8", "--synthetic", "6,12", "--init", "positive",
+                "--init-seed", std::to_string(r.init_seed), "--find-scale", "--json", "-", "--quiet"});
+      INFO(certify.err);
+      REQUIRE(certify.exit_code == 0);
+      const nlohmann::json found = nlohmann::json::parse(certify.out)["find_scale"];
+      const double flow = found["scale"].get<double>(), descent = found["descent_scale"].get<double>();
+      CHECK(descent > 1.5 * flow);  // descent needs about twice the flow's scale
+      CHECK(r.output_scale == Approx(1.05 * (protocol == "armijo" ? descent : flow)).epsilon(1e-12));
+      CHECK(r.certified == 1);  // the certificate of the method that ran, at 1.05 times its threshold
+    }
+  }
+}
+
+TEST_CASE("output-scale auto with softplus is exit 2 naming softplus-centered, and a number runs uncertified",
+          "[compare][cli]") {
+  const fs::path dir = sandbox("softplus");
+  auto run = gradflow_cli(dir, {"compare-inits", "--activation", "softplus", "--widths", "4", "--seeds", "1",
+                                "--synthetic", "3x6", "--out", "r", "--no-plots", "--quiet"});
+  CHECK(run.exit_code == 2);
+  CHECK_THAT(run.err, Catch::Contains("--output-scale auto") && Catch::Contains("softplus-centered") &&
+                          Catch::Contains("sigma(0)"));
+  CHECK_FALSE(fs::exists(dir / "r"));
+  // n > d: no certificate either.
+  run = gradflow_cli(dir, {"compare-inits", "--widths", "4", "--seeds", "1", "--synthetic", "8x4", "--out", "r",
+                           "--no-plots", "--quiet"});
+  CHECK(run.exit_code == 2);
+  CHECK_THAT(run.err, Catch::Contains("--output-scale auto"));
+  run = gradflow_cli(dir, {"compare-inits",
+                           "--activation",
+                           "softplus",
+                           "--output-scale",
+                           "1",
+                           "--inits",
+                           "positive",
+                           "--widths",
+                           "4",
+                           "--seeds",
+                           "1",
+                           "--synthetic",
+                           "3x6",
+                           "--max-steps",
+                           "50",
+                           "--eps",
+                           "1e-2",
+                           "--out",
+                           "r",
+                           "--no-plots",
+                           "--quiet"});
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  const std::vector<RunRecord> runs = read_runs((dir / "r" / "runs.csv").string());
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].certified != 1);  // the certificate cannot hold with sigma(0) != 0
+  CHECK(runs[0].output_scale == 1.0);
+}
+
+TEST_CASE("The option loss-tol is one absolute target for every run, and the summary says which tolerance",
+          "[compare][cli]") {
+  const fs::path dir = sandbox("loss_tol");
+  auto run = gradflow_cli(dir, {"compare-inits", "--widths", "4", "--seeds", "2", "--synthetic", "3x6", "--loss-tol",
+                                "0.001", "--max-steps", "200", "--out", "abs", "--no-plots"});
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  CHECK_THAT(run.out, Catch::Contains("loss <= 0.001 (absolute, --loss-tol)"));
+  for (const RunRecord& r : read_runs((dir / "abs" / "runs.csv").string())) CHECK(r.loss_target == 0.001);
+  CHECK_THAT(test::read_text(dir / "abs" / "summary.csv"), Catch::Contains("absolute, --loss-tol"));
+  run = gradflow_cli(dir, {"compare-inits", "--widths", "4", "--seeds", "2", "--synthetic", "3x6", "--max-steps", "200",
+                           "--out", "rel", "--no-plots"});
+  REQUIRE(run.exit_code == 0);
+  CHECK_THAT(run.out, Catch::Contains("loss <= 1e-06 L0 (relative"));
+  for (const RunRecord& r : read_runs((dir / "rel" / "runs.csv").string())) CHECK(r.loss_target == 1e-6 * r.loss0);
+  run = gradflow_cli(dir, {"compare-inits", "--eps", "1e-3", "--loss-tol", "0.1", "--out", "both", "--no-plots"});
+  CHECK(run.exit_code == 2);
+  CHECK_THAT(run.err, Catch::Contains("--eps or --loss-tol"));
+}
+
+TEST_CASE("compare-inits on a preset reports the input condition number and the verdict", "[compare][cli]") {
+  const fs::path dir = sandbox("preset");
+  auto run = gradflow_cli(dir, {"compare-inits", "--preset",  "breast-cancer", "--inits",     "positive,xavier_normal",
+                                "--widths",      "4",         "--seeds",       "3",           "--protocol",
+                                "tuned-fixed",   "--lr-grid", "0.5,1",         "--max-steps", "300",
+                                "--eps",         "1e-2",      "--out",         "r",           "--no-plots"});
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  CHECK_THAT(run.out, Catch::Contains("breast_cancer.csv: input condition number"));
+  CHECK_THAT(run.out, Catch::Contains("verdict"));
+  CHECK(read_runs((dir / "r" / "runs.csv").string()).size() == 2 * 3 * 2);
+  for (const auto& [args, message] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"--preset", "iris"}, "--preset iris: unknown preset"},
+           {{"--preset", "digits", "--synthetic", "4x8"}, "give one of --data, --preset and --synthetic"},
+           {{"--whiten", "--standardize"}, "at most one of"},
+           {{"--protocol", "sgd"}, "--protocol sgd: must be armijo, tuned-fixed or flow"},
+           {{"--lr-grid", "1,x", "--protocol", "tuned-fixed"}, "--lr-grid x: must be a finite number > 0"},
+           {{"--lr-grid", "1"}, "is for --protocol tuned-fixed only"},
+           {{"--scale-margin", "0.5"}, "--scale-margin 0.5"},
+           {{"--synthetic", "8x4", "--whiten", "--output-scale", "1"}, "--whiten"}}) {
+    std::vector<std::string> argv{"compare-inits", "--out", "bad", "--quiet"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    run = gradflow_cli(dir, argv);
+    INFO(Catch::Detail::stringify(args) << " -> " << run.err);
+    CHECK(run.exit_code == 2);
+    CHECK_THAT(run.err, Catch::Contains(message));
+  }
+}
+
+TEST_CASE("Carried-forward medians are monotone where every run's loss is, and the median bound too", "[compare]") {
+  // Three runs whose losses fall monotonically and stop at different steps (the fast ones first), and
+  // a certified bound L0 exp(-2 mu t) per run.
+  std::vector<std::vector<CurvePoint>> curves;
+  const std::vector<double> rates{0.5, 0.1, 0.02}, stops{10, 60, 300}, loss0{1.0, 3.0, 2.0};
+  for (std::size_t i = 0; i < 3; ++i) {
+    std::vector<CurvePoint> curve;
+    for (double k = 0; k <= stops[i]; k += 1.0) {
+      const double loss = loss0[i] * std::exp(-rates[i] * k);
+      curve.push_back({k, k, loss, 0.0, 0.0, 0.0, loss0[i] * std::exp(-0.5 * rates[i] * k)});
+    }
+    curves.push_back(curve);
+  }
+  std::vector<double> steps;
+  for (double t = 0; t <= 400; t += 5) steps.push_back(t);
+  for (double CurvePoint::*field : {&CurvePoint::loss, &CurvePoint::bound}) {
+    const std::vector<double> median = carried_forward_median(curves, loss0, steps, field, true);
+    REQUIRE(median.size() == steps.size());
+    for (std::size_t k = 1; k < median.size(); ++k) {
+      INFO("step " << steps[k]);
+      CHECK(median[k] <= median[k - 1]);
+    }
+  }
+  // After every run stopped, the median is the median of the final values (not the one survivor's).
+  const std::vector<double> last = carried_forward_median(curves, loss0, {400}, &CurvePoint::loss, true);
+  std::vector<double> finals{std::exp(-0.5 * 10), std::exp(-0.1 * 60), std::exp(-0.02 * 300)};
+  CHECK(last[0] == Approx(quantile(finals, 0.5)));
+  CHECK(value_carried_forward(curves[0], 200, &CurvePoint::loss, true) == curves[0].back().loss);
+  CHECK(std::isnan(value_carried_forward(curves[0], -1, &CurvePoint::loss, true)));
+}
+
+TEST_CASE("The same trial gives the same bits through run_trial, compare-inits (a sweep) and probability",
+          "[compare][cli]") {
+  const fs::path dir = sandbox("pipeline");
+  auto run =
+      gradflow_cli(dir, {"compare-inits", "--inits", "xavier_normal", "--widths", "8", "--seeds", "2", "--synthetic",
+                         "6x12", "--max-steps", "300", "--threads", "2", "--out", "c", "--no-plots", "--quiet"});
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  run = gradflow_cli(dir,
+                     {"probability",   "--problem",   "mlp", "--widths", "8",         "--synthetic", "6,12", "--init",
+                      "xavier_normal", "--init-seed", "5",   "--draws",  "2",         "--steps",     "300",  "--step",
+                      "armijo",        "--threads",   "2",   "--out",    "draws.csv", "--quiet"});
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  const NetworkData data = synthetic_data(6, 12, 0);
+  MlpArchitecture arch;
+  arch.input_dim = 12;
+  arch.widths = {8};
+  arch.activation = Activation::tanh;
+  const Mlp network(arch, data.x, data.y);
+  const auto direct = [&](std::uint64_t seed) {
+    TrialSpec trial;
+    trial.init.scheme = InitScheme::xavier_normal;
+    trial.init.seed = seed;
+    trial.method = Method{StepRule::armijo};
+    trial.eps = 1e-6;
+    trial.max_steps = 300;
+    trial.lr = 1.0;
+    trial.measure_beta0 = false;
+    return run_trial(network, trial);
+  };
+  // compare-inits (the sweep's path): runs.csv holds each run's seed and its numbers at full precision.
+  const std::vector<RunRecord> runs = read_runs((dir / "c" / "runs.csv").string());
+  REQUIRE(runs.size() == 2);
+  for (const RunRecord& r : runs) {
+    const TrialResult t = direct(r.init_seed);
+    CHECK(r.final_loss == t.final_loss);
+    CHECK(r.steps == t.steps);
+    CHECK(r.loss0 == t.loss0);
+    CHECK(r.grad_evals == t.stats.num_gradient_evals);
+  }
+  // probability's path: one row per draw (draw, init_seed, certified, sigma0, mu, loss0, reached, iterations,
+  // loss_final).
+  std::istringstream lines(test::read_text(dir / "draws.csv"));
+  std::string line;
+  std::getline(lines, line);
+  int rows = 0;
+  while (std::getline(lines, line)) {
+    const auto f = split_csv_line(line);
+    REQUIRE(f);
+    REQUIRE(f->size() == 9);
+    const TrialResult t = direct(std::stoull((*f)[1]));
+    CHECK(std::stod((*f)[5]) == t.loss0);
+    CHECK(std::stol((*f)[7]) == t.steps);
+    CHECK(std::stod((*f)[8]) == t.final_loss);
+    ++rows;
+  }
+  CHECK(rows == 2);
+}
