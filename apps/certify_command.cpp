@@ -42,7 +42,7 @@ void add_certify_command(CLI::App& app, CertifyCommand& d) {
 int run_certify_command(CertifyCommand& d) {
   CLI::App& c = *d.command;
   set_activity("reading the options");
-  if (!d.config.empty()) apply_config_file(c, d.config);
+  apply_config_file(c, d.config);
   if (!(d.radius > 0.0) || !std::isfinite(d.radius))
     throw InputError("--radius", full_precision(d.radius), "must be a finite number > 0");
   if (d.samples < 1 || d.samples > 100000000)

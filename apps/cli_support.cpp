@@ -17,8 +17,23 @@ namespace gradflow::cli {
 
 namespace fs = std::filesystem;
 
+void check_input_options(CLI::App& command) {
+  const CLI::Option* memory = command.get_option_no_throw("--max-memory");
+  if (memory != nullptr && memory->count() > 0 && (memory->results().empty() || memory->results().back().empty())) {
+    throw InputError("--max-memory", "", "an empty size (give a size such as 8G or 512M, or leave the option out)");
+  }
+  for (const char* name : kInputFileOptions) {
+    const CLI::Option* option = command.get_option_no_throw(name);
+    if (option == nullptr || option->count() == 0) continue;
+    check_input_file(name, option->results().empty() ? std::string() : option->results().back());
+  }
+}
+
 void apply_config_file(CLI::App& command, const std::string& path) {
-  apply_config(command, read_config_file(path, "--config"), "--config", path);
+  const CLI::Option* config = command.get_option_no_throw("--config");
+  if ((config != nullptr && config->count() > 0) || !path.empty()) check_input_file("--config", path);
+  if (!path.empty()) apply_config(command, read_config_file(path, "--config"), "--config", path);
+  check_input_options(command);
 }
 
 namespace {

@@ -31,10 +31,18 @@ const char* activity();
 void add_memory_option(CLI::App& command, std::string& max_memory);
 void apply_memory_option(const std::string& max_memory);
 
-// Applies a TOML config file (apps/config_file.hpp) to a subcommand: each key is an option name without the leading
-// dashes
-// ("rtol", "t-end" or "t_end"), at the top level or in a [<subcommand>] section. Options given on the
-// command line win over the file. Unknown keys and bad values are InputErrors naming --config.
+// The options that name an input file, on any command that has them.
+inline constexpr const char* kInputFileOptions[] = {"--matrix", "--minimizer", "--data", "--theta0", "--config"};
+
+// Every input-file option given (on the command line or in the config file, even with an empty value)
+// must name a regular file (check_input_file: an empty path, a missing file, a device or a fifo is an
+// InputError naming the option), and a --max-memory given must not be empty.
+void check_input_options(CLI::App& command);
+
+// Applies a TOML config file (apps/config_file.hpp) to a subcommand: each key is an option name without
+// the leading dashes ("rtol", "t-end" or "t_end"), at the top level or in a [<subcommand>] section.
+// Options given on the command line win over the file. Unknown keys and bad values are InputErrors
+// naming --config. path empty and --config not given: no file. Then check_input_options(command).
 void apply_config_file(CLI::App& command, const std::string& path);
 
 // "--t-end" for the options field "t_end". A nested options struct's field is flagged by its last

@@ -4,6 +4,7 @@
 #include <gradflow/apps/csv.hpp>
 #include <gradflow/apps/list_option.hpp>
 #include <gradflow/core/input_error.hpp>
+#include <gradflow/experiments/thread_pool.hpp>
 #include <gradflow/problems/activation.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>
@@ -180,6 +181,20 @@ void check_certificate_depth(const ProblemArgs& a, const std::string& why) {
                    std::to_string(a.spec.widths.size()) + " hidden layers: " + why +
                        " handles at most 64 hidden layers (as sweeps do; the Lipschitz bound of deeper networks can "
                        "take hours)");
+}
+
+int set_network_threads(const LoadedProblem& loaded, long requested, const char* command, bool quiet) {
+  auto* network = dynamic_cast<Mlp*>(loaded.objective.get());
+  if (network == nullptr) return 1;
+  const ThreadPlan plan = plan_threads(requested, std::numeric_limits<long>::max());
+  if (!plan.warning.empty() && !quiet) std::cerr << "gradflow " << command << ": warning: " << plan.warning << "\n";
+  network->set_threads(plan.threads);
+  if (network->threads() < plan.threads && !quiet) {
+    std::cerr << "gradflow " << command << ": warning: could create only " << network->threads() << " of "
+              << plan.threads << " threads (a limit on processes or memory); going on with " << network->threads()
+              << "\n";
+  }
+  return network->threads();
 }
 
 void write_theta(const std::string& option, const std::string& path, const Vector& theta) {

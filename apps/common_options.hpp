@@ -76,6 +76,10 @@ void prepare_problem_args(CLI::App& command, ProblemArgs& args);
 inline constexpr std::size_t kMaxCertifiedDepth = 64;
 // Throws InputError naming --widths when the network is deeper than kMaxCertifiedDepth.
 void check_certificate_depth(const ProblemArgs& args, const std::string& why);
+// --threads of a network problem: at most 4x the cores (a warning above), and the run goes on with
+// the threads the system lets it create (a warning when fewer). Returns the threads used (1 when the
+// problem is not a network).
+int set_network_threads(const LoadedProblem& loaded, long requested, const char* command, bool quiet);
 // Writes theta one value per line at full precision, whole or not at all ("-": standard output).
 void write_theta(const std::string& option, const std::string& path, const Vector& theta);
 

@@ -1,12 +1,14 @@
 #include <gradflow/apps/config_file.hpp>
 
 #include <gradflow/core/input_error.hpp>
+#include <gradflow/core/output_file.hpp>
 #include <gradflow/core/text.hpp>
 
 #include <sys/stat.h>
 
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -22,7 +24,8 @@ class Parser {
 
   std::vector<ConfigEntry> parse() {
     std::vector<ConfigEntry> entries;
-    std::set<std::pair<std::string, std::string>> seen;
+    std::map<std::pair<std::string, std::string>, long> seen;
+    std::map<std::string, long> sections;
     std::string section;
     while (!at_end()) {
       skip_blank();
@@ -44,6 +47,9 @@ class Parser {
         skip_blank();
         if (at_end() || peek() != ']') fail("expected ']' after the section name");
         ++pos_;
+        if (const auto [at, added] = sections.emplace(name, line_); !added) {
+          fail("the section [" + quote_text(name) + "] is given twice (also line " + std::to_string(at->second) + ")");
+        }
         end_of_line();
         section = name;
         continue;
@@ -59,11 +65,14 @@ class Parser {
       if (!at_end() && peek() == '[') {
         ++pos_;
         entry.is_array = true;
-        array(entry.values);
+        array(entry.values, entry.quoted);
       } else {
+        entry.quoted.push_back(!at_end() && (peek() == '"' || peek() == '\''));
         entry.values.push_back(scalar());
       }
-      if (!seen.insert({section, entry.key}).second) fail("the key '" + quote_text(entry.key) + "' is given twice");
+      if (const auto [at, added] = seen.emplace(std::pair{section, canonical_key(entry.key)}, entry.line); !added) {
+        fail("the key '" + quote_text(entry.key) + "' is given twice (also line " + std::to_string(at->second) + ")");
+      }
       end_of_line();
       entries.push_back(std::move(entry));
     }
@@ -133,7 +142,7 @@ class Parser {
     }
   }
 
-  void array(std::vector<std::string>& values) {
+  void array(std::vector<std::string>& values, std::vector<bool>& quoted) {
     const long opened = line_;
     while (true) {
       skip_array_space();
@@ -147,6 +156,7 @@ class Parser {
       }
       if (peek() == '[') fail("nested arrays are not supported");
       if (peek() == ',') fail("an empty item in the array (two commas, or a comma first)");
+      quoted.push_back(peek() == '"' || peek() == '\'');
       values.push_back(scalar());
       skip_array_space();
       if (at_end()) continue;  // reported above
@@ -284,9 +294,9 @@ std::vector<ConfigEntry> parse_config(std::string_view text, const std::string& 
 }
 
 std::string read_config_text(const std::string& path, const std::string& option) {
+  check_input_file(option, path);
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) throw InputError(option, path, "no such file");
-  if (!S_ISREG(st.st_mode)) throw InputError(option, path, "is not a regular file");
   if (static_cast<std::uint64_t>(st.st_size) > kMaxConfigBytes) {
     throw InputError(option, path, "the file is larger than 64 MiB (a config file holds options, not data)");
   }
@@ -307,22 +317,64 @@ std::vector<ConfigEntry> read_config_file(const std::string& path, const std::st
   return parse_config(read_config_text(path, option), option, path);
 }
 
+std::string canonical_key(const std::string& key) {
+  std::string name = key;
+  for (char& c : name)
+    if (c == '_') c = '-';
+  return name;
+}
+
+void RepeatedKeys::add(const ConfigEntry& entry, const std::string& option, const std::string& path) {
+  const std::string name = canonical_key(entry.key);
+  for (const auto& [seen, line] : seen_) {
+    if (seen == name) {
+      throw InputError(option, path,
+                       "line " + std::to_string(entry.line) + ": the key '" + quote_text(entry.key) +
+                           "' is given twice (also line " + std::to_string(line) + ")");
+    }
+  }
+  seen_.emplace_back(name, entry.line);
+}
+
+namespace {
+
+// What an option's value must be in a config file: a flag takes true or false, a number option a
+// number, unquoted; "" when any text goes (names, paths, lists).
+std::string expected_type(const CLI::Option& target) {
+  if (target.get_expected_max() == 0) return "true or false";
+  const std::string type = target.get_type_name();
+  if (type.rfind("INT", 0) == 0 || type.rfind("UINT", 0) == 0) return "an integer";
+  if (type.rfind("FLOAT", 0) == 0 || type.rfind("NUMBER", 0) == 0) return "a number";
+  return "";
+}
+
+}  // namespace
+
 void apply_config(CLI::App& command, const std::vector<ConfigEntry>& entries, const std::string& option,
                   const std::string& path) {
+  RepeatedKeys repeated;
   for (const ConfigEntry& entry : entries) {
     const std::string where = "line " + std::to_string(entry.line) + ": ";
     if (!entry.section.empty() && entry.section != command.get_name()) {
       throw InputError(option, path,
                        where + "section [" + quote_text(entry.section) + "] is not [" + command.get_name() + "]");
     }
-    std::string name = entry.key;
-    for (char& c : name)
-      if (c == '_') c = '-';
+    repeated.add(entry, option, path);
+    const std::string name = canonical_key(entry.key);
     CLI::Option* target = name.find('.') == std::string::npos ? command.get_option_no_throw("--" + name) : nullptr;
     if (target == nullptr || name == "config" || name == "help") {
       throw InputError(option, path,
                        where + "unknown key '" + quote_text(entry.key) + "' (keys are the option names of '" +
                            command.get_name() + "', without the dashes)");
+    }
+    if (const std::string type = expected_type(*target); !type.empty()) {
+      for (std::size_t i = 0; i < entry.values.size(); ++i) {
+        if (i < entry.quoted.size() && entry.quoted[i]) {
+          throw InputError(option, path,
+                           where + "key '" + quote_text(entry.key) + "' takes " + type + ", not the string \"" +
+                               quote_text(entry.values[i]) + "\" (write it without quotes)");
+        }
+      }
     }
     if (target->count() > 0) continue;  // the command line wins
     if (entry.values.empty()) throw InputError(option, path, where + "key '" + entry.key + "': an empty array");

@@ -7,11 +7,14 @@
 // a bare token (a number, true, false, inf, nan: passed on as text, the option parses it), or an array
 // [v, v, ...] of those, which may span lines and end with a comma. A UTF-8 byte-order mark at the start
 // is skipped. Anything else (a line without '=', a nested array, an inline table, a multi-line string,
-// a control byte, a repeated key) is an InputError naming the option, the file and the line.
+// a control byte, a repeated key or section) is an InputError naming the option, the file and the line.
+// A key is repeated when its two spellings differ only in '-' and '_' (t-end, t_end), and, where the
+// file is applied to a command, when it is given at the top level and in the command's own section.
 #pragma once
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -22,7 +25,8 @@ struct ConfigEntry {
   std::string section;  // empty at the top level
   std::string key;      // as written
   std::vector<std::string> values;
-  bool is_array = false;  // [..] (a one-item array is not a scalar: seeds = [7] is the seed 7)
+  std::vector<bool> quoted;  // per value: written as a "string" or 'string' (not a number or a boolean)
+  bool is_array = false;     // [..] (a one-item array is not a scalar: seeds = [7] is the seed 7)
   long line = 0;
 };
 
@@ -38,6 +42,18 @@ std::vector<ConfigEntry> read_config_file(const std::string& path, const std::st
 // Applies entries to a subcommand: each key is an option name without the leading dashes ("rtol",
 // "t-end" or "t_end"), at the top level or in a [<subcommand>] section. Options given on the command
 // line win. Unknown keys and bad values are InputErrors naming the option and the file.
+// The key with '_' written '-': the one name of "t_end" and "t-end".
+std::string canonical_key(const std::string& key);
+// Remembers each key's line; a key seen before (in any section: the callers accept only the top level
+// and their own section) is an InputError "line N: the key 'k' is given twice (also line M)".
+class RepeatedKeys {
+ public:
+  void add(const ConfigEntry& entry, const std::string& option, const std::string& path);
+
+ private:
+  std::vector<std::pair<std::string, long>> seen_;
+};
+
 void apply_config(CLI::App& command, const std::vector<ConfigEntry>& entries, const std::string& option,
                   const std::string& path);
 

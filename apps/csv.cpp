@@ -2,6 +2,7 @@
 
 #include <gradflow/core/input_error.hpp>
 #include <gradflow/core/memory_limit.hpp>
+#include <gradflow/core/output_file.hpp>
 #include <gradflow/core/text.hpp>
 
 #include <sys/stat.h>
@@ -124,10 +125,10 @@ CsvTable parse_csv(std::string_view content, const std::string& path, const std:
 }
 
 CsvTable read_csv(const std::string& path, const std::string& option, bool allow_header) {
+  check_input_file(option, path);  // a regular file: a device or a fifo is never read
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) throw InputError(option, path, "cannot open the file for reading: no such file");
-  if (S_ISDIR(st.st_mode)) throw InputError(option, path, "is a directory, not a CSV file");
-  if (S_ISREG(st.st_mode)) {
+  {
     // The text, the values (at most one per two bytes) and the matrix.
     SizeEstimate estimate;
     estimate.add({static_cast<long long>(st.st_size), 9});
@@ -136,7 +137,7 @@ CsvTable read_csv(const std::string& path, const std::string& option, bool allow
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(option, path, "cannot open the file for reading");
-  // A fifo or a device has no size to check first: it is read up to the same limit.
+  // The file may grow while it is read: it is read up to the same limit.
   const std::uint64_t cap = memory_limit().bytes / 9;
   std::string content;
   char buffer[1 << 16];

@@ -136,7 +136,7 @@ void add_descend_command(CLI::App& app, DescendCommand& d) {
 int run_descend_command(DescendCommand& d) {
   CLI::App& c = *d.command;
   set_activity("reading the options");
-  if (!d.output.config.empty()) apply_config_file(c, d.output.config);
+  apply_config_file(c, d.output.config);
   if (option_given(c, "--gamma")) d.options.gamma = d.gamma;
   if (option_given(c, "--mu")) d.options.mu = d.mu;
   const auto rule = step_rule_from_string(d.step);
@@ -151,11 +151,7 @@ int run_descend_command(DescendCommand& d) {
   if (d.certify) check_certificate_depth(d.problem, "--certify");
   check_output_paths(c, d.output, d.problem, {{"--states-out", d.states_out}});
   const LoadedProblem loaded = load_problem(c, d.problem);
-  int threads_used = 1;
-  if (auto* network = dynamic_cast<Mlp*>(loaded.objective.get())) {
-    network->set_threads(d.threads);
-    threads_used = network->threads();
-  }
+  const int threads_used = set_network_threads(loaded, d.threads, "descend", d.output.quiet);
   const KnownFacts known = loaded.objective->known();
   if (*rule == StepRule::polyak && !d.options.gamma && !((d.options.mu || known.mu) && known.beta)) {
     throw InputError("--gamma", "",

@@ -158,7 +158,7 @@ void add_flow_command(CLI::App& app, FlowCommand& flow) {
 int run_flow_command(FlowCommand& flow) {
   CLI::App& c = *flow.command;
   set_activity("reading the options");
-  if (!flow.output.config.empty()) apply_config_file(c, flow.output.config);
+  apply_config_file(c, flow.output.config);
   if (option_given(c, "--mu")) flow.options.mu = flow.mu;
   if (option_given(c, "--times")) flow.options.times = parse_number_list(flow.times, "--times");
 
@@ -177,11 +177,7 @@ int run_flow_command(FlowCommand& flow) {
   check_output_paths(c, flow.output, flow.problem, {{"--states-out", flow.states_out}});
   const LoadedProblem loaded = load_problem(c, flow.problem);
   check_flow_memory(flow, loaded);
-  int threads_used = 1;
-  if (auto* network = dynamic_cast<Mlp*>(loaded.objective.get())) {
-    network->set_threads(flow.threads);
-    threads_used = network->threads();
-  }
+  const int threads_used = set_network_threads(loaded, flow.threads, "flow", flow.output.quiet);
   print_problem_report(loaded, "flow", flow.output.quiet);
   std::optional<Certificate> certificate;
   if (flow.certify) {

@@ -59,7 +59,7 @@ void add_probability_command(CLI::App& app, ProbabilityCommand& d) {
 int run_probability_command(ProbabilityCommand& d) {
   CLI::App& c = *d.command;
   set_activity("reading the options");
-  if (!d.config.empty()) apply_config_file(c, d.config);
+  apply_config_file(c, d.config);
   ProbabilityOptions& o = d.options;
   prepare_problem_args(c, d.problem);
   check_certificate_depth(d.problem, "probability (a certificate per draw)");

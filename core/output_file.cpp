@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -51,7 +52,7 @@ extern "C" void remove_temporaries_and_die(int signal_number) {
 }
 
 void install_handlers() {
-  for (const int signal_number : {SIGINT, SIGTERM, SIGHUP}) {
+  for (const int signal_number : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) {
     struct sigaction previous {};
     if (::sigaction(signal_number, nullptr, &previous) != 0) continue;
     // A signal the parent ignores (nohup, a background job) stays ignored; one with a handler of
@@ -179,6 +180,11 @@ std::string folder_of(const std::string& path) {
 
 void check_one_output(const NamedPath& output) {
   if (output.path.empty()) throw InputError(output.option, "", "an empty path (give a file name)");
+  if (output.path.size() >= std::size_t{PATH_MAX}) {
+    throw InputError(output.option, output.path,
+                     "the path has " + std::to_string(output.path.size()) + " bytes, the system allows fewer than " +
+                         std::to_string(PATH_MAX));
+  }
   struct stat st {};
   if (::stat(output.path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
     throw InputError(output.option, output.path,
@@ -192,9 +198,41 @@ void check_one_output(const NamedPath& output) {
   if (::access(folder.c_str(), W_OK) != 0) {
     throw InputError(output.option, output.path, "folder " + quote_text(folder) + " is not writable");
   }
+  // A name the file system would refuse only at the end of the run is refused now.
+  const std::string name = fs::path(output.path).filename().string();
+  const long name_max = ::pathconf(folder.c_str(), _PC_NAME_MAX);
+  if (name_max > 0 && name.size() > static_cast<std::size_t>(name_max)) {
+    throw InputError(output.option, output.path,
+                     "the file name has " + std::to_string(name.size()) + " bytes, more than the " +
+                         std::to_string(name_max) + " the file system of folder " + quote_text(folder) + " allows");
+  }
+}
+
+// rename() replaces a symbolic link itself, so an output that is a link is refused (checked after the
+// comparisons with the inputs, which name the more useful reason when the link points to one).
+void check_not_a_link(const NamedPath& output) {
+  struct stat st {};
+  if (::lstat(output.path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    throw InputError(output.option, output.path,
+                     "is a symbolic link: an output is never written through a link (give the path of its target)");
+  }
 }
 
 }  // namespace
+
+void check_input_file(const std::string& option, const std::string& path) {
+  if (path.empty()) throw InputError(option, "", "an empty path (give a file name)");
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    const int error = errno;
+    throw InputError(
+        option, path,
+        "cannot open the file for reading: " + std::string(error == ENOENT ? "no such file" : std::strerror(error)));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    throw InputError(option, path, "is not a regular file (it is " + describe_kind(st.st_mode) + ")");
+  }
+}
 
 void install_temporary_cleanup() { install_handlers(); }
 
@@ -243,6 +281,9 @@ void check_paths(const std::vector<NamedPath>& inputs, const std::vector<NamedPa
                              ": give each output its own file");
       }
     }
+  }
+  for (const NamedPath& output : outputs) {
+    if (!(dash_is_stdout && output.path == kStandardOutput)) check_not_a_link(output);
   }
 }
 
@@ -299,10 +340,13 @@ void AtomicFile::commit() {
   const int fd = impl_->fd;
   impl_->fd = -1;
   if (::close(fd) != 0) fail("cannot write the file", errno);
-  // The target may have changed since the checks: never replace anything but a regular file.
+  // The target may have changed since the checks: never replace anything but a regular file (a
+  // symbolic link included: rename would replace the link, not write to its target).
   struct stat st {};
-  if (::lstat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
-    fail("exists and is " + describe_kind(st.st_mode) + " now: not replaced", 0);
+  if (::lstat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    fail(std::string("exists and is ") + (S_ISLNK(st.st_mode) ? "a symbolic link" : describe_kind(st.st_mode)) +
+             " now: not replaced",
+         0);
   }
   if (::rename(temporary_.c_str(), path_.c_str()) != 0) fail("cannot move the finished file into place", errno);
   impl_->finished = true;

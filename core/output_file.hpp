@@ -7,13 +7,18 @@
 //   refused, except "-" (standard output) where the caller allows it;
 // - every output must differ from every input and from every other output: by device and inode where
 //   both files exist, by normalized path (symbolic links of the folders resolved) otherwise;
-// - the output's folder must exist and be writable.
+// - the output's folder must exist and be writable;
+// - the output's file name must fit the folder's file system (pathconf _PC_NAME_MAX) and the whole
+//   path PATH_MAX, so that a name refused at the end of a run is refused before it;
+// - an output that is a symbolic link is refused (rename would replace the link, not write to its
+//   target; "-" is the one way to name standard output), and commit() checks it again with lstat
+//   right before the rename.
 // Each failure is an InputError naming the option and the path (and the other option and path).
 //
 // A file is written to a temporary file created by mkstemp in the same folder (".gradflow.XXXXXX",
 // so any name the file system accepts for the output works), which is renamed over the output as the
-// last step. The temporary is removed on every failure path: on an exception, and on SIGINT, SIGTERM
-// or SIGHUP through a handler that unlinks every live temporary before the signal ends the process.
+// last step. The temporary is removed on every failure path: on an exception, and on SIGINT, SIGTERM,
+// SIGHUP or SIGQUIT through a handler that unlinks every live temporary before the signal ends the process.
 #pragma once
 
 #include <functional>
@@ -43,6 +48,11 @@ inline constexpr const char* kStandardOutput = "-";
 // The checks above. dash_is_stdout: an output "-" is standard output (at most one output may be "-").
 void check_paths(const std::vector<NamedPath>& inputs, const std::vector<NamedPath>& outputs,
                  bool dash_is_stdout = false);
+
+// An input file: a non-empty path naming an existing regular file (a device, a fifo, a socket or a
+// folder is refused before it is opened, so nothing blocks or reads without end). Throws InputError
+// naming the option: "an empty path", "no such file", "is not a regular file".
+void check_input_file(const std::string& option, const std::string& path);
 
 // The same checks for one output file and no inputs.
 void check_output_path(const std::string& option, const std::string& path);
@@ -84,7 +94,7 @@ void write_file_atomically(const std::string& option, const std::string& path,
 // documents "-" (and checked with check_paths(..., dash_is_stdout = true)).
 void write_output(const std::string& option, const std::string& path, const std::function<void(std::ostream&)>& write);
 
-// A path removed when the guard is destroyed and when SIGINT, SIGTERM or SIGHUP ends the process,
+// A path removed when the guard is destroyed and when SIGINT, SIGTERM, SIGHUP or SIGQUIT ends the process,
 // unless released first: for files another program writes (gnuplot's figures before their rename).
 class TemporaryPathGuard {
  public:
@@ -99,7 +109,7 @@ class TemporaryPathGuard {
   int slot_ = -1;
 };
 
-// Installs the handler that removes the live temporaries on SIGINT, SIGTERM and SIGHUP, for each of
+// Installs the handler that removes the live temporaries on SIGINT, SIGTERM, SIGHUP and SIGQUIT, for each of
 // them whose disposition is the default (one ignored, or handled by someone else, is left alone).
 // Called by the first temporary; callable again (after a fork that reset the dispositions).
 void install_temporary_cleanup();

@@ -136,6 +136,7 @@ void Mlp::set_threads(int threads) {
   if (threads < 0)
     throw std::invalid_argument("Mlp::set_threads(): threads must be >= 0, got " + std::to_string(threads));
   threads_ = threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  threads_ = detail::prepare_parallel_for(threads_);  // fewer when the system refuses threads
 }
 
 template <class Task>

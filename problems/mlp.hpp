@@ -95,7 +95,8 @@ class Mlp final : public ResidualObjective {
   Eigen::Index num_samples() const { return x_.rows(); }
 
   // Threads of one evaluation (loss, gradient, Hessian-vector product, Hessian, Gram): 1 by default;
-  // 0 = all cores. Throws std::invalid_argument when negative. The results do not depend on it.
+  // 0 = all cores. Throws std::invalid_argument when negative. The results do not depend on it. The
+  // threads are started here; threads() is lower than asked when the system refused some.
   // Not to be called while another thread evaluates this instance.
   void set_threads(int threads);
   int threads() const { return threads_; }  // the threads used (>= 1; 0 resolved to the cores)

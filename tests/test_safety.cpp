@@ -332,13 +332,16 @@ TEST_CASE("A file being written leaves nothing behind when it is not committed o
   CHECK(names_in(dir) == std::vector<std::string>{"b.csv"});
   // SIGINT and SIGTERM in the middle of a write: the handler removes the temporary, then the signal
   // ends the process as it would have.
-  for (const int signal_number : {SIGINT, SIGTERM}) {
+  for (const int signal_number : {SIGINT, SIGTERM, SIGQUIT}) {
     const pid_t child = ::fork();
     REQUIRE(child >= 0);
     if (child == 0) {
       // The test framework's own handlers are not the command line's: the default, then ours.
       ::signal(SIGINT, SIG_DFL);
       ::signal(SIGTERM, SIG_DFL);
+      ::signal(SIGQUIT, SIG_DFL);
+      const rlimit no_core{0, 0};  // SIGQUIT dumps core by default
+      ::setrlimit(RLIMIT_CORE, &no_core);
       gradflow::install_temporary_cleanup();
       gradflow::AtomicFile file("--out", (dir / "killed.csv").string());
       file.stream() << "half a file" << std::flush;
@@ -351,6 +354,64 @@ TEST_CASE("A file being written leaves nothing behind when it is not committed o
     CHECK(WTERMSIG(status) == signal_number);
     CHECK(names_in(dir) == std::vector<std::string>{"b.csv"});
   }
+}
+
+TEST_CASE("An output that is a symbolic link is refused, and the link and its target are left as they were",
+          "[safety]") {
+  const fs::path dir = sandbox("output_link");
+  write(dir / "target.txt", "keep\n");
+  fs::create_symlink("target.txt", dir / "link.json");
+  fs::create_symlink("/proc/self/fd/1", dir / "fd1.json");  // standard output by a link: only "-" means it
+  fs::create_symlink("nowhere.csv", dir / "dangling.csv");
+  for (const std::string link : {"link.json", "fd1.json", "dangling.csv"}) {
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"flow", "--dim", "3", "--quiet", "--json", link},
+          std::vector<std::string>{"flow", "--dim", "3", "--quiet", "--out", link},
+          std::vector<std::string>{"flow", "--dim", "3", "--quiet", "--theta-out", link},
+          std::vector<std::string>{"flow", "--dim", "3", "--quiet", "--states-out", link},
+          std::vector<std::string>{"descend", "--dim", "3", "--quiet", "--out", link},
+          std::vector<std::string>{"certify", "--dim", "3", "--json", link}}) {
+      const ProgramRun r = cli(dir, args);
+      INFO(Catch::Detail::stringify(args) << " -> " << r.err);
+      CHECK(r.exit_code == 2);
+      CHECK(count_lines(r.err) == 1);
+      CHECK_THAT(r.err, Catch::Contains(args[args.size() - 2] + " " + link + ": is a symbolic link"));
+      CHECK(r.out.empty());
+    }
+    CHECK(fs::is_symlink(dir / link));
+  }
+  CHECK(read_text(dir / "target.txt") == "keep\n");
+  CHECK_FALSE(fs::exists(dir / "nowhere.csv"));
+  // A link made while the file was being written is not replaced either: commit() checks again.
+  gradflow::AtomicFile file("--out", (dir / "late.csv").string());
+  file.stream() << "data\n";
+  fs::create_symlink("target.txt", dir / "late.csv");
+  CHECK_THROWS_WITH(file.commit(), Catch::Contains("--out") && Catch::Contains("is a symbolic link now: not replaced"));
+  CHECK(fs::is_symlink(dir / "late.csv"));
+  CHECK(read_text(dir / "target.txt") == "keep\n");
+  CHECK(names_in(dir) == std::vector<std::string>{"dangling.csv", "fd1.json", "late.csv", "link.json", "target.txt"});
+  fs::remove_all(dir);  // dangling links would trouble the tree walk of the no-shell test
+}
+
+TEST_CASE("An output file name longer than the file system allows is refused before anything runs", "[safety]") {
+  const fs::path dir = sandbox("name_too_long");
+  const std::string name = std::string(252, 'n') + ".csv";  // 256 bytes: NAME_MAX is 255
+  ProgramRun r = cli(dir, {"flow", "--dim", "3", "--quiet", "--out", name});
+  INFO(r.err);
+  CHECK(r.exit_code == 2);
+  CHECK(count_lines(r.err) == 1);
+  CHECK_THAT(r.err, Catch::Contains("--out") && Catch::Contains("the file name has 256 bytes, more than the 255"));
+  r = cli(dir, {"descend", "--dim", "3", "--quiet", "--json", name});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--json") && Catch::Contains("the file name has 256 bytes"));
+  // A whole path past PATH_MAX (each component short).
+  std::string deep;
+  while (deep.size() < 4200) deep += "./";
+  deep += "o.csv";
+  r = cli(dir, {"flow", "--dim", "3", "--quiet", "--out", deep});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("the path has " + std::to_string(deep.size()) + " bytes"));
+  CHECK(names_in(dir).empty());
 }
 
 TEST_CASE("The output checks compare files by device and inode, and paths when the file is new", "[safety]") {
@@ -399,7 +460,7 @@ TEST_CASE(
   write(dir / "a,b.csv", "1,2\n3,4\n");
   const std::string base = "inits = [\"xavier_normal\"]\nmethods = [\"armijo\"]\nmax-steps = 50\n";
   for (const auto& [content, expected] : std::vector<std::pair<std::string, std::string>>{
-           {"widths = [4, \"x\"]\n", "key 'widths': the item 'x' must be an integer in [1, 100000]"},
+           {"widths = [4, x]\n", "key 'widths': the item 'x' must be an integer in [1, 100000]"},
            {"widths = [4, , 8]\n", "an empty item in the array"},
            {"widths = [0]\n", "the item '0' must be an integer in [1, 100000]"},
            {"depths = [1.5]\n", "key 'depths': the item '1.5' must be an integer"},
@@ -412,7 +473,7 @@ TEST_CASE(
            {"datasets = [\"file:nan.csv\"]\n", "nan.csv: line 2, column 2: value nan is not finite"},
            {"datasets = [\"file:one_column.csv\"]\n", "needs at least two columns"},
            {"datasets = [\"file:header_only.csv\"]\n", "a header but no numeric rows"},
-           {"eps = \"big\"\n", "key 'eps': the item 'big' must be a finite number"},
+           {"eps = big\n", "key 'eps': the item 'big' must be a finite number"},
            {"teacher = 1\n", "key 'teacher': the item '1' must be true or false"},
            {"out = \"\"\n", "key 'out': an empty path"},
            {"widths\n", "line 4: expected '=' after the key 'widths'"},
@@ -833,7 +894,8 @@ TEST_CASE(
   CHECK(finished.load() == 4);
 }
 
-TEST_CASE("A thread count of 1000 on probability, sweep and compare-inits is capped and the runs finish", "[safety]") {
+TEST_CASE("A thread count of 1000 on flow, descend, probability, sweep and compare-inits is capped and the runs finish",
+          "[safety]") {
   const fs::path dir = sandbox("threads");
   ProgramRun r = cli(dir, {"probability", "--problem", "mlp", "--synthetic", "3,6", "--widths", "4", "--draws", "20",
                            "--steps", "20", "--threads", "1000"});
@@ -844,6 +906,16 @@ TEST_CASE("A thread count of 1000 on probability, sweep and compare-inits is cap
   r = cli(dir, {"sweep", "--config", "s.toml", "--threads", "1000", "--no-plots"});
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.err, Catch::Contains("--threads 1000 is more than 4 x the"));
+  for (const char* command : {"flow", "descend"}) {
+    r = cli(dir,
+            {command, "--problem", "mlp", "--synthetic", "3,6", "--widths", "4", "--threads", "1000", "--json", "-"});
+    INFO(command << ": " << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.err,
+               Catch::Contains("gradflow " + std::string(command) + ": warning: --threads 1000 is more than 4 x"));
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    CHECK_THAT(r.out, Catch::Contains("\"threads\": " + std::to_string(4 * cores)));
+  }
   r = cli(dir, {"compare-inits", "--widths", "4", "--seeds", "2", "--synthetic", "3x6", "--max-steps", "100", "--eps",
                 "1e-2", "--threads", "1000", "--out", "c", "--no-plots"});
   CHECK(r.exit_code == 0);
@@ -886,6 +958,17 @@ TEST_CASE("Under a limit on processes the commands go on with the threads they g
   CHECK(WEXITSTATUS(status) == 0);
   CHECK_THAT(err, Catch::Contains("could create only"));
   CHECK(err.find("terminate") == std::string::npos);
+  // The network's own threads (flow and descend --threads) go on the same way.
+  for (const char* command : {"flow", "descend"}) {
+    const int code =
+        run_limited({command, "--problem", "mlp", "--synthetic", "3,6", "--widths", "4", "--threads", "8"});
+    const std::string text = read_text(dir / "err.txt");
+    INFO(command << ": " << text);
+    REQUIRE(WIFEXITED(code));
+    CHECK(WEXITSTATUS(code) == 0);
+    CHECK_THAT(text, Catch::Contains("gradflow " + std::string(command) + ": warning: could create only"));
+    CHECK(text.find("Resource temporarily unavailable") == std::string::npos);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -1016,4 +1099,127 @@ TEST_CASE("Config files: what is not the TOML subset is an error naming the line
   REQUIRE(one.size() == 1);
   CHECK(one[0].values.size() == 1000000);
   CHECK(one[0].values.back() == std::to_string(999999 % 97));
+}
+
+TEST_CASE("An input option given an empty value is refused naming the option, on the command line or in a config",
+          "[safety]") {
+  const fs::path dir = sandbox("empty_inputs");
+  for (const char* option : {"--matrix", "--minimizer", "--theta0", "--config", "--data"}) {
+    for (const char* command : {"flow", "descend", "certify"}) {
+      const ProgramRun r = cli(dir, {command, "--quiet", option, ""});
+      INFO(command << " " << option << " -> " << r.err);
+      CHECK(r.exit_code == 2);
+      CHECK(count_lines(r.err) == 1);
+      CHECK_THAT(r.err, Catch::Contains(std::string(option) + ": an empty path"));
+    }
+  }
+  ProgramRun r = cli(dir, {"flow", "--dim", "3", "--quiet", "--max-memory", ""});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--max-memory: an empty size"));
+  r = cli(dir, {"probability", "--problem", "mlp", "--data", ""});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--data: an empty path"));
+  r = cli(dir, {"sweep", "--config", ""});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--config: an empty path"));
+  r = cli(dir, {"sweep", "--config", "s.toml", "--max-memory", ""});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--max-memory: an empty size"));
+  for (const char* key : {"data", "theta0", "matrix"}) {
+    write(dir / "c.toml", std::string(key) + " = \"\"\n");
+    r = cli(dir, {"flow", "--config", "c.toml", "--quiet"});
+    INFO(key << " -> " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("--" + std::string(key) + ": an empty path"));
+  }
+  CHECK(names_in(dir) == std::vector<std::string>{"c.toml"});
+}
+
+TEST_CASE("An input that is not a regular file (a device, a fifo, a folder) is refused before it is opened",
+          "[safety]") {
+  const fs::path dir = sandbox("input_kinds");
+  REQUIRE(::mkfifo((dir / "fifo").c_str(), 0644) == 0);  // no writer: opening it would block for ever
+  fs::create_symlink("/dev/zero", dir / "zero");         // endless: reading it would fill memory
+  fs::create_directory(dir / "folder");
+  for (const char* input : {"fifo", "zero", "folder"}) {
+    for (const char* option : {"--matrix", "--minimizer", "--theta0", "--config", "--data"}) {
+      const ProgramRun r = cli(dir, {"flow", "--quiet", option, input});
+      INFO(option << " " << input << " -> " << r.err);
+      CHECK(r.exit_code == 2);
+      CHECK(count_lines(r.err) == 1);
+      CHECK_THAT(r.err, Catch::Contains(std::string(option) + " " + input + ": is not a regular file"));
+    }
+    ProgramRun r = cli(dir, {"probability", "--problem", "mlp", "--data", input});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("is not a regular file"));
+    r = cli(dir, {"sweep", "--config", input});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("--config " + std::string(input) + ": is not a regular file"));
+    write(dir / "s.toml",
+          "inits = [\"positive\"]\nwidths = [4]\nseeds = 1\nmethods = [\"armijo\"]\n"
+          "datasets = [\"file:" +
+              std::string(input) + "\"]\nout = \"out\"\n");
+    r = cli(dir, {"sweep", "--config", "s.toml", "--quiet"});
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("is not a regular file"));
+    write(dir / "c.toml", "data = \"" + std::string(input) + "\"\n");
+    r = cli(dir, {"flow", "--config", "c.toml", "--quiet"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("--data " + std::string(input) + ": is not a regular file"));
+  }
+  CHECK_FALSE(fs::exists(dir / "out"));
+  CHECK_THROWS_WITH(gradflow::check_input_file("--data", (dir / "fifo").string()),
+                    Catch::Contains("is not a regular file (it is a fifo)"));
+}
+
+TEST_CASE("A key given twice in a config or sweep file, in any spelling or section, is refused with both lines",
+          "[safety]") {
+  const fs::path dir = sandbox("repeated_keys");
+  for (const auto& [text, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"t-end = 5\nt_end = 6\n", "line 2: the key 't_end' is given twice (also line 1)"},
+           {"dim = 5\n[flow]\ndim = 6\n", "line 3: the key 'dim' is given twice (also line 1)"},
+           {"[flow]\ndim = 5\n[flow]\nquiet = true\n", "line 3: the section [flow] is given twice (also line 1)"},
+           {"dim = 5\ndim = 5\n", "line 2: the key 'dim' is given twice (also line 1)"}}) {
+    write(dir / "c.toml", text);
+    const ProgramRun r = cli(dir, {"flow", "--config", "c.toml", "--quiet"});
+    INFO(text << " -> " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(count_lines(r.err) == 1);
+    CHECK_THAT(r.err, Catch::Contains("--config c.toml: " + expected));
+  }
+  const std::string base = sweep_file(dir / "out");
+  CHECK_THROWS_WITH(gradflow::cli::parse_sweep_text(base + "max_steps = 100\n", "s.toml"),
+                    Catch::Contains("the key 'max_steps' is given twice (also line 7)"));
+  CHECK_THROWS_WITH(gradflow::cli::parse_sweep_text(base + "[sweep]\neps = 1e-3\n", "s.toml"),
+                    Catch::Contains("the key 'eps' is given twice (also line 6)"));
+}
+
+TEST_CASE("A config or sweep value of the wrong TOML type is refused naming the key and the type", "[safety]") {
+  const fs::path dir = sandbox("toml_types");
+  for (const auto& [text, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"dim = \"5\"\n", "line 1: key 'dim' takes an integer, not the string \"5\""},
+           {"quiet = \"yes\"\n", "key 'quiet' takes true or false, not the string \"yes\""},
+           {"t-end = '2'\n", "key 't-end' takes a number, not the string \"2\""}}) {
+    write(dir / "c.toml", text);
+    const ProgramRun r = cli(dir, {"flow", "--config", "c.toml", "--quiet"});
+    INFO(text << " -> " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(count_lines(r.err) == 1);
+    CHECK_THAT(r.err, Catch::Contains(expected));
+  }
+  write(dir / "c.toml", "dim = 5\nquiet = true\nt-end = 2\n");  // the same values, unquoted, are fine
+  CHECK(cli(dir, {"flow", "--config", "c.toml"}).exit_code == 0);
+  const std::string base =
+      "inits = [\"positive\"]\ndepths = [1]\nmethods = [\"armijo\"]\ndatasets = [\"synthetic:3x6\"]\n";
+  for (const auto& [text, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"widths = [\"8\"]\n", "key 'widths' takes integers, not the string \"8\""},
+           {"max-steps = \"100\"\n", "key 'max-steps' takes an integer, not the string \"100\""},
+           {"seeds = [\"1\"]\n", "key 'seeds' takes integers, not the string \"1\""},
+           {"eps = \"1e-3\"\n", "key 'eps' takes a number"},
+           {"teacher = \"true\"\n", "key 'teacher' takes true or false"}}) {
+    INFO(text);
+    CHECK_THROWS_WITH(gradflow::cli::parse_sweep_text(base + text, "s.toml"), Catch::Contains("line 5: " + expected));
+  }
+  CHECK_NOTHROW(gradflow::cli::parse_sweep_text(base + "widths = [8]\nmax-steps = 100\nseeds = [1]\n", "s.toml"));
 }

@@ -306,6 +306,7 @@ void add_sweep_command(CLI::App& app, SweepCommand& d) {
 
 int run_sweep_command(SweepCommand& d) {
   set_activity("reading the sweep file");
+  check_input_options(*d.command);
   apply_memory_option(d.max_memory);
   if (d.threads < 0) throw InputError("--threads", std::to_string(d.threads), "must be >= 0");
   SweepSpec spec = read_sweep_file(d.config);
@@ -437,7 +438,7 @@ void add_compare_inits_command(CLI::App& app, CompareInitsCommand& d) {
 
 int run_compare_inits_command(CompareInitsCommand& d) {
   set_activity("reading the options");
-  if (!d.config.empty()) apply_config_file(*d.command, d.config);
+  apply_config_file(*d.command, d.config);
   apply_memory_option(d.max_memory);
   SweepSpec spec = d.spec;
   if (d.seeds < 1) throw InputError("--seeds", std::to_string(d.seeds), "must be >= 1 (a count of seeds)");

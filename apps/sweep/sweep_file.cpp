@@ -190,16 +190,31 @@ SweepSpec parse_sweep_text(std::string_view text, const std::string& path) {
   const std::vector<ConfigEntry> entries = parse_config(text, option, path);
   SweepSpec spec;
   const std::string label = "--config " + quote_text(path);
+  RepeatedKeys repeated;
   for (const ConfigEntry& entry : entries) {
     if (!entry.section.empty() && entry.section != "sweep") {
       throw InputError(
           option, path,
           "line " + std::to_string(entry.line) + ": section [" + quote_text(entry.section) + "] is not [sweep]");
     }
-    std::string key = entry.key;
-    for (char& c : key)
-      if (c == '_') c = '-';
+    repeated.add(entry, option, path);
+    const std::string key = canonical_key(entry.key);
     const std::vector<std::string>& in = entry.values;
+    // The keys that take numbers or booleans take them unquoted: "8" is a string, not the width 8.
+    static const std::vector<std::pair<std::string, const char*>> typed{
+        {"widths", "integers"},         {"depths", "integers"},      {"seeds", "integers"}, {"max-steps", "an integer"},
+        {"curve-points", "an integer"}, {"eps", "a number"},         {"t-end", "a number"}, {"lr", "a number"},
+        {"gamma", "a number"},          {"teacher", "true or false"}};
+    for (const auto& [typed_key, type] : typed) {
+      if (key != typed_key) continue;
+      for (std::size_t i = 0; i < in.size(); ++i) {
+        if (i < entry.quoted.size() && entry.quoted[i]) {
+          throw InputError(label, "",
+                           "line " + std::to_string(entry.line) + ": key '" + key + "' takes " + type +
+                               ", not the string \"" + quote_text(in[i]) + "\" (write it without quotes)");
+        }
+      }
+    }
     const auto one = [&]() -> const std::string& {
       if (entry.is_array) throw InputError(label, "", "key '" + key + "' takes one value, not an array");
       return in[0];

@@ -1,11 +1,13 @@
 #include <gradflow/problems/detail/parallel_for.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -58,10 +60,28 @@ class Pool {
   }
 
  private:
+  // Starts workers up to wanted; a thread the system refuses (a process limit, no address space) ends
+  // the attempt for good: the jobs run on the workers there are (and the caller).
   void start_workers(int wanted) {
-    while (static_cast<int>(workers_.size()) < wanted) workers_.emplace_back([this] { loop(); });
+    while (!refused_ && static_cast<int>(workers_.size()) < wanted) {
+      try {
+        workers_.emplace_back([this] { loop(); });
+      } catch (const std::system_error&) {
+        refused_ = true;
+      }
+    }
   }
 
+ public:
+  // Starts the workers of a threads-thread job now; returns the threads a job can use (caller included).
+  int prepare(int threads) {
+    std::unique_lock<std::mutex> busy(busy_, std::try_to_lock);
+    if (!busy.owns_lock()) return threads;  // in use: its next job starts them
+    start_workers(threads - 1);
+    return std::min(threads, static_cast<int>(workers_.size()) + 1);
+  }
+
+ private:
   // Runs the open job's tasks until none is left.
   void work() {
     for (long i = next_.fetch_add(1); i < count_; i = next_.fetch_add(1)) {
@@ -101,7 +121,8 @@ class Pool {
     }
   }
 
-  std::mutex busy_;  // held by the caller of the current job
+  bool refused_ = false;  // the system refused a thread: no more are tried
+  std::mutex busy_;       // held by the caller of the current job
   std::vector<std::thread> workers_;
   std::mutex mutex_;  // for sleeping and waking
   std::condition_variable wake_;
@@ -128,6 +149,8 @@ void run_here(long count, const std::function<void(long)>& task) {
 }
 
 }  // namespace
+
+int prepare_parallel_for(int threads) { return threads <= 1 ? 1 : pool().prepare(threads); }
 
 void parallel_for(int threads, long count, const std::function<void(long)>& task) {
   if (threads <= 1 || count <= 1 || !pool().run(threads, count, task)) run_here(count, task);

@@ -22,4 +22,9 @@ namespace gradflow::detail {
 // is rethrown here.
 void parallel_for(int threads, long count, const std::function<void(long)>& task);
 
+// Starts the workers of a threads-thread job now and returns how many threads a job can use (the
+// caller included, at least 1): fewer than asked when the system refuses to create a thread (a limit
+// on processes or address space; the jobs then run on the threads there are, never std::terminate).
+int prepare_parallel_for(int threads);
+
 }  // namespace gradflow::detail
