@@ -5,7 +5,7 @@
 namespace gradflow {
 namespace {
 
-constexpr NameTable<Status, 12> kNames{{{
+constexpr NameTable<Status, 13> kNames{{{
     {Status::not_run, "not_run"},
     {Status::reached_end_time, "reached_end_time"},
     {Status::tolerance_reached, "tolerance_reached"},
@@ -18,6 +18,7 @@ constexpr NameTable<Status, 12> kNames{{{
     {Status::backend_error, "backend_error"},
     {Status::diverged, "diverged"},
     {Status::invalid_options, "invalid_options"},
+    {Status::identity_violated, "identity_violated"},
 }}};
 
 }  // namespace

@@ -26,6 +26,9 @@ enum class Status {
   diverged,             // descent: the loss became non-finite or grew past a factor of L0; the
                         // message names the step size that caused it
   invalid_options,      // the options failed validation; nothing was run
+  identity_violated,    // an identity the theory guarantees failed at a row (||grad L||^2 >= 2 ntk_min L with
+                        // FlowOptions::observe / DescentOptions::observe): a bug in gradflow or in the
+                        // problem's derivatives, not a result; the message names the row and the numbers
 };
 
 std::string_view to_string(Status status);
