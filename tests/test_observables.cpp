@@ -398,10 +398,13 @@ struct CliRun {
 };
 
 // gradflow with the words of args in a fresh directory, without a shell.
-CliRun run_cli(const std::string& name, const std::string& args) {
+// files: inputs written there first (name, content).
+CliRun run_cli(const std::string& name, const std::string& args,
+               const std::vector<std::pair<std::string, std::string>>& files = {}) {
   const fs::path dir = fs::path(GRADFLOW_TESTS_BINARY_DIR) / "observe_sandbox" / name;
   fs::remove_all(dir);
   fs::create_directories(dir);
+  for (const auto& [file, content] : files) std::ofstream(dir / file) << content;
   std::vector<std::string> argv{GRADFLOW_CLI};
   for (std::string& word : test::split_words(args)) argv.push_back(std::move(word));
   const test::ProgramRun r = test::run_capture(argv, dir.string(), dir.parent_path());
@@ -472,4 +475,20 @@ TEST_CASE("gradflow descend --against-flow reports where descent leaves the flow
     CHECK(fs::file_size(r.dir / "against_flow.png") > 1000);
     CHECK(fs::file_size(r.dir / "against_flow.svg") > 1000);
   }
+}
+
+TEST_CASE("The certified run reports its observed ntk_min against the certified (sigma0 - l r*)^2",
+          "[observables][cli]") {
+  // Least squares (l = 0, n = 3 < p = 4): the NTK is X X^T all along, so the two are equal to round-off.
+  const std::string data = "1,0,0,1,2\n0,1,0,1,-1\n0,0,1,1,0.5\n";
+  const CliRun r = run_cli("certified",
+                           "flow --problem least-squares --data D.csv --certify --t-end 2 --save-every 0.5 "
+                           "--observe ntk --json s.json",
+                           {{"D.csv", data}});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("observed ntk_min along the run") && Catch::Contains("within the certified bound"));
+  const std::string json = slurp(r.dir / "s.json");
+  CHECK_THAT(json, Catch::Contains("\"certified_ntk_min_lower_bound\"") &&
+                       Catch::Contains("\"observed_ntk_min_along_run\"") && Catch::Contains("\"ntk_margin\""));
 }
