@@ -26,6 +26,8 @@
 // theory/: the certificate and the constants the theorems need.
 #include <gradflow/theory/certificate.hpp>
 #include <gradflow/theory/clopper_pearson.hpp>
+#include <gradflow/theory/lanczos.hpp>
+#include <gradflow/theory/observables.hpp>
 #include <gradflow/theory/power_iteration.hpp>
 
 // flow/: gradient flow.
@@ -37,6 +39,7 @@
 #include <gradflow/flow/simulate_flow.hpp>
 
 // discrete/: gradient descent and its step rules.
+#include <gradflow/discrete/against_flow.hpp>
 #include <gradflow/discrete/armijo_step.hpp>
 #include <gradflow/discrete/descend.hpp>
 #include <gradflow/discrete/fixed_step.hpp>

@@ -3,8 +3,12 @@
 #include <gradflow/apps/certificate_output.hpp>
 #include <gradflow/apps/cli_support.hpp>
 #include <gradflow/apps/json_support.hpp>
+#include <gradflow/apps/observe_output.hpp>
 #include <gradflow/core/input_error.hpp>
 #include <gradflow/core/memory_limit.hpp>
+#include <gradflow/core/output_file.hpp>
+#include <gradflow/core/spawn.hpp>
+#include <gradflow/discrete/against_flow.hpp>
 #include <gradflow/discrete/descend.hpp>
 #include <gradflow/problems/mlp.hpp>
 
@@ -14,8 +18,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <limits>
+#include <optional>
 #include <ostream>
+#include <sstream>
 #include <vector>
 
 namespace gradflow::cli {
@@ -69,11 +77,133 @@ nlohmann::json summary_json(const DescentResult& r, const DescendCommand& d) {
 // The rows CSV's header and one line per recorded row, written as the run goes.
 constexpr const char* kRowsHeader = "iter,t,loss,grad_norm,dist_from_init,step_size,bound\n";
 
-void write_row_line(std::ostream& out, const DescentRow& row) {
+// extra: the --against-flow columns, last.
+void write_row_line(std::ostream& out, const DescentRow& row, const Observables& observe, const std::string& extra) {
   char line[256];
-  std::snprintf(line, sizeof line, "%ld,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n", row.iter, row.t, row.loss,
-                row.grad_norm, row.dist_from_init, row.step_size, row.bound);
+  std::snprintf(line, sizeof line, "%ld,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g", row.iter, row.t, row.loss, row.grad_norm,
+                row.dist_from_init, row.step_size, row.bound);
   out << line;
+  // With --observe the PL ratio comes first: the ntk_min under it is what the columns show.
+  if (observe.any()) {
+    std::snprintf(line, sizeof line, ",%.17g", row.pl_ratio);
+    out << line << observe_fields(observe, row.observed);
+  }
+  out << extra << '\n';
+}
+
+constexpr const char* kAgainstFlowHeader = ",flow_loss,distance_to_flow,relative_distance,eta_sharpness";
+
+std::string against_flow_fields(const FlowComparison& c) {
+  char line[160];
+  std::snprintf(line, sizeof line, ",%.17g,%.17g,%.17g,%.17g", c.flow_loss, c.distance, c.relative_distance,
+                c.eta_sharpness);
+  return line;
+}
+
+nlohmann::json against_flow_json(const FlowFollower& follower) {
+  nlohmann::json j;
+  j["leave_tol"] = follower.leave_tol();
+  j["flow_solver"] = std::string(to_string(follower.flow_options().solver));
+  j["flow_rtol"] = follower.flow_options().rtol;
+  j["flow_atol"] = follower.flow_options().atol;
+  j["flow_gradient_evals"] = follower.flow_stats().num_gradient_evals;
+  j["left_flow"] = follower.left().has_value();
+  if (const auto& left = follower.left()) {
+    const auto value = [](double x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x); };
+    j["leave_iter"] = left->iter;
+    j["leave_t"] = left->t;
+    j["leave_relative_distance"] = left->relative_distance;
+    j["sharpness_at_leave"] = value(left->sharpness);
+    j["eta_sharpness_at_leave"] = value(left->eta_sharpness);
+  }
+  if (!follower.failure().empty()) j["flow_failure"] = follower.failure();
+  return j;
+}
+
+std::string against_flow_report(const FlowFollower& follower) {
+  char line[320];
+  if (const auto& left = follower.left()) {
+    std::snprintf(line, sizeof line,
+                  "against flow    descent leaves the flow at iteration %ld (t = %.6g): relative distance %.3e > "
+                  "leave-tol %.3g; sharpness there %.6g (estimate), eta x sharpness = %.4g (edge: 2)\n",
+                  left->iter, left->t, left->relative_distance, follower.leave_tol(), left->sharpness,
+                  left->eta_sharpness);
+  } else {
+    std::snprintf(line, sizeof line,
+                  "against flow    descent stays within leave-tol %.3g (relative) of the flow at every recorded row\n",
+                  follower.leave_tol());
+  }
+  std::string text = line;
+  if (!follower.failure().empty()) text += "against flow    " + follower.failure() + "\n";
+  return text;
+}
+
+// The comparison's figure: the losses of both, eta x sharpness against the edge 2, and the relative
+// distance; gnuplot started without a shell in dir, writing against_flow.png and .svg there.
+struct PlotPoint {
+  long iter;
+  double descent_loss, flow_loss, eta_sharpness, relative_distance;
+};
+
+std::string plot_number(double x) {
+  if (!std::isfinite(x)) return "NaN";
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.17g", x);
+  return buffer;
+}
+
+void write_against_flow_plot(const std::string& dir, const std::vector<PlotPoint>& points, double leave_tol,
+                             bool quiet) {
+  namespace fs = std::filesystem;
+  const fs::path folder(dir);
+  fs::create_directories(folder);
+  write_file_atomically("--plot", (folder / "against_flow.dat").string(), [&](std::ostream& out) {
+    out << "# iter descent_loss flow_loss eta_sharpness relative_distance\n";
+    for (const PlotPoint& p : points) {
+      out << p.iter << ' ' << plot_number(p.descent_loss) << ' ' << plot_number(p.flow_loss) << ' '
+          << plot_number(p.eta_sharpness) << ' ' << plot_number(p.relative_distance) << '\n';
+    }
+  });
+  std::ostringstream plot;
+  plot << "set multiplot layout 3,1\nset xlabel 'iteration k (t_k = sum of the steps)'\nset key top right\n"
+       << "set logscale y\nset ylabel 'loss'\nplot 'against_flow.dat' using 1:2 with lines title 'descent', "
+       << "'' using 1:3 with lines title 'flow at t_k'\n"
+       << "unset logscale y\nset ylabel 'eta x sharpness'\nplot 'against_flow.dat' using 1:4 with lines title "
+       << "'eta x sharpness (Lanczos estimate)', 2 with lines dashtype 2 title 'edge: 2'\n"
+       << "set logscale y\nset ylabel '||theta_k - theta(t_k)|| (relative)'\nplot 'against_flow.dat' using 1:5 "
+       << "with lines title 'distance', " << plot_number(leave_tol) << " with lines dashtype 2 title 'leave-tol'\n"
+       << "unset multiplot\n";
+  std::ostringstream script;
+  // Written under temporary names and renamed once gnuplot has finished.
+  script << "set terminal pngcairo size 960,1000 noenhanced font ',11'\nset output 'against_flow.png.part'\n"
+         << plot.str() << "set terminal svg size 960,1000 noenhanced font 'Sans,11'\n"
+         << "set output 'against_flow.svg.part'\n"
+         << plot.str() << "unset output\n";
+  write_file_atomically("--plot", (folder / "against_flow.gp").string(),
+                        [&](std::ostream& out) { out << script.str(); });
+  if (!find_program("gnuplot")) {
+    if (!quiet)
+      std::cerr << "gradflow descend: warning: gnuplot is not installed; the data and script are in " << dir << "\n";
+    return;
+  }
+  SpawnOptions options;
+  options.working_directory = folder.string();
+  options.stderr_file = (folder / "against_flow.log").string();
+  const SpawnResult run = run_program({"gnuplot", "against_flow.gp"}, options);
+  std::error_code error;
+  for (const char* name : {"against_flow.png", "against_flow.svg"}) {
+    const fs::path part = folder / (std::string(name) + ".part");
+    if (run.succeeded() && fs::exists(part)) {
+      fs::rename(part, folder / name, error);
+    } else {
+      fs::remove(part, error);
+    }
+  }
+  if (!run.succeeded() && !quiet) {
+    std::cerr << "gradflow descend: warning: gnuplot failed (see " << (folder / "against_flow.log").string() << ")\n";
+  } else {
+    fs::remove(folder / "against_flow.log", error);
+  }
 }
 
 }  // namespace
@@ -98,7 +228,9 @@ void add_descend_command(CLI::App& app, DescendCommand& d) {
       "                      radius = sqrt(2 L0 / mu) / c\n"
       "Output: --out writes a CSV with the columns iter, t (sum of the step sizes: the flow's time axis),\n"
       "  loss, grad_norm, dist_from_init, step_size (the step that produced the iterate), bound\n"
-      "  (L_min + q^k (L0 - L_min); nan without a guarantee).\n"
+      "  (L_min + q^k (L0 - L_min); nan without a guarantee). --observe adds pl_ratio and the columns\n"
+      "  ntk_min, ntk_max, condition, sharpness, sharpness_min (see gradflow flow --help); --against-flow\n"
+      "  adds flow_loss, distance_to_flow, relative_distance, eta_sharpness.\n"
       "Exit status: 0 the run did what was asked, 1 it ended early (diverged, no acceptable step, or\n"
       "  --max-iters before a requested tolerance), 2 bad input (nothing is run and no file is written).\n"
       "Every option can also be given in a TOML file (--config run.toml), one per line.");
@@ -127,6 +259,18 @@ void add_descend_command(CLI::App& app, DescendCommand& d) {
                 "Threads of each network evaluation (--problem mlp; 0 = all cores); the results are the same bits "
                 "for every thread count; the other problems use one thread")
       ->capture_default_str();
+  add_observe_option(*c, d.observe);
+  c->add_flag("--against-flow", d.against_flow,
+              "Integrate the gradient flow from the same start (dopri5, rtol 1e-10) and compare at every row: "
+              "adds flow_loss, distance_to_flow, relative_distance (to max(||theta(t_k)||, ||theta0||)) and "
+              "eta_sharpness to --out (implies --observe sharpness); the summary names the first iteration "
+              "where descent leaves the flow");
+  c->add_option("--leave-tol", d.leave_tol,
+                "--against-flow: descent leaves the flow where the relative distance exceeds this (> 0)")
+      ->capture_default_str();
+  c->add_option("--plot", d.plot,
+                "--against-flow: write against_flow.png and .svg (gnuplot) with their data and script in this "
+                "existing folder: the losses, eta x sharpness against 2, the distance");
   add_output_options(*c, d.output, "Write the iterates' rows as CSV here");
   c->add_option(
       "--states-out", d.states_out,
@@ -139,6 +283,19 @@ int run_descend_command(DescendCommand& d) {
   apply_config_file(c, d.output.config);
   if (option_given(c, "--gamma")) d.options.gamma = d.gamma;
   if (option_given(c, "--mu")) d.options.mu = d.mu;
+  if (option_given(c, "--observe")) d.options.observe = parse_observe(d.observe);
+  if (option_given(c, "--leave-tol") || option_given(c, "--plot")) {
+    if (!d.against_flow) {
+      throw InputError(option_given(c, "--plot") ? "--plot" : "--leave-tol",
+                       option_given(c, "--plot") ? d.plot : full_precision(d.leave_tol), "needs --against-flow");
+    }
+  }
+  if (d.against_flow) {
+    if (!(d.leave_tol > 0.0) || !std::isfinite(d.leave_tol)) {
+      throw InputError("--leave-tol", full_precision(d.leave_tol), "must be finite and > 0");
+    }
+    d.options.observe.sharpness = true;  // eta x sharpness in every row
+  }
   const auto rule = step_rule_from_string(d.step);
   if (!rule) throw InputError("--step", d.step, "unknown step rule (known: " + join_names(step_rule_names()) + ")");
   d.options.step = *rule;
@@ -149,8 +306,15 @@ int run_descend_command(DescendCommand& d) {
   if (d.threads < 0) throw InputError("--threads", std::to_string(d.threads), "must be >= 0 (0 = all cores)");
   prepare_problem_args(c, d.problem);
   if (d.certify) check_certificate_depth(d.problem, "--certify");
-  check_output_paths(c, d.output, d.problem, {{"--states-out", d.states_out}});
+  std::vector<std::pair<const char*, std::string>> extra_outputs{{"--states-out", d.states_out}};
+  if (!d.plot.empty()) {
+    for (const char* name : {"against_flow.png", "against_flow.svg", "against_flow.dat", "against_flow.gp"}) {
+      extra_outputs.emplace_back("--plot", (std::filesystem::path(d.plot) / name).string());
+    }
+  }
+  check_output_paths(c, d.output, d.problem, extra_outputs);
   const LoadedProblem loaded = load_problem(c, d.problem);
+  check_observe(*loaded.objective, d.options.observe);
   const int threads_used = set_network_threads(loaded, d.threads, "descend", d.output.quiet);
   const KnownFacts known = loaded.objective->known();
   if (*rule == StepRule::polyak && !d.options.gamma && !((d.options.mu || known.mu) && known.beta)) {
@@ -207,13 +371,35 @@ int run_descend_command(DescendCommand& d) {
   // The rows go to the files as they are recorded; only the first and the last stay in memory.
   StreamedOutput rows_file("--out", d.output.out);
   StreamedOutput states("--states-out", d.states_out);
-  if (rows_file.active()) rows_file.stream() << kRowsHeader;
+  const Observables& observe = d.options.observe;
+  if (rows_file.active()) {
+    std::string header = kRowsHeader;
+    if (observe.any()) header.insert(header.size() - 1, ",pl_ratio" + observe_header(observe));
+    if (d.against_flow) header.insert(header.size() - 1, kAgainstFlowHeader);
+    rows_file.stream() << header;
+  }
+  ObserveTracker tracker;
   if (states.active()) states.stream() << states_header("iter", loaded.objective->dimension());
   long rows_recorded = 0;
   d.options.keep_rows = false;
+  std::optional<FlowFollower> follower;
+  if (d.against_flow) follower.emplace(*loaded.objective, loaded.theta0, d.leave_tol);
+  std::vector<PlotPoint> plot_points;
+  const double fixed_eta = *rule == StepRule::fixed ? d.options.lr : std::numeric_limits<double>::quiet_NaN();
   d.options.row_sink = [&](const DescentRow& row, ConstVectorView theta) {
     ++rows_recorded;
-    if (rows_file.active()) write_row_line(rows_file.stream(), row);
+    std::string extra;
+    if (follower) {
+      const double eta = row.step_size > 0.0 ? row.step_size : fixed_eta;
+      const FlowComparison comparison = follower->compare(row, theta, eta);
+      extra = against_flow_fields(comparison);
+      if (!d.plot.empty()) {
+        plot_points.push_back(
+            {row.iter, row.loss, comparison.flow_loss, comparison.eta_sharpness, comparison.relative_distance});
+      }
+    }
+    if (rows_file.active()) write_row_line(rows_file.stream(), row, observe, extra);
+    if (observe.any()) tracker.add(row.observed, row.pl_ratio);
     if (states.active()) write_state_line(states.stream(), static_cast<double>(row.iter), theta);
   };
   set_activity("running gradient descent");
@@ -227,14 +413,23 @@ int run_descend_command(DescendCommand& d) {
   rows_file.commit();
   states.commit();
   if (!o.theta_out.empty()) write_theta("--theta-out", o.theta_out, result.theta);
+  std::string ntk_margin_line;
+  nlohmann::json ntk_margin_json;
+  if (certificate && certificate->applies && certificate->descent_holds && observe.ntk) {
+    ntk_margin_line = certificate_ntk_margin(certificate->mu, tracker.ntk_min_along_path(), ntk_margin_json);
+  }
   if (!o.json.empty()) {
     write_output("--json", o.json, [&](std::ostream& out) {
       nlohmann::json summary = summary_json(result, d);
       summary["rows"] = rows_recorded;
       summary["threads"] = threads_used;
       summary["problem_details"] = loaded.description;
+      if (observe.any())
+        summary["observe"] = tracker.json(observe, result.stats, observed_residuals(*loaded.objective));
+      if (follower) summary["against_flow"] = against_flow_json(*follower);
       if (certificate) {
         summary["certificate"] = certificate_json(*certificate);
+        if (!ntk_margin_json.is_null()) summary["certificate"].update(ntk_margin_json);
         if (certificate->applies && certificate->descent_holds) {
           summary["mu_source"] = "certificate (rigorous)";
           summary["beta_source"] = "certificate (beta_r, rigorous)";
@@ -243,7 +438,10 @@ int run_descend_command(DescendCommand& d) {
       out << summary.dump(2) << "\n";
     });
   }
+  if (follower && !d.plot.empty()) write_against_flow_plot(d.plot, plot_points, d.leave_tol, o.quiet);
   if (!o.quiet) std::cout << result.full_report();
+  if (!o.quiet) std::cout << ntk_margin_line;
+  if (follower && !o.quiet) std::cout << against_flow_report(*follower);
   if (!result.succeeded()) {
     std::cerr << "gradflow descend: " << to_string(result.status) << ": " << result.message << "\n";
     return kExitRunFailed;

@@ -22,6 +22,11 @@ struct DescendCommand {
   std::string states_out;  // --states-out: theta at every recorded row
   int threads = 0;         // --threads: threads of the network's evaluations (0 = all cores)
 
+  std::vector<std::string> observe;  // --observe as given (apps/observe_output.hpp)
+  bool against_flow = false;         // --against-flow: compare every row with the flow (discrete/against_flow.hpp)
+  double leave_tol = 1e-3;           // --leave-tol
+  std::string plot;                  // --plot DIR: against_flow.png and .svg there (with --against-flow)
+
   CLI::App* command = nullptr;
 };
 

@@ -5,6 +5,7 @@
 #include <gradflow/apps/csv.hpp>
 #include <gradflow/apps/json_support.hpp>
 #include <gradflow/apps/list_option.hpp>
+#include <gradflow/apps/observe_output.hpp>
 #include <gradflow/core/input_error.hpp>
 #include <gradflow/core/memory_limit.hpp>
 #include <gradflow/core/tolerances.hpp>
@@ -63,11 +64,11 @@ nlohmann::json summary_json(const FlowResult& result, const FlowCommand& flow) {
 // The trajectory CSV's header and one line per recorded row, written as the run goes.
 constexpr const char* kTrajectoryHeader = "t,loss,grad_norm,dist_from_init,pl_ratio,bound\n";
 
-void write_trajectory_line(std::ostream& out, const FlowRow& row) {
+void write_trajectory_line(std::ostream& out, const FlowRow& row, const Observables& observe) {
   char line[256];
-  std::snprintf(line, sizeof line, "%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n", row.t, row.loss, row.grad_norm,
+  std::snprintf(line, sizeof line, "%.17g,%.17g,%.17g,%.17g,%.17g,%.17g", row.t, row.loss, row.grad_norm,
                 row.dist_from_init, row.pl_ratio, row.bound);
-  out << line;
+  out << line << observe_fields(observe, row.observed) << '\n';
 }
 
 // Prints "t = ... (..%), loss ..." over itself on a terminal, at most five times a second.
@@ -119,6 +120,8 @@ void add_flow_command(CLI::App& app, FlowCommand& flow) {
       "  t (flow time), loss, grad_norm (||grad L||), dist_from_init (||theta - theta0||),\n"
       "  pl_ratio (||grad L||^2 / (2 (L - L_min))), bound (L_min + (L0 - L_min) exp(-2 mu t));\n"
       "  nan marks a value that is undefined (no mu, or L = L_min).\n"
+      "  --observe adds ntk_min, ntk_max (eigenvalues of J J^T), condition, sharpness, sharpness_min\n"
+      "  (Hessian eigenvalues, Lanczos estimates); every row checks pl_ratio >= ntk_min.\n"
       "Exit status: 0 the run did what was asked, 1 it ended early (solver failure or --max-steps),\n"
       "  2 bad input (nothing is run and no file is written).\n"
       "Every option can also be given in a TOML file (--config run.toml), one per line, e.g.\n"
@@ -149,6 +152,7 @@ void add_flow_command(CLI::App& app, FlowCommand& flow) {
                 "Threads of each network evaluation (--problem mlp; 0 = all cores); the results are the same bits "
                 "for every thread count; the other problems use one thread")
       ->capture_default_str();
+  add_observe_option(*c, flow.observe);
   add_output_options(*c, flow.output, "Write the trajectory CSV here");
   c->add_option(
       "--states-out", flow.states_out,
@@ -161,6 +165,7 @@ int run_flow_command(FlowCommand& flow) {
   apply_config_file(c, flow.output.config);
   if (option_given(c, "--mu")) flow.options.mu = flow.mu;
   if (option_given(c, "--times")) flow.options.times = parse_number_list(flow.times, "--times");
+  if (option_given(c, "--observe")) flow.options.observe = parse_observe(flow.observe);
 
   const auto solver = solver_from_string(flow.solver);
   if (!solver) throw InputError("--solver", flow.solver, "unknown solver (known: " + join_names(solver_names()) + ")");
@@ -177,6 +182,7 @@ int run_flow_command(FlowCommand& flow) {
   check_output_paths(c, flow.output, flow.problem, {{"--states-out", flow.states_out}});
   const LoadedProblem loaded = load_problem(c, flow.problem);
   check_flow_memory(flow, loaded);
+  check_observe(*loaded.objective, flow.options.observe);
   const int threads_used = set_network_threads(loaded, flow.threads, "flow", flow.output.quiet);
   print_problem_report(loaded, "flow", flow.output.quiet);
   std::optional<Certificate> certificate;
@@ -218,13 +224,20 @@ int run_flow_command(FlowCommand& flow) {
   // The rows go to the files as they are recorded; only the first and the last stay in memory.
   StreamedOutput trajectory("--out", flow.output.out);
   StreamedOutput states("--states-out", flow.states_out);
-  if (trajectory.active()) trajectory.stream() << kTrajectoryHeader;
+  const Observables& observe = flow.options.observe;
+  if (trajectory.active()) {
+    std::string header = kTrajectoryHeader;
+    header.insert(header.size() - 1, observe_header(observe));
+    trajectory.stream() << header;
+  }
+  ObserveTracker tracker;
   if (states.active()) states.stream() << states_header("t", loaded.objective->dimension());
   long rows_recorded = 0;
   flow.options.keep_rows = false;
   flow.options.row_sink = [&](const FlowRow& row, ConstVectorView theta) {
     ++rows_recorded;
-    if (trajectory.active()) write_trajectory_line(trajectory.stream(), row);
+    if (trajectory.active()) write_trajectory_line(trajectory.stream(), row, observe);
+    if (observe.any()) tracker.add(row.observed, row.pl_ratio);
     if (states.active()) write_state_line(states.stream(), row.t, theta);
   };
   set_activity("integrating the flow");
@@ -236,14 +249,22 @@ int run_flow_command(FlowCommand& flow) {
   trajectory.commit();
   states.commit();
   if (!o.theta_out.empty()) write_theta("--theta-out", o.theta_out, result.theta);
+  std::string ntk_margin_line;
+  nlohmann::json ntk_margin_json;
+  if (certificate && certificate->applies && certificate->holds && observe.ntk) {
+    ntk_margin_line = certificate_ntk_margin(certificate->mu, tracker.ntk_min_along_path(), ntk_margin_json);
+  }
   if (!o.json.empty()) {
     write_output("--json", o.json, [&](std::ostream& out) {
       nlohmann::json summary = summary_json(result, flow);
       summary["rows"] = rows_recorded;
       summary["threads"] = threads_used;
       summary["problem_details"] = loaded.description;
+      if (observe.any())
+        summary["observe"] = tracker.json(observe, result.stats, observed_residuals(*loaded.objective));
       if (certificate) {
         summary["certificate"] = certificate_json(*certificate);
+        if (!ntk_margin_json.is_null()) summary["certificate"].update(ntk_margin_json);
         summary["mu_source"] = certificate->holds ? "certificate (rigorous)" : summary["mu_source"];
         summary["radius"] = optional_json(result.options.radius);
         summary["radius_holds"] = optional_json(result.radius_holds);
@@ -253,6 +274,7 @@ int run_flow_command(FlowCommand& flow) {
     });
   }
   if (!o.quiet) std::cout << result.full_report();
+  if (!o.quiet) std::cout << ntk_margin_line;
   if (!result.succeeded()) {
     std::cerr << "gradflow flow: " << to_string(result.status) << ": " << result.message << "\n";
     return kExitRunFailed;

@@ -23,6 +23,8 @@ struct FlowCommand {
   std::string states_out;          // --states-out: theta at every recorded row
   int threads = 0;                 // --threads: threads of the network's evaluations (0 = all cores)
 
+  std::vector<std::string> observe;  // --observe as given (apps/observe_output.hpp)
+
   CLI::App* command = nullptr;
 };
 

@@ -13,7 +13,12 @@ struct Stats {
   long num_rejected_steps = 0;        // steps rejected by error test or nonlinear-solver failure
   long num_nonlinear_iters = 0;       // CVODE's nonlinear (Newton or fixed-point) iterations
   long num_linear_iters = 0;          // CVODE's Krylov iterations
-  double wall_seconds = 0.0;          // wall-clock time of the run
+  // The observables of FlowOptions::observe / DescentOptions::observe (theory/observables.hpp), counted
+  // apart from the run's own evaluations above:
+  long num_observe_hessian_vector_evals = 0;  // Hessian-vector products of the sharpness
+  long num_observe_gram_products = 0;         // products J (J^T v) of the ntk
+  long num_observe_gram_matrices = 0;         // dense Gram matrices J J^T formed and decomposed
+  double wall_seconds = 0.0;                  // wall-clock time of the run
 };
 
 }  // namespace gradflow

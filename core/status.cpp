@@ -19,6 +19,7 @@ constexpr NameTable<Status, 13> kNames{{{
     {Status::diverged, "diverged"},
     {Status::invalid_options, "invalid_options"},
     {Status::callback_error, "callback_error"},
+    {Status::identity_violated, "identity_violated"},
 }}};
 
 }  // namespace

@@ -28,6 +28,9 @@ enum class Status {
   invalid_options,      // the options failed validation; nothing was run
   callback_error,       // the objective or a callback threw CallbackError (core/callback_error.hpp) to end the
                         // run; the message is its text, the result the last accepted state
+  identity_violated,    // an identity the theory guarantees failed at a row (||grad L||^2 >= 2 ntk_min L with
+                        // FlowOptions::observe / DescentOptions::observe): a bug in gradflow or in the
+                        // problem's derivatives, not a result; the message names the row and the numbers
 };
 
 std::string_view to_string(Status status);

@@ -116,6 +116,33 @@ inline constexpr long kMaxDenseHessianParameters = 2000;
 // A flow run records at most this many rows (times, or t_end / save_every): 1e7 rows are 480 MB.
 inline constexpr double kMaxRecordedRows = 1e7;
 
+// --- What is observed along a path (theory/observables.hpp, docs/theory.md §8) ------------------------
+// The NTK J J^T (n x n) is formed and decomposed densely (n^2 doubles: 32 MB, and O(n^3) flops, at
+// 2000) up to this many residuals; above it, Lanczos on products J (J^T v).
+inline constexpr long kMaxDenseGramResiduals = 2000;
+// A dense Jacobian (n p doubles: 400 MB at 5e7) is formed for the Gram matrix only up to this size;
+// above it the Gram matrix is formed column by column from n products J (J^T e_i).
+inline constexpr double kMaxDenseJacobianEntries = 5e7;
+// Lanczos keeps every vector for its full reorthogonalization: at most 300 of them (p x 300 doubles,
+// 240 MB at p = 1e5); the extreme eigenvalues of the operators here converge long before.
+inline constexpr long kLanczosMaxVectors = 300;
+// A Lanczos vector shorter than 1e-10 of the operator's scale after reorthogonalization (which leaves
+// about sqrt(k) eps of it) means an invariant subspace: a breakdown, not a direction.
+inline constexpr double kLanczosBreakdown = 1e-10;
+// Lanczos stops when the extreme Ritz pairs have residuals ||A y - theta y|| <= 1e-7 of the largest
+// |Ritz value|: some eigenvalue lies within that residual of each (and within its square over the
+// gap), far below what a row reports with 6 to 10 digits.
+inline constexpr double kLanczosObserveRtol = 1e-7;
+// Without a warm start (the first row, and every NTK row, which starts from the residual vector r) at
+// least 8 products before the convergence test, so that a start lying in a few eigen-directions (r in
+// the null space of J^T at a least-squares floor) does not end the search there.
+inline constexpr int kLanczosColdMinIterations = 8;
+// The identity ||grad L||^2 = r^T J J^T r >= 2 lambda_min(J J^T) L is checked at every row where the
+// NTK is observed, allowing 1e-9 of ntk_max: the eigensolvers' backward error (n eps ||J J^T||, below
+// 5e-13 ||J J^T|| at n = 2000) and the few ulps of the gradient and the loss are far below it, and a
+// wrong derivative or eigenvalue far above it.
+inline constexpr double kNtkIdentityRelative = 1e-9;
+
 // --- The certificate's one-dimensional searches ----------------------------------------------------
 // Golden-section and bisection searches over the radius stop at 1e-15 relative (a few ulps) ...
 inline constexpr double kRadiusSearchRelative = 1e-15;

@@ -34,6 +34,14 @@ DescentResult start(const Objective& objective, const ConstVectorView& theta0, c
     r.message = error->message();
     return r;
   }
+  if (options.observe.any()) {
+    const std::string obstacle = observe_obstacle(objective, options.observe);
+    if (!obstacle.empty()) {
+      r.status = Status::invalid_options;
+      r.message = "observe = " + to_string(options.observe) + ": " + obstacle;
+      return r;
+    }
+  }
   const KnownFacts known = objective.known();
   r.min_value = known.min_value;
   r.facts.min_value = known.min_value;

@@ -31,10 +31,12 @@
 #include <gradflow/discrete/options.hpp>
 #include <gradflow/discrete/result.hpp>
 #include <gradflow/discrete/step_rule.hpp>
+#include <gradflow/theory/observables.hpp>
 
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -59,23 +61,36 @@ std::string message(const char* fmt, double a, double b = 0.0, double c = 0.0);
 // The kept rows and states (all, or the first and the last) and the row sink.
 class RowKeeper {
  public:
-  RowKeeper(const DescentOptions& options, Eigen::Index p, std::vector<DescentRow>& rows)
-      : options_(options), p_(static_cast<std::size_t>(p)), rows_(rows) {}
+  // path_observer (may be null): the observables added to every recorded row (options.observe).
+  RowKeeper(const DescentOptions& options, Eigen::Index p, std::vector<DescentRow>& rows, PathObserver* path_observer)
+      : options_(options), p_(static_cast<std::size_t>(p)), rows_(rows), path_observer_(path_observer) {}
 
-  void record(const DescentRow& row, const ConstVectorView& theta) {
+  // Records the row with the observables and returns it as recorded.
+  DescentRow record(DescentRow row, const ConstVectorView& theta) {
     recorded_any_ = true;
     last_iter_ = row.iter;
+    if (path_observer_ != nullptr) {
+      row.observed = path_observer_->at(theta);
+      if (identity_violation_.empty()) {
+        const std::string failure = identity_violation(row.observed, row.loss, row.grad_norm);
+        if (!failure.empty())
+          identity_violation_ = "at the row of iteration " + std::to_string(row.iter) + ": " + failure;
+      }
+    }
     if (options_.row_sink) options_.row_sink(row, theta);
     if (options_.keep_rows || rows_.size() < 2) {
       rows_.push_back(row);
       if (options_.record_states) states_.insert(states_.end(), theta.data(), theta.data() + p_);
-      return;
+      return row;
     }
     rows_.back() = row;
     if (options_.record_states) {
       std::copy(theta.data(), theta.data() + p_, states_.end() - static_cast<std::ptrdiff_t>(p_));
     }
+    return row;
   }
+  // The first failure of ||grad L||^2 >= 2 ntk_min L at a recorded row, or "".
+  const std::string& identity_violation_message() const { return identity_violation_; }
   bool recorded(long iter) const { return recorded_any_ && last_iter_ == iter; }
   Matrix states() const {
     if (!options_.record_states) return Matrix();
@@ -90,6 +105,8 @@ class RowKeeper {
   std::vector<double> states_;
   bool recorded_any_ = false;
   long last_iter_ = 0;
+  PathObserver* path_observer_;
+  std::string identity_violation_;
 };
 
 // The sign of a change of g from a to b that the direction admits (as for the flow's events).
@@ -144,7 +161,10 @@ void iterate(Rule& rule, const CountingObjective& f, const ConstVectorView& thet
   double grad_norm_squared = grad.squaredNorm();
   double t = 0.0, last_eta = 0.0;
   long k = 0;
-  RowKeeper keeper(options, p, r.rows);
+  // The observables see the problem itself: their work is counted apart (Stats::num_observe_*).
+  std::optional<PathObserver> path_observer;
+  if (options.observe.any()) path_observer.emplace(f.inner(), options.observe);
+  RowKeeper keeper(options, p, r.rows, path_observer ? &*path_observer : nullptr);
   std::vector<double> event_values(options.events.size());
 
   const auto bound_at = [&](double power) { return r.guarantee.q ? *min_value + power * excess0 : kNaN; };
@@ -157,7 +177,8 @@ void iterate(Rule& rule, const CountingObjective& f, const ConstVectorView& thet
                       (theta - theta0).norm(),
                       last_eta,
                       bound_at(q_power),
-                      excess > 0.0 ? grad_norm_squared / (2.0 * excess) : kNaN};
+                      excess > 0.0 ? grad_norm_squared / (2.0 * excess) : kNaN,
+                      Observed{}};
   };
   const auto done = [&](Status status, std::string text) {
     r.status = status;
@@ -171,8 +192,7 @@ void iterate(Rule& rule, const CountingObjective& f, const ConstVectorView& thet
                                                           : "the gradient at theta0 has finite entries but its norm "
                                                             "overflows (||grad L|| > 1.3e154)");
     } else {
-      const DescentRow row0 = make_row();
-      keeper.record(row0, theta);
+      const DescentRow row0 = keeper.record(make_row(), theta);
       for (std::size_t i = 0; i < event_values.size(); ++i) event_values[i] = options.events[i].g(t, theta, row0);
       if (observer && observer(row0, theta)) done(Status::stopped_by_observer, "the observer asked to stop at k = 0");
       while (r.status == Status::not_run) {
@@ -251,8 +271,8 @@ void iterate(Rule& rule, const CountingObjective& f, const ConstVectorView& thet
         }
         const bool save = k % options.save_every == 0;
         if (save || observer || has_events) {
-          const DescentRow row = make_row();
-          if (save) keeper.record(row, theta);
+          DescentRow row = make_row();
+          if (save) row = keeper.record(row, theta);
           for (std::size_t i = 0; i < event_values.size(); ++i) {
             const DescentEvent& event = options.events[i];
             const double value = event.g(t, theta, row);
@@ -291,6 +311,16 @@ void iterate(Rule& rule, const CountingObjective& f, const ConstVectorView& thet
   if (r.guarantee.q && k > 0) r.bound_holds = !r.first_bound_violation_iter.has_value();
   if (r.guarantee.radius && k > 0) r.radius_holds = !r.first_radius_violation_iter.has_value();
   r.stats.num_steps = k;
+  if (path_observer) {
+    r.stats.num_observe_hessian_vector_evals = path_observer->counts().hessian_vector;
+    r.stats.num_observe_gram_products = path_observer->counts().gram_products;
+    r.stats.num_observe_gram_matrices = path_observer->counts().gram_matrices;
+  }
+  if (!keeper.identity_violation_message().empty()) {
+    r.message = keeper.identity_violation_message() + "; the run itself ended with " +
+                std::string(to_string(r.status)) + ": " + r.message;
+    r.status = Status::identity_violated;
+  }
 }
 
 template <class Rule>

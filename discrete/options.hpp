@@ -6,6 +6,7 @@
 
 #include <gradflow/core/option_error.hpp>
 #include <gradflow/discrete/row.hpp>
+#include <gradflow/theory/observables.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -43,6 +44,10 @@ struct DescentOptions {
                                       // the guarantee then needs the rule's radius < ball_radius; > 0
   double divergence_factor = 1e10;    // diverged once L - L_min > divergence_factor (L0 - L_min); > 1
   std::uint64_t seed = 0;             // start of the power iteration that estimates beta
+
+  // What to watch at every recorded row (theory/observables.hpp), as FlowOptions::observe: in
+  // DescentRow::observed, their work in Stats::num_observe_*.
+  Observables observe;
 
   // What to keep and whom to tell.
   bool record_states = false;        // DescentResult::states: theta at every recorded row (one column per row)

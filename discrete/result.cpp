@@ -58,6 +58,12 @@ std::string DescentResult::full_report() const {
   }
   out << "evaluations     " << stats.num_gradient_evals << " gradient, " << stats.num_loss_evals << " loss, "
       << stats.num_hessian_vector_evals << " Hessian-vector\n";
+  if (options.observe.any()) {
+    out << "observed        " << to_string(options.observe)
+        << " at every recorded row: " << stats.num_observe_hessian_vector_evals << " Hessian-vector, "
+        << stats.num_observe_gram_products << " J J^T v, " << stats.num_observe_gram_matrices
+        << " Gram matrices (not in the evaluations above)\n";
+  }
   out << "wall time       " << format_number("%.6f", stats.wall_seconds) << " s\n";
   return out.str();
 }

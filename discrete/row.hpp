@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gradflow/core/objective.hpp>
+#include <gradflow/theory/observables.hpp>
 
 #include <functional>
 #include <string>
@@ -18,6 +19,7 @@ struct DescentRow {
   double step_size = 0.0;       // eta_{k-1}, the step that produced theta_k (0 for k = 0)
   double bound = 0.0;           // L_min + q^k (L0 - L_min); NaN without a guarantee
   double pl_ratio = 0.0;        // ||grad L||^2 / (2 (L - L_min)); NaN where L = L_min or L_min is unknown
+  Observed observed;            // DescentOptions::observe at the recorded rows (NaN elsewhere and when not asked)
 };
 
 // Called at k = 0 and after every iteration with its row and the iterate; returning true stops the run

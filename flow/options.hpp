@@ -5,6 +5,7 @@
 
 #include <gradflow/core/option_error.hpp>
 #include <gradflow/flow/row.hpp>
+#include <gradflow/theory/observables.hpp>
 
 #include <optional>
 #include <string>
@@ -52,6 +53,11 @@ struct FlowOptions {
   std::optional<double> radius;               // containment to check: ||theta(t) - theta0|| <= radius (a certified
                                               // travel bound); empty = not checked; > 0
   KrylovMethod krylov = KrylovMethod::gmres;  // linear solver of cvode-bdf-krylov
+
+  // What to watch at every recorded row (theory/observables.hpp): the NTK's extreme eigenvalues, the
+  // sharpness, the condition; in FlowRow::observed, their work in Stats::num_observe_*. The ntk needs a
+  // squared loss (as_residual()), the sharpness exact Hessian-vector products (else invalid_options).
+  Observables observe;
 
   // What to keep and whom to tell.
   bool record_states = false;     // FlowResult::states: theta at every recorded row (one column per row)

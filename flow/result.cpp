@@ -71,6 +71,12 @@ std::string FlowResult::full_report() const {
   if (is_cvode(options.solver)) {
     out << "iterations      " << stats.num_nonlinear_iters << " nonlinear, " << stats.num_linear_iters << " linear\n";
   }
+  if (options.observe.any()) {
+    out << "observed        " << to_string(options.observe)
+        << " at every recorded row: " << stats.num_observe_hessian_vector_evals << " Hessian-vector, "
+        << stats.num_observe_gram_products << " J J^T v, " << stats.num_observe_gram_matrices
+        << " Gram matrices (not in the evaluations above)\n";
+  }
   out << "wall time       " << format_number("%.6f", stats.wall_seconds) << " s\n";
   return out.str();
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gradflow/core/objective.hpp>
+#include <gradflow/theory/observables.hpp>
 
 #include <functional>
 #include <string>
@@ -17,6 +18,7 @@ struct FlowRow {
   double dist_from_init = 0.0;  // ||theta(t) - theta0||
   double pl_ratio = 0.0;        // ||grad L||^2 / (2 (L - L_min)); NaN where L = L_min or L_min is unknown
   double bound = 0.0;           // L_min + (L0 - L_min) exp(-2 mu t); NaN when mu or L_min is unknown
+  Observed observed;            // FlowOptions::observe at the recorded rows (NaN elsewhere and when not asked)
 };
 
 // Called at t = 0 and after every accepted step, with the row at that point and the state theta(t);

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <stdexcept>
 
 namespace gradflow {
@@ -61,6 +62,15 @@ FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const
     return result;
   }
 
+  if (options.observe.any()) {
+    const std::string obstacle = observe_obstacle(objective, options.observe);
+    if (!obstacle.empty()) {
+      result.status = Status::invalid_options;
+      result.message = "observe = " + to_string(options.observe) + ": " + obstacle;
+      return result;
+    }
+  }
+
   const CountingObjective counted(objective);
   GradientFlowField field(counted);
   const KnownFacts facts = objective.known();
@@ -79,6 +89,12 @@ FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const
   }
   result.loss0 = loss0;
   detail::TrajectoryMonitor monitor(options, theta0, loss0, facts.min_value, result.mu, &observer);
+  // The observables see the problem itself: their evaluations are counted apart (Stats::num_observe_*).
+  std::optional<PathObserver> path_observer;
+  if (options.observe.any()) {
+    path_observer.emplace(objective, options.observe);
+    monitor.set_path_observer(&*path_observer);
+  }
   detail::RunState run(options, field, monitor);
   run.theta = theta0;
   run.grad = grad0;
@@ -134,6 +150,16 @@ FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const
   result.stats.num_loss_evals = counts.num_loss_evals;
   result.stats.num_hessian_vector_evals = counts.num_hessian_vector_evals;
   if (!is_cvode(options.solver)) result.stats.num_jacobian_evals = counts.num_hessian_evals;
+  if (path_observer) {
+    result.stats.num_observe_hessian_vector_evals = path_observer->counts().hessian_vector;
+    result.stats.num_observe_gram_products = path_observer->counts().gram_products;
+    result.stats.num_observe_gram_matrices = path_observer->counts().gram_matrices;
+  }
+  if (!monitor.identity_violation().empty()) {
+    result.message = monitor.identity_violation() + "; the run itself ended with " +
+                     std::string(to_string(result.status)) + ": " + result.message;
+    result.status = Status::identity_violated;
+  }
   result.stats.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 namespace gradflow::detail {
@@ -83,10 +84,22 @@ std::optional<bool> TrajectoryMonitor::radius_holds() const {
   return !first_radius_violation_.has_value();
 }
 
-void TrajectoryMonitor::record(const FlowRow& row, const ConstVectorView& theta) {
-  if (recorded_any_ && last_recorded_t_ == row.t) return;
+void TrajectoryMonitor::record(const FlowRow& row_in, const ConstVectorView& theta) {
+  if (recorded_any_ && last_recorded_t_ == row_in.t) return;
   recorded_any_ = true;
-  last_recorded_t_ = row.t;
+  last_recorded_t_ = row_in.t;
+  FlowRow row = row_in;
+  if (path_observer_ != nullptr) {
+    row.observed = path_observer_->at(theta);
+    if (identity_violation_.empty()) {
+      const std::string failure = gradflow::identity_violation(row.observed, row.loss, row.grad_norm);
+      if (!failure.empty()) {
+        char where[64];
+        std::snprintf(where, sizeof where, "at the row t = %.10g: ", row.t);
+        identity_violation_ = where + failure;
+      }
+    }
+  }
   check_bound(row.t, row.loss);
   check_radius(row.t, row.dist_from_init);
   if (options_.row_sink) options_.row_sink(row, theta);

@@ -5,6 +5,7 @@
 
 #include <gradflow/core/tolerances.hpp>
 #include <gradflow/flow/result.hpp>
+#include <gradflow/theory/observables.hpp>
 
 #include <cstddef>
 #include <optional>
@@ -25,9 +26,9 @@ class TrajectoryMonitor {
   void pop_output_time() { ++next_output_; }
 
   FlowRow make_row(double t, const ConstVectorView& theta, double loss, double grad_norm) const;
-  // Records a row with its state (unless the last recorded row has the same t): checks it against the
-  // bound and the radius, hands it to the row sink, and keeps it (all rows, or the first and the last
-  // when options.keep_rows is false), with the state when options.record_states.
+  // Records a row with its state (unless the last recorded row has the same t): adds the observables,
+  // checks it against the bound and the radius, hands it to the row sink, and keeps it (all rows, or the first and the
+  // last when options.keep_rows is false), with the state when options.record_states.
   void record(const FlowRow& row, const ConstVectorView& theta);
   // Checks the bound (and the radius, when one is set) at a point that is not recorded.
   void check_bound(double t, double loss);
@@ -70,6 +71,10 @@ class TrajectoryMonitor {
   std::optional<bool> radius_holds() const;
   std::optional<double> first_radius_violation() const { return first_radius_violation_; }
   std::optional<double> mu() const { return mu_; }
+  // The observables at the recorded rows (options.observe): set by simulate_flow; the first failure of
+  // the identity ||grad L||^2 >= 2 ntk_min L, or "".
+  void set_path_observer(PathObserver* observer) { path_observer_ = observer; }
+  const std::string& identity_violation() const { return identity_violation_; }
 
  private:
   void keep(const FlowRow& row, const ConstVectorView& theta);
@@ -92,6 +97,8 @@ class TrajectoryMonitor {
   std::vector<EventHit> hits_;
   std::optional<double> first_violation_;
   std::optional<double> first_radius_violation_;
+  PathObserver* path_observer_ = nullptr;
+  std::string identity_violation_;
 };
 
 // Locates a crossing inside a step: f(0) > 0 >= f(h). Illinois (modified regula falsi) on tau in

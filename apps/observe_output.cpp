@@ -1,0 +1,121 @@
+#include <gradflow/apps/observe_output.hpp>
+
+#include <gradflow/apps/cli_support.hpp>
+#include <gradflow/apps/list_option.hpp>
+#include <gradflow/core/input_error.hpp>
+#include <gradflow/core/residual_objective.hpp>
+#include <gradflow/core/tolerances.hpp>
+
+#include <cmath>
+#include <cstdio>
+
+namespace gradflow::cli {
+namespace {
+
+// fmin/fmax that keep the first finite value.
+double low(double a, double b) { return std::isnan(a) ? b : (std::isnan(b) ? a : std::min(a, b)); }
+double high(double a, double b) { return std::isnan(a) ? b : (std::isnan(b) ? a : std::max(a, b)); }
+
+std::string number(double x) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, ",%.17g", x);
+  return buffer;
+}
+
+}  // namespace
+
+void add_observe_option(CLI::App& command, std::vector<std::string>& raw) {
+  add_list_option(command, "--observe", raw,
+                  "Watch at every recorded row, comma separated: ntk (ntk_min, ntk_max: extreme eigenvalues of "
+                  "J J^T; least-squares, mlp), sharpness (largest Hessian eigenvalue, Lanczos estimate), sharpness2 "
+                  "(also sharpness_min), condition (ntk_max / ntk_min); adds their columns to --out");
+}
+
+Observables parse_observe(const std::vector<std::string>& raw) {
+  Observables what;
+  for (const std::string& item : split_list(raw, "--observe")) {
+    if (!add_observable(what, item)) {
+      throw InputError("--observe", item, "unknown observable (known: " + join_names(observable_names()) + ")");
+    }
+  }
+  return what;
+}
+
+void check_observe(const Objective& objective, const Observables& what) {
+  const std::string obstacle = observe_obstacle(objective, what);
+  if (!obstacle.empty()) throw InputError("--observe", to_string(what), obstacle);
+}
+
+long observed_residuals(const Objective& objective) {
+  const ResidualObjective* residual = objective.as_residual();
+  return residual == nullptr ? 0 : static_cast<long>(residual->num_residuals());
+}
+
+std::string observe_header(const Observables& what) {
+  std::string header;
+  if (what.ntk) header += ",ntk_min,ntk_max";
+  if (what.condition) header += ",condition";
+  if (what.sharpness) header += ",sharpness";
+  if (what.sharpness_min) header += ",sharpness_min";
+  return header;
+}
+
+std::string observe_fields(const Observables& what, const Observed& observed) {
+  std::string fields;
+  if (what.ntk) fields += number(observed.ntk_min) + number(observed.ntk_max);
+  if (what.condition) fields += number(observed.condition);
+  if (what.sharpness) fields += number(observed.sharpness);
+  if (what.sharpness_min) fields += number(observed.sharpness_min);
+  return fields;
+}
+
+void ObserveTracker::add(const Observed& observed, double pl_ratio) {
+  ++rows_;
+  ntk_min_ = low(ntk_min_, observed.ntk_min);
+  ntk_max_ = high(ntk_max_, observed.ntk_max);
+  sharpness_max_ = high(sharpness_max_, observed.sharpness);
+  if (!std::isnan(observed.ntk_min) && !std::isnan(pl_ratio)) margin_ = low(margin_, pl_ratio - observed.ntk_min);
+}
+
+nlohmann::json ObserveTracker::json(const Observables& what, const Stats& stats, long num_residuals) const {
+  const auto value = [](double x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x); };
+  nlohmann::json j;
+  j["observe"] = to_string(what);
+  j["rows"] = rows_;
+  if (what.ntk) {
+    j["ntk_method"] = num_residuals <= tolerances::kMaxDenseGramResiduals
+                          ? "dense Gram matrix and symmetric eigensolver (to round-off)"
+                          : "Lanczos on J (J^T v) from r (estimates: ntk_min from above, ntk_max from below)";
+    j["ntk_min_along_path"] = value(ntk_min_);
+    j["ntk_max_along_path"] = value(ntk_max_);
+    j["min_pl_ratio_minus_ntk_min"] = value(margin_);
+  }
+  if (what.sharpness) {
+    j["sharpness_method"] = "Lanczos on exact Hessian-vector products, warm-started (an estimate)";
+    j["sharpness_max_along_path"] = value(sharpness_max_);
+  }
+  j["num_observe_hessian_vector_evals"] = stats.num_observe_hessian_vector_evals;
+  j["num_observe_gram_products"] = stats.num_observe_gram_products;
+  j["num_observe_gram_matrices"] = stats.num_observe_gram_matrices;
+  return j;
+}
+
+std::string certificate_ntk_margin(double certified_mu, double observed_ntk_min, nlohmann::json& certificate) {
+  certificate["certified_ntk_min_lower_bound"] = certified_mu;
+  certificate["observed_ntk_min_along_run"] =
+      std::isnan(observed_ntk_min) ? nlohmann::json(nullptr) : nlohmann::json(observed_ntk_min);
+  certificate["ntk_margin"] =
+      std::isnan(observed_ntk_min) ? nlohmann::json(nullptr) : nlohmann::json(observed_ntk_min - certified_mu);
+  char line[320];
+  std::snprintf(line, sizeof line,
+                "certificate     observed ntk_min along the run %.6e against the certified lower bound "
+                "(sigma0 - l r*)^2 = %.6e: margin %.6e (%s)\n",
+                observed_ntk_min, certified_mu, observed_ntk_min - certified_mu,
+                // Equal up to the eigensolvers' round-off (core/tolerances.hpp) for a constant Jacobian (l = 0).
+                observed_ntk_min >= certified_mu * (1.0 - tolerances::kNtkIdentityRelative)
+                    ? "within the certified bound; the margin is what the proof kept in hand"
+                    : "BELOW the certified bound");
+  return line;
+}
+
+}  // namespace gradflow::cli

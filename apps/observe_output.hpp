@@ -1,0 +1,53 @@
+// --observe on the flow and descend commands: the option, its check against the problem, the CSV
+// columns it adds, and its part of the JSON summary (theory/observables.hpp, docs/theory.md §8).
+#pragma once
+
+#include <gradflow/core/objective.hpp>
+#include <gradflow/core/stats.hpp>
+#include <gradflow/theory/observables.hpp>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace gradflow::cli {
+
+// Adds --observe LIST to a command; raw keeps the items until parse_observe.
+void add_observe_option(CLI::App& command, std::vector<std::string>& raw);
+// The items of --observe (ntk, sharpness, sharpness2, condition); an unknown one is an InputError.
+Observables parse_observe(const std::vector<std::string>& raw);
+// InputError naming --observe when the problem cannot give what is asked (no residuals for the ntk, no
+// exact Hessian-vector product for the sharpness).
+void check_observe(const Objective& objective, const Observables& what);
+
+// n for a problem with residuals, else 0 (for the summary's method note).
+long observed_residuals(const Objective& objective);
+
+// ",ntk_min,ntk_max,condition,sharpness,sharpness_min": the columns asked for, each with its comma.
+std::string observe_header(const Observables& what);
+// The values of those columns, each with its comma.
+std::string observe_fields(const Observables& what, const Observed& observed);
+
+// The extremes along the recorded rows, for the summary.
+class ObserveTracker {
+ public:
+  void add(const Observed& observed, double pl_ratio);
+  nlohmann::json json(const Observables& what, const Stats& stats, long num_residuals) const;
+  double ntk_min_along_path() const { return ntk_min_; }
+
+ private:
+  long rows_ = 0;
+  double ntk_min_ = std::numeric_limits<double>::quiet_NaN();  // the smallest ntk_min seen
+  double ntk_max_ = std::numeric_limits<double>::quiet_NaN();  // the largest ntk_max seen
+  double sharpness_max_ = std::numeric_limits<double>::quiet_NaN();
+  double margin_ = std::numeric_limits<double>::quiet_NaN();  // the smallest pl_ratio - ntk_min
+};
+
+// The certified run (--certify with --observe ntk): the observed ntk_min along it against the certified
+// lower bound (sigma0 - l r*)^2 = mu of the ball the run stays in (docs/theory.md §4.1, §8.1). Adds the
+// numbers to the certificate's JSON and returns the report line.
+std::string certificate_ntk_margin(double certified_mu, double observed_ntk_min, nlohmann::json& certificate);
+
+}  // namespace gradflow::cli

@@ -1,0 +1,72 @@
+// Descent against the flow (docs/theory.md §8.2): the iterates theta_k compared, row by row, with the
+// gradient flow theta(t) from the same start at t_k = eta_0 + ... + eta_{k-1}, the time axis the two
+// share. The flow is integrated accurately (dopri5 at rtol 1e-10, atol 1e-12 by default) segment by
+// segment as the rows arrive, so that a run streamed through DescentOptions::row_sink keeps only the
+// flow's current state: call compare() from the row sink.
+//
+// Descent "leaves the flow" at the first row where ||theta_k - theta(t_k)|| > leave_tol
+// max(||theta(t_k)||, ||theta0||): the distance relative to the size of the parameters. On the
+// quadratic model each eigen-direction of eigenvalue lambda is multiplied by 1 - eta lambda per step
+// against exp(-eta lambda) for the flow: the two agree to O((eta lambda)^2) per step while
+// eta lambda << 1, and part for good once eta x sharpness > 2.
+#pragma once
+
+#include <gradflow/core/objective.hpp>
+#include <gradflow/core/stats.hpp>
+#include <gradflow/discrete/row.hpp>
+#include <gradflow/flow/options.hpp>
+
+#include <limits>
+#include <optional>
+#include <string>
+
+namespace gradflow {
+
+struct FlowComparison {
+  double flow_loss = std::numeric_limits<double>::quiet_NaN();          // L(theta(t_k))
+  double distance = std::numeric_limits<double>::quiet_NaN();           // ||theta_k - theta(t_k)||
+  double relative_distance = std::numeric_limits<double>::quiet_NaN();  // / max(||theta(t_k)||, ||theta0||)
+  double eta_sharpness = std::numeric_limits<double>::quiet_NaN();      // eta x sharpness (row.observed)
+};
+
+// Where descent left the flow.
+struct LeaveFlow {
+  long iter = 0;
+  double t = 0.0;
+  double relative_distance = 0.0;
+  double sharpness = std::numeric_limits<double>::quiet_NaN();  // at that row (NaN when not observed)
+  double eta_sharpness = std::numeric_limits<double>::quiet_NaN();
+};
+
+class FlowFollower {
+ public:
+  // flow: the accurate solver's options (its t_end, rows and sinks are set here); leave_tol > 0.
+  FlowFollower(const Objective& objective, const Vector& theta0, double leave_tol, FlowOptions flow = accurate());
+  static FlowOptions accurate();  // dopri5, rtol 1e-10, atol 1e-12
+
+  // The flow advanced to row.t (rows in increasing t) and compared with the iterate theta there; eta is
+  // the step size for eta x sharpness (the row's own step, or the rule's fixed one at k = 0).
+  FlowComparison compare(const DescentRow& row, const ConstVectorView& theta, double eta);
+
+  const std::optional<LeaveFlow>& left() const { return left_; }
+  double leave_tol() const { return leave_tol_; }
+  const FlowOptions& flow_options() const { return flow_; }
+  const Stats& flow_stats() const { return stats_; }  // the flow's evaluations, all segments
+  // Why the flow stopped short (a solver failure), or "": the later rows are then NaN.
+  const std::string& failure() const { return failure_; }
+
+ private:
+  const Objective& objective_;
+  Vector theta0_;
+  double theta0_norm_;
+  double leave_tol_;
+  FlowOptions flow_;
+  Vector theta_;  // theta(t_)
+  double t_ = 0.0;
+  double loss_;
+  std::optional<LeaveFlow> left_;
+  Stats stats_;
+  std::string failure_;
+};
+
+}  // namespace gradflow
