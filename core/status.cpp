@@ -5,7 +5,7 @@
 namespace gradflow {
 namespace {
 
-constexpr NameTable<Status, 13> kNames{{{
+constexpr NameTable<Status, 14> kNames{{{
     {Status::not_run, "not_run"},
     {Status::reached_end_time, "reached_end_time"},
     {Status::tolerance_reached, "tolerance_reached"},
