@@ -13,7 +13,7 @@ set -euo pipefail
 
 usage() {
   echo "usage: scripts/install-deps.sh [--bench]" >&2
-  echo "  --bench  also install what the benchmark peers need (SciPy, PyTorch, OpenBLAS, threadpoolctl, mpirun)" >&2
+  echo "  --bench  also install what the benchmark peers need (SciPy, PyTorch, OpenBLAS, threadpoolctl, mpirun, valgrind)" >&2
 }
 
 bench=0
@@ -56,6 +56,7 @@ if [ "$bench" -eq 1 ]; then
     libopenblas0-pthread               # an optimized BLAS/LAPACK for both peers (else the reference one)
     python3-threadpoolctl              # the peers report and set the BLAS threads with it
     openmpi-bin                        # mpirun for the sweep-scaling part of bench/cost_laws.py
+    valgrind                           # bench/overhead_instructions.py (instruction counts under callgrind)
   )
 fi
 
