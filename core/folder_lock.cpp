@@ -15,7 +15,11 @@ namespace gradflow {
 
 FolderLock::FolderLock(const std::string& folder, const std::string& option) {
   const std::string path = folder + "/" + kFileName;
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // O_NOFOLLOW: a symbolic link planted as the lock file is refused, never followed and truncated.
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd_ < 0 && errno == ELOOP) {
+    throw InputError(option, folder, std::string(kFileName) + " in the folder is a symbolic link: refused (remove it)");
+  }
   if (fd_ < 0)
     throw IoError(option + " " + quote_text(folder) + ": cannot open the lock file: " + std::strerror(errno));
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {

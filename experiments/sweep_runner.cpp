@@ -286,7 +286,11 @@ std::vector<RunRecord> execute_pending(const std::vector<RunSpec>& runs, const S
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(spec.out) / "curves", ec);
   if (ec) throw IoError("cannot create " + (std::filesystem::path(spec.out) / "curves").string() + ": " + ec.message());
-  const int fd = ::open(append_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  // O_NOFOLLOW: a symbolic link planted in the folder is refused, never followed to a file elsewhere.
+  const int fd = ::open(append_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0 && errno == ELOOP) {
+    throw InputError("--out", spec.out, quote_text(append_path) + " is a symbolic link: refused (remove it)");
+  }
   if (fd < 0) throw IoError("cannot open " + append_path + " for appending: " + std::strerror(errno));
   if (::lseek(fd, 0, SEEK_END) == 0) {
     const std::string header = std::string(kRunsHeader) + "\n";

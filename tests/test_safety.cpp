@@ -578,6 +578,32 @@ TEST_CASE("A rerun with other settings into the same folder is refused with the 
   CHECK(read_text(dir / "g" / "runs.csv") == "someone else's table\n");
 }
 
+TEST_CASE("Symbolic links planted in a sweep's folder are refused, never followed to a file elsewhere",
+          "[safety][sweep]") {
+  const fs::path dir = sandbox("planted_links");
+  write(dir / "precious.txt", "precious data\n");
+  write(dir / "a.toml", sweep_file("r"));
+  // The lock file as a link: refused before anything runs; the target is not truncated.
+  fs::create_directories(dir / "r");
+  fs::create_symlink(dir / "precious.txt", dir / "r" / "gradflow.lock");
+  ProgramRun r = cli(dir, {"sweep", "--config", "a.toml", "--quiet", "--no-plots"});
+  INFO(r.err);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("symbolic link"));
+  CHECK(read_text(dir / "precious.txt") == "precious data\n");
+  // runs.csv replaced by a link after a finished sweep: the rerun refuses it; the target is unchanged.
+  fs::remove(dir / "r" / "gradflow.lock");
+  r = cli(dir, {"sweep", "--config", "a.toml", "--quiet", "--no-plots"});
+  REQUIRE(r.exit_code == 0);
+  fs::remove(dir / "r" / "runs.csv");
+  fs::create_symlink(dir / "precious.txt", dir / "r" / "runs.csv");
+  r = cli(dir, {"sweep", "--config", "a.toml", "--quiet", "--no-plots"});
+  INFO(r.err);
+  CHECK(r.exit_code != 0);
+  CHECK(read_text(dir / "precious.txt") == "precious data\n");
+  CHECK(fs::is_symlink(dir / "r" / "runs.csv"));
+}
+
 TEST_CASE("A second sweep into a folder in use exits 2 at once saying so", "[safety][sweep]") {
   const fs::path dir = sandbox("lock");
   write(dir / "a.toml", sweep_file("r"));
