@@ -193,9 +193,13 @@ void write_against_flow_plot(const std::string& dir, const std::vector<PlotPoint
   std::error_code error;
   for (const char* name : {"against_flow.png", "against_flow.svg"}) {
     const fs::path part = folder / (std::string(name) + ".part");
-    if (run.succeeded() && fs::exists(part)) {
+    if (run.succeeded() && fs::exists(part) && figure_is_whole(part.string())) {
       fs::rename(part, folder / name, error);
     } else {
+      if (run.succeeded() && fs::exists(part) && !quiet) {
+        std::cerr << "gradflow descend: warning: gnuplot wrote an incomplete " << (folder / name).string()
+                  << " (disk full?): removed\n";
+      }
       fs::remove(part, error);
     }
   }

@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <csignal>
@@ -389,6 +391,31 @@ int live_temporary_count() {
   int count = 0;
   for (const Slot& slot : g_slots) count += slot.state.load() == 2 ? 1 : 0;
   return count;
+}
+
+bool figure_is_whole(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return false;
+  const std::streamoff size = in.tellg();
+  const std::streamoff tail_size = std::min<std::streamoff>(size, 256);
+  if (tail_size <= 0) return false;
+  std::string tail(static_cast<std::size_t>(tail_size), '\0');
+  in.seekg(size - tail_size);
+  if (!in.read(tail.data(), tail_size)) return false;
+  const auto ends_with = [&](const std::string& path_suffix) {
+    return path.size() >= path_suffix.size() &&
+           path.compare(path.size() - path_suffix.size(), path_suffix.size(), path_suffix) == 0;
+  };
+  if (ends_with(".png") || ends_with(".png.part")) {
+    // The IEND chunk: length 0, type "IEND", its CRC.
+    static const std::string iend("\x00\x00\x00\x00IEND\xae\x42\x60\x82", 12);
+    return tail.size() >= iend.size() && tail.compare(tail.size() - iend.size(), iend.size(), iend) == 0;
+  }
+  if (ends_with(".svg") || ends_with(".svg.part")) {
+    while (!tail.empty() && std::isspace(static_cast<unsigned char>(tail.back()))) tail.pop_back();
+    return tail.size() >= 6 && tail.compare(tail.size() - 6, 6, "</svg>") == 0;
+  }
+  return size > 0;
 }
 
 }  // namespace gradflow

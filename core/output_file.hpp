@@ -109,6 +109,11 @@ class TemporaryPathGuard {
   int slot_ = -1;
 };
 
+// Whether a figure another program (gnuplot) wrote is whole: a PNG ends with its IEND chunk, an SVG
+// with its closing </svg> tag (then white space). A full disk leaves such a file cut short while the
+// program still exits 0; a figure that fails this is removed, never renamed into place.
+bool figure_is_whole(const std::string& path);
+
 // Installs the handler that removes the live temporaries on SIGINT, SIGTERM, SIGHUP and SIGQUIT, for each of
 // them whose disposition is the default (one ignored, or handled by someone else, is left alone).
 // Called by the first temporary; callable again (after a fork that reset the dispositions).

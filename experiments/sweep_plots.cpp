@@ -355,7 +355,15 @@ PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& recor
     std::error_code ec;
     fs::remove(dir / (name + ".log"), ec);
     for (const char* extension : {".png", ".svg"}) {
-      fs::rename(dir / (name + extension + ".part"), dir / (name + extension), ec);
+      const fs::path part = dir / (name + extension + ".part");
+      if (fs::exists(part) && !figure_is_whole(part.string())) {
+        // gnuplot exits 0 when the disk fills up under it: a cut figure is removed, never put in place.
+        fs::remove(part, ec);
+        result.warning =
+            "gnuplot wrote an incomplete " + (dir / (name + extension)).string() + " (disk full?): removed";
+        continue;
+      }
+      fs::rename(part, dir / (name + extension), ec);
       if (ec) {
         result.warning = "gnuplot did not write " + (dir / (name + extension)).string();
         continue;

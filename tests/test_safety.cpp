@@ -604,6 +604,23 @@ TEST_CASE("Symbolic links planted in a sweep's folder are refused, never followe
   CHECK(fs::is_symlink(dir / "r" / "runs.csv"));
 }
 
+TEST_CASE("A figure cut short (a full disk under gnuplot) is told from a whole one", "[safety]") {
+  const fs::path dir = sandbox("figures");
+  const std::string png_head("\x89PNG\r\n\x1a\n", 8);
+  const std::string iend("\x00\x00\x00\x00IEND\xae\x42\x60\x82", 12);
+  write(dir / "whole.png.part", png_head + std::string(100, 'x') + iend);
+  write(dir / "cut.png.part", png_head + std::string(100, 'x') + iend.substr(0, 7));
+  write(dir / "empty.png", "");
+  write(dir / "whole.svg", "<svg xmlns='http://www.w3.org/2000/svg'>\n<path d='M0 0'/>\n</svg>\n\n");
+  write(dir / "cut.svg.part", "<svg xmlns='http://www.w3.org/2000/svg'>\n<path d='M0 0 L1");
+  CHECK(gradflow::figure_is_whole((dir / "whole.png.part").string()));
+  CHECK_FALSE(gradflow::figure_is_whole((dir / "cut.png.part").string()));
+  CHECK_FALSE(gradflow::figure_is_whole((dir / "empty.png").string()));
+  CHECK(gradflow::figure_is_whole((dir / "whole.svg").string()));
+  CHECK_FALSE(gradflow::figure_is_whole((dir / "cut.svg.part").string()));
+  CHECK_FALSE(gradflow::figure_is_whole((dir / "missing.svg").string()));
+}
+
 TEST_CASE("A second sweep into a folder in use exits 2 at once saying so", "[safety][sweep]") {
   const fs::path dir = sandbox("lock");
   write(dir / "a.toml", sweep_file("r"));
