@@ -11,6 +11,7 @@
 #include <charconv>
 #include <cmath>
 #include <exception>
+#include <filesystem>
 #include <sstream>
 
 namespace gradflow {
@@ -99,8 +100,12 @@ std::string RunSpec::key() const {
 
 std::uint64_t RunSpec::init_seed() const {
   std::ostringstream coordinates;
-  coordinates << to_string(init) << "|" << width << "|" << depth << "|" << to_string(activation) << "|"
-              << dataset.name();
+  // A file data set enters by its file name, not its folder: the same data in another clone or folder
+  // gets the same initializations (the path would make every result depend on where the repository is).
+  const std::string data_label = dataset.kind == DatasetSpec::Kind::file
+                                     ? "file:" + std::filesystem::path(dataset.path).filename().string()
+                                     : dataset.name();
+  coordinates << to_string(init) << "|" << width << "|" << depth << "|" << to_string(activation) << "|" << data_label;
   return derive_seed(fnv1a(coordinates.str()), static_cast<std::uint64_t>(seed));
 }
 

@@ -91,9 +91,11 @@ struct RunSpec {
   long seed = 0;
   Method method;
   DatasetSpec dataset;
-  double lr_c = 0.0;                // tuned-fixed: lr = lr_c / beta0 (0: not tuned, lr = SweepSpec::lr)
-  std::string key() const;          // "init=...;width=...;..." (unique per run)
-  std::uint64_t init_seed() const;  // from the coordinates except the method (methods share inits)
+  double lr_c = 0.0;        // tuned-fixed: lr = lr_c / beta0 (0: not tuned, lr = SweepSpec::lr)
+  std::string key() const;  // "init=...;width=...;..." (unique per run)
+  // From the coordinates except the method (methods share inits); a file data set by its file name,
+  // not its folder, so that results do not depend on where the data lives.
+  std::uint64_t init_seed() const;
 };
 
 std::vector<RunSpec> enumerate_runs(const SweepSpec& spec);
