@@ -13,6 +13,7 @@
 //   - time per descent step / time per gradient evaluation;
 //   - the network's loss-and-gradient rate / the matrix-multiply rate, and its speed-up from 1 to 2
 //     threads;
+//   - the cost of one --observe row (sharpness, ntk) in gradients of the same size;
 //   - overhead vs bare: gradflow's wall time over the bare C++ peer's (bare_peers.hpp) on the same
 //     problem, with both sides' gradient evaluations and steps, so that one sees they did the same work;
 //   - the overhead factor of every flow solver: wall time / (gradient evaluations x time of one gradient
@@ -153,6 +154,35 @@ void print_network_rates(const CollectingReporter& r) {
   }
 }
 
+void print_observe_costs(const CollectingReporter& r) {
+  bool header = false;
+  for (const std::string size : {"32x64x64x1", "128x256x256x2", "512x512x512x3"}) {
+    const Measured* gradient = r.find("MlpLossGradient/" + size + "/threads:1");
+    if (!gradient) continue;
+    for (const std::string what : {"sharpness", "ntk"}) {
+      const std::string name = "Observe/" + what + "/" + size;
+      const Measured* row = r.find(name);
+      if (!row) continue;
+      if (!header) {
+        std::printf(
+            "\nCost of one --observe row on the network / one loss-and-gradient of the same size (CPU time, one "
+            "thread,\n"
+            "same run; rows every 5 descent steps, warm Lanczos; target <= 10 gradients per sharpness row):\n"
+            "  %-10s %-16s %10s %12s %10s %10s %10s\n",
+            "observe", "size", "row ms", "gradient ms", "gradients", "hvp/row", "gram/row");
+        header = true;
+      }
+      const double ratio = row->seconds / gradient->seconds;
+      const bool target = what == "sharpness";
+      std::printf("  %-10s %-16s %10.3f %12.3f %10.2f %10.1f %10.1f  %s\n", what.c_str(), size.c_str(),
+                  1e3 * row->seconds, 1e3 * gradient->seconds, ratio, r.counter(name, "hvp_per_row").value_or(-1.0),
+                  r.counter(name, "gram_products_per_row").value_or(0.0) +
+                      r.counter(name, "gram_matrices_per_row").value_or(0.0),
+                  verdict(target, ratio <= 10.0));
+    }
+  }
+}
+
 const std::vector<std::string> kFlowProblems{"quadratic-1e2", "quadratic-1e4", "quadratic-1e6",
                                              "least-squares", "karimi",        "mlp"};
 
@@ -250,6 +280,7 @@ int main(int argc, char** argv) {
 
   print_descent_ratios(reporter);
   print_network_rates(reporter);
+  print_observe_costs(reporter);
   print_overhead_vs_bare(reporter);
   print_overhead_factors(reporter);
   benchmark::Shutdown();

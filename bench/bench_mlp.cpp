@@ -13,10 +13,19 @@
 // number of samples (d = 64, width 64, depth 1; expected ~ n), the width (n = 128, d = 16, depth 2:
 // the width x width layer dominates; expected ~ width^2) and the depth (n = 128, d = width = 128:
 // every layer costs the same; expected ~ depth). bench/cost_laws.py fits the exponents.
+//
+// Observe/{sharpness,ntk}/<size>: one row of --observe (theory/observables.hpp) on the network at the
+// three sizes, one thread. A descent run (xavier_normal start, step 1 / sharpness at the start) makes a
+// row every 5 steps, as a run that records rows does; the descent steps are not timed, the rows are.
+// The first, cold row is made before the timing, so the sharpness's Lanczos starts warm from the
+// previous row's vector as it does along a run. Counters: Hessian-vector products and Gram products
+// per row. The summary (bench_main.cpp) divides a row's time by one gradient's of the same size in this
+// run (issue 17's target: <= 10 gradients per sharpness row after the warm start).
 #include <gradflow/problems/detail/kernels.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>
 #include <gradflow/problems/network_data.hpp>
+#include <gradflow/theory/observables.hpp>
 
 #include <benchmark/benchmark.h>
 
@@ -75,6 +84,51 @@ void BM_MlpLossGradient(benchmark::State& state, Size size, int threads) {
   state.counters["weight_blocks"] = static_cast<double>(f.partition().weight_blocks);
 }
 
+void BM_Observe(benchmark::State& state, Size size, bool sharpness) {
+  MlpArchitecture arch;
+  arch.input_dim = size.d;
+  arch.widths.assign(size.depth, size.width);
+  arch.activation = Activation::tanh;
+  const NetworkData data = synthetic_data(size.n, size.d, 0);
+  Mlp f(arch, data.x, data.y);
+  f.set_threads(1);
+  InitOptions init;
+  init.scheme = InitScheme::xavier_normal;
+  Vector theta = initialize(arch, init);
+  Vector grad(f.dimension());
+  Observables what;
+  what.sharpness = sharpness;
+  what.ntk = !sharpness;
+  PathObserver observer(f, what);
+  // The cold row, and the step: 1 / sharpness at the start (a stable step, below 2 / sharpness).
+  Observables cold_what;
+  cold_what.sharpness = true;
+  const double sharpness0 = PathObserver(f, cold_what).at(theta).sharpness;
+  const double eta = 1.0 / sharpness0;
+  benchmark::DoNotOptimize(observer.at(theta));
+  const ObserveCounts before = observer.counts();
+  double last = 0.0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    for (int k = 0; k < 5; ++k) {
+      f.loss_and_gradient(theta, grad);
+      theta -= eta * grad;
+    }
+    state.ResumeTiming();
+    const Observed o = observer.at(theta);
+    last = sharpness ? o.sharpness : o.ntk_min;
+    benchmark::DoNotOptimize(last);
+  }
+  const double rows = static_cast<double>(state.iterations());
+  state.counters["hvp_per_row"] = static_cast<double>(observer.counts().hessian_vector - before.hessian_vector) / rows;
+  state.counters["gram_products_per_row"] =
+      static_cast<double>(observer.counts().gram_products - before.gram_products) / rows;
+  state.counters["gram_matrices_per_row"] =
+      static_cast<double>(observer.counts().gram_matrices - before.gram_matrices) / rows;
+  state.counters[sharpness ? "sharpness" : "ntk_min"] = last;
+  state.counters["params"] = static_cast<double>(f.dimension());
+}
+
 }  // namespace
 
 void register_mlp_benchmarks_all() {
@@ -85,6 +139,16 @@ void register_mlp_benchmarks_all() {
       benchmark::RegisterBenchmark(name.c_str(), BM_MlpLossGradient, size, threads)
           ->Unit(benchmark::kMillisecond)
           ->UseRealTime();
+    }
+  }
+  for (const Size& size : kSizes) {
+    for (const bool sharpness : {true, false}) {
+      const std::string name = std::string("Observe/") + (sharpness ? "sharpness/" : "ntk/") + size.label();
+      // A few rows at the largest size (a row there is about a second of Hessian-vector products).
+      const long rows = size.n >= 512 ? 6 : size.n >= 128 ? 20 : 200;
+      benchmark::RegisterBenchmark(name.c_str(), BM_Observe, size, sharpness)
+          ->Unit(benchmark::kMillisecond)
+          ->Iterations(rows);
     }
   }
   for (const Eigen::Index n : {64, 128, 256, 512, 1024, 2048}) {

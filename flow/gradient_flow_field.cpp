@@ -14,6 +14,12 @@ bool GradientFlowField::is_last_point(const ConstVectorView& theta) const {
   return has_last_ && std::memcmp(theta.data(), last_theta_.data(), sizeof(double) * theta.size()) == 0;
 }
 
+void GradientFlowField::remember(const ConstVectorView& theta) {
+  if (!remember_points_) return;
+  std::memcpy(last_theta_.data(), theta.data(), sizeof(double) * static_cast<std::size_t>(theta.size()));
+  has_last_ = true;
+}
+
 void GradientFlowField::note_evaluation(double grad_norm2) {
   last_grad_norm2_ = grad_norm2;
   last_finite_ = std::isfinite(last_loss_) && std::isfinite(last_grad_norm2_);
@@ -24,8 +30,7 @@ double GradientFlowField::evaluate(const ConstVectorView& theta) {
   if (!is_last_point(theta)) {
     last_loss_ = objective_.loss_and_gradient(theta, last_grad_);
     ++num_evaluations_;
-    std::memcpy(last_theta_.data(), theta.data(), sizeof(double) * static_cast<std::size_t>(theta.size()));
-    has_last_ = true;
+    remember(theta);
     // The squared norm is finite exactly when every entry is finite and the norm does not overflow
     // (entries of 1e300 are finite, their norm is not): one vectorized pass.
     note_evaluation(last_grad_.squaredNorm());
@@ -42,8 +47,7 @@ bool GradientFlowField::velocity(const ConstVectorView& theta, VectorView veloci
   // call this at every stage, so each pass over p entries counts).
   last_loss_ = objective_.loss_and_gradient(theta, last_grad_);
   ++num_evaluations_;
-  std::memcpy(last_theta_.data(), theta.data(), sizeof(double) * static_cast<std::size_t>(theta.size()));
-  has_last_ = true;
+  remember(theta);
   note_evaluation(kernels::negate_and_squared_norm(last_grad_.data(), velocity.data(), last_grad_.size()));
   return last_finite_;
 }

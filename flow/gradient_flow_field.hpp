@@ -1,8 +1,9 @@
 // The vector field of gradient flow, theta' = -grad L(theta): the one place where the minus sign lives.
 // Both back ends (odeint and CVODE) evaluate the flow only through this adaptor.
 //
-// It remembers the last point it evaluated, with L and grad L there, so that the loss at the end of
-// an FSAL step (whose last stage is evaluated exactly at the new state) costs nothing extra.
+// It remembers the last point it evaluated, with L and grad L there, so that asking again for that
+// point costs nothing extra; dopri5's driver reads the evaluation of its FSAL stage (made exactly at
+// the new state) directly instead (remember_points).
 #pragma once
 
 #include <gradflow/core/objective.hpp>
@@ -25,6 +26,16 @@ class GradientFlowField {
 
   const Objective& objective() const { return objective_; }
   Eigen::Index dimension() const { return objective_.dimension(); }
+  // Whether an evaluation keeps a copy of its point, so that asking again for that point, bit for bit,
+  // costs nothing (on by default). dopri5's driver turns it off for its steps: its last stage is
+  // evaluated exactly at the accepted state, and it reads that evaluation with last_loss() and the
+  // stage's own velocity, which saves a copy of theta per evaluation (issue 15, solver overhead).
+  void remember_points(bool on) {
+    remember_points_ = on;
+    if (!on) has_last_ = false;
+  }
+  // L at the point evaluated last.
+  double last_loss() const { return last_loss_; }
   // Evaluations whose loss, gradient or gradient norm was NaN or Inf.
   long num_non_finite() const { return num_non_finite_; }
   // ||grad L||^2 at the point evaluated last (computed once, with the finiteness check).
@@ -36,6 +47,8 @@ class GradientFlowField {
  private:
   double evaluate(const ConstVectorView& theta);
   bool is_last_point(const ConstVectorView& theta) const;
+  // Keeps a copy of theta as the point evaluated last (when remember_points is on).
+  void remember(const ConstVectorView& theta);
   // Records the squared norm of the gradient just evaluated and whether the evaluation is usable.
   void note_evaluation(double grad_norm2);
 
@@ -45,7 +58,8 @@ class GradientFlowField {
   double last_loss_ = 0.0;
   double last_grad_norm2_ = 0.0;
   bool last_finite_ = false;  // the loss and the gradient's squared norm at last_theta_ are finite
-  bool has_last_ = false;
+  bool has_last_ = false;     // last_theta_ holds the point evaluated last
+  bool remember_points_ = true;
   long num_non_finite_ = 0;
   long num_evaluations_ = 0;
 };

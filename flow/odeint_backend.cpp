@@ -140,6 +140,9 @@ struct StepSpan {
 struct Dopri5Driver {
   static constexpr bool kLandsOnOutputs = false;  // rows come from the dense output
   static constexpr int kErrorOrder = 4;
+  // First same as last: an accepted step's last evaluation is the field at x_new, written to dxdt_new
+  // (odeint's runge_kutta_dopri5 evaluates it after forming x_new and before the error test).
+  static constexpr bool kFsal = true;
   Controlled<Dopri5> stepper;
 
   Dopri5Driver(double atol, double rtol) : stepper(RmsErrorChecker(atol, rtol)) {}
@@ -157,6 +160,7 @@ template <class Stepper, int ErrorOrder>
 struct RestepDriver {
   static constexpr bool kLandsOnOutputs = true;
   static constexpr int kErrorOrder = ErrorOrder;
+  static constexpr bool kFsal = false;
   Stepper stepper;
 
   explicit RestepDriver(Stepper s) : stepper(std::move(s)) {}
@@ -303,6 +307,13 @@ void run_adaptive_steps(RunState& run, Driver& driver, StiffnessEvidence& stiffn
   end_stage.x.resize(p);
   end_stage.v.resize(p);
   System stepping_sys{&run.field, &end_stage};
+  // An FSAL driver reads its last stage's evaluation instead of asking the field for x_new again, so
+  // the field need not copy every point it evaluates; the copies resume when the steps end.
+  struct RememberPoints {
+    GradientFlowField& field;
+    ~RememberPoints() { field.remember_points(true); }
+  } remember_again{run.field};
+  if constexpr (Driver::kFsal) run.field.remember_points(false);
 
   while (true) {
     if (run.t >= options.t_end) {
@@ -331,7 +342,12 @@ void run_adaptive_steps(RunState& run, Driver& driver, StiffnessEvidence& stiffn
     // looks finite (a stage's 1e300 gradient throws the state far away, to a finite point).
     const bool stage_non_finite = run.field.num_non_finite() > non_finite_at_try;
     if (accepted && !stage_non_finite) {
-      loss_new = run.field.loss_and_gradient(x_new, g_new);
+      if constexpr (Driver::kFsal) {
+        loss_new = run.field.last_loss();
+        g_new = -dxdt_new;  // dxdt_new = -grad L(x_new) exactly, so these are the gradient's own bits
+      } else {
+        loss_new = run.field.loss_and_gradient(x_new, g_new);
+      }
       g2_new = run.field.last_gradient_squared_norm();  // not finite for a non-finite entry or norm
     }
     if (!accepted || stage_non_finite || !std::isfinite(loss_new) || !std::isfinite(g2_new) ||
@@ -372,7 +388,7 @@ void run_adaptive_steps(RunState& run, Driver& driver, StiffnessEvidence& stiffn
     }
     ++run.stats.num_steps;
     dt = clamped ? std::max(dt_try, dt_wanted) : dt_try;
-    dxdt_new = -g_new;
+    if constexpr (!Driver::kFsal) dxdt_new = -g_new;  // an FSAL step's dxdt_new is already -g_new
     if (end_stage.saved) {
       stiffness.observe(true, t_new - run.t, (x_new - end_stage.x).norm(), (dxdt_new - end_stage.v).norm(), g2, g2_new);
     } else {
@@ -384,7 +400,8 @@ void run_adaptive_steps(RunState& run, Driver& driver, StiffnessEvidence& stiffn
     // makes the end point current.
     const auto state_at = [&](double t, State& out) { driver.state_at(sys, span, t, out); };
     if (finish_step(run, t_new, x_new, loss_new, g_new, state_at, scratch)) return;
-    dxdt = -run.grad;
+    // The end point is now current (run.grad is g_new): dxdt_new = -run.grad to the bit.
+    dxdt.swap(dxdt_new);
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 #include <thread>
 
@@ -137,6 +138,7 @@ void Mlp::set_threads(int threads) {
     throw std::invalid_argument("Mlp::set_threads(): threads must be >= 0, got " + std::to_string(threads));
   threads_ = threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   threads_ = detail::prepare_parallel_for(threads_);  // fewer when the system refuses threads
+  second_order_ready_ = false;
 }
 
 template <class Task>
@@ -149,6 +151,7 @@ void Mlp::run_tasks(Eigen::Index count, const Task& task) const {
 }
 
 void Mlp::forward(const ConstVectorView& theta, bool with_second) const {
+  second_order_ready_ = false;  // the workspace is about to hold another pass
   const std::size_t last = layers_.size() - 1;
   const Eigen::Index n = x_.rows();
   for (std::size_t l = 0; l < layers_.size(); ++l) {
@@ -231,9 +234,18 @@ void Mlp::hessian_vector(const ConstVectorView& theta, const ConstVectorView& v,
   check_dimension("Mlp::hessian_vector", hv.size());
   const std::size_t last = layers_.size() - 1;
   const Eigen::Index n = x_.rows();
-  forward(theta, true);
-  seed_ = output_ - y_.transpose();
-  backward(theta, seed_);
+  // The forward pass with sigma'' and the back-propagation of the residuals depend on theta only: the
+  // products of a Lanczos run (all at one point) make them once.
+  const bool same_point = second_order_ready_ && second_order_theta_.size() == theta.size() &&
+                          std::memcmp(second_order_theta_.data(), theta.data(),
+                                      sizeof(double) * static_cast<std::size_t>(theta.size())) == 0;
+  if (!same_point) {
+    forward(theta, true);
+    seed_ = output_ - y_.transpose();
+    backward(theta, seed_);
+    second_order_theta_ = theta;
+    second_order_ready_ = true;
+  }
   for (std::size_t l = 0; l < layers_.size(); ++l) {
     rz_[l].resize(layers_[l].rows, n);
     rdeltas_[l].resize(layers_[l].rows, n);

@@ -144,6 +144,11 @@ class Mlp final : public ResidualObjective {
   mutable std::vector<Matrix> z_, h_, d1_, d2_, deltas_, backs_;
   mutable std::vector<Matrix> rz_, rh_, rdeltas_, rbacks_;
   mutable Eigen::RowVectorXd output_, seed_;
+  // The point whose forward pass (with sigma'') and back-propagation the workspace holds for
+  // hessian_vector: products at the same point (a Lanczos run, a dense Hessian) reuse them. Any other
+  // forward pass clears second_order_ready_.
+  mutable Vector second_order_theta_;
+  mutable bool second_order_ready_ = false;
 };
 
 }  // namespace gradflow

@@ -1,7 +1,8 @@
 // The extreme eigenvalues of a symmetric operator given only by its products v -> A v: the Lanczos
-// method with full reorthogonalization (every new vector is orthogonalized twice against all the
-// previous ones, so that no spurious copies of converged eigenvalues appear; affordable because the
-// Krylov spaces used here have at most a few hundred vectors).
+// method with full reorthogonalization (after the three-term recurrence every new vector is
+// orthogonalized against all the previous ones, a second time when the first pass removed much of it,
+// so that no spurious copies of converged eigenvalues appear; affordable because the Krylov spaces
+// used here have at most a few hundred vectors).
 //
 // After k products, the Ritz values of the k x k tridiagonal matrix T_k = Q_k^T A Q_k lie inside
 // [lambda_min(A), lambda_max(A)] (Rayleigh-Ritz): the largest is a lower estimate of lambda_max, the
@@ -33,7 +34,7 @@ struct LanczosOptions {
 struct LanczosResult {
   double min = 0.0;  // the smallest Ritz value (an upper estimate of lambda_min)
   double max = 0.0;  // the largest Ritz value (a lower estimate of lambda_max)
-  Vector v_min;      // their Ritz vectors, unit norm (a warm start for the next call)
+  Vector v_min;      // their Ritz vectors, unit norm (a warm start for the next call); empty when not wanted
   Vector v_max;
   double residual_min = 0.0;  // ||A v - theta v|| of each
   double residual_max = 0.0;
@@ -41,10 +42,20 @@ struct LanczosResult {
   bool converged = false;
 };
 
+// Storage that a caller making many runs of one size keeps between them (PathObserver does, one run
+// per row): the basis and the scratch vectors are then allocated once, not at every run (at p = 1e5 a
+// fresh basis of 30 vectors is 24 MB of new pages).
+struct LanczosWorkspace {
+  Matrix q;  // the basis, n x (at least the products made)
+  Vector w, qk, c;
+};
+
 // apply(v, out): out = A v, for v of size n. start: the first Lanczos vector (normalized here); a zero
 // or non-finite start is replaced by a seeded random vector. A product that is not finite ends the run
-// with NaN values (converged false).
+// with NaN values (converged false). The Ritz vectors are returned for the wanted extremes only.
+// workspace: kept by the caller between runs (may be null).
 LanczosResult lanczos_extremes(const std::function<void(const Vector& v, Vector& out)>& apply, Eigen::Index n,
-                               const Vector& start, const LanczosOptions& options);
+                               const Vector& start, const LanczosOptions& options,
+                               LanczosWorkspace* workspace = nullptr);
 
 }  // namespace gradflow

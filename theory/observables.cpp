@@ -126,7 +126,7 @@ void PathObserver::observe_ntk(const ConstVectorView& theta, Observed& out) {
     LanczosOptions options;
     options.rtol = tolerances::kLanczosObserveRtol;
     options.min_iterations = tolerances::kLanczosColdMinIterations;
-    const LanczosResult lanczos = lanczos_extremes(apply, n, r, options);
+    const LanczosResult lanczos = lanczos_extremes(apply, n, r, options, &ntk_workspace_);
     counts_.gram_products += lanczos.products;
     out.ntk_min = lanczos.min;
     out.ntk_max = lanczos.max;
@@ -151,7 +151,7 @@ void PathObserver::observe_hessian(const ConstVectorView& theta, Observed& out) 
     start = Vector::Zero(p);  // a seeded random start
     options.min_iterations = tolerances::kLanczosColdMinIterations;
   }
-  const LanczosResult lanczos = lanczos_extremes(apply, p, start, options);
+  const LanczosResult lanczos = lanczos_extremes(apply, p, start, options, &hessian_workspace_);
   counts_.hessian_vector += lanczos.products;
   v_max_ = lanczos.v_max;
   v_min_ = lanczos.v_min;

@@ -17,6 +17,7 @@
 
 #include <gradflow/core/objective.hpp>
 #include <gradflow/core/tolerances.hpp>
+#include <gradflow/theory/lanczos.hpp>
 
 #include <limits>
 #include <optional>
@@ -88,6 +89,7 @@ class PathObserver {
   long max_dense_gram_;
   ObserveCounts counts_;
   Vector v_max_, v_min_;  // the previous row's Hessian Ritz vectors
+  LanczosWorkspace hessian_workspace_, ntk_workspace_;
 };
 
 }  // namespace gradflow
