@@ -214,6 +214,7 @@ STIFF_KAPPAS = (1e4, 1e6)  # the kappas at which cvode-bdf must beat SciPy's fas
 EXPLICIT_SPEEDUP = {"quadratic": 5.0, "least-squares": 5.0, "karimi": 8.0, "mlp": 8.0}  # dopri5 vs RK45
 BDF_VS_FASTEST = 3.0
 KRYLOV_VS_BDF = 100.0
+KRYLOV_VS_BDF_HESS = 5.0  # and against SciPy BDF given the exact dense Hessian as jac (issue 15 section 4)
 MARK = ""  # " [reference BLAS]" when --allow-reference-blas let the reference BLAS through
 TINY_REL = 1e-12  # ||theta_exact|| below TINY_REL * ||theta0|| -> absolute error
 REF_SCIPY = ("DOP853", 1e-13, 1e-15)  # reference solution: method, rtol, atol
@@ -425,6 +426,7 @@ class Case:
         self.jac = {}  # SciPy method -> jac option (absent: SciPy uses finite differences)
         self.jac_text = ""
         self.skip = {}  # SciPy method -> why it is not run
+        self.aliases = {}  # extra SciPy rows: name -> SciPy method (run with this name's jac)
         self.measure = None  # ErrorMeasure, set once the exact/reference solution is known
         self.lines = []  # extra heading lines
 
@@ -552,6 +554,28 @@ class NumpyMlp:
         delta = np.outer(r, w2) * (1.0 - h * h)  # n x width: back-propagated residuals
         return -np.concatenate(((delta.T @ self.x).ravel(), h.T @ r))
 
+    def jac(self, _t, theta):
+        """The exact Jacobian of the flow, -H(theta), dense (p x p): H = J^T J + sum_i r_i Hess f_i."""
+        w2, h, r = self._forward(theta)
+        n, d = self.x.shape
+        width = self.width
+        s1 = 1.0 - h * h  # tanh'
+        s2 = -2.0 * h * s1  # tanh''
+        # J (n x p): d f_i / d W1[j, :] = w2_j s1_ij x_i, d f_i / d w2_j = h_ij.
+        jw1 = (s1 * w2)[:, :, None] * self.x[:, None, :]
+        jmat = np.concatenate((jw1.reshape(n, width * d), h), axis=1)
+        hess = jmat.T @ jmat
+        # sum_i r_i Hess f_i: the W1 row j block X^T diag(r w2_j s2_j) X, and the (W1 row j, w2_j)
+        # entries X^T (r s1_j).
+        c = (r[:, None] * s2) * w2  # n x width
+        for j in range(width):
+            block = slice(j * d, (j + 1) * d)
+            hess[block, block] += (self.x * c[:, j:j + 1]).T @ self.x
+            cross = self.x.T @ (r * s1[:, j])
+            hess[block, width * d + j] += cross
+            hess[width * d + j, block] += cross
+        return -hess
+
 
 def make_mlp(args, directory):
     n, d, width = args.mlp_size
@@ -574,7 +598,10 @@ def make_mlp(args, directory):
                        "--theta0", x_path],
     )
     case.jac_text = ("NONE: SciPy's BDF/LSODA/Radau form finite-difference Jacobians "
-                     f"({theta0.size} right-hand sides each) -- what a SciPy user without a Hessian gets")
+                     f"({theta0.size} right-hand sides each) -- what a SciPy user without a Hessian gets; "
+                     "BDF+hess: SciPy's BDF given the exact dense Hessian as jac (numpy, J^T J + sum r_i Hess f_i)")
+    case.aliases["BDF+hess"] = "BDF"
+    case.jac["BDF+hess"] = net.jac
     if not args.mlp_radau and theta0.size > MLP_RADAU_MAX_PARAMS:
         trial = ("; a trial at the default size (4160) on the 2-core reference machine did not finish its first step "
                  "in 60 s" if theta0.size >= 4160 else "")
@@ -800,6 +827,7 @@ def run_scipy(args, case, method, row):
     options = {"rtol": args.rtol, "atol": args.atol, "t_eval": None, "dense_output": False}
     if method in case.jac:
         options["jac"] = case.jac[method]
+    scipy_method = case.aliases.get(method, method)
 
     base = case.fun
     count = [0]
@@ -815,13 +843,13 @@ def run_scipy(args, case, method, row):
     sol = None
     spent = 0.0
     try:
-        warm_up(method, "jac" in options)
+        warm_up(scipy_method, "jac" in options)
         for _ in range(args.repeats):
             count[0] = 0
             start = time.perf_counter()
             deadline[0] = start + args.scipy_time_limit
             try:
-                sol_run = solve_ivp(fun, (0.0, case.t_end), case.theta0, method=method, **options)
+                sol_run = solve_ivp(fun, (0.0, case.t_end), case.theta0, method=scipy_method, **options)
             except SciPyTimeLimit:
                 elapsed = time.perf_counter() - start
                 if walls:  # an earlier repeat finished: keep it, note the stop
@@ -1032,6 +1060,15 @@ def print_pairs(case, rows, targets):
                 detail += f" (SciPy BDF timed out after {by[('scipy', 'BDF')]['wall_seconds']:.0f} s)"
         targets.check(f"cvode-bdf-krylov vs SciPy BDF speed-up >= {KRYLOV_VS_BDF:g} (mlp)", k_speed, KRYLOV_VS_BDF,
                       "ge", detail, k_bounded)
+        _, h_speed, h_text, h_bounded = pair("cvode-bdf-krylov", "BDF+hess",
+                                             "cvode-bdf-krylov vs BDF given the exact Hessian")
+        detail = h_text
+        if h_speed is not None:
+            detail = bound_text(h_speed, h_bounded, "speed-up") + "x"
+            if h_bounded:
+                detail += f" (SciPy BDF+hess timed out after {by[('scipy', 'BDF+hess')]['wall_seconds']:.0f} s)"
+        targets.check(f"cvode-bdf-krylov vs SciPy BDF with the exact Hessian speed-up >= {KRYLOV_VS_BDF_HESS:g} "
+                      "(mlp)", h_speed, KRYLOV_VS_BDF_HESS, "ge", detail, h_bounded)
 
 
 CSV_FIELDS = [
@@ -1101,7 +1138,7 @@ def measure_case(args, case, workdir, targets):
     rows = []
     for solver in GRADFLOW_SOLVERS:
         rows.append(run_gradflow(args, case, solver, workdir, new_row(case, "gradflow", solver)))
-    for method in SCIPY_METHODS:
+    for method in SCIPY_METHODS + list(case.aliases):
         rows.append(run_scipy(args, case, method, new_row(case, "scipy", method)))
     print_table(rows, measure, args.repeats)
     print_pairs(case, rows, targets)
