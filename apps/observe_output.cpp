@@ -3,6 +3,7 @@
 #include <gradflow/apps/cli_support.hpp>
 #include <gradflow/apps/list_option.hpp>
 #include <gradflow/core/input_error.hpp>
+#include <gradflow/core/memory_limit.hpp>
 #include <gradflow/core/residual_objective.hpp>
 #include <gradflow/core/tolerances.hpp>
 
@@ -44,6 +45,11 @@ Observables parse_observe(const std::vector<std::string>& raw) {
 void check_observe(const Objective& objective, const Observables& what) {
   const std::string obstacle = observe_obstacle(objective, what);
   if (!obstacle.empty()) throw InputError("--observe", to_string(what), obstacle);
+  const long long p = objective.dimension(), n = observed_residuals(objective);
+  check_memory(observe_memory(what, p, n), "--observe", to_string(what),
+               "observing " + to_string(what) + " with p = " + std::to_string(p) +
+                   (n > 0 ? " and n = " + std::to_string(n) : std::string()) + " (Lanczos bases of up to " +
+                   std::to_string(tolerances::kLanczosMaxVectors) + " vectors, dense Gram matrices)");
 }
 
 long observed_residuals(const Objective& objective) {

@@ -19,7 +19,8 @@ void add_observe_option(CLI::App& command, std::vector<std::string>& raw);
 // The items of --observe (ntk, sharpness, sharpness2, condition); an unknown one is an InputError.
 Observables parse_observe(const std::vector<std::string>& raw);
 // InputError naming --observe when the problem cannot give what is asked (no residuals for the ntk, no
-// exact Hessian-vector product for the sharpness).
+// exact Hessian-vector product for the sharpness), or when the observation's memory (Lanczos bases,
+// Gram matrices: observe_memory) is above the memory limit (--max-memory).
 void check_observe(const Objective& objective, const Observables& what);
 
 // n for a problem with residuals, else 0 (for the summary's method note).

@@ -14,8 +14,8 @@
 namespace gradflow {
 namespace {
 
-// The runs.csv format (2: RFC 4180 quoting of text fields).
-constexpr const char* kRunsFormat = "3";
+// The runs.csv format (2: RFC 4180 quoting of text fields; 4: the --observe columns).
+constexpr const char* kRunsFormat = "4";
 
 std::string hex(std::uint64_t h) {
   char text[24];
@@ -79,6 +79,7 @@ std::vector<std::pair<std::string, std::string>> result_settings(const SweepSpec
       {"preprocess", std::string(to_string(spec.preprocess))},
       {"teacher", spec.teacher ? "true" : "false"},
       {"curve-points", std::to_string(spec.curve_points)},
+      {"observe", to_string(spec.observe)},
   };
   for (const DatasetSpec& dataset : spec.datasets) {
     if (dataset.kind != DatasetSpec::Kind::file) continue;
@@ -132,6 +133,16 @@ std::string manifest_text(const SweepSpec& spec) {
   out << "preprocess = " << toml_string(std::string(to_string(spec.preprocess))) << "\n";
   out << "teacher = " << (spec.teacher ? "true" : "false") << "\n";
   out << "curve-points = " << spec.curve_points << "\n";
+  if (spec.observe.any()) {
+    std::string items;
+    std::string text = to_string(spec.observe);
+    for (std::size_t start = 0; start <= text.size();) {
+      const std::size_t comma = std::min(text.find(',', start), text.size());
+      items += (items.empty() ? "" : ", ") + toml_string(text.substr(start, comma - start));
+      start = comma + 1;
+    }
+    out << "observe = [" << items << "]\n";
+  }
   out << "out = " << toml_string(spec.out) << "\n";
   return out.str();
 }

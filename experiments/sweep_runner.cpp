@@ -105,7 +105,8 @@ void check_auto_scale(const SweepSpec& spec, const std::string& option) {
 const char* const kRunsHeader =
     "key,init,width,depth,activation,seed,method,lr_c,dataset,n,d,params,input_condition,output_scale,init_seed,loss0,"
     "loss_target,certified,certified_mu,certified_travel,beta0,lr,reached,steps_to_eps,time_to_eps,time_beta0,"
-    "final_loss,steps,grad_evals,loss_evals,hvp_evals,status,train_seconds,wall_seconds";
+    "final_loss,steps,grad_evals,loss_evals,hvp_evals,status,train_seconds,wall_seconds,observed_rows,ntk_min,ntk_max,"
+    "pl_minus_ntk_min,sharpness0,sharpness_max,eta_sharpness_max";
 
 std::string to_csv_line(const RunRecord& r) {
   std::ostringstream out;
@@ -119,13 +120,15 @@ std::string to_csv_line(const RunRecord& r) {
       << "," << (r.reached ? 1 : 0) << "," << r.steps_to_eps << "," << number(r.time_to_eps) << ","
       << number(r.time_beta0) << "," << number(r.final_loss) << "," << r.steps << "," << r.grad_evals << ","
       << r.loss_evals << "," << r.hvp_evals << "," << csv_field(r.status) << "," << number(r.train_seconds) << ","
-      << number(r.wall_seconds);
+      << number(r.wall_seconds) << "," << r.observed.rows << "," << number(r.observed.ntk_min) << ","
+      << number(r.observed.ntk_max) << "," << number(r.observed.pl_margin) << "," << number(r.observed.sharpness0)
+      << "," << number(r.observed.sharpness_max) << "," << number(r.observed.eta_sharpness_max);
   return out.str();
 }
 
 std::optional<RunRecord> parse_csv_line(const std::string& line) {
   const std::vector<std::string> f = split(line);
-  if (f.size() != 34 || f[0].rfind("init=", 0) != 0) return std::nullopt;
+  if (f.size() != 41 || f[0].rfind("init=", 0) != 0) return std::nullopt;
   try {
     RunRecord r;
     const auto init = init_scheme_from_string(f[1]);
@@ -167,6 +170,13 @@ std::optional<RunRecord> parse_csv_line(const std::string& line) {
     r.status = f[31];
     r.train_seconds = parse_number(f[32]);
     r.wall_seconds = parse_number(f[33]);
+    r.observed.rows = std::stol(f[34]);
+    r.observed.ntk_min = parse_number(f[35]);
+    r.observed.ntk_max = parse_number(f[36]);
+    r.observed.pl_margin = parse_number(f[37]);
+    r.observed.sharpness0 = parse_number(f[38]);
+    r.observed.sharpness_max = parse_number(f[39]);
+    r.observed.eta_sharpness_max = parse_number(f[40]);
     return r;
   } catch (const std::exception&) {
     return std::nullopt;
@@ -201,10 +211,11 @@ std::vector<CurvePoint> read_curve(const std::string& path) {
   std::getline(in, line);  // header
   while (std::getline(in, line)) {
     const auto f = split(line);
-    if (f.size() != 7) continue;
+    if (f.size() != 9) continue;
     try {
       points.push_back({parse_number(f[0]), parse_number(f[1]), parse_number(f[2]), parse_number(f[3]),
-                        parse_number(f[4]), parse_number(f[5]), parse_number(f[6])});
+                        parse_number(f[4]), parse_number(f[5]), parse_number(f[6]), parse_number(f[7]),
+                        parse_number(f[8])});
     } catch (const std::exception&) {
     }
   }
@@ -256,6 +267,7 @@ RunRecord execute_run(const RunSpec& run, const SweepSpec& spec, std::vector<Cur
   r.loss_evals = t.stats.num_loss_evals;
   r.hvp_evals = t.stats.num_hessian_vector_evals;
   r.train_seconds = t.stats.wall_seconds;
+  r.observed = t.observed;
   if (curve) *curve = t.curve;
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
@@ -276,6 +288,7 @@ TrialSpec trial_spec(const RunSpec& run, const SweepSpec& spec) {
   trial.t_end = spec.t_end;
   trial.measure_beta0 = true;
   trial.curve_points = spec.curve_points;
+  trial.observe = spec.observe;
   return trial;
 }
 
@@ -316,10 +329,11 @@ std::vector<RunRecord> execute_pending(const std::vector<RunSpec>& runs, const S
     }
     const std::string curve_path = (std::filesystem::path(spec.out) / curve_file_name(runs[i])).string();
     write_file_atomically("curve", curve_path, [&](std::ostream& out) {
-      out << "step,t,loss,grad_norm,dist_from_init,pl_ratio,bound\n";
+      out << "step,t,loss,grad_norm,dist_from_init,pl_ratio,bound,ntk_min,sharpness\n";
       for (const CurvePoint& p : curve) {
         out << number(p.step) << "," << number(p.t) << "," << number(p.loss) << "," << number(p.grad_norm) << ","
-            << number(p.dist_from_init) << "," << number(p.pl_ratio) << "," << number(p.bound) << "\n";
+            << number(p.dist_from_init) << "," << number(p.pl_ratio) << "," << number(p.bound) << ","
+            << number(p.ntk_min) << "," << number(p.sharpness) << "\n";
       }
     });
     const std::string line = to_csv_line(record) + "\n";

@@ -50,6 +50,8 @@ struct RunRecord {
   std::string status;
   double train_seconds = 0.0;  // wall time of the training alone
   double wall_seconds = 0.0;   // the whole run; these two columns depend on the machine's load
+  // --observe (SweepSpec::observe) at the run's recorded rows (experiments/trial.hpp); NaN when not asked.
+  TrialObserved observed;
 };
 
 extern const char* const kRunsHeader;

@@ -9,6 +9,7 @@
 #include <gradflow/problems/activation.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/network_data.hpp>
+#include <gradflow/theory/observables.hpp>
 
 #include <cstdint>
 #include <map>
@@ -77,6 +78,7 @@ struct SweepSpec {
   Preprocess preprocess = Preprocess::none;  // applied to every data set's inputs
   bool teacher = false;                      // synthetic targets from a teacher network
   int curve_points = 200;                    // rows kept per run for the plots
+  Observables observe;                       // watched at each run's recorded rows (runs.csv, curves/)
   std::string out = "results/sweep";
   // The data of every file data set, by DatasetSpec::name(), read by the caller.
   std::map<std::string, NetworkData> file_data;

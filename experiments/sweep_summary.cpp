@@ -49,7 +49,7 @@ const char* const kSummaryHeader =
     "median_train_seconds,q25_train_seconds,q75_train_seconds,median_time_to_eps,median_time_beta0,speedup_steps,"
     "speedup_steps_low,speedup_steps_high,speedup_grad_evals,speedup_grad_evals_low,speedup_grad_evals_high,"
     "speedup_loss_evals,speedup_loss_evals_low,speedup_loss_evals_high,speedup_wall,speedup_wall_low,"
-    "speedup_wall_high";
+    "speedup_wall_high,median_ntk_min,median_sharpness0,median_sharpness_max,median_eta_sharpness_max";
 
 double quantile(std::vector<double>& values, double q) {
   if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
@@ -157,6 +157,17 @@ std::vector<SummaryRow> summarize(const std::vector<RunRecord>& records, const S
     row.median_time = quartiles(w.times).median;
     row.median_time_beta0 = quartiles(w.times_beta0).median;
     row.input_condition = quartiles(w.conditions).median;
+    // The observables' medians over the runs that observed them.
+    const auto observed_median = [&](double TrialObserved::*field) {
+      std::vector<double> values;
+      for (const RunRecord* r : members)
+        if (!std::isnan(r->observed.*field)) values.push_back(r->observed.*field);
+      return quantile(values, 0.5);
+    };
+    row.median_ntk_min = observed_median(&TrialObserved::ntk_min);
+    row.median_sharpness0 = observed_median(&TrialObserved::sharpness0);
+    row.median_sharpness_max = observed_median(&TrialObserved::sharpness_max);
+    row.median_eta_sharpness_max = observed_median(&TrialObserved::eta_sharpness_max);
     if (row.init == "positive") positive_row[key] = rows.size();
     rows.push_back(row);
     works.push_back(std::move(w));
@@ -200,7 +211,9 @@ void write_summary(const std::string& path, const std::vector<SummaryRow>& rows,
           << "," << csv_field(tolerance) << "," << q(r.steps) << "," << number(r.steps.q75 - r.steps.q25) << ","
           << q(r.grad_evals) << "," << q(r.loss_evals) << "," << q(r.hvp_evals) << "," << q(r.seconds) << ","
           << number(r.median_time) << "," << number(r.median_time_beta0) << "," << ci(r.speedup_steps) << ","
-          << ci(r.speedup_grad_evals) << "," << ci(r.speedup_loss_evals) << "," << ci(r.speedup_wall) << "\n";
+          << ci(r.speedup_grad_evals) << "," << ci(r.speedup_loss_evals) << "," << ci(r.speedup_wall) << ","
+          << number(r.median_ntk_min) << "," << number(r.median_sharpness0) << "," << number(r.median_sharpness_max)
+          << "," << number(r.median_eta_sharpness_max) << "\n";
     }
   });
 }
@@ -248,6 +261,24 @@ std::string format_summary(const std::vector<SummaryRow>& rows, const std::strin
                   interval_text(r.speedup_grad_evals).c_str(), interval_text(r.speedup_loss_evals).c_str(),
                   interval_text(r.speedup_wall).c_str());
     out << line;
+  }
+  bool observed = false;
+  for (const SummaryRow& r : rows) observed |= !std::isnan(r.median_ntk_min) || !std::isnan(r.median_sharpness_max);
+  if (observed) {
+    out << "  observed along the runs (--observe; medians over the runs):\n";
+    std::snprintf(line, sizeof line, "  %-12s %5s %-15s %5s %14s %14s %14s %18s\n", "protocol", "width", "init", "c",
+                  "ntk_min", "sharpness0", "sharpness_max", "eta x sharpness");
+    out << line;
+    for (const SummaryRow& r : rows) {
+      std::snprintf(line, sizeof line, "  %-12s %5ld %-15s %5s %14s %14s %14s %18s\n", protocol_name(r).c_str(),
+                    r.width, r.init.c_str(), r.lr_c > 0.0 ? text(r.lr_c, "%.3g").c_str() : "-",
+                    text(r.median_ntk_min, "%.4g").c_str(), text(r.median_sharpness0, "%.4g").c_str(),
+                    text(r.median_sharpness_max, "%.4g").c_str(), text(r.median_eta_sharpness_max, "%.3g").c_str());
+      out << line;
+    }
+    out << "  (ntk_min: the smallest eigenvalue of J J^T along the run's recorded rows, under its PL ratio;\n"
+           "   sharpness: the largest Hessian eigenvalue (Lanczos estimates); eta x sharpness > 2: descent's step\n"
+           "   is past the flow's stability edge)\n";
   }
   out << "  (speedup_X: median X of the scheme / median X of positive, same protocol and width, with its 95%\n"
          "   bootstrap interval; > 1: positive needed less. med grads, med loss: gradient and loss-only evaluations.\n"

@@ -11,6 +11,7 @@
 #include <gradflow/experiments/sweep_runner.hpp>
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,12 @@ struct SummaryRow {
   double median_time = 0.0;        // raw flow time (or the sum of descent steps) to the target
   double median_time_beta0 = 0.0;  // that time x beta0: comparable across output scales
   RatioInterval speedup_steps, speedup_grad_evals, speedup_loss_evals, speedup_wall;  // NaN for positive itself
+  // --observe: medians over the runs that observed them (NaN when none did) of runs.csv's ntk_min,
+  // sharpness0, sharpness_max and eta_sharpness_max.
+  double median_ntk_min = std::numeric_limits<double>::quiet_NaN();
+  double median_sharpness0 = std::numeric_limits<double>::quiet_NaN();
+  double median_sharpness_max = std::numeric_limits<double>::quiet_NaN();
+  double median_eta_sharpness_max = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct SummaryOptions {

@@ -25,6 +25,21 @@ std::vector<CurvePoint> thin(const std::vector<CurvePoint>& points, int keep) {
   return out;
 }
 
+double low(double a, double b) { return std::isnan(a) ? b : (std::isnan(b) ? a : std::min(a, b)); }
+double high(double a, double b) { return std::isnan(a) ? b : (std::isnan(b) ? a : std::max(a, b)); }
+
+// Adds one recorded row's observations (eta: the step that produced it, NaN for the flow).
+void add_observed(TrialObserved& o, const Observed& row, double pl_ratio, double eta) {
+  ++o.rows;
+  o.ntk_min = low(o.ntk_min, row.ntk_min);
+  o.ntk_max = high(o.ntk_max, row.ntk_max);
+  if (!std::isnan(row.ntk_min) && !std::isnan(pl_ratio)) o.pl_margin = low(o.pl_margin, pl_ratio - row.ntk_min);
+  if (o.rows == 1) o.sharpness0 = row.sharpness;
+  o.sharpness_max = high(o.sharpness_max, row.sharpness);
+  if (!std::isnan(eta) && !std::isnan(row.sharpness))
+    o.eta_sharpness_max = high(o.eta_sharpness_max, eta * row.sharpness);
+}
+
 }  // namespace
 
 double initial_sharpness(const Objective& objective, const Vector& theta0, std::uint64_t seed) {
@@ -61,6 +76,7 @@ TrialResult run_trial(const Mlp& network, const TrialSpec& spec) {
     o.grad_tol = 0.0;
     o.save_every = keep > 0 ? std::max<long>(1, spec.max_steps / keep) : spec.max_steps;
     o.seed = spec.init.seed;
+    o.observe = spec.observe;
     const DescentResult result = descend(network, theta0, o);
     r.reached = result.status == Status::tolerance_reached && result.loss_final <= r.target;
     r.steps = result.iterations;
@@ -71,10 +87,13 @@ TrialResult run_trial(const Mlp& network, const TrialSpec& spec) {
       r.steps_to_eps = result.iterations;
       r.time_to_eps = result.t_final;
     }
-    if (keep > 0) {
-      for (const DescentRow& row : result.rows) {
+    for (const DescentRow& row : result.rows) {
+      if (spec.observe.any()) {
+        add_observed(r.observed, row.observed, pl(row.loss, row.grad_norm), row.iter == 0 ? r.lr : row.step_size);
+      }
+      if (keep > 0) {
         points.push_back({static_cast<double>(row.iter), row.t, row.loss, row.grad_norm, row.dist_from_init,
-                          pl(row.loss, row.grad_norm), bound(row.t)});
+                          pl(row.loss, row.grad_norm), bound(row.t), row.observed.ntk_min, row.observed.sharpness});
       }
     }
   } else {
@@ -83,6 +102,7 @@ TrialResult run_trial(const Mlp& network, const TrialSpec& spec) {
     o.t_end = spec.t_end;
     o.loss_tol = r.target;
     o.max_steps = spec.max_steps;
+    o.observe = spec.observe;
     const FlowResult result = simulate_flow(network, theta0, o);
     r.reached = result.status == Status::tolerance_reached && result.loss_final <= r.target;
     r.steps = result.stats.num_steps;
@@ -93,12 +113,14 @@ TrialResult run_trial(const Mlp& network, const TrialSpec& spec) {
       r.steps_to_eps = result.stats.num_steps;
       r.time_to_eps = result.t_final;
     }
-    if (keep > 0) {
-      double step = 0.0;  // rows are recorded at every accepted step
-      for (const FlowRow& row : result.rows) {
-        points.push_back(
-            {step++, row.t, row.loss, row.grad_norm, row.dist_from_init, pl(row.loss, row.grad_norm), bound(row.t)});
+    double step = 0.0;  // rows are recorded at every accepted step
+    for (const FlowRow& row : result.rows) {
+      if (spec.observe.any()) add_observed(r.observed, row.observed, pl(row.loss, row.grad_norm), kNaN);
+      if (keep > 0) {
+        points.push_back({step, row.t, row.loss, row.grad_norm, row.dist_from_init, pl(row.loss, row.grad_norm),
+                          bound(row.t), row.observed.ntk_min, row.observed.sharpness});
       }
+      step += 1.0;
     }
   }
   if (keep > 0) r.curve = thin(points, keep);

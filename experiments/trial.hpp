@@ -13,6 +13,7 @@
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>
 #include <gradflow/theory/certificate.hpp>
+#include <gradflow/theory/observables.hpp>
 
 #include <cstdint>
 #include <limits>
@@ -28,9 +29,27 @@ namespace gradflow {
 double initial_sharpness(const Objective& objective, const Vector& theta0, std::uint64_t seed);
 
 // The trajectory kept for the plots: step (iteration, or accepted flow step), t, loss, ||grad L||,
-// ||theta - theta0||, PL ratio, certified bound.
+// ||theta - theta0||, PL ratio, certified bound; with TrialSpec::observe also the NTK's smallest
+// eigenvalue and the sharpness there (NaN when not observed).
 struct CurvePoint {
   double step, t, loss, grad_norm, dist_from_init, pl_ratio, bound;
+  double ntk_min = std::numeric_limits<double>::quiet_NaN();
+  double sharpness = std::numeric_limits<double>::quiet_NaN();
+};
+
+// What TrialSpec::observe saw at the trial's recorded rows (theory/observables.hpp; NaN where not
+// observed). The rows: descent's theta0, every max_steps / curve_points iterations and the last; the
+// flow's every accepted step.
+struct TrialObserved {
+  long rows = 0;
+  double ntk_min = std::numeric_limits<double>::quiet_NaN();        // the smallest ntk_min along the rows
+  double ntk_max = std::numeric_limits<double>::quiet_NaN();        // the largest ntk_max
+  double pl_margin = std::numeric_limits<double>::quiet_NaN();      // the smallest pl_ratio - ntk_min (>= 0)
+  double sharpness0 = std::numeric_limits<double>::quiet_NaN();     // the sharpness at theta0
+  double sharpness_max = std::numeric_limits<double>::quiet_NaN();  // the largest along the rows
+  // Descent: the largest eta x sharpness along the rows against 2 (eta: the step that produced the
+  // row; theta0's row: the run's step or first trial, TrialResult::lr).
+  double eta_sharpness_max = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct TrialSpec {
@@ -47,6 +66,7 @@ struct TrialSpec {
   double t_end = 1e6;              // flow: end time
   bool measure_beta0 = true;       // estimate beta0 (needed by lr_c > 0)
   int curve_points = 0;            // trajectory points kept (0: none)
+  Observables observe;             // watched at the recorded rows (TrialObserved); costs no gradient
 };
 
 struct TrialResult {
@@ -64,6 +84,7 @@ struct TrialResult {
   Status status = Status::not_run;
   Stats stats;  // the training's work only
   std::vector<CurvePoint> curve;
+  TrialObserved observed;  // with TrialSpec::observe
 };
 
 // The network must be the caller's own (it keeps scratch space): one per thread.

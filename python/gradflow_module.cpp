@@ -13,6 +13,10 @@
 #include <gradflow/gradflow.hpp>
 
 #include <gradflow/core/callback_error.hpp>
+#include <gradflow/experiments/sweep_runner.hpp>
+#include <gradflow/experiments/sweep_spec.hpp>
+#include <gradflow/experiments/sweep_summary.hpp>
+#include <gradflow/experiments/thread_pool.hpp>
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -608,6 +612,156 @@ InitOptions init_options(const std::string& name, std::uint64_t seed, double out
 
 // ---------------------------------------------------------------------------------------------------
 
+// compare_inits: the comparison of compare-inits (experiments/: the sweep's runs and summary) on the
+// caller's data, in memory: nothing is written.
+static py::dict compare_inits_py(const py::object& x, const py::object& y, const std::vector<std::string>& inits,
+                                 const std::vector<long>& widths, long seeds, long depth, const std::string& activation,
+                                 const std::string& protocol, const std::string& solver,
+                                 const std::vector<double>& lr_grid, double eps, std::optional<double> loss_tol,
+                                 long max_steps, double lr, std::optional<double> output_scale, double scale_margin,
+                                 const std::string& preprocess, const std::vector<std::string>& observe, int threads) {
+  NetworkData data{to_matrix(x, "X"), to_vector(y, "y")};
+  if (data.y.size() != data.x.rows()) throw py::value_error("y: length differs from the rows of X");
+  if (!data.x.allFinite() || !data.y.allFinite()) throw py::value_error("X and y: must be finite");
+  if (seeds < 1 || seeds > 1000000) throw py::value_error("seeds = " + std::to_string(seeds) + ": must be in [1, 1e6]");
+  if (threads < 0) throw py::value_error("threads = " + std::to_string(threads) + ": must be >= 0");
+  SweepSpec spec;
+  spec.inits.clear();
+  for (const std::string& name : inits)
+    spec.inits.push_back(parse_name<InitScheme>("inits", name, init_scheme_from_string, init_scheme_names()));
+  spec.widths = widths;
+  spec.depths = {depth};
+  spec.activations = {parse_name<Activation>("activation", activation, activation_from_string, activation_names())};
+  spec.seeds.clear();
+  for (long s = 0; s < seeds; ++s) spec.seeds.push_back(s);
+  if (protocol == "armijo") {
+    spec.methods = {Method{StepRule::armijo}};
+  } else if (protocol == "tuned-fixed") {
+    spec.methods = {Method{StepRule::fixed}};
+    spec.lr_grid = lr_grid;
+  } else if (protocol == "flow") {
+    spec.methods = {Method{parse_name<Solver>("solver", solver, solver_from_string, solver_names())}};
+  } else {
+    throw py::value_error("protocol = '" + protocol + "': must be armijo, tuned-fixed or flow");
+  }
+  spec.eps = eps;
+  spec.loss_tol = loss_tol;
+  spec.max_steps = max_steps;
+  spec.lr = lr;
+  spec.output_scale = output_scale;
+  spec.scale_margin = scale_margin;
+  const auto how = preprocess_from_string(preprocess);
+  if (!how) throw py::value_error("preprocess = '" + preprocess + "': must be none, standardize, scale or whiten");
+  spec.preprocess = *how;
+  for (const std::string& item : observe) {
+    if (!add_observable(spec.observe, item)) {
+      std::string known;
+      for (const auto& n : observable_names()) known += (known.empty() ? "" : ", ") + n;
+      throw py::value_error("observe: unknown observable '" + item + "' (known: " + known + ")");
+    }
+  }
+  spec.curve_points = 2;  // no curves are returned
+  DatasetSpec dataset;
+  dataset.kind = DatasetSpec::Kind::file;
+  dataset.path = "array";  // the runs' initial seeds derive from this name, as from a file's name
+  spec.datasets = {dataset};
+  spec.file_data[dataset.name()] = std::move(data);
+  std::vector<RunRecord> records;
+  std::vector<SummaryRow> rows;
+  std::string warnings;
+  try {
+    validate(spec, "compare_inits");
+    check_auto_scale(spec, "output_scale");
+    const std::vector<RunSpec> runs = enumerate_runs(spec);
+    records.resize(runs.size());
+    py::gil_scoped_release release;
+    parallel_for(
+        static_cast<long>(runs.size()), plan_threads(threads, static_cast<long>(runs.size())).threads,
+        [&](long i) {
+          const auto k = static_cast<std::size_t>(i);
+          records[k] = execute_run(runs[k], spec, nullptr);
+        },
+        [&](const std::string& w) { warnings += w; });
+    rows = summarize(records);
+  } catch (const InputError& e) {
+    throw py::value_error(e.what());
+  } catch (const std::invalid_argument& e) {
+    throw py::value_error(e.what());
+  }
+  const auto nan_none = [](double v) { return std::isnan(v) ? py::object(py::none()) : py::object(py::float_(v)); };
+  py::list run_list;
+  for (const RunRecord& r : records) {
+    py::dict d;
+    d["init"] = std::string(to_string(r.run.init));
+    d["width"] = r.run.width;
+    d["seed"] = r.run.seed;
+    d["method"] = r.run.method.name();
+    d["lr_c"] = r.run.lr_c > 0.0 ? py::object(py::float_(r.run.lr_c)) : py::object(py::none());
+    d["init_seed"] = r.init_seed;
+    d["output_scale"] = r.output_scale;
+    d["params"] = r.params;
+    d["certified"] = r.certified;
+    d["certified_mu"] = nan_none(r.certified_mu);
+    d["beta0"] = nan_none(r.beta0);
+    d["lr"] = nan_none(r.lr);
+    d["loss0"] = r.loss0;
+    d["loss_target"] = r.loss_target;
+    d["reached"] = r.reached;
+    d["steps_to_eps"] = r.steps_to_eps;
+    d["time_to_eps"] = nan_none(r.time_to_eps);
+    d["final_loss"] = r.final_loss;
+    d["steps"] = r.steps;
+    d["grad_evals"] = r.grad_evals;
+    d["loss_evals"] = r.loss_evals;
+    d["hvp_evals"] = r.hvp_evals;
+    d["status"] = r.status;
+    d["train_seconds"] = r.train_seconds;
+    d["observed_rows"] = r.observed.rows;
+    d["ntk_min"] = nan_none(r.observed.ntk_min);
+    d["ntk_max"] = nan_none(r.observed.ntk_max);
+    d["pl_minus_ntk_min"] = nan_none(r.observed.pl_margin);
+    d["sharpness0"] = nan_none(r.observed.sharpness0);
+    d["sharpness_max"] = nan_none(r.observed.sharpness_max);
+    d["eta_sharpness_max"] = nan_none(r.observed.eta_sharpness_max);
+    run_list.append(d);
+  }
+  const auto ratio = [&](const RatioInterval& x) { return py::make_tuple(x.estimate, x.low, x.high); };
+  py::list summary;
+  for (const SummaryRow& r : rows) {
+    py::dict d;
+    d["init"] = r.init;
+    d["width"] = r.width;
+    d["method"] = r.method;
+    d["lr_c"] = r.lr_c > 0.0 ? py::object(py::float_(r.lr_c)) : py::object(py::none());
+    d["runs"] = r.runs;
+    d["converged"] = r.converged;
+    d["certified"] = r.certified;
+    d["input_condition"] = r.input_condition;
+    d["median_steps"] = r.steps.median;
+    d["median_grad_evals"] = r.grad_evals.median;
+    d["median_loss_evals"] = r.loss_evals.median;
+    d["median_hvp_evals"] = r.hvp_evals.median;
+    d["median_train_seconds"] = r.seconds.median;
+    d["speedup_steps"] = ratio(r.speedup_steps);
+    d["speedup_grad_evals"] = ratio(r.speedup_grad_evals);
+    d["speedup_loss_evals"] = ratio(r.speedup_loss_evals);
+    d["speedup_wall"] = ratio(r.speedup_wall);
+    d["median_ntk_min"] = nan_none(r.median_ntk_min);
+    d["median_sharpness0"] = nan_none(r.median_sharpness0);
+    d["median_sharpness_max"] = nan_none(r.median_sharpness_max);
+    d["median_eta_sharpness_max"] = nan_none(r.median_eta_sharpness_max);
+    summary.append(d);
+  }
+  py::dict out;
+  out["tolerance"] = tolerance_label(spec);
+  out["runs"] = run_list;
+  out["summary"] = summary;
+  out["table"] = format_summary(rows, tolerance_label(spec));
+  out["verdict"] = format_verdict(rows);
+  out["warnings"] = warnings;
+  return out;
+}
+
 PYBIND11_MODULE(_core, m) {
   m.doc() = "gradflow's C++ library (see help(gradflow))";
 
@@ -1089,4 +1243,13 @@ event_hits; stats; guarantee (dict: q, radius, note); bound_holds, radius_holds;
       py::arg("output_scale") = 1.0, py::arg("draws") = 100, py::arg("alpha") = 0.05, py::arg("eps") = 1e-3,
       py::arg("steps") = 1000, py::arg("step") = "armijo", py::arg("lr") = 1.0, py::arg("threads") = 0,
       "see gradflow.probability");
+  m.def("compare_inits", &compare_inits_py, py::arg("X"), py::arg("y"), py::kw_only(),
+        py::arg("inits") =
+            std::vector<std::string>{"positive", "xavier_normal", "kaiming_normal", "lecun_normal", "orthogonal"},
+        py::arg("widths") = std::vector<long>{16, 32, 64}, py::arg("seeds") = 20, py::arg("depth") = 1,
+        py::arg("activation") = "tanh", py::arg("protocol") = "armijo", py::arg("solver") = "dopri5",
+        py::arg("lr_grid") = std::vector<double>{0.25, 0.5, 1.0, 1.5, 1.9, 2.5, 4.0}, py::arg("eps") = 1e-6,
+        py::arg("loss_tol") = py::none(), py::arg("max_steps") = 5000, py::arg("lr") = 1.0,
+        py::arg("output_scale") = py::none(), py::arg("scale_margin") = 1.05, py::arg("preprocess") = "none",
+        py::arg("observe") = std::vector<std::string>{}, py::arg("threads") = 0, "see gradflow.compare_inits");
 }

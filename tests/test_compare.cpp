@@ -16,6 +16,7 @@
 
 #include "test_support.hpp"
 
+#include <Eigen/Eigenvalues>
 #include <Eigen/SVD>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -23,6 +24,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -450,4 +452,136 @@ TEST_CASE("The same trial gives the same bits through run_trial, compare-inits (
     ++rows;
   }
   CHECK(rows == 2);
+}
+
+TEST_CASE(
+    "Observing (--observe) compare-inits and sweep runs: their ntk and sharpness against dense references, the "
+    "training unchanged",
+    "[compare][cli][observe]") {
+  const fs::path dir = sandbox("observe");
+  const std::vector<std::string> common{"compare-inits",
+                                        "--inits",
+                                        "positive,xavier_normal",
+                                        "--widths",
+                                        "6",
+                                        "--seeds",
+                                        "2",
+                                        "--synthetic",
+                                        "5x10",
+                                        "--max-steps",
+                                        "150",
+                                        "--eps",
+                                        "1e-3",
+                                        "--no-plots",
+                                        "--quiet"};
+  std::vector<std::string> observed_args = common, plain_args = common;
+  observed_args.insert(observed_args.end(), {"--observe", "ntk,sharpness", "--out", "o"});
+  plain_args.insert(plain_args.end(), {"--out", "p"});
+  auto run = gradflow_cli(dir, observed_args);
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  run = gradflow_cli(dir, plain_args);
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  const std::vector<RunRecord> observed = read_runs((dir / "o" / "runs.csv").string());
+  const std::vector<RunRecord> plain = read_runs((dir / "p" / "runs.csv").string());
+  REQUIRE(observed.size() == 4);
+  REQUIRE(plain.size() == 4);
+
+  const NetworkData data = synthetic_data(5, 10, 0);
+  MlpArchitecture arch;
+  arch.input_dim = 10;
+  arch.widths = {6};
+  arch.activation = Activation::tanh;
+  const Mlp network(arch, data.x, data.y);
+  for (std::size_t i = 0; i < observed.size(); ++i) {
+    const RunRecord& r = observed[i];
+    INFO(r.run.key());
+    // Observing costs no gradient and changes nothing of the training.
+    CHECK(plain[i].run.key() == r.run.key());
+    CHECK(plain[i].final_loss == r.final_loss);
+    CHECK(plain[i].steps == r.steps);
+    CHECK(plain[i].grad_evals == r.grad_evals);
+    CHECK(std::isnan(plain[i].observed.ntk_min));
+    CHECK(plain[i].observed.rows == 0);
+    // At theta0: the dense Hessian's largest eigenvalue and the Gram matrix's smallest (independent of Lanczos).
+    InitOptions init;
+    init.scheme = r.run.init;
+    init.seed = r.init_seed;
+    init.output_scale = r.output_scale;
+    const Vector theta0 = initialize(arch, init);
+    Matrix hessian(network.dimension(), network.dimension());
+    network.hessian(theta0, hessian);
+    const Eigen::SelfAdjointEigenSolver<Matrix> h(hessian, Eigen::EigenvaluesOnly);
+    const Eigen::SelfAdjointEigenSolver<Matrix> g(network.gram(theta0), Eigen::EigenvaluesOnly);
+    CHECK(r.observed.rows >= 2);
+    CHECK(r.observed.sharpness0 == Approx(h.eigenvalues()[h.eigenvalues().size() - 1]).epsilon(1e-6));
+    CHECK(r.observed.sharpness_max >= r.observed.sharpness0);
+    CHECK(r.observed.eta_sharpness_max >= r.lr * r.observed.sharpness0 * (1.0 - 1e-12));
+    // The smallest ntk_min along the rows is at most theta0's, and the identity kept pl_ratio >= ntk_min.
+    CHECK(r.observed.ntk_min <= g.eigenvalues()[0] * (1.0 + 1e-9));
+    CHECK(r.observed.ntk_max >= g.eigenvalues()[g.eigenvalues().size() - 1] * (1.0 - 1e-9));
+    CHECK(r.observed.pl_margin >= -1e-9 * r.observed.ntk_max);
+    // The curve's first point carries the same observations at theta0.
+    const std::vector<CurvePoint> curve = read_curve((dir / "o" / curve_file_name(r.run)).string());
+    REQUIRE(!curve.empty());
+    CHECK(curve.front().step == 0.0);
+    CHECK(curve.front().sharpness == Approx(r.observed.sharpness0).epsilon(1e-12));
+    CHECK(curve.front().ntk_min == Approx(g.eigenvalues()[0]).epsilon(1e-9));
+    for (const CurvePoint& point : curve) CHECK(point.ntk_min >= r.observed.ntk_min);
+  }
+  CHECK_THAT(test::read_text(dir / "o" / "summary.csv"), Catch::Contains("median_sharpness_max"));
+
+  // The observables are a setting of the folder: another --observe is refused, not mixed in.
+  std::vector<std::string> again = common;
+  again.insert(again.end(), {"--observe", "sharpness", "--out", "o"});
+  run = gradflow_cli(dir, again);
+  CHECK(run.exit_code == 2);
+  CHECK_THAT(run.err, Catch::Contains("observe was ntk,sharpness, now sharpness"));
+
+  // A sweep file's key, and --observe on sweep overriding it; unknown items name the key or the option.
+  std::ofstream(dir / "s.toml") << "inits = [\"xavier_normal\"]\nwidths = [4]\nseeds = 1\n"
+                                   "datasets = [\"synthetic:4x8\"]\nmax-steps = 50\nobserve = [\"sharpness\"]\n"
+                                   "out = \"s\"\n";
+  run = gradflow_cli(dir, {"sweep", "--config", "s.toml", "--no-plots", "--quiet"});
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  std::vector<RunRecord> swept = read_runs((dir / "s" / "runs.csv").string());
+  REQUIRE(swept.size() == 1);
+  CHECK(swept[0].observed.sharpness0 > 0.0);
+  CHECK(std::isnan(swept[0].observed.ntk_min));
+  run = gradflow_cli(dir, {"sweep", "--config", "s.toml", "--observe", "ntk", "--out", "s2", "--no-plots", "--quiet"});
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  swept = read_runs((dir / "s2" / "runs.csv").string());
+  REQUIRE(swept.size() == 1);
+  CHECK(std::isnan(swept[0].observed.sharpness0));
+  CHECK(swept[0].observed.ntk_min > 0.0);
+  std::ofstream(dir / "bad.toml") << "observe = [\"hessian\"]\n";
+  run = gradflow_cli(dir, {"sweep", "--config", "bad.toml", "--quiet"});
+  CHECK(run.exit_code == 2);
+  CHECK_THAT(run.err, Catch::Contains("key 'observe': unknown observable 'hessian'"));
+  run = gradflow_cli(dir, {"compare-inits", "--observe", "ntk,hessian", "--out", "bad", "--quiet"});
+  CHECK(run.exit_code == 2);
+  CHECK_THAT(run.err, Catch::Contains("--observe hessian"));
+}
+
+TEST_CASE("The memory of --observe (Lanczos bases, Gram matrices) is checked against --max-memory", "[observe][cli]") {
+  const fs::path dir = sandbox("observe_memory");
+  // karimi at p = 1e5: the problem fits in 100 MB, a sharpness Lanczos basis of up to 300 vectors (240 MB)
+  // does not.
+  auto run = gradflow_cli(dir, {"flow", "--problem", "karimi", "--dim", "100000", "--t-end", "0.01", "--observe",
+                                "sharpness", "--max-memory", "100M", "--quiet"});
+  CHECK(run.exit_code == 2);
+  CHECK_THAT(run.err, Catch::Contains("--observe sharpness"));
+  CHECK_THAT(run.err, Catch::Contains("Lanczos"));
+  run = gradflow_cli(dir, {"descend", "--problem", "karimi", "--dim", "100000", "--max-iters", "2", "--observe",
+                           "sharpness", "--max-memory", "100M", "--quiet"});
+  CHECK(run.exit_code == 2);
+  CHECK_THAT(run.err, Catch::Contains("--observe sharpness"));
+  // Without the limit the same run is allowed (the default limit is 75% of physical memory).
+  run = gradflow_cli(dir, {"flow", "--problem", "karimi", "--dim", "100000", "--t-end", "0.001", "--observe",
+                           "sharpness", "--max-memory", "1G", "--quiet"});
+  INFO(run.err);
+  CHECK(run.exit_code == 0);
 }

@@ -15,6 +15,7 @@
 // Their work is counted apart from the run's gradients (ObserveCounts, Stats::num_observe_*).
 #pragma once
 
+#include <gradflow/core/memory_limit.hpp>
 #include <gradflow/core/objective.hpp>
 #include <gradflow/core/tolerances.hpp>
 #include <gradflow/theory/lanczos.hpp>
@@ -68,6 +69,13 @@ std::string observe_obstacle(const Objective& objective, const Observables& what
 // ||grad L||^2 >= 2 L (ntk_min - 1e-9 ntk_max) (core/tolerances.hpp): "" when it holds (or the ntk was
 // not observed), else what failed, with the numbers.
 std::string identity_violation(const Observed& observed, double loss, double grad_norm);
+
+// The most memory the observation of what can take on a problem of p parameters and n residuals (0 for
+// no residual structure), in bytes, for the check against the memory limit (core/memory_limit.hpp):
+// the sharpness's Lanczos basis (up to kLanczosMaxVectors vectors of p), its scratch and Ritz vectors;
+// the ntk's dense Gram matrix with the eigensolver's copies (n <= kMaxDenseGramResiduals), a dense
+// Jacobian when one is formed for it, or its Lanczos basis of up to kLanczosMaxVectors vectors of n.
+SizeEstimate observe_memory(const Observables& what, long long p, long long n);
 
 // Computes the observables at the points it is given, keeping the Lanczos vectors between calls for
 // the warm start. The objective must outlive it and have no obstacle (throws std::invalid_argument).

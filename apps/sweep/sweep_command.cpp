@@ -3,6 +3,7 @@
 #include <gradflow/apps/cli_support.hpp>
 #include <gradflow/apps/common_options.hpp>
 #include <gradflow/apps/list_option.hpp>
+#include <gradflow/apps/observe_output.hpp>
 #include <gradflow/apps/sweep/sweep_file.hpp>
 #include <gradflow/core/folder_lock.hpp>
 #include <gradflow/core/input_error.hpp>
@@ -273,6 +274,16 @@ std::vector<NamedPath> sweep_inputs(const SweepSpec& spec, const std::string& co
   return inputs;
 }
 
+void add_trial_observe_option(CLI::App& command, std::vector<std::string>& raw, const std::string& note) {
+  add_list_option(command, "--observe", raw,
+                  "Watch at each run's recorded rows, comma separated: ntk (extreme eigenvalues of J J^T), "
+                  "sharpness (largest Hessian eigenvalue, a Lanczos estimate), sharpness2, condition; adds "
+                  "runs.csv's observed_rows, ntk_min, ntk_max, pl_minus_ntk_min, sharpness0, sharpness_max and "
+                  "eta_sharpness_max and the curves' ntk_min and sharpness. Costs no gradient; a flow run is "
+                  "observed at every accepted step" +
+                      (note.empty() ? std::string() : " " + note));
+}
+
 }  // namespace
 
 void add_sweep_command(CLI::App& app, SweepCommand& d) {
@@ -287,7 +298,7 @@ void add_sweep_command(CLI::App& app, SweepCommand& d) {
       "  output-scale = \"auto\"   scale-margin = 1.05   t-end = 1e6   gamma = 0   teacher = false\n"
       "  curve-points = 200   loss-tol = 1e-4 (absolute, instead of eps)   lr-grid = [0.5, 1, 1.5] (tuned\n"
       "  fixed: the fixed method once per c, lr = c / beta0)   preprocess = \"none\" (standardize, scale, whiten)\n"
-      "  out = \"results/sweep\"\n"
+      "  observe = [\"ntk\", \"sharpness\"] (watched at each run's recorded rows)   out = \"results/sweep\"\n"
       "(one key per line). A method is a descent step rule or a flow solver. Results go to <out>/runs.csv (one\n"
       "row per run, appended as runs finish), <out>/summary.csv and <out>/plots/*.png, *.svg. Running the same\n"
       "sweep again skips finished runs. Under mpirun -n K the runs are split across ranks and rank 0\n"
@@ -300,6 +311,7 @@ void add_sweep_command(CLI::App& app, SweepCommand& d) {
   c->add_flag("--overwrite", d.overwrite,
               "Discard the results in the folder when they were made with other settings (see sweep.toml)");
   add_memory_option(*c, d.max_memory);
+  add_trial_observe_option(*c, d.observe, "(overrides the file's 'observe')");
   c->add_flag("--no-plots", d.no_plots, "Skip the gnuplot figures");
   c->add_flag("--quiet", d.quiet, "No progress and no summary on the terminal");
 }
@@ -318,6 +330,7 @@ int run_sweep_command(SweepCommand& d) {
     spec.out = d.out;
     how.out_option = "--out";
   }
+  if (option_given(*d.command, "--observe")) spec.observe = parse_observe(d.observe);
   how.threads = d.threads;
   how.quiet = d.quiet;
   how.no_plots = d.no_plots;
@@ -432,6 +445,7 @@ void add_compare_inits_command(CLI::App& app, CompareInitsCommand& d) {
   c->add_flag("--overwrite", d.overwrite,
               "Discard the results in the folder when they were made with other settings (see sweep.toml)");
   add_memory_option(*c, d.max_memory);
+  add_trial_observe_option(*c, d.observe, "");
   c->add_flag("--no-plots", d.no_plots, "Skip the gnuplot figures");
   c->add_flag("--quiet", d.quiet, "No progress and no summary on the terminal");
 }
@@ -523,6 +537,7 @@ int run_compare_inits_command(CompareInitsCommand& d) {
     throw InputError("--scale-margin", full_precision(spec.scale_margin), "must be a finite number >= 1");
   spec.output_scale = parse_output_scale(d.output_scale, "--output-scale", "");
   if (d.threads < 0) throw InputError("--threads", std::to_string(d.threads), "must be >= 0");
+  if (option_given(*d.command, "--observe")) spec.observe = parse_observe(d.observe);
   validate(spec, "compare-inits");
   SweepRun how;
   how.out_option = "--out";

@@ -19,6 +19,7 @@ struct SweepCommand {
   bool no_plots = false;
   bool overwrite = false;
   std::string max_memory;
+  std::vector<std::string> observe;  // --observe, as given (overrides the file's 'observe')
   CLI::App* command = nullptr;
 };
 
@@ -44,6 +45,7 @@ struct CompareInitsCommand {
   bool no_plots = false;
   bool overwrite = false;
   std::string max_memory;
+  std::vector<std::string> observe;  // --observe, as given
   CLI::App* command = nullptr;
 };
 

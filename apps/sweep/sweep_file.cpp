@@ -50,7 +50,7 @@ bool bool_item(const std::string& text, const std::string& option, const std::st
 constexpr const char* kKeys =
     "inits, widths, depths, activations, seeds, methods, datasets, eps, loss-tol, max-steps, t-end, lr, lr-grid, "
     "gamma, "
-    "output-scale, scale-margin, preprocess, teacher, curve-points, out";
+    "output-scale, scale-margin, preprocess, teacher, curve-points, observe, out";
 
 }  // namespace
 
@@ -173,7 +173,11 @@ void check_sweep_memory(const SweepSpec& spec, int threads, const std::string& /
                         *std::max_element(spec.widths.begin(), spec.widths.end()));
   SizeEstimate run = network_memory(largest, n);
   run.add({n, d, 8, 2});  // the data set itself
-  run.add({spec.curve_points, 64});
+  run.add({spec.curve_points, 80});
+  // --observe: the Lanczos bases and Gram matrices (theory/observables.hpp), and the flow's rows, kept
+  // for the observations at every accepted step (one row of about 100 bytes per step).
+  run.add(observe_memory(spec.observe, static_cast<long long>(largest.num_parameters()), n));
+  if (spec.observe.any()) run.add({spec.max_steps, 128});
   check_memory(run, "widths", std::to_string(largest.widths.front()),
                "a run of width " + std::to_string(largest.widths.front()) + " and depth " +
                    std::to_string(largest.widths.size()) + " on " + std::to_string(n) + " x " + std::to_string(d) +
@@ -283,6 +287,15 @@ SweepSpec parse_sweep_text(std::string_view text, const std::string& path) {
       spec.teacher = bool_item(one(), label, key);
     } else if (key == "curve-points") {
       spec.curve_points = static_cast<int>(integer_item(one(), label, key, 2, 1000000));
+    } else if (key == "observe") {
+      spec.observe = Observables{};
+      for (const std::string& item : list()) {
+        if (!add_observable(spec.observe, item)) {
+          throw InputError(label, "",
+                           "key 'observe': unknown observable '" + quote_text(item) +
+                               "' (known: " + join_names(observable_names()) + ")");
+        }
+      }
     } else if (key == "out") {
       spec.out = one();
       if (spec.out.empty()) throw InputError(label, "", "key 'out': an empty path (give a folder)");

@@ -130,3 +130,9 @@ def find_scale(network: MLP, seed: int = 0, for_descent: bool = False) -> dict[s
 def probability(network: MLP, *, init: str = "positive", seed: int = 0, output_scale: float = 1.0, draws: int = 100,
                 alpha: float = 0.05, eps: float = 1e-3, steps: int = 1000, step: str = "armijo", lr: float = 1.0,
                 threads: int = 0) -> dict[str, Any]: ...
+def compare_inits(X: ArrayLike, y: ArrayLike, *, inits: Sequence[str] = ..., widths: Sequence[int] = (16, 32, 64),
+                  seeds: int = 20, depth: int = 1, activation: str = "tanh", protocol: str = "armijo",
+                  solver: str = "dopri5", lr_grid: Sequence[float] = ..., eps: float = 1e-6,
+                  loss_tol: float | None = None, max_steps: int = 5000, lr: float = 1.0,
+                  output_scale: float | None = None, scale_margin: float = 1.05, preprocess: str = "none",
+                  observe: Sequence[str] = (), threads: int = 0) -> dict[str, Any]: ...

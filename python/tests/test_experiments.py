@@ -1,4 +1,9 @@
 """certify, find_scale and probability: the library's answers as dicts of numpy arrays."""
+import csv
+import math
+import os
+import subprocess
+
 import numpy as np
 import pytest
 
@@ -56,3 +61,53 @@ def test_probability_counts_agree_with_its_draws(rng):
         assert c["holds"] == bool(certified)
     with pytest.raises(ValueError, match="draws"):
         gradflow.probability(net, draws=0)
+
+
+def test_compare_inits_gives_the_bits_of_the_command_on_the_same_data(tmp_path, rng):
+    # The command on a data file named "array" and the module on the same numbers: the runs' initial
+    # seeds derive from that name in both, so every run must agree to the last bit.
+    cli = os.environ.get("GRADFLOW_CLI")
+    if not cli:
+        pytest.skip("GRADFLOW_CLI is not set (ctest sets it)")
+    n, d = 5, 10
+    x = rng.standard_normal((n, d)) / np.sqrt(d)
+    y = rng.standard_normal(n)
+    np.savetxt(tmp_path / "array", np.column_stack([x, y]), delimiter=",", fmt="%.17g")
+    args = dict(inits=["positive", "xavier_normal"], widths=[6], seeds=3, max_steps=200, eps=1e-3)
+    subprocess.run([cli, "compare-inits", "--data", "array", "--inits", "positive,xavier_normal", "--widths", "6",
+                    "--seeds", "3", "--max-steps", "200", "--eps", "1e-3", "--observe", "sharpness",
+                    "--out", "out", "--no-plots", "--quiet"], cwd=tmp_path, check=True)
+    with open(tmp_path / "out" / "runs.csv", newline="") as f:
+        rows = {(r["init"], int(r["width"]), int(r["seed"])): r for r in csv.DictReader(f)}
+    result = gradflow.compare_inits(x, y, observe=["sharpness"], threads=2, **args)
+    assert len(result["runs"]) == len(rows) == 6
+    for run in result["runs"]:
+        row = rows[(run["init"], run["width"], run["seed"])]
+        assert run["init_seed"] == int(row["init_seed"])
+        assert run["output_scale"] == float(row["output_scale"])
+        assert run["final_loss"] == float(row["final_loss"])
+        assert run["steps"] == int(row["steps"])
+        assert run["grad_evals"] == int(row["grad_evals"])
+        assert run["reached"] == (row["reached"] == "1")
+        assert run["sharpness0"] == float(row["sharpness0"])
+        assert run["ntk_min"] is None
+    positive = [s for s in result["summary"] if s["init"] == "positive"]
+    other = [s for s in result["summary"] if s["init"] == "xavier_normal"]
+    assert len(positive) == len(other) == 1
+    assert positive[0]["runs"] == 3 and math.isnan(positive[0]["speedup_grad_evals"][0])
+    assert "verdict" in result["verdict"] and "loss <= 0.001 L0" in result["tolerance"]
+    # The same request on one thread: the same numbers.
+    again = gradflow.compare_inits(x, y, observe=["sharpness"], threads=1, **args)
+    assert [r["final_loss"] for r in again["runs"]] == [r["final_loss"] for r in result["runs"]]
+
+
+def test_compare_inits_refuses_bad_requests(rng):
+    x = rng.standard_normal((4, 8))
+    y = rng.standard_normal(4)
+    for kwargs, message in [({"protocol": "sgd"}, "protocol"), ({"observe": ["hessian"]}, "hessian"),
+                            ({"inits": ["uniform"]}, "inits"), ({"seeds": 0}, "seeds"),
+                            ({"preprocess": "pca"}, "preprocess"), ({"widths": [0]}, "width")]:
+        with pytest.raises(ValueError, match=message):
+            gradflow.compare_inits(x, y, **kwargs)
+    with pytest.raises(ValueError, match="y"):
+        gradflow.compare_inits(x, y[:3])
