@@ -89,7 +89,7 @@ TrialResult run_trial(const Mlp& network, const TrialSpec& spec) {
     }
     for (const DescentRow& row : result.rows) {
       if (spec.observe.any()) {
-        add_observed(r.observed, row.observed, pl(row.loss, row.grad_norm), row.iter == 0 ? r.lr : row.step_size);
+        add_observed(r.observed, row.observed, pl(row.loss, row.grad_norm), row.iter == 0 ? kNaN : row.step_size);
       }
       if (keep > 0) {
         points.push_back({static_cast<double>(row.iter), row.t, row.loss, row.grad_norm, row.dist_from_init,

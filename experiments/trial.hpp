@@ -47,8 +47,8 @@ struct TrialObserved {
   double pl_margin = std::numeric_limits<double>::quiet_NaN();      // the smallest pl_ratio - ntk_min (>= 0)
   double sharpness0 = std::numeric_limits<double>::quiet_NaN();     // the sharpness at theta0
   double sharpness_max = std::numeric_limits<double>::quiet_NaN();  // the largest along the rows
-  // Descent: the largest eta x sharpness along the rows against 2 (eta: the step that produced the
-  // row; theta0's row: the run's step or first trial, TrialResult::lr).
+  // Descent: the largest eta x sharpness along the rows after theta0's, against 2 (eta: the step that
+  // produced the row, at the row's sharpness).
   double eta_sharpness_max = std::numeric_limits<double>::quiet_NaN();
 };
 

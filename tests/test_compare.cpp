@@ -517,7 +517,8 @@ TEST_CASE(
     CHECK(r.observed.rows >= 2);
     CHECK(r.observed.sharpness0 == Approx(h.eigenvalues()[h.eigenvalues().size() - 1]).epsilon(1e-6));
     CHECK(r.observed.sharpness_max >= r.observed.sharpness0);
-    CHECK(r.observed.eta_sharpness_max >= r.lr * r.observed.sharpness0 * (1.0 - 1e-12));
+    CHECK(r.observed.eta_sharpness_max > 0.0);  // armijo's accepted steps (a fixed step is checked below)
+    CHECK(std::isfinite(r.observed.eta_sharpness_max));
     // The smallest ntk_min along the rows is at most theta0's, and the identity kept pl_ratio >= ntk_min.
     CHECK(r.observed.ntk_min <= g.eigenvalues()[0] * (1.0 + 1e-9));
     CHECK(r.observed.ntk_max >= g.eigenvalues()[g.eigenvalues().size() - 1] * (1.0 - 1e-9));
@@ -542,6 +543,7 @@ TEST_CASE(
   // A sweep file's key, and --observe on sweep overriding it; unknown items name the key or the option.
   std::ofstream(dir / "s.toml") << "inits = [\"xavier_normal\"]\nwidths = [4]\nseeds = 1\n"
                                    "datasets = [\"synthetic:4x8\"]\nmax-steps = 50\nobserve = [\"sharpness\"]\n"
+                                   "methods = [\"fixed\"]\nlr = 0.05\n"
                                    "out = \"s\"\n";
   run = gradflow_cli(dir, {"sweep", "--config", "s.toml", "--no-plots", "--quiet"});
   INFO(run.err);
@@ -550,6 +552,9 @@ TEST_CASE(
   REQUIRE(swept.size() == 1);
   CHECK(swept[0].observed.sharpness0 > 0.0);
   CHECK(std::isnan(swept[0].observed.ntk_min));
+  // A fixed step: eta x sharpness is 0.05 x the sharpness of a row after theta0's, at most the largest.
+  CHECK(swept[0].observed.eta_sharpness_max > 0.0);
+  CHECK(swept[0].observed.eta_sharpness_max <= 0.05 * swept[0].observed.sharpness_max * (1.0 + 1e-12));
   run = gradflow_cli(dir, {"sweep", "--config", "s.toml", "--observe", "ntk", "--out", "s2", "--no-plots", "--quiet"});
   INFO(run.err);
   REQUIRE(run.exit_code == 0);
