@@ -13,6 +13,8 @@
 #include <gradflow/gradflow.hpp>
 
 #include <gradflow/core/callback_error.hpp>
+#include <gradflow/core/memory_limit.hpp>
+#include <gradflow/core/text.hpp>
 #include <gradflow/experiments/sweep_runner.hpp>
 #include <gradflow/experiments/sweep_spec.hpp>
 #include <gradflow/experiments/sweep_summary.hpp>
@@ -22,6 +24,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -625,6 +628,16 @@ static py::dict compare_inits_py(const py::object& x, const py::object& y, const
   if (!data.x.allFinite() || !data.y.allFinite()) throw py::value_error("X and y: must be finite");
   if (seeds < 1 || seeds > 1000000) throw py::value_error("seeds = " + std::to_string(seeds) + ": must be in [1, 1e6]");
   if (threads < 0) throw py::value_error("threads = " + std::to_string(threads) + ": must be >= 0");
+  const auto positive = [](const char* name, double value) {
+    if (!(value > 0.0) || !std::isfinite(value))
+      throw py::value_error(std::string(name) + " = " + full_precision(value) + ": must be a finite number > 0");
+  };
+  positive("eps", eps);
+  positive("lr", lr);
+  if (loss_tol) positive("loss_tol", *loss_tol);
+  if (output_scale) positive("output_scale", *output_scale);
+  for (const double c : lr_grid) positive("lr_grid", c);
+  if (max_steps < 1) throw py::value_error("max_steps = " + std::to_string(max_steps) + ": must be >= 1");
   SweepSpec spec;
   spec.inits.clear();
   for (const std::string& name : inits)
@@ -671,6 +684,12 @@ static py::dict compare_inits_py(const py::object& x, const py::object& y, const
   std::string warnings;
   try {
     validate(spec, "compare_inits");
+    // The grid's records, checked against the memory limit before the grid is enumerated.
+    SizeEstimate grid;
+    grid.add({static_cast<long long>(spec.inits.size()), static_cast<long long>(spec.widths.size()), seeds,
+              std::max<long long>(1, static_cast<long long>(spec.lr_grid.size())), 1024});
+    check_memory(grid, "seeds", std::to_string(seeds),
+                 "the runs of inits x widths x seeds" + std::string(protocol == "tuned-fixed" ? " x lr_grid" : ""));
     check_auto_scale(spec, "output_scale");
     const std::vector<RunSpec> runs = enumerate_runs(spec);
     records.resize(runs.size());

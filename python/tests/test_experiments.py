@@ -106,8 +106,13 @@ def test_compare_inits_refuses_bad_requests(rng):
     y = rng.standard_normal(4)
     for kwargs, message in [({"protocol": "sgd"}, "protocol"), ({"observe": ["hessian"]}, "hessian"),
                             ({"inits": ["uniform"]}, "inits"), ({"seeds": 0}, "seeds"),
-                            ({"preprocess": "pca"}, "preprocess"), ({"widths": [0]}, "width")]:
+                            ({"preprocess": "pca"}, "preprocess"), ({"widths": [0]}, "width"),
+                            ({"eps": float("nan")}, "eps"), ({"max_steps": 0}, "max_steps"),
+                            ({"output_scale": -1.0}, "output_scale"), ({"lr_grid": [1.0, 0.0]}, "lr_grid")]:
         with pytest.raises(ValueError, match=message):
             gradflow.compare_inits(x, y, **kwargs)
     with pytest.raises(ValueError, match="y"):
         gradflow.compare_inits(x, y[:3])
+    # A grid whose records alone exceed the memory limit is refused before anything is allocated.
+    with pytest.raises(ValueError, match="seeds"):
+        gradflow.compare_inits(x, y, widths=list(range(1, 100001)), seeds=1000000)
