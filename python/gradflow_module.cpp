@@ -673,7 +673,7 @@ static py::dict compare_inits_py(const py::object& x, const py::object& y, const
       throw py::value_error("observe: unknown observable '" + item + "' (known: " + known + ")");
     }
   }
-  spec.curve_points = 2;  // no curves are returned
+  // curve_points stays the command's 200: it also sets which descent rows are recorded, hence observed.
   DatasetSpec dataset;
   dataset.kind = DatasetSpec::Kind::file;
   dataset.path = "array";  // the runs' initial seeds derive from this name, as from a file's name
@@ -690,6 +690,16 @@ static py::dict compare_inits_py(const py::object& x, const py::object& y, const
               std::max<long long>(1, static_cast<long long>(spec.lr_grid.size())), 1024});
     check_memory(grid, "seeds", std::to_string(seeds),
                  "the runs of inits x widths x seeds" + std::string(protocol == "tuned-fixed" ? " x lr_grid" : ""));
+    // Each worker's largest run: the observation's Lanczos bases and Gram matrix (the network itself is
+    // small beside them).
+    MlpArchitecture largest;
+    largest.input_dim = spec.file_data.begin()->second.x.cols();
+    largest.widths.assign(static_cast<std::size_t>(depth), *std::max_element(spec.widths.begin(), spec.widths.end()));
+    const long long n = spec.file_data.begin()->second.x.rows();
+    SizeEstimate per_thread = observe_memory(spec.observe, static_cast<long long>(largest.num_parameters()), n, false);
+    SizeEstimate all_threads;
+    for (int t = 0; t < plan_threads(threads, 1 << 20).threads; ++t) all_threads.add(per_thread);
+    check_memory(all_threads, "observe", to_string(spec.observe), "observing on every thread at once");
     check_auto_scale(spec, "output_scale");
     const std::vector<RunSpec> runs = enumerate_runs(spec);
     records.resize(runs.size());
@@ -701,6 +711,9 @@ static py::dict compare_inits_py(const py::object& x, const py::object& y, const
           records[k] = execute_run(runs[k], spec, nullptr);
         },
         [&](const std::string& w) { warnings += w; });
+    // In the command's order (runs.csv sorted by key): the bootstrap resamples by position.
+    std::sort(records.begin(), records.end(),
+              [](const RunRecord& a, const RunRecord& b) { return a.run.key() < b.run.key(); });
     rows = summarize(records);
   } catch (const InputError& e) {
     throw py::value_error(e.what());

@@ -73,14 +73,15 @@ std::string identity_violation(const Observed& observed, double loss, double gra
   return buffer;
 }
 
-SizeEstimate observe_memory(const Observables& what, long long p, long long n) {
+SizeEstimate observe_memory(const Observables& what, long long p, long long n, bool dense_jacobian) {
   SizeEstimate bytes;
   const long long vectors = tolerances::kLanczosMaxVectors;
   if (what.needs_hessian()) bytes.add({std::min(p, vectors) + 8, p, 8});  // the basis, scratch, Ritz vectors
   if (what.needs_ntk()) {
     if (n <= tolerances::kMaxDenseGramResiduals) {
       bytes.add({n, n, 8, 3});  // the Gram matrix, the eigensolver's work and its tridiagonal copy
-      if (static_cast<double>(n) * static_cast<double>(p) <= tolerances::kMaxDenseJacobianEntries) bytes.add({n, p, 8});
+      if (dense_jacobian && static_cast<double>(n) * static_cast<double>(p) <= tolerances::kMaxDenseJacobianEntries)
+        bytes.add({n, p, 8});
     } else {
       bytes.add({std::min(n, vectors) + 8, n, 8});
       bytes.add({p, 8});

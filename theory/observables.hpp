@@ -74,8 +74,9 @@ std::string identity_violation(const Observed& observed, double loss, double gra
 // no residual structure), in bytes, for the check against the memory limit (core/memory_limit.hpp):
 // the sharpness's Lanczos basis (up to kLanczosMaxVectors vectors of p), its scratch and Ritz vectors;
 // the ntk's dense Gram matrix with the eigensolver's copies (n <= kMaxDenseGramResiduals), a dense
-// Jacobian when one is formed for it, or its Lanczos basis of up to kLanczosMaxVectors vectors of n.
-SizeEstimate observe_memory(const Observables& what, long long p, long long n);
+// n x p Jacobian when one is formed for it (dense_jacobian: false for the network, whose Gram matrix
+// comes from its own formula, Mlp::gram), or its Lanczos basis of up to kLanczosMaxVectors vectors of n.
+SizeEstimate observe_memory(const Observables& what, long long p, long long n, bool dense_jacobian);
 
 // Computes the observables at the points it is given, keeping the Lanczos vectors between calls for
 // the warm start. The objective must outlive it and have no obstacle (throws std::invalid_argument).

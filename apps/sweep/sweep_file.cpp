@@ -176,7 +176,7 @@ void check_sweep_memory(const SweepSpec& spec, int threads, const std::string& /
   run.add({spec.curve_points, 80});
   // --observe: the Lanczos bases and Gram matrices (theory/observables.hpp), and the flow's rows, kept
   // for the observations at every accepted step (one row of about 100 bytes per step).
-  run.add(observe_memory(spec.observe, static_cast<long long>(largest.num_parameters()), n));
+  run.add(observe_memory(spec.observe, static_cast<long long>(largest.num_parameters()), n, false));
   if (spec.observe.any()) run.add({spec.max_steps, 128});
   check_memory(run, "widths", std::to_string(largest.widths.front()),
                "a run of width " + std::to_string(largest.widths.front()) + " and depth " +
