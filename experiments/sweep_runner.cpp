@@ -106,7 +106,7 @@ const char* const kRunsHeader =
     "key,init,width,depth,activation,seed,method,lr_c,dataset,n,d,params,input_condition,output_scale,init_seed,loss0,"
     "loss_target,certified,certified_mu,certified_travel,beta0,lr,reached,steps_to_eps,time_to_eps,time_beta0,"
     "final_loss,steps,grad_evals,loss_evals,hvp_evals,status,train_seconds,wall_seconds,observed_rows,ntk_min,ntk_max,"
-    "pl_minus_ntk_min,sharpness0,sharpness_max,eta_sharpness_max";
+    "pl_minus_ntk_min,sharpness0,sharpness_max,eta_sharpness_max,sharpness_min";
 
 std::string to_csv_line(const RunRecord& r) {
   std::ostringstream out;
@@ -122,13 +122,14 @@ std::string to_csv_line(const RunRecord& r) {
       << r.loss_evals << "," << r.hvp_evals << "," << csv_field(r.status) << "," << number(r.train_seconds) << ","
       << number(r.wall_seconds) << "," << r.observed.rows << "," << number(r.observed.ntk_min) << ","
       << number(r.observed.ntk_max) << "," << number(r.observed.pl_margin) << "," << number(r.observed.sharpness0)
-      << "," << number(r.observed.sharpness_max) << "," << number(r.observed.eta_sharpness_max);
+      << "," << number(r.observed.sharpness_max) << "," << number(r.observed.eta_sharpness_max) << ","
+      << number(r.observed.sharpness_min);
   return out.str();
 }
 
 std::optional<RunRecord> parse_csv_line(const std::string& line) {
   const std::vector<std::string> f = split(line);
-  if (f.size() != 41 || f[0].rfind("init=", 0) != 0) return std::nullopt;
+  if (f.size() != 42 || f[0].rfind("init=", 0) != 0) return std::nullopt;
   try {
     RunRecord r;
     const auto init = init_scheme_from_string(f[1]);
@@ -177,6 +178,7 @@ std::optional<RunRecord> parse_csv_line(const std::string& line) {
     r.observed.sharpness0 = parse_number(f[38]);
     r.observed.sharpness_max = parse_number(f[39]);
     r.observed.eta_sharpness_max = parse_number(f[40]);
+    r.observed.sharpness_min = parse_number(f[41]);
     return r;
   } catch (const std::exception&) {
     return std::nullopt;

@@ -36,6 +36,7 @@ void add_observed(TrialObserved& o, const Observed& row, double pl_ratio, double
   if (!std::isnan(row.ntk_min) && !std::isnan(pl_ratio)) o.pl_margin = low(o.pl_margin, pl_ratio - row.ntk_min);
   if (o.rows == 1) o.sharpness0 = row.sharpness;
   o.sharpness_max = high(o.sharpness_max, row.sharpness);
+  o.sharpness_min = low(o.sharpness_min, row.sharpness_min);
   if (!std::isnan(eta) && !std::isnan(row.sharpness))
     o.eta_sharpness_max = high(o.eta_sharpness_max, eta * row.sharpness);
 }

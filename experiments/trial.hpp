@@ -47,6 +47,8 @@ struct TrialObserved {
   double pl_margin = std::numeric_limits<double>::quiet_NaN();      // the smallest pl_ratio - ntk_min (>= 0)
   double sharpness0 = std::numeric_limits<double>::quiet_NaN();     // the sharpness at theta0
   double sharpness_max = std::numeric_limits<double>::quiet_NaN();  // the largest along the rows
+  // sharpness2: the smallest Hessian eigenvalue along the rows (sharpness_min; negative away from a minimum).
+  double sharpness_min = std::numeric_limits<double>::quiet_NaN();
   // Descent: the largest eta x sharpness along the rows after theta0's, against 2 (eta: the step that
   // produced the row, at the row's sharpness).
   double eta_sharpness_max = std::numeric_limits<double>::quiet_NaN();

@@ -755,6 +755,7 @@ static py::dict compare_inits_py(const py::object& x, const py::object& y, const
     d["sharpness0"] = nan_none(r.observed.sharpness0);
     d["sharpness_max"] = nan_none(r.observed.sharpness_max);
     d["eta_sharpness_max"] = nan_none(r.observed.eta_sharpness_max);
+    d["sharpness_min"] = nan_none(r.observed.sharpness_min);
     run_list.append(d);
   }
   const auto ratio = [&](const RatioInterval& x) { return py::make_tuple(x.estimate, x.low, x.high); };

@@ -504,6 +504,7 @@ TEST_CASE(
     CHECK(plain[i].grad_evals == r.grad_evals);
     CHECK(std::isnan(plain[i].observed.ntk_min));
     CHECK(plain[i].observed.rows == 0);
+    CHECK(std::isnan(r.observed.sharpness_min));  // sharpness, not sharpness2
     // At theta0: the dense Hessian's largest eigenvalue and the Gram matrix's smallest (independent of Lanczos).
     InitOptions init;
     init.scheme = r.run.init;
@@ -542,7 +543,7 @@ TEST_CASE(
 
   // A sweep file's key, and --observe on sweep overriding it; unknown items name the key or the option.
   std::ofstream(dir / "s.toml") << "inits = [\"xavier_normal\"]\nwidths = [4]\nseeds = 1\n"
-                                   "datasets = [\"synthetic:4x8\"]\nmax-steps = 50\nobserve = [\"sharpness\"]\n"
+                                   "datasets = [\"synthetic:4x8\"]\nmax-steps = 50\nobserve = [\"sharpness2\"]\n"
                                    "methods = [\"fixed\"]\nlr = 0.05\n"
                                    "out = \"s\"\n";
   run = gradflow_cli(dir, {"sweep", "--config", "s.toml", "--no-plots", "--quiet"});
@@ -552,6 +553,25 @@ TEST_CASE(
   REQUIRE(swept.size() == 1);
   CHECK(swept[0].observed.sharpness0 > 0.0);
   CHECK(std::isnan(swept[0].observed.ntk_min));
+  // sharpness2: the smallest Hessian eigenvalue along the rows is at most theta0's (dense reference).
+  {
+    const NetworkData small = synthetic_data(4, 8, 0);
+    MlpArchitecture a;
+    a.input_dim = 8;
+    a.widths = {4};
+    a.activation = Activation::tanh;
+    const Mlp net(a, small.x, small.y);
+    InitOptions init;
+    init.scheme = InitScheme::xavier_normal;
+    init.seed = swept[0].init_seed;
+    Matrix h(net.dimension(), net.dimension());
+    net.hessian(initialize(a, init), h);
+    const Eigen::SelfAdjointEigenSolver<Matrix> eig(h, Eigen::EigenvaluesOnly);
+    const double top = eig.eigenvalues()[eig.eigenvalues().size() - 1];
+    CHECK(swept[0].observed.sharpness0 == Approx(top).epsilon(1e-6));
+    CHECK(swept[0].observed.sharpness_min <= eig.eigenvalues()[0] + 1e-6 * top);
+    CHECK(swept[0].observed.sharpness_min < swept[0].observed.sharpness_max);
+  }
   // A fixed step: eta x sharpness is 0.05 x the sharpness of a row after theta0's, at most the largest.
   CHECK(swept[0].observed.eta_sharpness_max > 0.0);
   CHECK(swept[0].observed.eta_sharpness_max <= 0.05 * swept[0].observed.sharpness_max * (1.0 + 1e-12));

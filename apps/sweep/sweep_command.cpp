@@ -275,13 +275,14 @@ std::vector<NamedPath> sweep_inputs(const SweepSpec& spec, const std::string& co
 }
 
 void add_trial_observe_option(CLI::App& command, std::vector<std::string>& raw, const std::string& note) {
-  add_list_option(command, "--observe", raw,
-                  "Watch at each run's recorded rows, comma separated: ntk (extreme eigenvalues of J J^T), "
-                  "sharpness (largest Hessian eigenvalue, a Lanczos estimate), sharpness2, condition; adds "
-                  "runs.csv's observed_rows, ntk_min, ntk_max, pl_minus_ntk_min, sharpness0, sharpness_max and "
-                  "eta_sharpness_max and the curves' ntk_min and sharpness. Costs no gradient; a flow run is "
-                  "observed at every accepted step" +
-                      (note.empty() ? std::string() : " " + note));
+  add_list_option(
+      command, "--observe", raw,
+      "Watch at each run's recorded rows, comma separated: ntk (extreme eigenvalues of J J^T), "
+      "sharpness (largest Hessian eigenvalue, a Lanczos estimate), sharpness2, condition; adds "
+      "runs.csv's observed_rows, ntk_min, ntk_max, pl_minus_ntk_min, sharpness0, sharpness_max, "
+      "eta_sharpness_max and sharpness_min and the curves' ntk_min and sharpness. Costs no gradient; a flow run is "
+      "observed at every accepted step" +
+          (note.empty() ? std::string() : " " + note));
 }
 
 }  // namespace

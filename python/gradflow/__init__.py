@@ -176,7 +176,7 @@ def compare_inits(X, y, *, inits=("positive", "xavier_normal", "kaiming_normal",
     Returns a dict: runs (one dict per run: init, width, seed, method, lr_c, init_seed, output_scale,
     certified, beta0, lr, loss0, reached, steps_to_eps, final_loss, grad_evals, loss_evals, hvp_evals,
     status, and with observe ntk_min, ntk_max, pl_minus_ntk_min, sharpness0, sharpness_max,
-    eta_sharpness_max), summary (one dict per scheme and width: converged, medians of the work, and
+    eta_sharpness_max, sharpness_min), summary (one dict per scheme and width: converged, medians of the work, and
     speedup_* = (median of the scheme / median of positive, bootstrap 95% low, high)), table and
     verdict (the command's text), tolerance. The runs use `threads` threads (0 = all cores); the
     results do not depend on the count. Nothing is written to disk.
