@@ -46,6 +46,20 @@ struct Size {
 
 const std::vector<Size> kSizes{{32, 64, 64, 1}, {128, 256, 256, 2}, {512, 512, 512, 3}};
 
+// The benchmarks' tanh network of a size, without biases, on synthetic data (seed 0).
+MlpArchitecture architecture(const Size& size) {
+  MlpArchitecture arch;
+  arch.input_dim = size.d;
+  arch.widths.assign(size.depth, size.width);
+  arch.activation = Activation::tanh;
+  return arch;
+}
+
+Mlp network(const Size& size) {
+  const NetworkData data = synthetic_data(size.n, size.d, 0);
+  return Mlp(architecture(size), data.x, data.y);
+}
+
 void BM_Gemm(benchmark::State& state) {
   const Eigen::Index m = state.range(0);
   const Matrix a = Matrix::Random(m, m), b = Matrix::Random(m, m);
@@ -60,12 +74,8 @@ void BM_Gemm(benchmark::State& state) {
 }
 
 void BM_MlpLossGradient(benchmark::State& state, Size size, int threads) {
-  MlpArchitecture arch;
-  arch.input_dim = size.d;
-  arch.widths.assign(size.depth, size.width);
-  arch.activation = Activation::tanh;
-  const NetworkData data = synthetic_data(size.n, size.d, 0);
-  Mlp f(arch, data.x, data.y);
+  const MlpArchitecture arch = architecture(size);
+  Mlp f = network(size);
   f.set_threads(threads);
   InitOptions init;
   init.scheme = InitScheme::xavier_normal;
@@ -85,12 +95,8 @@ void BM_MlpLossGradient(benchmark::State& state, Size size, int threads) {
 }
 
 void BM_Observe(benchmark::State& state, Size size, bool sharpness) {
-  MlpArchitecture arch;
-  arch.input_dim = size.d;
-  arch.widths.assign(size.depth, size.width);
-  arch.activation = Activation::tanh;
-  const NetworkData data = synthetic_data(size.n, size.d, 0);
-  Mlp f(arch, data.x, data.y);
+  const MlpArchitecture arch = architecture(size);
+  Mlp f = network(size);
   f.set_threads(1);
   InitOptions init;
   init.scheme = InitScheme::xavier_normal;

@@ -89,12 +89,13 @@ TrialResult run_trial(const Mlp& network, const TrialSpec& spec) {
       r.time_to_eps = result.t_final;
     }
     for (const DescentRow& row : result.rows) {
+      const double pl_ratio = pl(row.loss, row.grad_norm);
       if (spec.observe.any()) {
-        add_observed(r.observed, row.observed, pl(row.loss, row.grad_norm), row.iter == 0 ? kNaN : row.step_size);
+        add_observed(r.observed, row.observed, pl_ratio, row.iter == 0 ? kNaN : row.step_size);
       }
       if (keep > 0) {
-        points.push_back({static_cast<double>(row.iter), row.t, row.loss, row.grad_norm, row.dist_from_init,
-                          pl(row.loss, row.grad_norm), bound(row.t), row.observed.ntk_min, row.observed.sharpness});
+        points.push_back({static_cast<double>(row.iter), row.t, row.loss, row.grad_norm, row.dist_from_init, pl_ratio,
+                          bound(row.t), row.observed.ntk_min, row.observed.sharpness});
       }
     }
   } else {
@@ -116,10 +117,11 @@ TrialResult run_trial(const Mlp& network, const TrialSpec& spec) {
     }
     double step = 0.0;  // rows are recorded at every accepted step
     for (const FlowRow& row : result.rows) {
-      if (spec.observe.any()) add_observed(r.observed, row.observed, pl(row.loss, row.grad_norm), kNaN);
+      const double pl_ratio = pl(row.loss, row.grad_norm);
+      if (spec.observe.any()) add_observed(r.observed, row.observed, pl_ratio, kNaN);
       if (keep > 0) {
-        points.push_back({step, row.t, row.loss, row.grad_norm, row.dist_from_init, pl(row.loss, row.grad_norm),
-                          bound(row.t), row.observed.ntk_min, row.observed.sharpness});
+        points.push_back({step, row.t, row.loss, row.grad_norm, row.dist_from_init, pl_ratio, bound(row.t),
+                          row.observed.ntk_min, row.observed.sharpness});
       }
       step += 1.0;
     }

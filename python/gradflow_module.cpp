@@ -786,10 +786,11 @@ static py::dict compare_inits_py(const py::object& x, const py::object& y, const
     summary.append(d);
   }
   py::dict out;
-  out["tolerance"] = tolerance_label(spec);
+  const std::string tolerance = tolerance_label(spec);
+  out["tolerance"] = tolerance;
   out["runs"] = run_list;
   out["summary"] = summary;
-  out["table"] = format_summary(rows, tolerance_label(spec));
+  out["table"] = format_summary(rows, tolerance);
   out["verdict"] = format_verdict(rows);
   out["warnings"] = warnings;
   return out;

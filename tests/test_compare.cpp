@@ -85,6 +85,15 @@ double exact_quantile(const std::vector<std::pair<double, double>>& distribution
   return distribution.back().first;
 }
 
+// The one-hidden-layer tanh network (no biases) of the commands' synthetic runs.
+MlpArchitecture tanh_layer(Eigen::Index d, Eigen::Index width) {
+  MlpArchitecture arch;
+  arch.input_dim = d;
+  arch.widths = {width};
+  arch.activation = Activation::tanh;
+  return arch;
+}
+
 }  // namespace
 
 TEST_CASE("The bootstrap interval of a ratio of medians agrees with the exact bootstrap distribution", "[compare]") {
@@ -409,10 +418,7 @@ TEST_CASE("The same trial gives the same bits through run_trial, compare-inits (
   INFO(run.err);
   REQUIRE(run.exit_code == 0);
   const NetworkData data = synthetic_data(6, 12, 0);
-  MlpArchitecture arch;
-  arch.input_dim = 12;
-  arch.widths = {8};
-  arch.activation = Activation::tanh;
+  const MlpArchitecture arch = tanh_layer(12, 8);
   const Mlp network(arch, data.x, data.y);
   const auto direct = [&](std::uint64_t seed) {
     TrialSpec trial;
@@ -489,10 +495,7 @@ TEST_CASE(
   REQUIRE(plain.size() == 4);
 
   const NetworkData data = synthetic_data(5, 10, 0);
-  MlpArchitecture arch;
-  arch.input_dim = 10;
-  arch.widths = {6};
-  arch.activation = Activation::tanh;
+  const MlpArchitecture arch = tanh_layer(10, 6);
   const Mlp network(arch, data.x, data.y);
   for (std::size_t i = 0; i < observed.size(); ++i) {
     const RunRecord& r = observed[i];
@@ -556,10 +559,7 @@ TEST_CASE(
   // sharpness2: the smallest Hessian eigenvalue along the rows is at most theta0's (dense reference).
   {
     const NetworkData small = synthetic_data(4, 8, 0);
-    MlpArchitecture a;
-    a.input_dim = 8;
-    a.widths = {4};
-    a.activation = Activation::tanh;
+    const MlpArchitecture a = tanh_layer(8, 4);
     const Mlp net(a, small.x, small.y);
     InitOptions init;
     init.scheme = InitScheme::xavier_normal;
