@@ -57,7 +57,8 @@ void apply_memory_option(const std::string& max_memory) {
   set_memory_limit({*bytes, "--max-memory " + quote_text(max_memory)});
 }
 
-std::string flag_for_field(const std::string& field) {
+std::string flag_for_field(const std::string& field, const std::map<std::string, std::string>& renames) {
+  if (const auto found = renames.find(field); found != renames.end()) return found->second;
   std::string flag = "--" + field.substr(field.rfind('.') + 1);
   for (char& c : flag)
     if (c == '_') c = '-';

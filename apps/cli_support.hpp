@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,7 +48,8 @@ void apply_config_file(CLI::App& command, const std::string& path);
 
 // "--t-end" for the options field "t_end". A nested options struct's field is flagged by its last
 // part: "--lr" for "descent.lr" (the commands give nested options flat flags).
-std::string flag_for_field(const std::string& field);
+// renames: the fields whose flag differs from that rule ({"save.every_t", "--save-every"}).
+std::string flag_for_field(const std::string& field, const std::map<std::string, std::string>& renames = {});
 
 // "a, b, c": the names a help text or an error message lists.
 std::string join_names(const std::vector<std::string>& names);

@@ -4,6 +4,7 @@
 #include <gradflow/apps/cli_support.hpp>
 #include <gradflow/apps/json_support.hpp>
 #include <gradflow/apps/observe_output.hpp>
+#include <gradflow/apps/trajectory_output.hpp>
 #include <gradflow/core/input_error.hpp>
 #include <gradflow/core/memory_limit.hpp>
 #include <gradflow/core/output_file.hpp>
@@ -28,68 +29,6 @@
 
 namespace gradflow::cli {
 namespace {
-
-nlohmann::json summary_json(const DescentResult& r, const DescendCommand& d) {
-  nlohmann::json j;
-  j["status"] = std::string(to_string(r.status));
-  j["success"] = r.succeeded();
-  j["message"] = r.message;
-  j["problem"] = r.problem;
-  j["dim"] = r.theta.size();
-  j["step"] = std::string(to_string(r.options.step));
-  j["step_size"] = optional_json(r.step_size);
-  j["lr"] = r.options.lr;
-  j["gamma"] = optional_json(r.gamma);
-  if (r.options.step == StepRule::armijo) {
-    j["armijo_b"] = r.options.armijo_b;
-    j["armijo_c"] = r.options.armijo_c;
-  }
-  j["iterations"] = r.iterations;
-  j["t_final"] = r.t_final;
-  j["loss0"] = r.loss0;
-  j["loss_final"] = r.loss_final;
-  j["grad_norm_final"] = r.grad_norm_final;
-  j["dist_from_init"] = r.dist_from_init;
-  j["path_length"] = r.path_length;
-  j["min_value"] = optional_json(r.min_value);
-  j["mu"] = optional_json(r.facts.mu);
-  j["mu_source"] = d.options.mu ? "option" : (r.facts.mu ? "problem (exact)" : "unknown");
-  j["beta"] = optional_json(r.facts.beta);
-  j["beta_source"] =
-      r.facts.beta_estimated ? "estimated (power iteration at theta0)" : (r.facts.beta ? "problem (exact)" : "unknown");
-  j["q"] = optional_json(r.guarantee.q);
-  j["radius"] = optional_json(r.guarantee.radius);
-  j["guarantee"] = r.guarantee.note;
-  j["guarantee_is_estimate"] = r.facts.beta_estimated;
-  j["bound_holds"] = optional_json(r.bound_holds);
-  j["first_bound_violation_iter"] = optional_json(r.first_bound_violation_iter);
-  j["radius_holds"] = optional_json(r.radius_holds);
-  j["first_radius_violation_iter"] = optional_json(r.first_radius_violation_iter);
-  j["rows"] = r.rows.size();
-  j["stats"] = {{"num_gradient_evals", r.stats.num_gradient_evals},
-                {"num_loss_evals", r.stats.num_loss_evals},
-                {"num_hessian_vector_evals", r.stats.num_hessian_vector_evals},
-                {"iterations", r.stats.num_steps},
-                {"wall_seconds", r.stats.wall_seconds}};
-  return j;
-}
-
-// The rows CSV's header and one line per recorded row, written as the run goes.
-constexpr const char* kRowsHeader = "iter,t,loss,grad_norm,dist_from_init,step_size,bound\n";
-
-// extra: the --against-flow columns, last.
-void write_row_line(std::ostream& out, const DescentRow& row, const Observables& observe, const std::string& extra) {
-  char line[256];
-  std::snprintf(line, sizeof line, "%ld,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g", row.iter, row.t, row.loss, row.grad_norm,
-                row.dist_from_init, row.step_size, row.bound);
-  out << line;
-  // With --observe the PL ratio comes first: the ntk_min under it is what the columns show.
-  if (observe.any()) {
-    std::snprintf(line, sizeof line, ",%.17g", row.pl_ratio);
-    out << line << observe_fields(observe, row.observed);
-  }
-  out << extra << '\n';
-}
 
 constexpr const char* kAgainstFlowHeader = ",flow_loss,distance_to_flow,relative_distance,eta_sharpness";
 
@@ -230,11 +169,10 @@ void add_descend_command(CLI::App& app, DescendCommand& d) {
       "  armijo              backtracking from lr by armijo-b until L(theta - eta g) <= L - c eta ||g||^2\n"
       "                      (c = armijo-c); q = 1 - 2 c mu eta_min, eta_min = min(lr, 2 b (1 - c) / beta),\n"
       "                      radius = sqrt(2 L0 / mu) / c\n"
-      "Output: --out writes a CSV with the columns iter, t (sum of the step sizes: the flow's time axis),\n"
-      "  loss, grad_norm, dist_from_init, step_size (the step that produced the iterate), bound\n"
-      "  (L_min + q^k (L0 - L_min); nan without a guarantee). --observe adds pl_ratio and the columns\n"
-      "  ntk_min, ntk_max, condition, sharpness, sharpness_min (see gradflow flow --help); --against-flow\n"
-      "  adds flow_loss, distance_to_flow, relative_distance, eta_sharpness.\n"
+      "Output: --out writes a CSV with the columns\n" +
+      columns_help(kDescentRows) +
+      "  (the observed ones with --observe); --against-flow adds flow_loss, distance_to_flow,\n"
+      "  relative_distance, eta_sharpness.\n"
       "Exit status: 0 the run did what was asked, 1 it ended early (diverged, no acceptable step, or\n"
       "  --max-iters before a requested tolerance), 2 bad input (nothing is run and no file is written).\n"
       "Every option can also be given in a TOML file (--config run.toml), one per line.");
@@ -245,12 +183,9 @@ void add_descend_command(CLI::App& app, DescendCommand& d) {
   c->add_option("--gamma", d.gamma, "polyak: damping gamma (> 0; default 2 mu / beta)");
   c->add_option("--armijo-b", o.armijo_b, "armijo: shrink factor b in (0, 1)")->capture_default_str();
   c->add_option("--armijo-c", o.armijo_c, "armijo: sufficient-decrease constant c in (0, 1)")->capture_default_str();
-  c->add_option("--max-iters", o.max_iters, "Iteration budget (>= 1)")->capture_default_str();
-  c->add_option("--save-every", o.save_every, "Record a row every this many iterations (>= 1)")->capture_default_str();
-  c->add_option("--loss-tol", o.loss_tol, "Stop once loss <= loss-tol (0 = not checked)")->capture_default_str();
-  c->add_option("--grad-tol", o.grad_tol,
-                "Stop once ||grad L|| <= grad-tol (0 = not checked; with both, both must hold)")
+  c->add_option("--save-every", o.save.every_steps, "Record a row every this many iterations (>= 1)")
       ->capture_default_str();
+  add_stop_options(*c, o.stop, d.max_iters, "--max-iters", "Iteration budget (>= 1)");
   c->add_option("--mu", d.mu, "PL constant for the bound (default: the problem's exact one)");
   c->add_option("--divergence-factor", o.divergence_factor,
                 "Diverged once L - L_min exceeds this factor times L0 - L_min (> 1)")
@@ -304,8 +239,9 @@ int run_descend_command(DescendCommand& d) {
   if (!rule) throw InputError("--step", d.step, "unknown step rule (known: " + join_names(step_rule_names()) + ")");
   d.options.step = *rule;
   d.options.seed = d.problem.spec.seed;
+  d.options.stop.max_steps = d.max_iters;
   if (const auto error = d.options.validate()) {
-    throw InputError(flag_for_field(error->field), error->value, error->constraint);
+    throw InputError(flag_for_field(error->field, kDescentFlags), error->value, error->constraint);
   }
   if (d.threads < 0) throw InputError("--threads", std::to_string(d.threads), "must be >= 0 (0 = all cores)");
   prepare_problem_args(c, d.problem);
@@ -356,101 +292,66 @@ int run_descend_command(DescendCommand& d) {
   }
   if (*rule == StepRule::inverse_smoothness || *rule == StepRule::polyak) warn_unused("--lr", "fixed and armijo");
 
-  const bool show_progress = !d.output.quiet && stderr_is_terminal();
-  auto last = std::chrono::steady_clock::now();
-  bool shown = false;
-  DescentObserver observer;
-  if (show_progress) {
-    observer = [&](const DescentRow& row, ConstVectorView) {
-      const auto now = std::chrono::steady_clock::now();
-      if (now - last >= std::chrono::milliseconds(200)) {
-        last = now;
-        shown = true;
-        std::fprintf(stderr, "\r  iteration %ld of %ld, loss %.3e   ", row.iter, d.options.max_iters, row.loss);
-        std::fflush(stderr);
-      }
-      return false;
-    };
-  }
-  // The rows go to the files as they are recorded; only the first and the last stay in memory.
-  StreamedOutput rows_file("--out", d.output.out);
-  StreamedOutput states("--states-out", d.states_out);
-  const Observables& observe = d.options.observe;
-  if (rows_file.active()) {
-    std::string header = kRowsHeader;
-    if (observe.any()) header.insert(header.size() - 1, ",pl_ratio" + observe_header(observe));
-    if (d.against_flow) header.insert(header.size() - 1, kAgainstFlowHeader);
-    rows_file.stream() << header;
-  }
-  ObserveTracker tracker;
-  if (states.active()) states.stream() << states_header("iter", loaded.objective->dimension());
-  long rows_recorded = 0;
-  d.options.keep_rows = false;
   std::optional<FlowFollower> follower;
   if (d.against_flow) follower.emplace(*loaded.objective, loaded.theta0, d.leave_tol);
   std::vector<PlotPoint> plot_points;
   const double fixed_eta = *rule == StepRule::fixed ? d.options.lr : std::numeric_limits<double>::quiet_NaN();
-  d.options.row_sink = [&](const DescentRow& row, ConstVectorView theta) {
-    ++rows_recorded;
-    std::string extra;
-    if (follower) {
+  // --against-flow's columns after the table's: the flow at the row's t.
+  CsvRowWriter::Extra against;
+  if (follower) {
+    against = [&](const Row& row, ConstVectorView theta) {
       const double eta = row.step_size > 0.0 ? row.step_size : fixed_eta;
       const FlowComparison comparison = follower->compare(row, theta, eta);
-      extra = against_flow_fields(comparison);
       if (!d.plot.empty()) {
         plot_points.push_back(
             {row.iter, row.loss, comparison.flow_loss, comparison.eta_sharpness, comparison.relative_distance});
       }
-    }
-    if (rows_file.active()) write_row_line(rows_file.stream(), row, observe, extra);
-    if (observe.any()) tracker.add(row.observed, row.pl_ratio);
-    if (states.active()) write_state_line(states.stream(), static_cast<double>(row.iter), theta);
-  };
+      return against_flow_fields(comparison);
+    };
+  }
+  // The rows go to the files as they are recorded; only the first and the last stay in memory. Without
+  // --out the comparison still runs (for the summary and the plot).
+  TrajectoryOutputs outputs(RunKind::descent, d.output, d.states_out, d.options.observe, loaded.objective->dimension(),
+                            follower ? kAgainstFlowHeader : "", d.output.out.empty() ? CsvRowWriter::Extra{} : against);
+  d.options.save.keep_rows = false;
+  d.options.save.sink = outputs.sink();
+  if (follower && d.output.out.empty()) {
+    d.options.save.sink =
+        all_of({d.options.save.sink, [&](const Row& row, ConstVectorView theta) { against(row, theta); }});
+  }
+  const Observer progress = outputs.progress(static_cast<double>(d.max_iters));
   set_activity("running gradient descent");
-  const DescentResult result = descend(*loaded.objective, loaded.theta0, d.options, observer);
-  if (shown) std::fprintf(stderr, "\r%80s\r", "");
+  const DescentResult result = descend(*loaded.objective, loaded.theta0, d.options, progress);
+  outputs.end_progress();
   // Options that only the run could find impossible (a zero beta for 1/beta): bad input, no files.
   if (result.status == Status::invalid_options) throw InputError("--step", d.step, result.message);
 
-  set_activity("writing the outputs");
-  const OutputArgs& o = d.output;
-  rows_file.commit();
-  states.commit();
-  if (!o.theta_out.empty()) write_theta("--theta-out", o.theta_out, result.theta);
-  std::string ntk_margin_line;
-  nlohmann::json ntk_margin_json;
-  if (certificate && certificate->applies && certificate->descent_holds && observe.ntk) {
-    ntk_margin_line = certificate_ntk_margin(certificate->mu, tracker.ntk_min_along_path(), ntk_margin_json);
-  }
-  if (!o.json.empty()) {
-    write_output("--json", o.json, [&](std::ostream& out) {
-      nlohmann::json summary = summary_json(result, d);
-      summary["rows"] = rows_recorded;
-      summary["threads"] = threads_used;
-      summary["problem_details"] = loaded.description;
-      if (observe.any())
-        summary["observe"] = tracker.json(observe, result.stats, observed_residuals(*loaded.objective));
-      if (follower) summary["against_flow"] = against_flow_json(*follower);
-      if (certificate) {
-        summary["certificate"] = certificate_json(*certificate);
-        if (!ntk_margin_json.is_null()) summary["certificate"].update(ntk_margin_json);
-        if (certificate->applies && certificate->descent_holds) {
-          summary["mu_source"] = "certificate (rigorous)";
-          summary["beta_source"] = "certificate (beta_r, rigorous)";
-        }
-      }
-      out << summary.dump(2) << "\n";
-    });
-  }
-  if (follower && !d.plot.empty()) write_against_flow_plot(d.plot, plot_points, d.leave_tol, o.quiet);
-  if (!o.quiet) std::cout << result.full_report();
-  if (!o.quiet) std::cout << ntk_margin_line;
-  if (follower && !o.quiet) std::cout << against_flow_report(*follower);
-  if (!result.succeeded()) {
-    std::cerr << "gradflow descend: " << to_string(result.status) << ": " << result.message << "\n";
-    return kExitRunFailed;
-  }
-  return kExitSuccess;
+  if (follower && !d.plot.empty()) write_against_flow_plot(d.plot, plot_points, d.leave_tol, d.output.quiet);
+  RunEnd end;
+  end.command = "descend";
+  end.kind = RunKind::descent;
+  end.result = &result;
+  end.summary = result.summary();
+  end.report = result.full_report();
+  end.loaded = &loaded;
+  end.output = &d.output;
+  end.observe = &d.options.observe;
+  end.threads = threads_used;
+  end.certificate = certificate;
+  end.certified = certificate && certificate->applies && certificate->descent_holds;
+  end.add_json = [&](nlohmann::json& summary) {
+    summary["mu_source"] = end.certified             ? "certificate (rigorous)"
+                           : option_given(c, "--mu") ? "option"
+                           : result.facts.mu         ? "problem (exact)"
+                                                     : "unknown";
+    summary["beta_source"] = end.certified                 ? "certificate (beta_r, rigorous)"
+                             : result.facts.beta_estimated ? "estimated (power iteration at theta0)"
+                             : result.facts.beta           ? "problem (exact)"
+                                                           : "unknown";
+    if (follower) summary["against_flow"] = against_flow_json(*follower);
+  };
+  if (follower) end.extra_report = against_flow_report(*follower);
+  return finish_run(end, outputs);
 }
 
 }  // namespace gradflow::cli

@@ -16,8 +16,9 @@ struct DescendCommand {
   OutputArgs output;
   DescentOptions options;
   std::string step = "fixed";
-  double gamma = 0.0;  // copied into options.gamma when --gamma is given
-  double mu = 0.0;     // copied into options.mu when --mu is given
+  double gamma = 0.0;       // copied into options.gamma when --gamma is given
+  double mu = 0.0;          // copied into options.mu when --mu is given
+  long max_iters = 100000;  // --max-iters, copied into options.stop.max_steps
   bool certify = false;
   std::string states_out;  // --states-out: theta at every recorded row
   int threads = 0;         // --threads: threads of the network's evaluations (0 = all cores)

@@ -17,7 +17,8 @@ struct FlowCommand {
   FlowOptions options;
   std::string solver = "dopri5";
   std::string krylov = "gmres";
-  double mu = 0.0;  // copied into options.mu when --mu is given
+  double mu = 0.0;           // copied into options.mu when --mu is given
+  long max_steps = 1000000;  // --max-steps, copied into options.stop.max_steps
   bool certify = false;
   std::vector<std::string> times;  // --times as given (apps/list_option.hpp)
   std::string states_out;          // --states-out: theta at every recorded row

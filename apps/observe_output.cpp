@@ -12,19 +12,6 @@
 #include <cstdio>
 
 namespace gradflow::cli {
-namespace {
-
-// fmin/fmax that keep the first finite value.
-double low(double a, double b) { return std::isnan(a) ? b : (std::isnan(b) ? a : std::min(a, b)); }
-double high(double a, double b) { return std::isnan(a) ? b : (std::isnan(b) ? a : std::max(a, b)); }
-
-std::string number(double x) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, ",%.17g", x);
-  return buffer;
-}
-
-}  // namespace
 
 void add_observe_option(CLI::App& command, std::vector<std::string>& raw) {
   add_list_option(command, "--observe", raw,
@@ -59,48 +46,23 @@ long observed_residuals(const Objective& objective) {
   return residual == nullptr ? 0 : static_cast<long>(residual->num_residuals());
 }
 
-std::string observe_header(const Observables& what) {
-  std::string header;
-  if (what.ntk) header += ",ntk_min,ntk_max";
-  if (what.condition) header += ",condition";
-  if (what.sharpness) header += ",sharpness";
-  if (what.sharpness_min) header += ",sharpness_min";
-  return header;
-}
-
-std::string observe_fields(const Observables& what, const Observed& observed) {
-  std::string fields;
-  if (what.ntk) fields += number(observed.ntk_min) + number(observed.ntk_max);
-  if (what.condition) fields += number(observed.condition);
-  if (what.sharpness) fields += number(observed.sharpness);
-  if (what.sharpness_min) fields += number(observed.sharpness_min);
-  return fields;
-}
-
-void ObserveTracker::add(const Observed& observed, double pl_ratio) {
-  ++rows_;
-  ntk_min_ = low(ntk_min_, observed.ntk_min);
-  ntk_max_ = high(ntk_max_, observed.ntk_max);
-  sharpness_max_ = high(sharpness_max_, observed.sharpness);
-  if (!std::isnan(observed.ntk_min) && !std::isnan(pl_ratio)) margin_ = low(margin_, pl_ratio - observed.ntk_min);
-}
-
-nlohmann::json ObserveTracker::json(const Observables& what, const Stats& stats, long num_residuals) const {
+nlohmann::json observe_json(const Observables& what, const PathExtremes& extremes, const Stats& stats,
+                            long num_residuals) {
   const auto value = [](double x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x); };
   nlohmann::json j;
   j["observe"] = to_string(what);
-  j["rows"] = rows_;
+  j["rows"] = extremes.rows();
   if (what.ntk) {
     j["ntk_method"] = num_residuals <= tolerances::kMaxDenseGramResiduals
                           ? "dense Gram matrix and symmetric eigensolver (to round-off)"
                           : "Lanczos on J (J^T v) from r (estimates: ntk_min from above, ntk_max from below)";
-    j["ntk_min_along_path"] = value(ntk_min_);
-    j["ntk_max_along_path"] = value(ntk_max_);
-    j["min_pl_ratio_minus_ntk_min"] = value(margin_);
+    j["ntk_min_along_path"] = value(extremes.ntk_min());
+    j["ntk_max_along_path"] = value(extremes.ntk_max());
+    j["min_pl_ratio_minus_ntk_min"] = value(extremes.pl_minus_ntk_min());
   }
   if (what.sharpness) {
     j["sharpness_method"] = "Lanczos on exact Hessian-vector products, warm-started (an estimate)";
-    j["sharpness_max_along_path"] = value(sharpness_max_);
+    j["sharpness_max_along_path"] = value(extremes.sharpness_max());
   }
   j["num_observe_hessian_vector_evals"] = stats.num_observe_hessian_vector_evals;
   j["num_observe_gram_products"] = stats.num_observe_gram_products;

@@ -4,6 +4,7 @@
 
 #include <gradflow/core/objective.hpp>
 #include <gradflow/core/stats.hpp>
+#include <gradflow/flow/callbacks.hpp>
 #include <gradflow/theory/observables.hpp>
 
 #include <CLI/CLI.hpp>
@@ -26,25 +27,10 @@ void check_observe(const Objective& objective, const Observables& what);
 // n for a problem with residuals, else 0 (for the summary's method note).
 long observed_residuals(const Objective& objective);
 
-// ",ntk_min,ntk_max,condition,sharpness,sharpness_min": the columns asked for, each with its comma.
-std::string observe_header(const Observables& what);
-// The values of those columns, each with its comma.
-std::string observe_fields(const Observables& what, const Observed& observed);
-
-// The extremes along the recorded rows, for the summary.
-class ObserveTracker {
- public:
-  void add(const Observed& observed, double pl_ratio);
-  nlohmann::json json(const Observables& what, const Stats& stats, long num_residuals) const;
-  double ntk_min_along_path() const { return ntk_min_; }
-
- private:
-  long rows_ = 0;
-  double ntk_min_ = std::numeric_limits<double>::quiet_NaN();  // the smallest ntk_min seen
-  double ntk_max_ = std::numeric_limits<double>::quiet_NaN();  // the largest ntk_max seen
-  double sharpness_max_ = std::numeric_limits<double>::quiet_NaN();
-  double margin_ = std::numeric_limits<double>::quiet_NaN();  // the smallest pl_ratio - ntk_min
-};
+// The observation's part of the JSON summary: what was observed, how, its extremes along the recorded
+// rows (flow/callbacks.hpp) and its work.
+nlohmann::json observe_json(const Observables& what, const PathExtremes& extremes, const Stats& stats,
+                            long num_residuals);
 
 // The certified run (--certify with --observe ntk): the observed ntk_min along it against the certified
 // lower bound (sigma0 - l r*)^2 = mu of the ball the run stays in (docs/theory.md §4.1, §8.1). Adds the

@@ -33,8 +33,8 @@ void BM_Descent(benchmark::State& state, const std::string& name, StepRule rule)
   const Vector theta0 = bench::start(name);
   DescentOptions options;
   options.step = rule;
-  options.max_iters = kSteps;
-  options.save_every = kSteps;
+  options.stop.max_steps = kSteps;
+  options.save.every_steps = kSteps;
   options.gamma = 0.1;
   const auto beta = f.known().beta;
   options.lr = beta ? 0.5 / *beta : 1e-3;

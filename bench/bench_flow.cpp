@@ -47,8 +47,8 @@ FlowOptions flow_options(Solver solver, double t_end, double dt) {
   options.rtol = kRtol;
   options.atol = kAtol;
   options.dt = dt;
-  options.times = {t_end};
-  options.max_steps = 100000000;
+  options.save.times = {t_end};
+  options.stop.max_steps = 100000000;
   return options;
 }
 

@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
       tight.t_end = c.t_end;
       tight.rtol = 1e-13;
       tight.atol = 1e-15;
-      tight.times = {c.t_end};
+      tight.save.times = {c.t_end};
       reference = simulate_flow(f, theta0, tight).theta;
     }
     std::cout << c.name << ":\n";
@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
         o.t_end = c.t_end;
         o.rtol = rtol;
         o.atol = rtol / 100.0;
-        o.times = {c.t_end};
+        o.save.times = {c.t_end};
         FlowResult best;
         double wall = 1e300;
         for (int r = 0; r < repeats; ++r) {

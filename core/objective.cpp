@@ -8,6 +8,15 @@
 
 namespace gradflow {
 
+KnownFacts resolved_facts(const Objective& objective) {
+  KnownFacts facts = objective.known();
+  if (!facts.min_value && facts.minimizer && facts.minimizer->size() == objective.dimension()) {
+    const double value = objective.loss(*facts.minimizer);
+    if (std::isfinite(value)) facts.min_value = value;
+  }
+  return facts;
+}
+
 void Objective::gradient(const ConstVectorView& theta, VectorView grad) const { loss_and_gradient(theta, grad); }
 
 void Objective::hessian_vector(const ConstVectorView& theta, const ConstVectorView& v, VectorView hv) const {

@@ -42,13 +42,20 @@ using MatrixView = Eigen::Ref<Matrix>;
 
 // What is known exactly about an objective. An empty optional means "not known"; nothing here is
 // estimated. Without min_value the rate bound, the PL ratio and the Polyak step are unavailable (the
-// results say so): they are all stated relative to inf L.
+// results say so): they are all stated relative to inf L. A minimizer given without min_value gives
+// it: the runs use resolved_facts(), L_min = L(minimizer).
 struct KnownFacts {
-  std::optional<double> min_value;  // inf L (the built-in problems: 0, or least squares' residual floor)
-  std::optional<double> mu;         // PL constant on all of R^p: 1/2 ||grad L||^2 >= mu (L - min_value)
-  std::optional<double> beta;       // smoothness: grad L is beta-Lipschitz on all of R^p
-  std::optional<Vector> minimizer;  // the global minimizer, when it is unique
+  std::optional<double> min_value{};  // inf L (the built-in problems: 0, or least squares' residual floor)
+  std::optional<double> mu{};         // PL constant on all of R^p: 1/2 ||grad L||^2 >= mu (L - min_value)
+  std::optional<double> beta{};       // smoothness: grad L is beta-Lipschitz on all of R^p
+  std::optional<Vector> minimizer{};  // the global minimizer, when it is unique
 };
+
+class Objective;
+
+// The facts an objective declares, with min_value derived from the minimizer when only the minimizer
+// is declared (L_min = L(minimizer), one loss evaluation): what every run uses.
+KnownFacts resolved_facts(const Objective& objective);
 
 class Objective {
  public:

@@ -2,6 +2,8 @@
 // around the problem, so they include every evaluation a run made (stepping, rows, stop checks).
 #pragma once
 
+#include <gradflow/core/named_value.hpp>
+
 namespace gradflow {
 
 struct Stats {
@@ -20,5 +22,9 @@ struct Stats {
   long num_observe_gram_matrices = 0;         // dense Gram matrices J J^T formed and decomposed
   double wall_seconds = 0.0;                  // wall-clock time of the run
 };
+
+// Every counter by its member's name ("num_gradient_evals", ..., "wall_seconds"): the "stats" of the
+// JSON summaries and of the Python results.
+NamedValues stats_values(const Stats& stats);
 
 }  // namespace gradflow

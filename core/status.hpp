@@ -31,6 +31,7 @@ enum class Status {
   identity_violated,    // an identity the theory guarantees failed at a row (||grad L||^2 >= 2 ntk_min L with
                         // FlowOptions::observe / DescentOptions::observe): a bug in gradflow or in the
                         // problem's derivatives, not a result; the message names the row and the numbers
+  time_limit,           // the run used up its wall-time budget (Stop::max_wall_seconds) before it ended
 };
 
 std::string_view to_string(Status status);

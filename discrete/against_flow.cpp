@@ -28,25 +28,21 @@ FlowFollower::FlowFollower(const Objective& objective, const Vector& theta0, dou
     throw std::invalid_argument("FlowFollower: leave_tol must be finite and > 0");
   }
   // Only the end of each segment is needed.
-  flow_.times.clear();
-  flow_.save_every = 0.0;
-  flow_.keep_rows = false;
-  flow_.record_states = false;
-  flow_.dense_output = false;
-  flow_.row_sink = nullptr;
+  flow_.save = SaveAt{};
+  flow_.save.keep_rows = false;
   flow_.observe = Observables{};
-  flow_.loss_tol = 0.0;
-  flow_.grad_tol = 0.0;
+  flow_.stop.loss_tol = 0.0;
+  flow_.stop.grad_tol = 0.0;
   flow_.radius.reset();
 }
 
-FlowComparison FlowFollower::compare(const DescentRow& row, const ConstVectorView& theta, double eta) {
+FlowComparison FlowFollower::compare(const Row& row, const ConstVectorView& theta, double eta) {
   FlowComparison c;
   if (!failure_.empty()) return c;
   if (row.t > t_) {
     FlowOptions segment = flow_;
     segment.t_end = row.t - t_;
-    segment.times = {segment.t_end};  // one row at the end: no row at every step
+    segment.save.times = {segment.t_end};  // one row at the end: no row at every step
     const FlowResult r = simulate_flow(objective_, theta_, segment);
     stats_.num_gradient_evals += r.stats.num_gradient_evals;
     stats_.num_loss_evals += r.stats.num_loss_evals;

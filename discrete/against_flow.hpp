@@ -1,7 +1,7 @@
 // Descent against the flow (docs/theory.md §8.2): the iterates theta_k compared, row by row, with the
 // gradient flow theta(t) from the same start at t_k = eta_0 + ... + eta_{k-1}, the time axis the two
 // share. The flow is integrated accurately (dopri5 at rtol 1e-10, atol 1e-12 by default) segment by
-// segment as the rows arrive, so that a run streamed through DescentOptions::row_sink keeps only the
+// segment as the rows arrive, so that a run streamed through DescentOptions::save.sink keeps only the
 // flow's current state: call compare() from the row sink.
 //
 // Descent "leaves the flow" at the first row where ||theta_k - theta(t_k)|| > leave_tol
@@ -13,8 +13,8 @@
 
 #include <gradflow/core/objective.hpp>
 #include <gradflow/core/stats.hpp>
-#include <gradflow/discrete/row.hpp>
 #include <gradflow/flow/options.hpp>
+#include <gradflow/flow/trajectory.hpp>
 
 #include <limits>
 #include <optional>
@@ -46,7 +46,7 @@ class FlowFollower {
 
   // The flow advanced to row.t (rows in increasing t) and compared with the iterate theta there; eta is
   // the step size for eta x sharpness (the row's own step, or the rule's fixed one at k = 0).
-  FlowComparison compare(const DescentRow& row, const ConstVectorView& theta, double eta);
+  FlowComparison compare(const Row& row, const ConstVectorView& theta, double eta);
 
   const std::optional<LeaveFlow>& left() const { return left_; }
   double leave_tol() const { return leave_tol_; }

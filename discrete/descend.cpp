@@ -19,30 +19,11 @@ std::string message(const char* fmt, double a, double b, double c) {
 }
 
 DescentResult start(const Objective& objective, const ConstVectorView& theta0, const DescentOptions& options) {
-  if (theta0.size() != objective.dimension()) {
-    throw std::invalid_argument("descend(): theta0 has " + std::to_string(theta0.size()) +
-                                " entries, the problem has dimension " + std::to_string(objective.dimension()));
-  }
-  if (!theta0.allFinite()) throw std::invalid_argument("descend(): theta0 has a non-finite entry");
   DescentResult r;
   r.options = options;
   r.rule = std::string(to_string(options.step));
-  r.problem = objective.name();
-  r.theta = theta0;
-  if (const auto error = options.validate()) {
-    r.status = Status::invalid_options;
-    r.message = error->message();
-    return r;
-  }
-  if (options.observe.any()) {
-    const std::string obstacle = observe_obstacle(objective, options.observe);
-    if (!obstacle.empty()) {
-      r.status = Status::invalid_options;
-      r.message = "observe = " + to_string(options.observe) + ": " + obstacle;
-      return r;
-    }
-  }
-  const KnownFacts known = objective.known();
+  if (!begin_run(r, "descend", objective, theta0, options.validate(), options.observe)) return r;
+  const KnownFacts known = resolved_facts(objective);
   r.min_value = known.min_value;
   r.facts.min_value = known.min_value;
   r.facts.mu = options.mu ? options.mu : known.mu;
@@ -65,7 +46,7 @@ void finish(DescentResult& r, const EvaluationCounts& counts, std::chrono::stead
 // The built-in rules, set up from the options (the step of fixed, beta of inverse-smoothness, gamma of
 // Polyak), then through the same iteration as descend<Rule>().
 DescentResult descend(const Objective& objective, const Vector& theta0, const DescentOptions& options,
-                      const DescentObserver& observer) {
+                      const Observer& observer) {
   const auto started = std::chrono::steady_clock::now();
   DescentResult r = descent_internal::start(objective, theta0, options);
   if (r.status == Status::invalid_options) return r;
@@ -75,7 +56,7 @@ DescentResult descend(const Objective& objective, const Vector& theta0, const De
     case StepRule::fixed: {
       r.step_size = options.lr;
       FixedStep rule{options.lr};
-      descent_internal::iterate(rule, f, theta0, options, observer, r);
+      descent_internal::iterate(rule, f, theta0, options, observer, r, started);
       break;
     }
     case StepRule::inverse_smoothness: {
@@ -104,7 +85,7 @@ DescentResult descend(const Objective& objective, const Vector& theta0, const De
       }
       r.step_size = 1.0 / *r.facts.beta;
       InverseSmoothnessStep rule{*r.facts.beta};
-      descent_internal::iterate(rule, f, theta0, options, observer, r);
+      descent_internal::iterate(rule, f, theta0, options, observer, r, started);
       break;
     }
     case StepRule::polyak: {
@@ -127,12 +108,12 @@ DescentResult descend(const Objective& objective, const Vector& theta0, const De
       }
       r.gamma = gamma;
       PolyakStep rule{gamma};
-      descent_internal::iterate(rule, f, theta0, options, observer, r);
+      descent_internal::iterate(rule, f, theta0, options, observer, r, started);
       break;
     }
     case StepRule::armijo: {
       ArmijoStep rule{options.lr, options.armijo_b, options.armijo_c};
-      descent_internal::iterate(rule, f, theta0, options, observer, r);
+      descent_internal::iterate(rule, f, theta0, options, observer, r, started);
       break;
     }
   }
@@ -141,9 +122,9 @@ DescentResult descend(const Objective& objective, const Vector& theta0, const De
 }
 
 DescentResult descend(const Objective& objective, const Vector& theta0, const DescentOptions& options,
-                      const DescentRowObserver& observer) {
-  DescentObserver full;
-  if (observer) full = [&observer](const DescentRow& row, ConstVectorView) { return observer(row); };
+                      const RowObserver& observer) {
+  Observer full;
+  if (observer) full = [&observer](const Row& row, ConstVectorView) { return observer(row); };
   return descend(objective, theta0, options, full);
 }
 

@@ -27,10 +27,12 @@
 #include <gradflow/core/callback_error.hpp>
 #include <gradflow/core/counting_objective.hpp>
 #include <gradflow/core/objective.hpp>
+#include <gradflow/core/text.hpp>
 #include <gradflow/core/tolerances.hpp>
 #include <gradflow/discrete/options.hpp>
 #include <gradflow/discrete/result.hpp>
 #include <gradflow/discrete/step_rule.hpp>
+#include <gradflow/flow/recorder.hpp>
 #include <gradflow/theory/observables.hpp>
 
 #include <chrono>
@@ -44,9 +46,9 @@
 namespace gradflow {
 
 DescentResult descend(const Objective& objective, const Vector& theta0, const DescentOptions& options,
-                      const DescentObserver& observer = {});
+                      const Observer& observer = {});
 DescentResult descend(const Objective& objective, const Vector& theta0, const DescentOptions& options,
-                      const DescentRowObserver& observer);
+                      const RowObserver& observer);
 
 // What the template below shares with the library (discrete/descend.cpp).
 namespace descent_internal {
@@ -58,57 +60,6 @@ DescentResult start(const Objective& objective, const ConstVectorView& theta0, c
 void finish(DescentResult& r, const EvaluationCounts& counts, std::chrono::steady_clock::time_point started);
 std::string message(const char* fmt, double a, double b = 0.0, double c = 0.0);
 
-// The kept rows and states (all, or the first and the last) and the row sink.
-class RowKeeper {
- public:
-  // path_observer (may be null): the observables added to every recorded row (options.observe).
-  RowKeeper(const DescentOptions& options, Eigen::Index p, std::vector<DescentRow>& rows, PathObserver* path_observer)
-      : options_(options), p_(static_cast<std::size_t>(p)), rows_(rows), path_observer_(path_observer) {}
-
-  // Records the row with the observables and returns it as recorded.
-  DescentRow record(DescentRow row, const ConstVectorView& theta) {
-    recorded_any_ = true;
-    last_iter_ = row.iter;
-    if (path_observer_ != nullptr) {
-      row.observed = path_observer_->at(theta);
-      if (identity_violation_.empty()) {
-        const std::string failure = identity_violation(row.observed, row.loss, row.grad_norm);
-        if (!failure.empty())
-          identity_violation_ = "at the row of iteration " + std::to_string(row.iter) + ": " + failure;
-      }
-    }
-    if (options_.row_sink) options_.row_sink(row, theta);
-    if (options_.keep_rows || rows_.size() < 2) {
-      rows_.push_back(row);
-      if (options_.record_states) states_.insert(states_.end(), theta.data(), theta.data() + p_);
-      return row;
-    }
-    rows_.back() = row;
-    if (options_.record_states) {
-      std::copy(theta.data(), theta.data() + p_, states_.end() - static_cast<std::ptrdiff_t>(p_));
-    }
-    return row;
-  }
-  // The first failure of ||grad L||^2 >= 2 ntk_min L at a recorded row, or "".
-  const std::string& identity_violation_message() const { return identity_violation_; }
-  bool recorded(long iter) const { return recorded_any_ && last_iter_ == iter; }
-  Matrix states() const {
-    if (!options_.record_states) return Matrix();
-    return Eigen::Map<const Matrix>(states_.data(), static_cast<Eigen::Index>(p_),
-                                    static_cast<Eigen::Index>(rows_.size()));
-  }
-
- private:
-  const DescentOptions& options_;
-  std::size_t p_;
-  std::vector<DescentRow>& rows_;
-  std::vector<double> states_;
-  bool recorded_any_ = false;
-  long last_iter_ = 0;
-  PathObserver* path_observer_;
-  std::string identity_violation_;
-};
-
 // The sign of a change of g from a to b that the direction admits (as for the flow's events).
 inline bool event_crossed(double a, double b, int direction) {
   if (a > 0.0 && b <= 0.0 && direction <= 0) return true;
@@ -119,7 +70,7 @@ inline bool event_crossed(double a, double b, int direction) {
 // The iteration for one rule; r comes from start(). Vectors are allocated once, before the loop.
 template <class Rule>
 void iterate(Rule& rule, const CountingObjective& f, const ConstVectorView& theta0, const DescentOptions& options,
-             const DescentObserver& observer, DescentResult& r) {
+             const Observer& observer, DescentResult& r, std::chrono::steady_clock::time_point started) {
   constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
   const Eigen::Index p = theta0.size();
   Vector theta = theta0, grad(p), next(p), next_grad(p), trial(p);
@@ -153,7 +104,9 @@ void iterate(Rule& rule, const CountingObjective& f, const ConstVectorView& thet
   // Divergence is measured on the excess over L_min, or on the growth over L0 when L_min is unknown.
   const double divergence_level = min_value ? *min_value + options.divergence_factor * excess0
                                             : loss + options.divergence_factor * std::max(std::abs(loss), 1e-300);
-  const bool tolerance_enabled = options.loss_tol > 0.0 || options.grad_tol > 0.0;
+  const Stop& stop = options.stop;
+  const bool tolerance_enabled = stop.tolerance_enabled();
+  const long max_iters = max_steps(stop, RunKind::descent);
   const bool has_events = !options.events.empty();
   double q_power = 1.0;  // q^k
   // ||grad||^2, kept with grad: one pass over the gradient per iteration. It is finite exactly when
@@ -164,21 +117,18 @@ void iterate(Rule& rule, const CountingObjective& f, const ConstVectorView& thet
   // The observables see the problem itself: their work is counted apart (Stats::num_observe_*).
   std::optional<PathObserver> path_observer;
   if (options.observe.any()) path_observer.emplace(f.inner(), options.observe);
-  RowKeeper keeper(options, p, r.rows, path_observer ? &*path_observer : nullptr);
+  RowRecorder keeper(options.save, RunKind::descent, p, path_observer ? &*path_observer : nullptr);
+  const RowMaker maker(theta0, min_value);
   std::vector<double> event_values(options.events.size());
 
   const auto bound_at = [&](double power) { return r.guarantee.q ? *min_value + power * excess0 : kNaN; };
   const auto make_row = [&]() {
-    const double excess = min_value ? loss - *min_value : kNaN;
-    return DescentRow{k,
-                      t,
-                      loss,
-                      std::sqrt(grad_norm_squared),
-                      (theta - theta0).norm(),
-                      last_eta,
-                      bound_at(q_power),
-                      excess > 0.0 ? grad_norm_squared / (2.0 * excess) : kNaN,
-                      Observed{}};
+    Row row = maker.make(t, theta, loss, std::sqrt(grad_norm_squared));
+    row.pl_ratio = maker.pl_ratio(loss, grad_norm_squared);  // from ||g||^2 itself, not its rounded root squared
+    row.iter = k;
+    row.step_size = last_eta;
+    row.bound = bound_at(q_power);
+    return row;
   };
   const auto done = [&](Status status, std::string text) {
     r.status = status;
@@ -192,24 +142,24 @@ void iterate(Rule& rule, const CountingObjective& f, const ConstVectorView& thet
                                                           : "the gradient at theta0 has finite entries but its norm "
                                                             "overflows (||grad L|| > 1.3e154)");
     } else {
-      const DescentRow row0 = keeper.record(make_row(), theta);
+      const Row row0 = keeper.record(make_row(), theta);
       for (std::size_t i = 0; i < event_values.size(); ++i) event_values[i] = options.events[i].g(t, theta, row0);
       if (observer && observer(row0, theta)) done(Status::stopped_by_observer, "the observer asked to stop at k = 0");
       while (r.status == Status::not_run) {
         const double grad_norm = std::sqrt(grad_norm_squared);
-        const bool loss_ok = options.loss_tol <= 0.0 || loss <= options.loss_tol;
-        const bool grad_ok = options.grad_tol <= 0.0 || grad_norm <= options.grad_tol;
+        const bool loss_ok = stop.loss_tol <= 0.0 || loss <= stop.loss_tol;
+        const bool grad_ok = stop.grad_tol <= 0.0 || grad_norm <= stop.grad_tol;
         if (tolerance_enabled && loss_ok && grad_ok) {
           done(Status::tolerance_reached, message("tolerance met at iteration %.0f: loss %.6e, ||grad L|| %.6e",
                                                   static_cast<double>(k), loss, grad_norm));
           break;
         }
-        if (k >= options.max_iters) {
+        if (k >= max_iters) {
           if (tolerance_enabled) {
-            done(Status::max_steps, "max_iters = " + std::to_string(options.max_iters) +
-                                        " iterations reached before the tolerance was met");
+            done(Status::max_steps,
+                 "max_iters = " + std::to_string(max_iters) + " iterations reached before the tolerance was met");
           } else {
-            done(Status::reached_max_iters, "ran max_iters = " + std::to_string(options.max_iters) + " iterations");
+            done(Status::reached_max_iters, "ran max_iters = " + std::to_string(max_iters) + " iterations");
           }
           break;
         }
@@ -269,17 +219,17 @@ void iterate(Rule& rule, const CountingObjective& f, const ConstVectorView& thet
                                       tolerances::kDescentRadiusAbsolute)) {
           r.first_radius_violation_iter = k;
         }
-        const bool save = k % options.save_every == 0;
+        const bool save = k % options.save.every_steps == 0;
         if (save || observer || has_events) {
-          DescentRow row = make_row();
+          Row row = make_row();
           if (save) row = keeper.record(row, theta);
           for (std::size_t i = 0; i < event_values.size(); ++i) {
-            const DescentEvent& event = options.events[i];
+            const Event& event = options.events[i];
             const double value = event.g(t, theta, row);
             const bool crossed = event_crossed(event_values[i], value, event.direction);
             event_values[i] = value;
             if (!crossed) continue;
-            r.event_hits.push_back(DescentEventHit{event.name, k, t, theta, row});
+            r.event_hits.push_back(EventHit{event.name, k, t, theta, row});
             if (event.terminal && r.status == Status::not_run) {
               done(Status::event_stop, "terminal event '" + event.name + "' at iteration " + std::to_string(k));
             }
@@ -290,17 +240,26 @@ void iterate(Rule& rule, const CountingObjective& f, const ConstVectorView& thet
             break;
           }
         }
+        if (stop.max_wall_seconds > 0.0 &&
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() >=
+                stop.max_wall_seconds) {
+          done(Status::time_limit,
+               "the wall-time budget stop.max_wall_seconds = " + format_number("%g", stop.max_wall_seconds) +
+                   " s ran out at iteration " + std::to_string(k));
+          break;
+        }
       }
     }
   } catch (const CallbackError& e) {
     // theta, loss and grad change together after a step is taken: they are the last accepted iterate.
     done(Status::callback_error, e.what());
   }
-  if (!keeper.recorded(k) && r.status != Status::callback_error && std::isfinite(loss) &&
-      std::isfinite(grad_norm_squared)) {
+  if (!(keeper.recorded_any() && keeper.last().iter == k) && r.status != Status::callback_error &&
+      std::isfinite(loss) && std::isfinite(grad_norm_squared)) {
     keeper.record(make_row(), theta);
   }
   r.states = keeper.states();
+  r.rows = std::move(keeper.rows());
   r.theta = theta;
   r.iterations = k;
   r.t_final = t;
@@ -311,14 +270,10 @@ void iterate(Rule& rule, const CountingObjective& f, const ConstVectorView& thet
   if (r.guarantee.q && k > 0) r.bound_holds = !r.first_bound_violation_iter.has_value();
   if (r.guarantee.radius && k > 0) r.radius_holds = !r.first_radius_violation_iter.has_value();
   r.stats.num_steps = k;
-  if (path_observer) {
-    r.stats.num_observe_hessian_vector_evals = path_observer->counts().hessian_vector;
-    r.stats.num_observe_gram_products = path_observer->counts().gram_products;
-    r.stats.num_observe_gram_matrices = path_observer->counts().gram_matrices;
-  }
-  if (!keeper.identity_violation_message().empty()) {
-    r.message = keeper.identity_violation_message() + "; the run itself ended with " +
-                std::string(to_string(r.status)) + ": " + r.message;
+  add_observe_counts(r.stats, keeper.observe_counts());
+  if (!keeper.identity_violation().empty()) {
+    r.message = keeper.identity_violation() + "; the run itself ended with " + std::string(to_string(r.status)) + ": " +
+                r.message;
     r.status = Status::identity_violated;
   }
 }
@@ -338,22 +293,22 @@ std::string rule_name(const Rule& rule) {
 // rule's guarantee: options.mu and options.beta, else the problem's exact ones (no estimate is made).
 template <StepSizeRule Rule>
 DescentResult descend(const Objective& objective, ConstVectorView theta0, Rule rule, const DescentOptions& options,
-                      DescentObserver observer = {}) {
+                      Observer observer = {}) {
   const auto started = std::chrono::steady_clock::now();
   DescentResult r = descent_internal::start(objective, theta0, options);
   r.rule = descent_internal::rule_name(rule);
   if (r.status == Status::invalid_options) return r;
   const CountingObjective f(objective);
-  descent_internal::iterate(rule, f, theta0, options, observer, r);
+  descent_internal::iterate(rule, f, theta0, options, observer, r, started);
   descent_internal::finish(r, f.counts(), started);
   return r;
 }
 
 template <StepSizeRule Rule>
 DescentResult descend(const Objective& objective, ConstVectorView theta0, Rule rule, const DescentOptions& options,
-                      const DescentRowObserver& observer) {
-  DescentObserver full;
-  if (observer) full = [&observer](const DescentRow& row, ConstVectorView) { return observer(row); };
+                      const RowObserver& observer) {
+  Observer full;
+  if (observer) full = [&observer](const Row& row, ConstVectorView) { return observer(row); };
   return descend(objective, theta0, std::move(rule), options, std::move(full));
 }
 

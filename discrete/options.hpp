@@ -5,7 +5,7 @@
 #pragma once
 
 #include <gradflow/core/option_error.hpp>
-#include <gradflow/discrete/row.hpp>
+#include <gradflow/flow/trajectory.hpp>
 #include <gradflow/theory/observables.hpp>
 
 #include <cstdint>
@@ -29,32 +29,28 @@ const std::vector<std::string>& step_rule_names();
 
 struct DescentOptions {
   StepRule step = StepRule::fixed;
-  double lr = 0.1;                    // fixed: eta; armijo: the first trial eta_bar; finite, > 0
-  std::optional<double> gamma;        // polyak: > 0; empty = 2 mu / beta (needs both known)
-  double armijo_b = 0.5;              // armijo shrink factor, in (0, 1)
-  double armijo_c = 0.5;              // armijo sufficient-decrease constant, in (0, 1)
-  long max_iters = 100000;            // iteration budget; >= 1
-  double loss_tol = 0.0;              // stop once loss <= loss_tol; 0 = not checked; >= 0
-  double grad_tol = 0.0;              // stop once ||grad L|| <= grad_tol; 0 = not checked; >= 0
-  long save_every = 1;                // record a row every save_every iterations (and the last); >= 1
-  std::optional<double> mu;           // PL constant for the bound; empty = the problem's exact one; > 0
-  std::optional<double> beta;         // smoothness for the rule and its guarantee; empty = the problem's
-                                      // exact one (or, for inverse-smoothness, an estimate); > 0
-  std::optional<double> ball_radius;  // mu and beta hold only on B(theta0, ball_radius) (a certificate):
-                                      // the guarantee then needs the rule's radius < ball_radius; > 0
-  double divergence_factor = 1e10;    // diverged once L - L_min > divergence_factor (L0 - L_min); > 1
-  std::uint64_t seed = 0;             // start of the power iteration that estimates beta
+  double lr = 0.1;                      // fixed: eta; armijo: the first trial eta_bar; finite, > 0
+  std::optional<double> gamma{};        // polyak: > 0; empty = 2 mu / beta (needs both known)
+  double armijo_b = 0.5;                // armijo shrink factor, in (0, 1)
+  double armijo_c = 0.5;                // armijo sufficient-decrease constant, in (0, 1)
+  std::optional<double> mu{};           // PL constant for the bound; empty = the problem's exact one; > 0
+  std::optional<double> beta{};         // smoothness for the rule and its guarantee; empty = the problem's
+                                        // exact one (or, for inverse-smoothness, an estimate); > 0
+  std::optional<double> ball_radius{};  // mu and beta hold only on B(theta0, ball_radius) (a certificate):
+                                        // the guarantee then needs the rule's radius < ball_radius; > 0
+  double divergence_factor = 1e10;      // diverged once L - L_min > divergence_factor (L0 - L_min); > 1
+  std::uint64_t seed = 0;               // start of the power iteration that estimates beta
 
+  Stop stop{};  // tolerances, the budget of iterations (default 1e5), wall time (flow/trajectory.hpp)
+  // Rows every save.every_steps iterations (and the last); states and the row sink. save.times,
+  // save.every_t and save.dense are the flow's (invalid here).
+  SaveAt save{};
   // What to watch at every recorded row (theory/observables.hpp), as FlowOptions::observe: in
-  // DescentRow::observed, their work in Stats::num_observe_*.
-  Observables observe;
+  // Row::observed, their work in Stats::num_observe_*.
+  Observables observe{};
+  std::vector<Event> events{};  // checked at every iterate (flow/trajectory.hpp)
 
-  // What to keep and whom to tell.
-  bool record_states = false;        // DescentResult::states: theta at every recorded row (one column per row)
-  std::vector<DescentEvent> events;  // checked at every iterate (discrete/row.hpp); each needs a name and g
-  DescentRowSink row_sink;           // called for every recorded row, in order, with the iterate
-  bool keep_rows = true;             // false: DescentResult::rows (and states) keep only the first and last row
-
+  // The first invalid field ("lr", "stop.max_steps", "save.every_steps", ...).
   std::optional<OptionError> validate() const;
 };
 

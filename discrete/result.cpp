@@ -6,6 +6,29 @@
 
 namespace gradflow {
 
+NamedValues DescentResult::summary() const {
+  NamedValues values = common_summary();
+  const auto add = [&](std::string name, Value value) { values.push_back({std::move(name), std::move(value)}); };
+  add("step", rule);
+  add("lr", options.lr);
+  add("step_size", optional_value(step_size));
+  add("gamma", optional_value(gamma));
+  if (options.step == StepRule::armijo) {
+    add("armijo_b", options.armijo_b);
+    add("armijo_c", options.armijo_c);
+  }
+  add("iterations", static_cast<long long>(iterations));
+  add("mu", optional_value(facts.mu));
+  add("beta", optional_value(facts.beta));
+  add("guarantee_is_estimate", facts.beta_estimated);
+  add("q", optional_value(guarantee.q));
+  add("radius", optional_value(guarantee.radius));
+  add("guarantee", guarantee.note);
+  add("first_bound_violation_iter", optional_value(first_bound_violation_iter));
+  add("first_radius_violation_iter", optional_value(first_radius_violation_iter));
+  return values;
+}
+
 std::string DescentResult::brief_report() const {
   std::ostringstream out;
   out << to_string(status) << ": " << rule << " on " << problem << ", " << iterations << " iterations, loss "
@@ -52,19 +75,7 @@ std::string DescentResult::full_report() const {
     if (first_radius_violation_iter) out << " (first at iteration " << *first_radius_violation_iter << ")";
     out << (facts.beta_estimated ? "  [estimate]" : "") << "\n";
   }
-  for (const DescentEventHit& hit : event_hits) {
-    out << "event           " << hit.name << " at iteration " << hit.iter
-        << ", loss = " << format_number("%.6e", hit.row.loss) << "\n";
-  }
-  out << "evaluations     " << stats.num_gradient_evals << " gradient, " << stats.num_loss_evals << " loss, "
-      << stats.num_hessian_vector_evals << " Hessian-vector\n";
-  if (options.observe.any()) {
-    out << "observed        " << to_string(options.observe)
-        << " at every recorded row: " << stats.num_observe_hessian_vector_evals << " Hessian-vector, "
-        << stats.num_observe_gram_products << " J J^T v, " << stats.num_observe_gram_matrices
-        << " Gram matrices (not in the evaluations above)\n";
-  }
-  out << "wall time       " << format_number("%.6f", stats.wall_seconds) << " s\n";
+  out << report_events_and_work(*this, options.observe, RunKind::descent);
   return out.str();
 }
 

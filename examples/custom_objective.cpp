@@ -30,11 +30,11 @@ int main() {
   options.t_end = 1e5;
   options.rtol = 1e-10;
   options.atol = 1e-14;
-  for (int k = 1; k <= 11; ++k) options.times.push_back(500.0 * k);
-  options.record_states = true;
-  options.dense_output = true;
-  options.events = {FlowEvent{"L = 1e-9", [](double, ConstVectorView, const FlowRow& row) { return row.loss - 1e-9; },
-                              /*direction=*/-1, /*terminal=*/true}};
+  for (int k = 1; k <= 11; ++k) options.save.times.push_back(500.0 * k);
+  options.save.states = true;
+  options.save.dense = true;
+  options.events = {Event{"L = 1e-9", [](double, ConstVectorView, const Row& row) { return row.loss - 1e-9; },
+                          /*direction=*/-1, /*terminal=*/true}};
   const Vector x0{{3.0, -1.0, 0.0, 1.0}};
   const FlowResult result = simulate_flow(powell, x0, options);
 
@@ -42,7 +42,7 @@ int main() {
   std::printf("%8s %12s %12s %12s %12s %12s\n", "t", "theta_1", "theta_2", "theta_3", "theta_4", "L t^2");
   double worst_interpolation = 0.0;
   for (std::size_t i = 0; i < result.rows.size(); ++i) {
-    const FlowRow& row = result.rows[i];
+    const Row& row = result.rows[i];
     const Vector state = result.states.col(static_cast<Eigen::Index>(i));
     std::printf("%8.1f %12.4e %12.4e %12.4e %12.4e %12.4e\n", row.t, state[0], state[1], state[2], state[3],
                 row.loss * row.t * row.t);

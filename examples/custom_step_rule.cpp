@@ -46,19 +46,19 @@ int main() {
   const double beta = *problem.known().beta;
 
   DescentOptions options;
-  options.max_iters = 300;
-  options.save_every = 50;
+  options.stop.max_steps = 300;
+  options.save.every_steps = 50;
   const StepDecay rule{1.5 / beta, 0.5, 100};
   const DescentResult result = descend(problem, theta0, rule, options);
   std::printf("%s", result.full_report().c_str());
-  for (const DescentRow& row : result.rows) {
+  for (const Row& row : result.rows) {
     std::printf("  k = %4ld  eta = %.4g  L - L_min = %.6e\n", row.iter, row.step_size,
                 row.loss - *problem.known().min_value);
   }
 
   // The iterates, recomputed here from the schedule.
   Vector theta = theta0, grad(8);
-  for (long k = 0; k < options.max_iters; ++k) {
+  for (long k = 0; k < *options.stop.max_steps; ++k) {
     problem.loss_and_gradient(theta, grad);
     theta -= (1.5 / beta) * std::pow(0.5, static_cast<double>(k / 100)) * grad;
   }

@@ -14,7 +14,7 @@ int main() {
     gradflow::FlowOptions options;
     options.solver = solver;
     options.t_end = 200.0;
-    options.times = {10.0, 100.0, 200.0};
+    options.save.times = {10.0, 100.0, 200.0};
     const gradflow::FlowResult result = gradflow::simulate_flow(problem, theta0, options);
     const gradflow::Vector exact = problem.exact_flow(theta0, options.t_end);
     const double error = (result.theta - exact).norm() / exact.norm();

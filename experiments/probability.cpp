@@ -20,10 +20,10 @@ constexpr long kMaxDraws = 10000000;
 // The descent options of a draw whose initial loss is loss0: K steps, stopping at loss <= eps L0.
 DescentOptions descent_for_draw(const ProbabilityOptions& options, double loss0) {
   DescentOptions descent = options.descent;
-  descent.max_iters = options.steps;
-  descent.loss_tol = options.loss_tol ? *options.loss_tol : options.eps * loss0;
-  descent.grad_tol = 0.0;
-  descent.save_every = options.steps;
+  descent.stop.max_steps = options.steps;
+  descent.stop.loss_tol = options.loss_tol ? *options.loss_tol : options.eps * loss0;
+  descent.stop.grad_tol = 0.0;
+  descent.save.every_steps = options.steps;
   return descent;
 }
 

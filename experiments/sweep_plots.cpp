@@ -19,11 +19,14 @@ namespace fs = std::filesystem;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // Linear interpolation of y (in log space when log_space) at step x, or NaN outside the curve.
+// The x axis of the curves: the iteration, or the accepted flow step.
+double step_of(const CurvePoint& point) { return static_cast<double>(point.iter); }
+
 double interpolate(const std::vector<CurvePoint>& curve, double t, double CurvePoint::*field, bool log_space) {
-  if (curve.empty() || t < curve.front().step || t > curve.back().step) return kNaN;
+  if (curve.empty() || t < step_of(curve.front()) || t > step_of(curve.back())) return kNaN;
   for (std::size_t i = 1; i < curve.size(); ++i) {
-    if (t <= curve[i].step) {
-      const double t0 = curve[i - 1].step, t1 = curve[i].step;
+    if (t <= step_of(curve[i])) {
+      const double t0 = step_of(curve[i - 1]), t1 = step_of(curve[i]);
       double y0 = curve[i - 1].*field, y1 = curve[i].*field;
       const double w = t1 > t0 ? (t - t0) / (t1 - t0) : 1.0;
       if (log_space) {
@@ -40,8 +43,8 @@ double interpolate(const std::vector<CurvePoint>& curve, double t, double CurveP
 
 double value_carried_forward(const std::vector<CurvePoint>& curve, double t, double CurvePoint::*field,
                              bool log_space) {
-  if (curve.empty() || t < curve.front().step) return kNaN;
-  if (t >= curve.back().step) return curve.back().*field;
+  if (curve.empty() || t < step_of(curve.front())) return kNaN;
+  if (t >= step_of(curve.back())) return curve.back().*field;
   return interpolate(curve, t, field, log_space);
 }
 
@@ -131,7 +134,7 @@ PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& recor
     if (!in_slice(r, false)) continue;
     auto curve = read_curve((fs::path(spec.out) / curve_file_name(r.run)).string());
     if (curve.size() < 2) continue;
-    t_max = std::max(t_max, curve.back().step);
+    t_max = std::max(t_max, step_of(curve.back()));
     curves[std::string(to_string(r.run.init))].emplace_back(&r, std::move(curve));
   }
   const int points = 150;

@@ -8,6 +8,7 @@
 #include <gradflow/experiments/data_transform.hpp>
 #include <gradflow/experiments/thread_pool.hpp>
 #include <gradflow/experiments/trial.hpp>
+#include <gradflow/flow/row_fields.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>
@@ -210,14 +211,17 @@ std::vector<CurvePoint> read_curve(const std::string& path) {
   std::vector<CurvePoint> points;
   std::ifstream in(path);
   std::string line;
-  std::getline(in, line);  // header
+  std::getline(in, line);  // the header: the columns by name (flow/row_fields.hpp)
+  std::vector<const RowField*> columns;
+  for (const std::string& name : split(line)) columns.push_back(find_row_field(name));
   while (std::getline(in, line)) {
     const auto f = split(line);
-    if (f.size() != 9) continue;
+    if (f.size() != columns.size()) continue;
     try {
-      points.push_back({parse_number(f[0]), parse_number(f[1]), parse_number(f[2]), parse_number(f[3]),
-                        parse_number(f[4]), parse_number(f[5]), parse_number(f[6]), parse_number(f[7]),
-                        parse_number(f[8])});
+      CurvePoint point;
+      for (std::size_t i = 0; i < f.size(); ++i)
+        if (columns[i] != nullptr) columns[i]->set(point, parse_number(f[i]));
+      points.push_back(point);
     } catch (const std::exception&) {
     }
   }
@@ -330,13 +334,10 @@ std::vector<RunRecord> execute_pending(const std::vector<RunSpec>& runs, const S
       return;
     }
     const std::string curve_path = (std::filesystem::path(spec.out) / curve_file_name(runs[i])).string();
+    const std::vector<const RowField*> columns = row_columns(kCurveRows, spec.observe);
     write_file_atomically("curve", curve_path, [&](std::ostream& out) {
-      out << "step,t,loss,grad_norm,dist_from_init,pl_ratio,bound,ntk_min,sharpness\n";
-      for (const CurvePoint& p : curve) {
-        out << number(p.step) << "," << number(p.t) << "," << number(p.loss) << "," << number(p.grad_norm) << ","
-            << number(p.dist_from_init) << "," << number(p.pl_ratio) << "," << number(p.bound) << ","
-            << number(p.ntk_min) << "," << number(p.sharpness) << "\n";
-      }
+      out << row_csv_header(columns) << "\n";
+      for (const CurvePoint& p : curve) out << row_csv_line(p, columns, "") << "\n";
     });
     const std::string line = to_csv_line(record) + "\n";
     {

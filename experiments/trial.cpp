@@ -72,10 +72,10 @@ TrialResult run_trial(const Mlp& network, const TrialSpec& spec) {
     o.lr = spec.lr_c > 0.0 ? spec.lr_c / r.beta0 : spec.lr;
     r.lr = o.lr;
     if (spec.gamma) o.gamma = *spec.gamma;
-    o.max_iters = spec.max_steps;
-    o.loss_tol = r.target;
-    o.grad_tol = 0.0;
-    o.save_every = keep > 0 ? std::max<long>(1, spec.max_steps / keep) : spec.max_steps;
+    o.stop.max_steps = spec.max_steps;
+    o.stop.loss_tol = r.target;
+    o.stop.grad_tol = 0.0;
+    o.save.every_steps = keep > 0 ? std::max<long>(1, spec.max_steps / keep) : spec.max_steps;
     o.seed = spec.init.seed;
     o.observe = spec.observe;
     const DescentResult result = descend(network, theta0, o);
@@ -88,22 +88,24 @@ TrialResult run_trial(const Mlp& network, const TrialSpec& spec) {
       r.steps_to_eps = result.iterations;
       r.time_to_eps = result.t_final;
     }
-    for (const DescentRow& row : result.rows) {
+    for (const Row& row : result.rows) {
       const double pl_ratio = pl(row.loss, row.grad_norm);
       if (spec.observe.any()) {
         add_observed(r.observed, row.observed, pl_ratio, row.iter == 0 ? kNaN : row.step_size);
       }
       if (keep > 0) {
-        points.push_back({static_cast<double>(row.iter), row.t, row.loss, row.grad_norm, row.dist_from_init, pl_ratio,
-                          bound(row.t), row.observed.ntk_min, row.observed.sharpness});
+        Row point = row;
+        point.pl_ratio = pl_ratio;
+        point.bound = bound(row.t);
+        points.push_back(point);
       }
     }
   } else {
     FlowOptions o;
     o.solver = spec.method.solver();
     o.t_end = spec.t_end;
-    o.loss_tol = r.target;
-    o.max_steps = spec.max_steps;
+    o.stop.loss_tol = r.target;
+    o.stop.max_steps = spec.max_steps;
     o.observe = spec.observe;
     const FlowResult result = simulate_flow(network, theta0, o);
     r.reached = result.status == Status::tolerance_reached && result.loss_final <= r.target;
@@ -115,15 +117,18 @@ TrialResult run_trial(const Mlp& network, const TrialSpec& spec) {
       r.steps_to_eps = result.stats.num_steps;
       r.time_to_eps = result.t_final;
     }
-    double step = 0.0;  // rows are recorded at every accepted step
-    for (const FlowRow& row : result.rows) {
+    long step = 0;  // rows are recorded at every accepted step
+    for (const Row& row : result.rows) {
       const double pl_ratio = pl(row.loss, row.grad_norm);
       if (spec.observe.any()) add_observed(r.observed, row.observed, pl_ratio, kNaN);
       if (keep > 0) {
-        points.push_back({step, row.t, row.loss, row.grad_norm, row.dist_from_init, pl_ratio, bound(row.t),
-                          row.observed.ntk_min, row.observed.sharpness});
+        Row point = row;
+        point.iter = step;
+        point.pl_ratio = pl_ratio;
+        point.bound = bound(row.t);
+        points.push_back(point);
       }
-      step += 1.0;
+      ++step;
     }
   }
   if (keep > 0) r.curve = thin(points, keep);

@@ -10,6 +10,7 @@
 #include <gradflow/discrete/options.hpp>
 #include <gradflow/experiments/sweep_spec.hpp>
 #include <gradflow/flow/options.hpp>
+#include <gradflow/flow/trajectory.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>
 #include <gradflow/theory/certificate.hpp>
@@ -28,14 +29,11 @@ namespace gradflow {
 // beta0); the flow protocol multiplies its time by it (t x beta0, comparable across output scales).
 double initial_sharpness(const Objective& objective, const Vector& theta0, std::uint64_t seed);
 
-// The trajectory kept for the plots: step (iteration, or accepted flow step), t, loss, ||grad L||,
-// ||theta - theta0||, PL ratio, certified bound; with TrialSpec::observe also the NTK's smallest
-// eigenvalue and the sharpness there (NaN when not observed).
-struct CurvePoint {
-  double step, t, loss, grad_norm, dist_from_init, pl_ratio, bound;
-  double ntk_min = std::numeric_limits<double>::quiet_NaN();
-  double sharpness = std::numeric_limits<double>::quiet_NaN();
-};
+// The trajectory kept for the plots: rows (flow/trajectory.hpp) with iter the iteration or the
+// accepted flow step, bound the certified L0 exp(-2 mu t) (NaN when not certified), and with
+// TrialSpec::observe the observables there. Written to the sweeps' curves through the row field table
+// (flow/row_fields.hpp, the kCurveRows columns).
+using CurvePoint = Row;
 
 // What TrialSpec::observe saw at the trial's recorded rows (theory/observables.hpp; NaN where not
 // observed). The rows: descent's theta0, every max_steps / curve_points iterations and the last; the

@@ -300,9 +300,9 @@ LastStep step_loop(CvodeSession& s, RunState& run, CallbackData& data) {
         run.finish(Status::reached_end_time, "reached t_end");
         break;
       }
-      if (run.stats.num_steps >= options.max_steps) {
-        run.finish(Status::max_steps,
-                   "max_steps = " + std::to_string(options.max_steps) + " steps reached before t_end");
+      if (run.stats.num_steps >= max_steps(options.stop, RunKind::flow)) {
+        run.finish(Status::max_steps, "max_steps = " + std::to_string(max_steps(options.stop, RunKind::flow)) +
+                                          " steps reached before t_end");
         break;
       }
       data.non_finite = false;

@@ -320,9 +320,9 @@ void run_adaptive_steps(RunState& run, Driver& driver, StiffnessEvidence& stiffn
       run.finish(Status::reached_end_time, "reached t_end");
       return;
     }
-    if (run.stats.num_steps >= options.max_steps) {
-      run.finish(Status::max_steps,
-                 "max_steps = " + std::to_string(options.max_steps) + " accepted steps reached before t_end");
+    if (run.stats.num_steps >= max_steps(options.stop, RunKind::flow)) {
+      run.finish(Status::max_steps, "max_steps = " + std::to_string(max_steps(options.stop, RunKind::flow)) +
+                                        " accepted steps reached before t_end");
       return;
     }
     double target = options.t_end;
@@ -433,8 +433,9 @@ void run_fixed(RunState& run, Stepper& stepper) {
       run.finish(Status::reached_end_time, "reached t_end");
       return;
     }
-    if (run.stats.num_steps >= options.max_steps) {
-      run.finish(Status::max_steps, "max_steps = " + std::to_string(options.max_steps) + " steps reached before t_end");
+    if (run.stats.num_steps >= max_steps(options.stop, RunKind::flow)) {
+      run.finish(Status::max_steps, "max_steps = " + std::to_string(max_steps(options.stop, RunKind::flow)) +
+                                        " steps reached before t_end");
       return;
     }
     const double t_old = run.t;

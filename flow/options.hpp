@@ -4,7 +4,7 @@
 #pragma once
 
 #include <gradflow/core/option_error.hpp>
-#include <gradflow/flow/row.hpp>
+#include <gradflow/flow/trajectory.hpp>
 #include <gradflow/theory/observables.hpp>
 
 #include <optional>
@@ -42,31 +42,21 @@ struct FlowOptions {
   double rtol = 1e-8;                         // relative tolerance of adaptive solvers; in (0, 1)
   double atol = 1e-10;                        // absolute tolerance of adaptive solvers; finite, > 0
   double dt = 1e-2;                           // step of the fixed-step solvers (euler, rk4); finite, > 0
-  std::vector<double> times;                  // record rows at these times: strictly increasing, in (0, t_end]
-  double save_every = 0.0;                    // record rows every save_every; 0 = at every accepted step;
-                                              // finite, >= 0, not together with times, at most 1e7 rows
-  double loss_tol = 0.0;                      // stop once loss <= loss_tol; 0 = not checked; >= 0
-  double grad_tol = 0.0;                      // stop once ||grad L|| <= grad_tol; 0 = not checked; >= 0
-                                              // (with both set, the stop needs both)
-  long max_steps = 1000000;                   // budget of accepted steps; >= 1
-  std::optional<double> mu;                   // PL constant for the bound; empty = the problem's exact one; > 0
-  std::optional<double> radius;               // containment to check: ||theta(t) - theta0|| <= radius (a certified
-                                              // travel bound); empty = not checked; > 0
   KrylovMethod krylov = KrylovMethod::gmres;  // linear solver of cvode-bdf-krylov
+  std::optional<double> mu{};                 // PL constant for the bound; empty = the problem's exact one; > 0
+  std::optional<double> radius{};             // containment to check: ||theta(t) - theta0|| <= radius (a certified
+                                              // travel bound); empty = not checked; > 0
 
+  Stop stop{};    // tolerances, the budget of accepted steps (default 1e6), wall time (flow/trajectory.hpp)
+  SaveAt save{};  // rows: at save.times, every save.every_t, or every save.every_steps accepted steps
+                  // (default: every step); states, dense output, the row sink
   // What to watch at every recorded row (theory/observables.hpp): the NTK's extreme eigenvalues, the
-  // sharpness, the condition; in FlowRow::observed, their work in Stats::num_observe_*. The ntk needs a
+  // sharpness, the condition; in Row::observed, their work in Stats::num_observe_*. The ntk needs a
   // squared loss (as_residual()), the sharpness exact Hessian-vector products (else invalid_options).
-  Observables observe;
+  Observables observe{};
+  std::vector<Event> events{};  // located events (flow/trajectory.hpp)
 
-  // What to keep and whom to tell.
-  bool record_states = false;     // FlowResult::states: theta at every recorded row (one column per row)
-  bool dense_output = false;      // keep each accepted step's interpolant: FlowResult::at(t) (flow/dense_output.hpp)
-  std::vector<FlowEvent> events;  // located events (flow/row.hpp); each needs a name and g, direction in {-1, 0, 1}
-  FlowRowSink row_sink;           // called for every recorded row, in order, with the state there
-  bool keep_rows = true;          // false: FlowResult::rows (and states) keep only the first and the last row,
-                                  // so that a long run streamed through row_sink uses bounded memory
-
+  // The first invalid field ("t_end", "stop.loss_tol", "save.times", "events[0].name", ...).
   std::optional<OptionError> validate() const;
 };
 

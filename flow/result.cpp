@@ -8,14 +8,31 @@
 namespace gradflow {
 
 Vector FlowResult::at(double t) const {
-  if (!options.dense_output) {
-    throw std::logic_error("FlowResult::at(): the run kept no interpolant; set FlowOptions::dense_output");
+  if (!options.save.dense) {
+    throw std::logic_error("FlowResult::at(): the run kept no interpolant; set FlowOptions::save.dense");
   }
   if (!(t >= 0.0 && t <= t_final)) {
     throw std::out_of_range("FlowResult::at(): t = " + full_precision(t) + " is outside [0, t_final] = [0, " +
                             full_precision(t_final) + "]");
   }
   return dense.at(t);
+}
+
+NamedValues FlowResult::summary() const {
+  NamedValues values = common_summary();
+  const auto add = [&](std::string name, Value value) { values.push_back({std::move(name), std::move(value)}); };
+  add("solver", std::string(to_string(options.solver)));
+  add("t_end", options.t_end);
+  add("rtol", options.rtol);
+  add("atol", options.atol);
+  if (is_fixed_step(options.solver)) add("dt", options.dt);
+  if (options.solver == Solver::cvode_bdf_krylov) add("krylov", std::string(to_string(options.krylov)));
+  add("mu", optional_value(mu));
+  add("first_bound_violation_t", optional_value(first_bound_violation_t));
+  add("radius", optional_value(options.radius));
+  add("first_radius_violation_t", optional_value(first_radius_violation_t));
+  add("stiffness_hint", stiffness_hint);
+  return values;
 }
 
 std::string FlowResult::brief_report() const {
@@ -61,23 +78,7 @@ std::string FlowResult::full_report() const {
     if (first_radius_violation_t) out << " (first at t = " << format_number("%.6g", *first_radius_violation_t) << ")";
     out << "\n";
   }
-  for (const EventHit& hit : event_hits) {
-    out << "event           " << hit.name << " at t = " << format_number("%.10g", hit.t)
-        << ", loss = " << format_number("%.6e", hit.row.loss) << "\n";
-  }
-  out << "steps           " << stats.num_steps << " accepted, " << stats.num_rejected_steps << " rejected\n";
-  out << "evaluations     " << stats.num_gradient_evals << " gradient, " << stats.num_hessian_vector_evals
-      << " Hessian-vector, " << stats.num_jacobian_evals << " Jacobian, " << stats.num_loss_evals << " loss\n";
-  if (is_cvode(options.solver)) {
-    out << "iterations      " << stats.num_nonlinear_iters << " nonlinear, " << stats.num_linear_iters << " linear\n";
-  }
-  if (options.observe.any()) {
-    out << "observed        " << to_string(options.observe)
-        << " at every recorded row: " << stats.num_observe_hessian_vector_evals << " Hessian-vector, "
-        << stats.num_observe_gram_products << " J J^T v, " << stats.num_observe_gram_matrices
-        << " Gram matrices (not in the evaluations above)\n";
-  }
-  out << "wall time       " << format_number("%.6f", stats.wall_seconds) << " s\n";
+  out << report_events_and_work(*this, options.observe, RunKind::flow);
   return out.str();
 }
 

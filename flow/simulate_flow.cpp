@@ -25,11 +25,11 @@ void start_and_run(detail::RunState& run, detail::TrajectoryMonitor& monitor, co
   if (!detail::finite_loss_and_gradient(loss0, grad0)) {
     run.finish(Status::non_finite_value, non_finite_at_start(loss0, grad0));
   } else {
-    const FlowRow row0 = monitor.make_row(0.0, theta0, loss0, grad0.norm());
+    const Row row0 = monitor.make_row(0.0, theta0, loss0, grad0.norm());
     monitor.record(row0, theta0);
     if (monitor.has_events()) monitor.set_event_values(0.0, theta0, row0);
     if (monitor.tolerance_enabled() && monitor.tolerance_met(loss0, row0.grad_norm)) {
-      monitor.add_hit(EventHit{"tolerance", 0.0, theta0, row0});
+      monitor.add_hit(EventHit{"tolerance", 0, 0.0, theta0, row0});
       run.finish(Status::tolerance_reached, detail::tolerance_message(options, 0.0, loss0, row0.grad_norm));
     } else if (monitor.observe(row0, theta0)) {
       run.finish(Status::stopped_by_observer, "the observer asked to stop at t = 0");
@@ -44,36 +44,15 @@ void start_and_run(detail::RunState& run, detail::TrajectoryMonitor& monitor, co
 }  // namespace
 
 FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const FlowOptions& options,
-                         const FlowObserver& observer) {
-  if (theta0.size() != objective.dimension()) {
-    throw std::invalid_argument("simulate_flow(): theta0 has " + std::to_string(theta0.size()) +
-                                " entries, the problem has dimension " + std::to_string(objective.dimension()));
-  }
-  if (!theta0.allFinite()) throw std::invalid_argument("simulate_flow(): theta0 has a non-finite entry");
-
+                         const Observer& observer) {
   const auto start = std::chrono::steady_clock::now();
   FlowResult result;
   result.options = options;
-  result.problem = objective.name();
-  result.theta = theta0;
-  if (const auto error = options.validate()) {
-    result.status = Status::invalid_options;
-    result.message = error->message();
-    return result;
-  }
-
-  if (options.observe.any()) {
-    const std::string obstacle = observe_obstacle(objective, options.observe);
-    if (!obstacle.empty()) {
-      result.status = Status::invalid_options;
-      result.message = "observe = " + to_string(options.observe) + ": " + obstacle;
-      return result;
-    }
-  }
+  if (!begin_run(result, "simulate_flow", objective, theta0, options.validate(), options.observe)) return result;
 
   const CountingObjective counted(objective);
   GradientFlowField field(counted);
-  const KnownFacts facts = objective.known();
+  const KnownFacts facts = resolved_facts(objective);
   result.min_value = facts.min_value;
   result.mu = options.mu ? options.mu : facts.mu;
 
@@ -88,7 +67,7 @@ FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const
     return result;
   }
   result.loss0 = loss0;
-  detail::TrajectoryMonitor monitor(options, theta0, loss0, facts.min_value, result.mu, &observer);
+  detail::TrajectoryMonitor monitor(options, theta0, loss0, facts.min_value, result.mu, &observer, start);
   // The observables see the problem itself: their evaluations are counted apart (Stats::num_observe_*).
   std::optional<PathObserver> path_observer;
   if (options.observe.any()) {
@@ -100,7 +79,7 @@ FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const
   run.grad = grad0;
   run.loss = loss0;
   DenseOutput dense;
-  if (options.dense_output) {
+  if (options.save.dense) {
     dense.start(0.0, theta0);
     run.dense = &dense;
   }
@@ -133,7 +112,7 @@ FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const
   result.states = monitor.states();
   result.rows = std::move(monitor.rows());
   result.event_hits = std::move(monitor.hits());
-  if (options.dense_output) result.dense = std::move(dense);
+  if (options.save.dense) result.dense = std::move(dense);
   result.stats = run.stats;
   // A run that did not advance checked nothing: no verdict (docs/theory.md §1.2). Nor did one whose
   // steps never changed theta although the gradient there is not zero (steps below the resolution of
@@ -150,11 +129,7 @@ FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const
   result.stats.num_loss_evals = counts.num_loss_evals;
   result.stats.num_hessian_vector_evals = counts.num_hessian_vector_evals;
   if (!is_cvode(options.solver)) result.stats.num_jacobian_evals = counts.num_hessian_evals;
-  if (path_observer) {
-    result.stats.num_observe_hessian_vector_evals = path_observer->counts().hessian_vector;
-    result.stats.num_observe_gram_products = path_observer->counts().gram_products;
-    result.stats.num_observe_gram_matrices = path_observer->counts().gram_matrices;
-  }
+  add_observe_counts(result.stats, monitor.observe_counts());
   if (!monitor.identity_violation().empty()) {
     result.message = monitor.identity_violation() + "; the run itself ended with " +
                      std::string(to_string(result.status)) + ": " + result.message;
@@ -165,9 +140,9 @@ FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const
 }
 
 FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const FlowOptions& options,
-                         const FlowRowObserver& observer) {
-  FlowObserver full;
-  if (observer) full = [&observer](const FlowRow& row, ConstVectorView) { return observer(row); };
+                         const RowObserver& observer) {
+  Observer full;
+  if (observer) full = [&observer](const Row& row, ConstVectorView) { return observer(row); };
   return simulate_flow(objective, theta0, options, full);
 }
 

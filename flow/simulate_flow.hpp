@@ -9,7 +9,7 @@
 //   if (result.succeeded()) ... result.rows, result.theta, result.bound_holds, result.stats
 //
 // The observer is called at t = 0 and after every accepted step with the row there and the state
-// theta(t) (flow/row.hpp); returning true stops the run. The one-argument form, which sees only the
+// theta(t) (flow/trajectory.hpp); returning true stops the run. The one-argument form, which sees only the
 // row, is accepted too.
 //
 // Numerical trouble (a CVODE flag, a step size underflow, a non-finite loss, gradient or gradient
@@ -27,8 +27,8 @@
 namespace gradflow {
 
 FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const FlowOptions& options,
-                         const FlowObserver& observer = {});
+                         const Observer& observer = {});
 FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const FlowOptions& options,
-                         const FlowRowObserver& observer);
+                         const RowObserver& observer);
 
 }  // namespace gradflow

@@ -27,6 +27,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -104,8 +105,25 @@ py::dict stats_dict(const Stats& s) {
   return d;
 }
 
-void raise_option_error(const std::optional<OptionError>& error) {
-  if (error) throw py::value_error(error->message());
+// The keyword argument of flow() or descend() that sets an options field ("stop.loss_tol" is loss_tol).
+std::string python_keyword(const std::string& field, RunKind kind) {
+  static const std::map<std::string, std::string> flow{{"save.times", "times"},
+                                                       {"save.every_t", "save_every"},
+                                                       {"save.states", "record_states"},
+                                                       {"save.dense", "dense_output"},
+                                                       {"stop.max_steps", "max_steps"}};
+  static const std::map<std::string, std::string> descent{
+      {"save.every_steps", "save_every"}, {"save.states", "record_states"}, {"stop.max_steps", "max_iters"}};
+  const auto& names = kind == RunKind::flow ? flow : descent;
+  if (const auto found = names.find(field); found != names.end()) return found->second;
+  return field.substr(field.rfind('.') + 1);
+}
+
+void raise_option_error(const std::optional<OptionError>& error, RunKind kind = RunKind::descent) {
+  if (!error) return;
+  OptionError named = *error;
+  if (named.field.rfind("events[", 0) != 0) named.field = python_keyword(named.field, kind);
+  throw py::value_error(named.message());
 }
 
 template <class T, class FromString, class Names>
@@ -347,7 +365,7 @@ py::dict flow_to_dict(const FlowResult& r) {
   rows["pl_ratio"] = column(r.rows, &FlowRow::pl_ratio);
   rows["bound"] = column(r.rows, &FlowRow::bound);
   d["rows"] = rows;
-  d["states"] = r.options.record_states ? py::object(states_array(r.states)) : py::none();
+  d["states"] = r.options.save.states ? py::object(states_array(r.states)) : py::none();
   d["event_hits"] = flow_hits(r);
   d["stiffness_hint"] = r.stiffness_hint;
   d["stats"] = stats_dict(r.stats);
@@ -396,7 +414,7 @@ py::dict descent_to_dict(const DescentResult& r) {
   rows["bound"] = column(r.rows, &DescentRow::bound);
   rows["pl_ratio"] = column(r.rows, &DescentRow::pl_ratio);
   d["rows"] = rows;
-  d["states"] = r.options.record_states ? py::object(states_array(r.states)) : py::none();
+  d["states"] = r.options.save.states ? py::object(states_array(r.states)) : py::none();
   d["event_hits"] = descent_hits(r);
   d["stats"] = stats_dict(r.stats);
   return d;
@@ -481,15 +499,15 @@ py::object flow(const py::object& objective, const py::object& theta0_in, const 
   o.rtol = rtol;
   o.atol = atol;
   if (dt) o.dt = *dt;
-  if (const auto t = optional_times(times)) o.times = *t;
-  o.save_every = save_every;
-  o.loss_tol = loss_tol;
-  o.grad_tol = grad_tol;
+  if (const auto t = optional_times(times)) o.save.times = *t;
+  o.save.every_t = save_every;
+  o.stop.loss_tol = loss_tol;
+  o.stop.grad_tol = grad_tol;
   o.mu = mu;
   o.radius = radius;
-  o.record_states = record_states;
-  o.dense_output = dense_output;
-  o.max_steps = max_steps;
+  o.save.states = record_states;
+  o.save.dense = dense_output;
+  o.stop.max_steps = max_steps;
   o.krylov = parse_name<KrylovMethod>("krylov", krylov, krylov_from_string, std::vector<std::string>{"gmres", "pcg"});
   RunObjective run;
   resolve(run, objective, theta0.size(), hvp, min_value);
@@ -497,7 +515,7 @@ py::object flow(const py::object& objective, const py::object& theta0_in, const 
     o.events.push_back(
         FlowEvent{e.name, event_function<FlowRow>(e.g, run.state, flow_row_dict), e.direction, e.terminal});
   }
-  raise_option_error(o.validate());
+  raise_option_error(o.validate(), RunKind::flow);
   PyFlowResult result;
   try {
     py::gil_scoped_release release;
@@ -525,16 +543,16 @@ py::object descend_py(const py::object& objective, const py::object& theta0_in, 
   o.gamma = gamma;
   o.armijo_b = armijo_b;
   o.armijo_c = armijo_c;
-  o.max_iters = max_iters;
-  o.loss_tol = loss_tol;
-  o.grad_tol = grad_tol;
-  o.save_every = save_every;
+  o.stop.max_steps = max_iters;
+  o.stop.loss_tol = loss_tol;
+  o.stop.grad_tol = grad_tol;
+  o.save.every_steps = save_every;
   o.mu = mu;
   o.beta = beta;
   o.ball_radius = ball_radius;
   o.divergence_factor = divergence_factor;
   o.seed = seed;
-  o.record_states = record_states;
+  o.save.states = record_states;
   RunObjective run;
   resolve(run, objective, theta0.size(), hvp, min_value);
   for (const PyEvent& e : to_events(events)) {
@@ -1060,7 +1078,7 @@ wall_seconds); bound_holds and radius_holds (True, False or None when not checke
       .def_property_readonly(
           "states",
           [](const PyFlowResult& p) -> py::object {
-            if (!p.r.options.record_states) return py::none();
+            if (!p.r.options.save.states) return py::none();
             return states_array(p.r.states);
           },
           "theta at every row, shape (rows, p); None without record_states=True")
@@ -1084,8 +1102,8 @@ wall_seconds); bound_holds and radius_holds (True, False or None when not checke
               return to_array(p.r.at(t));
             } catch (const std::out_of_range& e) {
               throw py::value_error(e.what());
-            } catch (const std::logic_error& e) {
-              throw py::value_error(e.what());
+            } catch (const std::logic_error&) {
+              throw py::value_error("at(): the run kept no interpolant; run flow() with dense_output=True");
             }
           },
           py::arg("t"), "theta(t) for t in [0, t_final] from the dense output (dense_output=True); ValueError outside")
@@ -1145,7 +1163,7 @@ event_hits; stats; guarantee (dict: q, radius, note); bound_holds, radius_holds;
       .def_property_readonly(
           "states",
           [](const PyDescentResult& p) -> py::object {
-            if (!p.r.options.record_states) return py::none();
+            if (!p.r.options.save.states) return py::none();
             return states_array(p.r.states);
           },
           "theta at every row, shape (rows, p); None without record_states=True")

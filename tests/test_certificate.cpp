@@ -226,7 +226,7 @@ TEST_CASE(
     d.mu = cd.mu;
     d.beta = cd.beta;
     d.ball_radius = cd.descent_radius;
-    d.max_iters = 3000;
+    d.stop.max_steps = 3000;
     const DescentResult r = descend(f, theta0, d);
     REQUIRE(r.succeeded());
     REQUIRE(r.guarantee.q);
@@ -350,8 +350,8 @@ TEST_CASE("ProbabilityOptions::validate names the field of each invalid value, t
   CHECK(field_for([](ProbabilityOptions& o) { o.descent.lr = 0.0; }) == "descent.lr");
   CHECK(field_for([](ProbabilityOptions& o) { o.descent.armijo_b = 1.0; }) == "descent.armijo_b");
   // Set per draw from steps and eps: their values in descent are not used.
-  CHECK(field_for([](ProbabilityOptions& o) { o.descent.max_iters = 0; }) == "valid");
-  CHECK(field_for([](ProbabilityOptions& o) { o.descent.loss_tol = -1.0; }) == "valid");
+  CHECK(field_for([](ProbabilityOptions& o) { o.descent.stop.max_steps = 0; }) == "valid");
+  CHECK(field_for([](ProbabilityOptions& o) { o.descent.stop.loss_tol = -1.0; }) == "valid");
   ProbabilityOptions o;
   o.draws = 0;
   REQUIRE(o.validate());

@@ -218,7 +218,7 @@ TEST_CASE("gradflow descend writes its rows and summary and matches the flow's e
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("reached_max_iters") && Catch::Contains("rate bound"));
   const std::string csv = slurp(box.path("rows.csv"));
-  CHECK_THAT(csv, Catch::StartsWith("iter,t,loss,grad_norm,dist_from_init,step_size,bound\n"));
+  CHECK_THAT(csv, Catch::StartsWith("iter,t,loss,grad_norm,dist_from_init,step_size,pl_ratio,bound\n"));
   CHECK(count_lines(csv) == 302);
   const std::string json = slurp(box.path("d.json"));
   for (const char* key : {"\"status\": \"reached_max_iters\"", "\"step\": \"inverse-smoothness\"", "\"q\"",

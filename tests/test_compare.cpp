@@ -156,8 +156,8 @@ TEST_CASE("tuned-fixed picks c = 2 beta / (mu + beta) on a quadratic, the step 2
       DescentOptions o;
       o.step = StepRule::fixed;
       o.lr = c / beta0;
-      o.max_iters = 2000;
-      o.loss_tol = 1e-6 * quadratic.loss(theta0);
+      o.stop.max_steps = 2000;
+      o.stop.loss_tol = 1e-6 * quadratic.loss(theta0);
       const DescentResult run = descend(quadratic, theta0, o);
       const bool reached = run.status == Status::tolerance_reached;
       converged += reached ? 1 : 0;
@@ -530,10 +530,10 @@ TEST_CASE(
     // The curve's first point carries the same observations at theta0.
     const std::vector<CurvePoint> curve = read_curve((dir / "o" / curve_file_name(r.run)).string());
     REQUIRE(!curve.empty());
-    CHECK(curve.front().step == 0.0);
-    CHECK(curve.front().sharpness == Approx(r.observed.sharpness0).epsilon(1e-12));
-    CHECK(curve.front().ntk_min == Approx(g.eigenvalues()[0]).epsilon(1e-9));
-    for (const CurvePoint& point : curve) CHECK(point.ntk_min >= r.observed.ntk_min);
+    CHECK(curve.front().iter == 0);
+    CHECK(curve.front().observed.sharpness == Approx(r.observed.sharpness0).epsilon(1e-12));
+    CHECK(curve.front().observed.ntk_min == Approx(g.eigenvalues()[0]).epsilon(1e-9));
+    for (const CurvePoint& point : curve) CHECK(point.observed.ntk_min >= r.observed.ntk_min);
   }
   CHECK_THAT(test::read_text(dir / "o" / "summary.csv"), Catch::Contains("median_sharpness_max"));
 

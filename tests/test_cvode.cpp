@@ -25,7 +25,7 @@ FlowOptions cvode(Solver solver) {
   o.t_end = 2000.0;
   o.rtol = 1e-9;
   o.atol = 1e-12;
-  o.times = {o.t_end};
+  o.save.times = {o.t_end};
   return o;
 }
 
@@ -62,7 +62,7 @@ TEST_CASE("cvode-bdf with a varying exact Hessian refreshes it and agrees with a
   const Vector theta0 = 2.0 * Random(66).normal_vector(6);
   FlowOptions o = cvode(Solver::cvode_bdf);
   o.t_end = 30.0;
-  o.times = {30.0};
+  o.save.times = {30.0};
   const FlowResult r = simulate_flow(f, theta0, o);
   REQUIRE(r.status == Status::reached_end_time);
   CHECK(r.stats.num_jacobian_evals > 1);
@@ -117,7 +117,7 @@ TEST_CASE("cvode-adams runs fixed-point iterations on a non-stiff flow", "[cvode
   const Vector theta0 = Random(65).normal_vector(10);
   FlowOptions o = cvode(Solver::cvode_adams);
   o.t_end = 20.0;
-  o.times = {20.0};
+  o.save.times = {20.0};
   const FlowResult r = simulate_flow(q, theta0, o);
   REQUIRE(r.status == Status::reached_end_time);
   CHECK(relative_error(r.theta, q.exact_flow(theta0, 20.0)) < 1e-7);

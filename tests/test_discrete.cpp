@@ -65,7 +65,7 @@ DescentOptions fixed(double eta, long iters) {
   DescentOptions o;
   o.step = StepRule::fixed;
   o.lr = eta;
-  o.max_iters = iters;
+  o.stop.max_steps = iters;
   return o;
 }
 
@@ -190,7 +190,7 @@ TEST_CASE("The descent path stays within rho_eta = rho0 / (1 - beta eta / 2) (do
       CHECK(*r.guarantee.radius == Approx(rho_eta).epsilon(1e-14));
       CHECK(r.path_length <= rho_eta);
       CHECK(r.radius_holds == true);
-      for (const DescentRow& row : r.rows) CHECK(row.dist_from_init <= rho_eta);
+      for (const Row& row : r.rows) CHECK(row.dist_from_init <= rho_eta);
     }
   }
 }
@@ -226,7 +226,7 @@ TEST_CASE(
   DescentOptions o;
   o.step = StepRule::polyak;
   o.gamma = 1.0;
-  o.max_iters = 10000;
+  o.stop.max_steps = 10000;
   const DescentResult r = descend(f, x0, o);
   REQUIRE(r.status == Status::reached_max_iters);
   CHECK(r.loss_final == Approx(6.802470).margin(1e-5));
@@ -235,7 +235,7 @@ TEST_CASE(
   CHECK_FALSE(r.guarantee.q);
   CHECK_FALSE(r.bound_holds);
   o.gamma = 1.5;
-  o.max_iters = 1;
+  o.stop.max_steps = 1;
   CHECK(descend(f, x0, o).loss_final > 22.0);
 }
 
@@ -243,7 +243,7 @@ TEST_CASE("Polyak's default gamma = 2 mu / beta contracts by 1 - mu / beta (docs
   const Quadratic q = small_quadratic();
   DescentOptions o;
   o.step = StepRule::polyak;
-  o.max_iters = 500;
+  o.stop.max_steps = 500;
   const DescentResult r = descend(q, Random(90).normal_vector(6), o);
   REQUIRE(r.gamma);
   CHECK(*r.gamma == Approx(2 * 0.1 / 2.0));
@@ -268,7 +268,7 @@ TEST_CASE("Armijo steps stay above eta_min and contract by 1 - 2 c mu eta_min wi
       o.lr = eta_bar;
       o.armijo_b = b;
       o.armijo_c = c;
-      o.max_iters = 500;
+      o.stop.max_steps = 500;
       const DescentResult r = descend(*f, start, o);
       INFO(f->name() << " eta_bar " << eta_bar << " b " << b << " c " << c << ": " << r.message);
       REQUIRE(r.succeeded());
@@ -314,7 +314,7 @@ TEST_CASE(
   const Vector theta0 = Random(93).normal_vector(6);
   DescentOptions o;
   o.step = StepRule::inverse_smoothness;
-  o.max_iters = 50;
+  o.stop.max_steps = 50;
   DescentResult r = descend(q, theta0, o);
   REQUIRE(r.step_size);
   CHECK(*r.step_size == Approx(0.5).epsilon(1e-14));
@@ -335,17 +335,17 @@ TEST_CASE("Descent stops at the tolerance or the iteration budget and validates 
   const Quadratic q = small_quadratic();
   const Vector theta0 = Random(94).normal_vector(6);
   DescentOptions o = fixed(0.5, 100000);
-  o.loss_tol = 1e-12;
+  o.stop.loss_tol = 1e-12;
   DescentResult r = descend(q, theta0, o);
   CHECK(r.status == Status::tolerance_reached);
   CHECK(r.loss_final <= 1e-12);
   CHECK(r.rows[r.rows.size() - 2].loss > 1e-12);  // the iterate before did not meet it
-  o.max_iters = 3;
+  o.stop.max_steps = 3;
   r = descend(q, theta0, o);
   CHECK(r.status == Status::max_steps);
   CHECK(r.iterations == 3);
   o = fixed(0.5, 10);
-  o.save_every = 4;
+  o.save.every_steps = 4;
   r = descend(q, theta0, o);
   REQUIRE(r.rows.size() == 4);  // iterations 0, 4, 8 and the last, 10
   CHECK(r.rows[1].iter == 4);
@@ -363,8 +363,8 @@ TEST_CASE("Descent stops at the tolerance or the iteration budget and validates 
   CHECK_THAT(message_for([](DescentOptions& d) { d.gamma = -1.0; }), Catch::StartsWith("gamma = -1"));
   CHECK_THAT(message_for([](DescentOptions& d) { d.armijo_b = 1.0; }), Catch::StartsWith("armijo_b = 1"));
   CHECK_THAT(message_for([](DescentOptions& d) { d.armijo_c = 0.0; }), Catch::StartsWith("armijo_c = 0"));
-  CHECK_THAT(message_for([](DescentOptions& d) { d.max_iters = 0; }), Catch::StartsWith("max_iters = 0"));
-  CHECK_THAT(message_for([](DescentOptions& d) { d.save_every = 0; }), Catch::StartsWith("save_every = 0"));
+  CHECK_THAT(message_for([](DescentOptions& d) { d.stop.max_steps = 0; }), Catch::StartsWith("stop.max_steps = 0"));
+  CHECK_THAT(message_for([](DescentOptions& d) { d.save.every_steps = 0; }), Catch::StartsWith("save.every_steps = 0"));
   CHECK_THAT(message_for([](DescentOptions& d) { d.divergence_factor = 1.0; }),
              Catch::StartsWith("divergence_factor = 1"));
   CHECK_THROWS_AS(descend(q, Vector::Ones(3), DescentOptions{}), std::invalid_argument);
@@ -396,8 +396,8 @@ TEST_CASE("DescentResult's brief report is one line with status, rule and iterat
   full = r.full_report();
   CHECK_THAT(full,
              Catch::Contains("VIOLATED (first at iteration " + std::to_string(*r.first_bound_violation_iter) + ")"));
-  o.max_iters = 3;
-  o.loss_tol = 1e-30;
+  o.stop.max_steps = 3;
+  o.stop.loss_tol = 1e-30;
   r = descend(q, theta0, o);
   REQUIRE(r.status == Status::max_steps);
   CHECK_THAT(r.brief_report(), Catch::StartsWith("max_steps: fixed on ") && Catch::Contains("3 iterations"));
@@ -417,7 +417,7 @@ TEST_CASE("A descent step allocates nothing", "[discrete]") {
         DescentOptions o = fixed(0.01, iterations);
         o.step = rule;
         o.gamma = 0.01;
-        o.save_every = 1000000;
+        o.save.every_steps = 1000000;
         const long before = g_allocations.load();
         const DescentResult r = descend(*f, theta0, o);
         REQUIRE(r.iterations == iterations);
@@ -467,7 +467,7 @@ TEST_CASE("A custom step rule runs through descend<Rule> without touching the li
   const Quadratic q = small_quadratic();
   const Vector theta0 = Random(96).normal_vector(6);
   DescentOptions o;
-  o.max_iters = 60;
+  o.stop.max_steps = 60;
   const DescentResult r = descend(q, theta0, StepDecay{0.8, 0.5, 20}, o);
   REQUIRE(r.status == Status::reached_max_iters);
   CHECK(r.rule == "step-decay");
@@ -501,11 +501,11 @@ TEST_CASE("A custom step rule runs through descend<Rule> without touching the li
   CHECK(counted.theta == descend(q, theta0, fixed(0.5, 9)).theta);
 }
 
-TEST_CASE("DescentRow's pl_ratio is ||g||^2 / (2 (L - L_min)) and at least mu on a quadratic", "[discrete]") {
+TEST_CASE("A descent row's pl_ratio is ||g||^2 / (2 (L - L_min)) and at least mu on a quadratic", "[discrete]") {
   const Quadratic q = small_quadratic();
   const Vector theta0 = Random(97).normal_vector(6);
   const DescentResult r = descend(q, theta0, fixed(0.5, 30));
-  for (const DescentRow& row : r.rows) {
+  for (const Row& row : r.rows) {
     CHECK(row.pl_ratio == Approx(row.grad_norm * row.grad_norm / (2 * row.loss)).epsilon(1e-13));
     CHECK(row.pl_ratio >= 0.1 * (1 - 1e-12));
   }
@@ -518,16 +518,14 @@ TEST_CASE("Descent events are checked at the iterates: a terminal one stops at t
   const DescentResult plain = descend(q, theta0, fixed(0.5, 200));
   const double level = 1e-3 * plain.loss0;
   long first = -1;
-  for (const DescentRow& row : plain.rows) {
+  for (const Row& row : plain.rows) {
     if (first < 0 && row.loss <= level) first = row.iter;
   }
   REQUIRE(first > 0);
   DescentOptions o = fixed(0.5, 200);
   o.events = {
-      DescentEvent{"level", [level](double, ConstVectorView, const DescentRow& row) { return row.loss - level; }, -1,
-                   true},
-      DescentEvent{"never rises", [level](double, ConstVectorView, const DescentRow& row) { return row.loss - level; },
-                   +1, false}};
+      Event{"level", [level](double, ConstVectorView, const Row& row) { return row.loss - level; }, -1, true},
+      Event{"never rises", [level](double, ConstVectorView, const Row& row) { return row.loss - level; }, +1, false}};
   const DescentResult r = descend(q, theta0, o);
   REQUIRE(r.status == Status::event_stop);
   CHECK(r.succeeded());

@@ -143,7 +143,7 @@ TEST_CASE("Every solver keeps the loss under L0 exp(-2 mu t) (docs/theory.md §7
     CHECK(*r.bound_holds);
     REQUIRE(r.rows.size() > 2);
     for (std::size_t i = 1; i < r.rows.size(); ++i) {
-      const FlowRow& row = r.rows[i];
+      const Row& row = r.rows[i];
       CHECK(row.loss <= r.loss0 * std::exp(-2.0 / 32.0 * row.t) * (1 + 10 * o.rtol));
       // Decreasing while the state is above the absolute tolerance (below it, error control no
       // longer resolves the decay and the iterates may wobble at the 1e-24 level).
@@ -167,8 +167,8 @@ TEST_CASE("The flow on least squares reaches the minimizer nearest theta0 (docs/
   const double mu = *f.known().mu;
   for (const Solver solver : {Solver::dopri5, Solver::fehlberg78, Solver::cvode_bdf, Solver::cvode_bdf_krylov}) {
     FlowOptions o = accurate(solver, 60.0 / mu);  // exp(-mu t) ~ 1e-26
-    o.times = {1.0, 10.0};
-    o.times.push_back(o.t_end);
+    o.save.times = {1.0, 10.0};
+    o.save.times.push_back(o.t_end);
     const FlowResult r = simulate_flow(f, theta0, o);
     INFO(to_string(solver) << ": " << r.message);
     REQUIRE(r.status == Status::reached_end_time);
@@ -211,7 +211,7 @@ TEST_CASE("A loss tolerance stops every solver at the crossing not at the next s
   const double t_star = exact_crossing(q, theta0, level, false);
   for (const Solver solver : kAllSolvers) {
     FlowOptions o = accurate(solver, 1000.0);
-    o.loss_tol = level;
+    o.stop.loss_tol = level;
     const FlowResult r = simulate_flow(q, theta0, o);
     INFO(to_string(solver) << ": " << r.message);
     REQUIRE(r.status == Status::tolerance_reached);
@@ -235,7 +235,7 @@ TEST_CASE("A gradient tolerance and both tolerances together stop at the right c
   for (const Solver solver : {Solver::dopri5, Solver::cash_karp54, Solver::bulirsch_stoer, Solver::rk4,
                               Solver::cvode_bdf, Solver::cvode_adams}) {
     FlowOptions o = accurate(solver, 1000.0);
-    o.grad_tol = grad_level;
+    o.stop.grad_tol = grad_level;
     FlowResult r = simulate_flow(q, theta0, o);
     INFO(to_string(solver) << ": " << r.message);
     REQUIRE(r.status == Status::tolerance_reached);
@@ -243,7 +243,7 @@ TEST_CASE("A gradient tolerance and both tolerances together stop at the right c
     CHECK(r.grad_norm_final >= grad_level * (1 - 1e-6));
     CHECK(r.t_final == Approx(t_grad).epsilon(is_fixed_step(solver) ? 1e-2 : 1e-6));
     // With both, the stop needs both: here the loss level is reached later.
-    o.loss_tol = loss_level;
+    o.stop.loss_tol = loss_level;
     r = simulate_flow(q, theta0, o);
     REQUIRE(r.status == Status::tolerance_reached);
     CHECK(r.loss_final <= loss_level);
@@ -255,7 +255,7 @@ TEST_CASE("A gradient tolerance and both tolerances together stop at the right c
 TEST_CASE("A tolerance already met at theta0 stops at t = 0", "[flow]") {
   const Quadratic q = test_quadratic();
   FlowOptions o;
-  o.loss_tol = 1e300;
+  o.stop.loss_tol = 1e300;
   const FlowResult r = simulate_flow(q, Vector::Ones(8), o);
   CHECK(r.status == Status::tolerance_reached);
   CHECK(r.t_final == 0.0);
@@ -267,7 +267,7 @@ TEST_CASE("The step budget stops every solver with max_steps after exactly that 
   const Vector theta0 = Random(47).normal_vector(8);
   for (const Solver solver : kAllSolvers) {
     FlowOptions o = accurate(solver, 1e4);
-    o.max_steps = 7;
+    o.stop.max_steps = 7;
     const FlowResult r = simulate_flow(q, theta0, o);
     INFO(to_string(solver));
     CHECK(r.status == Status::max_steps);
@@ -285,23 +285,23 @@ TEST_CASE("Rows are recorded at the requested times every save_every or at every
   for (const Solver solver : kAllSolvers) {
     INFO(to_string(solver));
     FlowOptions o = accurate(solver, 3.0);
-    o.times = {0.25, 1.0, 1.7, 3.0};
+    o.save.times = {0.25, 1.0, 1.7, 3.0};
     FlowResult r = simulate_flow(q, theta0, o);
     REQUIRE(r.status == Status::reached_end_time);
     REQUIRE(r.rows.size() == 5);
     CHECK(r.rows[0].t == 0.0);
     const double tolerance = is_fixed_step(solver) ? 1e-2 : 1e-7;
     for (std::size_t i = 1; i < 5; ++i) {
-      CHECK(r.rows[i].t == o.times[i - 1]);
-      CHECK(r.rows[i].loss == Approx(q.loss(q.exact_flow(theta0, o.times[i - 1]))).epsilon(tolerance));
+      CHECK(r.rows[i].t == o.save.times[i - 1]);
+      CHECK(r.rows[i].loss == Approx(q.loss(q.exact_flow(theta0, o.save.times[i - 1]))).epsilon(tolerance));
     }
-    o.times.clear();
-    o.save_every = 0.5;
+    o.save.times.clear();
+    o.save.every_t = 0.5;
     r = simulate_flow(q, theta0, o);
     REQUIRE(r.rows.size() == 7);
     CHECK(r.rows[3].t == 1.5);
     CHECK(r.rows.back().t == 3.0);
-    o.save_every = 0.0;
+    o.save.every_t = 0.0;
     r = simulate_flow(q, theta0, o);
     CHECK(static_cast<long>(r.rows.size()) == r.stats.num_steps + 1);
   }
@@ -311,7 +311,7 @@ TEST_CASE("An observer is called at t = 0 and after every step and can stop the 
   const Quadratic q = test_quadratic();
   int calls = 0;
   std::vector<double> times;
-  const FlowResult r = simulate_flow(q, Vector::Ones(8), accurate(Solver::dopri5, 100.0), [&](const FlowRow& row) {
+  const FlowResult r = simulate_flow(q, Vector::Ones(8), accurate(Solver::dopri5, 100.0), [&](const Row& row) {
     times.push_back(row.t);
     return ++calls == 3 || row.t > 50;
   });
@@ -323,7 +323,7 @@ TEST_CASE("An observer is called at t = 0 and after every step and can stop the 
   CHECK(r.stats.num_steps == 2);  // the calls at t = 0 and after the first two steps
   // Stopping at t = 0 runs no step.
   const FlowResult at_start =
-      simulate_flow(q, Vector::Ones(8), accurate(Solver::cvode_bdf, 100.0), [](const FlowRow&) { return true; });
+      simulate_flow(q, Vector::Ones(8), accurate(Solver::cvode_bdf, 100.0), [](const Row&) { return true; });
   CHECK(at_start.status == Status::stopped_by_observer);
   CHECK(at_start.stats.num_steps == 0);
   CHECK(at_start.t_final == 0.0);
@@ -366,16 +366,16 @@ TEST_CASE("Invalid options are a status naming the field value and constraint an
   CHECK_THAT(message_for([](FlowOptions& o) { o.t_end = 0; }), Catch::StartsWith("t_end = 0"));
   CHECK_THAT(message_for([](FlowOptions& o) { o.t_end = NAN; }), Catch::StartsWith("t_end = nan"));
   CHECK_THAT(message_for([](FlowOptions& o) { o.dt = -0.1; }), Catch::StartsWith("dt = -0.1"));
-  CHECK_THAT(message_for([](FlowOptions& o) { o.times = {1, 0.5}; }), Catch::Contains("strictly increasing"));
-  CHECK_THAT(message_for([](FlowOptions& o) { o.times = {20}; }), Catch::StartsWith("times = 20"));
-  CHECK_THAT(message_for([](FlowOptions& o) { o.save_every = -1; }), Catch::StartsWith("save_every = -1"));
-  CHECK_THAT(message_for([](FlowOptions& o) { o.loss_tol = -1; }), Catch::StartsWith("loss_tol = -1"));
-  CHECK_THAT(message_for([](FlowOptions& o) { o.grad_tol = INFINITY; }), Catch::StartsWith("grad_tol = inf"));
-  CHECK_THAT(message_for([](FlowOptions& o) { o.max_steps = 0; }), Catch::StartsWith("max_steps = 0"));
+  CHECK_THAT(message_for([](FlowOptions& o) { o.save.times = {1, 0.5}; }), Catch::Contains("strictly increasing"));
+  CHECK_THAT(message_for([](FlowOptions& o) { o.save.times = {20}; }), Catch::StartsWith("save.times = 20"));
+  CHECK_THAT(message_for([](FlowOptions& o) { o.save.every_t = -1; }), Catch::StartsWith("save.every_t = -1"));
+  CHECK_THAT(message_for([](FlowOptions& o) { o.stop.loss_tol = -1; }), Catch::StartsWith("stop.loss_tol = -1"));
+  CHECK_THAT(message_for([](FlowOptions& o) { o.stop.grad_tol = INFINITY; }), Catch::StartsWith("stop.grad_tol = inf"));
+  CHECK_THAT(message_for([](FlowOptions& o) { o.stop.max_steps = 0; }), Catch::StartsWith("stop.max_steps = 0"));
   CHECK_THAT(message_for([](FlowOptions& o) { o.mu = -2.0; }), Catch::StartsWith("mu = -2"));
   CHECK_THAT(message_for([](FlowOptions& o) {
-               o.times = {1};
-               o.save_every = 1;
+               o.save.times = {1};
+               o.save.every_t = 1;
              }),
              Catch::Contains("cannot be combined"));
   CHECK_THROWS_AS(simulate_flow(q, Vector::Ones(3), FlowOptions{}), std::invalid_argument);

@@ -272,8 +272,8 @@ TEST_CASE("Flow and descent drive a tanh network from the positive initializatio
   FlowOptions flow;
   flow.solver = Solver::cvode_bdf;
   flow.t_end = 1e4;
-  flow.loss_tol = 1e-22;
-  flow.times = {flow.t_end};
+  flow.stop.loss_tol = 1e-22;
+  flow.save.times = {flow.t_end};
   const FlowResult r = simulate_flow(f, theta0, flow);
   INFO(r.message);
   REQUIRE(r.status == Status::tolerance_reached);
@@ -281,8 +281,8 @@ TEST_CASE("Flow and descent drive a tanh network from the positive initializatio
   CHECK(f.loss(r.theta) < 1e-20);
   DescentOptions descent;
   descent.step = StepRule::inverse_smoothness;
-  descent.loss_tol = 1e-22;
-  descent.max_iters = 100000;
+  descent.stop.loss_tol = 1e-22;
+  descent.stop.max_steps = 100000;
   const DescentResult d = descend(f, theta0, descent);
   INFO(d.message);
   REQUIRE(d.status == Status::tolerance_reached);

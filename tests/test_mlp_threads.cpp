@@ -161,7 +161,7 @@ TEST_CASE("Flow and descent on a network give the same bits on 1, 2 and 8 thread
     DescentOptions descent;
     descent.step = StepRule::armijo;
     descent.lr = 1.0;
-    descent.max_iters = 8;
+    descent.stop.max_steps = 8;
     const DescentResult d = descend(f, theta0, descent);
     FlowOptions flow;
     flow.solver = Solver::dopri5;

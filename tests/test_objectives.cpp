@@ -187,7 +187,7 @@ TEST_CASE(
     DescentOptions o;
     o.step = rule;
     o.lr = 0.01;
-    o.max_iters = 500;
+    o.stop.max_steps = 500;
     const DescentResult a = descend(subclass, x0, o);
     const DescentResult b = descend(function, x0, o);
     CHECK(a.theta == b.theta);
@@ -251,7 +251,7 @@ TEST_CASE("FunctionObjective: builders chain, the contract is checked, and witho
   d.step = StepRule::fixed;
   d.mu = 2.0;
   d.beta = 2.0;
-  d.max_iters = 10;
+  d.stop.max_steps = 10;
   const DescentResult fixed = descend(unknown, Vector::Ones(2), d);
   CHECK(fixed.status == Status::reached_max_iters);
   CHECK_FALSE(fixed.guarantee.q);
@@ -422,7 +422,7 @@ TEST_CASE("A CallbackError from the objective ends every back end and descent wi
                    }).with_known({.min_value = 0.0});
     DescentOptions options;
     options.lr = 0.5;
-    options.max_iters = 100;
+    options.stop.max_steps = 100;
     const DescentResult r = descend(f, theta0, options);
     CHECK(r.status == Status::callback_error);
     CHECK(r.message == "no more");
@@ -448,7 +448,7 @@ TEST_CASE("A CallbackError from the objective ends every back end and descent wi
                      return 0.5 * x.squaredNorm();
                    }).with_known({.min_value = 0.0});
     FlowOptions options;
-    const FlowResult r = simulate_flow(f, theta0, options, [](const FlowRow& row, ConstVectorView) -> bool {
+    const FlowResult r = simulate_flow(f, theta0, options, [](const Row& row, ConstVectorView) -> bool {
       if (row.t > 1.0) throw CallbackError("observer says stop");
       return false;
     });

@@ -127,13 +127,13 @@ TEST_CASE("Least squares: the observed ntk is eig(X X^T) at every row, constant 
     const double scale = reference[n - 1];
     FlowOptions options;
     options.t_end = 3.0;
-    options.save_every = 0.5;
+    options.save.every_t = 0.5;
     options.observe.ntk = true;
     options.observe.condition = true;
     const FlowResult flow = simulate_flow(f, random.normal_vector(9), options);
     REQUIRE(flow.succeeded());
     REQUIRE(flow.rows.size() == 7);
-    for (const FlowRow& row : flow.rows) {
+    for (const Row& row : flow.rows) {
       CHECK(std::abs(row.observed.ntk_min - reference[0]) <= 1e-12 * scale);
       CHECK(row.observed.ntk_max == Approx(reference[n - 1]).epsilon(1e-12));
       if (n < 9) CHECK(row.observed.condition == Approx(reference[n - 1] / reference[0]).epsilon(1e-10));
@@ -152,13 +152,13 @@ TEST_CASE("Quadratic: the sharpness is lambda_max(A) and sharpness_min lambda_mi
   const Vector theta0 = random.normal_vector(30);
   DescentOptions descent;
   descent.lr = 0.05;
-  descent.max_iters = 40;
-  descent.save_every = 5;
+  descent.stop.max_steps = 40;
+  descent.save.every_steps = 5;
   REQUIRE(add_observable(descent.observe, "sharpness2"));
   const DescentResult d = descend(f, theta0, descent);
   REQUIRE(d.succeeded());
   REQUIRE(d.rows.size() == 9);
-  for (const DescentRow& row : d.rows) {
+  for (const Row& row : d.rows) {
     CHECK(row.observed.sharpness == Approx(20.0).epsilon(1e-9));
     CHECK(row.observed.sharpness_min == Approx(0.5).epsilon(1e-7));
   }
@@ -166,11 +166,11 @@ TEST_CASE("Quadratic: the sharpness is lambda_max(A) and sharpness_min lambda_mi
   CHECK(d.stats.num_observe_hessian_vector_evals <= 30 + 8 * 3);
   FlowOptions flow;
   flow.t_end = 1.0;
-  flow.save_every = 0.25;
+  flow.save.every_t = 0.25;
   flow.observe.sharpness = true;
   const FlowResult r = simulate_flow(f, theta0, flow);
   REQUIRE(r.succeeded());
-  for (const FlowRow& row : r.rows) CHECK(row.observed.sharpness == Approx(20.0).epsilon(1e-9));
+  for (const Row& row : r.rows) CHECK(row.observed.sharpness == Approx(20.0).epsilon(1e-9));
 }
 
 TEST_CASE("The network: ntk and sharpness match dense eigendecompositions at several points of a run",
@@ -179,8 +179,8 @@ TEST_CASE("The network: ntk and sharpness match dense eigendecompositions at sev
   const Vector theta0 = network_start(f, 9);
   FlowOptions options;
   options.t_end = 4.0;
-  options.times = {1.0, 2.0, 4.0};
-  options.record_states = true;
+  options.save.times = {1.0, 2.0, 4.0};
+  options.save.states = true;
   REQUIRE(add_observable(options.observe, "ntk"));
   REQUIRE(add_observable(options.observe, "sharpness2"));
   const FlowResult r = simulate_flow(f, theta0, options);
@@ -193,7 +193,7 @@ TEST_CASE("The network: ntk and sharpness match dense eigendecompositions at sev
     Matrix h(f.dimension(), f.dimension());
     f.hessian(theta, h);  // column by column from exact Hessian-vector products
     const Vector hess = eigenvalues(0.5 * (h + h.transpose()));
-    const FlowRow& row = r.rows[i];
+    const Row& row = r.rows[i];
     CHECK(std::abs(row.observed.ntk_min - ntk[0]) <= 1e-10 * ntk[9]);
     CHECK(row.observed.ntk_max == Approx(ntk[9]).epsilon(1e-10));
     CHECK(row.observed.sharpness == Approx(hess[hess.size() - 1]).epsilon(1e-6));
@@ -247,12 +247,12 @@ TEST_CASE("pl_ratio >= ntk_min at every row of every residual problem, flow solv
       options.solver = *solver_from_string(solver);
       options.t_end = 2.0;
       options.dt = 1e-2;
-      options.save_every = 0.25;
+      options.save.every_t = 0.25;
       options.observe.ntk = true;
       const FlowResult r = simulate_flow(*c.f, c.theta0, options);
       INFO(c.f->name() << " " << solver << ": " << r.message);
       REQUIRE(r.succeeded());
-      for (const FlowRow& row : r.rows) {
+      for (const Row& row : r.rows) {
         REQUIRE(!std::isnan(row.observed.ntk_min));
         if (!std::isnan(row.pl_ratio)) CHECK(row.pl_ratio >= row.observed.ntk_min);
       }
@@ -261,14 +261,14 @@ TEST_CASE("pl_ratio >= ntk_min at every row of every residual problem, flow solv
       DescentOptions options;
       options.step = *step_rule_from_string(rule);
       options.lr = 0.01;
-      options.max_iters = 50;
-      options.save_every = 5;
+      options.stop.max_steps = 50;
+      options.save.every_steps = 5;
       options.observe.ntk = true;
       if (c.f == &sine && options.step == StepRule::inverse_smoothness) options.beta = 100.0;
       const DescentResult r = descend(*c.f, c.theta0, options);
       INFO(c.f->name() << " " << rule << ": " << r.message);
       REQUIRE(r.succeeded());
-      for (const DescentRow& row : r.rows) {
+      for (const Row& row : r.rows) {
         if (!std::isnan(row.pl_ratio)) CHECK(row.pl_ratio >= row.observed.ntk_min);
       }
     }
@@ -286,7 +286,7 @@ TEST_CASE("A gradient too small for the identity is reported as identity_violate
   CHECK(r.status == Status::identity_violated);
   CHECK_THAT(r.message, Catch::Contains("ntk_min") && Catch::Contains("bug"));
   DescentOptions d;
-  d.max_iters = 5;
+  d.stop.max_steps = 5;
   d.lr = 0.01;
   d.observe.ntk = true;
   CHECK(descend(wrong, random.normal_vector(8), d).status == Status::identity_violated);
@@ -301,7 +301,7 @@ TEST_CASE("The observables' work is counted apart: the run's own evaluations are
   const Vector theta0 = network_start(f, 1);
   FlowOptions options;
   options.t_end = 2.0;
-  options.save_every = 0.5;
+  options.save.every_t = 0.5;
   const FlowResult plain = simulate_flow(f, theta0, options);
   REQUIRE(add_observable(options.observe, "condition"));
   REQUIRE(add_observable(options.observe, "sharpness"));
@@ -343,11 +343,11 @@ TEST_CASE(
   for (const double eta : {0.05, 0.202}) {  // eta beta = 0.5 and 2.02
     DescentOptions options;
     options.lr = eta;
-    options.max_iters = 120;
+    options.stop.max_steps = 120;
     options.observe.sharpness = true;
     FlowFollower follower(f, theta0, 1e-3);
     std::vector<double> distances;
-    options.row_sink = [&](const DescentRow& row, ConstVectorView theta) {
+    options.save.sink = [&](const Row& row, ConstVectorView theta) {
       distances.push_back(follower.compare(row, theta, eta).distance);
       CHECK(row.observed.sharpness == Approx(10.0).epsilon(1e-9));
     };
@@ -434,7 +434,7 @@ TEST_CASE("gradflow flow and descend --observe write the observed columns and th
   INFO(descend.err);
   REQUIRE(descend.exit_code == 0);
   CHECK_THAT(slurp(descend.dir / "r.csv"),
-             Catch::StartsWith("iter,t,loss,grad_norm,dist_from_init,step_size,bound,pl_ratio,ntk_min,ntk_max\n"));
+             Catch::StartsWith("iter,t,loss,grad_norm,dist_from_init,step_size,pl_ratio,bound,ntk_min,ntk_max\n"));
 }
 
 TEST_CASE("Impossible uses of --observe and --against-flow exit with 2, naming the option", "[observables][cli]") {
@@ -463,7 +463,7 @@ TEST_CASE("gradflow descend --against-flow reports where descent leaves the flow
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(slurp(r.dir / "r.csv"),
-             Catch::StartsWith("iter,t,loss,grad_norm,dist_from_init,step_size,bound,pl_ratio,sharpness,flow_loss,"
+             Catch::StartsWith("iter,t,loss,grad_norm,dist_from_init,step_size,pl_ratio,bound,sharpness,flow_loss,"
                                "distance_to_flow,relative_distance,eta_sharpness\n"));
   const std::string json = slurp(r.dir / "s.json");
   CHECK_THAT(json, Catch::Contains("\"left_flow\": true") && Catch::Contains("\"leave_iter\"") &&

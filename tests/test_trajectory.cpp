@@ -66,9 +66,8 @@ Vector crossing_start() {
 
 const double kCrossingTime = std::log(5.0) / 9.0;
 
-FlowEvent first_coordinate(int direction, bool terminal) {
-  return FlowEvent{"theta_1", [](double, ConstVectorView theta, const FlowRow&) { return theta[0]; }, direction,
-                   terminal};
+Event first_coordinate(int direction, bool terminal) {
+  return Event{"theta_1", [](double, ConstVectorView theta, const Row&) { return theta[0]; }, direction, terminal};
 }
 
 }  // namespace
@@ -81,8 +80,8 @@ TEST_CASE(
   for (const Solver solver : kAllSolvers) {
     INFO(to_string(solver));
     FlowOptions o = options_for(solver, 3.0, 1e-10);
-    o.times = {0.5, 1.25, 2.0, 3.0};
-    o.record_states = true;
+    o.save.times = {0.5, 1.25, 2.0, 3.0};
+    o.save.states = true;
     const FlowResult r = simulate_flow(q, theta0, o);
     REQUIRE(r.status == Status::reached_end_time);
     REQUIRE(r.rows.size() == 5);
@@ -96,7 +95,7 @@ TEST_CASE(
       CHECK(r.rows[i].loss == q.loss(state));
       CHECK(r.rows[i].dist_from_init == Approx((state - theta0).norm()).epsilon(1e-15));
       // ... which is the state of a run stopped at that time (euler: the same floating-point steps).
-      FlowOptions direct = options_for(solver, o.times[i - 1], 1e-10);
+      FlowOptions direct = options_for(solver, o.save.times[i - 1], 1e-10);
       const FlowResult stopped = simulate_flow(q, theta0, direct);
       REQUIRE(stopped.status == Status::reached_end_time);
       if (solver == Solver::euler) {
@@ -113,16 +112,16 @@ TEST_CASE("Descent records its iterates as states, equal to runs stopped at each
   const Vector theta0 = Random(10).normal_vector(6);
   DescentOptions o;
   o.lr = 0.2;
-  o.max_iters = 40;
-  o.save_every = 7;
-  o.record_states = true;
+  o.stop.max_steps = 40;
+  o.save.every_steps = 7;
+  o.save.states = true;
   const DescentResult r = descend(q, theta0, o);
   REQUIRE(r.status == Status::reached_max_iters);
   REQUIRE(r.states.cols() == static_cast<Eigen::Index>(r.rows.size()));
   for (std::size_t i = 0; i < r.rows.size(); ++i) {
     DescentOptions direct = o;
-    direct.record_states = false;
-    direct.max_iters = std::max(r.rows[i].iter, 1L);
+    direct.save.states = false;
+    direct.stop.max_steps = std::max(r.rows[i].iter, 1L);
     const Vector state = r.states.col(static_cast<Eigen::Index>(i));
     if (r.rows[i].iter == 0) {
       CHECK(state == theta0);
@@ -138,10 +137,10 @@ TEST_CASE("The observer sees the state at t = 0 and at every step, the states th
   for (const Solver solver : {Solver::dopri5, Solver::rk4, Solver::cvode_bdf}) {
     INFO(to_string(solver));
     FlowOptions o = options_for(solver, 0.5);
-    o.record_states = true;
+    o.save.states = true;
     std::vector<Vector> seen;
     std::vector<double> times;
-    const FlowResult r = simulate_flow(q, theta0, o, [&](const FlowRow& row, ConstVectorView theta) {
+    const FlowResult r = simulate_flow(q, theta0, o, [&](const Row& row, ConstVectorView theta) {
       seen.emplace_back(theta);
       times.push_back(row.t);
       return false;
@@ -158,9 +157,9 @@ TEST_CASE("The observer sees the state at t = 0 and at every step, the states th
   // Descent: the observer sees the iterate, from k = 0.
   DescentOptions d;
   d.lr = 0.3;
-  d.max_iters = 5;
+  d.stop.max_steps = 5;
   std::vector<Vector> iterates;
-  const DescentResult r = descend(q, theta0, d, [&](const DescentRow& row, ConstVectorView theta) {
+  const DescentResult r = descend(q, theta0, d, [&](const Row& row, ConstVectorView theta) {
     CHECK(row.iter == static_cast<long>(iterates.size()));
     iterates.emplace_back(theta);
     return false;
@@ -184,7 +183,7 @@ TEST_CASE(
       const Vector start = on_powell ? test::powell_start() : theta0;
       const double rtol = 1e-8;
       FlowOptions o = options_for(solver, 3.0, rtol);
-      o.dense_output = true;
+      o.save.dense = true;
       const FlowResult r = simulate_flow(f, start, o);
       REQUIRE(r.status == Status::reached_end_time);
       CHECK(r.at(0.0) == start);
@@ -208,13 +207,13 @@ TEST_CASE("FlowResult::at throws out_of_range outside [0, t_final] and logic_err
           "[trajectory]") {
   const Quadratic q = test_quadratic();
   FlowOptions o = options_for(Solver::dopri5, 1.0);
-  o.dense_output = true;
+  o.save.dense = true;
   const FlowResult r = simulate_flow(q, Vector::Ones(6), o);
   CHECK_THROWS_AS(r.at(-1e-9), std::out_of_range);
   CHECK_THROWS_AS(r.at(1.0 + 1e-9), std::out_of_range);
   CHECK_THROWS_WITH(r.at(2.0), Catch::Contains("t = 2") && Catch::Contains("[0, 1]"));
   CHECK_THROWS_AS(r.at(std::nan("")), std::out_of_range);
-  o.dense_output = false;
+  o.save.dense = false;
   CHECK_THROWS_AS(simulate_flow(q, Vector::Ones(6), o).at(0.5), std::logic_error);
 }
 
@@ -228,7 +227,7 @@ TEST_CASE("A terminal event stops every solver at the closed-form crossing with 
     INFO(to_string(solver));
     FlowOptions o = options_for(solver, 2.0, 1e-10);
     o.events = {first_coordinate(+1, true)};
-    o.dense_output = true;
+    o.save.dense = true;
     const FlowResult r = simulate_flow(q, theta0, o);
     INFO(r.message);
     REQUIRE(r.status == Status::event_stop);
@@ -259,16 +258,16 @@ TEST_CASE("Event directions: a rising crossing fires +1 and 0, not -1; non-termi
   for (const Solver solver : {Solver::dopri5, Solver::cash_karp54, Solver::rk4, Solver::cvode_bdf}) {
     INFO(to_string(solver));
     FlowOptions o = options_for(solver, 1.0, 1e-10);
-    FlowEvent rising = first_coordinate(+1, false);
+    Event rising = first_coordinate(+1, false);
     rising.name = "rising";
-    FlowEvent falling = first_coordinate(-1, false);
+    Event falling = first_coordinate(-1, false);
     falling.name = "falling";
-    FlowEvent either = first_coordinate(0, false);
+    Event either = first_coordinate(0, false);
     either.name = "either";
     // A loss level crossed later, falling: its own non-terminal event.
     const double level = 0.5 * q.loss(q.exact_flow(theta0, 0.6));
-    FlowEvent loss_level{"loss level",
-                         [level](double, ConstVectorView, const FlowRow& row) { return row.loss - level; }, -1, false};
+    Event loss_level{"loss level", [level](double, ConstVectorView, const Row& row) { return row.loss - level; }, -1,
+                     false};
     o.events = {rising, falling, either, loss_level};
     const FlowResult r = simulate_flow(q, theta0, o);
     REQUIRE(r.status == Status::reached_end_time);
@@ -289,20 +288,20 @@ TEST_CASE("Event directions: a rising crossing fires +1 and 0, not -1; non-termi
 TEST_CASE("The tolerance stop is an event on the same mechanism, named tolerance", "[trajectory]") {
   const Quadratic q = test_quadratic();
   FlowOptions o = options_for(Solver::cvode_bdf, 100.0);
-  o.loss_tol = 1e-6 * q.loss(Vector::Ones(6));
+  o.stop.loss_tol = 1e-6 * q.loss(Vector::Ones(6));
   const FlowResult r = simulate_flow(q, Vector::Ones(6), o);
   REQUIRE(r.status == Status::tolerance_reached);
   REQUIRE(r.event_hits.size() == 1);
   CHECK(r.event_hits[0].name == "tolerance");
   CHECK(r.event_hits[0].t == r.t_final);
-  CHECK(r.event_hits[0].row.loss <= o.loss_tol);
+  CHECK(r.event_hits[0].row.loss <= o.stop.loss_tol);
   // With a user event crossed earlier, the run stops at the user's.
-  o.events = {FlowEvent{
-      "half", [&](double, ConstVectorView, const FlowRow& row) { return row.loss - 1e3 * o.loss_tol; }, -1, true}};
+  o.events = {Event{"half", [&](double, ConstVectorView, const Row& row) { return row.loss - 1e3 * o.stop.loss_tol; },
+                    -1, true}};
   const FlowResult earlier = simulate_flow(q, Vector::Ones(6), o);
   CHECK(earlier.status == Status::event_stop);
   CHECK(earlier.t_final < r.t_final);
-  CHECK(earlier.loss_final == Approx(1e3 * o.loss_tol).epsilon(1e-6));
+  CHECK(earlier.loss_final == Approx(1e3 * o.stop.loss_tol).epsilon(1e-6));
 }
 
 TEST_CASE(
@@ -317,16 +316,15 @@ TEST_CASE(
   o.rtol = 1e-10;
   o.atol = 1e-14;
   o.t_end = 1e5;
-  o.save_every = 100.0;
-  o.events = {
-      FlowEvent{"L = 1e-9", [](double, ConstVectorView, const FlowRow& row) { return row.loss - 1e-9; }, -1, true}};
+  o.save.every_t = 100.0;
+  o.events = {Event{"L = 1e-9", [](double, ConstVectorView, const Row& row) { return row.loss - 1e-9; }, -1, true}};
   const FlowResult r = simulate_flow(powell, test::powell_start(), o);
   INFO(r.message);
   REQUIRE(r.status == Status::event_stop);
   CHECK(r.t_final == Approx(5844.78197).epsilon(1e-6));
   CHECK(r.loss_final == Approx(1e-9).epsilon(1e-9));
   // L t^2 stays bounded (the PL ratio tends to 0): the flow decays algebraically, not exponentially.
-  for (const FlowRow& row : r.rows) {
+  for (const Row& row : r.rows) {
     if (row.t >= 100) CHECK(row.loss * row.t * row.t < 1.0);
   }
   CHECK(r.rows.back().pl_ratio < 1e-3);
@@ -342,10 +340,9 @@ TEST_CASE(
   o.rtol = 1e-10;
   o.atol = 1e-14;
   o.t_end = 1e5;
-  o.save_every = 100.0;
+  o.save.every_t = 100.0;
   o.solver = Solver::dopri5;
-  o.events = {
-      FlowEvent{"L = 1e-9", [](double, ConstVectorView, const FlowRow& row) { return row.loss - 1e-9; }, -1, true}};
+  o.events = {Event{"L = 1e-9", [](double, ConstVectorView, const Row& row) { return row.loss - 1e-9; }, -1, true}};
   const FlowResult explicit_run = simulate_flow(powell, test::powell_start(), o);
   REQUIRE(explicit_run.status == Status::event_stop);
   INFO(explicit_run.message);
@@ -375,13 +372,13 @@ TEST_CASE("A row sink sees every row in order with its state; keep_rows = false 
   const Vector theta0 = Random(13).normal_vector(6);
   // A long euler run: 2e5 steps, every one a row.
   FlowOptions o = options_for(Solver::euler, 200.0);
-  o.max_steps = 1000000;
-  o.keep_rows = false;
-  o.record_states = true;
+  o.stop.max_steps = 1000000;
+  o.save.keep_rows = false;
+  o.save.states = true;
   long delivered = 0;
   double last_t = -1.0;
   bool in_order = true;
-  o.row_sink = [&](const FlowRow& row, ConstVectorView theta) {
+  o.save.sink = [&](const Row& row, ConstVectorView theta) {
     in_order = in_order && row.t > last_t && theta.size() == 6;
     last_t = row.t;
     ++delivered;
@@ -400,10 +397,10 @@ TEST_CASE("A row sink sees every row in order with its state; keep_rows = false 
   // The sink's rows (and states) are the rows the same run keeps with keep_rows = true.
   for (const Solver solver : {Solver::euler, Solver::dopri5, Solver::cvode_bdf}) {
     FlowOptions kept = options_for(solver, 20.0);
-    kept.record_states = true;
-    std::vector<FlowRow> sunk;
+    kept.save.states = true;
+    std::vector<Row> sunk;
     std::vector<Vector> states;
-    kept.row_sink = [&](const FlowRow& row, ConstVectorView theta) {
+    kept.save.sink = [&](const Row& row, ConstVectorView theta) {
       sunk.push_back(row);
       states.emplace_back(theta);
     };
@@ -419,10 +416,10 @@ TEST_CASE("A row sink sees every row in order with its state; keep_rows = false 
   // Descent likewise.
   DescentOptions d;
   d.lr = 0.1;
-  d.max_iters = 100000;
-  d.keep_rows = false;
+  d.stop.max_steps = 100000;
+  d.save.keep_rows = false;
   long descent_rows = 0;
-  d.row_sink = [&](const DescentRow&, ConstVectorView) { ++descent_rows; };
+  d.save.sink = [&](const Row&, ConstVectorView) { ++descent_rows; };
   const DescentResult gd = descend(q, theta0, d);
   REQUIRE(gd.status == Status::reached_max_iters);
   CHECK(descent_rows == 100001);
@@ -467,7 +464,7 @@ TEST_CASE(
   // Descent, at theta0 and along the way.
   DescentOptions d;
   d.lr = 0.3;
-  d.max_iters = 100;
+  d.stop.max_steps = 100;
   DescentResult gd = descend(huge, ones, d);
   CHECK(gd.status == Status::non_finite_value);
   CHECK(gd.iterations == 0);
@@ -489,7 +486,7 @@ TEST_CASE("A gradient so large that the steps stop changing theta is a stall wit
   for (const Solver solver : {Solver::dopri5, Solver::cash_karp54, Solver::fehlberg78, Solver::bulirsch_stoer}) {
     INFO(to_string(solver));
     FlowOptions o = options_for(solver, 1.0);
-    o.max_steps = 2000;
+    o.stop.max_steps = 2000;
     const FlowResult r = simulate_flow(stiff, start, o);
     INFO(r.message);
     if (r.theta == start) {

@@ -30,12 +30,12 @@ struct StepScratch {
 inline std::string tolerance_message(const FlowOptions& options, double t, double loss, double grad_norm) {
   char buffer[256];
   std::string what;
-  if (options.loss_tol > 0.0) {
-    std::snprintf(buffer, sizeof buffer, "loss %.6e <= loss_tol %.6e", loss, options.loss_tol);
+  if (options.stop.loss_tol > 0.0) {
+    std::snprintf(buffer, sizeof buffer, "loss %.6e <= loss_tol %.6e", loss, options.stop.loss_tol);
     what += buffer;
   }
-  if (options.grad_tol > 0.0) {
-    std::snprintf(buffer, sizeof buffer, "||grad L|| %.6e <= grad_tol %.6e", grad_norm, options.grad_tol);
+  if (options.stop.grad_tol > 0.0) {
+    std::snprintf(buffer, sizeof buffer, "||grad L|| %.6e <= grad_tol %.6e", grad_norm, options.stop.grad_tol);
     what += (what.empty() ? "" : " and ") + std::string(buffer);
   }
   std::snprintf(buffer, sizeof buffer, " at t = %.10g", t);
@@ -59,6 +59,17 @@ inline int crossing_sign(double a, double b, int direction) {
   if (a > 0.0 && b <= 0.0 && direction <= 0) return +1;
   if (a < 0.0 && b >= 0.0 && direction >= 0) return -1;
   return 0;
+}
+
+// The wall-time budget (Stop::max_wall_seconds), checked after every accepted step: true, with the
+// run finished as time_limit, once it has run out.
+inline bool out_of_time(RunState& run) {
+  if (!run.monitor.out_of_time()) return false;
+  char buffer[160];
+  std::snprintf(buffer, sizeof buffer, "the wall-time budget stop.max_wall_seconds = %g s ran out at t = %.10g",
+                run.options.stop.max_wall_seconds, run.t);
+  run.finish(Status::time_limit, buffer);
+  return true;
 }
 
 struct LocatedHit {
@@ -115,14 +126,14 @@ bool finish_step(RunState& run, double t_new, Vector& x_new, std::optional<doubl
   std::optional<std::size_t> stop_event;
 
   if (loss_new && monitor.has_events()) {
-    const FlowRow row_new = monitor.make_row(t_new, x_new, *loss_new, g_new.norm());
+    const Row row_new = monitor.make_row(t_new, x_new, *loss_new, g_new.norm());
     std::vector<double>& e_old = monitor.event_values();
     std::vector<double>& e_new = monitor.event_values_new();
     const std::size_t count = monitor.events().size();
     for (std::size_t i = 0; i < count; ++i) e_new[i] = monitor.event_g(i, t_new, x_new, row_new);
     std::vector<LocatedHit> hits;
     for (std::size_t i = 0; i < count; ++i) {
-      const TrajectoryMonitor::Event& event = monitor.events()[i];
+      const TrajectoryMonitor::TrackedEvent& event = monitor.events()[i];
       const int sign = crossing_sign(e_old[i], e_new[i], event.direction);
       if (sign == 0) continue;
       // Locate on the interpolant; the state past the crossing is kept as the search goes.
@@ -131,7 +142,7 @@ bool finish_step(RunState& run, double t_new, Vector& x_new, std::optional<doubl
       const auto f = [&](double tau) {
         state_at(t_old + tau, scratch.x);
         loss_probe = run.field.loss_and_gradient(scratch.x, scratch.g);
-        const FlowRow row = monitor.make_row(t_old + tau, scratch.x, loss_probe, scratch.g.norm());
+        const Row row = monitor.make_row(t_old + tau, scratch.x, loss_probe, scratch.g.norm());
         return sign * monitor.event_g(i, t_old + tau, scratch.x, row);
       };
       const auto on_past = [&](double) {
@@ -163,8 +174,8 @@ bool finish_step(RunState& run, double t_new, Vector& x_new, std::optional<doubl
         g_end = &scratch.g_end;
         loss_end = hit.loss;
       }
-      const FlowRow row = monitor.make_row(hit.t, hit.theta, hit.loss, hit.grad.norm());
-      monitor.add_hit(EventHit{monitor.events()[hit.event].name, hit.t, std::move(hit.theta), row});
+      const Row row = monitor.make_row(hit.t, hit.theta, hit.loss, hit.grad.norm());
+      monitor.add_hit(EventHit{monitor.events()[hit.event].name, 0, hit.t, std::move(hit.theta), row});
     }
     if (!stop_event) e_old.swap(e_new);
   }
@@ -208,15 +219,15 @@ bool finish_step(RunState& run, double t_new, Vector& x_new, std::optional<doubl
   run.path_length += (*x_end - run.theta).norm();
   run.theta.swap(*x_end);
   run.t = t_end_point;
-  if (!loss_new) return false;  // nothing else looks at an end point the back end has not evaluated
+  if (!loss_new) return out_of_time(run);  // nothing else looks at an end point the back end has not evaluated
   run.grad.swap(*g_end);
   run.loss = *loss_end;
   monitor.check_bound(run.t, run.loss);
-  const FlowRow row = monitor.make_row(run.t, run.theta, run.loss, run.grad.norm());
+  const Row row = monitor.make_row(run.t, run.theta, run.loss, run.grad.norm());
   monitor.check_radius(run.t, row.dist_from_init);
-  if (monitor.every_step()) monitor.record(row, run.theta);
+  if (monitor.every_step() && monitor.step_due()) monitor.record(row, run.theta);
   if (stop_event) {
-    const TrajectoryMonitor::Event& event = monitor.events()[*stop_event];
+    const TrajectoryMonitor::TrackedEvent& event = monitor.events()[*stop_event];
     if (event.user == nullptr) {
       run.finish(Status::tolerance_reached, tolerance_message(run.options, run.t, run.loss, row.grad_norm));
     } else {
@@ -230,7 +241,7 @@ bool finish_step(RunState& run, double t_new, Vector& x_new, std::optional<doubl
     run.finish(Status::stopped_by_observer, "the observer asked to stop");
     return true;
   }
-  return false;
+  return out_of_time(run);
 }
 
 }  // namespace gradflow::detail

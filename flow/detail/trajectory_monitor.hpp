@@ -4,9 +4,11 @@
 #pragma once
 
 #include <gradflow/core/tolerances.hpp>
+#include <gradflow/flow/recorder.hpp>
 #include <gradflow/flow/result.hpp>
 #include <gradflow/theory/observables.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -17,19 +19,23 @@ namespace gradflow::detail {
 class TrajectoryMonitor {
  public:
   TrajectoryMonitor(const FlowOptions& options, const Vector& theta0, double loss0, std::optional<double> min_value,
-                    std::optional<double> mu, const FlowObserver* observer);
+                    std::optional<double> mu, const Observer* observer,
+                    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now());
 
-  // Output schedule. every_step(): a row at every accepted step; otherwise rows at the scheduled
-  // times (times, or multiples of save_every), next_output_time() being +inf when none remain.
+  // Output schedule. every_step(): a row every save.every_steps accepted steps (step_due() says which);
+  // otherwise rows at the scheduled times (times, or multiples of every_t), next_output_time() being
+  // +inf when none remain.
   bool every_step() const { return every_step_; }
+  // Counts an accepted step and says whether its end point is a row (every save.every_steps steps).
+  bool step_due() { return ++accepted_steps_ % options_.save.every_steps == 0; }
   double next_output_time() const;
   void pop_output_time() { ++next_output_; }
 
-  FlowRow make_row(double t, const ConstVectorView& theta, double loss, double grad_norm) const;
-  // Records a row with its state (unless the last recorded row has the same t): adds the observables,
-  // checks it against the bound and the radius, hands it to the row sink, and keeps it (all rows, or the first and the
-  // last when options.keep_rows is false), with the state when options.record_states.
-  void record(const FlowRow& row, const ConstVectorView& theta);
+  Row make_row(double t, const ConstVectorView& theta, double loss, double grad_norm) const;
+  // Records a row with its state (unless the last recorded row has the same t): checks it against the
+  // bound and the radius, then the recorder (flow/recorder.hpp) adds the observables, hands it to the
+  // row sink and keeps it.
+  void record(const Row& row, const ConstVectorView& theta);
   // Checks the bound (and the radius, when one is set) at a point that is not recorded.
   void check_bound(double t, double loss);
   void check_radius(double t, double dist_from_init);
@@ -39,66 +45,65 @@ class TrajectoryMonitor {
   // The tolerance stop: loss <= loss_tol and ||grad|| <= grad_tol, each only when its tolerance is
   // positive. event_value is continuous in (loss, grad_norm) and <= 0 exactly when the stop is met
   // (a maximum of log ratios, so that a root finder sees a near-linear function on an exponential decay).
-  bool tolerance_enabled() const { return options_.loss_tol > 0.0 || options_.grad_tol > 0.0; }
+  bool tolerance_enabled() const { return options_.stop.tolerance_enabled(); }
   bool tolerance_met(double loss, double grad_norm) const { return event_value(loss, grad_norm) <= 0.0; }
   double event_value(double loss, double grad_norm) const;
+  // Whether the wall-time budget (stop.max_wall_seconds) is used up.
+  bool out_of_time() const;
 
   // The events: the tolerance stop (first, when enabled; falling, terminal) and options.events.
-  struct Event {
+  struct TrackedEvent {
     std::string name;
     int direction = 0;
     bool terminal = true;
-    const FlowEvent* user = nullptr;  // nullptr: the tolerance stop
+    const Event* user = nullptr;  // nullptr: the tolerance stop
   };
-  const std::vector<Event>& events() const { return events_; }
+  const std::vector<TrackedEvent>& events() const { return events_; }
   bool has_events() const { return !events_.empty(); }
-  double event_g(std::size_t i, double t, const ConstVectorView& theta, const FlowRow& row) const;
+  double event_g(std::size_t i, double t, const ConstVectorView& theta, const Row& row) const;
   // The event functions' values at the current point, and scratch for the end of a step.
   std::vector<double>& event_values() { return event_values_; }
   std::vector<double>& event_values_new() { return event_values_new_; }
-  void set_event_values(double t, const ConstVectorView& theta, const FlowRow& row);
+  void set_event_values(double t, const ConstVectorView& theta, const Row& row);
   void add_hit(EventHit hit) { hits_.push_back(std::move(hit)); }
 
   // Calls the observer, if any, with the row and the state; true = stop.
-  bool observe(const FlowRow& row, const ConstVectorView& theta) const;
+  bool observe(const Row& row, const ConstVectorView& theta) const;
   bool has_observer() const { return observer_ != nullptr && *observer_; }
 
-  std::vector<FlowRow>& rows() { return rows_; }
-  Matrix states() const;
+  std::vector<Row>& rows() { return recorder_->rows(); }
+  Matrix states() const { return recorder_->states(); }
   std::vector<EventHit>& hits() { return hits_; }
   std::optional<bool> bound_holds() const;
   std::optional<double> first_violation() const { return first_violation_; }
   std::optional<bool> radius_holds() const;
   std::optional<double> first_radius_violation() const { return first_radius_violation_; }
   std::optional<double> mu() const { return mu_; }
-  // The observables at the recorded rows (options.observe): set by simulate_flow; the first failure of
-  // the identity ||grad L||^2 >= 2 ntk_min L, or "".
-  void set_path_observer(PathObserver* observer) { path_observer_ = observer; }
-  const std::string& identity_violation() const { return identity_violation_; }
+  // The observables at the recorded rows (options.observe): set by simulate_flow before the first row;
+  // the first failure of the identity ||grad L||^2 >= 2 ntk_min L, or "".
+  void set_path_observer(PathObserver* observer);
+  const std::string& identity_violation() const { return recorder_->identity_violation(); }
+  ObserveCounts observe_counts() const { return recorder_->observe_counts(); }
 
  private:
-  void keep(const FlowRow& row, const ConstVectorView& theta);
-
   const FlowOptions& options_;
-  Vector theta0_;
+  RowMaker maker_;
   double loss0_;
   std::optional<double> min_value_;
   std::optional<double> mu_;
-  const FlowObserver* observer_;
+  const Observer* observer_;
+  std::chrono::steady_clock::time_point started_;
   bool every_step_;
+  long accepted_steps_ = 0;
   std::size_t next_output_ = 0;
   std::size_t num_outputs_ = 0;
-  bool recorded_any_ = false;
   double last_recorded_t_ = 0.0;
-  std::vector<FlowRow> rows_;
-  std::vector<double> states_;  // column after column, p entries per kept row
-  std::vector<Event> events_;
+  std::optional<RowRecorder> recorder_;
+  std::vector<TrackedEvent> events_;
   std::vector<double> event_values_, event_values_new_;
   std::vector<EventHit> hits_;
   std::optional<double> first_violation_;
   std::optional<double> first_radius_violation_;
-  PathObserver* path_observer_ = nullptr;
-  std::string identity_violation_;
 };
 
 // Locates a crossing inside a step: f(0) > 0 >= f(h). Illinois (modified regula falsi) on tau in

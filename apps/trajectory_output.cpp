@@ -1,0 +1,121 @@
+#include <gradflow/apps/trajectory_output.hpp>
+
+#include <gradflow/apps/certificate_output.hpp>
+#include <gradflow/apps/observe_output.hpp>
+
+#include <iostream>
+#include <variant>
+
+namespace gradflow::cli {
+
+void add_stop_options(CLI::App& c, Stop& stop, long& budget, const char* budget_flag, const std::string& help) {
+  c.add_option("--loss-tol", stop.loss_tol, "Stop once loss <= loss-tol (0 = not checked)")->capture_default_str();
+  c.add_option("--grad-tol", stop.grad_tol,
+               "Stop once ||grad L|| <= grad-tol (0 = not checked; with both, both must hold)")
+      ->capture_default_str();
+  c.add_option(budget_flag, budget, help)->capture_default_str();
+  c.add_option("--max-wall-seconds", stop.max_wall_seconds,
+               "End the run (status time_limit, exit 1) once this much wall time has passed (0 = no limit)")
+      ->capture_default_str();
+}
+
+const std::map<std::string, std::string> kFlowFlags{{"save.every_t", "--save-every"},
+                                                    {"save.every_steps", "--save-every-steps"}};
+const std::map<std::string, std::string> kDescentFlags{{"save.every_steps", "--save-every"},
+                                                       {"stop.max_steps", "--max-iters"}};
+
+std::string columns_help(RowOutput output) {
+  std::string text;
+  for (const RowField& field : row_fields()) {
+    if ((field.outputs & output) == 0) continue;
+    text += "  " + std::string(field.name) + " (" + std::string(field.unit) + "): " + std::string(field.doc) + "\n";
+  }
+  return text;
+}
+
+nlohmann::json to_json(const NamedValues& values) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const NamedValue& v : values) {
+    std::visit(
+        [&](const auto& x) {
+          using T = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<T, std::monostate>) {
+            j[v.name] = nullptr;
+          } else {
+            j[v.name] = x;
+          }
+        },
+        v.value);
+  }
+  return j;
+}
+
+TrajectoryOutputs::TrajectoryOutputs(RunKind kind, const OutputArgs& output, const std::string& states_out,
+                                     const Observables& observe, Eigen::Index p, std::string extra_header,
+                                     CsvRowWriter::Extra extra)
+    : kind_(kind), quiet_(output.quiet), rows_file_("--out", output.out), states_file_("--states-out", states_out) {
+  if (rows_file_.active()) rows_.emplace(rows_file_.stream(), kind, observe, std::move(extra_header), std::move(extra));
+  if (states_file_.active()) states_.emplace(states_file_.stream(), kind, p);
+}
+
+RowSink TrajectoryOutputs::sink() {
+  return [this](const Row& row, ConstVectorView theta) {
+    if (rows_) (*rows_)(row, theta);
+    extremes_(row, theta);
+    if (states_) (*states_)(row, theta);
+  };
+}
+
+Observer TrajectoryOutputs::progress(double total) {
+  if (quiet_ || !stderr_is_terminal()) return {};
+  progress_.emplace(kind_, total);
+  return [this](const Row& row, ConstVectorView theta) { return (*progress_)(row, theta); };
+}
+
+void TrajectoryOutputs::end_progress() const {
+  if (progress_) progress_->finish();
+}
+
+void TrajectoryOutputs::commit() {
+  rows_file_.commit();
+  states_file_.commit();
+}
+
+int finish_run(const RunEnd& end, TrajectoryOutputs& outputs) {
+  const TrajectoryResult& result = *end.result;
+  const OutputArgs& o = *end.output;
+  set_activity("writing the outputs");
+  outputs.commit();
+  if (!o.theta_out.empty()) write_theta("--theta-out", o.theta_out, result.theta);
+  std::string ntk_margin_line;
+  nlohmann::json ntk_margin_json;
+  if (end.certificate && end.certified && end.observe->ntk) {
+    ntk_margin_line = certificate_ntk_margin(end.certificate->mu, outputs.extremes().ntk_min(), ntk_margin_json);
+  }
+  if (!o.json.empty()) {
+    write_output("--json", o.json, [&](std::ostream& out) {
+      nlohmann::json summary = to_json(end.summary);
+      summary["rows"] = outputs.rows();
+      summary["stats"] = to_json(stats_values(result.stats));
+      summary["threads"] = end.threads;
+      summary["problem_details"] = end.loaded->description;
+      if (end.observe->any())
+        summary["observe"] =
+            observe_json(*end.observe, outputs.extremes(), result.stats, observed_residuals(*end.loaded->objective));
+      if (end.certificate) {
+        summary["certificate"] = certificate_json(*end.certificate);
+        if (!ntk_margin_json.is_null()) summary["certificate"].update(ntk_margin_json);
+      }
+      if (end.add_json) end.add_json(summary);
+      out << summary.dump(2) << "\n";
+    });
+  }
+  if (!o.quiet) std::cout << end.report << ntk_margin_line << end.extra_report;
+  if (!result.succeeded()) {
+    std::cerr << "gradflow " << end.command << ": " << to_string(result.status) << ": " << result.message << "\n";
+    return kExitRunFailed;
+  }
+  return kExitSuccess;
+}
+
+}  // namespace gradflow::cli

@@ -1,0 +1,88 @@
+// What `gradflow flow` and `gradflow descend` share once their own options are read: the files written
+// as the run goes (--out through the row field table, --states-out), the progress line and the
+// observation's extremes (the library's callbacks, flow/callbacks.hpp), and the end of the run (the
+// final theta, the JSON summary from the result's named values, the report, the exit code).
+#pragma once
+
+#include <gradflow/apps/cli_support.hpp>
+#include <gradflow/apps/common_options.hpp>
+#include <gradflow/core/named_value.hpp>
+#include <gradflow/flow/callbacks.hpp>
+#include <gradflow/flow/trajectory.hpp>
+#include <gradflow/theory/certificate.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace gradflow::cli {
+
+// The Stop options of a run command (flow/trajectory.hpp): --loss-tol, --grad-tol, the budget (named
+// budget_flag: --max-steps or --max-iters, bound to budget, which the command copies into
+// stop.max_steps) and --max-wall-seconds.
+void add_stop_options(CLI::App& command, Stop& stop, long& budget, const char* budget_flag, const std::string& help);
+
+// The option flags of the options structs' nested fields that do not follow flag_for_field's rule.
+extern const std::map<std::string, std::string> kFlowFlags;
+extern const std::map<std::string, std::string> kDescentFlags;
+
+// The columns of an output as --help lists them: "  t (time): flow time; ...", one per line, from the
+// row field table (flow/row_fields.hpp).
+std::string columns_help(RowOutput output);
+
+// Named values as a JSON object (null, bool, integer, number or string each).
+nlohmann::json to_json(const NamedValues& values);
+
+// The rows file (--out), the states file (--states-out), the extremes of the observables and the
+// progress line of one run. sink() is the run's row sink; commit() renames the files into place once
+// the run has ended (without it they are removed: nothing half written).
+class TrajectoryOutputs {
+ public:
+  // extra_header / extra: the command's own columns after the table's (descend --against-flow).
+  TrajectoryOutputs(RunKind kind, const OutputArgs& output, const std::string& states_out, const Observables& observe,
+                    Eigen::Index p, std::string extra_header = "", CsvRowWriter::Extra extra = {});
+  RowSink sink();
+  // The progress observer (a line on a terminal, unless --quiet), or an empty one.
+  Observer progress(double total);
+  void end_progress() const;
+  void commit();
+  const PathExtremes& extremes() const { return extremes_; }
+  long rows() const { return extremes_.rows(); }
+
+ private:
+  RunKind kind_;
+  bool quiet_;
+  StreamedOutput rows_file_, states_file_;
+  std::optional<CsvRowWriter> rows_;
+  std::optional<CsvStateWriter> states_;
+  PathExtremes extremes_;
+  std::optional<ProgressLine> progress_;
+};
+
+// The end of a run of `gradflow <command>`.
+struct RunEnd {
+  const char* command = "";
+  RunKind kind = RunKind::flow;
+  const TrajectoryResult* result = nullptr;
+  NamedValues summary;  // result->summary()
+  std::string report;   // result->full_report()
+  const LoadedProblem* loaded = nullptr;
+  const OutputArgs* output = nullptr;
+  const Observables* observe = nullptr;
+  int threads = 1;
+  // The certificate computed with --certify, and whether it holds for the method that ran (the flow's
+  // or descent's condition): its mu then bounds the observed ntk_min from below.
+  std::optional<Certificate> certificate;
+  bool certified = false;
+  std::function<void(nlohmann::json&)> add_json;  // the command's own keys
+  std::string extra_report;                       // printed after the report
+};
+
+// Writes --theta-out and --json, prints the report (unless --quiet), and returns the exit code: 0 when
+// the run succeeded, else 1 with "gradflow <command>: <status>: <message>" on standard error.
+int finish_run(const RunEnd& end, TrajectoryOutputs& outputs);
+
+}  // namespace gradflow::cli

@@ -1,0 +1,35 @@
+// A named value of a result, for the outputs that list a result's fields without knowing its type:
+// the command line's JSON summaries and the Python module's dicts are both made from the same list
+// (FlowResult::summary(), DescentResult::summary(), stats_values()), so that a field is declared once.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace gradflow {
+
+// null (an empty optional, a value that does not apply), a flag, a count, a number or a text.
+using Value = std::variant<std::monostate, bool, long long, double, std::string>;
+
+struct NamedValue {
+  std::string name;
+  Value value;
+};
+
+using NamedValues = std::vector<NamedValue>;
+
+template <class T>
+Value optional_value(const std::optional<T>& x) {
+  if (!x) return std::monostate{};
+  if constexpr (std::is_same_v<T, bool>) {
+    return *x;
+  } else if constexpr (std::is_integral_v<T>) {
+    return static_cast<long long>(*x);
+  } else {
+    return static_cast<double>(*x);
+  }
+}
+
+}  // namespace gradflow

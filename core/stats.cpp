@@ -1,0 +1,20 @@
+#include <gradflow/core/stats.hpp>
+
+namespace gradflow {
+
+NamedValues stats_values(const Stats& s) {
+  return {{"num_gradient_evals", static_cast<long long>(s.num_gradient_evals)},
+          {"num_loss_evals", static_cast<long long>(s.num_loss_evals)},
+          {"num_hessian_vector_evals", static_cast<long long>(s.num_hessian_vector_evals)},
+          {"num_jacobian_evals", static_cast<long long>(s.num_jacobian_evals)},
+          {"num_steps", static_cast<long long>(s.num_steps)},
+          {"num_rejected_steps", static_cast<long long>(s.num_rejected_steps)},
+          {"num_nonlinear_iters", static_cast<long long>(s.num_nonlinear_iters)},
+          {"num_linear_iters", static_cast<long long>(s.num_linear_iters)},
+          {"num_observe_hessian_vector_evals", static_cast<long long>(s.num_observe_hessian_vector_evals)},
+          {"num_observe_gram_products", static_cast<long long>(s.num_observe_gram_products)},
+          {"num_observe_gram_matrices", static_cast<long long>(s.num_observe_gram_matrices)},
+          {"wall_seconds", s.wall_seconds}};
+}
+
+}  // namespace gradflow

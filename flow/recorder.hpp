@@ -1,0 +1,65 @@
+// The one recorder of a run's rows, for the flow and for descent alike (flow/trajectory.hpp): it
+// builds a row's common columns from the point (RowMaker), adds the observables to every recorded row
+// and checks the identity they must satisfy (theory/observables.hpp), hands the row to the row sink,
+// and keeps the rows (all, or the first and the last) with their states as SaveAt says.
+#pragma once
+
+#include <gradflow/flow/trajectory.hpp>
+#include <gradflow/theory/observables.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gradflow {
+
+// The columns every row has, from the point: dist_from_init and pl_ratio (NaN where L = L_min or L_min
+// is unknown). The caller sets iter, step_size and bound, whose formulas are its own.
+class RowMaker {
+ public:
+  RowMaker(const ConstVectorView& theta0, std::optional<double> min_value) : theta0_(theta0), min_value_(min_value) {}
+  Row make(double t, const ConstVectorView& theta, double loss, double grad_norm) const;
+  // The PL ratio from the squared gradient norm (the form descent keeps).
+  double pl_ratio(double loss, double grad_norm_squared) const;
+  Eigen::Index dimension() const { return theta0_.size(); }
+
+ private:
+  Vector theta0_;
+  std::optional<double> min_value_;
+};
+
+class RowRecorder {
+ public:
+  // observer (may be null): the observables added to every recorded row; it must outlive the recorder.
+  RowRecorder(const SaveAt& save, RunKind kind, Eigen::Index p, PathObserver* observer);
+
+  // Records the row: observes, checks the identity, calls the sink, keeps. Returns the row as recorded.
+  const Row& record(const Row& row, const ConstVectorView& theta);
+
+  bool recorded_any() const { return count_ > 0; }
+  const Row& last() const { return last_; }
+  long count() const { return count_; }
+  std::vector<Row>& rows() { return rows_; }
+  Matrix states() const;
+  // The first failure of ||grad L||^2 >= 2 ntk_min L at a recorded row ("at the row t = ...: ..."), or "".
+  const std::string& identity_violation() const { return identity_violation_; }
+  // The observation's work (zero without an observer).
+  ObserveCounts observe_counts() const;
+
+ private:
+  const SaveAt& save_;
+  RunKind kind_;
+  std::size_t p_;
+  PathObserver* observer_;
+  std::vector<Row> rows_;
+  std::vector<double> states_;  // column after column, p entries per kept row
+  Row last_;
+  long count_ = 0;
+  std::string identity_violation_;
+};
+
+// Copies the observation's counters into stats (Stats::num_observe_*).
+void add_observe_counts(Stats& stats, const ObserveCounts& counts);
+
+}  // namespace gradflow
