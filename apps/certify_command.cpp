@@ -64,7 +64,7 @@ int run_certify_command(CertifyCommand& d) {
   nlohmann::json summary;
   summary["problem_details"] = loaded.description;
   std::string report;
-  const auto* network = dynamic_cast<const Mlp*>(loaded.objective.get());
+  const Mlp* network = loaded.network;
   if (d.find_scale) {
     InitOptions init;
     init.scheme = InitScheme::positive;

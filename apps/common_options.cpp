@@ -94,11 +94,13 @@ LoadedProblem load_problem(CLI::App& c, ProblemArgs& a) {
     }
   }
   LoadedProblem loaded;
-  loaded.objective = make_problem(a.spec);
+  Problem built = build_problem(a.spec);
+  loaded.objective = std::move(built.objective);
+  loaded.network = built.network;
   const Eigen::Index p = loaded.objective->dimension();
   loaded.description["name"] = loaded.objective->name();
   loaded.description["dim"] = p;
-  const auto* network = dynamic_cast<const Mlp*>(loaded.objective.get());
+  const Mlp* network = loaded.network;
   if (network) {
     const MlpArchitecture& arch = network->architecture();
     loaded.data_report = independence_report(network->inputs());
@@ -121,7 +123,7 @@ LoadedProblem load_problem(CLI::App& c, ProblemArgs& a) {
                                   {"source", a.spec.synthetic.empty() ? "file" : "synthetic"}};
   }
   if (a.theta0.empty()) {
-    loaded.theta0 = initial_point(a.spec, *loaded.objective);
+    loaded.theta0 = initial_point(a.spec, *loaded.objective, loaded.network);
   } else {
     loaded.theta0 = read_vector_csv(a.theta0, "--theta0");
     if (loaded.theta0.size() != p) {
@@ -141,7 +143,7 @@ void print_problem_report(const LoadedProblem& loaded, const char* command, bool
   const IndependenceReport& r = *loaded.data_report;
   std::cout << r.message.substr(0, r.message.find("; warning")) << "\n";
   if (!r.applies) std::cerr << "gradflow " << command << ": " << r.message.substr(r.message.find("warning")) << "\n";
-  const auto* network = dynamic_cast<const Mlp*>(loaded.objective.get());
+  const Mlp* network = loaded.network;
   if (network && !qualifies(network->architecture().activation)) {
     std::cerr << "gradflow " << command << ": warning: " << why_not_qualified(network->architecture().activation)
               << "; the theory does not cover it\n";
@@ -184,17 +186,15 @@ void check_certificate_depth(const ProblemArgs& a, const std::string& why) {
 }
 
 int set_network_threads(const LoadedProblem& loaded, long requested, const char* command, bool quiet) {
-  auto* network = dynamic_cast<Mlp*>(loaded.objective.get());
-  if (network == nullptr) return 1;
+  if (loaded.network == nullptr) return 1;  // the other problems evaluate on one thread
   const ThreadPlan plan = plan_threads(requested, std::numeric_limits<long>::max());
   if (!plan.warning.empty() && !quiet) std::cerr << "gradflow " << command << ": warning: " << plan.warning << "\n";
-  network->set_threads(plan.threads);
-  if (network->threads() < plan.threads && !quiet) {
-    std::cerr << "gradflow " << command << ": warning: could create only " << network->threads() << " of "
-              << plan.threads << " threads (a limit on processes or memory); going on with " << network->threads()
-              << "\n";
+  const int threads = loaded.objective->set_threads(plan.threads);
+  if (threads < plan.threads && !quiet) {
+    std::cerr << "gradflow " << command << ": warning: could create only " << threads << " of " << plan.threads
+              << " threads (a limit on processes or memory); going on with " << threads << "\n";
   }
-  return network->threads();
+  return threads;
 }
 
 void write_theta(const std::string& option, const std::string& path, const Vector& theta) {

@@ -43,6 +43,7 @@ struct OutputArgs {
 
 struct LoadedProblem {
   std::unique_ptr<Objective> objective;
+  const Mlp* network = nullptr;  // the objective as the network it is (--problem mlp), else null
   Vector theta0;
   std::optional<IndependenceReport> data_report;  // mlp: whether the inputs are linearly independent
   nlohmann::json description;                     // what the summary JSON says about the problem

@@ -6,7 +6,6 @@
 #include <gradflow/core/memory_limit.hpp>
 #include <gradflow/core/residual_objective.hpp>
 #include <gradflow/core/tolerances.hpp>
-#include <gradflow/problems/mlp.hpp>
 
 #include <cmath>
 #include <cstdio>
@@ -34,8 +33,10 @@ void check_observe(const Objective& objective, const Observables& what) {
   const std::string obstacle = observe_obstacle(objective, what);
   if (!obstacle.empty()) throw InputError("--observe", to_string(what), obstacle);
   const long long p = objective.dimension(), n = observed_residuals(objective);
-  const bool network = dynamic_cast<const Mlp*>(&objective) != nullptr;  // its Gram formula needs no Jacobian
-  check_memory(observe_memory(what, p, n, !network), "--observe", to_string(what),
+  // A problem with a Gram formula of its own (the network's) forms no Jacobian for the ntk.
+  const ResidualObjective* residual = objective.as_residual();
+  const bool dense_jacobian = residual != nullptr && !residual->has_gram();
+  check_memory(observe_memory(what, p, n, dense_jacobian), "--observe", to_string(what),
                "observing " + to_string(what) + " with p = " + std::to_string(p) +
                    (n > 0 ? " and n = " + std::to_string(n) : std::string()) + " (Lanczos bases of up to " +
                    std::to_string(tolerances::kLanczosMaxVectors) + " vectors, dense Gram matrices)");

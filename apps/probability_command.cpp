@@ -85,7 +85,7 @@ int run_probability_command(ProbabilityCommand& d) {
   const ThreadPlan plan = plan_threads(o.threads, o.draws);
   const LoadedProblem loaded = load_problem(c, d.problem);
   print_problem_report(loaded, "probability", d.quiet);
-  const auto& network = dynamic_cast<const Mlp&>(*loaded.objective);
+  const Mlp& network = *loaded.network;  // --problem mlp, checked above
   InitOptions init;
   init.scheme = d.problem.spec.init;
   init.seed = d.problem.spec.init_seed;

@@ -159,7 +159,7 @@ MlpArchitecture architecture_of(const ProblemSpec& spec, Eigen::Index input_dim)
   return architecture;
 }
 
-std::unique_ptr<Objective> make_mlp(const ProblemSpec& spec) {
+std::unique_ptr<Mlp> make_mlp(const ProblemSpec& spec) {
   reject_unused("mlp", "--matrix", spec.matrix);
   reject_unused("mlp", "--minimizer", spec.minimizer);
   if (!std::isfinite(spec.output_scale))
@@ -266,8 +266,8 @@ InitScheme parse_init_scheme(const std::string& name) {
   throw InputError("--init", name, "unknown initialization (known: " + joined(init_scheme_names()) + ")");
 }
 
-Vector initial_point(const ProblemSpec& spec, const Objective& objective) {
-  if (const auto* network = dynamic_cast<const Mlp*>(&objective)) {
+Vector initial_point(const ProblemSpec& spec, const Objective& objective, const Mlp* network) {
+  if (network != nullptr) {
     InitOptions init;
     init.scheme = spec.init;
     init.seed = spec.init_seed;
@@ -277,19 +277,29 @@ Vector initial_point(const ProblemSpec& spec, const Objective& objective) {
   return default_theta0(objective.dimension(), spec.seed);
 }
 
-std::unique_ptr<Objective> make_problem(const ProblemSpec& spec) {
+Problem build_problem(const ProblemSpec& spec) {
+  Problem built;
   switch (spec.problem) {
     case ProblemKind::quadratic:
-      return make_quadratic(spec);
+      built.objective = make_quadratic(spec);
+      return built;
     case ProblemKind::least_squares:
-      return make_least_squares(spec);
+      built.objective = make_least_squares(spec);
+      return built;
     case ProblemKind::karimi:
     case ProblemKind::rosenbrock:
-      return make_separable(spec);
-    case ProblemKind::mlp:
-      return make_mlp(spec);
+      built.objective = make_separable(spec);
+      return built;
+    case ProblemKind::mlp: {
+      std::unique_ptr<Mlp> network = make_mlp(spec);
+      built.network = network.get();
+      built.objective = std::move(network);
+      return built;
+    }
   }
-  throw std::logic_error("make_problem(): unknown problem kind");
+  throw std::logic_error("build_problem(): unknown problem kind");
 }
+
+std::unique_ptr<Objective> make_problem(const ProblemSpec& spec) { return build_problem(spec).objective; }
 
 }  // namespace gradflow

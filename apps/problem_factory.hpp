@@ -50,8 +50,16 @@ struct ProblemSpec {
   bool standardize = false;                // standardize features and targets
 };
 
+// A built problem: the objective, and the same object as the network it is (--problem mlp) or null,
+// so that the commands reach the network's architecture and data without a cast.
+struct Problem {
+  std::unique_ptr<Objective> objective;
+  const Mlp* network = nullptr;
+};
+
 // Builds the problem; every size is checked against the memory limit first (core/memory_limit.hpp).
-std::unique_ptr<Objective> make_problem(const ProblemSpec& spec);
+Problem build_problem(const ProblemSpec& spec);
+std::unique_ptr<Objective> make_problem(const ProblemSpec& spec);  // build_problem(spec).objective
 
 // The estimated memory of a network problem on n samples (data, activations, parameters, the
 // certificate's bounds), and its check against the limit with `copies` copies (one per thread),
@@ -60,7 +68,7 @@ SizeEstimate network_memory(const MlpArchitecture& architecture, long n);
 void check_network_memory(const MlpArchitecture& architecture, long n, int copies);
 
 // The default initial point of a problem built from spec: the initialization scheme for mlp,
-// default_theta0 otherwise.
-Vector initial_point(const ProblemSpec& spec, const Objective& objective);
+// default_theta0 otherwise (network: the objective as a network, or null).
+Vector initial_point(const ProblemSpec& spec, const Objective& objective, const Mlp* network);
 
 }  // namespace gradflow

@@ -18,7 +18,8 @@
 //     problem, with both sides' gradient evaluations and steps, so that one sees they did the same work;
 //   - the overhead factor of every flow solver: wall time / (gradient evaluations x time of one gradient
 //     in this run): 1 would be a solver that costs nothing but its gradients.
-#include <gradflow/problems/detail/kernels.hpp>
+#include <gradflow/core/detail/kernels.hpp>
+#include <gradflow/problems/detail/gemm.hpp>
 
 #include <benchmark/benchmark.h>
 

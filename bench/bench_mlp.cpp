@@ -21,7 +21,8 @@
 // previous row's vector as it does along a run. Counters: Hessian-vector products and Gram products
 // per row. The summary (bench_main.cpp) divides a row's time by one gradient's of the same size in this
 // run (issue 17's target: <= 10 gradients per sharpness row after the warm start).
-#include <gradflow/problems/detail/kernels.hpp>
+#include <gradflow/core/detail/kernels.hpp>
+#include <gradflow/problems/detail/gemm.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>
 #include <gradflow/problems/network_data.hpp>

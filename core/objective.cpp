@@ -17,6 +17,12 @@ KnownFacts resolved_facts(const Objective& objective) {
   return facts;
 }
 
+int Objective::set_threads(int threads) {
+  if (threads < 0)
+    throw std::invalid_argument(name() + ": set_threads(): threads must be >= 0, got " + std::to_string(threads));
+  return 1;
+}
+
 void Objective::gradient(const ConstVectorView& theta, VectorView grad) const { loss_and_gradient(theta, grad); }
 
 void Objective::hessian_vector(const ConstVectorView& theta, const ConstVectorView& v, VectorView hv) const {

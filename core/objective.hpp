@@ -14,6 +14,7 @@
 //   known()                   exact facts (default: nothing known)
 //   exact_flow(theta0, t)     default throws std::logic_error; has_exact_flow() (default false)
 //   as_residual()             the squared-loss view (core/residual_objective.hpp); default nullptr
+//   set_threads(n), threads() threads of one evaluation, for objectives that can use several; default 1
 // Objectives without a class of their own: FunctionObjective (core/function_objective.hpp).
 //
 // Derivative information travels with the problem, not with the solver: a problem that has an exact
@@ -87,6 +88,13 @@ class Objective {
   // (has_exact_flow()); otherwise throws std::logic_error.
   virtual bool has_exact_flow() const { return false; }
   virtual Vector exact_flow(const ConstVectorView& theta0, double t) const;
+
+  // Threads of one evaluation, for an objective that can use several (the network, problems/mlp.hpp);
+  // the others ignore the request. 0 = all cores. Returns the threads it will use (>= 1: fewer than asked
+  // when the system refuses some); its results must not depend on it. Not to be called while another
+  // thread evaluates this instance. Default: 1, whatever is asked.
+  virtual int set_threads(int threads);
+  virtual int threads() const { return 1; }
 
   // The squared-loss view of the objective (L = 1/2 ||r||^2, with residuals and a Jacobian), which the
   // PL certificate needs; nullptr for an objective that has none. ResidualObjective returns itself.

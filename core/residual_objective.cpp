@@ -8,6 +8,11 @@
 #include <stdexcept>
 
 namespace gradflow {
+
+void ResidualObjective::gram(const ConstVectorView& /*theta*/, MatrixView /*k*/) const {
+  throw std::logic_error("ResidualObjective::gram(): problem '" + name() +
+                         "' has no Gram formula of its own (has_gram() is false)");
+}
 namespace {
 
 // The defaults of jacobian(), jv() and jtv() call one another; a second level of defaults means the

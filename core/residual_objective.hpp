@@ -49,6 +49,12 @@ class ResidualObjective : public Objective {
   virtual void jv(const ConstVectorView& theta, const ConstVectorView& v, VectorView out) const;   // out = J v
   virtual void jtv(const ConstVectorView& theta, const ConstVectorView& w, VectorView out) const;  // out = J^T w
 
+  // The Gram matrix J J^T (n x n) by a formula of the problem's own that does not form J (the network's,
+  // problems/mlp.hpp): has_gram() says whether there is one; gram() throws std::logic_error naming the
+  // problem otherwise (theory/observables.hpp then forms J J^T from the Jacobian or from products).
+  virtual bool has_gram() const { return false; }
+  virtual void gram(const ConstVectorView& theta, MatrixView k) const;
+
   // A rigorous bound on the Lipschitz constant of J over B(theta0, radius), nondecreasing in radius;
   // empty (the default) when the problem has none: the certificate then does not apply, and says so.
   virtual std::optional<double> jacobian_lipschitz(const ConstVectorView& theta0, double radius) const;

@@ -1,6 +1,6 @@
 #include <gradflow/flow/gradient_flow_field.hpp>
 
-#include <gradflow/problems/detail/kernels.hpp>
+#include <gradflow/core/detail/kernels.hpp>
 
 #include <cmath>
 #include <cstring>

@@ -1,7 +1,7 @@
 #include <gradflow/problems/activation.hpp>
 
+#include <gradflow/core/detail/kernels.hpp>
 #include <gradflow/core/text.hpp>
-#include <gradflow/problems/detail/kernels.hpp>
 
 #include <cmath>
 #include <numbers>
@@ -132,7 +132,7 @@ void activate(Activation activation, const Eigen::MatrixXd& z, Eigen::MatrixXd& 
 void activate(Activation activation, const double* in, double* value, double* first, double* second,
               Eigen::Index size) {
   if (activation == Activation::tanh && (first || !second)) {
-    // The common case, vectorized (problems/detail/kernels.hpp); the same values as evaluate().
+    // The common case, vectorized (core/detail/kernels.hpp); the same values as evaluate().
     kernels::tanh_with_derivative(in, value, first, size);
     if (second) {
       for (Eigen::Index i = 0; i < size; ++i) second[i] = -2.0 * value[i] * first[i];

@@ -1,6 +1,6 @@
 #include <gradflow/problems/karimi.hpp>
 
-#include <gradflow/problems/detail/kernels.hpp>
+#include <gradflow/core/detail/kernels.hpp>
 
 #include <cmath>
 #include <stdexcept>

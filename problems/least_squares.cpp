@@ -1,6 +1,6 @@
 #include <gradflow/problems/least_squares.hpp>
 
-#include <gradflow/problems/detail/kernels.hpp>
+#include <gradflow/core/detail/kernels.hpp>
 
 #include <Eigen/SVD>
 

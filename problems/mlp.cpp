@@ -1,6 +1,7 @@
 #include <gradflow/problems/mlp.hpp>
 
-#include <gradflow/problems/detail/kernels.hpp>
+#include <gradflow/core/detail/kernels.hpp>
+#include <gradflow/problems/detail/gemm.hpp>
 #include <gradflow/problems/detail/parallel_for.hpp>
 
 #include <Eigen/Eigenvalues>
@@ -133,12 +134,13 @@ void Mlp::make_partition() {
                    [&](const WeightBlock& a, const WeightBlock& b) { return work(a) > work(b); });
 }
 
-void Mlp::set_threads(int threads) {
+int Mlp::set_threads(int threads) {
   if (threads < 0)
     throw std::invalid_argument("Mlp::set_threads(): threads must be >= 0, got " + std::to_string(threads));
   threads_ = threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   threads_ = detail::prepare_parallel_for(threads_);  // fewer when the system refuses threads
   second_order_ready_ = false;
+  return threads_;
 }
 
 template <class Task>
@@ -342,11 +344,16 @@ Matrix Mlp::jacobian(const ConstVectorView& theta) const {
 }
 
 Matrix Mlp::gram(const ConstVectorView& theta) const {
+  Matrix g(x_.rows(), x_.rows());
+  gram(theta, g);
+  return g;
+}
+
+void Mlp::gram(const ConstVectorView& theta, MatrixView g) const {
   check_dimension("Mlp::gram", theta.size());
   const Eigen::Index n = x_.rows();
   forward(theta, false);
   backward(theta, Eigen::RowVectorXd::Ones(n));
-  Matrix g(n, n);
   // Column block c0 <= j < c1 of G = sum_l (D_l^T D_l) o (H_{l-1}^T H_{l-1}) (+ D_l^T D_l), layer by layer.
   run_tasks(static_cast<Eigen::Index>(sample_bounds_.size()) - 1, [&](Eigen::Index b) {
     const Eigen::Index c0 = sample_bounds_[b], m = sample_bounds_[b + 1] - c0;
@@ -360,7 +367,6 @@ Matrix Mlp::gram(const ConstVectorView& theta) const {
       if (layers_[l].bias_offset >= 0) block += delta_gram;
     }
   });
-  return g;
 }
 
 double Mlp::sigma_min(const ConstVectorView& theta) const {

@@ -85,6 +85,8 @@ class Mlp final : public ResidualObjective {
   // d f(x_i) / d theta: n x p (only for n p <= 5e7 entries).
   Matrix jacobian(const ConstVectorView& theta) const;
   // J J^T (n x n), without forming J.
+  bool has_gram() const override { return true; }
+  void gram(const ConstVectorView& theta, MatrixView k) const override;
   Matrix gram(const ConstVectorView& theta) const;
   // The n-th singular value of J (0 when n > p), from the Gram matrix.
   double sigma_min(const ConstVectorView& theta) const;
@@ -98,8 +100,8 @@ class Mlp final : public ResidualObjective {
   // 0 = all cores. Throws std::invalid_argument when negative. The results do not depend on it. The
   // threads are started here; threads() is lower than asked when the system refused some.
   // Not to be called while another thread evaluates this instance.
-  void set_threads(int threads);
-  int threads() const { return threads_; }  // the threads used (>= 1; 0 resolved to the cores)
+  int set_threads(int threads) override;
+  int threads() const override { return threads_; }  // the threads used (>= 1; 0 resolved to the cores)
 
   // The fixed partition of an evaluation (a function of the sizes only): blocks of samples, and
   // blocks of weight rows over all layers. One block of each (a network too small to gain from

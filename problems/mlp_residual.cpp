@@ -3,7 +3,8 @@
 // conditions under which the theory applies; docs/theory.md §4 and §5).
 #include <gradflow/problems/mlp.hpp>
 
-#include <gradflow/problems/detail/kernels.hpp>
+#include <gradflow/core/detail/kernels.hpp>
+#include <gradflow/problems/detail/gemm.hpp>
 #include <gradflow/problems/network_data.hpp>
 
 #include <Eigen/Eigenvalues>

@@ -1,8 +1,8 @@
 #include <gradflow/problems/quadratic.hpp>
 
+#include <gradflow/core/detail/kernels.hpp>
 #include <gradflow/core/random.hpp>
 #include <gradflow/core/text.hpp>
-#include <gradflow/problems/detail/kernels.hpp>
 
 #include <Eigen/Eigenvalues>
 #include <Eigen/QR>

@@ -14,8 +14,10 @@ Each folder is a layer; a layer may include only itself and the layers below it:
 Usage:
     scripts/include_graph.py --svg docs/include_graph.svg   # draw the picture
     scripts/include_graph.py --check                         # exit 1 on an upward include,
-                                                             # a '../' include, or a public header
-                                                             # that includes a detail/ header
+                                                             # a '../' include, a public header
+                                                             # that includes a detail/ header, or a
+                                                             # library folder that includes another
+                                                             # folder's detail/ (core/detail excepted)
 Standard library only (python3).
 """
 import argparse
@@ -81,6 +83,10 @@ def analyse():
             if (src in INSTALLED and path.endswith(".hpp") and "/detail/" not in path
                     and "/detail/" in rest):
                 problems.append(f"{where}: public header includes the private {target}")
+            # A folder's detail/ is its own: another library folder reaches it only through core/detail
+            # (the shared kernels), never problems/detail or flow/detail.
+            if (src in INSTALLED and src != dst and "/detail/" in rest and dst != "core"):
+                problems.append(f"{where}: {src}/ includes another folder's private {target}")
             if src != dst:
                 edges[(src, dst)] += 1
     return edges, problems

@@ -1,9 +1,10 @@
-// problems/detail/kernels.hpp: the vectorized tanh against long-double tanhl and 1/coshl^2, the matrix-vector
+// core/detail/kernels.hpp: the vectorized tanh against long-double tanhl and 1/coshl^2, the matrix-vector
 // product against a long-double sum, and the clone the loader picked against the baseline x86-64 code
 // compiled from the same source (tests/kernels_baseline.cpp): identical bits.
+#include <gradflow/core/detail/kernels.hpp>
 #include <gradflow/core/objective.hpp>
 #include <gradflow/core/random.hpp>
-#include <gradflow/problems/detail/kernels.hpp>
+#include <gradflow/problems/detail/gemm.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -4,11 +4,12 @@
 // oracle (the sum of one-sample networks, each evaluated in one block); and --threads on the command
 // line.
 #include <gradflow/apps/descend_command.hpp>
+#include <gradflow/core/detail/kernels.hpp>
 #include <gradflow/core/input_error.hpp>
 #include <gradflow/core/random.hpp>
 #include <gradflow/discrete/descend.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
-#include <gradflow/problems/detail/kernels.hpp>
+#include <gradflow/problems/detail/gemm.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>
 #include <gradflow/problems/network_data.hpp>

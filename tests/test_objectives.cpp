@@ -276,7 +276,7 @@ TEST_CASE(
   check_same_certificate(certify(products, theta0), expected);
   CHECK(mine.lipschitz_kind == "jacobian_lipschitz() of 'user-least-squares'");
   CHECK(expected.lipschitz_kind == "zero (J = X is constant)");
-  // Through the Objective interface too (as_residual, no dynamic_cast).
+  // Through the Objective interface too (as_residual, no cast).
   const Objective& as_objective = user;
   REQUIRE(as_objective.as_residual() == &user);
   check_same_certificate(certify(as_objective, theta0), expected);

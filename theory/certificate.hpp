@@ -86,8 +86,8 @@ Certificate certify(const CertificateInputs& inputs);
 // jacobian_norm, are filled in all the same).
 Certificate certify(const ResidualObjective& objective, const Vector& theta0);
 
-// For any objective: the certificate of its squared-loss view (Objective::as_residual(), no
-// dynamic_cast), or applies = false saying that it has no residual structure.
+// For any objective: the certificate of its squared-loss view (Objective::as_residual(), a capability
+// of the interface), or applies = false saying that it has no residual structure.
 Certificate certify(const Objective& objective, const Vector& theta0);
 
 // The smallest output scale s* at which the certificate holds at the positive initialization

@@ -1,7 +1,6 @@
 #include <gradflow/theory/observables.hpp>
 
 #include <gradflow/core/residual_objective.hpp>
-#include <gradflow/problems/mlp.hpp>
 #include <gradflow/theory/lanczos.hpp>
 
 #include <Eigen/Eigenvalues>
@@ -109,8 +108,8 @@ void PathObserver::observe_ntk(const ConstVectorView& theta, Observed& out) {
   const Eigen::Index p = f.dimension();
   if (n <= max_dense_gram_) {
     Matrix gram(n, n);
-    if (const auto* mlp = dynamic_cast<const Mlp*>(&f)) {
-      gram = mlp->gram(theta);
+    if (f.has_gram()) {
+      f.gram(theta, gram);
     } else if (static_cast<double>(n) * static_cast<double>(p) <= tolerances::kMaxDenseJacobianEntries) {
       Matrix j(n, p);
       f.jacobian(theta, j);

@@ -1,5 +1,5 @@
 // kernels::gemm for the baseline instruction set, and the choice between it and the AVX2 + FMA one.
-#include <gradflow/problems/detail/kernels.hpp>
+#include <gradflow/problems/detail/gemm.hpp>
 
 #include <cstdio>
 #include <cstdlib>

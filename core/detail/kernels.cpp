@@ -1,7 +1,7 @@
 // Compiled with -ffp-contract=off and -fno-trapping-math (see CMakeLists.txt): the first keeps the
 // two clones bit-identical (kernels.hpp), the second lets GCC vectorize the branch-free selects below.
 #ifndef GRADFLOW_KERNELS_NAMESPACE
-#include <gradflow/problems/detail/kernels.hpp>
+#include <gradflow/core/detail/kernels.hpp>
 #endif
 
 #include <array>

@@ -1,5 +1,6 @@
-// The few inner loops that dominate the cost of the built-in problems, written so that one portable
-// binary runs them with the widest vector instructions the machine has.
+// The few inner loops that dominate the cost of the built-in problems and of the flow's field, written so
+// that one portable binary runs them with the widest vector instructions the machine has. The network's
+// matrix products are in problems/detail/gemm.hpp.
 //
 // matvec and tanh_with_derivative give the same bits on every machine. Each is compiled twice (GCC's target_clones on
 // x86-64: the baseline x86-64 and x86-64-v3, i.e. AVX2) and the loader picks the clone once, when the program starts.
@@ -11,13 +12,6 @@
 // sin_cos feeds the Karimi problem. (Eigen 3.4 vectorizes sin and tanh for float only, and the C
 // library's are scalar calls: hence tanh_with_derivative and sin_cos here.)
 //
-// gemm, the network's matrix products, is Eigen's, compiled twice: for the baseline x86-64 and, in a
-// translation unit of its own with Eigen's namespace renamed, for x86-64-v3 (AVX2 and FMA). The
-// first call picks the second when the processor has AVX2 and FMA, unless the environment variable
-// GRADFLOW_SIMD is "baseline" ("auto", the default, lets it choose; another value gets a warning on
-// stderr and counts as "auto"). The two round differently (fused multiply-adds, other blocking), so
-// bit-for-bit comparisons between machines need GRADFLOW_SIMD=baseline on both; on one machine every
-// run gives the same bits either way.
 #pragma once
 
 namespace gradflow::kernels {
@@ -36,23 +30,6 @@ void tanh_with_derivative(const double* z, double* value, double* first, long n)
 // multiple of pi/2 the absolute error stays below 1e-30 but the relative one can grow. Beyond
 // |x| = 1e5 the C library's sin and cos. sin(+-0) = +-0; inf and NaN give NaN.
 void sin_cos(const double* x, double* sin_x, double* cos_x, long n);
-
-// C = op(A) op(B) (accumulate false) or C += op(A) op(B), with C m x n, op(A) m x k, op(B) k x n,
-// every matrix column-major and contiguous. A is stored as m x k, or as k x m when transpose_a (then
-// op(A) = A^T); likewise B as k x n, or n x k when transpose_b. A row-major r x c matrix is the same
-// memory as a column-major c x r one: pass it with the transpose flag flipped. C must not alias A or B.
-void gemm(bool transpose_a, bool transpose_b, long m, long n, long k, const double* a, const double* b, bool accumulate,
-          double* c);
-
-// gemm on submatrices: the stored columns of A, B and C start lda, ldb and ldc entries apart (each at
-// least the stored row count), as for a block of rows of a larger column-major matrix. With every
-// leading dimension equal to the stored row count it is gemm. Like gemm, the result depends only on
-// the values, the shapes and the leading dimensions, not on where the operands sit in memory.
-void gemm_strided(bool transpose_a, bool transpose_b, long m, long n, long k, const double* a, long lda,
-                  const double* b, long ldb, bool accumulate, double* c, long ldc);
-
-// Which gemm runs on this machine: "x86-64-v3 (AVX2, FMA)" or "x86-64 baseline".
-const char* gemm_instruction_set();
 
 // v[i] = -g[i] for i < n, and the return value sum g[i]^2, in one pass (the gradient flow's velocity
 // and the squared norm that tells whether the gradient is usable: it is not finite for an Inf or NaN
