@@ -4,7 +4,7 @@
 #include <gradflow/apps/csv.hpp>
 #include <gradflow/apps/list_option.hpp>
 #include <gradflow/core/input_error.hpp>
-#include <gradflow/experiments/thread_pool.hpp>
+#include <gradflow/core/thread_pool.hpp>
 #include <gradflow/problems/activation.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>

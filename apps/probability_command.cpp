@@ -3,7 +3,7 @@
 #include <gradflow/apps/cli_support.hpp>
 #include <gradflow/core/input_error.hpp>
 #include <gradflow/core/memory_limit.hpp>
-#include <gradflow/experiments/thread_pool.hpp>
+#include <gradflow/core/thread_pool.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>
 

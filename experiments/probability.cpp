@@ -2,8 +2,8 @@
 
 #include <gradflow/core/random.hpp>
 #include <gradflow/core/text.hpp>
+#include <gradflow/core/thread_pool.hpp>
 #include <gradflow/discrete/descend.hpp>
-#include <gradflow/experiments/thread_pool.hpp>
 #include <gradflow/experiments/trial.hpp>
 #include <gradflow/theory/certificate.hpp>
 

@@ -4,9 +4,9 @@
 #include <gradflow/core/output_file.hpp>
 #include <gradflow/core/random.hpp>
 #include <gradflow/core/text.hpp>
+#include <gradflow/core/thread_pool.hpp>
 #include <gradflow/discrete/descend.hpp>
 #include <gradflow/experiments/data_transform.hpp>
-#include <gradflow/experiments/thread_pool.hpp>
 #include <gradflow/experiments/trial.hpp>
 #include <gradflow/flow/row_fields.hpp>
 #include <gradflow/flow/simulate_flow.hpp>

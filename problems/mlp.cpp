@@ -1,8 +1,8 @@
 #include <gradflow/problems/mlp.hpp>
 
 #include <gradflow/core/detail/kernels.hpp>
+#include <gradflow/core/thread_pool.hpp>
 #include <gradflow/problems/detail/gemm.hpp>
-#include <gradflow/problems/detail/parallel_for.hpp>
 
 #include <Eigen/Eigenvalues>
 
@@ -138,7 +138,7 @@ int Mlp::set_threads(int threads) {
   if (threads < 0)
     throw std::invalid_argument("Mlp::set_threads(): threads must be >= 0, got " + std::to_string(threads));
   threads_ = threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  threads_ = detail::prepare_parallel_for(threads_);  // fewer when the system refuses threads
+  threads_ = shared_pool().prepare(threads_);  // fewer when the system refuses threads
   second_order_ready_ = false;
   return threads_;
 }
@@ -149,7 +149,7 @@ void Mlp::run_tasks(Eigen::Index count, const Task& task) const {
     for (Eigen::Index i = 0; i < count; ++i) task(i);
     return;
   }
-  detail::parallel_for(threads_, static_cast<long>(count), [&](long i) { task(static_cast<Eigen::Index>(i)); });
+  parallel_for(static_cast<long>(count), threads_, [&](long i) { task(static_cast<Eigen::Index>(i)); });
 }
 
 void Mlp::forward(const ConstVectorView& theta, bool with_second) const {

@@ -15,10 +15,10 @@
 #include <gradflow/core/callback_error.hpp>
 #include <gradflow/core/memory_limit.hpp>
 #include <gradflow/core/text.hpp>
+#include <gradflow/core/thread_pool.hpp>
 #include <gradflow/experiments/sweep_runner.hpp>
 #include <gradflow/experiments/sweep_spec.hpp>
 #include <gradflow/experiments/sweep_summary.hpp>
-#include <gradflow/experiments/thread_pool.hpp>
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>

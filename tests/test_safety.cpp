@@ -15,9 +15,9 @@
 #include <gradflow/core/output_file.hpp>
 #include <gradflow/core/spawn.hpp>
 #include <gradflow/core/text.hpp>
+#include <gradflow/core/thread_pool.hpp>
 #include <gradflow/experiments/sweep_manifest.hpp>
 #include <gradflow/experiments/sweep_runner.hpp>
-#include <gradflow/experiments/thread_pool.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -901,7 +901,7 @@ TEST_CASE("Thread counts above 4x the cores are capped with a warning", "[safety
 }
 
 TEST_CASE(
-    "A pool whose threads cannot all be created goes on with the ones it has, and worker exceptions reach the "
+    "A pool whose threads cannot all be created goes on with the ones it has, and an item's exception reaches the "
     "caller",
     "[safety]") {
   std::atomic<int> created{0};
@@ -910,31 +910,41 @@ TEST_CASE(
       throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again));
     return std::thread(std::move(body));
   };
-  std::atomic<long> next{0}, done{0};
-  const auto worker = [&] {
-    while (next.fetch_add(1) < 1000) ++done;
-  };
+  std::atomic<long> done{0};
+  const auto item = [&](long) { ++done; };
   std::string warned;
-  const gradflow::PoolOutcome outcome =
-      gradflow::run_on_threads(16, worker, failing_after_two, [&](const std::string& w) { warned = w; });
-  CHECK(outcome.threads == 3);
-  CHECK(done.load() == 1000);
-  CHECK_THAT(warned, Catch::Contains("could create only 3 of 16 threads") && Catch::Contains("going on with 3"));
+  {
+    gradflow::ThreadPool pool(failing_after_two);
+    const gradflow::PoolOutcome outcome = pool.run(16, 1000, item, [&](const std::string& w) { warned = w; });
+    CHECK(outcome.threads == 3);
+    CHECK(done.load() == 1000);
+    CHECK_THAT(warned, Catch::Contains("could create only 3 of 16 threads") && Catch::Contains("going on with 3"));
+    // The refusal is remembered: a later job goes on with the same threads, without trying again.
+    CHECK(pool.prepare(8) == 3);
+  }
   // No thread at all: the calling thread does the work.
-  created = 100;
-  next = 0;
+  {
+    created = 100;
+    done = 0;
+    gradflow::ThreadPool pool(failing_after_two);
+    CHECK(pool.run(4, 1000, item).threads == 1);
+    CHECK(done.load() == 1000);
+  }
+  // An exception (bad_alloc included) in an item is rethrown here; the items not yet started are skipped.
+  gradflow::ThreadPool pool;
+  CHECK_THROWS_AS(pool.run(4, 100, [](long) { throw std::bad_alloc(); }), std::bad_alloc);
+  std::atomic<int> started{0};
+  CHECK_THROWS_WITH(pool.run(4, 1000000,
+                             [&](long i) {
+                               ++started;
+                               if (i == 0) throw std::runtime_error("one item");
+                             }),
+                    "one item");
+  CHECK(started.load() < 1000000);
+  // The pool is usable again after a failed job, with the same results.
   done = 0;
-  CHECK(gradflow::run_on_threads(4, worker, failing_after_two).threads == 1);
+  CHECK(pool.run(4, 1000, item).threads == 4);
   CHECK(done.load() == 1000);
-  // An exception (bad_alloc included) in a worker is rethrown here after the others finish.
-  CHECK_THROWS_AS(gradflow::run_on_threads(4, [] { throw std::bad_alloc(); }), std::bad_alloc);
-  std::atomic<int> finished{0};
-  CHECK_THROWS_WITH(gradflow::run_on_threads(4,
-                                             [&] {
-                                               if (finished.fetch_add(1) == 0) throw std::runtime_error("one worker");
-                                             }),
-                    "one worker");
-  CHECK(finished.load() == 4);
 }
 
 TEST_CASE("A thread count of 1000 on flow, descend, probability, sweep and compare-inits is capped and the runs finish",

@@ -10,11 +10,11 @@
 #include <gradflow/core/memory_limit.hpp>
 #include <gradflow/core/output_file.hpp>
 #include <gradflow/core/text.hpp>
+#include <gradflow/core/thread_pool.hpp>
 #include <gradflow/experiments/sweep_manifest.hpp>
 #include <gradflow/experiments/sweep_plots.hpp>
 #include <gradflow/experiments/sweep_runner.hpp>
 #include <gradflow/experiments/sweep_summary.hpp>
-#include <gradflow/experiments/thread_pool.hpp>
 #include <gradflow/flow/options.hpp>
 
 #ifdef GRADFLOW_HAVE_MPI
