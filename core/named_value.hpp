@@ -5,13 +5,15 @@
 
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
 namespace gradflow {
 
-// null (an empty optional, a value that does not apply), a flag, a count, a number or a text.
-using Value = std::variant<std::monostate, bool, long long, double, std::string>;
+// null (an empty optional, a value that does not apply), a flag, a count, a seed (64 bits), a number
+// or a text.
+using Value = std::variant<std::monostate, bool, long long, unsigned long long, double, std::string>;
 
 struct NamedValue {
   std::string name;

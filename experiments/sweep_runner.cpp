@@ -34,11 +34,6 @@
 namespace gradflow {
 namespace {
 
-std::string number(double x) {
-  if (std::isnan(x)) return "";
-  return full_precision(x);
-}
-
 double parse_number(const std::string& text) {
   if (text.empty()) return std::numeric_limits<double>::quiet_NaN();
   return std::stod(text);
@@ -101,104 +96,6 @@ void check_auto_scale(const SweepSpec& spec, const std::string& option) {
           }
         }
       }
-}
-
-const char* const kRunsHeader =
-    "key,init,width,depth,activation,seed,method,lr_c,dataset,n,d,params,input_condition,output_scale,init_seed,loss0,"
-    "loss_target,certified,certified_mu,certified_travel,beta0,lr,reached,steps_to_eps,time_to_eps,time_beta0,"
-    "final_loss,steps,grad_evals,loss_evals,hvp_evals,status,train_seconds,wall_seconds,observed_rows,ntk_min,ntk_max,"
-    "pl_minus_ntk_min,sharpness0,sharpness_max,eta_sharpness_max,sharpness_min";
-
-std::string to_csv_line(const RunRecord& r) {
-  std::ostringstream out;
-  // The key and the data set's name can hold any text (a file name): quoted per RFC 4180.
-  out << csv_field(r.run.key()) << "," << to_string(r.run.init) << "," << r.run.width << "," << r.run.depth << ","
-      << to_string(r.run.activation) << "," << r.run.seed << "," << r.run.method.name() << ","
-      << (r.run.lr_c > 0.0 ? number(r.run.lr_c) : std::string()) << "," << csv_field(r.run.dataset.name()) << "," << r.n
-      << "," << r.d << "," << r.params << "," << number(r.input_condition) << "," << number(r.output_scale) << ","
-      << r.init_seed << "," << number(r.loss0) << "," << number(r.loss_target) << "," << r.certified << ","
-      << number(r.certified_mu) << "," << number(r.certified_travel) << "," << number(r.beta0) << "," << number(r.lr)
-      << "," << (r.reached ? 1 : 0) << "," << r.steps_to_eps << "," << number(r.time_to_eps) << ","
-      << number(r.time_beta0) << "," << number(r.final_loss) << "," << r.steps << "," << r.grad_evals << ","
-      << r.loss_evals << "," << r.hvp_evals << "," << csv_field(r.status) << "," << number(r.train_seconds) << ","
-      << number(r.wall_seconds) << "," << r.observed.rows << "," << number(r.observed.ntk_min) << ","
-      << number(r.observed.ntk_max) << "," << number(r.observed.pl_margin) << "," << number(r.observed.sharpness0)
-      << "," << number(r.observed.sharpness_max) << "," << number(r.observed.eta_sharpness_max) << ","
-      << number(r.observed.sharpness_min);
-  return out.str();
-}
-
-std::optional<RunRecord> parse_csv_line(const std::string& line) {
-  const std::vector<std::string> f = split(line);
-  if (f.size() != 42 || f[0].rfind("init=", 0) != 0) return std::nullopt;
-  try {
-    RunRecord r;
-    const auto init = init_scheme_from_string(f[1]);
-    const auto activation = activation_from_string(f[4]);
-    const auto method = Method::from_string(f[6]);
-    const auto dataset = DatasetSpec::from_string(f[8]);
-    if (!init || !activation || !method || !dataset) return std::nullopt;
-    r.run.init = *init;
-    r.run.width = std::stol(f[2]);
-    r.run.depth = std::stol(f[3]);
-    r.run.activation = *activation;
-    r.run.seed = std::stol(f[5]);
-    r.run.method = *method;
-    r.run.lr_c = f[7].empty() ? 0.0 : std::stod(f[7]);
-    r.run.dataset = *dataset;
-    if (r.run.key() != f[0]) return std::nullopt;
-    r.n = std::stol(f[9]);
-    r.d = std::stol(f[10]);
-    r.params = std::stol(f[11]);
-    r.input_condition = parse_number(f[12]);
-    r.output_scale = parse_number(f[13]);
-    r.init_seed = std::stoull(f[14]);
-    r.loss0 = parse_number(f[15]);
-    r.loss_target = parse_number(f[16]);
-    r.certified = std::stoi(f[17]);
-    r.certified_mu = parse_number(f[18]);
-    r.certified_travel = parse_number(f[19]);
-    r.beta0 = parse_number(f[20]);
-    r.lr = parse_number(f[21]);
-    r.reached = f[22] == "1";
-    r.steps_to_eps = std::stol(f[23]);
-    r.time_to_eps = parse_number(f[24]);
-    r.time_beta0 = parse_number(f[25]);
-    r.final_loss = parse_number(f[26]);
-    r.steps = std::stol(f[27]);
-    r.grad_evals = std::stol(f[28]);
-    r.loss_evals = std::stol(f[29]);
-    r.hvp_evals = std::stol(f[30]);
-    r.status = f[31];
-    r.train_seconds = parse_number(f[32]);
-    r.wall_seconds = parse_number(f[33]);
-    r.observed.rows = std::stol(f[34]);
-    r.observed.ntk_min = parse_number(f[35]);
-    r.observed.ntk_max = parse_number(f[36]);
-    r.observed.pl_margin = parse_number(f[37]);
-    r.observed.sharpness0 = parse_number(f[38]);
-    r.observed.sharpness_max = parse_number(f[39]);
-    r.observed.eta_sharpness_max = parse_number(f[40]);
-    r.observed.sharpness_min = parse_number(f[41]);
-    return r;
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
-
-std::vector<RunRecord> read_runs(const std::string& path) {
-  std::vector<RunRecord> records;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return records;
-  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::size_t start = 0;
-  while (start < content.size()) {
-    const auto end = content.find('\n', start);
-    if (end == std::string::npos) break;  // a torn last line: not a finished run
-    if (auto record = parse_csv_line(content.substr(start, end - start))) records.push_back(std::move(*record));
-    start = end + 1;
-  }
-  return records;
 }
 
 std::string curve_file_name(const RunSpec& run) {
@@ -312,7 +209,7 @@ std::vector<RunRecord> execute_pending(const std::vector<RunSpec>& runs, const S
   }
   if (fd < 0) throw IoError("cannot open " + append_path + " for appending: " + std::strerror(errno));
   if (::lseek(fd, 0, SEEK_END) == 0) {
-    const std::string header = std::string(kRunsHeader) + "\n";
+    const std::string header = runs_csv_header() + "\n";
     if (::write(fd, header.data(), header.size()) != static_cast<ssize_t>(header.size())) {
       ::close(fd);
       throw IoError("cannot write " + append_path + ": " + std::strerror(errno));
@@ -367,7 +264,7 @@ void write_runs_sorted(const std::string& path, std::vector<RunRecord> records) 
                             [](const RunRecord& a, const RunRecord& b) { return a.run.key() == b.run.key(); }),
                 records.end());
   write_file_atomically("runs", path, [&](std::ostream& out) {
-    out << kRunsHeader << "\n";
+    out << runs_csv_header() << "\n";
     for (const RunRecord& r : records) out << to_csv_line(r) << "\n";
   });
 }

@@ -7,6 +7,7 @@
 // by run key, so the file does not depend on the thread count or the order of completion.
 #pragma once
 
+#include <gradflow/experiments/run_record.hpp>
 #include <gradflow/experiments/sweep_spec.hpp>
 #include <gradflow/experiments/trial.hpp>
 #include <gradflow/problems/mlp.hpp>
@@ -23,42 +24,7 @@
 
 namespace gradflow {
 
-struct RunRecord {
-  RunSpec run;
-  long n = 0, d = 0, params = 0;
-  double output_scale = 1.0;
-  std::uint64_t init_seed = 0;
-  double loss0 = 0.0;
-  // The certificate of the method that ran: descent's (max phi > 2 ||r0||, step 1/beta_r) for descent
-  // methods, the flow's (max phi > ||r0||) for flow solvers.
-  int certified = -1;  // 1 holds, 0 does not, -1 the theory does not apply
-  double certified_mu = std::numeric_limits<double>::quiet_NaN();
-  double certified_travel = std::numeric_limits<double>::quiet_NaN();
-  double input_condition = std::numeric_limits<double>::quiet_NaN();  // sigma_max(X) / sigma_n(X), after transform
-  double beta0 = std::numeric_limits<double>::quiet_NaN();        // sharpness at theta0 (power iteration, an estimate)
-  double lr = std::numeric_limits<double>::quiet_NaN();           // descent: the step (fixed) or first trial (armijo)
-  double loss_target = 0.0;                                       // the absolute loss the run had to reach
-  bool reached = false;                                           // loss <= eps L0 within the budget
-  long steps_to_eps = -1;                                         // iterations or accepted flow steps (-1: not reached)
-  double time_to_eps = std::numeric_limits<double>::quiet_NaN();  // flow time, or the sum of descent steps
-  double time_beta0 = std::numeric_limits<double>::quiet_NaN();   // time_to_eps x beta0 (comparable across scales)
-  double final_loss = 0.0;
-  long steps = 0;
-  // The training's work (the certificate and the beta0 estimate are not counted): gradient and loss
-  // evaluations and Hessian-vector products made by the descent or the solver, all steps included.
-  long grad_evals = 0, loss_evals = 0, hvp_evals = 0;
-  std::string status;
-  double train_seconds = 0.0;  // wall time of the training alone
-  double wall_seconds = 0.0;   // the whole run; these two columns depend on the machine's load
-  // --observe (SweepSpec::observe) at the run's recorded rows (experiments/trial.hpp); NaN when not asked.
-  TrialObserved observed;
-};
-
-extern const char* const kRunsHeader;
-std::string to_csv_line(const RunRecord& record);  // without the newline
-std::optional<RunRecord> parse_csv_line(const std::string& line);
-std::vector<RunRecord> read_runs(const std::string& path);  // skips the header and malformed lines
-std::string curve_file_name(const RunSpec& run);            // curves/<hash>.csv, relative to the output directory
+std::string curve_file_name(const RunSpec& run);  // curves/<hash>.csv, relative to the output directory
 std::vector<CurvePoint> read_curve(const std::string& path);
 
 // The data set of a run, read or generated and transformed (spec.preprocess); std::invalid_argument

@@ -678,7 +678,7 @@ TEST_CASE("The sorted runs.csv is rebuilt from what is on disk, rank files left 
   // settings: it was on disk, so it stays in the rewritten table.
   gradflow::RunRecord extra = records[0];
   extra.run.seed = 9;
-  write(dir / "r" / "runs.rank1.csv", std::string(gradflow::kRunsHeader) + "\n" + gradflow::to_csv_line(extra) + "\n");
+  write(dir / "r" / "runs.rank1.csv", gradflow::runs_csv_header() + "\n" + gradflow::to_csv_line(extra) + "\n");
   const ProgramRun r = cli(dir, {"sweep", "--config", "a.toml", "--quiet", "--no-plots"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);

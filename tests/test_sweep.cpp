@@ -160,9 +160,10 @@ TEST_CASE("The summary's medians, quartiles and speedups are right on hand-made 
   CHECK(quantile(values, 0.25) == 1.75);
   // The CSV line round-trips, and a torn line is not a run.
   const std::string line = to_csv_line(runs[5]);
-  REQUIRE(parse_csv_line(line));
-  CHECK(to_csv_line(*parse_csv_line(line)) == line);
-  CHECK_FALSE(parse_csv_line(line.substr(0, line.size() / 2)));
+  const RunsCsvReader reader(runs_csv_header());
+  REQUIRE(reader.parse(line));
+  CHECK(to_csv_line(*reader.parse(line)) == line);
+  CHECK_FALSE(reader.parse(line.substr(0, line.size() / 2)));
 }
 
 TEST_CASE("A sweep gives identical rows on 1 and 2 threads and writes valid PNG and SVG plots", "[sweep]") {
@@ -222,7 +223,8 @@ TEST_CASE("Resuming a killed sweep yields the same rows as an uninterrupted one,
   std::istringstream lines(content);
   std::string line;
   std::getline(lines, line);
-  while (std::getline(lines, line)) CHECK(parse_csv_line(line).has_value());
+  const RunsCsvReader reader(line);
+  while (std::getline(lines, line)) CHECK(reader.parse(line).has_value());
 
   REQUIRE(run({"sweep", "--config", (dir / "killed.toml").string(), "--threads", "2", "--quiet", "--no-plots"}, dir) ==
           0);

@@ -239,8 +239,9 @@ int execute_sweep(const SweepSpec& spec, const SweepRun& how) {
     if (mpi.size > 1) {
       std::istringstream lines(gathered);
       std::string line;
+      const RunsCsvReader reader(runs_csv_header());
       while (std::getline(lines, line)) {
-        if (auto r = parse_csv_line(line)) records.push_back(std::move(*r));
+        if (auto r = reader.parse(line)) records.push_back(std::move(*r));
       }
     }
     write_runs_sorted(runs_path, records);

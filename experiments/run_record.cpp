@@ -1,0 +1,306 @@
+#include <gradflow/experiments/run_record.hpp>
+
+#include <gradflow/core/text.hpp>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+
+namespace gradflow {
+namespace {
+
+// A number, or null for NaN (written as an empty field).
+Value number(double x) { return std::isnan(x) ? Value{} : Value{x}; }
+
+bool parse_double(const std::string& text, double& out) {
+  if (text.empty()) {
+    out = std::numeric_limits<double>::quiet_NaN();
+    return true;
+  }
+  char* end = nullptr;
+  errno = 0;
+  out = std::strtod(text.c_str(), &end);
+  return end == text.c_str() + text.size() && end != text.c_str();
+}
+
+template <class Integer>
+bool parse_integer(const std::string& text, Integer& out) {
+  if (text.empty()) return false;
+  char* end = nullptr;
+  errno = 0;
+  if constexpr (std::is_unsigned_v<Integer>) {
+    if (text[0] == '-') return false;
+    const unsigned long long value = std::strtoull(text.c_str(), &end, 10);
+    out = static_cast<Integer>(value);
+  } else {
+    const long long value = std::strtoll(text.c_str(), &end, 10);
+    out = static_cast<Integer>(value);
+  }
+  return errno == 0 && end == text.c_str() + text.size();
+}
+
+// Columns of the common kinds, a number and a whole number; member(record) is the field (a generic
+// lambda, for the const and the mutable record alike).
+template <class Member>
+RunField real(std::string_view name, std::string_view unit, std::string_view doc, Member member) {
+  return {name, unit, doc, [member](const RunRecord& r) { return number(member(r)); },
+          [member](RunRecord& r, const std::string& text) { return parse_double(text, member(r)); }};
+}
+
+template <class Member>
+RunField whole(std::string_view name, std::string_view unit, std::string_view doc, Member member) {
+  return {name, unit, doc, [member](const RunRecord& r) { return Value{static_cast<long long>(member(r))}; },
+          [member](RunRecord& r, const std::string& text) { return parse_integer(text, member(r)); }};
+}
+
+std::string csv_text(const Value& value) {
+  return std::visit(
+      [](const auto& x) -> std::string {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          return "";
+        } else if constexpr (std::is_same_v<T, bool>) {
+          return x ? "1" : "0";
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          return csv_field(x);
+        } else if constexpr (std::is_same_v<T, double>) {
+          return full_precision(x);
+        } else {
+          return std::to_string(x);
+        }
+      },
+      value);
+}
+
+}  // namespace
+
+const std::vector<RunField>& run_fields() {
+  static const std::vector<RunField> fields{
+      {"key", "text", "the run's coordinates, unique per run (init=...;width=...;...)",
+       [](const RunRecord& r) { return Value{r.run.key()}; },
+       [](RunRecord&, const std::string& text) { return !text.empty(); }},
+      {"init", "name", "the initialization scheme",
+       [](const RunRecord& r) { return Value{std::string(to_string(r.run.init))}; },
+       [](RunRecord& r, const std::string& text) {
+         const auto scheme = init_scheme_from_string(text);
+         if (scheme) r.run.init = *scheme;
+         return scheme.has_value();
+       }},
+      whole(
+          "width", "units", "the hidden width", [](auto& r) -> auto& { return r.run.width; }),
+      whole(
+          "depth", "layers", "the number of hidden layers", [](auto& r) -> auto& { return r.run.depth; }),
+      {"activation", "name", "the activation",
+       [](const RunRecord& r) { return Value{std::string(to_string(r.run.activation))}; },
+       [](RunRecord& r, const std::string& text) {
+         const auto activation = activation_from_string(text);
+         if (activation) r.run.activation = *activation;
+         return activation.has_value();
+       }},
+      whole(
+          "seed", "1", "the run's seed (its initialization derives from it)",
+          [](auto& r) -> auto& { return r.run.seed; }),
+      {"method", "name", "the descent step rule or the flow solver",
+       [](const RunRecord& r) { return Value{r.run.method.name()}; },
+       [](RunRecord& r, const std::string& text) {
+         const auto method = Method::from_string(text);
+         if (method) r.run.method = *method;
+         return method.has_value();
+       }},
+      {"lr_c", "1", "tuned-fixed: the step factor c of lr = c / beta0 (empty otherwise)",
+       [](const RunRecord& r) { return r.run.lr_c > 0.0 ? Value{r.run.lr_c} : Value{}; },
+       [](RunRecord& r, const std::string& text) {
+         if (text.empty()) {
+           r.run.lr_c = 0.0;
+           return true;
+         }
+         return parse_double(text, r.run.lr_c) && r.run.lr_c > 0.0;
+       }},
+      {"dataset", "text", "synthetic:NxD or file:PATH", [](const RunRecord& r) { return Value{r.run.dataset.name()}; },
+       [](RunRecord& r, const std::string& text) {
+         const auto dataset = DatasetSpec::from_string(text);
+         if (dataset) r.run.dataset = *dataset;
+         return dataset.has_value();
+       }},
+      whole(
+          "n", "samples", "the samples of the data set", [](auto& r) -> auto& { return r.n; }),
+      whole(
+          "d", "features", "the features of the data set", [](auto& r) -> auto& { return r.d; }),
+      whole(
+          "params", "parameters", "the network's parameters p", [](auto& r) -> auto& { return r.params; }),
+      real(
+          "input_condition", "1", "sigma_max(X) / sigma_n(X) of the inputs, after the transform",
+          [](auto& r) -> auto& { return r.input_condition; }),
+      real(
+          "output_scale", "1", "the scale of the output layer at initialization",
+          [](auto& r) -> auto& { return r.output_scale; }),
+      {"init_seed", "1", "the seed of the initialization",
+       [](const RunRecord& r) { return Value{static_cast<unsigned long long>(r.init_seed)}; },
+       [](RunRecord& r, const std::string& text) { return parse_integer(text, r.init_seed); }},
+      real(
+          "loss0", "loss", "L(theta0)", [](auto& r) -> auto& { return r.loss0; }),
+      real(
+          "loss_target", "loss", "the absolute loss the run had to reach",
+          [](auto& r) -> auto& { return r.loss_target; }),
+      {"certified", "1", "the certificate of the method that ran: 1 holds, 0 does not, -1 does not apply",
+       [](const RunRecord& r) { return Value{static_cast<long long>(r.certified)}; },
+       [](RunRecord& r, const std::string& text) { return parse_integer(text, r.certified); }},
+      real(
+          "certified_mu", "1/time", "the certified PL constant (certified runs)",
+          [](auto& r) -> auto& { return r.certified_mu; }),
+      real(
+          "certified_travel", "length", "the certified travel bound (certified runs)",
+          [](auto& r) -> auto& { return r.certified_travel; }),
+      real(
+          "beta0", "1/time", "the sharpness at theta0 (power iteration, an estimate)",
+          [](auto& r) -> auto& { return r.beta0; }),
+      real(
+          "lr", "time", "descent: the step (fixed) or the first trial (armijo)", [](auto& r) -> auto& { return r.lr; }),
+      {"reached", "1", "1 when the run reached the target within the budget",
+       [](const RunRecord& r) { return Value{r.reached}; },
+       [](RunRecord& r, const std::string& text) {
+         r.reached = text == "1";
+         return text == "1" || text == "0";
+       }},
+      whole(
+          "steps_to_eps", "steps", "iterations or accepted flow steps to the target (-1: not reached)",
+          [](auto& r) -> auto& { return r.steps_to_eps; }),
+      real(
+          "time_to_eps", "time", "flow time (descent: the sum of the steps) to the target",
+          [](auto& r) -> auto& { return r.time_to_eps; }),
+      real(
+          "time_beta0", "1", "time_to_eps x beta0, comparable across output scales",
+          [](auto& r) -> auto& { return r.time_beta0; }),
+      real(
+          "final_loss", "loss", "the loss at the end", [](auto& r) -> auto& { return r.final_loss; }),
+      whole(
+          "steps", "steps", "iterations or accepted flow steps made", [](auto& r) -> auto& { return r.steps; }),
+      whole(
+          "grad_evals", "gradients", "the training's gradient evaluations",
+          [](auto& r) -> auto& { return r.grad_evals; }),
+      whole(
+          "loss_evals", "losses", "the training's loss-only evaluations",
+          [](auto& r) -> auto& { return r.loss_evals; }),
+      whole(
+          "hvp_evals", "products", "the training's Hessian-vector products",
+          [](auto& r) -> auto& { return r.hvp_evals; }),
+      {"status", "name", "how the training ended", [](const RunRecord& r) { return Value{r.status}; },
+       [](RunRecord& r, const std::string& text) {
+         r.status = text;
+         return true;
+       }},
+      real(
+          "train_seconds", "s", "the training's wall time (depends on the machine's load)",
+          [](auto& r) -> auto& { return r.train_seconds; }),
+      real(
+          "wall_seconds", "s", "the whole run's wall time (depends on the machine's load)",
+          [](auto& r) -> auto& { return r.wall_seconds; }),
+      whole(
+          "observed_rows", "rows", "--observe: the rows observed", [](auto& r) -> auto& { return r.observed.rows; }),
+      real(
+          "ntk_min", "1/time", "--observe ntk: the smallest ntk_min along the rows",
+          [](auto& r) -> auto& { return r.observed.ntk_min; }),
+      real(
+          "ntk_max", "1/time", "--observe ntk: the largest ntk_max along the rows",
+          [](auto& r) -> auto& { return r.observed.ntk_max; }),
+      real(
+          "pl_minus_ntk_min", "1/time", "--observe ntk: the smallest pl_ratio - ntk_min (>= 0)",
+          [](auto& r) -> auto& { return r.observed.pl_margin; }),
+      real(
+          "sharpness0", "1/time", "--observe sharpness: the sharpness at theta0",
+          [](auto& r) -> auto& { return r.observed.sharpness0; }),
+      real(
+          "sharpness_max", "1/time", "--observe sharpness: the largest sharpness along the rows",
+          [](auto& r) -> auto& { return r.observed.sharpness_max; }),
+      real(
+          "eta_sharpness_max", "1", "--observe sharpness, descent: the largest eta x sharpness after theta0",
+          [](auto& r) -> auto& { return r.observed.eta_sharpness_max; }),
+      real(
+          "sharpness_min", "1/time", "--observe sharpness2: the smallest Hessian eigenvalue along the rows",
+          [](auto& r) -> auto& { return r.observed.sharpness_min; }),
+  };
+  return fields;
+}
+
+std::string runs_csv_header() {
+  std::string header;
+  for (const RunField& field : run_fields()) {
+    if (!header.empty()) header += ',';
+    header += field.name;
+  }
+  return header;
+}
+
+std::string to_csv_line(const RunRecord& record) {
+  std::string line;
+  bool first = true;
+  for (const RunField& field : run_fields()) {
+    if (!first) line += ',';
+    first = false;
+    line += csv_text(field.get(record));
+  }
+  return line;
+}
+
+NamedValues run_values(const RunRecord& record) {
+  NamedValues values;
+  for (const RunField& field : run_fields()) values.push_back({std::string(field.name), field.get(record)});
+  return values;
+}
+
+RunsCsvReader::RunsCsvReader(const std::string& header) {
+  const auto names = split_csv_line(header);
+  if (!names) return;
+  bool has_key = false;
+  for (const std::string& name : *names) {
+    const RunField* found = nullptr;
+    for (const RunField& field : run_fields())
+      if (field.name == name) found = &field;
+    if (name == "key") has_key = true;
+    columns_.push_back(found);
+  }
+  usable_ = has_key;
+}
+
+std::optional<RunRecord> RunsCsvReader::parse(const std::string& line) const {
+  if (!usable_) return std::nullopt;
+  const auto fields = split_csv_line(line);
+  if (!fields || fields->size() != columns_.size()) return std::nullopt;
+  RunRecord record;
+  std::string key;
+  try {
+    for (std::size_t i = 0; i < fields->size(); ++i) {
+      if (columns_[i] == nullptr) continue;
+      if (!columns_[i]->set(record, (*fields)[i])) return std::nullopt;
+      if (columns_[i]->name == "key") key = (*fields)[i];
+    }
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  // The coordinates must give back the key: a line whose fields were changed is not this run.
+  if (record.run.key() != key) return std::nullopt;
+  return record;
+}
+
+std::vector<RunRecord> read_runs(const std::string& path) {
+  std::vector<RunRecord> records;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return records;
+  const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto header_end = content.find('\n');
+  if (header_end == std::string::npos) return records;
+  const RunsCsvReader reader(content.substr(0, header_end));
+  std::size_t start = header_end + 1;
+  while (start < content.size()) {
+    const auto end = content.find('\n', start);
+    if (end == std::string::npos) break;  // a torn last line: not a finished run
+    if (auto record = reader.parse(content.substr(start, end - start))) records.push_back(std::move(*record));
+    start = end + 1;
+  }
+  return records;
+}
+
+}  // namespace gradflow
