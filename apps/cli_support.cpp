@@ -1,8 +1,8 @@
 #include <gradflow/apps/cli_support.hpp>
 
 #include <gradflow/apps/config_file.hpp>
+#include <gradflow/apps/support/memory_limit.hpp>
 #include <gradflow/core/input_error.hpp>
-#include <gradflow/core/memory_limit.hpp>
 
 #include <unistd.h>
 

@@ -2,8 +2,8 @@
 // written whole or not at all, progress on a terminal, and the formatting of numbers and errors.
 #pragma once
 
+#include <gradflow/apps/support/output_file.hpp>
 #include <gradflow/core/objective.hpp>
-#include <gradflow/core/output_file.hpp>
 #include <gradflow/core/text.hpp>
 
 #include <CLI/CLI.hpp>
@@ -28,7 +28,7 @@ void set_activity(const char* what);
 const char* activity();
 
 // --max-memory on a command that allocates by sizes the user gives; apply_memory_option() sets the
-// process's limit (core/memory_limit.hpp) from it, or leaves the default (75% of physical memory).
+// process's limit (apps/support/memory_limit.hpp) from it, or leaves the default (75% of physical memory).
 void add_memory_option(CLI::App& command, std::string& max_memory);
 void apply_memory_option(const std::string& max_memory);
 
@@ -57,7 +57,7 @@ std::string join_names(const std::vector<std::string>& names);
 bool stderr_is_terminal();
 
 // An output written while the run goes, so that a run of any length keeps only a bounded number of
-// rows in memory: lines go to a temporary file in the target's folder (core/output_file.hpp), renamed
+// rows in memory: lines go to a temporary file in the target's folder (apps/support/output_file.hpp), renamed
 // over the target by commit(), or straight to standard output for "-". An empty path makes it inactive.
 // Destroyed without commit() (an exception, a refused run), the temporary is removed: nothing written.
 class StreamedOutput {

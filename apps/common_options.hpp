@@ -3,8 +3,8 @@
 #pragma once
 
 #include <gradflow/apps/problem_factory.hpp>
+#include <gradflow/apps/support/output_file.hpp>
 #include <gradflow/core/objective.hpp>
-#include <gradflow/core/output_file.hpp>
 #include <gradflow/problems/network_data.hpp>
 
 #include <CLI/CLI.hpp>
@@ -65,7 +65,7 @@ std::vector<NamedPath> input_paths(const ProblemArgs& args, const std::string& c
 // The outputs given (an option given with an empty value included, so that it is refused).
 std::vector<NamedPath> given_outputs(CLI::App& command,
                                      const std::vector<std::pair<const char*, std::string>>& outputs);
-// Checks every output against the inputs and each other, before anything runs (core/output_file.hpp);
+// Checks every output against the inputs and each other, before anything runs (apps/support/output_file.hpp);
 // "-" is standard output.
 // extra: a command's own outputs (e.g. {"--states-out", path}).
 void check_output_paths(CLI::App& command, const OutputArgs& args, const ProblemArgs& problem,

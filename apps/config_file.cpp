@@ -1,7 +1,7 @@
 #include <gradflow/apps/config_file.hpp>
 
+#include <gradflow/apps/support/output_file.hpp>
 #include <gradflow/core/input_error.hpp>
-#include <gradflow/core/output_file.hpp>
 #include <gradflow/core/text.hpp>
 
 #include <sys/stat.h>

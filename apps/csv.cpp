@@ -1,8 +1,8 @@
 #include <gradflow/apps/csv.hpp>
 
+#include <gradflow/apps/support/memory_limit.hpp>
+#include <gradflow/apps/support/output_file.hpp>
 #include <gradflow/core/input_error.hpp>
-#include <gradflow/core/memory_limit.hpp>
-#include <gradflow/core/output_file.hpp>
 #include <gradflow/core/text.hpp>
 
 #include <sys/stat.h>

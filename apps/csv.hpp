@@ -7,7 +7,7 @@
 // (missing file, ragged row, a field that is not a number, NaN, Inf or out of range, empty file) is an
 // InputError naming the option, the file, and the line and column; the offending text is quoted at
 // most 60 bytes long with control bytes escaped. The file's size is checked against the memory limit
-// before it is read (core/memory_limit.hpp).
+// before it is read (apps/support/memory_limit.hpp).
 #pragma once
 
 #include <gradflow/core/objective.hpp>

@@ -4,11 +4,11 @@
 #include <gradflow/apps/cli_support.hpp>
 #include <gradflow/apps/json_support.hpp>
 #include <gradflow/apps/observe_output.hpp>
+#include <gradflow/apps/support/memory_limit.hpp>
+#include <gradflow/apps/support/output_file.hpp>
+#include <gradflow/apps/support/spawn.hpp>
 #include <gradflow/apps/trajectory_output.hpp>
 #include <gradflow/core/input_error.hpp>
-#include <gradflow/core/memory_limit.hpp>
-#include <gradflow/core/output_file.hpp>
-#include <gradflow/core/spawn.hpp>
 #include <gradflow/discrete/against_flow.hpp>
 #include <gradflow/discrete/descend.hpp>
 #include <gradflow/problems/mlp.hpp>

@@ -6,9 +6,9 @@
 #include <gradflow/apps/json_support.hpp>
 #include <gradflow/apps/list_option.hpp>
 #include <gradflow/apps/observe_output.hpp>
+#include <gradflow/apps/support/memory_limit.hpp>
 #include <gradflow/apps/trajectory_output.hpp>
 #include <gradflow/core/input_error.hpp>
-#include <gradflow/core/memory_limit.hpp>
 #include <gradflow/core/tolerances.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
 #include <gradflow/problems/mlp.hpp>

@@ -4,9 +4,9 @@
 #include <gradflow/apps/descend_command.hpp>
 #include <gradflow/apps/flow_command.hpp>
 #include <gradflow/apps/probability_command.hpp>
+#include <gradflow/apps/support/output_file.hpp>
 #include <gradflow/apps/sweep/sweep_command.hpp>
 #include <gradflow/core/input_error.hpp>
-#include <gradflow/core/output_file.hpp>
 #include <gradflow/core/text.hpp>
 
 #include <CLI/CLI.hpp>

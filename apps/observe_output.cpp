@@ -2,8 +2,8 @@
 
 #include <gradflow/apps/cli_support.hpp>
 #include <gradflow/apps/list_option.hpp>
+#include <gradflow/apps/support/memory_limit.hpp>
 #include <gradflow/core/input_error.hpp>
-#include <gradflow/core/memory_limit.hpp>
 #include <gradflow/core/residual_objective.hpp>
 #include <gradflow/core/tolerances.hpp>
 

@@ -1,8 +1,8 @@
 #include <gradflow/apps/probability_command.hpp>
 
 #include <gradflow/apps/cli_support.hpp>
+#include <gradflow/apps/support/memory_limit.hpp>
 #include <gradflow/core/input_error.hpp>
-#include <gradflow/core/memory_limit.hpp>
 #include <gradflow/core/thread_pool.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>
@@ -42,7 +42,6 @@ void add_probability_command(CLI::App& app, ProbabilityCommand& d) {
   c->add_option("--loss-tol", d.loss_tol, "Success at loss <= this absolute value instead of eps L0 (> 0)");
   c->add_option("--steps", o.steps, "Descent steps K per draw (>= 1)")->capture_default_str();
   c->add_option("--step", d.step, "Descent step rule: " + join_names(step_rule_names()))->capture_default_str();
-  o.descent.lr = 1.0;
   c->add_option("--lr", o.descent.lr, "fixed: step size; armijo: first trial step (> 0)")->capture_default_str();
   c->add_option("--gamma", d.gamma, "polyak: damping (> 0)");
   c->add_option("--armijo-b", o.descent.armijo_b, "armijo: shrink factor in (0, 1)")->capture_default_str();

@@ -14,7 +14,7 @@ namespace gradflow::cli {
 struct ProbabilityCommand {
   ProblemArgs problem;
   ProbabilityOptions options;
-  std::string step = "armijo";
+  std::string step{to_string(ProbabilityOptions{}.descent.step)};  // --step, as given
   double gamma = 0.0;
   double loss_tol = 0.0;  // --loss-tol, when given
   std::string out;

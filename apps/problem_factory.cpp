@@ -1,8 +1,8 @@
 #include <gradflow/apps/problem_factory.hpp>
 
 #include <gradflow/apps/csv.hpp>
+#include <gradflow/apps/support/memory_limit.hpp>
 #include <gradflow/core/input_error.hpp>
-#include <gradflow/core/memory_limit.hpp>
 #include <gradflow/core/random.hpp>
 #include <gradflow/core/text.hpp>
 #include <gradflow/problems/initialization.hpp>
@@ -204,28 +204,6 @@ std::unique_ptr<Mlp> make_mlp(const ProblemSpec& spec) {
 }
 
 }  // namespace
-
-SizeEstimate network_memory(const MlpArchitecture& architecture, long n) {
-  SizeEstimate estimate;
-  long long sum_widths = 0;
-  long long previous = architecture.input_dim;
-  SizeEstimate parameters;
-  for (const Eigen::Index w : architecture.widths) {
-    parameters.add({previous, w});
-    if (architecture.bias) parameters.add({w});
-    sum_widths += w;
-    previous = w;
-  }
-  parameters.add({previous});
-  const long long depth = static_cast<long long>(architecture.widths.size());
-  const long long p = parameters.overflowed() ? LLONG_MAX : static_cast<long long>(parameters.bytes());
-  estimate.add({n, architecture.input_dim, 8, 2});  // the data in the network
-  estimate.add({n, sum_widths, 8, 8});              // activations, their derivatives, the backward pass
-  estimate.add({p, 8, 32});                         // theta, gradients, solver stages
-  estimate.add({depth, depth, 8, 8});               // the certificate's Lipschitz bound of a deep network
-  if (parameters.overflowed()) estimate.add({LLONG_MAX, LLONG_MAX});
-  return estimate;
-}
 
 void check_network_memory(const MlpArchitecture& architecture, long n, int copies) {
   SizeEstimate total;

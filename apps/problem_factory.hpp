@@ -2,7 +2,7 @@
 // where its data come from. Every bad value is an InputError naming the option.
 #pragma once
 
-#include <gradflow/core/memory_limit.hpp>
+#include <gradflow/apps/support/memory_limit.hpp>
 #include <gradflow/core/objective.hpp>
 #include <gradflow/problems/activation.hpp>
 #include <gradflow/problems/initialization.hpp>
@@ -57,14 +57,12 @@ struct Problem {
   const Mlp* network = nullptr;
 };
 
-// Builds the problem; every size is checked against the memory limit first (core/memory_limit.hpp).
+// Builds the problem; every size is checked against the memory limit first (apps/support/memory_limit.hpp).
 Problem build_problem(const ProblemSpec& spec);
 std::unique_ptr<Objective> make_problem(const ProblemSpec& spec);  // build_problem(spec).objective
 
-// The estimated memory of a network problem on n samples (data, activations, parameters, the
-// certificate's bounds), and its check against the limit with `copies` copies (one per thread),
-// naming --widths.
-SizeEstimate network_memory(const MlpArchitecture& architecture, long n);
+// network_memory (problems/mlp.hpp) against the limit with `copies` copies (one per thread), naming
+// --widths.
 void check_network_memory(const MlpArchitecture& architecture, long n, int copies);
 
 // The default initial point of a problem built from spec: the initialization scheme for mlp,

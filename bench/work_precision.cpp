@@ -10,7 +10,7 @@
 // jac_evals, steps, rel_error, status) and, with gnuplot, <problem>_error_vs_time.{png,svg} and
 // <problem>_error_vs_evals.{png,svg}.
 #include <gradflow/apps/cli_support.hpp>
-#include <gradflow/core/spawn.hpp>
+#include <gradflow/apps/support/spawn.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
 #include "bench_problems.hpp"
 

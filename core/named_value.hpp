@@ -22,6 +22,10 @@ struct NamedValue {
 
 using NamedValues = std::vector<NamedValue>;
 
+// The value as a CSV field: empty for null, 1 or 0 for a flag, a whole number, a number with 17
+// significant digits ("inf" and "-inf" as such), a text per RFC 4180.
+std::string csv_text(const Value& value);
+
 template <class T>
 Value optional_value(const std::optional<T>& x) {
   if (!x) return std::monostate{};

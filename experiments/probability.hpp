@@ -32,9 +32,11 @@ struct ProbabilityOptions {
   double eps = 1e-6;               // success: loss <= eps L0 (relative to each draw's L0); in (0, 1)
   std::optional<double> loss_tol;  // when set: success at loss <= loss_tol (absolute), > 0; eps unused
   long steps = 1000;               // K >= 1 descent steps per draw
-  DescentOptions descent;          // step rule (stop.max_steps, the tolerances and save.every_steps are set per draw
-                                   // from steps and eps: their values here are not used)
-  int threads = 0;                 // worker threads, >= 0; 0 = all cores
+  // The step rule (stop.max_steps, the tolerances and save.every_steps are set per draw from steps and
+  // eps: their values here are not used). The default: armijo from lr = 1, the command line's and
+  // Python's default.
+  DescentOptions descent{.step = StepRule::armijo, .lr = 1.0};
+  int threads = 0;  // worker threads, >= 0; 0 = all cores
 
   // The first invalid field, named as its member ("draws", "alpha", "eps", "steps", "threads"). The
   // descent options are checked by DescentOptions::validate as every draw runs them (with the per-draw

@@ -56,25 +56,6 @@ RunField whole(std::string_view name, std::string_view unit, std::string_view do
           [member](RunRecord& r, const std::string& text) { return parse_integer(text, member(r)); }};
 }
 
-std::string csv_text(const Value& value) {
-  return std::visit(
-      [](const auto& x) -> std::string {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, std::monostate>) {
-          return "";
-        } else if constexpr (std::is_same_v<T, bool>) {
-          return x ? "1" : "0";
-        } else if constexpr (std::is_same_v<T, std::string>) {
-          return csv_field(x);
-        } else if constexpr (std::is_same_v<T, double>) {
-          return full_precision(x);
-        } else {
-          return std::to_string(x);
-        }
-      },
-      value);
-}
-
 }  // namespace
 
 const std::vector<RunField>& run_fields() {

@@ -1,8 +1,8 @@
 #include <gradflow/experiments/sweep_runner.hpp>
 
 #include <gradflow/core/input_error.hpp>
-#include <gradflow/core/output_file.hpp>
 #include <gradflow/core/random.hpp>
+#include <gradflow/core/size_estimate.hpp>
 #include <gradflow/core/text.hpp>
 #include <gradflow/core/thread_pool.hpp>
 #include <gradflow/discrete/descend.hpp>
@@ -63,9 +63,9 @@ ScaleSearch auto_scale(const Mlp& network, const InitOptions& positive, const Me
   return find_positive_scale(network, positive, method.is_descent());
 }
 
-void check_auto_scale(const SweepSpec& spec, const std::string& option) {
-  if (spec.output_scale) return;
-  if (std::find(spec.inits.begin(), spec.inits.end(), InitScheme::positive) == spec.inits.end()) return;
+std::optional<OptionError> check_auto_scale(const SweepSpec& spec) {
+  if (spec.output_scale) return std::nullopt;
+  if (std::find(spec.inits.begin(), spec.inits.end(), InitScheme::positive) == spec.inits.end()) return std::nullopt;
   for (const DatasetSpec& dataset : spec.datasets)
     for (const Activation activation : spec.activations)
       for (const long depth : spec.depths) {
@@ -74,7 +74,7 @@ void check_auto_scale(const SweepSpec& spec, const std::string& option) {
         try {
           data = load_dataset(dataset, spec, width, depth, activation);
         } catch (const std::invalid_argument& e) {
-          throw InputError(option, dataset.name(), e.what());
+          return OptionError{"preprocess", dataset.name(), e.what()};
         }
         MlpArchitecture arch;
         arch.input_dim = data.x.cols();
@@ -87,42 +87,16 @@ void check_auto_scale(const SweepSpec& spec, const std::string& option) {
         for (const Method& method : spec.methods) {
           const ScaleSearch search = auto_scale(network, init, method);
           if (!search.found) {
-            throw InputError(option, "auto",
-                             "no certified scale for the positive initialization with " +
-                                 std::string(to_string(activation)) + " on " + dataset.name() + " (width " +
-                                 std::to_string(width) + ", " + method.name() + "): " + search.why_not +
-                                 ". Use --activation softplus-centered (or another activation with sigma(0) = 0) "
-                                 "or give the scale as a number (--output-scale 1), which then runs uncertified");
+            return OptionError{"output_scale", "auto",
+                               "no certified scale for the positive initialization with " +
+                                   std::string(to_string(activation)) + " on " + dataset.name() + " (width " +
+                                   std::to_string(width) + ", " + method.name() + "): " + search.why_not +
+                                   ". Use the activation softplus-centered (or another with sigma(0) = 0) or give the "
+                                   "output scale as a number (1, say), which then runs uncertified"};
           }
         }
       }
-}
-
-std::string curve_file_name(const RunSpec& run) {
-  char name[64];
-  std::snprintf(name, sizeof name, "curves/%016llx.csv", static_cast<unsigned long long>(fnv1a(run.key())));
-  return name;
-}
-
-std::vector<CurvePoint> read_curve(const std::string& path) {
-  std::vector<CurvePoint> points;
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);  // the header: the columns by name (flow/row_fields.hpp)
-  std::vector<const RowField*> columns;
-  for (const std::string& name : split(line)) columns.push_back(find_row_field(name));
-  while (std::getline(in, line)) {
-    const auto f = split(line);
-    if (f.size() != columns.size()) continue;
-    try {
-      CurvePoint point;
-      for (std::size_t i = 0; i < f.size(); ++i)
-        if (columns[i] != nullptr) columns[i]->set(point, parse_number(f[i]));
-      points.push_back(point);
-    } catch (const std::exception&) {
-    }
-  }
-  return points;
+  return std::nullopt;
 }
 
 RunRecord execute_run(const RunSpec& run, const SweepSpec& spec, std::vector<CurvePoint>* curve) {
@@ -176,6 +150,35 @@ RunRecord execute_run(const RunSpec& run, const SweepSpec& spec, std::vector<Cur
   return r;
 }
 
+std::vector<RunRecord> run_grid(const std::vector<RunSpec>& runs, const SweepSpec& spec, int threads,
+                                const std::function<void(const RunRecord&, const std::vector<CurvePoint>&)>& finished,
+                                std::atomic<long>* done, const std::function<void(const std::string&)>& warn) {
+  std::vector<RunRecord> records(runs.size());
+  std::mutex mutex;
+  std::string failure;
+  const auto body = [&](long item) {
+    const std::size_t i = static_cast<std::size_t>(item);
+    std::vector<CurvePoint> curve;
+    try {
+      records[i] = execute_run(runs[i], spec, &curve);
+    } catch (const std::bad_alloc&) {
+      throw;  // out of memory: the pool hands it to the caller (exit 3)
+    } catch (const std::exception& e) {
+      const std::lock_guard<std::mutex> lock(mutex);
+      if (failure.empty()) failure = runs[i].key() + ": " + e.what();
+      return;
+    }
+    {
+      const std::lock_guard<std::mutex> lock(mutex);
+      if (finished) finished(records[i], curve);
+    }
+    if (done) ++*done;
+  };
+  parallel_for(static_cast<long>(runs.size()), threads, body, warn);
+  if (!failure.empty()) throw std::runtime_error("a run failed: " + failure);
+  return records;
+}
+
 TrialSpec trial_spec(const RunSpec& run, const SweepSpec& spec) {
   TrialSpec trial;
   trial.init.scheme = run.init;
@@ -193,80 +196,6 @@ TrialSpec trial_spec(const RunSpec& run, const SweepSpec& spec) {
   trial.curve_points = spec.curve_points;
   trial.observe = spec.observe;
   return trial;
-}
-
-std::vector<RunRecord> execute_pending(const std::vector<RunSpec>& runs, const SweepSpec& spec, int threads,
-                                       const std::string& append_path, SweepProgress* progress,
-                                       const std::function<void(const std::string&)>& warn) {
-  std::vector<RunRecord> records(runs.size());
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(spec.out) / "curves", ec);
-  if (ec) throw IoError("cannot create " + (std::filesystem::path(spec.out) / "curves").string() + ": " + ec.message());
-  // O_NOFOLLOW: a symbolic link planted in the folder is refused, never followed to a file elsewhere.
-  const int fd = ::open(append_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (fd < 0 && errno == ELOOP) {
-    throw InputError("--out", spec.out, quote_text(append_path) + " is a symbolic link: refused (remove it)");
-  }
-  if (fd < 0) throw IoError("cannot open " + append_path + " for appending: " + std::strerror(errno));
-  if (::lseek(fd, 0, SEEK_END) == 0) {
-    const std::string header = runs_csv_header() + "\n";
-    if (::write(fd, header.data(), header.size()) != static_cast<ssize_t>(header.size())) {
-      ::close(fd);
-      throw IoError("cannot write " + append_path + ": " + std::strerror(errno));
-    }
-  }
-  std::mutex io;
-  std::string failure;
-  const auto body = [&](long item) {
-    const std::size_t i = static_cast<std::size_t>(item);
-    std::vector<CurvePoint> curve;
-    RunRecord record;
-    try {
-      record = execute_run(runs[i], spec, &curve);
-    } catch (const std::bad_alloc&) {
-      throw;  // out of memory: the pool hands it to the caller (exit 3)
-    } catch (const std::exception& e) {
-      const std::lock_guard<std::mutex> lock(io);
-      if (failure.empty()) failure = runs[i].key() + ": " + e.what();
-      return;
-    }
-    const std::string curve_path = (std::filesystem::path(spec.out) / curve_file_name(runs[i])).string();
-    const std::vector<const RowField*> columns = row_columns(kCurveRows, spec.observe);
-    write_file_atomically("curve", curve_path, [&](std::ostream& out) {
-      out << row_csv_header(columns) << "\n";
-      for (const CurvePoint& p : curve) out << row_csv_line(p, columns, "") << "\n";
-    });
-    const std::string line = to_csv_line(record) + "\n";
-    {
-      const std::lock_guard<std::mutex> lock(io);
-      // One write of the whole line: a kill cannot leave half of it behind.
-      if (::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
-        throw IoError("cannot append to " + append_path + ": " + std::strerror(errno));
-      }
-      ::fsync(fd);
-    }
-    records[i] = std::move(record);
-    if (progress) ++progress->done;
-  };
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  parallel_for(static_cast<long>(runs.size()), threads, body, warn);
-  if (!failure.empty()) throw std::runtime_error("a run failed: " + failure);
-  return records;
-}
-
-void write_runs_sorted(const std::string& path, std::vector<RunRecord> records) {
-  std::sort(records.begin(), records.end(),
-            [](const RunRecord& a, const RunRecord& b) { return a.run.key() < b.run.key(); });
-  records.erase(std::unique(records.begin(), records.end(),
-                            [](const RunRecord& a, const RunRecord& b) { return a.run.key() == b.run.key(); }),
-                records.end());
-  write_file_atomically("runs", path, [&](std::ostream& out) {
-    out << runs_csv_header() << "\n";
-    for (const RunRecord& r : records) out << to_csv_line(r) << "\n";
-  });
 }
 
 }  // namespace gradflow

@@ -2,17 +2,24 @@
 
 #include <gradflow/core/input_error.hpp>
 #include <gradflow/core/random.hpp>
+#include <gradflow/core/size_estimate.hpp>
 #include <gradflow/core/text.hpp>
 #include <gradflow/discrete/options.hpp>
 #include <gradflow/flow/options.hpp>
 #include <gradflow/problems/activation.hpp>
 #include <gradflow/problems/initialization.hpp>
+#include <gradflow/problems/mlp.hpp>
+#include <gradflow/theory/observables.hpp>
 
+#include <algorithm>
 #include <charconv>
+#include <climits>
 #include <cmath>
 #include <exception>
 #include <filesystem>
 #include <sstream>
+#include <type_traits>
+#include <utility>
 
 namespace gradflow {
 
@@ -128,50 +135,138 @@ std::vector<RunSpec> enumerate_runs(const SweepSpec& spec) {
   return runs;
 }
 
-void validate(const SweepSpec& spec, const std::string& option) {
-  const auto require_nonempty = [&](bool empty, const char* key) {
-    if (empty) throw InputError(option, key, "the list is empty");
+namespace {
+
+// The first item listed twice (in the order of the list), as text, or "": by the items' names, sorted
+// once (a list can hold millions of seeds).
+template <class T, class Name>
+std::string first_repeated(const std::vector<T>& items, Name name) {
+  using Key = std::conditional_t<std::is_arithmetic_v<T>, T, std::string>;
+  std::vector<std::pair<Key, std::size_t>> named;
+  named.reserve(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if constexpr (std::is_arithmetic_v<T>) {
+      named.emplace_back(items[i], i);
+    } else {
+      named.emplace_back(name(items[i]), i);
+    }
+  }
+  std::sort(named.begin(), named.end());
+  std::size_t first = items.size();
+  for (std::size_t i = 1; i < named.size(); ++i)
+    if (named[i].first == named[i - 1].first) first = std::min(first, named[i].second);
+  return first < items.size() ? name(items[first]) : "";
+}
+
+std::string integer_text(long x) { return std::to_string(x); }
+
+}  // namespace
+
+std::optional<OptionError> SweepSpec::validate() const {
+  const auto finite_positive = [](double x) { return std::isfinite(x) && x > 0.0; };
+  // Each list: not empty, no item twice.
+  const auto list = [](const char* field, bool empty, const std::string& repeated) -> std::optional<OptionError> {
+    if (empty) return OptionError{field, "[]", "the list is empty"};
+    if (!repeated.empty()) return OptionError{field, repeated, "is listed twice (each item is one slice of the grid)"};
+    return std::nullopt;
   };
-  require_nonempty(spec.inits.empty(), "inits");
-  require_nonempty(spec.widths.empty(), "widths");
-  require_nonempty(spec.depths.empty(), "depths");
-  require_nonempty(spec.activations.empty(), "activations");
-  require_nonempty(spec.seeds.empty(), "seeds");
-  require_nonempty(spec.methods.empty(), "methods");
-  require_nonempty(spec.datasets.empty(), "datasets");
-  for (const long w : spec.widths)
-    if (w < 1 || w > 100000)
-      throw InputError(option, "widths", "a width of " + std::to_string(w) + " (must be in [1, 1e5])");
-  for (const long d : spec.depths)
-    if (d < 1 || d > 64)
-      throw InputError(option, "depths", "a depth of " + std::to_string(d) + " (must be in [1, 64])");
-  for (const Method& m : spec.methods) {
-    if (m == Method{StepRule::polyak} && !(spec.gamma > 0.0)) {
-      throw InputError(option, "gamma", "the polyak method needs gamma > 0");
+  const auto name_of = [](auto value) { return std::string(to_string(value)); };
+  if (auto e = list("inits", inits.empty(), first_repeated(inits, name_of))) return e;
+  if (auto e = list("widths", widths.empty(), first_repeated(widths, integer_text))) return e;
+  if (auto e = list("depths", depths.empty(), first_repeated(depths, integer_text))) return e;
+  if (auto e = list("activations", activations.empty(), first_repeated(activations, name_of))) return e;
+  if (auto e = list("seeds", seeds.empty(), first_repeated(seeds, integer_text))) return e;
+  if (auto e = list("methods", methods.empty(), first_repeated(methods, [](const Method& m) { return m.name(); })))
+    return e;
+  if (auto e =
+          list("datasets", datasets.empty(), first_repeated(datasets, [](const DatasetSpec& d) { return d.name(); })))
+    return e;
+  if (!lr_grid.empty()) {
+    if (auto e = list("lr_grid", false, first_repeated(lr_grid, full_precision))) return e;
+  }
+  for (const long w : widths)
+    if (w < 1 || w > 100000) return OptionError{"widths", std::to_string(w), "must be in [1, 100000]"};
+  for (const long d : depths)
+    if (d < 1 || d > 64) return OptionError{"depths", std::to_string(d), "must be in [1, 64]"};
+  for (const long s : seeds)
+    if (s < 0) return OptionError{"seeds", std::to_string(s), "must be >= 0"};
+  for (const DatasetSpec& d : datasets) {
+    if (d.kind == DatasetSpec::Kind::file && !file_data.count(d.name()))
+      return OptionError{"datasets", d.name(), "the data set was not read"};
+  }
+  if (!(eps > 0.0 && eps < 1.0)) return OptionError{"eps", full_precision(eps), "must be a number in (0, 1)"};
+  if (loss_tol && !finite_positive(*loss_tol))
+    return OptionError{"loss_tol", full_precision(*loss_tol), "must be a finite number > 0"};
+  if (max_steps < 1) return OptionError{"max_steps", std::to_string(max_steps), "must be >= 1"};
+  if (!finite_positive(t_end)) return OptionError{"t_end", full_precision(t_end), "must be a finite number > 0"};
+  if (!finite_positive(lr)) return OptionError{"lr", full_precision(lr), "must be a finite number > 0"};
+  if (!(std::isfinite(gamma) && gamma >= 0.0))
+    return OptionError{"gamma", full_precision(gamma), "must be a finite number >= 0 (0: not given)"};
+  for (const Method& m : methods) {
+    if (m == Method{StepRule::polyak} && !(gamma > 0.0))
+      return OptionError{"gamma", full_precision(gamma), "must be > 0: the polyak method needs it"};
+  }
+  if (output_scale && !finite_positive(*output_scale))
+    return OptionError{"output_scale", full_precision(*output_scale), "must be a finite number > 0, or auto"};
+  if (!(std::isfinite(scale_margin) && scale_margin >= 1.0))
+    return OptionError{"scale_margin", full_precision(scale_margin), "must be a finite number >= 1"};
+  for (const double c : lr_grid)
+    if (!finite_positive(c))
+      return OptionError{"lr_grid", full_precision(c), "must be a finite number > 0 (a factor c of lr = c / beta0)"};
+  if (!lr_grid.empty() && std::find(methods.begin(), methods.end(), Method{StepRule::fixed}) == methods.end()) {
+    return OptionError{"lr_grid", std::to_string(lr_grid.size()) + " factors",
+                       "tunes the fixed method's step: add \"fixed\" to methods"};
+  }
+  if (curve_points < 2 || curve_points > 1000000)
+    return OptionError{"curve_points", std::to_string(curve_points), "must be in [2, 1000000]"};
+  if (out.empty()) return OptionError{"out", "\"\"", "an empty path (give a folder for the results)"};
+  if (out.find('\0') != std::string::npos) return OptionError{"out", quote_text(out), "holds a NUL byte"};
+  return std::nullopt;
+}
+
+std::uint64_t sweep_run_count(const SweepSpec& spec) {
+  std::uint64_t count = 1;
+  for (const std::size_t size :
+       {spec.inits.size(), spec.widths.size(), spec.depths.size(), spec.activations.size(), spec.seeds.size(),
+        spec.methods.size(), spec.datasets.size(), std::max<std::size_t>(spec.lr_grid.size(), 1)}) {
+    count = checked_mul(count, size).value_or(UINT64_MAX);
+  }
+  return count;
+}
+
+SizeEstimate sweep_grid_memory(const SweepSpec& spec) {
+  const std::uint64_t count = sweep_run_count(spec);
+  SizeEstimate runs;
+  if (count == UINT64_MAX) {
+    runs.add({LLONG_MAX, LLONG_MAX});
+  } else {
+    runs.add({static_cast<long long>(std::min<std::uint64_t>(count, LLONG_MAX)), 2048});
+  }
+  return runs;
+}
+
+SizeEstimate sweep_run_memory(const SweepSpec& spec) {
+  long n = 1, d = 1;
+  for (const DatasetSpec& dataset : spec.datasets) {
+    if (dataset.kind == DatasetSpec::Kind::synthetic) {
+      n = std::max(n, dataset.n);
+      d = std::max(d, dataset.d);
+    } else if (const auto found = spec.file_data.find(dataset.name()); found != spec.file_data.end()) {
+      n = std::max<long>(n, found->second.x.rows());
+      d = std::max<long>(d, found->second.x.cols());
     }
   }
-  for (const DatasetSpec& d : spec.datasets) {
-    if (d.kind == DatasetSpec::Kind::file && !spec.file_data.count(d.name())) {
-      throw InputError(option, "datasets", "the data set " + d.name() + " was not read");
-    }
-  }
-  if (spec.loss_tol && !(*spec.loss_tol > 0.0 && std::isfinite(*spec.loss_tol)))
-    throw InputError(option, "loss-tol", full_precision(*spec.loss_tol) + " is not a finite number > 0");
-  if (!(spec.scale_margin >= 1.0 && std::isfinite(spec.scale_margin)))
-    throw InputError(option, "scale-margin", full_precision(spec.scale_margin) + " is not a finite number >= 1");
-  for (const double c : spec.lr_grid)
-    if (!(c > 0.0 && std::isfinite(c)))
-      throw InputError(option, "lr-grid", "an item " + full_precision(c) + " (must be a finite number > 0)");
-  if (!(spec.eps > 0.0 && spec.eps < 1.0))
-    throw InputError(option, "eps", std::to_string(spec.eps) + " is not in (0, 1)");
-  if (spec.max_steps < 1) throw InputError(option, "max-steps", "must be >= 1");
-  if (!(spec.t_end > 0.0)) throw InputError(option, "t-end", "must be > 0");
-  if (!(spec.lr > 0.0)) throw InputError(option, "lr", "must be > 0");
-  if (spec.output_scale && !std::isfinite(*spec.output_scale)) {
-    throw InputError(option, "output-scale", "must be a finite number or auto");
-  }
-  if (spec.curve_points < 2) throw InputError(option, "curve-points", "must be >= 2");
-  if (spec.out.empty()) throw InputError(option, "out", "an empty path (give a folder for the results)");
+  MlpArchitecture largest;
+  largest.input_dim = d;
+  const long depth = spec.depths.empty() ? 1 : *std::max_element(spec.depths.begin(), spec.depths.end());
+  const long width = spec.widths.empty() ? 1 : *std::max_element(spec.widths.begin(), spec.widths.end());
+  largest.widths.assign(static_cast<std::size_t>(std::max(depth, 1L)), width);
+  SizeEstimate run = network_memory(largest, n);
+  run.add({n, d, 8, 2});  // the data set itself
+  run.add({spec.curve_points, 80});
+  run.add(observe_memory(spec.observe, static_cast<long long>(largest.num_parameters()), n, false));
+  if (spec.observe.any()) run.add({spec.max_steps, 128});
+  return run;
 }
 
 }  // namespace gradflow

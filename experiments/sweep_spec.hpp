@@ -4,6 +4,8 @@
 // do not depend on the order of execution or the thread count.
 #pragma once
 
+#include <gradflow/core/option_error.hpp>
+#include <gradflow/core/size_estimate.hpp>
 #include <gradflow/discrete/options.hpp>
 #include <gradflow/flow/options.hpp>
 #include <gradflow/problems/activation.hpp>
@@ -82,6 +84,13 @@ struct SweepSpec {
   std::string out = "results/sweep";
   // The data of every file data set, by DatasetSpec::name(), read by the caller.
   std::map<std::string, NetworkData> file_data;
+
+  // The first setting that is not valid, named as the member ("widths", "lr_grid", "output_scale";
+  // the sweep file spells it with '-', the command line with "--"): an empty list, an item listed twice
+  // (each item is one slice of the grid: a duplicate would run and count the same runs twice), a number
+  // out of its range or not finite, a file data set not read, polyak without gamma, lr_grid without the
+  // fixed method.
+  std::optional<OptionError> validate() const;
 };
 
 // One run of the grid.
@@ -105,9 +114,15 @@ std::vector<RunSpec> enumerate_runs(const SweepSpec& spec);
 // The tolerance as the summaries state it: "loss <= 1e-06 L0 (relative)" or "loss <= 0.001 (absolute)".
 std::string tolerance_label(const SweepSpec& spec);
 
-// Checks ranges and that every file data set was read; throws InputError naming the key.
-void validate(const SweepSpec& spec, const std::string& option);
-
 std::uint64_t fnv1a(const std::string& text);
+
+// The memory a sweep needs, for the checks against the limit before anything runs: the grid (every
+// run's spec, record and key, a few times over: the plan, the records, the sort; saturated past 2^64
+// runs, an estimate past any limit), and one run of the largest network (its data, activations and
+// parameters, its curve points, the observation's Lanczos bases and Gram matrices, and the flow's rows,
+// kept for the observations at every accepted step). A sweep on T threads needs T runs at once.
+std::uint64_t sweep_run_count(const SweepSpec& spec);  // UINT64_MAX when it overflows
+SizeEstimate sweep_grid_memory(const SweepSpec& spec);
+SizeEstimate sweep_run_memory(const SweepSpec& spec);
 
 }  // namespace gradflow

@@ -1,6 +1,5 @@
 #include <gradflow/experiments/sweep_summary.hpp>
 
-#include <gradflow/core/output_file.hpp>
 #include <gradflow/core/random.hpp>
 #include <gradflow/core/text.hpp>
 
@@ -17,12 +16,6 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-std::string number(double x) {
-  if (std::isnan(x)) return "";
-  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
-  return full_precision(x);
-}
 
 using GroupKey =
     std::tuple<std::string, std::string, std::string, long, long>;  // dataset, method, activation, depth, width
@@ -41,15 +34,6 @@ Quartiles quartiles(std::vector<double> values) {
 }
 
 }  // namespace
-
-const char* const kSummaryHeader =
-    "dataset,method,activation,depth,width,init,lr_c,c_choice,runs,converged,converged_fraction,certified_fraction,"
-    "input_condition,tolerance,median_steps_to_eps,q25_steps,q75_steps,iqr_steps,median_grad_evals,q25_grad_evals,"
-    "q75_grad_evals,median_loss_evals,q25_loss_evals,q75_loss_evals,median_hvp_evals,q25_hvp_evals,q75_hvp_evals,"
-    "median_train_seconds,q25_train_seconds,q75_train_seconds,median_time_to_eps,median_time_beta0,speedup_steps,"
-    "speedup_steps_low,speedup_steps_high,speedup_grad_evals,speedup_grad_evals_low,speedup_grad_evals_high,"
-    "speedup_loss_evals,speedup_loss_evals_low,speedup_loss_evals_high,speedup_wall,speedup_wall_low,"
-    "speedup_wall_high,median_ntk_min,median_sharpness0,median_sharpness_max,median_eta_sharpness_max";
 
 double quantile(std::vector<double>& values, double q) {
   if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
@@ -195,27 +179,60 @@ std::vector<SummaryRow> summarize(const std::vector<RunRecord>& records, const S
   return rows;
 }
 
-void write_summary(const std::string& path, const std::vector<SummaryRow>& rows, const std::string& tolerance) {
-  write_file_atomically("summary", path, [&](std::ostream& out) {
-    out << kSummaryHeader << "\n";
-    const auto q = [](const Quartiles& x) { return number(x.median) + "," + number(x.q25) + "," + number(x.q75); };
-    const auto ci = [](const RatioInterval& x) {
-      return number(x.estimate) + "," + number(x.low) + "," + number(x.high);
-    };
-    for (const SummaryRow& r : rows) {
-      out << csv_field(r.dataset) << "," << r.method << "," << r.activation << "," << r.depth << "," << r.width << ","
-          << r.init << "," << (r.lr_c > 0.0 ? number(r.lr_c) : std::string()) << "," << csv_field(r.c_choice) << ","
-          << r.runs << "," << r.converged << ","
-          << number(static_cast<double>(r.converged) / static_cast<double>(r.runs)) << ","
-          << number(static_cast<double>(r.certified) / static_cast<double>(r.runs)) << "," << number(r.input_condition)
-          << "," << csv_field(tolerance) << "," << q(r.steps) << "," << number(r.steps.q75 - r.steps.q25) << ","
-          << q(r.grad_evals) << "," << q(r.loss_evals) << "," << q(r.hvp_evals) << "," << q(r.seconds) << ","
-          << number(r.median_time) << "," << number(r.median_time_beta0) << "," << ci(r.speedup_steps) << ","
-          << ci(r.speedup_grad_evals) << "," << ci(r.speedup_loss_evals) << "," << ci(r.speedup_wall) << ","
-          << number(r.median_ntk_min) << "," << number(r.median_sharpness0) << "," << number(r.median_sharpness_max)
-          << "," << number(r.median_eta_sharpness_max) << "\n";
-    }
-  });
+NamedValues summary_values(const SummaryRow& r, const std::string& tolerance) {
+  NamedValues v;
+  const auto add = [&](std::string name, Value value) { v.push_back({std::move(name), std::move(value)}); };
+  const auto real = [](double x) { return std::isnan(x) ? Value{} : Value{x}; };
+  const auto fraction = [&](long part) {
+    return r.runs > 0 ? Value{static_cast<double>(part) / static_cast<double>(r.runs)} : Value{};
+  };
+  const auto quartiles = [&](const std::string& median_name, const std::string& name, const Quartiles& q) {
+    add(median_name, real(q.median));
+    add("q25_" + name, real(q.q25));
+    add("q75_" + name, real(q.q75));
+  };
+  const auto ratio = [&](const std::string& name, const RatioInterval& x) {
+    add(name, real(x.estimate));
+    add(name + "_low", real(x.low));
+    add(name + "_high", real(x.high));
+  };
+  add("dataset", r.dataset);
+  add("method", r.method);
+  add("activation", r.activation);
+  add("depth", static_cast<long long>(r.depth));
+  add("width", static_cast<long long>(r.width));
+  add("init", r.init);
+  add("lr_c", r.lr_c > 0.0 ? Value{r.lr_c} : Value{});
+  add("c_choice", r.c_choice);
+  add("runs", static_cast<long long>(r.runs));
+  add("converged", static_cast<long long>(r.converged));
+  add("converged_fraction", fraction(r.converged));
+  add("certified_fraction", fraction(r.certified));
+  add("input_condition", real(r.input_condition));
+  add("tolerance", tolerance);
+  quartiles("median_steps_to_eps", "steps", r.steps);
+  add("iqr_steps", real(r.steps.q75 - r.steps.q25));
+  quartiles("median_grad_evals", "grad_evals", r.grad_evals);
+  quartiles("median_loss_evals", "loss_evals", r.loss_evals);
+  quartiles("median_hvp_evals", "hvp_evals", r.hvp_evals);
+  quartiles("median_train_seconds", "train_seconds", r.seconds);
+  add("median_time_to_eps", real(r.median_time));
+  add("median_time_beta0", real(r.median_time_beta0));
+  ratio("speedup_steps", r.speedup_steps);
+  ratio("speedup_grad_evals", r.speedup_grad_evals);
+  ratio("speedup_loss_evals", r.speedup_loss_evals);
+  ratio("speedup_wall", r.speedup_wall);
+  add("median_ntk_min", real(r.median_ntk_min));
+  add("median_sharpness0", real(r.median_sharpness0));
+  add("median_sharpness_max", real(r.median_sharpness_max));
+  add("median_eta_sharpness_max", real(r.median_eta_sharpness_max));
+  return v;
+}
+
+std::string summary_csv_header() {
+  std::string header;
+  for (const NamedValue& value : summary_values(SummaryRow{}, "")) header += "," + value.name;
+  return header.substr(1);
 }
 
 namespace {

@@ -7,6 +7,7 @@
 // bootstrap interval (experiments/bootstrap.hpp, docs/theory.md §6.4).
 #pragma once
 
+#include <gradflow/core/named_value.hpp>
 #include <gradflow/experiments/bootstrap.hpp>
 #include <gradflow/experiments/sweep_runner.hpp>
 
@@ -64,9 +65,12 @@ std::size_t choose_best_c(const std::vector<StepFactorResult>& grid, double min_
 
 std::vector<SummaryRow> summarize(const std::vector<RunRecord>& records, const SummaryOptions& options = {});
 
-extern const char* const kSummaryHeader;
-// tolerance: tolerance_label(spec), written in every row.
-void write_summary(const std::string& path, const std::vector<SummaryRow>& rows, const std::string& tolerance);
+// The columns of summary.csv for one row, by name, in the file's order (the Python module's summary
+// dicts too): the slice, runs, converged and certified fractions, the tolerance (tolerance_label(),
+// in every row), the medians and quartiles of the work (+inf where not enough runs converged), the
+// speedups with their bootstrap intervals (null for positive itself) and the observed medians.
+NamedValues summary_values(const SummaryRow& row, const std::string& tolerance);
+std::string summary_csv_header();
 // A table for the terminal.
 std::string format_summary(const std::vector<SummaryRow>& rows, const std::string& tolerance);
 

@@ -7,6 +7,7 @@
 #include <Eigen/Eigenvalues>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -374,6 +375,28 @@ double Mlp::sigma_min(const ConstVectorView& theta) const {
   if (n > num_parameters_) return 0.0;
   const Eigen::SelfAdjointEigenSolver<Matrix> eig(gram(theta), Eigen::EigenvaluesOnly);
   return std::sqrt(std::max(eig.eigenvalues()[0], 0.0));
+}
+
+SizeEstimate network_memory(const MlpArchitecture& architecture, long n) {
+  SizeEstimate estimate;
+  long long sum_widths = 0;
+  long long previous = architecture.input_dim;
+  SizeEstimate parameters;
+  for (const Eigen::Index w : architecture.widths) {
+    parameters.add({previous, w});
+    if (architecture.bias) parameters.add({w});
+    sum_widths += w;
+    previous = w;
+  }
+  parameters.add({previous});
+  const long long depth = static_cast<long long>(architecture.widths.size());
+  const long long p = parameters.overflowed() ? LLONG_MAX : static_cast<long long>(parameters.bytes());
+  estimate.add({n, architecture.input_dim, 8, 2});  // the data in the network
+  estimate.add({n, sum_widths, 8, 8});              // activations, their derivatives, the backward pass
+  estimate.add({p, 8, 32});                         // theta, gradients, solver stages
+  estimate.add({depth, depth, 8, 8});               // the certificate's Lipschitz bound of a deep network
+  if (parameters.overflowed()) estimate.add({LLONG_MAX, LLONG_MAX});
+  return estimate;
 }
 
 }  // namespace gradflow

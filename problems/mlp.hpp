@@ -23,6 +23,7 @@
 #pragma once
 
 #include <gradflow/core/residual_objective.hpp>
+#include <gradflow/core/size_estimate.hpp>
 #include <gradflow/core/tolerances.hpp>
 #include <gradflow/problems/activation.hpp>
 
@@ -48,6 +49,10 @@ struct MlpArchitecture {
   // Why the architecture is not valid, or an empty string.
   std::string check() const;
 };
+
+// The estimated memory of a network problem on n samples (data, activations, parameters, the
+// certificate's bounds), for the checks against the memory limit before it is built.
+SizeEstimate network_memory(const MlpArchitecture& architecture, long n);
 
 class Mlp final : public ResidualObjective {
  public:

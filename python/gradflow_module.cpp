@@ -12,10 +12,12 @@
 // result is attached to it as the attribute gradflow_result.
 #include <gradflow/gradflow.hpp>
 
+#include <gradflow/apps/support/memory_limit.hpp>
+#include <gradflow/apps/sweep/sweep_memory.hpp>
 #include <gradflow/core/callback_error.hpp>
-#include <gradflow/core/memory_limit.hpp>
 #include <gradflow/core/text.hpp>
 #include <gradflow/core/thread_pool.hpp>
+#include <gradflow/experiments/compare_inits.hpp>
 #include <gradflow/experiments/sweep_runner.hpp>
 #include <gradflow/experiments/sweep_spec.hpp>
 #include <gradflow/experiments/sweep_summary.hpp>
@@ -633,57 +635,58 @@ InitOptions init_options(const std::string& name, std::uint64_t seed, double out
 
 // ---------------------------------------------------------------------------------------------------
 
-// compare_inits: the comparison of compare-inits (experiments/: the sweep's runs and summary) on the
-// caller's data, in memory: nothing is written.
+// A NamedValue as a Python object: None for null, bool, int, float or str.
+py::object to_python(const Value& value) {
+  return std::visit(
+      [](const auto& x) -> py::object {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          return py::none();
+        } else {
+          return py::cast(x);
+        }
+      },
+      value);
+}
+
+py::dict to_dict(const NamedValues& values) {
+  py::dict d;
+  for (const NamedValue& v : values) d[v.name.c_str()] = to_python(v.value);
+  return d;
+}
+
+// compare_inits: the comparison of compare-inits (experiments/compare_inits.hpp: the same spec, the
+// same validation, the same runner) on the caller's data, in memory: nothing is written.
 static py::dict compare_inits_py(const py::object& x, const py::object& y, const std::vector<std::string>& inits,
                                  const std::vector<long>& widths, long seeds, long depth, const std::string& activation,
-                                 const std::string& protocol, const std::string& solver,
-                                 const std::vector<double>& lr_grid, double eps, std::optional<double> loss_tol,
-                                 long max_steps, double lr, std::optional<double> output_scale, double scale_margin,
-                                 const std::string& preprocess, const std::vector<std::string>& observe, int threads) {
+                                 const std::string& protocol, const std::optional<std::string>& solver,
+                                 const std::optional<std::vector<double>>& lr_grid, std::optional<double> eps,
+                                 std::optional<double> loss_tol, long max_steps, double lr,
+                                 std::optional<double> output_scale, double scale_margin, const std::string& preprocess,
+                                 const std::vector<std::string>& observe, int threads) {
   NetworkData data{to_matrix(x, "X"), to_vector(y, "y")};
   if (data.y.size() != data.x.rows()) throw py::value_error("y: length differs from the rows of X");
   if (!data.x.allFinite() || !data.y.allFinite()) throw py::value_error("X and y: must be finite");
-  if (seeds < 1 || seeds > 1000000) throw py::value_error("seeds = " + std::to_string(seeds) + ": must be in [1, 1e6]");
   if (threads < 0) throw py::value_error("threads = " + std::to_string(threads) + ": must be >= 0");
-  const auto positive = [](const char* name, double value) {
-    if (!(value > 0.0) || !std::isfinite(value))
-      throw py::value_error(std::string(name) + " = " + full_precision(value) + ": must be a finite number > 0");
-  };
-  positive("eps", eps);
-  positive("lr", lr);
-  if (loss_tol) positive("loss_tol", *loss_tol);
-  if (output_scale) positive("output_scale", *output_scale);
-  for (const double c : lr_grid) positive("lr_grid", c);
-  if (max_steps < 1) throw py::value_error("max_steps = " + std::to_string(max_steps) + ": must be >= 1");
-  SweepSpec spec;
+  CompareInitsSpec spec;
   spec.inits.clear();
   for (const std::string& name : inits)
     spec.inits.push_back(parse_name<InitScheme>("inits", name, init_scheme_from_string, init_scheme_names()));
   spec.widths = widths;
-  spec.depths = {depth};
-  spec.activations = {parse_name<Activation>("activation", activation, activation_from_string, activation_names())};
-  spec.seeds.clear();
-  for (long s = 0; s < seeds; ++s) spec.seeds.push_back(s);
-  if (protocol == "armijo") {
-    spec.methods = {Method{StepRule::armijo}};
-  } else if (protocol == "tuned-fixed") {
-    spec.methods = {Method{StepRule::fixed}};
-    spec.lr_grid = lr_grid;
-  } else if (protocol == "flow") {
-    spec.methods = {Method{parse_name<Solver>("solver", solver, solver_from_string, solver_names())}};
-  } else {
-    throw py::value_error("protocol = '" + protocol + "': must be armijo, tuned-fixed or flow");
-  }
+  spec.seeds = seeds;
+  spec.depth = depth;
+  spec.activation = parse_name<Activation>("activation", activation, activation_from_string, activation_names());
+  spec.protocol = parse_name<Protocol>("protocol", protocol, protocol_from_string, protocol_names());
+  if (solver) spec.solver = parse_name<Solver>("solver", *solver, solver_from_string, solver_names());
+  spec.lr_grid = lr_grid;
   spec.eps = eps;
   spec.loss_tol = loss_tol;
   spec.max_steps = max_steps;
   spec.lr = lr;
   spec.output_scale = output_scale;
   spec.scale_margin = scale_margin;
-  const auto how = preprocess_from_string(preprocess);
-  if (!how) throw py::value_error("preprocess = '" + preprocess + "': must be none, standardize, scale or whiten");
-  spec.preprocess = *how;
+  spec.preprocess = parse_name<Preprocess>("preprocess", preprocess, preprocess_from_string,
+                                           std::vector<std::string>{"none", "standardize", "scale", "whiten"});
   for (const std::string& item : observe) {
     if (!add_observable(spec.observe, item)) {
       std::string known;
@@ -691,44 +694,25 @@ static py::dict compare_inits_py(const py::object& x, const py::object& y, const
       throw py::value_error("observe: unknown observable '" + item + "' (known: " + known + ")");
     }
   }
-  // curve_points stays the command's 200: it also sets which descent rows are recorded, hence observed.
-  DatasetSpec dataset;
-  dataset.kind = DatasetSpec::Kind::file;
-  dataset.path = "array";  // the runs' initial seeds derive from this name, as from a file's name
-  spec.datasets = {dataset};
-  spec.file_data[dataset.name()] = std::move(data);
+  spec.dataset.kind = DatasetSpec::Kind::file;
+  spec.dataset.path = "array";  // the runs' initial seeds derive from this name, as from a file's name
+  spec.data = std::move(data);
+  if (const auto error = spec.validate()) {
+    OptionError named = *error;
+    if (named.field == "data") named.field = "X";
+    throw py::value_error(named.message());
+  }
+  const SweepSpec sweep = spec.to_sweep();
   std::vector<RunRecord> records;
   std::vector<SummaryRow> rows;
   std::string warnings;
   try {
-    validate(spec, "compare_inits");
-    // The grid's records, checked against the memory limit before the grid is enumerated.
-    SizeEstimate grid;
-    grid.add({static_cast<long long>(spec.inits.size()), static_cast<long long>(spec.widths.size()), seeds,
-              std::max<long long>(1, static_cast<long long>(spec.lr_grid.size())), 1024});
-    check_memory(grid, "seeds", std::to_string(seeds),
-                 "the runs of inits x widths x seeds" + std::string(protocol == "tuned-fixed" ? " x lr_grid" : ""));
-    // Each worker's largest run: the observation's Lanczos bases and Gram matrix (the network itself is
-    // small beside them).
-    MlpArchitecture largest;
-    largest.input_dim = spec.file_data.begin()->second.x.cols();
-    largest.widths.assign(static_cast<std::size_t>(depth), *std::max_element(spec.widths.begin(), spec.widths.end()));
-    const long long n = spec.file_data.begin()->second.x.rows();
-    SizeEstimate per_thread = observe_memory(spec.observe, static_cast<long long>(largest.num_parameters()), n, false);
-    SizeEstimate all_threads;
-    for (int t = 0; t < plan_threads(threads, 1 << 20).threads; ++t) all_threads.add(per_thread);
-    check_memory(all_threads, "observe", to_string(spec.observe), "observing on every thread at once");
-    check_auto_scale(spec, "output_scale");
-    const std::vector<RunSpec> runs = enumerate_runs(spec);
-    records.resize(runs.size());
+    const int workers = plan_threads(threads, static_cast<long>(sweep_run_count(sweep))).threads;
+    check_sweep_memory(sweep, workers, "threads");
+    if (const auto error = check_auto_scale(sweep)) throw py::value_error(error->message());
+    const std::vector<RunSpec> runs = enumerate_runs(sweep);
     py::gil_scoped_release release;
-    parallel_for(
-        static_cast<long>(runs.size()), plan_threads(threads, static_cast<long>(runs.size())).threads,
-        [&](long i) {
-          const auto k = static_cast<std::size_t>(i);
-          records[k] = execute_run(runs[k], spec, nullptr);
-        },
-        [&](const std::string& w) { warnings += w; });
+    records = run_grid(runs, sweep, workers, {}, nullptr, [&](const std::string& w) { warnings += w; });
     // In the command's order (runs.csv sorted by key): the bootstrap resamples by position.
     std::sort(records.begin(), records.end(),
               [](const RunRecord& a, const RunRecord& b) { return a.run.key() < b.run.key(); });
@@ -738,73 +722,12 @@ static py::dict compare_inits_py(const py::object& x, const py::object& y, const
   } catch (const std::invalid_argument& e) {
     throw py::value_error(e.what());
   }
-  const auto nan_none = [](double v) { return std::isnan(v) ? py::object(py::none()) : py::object(py::float_(v)); };
   py::list run_list;
-  for (const RunRecord& r : records) {
-    py::dict d;
-    d["init"] = std::string(to_string(r.run.init));
-    d["width"] = r.run.width;
-    d["seed"] = r.run.seed;
-    d["method"] = r.run.method.name();
-    d["lr_c"] = r.run.lr_c > 0.0 ? py::object(py::float_(r.run.lr_c)) : py::object(py::none());
-    d["init_seed"] = r.init_seed;
-    d["output_scale"] = r.output_scale;
-    d["params"] = r.params;
-    d["certified"] = r.certified;
-    d["certified_mu"] = nan_none(r.certified_mu);
-    d["beta0"] = nan_none(r.beta0);
-    d["lr"] = nan_none(r.lr);
-    d["loss0"] = r.loss0;
-    d["loss_target"] = r.loss_target;
-    d["reached"] = r.reached;
-    d["steps_to_eps"] = r.steps_to_eps;
-    d["time_to_eps"] = nan_none(r.time_to_eps);
-    d["final_loss"] = r.final_loss;
-    d["steps"] = r.steps;
-    d["grad_evals"] = r.grad_evals;
-    d["loss_evals"] = r.loss_evals;
-    d["hvp_evals"] = r.hvp_evals;
-    d["status"] = r.status;
-    d["train_seconds"] = r.train_seconds;
-    d["observed_rows"] = r.observed.rows;
-    d["ntk_min"] = nan_none(r.observed.ntk_min);
-    d["ntk_max"] = nan_none(r.observed.ntk_max);
-    d["pl_minus_ntk_min"] = nan_none(r.observed.pl_margin);
-    d["sharpness0"] = nan_none(r.observed.sharpness0);
-    d["sharpness_max"] = nan_none(r.observed.sharpness_max);
-    d["eta_sharpness_max"] = nan_none(r.observed.eta_sharpness_max);
-    d["sharpness_min"] = nan_none(r.observed.sharpness_min);
-    run_list.append(d);
-  }
-  const auto ratio = [&](const RatioInterval& x) { return py::make_tuple(x.estimate, x.low, x.high); };
+  for (const RunRecord& r : records) run_list.append(to_dict(run_values(r)));
+  const std::string tolerance = tolerance_label(sweep);
   py::list summary;
-  for (const SummaryRow& r : rows) {
-    py::dict d;
-    d["init"] = r.init;
-    d["width"] = r.width;
-    d["method"] = r.method;
-    d["lr_c"] = r.lr_c > 0.0 ? py::object(py::float_(r.lr_c)) : py::object(py::none());
-    d["runs"] = r.runs;
-    d["converged"] = r.converged;
-    d["certified"] = r.certified;
-    d["input_condition"] = r.input_condition;
-    d["median_steps"] = r.steps.median;
-    d["median_grad_evals"] = r.grad_evals.median;
-    d["median_loss_evals"] = r.loss_evals.median;
-    d["median_hvp_evals"] = r.hvp_evals.median;
-    d["median_train_seconds"] = r.seconds.median;
-    d["speedup_steps"] = ratio(r.speedup_steps);
-    d["speedup_grad_evals"] = ratio(r.speedup_grad_evals);
-    d["speedup_loss_evals"] = ratio(r.speedup_loss_evals);
-    d["speedup_wall"] = ratio(r.speedup_wall);
-    d["median_ntk_min"] = nan_none(r.median_ntk_min);
-    d["median_sharpness0"] = nan_none(r.median_sharpness0);
-    d["median_sharpness_max"] = nan_none(r.median_sharpness_max);
-    d["median_eta_sharpness_max"] = nan_none(r.median_eta_sharpness_max);
-    summary.append(d);
-  }
+  for (const SummaryRow& r : rows) summary.append(to_dict(summary_values(r, tolerance)));
   py::dict out;
-  const std::string tolerance = tolerance_label(spec);
   out["tolerance"] = tolerance;
   out["runs"] = run_list;
   out["summary"] = summary;
@@ -1292,16 +1215,53 @@ event_hits; stats; guarantee (dict: q, radius, note); bound_holds, radius_holds;
         return out;
       },
       py::arg("network"), py::kw_only(), py::arg("init") = "positive", py::arg("seed") = 0,
-      py::arg("output_scale") = 1.0, py::arg("draws") = 100, py::arg("alpha") = 0.05, py::arg("eps") = 1e-3,
-      py::arg("steps") = 1000, py::arg("step") = "armijo", py::arg("lr") = 1.0, py::arg("threads") = 0,
-      "see gradflow.probability");
-  m.def("compare_inits", &compare_inits_py, py::arg("X"), py::arg("y"), py::kw_only(),
-        py::arg("inits") =
-            std::vector<std::string>{"positive", "xavier_normal", "kaiming_normal", "lecun_normal", "orthogonal"},
-        py::arg("widths") = std::vector<long>{16, 32, 64}, py::arg("seeds") = 20, py::arg("depth") = 1,
-        py::arg("activation") = "tanh", py::arg("protocol") = "armijo", py::arg("solver") = "dopri5",
-        py::arg("lr_grid") = std::vector<double>{0.25, 0.5, 1.0, 1.5, 1.9, 2.5, 4.0}, py::arg("eps") = 1e-6,
-        py::arg("loss_tol") = py::none(), py::arg("max_steps") = 5000, py::arg("lr") = 1.0,
-        py::arg("output_scale") = py::none(), py::arg("scale_margin") = 1.05, py::arg("preprocess") = "none",
-        py::arg("observe") = std::vector<std::string>{}, py::arg("threads") = 0, "see gradflow.compare_inits");
+      py::arg("output_scale") = 1.0, py::arg("draws") = ProbabilityOptions{}.draws,
+      py::arg("alpha") = ProbabilityOptions{}.alpha, py::arg("eps") = ProbabilityOptions{}.eps,
+      py::arg("steps") = ProbabilityOptions{}.steps,
+      py::arg("step") = std::string(to_string(ProbabilityOptions{}.descent.step)),
+      py::arg("lr") = ProbabilityOptions{}.descent.lr, py::arg("threads") = ProbabilityOptions{}.threads,
+      R"doc(Monte Carlo estimate over seeded draws of an initialization (docs/theory.md §6).
+
+    At each of `draws` initializations (seeds derived from seed) the certificate is checked
+    (rigorous at each draw) and gradient descent (step, lr) is run for `steps` iterations; a draw
+    succeeds when the loss reaches eps L0 (eps default 1e-6, as the command line). Returns a dict: certified and reached (counts), their
+    Clopper-Pearson intervals at level 1 - alpha (sampled estimates, not certificates), and per draw
+    the arrays init_seed, certified_draws, reached_draws, sigma0, mu, loss0, iterations, loss_final.
+    The draws run on `threads` threads (0 = all cores); the result does not depend on the count.
+)doc");
+  const CompareInitsSpec compare_defaults;
+  std::vector<std::string> default_inits;
+  for (const InitScheme scheme : compare_defaults.inits) default_inits.emplace_back(to_string(scheme));
+  m.def("compare_inits", &compare_inits_py, py::arg("X"), py::arg("y"), py::kw_only(), py::arg("inits") = default_inits,
+        py::arg("widths") = compare_defaults.widths, py::arg("seeds") = compare_defaults.seeds,
+        py::arg("depth") = compare_defaults.depth,
+        py::arg("activation") = std::string(to_string(compare_defaults.activation)),
+        py::arg("protocol") = std::string(to_string(compare_defaults.protocol)), py::arg("solver") = py::none(),
+        py::arg("lr_grid") = py::none(), py::arg("eps") = py::none(), py::arg("loss_tol") = py::none(),
+        py::arg("max_steps") = compare_defaults.max_steps, py::arg("lr") = compare_defaults.lr,
+        py::arg("output_scale") = py::none(), py::arg("scale_margin") = compare_defaults.scale_margin,
+        py::arg("preprocess") = std::string(to_string(compare_defaults.preprocess)),
+        py::arg("observe") = std::vector<std::string>{}, py::arg("threads") = 0,
+        R"doc(The comparison of `gradflow compare-inits` on your data (X: n x d, y: n), in memory.
+
+    Every scheme of inits, at every width, from `seeds` seeded initializations (seeds 0..seeds-1; the
+    initial weights derive from them as in the command), trained by the protocol: "armijo" descent,
+    "tuned-fixed" (a fixed step lr = c / beta0 for each c of lr_grid, each scheme at its best c) or
+    "flow" (the solver). The positive scheme runs at scale_margin x its smallest certified output
+    scale for the method (output_scale=None), or at output_scale. A run converges at loss <= eps L0
+    (or loss <= loss_tol, absolute; not both). solver: the flow protocol's (default dopri5); lr_grid: the
+    tuned-fixed protocol's factors (default 0.25, 0.5, 1, 1.5, 1.9, 2.5, 4); each is refused with another
+    protocol. An item listed twice in inits, widths or lr_grid is refused (ValueError). preprocess: none, standardize, scale or whiten the inputs.
+    observe: any of "ntk", "sharpness", "sharpness2", "condition", watched at each run's recorded rows.
+
+    Returns a dict: runs (one dict per run: init, width, seed, method, lr_c, init_seed, output_scale,
+    certified, beta0, lr, loss0, reached, steps_to_eps, final_loss, grad_evals, loss_evals, hvp_evals,
+    status, and with observe ntk_min, ntk_max, pl_minus_ntk_min, sharpness0, sharpness_max,
+    eta_sharpness_max, sharpness_min: the columns of runs.csv), summary (one dict per scheme and width:
+    the columns of summary.csv, among them converged, the medians and quartiles of the work, and
+    speedup_X with speedup_X_low and speedup_X_high: median of the scheme / median of positive with its
+    bootstrap 95% interval, None for positive itself), table and
+    verdict (the command's text), tolerance. The runs use `threads` threads (0 = all cores); the
+    results do not depend on the count. Nothing is written to disk.
+)doc");
 }

@@ -2,13 +2,14 @@
 // tuned-fixed protocol's choice of step, the data transforms, output-scale auto for the method that
 // runs, and the tolerance that means the same for every run.
 #include <gradflow/apps/sweep/sweep_command.hpp>
+#include <gradflow/apps/sweep/sweep_files.hpp>
+#include <gradflow/apps/sweep/sweep_plots.hpp>
 #include <gradflow/core/input_error.hpp>
 #include <gradflow/core/text.hpp>
 #include <gradflow/discrete/descend.hpp>
 #include <gradflow/experiments/bootstrap.hpp>
 #include <gradflow/experiments/data_transform.hpp>
 #include <gradflow/experiments/probability.hpp>
-#include <gradflow/experiments/sweep_plots.hpp>
 #include <gradflow/experiments/sweep_runner.hpp>
 #include <gradflow/experiments/sweep_summary.hpp>
 #include <gradflow/experiments/trial.hpp>
@@ -242,7 +243,8 @@ TEST_CASE("Whitening gives X X^T = I, scaling keeps the rank, and the condition 
 TEST_CASE("Every command's default tolerance is 1e-6 relative to L0", "[compare]") {
   CHECK(SweepSpec{}.eps == 1e-6);
   CHECK(ProbabilityOptions{}.eps == 1e-6);
-  CHECK(cli::CompareInitsCommand{}.spec.eps == 1e-6);
+  CHECK(cli::CompareInitsCommand{}.spec.to_sweep().eps == 1e-6);
+  CHECK(CompareInitsSpec{}.to_sweep().eps == 1e-6);
 }
 
 TEST_CASE("The presets find the shipped data sets and an unknown preset is refused", "[compare]") {
@@ -340,7 +342,7 @@ TEST_CASE("The option loss-tol is one absolute target for every run, and the sum
   for (const RunRecord& r : read_runs((dir / "rel" / "runs.csv").string())) CHECK(r.loss_target == 1e-6 * r.loss0);
   run = gradflow_cli(dir, {"compare-inits", "--eps", "1e-3", "--loss-tol", "0.1", "--out", "both", "--no-plots"});
   CHECK(run.exit_code == 2);
-  CHECK_THAT(run.err, Catch::Contains("--eps or --loss-tol"));
+  CHECK_THAT(run.err, Catch::Contains("--loss-tol 0.1") && Catch::Contains("cannot be combined with an eps"));
 }
 
 TEST_CASE("compare-inits on a preset reports the input condition number and the verdict", "[compare][cli]") {
@@ -358,9 +360,10 @@ TEST_CASE("compare-inits on a preset reports the input condition number and the 
            {{"--preset", "iris"}, "--preset iris: unknown preset"},
            {{"--preset", "digits", "--synthetic", "4x8"}, "give one of --data, --preset and --synthetic"},
            {{"--whiten", "--standardize"}, "at most one of"},
-           {{"--protocol", "sgd"}, "--protocol sgd: must be armijo, tuned-fixed or flow"},
-           {{"--lr-grid", "1,x", "--protocol", "tuned-fixed"}, "--lr-grid x: must be a finite number > 0"},
-           {{"--lr-grid", "1"}, "is for --protocol tuned-fixed only"},
+           {{"--protocol", "sgd"}, "--protocol sgd: must be one of armijo, tuned-fixed, flow"},
+           {{"--lr-grid", "1,x", "--protocol", "tuned-fixed"}, "--lr-grid x: a factor c is not a number"},
+           {{"--lr-grid", "0", "--protocol", "tuned-fixed"}, "--lr-grid 0: must be a finite number > 0"},
+           {{"--lr-grid", "1"}, "--lr-grid 1 factors: is for the tuned-fixed protocol only"},
            {{"--scale-margin", "0.5"}, "--scale-margin 0.5"},
            {{"--synthetic", "8x4", "--whiten", "--output-scale", "1"}, "--whiten"}}) {
     std::vector<std::string> argv{"compare-inits", "--out", "bad", "--quiet"};

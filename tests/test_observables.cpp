@@ -3,9 +3,9 @@
 // of the Hessian assembled from exact Hessian-vector products), the Lanczos path against the dense
 // one across the switch at n = 2000, the identity pl_ratio >= ntk_min at every row of every residual
 // problem and solver, its check catching a wrong gradient, and --observe on the command line.
+#include <gradflow/apps/support/spawn.hpp>
 #include <gradflow/core/random.hpp>
 #include <gradflow/core/residual_objective.hpp>
-#include <gradflow/core/spawn.hpp>
 #include <gradflow/discrete/against_flow.hpp>
 #include <gradflow/discrete/descend.hpp>
 #include <gradflow/flow/simulate_flow.hpp>

@@ -8,15 +8,16 @@
 #include <gradflow/apps/config_file.hpp>
 #include <gradflow/apps/csv.hpp>
 #include <gradflow/apps/list_option.hpp>
+#include <gradflow/apps/support/folder_lock.hpp>
+#include <gradflow/apps/support/memory_limit.hpp>
+#include <gradflow/apps/support/output_file.hpp>
+#include <gradflow/apps/support/spawn.hpp>
 #include <gradflow/apps/sweep/sweep_file.hpp>
-#include <gradflow/core/folder_lock.hpp>
+#include <gradflow/apps/sweep/sweep_files.hpp>
+#include <gradflow/apps/sweep/sweep_manifest.hpp>
 #include <gradflow/core/input_error.hpp>
-#include <gradflow/core/memory_limit.hpp>
-#include <gradflow/core/output_file.hpp>
-#include <gradflow/core/spawn.hpp>
 #include <gradflow/core/text.hpp>
 #include <gradflow/core/thread_pool.hpp>
-#include <gradflow/experiments/sweep_manifest.hpp>
 #include <gradflow/experiments/sweep_runner.hpp>
 
 #include <catch2/catch.hpp>
@@ -464,7 +465,14 @@ TEST_CASE(
            {"widths = [4, , 8]\n", "an empty item in the array"},
            {"widths = [0]\n", "the item '0' must be an integer in [1, 100000]"},
            {"depths = [1.5]\n", "key 'depths': the item '1.5' must be an integer"},
-           {"seeds = [1, 1]\n", "key 'seeds': the item '1' is listed twice"},
+           {"seeds = [1, 1]\n", "key 'seeds' = 1: is listed twice"},
+           {"widths = [4, 4]\n", "key 'widths' = 4: is listed twice"},
+           {"lr-grid = [\"1\"]\n", "key 'lr-grid' takes numbers, not the string"},
+           {"scale-margin = \"1.5\"\n", "key 'scale-margin' takes a number, not the string"},
+           {"loss-tol = \"0.001\"\n", "key 'loss-tol' takes a number, not the string"},
+           {"output-scale = \"1.5\"\n", "key 'output-scale' takes a number or \"auto\""},
+           {"output-scale = 0\n", "key 'output-scale' = 0: must be a finite number > 0"},
+           {"t-end = inf\n", "key 't-end'"},
            {"seeds = -3\n", "must be an integer in [1,"},
            {"seeds = 1e12\n", "needs about"},
            {"datasets = [\"synthetic:8x16abc\"]\n", "'synthetic:8x16abc' is neither synthetic:NxD"},
@@ -491,7 +499,7 @@ TEST_CASE(
            {{"--synthetic", "8x16x3"}, "'synthetic:8x16x3' is neither"},
            {{"--widths", "4,,8"}, "--widths 4,,8: an empty item"},
            {{"--inits", "positive,,orthogonal"}, "an empty item"},
-           {{"--seeds", "0"}, "--seeds 0: must be >= 1"},
+           {{"--seeds", "0"}, "--seeds 0: must be in [1, 1e7]"},
            {{"--depth", "0"}, "--depth 0: must be in [1, 64]"},
            {{"--out", ""}, "an empty path"}}) {
     std::vector<std::string> argv{"compare-inits", "--quiet"};
@@ -721,7 +729,7 @@ TEST_CASE("Sizes past the memory limit are exit 2 with the estimate, the limit a
            {{"flow", "--problem", "mlp", "--synthetic", "4,8", "--widths", layers, "--max-memory", "1G"}, "--widths"},
            {{"flow", "--dim", "2000", "--max-memory", "16M"}, "--dim 2000"},
            {{"flow", "--problem", "karimi", "--dim", "100000", "--solver", "cvode-bdf"}, "--solver cvode-bdf"},
-           {{"compare-inits", "--seeds", "1000000000000", "--out", "r"}, "--seeds 1000000000000"},
+           {{"compare-inits", "--seeds", "10000000", "--out", "r", "--max-memory", "64M"}, "the grid"},
            {{"probability", "--problem", "mlp", "--synthetic", "4,8", "--draws", "1000", "--max-memory", "64K"},
             "--widths"}}) {
     std::vector<std::string> argv = args;

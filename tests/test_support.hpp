@@ -1,11 +1,11 @@
 // Helpers shared by the tests: seeded random matrices, relative errors, and running programs (the
-// gradflow command line) without a shell: an argument vector through core/spawn.hpp. No test calls
+// gradflow command line) without a shell: an argument vector through apps/support/spawn.hpp. No test calls
 // system() or popen() (tests/test_safety.cpp greps the tree for them).
 #pragma once
 
+#include <gradflow/apps/support/spawn.hpp>
 #include <gradflow/core/objective.hpp>
 #include <gradflow/core/random.hpp>
-#include <gradflow/core/spawn.hpp>
 
 #include <Eigen/QR>
 

@@ -1,5 +1,6 @@
 // Sweeps: the summary's statistics on a hand-made runs.csv, identical rows on 1 and 2 threads (and on 1
 // and 2 MPI ranks when MPI is built), resuming after a killed sweep, torn lines, and the plots.
+#include <gradflow/apps/sweep/sweep_files.hpp>
 #include <gradflow/core/text.hpp>
 #include <gradflow/experiments/sweep_runner.hpp>
 #include <gradflow/experiments/sweep_spec.hpp>

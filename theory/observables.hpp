@@ -15,8 +15,8 @@
 // Their work is counted apart from the run's gradients (ObserveCounts, Stats::num_observe_*).
 #pragma once
 
-#include <gradflow/core/memory_limit.hpp>
 #include <gradflow/core/objective.hpp>
+#include <gradflow/core/size_estimate.hpp>
 #include <gradflow/core/tolerances.hpp>
 #include <gradflow/theory/lanczos.hpp>
 
@@ -71,7 +71,7 @@ std::string observe_obstacle(const Objective& objective, const Observables& what
 std::string identity_violation(const Observed& observed, double loss, double grad_norm);
 
 // The most memory the observation of what can take on a problem of p parameters and n residuals (0 for
-// no residual structure), in bytes, for the check against the memory limit (core/memory_limit.hpp):
+// no residual structure), in bytes, for the check against the memory limit (core/size_estimate.hpp):
 // the sharpness's Lanczos basis (up to kLanczosMaxVectors vectors of p), its scratch and Ritz vectors;
 // the ntk's dense Gram matrix with the eigensolver's copies (n <= kMaxDenseGramResiduals), a dense
 // n x p Jacobian when one is formed for it (dense_jacobian: false for the network, whose Gram matrix

@@ -4,15 +4,17 @@
 #include <gradflow/apps/common_options.hpp>
 #include <gradflow/apps/list_option.hpp>
 #include <gradflow/apps/observe_output.hpp>
+#include <gradflow/apps/support/folder_lock.hpp>
+#include <gradflow/apps/support/memory_limit.hpp>
+#include <gradflow/apps/support/output_file.hpp>
 #include <gradflow/apps/sweep/sweep_file.hpp>
-#include <gradflow/core/folder_lock.hpp>
+#include <gradflow/apps/sweep/sweep_files.hpp>
+#include <gradflow/apps/sweep/sweep_manifest.hpp>
+#include <gradflow/apps/sweep/sweep_memory.hpp>
+#include <gradflow/apps/sweep/sweep_plots.hpp>
 #include <gradflow/core/input_error.hpp>
-#include <gradflow/core/memory_limit.hpp>
-#include <gradflow/core/output_file.hpp>
 #include <gradflow/core/text.hpp>
 #include <gradflow/core/thread_pool.hpp>
-#include <gradflow/experiments/sweep_manifest.hpp>
-#include <gradflow/experiments/sweep_plots.hpp>
 #include <gradflow/experiments/sweep_runner.hpp>
 #include <gradflow/experiments/sweep_summary.hpp>
 #include <gradflow/flow/options.hpp>
@@ -22,6 +24,7 @@
 #endif
 
 #include <chrono>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -133,9 +136,12 @@ int execute_sweep(const SweepSpec& spec, const SweepRun& how) {
   // Everything is checked before the folder is created or touched.
   set_activity("checking the sweep");
   check_sweep_paths(spec.out, how.inputs, how.out_option);
-  const std::vector<RunSpec> all = enumerate_runs(spec);
-  const ThreadPlan plan = plan_threads(how.threads, static_cast<long>(all.size()), mpi.size);
+  // The grid's size is known before it is enumerated: its memory is checked first.
+  const std::uint64_t count = sweep_run_count(spec);
+  const ThreadPlan plan =
+      plan_threads(how.threads, static_cast<long>(std::min<std::uint64_t>(count, LONG_MAX)), mpi.size);
   check_sweep_memory(spec, plan.threads, "--threads");
+  const std::vector<RunSpec> all = enumerate_runs(spec);
   // Every data set must survive its transform (whitening needs independent inputs).
   for (const DatasetSpec& dataset : spec.datasets) {
     try {
@@ -144,7 +150,10 @@ int execute_sweep(const SweepSpec& spec, const SweepRun& how) {
       throw InputError(how.preprocess_option, dataset.name(), e.what());
     }
   }
-  check_auto_scale(spec, how.scale_option);
+  if (const auto error = check_auto_scale(spec)) {
+    throw InputError(error->field == "preprocess" ? how.preprocess_option : how.scale_option, error->value,
+                     error->constraint);
+  }
   if (!plan.warning.empty() && !how.quiet && mpi.rank == 0)
     std::cerr << "gradflow sweep: warning: " << plan.warning << "\n";
 
@@ -343,7 +352,11 @@ int run_sweep_command(SweepCommand& d) {
 
 namespace {
 
-constexpr const char* kDefaultLrGrid = "0.25,0.5,1,1.5,1.9,2.5,4";
+std::string default_lr_grid_text() {
+  std::string text;
+  for (const double c : default_lr_grid()) text += (text.empty() ? "" : ",") + format_number("%g", c);
+  return text;
+}
 
 struct Preset {
   const char* name;
@@ -402,23 +415,24 @@ void add_compare_inits_command(CLI::App& app, CompareInitsCommand& d) {
       "--scale-margin times the smallest certified scale for the method (descent's threshold for descent,\n"
       "the flow's for the flow) unless --output-scale is a number. Results: <out>/runs.csv,\n"
       "<out>/summary.csv, <out>/plots/.");
-  SweepSpec& s = d.spec;
-  s.widths = {16, 32, 64};
-  s.eps = 1e-6;
-  s.max_steps = 20000;
-  s.out = "results/compare-inits";
-  add_list_option(*c, "--inits", d.inits, "Initialization schemes, comma separated")->capture_default_str();
-  add_list_option(*c, "--widths", d.widths, "Hidden widths, comma separated (default 16,32,64)");
-  c->add_option("--depth", d.depth, "Number of hidden layers")->capture_default_str();
+  CompareInitsSpec& s = d.spec;
+  std::string default_inits;
+  for (const InitScheme scheme : s.inits)
+    default_inits += (default_inits.empty() ? "" : ",") + std::string(to_string(scheme));
+  add_list_option(*c, "--inits", d.inits, "Initialization schemes, comma separated (default " + default_inits + ")");
+  std::string default_widths;
+  for (const long w : s.widths) default_widths += (default_widths.empty() ? "" : ",") + std::to_string(w);
+  add_list_option(*c, "--widths", d.widths, "Hidden widths, comma separated (default " + default_widths + ")");
+  c->add_option("--depth", s.depth, "Number of hidden layers")->capture_default_str();
   c->add_option("--activation", d.activation, "Activation")->capture_default_str();
-  c->add_option("--seeds", d.seeds, "The number of seeds per scheme and width (a count: 20 means the seeds 0..19)")
+  c->add_option("--seeds", s.seeds, "The number of seeds per scheme and width (a count: 20 means the seeds 0..19)")
       ->capture_default_str();
-  c->add_option("--protocol", d.protocol, "armijo, tuned-fixed or flow")->capture_default_str();
+  c->add_option("--protocol", d.protocol, join_names(protocol_names()))->capture_default_str();
   c->add_option("--solver", d.solver, "flow protocol: the solver (" + join_names(solver_names()) + ")")
       ->capture_default_str();
   add_list_option(
       *c, "--lr-grid", d.lr_grid,
-      "tuned-fixed: the factors c of lr = c / beta0, comma separated (default " + std::string(kDefaultLrGrid) + ")");
+      "tuned-fixed: the factors c of lr = c / beta0, comma separated (default " + default_lr_grid_text() + ")");
   c->add_option("--synthetic", d.synthetic, "Synthetic data NxD (n samples, d features; n <= d for the theory)")
       ->capture_default_str();
   c->add_option("--data", d.data, "Data CSV (one sample per row, the target last; a header row allowed)");
@@ -431,7 +445,7 @@ void add_compare_inits_command(CLI::App& app, CompareInitsCommand& d) {
               "Each feature divided by its root mean square (not centred: rank n kept)");
   c->add_flag("--whiten", d.whiten, "ZCA whitening of the inputs to X X^T = I (needs n <= d, rank n)");
   c->add_flag("--teacher", s.teacher, "Targets from a random teacher network");
-  c->add_option("--eps", s.eps, "Converged at loss <= eps L0 (relative to each run's own L0)")->capture_default_str();
+  c->add_option("--eps", d.eps, "Converged at loss <= eps L0 (relative to each run's own L0)")->capture_default_str();
   c->add_option("--loss-tol", d.loss_tol,
                 "Converged at loss <= this absolute value instead (the data's units, e.g. 1e-6 ||y||^2 / 2)");
   c->add_option("--max-steps", s.max_steps, "Step budget per run")->capture_default_str();
@@ -454,101 +468,72 @@ void add_compare_inits_command(CLI::App& app, CompareInitsCommand& d) {
 
 int run_compare_inits_command(CompareInitsCommand& d) {
   set_activity("reading the options");
-  apply_config_file(*d.command, d.config);
+  CLI::App& c = *d.command;
+  apply_config_file(c, d.config);
   apply_memory_option(d.max_memory);
-  SweepSpec spec = d.spec;
-  if (d.seeds < 1) throw InputError("--seeds", std::to_string(d.seeds), "must be >= 1 (a count of seeds)");
-  {
-    SizeEstimate estimate;
-    estimate.add({d.seeds, 2048});
-    check_memory(estimate, "--seeds", std::to_string(d.seeds), "a count of " + std::to_string(d.seeds) + " seeds");
-  }
-  spec.seeds.clear();
-  for (long s = 0; s < d.seeds; ++s) spec.seeds.push_back(s);
-  if (d.depth < 1 || d.depth > 64) throw InputError("--depth", std::to_string(d.depth), "must be in [1, 64]");
-  spec.depths = {d.depth};
-  if (option_given(*d.command, "--widths"))
-    spec.widths = parse_integer_list(d.widths, "--widths", 1, 100000, "a width");
-  spec.inits = parse_inits(split_list(d.inits, "--inits"), "--inits", "");
-  spec.activations = parse_activations({d.activation}, "--activation", "");
-  // The protocol.
-  if (d.protocol == "armijo") {
-    spec.methods = {Method{StepRule::armijo}};
-  } else if (d.protocol == "tuned-fixed") {
-    spec.methods = {Method{StepRule::fixed}};
-    const std::vector<std::string> grid =
-        option_given(*d.command, "--lr-grid") ? d.lr_grid : split_list({kDefaultLrGrid}, "--lr-grid");
-    spec.lr_grid.clear();
-    for (const std::string& item : split_list(grid, "--lr-grid")) {
-      double c = 0.0;
-      std::size_t used = 0;
-      try {
-        c = std::stod(item, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used != item.size() || !(c > 0.0) || !std::isfinite(c))
-        throw InputError("--lr-grid", item, "must be a finite number > 0 (a factor c of lr = c / beta0)");
-      spec.lr_grid.push_back(c);
-    }
-  } else if (d.protocol == "flow") {
+  CompareInitsSpec spec = d.spec;
+  if (option_given(c, "--widths")) spec.widths = parse_integer_list(d.widths, "--widths", 1, 100000, "a width");
+  if (option_given(c, "--inits")) spec.inits = parse_inits(split_list(d.inits, "--inits"), "--inits", "");
+  spec.activation = parse_activations({d.activation}, "--activation", "").front();
+  const auto protocol = protocol_from_string(d.protocol);
+  if (!protocol) throw InputError("--protocol", d.protocol, "must be one of " + join_names(protocol_names()));
+  spec.protocol = *protocol;
+  if (option_given(c, "--solver")) {
     const auto solver = solver_from_string(d.solver);
     if (!solver) throw InputError("--solver", d.solver, "unknown solver (known: " + join_names(solver_names()) + ")");
-    spec.methods = {Method{*solver}};
-  } else {
-    throw InputError("--protocol", d.protocol, "must be armijo, tuned-fixed or flow");
+    spec.solver = *solver;
   }
-  if (d.protocol != "tuned-fixed" && option_given(*d.command, "--lr-grid"))
-    throw InputError("--lr-grid", join_names(d.lr_grid), "is for --protocol tuned-fixed only");
-  if (d.protocol != "flow" && option_given(*d.command, "--solver"))
-    throw InputError("--solver", d.solver, "is for --protocol flow only");
+  if (option_given(c, "--lr-grid")) {
+    spec.lr_grid.emplace();
+    for (const std::string& item : split_list(d.lr_grid, "--lr-grid"))
+      spec.lr_grid->push_back(parse_finite(item, "--lr-grid", "a factor c"));
+  }
+  if (option_given(c, "--eps")) spec.eps = d.eps;
+  if (option_given(c, "--loss-tol")) spec.loss_tol = d.loss_tol;
+  spec.output_scale = parse_output_scale(d.output_scale, "--output-scale", "");
+  if (option_given(c, "--observe")) spec.observe = parse_observe(d.observe);
   // The data.
-  const int sources = (option_given(*d.command, "--data") ? 1 : 0) + (option_given(*d.command, "--preset") ? 1 : 0) +
-                      (option_given(*d.command, "--synthetic") ? 1 : 0);
+  const int sources = (option_given(c, "--data") ? 1 : 0) + (option_given(c, "--preset") ? 1 : 0) +
+                      (option_given(c, "--synthetic") ? 1 : 0);
   if (sources > 1) throw InputError("--data", d.data, "give one of --data, --preset and --synthetic");
   std::string data_file = d.data;
-  if (option_given(*d.command, "--preset")) data_file = find_preset_file(d.preset);
-  if (option_given(*d.command, "--data") && d.data.empty())
-    throw InputError("--data", "", "an empty path (give a CSV file)");
+  if (option_given(c, "--preset")) data_file = find_preset_file(d.preset);
+  if (option_given(c, "--data") && d.data.empty()) throw InputError("--data", "", "an empty path (give a CSV file)");
+  const std::string data_option = option_given(c, "--preset") ? "--preset" : "--data";
   if (!data_file.empty()) {
     DatasetSpec dataset;
     dataset.kind = DatasetSpec::Kind::file;
     dataset.path = data_file;
-    spec.datasets = parse_datasets({dataset.name()}, option_given(*d.command, "--preset") ? "--preset" : "--data", "");
-    read_file_datasets(spec, option_given(*d.command, "--preset") ? "--preset" : "--data");
+    SweepSpec read;
+    read.datasets = parse_datasets({dataset.name()}, data_option, "");
+    read_file_datasets(read, data_option);
+    spec.dataset = read.datasets.front();
+    spec.data = read.file_data.begin()->second;
   } else {
-    spec.datasets = parse_datasets({"synthetic:" + d.synthetic}, "--synthetic", "");
+    spec.dataset = parse_datasets({"synthetic:" + d.synthetic}, "--synthetic", "").front();
   }
   const int transforms = (d.standardize ? 1 : 0) + (d.scale_features ? 1 : 0) + (d.whiten ? 1 : 0);
   if (transforms > 1)
     throw InputError(d.whiten ? "--whiten" : "--scale-features", "",
                      "give at most one of --standardize, --scale-features and --whiten");
-  spec.preprocess = d.standardize                          ? Preprocess::standardize
-                    : d.scale_features                     ? Preprocess::scale
-                    : d.whiten                             ? Preprocess::whiten
-                    : option_given(*d.command, "--preset") ? Preprocess::scale
-                                                           : Preprocess::none;
-  if (option_given(*d.command, "--loss-tol")) {
-    if (!(d.loss_tol > 0.0) || !std::isfinite(d.loss_tol))
-      throw InputError("--loss-tol", full_precision(d.loss_tol), "must be a finite number > 0");
-    if (option_given(*d.command, "--eps"))
-      throw InputError("--loss-tol", full_precision(d.loss_tol), "give --eps or --loss-tol, not both");
-    spec.loss_tol = d.loss_tol;
-  }
-  if (!(spec.scale_margin >= 1.0) || !std::isfinite(spec.scale_margin))
-    throw InputError("--scale-margin", full_precision(spec.scale_margin), "must be a finite number >= 1");
-  spec.output_scale = parse_output_scale(d.output_scale, "--output-scale", "");
+  spec.preprocess = d.standardize                 ? Preprocess::standardize
+                    : d.scale_features            ? Preprocess::scale
+                    : d.whiten                    ? Preprocess::whiten
+                    : option_given(c, "--preset") ? Preprocess::scale
+                                                  : Preprocess::none;
   if (d.threads < 0) throw InputError("--threads", std::to_string(d.threads), "must be >= 0");
-  if (option_given(*d.command, "--observe")) spec.observe = parse_observe(d.observe);
-  validate(spec, "compare-inits");
+  static const std::map<std::string, std::string> kFlags{{"data", "--data"}, {"datasets", "--data"}};
+  if (const auto error = spec.validate())
+    throw InputError(flag_for_field(error->field, kFlags), error->value, error->constraint);
   SweepRun how;
   how.out_option = "--out";
   how.threads = d.threads;
   how.quiet = d.quiet;
   how.no_plots = d.no_plots;
   how.overwrite = d.overwrite;
-  how.inputs = sweep_inputs(spec, d.config);
-  return execute_sweep(spec, how);
+  SweepSpec sweep = spec.to_sweep();
+  how.inputs = sweep_inputs(sweep, d.config);
+  return execute_sweep(sweep, how);
 }
 
 }  // namespace gradflow::cli

@@ -2,6 +2,7 @@
 // positive initialization with standard random ones, with defaults, also from flags).
 #pragma once
 
+#include <gradflow/experiments/compare_inits.hpp>
 #include <gradflow/experiments/sweep_spec.hpp>
 
 #include <CLI/CLI.hpp>
@@ -23,22 +24,23 @@ struct SweepCommand {
   CLI::App* command = nullptr;
 };
 
+// compare-inits' flags fill spec (experiments/compare_inits.hpp), whose defaults are the command's and
+// Python's; the list options are kept as given until they are parsed.
 struct CompareInitsCommand {
-  SweepSpec spec;
-  std::vector<std::string> inits{"positive", "xavier_normal", "kaiming_normal", "lecun_normal", "orthogonal"};
-  std::vector<std::string> widths;  // as given (apps/list_option.hpp); default 16,32,64
+  CompareInitsSpec spec;
+  std::vector<std::string> inits;   // as given (apps/list_option.hpp); default: spec's
+  std::vector<std::string> widths;  // as given; default: spec's
   std::string output_scale = "auto";
   std::string synthetic = "16x32";
   std::string data;    // --data FILE (instead of --synthetic)
   std::string preset;  // --preset digits | breast-cancer
   bool standardize = false, scale_features = false, whiten = false;
+  double eps = 1e-6;      // --eps, when given
   double loss_tol = 0.0;  // --loss-tol (absolute), when given
-  std::string protocol = "armijo";
-  std::string solver = "dopri5";
-  std::vector<std::string> lr_grid;  // as given; default 0.25,0.5,1,1.5,1.9,2.5,4
-  long seeds = 20;
-  long depth = 1;
-  std::string activation = "tanh";
+  std::string protocol{to_string(CompareInitsSpec{}.protocol)};
+  std::string solver{to_string(Solver::dopri5)};
+  std::vector<std::string> lr_grid;  // as given; default: default_lr_grid()
+  std::string activation{to_string(CompareInitsSpec{}.activation)};
   std::string config;
   int threads = 0;
   bool quiet = false;

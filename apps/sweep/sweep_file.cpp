@@ -5,9 +5,10 @@
 #include <gradflow/apps/csv.hpp>
 #include <gradflow/apps/list_option.hpp>
 #include <gradflow/apps/problem_factory.hpp>
+#include <gradflow/apps/support/memory_limit.hpp>
 #include <gradflow/core/input_error.hpp>
-#include <gradflow/core/memory_limit.hpp>
 #include <gradflow/core/text.hpp>
+#include <gradflow/experiments/sweep_runner.hpp>
 
 #include <algorithm>
 #include <climits>
@@ -139,54 +140,11 @@ void read_file_datasets(SweepSpec& spec, const std::string& option) {
   }
 }
 
-void check_sweep_memory(const SweepSpec& spec, int threads, const std::string& /*option*/) {
-  // The grid: every run's spec, record and key, a few times over (the plan, the records, the sort).
-  std::uint64_t count = 1;
-  for (const std::size_t size : {spec.inits.size(), spec.widths.size(), spec.depths.size(), spec.activations.size(),
-                                 spec.seeds.size(), spec.methods.size(), spec.datasets.size()}) {
-    count = checked_mul(count, size).value_or(UINT64_MAX);
-  }
-  SizeEstimate runs;
-  if (count == UINT64_MAX) {
-    runs.add({LLONG_MAX, LLONG_MAX});
-  } else {
-    runs.add({static_cast<long long>(std::min<std::uint64_t>(count, LLONG_MAX)), 2048});
-  }
-  check_memory(runs, "the grid", "",
-               "a grid of " + (count == UINT64_MAX ? std::string("more than 2^64") : std::to_string(count)) +
-                   " runs (the product of the lengths of inits, widths, depths, activations, seeds, methods and "
-                   "datasets)");
-  // The largest run, once per worker: data, the network's activations and parameters.
-  long n = 1, d = 1;
-  for (const DatasetSpec& dataset : spec.datasets) {
-    if (dataset.kind == DatasetSpec::Kind::synthetic) {
-      n = std::max(n, dataset.n);
-      d = std::max(d, dataset.d);
-    } else if (const auto found = spec.file_data.find(dataset.name()); found != spec.file_data.end()) {
-      n = std::max<long>(n, found->second.x.rows());
-      d = std::max<long>(d, found->second.x.cols());
-    }
-  }
-  MlpArchitecture largest;
-  largest.input_dim = d;
-  largest.widths.assign(static_cast<std::size_t>(*std::max_element(spec.depths.begin(), spec.depths.end())),
-                        *std::max_element(spec.widths.begin(), spec.widths.end()));
-  SizeEstimate run = network_memory(largest, n);
-  run.add({n, d, 8, 2});  // the data set itself
-  run.add({spec.curve_points, 80});
-  // --observe: the Lanczos bases and Gram matrices (theory/observables.hpp), and the flow's rows, kept
-  // for the observations at every accepted step (one row of about 100 bytes per step).
-  run.add(observe_memory(spec.observe, static_cast<long long>(largest.num_parameters()), n, false));
-  if (spec.observe.any()) run.add({spec.max_steps, 128});
-  check_memory(run, "widths", std::to_string(largest.widths.front()),
-               "a run of width " + std::to_string(largest.widths.front()) + " and depth " +
-                   std::to_string(largest.widths.size()) + " on " + std::to_string(n) + " x " + std::to_string(d) +
-                   " data");
-  SizeEstimate total;
-  for (int t = 0; t < std::max(threads, 1); ++t) total.add(run);
-  check_memory(
-      total, "--threads", std::to_string(threads),
-      std::to_string(threads) + " runs at once (one per thread) of width " + std::to_string(largest.widths.front()));
+InputError sweep_error(const OptionError& error, const std::string& option) {
+  std::string key = error.field;
+  for (char& c : key)
+    if (c == '_') c = '-';
+  return InputError(option, "", "key '" + key + "' = " + quote_text(error.value) + ": " + error.constraint);
 }
 
 SweepSpec parse_sweep_text(std::string_view text, const std::string& path) {
@@ -205,10 +163,14 @@ SweepSpec parse_sweep_text(std::string_view text, const std::string& path) {
     const std::string key = canonical_key(entry.key);
     const std::vector<std::string>& in = entry.values;
     // The keys that take numbers or booleans take them unquoted: "8" is a string, not the width 8.
+    // Every key that takes numbers or a boolean: widths, depths, seeds, max-steps, curve-points, eps,
+    // loss-tol, t-end, lr, gamma, scale-margin, lr-grid, teacher (output-scale: a number or "auto").
     static const std::vector<std::pair<std::string, const char*>> typed{
-        {"widths", "integers"},         {"depths", "integers"},      {"seeds", "integers"}, {"max-steps", "an integer"},
-        {"curve-points", "an integer"}, {"eps", "a number"},         {"t-end", "a number"}, {"lr", "a number"},
-        {"gamma", "a number"},          {"teacher", "true or false"}};
+        {"widths", "integers"},      {"depths", "integers"},         {"seeds", "integers"},
+        {"max-steps", "an integer"}, {"curve-points", "an integer"}, {"eps", "a number"},
+        {"loss-tol", "a number"},    {"t-end", "a number"},          {"lr", "a number"},
+        {"gamma", "a number"},       {"scale-margin", "a number"},   {"lr-grid", "numbers"},
+        {"teacher", "true or false"}};
     for (const auto& [typed_key, type] : typed) {
       if (key != typed_key) continue;
       for (std::size_t i = 0; i < in.size(); ++i) {
@@ -232,6 +194,13 @@ SweepSpec parse_sweep_text(std::string_view text, const std::string& path) {
       for (const auto& text : list()) out.push_back(integer_item(text, label, key, min, max));
       return out;
     };
+    if (key == "output-scale" && !in.empty() && !entry.quoted.empty() && entry.quoted[0] && in[0] != "auto") {
+      throw InputError(label, "",
+                       "line " + std::to_string(entry.line) +
+                           ": key 'output-scale' takes a number or \"auto\", not the "
+                           "string \"" +
+                           quote_text(in[0]) + "\" (write a number without quotes)");
+    }
     if (key == "inits") {
       spec.inits = parse_inits(list(), label, key);
     } else if (key == "widths") {
@@ -243,11 +212,6 @@ SweepSpec parse_sweep_text(std::string_view text, const std::string& path) {
     } else if (key == "seeds") {
       if (entry.is_array) {
         spec.seeds = integers(0, std::numeric_limits<long>::max());
-        std::vector<long> sorted = spec.seeds;
-        std::sort(sorted.begin(), sorted.end());
-        if (const auto repeated = std::adjacent_find(sorted.begin(), sorted.end()); repeated != sorted.end()) {
-          throw bad_item(label, key, std::to_string(*repeated), "is listed twice (each seed is one run)");
-        }
       } else {
         const long count = integer_item(one(), label, "seeds (a count)", 1, std::numeric_limits<long>::max());
         SizeEstimate estimate;
@@ -311,7 +275,7 @@ SweepSpec parse_sweep_text(std::string_view text, const std::string& path) {
 SweepSpec read_sweep_file(const std::string& path) {
   SweepSpec spec = parse_sweep_text(read_config_text(path, "--config"), path);
   read_file_datasets(spec, "--config " + quote_text(path));
-  validate(spec, "--config " + quote_text(path));
+  if (const auto error = spec.validate()) throw sweep_error(*error, "--config " + quote_text(path));
   return spec;
 }
 

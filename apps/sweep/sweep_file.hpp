@@ -1,6 +1,7 @@
 // Reading a sweep file: the TOML form of a SweepSpec (experiments/sweep_spec.hpp).
 #pragma once
 
+#include <gradflow/core/input_error.hpp>
 #include <gradflow/experiments/sweep_spec.hpp>
 
 #include <optional>
@@ -37,8 +38,8 @@ std::optional<double> parse_output_scale(const std::string& text, const std::str
 // two columns, finite numbers, at least one row), before the sweep creates its folder.
 void read_file_datasets(SweepSpec& spec, const std::string& option);
 
-// The estimated memory of the sweep (the grid's records and, per worker thread, its largest run);
-// above the limit a MemoryLimitError naming the key.
-void check_sweep_memory(const SweepSpec& spec, int threads, const std::string& option);
+// A sweep setting that failed SweepSpec::validate() as the InputError of a sweep file: "--config 'f.toml':
+// key 'lr-grid' = 0: must be a finite number > 0 ...".
+InputError sweep_error(const OptionError& error, const std::string& option);
 
 }  // namespace gradflow::cli

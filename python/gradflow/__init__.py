@@ -144,46 +144,7 @@ def find_scale(network, seed=0, for_descent=False):
     return _core.find_scale(network, seed=seed, for_descent=for_descent)
 
 
-def probability(network, *, init="positive", seed=0, output_scale=1.0, draws=100, alpha=0.05, eps=1e-3,
-                steps=1000, step="armijo", lr=1.0, threads=0):
-    """Monte Carlo estimate over seeded draws of an initialization (docs/theory.md §6).
-
-    At each of `draws` initializations (seeds derived from seed) the certificate is checked
-    (rigorous at each draw) and gradient descent (step, lr) is run for `steps` iterations; a draw
-    succeeds when the loss reaches eps L0. Returns a dict: certified and reached (counts), their
-    Clopper-Pearson intervals at level 1 - alpha (sampled estimates, not certificates), and per draw
-    the arrays init_seed, certified_draws, reached_draws, sigma0, mu, loss0, iterations, loss_final.
-    The draws run on `threads` threads (0 = all cores); the result does not depend on the count.
-    """
-    return _core.probability(network, init=init, seed=seed, output_scale=output_scale, draws=draws, alpha=alpha,
-                             eps=eps, steps=steps, step=step, lr=lr, threads=threads)
-
-
-def compare_inits(X, y, *, inits=("positive", "xavier_normal", "kaiming_normal", "lecun_normal", "orthogonal"),
-                  widths=(16, 32, 64), seeds=20, depth=1, activation="tanh", protocol="armijo", solver="dopri5",
-                  lr_grid=(0.25, 0.5, 1.0, 1.5, 1.9, 2.5, 4.0), eps=1e-6, loss_tol=None, max_steps=5000, lr=1.0,
-                  output_scale=None, scale_margin=1.05, preprocess="none", observe=(), threads=0):
-    """The comparison of `gradflow compare-inits` on your data (X: n x d, y: n), in memory.
-
-    Every scheme of inits, at every width, from `seeds` seeded initializations (seeds 0..seeds-1; the
-    initial weights derive from them as in the command), trained by the protocol: "armijo" descent,
-    "tuned-fixed" (a fixed step lr = c / beta0 for each c of lr_grid, each scheme at its best c) or
-    "flow" (the solver). The positive scheme runs at scale_margin x its smallest certified output
-    scale for the method (output_scale=None), or at output_scale. A run converges at loss <= eps L0
-    (or loss <= loss_tol, absolute). preprocess: none, standardize, scale or whiten the inputs.
-    observe: any of "ntk", "sharpness", "sharpness2", "condition", watched at each run's recorded rows.
-
-    Returns a dict: runs (one dict per run: init, width, seed, method, lr_c, init_seed, output_scale,
-    certified, beta0, lr, loss0, reached, steps_to_eps, final_loss, grad_evals, loss_evals, hvp_evals,
-    status, and with observe ntk_min, ntk_max, pl_minus_ntk_min, sharpness0, sharpness_max,
-    eta_sharpness_max, sharpness_min), summary (one dict per scheme and width: converged, medians of the work, and
-    speedup_* = (median of the scheme / median of positive, bootstrap 95% low, high)), table and
-    verdict (the command's text), tolerance. The runs use `threads` threads (0 = all cores); the
-    results do not depend on the count. Nothing is written to disk.
-    """
-    return _core.compare_inits(X, y, inits=list(inits), widths=list(widths), seeds=seeds, depth=depth,
-                               activation=activation, protocol=protocol, solver=solver, lr_grid=list(lr_grid),
-                               eps=eps, loss_tol=loss_tol, max_steps=max_steps, lr=lr, output_scale=output_scale,
-                               scale_margin=scale_margin, preprocess=preprocess, observe=list(observe),
-                               threads=threads)
-
+# probability and compare_inits are the module's own functions: their defaults are the library's
+# (ProbabilityOptions, CompareInitsSpec), the same as the command line's.
+probability = _core.probability
+compare_inits = _core.compare_inits

@@ -3,8 +3,8 @@
 // the quadratic), 1 a one-value-per-line vector (--theta0, --minimizer), 2 a --data file with an
 // optional header. Bad input must be an InputError with a one-line message; anything else is a bug.
 #include <gradflow/apps/csv.hpp>
+#include <gradflow/apps/support/memory_limit.hpp>
 #include <gradflow/core/input_error.hpp>
-#include <gradflow/core/memory_limit.hpp>
 #include <gradflow/problems/quadratic.hpp>
 
 #include <cstddef>

@@ -3,8 +3,8 @@
 // and in CSV files (core/text.hpp). The input's lines are the values. Properties: a parsed list has no
 // empty item, a quoted message has no control byte, a CSV field splits back to itself.
 #include <gradflow/apps/list_option.hpp>
+#include <gradflow/apps/support/memory_limit.hpp>
 #include <gradflow/core/input_error.hpp>
-#include <gradflow/core/memory_limit.hpp>
 #include <gradflow/core/text.hpp>
 #include <gradflow/experiments/sweep_spec.hpp>
 

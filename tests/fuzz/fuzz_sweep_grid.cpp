@@ -1,10 +1,11 @@
 // Fuzz target: the sweep file (apps/sweep/sweep_file.hpp) into a SweepSpec, its validation, and the
-// manifest (experiments/sweep_manifest.hpp), which must read back as the same sweep. Bad input must be
+// manifest (apps/sweep/sweep_manifest.hpp), which must read back as the same sweep. Bad input must be
 // an InputError with a one-line message; anything else is a bug.
+#include <gradflow/apps/support/memory_limit.hpp>
 #include <gradflow/apps/sweep/sweep_file.hpp>
+#include <gradflow/apps/sweep/sweep_manifest.hpp>
+#include <gradflow/apps/sweep/sweep_memory.hpp>
 #include <gradflow/core/input_error.hpp>
-#include <gradflow/core/memory_limit.hpp>
-#include <gradflow/experiments/sweep_manifest.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -22,8 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& dataset : spec.datasets) {
       if (dataset.kind == gradflow::DatasetSpec::Kind::file) spec.file_data[dataset.name()] = gradflow::NetworkData{};
     }
-    gradflow::validate(spec, "--config sweep.toml");
-    gradflow::cli::check_sweep_memory(spec, 1, "--threads");
+    if (const auto error = spec.validate()) throw gradflow::cli::sweep_error(*error, "--config sweep.toml");
+    gradflow::check_sweep_memory(spec, 1, "--threads");
     const std::string manifest = gradflow::manifest_text(spec);
     gradflow::SweepSpec again = gradflow::cli::parse_sweep_text(manifest, "manifest");
     again.file_data = spec.file_data;

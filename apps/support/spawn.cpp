@@ -1,4 +1,4 @@
-#include <gradflow/core/spawn.hpp>
+#include <gradflow/apps/support/spawn.hpp>
 
 #include <fcntl.h>
 #include <spawn.h>

@@ -1,7 +1,7 @@
-#include <gradflow/core/folder_lock.hpp>
+#include <gradflow/apps/support/folder_lock.hpp>
 
+#include <gradflow/apps/support/output_file.hpp>
 #include <gradflow/core/input_error.hpp>
-#include <gradflow/core/output_file.hpp>
 
 #include <fcntl.h>
 #include <sys/file.h>

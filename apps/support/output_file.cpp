@@ -1,4 +1,4 @@
-#include <gradflow/core/output_file.hpp>
+#include <gradflow/apps/support/output_file.hpp>
 
 #include <gradflow/core/input_error.hpp>
 

@@ -1,4 +1,5 @@
-// Sizes checked before they are allocated. Every size a user can choose (a dimension, widths, a
+// The process's memory limit (the command line's --max-memory) and the check of a size estimate
+// (core/size_estimate.hpp) against it. Every size a user can choose (a dimension, widths, a
 // number of samples, seeds, draws) goes into an estimate of the bytes a run will allocate, computed
 // with overflow-checked arithmetic (__builtin_mul_overflow; an overflow is an estimate past any limit),
 // and the estimate is compared with the memory limit before anything is allocated: by default 75% of
@@ -7,6 +8,7 @@
 #pragma once
 
 #include <gradflow/core/input_error.hpp>
+#include <gradflow/core/size_estimate.hpp>
 
 #include <cstdint>
 #include <initializer_list>
@@ -16,34 +18,12 @@
 
 namespace gradflow {
 
-// a * b, or nothing when it overflows 64 bits.
-std::optional<std::uint64_t> checked_mul(std::uint64_t a, std::uint64_t b);
-// a + b, or nothing when it overflows 64 bits.
-std::optional<std::uint64_t> checked_add(std::uint64_t a, std::uint64_t b);
-
-// A sum of products of sizes, in bytes; saturates (and remembers it) on overflow.
-class SizeEstimate {
- public:
-  // Adds the product of the factors (e.g. {n, d, sizeof(double)}). Negative factors count as 0.
-  SizeEstimate& add(std::initializer_list<long long> factors);
-  SizeEstimate& add(const SizeEstimate& other);
-  std::uint64_t bytes() const { return overflowed_ ? UINT64_MAX : bytes_; }
-  bool overflowed() const { return overflowed_; }
-
- private:
-  std::uint64_t bytes_ = 0;
-  bool overflowed_ = false;
-};
-
 // The machine's physical memory in bytes (0 when unknown).
 std::uint64_t physical_memory_bytes();
 
 // "8G", "512M", "1.5g", "64KiB", "1000000" (bytes): K, M, G, T are powers of 1024. Nothing when the
 // text is not such a size or is 0.
 std::optional<std::uint64_t> parse_memory_size(std::string_view text);
-
-// "17.6 GiB", "512 MiB", "800 bytes"; "more than 16 EiB" for an overflowed estimate.
-std::string format_bytes(std::uint64_t bytes);
 
 struct MemoryLimit {
   std::uint64_t bytes = 0;

@@ -1,4 +1,4 @@
-#include <gradflow/experiments/sweep_manifest.hpp>
+#include <gradflow/apps/sweep/sweep_manifest.hpp>
 
 #include <gradflow/core/input_error.hpp>
 #include <gradflow/core/text.hpp>

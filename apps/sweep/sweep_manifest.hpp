@@ -14,8 +14,8 @@
 // settings are the same runs.
 #pragma once
 
-#include <gradflow/core/folder_lock.hpp>
-#include <gradflow/core/output_file.hpp>
+#include <gradflow/apps/support/folder_lock.hpp>
+#include <gradflow/apps/support/output_file.hpp>
 #include <gradflow/experiments/sweep_spec.hpp>
 
 #include <cstdint>
@@ -52,7 +52,7 @@ std::uint64_t data_hash(const NetworkData& data);
 // summary.csv, sweep.toml, gradflow.lock, anything under curves/ or plots/). InputError naming option.
 void check_sweep_paths(const std::string& out, const std::vector<NamedPath>& inputs, const std::string& option);
 
-// Creates the folder, locks it for the run (core/folder_lock.hpp: a second sweep into it fails at once),
+// Creates the folder, locks it for the run (apps/support/folder_lock.hpp: a second sweep into it fails at once),
 // then compares the manifest found there with spec: a difference, or results without a manifest, is an
 // InputError with the first differing setting unless overwrite, which deletes the folder's results
 // (runs.csv, runs.rank*.csv, summary.csv, curves/, plots/). Writes the manifest. The lock is held until

@@ -1,7 +1,8 @@
-#include <gradflow/experiments/sweep_plots.hpp>
+#include <gradflow/apps/sweep/sweep_plots.hpp>
 
-#include <gradflow/core/output_file.hpp>
-#include <gradflow/core/spawn.hpp>
+#include <gradflow/apps/support/output_file.hpp>
+#include <gradflow/apps/support/spawn.hpp>
+#include <gradflow/apps/sweep/sweep_files.hpp>
 #include <gradflow/core/text.hpp>
 
 #include <algorithm>

@@ -1,0 +1,27 @@
+#include <gradflow/apps/sweep/sweep_memory.hpp>
+
+#include <gradflow/apps/support/memory_limit.hpp>
+
+#include <algorithm>
+#include <cstdint>
+
+namespace gradflow {
+
+void check_sweep_memory(const SweepSpec& spec, int threads, const std::string& threads_option) {
+  const std::uint64_t count = sweep_run_count(spec);
+  check_memory(sweep_grid_memory(spec), "the grid", "",
+               "a grid of " + (count == UINT64_MAX ? std::string("more than 2^64") : std::to_string(count)) +
+                   " runs (the product of the lengths of inits, widths, depths, activations, seeds, methods, "
+                   "datasets and lr-grid)");
+  const SizeEstimate run = sweep_run_memory(spec);
+  const long width = *std::max_element(spec.widths.begin(), spec.widths.end());
+  const long depth = *std::max_element(spec.depths.begin(), spec.depths.end());
+  check_memory(run, "widths", std::to_string(width),
+               "a run of width " + std::to_string(width) + " and depth " + std::to_string(depth));
+  SizeEstimate total;
+  for (int t = 0; t < std::max(threads, 1); ++t) total.add(run);
+  check_memory(total, threads_option, std::to_string(threads),
+               std::to_string(threads) + " runs at once (one per thread) of width " + std::to_string(width));
+}
+
+}  // namespace gradflow
