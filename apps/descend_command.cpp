@@ -327,23 +327,11 @@ int run_descend_command(DescendCommand& d) {
   if (result.status == Status::invalid_options) throw InputError("--step", d.step, result.message);
 
   if (follower && !d.plot.empty()) write_against_flow_plot(d.plot, plot_points, d.leave_tol, d.output.quiet);
-  RunEnd end;
-  end.command = "descend";
-  end.kind = RunKind::descent;
-  end.result = &result;
-  end.summary = result.summary();
-  end.report = result.full_report();
-  end.loaded = &loaded;
-  end.output = &d.output;
-  end.observe = &d.options.observe;
-  end.threads = threads_used;
+  RunEnd end = run_end("descend", RunKind::descent, result, loaded, d.output, d.options.observe, threads_used);
   end.certificate = certificate;
   end.certified = certificate && certificate->applies && certificate->descent_holds;
   end.add_json = [&](nlohmann::json& summary) {
-    summary["mu_source"] = end.certified             ? "certificate (rigorous)"
-                           : option_given(c, "--mu") ? "option"
-                           : result.facts.mu         ? "problem (exact)"
-                                                     : "unknown";
+    summary["mu_source"] = mu_source(end.certified, option_given(c, "--mu"), result.facts.mu.has_value());
     summary["beta_source"] = end.certified                 ? "certificate (beta_r, rigorous)"
                              : result.facts.beta_estimated ? "estimated (power iteration at theta0)"
                              : result.facts.beta           ? "problem (exact)"

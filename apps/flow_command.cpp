@@ -154,23 +154,11 @@ int run_flow_command(FlowCommand& flow) {
   const FlowResult result = simulate_flow(*loaded.objective, loaded.theta0, flow.options, progress);
   outputs.end_progress();
 
-  RunEnd end;
-  end.command = "flow";
-  end.kind = RunKind::flow;
-  end.result = &result;
-  end.summary = result.summary();
-  end.report = result.full_report();
-  end.loaded = &loaded;
-  end.output = &flow.output;
-  end.observe = &flow.options.observe;
-  end.threads = threads_used;
+  RunEnd end = run_end("flow", RunKind::flow, result, loaded, flow.output, flow.options.observe, threads_used);
   end.certificate = certificate;
   end.certified = certificate && certificate->applies && certificate->holds;
   end.add_json = [&](nlohmann::json& summary) {
-    summary["mu_source"] = end.certified             ? "certificate (rigorous)"
-                           : option_given(c, "--mu") ? "option"
-                           : result.mu               ? "problem (exact)"
-                                                     : "unknown";
+    summary["mu_source"] = mu_source(end.certified, option_given(c, "--mu"), result.mu.has_value());
   };
   return finish_run(end, outputs);
 }

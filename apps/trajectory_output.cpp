@@ -81,6 +81,10 @@ void TrajectoryOutputs::commit() {
   states_file_.commit();
 }
 
+std::string mu_source(bool certified, bool given, bool known) {
+  return certified ? "certificate (rigorous)" : given ? "option" : known ? "problem (exact)" : "unknown";
+}
+
 int finish_run(const RunEnd& end, TrajectoryOutputs& outputs) {
   const TrajectoryResult& result = *end.result;
   const OutputArgs& o = *end.output;

@@ -81,6 +81,28 @@ struct RunEnd {
   std::string extra_report;                       // printed after the report
 };
 
+// The end of a run of `gradflow <command>` from its result (summary() and full_report()) and its
+// setting; the command adds its certificate and its own JSON keys.
+template <class Result>
+RunEnd run_end(const char* command, RunKind kind, const Result& result, const LoadedProblem& loaded,
+               const OutputArgs& output, const Observables& observe, int threads) {
+  RunEnd end;
+  end.command = command;
+  end.kind = kind;
+  end.result = &result;
+  end.summary = result.summary();
+  end.report = result.full_report();
+  end.loaded = &loaded;
+  end.output = &output;
+  end.observe = &observe;
+  end.threads = threads;
+  return end;
+}
+
+// Where mu came from, for the JSON summary: "certificate (rigorous)", "option", "problem (exact)" or
+// "unknown".
+std::string mu_source(bool certified, bool given, bool known);
+
 // Writes --theta-out and --json, prints the report (unless --quiet), and returns the exit code: 0 when
 // the run succeeded, else 1 with "gradflow <command>: <status>: <message>" on standard error.
 int finish_run(const RunEnd& end, TrajectoryOutputs& outputs);

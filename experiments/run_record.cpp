@@ -58,6 +58,30 @@ RunField whole(std::string_view name, std::string_view unit, std::string_view do
 
 }  // namespace
 
+void record_trial(RunRecord& r, const TrialResult& t) {
+  r.certified = t.certified;
+  if (r.certified == 1) {
+    r.certified_mu = t.certificate.mu;
+    r.certified_travel = r.run.method.is_descent() ? t.certificate.descent_travel : t.certificate.travel;
+  }
+  r.beta0 = t.beta0;
+  r.lr = t.lr;
+  r.loss0 = t.loss0;
+  r.loss_target = t.target;
+  r.reached = t.reached;
+  r.steps = t.steps;
+  r.steps_to_eps = t.steps_to_eps;
+  r.time_to_eps = t.time_to_eps;
+  if (r.reached) r.time_beta0 = r.time_to_eps * r.beta0;
+  r.final_loss = t.final_loss;
+  r.status = std::string(to_string(t.status));
+  r.grad_evals = t.stats.num_gradient_evals;
+  r.loss_evals = t.stats.num_loss_evals;
+  r.hvp_evals = t.stats.num_hessian_vector_evals;
+  r.train_seconds = t.stats.wall_seconds;
+  r.observed = t.observed;
+}
+
 const std::vector<RunField>& run_fields() {
   static const std::vector<RunField> fields{
       {"key", "text", "the run's coordinates, unique per run (init=...;width=...;...)",

@@ -60,6 +60,10 @@ struct RunField {
   std::function<bool(RunRecord&, const std::string&)> set;
 };
 
+// What the trial of the record's run found (experiments/trial.hpp), into the record: its certificate,
+// work, outcome and observations (next to the table, so that a new column is this file's pair).
+void record_trial(RunRecord& record, const TrialResult& trial);
+
 // Every column of runs.csv, in the file's order.
 const std::vector<RunField>& run_fields();
 std::string runs_csv_header();                     // without the line break

@@ -32,19 +32,6 @@
 #include <thread>
 
 namespace gradflow {
-namespace {
-
-double parse_number(const std::string& text) {
-  if (text.empty()) return std::numeric_limits<double>::quiet_NaN();
-  return std::stod(text);
-}
-
-std::vector<std::string> split(const std::string& line) {
-  auto fields = split_csv_line(line);
-  return fields ? std::move(*fields) : std::vector<std::string>{};
-}
-
-}  // namespace
 
 NetworkData load_dataset(const DatasetSpec& dataset, const SweepSpec& spec, long width, long depth,
                          Activation activation) {
@@ -124,27 +111,7 @@ RunRecord execute_run(const RunSpec& run, const SweepSpec& spec, std::vector<Cur
   r.init_seed = trial.init.seed;
   r.output_scale = trial.init.output_scale;
   const TrialResult t = run_trial(network, trial);
-  r.certified = t.certified;
-  if (r.certified == 1) {
-    r.certified_mu = t.certificate.mu;
-    r.certified_travel = run.method.is_descent() ? t.certificate.descent_travel : t.certificate.travel;
-  }
-  r.beta0 = t.beta0;
-  r.lr = t.lr;
-  r.loss0 = t.loss0;
-  r.loss_target = t.target;
-  r.reached = t.reached;
-  r.steps = t.steps;
-  r.steps_to_eps = t.steps_to_eps;
-  r.time_to_eps = t.time_to_eps;
-  if (r.reached) r.time_beta0 = r.time_to_eps * r.beta0;
-  r.final_loss = t.final_loss;
-  r.status = std::string(to_string(t.status));
-  r.grad_evals = t.stats.num_gradient_evals;
-  r.loss_evals = t.stats.num_loss_evals;
-  r.hvp_evals = t.stats.num_hessian_vector_evals;
-  r.train_seconds = t.stats.wall_seconds;
-  r.observed = t.observed;
+  record_trial(r, t);
   if (curve) *curve = t.curve;
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;

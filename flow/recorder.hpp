@@ -4,6 +4,7 @@
 // and keeps the rows (all, or the first and the last) with their states as SaveAt says.
 #pragma once
 
+#include <gradflow/flow/row_fields.hpp>
 #include <gradflow/flow/trajectory.hpp>
 #include <gradflow/theory/observables.hpp>
 
@@ -13,21 +14,6 @@
 #include <vector>
 
 namespace gradflow {
-
-// The columns every row has, from the point: dist_from_init and pl_ratio (NaN where L = L_min or L_min
-// is unknown). The caller sets iter, step_size and bound, whose formulas are its own.
-class RowMaker {
- public:
-  RowMaker(const ConstVectorView& theta0, std::optional<double> min_value) : theta0_(theta0), min_value_(min_value) {}
-  Row make(double t, const ConstVectorView& theta, double loss, double grad_norm) const;
-  // The PL ratio from the squared gradient norm (the form descent keeps).
-  double pl_ratio(double loss, double grad_norm_squared) const;
-  Eigen::Index dimension() const { return theta0_.size(); }
-
- private:
-  Vector theta0_;
-  std::optional<double> min_value_;
-};
 
 class RowRecorder {
  public:

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 namespace gradflow {
 namespace {
@@ -14,6 +15,21 @@ bool sharpness_asked(const Observables& o) { return o.sharpness; }
 bool sharpness_min_asked(const Observables& o) { return o.sharpness_min; }
 
 }  // namespace
+
+Row RowMaker::make(double t, const ConstVectorView& theta, double loss, double grad_norm) const {
+  Row row;
+  row.t = t;
+  row.loss = loss;
+  row.grad_norm = grad_norm;
+  row.dist_from_init = (theta - theta0_).norm();
+  row.pl_ratio = pl_ratio(loss, grad_norm * grad_norm);
+  return row;
+}
+
+double RowMaker::pl_ratio(double loss, double grad_norm_squared) const {
+  const double excess = min_value_ ? loss - *min_value_ : std::numeric_limits<double>::quiet_NaN();
+  return excess > 0.0 ? grad_norm_squared / (2.0 * excess) : std::numeric_limits<double>::quiet_NaN();
+}
 
 const std::vector<RowField>& row_fields() {
   // clang-format off

@@ -8,6 +8,7 @@
 
 #include <gradflow/flow/trajectory.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,22 @@ struct RowField {
   bool (*asked)(const Observables&);  // an observed column: present only when this says so; nullptr: always
   double (*get)(const Row&);
   void (*set)(Row&, double);
+};
+
+// The columns every row has, computed from the point (next to their entries in the table, so that a
+// new column is this file and flow/trajectory.hpp): dist_from_init and pl_ratio (NaN where L = L_min or L_min
+// is unknown). The caller sets iter, step_size and bound, whose formulas are its own.
+class RowMaker {
+ public:
+  RowMaker(const ConstVectorView& theta0, std::optional<double> min_value) : theta0_(theta0), min_value_(min_value) {}
+  Row make(double t, const ConstVectorView& theta, double loss, double grad_norm) const;
+  // The PL ratio from the squared gradient norm (the form descent keeps).
+  double pl_ratio(double loss, double grad_norm_squared) const;
+  Eigen::Index dimension() const { return theta0_.size(); }
+
+ private:
+  Vector theta0_;
+  std::optional<double> min_value_;
 };
 
 // Every column, in the order the files write them.

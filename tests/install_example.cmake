@@ -50,7 +50,9 @@ if(client_length GREATER 15)
   message(FATAL_ERROR "examples/readme_client.cpp has ${client_length} lines; the README promises at most 15")
 endif()
 
-set(flags "${CXX_FLAGS}")
+# The examples compile without a warning on GCC and, when it is installed, clang: the flags a careful
+# client uses, with warnings as errors.
+set(flags "${CXX_FLAGS} -Wall -Wextra -Werror -pedantic")
 set(link_flags "")
 if(SANITIZE)
   string(APPEND flags " -fsanitize=address,undefined")
@@ -68,6 +70,24 @@ execute_process(COMMAND "${CMAKE_COMMAND}" --build "${WORK_DIR}/build"
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "building the example failed:\n${out}\n${err}")
+endif()
+# The same with clang (without the sanitizers: their runtime is GCC's here).
+if(CLANGXX AND NOT SANITIZE)
+  execute_process(
+    COMMAND "${CMAKE_COMMAND}" -S "${EXAMPLE_DIR}" -B "${WORK_DIR}/build-clang" -G "${GENERATOR}"
+            "-DCMAKE_CXX_COMPILER=${CLANGXX}" "-DCMAKE_PREFIX_PATH=${prefix}" "-DCMAKE_BUILD_TYPE=${BUILD_TYPE}"
+            "-DCMAKE_CXX_FLAGS=-Wall -Wextra -Werror -pedantic"
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "configuring the examples with clang failed:\n${out}\n${err}")
+  endif()
+  execute_process(COMMAND "${CMAKE_COMMAND}" --build "${WORK_DIR}/build-clang"
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "building the examples with clang -Werror failed:\n${out}\n${err}")
+  endif()
+else()
+  message(STATUS "clang++ not found (or a sanitized build): the examples are built with GCC only")
 endif()
 foreach(example quadratic_flow readme_client custom_objective residual_certificate custom_step_rule)
   execute_process(COMMAND "${WORK_DIR}/build/${example}"

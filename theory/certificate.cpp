@@ -70,6 +70,37 @@ Certificate not_applicable(std::string why) {
 
 }  // namespace
 
+NamedValues Certificate::values() const {
+  return {{"applies", applies},
+          {"why_not", why_not},
+          {"holds", holds},
+          {"verdict", verdict()},
+          {"loss0", loss0},
+          {"residual_norm", residual_norm},
+          {"sigma0", sigma0},
+          {"jacobian_norm", jacobian_norm},
+          {"lipschitz_kind", lipschitz_kind},
+          {"phi_max", phi_max},
+          {"radius", radius},
+          {"lipschitz", lipschitz},
+          {"radius_low", radius_low},
+          {"radius_high", radius_high},
+          {"mu", mu},
+          {"travel", travel},
+          {"rate", rate},
+          {"criterion_lhs", criterion_lhs},
+          {"criterion_rhs", criterion_rhs},
+          {"margin", margin},
+          {"descent_holds", descent_holds},
+          {"descent_radius", descent_radius},
+          {"beta", beta},
+          {"step", step},
+          {"descent_q", descent_q},
+          {"descent_travel", descent_travel},
+          {"descent_criterion_rhs", descent_criterion_rhs},
+          {"descent_margin", descent_margin}};
+}
+
 std::string Certificate::verdict() const {
   if (!applies) return "the theory does not apply: " + why_not;
   std::string text =

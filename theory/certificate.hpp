@@ -18,6 +18,7 @@
 // estimate_local_constants() samples mu and beta on a ball instead, and says so.
 #pragma once
 
+#include <gradflow/core/named_value.hpp>
 #include <gradflow/core/objective.hpp>
 #include <gradflow/core/residual_objective.hpp>
 
@@ -74,6 +75,8 @@ struct Certificate {
   double descent_margin = 0.0;         // phi_max / (2 ||r0||) - 1
 
   std::string verdict() const;
+  // Every field by its member's name, and verdict (core/named_value.hpp): the Python module's dict.
+  NamedValues values() const;
 };
 
 // The certificate from its inputs (the algebra of docs/theory.md §4.2 and §4.3).

@@ -1,0 +1,106 @@
+#include "convert.hpp"
+
+#include <algorithm>
+#include <variant>
+
+namespace gradflow::python {
+
+py::array_t<double> to_array(const ConstVectorView& v) {
+  py::array_t<double> out(v.size());
+  std::copy(v.data(), v.data() + v.size(), out.mutable_data());
+  return out;
+}
+
+py::array_t<double> states_array(const Matrix& states) {
+  py::array_t<double> out({states.cols(), states.rows()});
+  std::copy(states.data(), states.data() + states.size(), out.mutable_data());
+  return out;
+}
+
+Array vector_array(const py::handle& object, const char* what) {
+  Array a = Array::ensure(object);
+  if (!a) throw py::value_error(std::string(what) + ": not convertible to an array of float64");
+  if (a.ndim() != 1) {
+    throw py::value_error(std::string(what) + ": must be a 1-D array, got " + std::to_string(a.ndim()) + " dimensions");
+  }
+  return a;
+}
+
+Vector to_vector(const py::handle& object, const char* what) {
+  const Array a = vector_array(object, what);
+  return Eigen::Map<const Vector>(a.data(), a.shape(0));
+}
+
+Eigen::Map<const Vector> view_of(const Array& a) { return Eigen::Map<const Vector>(a.data(), a.shape(0)); }
+
+Matrix to_matrix(const py::handle& object, const char* what) {
+  const Array a = Array::ensure(object);
+  if (!a) throw py::value_error(std::string(what) + ": not convertible to an array of float64");
+  if (a.ndim() != 2) {
+    throw py::value_error(std::string(what) + ": must be a 2-D array, got " + std::to_string(a.ndim()) + " dimensions");
+  }
+  using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  return Eigen::Map<const RowMajor>(a.data(), a.shape(0), a.shape(1));
+}
+
+py::object to_python(const Value& value) {
+  return std::visit(
+      [](const auto& x) -> py::object {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          return py::none();
+        } else {
+          return py::cast(x);
+        }
+      },
+      value);
+}
+
+py::dict to_dict(const NamedValues& values) {
+  py::dict d;
+  for (const NamedValue& v : values) d[py::str(v.name)] = to_python(v.value);
+  return d;
+}
+
+py::dict row_dict(const Row& row, RowOutput output, const Observables& observe) {
+  py::dict d;
+  for (const RowField* field : row_columns(output, observe)) {
+    const double value = field->get(row);
+    if (field->integer) {
+      d[py::str(std::string(field->name))] = static_cast<long>(value);
+    } else {
+      d[py::str(std::string(field->name))] = value;
+    }
+  }
+  return d;
+}
+
+py::array_t<double> column(const std::vector<Row>& rows, const RowField& field) {
+  py::array_t<double> out(static_cast<py::ssize_t>(rows.size()));
+  double* data = out.mutable_data();
+  for (std::size_t i = 0; i < rows.size(); ++i) data[i] = field.get(rows[i]);
+  return out;
+}
+
+py::dict row_arrays(const std::vector<Row>& rows, RowOutput output, const Observables& observe) {
+  py::dict d;
+  for (const RowField* field : row_columns(output, observe))
+    d[py::str(std::string(field->name))] = column(rows, *field);
+  return d;
+}
+
+void raise_option_error(const OptionError& error, const std::map<std::string, std::string>& names) {
+  OptionError named = error;
+  if (const auto found = names.find(error.field); found != names.end()) {
+    named.field = found->second;
+  } else if (error.field.rfind("events[", 0) != 0) {
+    named.field = error.field.substr(error.field.rfind('.') + 1);
+  }
+  throw py::value_error(named.message());
+}
+
+void raise_if(const std::optional<OptionError>& error, const std::map<std::string, std::string>& names) {
+  if (error) raise_option_error(*error, names);
+}
+
+}  // namespace gradflow::python

@@ -1,0 +1,149 @@
+#include "results.hpp"
+
+#include <gradflow/core/stats.hpp>
+
+#include <pybind11/stl.h>
+
+namespace gradflow::python {
+namespace {
+
+RowOutput output_of(const FlowResult&) { return kFlowRows; }
+RowOutput output_of(const DescentResult&) { return kDescentRows; }
+
+// The located (flow) or seen (descent) events: dicts of the row's columns, the name, t and theta (and
+// the iteration for descent).
+py::list event_hits(const TrajectoryResult& r, RowOutput output, const Observables& observe) {
+  py::list hits;
+  for (const EventHit& hit : r.event_hits) {
+    py::dict d = row_dict(hit.row, output, observe);
+    d["name"] = hit.name;
+    if (output == kDescentRows) d["iter"] = hit.iter;
+    d["t"] = hit.t;
+    d["theta"] = to_array(hit.theta);
+    hits.append(d);
+  }
+  return hits;
+}
+
+template <class Result>
+py::dict result_dict(const Result& r) {
+  py::dict d = to_dict(r.summary());
+  d["theta"] = to_array(r.theta);
+  d["rows"] = row_arrays(r.rows, output_of(r), r.options.observe);
+  d["states"] = r.options.save.states ? py::object(states_array(r.states)) : py::none();
+  d["event_hits"] = event_hits(r, output_of(r), r.options.observe);
+  d["stats"] = to_dict(stats_values(r.stats));
+  return d;
+}
+
+// The properties both results have: the shared fields, every column of the kind's rows as an array
+// (the observed ones NaN where not observed), states, events, stats, to_dict, report.
+template <class Py>
+void add_trajectory_members(py::class_<Py>& c, RowOutput output) {
+  c.def_property_readonly(
+       "status", [](const Py& p) { return std::string(to_string(p.r.status)); },
+       "how the run ended: reached_end_time, tolerance_reached, event_stop, reached_max_iters, max_steps, "
+       "time_limit, step_size_too_small, non_finite_value, diverged, backend_error, callback_error, ...")
+      .def_property_readonly(
+          "message", [](const Py& p) { return p.r.message; }, "why the run ended")
+      .def_property_readonly(
+          "success", [](const Py& p) { return p.r.succeeded(); }, "whether the run did what was asked")
+      .def_property_readonly(
+          "theta", [](const Py& p) { return to_array(p.r.theta); },
+          "the final state (the last good one after a failure)")
+      .def_property_readonly(
+          "t_final", [](const Py& p) { return p.r.t_final; }, "the final time (descent: the sum of the steps)")
+      .def_property_readonly(
+          "loss0", [](const Py& p) { return p.r.loss0; }, "L(theta0)")
+      .def_property_readonly(
+          "loss_final", [](const Py& p) { return p.r.loss_final; }, "L at the final state")
+      .def_property_readonly(
+          "path_length", [](const Py& p) { return p.r.path_length; }, "sum of the accepted steps' lengths")
+      .def_property_readonly(
+          "min_value", [](const Py& p) { return to_python(optional_value(p.r.min_value)); }, "L_min (None: unknown)")
+      .def_property_readonly(
+          "bound_holds", [](const Py& p) { return to_python(optional_value(p.r.bound_holds)); },
+          "the rate bound's verdict (None: no bound, or nothing checked)")
+      .def_property_readonly(
+          "radius_holds", [](const Py& p) { return to_python(optional_value(p.r.radius_holds)); },
+          "the containment verdict (None: no radius)")
+      .def_property_readonly(
+          "states",
+          [](const Py& p) -> py::object {
+            if (!p.r.options.save.states) return py::none();
+            return states_array(p.r.states);
+          },
+          "theta at every row, shape (rows, p); None without record_states=True")
+      .def_property_readonly(
+          "event_hits", [output](const Py& p) { return event_hits(p.r, output, p.r.options.observe); },
+          "the events' crossings, in order (dicts: name, t, theta and the row's columns)")
+      .def_property_readonly(
+          "stats", [](const Py& p) { return to_dict(stats_values(p.r.stats)); }, "counters and wall time")
+      .def(
+          "to_dict", [](const Py& p) { return result_dict(p.r); },
+          "every field as a plain dict of numbers, strings and ndarrays (rows under 'rows')")
+      .def(
+          "report", [](const Py& p) { return p.r.full_report(); }, "the library's report, a few lines");
+  for (const RowField& field : row_fields()) {
+    if ((field.outputs & output) == 0) continue;
+    const std::string doc = std::string(field.doc) + " (" + std::string(field.unit) + "), at the rows";
+    c.def_property_readonly(
+        std::string(field.name).c_str(), [&field](const Py& p) { return column(p.r.rows, field); }, doc.c_str());
+  }
+}
+
+}  // namespace
+
+void bind_results(py::module_& m) {
+  py::class_<PyFlowResult> flow(m, "FlowResult", R"doc(The outcome of flow().
+
+status (str), message, success (bool), theta (final state; the last good one after a failure),
+t_final; the rows as arrays, one per column of the trajectory (t, loss, grad_norm, dist_from_init,
+pl_ratio, bound, and the observed ntk_min, ntk_max, condition, sharpness, sharpness_min: NaN where
+undefined or not observed); states (rows x p, with record_states=True); at(t) (with
+dense_output=True); event_hits (list of dicts); stats (dict of counters and wall_seconds);
+bound_holds and radius_holds (True, False or None when not checked); to_dict().)doc");
+  add_trajectory_members(flow, kFlowRows);
+  flow.def_property_readonly(
+          "mu", [](const PyFlowResult& p) { return to_python(optional_value(p.r.mu)); }, "the PL constant of the bound")
+      .def_property_readonly(
+          "stiffness_hint", [](const PyFlowResult& p) { return p.r.stiffness_hint; },
+          "set when an explicit method was held at its stability limit")
+      .def(
+          "at",
+          [](const PyFlowResult& p, double t) {
+            try {
+              return to_array(p.r.at(t));
+            } catch (const std::out_of_range& e) {
+              throw py::value_error(e.what());
+            } catch (const std::logic_error&) {
+              throw py::value_error("at(): the run kept no interpolant; run flow() with dense_output=True");
+            }
+          },
+          py::arg("t"), "theta(t) for t in [0, t_final] from the dense output (dense_output=True); ValueError outside")
+      .def("__repr__", [](const PyFlowResult& p) { return "<gradflow.FlowResult " + p.r.brief_report() + ">"; });
+
+  py::class_<PyDescentResult> descent(m, "DescentResult", R"doc(The outcome of descend().
+
+status, message, success, theta, iterations, t_final; the rows as arrays, one per column (iter, t,
+loss, grad_norm, dist_from_init, step_size, pl_ratio, bound, and the observed columns); states
+(rows x p, with record_states=True); event_hits; stats; guarantee (dict: q, radius, note);
+bound_holds, radius_holds; to_dict().)doc");
+  add_trajectory_members(descent, kDescentRows);
+  descent
+      .def_property_readonly(
+          "iterations", [](const PyDescentResult& p) { return p.r.iterations; }, "k, the iterations made")
+      .def_property_readonly(
+          "guarantee",
+          [](const PyDescentResult& p) {
+            py::dict d;
+            d["q"] = to_python(optional_value(p.r.guarantee.q));
+            d["radius"] = to_python(optional_value(p.r.guarantee.radius));
+            d["note"] = p.r.guarantee.note;
+            return d;
+          },
+          "the rule's guarantee: q (contraction per step), radius, note (None where the theory gives none)")
+      .def("__repr__", [](const PyDescentResult& p) { return "<gradflow.DescentResult " + p.r.brief_report() + ">"; });
+}
+
+}  // namespace gradflow::python

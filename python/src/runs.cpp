@@ -1,0 +1,205 @@
+// flow() and descend(): keyword arguments into FlowOptions and DescentOptions (their defaults are the
+// structs' own), the run with the GIL released, the result.
+#include "runs.hpp"
+
+#include "callbacks.hpp"
+#include "docs.hpp"
+#include "results.hpp"
+
+#include <gradflow/discrete/descend.hpp>
+#include <gradflow/flow/simulate_flow.hpp>
+
+#include <pybind11/stl.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gradflow::python {
+namespace {
+
+// The keyword that sets each options field whose name differs from it.
+const std::map<std::string, std::string> kFlowKeywords{{"save.times", "times"},
+                                                       {"save.every_t", "save_every"},
+                                                       {"save.states", "record_states"},
+                                                       {"save.dense", "dense_output"},
+                                                       {"stop.max_steps", "max_steps"}};
+const std::map<std::string, std::string> kDescentKeywords{
+    {"save.every_steps", "save_every"}, {"save.states", "record_states"}, {"stop.max_steps", "max_iters"}};
+
+Observables observables(const std::vector<std::string>& names) {
+  Observables what;
+  for (const std::string& name : names) {
+    if (add_observable(what, name)) continue;
+    std::string known;
+    for (const auto& n : observable_names()) known += (known.empty() ? "" : ", ") + n;
+    throw py::value_error("observe: unknown observable '" + name + "' (known: " + known + ")");
+  }
+  return what;
+}
+
+struct FlowArgs {
+  std::string solver, krylov;
+  double t_end, rtol, atol;
+  std::optional<double> dt;
+  py::object times;
+  double save_every, loss_tol, grad_tol, max_wall_seconds;
+  std::optional<double> mu, radius;
+  bool record_states, dense_output;
+  long max_steps;
+  std::vector<std::string> observe;
+};
+
+FlowOptions flow_options(const FlowArgs& a) {
+  FlowOptions o;
+  o.solver = parse_name<Solver>("solver", a.solver, solver_from_string, solver_names());
+  o.krylov = parse_name<KrylovMethod>("krylov", a.krylov, krylov_from_string, std::vector<std::string>{"gmres", "pcg"});
+  o.t_end = a.t_end;
+  o.rtol = a.rtol;
+  o.atol = a.atol;
+  if (a.dt) o.dt = *a.dt;
+  if (!a.times.is_none()) {
+    const Vector t = to_vector(a.times, "times");
+    o.save.times.assign(t.data(), t.data() + t.size());
+  }
+  o.save.every_t = a.save_every;
+  o.save.states = a.record_states;
+  o.save.dense = a.dense_output;
+  o.stop.loss_tol = a.loss_tol;
+  o.stop.grad_tol = a.grad_tol;
+  o.stop.max_steps = a.max_steps;
+  o.stop.max_wall_seconds = a.max_wall_seconds;
+  o.mu = a.mu;
+  o.radius = a.radius;
+  o.observe = observables(a.observe);
+  return o;
+}
+
+py::object flow(const py::object& objective, const py::object& theta0_in, const FlowArgs& args,
+                const py::iterable& events, const py::object& hvp, std::optional<double> min_value) {
+  const Vector theta0 = to_vector(theta0_in, "theta0");
+  FlowOptions o = flow_options(args);
+  RunObjective run;
+  resolve(run, objective, theta0.size(), hvp, min_value);
+  o.events = to_events(events, run.state, kFlowRows, o.observe);
+  raise_if(o.validate(), kFlowKeywords);
+  PyFlowResult result;
+  try {
+    py::gil_scoped_release release;
+    result.r = simulate_flow(*run.objective, theta0, o);
+  } catch (const CallbackError&) {
+    rethrow_kept(run);  // the library did not catch it (it always should): the Python exception still comes back
+  }
+  if (result.r.status == Status::invalid_options) throw py::value_error(result.r.message);
+  // The event functions hold the callback state by reference: drop them before it goes.
+  result.r.options.events.clear();
+  py::object out = py::cast(std::move(result));
+  reraise(run, out);
+  return out;
+}
+
+struct DescentArgs {
+  std::string step;
+  double lr, armijo_b, armijo_c, loss_tol, grad_tol, divergence_factor, max_wall_seconds;
+  std::optional<double> gamma, mu, beta, ball_radius;
+  long max_iters, save_every;
+  std::uint64_t seed;
+  bool record_states;
+  std::vector<std::string> observe;
+};
+
+DescentOptions descent_options(const DescentArgs& a) {
+  DescentOptions o;
+  o.step = parse_name<StepRule>("step", a.step, step_rule_from_string, step_rule_names());
+  o.lr = a.lr;
+  o.gamma = a.gamma;
+  o.armijo_b = a.armijo_b;
+  o.armijo_c = a.armijo_c;
+  o.stop.max_steps = a.max_iters;
+  o.stop.loss_tol = a.loss_tol;
+  o.stop.grad_tol = a.grad_tol;
+  o.stop.max_wall_seconds = a.max_wall_seconds;
+  o.save.every_steps = a.save_every;
+  o.save.states = a.record_states;
+  o.mu = a.mu;
+  o.beta = a.beta;
+  o.ball_radius = a.ball_radius;
+  o.divergence_factor = a.divergence_factor;
+  o.seed = a.seed;
+  o.observe = observables(a.observe);
+  return o;
+}
+
+py::object descend(const py::object& objective, const py::object& theta0_in, const DescentArgs& args,
+                   const py::iterable& events, const py::object& hvp, std::optional<double> min_value) {
+  const Vector theta0 = to_vector(theta0_in, "theta0");
+  DescentOptions o = descent_options(args);
+  RunObjective run;
+  resolve(run, objective, theta0.size(), hvp, min_value);
+  o.events = to_events(events, run.state, kDescentRows, o.observe);
+  raise_if(o.validate(), kDescentKeywords);
+  PyDescentResult result;
+  try {
+    py::gil_scoped_release release;
+    result.r = gradflow::descend(*run.objective, theta0, o);
+  } catch (const CallbackError&) {
+    rethrow_kept(run);
+  }
+  result.r.options.events.clear();
+  if (result.r.status == Status::invalid_options) throw py::value_error(result.r.message);
+  py::object out = py::cast(std::move(result));
+  reraise(run, out);
+  return out;
+}
+
+}  // namespace
+
+void bind_runs(py::module_& m) {
+  const FlowOptions f;
+  m.def(
+      "flow",
+      [](const py::object& objective, const py::object& theta0, const std::string& solver, double t_end, double rtol,
+         double atol, std::optional<double> dt, const py::object& times, double save_every, double loss_tol,
+         double grad_tol, std::optional<double> mu, std::optional<double> radius, bool record_states, bool dense_output,
+         const py::iterable& events, long max_steps, const std::string& krylov, const py::object& hvp,
+         std::optional<double> min_value, const std::vector<std::string>& observe, double max_wall_seconds) {
+        const FlowArgs args{
+            solver,   krylov,           t_end, rtol,   atol,          dt,           times,     save_every, loss_tol,
+            grad_tol, max_wall_seconds, mu,    radius, record_states, dense_output, max_steps, observe};
+        return flow(objective, theta0, args, events, hvp, min_value);
+      },
+      py::arg("objective"), py::arg("theta0"), py::kw_only(), py::arg("solver") = std::string(to_string(f.solver)),
+      py::arg("t_end") = f.t_end, py::arg("rtol") = f.rtol, py::arg("atol") = f.atol, py::arg("dt") = py::none(),
+      py::arg("times") = py::none(), py::arg("save_every") = f.save.every_t, py::arg("loss_tol") = f.stop.loss_tol,
+      py::arg("grad_tol") = f.stop.grad_tol, py::arg("mu") = py::none(), py::arg("radius") = py::none(),
+      py::arg("record_states") = f.save.states, py::arg("dense_output") = f.save.dense, py::arg("events") = py::tuple(),
+      py::arg("max_steps") = max_steps_default(RunKind::flow), py::arg("krylov") = std::string(to_string(f.krylov)),
+      py::arg("hvp") = py::none(), py::arg("min_value") = py::none(), py::arg("observe") = std::vector<std::string>{},
+      py::arg("max_wall_seconds") = f.stop.max_wall_seconds, kFlowDoc);
+  const DescentOptions d;
+  m.def(
+      "descend",
+      [](const py::object& objective, const py::object& theta0, const std::string& step, double lr,
+         std::optional<double> gamma, double armijo_b, double armijo_c, long max_iters, double loss_tol,
+         double grad_tol, long save_every, std::optional<double> mu, std::optional<double> beta,
+         std::optional<double> ball_radius, double divergence_factor, std::uint64_t seed, bool record_states,
+         const py::iterable& events, const py::object& hvp, std::optional<double> min_value,
+         const std::vector<std::string>& observe, double max_wall_seconds) {
+        const DescentArgs args{
+            step, lr,   armijo_b,    armijo_c,  loss_tol,   grad_tol, divergence_factor, max_wall_seconds, gamma,
+            mu,   beta, ball_radius, max_iters, save_every, seed,     record_states,     observe};
+        return descend(objective, theta0, args, events, hvp, min_value);
+      },
+      py::arg("objective"), py::arg("theta0"), py::kw_only(), py::arg("step") = std::string(to_string(d.step)),
+      py::arg("lr") = d.lr, py::arg("gamma") = py::none(), py::arg("armijo_b") = d.armijo_b,
+      py::arg("armijo_c") = d.armijo_c, py::arg("max_iters") = max_steps_default(RunKind::descent),
+      py::arg("loss_tol") = d.stop.loss_tol, py::arg("grad_tol") = d.stop.grad_tol,
+      py::arg("save_every") = d.save.every_steps, py::arg("mu") = py::none(), py::arg("beta") = py::none(),
+      py::arg("ball_radius") = py::none(), py::arg("divergence_factor") = d.divergence_factor, py::arg("seed") = d.seed,
+      py::arg("record_states") = d.save.states, py::arg("events") = py::tuple(), py::arg("hvp") = py::none(),
+      py::arg("min_value") = py::none(), py::arg("observe") = std::vector<std::string>{},
+      py::arg("max_wall_seconds") = d.stop.max_wall_seconds, kDescendDoc);
+}
+
+}  // namespace gradflow::python
