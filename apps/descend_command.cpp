@@ -243,19 +243,16 @@ int run_descend_command(DescendCommand& d) {
   if (const auto error = d.options.validate()) {
     throw InputError(flag_for_field(error->field, kDescentFlags), error->value, error->constraint);
   }
-  if (d.threads < 0) throw InputError("--threads", std::to_string(d.threads), "must be >= 0 (0 = all cores)");
-  prepare_problem_args(c, d.problem);
-  if (d.certify) check_certificate_depth(d.problem, "--certify");
   std::vector<std::pair<const char*, std::string>> extra_outputs{{"--states-out", d.states_out}};
   if (!d.plot.empty()) {
     for (const char* name : {"against_flow.png", "against_flow.svg", "against_flow.dat", "against_flow.gp"}) {
       extra_outputs.emplace_back("--plot", (std::filesystem::path(d.plot) / name).string());
     }
   }
-  check_output_paths(c, d.output, d.problem, extra_outputs);
-  const LoadedProblem loaded = load_problem(c, d.problem);
-  check_observe(*loaded.objective, d.options.observe);
-  const int threads_used = set_network_threads(loaded, d.threads, "descend", d.output.quiet);
+  PreparedRun prepared =
+      prepare_run(c, "descend", d.problem, d.output, d.threads, d.certify, d.options.observe, extra_outputs);
+  const LoadedProblem& loaded = prepared.loaded;
+  const int threads_used = prepared.threads;
   const KnownFacts known = loaded.objective->known();
   if (*rule == StepRule::polyak && !d.options.gamma && !((d.options.mu || known.mu) && known.beta)) {
     throw InputError("--gamma", "",
@@ -269,28 +266,23 @@ int run_descend_command(DescendCommand& d) {
       throw InputError("--certify", "",
                        "supports --step fixed and inverse-smoothness (the certificate's step is 1/beta_r)");
     }
-    if (option_given(c, "--mu"))
-      throw InputError("--mu", full_precision(d.mu), "cannot be combined with --certify (the certificate sets mu)");
-    certificate = gradflow::certify(*loaded.objective, loaded.theta0);
+    certificate = certify_start(c, d.mu, loaded, d.output.quiet);
     if (certificate->applies && certificate->descent_holds) {
       d.options.mu = certificate->mu;
       d.options.beta = certificate->beta;
       d.options.ball_radius = certificate->descent_radius;
     }
-    if (!d.output.quiet) std::cout << certificate_report(*certificate);
   }
-  const auto warn_unused = [&](const char* option, const char* users) {
-    if (option_given(c, option) && !d.output.quiet) {
-      std::cerr << "gradflow descend: warning: " << option << " is ignored by --step " << d.step << " (used by "
-                << users << ")\n";
-    }
+  const std::string chosen = "--step " + d.step;
+  const auto warn = [&](const char* option, const char* users) {
+    warn_unused(c, d.output.quiet, "descend", option, chosen, users);
   };
-  if (*rule != StepRule::polyak) warn_unused("--gamma", "polyak");
+  if (*rule != StepRule::polyak) warn("--gamma", "polyak");
   if (*rule != StepRule::armijo) {
-    warn_unused("--armijo-b", "armijo");
-    warn_unused("--armijo-c", "armijo");
+    warn("--armijo-b", "armijo");
+    warn("--armijo-c", "armijo");
   }
-  if (*rule == StepRule::inverse_smoothness || *rule == StepRule::polyak) warn_unused("--lr", "fixed and armijo");
+  if (*rule == StepRule::inverse_smoothness || *rule == StepRule::polyak) warn("--lr", "fixed and armijo");
 
   std::optional<FlowFollower> follower;
   if (d.against_flow) follower.emplace(*loaded.objective, loaded.theta0, d.leave_tol);

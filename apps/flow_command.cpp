@@ -103,40 +103,32 @@ int run_flow_command(FlowCommand& flow) {
   if (const auto error = flow.options.validate()) {
     throw InputError(flag_for_field(error->field, kFlowFlags), error->value, error->constraint);
   }
-  if (flow.threads < 0) throw InputError("--threads", std::to_string(flow.threads), "must be >= 0 (0 = all cores)");
-  prepare_problem_args(c, flow.problem);
-  if (flow.certify) check_certificate_depth(flow.problem, "--certify");
-  check_output_paths(c, flow.output, flow.problem, {{"--states-out", flow.states_out}});
-  const LoadedProblem loaded = load_problem(c, flow.problem);
+  PreparedRun prepared = prepare_run(c, "flow", flow.problem, flow.output, flow.threads, flow.certify,
+                                     flow.options.observe, {{"--states-out", flow.states_out}});
+  const LoadedProblem& loaded = prepared.loaded;
+  const int threads_used = prepared.threads;
   check_flow_memory(flow, loaded);
-  check_observe(*loaded.objective, flow.options.observe);
-  const int threads_used = set_network_threads(loaded, flow.threads, "flow", flow.output.quiet);
   print_problem_report(loaded, "flow", flow.output.quiet);
   std::optional<Certificate> certificate;
   if (flow.certify) {
-    if (option_given(c, "--mu"))
-      throw InputError("--mu", full_precision(flow.mu), "cannot be combined with --certify (the certificate sets mu)");
-    certificate = gradflow::certify(*loaded.objective, loaded.theta0);
+    certificate = certify_start(c, flow.mu, loaded, flow.output.quiet);
     if (certificate->applies && certificate->holds) {
       flow.options.mu = certificate->mu;
       flow.options.radius = certificate->travel;
     }
-    if (!flow.output.quiet) std::cout << certificate_report(*certificate);
   }
   // Options of other solvers are ignored, with a warning (a shared config file may set them).
-  const auto warn_unused = [&](const char* option, const char* users) {
-    if (option_given(c, option) && !flow.output.quiet) {
-      std::cerr << "gradflow flow: warning: " << option << " is ignored by --solver " << flow.solver << " (used by "
-                << users << ")\n";
-    }
+  const std::string chosen = "--solver " + flow.solver;
+  const auto warn = [&](const char* option, const char* users) {
+    warn_unused(c, flow.output.quiet, "flow", option, chosen, users);
   };
   if (is_fixed_step(flow.options.solver)) {
-    warn_unused("--rtol", "the adaptive solvers");
-    warn_unused("--atol", "the adaptive solvers");
+    warn("--rtol", "the adaptive solvers");
+    warn("--atol", "the adaptive solvers");
   } else {
-    warn_unused("--dt", "euler and rk4");
+    warn("--dt", "euler and rk4");
   }
-  if (flow.options.solver != Solver::cvode_bdf_krylov) warn_unused("--krylov", "cvode-bdf-krylov");
+  if (flow.options.solver != Solver::cvode_bdf_krylov) warn("--krylov", "cvode-bdf-krylov");
   if (flow.options.solver == Solver::cvode_bdf && !loaded.objective->has_hessian() &&
       loaded.objective->dimension() > tolerances::kMaxDenseHessianParameters && !flow.output.quiet) {
     std::cerr << "gradflow flow: warning: cvode-bdf on p = " << loaded.objective->dimension()

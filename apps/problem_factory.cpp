@@ -224,10 +224,7 @@ std::string_view to_string(ProblemKind problem) { return kProblemNames.name(prob
 
 std::optional<ProblemKind> problem_from_string(std::string_view name) { return kProblemNames.value(name); }
 
-const std::vector<std::string>& problem_names() {
-  static const std::vector<std::string> names = kProblemNames.names();
-  return names;
-}
+const std::vector<std::string>& problem_names() { return kProblemNames.cached_names(); }
 
 ProblemKind parse_problem(const std::string& name) {
   if (const auto problem = problem_from_string(name)) return *problem;

@@ -2,11 +2,41 @@
 
 #include <gradflow/apps/certificate_output.hpp>
 #include <gradflow/apps/observe_output.hpp>
+#include <gradflow/core/input_error.hpp>
 
 #include <iostream>
 #include <variant>
 
 namespace gradflow::cli {
+
+PreparedRun prepare_run(CLI::App& c, const char* name, ProblemArgs& problem, const OutputArgs& output, long threads,
+                        bool certify, const Observables& observe,
+                        const std::vector<std::pair<const char*, std::string>>& extra_outputs) {
+  if (threads < 0) throw InputError("--threads", std::to_string(threads), "must be >= 0 (0 = all cores)");
+  prepare_problem_args(c, problem);
+  if (certify) check_certificate_depth(problem, "--certify");
+  check_output_paths(c, output, problem, extra_outputs);
+  PreparedRun run{load_problem(c, problem), 1};
+  check_observe(*run.loaded.objective, observe);
+  run.threads = set_network_threads(run.loaded, threads, name, output.quiet);
+  return run;
+}
+
+Certificate certify_start(CLI::App& c, double mu, const LoadedProblem& loaded, bool quiet) {
+  if (option_given(c, "--mu"))
+    throw InputError("--mu", full_precision(mu), "cannot be combined with --certify (the certificate sets mu)");
+  Certificate certificate = gradflow::certify(*loaded.objective, loaded.theta0);
+  if (!quiet) std::cout << certificate_report(certificate);
+  return certificate;
+}
+
+void warn_unused(CLI::App& c, bool quiet, const char* name, const char* option, const std::string& chosen,
+                 const char* users) {
+  if (option_given(c, option) && !quiet) {
+    std::cerr << "gradflow " << name << ": warning: " << option << " is ignored by " << chosen << " (used by " << users
+              << ")\n";
+  }
+}
 
 void add_stop_options(CLI::App& c, Stop& stop, long& budget, const char* budget_flag, const std::string& help) {
   c.add_option("--loss-tol", stop.loss_tol, "Stop once loss <= loss-tol (0 = not checked)")->capture_default_str();

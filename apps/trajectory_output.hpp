@@ -6,6 +6,7 @@
 
 #include <gradflow/apps/cli_support.hpp>
 #include <gradflow/apps/common_options.hpp>
+#include <gradflow/apps/observe_output.hpp>
 #include <gradflow/core/named_value.hpp>
 #include <gradflow/flow/callbacks.hpp>
 #include <gradflow/flow/trajectory.hpp>
@@ -19,6 +20,24 @@
 #include <string>
 
 namespace gradflow::cli {
+
+// What a run command (flow, descend) does once its own options are read: the thread count checked, the
+// problem's arguments prepared, the certificate's depth checked (with --certify), every output checked
+// against the inputs (extra: the command's own outputs), the problem loaded, the observables checked
+// against it, the network's threads set, the data report printed.
+struct PreparedRun {
+  LoadedProblem loaded;
+  int threads = 1;
+};
+PreparedRun prepare_run(CLI::App& command, const char* name, ProblemArgs& problem, const OutputArgs& output,
+                        long threads, bool certify, const Observables& observe,
+                        const std::vector<std::pair<const char*, std::string>>& extra_outputs);
+// --certify: the certificate at theta0 (--mu is refused beside it: the certificate sets mu), its report
+// printed unless --quiet.
+Certificate certify_start(CLI::App& command, double mu, const LoadedProblem& loaded, bool quiet);
+// A warning that an option given is ignored by the method chosen (a shared config file may set it).
+void warn_unused(CLI::App& command, bool quiet, const char* name, const char* option, const std::string& chosen,
+                 const char* users);
 
 // The Stop options of a run command (flow/trajectory.hpp): --loss-tol, --grad-tol, the budget (named
 // budget_flag: --max-steps or --max-iters, bound to budget, which the command copies into

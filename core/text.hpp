@@ -51,6 +51,13 @@ class NameTable {
     return std::nullopt;
   }
 
+  // Every name, in the table's order, once per table type (for the x_names() functions, whose vector
+  // lives as long as the program).
+  const std::vector<std::string>& cached_names() const {
+    static const std::vector<std::string> cached = names();
+    return cached;
+  }
+
   // Every name, in the table's order.
   std::vector<std::string> names() const {
     std::vector<std::string> out;

@@ -20,10 +20,7 @@ std::string_view to_string(StepRule rule) { return kRuleNames.name(rule); }
 
 std::optional<StepRule> step_rule_from_string(std::string_view name) { return kRuleNames.value(name); }
 
-const std::vector<std::string>& step_rule_names() {
-  static const std::vector<std::string> names = kRuleNames.names();
-  return names;
-}
+const std::vector<std::string>& step_rule_names() { return kRuleNames.cached_names(); }
 
 std::optional<OptionError> DescentOptions::validate() const {
   const auto positive = [](double x) { return std::isfinite(x) && x > 0.0; };

@@ -21,10 +21,7 @@ std::string_view to_string(Protocol protocol) { return kProtocolNames.name(proto
 
 std::optional<Protocol> protocol_from_string(std::string_view name) { return kProtocolNames.value(name); }
 
-const std::vector<std::string>& protocol_names() {
-  static const std::vector<std::string> names = kProtocolNames.names();
-  return names;
-}
+const std::vector<std::string>& protocol_names() { return kProtocolNames.cached_names(); }
 
 std::vector<Method> protocol_methods(Protocol protocol, Solver solver) {
   switch (protocol) {

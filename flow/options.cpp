@@ -25,10 +25,7 @@ std::string_view to_string(Solver solver) { return kSolverNames.name(solver); }
 
 std::optional<Solver> solver_from_string(std::string_view name) { return kSolverNames.value(name); }
 
-const std::vector<std::string>& solver_names() {
-  static const std::vector<std::string> names = kSolverNames.names();
-  return names;
-}
+const std::vector<std::string>& solver_names() { return kSolverNames.cached_names(); }
 
 bool is_fixed_step(Solver solver) { return solver == Solver::euler || solver == Solver::rk4; }
 

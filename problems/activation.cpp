@@ -82,10 +82,7 @@ std::string_view to_string(Activation activation) { return kNames.name(activatio
 
 std::optional<Activation> activation_from_string(std::string_view name) { return kNames.value(name); }
 
-const std::vector<std::string>& activation_names() {
-  static const std::vector<std::string> names = kNames.names();
-  return names;
-}
+const std::vector<std::string>& activation_names() { return kNames.cached_names(); }
 
 bool qualifies(Activation activation) { return derivative_bounds(activation).has_value(); }
 

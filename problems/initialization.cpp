@@ -91,10 +91,7 @@ std::string_view to_string(InitScheme scheme) { return kNames.name(scheme); }
 
 std::optional<InitScheme> init_scheme_from_string(std::string_view name) { return kNames.value(name); }
 
-const std::vector<std::string>& init_scheme_names() {
-  static const std::vector<std::string> names = kNames.names();
-  return names;
-}
+const std::vector<std::string>& init_scheme_names() { return kNames.cached_names(); }
 
 Vector initialize(const MlpArchitecture& architecture, const InitOptions& options) {
   if (const std::string why = architecture.check(); !why.empty()) throw std::invalid_argument("initialize(): " + why);
