@@ -14,8 +14,9 @@
 namespace gradflow {
 namespace {
 
-// The runs.csv format (2: RFC 4180 quoting of text fields; 4: the --observe columns).
-constexpr const char* kRunsFormat = "4";
+// The format of the folder's files (2: RFC 4180 quoting of text fields; 4: the --observe columns; 5: the
+// curves through the row field table, iter for step, the observed columns asked for).
+constexpr const char* kRunsFormat = "5";
 
 std::string hex(std::uint64_t h) {
   char text[24];

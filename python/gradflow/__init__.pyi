@@ -1,4 +1,4 @@
-# Type stub of the gradflow package (the compiled gradflow._core and the wrappers of __init__.py).
+# Type stub of the gradflow package (the compiled gradflow._core, which __init__.py re-exports).
 from typing import Any, Callable, Iterable, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -58,7 +58,7 @@ class Event:
     direction: int
     terminal: bool
 
-class FlowResult:
+class _TrajectoryResult:
     status: str
     message: str
     success: bool
@@ -67,72 +67,64 @@ class FlowResult:
     loss0: float
     loss_final: float
     path_length: float
-    mu: Optional[float]
     min_value: Optional[float]
+    # One array per column of the rows (the row field table, flow/row_fields.hpp); the observed ones are
+    # NaN unless observe= asked for them.
     t: FloatArray
     loss: FloatArray
     grad_norm: FloatArray
     dist_from_init: FloatArray
     pl_ratio: FloatArray
     bound: FloatArray
+    ntk_min: FloatArray
+    ntk_max: FloatArray
+    condition: FloatArray
+    sharpness: FloatArray
+    sharpness_min: FloatArray
     states: Optional[FloatArray]
     event_hits: list[dict[str, Any]]
     stats: dict[str, Union[int, float]]
     bound_holds: Optional[bool]
     radius_holds: Optional[bool]
-    stiffness_hint: str
-    def at(self, t: float) -> FloatArray: ...
     def to_dict(self) -> dict[str, Any]: ...
     def report(self) -> str: ...
 
-class DescentResult:
-    status: str
-    message: str
-    success: bool
-    theta: FloatArray
+class FlowResult(_TrajectoryResult):
+    mu: Optional[float]
+    stiffness_hint: str
+    def at(self, t: float) -> FloatArray: ...
+
+class DescentResult(_TrajectoryResult):
     iterations: int
-    t_final: float
-    loss0: float
-    loss_final: float
     iter: FloatArray
-    t: FloatArray
-    loss: FloatArray
-    grad_norm: FloatArray
-    dist_from_init: FloatArray
     step_size: FloatArray
-    bound: FloatArray
-    pl_ratio: FloatArray
-    states: Optional[FloatArray]
-    event_hits: list[dict[str, Any]]
-    stats: dict[str, Union[int, float]]
     guarantee: dict[str, Any]
-    bound_holds: Optional[bool]
-    radius_holds: Optional[bool]
-    def to_dict(self) -> dict[str, Any]: ...
-    def report(self) -> str: ...
 
 ObjectiveLike = Union[Objective, Function, LossFunction]
 
+# The defaults are the library's (FlowOptions, DescentOptions, ProbabilityOptions, CompareInitsSpec).
 def flow(objective: ObjectiveLike, theta0: ArrayLike, *, solver: str = "dopri5", t_end: float = 10.0,
          rtol: float = 1e-8, atol: float = 1e-10, dt: Optional[float] = None, times: Optional[ArrayLike] = None,
          save_every: float = 0.0, loss_tol: float = 0.0, grad_tol: float = 0.0, mu: Optional[float] = None,
          radius: Optional[float] = None, record_states: bool = False, dense_output: bool = False,
          events: Iterable[Event] = (), max_steps: int = 1000000, krylov: str = "gmres",
-         hvp: Optional[HvpFunction] = None, min_value: Optional[float] = None) -> FlowResult: ...
+         hvp: Optional[HvpFunction] = None, min_value: Optional[float] = None, observe: Sequence[str] = ...,
+         max_wall_seconds: float = 0.0) -> FlowResult: ...
 def descend(objective: ObjectiveLike, theta0: ArrayLike, *, step: str = "fixed", lr: float = 0.1,
             gamma: Optional[float] = None, armijo_b: float = 0.5, armijo_c: float = 0.5, max_iters: int = 100000,
             loss_tol: float = 0.0, grad_tol: float = 0.0, save_every: int = 1, mu: Optional[float] = None,
             beta: Optional[float] = None, ball_radius: Optional[float] = None, divergence_factor: float = 1e10,
             seed: int = 0, record_states: bool = False, events: Iterable[Event] = (),
-            hvp: Optional[HvpFunction] = None, min_value: Optional[float] = None) -> DescentResult: ...
+            hvp: Optional[HvpFunction] = None, min_value: Optional[float] = None, observe: Sequence[str] = ...,
+            max_wall_seconds: float = 0.0) -> DescentResult: ...
 def certify(objective: Objective, theta0: ArrayLike) -> dict[str, Any]: ...
 def find_scale(network: MLP, seed: int = 0, for_descent: bool = False) -> dict[str, Any]: ...
 def probability(network: MLP, *, init: str = "positive", seed: int = 0, output_scale: float = 1.0, draws: int = 100,
-                alpha: float = 0.05, eps: float = 1e-3, steps: int = 1000, step: str = "armijo", lr: float = 1.0,
+                alpha: float = 0.05, eps: float = 1e-6, steps: int = 1000, step: str = "armijo", lr: float = 1.0,
                 threads: int = 0) -> dict[str, Any]: ...
-def compare_inits(X: ArrayLike, y: ArrayLike, *, inits: Sequence[str] = ..., widths: Sequence[int] = (16, 32, 64),
+def compare_inits(X: ArrayLike, y: ArrayLike, *, inits: Sequence[str] = ..., widths: Sequence[int] = ...,
                   seeds: int = 20, depth: int = 1, activation: str = "tanh", protocol: str = "armijo",
-                  solver: str = "dopri5", lr_grid: Sequence[float] = ..., eps: float = 1e-6,
-                  loss_tol: float | None = None, max_steps: int = 5000, lr: float = 1.0,
-                  output_scale: float | None = None, scale_margin: float = 1.05, preprocess: str = "none",
-                  observe: Sequence[str] = (), threads: int = 0) -> dict[str, Any]: ...
+                  solver: Optional[str] = None, lr_grid: Optional[Sequence[float]] = None,
+                  eps: Optional[float] = None, loss_tol: Optional[float] = None, max_steps: int = 20000,
+                  lr: float = 1.0, output_scale: Optional[float] = None, scale_margin: float = 1.05,
+                  preprocess: str = "none", observe: Sequence[str] = ..., threads: int = 0) -> dict[str, Any]: ...
