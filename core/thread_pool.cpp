@@ -42,10 +42,13 @@ struct ThreadPool::State {
 
   // Starts workers up to wanted; a thread the system refuses ends the attempt for good: the jobs run
   // on the workers there are (and the caller).
+  // A worker starts from the ticket as it is now, before the caller opens its job: it then sees that
+  // job open (reading the ticket in the new thread instead could read the open ticket and miss it).
   void start_workers(int wanted) {
     while (refusal.empty() && static_cast<int>(workers.size()) < wanted) {
+      const std::uint64_t now = ticket.load();
       try {
-        workers.push_back(starter ? starter([this] { loop(); }) : std::thread([this] { loop(); }));
+        workers.push_back(starter ? starter([this, now] { loop(now); }) : std::thread([this, now] { loop(now); }));
       } catch (const std::system_error& e) {
         refusal = e.what();
       } catch (const std::bad_alloc&) {
@@ -67,8 +70,7 @@ struct ThreadPool::State {
     }
   }
 
-  void loop() {
-    std::uint64_t seen = ticket.load();
+  void loop(std::uint64_t seen) {
     while (true) {
       const auto idle_since = std::chrono::steady_clock::now();
       std::uint64_t current = ticket.load();

@@ -955,6 +955,27 @@ TEST_CASE(
   CHECK(done.load() == 1000);
 }
 
+TEST_CASE("A pool's first job, and every later one, runs on several threads at once", "[safety]") {
+  // Each item waits until another item has started (up to 10 s): a pool that ran its items one after the
+  // other, on the calling thread alone, would wait out every item and see one thread.
+  for (int job = 0; job < 3; ++job) {
+    gradflow::ThreadPool pool;
+    for (int again = 0; again < 2; ++again) {
+      std::atomic<int> started{0};
+      std::mutex mutex;
+      std::set<std::thread::id> threads;
+      pool.run(2, 4, [&](long) {
+        ++started;
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (started.load() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+        const std::lock_guard<std::mutex> lock(mutex);
+        threads.insert(std::this_thread::get_id());
+      });
+      CHECK(threads.size() == 2);
+    }
+  }
+}
+
 TEST_CASE("A thread count of 1000 on flow, descend, probability, sweep and compare-inits is capped and the runs finish",
           "[safety]") {
   const fs::path dir = sandbox("threads");
