@@ -123,9 +123,7 @@ DescentResult descend(const Objective& objective, const Vector& theta0, const De
 
 DescentResult descend(const Objective& objective, const Vector& theta0, const DescentOptions& options,
                       const RowObserver& observer) {
-  Observer full;
-  if (observer) full = [&observer](const Row& row, ConstVectorView) { return observer(row); };
-  return descend(objective, theta0, options, full);
+  return descend(objective, theta0, options, observer_of(observer));
 }
 
 }  // namespace gradflow

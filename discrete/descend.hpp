@@ -271,11 +271,7 @@ void iterate(Rule& rule, const CountingObjective& f, const ConstVectorView& thet
   if (r.guarantee.radius && k > 0) r.radius_holds = !r.first_radius_violation_iter.has_value();
   r.stats.num_steps = k;
   add_observe_counts(r.stats, keeper.observe_counts());
-  if (!keeper.identity_violation().empty()) {
-    r.message = keeper.identity_violation() + "; the run itself ended with " + std::string(to_string(r.status)) + ": " +
-                r.message;
-    r.status = Status::identity_violated;
-  }
+  report_identity_violation(r, keeper.identity_violation());
 }
 
 template <class Rule>
@@ -307,9 +303,7 @@ DescentResult descend(const Objective& objective, ConstVectorView theta0, Rule r
 template <StepSizeRule Rule>
 DescentResult descend(const Objective& objective, ConstVectorView theta0, Rule rule, const DescentOptions& options,
                       const RowObserver& observer) {
-  Observer full;
-  if (observer) full = [&observer](const Row& row, ConstVectorView) { return observer(row); };
-  return descend(objective, theta0, std::move(rule), options, std::move(full));
+  return descend(objective, theta0, std::move(rule), options, observer_of(observer));
 }
 
 }  // namespace gradflow

@@ -130,20 +130,14 @@ FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const
   result.stats.num_hessian_vector_evals = counts.num_hessian_vector_evals;
   if (!is_cvode(options.solver)) result.stats.num_jacobian_evals = counts.num_hessian_evals;
   add_observe_counts(result.stats, monitor.observe_counts());
-  if (!monitor.identity_violation().empty()) {
-    result.message = monitor.identity_violation() + "; the run itself ended with " +
-                     std::string(to_string(result.status)) + ": " + result.message;
-    result.status = Status::identity_violated;
-  }
+  report_identity_violation(result, monitor.identity_violation());
   result.stats.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
 
 FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const FlowOptions& options,
                          const RowObserver& observer) {
-  Observer full;
-  if (observer) full = [&observer](const Row& row, ConstVectorView) { return observer(row); };
-  return simulate_flow(objective, theta0, options, full);
+  return simulate_flow(objective, theta0, options, observer_of(observer));
 }
 
 }  // namespace gradflow

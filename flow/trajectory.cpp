@@ -126,6 +126,18 @@ NamedValues TrajectoryResult::common_summary() const {
           {"rows", static_cast<long long>(rows.size())}};
 }
 
+Observer observer_of(const RowObserver& observer) {
+  if (!observer) return {};
+  return [observer](const Row& row, ConstVectorView) { return observer(row); };
+}
+
+void report_identity_violation(TrajectoryResult& result, const std::string& violation) {
+  if (violation.empty()) return;
+  result.message =
+      violation + "; the run itself ended with " + std::string(to_string(result.status)) + ": " + result.message;
+  result.status = Status::identity_violated;
+}
+
 std::string report_events_and_work(const TrajectoryResult& r, const Observables& observe, RunKind kind) {
   std::ostringstream out;
   for (const EventHit& hit : r.event_hits) {

@@ -178,6 +178,13 @@ using DescentEventHit = EventHit;
 bool begin_run(TrajectoryResult& result, const char* function, const Objective& objective,
                const ConstVectorView& theta0, const std::optional<OptionError>& error, const Observables& observe);
 
+// The full observer of a one-argument row observer (an empty one stays empty).
+Observer observer_of(const RowObserver& observer);
+
+// An identity the theory guarantees failed at a row (theory/observables.hpp, "" when none did): the
+// result's status becomes identity_violated, its message says where and how the run itself ended.
+void report_identity_violation(TrajectoryResult& result, const std::string& violation);
+
 // The report lines both results print after their own: the events, the evaluations, the observations
 // and the wall time ("event           name at t = ...", "evaluations     ...", ...).
 std::string report_events_and_work(const TrajectoryResult& result, const Observables& observe, RunKind kind);
