@@ -42,8 +42,11 @@ double quantile(std::vector<double>& values, double q) {
   const std::size_t below = static_cast<std::size_t>(std::floor(position));
   const std::size_t above = std::min(below + 1, values.size() - 1);
   const double fraction = position - static_cast<double>(below);
-  if (std::isinf(values[above]) && fraction > 0.0) return kInf;
-  if (std::isinf(values[below])) return kInf;
+  // The order statistics exactly: a quantile that falls on one (fraction 0) is that value, finite or not
+  // (0 x inf would be NaN); between a finite value and +inf it is +inf; below -inf, -inf.
+  if (fraction == 0.0 || values[above] == values[below]) return values[below];
+  if (std::isinf(values[above])) return values[above];
+  if (std::isinf(values[below])) return values[below];
   return values[below] + fraction * (values[above] - values[below]);
 }
 
@@ -51,7 +54,11 @@ std::size_t choose_best_c(const std::vector<StepFactorResult>& grid, double min_
   std::size_t best = grid.size();
   for (std::size_t i = 0; i < grid.size(); ++i) {
     if (grid[i].converged_fraction + 1e-12 < min_converged) continue;
-    if (best == grid.size() || grid[i].median_steps < grid[best].median_steps) best = i;
+    // A tie in median steps goes to the smaller c (the more cautious step): the same choice whatever
+    // the order of the grid.
+    if (best == grid.size() || grid[i].median_steps < grid[best].median_steps ||
+        (grid[i].median_steps == grid[best].median_steps && grid[i].c < grid[best].c))
+      best = i;
   }
   if (best != grid.size()) {
     if (choice) *choice = "lowest median steps with >= " + format_number("%.0f", 100.0 * min_converged) + "% converged";
@@ -59,8 +66,10 @@ std::size_t choose_best_c(const std::vector<StepFactorResult>& grid, double min_
   }
   best = 0;
   for (std::size_t i = 1; i < grid.size(); ++i) {
-    if (grid[i].converged_fraction > grid[best].converged_fraction ||
-        (grid[i].converged_fraction == grid[best].converged_fraction && grid[i].median_steps < grid[best].median_steps))
+    const bool more = grid[i].converged_fraction > grid[best].converged_fraction;
+    const bool as_many = grid[i].converged_fraction == grid[best].converged_fraction;
+    if (more || (as_many && (grid[i].median_steps < grid[best].median_steps ||
+                             (grid[i].median_steps == grid[best].median_steps && grid[i].c < grid[best].c))))
       best = i;
   }
   if (choice)

@@ -48,13 +48,16 @@ struct SummaryOptions {
   double min_converged = 0.9;  // tuned-fixed: a c qualifies when this fraction of its runs converged
 };
 
-// Linear-interpolation quantile (numpy's default) of values sorted in place; +inf propagates.
+// Linear-interpolation quantile (numpy's default) of values sorted in place, following the order
+// statistics exactly where infinities are: a quantile that falls on one sample is that sample (the median
+// of {1, 2, inf} is 2), one between a finite sample and +inf is +inf. NaN for no values.
 double quantile(std::vector<double>& values, double q);
 
 // tuned-fixed: of the grid's c (with the fraction of runs that converged and the median steps of
 // each), the index of the best: the lowest median steps among the c where at least min_converged of
 // the runs converged; when none qualifies, the highest converged fraction (then the lowest median).
-// choice receives which rule decided.
+// A tie goes to the smaller c (the more cautious step), whatever the order of the grid. choice
+// receives which rule decided.
 struct StepFactorResult {
   double c = 0.0;
   double converged_fraction = 0.0;

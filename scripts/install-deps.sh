@@ -4,6 +4,7 @@
 #
 #   scripts/install-deps.sh           # what the build, the tests and the main job need
 #   scripts/install-deps.sh --bench   # that, and what the benchmark peers need (bench/peers, BENCHMARKS.md)
+#   scripts/install-deps.sh --coverage  # that, and gcovr (scripts/coverage.sh, the table in CONTRIBUTING.md)
 #
 # --bench adds SciPy, PyTorch and an optimized BLAS (OpenBLAS, which numpy, SciPy and Debian's torch
 # then load through the libblas.so.3 / liblapack.so.3 alternatives), threadpoolctl (the peer scripts
@@ -12,14 +13,17 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: scripts/install-deps.sh [--bench]" >&2
-  echo "  --bench  also install what the benchmark peers need (SciPy, PyTorch, OpenBLAS, threadpoolctl, mpirun, valgrind)" >&2
+  echo "usage: scripts/install-deps.sh [--bench] [--coverage]" >&2
+  echo "  --bench     also install what the benchmark peers need (SciPy, PyTorch, OpenBLAS, threadpoolctl, mpirun, valgrind)" >&2
+  echo "  --coverage  also install gcovr (scripts/coverage.sh)" >&2
 }
 
 bench=0
+coverage=0
 for argument in "$@"; do
   case "$argument" in
     --bench) bench=1 ;;
+    --coverage) coverage=1 ;;
     -h | --help)
       usage
       exit 0
@@ -46,6 +50,7 @@ packages=(
   python3-dev pybind11-dev             # the Python module (python/)
   python3-numpy python3-scipy          # the module's arrays, and its tests' oracles (and the peers)
   python3-pytest                       # the module's tests (python/tests, run by ctest)
+  python3-matplotlib                   # examples/python/plot_flow.py (and its test's image check)
   clang-format                         # the formatting check (.clang-format)
 )
 # libopenmpi-dev (MPI sweeps) arrives with libsundials-dev; without it the build still works.
@@ -58,6 +63,10 @@ if [ "$bench" -eq 1 ]; then
     openmpi-bin                        # mpirun for the sweep-scaling part of bench/cost_laws.py
     valgrind                           # bench/overhead_instructions.py (instruction counts under callgrind)
   )
+fi
+
+if [ "$coverage" -eq 1 ]; then
+  packages+=(gcovr)                    # scripts/coverage.sh: line and branch coverage per folder
 fi
 
 missing=()

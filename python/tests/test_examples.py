@@ -1,18 +1,28 @@
 """The Python examples run, and the README shows what its example prints."""
+import json
+import math
 import os
 import re
+import struct
 import subprocess
 import sys
+import textwrap
+import zlib
 
+import numpy as np
 import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 EXAMPLES = os.path.join(ROOT, "examples", "python")
 
 
-def run(script, *args, cwd):
+def run(script, *args, cwd, pythonpath=None):
+    # The scripts run in cwd: PYTHONPATH's entries are made absolute so that a relative one still finds gradflow.
+    env = dict(os.environ)
+    paths = [os.path.abspath(p) for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join(([pythonpath] if pythonpath else []) + paths)
     return subprocess.run([sys.executable, os.path.join(EXAMPLES, script), *args], cwd=cwd, capture_output=True,
-                          text=True, check=False, env=dict(os.environ))
+                          text=True, check=False, env=env)
 
 
 def test_the_readme_example_prints_what_the_readme_says(tmp_path):
@@ -27,9 +37,171 @@ def test_the_readme_example_prints_what_the_readme_says(tmp_path):
     assert shown and shown.group(1) == out.stdout
 
 
+# A stand-in for matplotlib that records what plot_flow.py draws (every call on the figure and its axes,
+# arrays as lists) and writes the record as JSON where the figure would go: the numbers behind the plot can
+# then be checked without matplotlib, and without decoding pixels.
+RECORDING_PYPLOT = textwrap.dedent("""
+    import json
+    calls = []
+    class Axes:
+        def __init__(self, index):
+            self.index = index
+        def __getattr__(self, name):
+            def record(*args, **kwargs):
+                calls.append({"axes": self.index, "call": name, "kwargs": kwargs,
+                              "args": [a.tolist() if hasattr(a, "tolist") else a for a in args]})
+            return record
+    class Figure(Axes):
+        def savefig(self, path, **kwargs):
+            with open(path, "w") as fh:
+                json.dump({"calls": calls, "savefig": kwargs}, fh)
+    def subplots(rows, cols, **kwargs):
+        calls.append({"axes": None, "call": "subplots", "args": [rows, cols], "kwargs": kwargs})
+        return Figure(None), tuple(Axes(i) for i in range(rows * cols))
+""")
+
+
+def example_data():
+    """The data of plot_flow.py, drawn again from its generator."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((16, 32)) / np.sqrt(32)
+    y = rng.standard_normal(16)
+    return x, y
+
+
+def check_the_printed_report(stdout, out):
+    """What plot_flow.py prints: the flow's report, whose loss starts at L0 = 1/2 ||y||^2 (a tanh network at
+    W_1 = 0 outputs 0, docs/theory.md §5.2) and whose bound and radius hold. Returns the numbers."""
+    _, y = example_data()
+    loss0 = 0.5 * float(np.sum(y ** 2))
+    assert stdout.endswith("wrote " + out + "\n"), stdout
+    assert re.search(r"^status +reached_end_time", stdout, re.M), stdout
+    m = re.search(r"^loss +(\S+) -> (\S+) ", stdout, re.M)
+    assert m and float(m.group(1)) == pytest.approx(loss0, rel=1e-6), stdout
+    final = float(m.group(2))
+    assert final < 1e-6 * loss0  # five certified e-foldings of exp(-2 mu t) and more
+    m = re.search(r"^rate bound .*, mu = (\S+): holds$", stdout, re.M)
+    assert m, stdout
+    mu = float(m.group(1))
+    m = re.search(r"^radius +\|\|theta - theta0\|\| <= (\S+): holds$", stdout, re.M)
+    assert m, stdout
+    radius = float(m.group(1))
+    m = re.search(r"^travel +\|\|theta - theta0\|\| = (\S+),", stdout, re.M)
+    assert m, stdout
+    return {"loss0": loss0, "final": final, "mu": mu, "radius": radius, "distance": float(m.group(1))}
+
+
+def test_the_plot_example_draws_the_flow_against_its_certified_bound(tmp_path):
+    stub = tmp_path / "stub" / "matplotlib"
+    stub.mkdir(parents=True)
+    (stub / "__init__.py").write_text("def use(backend):\n    pass\n")
+    (stub / "pyplot.py").write_text(RECORDING_PYPLOT)
+    work = tmp_path / "work"
+    work.mkdir()
+    out = run("plot_flow.py", "flow.json", cwd=work, pythonpath=str(tmp_path / "stub"))
+    assert out.returncode == 0, out.stderr
+    assert sorted(os.listdir(work)) == ["flow.json"]
+    printed = check_the_printed_report(out.stdout, "flow.json")
+    with open(work / "flow.json", encoding="utf-8") as fh:
+        record = json.load(fh)
+    calls = {(c["axes"], c["call"], c["kwargs"].get("label")): c for c in record["calls"]}
+    assert record["savefig"] == {"dpi": 120}
+    assert calls[(None, "subplots", None)]["kwargs"] == {"figsize": [10, 4]}
+    t, loss = map(np.array, calls[(0, "semilogy", "L(t)")]["args"])
+    t_bound, bound = map(np.array, calls[(0, "semilogy", "certified bound L0 exp(-2 mu t)")]["args"][:2])
+    t_dist, dist = map(np.array, calls[(1, "plot", "||theta(t) - theta0||")]["args"])
+    travel = calls[(1, "axhline", "certified travel")]["args"][0]
+    assert np.array_equal(t, t_bound) and np.array_equal(t, t_dist)
+    # The rows: t = 0, 0.05/rate, ..., 5/rate, 101 of them, evenly spaced.
+    assert len(t) == len(loss) == len(bound) == len(dist) == 101 and t[0] == 0.0
+    assert np.allclose(np.diff(t), t[-1] / 100, rtol=1e-9, atol=0.0)
+    # The loss curve starts at L0 = 1/2 ||y||^2, falls monotonically (a gradient flow), and ends at the printed loss.
+    loss0 = printed["loss0"]
+    assert loss[0] == pytest.approx(loss0, rel=1e-13)
+    assert np.all(np.diff(loss) < 0.0)
+    assert loss[-1] == pytest.approx(printed["final"], rel=1e-6)
+    # The bound curve is L0 exp(-2 mu t) with one mu, the certificate's (as printed, and in the title), and
+    # the run lasts 5 / rate = 5 / (2 mu): the bound ends at L0 e^-5.
+    assert bound[0] == pytest.approx(loss0, rel=1e-13)
+    mu = -np.log(bound[1:] / loss0) / (2.0 * t[1:])
+    assert np.allclose(mu, mu[0], rtol=1e-9, atol=0.0)
+    mu = mu[0]
+    assert mu == pytest.approx(printed["mu"], rel=1e-5)
+    title = calls[(None, "suptitle", None)]["args"][0]
+    assert float(re.search(r"mu = (\S+)$", title).group(1)) == pytest.approx(mu, rel=5e-3)
+    assert np.allclose(bound, loss0 * np.exp(-2.0 * mu * t), rtol=1e-12, atol=0.0)
+    assert 2.0 * mu * t[-1] == pytest.approx(5.0, rel=1e-12)
+    # Theorem 1: the loss stays under the bound (up to the solver's tolerance), and far under it at the end.
+    assert np.all(loss <= bound * (1.0 + 1e-6))
+    assert loss[-1] < 1e-3 * bound[-1]
+    # The travel line is the theorem's sqrt(2 L0 / mu), the printed radius; the distance curve starts at 0,
+    # ends at the printed distance and stays within it.
+    assert travel == pytest.approx(math.sqrt(2.0 * loss0 / mu), rel=1e-9)
+    assert travel == pytest.approx(printed["radius"], rel=1e-5)
+    assert dist[0] == 0.0 and dist[-1] == pytest.approx(printed["distance"], rel=1e-5)
+    assert np.all(dist < travel)
+
+
+def png_pixels(path):
+    """Width, height and the RGBA rows of an 8-bit RGBA or RGB PNG, decoded with the standard library."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    chunks, pos = [], 8
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos:pos + 4])
+        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + length]
+        (crc,) = struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])
+        assert zlib.crc32(kind + body) == crc, kind
+        chunks.append((kind, body))
+        pos += 12 + length
+    assert chunks[0][0] == b"IHDR" and chunks[-1][0] == b"IEND"
+    width, height, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", chunks[0][1])
+    assert depth == 8 and color in (2, 6) and interlace == 0
+    channels = 4 if color == 6 else 3
+    raw = zlib.decompress(b"".join(body for kind, body in chunks if kind == b"IDAT"))
+    stride = width * channels
+    assert len(raw) == height * (1 + stride)
+    rows, previous = [], bytearray(stride)
+    for i in range(height):
+        kind, line = raw[i * (1 + stride)], bytearray(raw[i * (1 + stride) + 1:(i + 1) * (1 + stride)])
+        for j in range(stride):
+            a = line[j - channels] if j >= channels else 0
+            b = previous[j]
+            c = previous[j - channels] if j >= channels else 0
+            if kind == 1:
+                line[j] = (line[j] + a) & 0xFF
+            elif kind == 2:
+                line[j] = (line[j] + b) & 0xFF
+            elif kind == 3:
+                line[j] = (line[j] + (a + b) // 2) & 0xFF
+            elif kind == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[j] = (line[j] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
+            else:
+                assert kind == 0, kind
+        rows.append(line)
+        previous = line
+    pixels = np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(height, width, channels)
+    return width, height, pixels[:, :, :3]
+
+
 def test_the_plot_example_writes_its_figure(tmp_path):
     pytest.importorskip("matplotlib", reason="python3-matplotlib is not installed: the plot example is skipped")
     out = run("plot_flow.py", str(tmp_path / "flow.png"), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    assert (tmp_path / "flow.png").stat().st_size > 10000
     assert sorted(os.listdir(tmp_path)) == ["flow.png"]
+    check_the_printed_report(out.stdout, str(tmp_path / "flow.png"))
+    # figsize (10, 4) at 120 dpi, decoded: a white page with both panels drawn. Matplotlib's first two line
+    # colours are C0 (31, 119, 180) for L(t) and ||theta(t) - theta0||, and C1 (255, 127, 14) for the bound,
+    # which is only on the left.
+    width, height, rgb = png_pixels(tmp_path / "flow.png")
+    assert (width, height) == (1200, 480)
+    white = np.all(rgb == 255, axis=2)
+    assert 0.5 < white.mean() < 0.99
+    blue = np.all(rgb == (31, 119, 180), axis=2)
+    orange = np.all(rgb == (255, 127, 14), axis=2)
+    left, right = slice(0, width // 2), slice(width // 2, width)
+    assert blue[:, left].sum() > 200 and blue[:, right].sum() > 200
+    assert orange[:, left].sum() > 200 and orange[:, right].sum() == 0

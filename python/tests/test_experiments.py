@@ -44,22 +44,97 @@ def test_find_scale_gives_the_threshold_where_the_certificate_starts_to_hold(rng
     assert above["holds"] and not below["holds"]
 
 
-def test_probability_counts_agree_with_its_draws(rng):
+def clopper_pearson(k, n, alpha):
+    """The exact two-sided binomial interval at level 1 - alpha, computed here (not by gradflow).
+
+    With scipy: the Beta quantiles [Beta^-1(alpha/2; k, n-k+1), Beta^-1(1-alpha/2; k+1, n-k)]. Without:
+    the same ends as the roots of the binomial tails P(X >= k; p) = alpha/2 and P(X <= k; p) = alpha/2, by
+    bisection on the exact (math.comb) sums."""
+    try:
+        from scipy.stats import beta
+    except ImportError:
+        beta = None
+    if beta is not None:
+        lower = 0.0 if k == 0 else float(beta.ppf(alpha / 2, k, n - k + 1))
+        upper = 1.0 if k == n else float(beta.ppf(1 - alpha / 2, k + 1, n - k))
+        return lower, upper
+
+    def cdf(j, p):  # P(X <= j) for X ~ Binomial(n, p)
+        return sum(math.comb(n, i) * p ** i * (1 - p) ** (n - i) for i in range(j + 1))
+
+    def root(f):  # f increasing in p on [0, 1], f(0) < 0 < f(1)
+        a, b = 0.0, 1.0
+        for _ in range(200):
+            m = 0.5 * (a + b)
+            a, b = (m, b) if f(m) < 0 else (a, m)
+        return 0.5 * (a + b)
+
+    lower = 0.0 if k == 0 else root(lambda p: (1 - cdf(k - 1, p)) - alpha / 2)
+    upper = 1.0 if k == n else root(lambda p: alpha / 2 - cdf(k, p))
+    return lower, upper
+
+
+def test_the_clopper_pearson_oracle_has_the_documented_values():
+    # docs/theory.md §7.19, and the closed forms at K = 0 and K = N: the oracle below is right.
+    assert clopper_pearson(0, 10, 0.05) == pytest.approx((0.0, 1 - 0.025 ** 0.1), abs=1e-12)
+    assert clopper_pearson(10, 10, 0.05) == pytest.approx((0.025 ** 0.1, 1.0), abs=1e-12)
+    assert clopper_pearson(5, 10, 0.05) == pytest.approx((0.187086, 0.812914), abs=1e-6)
+
+
+def test_probability_counts_and_intervals_agree_with_an_independent_recount(rng):
     d, n = 12, 5
     x = rng.standard_normal((n, d)) / np.sqrt(d)
     y = rng.standard_normal(n)
-    net = gradflow.MLP(x, y, widths=[32])
-    p = gradflow.probability(net, init="positive", output_scale=5.0, draws=6, steps=200, threads=2)
-    assert p["status"] == "reached_max_iters" and p["draws"] == 6
-    assert isinstance(p["certified_draws"], np.ndarray) and p["certified_draws"].shape == (6,)
-    assert p["certified"] == int(p["certified_draws"].sum())
-    assert p["reached"] == int(p["reached_draws"].sum())
-    lo, hi = p["certified_interval"]
-    assert 0.0 <= lo <= p["certified"] / 6 <= hi <= 1.0
-    # Each draw is the certificate at that seed.
-    for seed, certified in zip(p["init_seed"], p["certified_draws"]):
-        c = gradflow.certify(net, net.init("positive", seed=int(seed), output_scale=5.0))
-        assert c["holds"] == bool(certified)
+    width, scale, draws, steps, alpha, eps = 32, 74.0, 10, 14, 0.1, 1e-6
+    net = gradflow.MLP(x, y, widths=[width])
+    # At this scale and budget some draws are certified and some reach eps L0, and some not: both counts
+    # are strictly between 0 and N, so the interval's general formula (not only its K = 0 or K = N ends)
+    # is checked, at an alpha other than the default so that alpha must reach the interval.
+    p = gradflow.probability(net, init="positive", output_scale=scale, draws=draws, steps=steps, alpha=alpha,
+                             eps=eps, threads=2)
+    assert p["status"] == "reached_max_iters" and p["draws"] == draws
+    for name in ["init_seed", "certified_draws", "reached_draws", "sigma0", "mu", "loss0", "iterations",
+                 "loss_final"]:
+        assert isinstance(p[name], np.ndarray) and p[name].shape == (draws,), name
+    # Per draw, from the math: tanh at W_1 = 0 outputs 0 on every sample (docs/theory.md §5.2), so
+    # L0 = 1/2 ||y||^2 (a sum, not a mean), and sigma0 = sigma_min(J) = ||W_2|| sigma_min(X) exactly.
+    sigma_min_x = np.linalg.svd(x, compute_uv=False)[-1]
+    certified, reached = 0, 0
+    for j in range(draws):
+        theta0 = net.init("positive", seed=int(p["init_seed"][j]), output_scale=scale)
+        assert p["loss0"][j] == pytest.approx(0.5 * np.sum(y ** 2), rel=1e-13)
+        assert p["sigma0"][j] == pytest.approx(np.linalg.norm(theta0[d * width:]) * sigma_min_x, rel=1e-9)
+        # A draw is certified iff the certificate holds at its initialization (gradflow.certify, a separate
+        # code path), and then carries that certificate's mu; otherwise mu = 0.
+        c = gradflow.certify(net, theta0)
+        assert bool(p["certified_draws"][j]) == bool(c["holds"])
+        assert p["mu"][j] == (pytest.approx(c["mu"], rel=1e-12) if c["holds"] else 0.0)
+        # A draw reached the target iff its final loss is <= eps L0, within the budget of steps.
+        assert 1 <= p["iterations"][j] <= steps
+        assert bool(p["reached_draws"][j]) == bool(p["loss_final"][j] <= eps * p["loss0"][j])
+        certified += bool(c["holds"])
+        reached += bool(p["loss_final"][j] <= eps * p["loss0"][j])
+    assert 0 < certified < draws and 0 < reached < draws
+    assert p["certified"] == certified and p["reached"] == reached
+    # The intervals are the exact binomial (Clopper-Pearson) intervals of the recounted fractions.
+    assert p["certified_interval"] == pytest.approx(clopper_pearson(certified, draws, alpha), abs=1e-9)
+    assert p["reached_interval"] == pytest.approx(clopper_pearson(reached, draws, alpha), abs=1e-9)
+    # The same draws on one thread: the same bits.
+    again = gradflow.probability(net, init="positive", output_scale=scale, draws=draws, steps=steps, alpha=alpha,
+                                 eps=eps, threads=1)
+    for name in ["init_seed", "certified_draws", "reached_draws", "sigma0", "mu", "loss0", "iterations",
+                 "loss_final"]:
+        assert np.array_equal(again[name], p[name]), name
+    assert (again["certified"], again["reached"]) == (p["certified"], p["reached"])
+    assert again["certified_interval"] == p["certified_interval"]
+    assert again["reached_interval"] == p["reached_interval"]
+    # The ends K = N and K = 0 at the default alpha = 0.05 (docs/theory.md §7.19): well above the threshold
+    # every draw is certified, and one step reaches eps L0 on none.
+    ends = gradflow.probability(net, init="positive", output_scale=200.0, draws=10, steps=1, threads=2)
+    assert ends["certified"] == int(np.sum(ends["certified_draws"])) == 10
+    assert ends["reached"] == int(np.sum(ends["reached_draws"])) == 0
+    assert ends["certified_interval"] == pytest.approx((0.025 ** 0.1, 1.0), abs=1e-9)
+    assert ends["reached_interval"] == pytest.approx((0.0, 1 - 0.025 ** 0.1), abs=1e-9)
     with pytest.raises(ValueError, match="draws"):
         gradflow.probability(net, draws=0)
 

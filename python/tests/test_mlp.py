@@ -1,4 +1,5 @@
-"""gradflow.MLP against PyTorch autograd on the same weights, and descent against closed forms."""
+"""gradflow.MLP against a numpy network written from the math and against PyTorch autograd on the same weights,
+and descent against closed forms."""
 import numpy as np
 import pytest
 
@@ -52,6 +53,98 @@ def test_network_gradient_and_hvp_match_torch_autograd(rng, widths, activation, 
     assert np.linalg.norm(hv - hv_t.numpy()) <= 1e-11 * np.linalg.norm(hv)
 
 
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+# sigma and sigma' of each activation (docs/theory.md §5.1), written here from their formulas.
+ACTIVATIONS = {
+    "tanh": (np.tanh, lambda z: 1.0 - np.tanh(z) ** 2),
+    "arctan": (np.arctan, lambda z: 1.0 / (1.0 + z * z)),
+    "sigmoid": (_sigmoid, lambda z: _sigmoid(z) * (1.0 - _sigmoid(z))),
+    "softplus": (lambda z: np.logaddexp(0.0, z), _sigmoid),
+    "softplus-centered": (lambda z: np.logaddexp(0.0, z) - np.log(2.0), _sigmoid),
+}
+
+
+def numpy_layers(theta, x, widths, bias):
+    """The weights of the documented layout: layer by layer from the input, W_l (outputs x inputs) row-major,
+    then b_l when biases are on."""
+    sizes = [x.shape[1]] + list(widths) + [1]
+    layers, offset = [], 0
+    for cols, rows in zip(sizes[:-1], sizes[1:]):
+        w = theta[offset:offset + rows * cols].reshape(rows, cols)
+        offset += rows * cols
+        b = np.zeros(rows)
+        if bias:
+            b = theta[offset:offset + rows]
+            offset += rows
+        layers.append((w, b))
+    assert offset == theta.shape[0], "the parameter count of the layout"
+    return layers
+
+
+def numpy_network(theta, x, y, widths, activation, bias):
+    """f(x_i) = W_L s(... s(W_1 x_i)) and L = 1/2 sum_i (f(x_i) - y_i)^2 (a sum, not a mean), with the
+    gradient by back-propagation: all in numpy, from the formulas, without gradflow."""
+    s, ds = ACTIVATIONS[activation]
+    layers = numpy_layers(theta, x, widths, bias)
+    h, cache = x, []
+    for l, (w, b) in enumerate(layers):
+        z = h @ w.T + b
+        cache.append((h, z))
+        h = s(z) if l < len(layers) - 1 else z
+    f = h[:, 0]
+    r = f - y
+    loss = 0.5 * np.sum(r ** 2)
+    grads = []
+    delta = r[:, None]  # dL/dz of the output layer, one row per sample
+    for l in range(len(layers) - 1, -1, -1):
+        h_in, _ = cache[l]
+        w, _ = layers[l]
+        grads.append((delta.T @ h_in, delta.sum(axis=0)))
+        if l > 0:
+            delta = (delta @ w) * ds(cache[l - 1][1])
+    grad = []
+    for gw, gb in reversed(grads):
+        grad.append(gw.ravel())
+        if bias:
+            grad.append(gb)
+    return f, loss, np.concatenate(grad)
+
+
+CASES = [([8], "tanh", False), ([6, 5], "sigmoid", True), ([7], "softplus", False), ([5, 4, 3], "arctan", True),
+         ([6], "softplus-centered", False)]
+
+
+@pytest.mark.parametrize("widths,activation,bias", CASES)
+def test_network_loss_gradient_and_hvp_match_a_numpy_network(rng, widths, activation, bias):
+    x = rng.standard_normal((10, 4))
+    y = rng.standard_normal(10)
+    net = gradflow.MLP(x, y, widths=widths, activation=activation, bias=bias)
+    theta = net.init("xavier_normal", seed=7) + 0.1 * rng.standard_normal(net.dimension)  # biases start at 0
+    f, loss, grad = numpy_network(theta, x, y, widths, activation, bias)
+    assert net.dimension == theta.shape[0]
+    # The oracle checks itself: its back-propagated gradient is the central difference of its loss.
+    h = 1e-6
+    fd = np.array([(numpy_network(theta + h * e, x, y, widths, activation, bias)[1]
+                    - numpy_network(theta - h * e, x, y, widths, activation, bias)[1]) / (2 * h)
+                   for e in np.eye(theta.shape[0])])
+    assert np.linalg.norm(fd - grad) <= 1e-7 * np.linalg.norm(grad)
+    # gradflow's outputs, loss and gradient at the same parameters.
+    assert np.linalg.norm(net.predict(theta) - f) <= 1e-13 * np.linalg.norm(f)
+    assert net.loss(theta) == pytest.approx(loss, rel=1e-13)
+    ours_loss, ours_grad = net.loss_and_gradient(theta)
+    assert ours_loss == pytest.approx(loss, rel=1e-13)
+    assert np.linalg.norm(ours_grad - grad) <= 1e-12 * np.linalg.norm(grad)
+    # Its Hessian-vector product is the central difference of the numpy gradient along v.
+    v = rng.standard_normal(theta.shape)
+    h = 1e-5
+    hv = (numpy_network(theta + h * v, x, y, widths, activation, bias)[2]
+          - numpy_network(theta - h * v, x, y, widths, activation, bias)[2]) / (2 * h)
+    assert np.linalg.norm(net.hessian_vector(theta, v) - hv) <= 1e-7 * np.linalg.norm(hv)
+
+
 def test_network_flow_runs_and_init_is_seeded(rng):
     x = rng.standard_normal((6, 10)) / np.sqrt(10)
     y = rng.standard_normal(6)
@@ -62,6 +155,36 @@ def test_network_flow_runs_and_init_is_seeded(rng):
     assert np.all(a[:160] == 0.0) and np.all(a[160:] > 0.0)  # W_1 = 0, positive output layer
     r = gradflow.flow(net, a, solver="cvode-bdf-krylov", t_end=50.0)
     assert r.success and r.loss[-1] < r.loss[0]
+    # At W_1 = 0 a tanh network outputs 0 on every sample: L0 = 1/2 ||y||^2 (docs/theory.md §5.2).
+    assert r.loss0 == r.loss[0] == pytest.approx(0.5 * np.sum(y ** 2), rel=1e-14)
+    # The reported end of the flow is the numpy network's loss and gradient at the returned parameters.
+    _, loss, grad = numpy_network(r.theta, x, y, [16], "tanh", False)
+    assert r.loss_final == r.loss[-1] == pytest.approx(loss, rel=1e-11)
+    assert r.loss_final < 0.5 * r.loss0
+    assert r.grad_norm[-1] == pytest.approx(np.linalg.norm(grad), rel=1e-10)
+    assert r.dist_from_init[-1] == pytest.approx(np.linalg.norm(r.theta - a), rel=1e-12)
+
+
+def test_network_descent_is_numpy_gradient_descent(rng):
+    # Fixed-step descent on the network: each recorded iterate is theta_{k+1} = theta_k - lr grad L(theta_k)
+    # with the numpy gradient, and each recorded loss is the numpy loss there.
+    x = rng.standard_normal((6, 5)) / np.sqrt(5)
+    y = rng.standard_normal(6)
+    net = gradflow.MLP(x, y, widths=[7], activation="sigmoid", bias=True)
+    theta = net.init("xavier_normal", seed=2) + 0.1 * rng.standard_normal(net.dimension)
+    lr = 0.2
+    r = gradflow.descend(net, theta, lr=lr, max_iters=12, record_states=True)
+    assert r.status == "reached_max_iters" and r.iterations == 12
+    expected = {}
+    for k in range(13):
+        _, loss, grad = numpy_network(theta, x, y, [7], "sigmoid", True)
+        expected[k] = (theta, loss)
+        theta = theta - lr * grad
+    assert len(r.iter) == 13
+    for k, state, loss in zip(r.iter.astype(int), r.states, r.loss):
+        assert np.linalg.norm(state - expected[k][0]) <= 1e-12 * np.linalg.norm(expected[k][0])
+        assert loss == pytest.approx(expected[k][1], rel=1e-12)
+    assert r.loss[-1] < r.loss[0]
 
 
 def test_fixed_step_descent_on_a_quadratic_is_the_matrix_power():
