@@ -19,7 +19,9 @@
 
 #include <Eigen/Eigenvalues>
 #include <Eigen/SVD>
+#include <boost/math/distributions/beta.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <limits>
@@ -45,6 +47,16 @@ Vector random_in_ball(const Vector& center, double radius, Random& random) {
 }
 
 }  // namespace
+
+// The two-sided Clopper-Pearson interval as docs/theory.md §6.2 writes it, from Boost's Beta quantiles:
+// [Beta^-1(alpha/2; K, N - K + 1), Beta^-1(1 - alpha/2; K + 1, N - K)], 0 at K = 0 and 1 at K = N.
+static std::pair<double, double> clopper_pearson_by_hand(long k, long n, double alpha) {
+  using boost::math::beta_distribution;
+  const double kd = static_cast<double>(k), nd = static_cast<double>(n);
+  const double lower = k == 0 ? 0.0 : boost::math::quantile(beta_distribution<>(kd, nd - kd + 1), alpha / 2);
+  const double upper = k == n ? 1.0 : boost::math::quantile(beta_distribution<>(kd + 1, nd - kd), 1 - alpha / 2);
+  return {lower, upper};
+}
 
 TEST_CASE("The Lipschitz bound l(r) holds for random and near pairs in the ball (docs/theory.md §7.16)",
           "[certificate]") {
@@ -232,6 +244,27 @@ TEST_CASE(
     REQUIRE(r.guarantee.q);
     CHECK(*r.guarantee.q == Approx(cd.descent_q));
     CHECK(*r.guarantee.radius == Approx(cd.descent_travel));
+    {
+      // q and the radius by hand from docs/theory.md §4.2, §4.3 and §2.3, with sigma0 and ||J0|| from an SVD of
+      // the formed Jacobian and ||r0|| from the predictions; only r* and the bound l(r*) are the library's.
+      const Eigen::JacobiSVD<Matrix> svd(f.jacobian(theta0));
+      const double sigma0 = svd.singularValues()[data.x.rows() - 1];
+      const double j0 = svd.singularValues()[0];
+      const double r0 = (f.predict(theta0) - data.y).norm();
+      const double radius = cd.descent_radius;
+      const double l = f.jacobian_lipschitz_bound(theta0)->at(radius);
+      const double mu = std::pow(sigma0 - l * radius, 2);  // mu_r = (sigma0 - l r)^2
+      const double beta = std::pow(j0 + l * radius, 2) + l * (r0 + j0 * radius + l * radius * radius / 2);
+      CHECK(cd.mu == Approx(mu).epsilon(1e-9));
+      CHECK(cd.beta == Approx(beta).epsilon(1e-9));
+      // eta = 1/beta_r: q = 1 - mu / beta_r (also q(eta) = 1 - mu eta (2 - beta eta) of §2.2 at eta = 1/beta).
+      const double eta = 1.0 / beta;
+      CHECK(1.0 - *r.guarantee.q == Approx(mu / beta).epsilon(1e-8));
+      CHECK(1.0 - *r.guarantee.q == Approx(mu * eta * (2.0 - beta * eta)).epsilon(1e-8));
+      // The path stays within 2 ||r0|| / (sigma0 - l r) = 2 sqrt(2 L0 / mu).
+      CHECK(*r.guarantee.radius == Approx(2.0 * r0 / (sigma0 - l * radius)).epsilon(1e-8));
+      CHECK(r.loss0 == Approx(0.5 * r0 * r0).epsilon(1e-12));
+    }
     CHECK(r.bound_holds == true);
     CHECK(r.radius_holds == true);
     CHECK(r.path_length <= cd.descent_travel);
@@ -326,6 +359,68 @@ TEST_CASE(
   // A large positive scale is certified at every draw, and descent then converges at every draw.
   CHECK(one.certified == 12);
   CHECK(one.reached == 12);
+  // Each draw against its own recomputation: sigma0 from an SVD of the Jacobian at the draw's
+  // initialization, L0 from its predictions, reached from its final loss against eps L0.
+  long certified = 0, reached = 0;
+  for (std::size_t j = 0; j < 12; ++j) {
+    InitOptions draw_init = init;
+    draw_init.seed = derive_seed(init.seed, j);
+    const Vector theta0 = initialize(f.architecture(), draw_init);
+    const Eigen::JacobiSVD<Matrix> svd(f.jacobian(theta0));
+    INFO("draw " << j);
+    CHECK(one.draws[j].sigma0 == Approx(svd.singularValues()[4]).epsilon(1e-9));
+    CHECK(one.draws[j].loss0 == Approx(0.5 * (f.predict(theta0) - data.y).squaredNorm()).epsilon(1e-12));
+    CHECK(one.draws[j].reached == (one.draws[j].loss_final <= o.eps * one.draws[j].loss0));
+    CHECK(one.draws[j].iterations <= o.steps);
+    certified += one.draws[j].certified ? 1 : 0;
+    reached += one.draws[j].reached ? 1 : 0;
+  }
+  CHECK(one.certified == certified);
+  CHECK(one.reached == reached);
+  // The intervals against the Beta quantiles of docs/theory.md §6.2 (K = N: [(alpha/2)^(1/N), 1]).
+  const auto [certified_lower, certified_upper] = clopper_pearson_by_hand(certified, 12, o.alpha);
+  CHECK(one.certified_interval.lower == Approx(certified_lower).epsilon(0).margin(1e-9));
+  CHECK(one.certified_interval.upper == Approx(certified_upper).epsilon(0).margin(1e-9));
+  CHECK(one.certified_interval.lower == Approx(std::pow(o.alpha / 2, 1.0 / 12)).epsilon(0).margin(1e-9));
+  const auto [reached_lower, reached_upper] = clopper_pearson_by_hand(reached, 12, o.alpha);
+  CHECK(one.reached_interval.lower == Approx(reached_lower).epsilon(0).margin(1e-9));
+  CHECK(one.reached_interval.upper == Approx(reached_upper).epsilon(0).margin(1e-9));
+
+  // A scale between the draws' own thresholds s*_j certifies exactly the draws whose threshold is below it
+  // (the condition is monotone in s, docs/theory.md §5.5): half of them, and 0 < K < N exercises both ends
+  // of the interval.
+  std::vector<double> thresholds;
+  for (std::size_t j = 0; j < 12; ++j) {
+    InitOptions draw_init = init;
+    draw_init.seed = derive_seed(init.seed, j);
+    const ScaleSearch search = find_positive_scale(f, draw_init);
+    REQUIRE(search.found);
+    thresholds.push_back(search.scale);
+  }
+  std::vector<double> sorted = thresholds;
+  std::sort(sorted.begin(), sorted.end());
+  REQUIRE(sorted[6] > sorted[5] * (1 + 1e-6));
+  init.output_scale = 0.5 * (sorted[5] + sorted[6]);
+  o.threads = 2;
+  const ProbabilityResult half = estimate_probability(f, init, o);
+  REQUIRE(half.draws.size() == 12);
+  long expected = 0;
+  for (std::size_t j = 0; j < 12; ++j) {
+    INFO("draw " << j << ": s* = " << thresholds[j] << ", s = " << init.output_scale);
+    CHECK(half.draws[j].certified == (thresholds[j] < init.output_scale));
+    expected += thresholds[j] < init.output_scale ? 1 : 0;
+  }
+  CHECK(expected == 6);
+  CHECK(half.certified == 6);
+  const auto [half_lower, half_upper] = clopper_pearson_by_hand(6, 12, o.alpha);
+  CHECK(half.certified_interval.lower == Approx(half_lower).epsilon(0).margin(1e-9));
+  CHECK(half.certified_interval.upper == Approx(half_upper).epsilon(0).margin(1e-9));
+  long half_reached = 0;
+  for (const DrawResult& draw : half.draws) half_reached += draw.reached ? 1 : 0;
+  CHECK(half.reached == half_reached);
+  const auto [reached_half_lower, reached_half_upper] = clopper_pearson_by_hand(half_reached, 12, o.alpha);
+  CHECK(half.reached_interval.lower == Approx(reached_half_lower).epsilon(0).margin(1e-9));
+  CHECK(half.reached_interval.upper == Approx(reached_half_upper).epsilon(0).margin(1e-9));
 }
 
 TEST_CASE("ProbabilityOptions::validate names the field of each invalid value, the descent's as descent.<field>",

@@ -1,11 +1,17 @@
 // The command line: `gradflow flow` runs and writes its files; every kind of bad input exits with code
 // 2, one line naming the option and the value, and no output file; config files; reproducible seeds.
+#include <gradflow/core/text.hpp>
 #include "test_support.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <boost/math/distributions/beta.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -65,6 +71,38 @@ long count_lines(const std::string& text) { return std::count(text.begin(), text
 
 }  // namespace
 
+static nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(slurp(path)); }
+
+// A numeric CSV file with a header: the columns by name, each the column's values in row order.
+struct NumericTable {
+  std::vector<std::string> names;
+  std::vector<std::vector<double>> rows;
+  double at(std::size_t row, const std::string& name) const {
+    const auto found = std::find(names.begin(), names.end(), name);
+    REQUIRE(found != names.end());
+    return rows.at(row).at(static_cast<std::size_t>(found - names.begin()));
+  }
+};
+
+static NumericTable read_numeric_csv(const std::string& path) {
+  NumericTable table;
+  std::istringstream in(slurp(path));
+  std::string line, field;
+  std::getline(in, line);
+  std::istringstream header(line);
+  while (std::getline(header, field, ',')) table.names.push_back(field);
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::vector<double> row;
+    while (std::getline(fields, field, ',')) row.push_back(std::stod(field));
+    REQUIRE(row.size() == table.names.size());
+    table.rows.push_back(row);
+  }
+  return table;
+}
+
+static double relative_difference(double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 1e-300); }
+
 TEST_CASE("gradflow flow writes the trajectory CSV the final theta and the JSON summary", "[cli]") {
   const Sandbox box("writes_outputs");
   const Run r = box.run(
@@ -85,6 +123,65 @@ TEST_CASE("gradflow flow writes the trajectory CSV the final theta and the JSON 
   }
   // Only the requested files: no temporary files left behind.
   CHECK(box.files() == std::vector<std::string>{"summary.json", "theta.csv", "traj.csv"});
+  // The summary's values against the trajectory's rows, and the derived columns by hand: bound = L0 exp(-2 mu t)
+  // with mu = 1/cond (docs/theory.md §3.1), pl_ratio = ||grad L||^2 / (2 L).
+  const nlohmann::json summary = read_json(box.path("summary.json"));
+  const NumericTable rows = read_numeric_csv(box.path("traj.csv"));
+  const std::size_t last = rows.rows.size() - 1;
+  CHECK(summary["rows"].get<std::size_t>() == rows.rows.size());
+  CHECK(summary["loss0"].get<double>() == rows.at(0, "loss"));
+  CHECK(summary["loss_final"].get<double>() == rows.at(last, "loss"));
+  CHECK(relative_difference(summary["grad_norm_final"].get<double>(), rows.at(last, "grad_norm")) < 1e-15);
+  CHECK(summary["dist_from_init"].get<double>() == rows.at(last, "dist_from_init"));
+  CHECK(rows.at(last, "t") == 30.0);
+  CHECK(relative_difference(summary["mu"].get<double>(), 1.0 / 100) < 1e-12);
+  for (std::size_t i = 0; i < rows.rows.size(); ++i) {
+    INFO("row " << i);
+    const double loss0 = rows.at(0, "loss");
+    CHECK(relative_difference(rows.at(i, "bound"), loss0 * std::exp(-2.0 / 100 * rows.at(i, "t"))) < 1e-12);
+    CHECK(relative_difference(rows.at(i, "pl_ratio"), std::pow(rows.at(i, "grad_norm"), 2) / (2 * rows.at(i, "loss"))) <
+          1e-12);
+    CHECK(rows.at(i, "loss") <= rows.at(i, "bound") * (1 + 1e-7));
+  }
+
+  // The exact flow of a diagonal quadratic (docs/theory.md §3.1), L = 1/2 sum_i lambda_i x_i^2:
+  // x_i(t) = x_i(0) exp(-lambda_i t), so every row's loss, gradient norm and distance have closed forms.
+  const Sandbox exact("writes_outputs_closed_form");
+  exact.file("A.csv", "2,0,0\n0,0.5,0\n0,0,0.1\n");
+  exact.file("x0.csv", "1\n-2\n3\n");
+  const Run e = exact.run(
+      "flow --matrix A.csv --theta0 x0.csv --solver dopri5 --t-end 3 --rtol 1e-10 --atol 1e-14 --out traj.csv "
+      "--theta-out theta.csv --json summary.json --quiet");
+  INFO(e.err);
+  REQUIRE(e.exit_code == 0);
+  const double lambda[3] = {2.0, 0.5, 0.1}, x0[3] = {1.0, -2.0, 3.0};
+  const NumericTable traj = read_numeric_csv(exact.path("traj.csv"));
+  REQUIRE(traj.rows.size() > 10);
+  for (std::size_t i = 0; i < traj.rows.size(); ++i) {
+    const double t = traj.at(i, "t");
+    double loss = 0, grad2 = 0, dist2 = 0;
+    for (int k = 0; k < 3; ++k) {
+      const double x = x0[k] * std::exp(-lambda[k] * t);
+      loss += 0.5 * lambda[k] * x * x;
+      grad2 += lambda[k] * lambda[k] * x * x;
+      dist2 += (x - x0[k]) * (x - x0[k]);
+    }
+    INFO("t = " << t);
+    // dopri5 at rtol 1e-10 keeps the state to ~1e-10 relative (measured ~1e-12).
+    CHECK(relative_difference(traj.at(i, "loss"), loss) < 1e-8);
+    CHECK(relative_difference(traj.at(i, "grad_norm"), std::sqrt(grad2)) < 1e-8);
+    CHECK(std::abs(traj.at(i, "dist_from_init") - std::sqrt(dist2)) < 1e-8);
+    // mu = the smallest eigenvalue, 0.1
+    CHECK(relative_difference(traj.at(i, "bound"), 2.45 * std::exp(-2 * 0.1 * t)) < 1e-12);
+  }
+  CHECK(traj.at(traj.rows.size() - 1, "t") == 3.0);
+  CHECK(read_json(exact.path("summary.json"))["loss_final"].get<double>() == traj.at(traj.rows.size() - 1, "loss"));
+  std::istringstream theta(slurp(exact.path("theta.csv")));
+  for (int k = 0; k < 3; ++k) {
+    std::string value;
+    REQUIRE(std::getline(theta, value));
+    CHECK(relative_difference(std::stod(value), x0[k] * std::exp(-lambda[k] * 3.0)) < 1e-8);
+  }
 }
 
 TEST_CASE("The same seed reproduces the same bits and theta-out reads back as --theta0", "[cli]") {
@@ -336,6 +433,41 @@ TEST_CASE("gradflow certify reports the certificate, the scale threshold, or lab
   CHECK_THAT(r.out, Catch::Contains("smallest certified output scale s*") && Catch::Contains("HOLDS"));
   CHECK_THAT(slurp(box.path("c.json")),
              Catch::Contains("\"scale\"") && Catch::Contains("\"kind\": \"certificate (rigorous)\""));
+  {
+    // The certificate's algebra by hand from its inputs (docs/theory.md §4.2, §4.3), and at s* the margin
+    // max phi / ||r0|| - 1 is zero to the search's precision (§5.5: relative 1e-9 in s).
+    const nlohmann::json c = read_json(box.path("c.json"))["certificate"];
+    const double r0 = c["residual_norm"].get<double>(), sigma0 = c["sigma0"].get<double>();
+    const double j0 = c["jacobian_norm"].get<double>(), l = c["lipschitz_at_radius"].get<double>();
+    const double radius = c["flow"]["radius"].get<double>();
+    const double slack = sigma0 - l * radius;
+    CHECK(relative_difference(c["loss0"].get<double>(), 0.5 * r0 * r0) < 1e-12);
+    CHECK(relative_difference(c["criterion"]["sigma0_squared"].get<double>(), sigma0 * sigma0) < 1e-12);
+    CHECK(relative_difference(c["criterion"]["four_l_r0"].get<double>(), 4 * l * r0) < 1e-12);
+    CHECK(relative_difference(c["criterion"]["phi_max"].get<double>(), radius * slack) < 1e-12);
+    CHECK(relative_difference(c["flow"]["mu"].get<double>(), slack * slack) < 1e-12);
+    CHECK(relative_difference(c["flow"]["rate"].get<double>(), 2 * slack * slack) < 1e-12);
+    CHECK(relative_difference(c["flow"]["travel"].get<double>(), r0 / slack) < 1e-12);
+    CHECK(c["flow"]["holds"].get<bool>());
+    CHECK(c["flow"]["margin"].get<double>() > 0.0);
+    CHECK(c["flow"]["margin"].get<double>() < 1e-7);
+    CHECK(relative_difference(c["flow"]["margin"].get<double>() + 1, radius * slack / r0) < 1e-12);
+    const double beta = std::pow(j0 + l * radius, 2) + l * (r0 + j0 * radius + l * radius * radius / 2);
+    CHECK(relative_difference(c["descent"]["beta"].get<double>(), beta) < 1e-12);
+    CHECK(relative_difference(1 - c["descent"]["q"].get<double>(), slack * slack / beta) < 1e-10);
+    // Below the descent threshold: max phi = ||r0|| < 2 ||r0||, a descent margin of -1/2.
+    CHECK_FALSE(c["descent"]["holds"].get<bool>());
+    CHECK(std::abs(c["descent"]["margin"].get<double>() + 0.5) < 1e-7);
+    // With sigma(0) = 0 the outputs at the positive initialization vanish: ||r0|| = ||y|| whatever the scale,
+    // and sigma0 = |s| k0 is proportional to it (§5.5). Twice s*: the same ||r0||, twice sigma0.
+    const double scale = read_json(box.path("c.json"))["find_scale"]["scale"].get<double>();
+    r = box.run("certify --problem mlp --synthetic 6,12 --widths 10 --init positive --output-scale " +
+                gradflow::full_precision(2 * scale) + " --json c2.json");
+    REQUIRE(r.exit_code == 0);
+    const nlohmann::json c2 = read_json(box.path("c2.json"))["certificate"];
+    CHECK(relative_difference(c2["residual_norm"].get<double>(), r0) < 1e-12);
+    CHECK(relative_difference(c2["sigma0"].get<double>(), 2 * sigma0) < 1e-10);
+  }
   r = box.run("certify --problem mlp --synthetic 6,12 --widths 10 --activation softplus --find-scale");
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("no certified output scale") && Catch::Contains("softplus-centered"));
@@ -346,6 +478,14 @@ TEST_CASE("gradflow certify reports the certificate, the scale threshold, or lab
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("ESTIMATE (sampled, not a certificate)"));
   CHECK_THAT(slurp(box.path("e.json")), Catch::Contains("\"kind\": \"estimate (sampled, not a certificate)\""));
+  {
+    // Karimi (docs/theory.md §3.3): every PL quotient is at least the tight constant 0.175531 (> 1/32), and
+    // f'' = 2 + 6 cos 2x <= 8 bounds every Hessian norm; the samples cannot fall outside either.
+    const nlohmann::json estimate = read_json(box.path("e.json"))["estimate"];
+    CHECK(estimate["mu_estimate"].get<double>() >= 0.17553);
+    CHECK(estimate["beta_estimate"].get<double>() <= 8.0 * (1 + 1e-12));
+    CHECK(estimate["samples"].get<int>() == 20);
+  }
   r = box.run("certify --problem least-squares --data ls.csv");
   CHECK(r.exit_code == 2);
   r = box.run("certify --problem karimi --find-scale");
@@ -357,19 +497,71 @@ TEST_CASE("flow and descend --certify put the certified bound and radius in the 
   const Sandbox box("certify_runs");
   Run r = box.run(
       "flow --problem mlp --synthetic 6,12 --widths 10 --init positive --output-scale 400 --certify "
-      "--solver cvode-bdf --t-end 0.5 --json f.json --quiet");
+      "--solver cvode-bdf --t-end 0.5 --json f.json --out f.csv --quiet");
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   const std::string flow = slurp(box.path("f.json"));
   CHECK_THAT(flow, Catch::Contains("\"mu_source\": \"certificate (rigorous)\"") &&
                        Catch::Contains("\"radius_holds\": true") && Catch::Contains("\"bound_holds\": true"));
+  {
+    // The run used the certificate's constants, as docs/theory.md §4.2 derives them from its inputs:
+    // mu = (sigma0 - l r*)^2 and the radius ||r0|| / (sigma0 - l r*); its final loss is under L0 exp(-2 mu t).
+    const nlohmann::json j = nlohmann::json::parse(flow);
+    const nlohmann::json& c = j["certificate"];
+    const double slack =
+        c["sigma0"].get<double>() - c["lipschitz_at_radius"].get<double>() * c["flow"]["radius"].get<double>();
+    CHECK(relative_difference(j["mu"].get<double>(), slack * slack) < 1e-12);
+    CHECK(relative_difference(j["radius"].get<double>(), c["residual_norm"].get<double>() / slack) < 1e-12);
+    CHECK(relative_difference(j["loss0"].get<double>(), 0.5 * std::pow(c["residual_norm"].get<double>(), 2)) < 1e-12);
+    CHECK(j["dist_from_init"].get<double>() <= j["radius"].get<double>());
+    // Every row's bound column is L0 exp(-2 mu t), and the loss is under it within the solver's tolerance
+    // (10 rtol relative, and a round-off floor of 16 eps L0 once the bound underflows).
+    const NumericTable rows = read_numeric_csv(box.path("f.csv"));
+    REQUIRE(rows.rows.size() > 10);
+    const double loss0 = j["loss0"].get<double>();
+    for (std::size_t i = 0; i < rows.rows.size(); ++i) {
+      INFO("t = " << rows.at(i, "t"));
+      const double bound = loss0 * std::exp(-2 * slack * slack * rows.at(i, "t"));
+      CHECK(std::abs(rows.at(i, "bound") - bound) <= 1e-12 * bound + 1e-300);
+      CHECK(rows.at(i, "loss") <= bound * (1 + 10 * 1e-8) + 16 * std::numeric_limits<double>::epsilon() * loss0);
+      CHECK(rows.at(i, "dist_from_init") <= j["radius"].get<double>());
+    }
+    CHECK(j["loss_final"].get<double>() == rows.at(rows.rows.size() - 1, "loss"));
+  }
   r = box.run(
       "descend --problem mlp --synthetic 6,12 --widths 10 --init positive --output-scale 2000 --certify "
-      "--step inverse-smoothness --max-iters 200 --json d.json --quiet");
+      "--step inverse-smoothness --max-iters 200 --json d.json --out d.csv --quiet");
   REQUIRE(r.exit_code == 0);
   const std::string descent = slurp(box.path("d.json"));
   CHECK_THAT(descent, Catch::Contains("\"beta_source\": \"certificate (beta_r, rigorous)\"") &&
                           Catch::Contains("\"radius_holds\": true") && Catch::Contains("\"bound_holds\": true"));
+  {
+    // beta_r, q and the radius by hand from the certificate's inputs (docs/theory.md §4.3, §2.3):
+    // beta_r = (||J0|| + l r)^2 + l (||r0|| + ||J0|| r + l r^2 / 2), step 1/beta_r, q = 1 - mu/beta_r,
+    // radius 2 ||r0|| / (sigma0 - l r); and every row's bound is L0 q^k.
+    const nlohmann::json j = nlohmann::json::parse(descent);
+    const nlohmann::json& c = j["certificate"];
+    const double r0 = c["residual_norm"].get<double>(), j0 = c["jacobian_norm"].get<double>();
+    const double l = c["lipschitz_at_radius"].get<double>(), radius = c["descent"]["radius"].get<double>();
+    const double slack = c["sigma0"].get<double>() - l * radius;
+    const double beta = std::pow(j0 + l * radius, 2) + l * (r0 + j0 * radius + l * radius * radius / 2);
+    const double q = 1 - slack * slack / beta;
+    CHECK(relative_difference(j["beta"].get<double>(), beta) < 1e-12);
+    CHECK(relative_difference(j["step_size"].get<double>(), 1 / beta) < 1e-12);
+    CHECK(relative_difference(1 - j["q"].get<double>(), slack * slack / beta) < 1e-10);
+    CHECK(relative_difference(j["radius"].get<double>(), 2 * r0 / slack) < 1e-12);
+    const NumericTable rows = read_numeric_csv(box.path("d.csv"));
+    REQUIRE(rows.rows.size() == 201);
+    for (std::size_t k = 0; k < rows.rows.size(); ++k) {
+      INFO("iteration " << k);
+      CHECK(rows.at(k, "iter") == static_cast<double>(k));
+      const double bound = j["loss0"].get<double>() * std::pow(q, static_cast<double>(k));
+      CHECK(relative_difference(rows.at(k, "bound"), bound) < 1e-9);
+      CHECK(rows.at(k, "loss") <= bound);
+      CHECK(rows.at(k, "dist_from_init") <= j["radius"].get<double>());
+    }
+    CHECK(j["loss_final"].get<double>() == rows.at(200, "loss"));
+  }
   r = box.run("descend --problem mlp --synthetic 6,12 --widths 10 --certify --step polyak --gamma 0.1");
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains("--certify"));
@@ -390,6 +582,68 @@ TEST_CASE("gradflow probability gives the same draws on 1 and 2 threads and reje
   CHECK(slurp(box.path("one.csv")) == slurp(box.path("two.csv")));
   CHECK(count_lines(slurp(box.path("one.csv"))) == 7);
   CHECK_THAT(slurp(box.path("p.json")), Catch::Contains("\"interval\"") && Catch::Contains("\"count\": 6"));
+  {
+    // The counts recounted from the draws' rows, each draw's reached from its own final loss (eps = 1e-6 of
+    // its L0), and the intervals from the Beta quantiles of docs/theory.md §6.2.
+    const NumericTable draws = read_numeric_csv(box.path("one.csv"));
+    const nlohmann::json p = read_json(box.path("p.json"));
+    long certified = 0, reached = 0;
+    for (std::size_t i = 0; i < draws.rows.size(); ++i) {
+      INFO("draw " << i);
+      CHECK(draws.at(i, "draw") == static_cast<double>(i));
+      CHECK(draws.at(i, "reached") == (draws.at(i, "loss_final") <= 1e-6 * draws.at(i, "loss0") ? 1.0 : 0.0));
+      CHECK(draws.at(i, "iterations") <= 100.0);
+      // mu = (sigma0 - l r*)^2 < sigma0^2 when certified, 0 when not.
+      if (draws.at(i, "certified") == 1.0) {
+        CHECK(draws.at(i, "mu") > 0.0);
+        CHECK(draws.at(i, "mu") < std::pow(draws.at(i, "sigma0"), 2));
+      } else {
+        CHECK(draws.at(i, "mu") == 0.0);
+      }
+      certified += draws.at(i, "certified") == 1.0 ? 1 : 0;
+      reached += draws.at(i, "reached") == 1.0 ? 1 : 0;
+    }
+    CHECK(p["certified"]["count"].get<long>() == certified);
+    CHECK(p["reached"]["count"].get<long>() == reached);
+    CHECK(p["certified"]["fraction"].get<double>() == static_cast<double>(certified) / 6.0);
+    const auto by_hand = [](long k, long n) {
+      using boost::math::beta_distribution;
+      const double kd = static_cast<double>(k), nd = static_cast<double>(n);
+      const double lower = k == 0 ? 0.0 : boost::math::quantile(beta_distribution<>(kd, nd - kd + 1), 0.025);
+      const double upper = k == n ? 1.0 : boost::math::quantile(beta_distribution<>(kd + 1, nd - kd), 0.975);
+      return std::vector<double>{lower, upper};
+    };
+    for (const auto& [name, k] : {std::pair<const char*, long>{"certified", certified}, {"reached", reached}}) {
+      INFO(name);
+      const std::vector<double> expected = by_hand(k, 6);
+      CHECK(std::abs(p[name]["interval"][0].get<double>() - expected[0]) <= 1e-9);
+      CHECK(std::abs(p[name]["interval"][1].get<double>() - expected[1]) <= 1e-9);
+    }
+    // A draw is the run of its own seed: certify and descend with the last draw's init_seed, one command
+    // each, give its sigma0, L0, mu, iterations and final loss (a seed-to-draw slip would not).
+    std::string seed;
+    {
+      std::istringstream lines(slurp(box.path("one.csv")));
+      std::string line;
+      while (std::getline(lines, line)) seed = line.substr(line.find(',') + 1);
+      seed = seed.substr(0, seed.find(','));
+    }
+    const std::size_t last = draws.rows.size() - 1;
+    const std::string network =
+        "--problem mlp --synthetic 5,10 --widths 8 --init positive --output-scale 400 --init-seed " + seed;
+    r = box.run("certify " + network + " --json c.json --quiet");
+    REQUIRE(r.exit_code == 0);
+    const nlohmann::json c = read_json(box.path("c.json"))["certificate"];
+    CHECK(relative_difference(c["sigma0"].get<double>(), draws.at(last, "sigma0")) < 1e-14);
+    CHECK(relative_difference(c["loss0"].get<double>(), draws.at(last, "loss0")) < 1e-14);
+    CHECK(relative_difference(c["flow"]["mu"].get<double>(), draws.at(last, "mu")) < 1e-14);
+    r = box.run("descend " + network + " --step armijo --lr 1 --max-iters 100 --loss-tol " +
+                gradflow::full_precision(1e-6 * draws.at(last, "loss0")) + " --json d.json --quiet");
+    REQUIRE(r.exit_code == 0);
+    const nlohmann::json d = read_json(box.path("d.json"));
+    CHECK(d["iterations"].get<double>() == draws.at(last, "iterations"));
+    CHECK(relative_difference(d["loss_final"].get<double>(), draws.at(last, "loss_final")) < 1e-14);
+  }
   for (const std::string& bad : {std::string("--draws 0"), std::string("--alpha 1"), std::string("--eps 0"),
                                  std::string("--steps 0"), std::string("--step newton")}) {
     r = box.run("probability --problem mlp --synthetic 5,10 --widths 8 " + bad + " --json bad.json");

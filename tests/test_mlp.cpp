@@ -44,6 +44,25 @@ bool same_bits(const Vector& a, const Vector& b) {
 
 }  // namespace
 
+// The Hessian by central differences of the exact gradient, column by column, symmetrised: an oracle
+// independent of hessian_vector(). Step h (1 + |theta_j|): the truncation error ~h^2 (third derivatives)
+// and the rounding error ~eps |g| / h are both near 1e-10 relative for h = 1e-5 on these small networks.
+static Matrix finite_difference_hessian(const Objective& f, const Vector& theta, double h = 1e-5) {
+  const Eigen::Index p = f.dimension();
+  Matrix columns(p, p);
+  Vector x = theta, g_plus(p), g_minus(p);
+  for (Eigen::Index j = 0; j < p; ++j) {
+    const double step = h * (1.0 + std::abs(theta[j]));
+    x[j] = theta[j] + step;
+    f.loss_and_gradient(x, g_plus);
+    x[j] = theta[j] - step;
+    f.loss_and_gradient(x, g_minus);
+    x[j] = theta[j];
+    columns.col(j) = (g_plus - g_minus) / (2.0 * step);
+  }
+  return 0.5 * (columns + columns.transpose());
+}
+
 TEST_CASE(
     "The network's gradient and Hessian-vector product match central differences for every activation and depth "
     "(docs/theory.md §7.27)",
@@ -106,6 +125,16 @@ TEST_CASE("The network's Jacobian, Gram matrix, sigma_min and dense Hessian agre
   f.hessian_vector(theta, v, hv);
   CHECK(relative_error(hessian * v, hv) < 1e-10);
   CHECK((hessian - hessian.transpose()).norm() == 0.0);
+  // The dense Hessian and the product against central differences of the gradient (not of hessian_vector).
+  const Matrix reference = finite_difference_hessian(f, theta);
+  CHECK((hessian - reference).norm() <= 1e-6 * reference.norm());
+  CHECK(relative_error(hv, reference * v) < 1e-6);
+  // The residual curvature sum_i r_i grad^2 r_i = H - J^T J, where sigma'' enters, on its own: it is a
+  // sizeable part of H here, so a wrong sign or factor in it cannot hide under the Gauss-Newton part.
+  const Matrix gauss_newton = j.transpose() * j;
+  const Matrix curvature = reference - gauss_newton;
+  REQUIRE(curvature.norm() > 1e-2 * reference.norm());
+  CHECK((hessian - gauss_newton - curvature).norm() <= 1e-6 * curvature.norm());
 }
 
 TEST_CASE("At W_1 = 0 the first-layer Jacobian is ||g||^2 X X^T with one g for all samples (docs/theory.md §7.15)",

@@ -2,22 +2,32 @@
 // and 2 MPI ranks when MPI is built), resuming after a killed sweep, torn lines, and the plots.
 #include <gradflow/apps/sweep/sweep_files.hpp>
 #include <gradflow/core/text.hpp>
+#include <gradflow/discrete/descend.hpp>
 #include <gradflow/experiments/sweep_runner.hpp>
 #include <gradflow/experiments/sweep_spec.hpp>
 #include <gradflow/experiments/sweep_summary.hpp>
+#include <gradflow/problems/initialization.hpp>
+#include <gradflow/problems/mlp.hpp>
+#include <gradflow/problems/network_data.hpp>
+#include <gradflow/theory/certificate.hpp>
 
 #include "test_support.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <Eigen/SVD>
+
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -122,6 +132,67 @@ RunRecord record(const std::string& init, long width, long seed, bool reached, l
 
 }  // namespace
 
+// A CSV file with a header as one map per line, column name -> text.
+static std::vector<std::map<std::string, std::string>> read_table(const fs::path& path) {
+  std::vector<std::map<std::string, std::string>> table;
+  std::istringstream in(slurp(path));
+  std::string line;
+  std::vector<std::string> header;
+  while (std::getline(in, line)) {
+    const auto fields = gradflow::split_csv_line(line);
+    REQUIRE(fields);
+    if (header.empty()) {
+      header = *fields;
+      continue;
+    }
+    REQUIRE(fields->size() == header.size());
+    std::map<std::string, std::string> row;
+    for (std::size_t i = 0; i < header.size(); ++i) row[header[i]] = (*fields)[i];
+    table.push_back(std::move(row));
+  }
+  return table;
+}
+
+static double number(const std::map<std::string, std::string>& row, const std::string& column) {
+  const auto found = row.find(column);
+  REQUIRE(found != row.end());
+  if (found->second == "inf") return std::numeric_limits<double>::infinity();
+  return std::stod(found->second);
+}
+
+// numpy's default quantile written out: the sorted values at position q (n - 1), interpolated linearly
+// between the two neighbours; a position on one sample is that sample, and one next to +inf is +inf.
+static double quantile_by_hand(std::vector<double> values, double q) {
+  std::sort(values.begin(), values.end());
+  const double position = q * static_cast<double>(values.size() - 1);
+  const std::size_t below = static_cast<std::size_t>(std::floor(position));
+  const double fraction = position - static_cast<double>(below);
+  if (fraction == 0.0) return values[below];
+  if (std::isinf(values[below + 1])) return std::numeric_limits<double>::infinity();
+  return values[below] + fraction * (values[below + 1] - values[below]);
+}
+
+// The numbers of a gnuplot data file (comment lines skipped), one vector per line; blank lines end blocks.
+static std::vector<std::vector<std::vector<double>>> read_blocks(const fs::path& path) {
+  std::vector<std::vector<std::vector<double>>> blocks(1);
+  std::istringstream in(slurp(path));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line[0] == '#') continue;
+    if (line.empty()) {
+      if (!blocks.back().empty()) blocks.emplace_back();
+      continue;
+    }
+    std::istringstream words(line);
+    std::vector<double> values;
+    std::string word;
+    while (words >> word) values.push_back(std::stod(word));
+    blocks.back().push_back(values);
+  }
+  if (blocks.back().empty()) blocks.pop_back();
+  return blocks;
+}
+
 TEST_CASE("The summary's medians, quartiles and speedups are right on hand-made runs", "[sweep]") {
   std::vector<RunRecord> runs;
   // positive at width 8: steps 10, 20, 30, 40 -> median 25, q25 17.5, q75 32.5
@@ -185,6 +256,142 @@ TEST_CASE("A sweep gives identical rows on 1 and 2 threads and writes valid PNG 
     const std::string svg = slurp(dir / "one" / "plots" / (std::string(name) + ".svg"));
     CHECK(svg.find("<svg") != std::string::npos);
     CHECK(svg.find("</svg>") != std::string::npos);
+  }
+
+  // Every run again, outside the sweep: the data set synthetic:6x12 (seed 0), the network, the recorded
+  // initialization seed and scale, and descent (armijo from lr, stopping at eps L0 = 1e-4 L0 or 3000 steps).
+  const auto runs = read_table(dir / "one" / "runs.csv");
+  REQUIRE(runs.size() == 18);
+  const NetworkData data = synthetic_data(6, 12, 0);
+  const Eigen::JacobiSVD<Matrix> x_svd(data.x);
+  for (const auto& run : runs) {
+    INFO(run.at("key"));
+    MlpArchitecture arch;
+    arch.input_dim = 12;
+    arch.widths = {static_cast<Eigen::Index>(number(run, "width"))};
+    arch.activation = Activation::tanh;
+    const Mlp f(arch, data.x, data.y);
+    CHECK(number(run, "params") == static_cast<double>(f.dimension()));
+    CHECK(number(run, "input_condition") ==
+          Approx(x_svd.singularValues()[0] / x_svd.singularValues()[5]).epsilon(1e-12));
+    InitOptions init;
+    init.scheme = *init_scheme_from_string(run.at("init"));
+    init.seed = std::stoull(run.at("init_seed"));
+    init.output_scale = number(run, "output_scale");
+    const Vector theta0 = initialize(arch, init);
+    const double loss0 = 0.5 * (f.predict(theta0) - data.y).squaredNorm();
+    CHECK(number(run, "loss0") == Approx(loss0).epsilon(1e-14));
+    CHECK(number(run, "loss_target") == Approx(1e-4 * loss0).epsilon(1e-14));
+    DescentOptions descent;
+    descent.step = StepRule::armijo;
+    descent.lr = number(run, "lr");
+    descent.stop.loss_tol = 1e-4 * loss0;
+    descent.stop.grad_tol = 0.0;
+    descent.stop.max_steps = 3000;
+    const DescentResult d = descend(f, theta0, descent);
+    const bool reached = d.status == Status::tolerance_reached && d.loss_final <= 1e-4 * loss0;
+    CHECK(number(run, "reached") == (reached ? 1.0 : 0.0));
+    CHECK(number(run, "steps") == static_cast<double>(d.iterations));
+    CHECK(number(run, "steps_to_eps") == (reached ? static_cast<double>(d.iterations) : -1.0));
+    CHECK(number(run, "final_loss") == Approx(d.loss_final).epsilon(1e-12));
+    CHECK(number(run, "grad_evals") == static_cast<double>(d.stats.num_gradient_evals));
+    if (init.scheme == InitScheme::positive) {
+      // output-scale auto: 1.05 times the smallest scale at which the descent certificate holds, so at
+      // the recorded scale / 1.05 max phi = 2 ||r0|| (descent margin 0, to the search's precision).
+      CHECK(number(run, "certified") == 1.0);
+      InitOptions threshold = init;
+      threshold.output_scale = init.output_scale / 1.05;
+      CHECK(std::abs(certify(f, initialize(arch, threshold)).descent_margin) < 1e-7);
+    }
+  }
+
+  // The summary against counts and quantiles of runs.csv done here (steps_to_eps = -1: infinitely many).
+  const auto summary = read_table(dir / "one" / "summary.csv");
+  REQUIRE(summary.size() == 6);
+  std::map<std::pair<std::string, std::string>, std::vector<double>> steps;  // (init, width) -> steps to eps
+  std::map<std::pair<std::string, std::string>, std::vector<double>> final_over_l0;
+  std::map<std::pair<std::string, std::string>, double> converged, certified;
+  std::map<std::string, double> longest;  // width -> the most steps of a run
+  for (const auto& run : runs) {
+    const std::pair<std::string, std::string> cell{run.at("init"), run.at("width")};
+    const double to_eps = number(run, "steps_to_eps");
+    steps[cell].push_back(to_eps < 0 ? std::numeric_limits<double>::infinity() : to_eps);
+    final_over_l0[cell].push_back(number(run, "final_loss") / number(run, "loss0"));
+    converged[cell] += number(run, "reached");
+    certified[cell] += number(run, "certified") == 1.0 ? 1.0 : 0.0;
+    longest[run.at("width")] = std::max(longest[run.at("width")], number(run, "steps"));
+  }
+  for (const auto& row : summary) {
+    const std::pair<std::string, std::string> cell{row.at("init"), row.at("width")};
+    INFO(cell.first << " at width " << cell.second);
+    REQUIRE(steps[cell].size() == 3);
+    CHECK(number(row, "runs") == 3.0);
+    CHECK(number(row, "converged") == converged[cell]);
+    CHECK(number(row, "converged_fraction") == Approx(converged[cell] / 3.0).epsilon(1e-15));
+    CHECK(number(row, "certified_fraction") == Approx(certified[cell] / 3.0).epsilon(1e-15));
+    const double median = quantile_by_hand(steps[cell], 0.5);
+    CHECK(number(row, "median_steps_to_eps") == median);
+    CHECK(number(row, "q25_steps") == quantile_by_hand(steps[cell], 0.25));
+    CHECK(number(row, "q75_steps") == quantile_by_hand(steps[cell], 0.75));
+    if (cell.first != "positive") {
+      // speedup = median(scheme) / median(positive) at the same width.
+      const double positive = quantile_by_hand(steps[{"positive", cell.second}], 0.5);
+      CHECK(number(row, "speedup_steps") == Approx(median / positive).epsilon(1e-14));
+    }
+  }
+
+  // The data behind the figures. steps_vs_width plots data/<init>_steps.dat: width, median, q25, q75.
+  const fs::path plots = dir / "one" / "plots";
+  const std::string steps_script = slurp(plots / "steps_vs_width.gp");
+  const std::string loss_script = slurp(plots / "loss.gp");
+  for (const char* init : {"positive", "xavier_normal", "orthogonal"}) {
+    INFO(init);
+    CHECK_THAT(steps_script, Catch::Contains("'data/" + std::string(init) + "_steps.dat' using 1:2:3:4"));
+    const auto table = read_blocks(plots / "data" / (std::string(init) + "_steps.dat"));
+    REQUIRE(table.size() == 1);
+    REQUIRE(table[0].size() == 2);
+    for (const auto& line : table[0]) {
+      REQUIRE(line.size() == 4);
+      const std::vector<double>& cell = steps[{init, std::to_string(static_cast<long>(line[0]))}];
+      REQUIRE(cell.size() == 3);
+      CHECK(line[1] == quantile_by_hand(cell, 0.5));
+      CHECK(line[2] == quantile_by_hand(cell, 0.25));
+      CHECK(line[3] == quantile_by_hand(cell, 0.75));
+    }
+    // The loss figure (the widest width, 16) plots data/<init>_loss.dat (median, q25, q75 of L / L0) and
+    // data/<init>_runs.dat (one block per run). Every run is carried forward to the longest run's last
+    // step, so the last line holds the runs' final L / L0 and the first line L0 / L0 = 1.
+    CHECK_THAT(loss_script, Catch::Contains("'data/" + std::string(init) + "_loss.dat' using 1:2 with lines"));
+    CHECK_THAT(loss_script, Catch::Contains("'data/" + std::string(init) + "_runs.dat' using 1:2 with lines"));
+    const auto loss = read_blocks(plots / "data" / (std::string(init) + "_loss.dat"));
+    REQUIRE(loss.size() == 1);
+    REQUIRE(loss[0].size() >= 2);
+    // (at step 0 the curve is interpolated in log space: exp(log L0) / L0 is 1 to round-off)
+    REQUIRE(loss[0].front().size() == 4);
+    CHECK(loss[0].front()[0] == 0.0);
+    for (int k = 1; k < 4; ++k) CHECK(loss[0].front()[k] == Approx(1.0).epsilon(1e-14));
+    const std::vector<double>& last = loss[0].back();
+    REQUIRE(last.size() == 4);
+    const std::vector<double>& finals = final_over_l0[{init, "16"}];
+    CHECK(last[0] == longest["16"]);
+    CHECK(last[1] == Approx(quantile_by_hand(finals, 0.5)).epsilon(1e-12));
+    CHECK(last[2] == Approx(quantile_by_hand(finals, 0.25)).epsilon(1e-12));
+    CHECK(last[3] == Approx(quantile_by_hand(finals, 0.75)).epsilon(1e-12));
+    const auto blocks = read_blocks(plots / "data" / (std::string(init) + "_runs.dat"));
+    REQUIRE(blocks.size() == 3);
+    std::vector<double> block_finals;
+    for (const auto& block : blocks) {
+      REQUIRE(!block.empty());
+      REQUIRE(block.front().size() == 2);
+      CHECK(block.front()[0] == 0.0);
+      CHECK(block.front()[1] == Approx(1.0).epsilon(1e-14));
+      CHECK(block.back()[0] == longest["16"]);
+      block_finals.push_back(block.back()[1]);
+    }
+    std::vector<double> expected = finals;
+    std::sort(expected.begin(), expected.end());
+    std::sort(block_finals.begin(), block_finals.end());
+    for (std::size_t i = 0; i < 3; ++i) CHECK(block_finals[i] == Approx(expected[i]).epsilon(1e-12));
   }
 }
 
