@@ -157,7 +157,11 @@ Certificate certify(const CertificateInputs& in) {
     return c;
   }
   const auto phi = [&](double r) { return r * (in.sigma0 - l(r) * r); };
-  const double high = in.sigma0 / l0;  // phi < 0 beyond
+  // phi < 0 beyond high: sigma0 / l(0) bounds it when l(0) > 0 (l is nondecreasing); with l(0) = 0 (a
+  // bound that vanishes at the centre), double r until l(r) r reaches sigma0 (it does: l is not 0
+  // everywhere, or the model would be linear above).
+  double high = l0 > 0.0 ? in.sigma0 / l0 : 1.0;
+  for (int i = 0; l0 == 0.0 && i < 2 * tolerances::kScaleDoublings && l(high) * high < in.sigma0; ++i) high *= 2.0;
   const double best = argmax_concave(phi, high);
   c.radius = best;
   c.phi_max = phi(best);
