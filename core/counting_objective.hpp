@@ -1,8 +1,13 @@
 // An Objective that forwards to another and counts the evaluations: the one place where solver
 // statistics (gradient, Hessian-vector and Hessian evaluations) are counted, whatever the back end.
+//
+// Threads: as safe as the inner objective (core/objective.hpp). The counters are atomic (relaxed: each
+// count is exact, counts() is a snapshot that may be taken while other threads still evaluate).
 #pragma once
 
 #include <gradflow/core/objective.hpp>
+
+#include <atomic>
 
 namespace gradflow {
 
@@ -33,12 +38,13 @@ class CountingObjective final : public Objective {
   bool has_exact_flow() const override { return inner_.has_exact_flow(); }
   Vector exact_flow(const ConstVectorView& theta0, double t) const override { return inner_.exact_flow(theta0, t); }
 
-  const EvaluationCounts& counts() const { return counts_; }
+  // The evaluations counted so far.
+  EvaluationCounts counts() const;
   const Objective& inner() const { return inner_; }
 
  private:
   const Objective& inner_;
-  mutable EvaluationCounts counts_;
+  mutable std::atomic<long> loss_evals_{0}, gradient_evals_{0}, hessian_vector_evals_{0}, hessian_evals_{0};
 };
 
 }  // namespace gradflow

@@ -8,7 +8,6 @@ FunctionObjective::FunctionObjective(Eigen::Index p, LossAndGradient loss_and_gr
     : p_(p), loss_and_gradient_(std::move(loss_and_gradient)) {
   if (p_ < 1) throw std::invalid_argument("FunctionObjective(): p = " + std::to_string(p_) + " (must be >= 1)");
   if (!loss_and_gradient_) throw std::invalid_argument("FunctionObjective(): the loss-and-gradient callable is empty");
-  scratch_.resize(p_);
 }
 
 FunctionObjective& FunctionObjective::with_hessian_vector(HessianVector hessian_vector) & {
@@ -37,7 +36,9 @@ FunctionObjective&& FunctionObjective::with_name(std::string name) && { return s
 
 double FunctionObjective::loss(const ConstVectorView& theta) const {
   check_dimension("FunctionObjective::loss", theta.size());
-  return loss_and_gradient_(theta, scratch_);
+  const auto gradient = scratch_.lease();
+  gradient->resize(p_);
+  return loss_and_gradient_(theta, *gradient);
 }
 
 double FunctionObjective::loss_and_gradient(const ConstVectorView& theta, VectorView grad) const {

@@ -10,11 +10,16 @@
 // would be, so a FunctionObjective gives the same bits as the equivalent subclass. loss() calls it too
 // (into a scratch gradient); hessian_vector() is the central difference of gradients of Objective
 // unless with_hessian_vector() gives an exact product; known() is what with_known() gave (by default
-// nothing, so the rate bound and the PL ratio need at least min_value). Like every Objective, one
-// instance must not be evaluated from two threads at once.
+// nothing, so the rate bound and the PL ratio need at least min_value).
+//
+// Threads: the const members may be called from any number of threads at once on one instance (the
+// contract of core/objective.hpp) when the callables may: each call of loss() has a gradient buffer
+// of its own, and the callables are called as they are, without a lock. A callable that keeps state
+// of its own must guard it, or each thread gets its own FunctionObjective.
 #pragma once
 
 #include <gradflow/core/objective.hpp>
+#include <gradflow/core/scratch_pool.hpp>
 
 #include <concepts>
 #include <functional>
@@ -60,7 +65,7 @@ class FunctionObjective final : public Objective {
   HessianVector hessian_vector_;
   KnownFacts facts_;
   std::string name_ = "function";
-  mutable Vector scratch_;  // the gradient that loss() discards
+  ScratchPool<Vector> scratch_;  // the gradient that loss() discards, one per concurrent call
 };
 
 }  // namespace gradflow

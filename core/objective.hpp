@@ -22,8 +22,20 @@
 // difference of gradients, H v ~ (grad L(theta + h v) - grad L(theta - h v)) / (2 h).
 //
 // Vectors are passed as Eigen::Ref so that CVODE's N_Vector storage and odeint's Eigen vectors are
-// used in place. An Objective may keep scratch space for its evaluations: one instance must not be
-// evaluated from two threads at once (give each thread its own instance).
+// used in place.
+//
+// Thread safety. The const member functions of the built-in objectives (Quadratic, LeastSquares,
+// Karimi, Rosenbrock, Mlp, FunctionObjective, CountingObjective, and the defaults of Objective and
+// ResidualObjective) may be called concurrently from any number of threads on one object, and give
+// each caller the bits it would get alone: so may runs (descend(), simulate_flow(), ...) that share one
+// objective. Their scratch buffers are per call (core/scratch_pool.hpp: one workspace taken by one
+// atomic exchange, a spare for each overlapping caller), never shared between calls. Not safe
+// concurrently with any call on the same object: set_threads() and the other non-const members
+// (builders, assignment, destruction). A FunctionObjective shared between threads needs callables that
+// are themselves safe to call concurrently; a CountingObjective is as safe as the objective it wraps.
+// A subclass of your own is safe if its const members are: keep per-call state in a ScratchPool (or on
+// the stack), never in a mutable member. The vectors passed in belong to the caller: two threads must
+// not write one output vector at once.
 #pragma once
 
 #include <Eigen/Core>
@@ -91,8 +103,8 @@ class Objective {
 
   // Threads of one evaluation, for an objective that can use several (the network, problems/mlp.hpp);
   // the others ignore the request. 0 = all cores. Returns the threads it will use (>= 1: fewer than asked
-  // when the system refuses some); its results must not depend on it. Not to be called while another
-  // thread evaluates this instance. Default: 1, whatever is asked.
+  // when the system refuses some); its results must not depend on it. Not to be called while any
+  // thread evaluates this instance (not const: see "Thread safety" above). Default: 1, whatever is asked.
   virtual int set_threads(int threads);
   virtual int threads() const { return 1; }
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <vector>
 
 namespace gradflow {
 
@@ -15,34 +16,34 @@ void ResidualObjective::gram(const ConstVectorView& /*theta*/, MatrixView /*k*/)
 }
 namespace {
 
-// The defaults of jacobian(), jv() and jtv() call one another; a second level of defaults means the
-// subclass overrode none of them.
+// The defaults of jacobian(), jv() and jtv() call one another; a second level of defaults on one object
+// in one thread means the subclass overrode none of them. Kept per thread (the objects whose default
+// runs on this thread, innermost last), so that calls from other threads never count.
 class DefaultGuard {
  public:
-  DefaultGuard(int& depth, const ResidualObjective& f) : depth_(depth) {
-    if (depth_ > 0) {
+  explicit DefaultGuard(const ResidualObjective& f) {
+    std::vector<const ResidualObjective*>& running = in_default();
+    if (std::find(running.begin(), running.end(), &f) != running.end()) {
       throw std::logic_error("ResidualObjective '" + f.name() +
                              "' gives no Jacobian: override jacobian(), or both jv() and jtv()");
     }
-    ++depth_;
+    running.push_back(&f);
   }
-  ~DefaultGuard() { --depth_; }
+  ~DefaultGuard() { in_default().pop_back(); }
   DefaultGuard(const DefaultGuard&) = delete;
   DefaultGuard& operator=(const DefaultGuard&) = delete;
 
  private:
-  int& depth_;
+  static std::vector<const ResidualObjective*>& in_default() {
+    thread_local std::vector<const ResidualObjective*> running;
+    return running;
+  }
 };
 
 }  // namespace
 
-Vector& ResidualObjective::residual_scratch() const {
-  if (residual_.size() != num_residuals()) residual_.resize(num_residuals());
-  return residual_;
-}
-
 void ResidualObjective::jacobian(const ConstVectorView& theta, MatrixView j) const {
-  const DefaultGuard guard(default_depth_, *this);
+  const DefaultGuard guard(*this);
   const Eigen::Index n = num_residuals();
   if (j.rows() != n || j.cols() != dimension()) {
     throw std::invalid_argument("ResidualObjective::jacobian(): the matrix is " + std::to_string(j.rows()) + " x " +
@@ -60,14 +61,14 @@ void ResidualObjective::jacobian(const ConstVectorView& theta, MatrixView j) con
 }
 
 void ResidualObjective::jv(const ConstVectorView& theta, const ConstVectorView& v, VectorView out) const {
-  const DefaultGuard guard(default_depth_, *this);
+  const DefaultGuard guard(*this);
   Matrix j(num_residuals(), dimension());
   jacobian(theta, j);
   out.noalias() = j * v;
 }
 
 void ResidualObjective::jtv(const ConstVectorView& theta, const ConstVectorView& w, VectorView out) const {
-  const DefaultGuard guard(default_depth_, *this);
+  const DefaultGuard guard(*this);
   Matrix j(num_residuals(), dimension());
   jacobian(theta, j);
   out.noalias() = j.transpose() * w;
@@ -111,7 +112,9 @@ std::string ResidualObjective::certificate_obstacle(const ConstVectorView&) cons
 
 double ResidualObjective::loss(const ConstVectorView& theta) const {
   check_dimension("ResidualObjective::loss", theta.size());
-  Vector& r = residual_scratch();
+  const auto work = residual_.lease();
+  Vector& r = *work;
+  r.resize(num_residuals());
   residuals(theta, r);
   return 0.5 * r.squaredNorm();
 }
@@ -119,7 +122,9 @@ double ResidualObjective::loss(const ConstVectorView& theta) const {
 double ResidualObjective::loss_and_gradient(const ConstVectorView& theta, VectorView grad) const {
   check_dimension("ResidualObjective::loss_and_gradient", theta.size());
   check_dimension("ResidualObjective::loss_and_gradient", grad.size());
-  Vector& r = residual_scratch();
+  const auto work = residual_.lease();
+  Vector& r = *work;
+  r.resize(num_residuals());
   residuals(theta, r);
   jtv(theta, r, grad);
   return 0.5 * r.squaredNorm();

@@ -11,11 +11,16 @@
 // values of the dense Jacobian) and a rigorous bound l(r) on the Lipschitz constant of J over the ball
 // B(theta0, r) (jacobian_lipschitz()). Without that bound the certificate says it is missing.
 //
+// Threads: the defaults here (loss(), loss_and_gradient(), hessian_vector(), and jacobian(), jv(), jtv()
+// from one another) keep no state shared between calls, so they are safe from any number of threads at
+// once whenever the subclass's residuals() and Jacobian are (core/objective.hpp).
+//
 // known() declares min_value = 0 (a squared loss is >= 0; the certificate's setting is zero loss):
 // override it when the infimum is positive, as least squares with rank X < n does.
 #pragma once
 
 #include <gradflow/core/objective.hpp>
+#include <gradflow/core/scratch_pool.hpp>
 
 #include <functional>
 #include <optional>
@@ -80,10 +85,7 @@ class ResidualObjective : public Objective {
   const ResidualObjective* as_residual() const final { return this; }
 
  private:
-  Vector& residual_scratch() const;
-
-  mutable Vector residual_;        // r(theta)
-  mutable int default_depth_ = 0;  // guards the defaults of jacobian(), jv() and jtv() against each other
+  ScratchPool<Vector> residual_;  // r(theta) of loss() and loss_and_gradient(), one per concurrent call
 };
 
 }  // namespace gradflow

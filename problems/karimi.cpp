@@ -9,27 +9,33 @@ namespace gradflow {
 
 Karimi::Karimi(Eigen::Index dim) : dim_(dim) {
   if (dim < 1) throw std::invalid_argument("Karimi(): dim must be >= 1");
-  sin_.resize(dim);
-  cos_.resize(dim);
 }
 
 double Karimi::loss(const ConstVectorView& theta) const {
   check_dimension("Karimi::loss", theta.size());
-  kernels::sin_cos(theta.data(), sin_.data(), cos_.data(), dim_);
+  const auto work = scratch_.lease();
+  work->sin.resize(dim_);
+  work->cos.resize(dim_);
+  kernels::sin_cos(theta.data(), work->sin.data(), work->cos.data(), dim_);
+  const Vector& sin_theta = work->sin;
   double sum = 0.0;
-  for (Eigen::Index j = 0; j < dim_; ++j) sum += theta[j] * theta[j] + 3.0 * sin_[j] * sin_[j];
+  for (Eigen::Index j = 0; j < dim_; ++j) sum += theta[j] * theta[j] + 3.0 * sin_theta[j] * sin_theta[j];
   return sum;
 }
 
 double Karimi::loss_and_gradient(const ConstVectorView& theta, VectorView grad) const {
   check_dimension("Karimi::loss_and_gradient", theta.size());
   check_dimension("Karimi::loss_and_gradient", grad.size());
-  kernels::sin_cos(theta.data(), sin_.data(), cos_.data(), dim_);
+  const auto work = scratch_.lease();
+  work->sin.resize(dim_);
+  work->cos.resize(dim_);
+  kernels::sin_cos(theta.data(), work->sin.data(), work->cos.data(), dim_);
+  const Vector &sin_theta = work->sin, &cos_theta = work->cos;
   double sum = 0.0;
   for (Eigen::Index j = 0; j < dim_; ++j) {
-    const double s = sin_[j];
+    const double s = sin_theta[j];
     sum += theta[j] * theta[j] + 3.0 * s * s;
-    grad[j] = 2.0 * theta[j] + 6.0 * s * cos_[j];
+    grad[j] = 2.0 * theta[j] + 6.0 * s * cos_theta[j];
   }
   return sum;
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <gradflow/core/objective.hpp>
+#include <gradflow/core/scratch_pool.hpp>
 
 namespace gradflow {
 
@@ -25,7 +26,12 @@ class Karimi final : public Objective {
 
  private:
   Eigen::Index dim_;
-  mutable Vector sin_, cos_;  // scratch: sin theta and cos theta, kept to avoid an allocation per evaluation
+  // Per-evaluation buffers: sin theta and cos theta, kept to avoid an allocation per evaluation
+  // (core/scratch_pool.hpp).
+  struct Work {
+    Vector sin, cos;
+  };
+  ScratchPool<Work> scratch_;
 };
 
 }  // namespace gradflow

@@ -40,32 +40,40 @@ LeastSquares::LeastSquares(Matrix x, Vector y) : x_(std::move(x)), y_(std::move(
   // The part of y outside the range of X cannot be fitted.
   min_value_ = 0.5 * (y_ - u_ * (u_.transpose() * y_)).squaredNorm();
   if (r == x_.rows()) min_value_ = 0.0;  // y is in the range; the formula above would only leave roundoff
-  residual_.resize(x_.rows());
   x_transposed_ = x_.transpose();
 }
 
 double LeastSquares::loss(const ConstVectorView& theta) const {
   check_dimension("LeastSquares::loss", theta.size());
-  kernels::matvec(x_.data(), x_.rows(), x_.cols(), theta.data(), residual_.data());
-  residual_ -= y_;
-  return 0.5 * residual_.squaredNorm();
+  const auto work = residual_.lease();
+  Vector& r = *work;
+  r.resize(x_.rows());
+  kernels::matvec(x_.data(), x_.rows(), x_.cols(), theta.data(), r.data());
+  r -= y_;
+  return 0.5 * r.squaredNorm();
 }
 
 double LeastSquares::loss_and_gradient(const ConstVectorView& theta, VectorView grad) const {
   check_dimension("LeastSquares::loss_and_gradient", theta.size());
   check_dimension("LeastSquares::loss_and_gradient", grad.size());
-  kernels::matvec(x_.data(), x_.rows(), x_.cols(), theta.data(), residual_.data());
-  residual_ -= y_;
-  kernels::matvec(x_transposed_.data(), x_transposed_.rows(), x_transposed_.cols(), residual_.data(), grad.data());
-  return 0.5 * residual_.squaredNorm();
+  const auto work = residual_.lease();
+  Vector& r = *work;
+  r.resize(x_.rows());
+  kernels::matvec(x_.data(), x_.rows(), x_.cols(), theta.data(), r.data());
+  r -= y_;
+  kernels::matvec(x_transposed_.data(), x_transposed_.rows(), x_transposed_.cols(), r.data(), grad.data());
+  return 0.5 * r.squaredNorm();
 }
 
 void LeastSquares::hessian_vector(const ConstVectorView& theta, const ConstVectorView& v, VectorView hv) const {
   check_dimension("LeastSquares::hessian_vector", theta.size());
   check_dimension("LeastSquares::hessian_vector", v.size());
   check_dimension("LeastSquares::hessian_vector", hv.size());
-  kernels::matvec(x_.data(), x_.rows(), x_.cols(), v.data(), residual_.data());
-  kernels::matvec(x_transposed_.data(), x_transposed_.rows(), x_transposed_.cols(), residual_.data(), hv.data());
+  const auto work = residual_.lease();
+  Vector& xv = *work;
+  xv.resize(x_.rows());
+  kernels::matvec(x_.data(), x_.rows(), x_.cols(), v.data(), xv.data());
+  kernels::matvec(x_transposed_.data(), x_transposed_.rows(), x_transposed_.cols(), xv.data(), hv.data());
 }
 
 void LeastSquares::hessian(const ConstVectorView& theta, MatrixView h) const {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <gradflow/core/residual_objective.hpp>
+#include <gradflow/core/scratch_pool.hpp>
 
 namespace gradflow {
 
@@ -56,7 +57,7 @@ class LeastSquares final : public ResidualObjective {
   Vector singular_values_;  // r
   Matrix v_;                // p x r
   double min_value_ = 0.0;
-  mutable Vector residual_;  // scratch: X theta - y
+  ScratchPool<Vector> residual_;  // per-evaluation buffer: X theta - y, or X v (core/scratch_pool.hpp)
 };
 
 }  // namespace gradflow

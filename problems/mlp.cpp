@@ -114,9 +114,18 @@ Mlp::Mlp(MlpArchitecture architecture, Matrix x, Vector y)
   layers_ = architecture_.layers();
   num_parameters_ = architecture_.num_parameters();
   x_transposed_ = x_.transpose();
-  const std::size_t count = layers_.size();
-  for (auto* v : {&z_, &h_, &d1_, &d2_, &deltas_, &backs_, &rz_, &rh_, &rdeltas_, &rbacks_}) v->resize(count);
   make_partition();
+}
+
+Mlp::Lease Mlp::workspace() const {
+  Lease w = workspaces_.lease();
+  const std::size_t count = layers_.size();
+  if (w->z.size() != count) {
+    for (auto* v : {&w->z, &w->h, &w->d1, &w->d2, &w->deltas, &w->backs, &w->rz, &w->rh, &w->rdeltas, &w->rbacks}) {
+      v->resize(count);
+    }
+  }
+  return w;
 }
 
 void Mlp::make_partition() {
@@ -140,7 +149,7 @@ int Mlp::set_threads(int threads) {
     throw std::invalid_argument("Mlp::set_threads(): threads must be >= 0, got " + std::to_string(threads));
   threads_ = threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   threads_ = shared_pool().prepare(threads_);  // fewer when the system refuses threads
-  second_order_ready_ = false;
+  workspaces_.clear();
   return threads_;
 }
 
@@ -153,16 +162,16 @@ void Mlp::run_tasks(Eigen::Index count, const Task& task) const {
   parallel_for(static_cast<long>(count), threads_, [&](long i) { task(static_cast<Eigen::Index>(i)); });
 }
 
-void Mlp::forward(const ConstVectorView& theta, bool with_second) const {
-  second_order_ready_ = false;  // the workspace is about to hold another pass
+void Mlp::forward(Workspace& ws, const ConstVectorView& theta, bool with_second) const {
+  ws.second_order_ready = false;  // the workspace is about to hold another pass
   const std::size_t last = layers_.size() - 1;
   const Eigen::Index n = x_.rows();
   for (std::size_t l = 0; l < layers_.size(); ++l) {
-    z_[l].resize(layers_[l].rows, n);
+    ws.z[l].resize(layers_[l].rows, n);
     if (l < last) {
-      h_[l].resize(layers_[l].rows, n);
-      d1_[l].resize(layers_[l].rows, n);
-      if (with_second) d2_[l].resize(layers_[l].rows, n);
+      ws.h[l].resize(layers_[l].rows, n);
+      ws.d1[l].resize(layers_[l].rows, n);
+      if (with_second) ws.d2[l].resize(layers_[l].rows, n);
     }
   }
   const double* w = theta.data();
@@ -170,65 +179,69 @@ void Mlp::forward(const ConstVectorView& theta, bool with_second) const {
     const Eigen::Index c0 = sample_bounds_[b], m = sample_bounds_[b + 1] - c0;
     for (std::size_t l = 0; l < layers_.size(); ++l) {
       const auto& layer = layers_[l];
-      const Matrix& input = layer_input(l);
-      double* z = z_[l].data() + layer.rows * c0;
+      const Matrix& input = layer_input(ws, l);
+      double* z = ws.z[l].data() + layer.rows * c0;
       weights_times(w, layer, input.data() + input.rows() * c0, m, false, z);
       if (layer.bias_offset >= 0) {
         Eigen::Map<Matrix>(z, layer.rows, m).colwise() += Eigen::Map<const Vector>(w + layer.bias_offset, layer.rows);
       }
       if (l < last) {
         const Eigen::Index offset = layer.rows * c0;
-        activate(architecture_.activation, z, h_[l].data() + offset, d1_[l].data() + offset,
-                 with_second ? d2_[l].data() + offset : nullptr, layer.rows * m);
+        activate(architecture_.activation, z, ws.h[l].data() + offset, ws.d1[l].data() + offset,
+                 with_second ? ws.d2[l].data() + offset : nullptr, layer.rows * m);
       }
     }
   });
-  output_ = z_[last].row(0);
+  ws.output = ws.z[last].row(0);
 }
 
-void Mlp::backward(const ConstVectorView& theta, const Eigen::RowVectorXd& seed) const {
+void Mlp::backward(Workspace& ws, const ConstVectorView& theta, const Eigen::RowVectorXd& seed) const {
   const std::size_t last = layers_.size() - 1;
   const Eigen::Index n = x_.rows();
-  deltas_[last] = seed;
+  ws.deltas[last] = seed;
   for (std::size_t l = last; l > 0; --l) {
-    backs_[l - 1].resize(layers_[l].cols, n);
-    deltas_[l - 1].resize(layers_[l - 1].rows, n);
+    ws.backs[l - 1].resize(layers_[l].cols, n);
+    ws.deltas[l - 1].resize(layers_[l - 1].rows, n);
   }
   run_tasks(static_cast<Eigen::Index>(sample_bounds_.size()) - 1, [&](Eigen::Index b) {
     const Eigen::Index c0 = sample_bounds_[b], m = sample_bounds_[b + 1] - c0;
     for (std::size_t l = last; l > 0; --l) {
       const auto& layer = layers_[l];
-      double* back = backs_[l - 1].data() + layer.cols * c0;
-      weights_transposed_times(theta.data(), layer, deltas_[l].data() + layer.rows * c0, m, false, back);
-      Eigen::Map<Matrix>(deltas_[l - 1].data() + layer.cols * c0, layer.cols, m) =
+      double* back = ws.backs[l - 1].data() + layer.cols * c0;
+      weights_transposed_times(theta.data(), layer, ws.deltas[l].data() + layer.rows * c0, m, false, back);
+      Eigen::Map<Matrix>(ws.deltas[l - 1].data() + layer.cols * c0, layer.cols, m) =
           Eigen::Map<const Matrix>(back, layer.cols, m)
-              .cwiseProduct(Eigen::Map<const Matrix>(d1_[l - 1].data() + layer.cols * c0, layer.cols, m));
+              .cwiseProduct(Eigen::Map<const Matrix>(ws.d1[l - 1].data() + layer.cols * c0, layer.cols, m));
     }
   });
 }
 
 double Mlp::loss(const ConstVectorView& theta) const {
   check_dimension("Mlp::loss", theta.size());
-  forward(theta, false);
-  return 0.5 * (output_.transpose() - y_).squaredNorm();
+  const Lease w = workspace();
+  forward(*w, theta, false);
+  return 0.5 * (w->output.transpose() - y_).squaredNorm();
 }
 
 double Mlp::loss_and_gradient(const ConstVectorView& theta, VectorView grad) const {
   check_dimension("Mlp::loss_and_gradient", theta.size());
   check_dimension("Mlp::loss_and_gradient", grad.size());
-  forward(theta, false);
-  seed_ = output_ - y_.transpose();  // the residuals r^T
-  backward(theta, seed_);
+  const Lease lease = workspace();
+  Workspace& ws = *lease;
+  forward(ws, theta, false);
+  ws.seed = ws.output - y_.transpose();  // the residuals r^T
+  backward(ws, theta, ws.seed);
   run_tasks(static_cast<Eigen::Index>(weight_blocks_.size()), [&](Eigen::Index i) {
     const WeightBlock& block = weight_blocks_[i];
     const auto& layer = layers_[block.layer];
-    outer_rows_into(deltas_[block.layer], layer_input(block.layer), layer, block.r0, block.r1, false, grad.data());
+    outer_rows_into(ws.deltas[block.layer], layer_input(ws, block.layer), layer, block.r0, block.r1, false,
+                    grad.data());
     if (layer.bias_offset >= 0) {
       Eigen::Map<Vector>(grad.data() + layer.bias_offset + block.r0, block.r1 - block.r0) =
-          deltas_[block.layer].middleRows(block.r0, block.r1 - block.r0).rowwise().sum();
+          ws.deltas[block.layer].middleRows(block.r0, block.r1 - block.r0).rowwise().sum();
     }
   });
-  return 0.5 * seed_.squaredNorm();
+  return 0.5 * ws.seed.squaredNorm();
 }
 
 void Mlp::hessian_vector(const ConstVectorView& theta, const ConstVectorView& v, VectorView hv) const {
@@ -237,23 +250,26 @@ void Mlp::hessian_vector(const ConstVectorView& theta, const ConstVectorView& v,
   check_dimension("Mlp::hessian_vector", hv.size());
   const std::size_t last = layers_.size() - 1;
   const Eigen::Index n = x_.rows();
+  const Lease lease = workspace();
+  Workspace& ws = *lease;
   // The forward pass with sigma'' and the back-propagation of the residuals depend on theta only: the
-  // products of a Lanczos run (all at one point) make them once.
-  const bool same_point = second_order_ready_ && second_order_theta_.size() == theta.size() &&
-                          std::memcmp(second_order_theta_.data(), theta.data(),
+  // products of a Lanczos run (all at one point) make them once, in the workspace that holds them (a
+  // concurrent call in another workspace makes them again: the same bits).
+  const bool same_point = ws.second_order_ready && ws.second_order_theta.size() == theta.size() &&
+                          std::memcmp(ws.second_order_theta.data(), theta.data(),
                                       sizeof(double) * static_cast<std::size_t>(theta.size())) == 0;
   if (!same_point) {
-    forward(theta, true);
-    seed_ = output_ - y_.transpose();
-    backward(theta, seed_);
-    second_order_theta_ = theta;
-    second_order_ready_ = true;
+    forward(ws, theta, true);
+    ws.seed = ws.output - y_.transpose();
+    backward(ws, theta, ws.seed);
+    ws.second_order_theta = theta;
+    ws.second_order_ready = true;
   }
   for (std::size_t l = 0; l < layers_.size(); ++l) {
-    rz_[l].resize(layers_[l].rows, n);
-    rdeltas_[l].resize(layers_[l].rows, n);
-    if (l < last) rh_[l].resize(layers_[l].rows, n);
-    if (l > 0) rbacks_[l].resize(layers_[l].cols, n);
+    ws.rz[l].resize(layers_[l].rows, n);
+    ws.rdeltas[l].resize(layers_[l].rows, n);
+    if (l < last) ws.rh[l].resize(layers_[l].rows, n);
+    if (l > 0) ws.rbacks[l].resize(layers_[l].cols, n);
   }
   run_tasks(static_cast<Eigen::Index>(sample_bounds_.size()) - 1, [&](Eigen::Index b) {
     const Eigen::Index c0 = sample_bounds_[b], m = sample_bounds_[b + 1] - c0;
@@ -262,27 +278,27 @@ void Mlp::hessian_vector(const ConstVectorView& theta, const ConstVectorView& v,
     // R-forward: R{z_l} = V_l h_{l-1} + W_l R{h_{l-1}} (+ R{b_l}), R{h_l} = sigma'(z_l) o R{z_l}.
     for (std::size_t l = 0; l < layers_.size(); ++l) {
       const auto& layer = layers_[l];
-      const Matrix& input = layer_input(l);
-      double* rz = rz_[l].data() + layer.rows * c0;
+      const Matrix& input = layer_input(ws, l);
+      double* rz = ws.rz[l].data() + layer.rows * c0;
       weights_times(v.data(), layer, input.data() + input.rows() * c0, m, false, rz);
-      if (l > 0) weights_times(theta.data(), layer, rh_[l - 1].data() + rh_[l - 1].rows() * c0, m, true, rz);
+      if (l > 0) weights_times(theta.data(), layer, ws.rh[l - 1].data() + ws.rh[l - 1].rows() * c0, m, true, rz);
       if (layer.bias_offset >= 0) {
         Eigen::Map<Matrix>(rz, layer.rows, m).colwise() +=
             Eigen::Map<const Vector>(v.data() + layer.bias_offset, layer.rows);
       }
-      if (l < last) mutable_block(rh_[l]) = block(d1_[l]).cwiseProduct(block(rz_[l]));
+      if (l < last) mutable_block(ws.rh[l]) = block(ws.d1[l]).cwiseProduct(block(ws.rz[l]));
     }
     // R-backward: R{delta_L} = R{f}; R{G_{l-1}} = V_l^T delta_l + W_l^T R{delta_l};
     // R{delta_{l-1}} = R{G_{l-1}} o sigma'(z_{l-1}) + G_{l-1} o sigma''(z_{l-1}) o R{z_{l-1}}.
-    mutable_block(rdeltas_[last]) = block(rz_[last]);
+    mutable_block(ws.rdeltas[last]) = block(ws.rz[last]);
     for (std::size_t l = last; l > 0; --l) {
       const auto& layer = layers_[l];
-      double* rback = rbacks_[l].data() + layer.cols * c0;
-      weights_transposed_times(v.data(), layer, deltas_[l].data() + layer.rows * c0, m, false, rback);
-      weights_transposed_times(theta.data(), layer, rdeltas_[l].data() + layer.rows * c0, m, true, rback);
-      mutable_block(rdeltas_[l - 1]) =
-          block(rbacks_[l]).cwiseProduct(block(d1_[l - 1])) +
-          block(backs_[l - 1]).cwiseProduct(block(d2_[l - 1])).cwiseProduct(block(rz_[l - 1]));
+      double* rback = ws.rbacks[l].data() + layer.cols * c0;
+      weights_transposed_times(v.data(), layer, ws.deltas[l].data() + layer.rows * c0, m, false, rback);
+      weights_transposed_times(theta.data(), layer, ws.rdeltas[l].data() + layer.rows * c0, m, true, rback);
+      mutable_block(ws.rdeltas[l - 1]) =
+          block(ws.rbacks[l]).cwiseProduct(block(ws.d1[l - 1])) +
+          block(ws.backs[l - 1]).cwiseProduct(block(ws.d2[l - 1])).cwiseProduct(block(ws.rz[l - 1]));
     }
   });
   // R{dW_l} = R{delta_l} h_{l-1}^T + delta_l R{h_{l-1}}^T, R{db_l} = R{delta_l} 1.
@@ -290,11 +306,11 @@ void Mlp::hessian_vector(const ConstVectorView& theta, const ConstVectorView& v,
     const WeightBlock& block = weight_blocks_[i];
     const std::size_t l = block.layer;
     const auto& layer = layers_[l];
-    outer_rows_into(rdeltas_[l], layer_input(l), layer, block.r0, block.r1, false, hv.data());
-    if (l > 0) outer_rows_into(deltas_[l], rh_[l - 1], layer, block.r0, block.r1, true, hv.data());
+    outer_rows_into(ws.rdeltas[l], layer_input(ws, l), layer, block.r0, block.r1, false, hv.data());
+    if (l > 0) outer_rows_into(ws.deltas[l], ws.rh[l - 1], layer, block.r0, block.r1, true, hv.data());
     if (layer.bias_offset >= 0) {
       Eigen::Map<Vector>(hv.data() + layer.bias_offset + block.r0, block.r1 - block.r0) =
-          rdeltas_[l].middleRows(block.r0, block.r1 - block.r0).rowwise().sum();
+          ws.rdeltas[l].middleRows(block.r0, block.r1 - block.r0).rowwise().sum();
     }
   });
 }
@@ -315,8 +331,9 @@ void Mlp::hessian(const ConstVectorView& theta, MatrixView h) const {
 
 Vector Mlp::predict(const ConstVectorView& theta) const {
   check_dimension("Mlp::predict", theta.size());
-  forward(theta, false);
-  return output_.transpose();
+  const Lease w = workspace();
+  forward(*w, theta, false);
+  return w->output.transpose();
 }
 
 Matrix Mlp::jacobian(const ConstVectorView& theta) const {
@@ -326,19 +343,21 @@ Matrix Mlp::jacobian(const ConstVectorView& theta) const {
     throw std::invalid_argument("Mlp::jacobian(): n p = " + std::to_string(n * num_parameters_) +
                                 " entries is too large; use gram() or sigma_min()");
   }
-  forward(theta, false);
-  backward(theta, Eigen::RowVectorXd::Ones(n));
+  const Lease lease = workspace();
+  Workspace& ws = *lease;
+  forward(ws, theta, false);
+  backward(ws, theta, Eigen::RowVectorXd::Ones(n));
   Matrix j(n, num_parameters_);
   for (std::size_t l = 0; l < layers_.size(); ++l) {
     const auto& layer = layers_[l];
-    const Matrix& input = l == 0 ? x_transposed_ : h_[l - 1];
+    const Matrix& input = layer_input(ws, l);
     for (Eigen::Index i = 0; i < n; ++i) {
       // Row i of the W_l block is the row-major flattening of delta_l[:, i] input[:, i]^T.
       for (Eigen::Index r = 0; r < layer.rows; ++r) {
         j.row(i).segment(layer.weight_offset + r * layer.cols, layer.cols) =
-            deltas_[l](r, i) * input.col(i).transpose();
+            ws.deltas[l](r, i) * input.col(i).transpose();
       }
-      if (layer.bias_offset >= 0) j.row(i).segment(layer.bias_offset, layer.rows) = deltas_[l].col(i).transpose();
+      if (layer.bias_offset >= 0) j.row(i).segment(layer.bias_offset, layer.rows) = ws.deltas[l].col(i).transpose();
     }
   }
   return j;
@@ -353,16 +372,18 @@ Matrix Mlp::gram(const ConstVectorView& theta) const {
 void Mlp::gram(const ConstVectorView& theta, MatrixView g) const {
   check_dimension("Mlp::gram", theta.size());
   const Eigen::Index n = x_.rows();
-  forward(theta, false);
-  backward(theta, Eigen::RowVectorXd::Ones(n));
+  const Lease lease = workspace();
+  Workspace& ws = *lease;
+  forward(ws, theta, false);
+  backward(ws, theta, Eigen::RowVectorXd::Ones(n));
   // Column block c0 <= j < c1 of G = sum_l (D_l^T D_l) o (H_{l-1}^T H_{l-1}) (+ D_l^T D_l), layer by layer.
   run_tasks(static_cast<Eigen::Index>(sample_bounds_.size()) - 1, [&](Eigen::Index b) {
     const Eigen::Index c0 = sample_bounds_[b], m = sample_bounds_[b + 1] - c0;
     auto block = g.middleCols(c0, m);
     block.setZero();
     for (std::size_t l = 0; l < layers_.size(); ++l) {
-      const Matrix& input = layer_input(l);
-      const Matrix delta_gram = deltas_[l].transpose() * deltas_[l].middleCols(c0, m);
+      const Matrix& input = layer_input(ws, l);
+      const Matrix delta_gram = ws.deltas[l].transpose() * ws.deltas[l].middleCols(c0, m);
       const Matrix input_gram = input.transpose() * input.middleCols(c0, m);
       block += delta_gram.cwiseProduct(input_gram);
       if (layers_[l].bias_offset >= 0) block += delta_gram;

@@ -20,9 +20,15 @@
 // and the Gram matrix, blocks of weight rows for the products that sum over the samples); every block
 // is computed by the same operations in the same order whichever thread runs it, and no sum crosses
 // blocks. The results are therefore the same bits for every thread count.
+//
+// Concurrent callers (core/objective.hpp): every evaluation leases a workspace of its own (activations,
+// back-propagated vectors, the R-operator's), so any number of threads may evaluate one Mlp at once
+// (each concurrent caller costs one more workspace, about the activations' memory, kept for reuse).
+// set_threads() may not run during an evaluation.
 #pragma once
 
 #include <gradflow/core/residual_objective.hpp>
+#include <gradflow/core/scratch_pool.hpp>
 #include <gradflow/core/size_estimate.hpp>
 #include <gradflow/core/tolerances.hpp>
 #include <gradflow/problems/activation.hpp>
@@ -126,15 +132,30 @@ class Mlp final : public ResidualObjective {
     Eigen::Index r0 = 0, r1 = 0;
   };
   void make_partition();
+  // The buffers of one evaluation, one entry per layer (core/scratch_pool.hpp: one workspace per
+  // concurrent call).
+  struct Workspace {
+    std::vector<Matrix> z, h, d1, d2, deltas, backs;
+    std::vector<Matrix> rz, rh, rdeltas, rbacks;
+    Eigen::RowVectorXd output, seed;
+    // The point whose forward pass (with sigma'') and back-propagation this workspace holds for
+    // hessian_vector: products at the same point (a Lanczos run, a dense Hessian) reuse them. Any
+    // other forward pass clears second_order_ready.
+    Vector second_order_theta;
+    bool second_order_ready = false;
+  };
+  using Lease = ScratchPool<Workspace>::Lease;
+  // A workspace with one entry per layer.
+  Lease workspace() const;
   // Runs task(i) for i < count on up to threads_ threads (serially when threads_ is 1 or count is 1).
   template <class Task>
   void run_tasks(Eigen::Index count, const Task& task) const;
   // The input of layer l (H_{l-1}; H_0 = X^T), cols x n.
-  const Matrix& layer_input(std::size_t l) const { return l == 0 ? x_transposed_ : h_[l - 1]; }
+  const Matrix& layer_input(const Workspace& w, std::size_t l) const { return l == 0 ? x_transposed_ : w.h[l - 1]; }
   // Forward pass into the workspace; with_second also keeps sigma''.
-  void forward(const ConstVectorView& theta, bool with_second) const;
-  // Back-propagation from the row seed (1 x n) into deltas_ and backs_ (G_l = W_{l+1}^T delta_{l+1}).
-  void backward(const ConstVectorView& theta, const Eigen::RowVectorXd& seed) const;
+  void forward(Workspace& w, const ConstVectorView& theta, bool with_second) const;
+  // Back-propagation from the row seed (1 x n) into w.deltas and w.backs (G_l = W_{l+1}^T delta_{l+1}).
+  void backward(Workspace& w, const ConstVectorView& theta, const Eigen::RowVectorXd& seed) const;
 
   MlpArchitecture architecture_;
   std::vector<MlpArchitecture::Layer> layers_;
@@ -147,15 +168,7 @@ class Mlp final : public ResidualObjective {
   std::vector<Eigen::Index> sample_bounds_;  // block b holds the samples sample_bounds_[b] <= i < [b + 1]
   std::vector<WeightBlock> weight_blocks_;   // every weight row of every layer, in blocks, largest first
 
-  // Workspace, one entry per layer (see the class comment on thread safety in objective.hpp).
-  mutable std::vector<Matrix> z_, h_, d1_, d2_, deltas_, backs_;
-  mutable std::vector<Matrix> rz_, rh_, rdeltas_, rbacks_;
-  mutable Eigen::RowVectorXd output_, seed_;
-  // The point whose forward pass (with sigma'') and back-propagation the workspace holds for
-  // hessian_vector: products at the same point (a Lanczos run, a dense Hessian) reuse them. Any other
-  // forward pass clears second_order_ready_.
-  mutable Vector second_order_theta_;
-  mutable bool second_order_ready_ = false;
+  ScratchPool<Workspace> workspaces_;
 };
 
 }  // namespace gradflow

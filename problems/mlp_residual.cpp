@@ -35,8 +35,9 @@ void check_size(const char* function, Eigen::Index size, Eigen::Index expected, 
 void Mlp::residuals(const ConstVectorView& theta, VectorView r) const {
   check_dimension("Mlp::residuals", theta.size());
   check_size("Mlp::residuals", r.size(), x_.rows(), "residuals");
-  forward(theta, false);
-  r = output_.transpose() - y_;
+  const Lease w = workspace();
+  forward(*w, theta, false);
+  r = w->output.transpose() - y_;
 }
 
 void Mlp::jacobian(const ConstVectorView& theta, MatrixView j) const {
@@ -52,41 +53,45 @@ void Mlp::jv(const ConstVectorView& theta, const ConstVectorView& v, VectorView 
   check_dimension("Mlp::jv", v.size());
   check_size("Mlp::jv", out.size(), x_.rows(), "residuals");
   const std::size_t last = layers_.size() - 1;
-  forward(theta, false);
+  const Lease lease = workspace();
+  Workspace& ws = *lease;
+  forward(ws, theta, false);
   // The R-forward pass of hessian_vector(): R{z_l} = V_l h_{l-1} + W_l R{h_{l-1}} (+ R{b_l}), and
   // R{f} = R{z_L} is J v.
   for (std::size_t l = 0; l < layers_.size(); ++l) {
     const auto& layer = layers_[l];
-    const Matrix& input = l == 0 ? x_transposed_ : h_[l - 1];
-    Matrix& rz = rz_[l];
+    const Matrix& input = layer_input(ws, l);
+    Matrix& rz = ws.rz[l];
     rz.resize(layer.rows, input.cols());
     kernels::gemm(true, false, layer.rows, input.cols(), layer.cols, v.data() + layer.weight_offset, input.data(),
                   false, rz.data());
     if (l > 0) {
       kernels::gemm(true, false, layer.rows, input.cols(), layer.cols, theta.data() + layer.weight_offset,
-                    rh_[l - 1].data(), true, rz.data());
+                    ws.rh[l - 1].data(), true, rz.data());
     }
     if (layer.bias_offset >= 0) rz.colwise() += Eigen::Map<const Vector>(v.data() + layer.bias_offset, layer.rows);
-    if (l < last) rh_[l] = d1_[l].cwiseProduct(rz);
+    if (l < last) ws.rh[l] = ws.d1[l].cwiseProduct(rz);
   }
-  out = rz_[last].row(0).transpose();
+  out = ws.rz[last].row(0).transpose();
 }
 
 void Mlp::jtv(const ConstVectorView& theta, const ConstVectorView& w, VectorView out) const {
   check_dimension("Mlp::jtv", theta.size());
   check_dimension("Mlp::jtv", out.size());
   check_size("Mlp::jtv", w.size(), x_.rows(), "residuals");
-  forward(theta, false);
-  seed_ = w.transpose();
-  backward(theta, seed_);
+  const Lease lease = workspace();
+  Workspace& ws = *lease;
+  forward(ws, theta, false);
+  ws.seed = w.transpose();
+  backward(ws, theta, ws.seed);
   // As in loss_and_gradient(), with the seed w in place of the residuals.
   for (std::size_t l = 0; l < layers_.size(); ++l) {
     const auto& layer = layers_[l];
-    const Matrix& input = l == 0 ? x_transposed_ : h_[l - 1];
-    kernels::gemm(false, true, layer.cols, layer.rows, input.cols(), input.data(), deltas_[l].data(), false,
+    const Matrix& input = layer_input(ws, l);
+    kernels::gemm(false, true, layer.cols, layer.rows, input.cols(), input.data(), ws.deltas[l].data(), false,
                   out.data() + layer.weight_offset);
     if (layer.bias_offset >= 0) {
-      Eigen::Map<Vector>(out.data() + layer.bias_offset, layer.rows) = deltas_[l].rowwise().sum();
+      Eigen::Map<Vector>(out.data() + layer.bias_offset, layer.rows) = ws.deltas[l].rowwise().sum();
     }
   }
 }

@@ -58,8 +58,6 @@ Quadratic::Quadratic(Matrix a, Vector theta_star) : a_(std::move(a)), theta_star
   if (!theta_star_.allFinite()) throw std::invalid_argument("Quadratic(): the minimizer has a non-finite entry");
   // Symmetrise exactly, so that the eigendecomposition and the gradient describe the same matrix.
   a_ = (0.5 * (a_ + a_.transpose())).eval();
-  scratch_.resize(a_.rows());
-  product_.resize(a_.rows());
   const Eigen::SelfAdjointEigenSolver<Matrix> eig(a_);
   eigenvalues_ = eig.eigenvalues();
   eigenvectors_ = eig.eigenvectors();
@@ -100,9 +98,11 @@ Quadratic Quadratic::generated(Eigen::Index dim, double cond, std::uint64_t seed
 
 double Quadratic::loss(const ConstVectorView& theta) const {
   check_dimension("Quadratic::loss", theta.size());
-  scratch_ = theta - theta_star_;
-  kernels::matvec(a_.data(), a_.rows(), a_.cols(), scratch_.data(), product_.data());
-  return 0.5 * scratch_.dot(product_);
+  const auto work = scratch_.lease();
+  work->difference = theta - theta_star_;
+  work->product.resize(a_.rows());
+  kernels::matvec(a_.data(), a_.rows(), a_.cols(), work->difference.data(), work->product.data());
+  return 0.5 * work->difference.dot(work->product);
 }
 
 double Quadratic::loss_and_gradient(const ConstVectorView& theta, VectorView grad) const {
@@ -110,9 +110,10 @@ double Quadratic::loss_and_gradient(const ConstVectorView& theta, VectorView gra
   check_dimension("Quadratic::loss_and_gradient", grad.size());
   // A (theta - theta*) rather than A theta - A theta*: the latter loses the gradient's relative
   // accuracy near a minimizer far from the origin.
-  scratch_ = theta - theta_star_;
-  kernels::matvec(a_.data(), a_.rows(), a_.cols(), scratch_.data(), grad.data());
-  return 0.5 * scratch_.dot(grad);
+  const auto work = scratch_.lease();
+  work->difference = theta - theta_star_;
+  kernels::matvec(a_.data(), a_.rows(), a_.cols(), work->difference.data(), grad.data());
+  return 0.5 * work->difference.dot(grad);
 }
 
 void Quadratic::hessian_vector(const ConstVectorView& theta, const ConstVectorView& v, VectorView hv) const {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <gradflow/core/objective.hpp>
+#include <gradflow/core/scratch_pool.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -48,8 +49,12 @@ class Quadratic final : public Objective {
  private:
   Matrix a_;
   Vector theta_star_;
-  mutable Vector scratch_;  // theta - theta*, kept to avoid an allocation per evaluation
-  mutable Vector product_;  // A (theta - theta*), for loss()
+  // Per-evaluation buffers, kept to avoid an allocation per evaluation (core/scratch_pool.hpp).
+  struct Work {
+    Vector difference;  // theta - theta*
+    Vector product;     // A (theta - theta*), for loss()
+  };
+  ScratchPool<Work> scratch_;
   Vector eigenvalues_;
   Matrix eigenvectors_;
   std::optional<double> mu_;

@@ -10,7 +10,10 @@
 #include <cstddef>
 #include <cstdint>
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(GRADFLOW_NO_CLONES)
+// Not under ThreadSanitizer: the clones' ifunc resolvers run while the program is loaded, before the
+// sanitizer's runtime is, and their instrumentation crashes there (the baseline alone gives the same bits).
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(GRADFLOW_NO_CLONES) && \
+    !defined(__SANITIZE_THREAD__)
 #define GRADFLOW_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define GRADFLOW_CLONES

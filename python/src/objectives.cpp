@@ -43,6 +43,10 @@ passed to flow() and descend(). They can also be evaluated directly:
   f.loss_and_gradient(theta) -> (float, ndarray)
   f.hessian_vector(theta, v) -> ndarray
   f.dimension, f.name, f.known (a dict of the exact constants: min_value, mu, beta, minimizer)
+
+Threads: one objective may be shared by any number of Python threads. flow() and descend() release
+the GIL, and the built-ins' evaluations are safe from several threads at once: every call gets the
+bits it would get alone.
 )doc")
       .def_property_readonly(
           "dimension", [](const PyObjective& o) { return o.get().dimension(); }, "p, the number of parameters")
