@@ -70,6 +70,13 @@ class Parser {
         entry.quoted.push_back(!at_end() && (peek() == '"' || peek() == '\''));
         entry.values.push_back(scalar());
       }
+      for (const std::string& value : entry.values) {
+        // A path or a name holding a NUL would be cut there by every system call (out = "o\u0000.csv" wrote o).
+        if (value.find('\0') != std::string::npos) {
+          fail("the key '" + quote_text(entry.key) + "': a NUL character (\\u0000) in \"" + quote_text(value) +
+               "\"; no path or name can hold one");
+        }
+      }
       if (const auto [at, added] = seen.emplace(std::pair{section, canonical_key(entry.key)}, entry.line); !added) {
         fail("the key '" + quote_text(entry.key) + "' is given twice (also line " + std::to_string(at->second) + ")");
       }

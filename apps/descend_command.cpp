@@ -94,7 +94,9 @@ std::string plot_number(double x) {
 void write_against_flow_plot(const std::string& dir, const std::vector<PlotPoint>& points, double leave_tol,
                              bool quiet) {
   namespace fs = std::filesystem;
-  const fs::path folder(dir);
+  // Absolute: gnuplot runs in the folder, and its log (opened for it) and the figures' paths must not be
+  // read relative to the folder a second time (a relative --plot p wrote nothing and named p/p/...).
+  const fs::path folder = fs::absolute(dir);
   fs::create_directories(folder);
   write_file_atomically("--plot", (folder / "against_flow.dat").string(), [&](std::ostream& out) {
     out << "# iter descent_loss flow_loss eta_sharpness relative_distance\n";

@@ -11,6 +11,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
 #include <exception>
 #include <iostream>
 #include <new>
@@ -56,7 +60,8 @@ int run_main(int argc, char** argv) {
   const std::string command = app.get_subcommands().front()->get_name();
   // Every error is one line; no exception leaves main (none ends in std::terminate).
   const auto fail = [&](const std::string& message, int code) {
-    std::cerr << "gradflow " << command << ": error: " << message << "\n";
+    // terminal_text: a message that quotes a file's bytes never sends a control byte to the terminal.
+    std::cerr << "gradflow " << command << ": error: " << gradflow::terminal_text(message) << "\n";
     return code;
   };
   try {
@@ -82,11 +87,35 @@ int run_main(int argc, char** argv) {
   return gradflow::cli::kExitBadInput;
 }
 
+// Standard output is written through a buffer: a write that failed (a full disk under `> file`) is seen
+// here at the latest, and is exit 3 with one line rather than a silent success. (A closed pipe never gets
+// here: SIGPIPE ends the process first, below.)
+int finish_standard_output(int code) {
+  errno = 0;
+  std::cout.flush();
+  const bool flushed = std::fflush(stdout) == 0;
+  const int error = errno;
+  if (flushed && std::cout.good() && !std::ferror(stdout)) return code;
+  if (code != gradflow::cli::kExitSuccess && code != gradflow::cli::kExitRunFailed) return code;  // already told
+  std::cerr << "gradflow: error: cannot write to standard output"
+            << (!flushed && error != 0 ? std::string(": ") + std::strerror(error) : std::string()) << "\n";
+  return gradflow::cli::kExitResources;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A file size limit (ulimit -f) is a write error like a full disk: the write fails with EFBIG, the
+  // command exits 3 naming the file and the cause, and the temporary is removed (SIGXFSZ's default would
+  // kill the process and leave it behind).
+  ::signal(SIGXFSZ, SIG_IGN);
+  // A reader that goes away (`gradflow flow --out - | head -1`) ends the run as it ends any filter, by
+  // SIGPIPE (status 141 in a shell) and without a message, once the handler has removed the temporaries;
+  // also when the parent ignored SIGPIPE, so that the run does not go on writing to nobody.
+  // (apps/support/output_file.hpp installs that handler with the first temporary.)
+  ::signal(SIGPIPE, SIG_DFL);
   try {
-    return run_main(argc, argv);
+    return finish_standard_output(run_main(argc, argv));
   } catch (const std::bad_alloc&) {
     std::cerr << "gradflow: error: out of memory while reading the command line\n";
     return gradflow::cli::kExitResources;

@@ -8,6 +8,8 @@
 
 namespace gradflow {
 
+class OutputFolder;
+
 class FolderLock {
  public:
   static constexpr const char* kFileName = "gradflow.lock";
@@ -15,6 +17,9 @@ class FolderLock {
   // Locks <folder>/gradflow.lock (created if missing; the folder must exist). Throws InputError naming
   // the option and the folder when another process holds it, IoError when the file cannot be opened.
   FolderLock(const std::string& folder, const std::string& option);
+  // The same in an open folder (apps/support/output_file.hpp), reached from its descriptor; the error names
+  // the folder's option.
+  explicit FolderLock(const OutputFolder& folder);
   ~FolderLock();
   FolderLock(const FolderLock&) = delete;
   FolderLock& operator=(const FolderLock&) = delete;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 
@@ -47,16 +48,46 @@ SpawnResult run_program(const std::vector<std::string>& argv, const SpawnOptions
   }
   // The working directory first, so that relative file names below are taken from it.
   int rc = 0;
-  if (!options.working_directory.empty())
+  if (options.working_directory_fd >= 0) {
+    rc |= posix_spawn_file_actions_addfchdir_np(actions.get(), options.working_directory_fd);
+  } else if (!options.working_directory.empty()) {
     rc |= posix_spawn_file_actions_addchdir_np(actions.get(), options.working_directory.c_str());
+  }
   const auto redirect = [&](int fd, const std::string& file, int flags) {
     rc |= posix_spawn_file_actions_addopen(actions.get(), fd, file.empty() ? "/dev/null" : file.c_str(), flags, 0644);
   };
-  redirect(STDIN_FILENO, options.stdin_file, O_RDONLY);
+  if (options.stdin_fd >= 0) {
+    rc |= posix_spawn_file_actions_adddup2(actions.get(), options.stdin_fd, STDIN_FILENO);
+  } else {
+    redirect(STDIN_FILENO, options.stdin_file, O_RDONLY);
+  }
   if (!options.inherit_stdout) redirect(STDOUT_FILENO, options.stdout_file, O_WRONLY | O_CREAT | O_TRUNC);
-  if (!options.inherit_stderr) redirect(STDERR_FILENO, options.stderr_file, O_WRONLY | O_CREAT | O_TRUNC);
+  if (options.stderr_fd >= 0) {
+    rc |= posix_spawn_file_actions_adddup2(actions.get(), options.stderr_fd, STDERR_FILENO);
+  } else if (!options.inherit_stderr) {
+    redirect(STDERR_FILENO, options.stderr_file, O_WRONLY | O_CREAT | O_TRUNC);
+  }
   if (rc != 0) {
     result.error = "cannot prepare the program's files";
+    return result;
+  }
+  // SIGPIPE and SIGXFSZ at their defaults in the program, whatever this process does with them.
+  posix_spawnattr_t attributes;
+  if (posix_spawnattr_init(&attributes) != 0) {
+    result.error = "posix_spawnattr_init failed";
+    return result;
+  }
+  struct AttributesGuard {
+    posix_spawnattr_t* attributes;
+    ~AttributesGuard() { posix_spawnattr_destroy(attributes); }
+  } attributes_guard{&attributes};
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  sigaddset(&defaults, SIGXFSZ);
+  if (posix_spawnattr_setsigdefault(&attributes, &defaults) != 0 ||
+      posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF) != 0) {
+    result.error = "cannot prepare the program's signals";
     return result;
   }
   std::vector<char*> args;
@@ -64,7 +95,7 @@ SpawnResult run_program(const std::vector<std::string>& argv, const SpawnOptions
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = 0;
-  const int error = posix_spawnp(&pid, args[0], actions.get(), nullptr, args.data(), environ);
+  const int error = posix_spawnp(&pid, args[0], actions.get(), &attributes, args.data(), environ);
   if (error != 0) {
     result.error = std::string("cannot start ") + argv[0] + ": " + std::strerror(error);
     return result;

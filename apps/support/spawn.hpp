@@ -9,6 +9,8 @@
 
 namespace gradflow {
 
+// The program starts with SIGPIPE and SIGXFSZ at their defaults, whatever the caller does with them (the
+// command line ignores SIGXFSZ), as a program started from a shell would.
 struct SpawnOptions {
   std::string working_directory;  // empty: the caller's
   std::string stdin_file;         // empty: /dev/null
@@ -16,6 +18,11 @@ struct SpawnOptions {
   std::string stderr_file;        // empty: /dev/null
   bool inherit_stdout = false;    // the caller's standard output instead of stdout_file
   bool inherit_stderr = false;    // the caller's standard error instead of stderr_file
+  // Descriptors the caller opened (without following links) instead of the names above, when >= 0:
+  // the working directory as an open folder, and the files for standard input and error.
+  int working_directory_fd = -1;
+  int stdin_fd = -1;
+  int stderr_fd = -1;
 };
 
 struct SpawnResult {

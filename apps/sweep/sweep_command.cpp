@@ -32,6 +32,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -135,7 +136,7 @@ int execute_sweep(const SweepSpec& spec, const SweepRun& how) {
 
   // Everything is checked before the folder is created or touched.
   set_activity("checking the sweep");
-  check_sweep_paths(spec.out, how.inputs, how.out_option);
+  const bool manifest_is_input = check_sweep_paths(spec.out, how.inputs, how.out_option);
   // The grid's size is known before it is enumerated: its memory is checked first.
   const std::uint64_t count = sweep_run_count(spec);
   const ThreadPlan plan =
@@ -158,12 +159,12 @@ int execute_sweep(const SweepSpec& spec, const SweepRun& how) {
     std::cerr << "gradflow sweep: warning: " << plan.warning << "\n";
 
   // The folder: locked for the run, its manifest checked (rank 0; the others follow its verdict).
-  std::unique_ptr<FolderLock> lock;
+  std::optional<SweepFolder> opened;
   std::exception_ptr refused;
   int code = 0;
   if (mpi.rank == 0) {
     try {
-      lock = open_sweep_folder(spec, how.overwrite, how.out_option);
+      opened.emplace(open_sweep_folder(spec, how.overwrite, how.out_option, manifest_is_input));
     } catch (const InputError&) {
       refused = std::current_exception();
       code = kExitBadInput;
@@ -175,16 +176,25 @@ int execute_sweep(const SweepSpec& spec, const SweepRun& how) {
   code = broadcast_code(mpi, code);
   if (refused) std::rethrow_exception(refused);
   if (code != 0) return code;
+  // Every file and sub-folder is reached from the folder's descriptor: a link planted in it is refused.
+  const OutputFolder folder = mpi.rank == 0 ? std::move(opened->folder) : OutputFolder(how.out_option, spec.out, true);
+  const auto warn = [&](const std::string& warning) {
+    if (!how.quiet) std::cerr << "gradflow sweep: warning: " << warning << "\n";
+  };
 
-  // What earlier (possibly killed) sweeps finished: runs.csv and any per-rank files left behind.
+  // What earlier (possibly killed) sweeps finished: runs.csv and any per-rank files left behind. A torn
+  // last line or a malformed row of the file this process appends to is dropped first (with a warning),
+  // so that no new line continues it, and its run is done again.
   set_activity("reading the runs already done");
+  const std::string runs_name = "runs.csv";
+  const std::string append_name = mpi.size > 1 ? "runs.rank" + std::to_string(mpi.rank) + ".csv" : runs_name;
+  if (mpi.rank == 0 && append_name != runs_name) repair_runs_file(folder, runs_name, warn);
+  repair_runs_file(folder, append_name, warn);
   std::set<std::string> done;
-  for (const RunRecord& r : read_runs(runs_path)) done.insert(r.run.key());
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(out, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind("runs.rank", 0) == 0 && entry.path().extension() == ".csv") {
-      for (auto& r : read_runs(entry.path().string())) done.insert(r.run.key());
+  for (const RunRecord& r : read_runs_in(folder, runs_name)) done.insert(r.run.key());
+  for (const std::string& name : folder.names()) {
+    if (is_rank_file(name)) {
+      for (auto& r : read_runs_in(folder, name)) done.insert(r.run.key());
     }
   }
   std::vector<RunSpec> pending;
@@ -203,8 +213,6 @@ int execute_sweep(const SweepSpec& spec, const SweepRun& how) {
                 mpi.size > 1 ? (" x " + std::to_string(mpi.size) + " MPI ranks").c_str() : "");
     std::fflush(stdout);
   }
-  const std::string append_path =
-      mpi.size > 1 ? (out / ("runs.rank" + std::to_string(mpi.rank) + ".csv")).string() : runs_path;
   SweepProgress progress;
   progress.total = static_cast<long>(pending.size());
   const bool show_progress = !how.quiet && mpi.rank == 0 && stderr_is_terminal();
@@ -220,13 +228,10 @@ int execute_sweep(const SweepSpec& spec, const SweepRun& how) {
                  std::string(static_cast<std::size_t>(bar), '#').c_str(), finished, progress.total, eta);
     std::fflush(stderr);
   };
-  const auto warn = [&](const std::string& warning) {
-    if (!how.quiet) std::cerr << "gradflow sweep: warning: " << warning << "\n";
-  };
   set_activity("running the sweep");
   const std::vector<RunRecord> fresh =
-      run_with_progress([&] { return execute_pending(pending, spec, workers, append_path, &progress, warn); }, tick,
-                        std::chrono::milliseconds(250));
+      run_with_progress([&] { return execute_pending(pending, spec, workers, folder, append_name, &progress, warn); },
+                        tick, std::chrono::milliseconds(250));
   if (show_progress) std::fprintf(stderr, "\r%72s\r", "");
 
   // Ranks on other machines write their files elsewhere: rank 0 also receives their lines.
@@ -237,14 +242,12 @@ int execute_sweep(const SweepSpec& spec, const SweepRun& how) {
     // The sorted runs.csv is built from what is on disk (runs.csv and the ranks' files), with the
     // gathered lines only for runs that no file on this machine holds.
     set_activity("writing runs.csv");
-    std::vector<RunRecord> records = read_runs(runs_path);
-    std::vector<fs::path> rank_files;
-    for (const auto& entry : fs::directory_iterator(out, ec)) {
-      const std::string name = entry.path().filename().string();
-      if (name.rfind("runs.rank", 0) == 0 && entry.path().extension() == ".csv") rank_files.push_back(entry.path());
-    }
-    for (const fs::path& file : rank_files)
-      for (auto& r : read_runs(file.string())) records.push_back(std::move(r));
+    std::vector<RunRecord> records = read_runs_in(folder, runs_name);
+    std::vector<std::string> rank_files;
+    for (const std::string& name : folder.names())
+      if (is_rank_file(name)) rank_files.push_back(name);
+    for (const std::string& file : rank_files)
+      for (auto& r : read_runs_in(folder, file)) records.push_back(std::move(r));
     if (mpi.size > 1) {
       std::istringstream lines(gathered);
       std::string line;
@@ -253,16 +256,16 @@ int execute_sweep(const SweepSpec& spec, const SweepRun& how) {
         if (auto r = reader.parse(line)) records.push_back(std::move(*r));
       }
     }
-    write_runs_sorted(runs_path, records);
-    for (const fs::path& file : rank_files) fs::remove(file, ec);
-    const std::vector<RunRecord> final_records = read_runs(runs_path);
+    write_runs_sorted(folder, runs_name, records);
+    for (const std::string& file : rank_files) folder.remove(file);
+    const std::vector<RunRecord> final_records = read_runs_in(folder, runs_name);
     const std::vector<SummaryRow> summary = summarize(final_records);
     const std::string summary_path = (out / "summary.csv").string();
     const std::string tolerance = tolerance_label(spec);
-    write_summary(summary_path, summary, tolerance);
+    write_summary(folder, "summary.csv", summary, tolerance);
     PlotResult plots;
     set_activity("drawing the plots");
-    if (!how.no_plots) plots = make_plots(spec, final_records, summary);
+    if (!how.no_plots) plots = make_plots(folder, spec, final_records, summary);
     if (!how.quiet) {
       std::cout << format_summary(summary, tolerance);
       std::cout << format_verdict(summary);

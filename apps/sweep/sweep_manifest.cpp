@@ -180,13 +180,29 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool is_rank_file(const std::string& name) {
-  return name.rfind("runs.rank", 0) == 0 && name.size() > 13 && name.substr(name.size() - 4) == ".csv";
+// Refuses what the sweep would follow or could not use: a symbolic link, or the wrong kind of entry,
+// where it reads or writes.
+// shown: the name as the message gives it (relative to the sweep's folder out).
+void refuse_planted(const OutputFolder& folder, const std::string& name, const std::string& shown,
+                    OutputFolder::Kind wanted, const std::string& option, const std::string& out) {
+  const OutputFolder::Kind kind = folder.kind(name);
+  if (kind == OutputFolder::Kind::link) {
+    throw InputError(option, out, shown + " in the folder is a symbolic link: refused, never followed (remove it)");
+  }
+  if (kind != OutputFolder::Kind::missing && kind != wanted) {
+    throw InputError(option, out,
+                     shown + " in the folder is not a " +
+                         (wanted == OutputFolder::Kind::folder ? "folder" : "regular file") + ": refused (remove it)");
+  }
 }
 
 }  // namespace
 
-void check_sweep_paths(const std::string& out, const std::vector<NamedPath>& inputs, const std::string& option) {
+bool is_rank_file(const std::string& name) {
+  return name.rfind("runs.rank", 0) == 0 && name.size() > 13 && name.substr(name.size() - 4) == ".csv";
+}
+
+bool check_sweep_paths(const std::string& out, const std::vector<NamedPath>& inputs, const std::string& option) {
   if (out.empty()) throw InputError(option, "", "an empty path (give a folder for the results)");
   std::error_code ec;
   const fs::file_status status = fs::status(out, ec);
@@ -194,8 +210,13 @@ void check_sweep_paths(const std::string& out, const std::vector<NamedPath>& inp
     throw InputError(option, out, "exists and is not a folder (the results go into a folder)");
   }
   const std::string folder = normalized_path(out);
+  bool manifest_is_input = false;
   for (const NamedPath& input : inputs) {
     if (input.path.empty()) continue;
+    if (input.option == "--config" && same_file(input.path, (fs::path(out) / kManifestFile).string())) {
+      manifest_is_input = true;  // a rerun from the folder's own manifest (open_sweep_folder keeps it)
+      continue;
+    }
     const std::string path = normalized_path(input.path);
     bool written = false;
     for (const char* name : {"runs.csv", "summary.csv", kManifestFile, FolderLock::kFileName})
@@ -210,25 +231,42 @@ void check_sweep_paths(const std::string& out, const std::vector<NamedPath>& inp
                            ": an output never overwrites an input");
     }
   }
+  return manifest_is_input;
 }
 
-std::unique_ptr<FolderLock> open_sweep_folder(const SweepSpec& spec, bool overwrite, const std::string& option) {
-  const fs::path out(spec.out);
+SweepFolder open_sweep_folder(const SweepSpec& spec, bool overwrite, const std::string& option,
+                              bool manifest_is_input) {
   std::error_code ec;
-  fs::create_directories(out, ec);
-  if (ec || !fs::is_directory(out)) {
+  fs::create_directories(spec.out, ec);
+  if (ec || !fs::is_directory(spec.out)) {
     throw InputError(option, spec.out, "cannot create the folder" + (ec ? ": " + ec.message() : std::string()));
   }
-  auto lock = std::make_unique<FolderLock>(spec.out, option);
-  const fs::path manifest = out / kManifestFile;
+  OutputFolder folder(option, spec.out);
+  auto lock = std::make_unique<FolderLock>(folder);
+  // Links planted in the folder are refused before anything is read, run or written.
+  using Kind = OutputFolder::Kind;
+  for (const char* name : {"curves", "plots"}) refuse_planted(folder, name, name, Kind::folder, option, spec.out);
+  if (folder.kind("plots") == Kind::folder)
+    refuse_planted(folder.sub("plots", false), "data", "plots/data", Kind::folder, option, spec.out);
+  for (const char* name : {"runs.csv", "summary.csv", kManifestFile})
+    refuse_planted(folder, name, name, Kind::file, option, spec.out);
+  for (const std::string& name : folder.names())
+    if (is_rank_file(name)) refuse_planted(folder, name, name, Kind::file, option, spec.out);
+
   std::optional<std::string> difference;
-  if (fs::exists(manifest, ec)) {
-    std::ifstream in(manifest, std::ios::binary);
-    const std::string old((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    difference = manifest_difference(old, spec);
+  const std::string text = manifest_text(spec);
+  const std::optional<std::string> old = folder.read(kManifestFile);
+  if (manifest_is_input && old != text) {
+    throw InputError("--config", (fs::path(spec.out) / kManifestFile).string(),
+                     "is the folder's own manifest, and this sweep would rewrite it with other content (the "
+                     "options given beside it, or a file edited by hand): an output never overwrites an input; "
+                     "copy it out of the folder to change the sweep");
+  }
+  if (old) {
+    difference = manifest_difference(*old, spec);
   } else {
     for (const char* name : {"runs.csv", "summary.csv", "curves"}) {
-      if (fs::exists(out / name, ec)) {
+      if (folder.kind(name) != Kind::missing) {
         difference = std::string("the folder holds ") + name + " but no " + kManifestFile +
                      " (results of an older gradflow, or of another program)";
         break;
@@ -241,14 +279,13 @@ std::unique_ptr<FolderLock> open_sweep_folder(const SweepSpec& spec, bool overwr
                          "); give --overwrite to discard them, or choose another folder");
   }
   if (difference) {
-    for (const char* name : {"runs.csv", "summary.csv"}) fs::remove(out / name, ec);
-    for (const char* name : {"curves", "plots"}) fs::remove_all(out / name, ec);
-    for (const auto& entry : fs::directory_iterator(out, ec)) {
-      if (is_rank_file(entry.path().filename().string())) fs::remove(entry.path(), ec);
-    }
+    for (const char* name : {"runs.csv", "summary.csv"}) folder.remove(name);
+    for (const char* name : {"curves", "plots"}) folder.remove_tree(name);
+    for (const std::string& name : folder.names())
+      if (is_rank_file(name)) folder.remove(name);
   }
-  write_file_atomically(option, manifest.string(), [&](std::ostream& o) { o << manifest_text(spec); });
-  return lock;
+  if (old != text) write_file_atomically(option, folder, kManifestFile, [&](std::ostream& o) { o << text; });
+  return SweepFolder{std::move(folder), std::move(lock)};
 }
 
 }  // namespace gradflow

@@ -50,13 +50,30 @@ std::uint64_t data_hash(const NetworkData& data);
 // The checks made before a sweep creates or touches its folder: the path is not empty, is a folder
 // if it exists, and no input is one of the files the sweep writes there (runs.csv, runs.rank*.csv,
 // summary.csv, sweep.toml, gradflow.lock, anything under curves/ or plots/). InputError naming option.
-void check_sweep_paths(const std::string& out, const std::vector<NamedPath>& inputs, const std::string& option);
+// One exception: the sweep file (the input named "--config") may be the folder's own sweep.toml, the
+// README's rerun `gradflow sweep --config results/sweep/sweep.toml`; the function then returns true, and
+// open_sweep_folder must be told (it never rewrites that file with other content).
+bool check_sweep_paths(const std::string& out, const std::vector<NamedPath>& inputs, const std::string& option);
 
-// Creates the folder, locks it for the run (apps/support/folder_lock.hpp: a second sweep into it fails at once),
-// then compares the manifest found there with spec: a difference, or results without a manifest, is an
-// InputError with the first differing setting unless overwrite, which deletes the folder's results
-// (runs.csv, runs.rank*.csv, summary.csv, curves/, plots/). Writes the manifest. The lock is held until
-// the returned object is destroyed.
-std::unique_ptr<FolderLock> open_sweep_folder(const SweepSpec& spec, bool overwrite, const std::string& option);
+// Whether name is a rank's runs file, runs.rank<N>.csv.
+bool is_rank_file(const std::string& name);
+
+// A sweep's folder, open and locked.
+struct SweepFolder {
+  OutputFolder folder;               // every file and sub-folder is reached from it, never through a link
+  std::unique_ptr<FolderLock> lock;  // held until destroyed
+};
+
+// Creates the folder, opens it, locks it for the run (apps/support/folder_lock.hpp: a second sweep into it
+// fails at once), refuses a symbolic link planted where the sweep reads or writes (curves/, plots/,
+// plots/data/, runs.csv, runs.rank*.csv, summary.csv, sweep.toml: an InputError naming it, before
+// anything is read or run), then compares the manifest found there with spec: a difference, or results
+// without a manifest, is an InputError with the first differing setting unless overwrite, which deletes
+// the folder's results (runs.csv, runs.rank*.csv, summary.csv, curves/, plots/; links never followed).
+// Writes the manifest. manifest_is_input (check_sweep_paths's answer): the sweep file is the folder's
+// sweep.toml; it is left as it is when the manifest's text is the same, and a sweep that would change it is
+// an InputError naming --config (an output never overwrites an input).
+SweepFolder open_sweep_folder(const SweepSpec& spec, bool overwrite, const std::string& option,
+                              bool manifest_is_input = false);
 
 }  // namespace gradflow

@@ -5,12 +5,18 @@
 #include <gradflow/apps/sweep/sweep_files.hpp>
 #include <gradflow/core/text.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 namespace gradflow {
@@ -72,18 +78,20 @@ std::string text(double x) {
   return full_precision(x);
 }
 
-void write(const fs::path& path, const std::string& content) {
-  write_file_atomically("plots", path.string(), [&](std::ostream& out) { out << content; });
+void write(const OutputFolder& folder, const std::string& name, const std::string& content) {
+  write_file_atomically("plots", folder, name, [&](std::ostream& out) { out << content; });
 }
 
-// One script drawing the same plot as PNG and as SVG.
+// One script drawing the same plot as PNG and as SVG. Run by hand in the plots folder, it writes
+// NAME.png and NAME.svg there; the sweep sets outdir to a private temporary folder inside it, from which
+// the finished figures are renamed into place (so gnuplot never opens a name a link could be planted as).
 std::string script(const std::string& name, const std::string& setup, const std::string& plot) {
   std::ostringstream out;
-  // The figures are written under temporary names and renamed once gnuplot has finished.
-  out << "set terminal pngcairo size 960,600 noenhanced font ',11'\nset output '" << name << ".png.part'\n"
+  out << "if (!exists(\"outdir\")) outdir = ''\n"
+      << "set terminal pngcairo size 960,600 noenhanced font ',11'\nset output outdir.'" << name << ".png'\n"
       << setup << plot << "\n"
-      << "set terminal svg size 960,600 noenhanced font 'Sans,11'\nset output '" << name
-      << ".svg.part'\nreplot\nunset output\n";
+      << "set terminal svg size 960,600 noenhanced font 'Sans,11'\nset output outdir.'" << name
+      << ".svg'\nreplot\nunset output\n";
   return out.str();
 }
 
@@ -102,15 +110,22 @@ std::string title_text(const std::string& text) {
 
 }  // namespace
 
-PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& records,
+PlotResult make_plots(const OutputFolder& out, const SweepSpec& spec, const std::vector<RunRecord>& records,
                       const std::vector<SummaryRow>& summary) {
   PlotResult result;
   if (records.empty()) {
     result.warning = "no runs to plot";
     return result;
   }
-  const fs::path dir = fs::path(spec.out) / "plots";
-  fs::create_directories(dir);
+  const OutputFolder plots = out.sub("plots", /*create=*/true);
+  const fs::path dir = plots.path();
+  std::optional<OutputFolder> data_folder;
+  const auto data = [&]() -> const OutputFolder& {
+    if (!data_folder) data_folder.emplace(plots.sub("data", /*create=*/true));
+    return *data_folder;
+  };
+  std::optional<OutputFolder> curve_folder;
+  if (out.kind("curves") != OutputFolder::Kind::missing) curve_folder.emplace(out.sub("curves", /*create=*/false));
   const long width = *std::max_element(spec.widths.begin(), spec.widths.end());
   // tuned-fixed: each scheme's best c at this width, from the summary.
   std::map<std::string, double> best_c;
@@ -133,7 +148,10 @@ PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& recor
   double t_max = 0.0;
   for (const RunRecord& r : records) {
     if (!in_slice(r, false)) continue;
-    auto curve = read_curve((fs::path(spec.out) / curve_file_name(r.run)).string());
+    if (!curve_folder) continue;
+    const std::optional<std::string> text = curve_folder->read(fs::path(curve_file_name(r.run)).filename().string());
+    if (!text) continue;
+    auto curve = parse_curve(*text);
     if (curve.size() < 2) continue;
     t_max = std::max(t_max, step_of(curve.back()));
     curves[std::string(to_string(r.run.init))].emplace_back(&r, std::move(curve));
@@ -194,11 +212,10 @@ PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& recor
       }
     }
     const std::string base = "data/" + init;
-    fs::create_directories(dir / "data");
-    write(dir / (base + "_loss.dat"), loss.str());
-    write(dir / (base + "_pl.dat"), pl.str());
-    write(dir / (base + "_distance.dat"), distance.str());
-    write(dir / (base + "_runs.dat"), runs.str());
+    write(data(), init + "_loss.dat", loss.str());
+    write(data(), init + "_pl.dat", pl.str());
+    write(data(), init + "_distance.dat", distance.str());
+    write(data(), init + "_runs.dat", runs.str());
     const std::string c = std::to_string(color);
     loss_plot += "'" + base + "_runs.dat' using 1:2 with lines lw 0.5 lc " + c + " notitle, '" + base +
                  "_loss.dat' using 1:3:4 with filledcurves fs transparent solid 0.2 noborder lc " + c + " notitle, '" +
@@ -208,7 +225,7 @@ PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& recor
                      c + " notitle, '" + base + "_distance.dat' using 1:2 with lines lw 2 lc " + c + " title '" + init +
                      "', ";
     if (has_bound) {
-      write(dir / (base + "_bound.dat"), bound.str());
+      write(data(), init + "_bound.dat", bound.str());
       bound_plot += "'" + base + "_bound.dat' using 1:2 with lines dt 2 lw 2 lc " + c +
                     " title 'certified bound, median of runs (" + init + ")', ";
       std::vector<double> travel;
@@ -240,8 +257,7 @@ PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& recor
       any = true;
     }
     if (any) {
-      fs::create_directories(dir / "data");
-      write(dir / ("data/" + init + "_steps.dat"), steps.str());
+      write(data(), init + "_steps.dat", steps.str());
       steps_plot += "'data/" + init + "_steps.dat' using 1:2:3:4 with yerrorlines lw 2 lc " + std::to_string(color) +
                     " title '" + init + "', ";
     }
@@ -273,8 +289,7 @@ PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& recor
       any = true;
     }
     if (any) {
-      fs::create_directories(dir / "data");
-      write(dir / ("data/" + init + "_work.dat"), work.str());
+      write(data(), init + "_work.dat", work.str());
       work_plot += "'data/" + init + "_work.dat' using 1:2:3:4 with yerrorlines lw 2 lc " + std::to_string(color) +
                    " title '" + init + "', ";
     }
@@ -335,44 +350,65 @@ PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& recor
     result.warning = "no curves or converged runs to plot";
     return result;
   }
-  for (const auto& [name, content] : scripts) write(dir / (name + ".gp"), content);
+  for (const auto& [name, content] : scripts) write(plots, name + ".gp", content);
   if (!find_program("gnuplot")) {
     result.warning = "gnuplot is not installed (apt-get install gnuplot-nox): scripts and data are in " + dir.string() +
                      ", figures not drawn";
     return result;
   }
+  // gnuplot writes the figures into a private temporary folder inside plots/ (made 0700 by this process,
+  // so no link can be planted in it, and removed on every path and handled signal); each whole figure is
+  // then renamed into place, never over a link. No shell: gnuplot runs in plots/ (entered through its
+  // descriptor) and reads the script, opened here without following a link, on its standard input, so the
+  // folder's name (whatever it holds) never reaches a command line or a script.
+  TemporaryFolder drawn(plots);
   for (const auto& [name, content] : scripts) {
-    // No shell: gnuplot gets the script's file name as its one argument and runs in the plots folder,
-    // so the folder's name (whatever it holds) never reaches a command line or a script.
+    (void)content;
+    for (const char* extension : {".png", ".svg"}) drawn.expect(name + extension);
+    const int log = drawn.create(name + ".log");
+    struct Closer {
+      int fd;
+      ~Closer() {
+        if (fd >= 0) ::close(fd);
+      }
+    } log_closer{log};
+    const int script_fd = ::openat(plots.fd(), (name + ".gp").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (script_fd < 0)
+      throw IoError("plots " + (dir / (name + ".gp")).string() + ": cannot read the script: " + std::strerror(errno));
+    const Closer script_closer{script_fd};
     SpawnOptions options;
-    options.working_directory = dir.string();
-    options.stderr_file = name + ".log";
-    std::vector<std::unique_ptr<TemporaryPathGuard>> parts;
-    for (const char* extension : {".png.part", ".svg.part"})
-      parts.push_back(std::make_unique<TemporaryPathGuard>((dir / (name + extension)).string()));
-    const SpawnResult run = run_program({"gnuplot", name + ".gp"}, options);
+    options.working_directory_fd = plots.fd();
+    options.stdin_fd = script_fd;
+    options.stderr_fd = log;
+    const SpawnResult run = run_program({"gnuplot", "-e", "outdir='" + drawn.name() + "/'", "-"}, options);
     if (!run.succeeded()) {
-      result.warning = "gnuplot failed on " + (dir / (name + ".gp")).string() + " (see " + name + ".log" +
+      std::string kept;
+      try {
+        drawn.move_out(name + ".log", name + ".log");
+        kept = "see " + (dir / (name + ".log")).string();
+      } catch (const IoError& e) {
+        kept = e.what();
+      }
+      result.warning = "gnuplot failed on " + (dir / (name + ".gp")).string() + " (" + kept +
                        (run.error.empty() ? "" : "; " + run.error) + ")";
       continue;
     }
-    std::error_code ec;
-    fs::remove(dir / (name + ".log"), ec);
+    drawn.remove(name + ".log");
+    plots.remove(name + ".log");  // a log left by an earlier failure (a link: the link itself)
     for (const char* extension : {".png", ".svg"}) {
-      const fs::path part = dir / (name + extension + ".part");
-      if (fs::exists(part) && !figure_is_whole(part.string())) {
+      const std::string figure = name + extension;
+      if (!drawn.holds(figure)) {
+        result.warning = "gnuplot did not write " + (dir / figure).string();
+        continue;
+      }
+      if (!figure_is_whole(drawn.fd(), figure)) {
         // gnuplot exits 0 when the disk fills up under it: a cut figure is removed, never put in place.
-        fs::remove(part, ec);
-        result.warning =
-            "gnuplot wrote an incomplete " + (dir / (name + extension)).string() + " (disk full?): removed";
+        drawn.remove(figure);
+        result.warning = "gnuplot wrote an incomplete " + (dir / figure).string() + " (disk full?): removed";
         continue;
       }
-      fs::rename(part, dir / (name + extension), ec);
-      if (ec) {
-        result.warning = "gnuplot did not write " + (dir / (name + extension)).string();
-        continue;
-      }
-      result.files.push_back((dir / (name + extension)).string());
+      drawn.move_out(figure, figure);
+      result.files.push_back((dir / figure).string());
     }
   }
   return result;

@@ -16,9 +16,11 @@
 // the width, the depth and the activation.
 // The step is the descent iteration or the accepted flow step (schemes differ in their natural time
 // scales, so steps, not flow time, make them comparable). The gnuplot scripts and the
-// data files they read are kept next to the figures.
+// data files they read are kept next to the figures (`gnuplot loss.gp` in plots/ draws loss.png and
+// loss.svg again).
 #pragma once
 
+#include <gradflow/apps/support/output_file.hpp>
 #include <gradflow/experiments/sweep_summary.hpp>
 
 #include <string>
@@ -41,7 +43,10 @@ std::vector<double> carried_forward_median(const std::vector<std::vector<CurvePo
                                            const std::vector<double>& scales, const std::vector<double>& steps,
                                            double CurvePoint::*field, bool log_space);
 
-PlotResult make_plots(const SweepSpec& spec, const std::vector<RunRecord>& records,
+// Draws the figures under out's plots/ from the curves under out's curves/, every file and sub-folder
+// reached from out's descriptor: a symbolic link planted there is refused (IoError naming it), never
+// followed, and nothing is written to its target.
+PlotResult make_plots(const OutputFolder& out, const SweepSpec& spec, const std::vector<RunRecord>& records,
                       const std::vector<SummaryRow>& summary);
 
 }  // namespace gradflow
