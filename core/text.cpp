@@ -44,14 +44,20 @@ std::size_t utf8_length(std::string_view s) {
   return n;
 }
 
-// Appends s with its control bytes, backslashes and invalid UTF-8 escaped.
-void append_escaped(std::string& out, std::string_view s) {
+// Appends s with its control bytes (C0, DEL and the C1 controls U+0080 to U+009F, which terminals
+// obey too), invalid UTF-8 and, when backslashes is true, backslashes escaped.
+void append_escaped(std::string& out, std::string_view s, bool backslashes = true) {
+  const auto hex = [&out](unsigned char c) {
+    char text[8];
+    std::snprintf(text, sizeof text, "\\x%02x", c);
+    out += text;
+  };
   std::size_t i = 0;
   while (i < s.size()) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       if (c == '\\') {
-        out += "\\\\";
+        out += backslashes ? "\\\\" : "\\";
       } else if (c == '\n') {
         out += "\\n";
       } else if (c == '\t') {
@@ -59,9 +65,7 @@ void append_escaped(std::string& out, std::string_view s) {
       } else if (c == '\r') {
         out += "\\r";
       } else if (c < 0x20 || c == 0x7F) {
-        char hex[8];
-        std::snprintf(hex, sizeof hex, "\\x%02x", c);
-        out += hex;
+        hex(c);
       } else {
         out += static_cast<char>(c);
       }
@@ -70,10 +74,14 @@ void append_escaped(std::string& out, std::string_view s) {
     }
     const std::size_t n = utf8_length(s.substr(i));
     if (n == 0) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02x", c);
-      out += hex;
+      hex(c);
       ++i;
+    } else if (n == 2 && c == 0xC2 && static_cast<unsigned char>(s[i + 1]) < 0xA0) {
+      out += "\\u00";  // a C1 control, U+0080 to U+009F (0xC2 0x80 to 0xC2 0x9F)
+      char text[4];
+      std::snprintf(text, sizeof text, "%02x", static_cast<unsigned char>(s[i + 1]));
+      out += text;
+      i += n;
     } else {
       out.append(s.substr(i, n));
       i += n;
@@ -101,6 +109,12 @@ std::string quote_text(std::string_view text, std::size_t max_bytes) {
   append_escaped(out, text.substr(0, head));
   out += "[..." + std::to_string(text.size()) + " bytes...]";
   append_escaped(out, text.substr(tail_start));
+  return out;
+}
+
+std::string terminal_text(std::string_view text) {
+  std::string out;
+  append_escaped(out, text, /*backslashes=*/false);
   return out;
 }
 

@@ -19,10 +19,16 @@ std::string full_precision(double x);
 // x through one printf conversion, e.g. format_number("%.6g", x).
 std::string format_number(const char* fmt, double x);
 
-// User text as an error message may quote it: control bytes, backslashes and bytes that are not valid
+// User text as an error message may quote it: control bytes (C0, DEL, C1), backslashes and bytes that are not valid
 // UTF-8 are escaped (\x00, \n, \\), and text longer than max_bytes keeps its first and last bytes
 // around "[...N bytes...]", so that a 2 MB field or a binary file gives a one-line message.
 std::string quote_text(std::string_view text, std::size_t max_bytes = 60);
+
+// A message as it may reach a terminal: every control byte (C0 and DEL), C1 control (U+0080 to U+009F)
+// and byte that is not valid UTF-8 escaped as quote_text() does, backslashes kept as they are (so that
+// applying it twice, or to a message that quotes user text already, changes nothing more). The command
+// line passes every error message through it.
+std::string terminal_text(std::string_view text);
 
 // A CSV field per RFC 4180: as is, or in double quotes (with quotes doubled) when it holds a comma, a
 // double quote, a carriage return or a line feed.

@@ -14,6 +14,9 @@
 namespace gradflow::tolerances {
 
 inline constexpr double kEps = std::numeric_limits<double>::epsilon();
+// The smallest relative tolerance an adaptive solver is given (FlowOptions::validate): 100 eps, where
+// the error estimate is no longer above its own round-off (MATLAB's ode45 raises RelTol to the same floor).
+inline constexpr double kMinRelativeTolerance = 100.0 * kEps;
 
 // --- The rate-bound and radius verdicts -----------------------------------------------------------
 // Flow: an adaptive solver controls the local error to about rtol relative, and the global error of

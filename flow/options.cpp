@@ -1,6 +1,7 @@
 #include <gradflow/flow/options.hpp>
 
 #include <gradflow/core/text.hpp>
+#include <gradflow/core/tolerances.hpp>
 
 #include <cmath>
 
@@ -45,6 +46,12 @@ std::optional<OptionError> FlowOptions::validate() const {
   const auto positive = [](double x) { return std::isfinite(x) && x > 0.0; };
   if (!positive(t_end)) return OptionError{"t_end", full_precision(t_end), "must be a finite number > 0"};
   if (!(positive(rtol) && rtol < 1.0)) return OptionError{"rtol", full_precision(rtol), "must be a number in (0, 1)"};
+  // Below about 100 machine epsilons no step can meet the tolerance (the error estimate is itself
+  // round-off): the solvers would shrink the step to nothing and end on a NaN step size.
+  if (rtol < tolerances::kMinRelativeTolerance)
+    return OptionError{"rtol", full_precision(rtol),
+                       "is below what double precision can meet (rtol >= " +
+                           format_number("%.3g", tolerances::kMinRelativeTolerance) + ", 100 machine epsilons)"};
   if (!positive(atol)) return OptionError{"atol", full_precision(atol), "must be a finite number > 0"};
   if (!positive(dt)) return OptionError{"dt", full_precision(dt), "must be a finite number > 0"};
   if (auto error = gradflow::validate(save, RunKind::flow, t_end)) return error;
