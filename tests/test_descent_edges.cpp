@@ -130,7 +130,7 @@ TEST_CASE("A CallbackError thrown while beta is estimated ends the run with call
   CHECK(r.iterations == 0);
 }
 
-TEST_CASE("Polyak without gamma needs both mu and beta; with gamma it runs with that gamma", "[discrete]") {
+TEST_CASE("Polyak without gamma needs both mu and beta, with gamma it runs with that gamma", "[discrete]") {
   const FunctionObjective f = bowl().with_known({.min_value = 0.0});
   DescentOptions o;
   o.step = StepRule::polyak;
@@ -278,4 +278,60 @@ TEST_CASE("FlowFollower reports a flow that stops short and leaves the later row
   CHECK(std::isnan(later.relative_distance));
   CHECK(follower.flow_stats().num_steps == 1);
   CHECK_FALSE(follower.left());
+}
+
+TEST_CASE("A step to an infinite theta is refused even where the loss and gradient there are finite", "[discrete]") {
+  // L = 10 atan(x)^2 is bounded: at x = -inf, L = 10 (pi/2)^2 and grad L = 20 atan(x) / (1 + x^2) = 0 are finite.
+  // From x = 1 (grad = 5 pi / 2 / ... = 7.85), eta = 1e308 steps to -inf: the run must stop at x = 1, not "converge".
+  const FunctionObjective bounded(1, [](ConstVectorView x, VectorView g) {
+    g[0] = 20.0 * std::atan(x[0]) / (1.0 + x[0] * x[0]);
+    return 10.0 * std::atan(x[0]) * std::atan(x[0]);
+  });
+  DescentOptions o;
+  o.step = StepRule::fixed;
+  o.lr = 1e308;
+  o.stop.max_steps = 5;
+  const DescentResult r = descend(bounded, Vector::Ones(1), o);
+  CHECK(r.status == Status::non_finite_value);
+  CHECK(r.iterations == 0);
+  REQUIRE(r.theta.size() == 1);
+  CHECK(r.theta[0] == 1.0);
+  CHECK_THAT(r.message, Catch::Contains("last finite iterate"));
+}
+
+TEST_CASE("The divergence level is L_min + divergence_factor (L0 - L_min): a converging run above 0 is not diverged",
+          "[discrete]") {
+  // L = 100 + x^2 with L_min = 100 known: from x = 1 (L0 - L_min = 1) a step of 1/4 halves x each time.
+  const FunctionObjective lifted = FunctionObjective(1, [](ConstVectorView x, VectorView g) {
+                                     g[0] = 2.0 * x[0];
+                                     return 100.0 + x[0] * x[0];
+                                   }).with_known({.min_value = 100.0});
+  DescentOptions o;
+  o.step = StepRule::fixed;
+  o.lr = 0.25;
+  o.divergence_factor = 2.0;
+  o.stop.loss_tol = 100.0 + 1e-8;
+  const DescentResult converging = descend(lifted, Vector::Ones(1), o);
+  CHECK(converging.status == Status::tolerance_reached);
+  // x -> -2 x (lr = 1.5): L - L_min = 4 > 2 x 1 at the first step, so diverged there, with L = 104.
+  o.lr = 1.5;
+  const DescentResult diverging = descend(lifted, Vector::Ones(1), o);
+  CHECK(diverging.status == Status::diverged);
+  CHECK(diverging.iterations == 0);
+  CHECK_THAT(diverging.message, Catch::Contains("gave loss 1.040000e+02"));
+}
+
+TEST_CASE("Armijo's constants are in the open interval (0, 1): armijo_c = 1 and armijo_b = 1 are refused",
+          "[discrete]") {
+  DescentOptions o;
+  o.step = StepRule::armijo;
+  o.armijo_c = 1.0;
+  REQUIRE(o.validate());
+  CHECK(o.validate()->field == "armijo_c");
+  o.armijo_c = 0.5;
+  o.armijo_b = 1.0;
+  REQUIRE(o.validate());
+  CHECK(o.validate()->field == "armijo_b");
+  o.armijo_b = 0.999;
+  CHECK_FALSE(o.validate());
 }

@@ -371,7 +371,7 @@ TEST_CASE("Descent stops at the tolerance or the iteration budget and validates 
   CHECK(step_rule_from_string(to_string(StepRule::inverse_smoothness)) == StepRule::inverse_smoothness);
 }
 
-TEST_CASE("DescentResult's brief report is one line with status, rule and iterations; the full one adds the verdicts",
+TEST_CASE("DescentResult's brief report is one line with status, rule and iterations, the full one adds the verdicts",
           "[discrete]") {
   const Quadratic q = small_quadratic();  // mu = 0.1, beta = 2
   const Vector theta0 = Random(95).normal_vector(6);

@@ -362,6 +362,9 @@ TEST_CASE("Invalid options are a status naming the field value and constraint an
   };
   CHECK_THAT(message_for([](FlowOptions& o) { o.rtol = -1; }), Catch::StartsWith("rtol = -1"));
   CHECK_THAT(message_for([](FlowOptions& o) { o.rtol = 0; }), Catch::StartsWith("rtol = 0"));
+  CHECK_THAT(message_for([](FlowOptions& o) { o.rtol = 1; }),
+             Catch::StartsWith("rtol = 1: must be a number in (0, 1)"));
+  CHECK_THAT(message_for([](FlowOptions& o) { o.rtol = 1e-15; }), Catch::Contains("below what double precision"));
   CHECK_THAT(message_for([](FlowOptions& o) { o.atol = 0; }), Catch::StartsWith("atol = 0"));
   CHECK_THAT(message_for([](FlowOptions& o) { o.t_end = 0; }), Catch::StartsWith("t_end = 0"));
   CHECK_THAT(message_for([](FlowOptions& o) { o.t_end = NAN; }), Catch::StartsWith("t_end = nan"));

@@ -365,3 +365,28 @@ TEST_CASE("A failed tuned run counts as infinitely many steps: failures at one c
   CHECK(rows[0].steps.median == 104.5);
   CHECK(rows[0].converged == 10);
 }
+
+TEST_CASE("The summary counts as certified only the runs whose certificate holds, not those it does not apply to",
+          "[oracle][summary]") {
+  std::vector<RunRecord> records;
+  for (long s = 0; s < 6; ++s) {
+    RunRecord r;
+    r.run = {InitScheme::xavier_normal,
+             8,
+             1,
+             Activation::tanh,
+             s,
+             Method{StepRule::armijo},
+             *DatasetSpec::from_string("synthetic:4x8"),
+             0.0};
+    r.certified = s < 2 ? 1 : (s < 4 ? 0 : -1);  // 2 hold, 2 do not, 2 not applicable
+    r.reached = true;
+    r.steps_to_eps = 10 + s;
+    r.steps = 10 + s;
+    records.push_back(r);
+  }
+  const std::vector<SummaryRow> rows = summarize(records);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].certified == 2);
+  CHECK(rows[0].runs == 6);
+}

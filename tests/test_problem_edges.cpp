@@ -368,7 +368,7 @@ TEST_CASE("initialize() refuses an invalid architecture, a positive scheme witho
   }
 }
 
-TEST_CASE("synthetic_data needs n, d >= 1; standardize only centres a constant column", "[problems]") {
+TEST_CASE("synthetic_data needs n, d >= 1, standardize only centres a constant column", "[problems]") {
   CHECK_THAT(invalid_argument_message([] { synthetic_data(0, 3, 1); }), Catch::Contains("n and d must be >= 1"));
   CHECK_THAT(invalid_argument_message([] { synthetic_data(3, 0, 1); }), Catch::Contains("n and d must be >= 1"));
   NetworkData data = synthetic_data(6, 3, 311);
@@ -382,7 +382,7 @@ TEST_CASE("synthetic_data needs n, d >= 1; standardize only centres a constant c
   CHECK(data.y.squaredNorm() / 5.0 == Approx(1.0).epsilon(1e-12));
 }
 
-TEST_CASE("Only the smooth increasing activations qualify; the others say why, naming themselves", "[problems]") {
+TEST_CASE("Only the smooth increasing activations qualify, the others say why, naming themselves", "[problems]") {
   for (const Activation a : {Activation::relu, Activation::silu, Activation::gelu}) {
     INFO(to_string(a));
     CHECK_FALSE(qualifies(a));

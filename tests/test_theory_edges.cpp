@@ -266,7 +266,7 @@ TEST_CASE("estimate_local_constants without a known L_min gives beta but no mu (
   CHECK(at_min.mu_estimate <= 20.0 * (1 + 1e-12));
 }
 
-TEST_CASE("estimate_local_constants with 0 samples is theta0's quotient alone; k samples cost k + 1 gradients",
+TEST_CASE("estimate_local_constants with 0 samples is theta0's quotient alone, k samples cost k + 1 gradients",
           "[certificate]") {
   // L = 1/2 (2 x^2 + 20 y^2) (bowl()), L_min = 0: at theta0 = (1, 1) the PL quotient is
   // ||g||^2 / (2 L) = (4 + 400) / (2 x 11) by hand.
@@ -511,4 +511,19 @@ TEST_CASE("sharpness2 warm-started from both Ritz vectors finds lambda_min and l
   CHECK(std::abs(warm.sharpness_min) < 1e-6);
   CHECK(warm_products <= cold_products);
   CHECK(std::isnan(warm.ntk_min));
+}
+
+TEST_CASE("identity_violation() flags ||grad L||^2 < 2 ntk_min L and nothing at or above it", "[observables]") {
+  // ntk_min = 1, L = 1: the identity asks ||grad L||^2 >= 2 (up to the relative slack kNtkIdentityRelative x ntk_max).
+  Observed o;
+  o.ntk_min = 1.0;
+  o.ntk_max = 1.0;
+  CHECK(identity_violation(o, 1.0, std::sqrt(2.0 * 1.01)).empty());
+  CHECK(identity_violation(o, 1.0, std::sqrt(2.0)).empty());
+  const std::string failed = identity_violation(o, 1.0, std::sqrt(1.5));
+  CHECK_THAT(failed, Catch::Contains("||grad L||^2 = 1.5000000000e+00 < 2 L ntk_min = 2.0000000000e+00"));
+  CHECK_THAT(failed, Catch::Contains("a bug in gradflow"));
+  // Not observed (NaN ntk): nothing to check.
+  o.ntk_min = std::numeric_limits<double>::quiet_NaN();
+  CHECK(identity_violation(o, 1.0, 0.0).empty());
 }

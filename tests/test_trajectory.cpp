@@ -251,7 +251,7 @@ TEST_CASE("A terminal event stops every solver at the closed-form crossing with 
   }
 }
 
-TEST_CASE("Event directions: a rising crossing fires +1 and 0, not -1; non-terminal events let the run go on",
+TEST_CASE("Event directions: a rising crossing fires +1 and 0, not -1, non-terminal events let the run go on",
           "[trajectory]") {
   const Quadratic q = crossing_quadratic();
   const Vector theta0 = crossing_start();
@@ -366,7 +366,7 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("A row sink sees every row in order with its state; keep_rows = false keeps only the first and the last",
+TEST_CASE("A row sink sees every row in order with its state, keep_rows = false keeps only the first and the last",
           "[trajectory]") {
   const Quadratic q = test_quadratic();
   const Vector theta0 = Random(13).normal_vector(6);

@@ -201,3 +201,30 @@ def test_fixed_step_descent_on_a_quadratic_is_the_matrix_power():
     assert r.bound_holds is True
     d = r.to_dict()
     assert np.array_equal(d["rows"]["loss"], r.loss) and d["iterations"] == 30
+
+
+def armijo_oracle(a, theta0, eta_bar, b, c, steps):
+    """Armijo backtracking on L = 1/2 theta^T A theta, written from docs/theory.md §2.6: from eta_bar, shrink by b
+    until L(theta - eta g) <= L(theta) - c eta ||g||^2. Returns the accepted steps."""
+    loss = lambda t: 0.5 * t @ a @ t
+    theta, etas = theta0.copy(), []
+    for _ in range(steps):
+        g = a @ theta
+        eta = eta_bar
+        while loss(theta - eta * g) > loss(theta) - c * eta * (g @ g):
+            eta *= b
+        etas.append(eta)
+        theta = theta - eta * g
+    return np.array(etas), theta
+
+
+def test_armijo_descent_takes_the_steps_of_an_independent_backtracking_with_its_b_and_c():
+    q = gradflow.Quadratic.generated(5, cond=50.0, seed=3)
+    theta0 = np.linspace(1.0, 2.0, 5)
+    for b, c in [(0.3, 0.1), (0.7, 0.45)]:
+        r = gradflow.descend(q, theta0, step="armijo", lr=4.0, armijo_b=b, armijo_c=c, max_iters=15,
+                             record_states=True)
+        etas, theta = armijo_oracle(q.A, theta0, 4.0, b, c, 15)
+        assert r.iterations == 15
+        np.testing.assert_allclose(r.step_size[1:], etas, rtol=1e-12)
+        np.testing.assert_allclose(r.states[-1], theta, rtol=1e-10, atol=1e-14)
