@@ -5,7 +5,7 @@
 namespace gradflow {
 namespace {
 
-constexpr NameTable<Status, 15> kNames{{{
+constexpr NameTable<Status, 16> kNames{{{
     {Status::not_run, "not_run"},
     {Status::reached_end_time, "reached_end_time"},
     {Status::tolerance_reached, "tolerance_reached"},
@@ -21,6 +21,7 @@ constexpr NameTable<Status, 15> kNames{{{
     {Status::callback_error, "callback_error"},
     {Status::identity_violated, "identity_violated"},
     {Status::time_limit, "time_limit"},
+    {Status::interrupted, "interrupted"},
 }}};
 
 }  // namespace

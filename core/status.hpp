@@ -32,6 +32,8 @@ enum class Status {
                         // FlowOptions::observe / DescentOptions::observe): a bug in gradflow or in the
                         // problem's derivatives, not a result; the message names the row and the numbers
   time_limit,           // the run used up its wall-time budget (Stop::max_wall_seconds) before it ended
+  interrupted,          // the caller's cancellation check (core/cancellation.hpp) asked to stop: the Python
+                        // module's on Ctrl-C; the result is the last accepted state
 };
 
 std::string_view to_string(Status status);

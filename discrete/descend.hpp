@@ -20,11 +20,14 @@
 // over L_min) with Status::diverged; both keep the last finite iterate and name the offending step
 // size. Invalid options give Status::invalid_options. A CallbackError (core/callback_error.hpp) thrown by
 // the objective, an event function, the observer or the row sink ends the run with
-// Status::callback_error and the last accepted iterate. Only a contract violation throws
+// Status::callback_error and the last accepted iterate. The caller's cancellation check
+// (core/cancellation.hpp) is polled after every iteration: when it asks to stop, the run ends with
+// Status::interrupted and the last iterate (its row recorded). Only a contract violation throws
 // std::invalid_argument: theta0 of the wrong dimension or with a non-finite entry.
 #pragma once
 
 #include <gradflow/core/callback_error.hpp>
+#include <gradflow/core/cancellation.hpp>
 #include <gradflow/core/counting_objective.hpp>
 #include <gradflow/core/objective.hpp>
 #include <gradflow/core/text.hpp>
@@ -246,6 +249,11 @@ void iterate(Rule& rule, const CountingObjective& f, const ConstVectorView& thet
           done(Status::time_limit,
                "the wall-time budget stop.max_wall_seconds = " + format_number("%g", stop.max_wall_seconds) +
                    " s ran out at iteration " + std::to_string(k));
+          break;
+        }
+        if (cancellation_requested()) {
+          done(Status::interrupted,
+               "interrupted at iteration " + std::to_string(k) + " (the cancellation check asked to stop)");
           break;
         }
       }

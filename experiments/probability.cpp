@@ -1,5 +1,6 @@
 #include <gradflow/experiments/probability.hpp>
 
+#include <gradflow/core/cancellation.hpp>
 #include <gradflow/core/random.hpp>
 #include <gradflow/core/text.hpp>
 #include <gradflow/core/thread_pool.hpp>
@@ -78,12 +79,18 @@ ProbabilityResult estimate_probability(const Mlp& network, const InitOptions& in
   };
   const ThreadPlan plan = plan_threads(options.threads, options.draws);
   if (!plan.warning.empty()) report(plan.warning);
+  std::vector<char> completed(result.draws.size(), 0);  // neither skipped nor interrupted
+  CancellationGroup group;
   const auto body = [&](long j) {
-    const Mlp local = network;  // each draw evaluates its own copy (the network keeps scratch space)
+    const CancellationGroup::Member member(group);
+    if (cancellation_requested()) return;  // a draw not started
+    const Mlp local = network;             // each draw evaluates its own copy (the network keeps scratch space)
     DrawResult& draw = result.draws[static_cast<std::size_t>(j)];
     draw.draw = j;
     draw.init_seed = derive_seed(init.seed, static_cast<std::uint64_t>(j));
     const TrialResult trial = run_trial(local, draw_trial(options, init, draw.init_seed));
+    if (trial.status == Status::interrupted) return;
+    completed[static_cast<std::size_t>(j)] = 1;
     draw.certified = trial.certificate.applies && trial.certificate.holds;
     draw.sigma0 = trial.certificate.sigma0;
     draw.mu = draw.certified ? trial.certificate.mu : 0.0;
@@ -93,14 +100,32 @@ ProbabilityResult estimate_probability(const Mlp& network, const InitOptions& in
     draw.loss_final = trial.final_loss;
     if (progress) ++*progress;
   };
-  result.threads_used = parallel_for(options.draws, plan.threads, body, report).threads;
+  result.threads_used =
+      run_watched(group, [&] { return parallel_for(options.draws, plan.threads, body, report); }).threads;
+  if (group.cancelled()) {
+    std::vector<DrawResult> kept;
+    for (std::size_t j = 0; j < result.draws.size(); ++j)
+      if (completed[j]) kept.push_back(result.draws[j]);
+    result.draws = std::move(kept);
+  }
 
   for (const DrawResult& draw : result.draws) {
     result.certified += draw.certified ? 1 : 0;
     result.reached += draw.reached ? 1 : 0;
   }
-  result.certified_interval = clopper_pearson(result.certified, options.draws, options.alpha);
-  result.reached_interval = clopper_pearson(result.reached, options.draws, options.alpha);
+  const long ran = static_cast<long>(result.draws.size());
+  if (ran > 0) {
+    result.certified_interval = clopper_pearson(result.certified, ran, options.alpha);
+    result.reached_interval = clopper_pearson(result.reached, ran, options.alpha);
+  }
+  if (ran < options.draws) {
+    result.status = Status::interrupted;
+    result.message = "interrupted after " + std::to_string(ran) + " of " + std::to_string(options.draws) +
+                     " draws (the cancellation check asked to stop); the counts and intervals are those of the " +
+                     std::to_string(ran) + " finished draws";
+    result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return result;
+  }
   const Certificate probe = certify(network, initialize(network.architecture(), init));
   if (!probe.applies) result.why_not_applicable = probe.why_not;
   result.status = Status::reached_max_iters;

@@ -59,7 +59,9 @@ struct DrawResult {
 struct ProbabilityResult {
   // not_run; invalid_options (message from ProbabilityOptions::validate, nothing was run); or
   // reached_max_iters: every one of the N draws was run (the estimate's budget, as max_iters is
-  // descent's; whether each draw's descent converged is in the draws and the counts).
+  // descent's; whether each draw's descent converged is in the draws and the counts); or interrupted:
+  // the caller's cancellation check (core/cancellation.hpp) stopped it, and draws, the counts and the
+  // intervals hold only the draws that finished (the intervals stay [0, 1] when none did).
   Status status = Status::not_run;
   std::string message;
   std::vector<DrawResult> draws;

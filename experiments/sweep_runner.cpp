@@ -1,5 +1,6 @@
 #include <gradflow/experiments/sweep_runner.hpp>
 
+#include <gradflow/core/cancellation.hpp>
 #include <gradflow/core/input_error.hpp>
 #include <gradflow/core/random.hpp>
 #include <gradflow/core/size_estimate.hpp>
@@ -121,9 +122,13 @@ std::vector<RunRecord> run_grid(const std::vector<RunSpec>& runs, const SweepSpe
                                 const std::function<void(const RunRecord&, const std::vector<CurvePoint>&)>& finished,
                                 std::atomic<long>* done, const std::function<void(const std::string&)>& warn) {
   std::vector<RunRecord> records(runs.size());
+  std::vector<char> completed(runs.size(), 0);  // finished, neither skipped nor interrupted
   std::mutex mutex;
   std::string failure;
+  CancellationGroup group;
   const auto body = [&](long item) {
+    const CancellationGroup::Member member(group);
+    if (cancellation_requested()) return;  // a run not started
     const std::size_t i = static_cast<std::size_t>(item);
     std::vector<CurvePoint> curve;
     try {
@@ -135,14 +140,22 @@ std::vector<RunRecord> run_grid(const std::vector<RunSpec>& runs, const SweepSpe
       if (failure.empty()) failure = runs[i].key() + ": " + e.what();
       return;
     }
+    if (records[i].status == to_string(Status::interrupted)) return;  // not a finished run
+    completed[i] = 1;
     {
       const std::lock_guard<std::mutex> lock(mutex);
       if (finished) finished(records[i], curve);
     }
     if (done) ++*done;
   };
-  parallel_for(static_cast<long>(runs.size()), threads, body, warn);
+  run_watched(group, [&] { return parallel_for(static_cast<long>(runs.size()), threads, body, warn); });
   if (!failure.empty()) throw std::runtime_error("a run failed: " + failure);
+  if (group.cancelled()) {
+    std::vector<RunRecord> kept;
+    for (std::size_t i = 0; i < runs.size(); ++i)
+      if (completed[i]) kept.push_back(std::move(records[i]));
+    return kept;
+  }
   return records;
 }
 

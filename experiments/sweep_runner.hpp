@@ -46,7 +46,10 @@ RunRecord execute_run(const RunSpec& run, const SweepSpec& spec, std::vector<Cur
 // finished(record, curve) (may be empty) is called once per finished run, one call at a time, and done
 // (may be null) is increased after it. Returns the records in the order of runs. A run that throws is
 // reported after the others (std::runtime_error naming its key); running out of memory is std::bad_alloc,
-// and an exception from finished ends the grid (the runs not yet started are skipped).
+// and an exception from finished ends the grid (the runs not yet started are skipped). The caller's
+// cancellation check (core/cancellation.hpp) stops the grid: the runs in progress end early (status
+// interrupted) and are dropped with the runs not yet started; the result then holds only the runs
+// that finished, in the order of runs, and finished was called for those only.
 std::vector<RunRecord> run_grid(const std::vector<RunSpec>& runs, const SweepSpec& spec, int threads,
                                 const std::function<void(const RunRecord&, const std::vector<CurvePoint>&)>& finished,
                                 std::atomic<long>* done = nullptr,

@@ -17,7 +17,9 @@
 // never throws. Invalid options give Status::invalid_options. Only a contract violation throws
 // std::invalid_argument: theta0 of the wrong dimension or with a non-finite entry. An exception thrown
 // by the objective or by a user callback (observer, row sink, event function) propagates, except
-// inside CVODE, where it becomes Status::backend_error.
+// inside CVODE, where it becomes Status::backend_error. The caller's cancellation check
+// (core/cancellation.hpp) is polled after every accepted step, on every back end: when it asks to
+// stop, the run ends with Status::interrupted and the last accepted state (its row recorded).
 #pragma once
 
 #include <gradflow/core/objective.hpp>

@@ -1,10 +1,12 @@
 // What every back end does after an accepted step from (run.t, run.theta) to t_new: locate the events
 // (the tolerance stop among them) inside the step, record the piece of dense output, record the
-// scheduled rows up to the end point, make the end point the current one, check the bound and ask the
-// observer. Back ends supply state_at(t, out), the solution at t in [run.t, t_new] from their own
-// interpolant (dense output, or a shorter step).
+// scheduled rows up to the end point, make the end point the current one, check the bound, ask the
+// observer, and check the wall-time budget and the caller's cancellation check. Back ends supply
+// state_at(t, out), the solution at t in [run.t, t_new] from their own interpolant (dense output, or a
+// shorter step).
 #pragma once
 
+#include <gradflow/core/cancellation.hpp>
 #include <gradflow/flow/detail/run_state.hpp>
 
 #include <algorithm>
@@ -69,6 +71,16 @@ inline bool out_of_time(RunState& run) {
   std::snprintf(buffer, sizeof buffer, "the wall-time budget stop.max_wall_seconds = %g s ran out at t = %.10g",
                 run.options.stop.max_wall_seconds, run.t);
   run.finish(Status::time_limit, buffer);
+  return true;
+}
+
+// The caller's cancellation check (core/cancellation.hpp), polled after every accepted step: true,
+// with the run finished as interrupted at the step's end point, once it asks to stop.
+inline bool interrupted(RunState& run) {
+  if (!cancellation_requested()) return false;
+  char buffer[96];
+  std::snprintf(buffer, sizeof buffer, "interrupted at t = %.10g", run.t);
+  run.finish(Status::interrupted, std::string(buffer) + " (the cancellation check asked to stop)");
   return true;
 }
 
@@ -219,7 +231,7 @@ bool finish_step(RunState& run, double t_new, Vector& x_new, std::optional<doubl
   run.path_length += (*x_end - run.theta).norm();
   run.theta.swap(*x_end);
   run.t = t_end_point;
-  if (!loss_new) return out_of_time(run);  // nothing else looks at an end point the back end has not evaluated
+  if (!loss_new) return out_of_time(run) || interrupted(run);  // nothing else looks at an unevaluated end point
   run.grad.swap(*g_end);
   run.loss = *loss_end;
   monitor.check_bound(run.t, run.loss);
@@ -241,7 +253,7 @@ bool finish_step(RunState& run, double t_new, Vector& x_new, std::optional<doubl
     run.finish(Status::stopped_by_observer, "the observer asked to stop");
     return true;
   }
-  return out_of_time(run);
+  return out_of_time(run) || interrupted(run);
 }
 
 }  // namespace gradflow::detail

@@ -18,7 +18,9 @@ Objectives: the built-ins Quadratic, LeastSquares, Karimi, Rosenbrock and MLP, o
 f(theta) -> (loss, grad) (gradflow.Function adds hvp and min_value). A run releases the GIL and takes
 it only around each Python call. An exception raised by a callable ends the run (status
 "callback_error" in the library, with the last accepted state) and is raised again when the run
-returns, with its traceback; the result is attached to it as exc.gradflow_result.
+returns, with its traceback; the result is attached to it as exc.gradflow_result. Ctrl-C during a long
+call on the main thread (flow, descend, compare_inits, probability) ends the run the same way (status
+"interrupted") and raises KeyboardInterrupt with the partial result as exc.gradflow_result.
 
 Errors in options raise ValueError with the library's message ("rtol = -1: must be ...").
 """

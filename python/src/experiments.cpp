@@ -3,6 +3,7 @@
 #include "experiments.hpp"
 
 #include "docs.hpp"
+#include "interrupt.hpp"
 #include "objectives.hpp"
 
 #include <gradflow/apps/sweep/sweep_memory.hpp>
@@ -35,6 +36,7 @@ py::dict probability(const PyMlp& m, const std::string& init, std::uint64_t seed
   raise_if(o.validate(), {{"descent.lr", "lr"}});
   const InitOptions io = init_options(init, seed, output_scale);
   ProbabilityResult r;
+  InterruptScope interrupt;
   {
     py::gil_scoped_release release;
     r = estimate_probability(m.mlp(), io, o);
@@ -76,6 +78,7 @@ py::dict probability(const PyMlp& m, const std::string& init, std::uint64_t seed
   out["loss0"] = loss0;
   out["iterations"] = iterations;
   out["loss_final"] = loss_final;
+  interrupt.raise_if_interrupted(out);
   return out;
 }
 
@@ -130,6 +133,7 @@ py::dict compare_inits(const py::object& x, const py::object& y, const std::vect
   std::vector<RunRecord> records;
   std::vector<SummaryRow> rows;
   std::string warnings;
+  InterruptScope interrupt;
   try {
     const int workers = plan_threads(threads, static_cast<long>(sweep_run_count(sweep))).threads;
     check_sweep_memory(sweep, workers, "threads");
@@ -158,6 +162,7 @@ py::dict compare_inits(const py::object& x, const py::object& y, const std::vect
   out["table"] = format_summary(rows, tolerance);
   out["verdict"] = format_verdict(rows);
   out["warnings"] = warnings;
+  interrupt.raise_if_interrupted(out);
   return out;
 }
 

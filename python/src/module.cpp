@@ -10,7 +10,10 @@
 // A C++ run releases the GIL and takes it only around each Python call (a loss, an hvp, an event
 // function); an exception there is kept, the run ends (Status::callback_error, the last accepted
 // state), and the exception is raised again with its traceback, the result attached as gradflow_result.
+// Ctrl-C during a run ends it the same way (Status::interrupted), through the library's cancellation
+// check that the module installs (interrupt.cpp).
 #include "experiments.hpp"
+#include "interrupt.hpp"
 #include "objectives.hpp"
 #include "results.hpp"
 #include "runs.hpp"
@@ -30,4 +33,5 @@ PYBIND11_MODULE(_core, m) {
   python::bind_results(m);
   python::bind_runs(m);
   python::bind_experiments(m);
+  python::install_interrupt_check();
 }

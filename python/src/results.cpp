@@ -43,7 +43,7 @@ void add_trajectory_members(py::class_<Py>& c, RowOutput output) {
   c.def_property_readonly(
        "status", [](const Py& p) { return std::string(to_string(p.r.status)); },
        "how the run ended: reached_end_time, tolerance_reached, event_stop, reached_max_iters, max_steps, "
-       "time_limit, step_size_too_small, non_finite_value, diverged, backend_error, callback_error, ...")
+       "time_limit, step_size_too_small, non_finite_value, diverged, backend_error, callback_error, interrupted, ...")
       .def_property_readonly(
           "message", [](const Py& p) { return p.r.message; }, "why the run ended")
       .def_property_readonly(

@@ -1,9 +1,10 @@
 // flow() and descend(): keyword arguments into FlowOptions and DescentOptions (their defaults are the
-// structs' own), the run with the GIL released, the result.
+// structs' own), the run with the GIL released (Ctrl-C ends it: interrupt.hpp), the result.
 #include "runs.hpp"
 
 #include "callbacks.hpp"
 #include "docs.hpp"
+#include "interrupt.hpp"
 #include "results.hpp"
 
 #include <gradflow/discrete/descend.hpp>
@@ -85,6 +86,7 @@ py::object flow(const py::object& objective, const py::object& theta0_in, const 
   o.events = to_events(events, run.state, kFlowRows, o.observe);
   raise_if(o.validate(), kFlowKeywords);
   PyFlowResult result;
+  InterruptScope interrupt;
   try {
     py::gil_scoped_release release;
     result.r = simulate_flow(*run.objective, theta0, o);
@@ -96,6 +98,7 @@ py::object flow(const py::object& objective, const py::object& theta0_in, const 
   result.r.options.events.clear();
   py::object out = py::cast(std::move(result));
   reraise(run, out);
+  interrupt.raise_if_interrupted(out);
   return out;
 }
 
@@ -140,6 +143,7 @@ py::object descend(const py::object& objective, const py::object& theta0_in, con
   o.events = to_events(events, run.state, kDescentRows, o.observe);
   raise_if(o.validate(), kDescentKeywords);
   PyDescentResult result;
+  InterruptScope interrupt;
   try {
     py::gil_scoped_release release;
     result.r = gradflow::descend(*run.objective, theta0, o);
@@ -150,6 +154,7 @@ py::object descend(const py::object& objective, const py::object& theta0_in, con
   if (result.r.status == Status::invalid_options) throw py::value_error(result.r.message);
   py::object out = py::cast(std::move(result));
   reraise(run, out);
+  interrupt.raise_if_interrupted(out);
   return out;
 }
 
