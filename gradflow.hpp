@@ -3,6 +3,7 @@
 #pragma once
 
 // core/: the objective interface and what every layer shares.
+#include <gradflow/core/cancellation.hpp>
 #include <gradflow/core/counting_objective.hpp>
 #include <gradflow/core/function_objective.hpp>
 #include <gradflow/core/input_error.hpp>
@@ -47,6 +48,7 @@
 #include <gradflow/discrete/options.hpp>
 #include <gradflow/discrete/polyak_step.hpp>
 #include <gradflow/discrete/result.hpp>
+#include <gradflow/discrete/run_guarantee.hpp>
 #include <gradflow/discrete/step_rule.hpp>
 
 // experiments/: Monte Carlo estimates and sweeps over initializations.

@@ -52,6 +52,13 @@ RatioInterval bootstrap_median_ratio(const std::vector<double>& a, const std::ve
   }
   result.resamples = resamples;
   if (ratios.empty()) return result;
+  long at_most_one = 0, at_least_one = 0;
+  for (const double r : ratios) {
+    at_most_one += r <= 1.0 ? 1 : 0;
+    at_least_one += r >= 1.0 ? 1 : 0;
+  }
+  result.p_value = std::min(
+      1.0, 2.0 * static_cast<double>(std::min(at_most_one, at_least_one)) / static_cast<double>(ratios.size()));
   result.low = quantile(ratios, (1.0 - level) / 2.0);
   result.high = quantile(ratios, (1.0 + level) / 2.0);
   return result;

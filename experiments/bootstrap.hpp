@@ -22,6 +22,10 @@ struct RatioInterval {
   double high = std::numeric_limits<double>::quiet_NaN();
   long resamples = 0;  // rounds drawn
   long undefined = 0;  // rounds with both medians infinite (left out); all: low = high = NaN
+  // The two-sided bootstrap p-value of "the ratio is 1": min(1, 2 min(#{r <= 1}, #{r >= 1}) / R) over the
+  // R defined rounds' ratios r (a round equal to 1 counts on both sides, so the value is conservative).
+  // The level-(1 - alpha) interval leaves out 1 about when p < alpha. NaN when no round is defined.
+  double p_value = std::numeric_limits<double>::quiet_NaN();
 };
 
 // The ratio as the summaries define it (0 when only b is infinite, NaN when both are).

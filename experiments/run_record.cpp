@@ -62,7 +62,7 @@ void record_trial(RunRecord& r, const TrialResult& t) {
   r.certified = t.certified;
   if (r.certified == 1) {
     r.certified_mu = t.certificate.mu;
-    r.certified_travel = r.run.method.is_descent() ? t.certificate.descent_travel : t.certificate.travel;
+    r.certified_travel = t.certified_travel;
   }
   r.beta0 = t.beta0;
   r.lr = t.lr;

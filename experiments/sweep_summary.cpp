@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <ostream>
 #include <sstream>
@@ -64,6 +65,20 @@ std::size_t choose_best_c(const std::vector<StepFactorResult>& grid, double min_
     if (choice) *choice = "lowest median steps with >= " + format_number("%.0f", 100.0 * min_converged) + "% converged";
     return best;
   }
+  double most = 0.0;
+  for (const StepFactorResult& entry : grid) most = std::max(most, entry.converged_fraction);
+  if (!grid.empty() && most == 0.0) {
+    // No run converged at any c: the c that got furthest, by median final loss.
+    const auto loss = [&](std::size_t i) {
+      return std::isnan(grid[i].median_final_loss) ? kInf : grid[i].median_final_loss;
+    };
+    best = 0;
+    for (std::size_t i = 1; i < grid.size(); ++i) {
+      if (loss(i) < loss(best) || (loss(i) == loss(best) && grid[i].c < grid[best].c)) best = i;
+    }
+    if (choice) *choice = "no c converged: the lowest median final loss";
+    return best;
+  }
   best = 0;
   for (std::size_t i = 1; i < grid.size(); ++i) {
     const bool more = grid[i].converged_fraction > grid[best].converged_fraction;
@@ -92,15 +107,17 @@ std::vector<SummaryRow> summarize(const std::vector<RunRecord>& records, const S
   for (const auto& [member, runs] : groups) {
     const double c = std::get<2>(member);
     if (c <= 0.0) continue;
-    std::vector<double> steps;
+    std::vector<double> steps, final_losses;
     long converged = 0;
     for (const RunRecord* r : runs) {
       converged += r->reached ? 1 : 0;
       steps.push_back(r->reached ? static_cast<double>(r->steps_to_eps) : kInf);
+      // A diverged run's loss may be NaN or +inf: it counts as +inf.
+      final_losses.push_back(std::isnan(r->final_loss) ? kInf : r->final_loss);
     }
     tuned[{std::get<0>(member), std::get<1>(member)}].push_back(
-        {c,
-         StepFactorResult{c, static_cast<double>(converged) / static_cast<double>(runs.size()), quantile(steps, 0.5)}});
+        {c, StepFactorResult{c, static_cast<double>(converged) / static_cast<double>(runs.size()), quantile(steps, 0.5),
+                             quantile(final_losses, 0.5)}});
   }
   std::map<std::pair<GroupKey, std::string>, std::pair<double, std::string>> best_c;
   for (const auto& [key, grid] : tuned) {
@@ -172,8 +189,13 @@ std::vector<SummaryRow> summarize(const std::vector<RunRecord>& records, const S
     if (row.init == "positive" || positive == positive_row.end()) continue;
     const Work& p = works[positive->second];
     const Work& w = works[i];
+    // A file data set enters the seed by its file name, not its folder (as the initial seeds do): the
+    // intervals must not depend on where the repository lives.
+    const std::string data_label = row.dataset.rfind("file:", 0) == 0
+                                       ? "file:" + std::filesystem::path(row.dataset.substr(5)).filename().string()
+                                       : row.dataset;
     std::ostringstream name;
-    name << row.dataset << "|" << row.method << "|" << row.activation << "|" << row.depth << "|" << row.width << "|"
+    name << data_label << "|" << row.method << "|" << row.activation << "|" << row.depth << "|" << row.width << "|"
          << row.init;
     const std::uint64_t base = derive_seed(options.seed, fnv1a(name.str()));
     row.speedup_steps =
@@ -185,7 +207,36 @@ std::vector<SummaryRow> summarize(const std::vector<RunRecord>& records, const S
     row.speedup_wall =
         bootstrap_median_ratio(w.seconds, p.seconds, derive_seed(base, 4), options.resamples, options.level);
   }
+  // Holm over the schemes of each group.
+  std::map<GroupKey, std::vector<std::size_t>> families;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const SummaryRow& row = rows[i];
+    if (row.init != "positive")
+      families[GroupKey{row.dataset, row.method, row.activation, row.depth, row.width}].push_back(i);
+  }
+  for (const auto& [key, members] : families) {
+    std::vector<double> p;
+    for (const std::size_t i : members) p.push_back(rows[i].speedup_grad_evals.p_value);
+    const std::vector<double> adjusted = holm_adjust(p);
+    for (std::size_t k = 0; k < members.size(); ++k) rows[members[k]].holm_p = adjusted[k];
+  }
   return rows;
+}
+
+std::vector<double> holm_adjust(const std::vector<double>& p) {
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < p.size(); ++i)
+    if (!std::isnan(p[i])) order.push_back(i);
+  // Ties keep the input's order (stable), which does not change the adjusted values.
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return p[a] < p[b]; });
+  std::vector<double> adjusted(p.size(), std::numeric_limits<double>::quiet_NaN());
+  const double m = static_cast<double>(order.size());
+  double running = 0.0;
+  for (std::size_t j = 0; j < order.size(); ++j) {
+    running = std::max(running, std::min(1.0, (m - static_cast<double>(j)) * p[order[j]]));
+    adjusted[order[j]] = running;
+  }
+  return adjusted;
 }
 
 NamedValues summary_values(const SummaryRow& r, const std::string& tolerance) {
@@ -229,6 +280,8 @@ NamedValues summary_values(const SummaryRow& r, const std::string& tolerance) {
   add("median_time_beta0", real(r.median_time_beta0));
   ratio("speedup_steps", r.speedup_steps);
   ratio("speedup_grad_evals", r.speedup_grad_evals);
+  add("speedup_grad_evals_p", real(r.speedup_grad_evals.p_value));
+  add("speedup_grad_evals_p_holm", real(r.holm_p));
   ratio("speedup_loss_evals", r.speedup_loss_evals);
   ratio("speedup_wall", r.speedup_wall);
   add("median_ntk_min", real(r.median_ntk_min));
@@ -306,6 +359,10 @@ std::string format_summary(const std::vector<SummaryRow>& rows, const std::strin
            "   sharpness: the largest Hessian eigenvalue (Lanczos estimates); eta x sharpness > 2: descent's step\n"
            "   is past the flow's stability edge)\n";
   }
+  for (const SummaryRow& r : rows) {
+    if (r.lr_c > 0.0 && r.c_choice.rfind("lowest median steps", 0) != 0)
+      out << "  c of " << r.init << " at width " << r.width << ": " << r.c_choice << "\n";
+  }
   out << "  (speedup_X: median X of the scheme / median X of positive, same protocol and width, with its 95%\n"
          "   bootstrap interval; > 1: positive needed less. med grads, med loss: gradient and loss-only evaluations.\n"
          "   cert: the certificate of the method that ran holds at theta0. c: tuned-fixed, the scheme's best\n"
@@ -313,38 +370,71 @@ std::string format_summary(const std::vector<SummaryRow>& rows, const std::strin
   return out.str();
 }
 
-std::string format_verdict(const std::vector<SummaryRow>& rows) {
+std::string format_verdict(const std::vector<SummaryRow>& rows, double alpha) {
   std::map<GroupKey, std::vector<const SummaryRow*>> groups;
   for (const SummaryRow& r : rows) groups[{r.dataset, r.method, r.activation, r.depth, r.width}].push_back(&r);
   std::ostringstream out;
   for (const auto& [key, members] : groups) {
-    const SummaryRow* best = nullptr;
     const SummaryRow* positive = nullptr;
+    std::vector<const SummaryRow*> others;
     for (const SummaryRow* r : members) {
       if (r->init == "positive") {
         positive = r;
-        continue;
+      } else {
+        others.push_back(r);
       }
-      if (!best || r->grad_evals.median < best->grad_evals.median) best = r;
     }
-    if (!positive || !best) continue;
-    const RatioInterval& s = best->speedup_grad_evals;
-    const std::string against = "the best random scheme (" + best->init + ")";
-    std::string verdict;
-    if (std::isnan(s.estimate) || std::isnan(s.low) || std::isnan(s.high)) {
-      verdict = "CANNOT SAY whether positive is faster than " + against +
-                " (both medians are infinite: fewer than half of the runs converged on each side)";
-    } else if (s.low > 1.0) {
-      verdict = "positive is FASTER than " + against;
-    } else if (s.high < 1.0) {
-      verdict = "positive is SLOWER than " + against;
-    } else {
-      verdict = "positive and " + against + " are NOT DISTINGUISHABLE";
+    if (!positive || others.empty()) continue;
+    // The classes, each in the order of the speedup (the clearest first).
+    std::vector<const SummaryRow*> faster, slower, same, unknown;
+    for (const SummaryRow* r : others) {
+      const RatioInterval& s = r->speedup_grad_evals;
+      if (std::isnan(s.estimate) || std::isnan(r->holm_p)) {
+        unknown.push_back(r);
+      } else if (r->holm_p < alpha && s.estimate > 1.0) {
+        faster.push_back(r);
+      } else if (r->holm_p < alpha && s.estimate < 1.0) {
+        slower.push_back(r);
+      } else {
+        same.push_back(r);
+      }
     }
-    out << "verdict " << std::get<0>(key) << ", " << protocol_name(*best) << ", width " << std::get<4>(key) << ": "
-        << verdict << " in gradient evaluations: " << best->init << "'s median / positive's = " << interval_text(s)
-        << " (converged: positive " << positive->converged << "/" << positive->runs << ", " << best->init << " "
-        << best->converged << "/" << best->runs << ")\n";
+    const auto by_speedup = [](const SummaryRow* a, const SummaryRow* b) {
+      return a->speedup_grad_evals.estimate < b->speedup_grad_evals.estimate;
+    };
+    std::sort(slower.begin(), slower.end(), by_speedup);
+    std::sort(faster.begin(), faster.end(), [&](auto a, auto b) { return by_speedup(b, a); });
+    std::sort(same.begin(), same.end(), by_speedup);
+    const auto list = [](const std::vector<const SummaryRow*>& schemes) {
+      std::string text;
+      for (std::size_t k = 0; k < schemes.size(); ++k) {
+        const SummaryRow* r = schemes[k];
+        text += (k == 0                    ? ""
+                 : k + 1 == schemes.size() ? " and "
+                                           : ", ") +
+                r->init + " " + interval_text(r->speedup_grad_evals) + " p_holm " + format_number("%.3g", r->holm_p);
+      }
+      return text;
+    };
+    std::vector<std::string> parts;
+    if (!faster.empty()) parts.push_back("positive is FASTER than " + list(faster));
+    if (!slower.empty()) parts.push_back("positive is SLOWER than " + list(slower));
+    if (!same.empty()) parts.push_back("NOT DISTINGUISHABLE from " + list(same));
+    if (!unknown.empty()) {
+      std::string names;
+      for (std::size_t k = 0; k < unknown.size(); ++k) names += (k == 0 ? "" : ", ") + unknown[k]->init;
+      parts.push_back("CANNOT SAY against " + names +
+                      " (both medians infinite: fewer than half of the runs converged on each side)");
+    }
+    out << "verdict " << std::get<0>(key) << ", " << protocol_name(*others.front()) << ", width " << std::get<4>(key)
+        << ": ";
+    for (std::size_t k = 0; k < parts.size(); ++k) out << (k == 0 ? "" : "; ") << parts[k];
+    out << " (gradient evaluations, the scheme's median / positive's with its 95% bootstrap interval; Holm's method "
+           "over "
+        << others.size() << (others.size() == 1 ? " scheme" : " schemes") << ", family-wise level "
+        << format_number("%.3g", alpha) << "; converged: positive " << positive->converged << "/" << positive->runs;
+    for (const SummaryRow* r : others) out << ", " << r->init << " " << r->converged << "/" << r->runs;
+    out << ")\n";
   }
   return out.str();
 }

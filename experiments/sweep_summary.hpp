@@ -33,6 +33,9 @@ struct SummaryRow {
   double median_time = 0.0;        // raw flow time (or the sum of descent steps) to the target
   double median_time_beta0 = 0.0;  // that time x beta0: comparable across output scales
   RatioInterval speedup_steps, speedup_grad_evals, speedup_loss_evals, speedup_wall;  // NaN for positive itself
+  // speedup_grad_evals.p_value adjusted by Holm's method over the schemes compared with positive in the
+  // same data set, method, activation, depth and width (holm_adjust); NaN for positive and when undefined.
+  double holm_p = std::numeric_limits<double>::quiet_NaN();
   // --observe: medians over the runs that observed them (NaN when none did) of runs.csv's ntk_min,
   // sharpness0, sharpness_max and eta_sharpness_max.
   double median_ntk_min = std::numeric_limits<double>::quiet_NaN();
@@ -48,20 +51,28 @@ struct SummaryOptions {
   double min_converged = 0.9;  // tuned-fixed: a c qualifies when this fraction of its runs converged
 };
 
+// Holm's step-down adjustment of the p-values of one family (NaN entries are not members and stay NaN):
+// with the m defined values sorted, p_(1) <= ... <= p_(m), the adjusted p_(i) is
+// max over j <= i of min(1, (m - j + 1) p_(j)). Rejecting where the adjusted value is below alpha keeps
+// the family-wise error rate at most alpha (Holm 1979). Returned in the input's order.
+std::vector<double> holm_adjust(const std::vector<double>& p);
+
 // Linear-interpolation quantile (numpy's default) of values sorted in place, following the order
 // statistics exactly where infinities are: a quantile that falls on one sample is that sample (the median
 // of {1, 2, inf} is 2), one between a finite sample and +inf is +inf. NaN for no values.
 double quantile(std::vector<double>& values, double q);
 
-// tuned-fixed: of the grid's c (with the fraction of runs that converged and the median steps of
-// each), the index of the best: the lowest median steps among the c where at least min_converged of
-// the runs converged; when none qualifies, the highest converged fraction (then the lowest median).
-// A tie goes to the smaller c (the more cautious step), whatever the order of the grid. choice
+// tuned-fixed: of the grid's c (with the fraction of runs that converged, the median steps and the
+// median final loss of each), the index of the best: the lowest median steps among the c where at least
+// min_converged of the runs converged; when none qualifies, the highest converged fraction (then the
+// lowest median steps); when no run of any c converged, the lowest median final loss (an unknown one
+// last). A tie goes to the smaller c (the more cautious step), whatever the order of the grid. choice
 // receives which rule decided.
 struct StepFactorResult {
   double c = 0.0;
   double converged_fraction = 0.0;
   double median_steps = 0.0;
+  double median_final_loss = std::numeric_limits<double>::quiet_NaN();  // over all runs (NaN: unknown)
 };
 std::size_t choose_best_c(const std::vector<StepFactorResult>& grid, double min_converged,
                           std::string* choice = nullptr);
@@ -77,9 +88,11 @@ std::string summary_csv_header();
 // A table for the terminal.
 std::string format_summary(const std::vector<SummaryRow>& rows, const std::string& tolerance);
 
-// The verdict per data set, method, activation, depth and width: positive against the best random
-// scheme (lowest median gradient evaluations), from the bootstrap interval of speedup_grad_evals:
-// faster (interval above 1), slower (below 1) or not distinguishable (straddles 1).
-std::string format_verdict(const std::vector<SummaryRow>& rows);
+// The verdict per data set, method, activation, depth and width: positive against every other scheme
+// in gradient evaluations, each comparison decided by its Holm-adjusted bootstrap p-value (holm_p) at the
+// family-wise level alpha: positive is FASTER than a scheme (holm_p < alpha, speedup above 1), SLOWER
+// (holm_p < alpha, below 1) or NOT DISTINGUISHABLE from it; CANNOT SAY where both medians are infinite.
+// One line per group naming the schemes in each class, with their speedups, intervals and holm_p.
+std::string format_verdict(const std::vector<SummaryRow>& rows, double alpha = 0.05);
 
 }  // namespace gradflow

@@ -3,6 +3,7 @@
 #include <gradflow/core/random.hpp>
 #include <gradflow/core/tolerances.hpp>
 #include <gradflow/discrete/descend.hpp>
+#include <gradflow/discrete/run_guarantee.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
 #include <gradflow/theory/power_iteration.hpp>
 
@@ -53,15 +54,16 @@ TrialResult run_trial(const Mlp& network, const TrialSpec& spec) {
   TrialResult r;
   const Vector theta0 = initialize(network.architecture(), spec.init);
   r.certificate = certify(network, theta0);
-  const bool holds = spec.method.is_descent() ? r.certificate.descent_holds : r.certificate.holds;
-  r.certified = r.certificate.applies ? (holds ? 1 : 0) : -1;
+  // The flow's certificate here; a descent run's is its step rule's, set after the run.
+  r.certified = r.certificate.applies ? (r.certificate.holds ? 1 : 0) : -1;
+  if (r.certified == 1) r.certified_travel = r.certificate.travel;
   if (spec.measure_beta0 || spec.lr_c > 0.0)
     r.beta0 = initial_sharpness(network, theta0, derive_seed(spec.init.seed, 7));
   r.loss0 = network.loss(theta0);
   r.target = spec.loss_tol ? *spec.loss_tol : spec.eps * r.loss0;
   const int keep = std::max(spec.curve_points, 0);
   const double mu = r.certified == 1 ? r.certificate.mu : kNaN;
-  const auto bound = [&](double t) { return r.certified == 1 ? r.loss0 * std::exp(-2.0 * mu * t) : kNaN; };
+  const auto bound = [&](double t) { return r.certified == 1 ? r.loss0 * std::exp(-2.0 * mu * t) : kNaN; };  // flow
   const auto pl = [](double loss, double grad_norm) {
     return loss > 0.0 ? grad_norm * grad_norm / (2.0 * loss) : kNaN;
   };
@@ -79,6 +81,22 @@ TrialResult run_trial(const Mlp& network, const TrialSpec& spec) {
     o.seed = spec.init.seed;
     o.observe = spec.observe;
     const DescentResult result = descend(network, theta0, o);
+    // The certificate of the step that ran: the rule's guarantee with the certificate's mu and beta_r on
+    // its ball B(theta0, r*) (Theorem 2 for a fixed eta), not the 1/beta_r step's whatever ran; the
+    // curve's bound is then that rule's L0 q^k.
+    std::optional<double> q;
+    if (r.certificate.applies) {
+      StepFacts facts;
+      facts.mu = r.certificate.mu;
+      facts.beta = r.certificate.beta;
+      facts.min_value = 0.0;
+      facts.loss0 = r.loss0;
+      const RateGuarantee g = run_guarantee(result, facts, r.certificate.descent_radius);
+      q = g.q;
+      r.certified = q ? 1 : 0;
+      r.certified_travel = q && g.radius ? *g.radius : kNaN;
+    }
+    const auto descent_bound = [&](long k) { return q ? r.loss0 * std::pow(*q, static_cast<double>(k)) : kNaN; };
     r.reached = result.status == Status::tolerance_reached && result.loss_final <= r.target;
     r.steps = result.iterations;
     r.final_loss = result.loss_final;
@@ -96,7 +114,7 @@ TrialResult run_trial(const Mlp& network, const TrialSpec& spec) {
       if (keep > 0) {
         Row point = row;
         point.pl_ratio = pl_ratio;
-        point.bound = bound(row.t);
+        point.bound = descent_bound(row.iter);
         points.push_back(point);
       }
     }

@@ -30,7 +30,8 @@ namespace gradflow {
 double initial_sharpness(const Objective& objective, const Vector& theta0, std::uint64_t seed);
 
 // The trajectory kept for the plots: rows (flow/trajectory.hpp) with iter the iteration or the
-// accepted flow step, bound the certified L0 exp(-2 mu t) (NaN when not certified), and with
+// accepted flow step, bound the certified bound (NaN when not certified: the flow's L0 exp(-2 mu t), a
+// descent run's L0 q^k with its rule's q, discrete/run_guarantee.hpp), and with
 // TrialSpec::observe the observables there. Written to the sweeps' curves through the row field table
 // (flow/row_fields.hpp, the kCurveRows columns).
 using CurvePoint = Row;
@@ -71,7 +72,14 @@ struct TrialSpec {
 
 struct TrialResult {
   Certificate certificate;  // at theta0 (flow and descent verdicts both)
-  int certified = -1;       // the certificate of the method that ran: 1 holds, 0 does not, -1 does not apply
+  // The certificate of the method and step that ran: 1 holds, 0 does not, -1 does not apply. The flow:
+  // certificate.holds. Descent: the guarantee of the rule with the step it used (run_guarantee()) under
+  // the certificate's mu and beta_r on B(theta0, r*): for a fixed eta, Theorem 2 (eta beta_r < 2 and
+  // rho0 / (1 - beta_r eta / 2) < r*), so a step far above 1/beta_r is not certified.
+  int certified = -1;
+  // When certified: the travel bound of the method that ran (the flow's sqrt(2 L0 / mu); descent's rule's
+  // radius, rho0 / (1 - beta_r eta / 2) for a fixed eta). NaN otherwise.
+  double certified_travel = std::numeric_limits<double>::quiet_NaN();
   double loss0 = 0.0;
   double target = 0.0;  // the absolute loss to reach
   double beta0 = std::numeric_limits<double>::quiet_NaN();

@@ -5,6 +5,7 @@
 #include <gradflow/apps/sweep/sweep_files.hpp>
 #include <gradflow/apps/sweep/sweep_plots.hpp>
 #include <gradflow/core/input_error.hpp>
+#include <gradflow/core/random.hpp>
 #include <gradflow/core/text.hpp>
 #include <gradflow/discrete/descend.hpp>
 #include <gradflow/experiments/bootstrap.hpp>
@@ -33,6 +34,9 @@ namespace fs = std::filesystem;
 using namespace gradflow;
 
 namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 fs::path sandbox(const std::string& name) {
   const fs::path dir = fs::path(GRADFLOW_TESTS_BINARY_DIR) / "compare_sandbox" / name;
@@ -612,4 +616,187 @@ TEST_CASE("The memory of --observe (Lanczos bases, Gram matrices) is checked aga
                            "sharpness", "--max-memory", "1G", "--quiet"});
   INFO(run.err);
   CHECK(run.exit_code == 0);
+}
+
+TEST_CASE("Holm's adjustment matches the step-down computed by hand, NaN entries are not members", "[compare]") {
+  // m = 4 defined values: sorted 0.01, 0.02, 0.03, 0.5 -> 4 x 0.01 = 0.04, max(0.04, 3 x 0.02) = 0.06,
+  // max(0.06, 2 x 0.03) = 0.06, max(0.06, 1 x 0.5) = 0.5; in the input's order.
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::vector<double> adjusted = holm_adjust({0.03, nan, 0.5, 0.01, 0.02});
+  REQUIRE(adjusted.size() == 5);
+  CHECK(adjusted[0] == Approx(0.06));
+  CHECK(std::isnan(adjusted[1]));
+  CHECK(adjusted[2] == Approx(0.5));
+  CHECK(adjusted[3] == Approx(0.04));
+  CHECK(adjusted[4] == Approx(0.06));
+  // Capped at 1, and monotone in the sorted order.
+  const std::vector<double> capped = holm_adjust({0.4, 0.3});
+  CHECK(capped[1] == Approx(0.6));
+  CHECK(capped[0] == Approx(0.6));  // max(0.6, 1 x 0.4)
+  CHECK(holm_adjust({}).empty());
+}
+
+TEST_CASE("The bootstrap p-value is twice the smaller tail of the rounds' ratios around 1", "[compare]") {
+  // Every round's ratio is > 1 when every value of a is above every value of b: p = 0.
+  RatioInterval all_above = bootstrap_median_ratio({10, 11, 12}, {1, 2, 3}, 7, 500);
+  CHECK(all_above.p_value == 0.0);
+  // Identical samples of one value: every ratio is exactly 1, counted on both sides: p = 1.
+  CHECK(bootstrap_median_ratio({5, 5, 5}, {5, 5, 5}, 7, 500).p_value == 1.0);
+  // Recount the tails from the rounds (the same draws: the same seed) by hand.
+  const std::vector<double> a{3, 5, 9, 4, 12}, b{4, 6, 5, 8, 7};
+  const RatioInterval r = bootstrap_median_ratio(a, b, 99, 400);
+  Random random(99);
+  std::vector<double> sa(a.size()), sb(b.size());
+  long below = 0, above = 0;
+  for (int k = 0; k < 400; ++k) {
+    for (std::size_t i = 0; i < a.size(); ++i)
+      sa[i] = a[std::min(a.size() - 1, static_cast<std::size_t>(random.uniform() * static_cast<double>(a.size())))];
+    for (std::size_t i = 0; i < b.size(); ++i)
+      sb[i] = b[std::min(b.size() - 1, static_cast<std::size_t>(random.uniform() * static_cast<double>(b.size())))];
+    std::sort(sa.begin(), sa.end());
+    std::sort(sb.begin(), sb.end());
+    const double ratio = sa[2] / sb[2];  // odd sizes: the median is the middle order statistic
+    below += ratio <= 1.0 ? 1 : 0;
+    above += ratio >= 1.0 ? 1 : 0;
+  }
+  CHECK(r.p_value == Approx(std::min(1.0, 2.0 * static_cast<double>(std::min(below, above)) / 400.0)));
+}
+
+TEST_CASE("The verdict compares positive with every scheme under Holm's method and names each class", "[compare]") {
+  // Positive needs 100 gradient evaluations; xavier_normal 50 (positive clearly slower), orthogonal 200
+  // (positive clearly faster), kaiming_normal the same as positive (not distinguishable), and
+  // kaiming_uniform never converges while positive does: positive is faster than it.
+  std::vector<RunRecord> records;
+  const auto add = [&](const char* init, long seed, bool reached, long evals) {
+    RunRecord r;
+    r.run = {*init_scheme_from_string(init),
+             8,
+             1,
+             Activation::tanh,
+             seed,
+             Method{StepRule::armijo},
+             *DatasetSpec::from_string("synthetic:4x8"),
+             0.0};
+    r.reached = reached;
+    r.steps_to_eps = reached ? evals - 1 : -1;
+    r.grad_evals = evals;
+    r.steps = evals - 1;
+    records.push_back(r);
+  };
+  for (long s = 0; s < 12; ++s) {
+    add("positive", s, true, 100 + s % 3);
+    add("xavier_normal", s, true, 50 + s % 3);
+    add("orthogonal", s, true, 200 + s % 3);
+    add("kaiming_normal", s, true, 99 + s % 5);
+  }
+  const std::vector<SummaryRow> rows = summarize(records);
+  REQUIRE(rows.size() == 4);
+  // Holm recomputed from the rows' own p-values, by hand for m = 3.
+  std::vector<double> p;
+  for (const SummaryRow& row : rows)
+    if (row.init != "positive") p.push_back(row.speedup_grad_evals.p_value);
+  std::vector<double> sorted = p;
+  std::sort(sorted.begin(), sorted.end());
+  const double h1 = std::min(1.0, 3 * sorted[0]);
+  const double h2 = std::max(h1, std::min(1.0, 2 * sorted[1]));
+  const double h3 = std::max(h2, std::min(1.0, sorted[2]));
+  for (const SummaryRow& row : rows) {
+    if (row.init == "positive") {
+      CHECK(std::isnan(row.holm_p));
+      continue;
+    }
+    const double raw = row.speedup_grad_evals.p_value;
+    const double expected = raw == sorted[0] ? h1 : raw == sorted[1] ? h2 : h3;
+    CHECK(row.holm_p == Approx(expected));
+  }
+  const std::string verdict = format_verdict(rows);
+  INFO(verdict);
+  CHECK_THAT(verdict, Catch::Contains("positive is FASTER than orthogonal") &&
+                          Catch::Contains("positive is SLOWER than xavier_normal") &&
+                          Catch::Contains("NOT DISTINGUISHABLE from kaiming_normal") &&
+                          Catch::Contains("Holm's method over 3 schemes") && Catch::Contains("positive 12/12"));
+  // The summary's columns carry both p-values.
+  const NamedValues values = summary_values(rows[1], "eps");
+  bool raw_column = false, holm_column = false;
+  for (const NamedValue& v : values) {
+    raw_column |= v.name == "speedup_grad_evals_p";
+    holm_column |= v.name == "speedup_grad_evals_p_holm";
+  }
+  CHECK(raw_column);
+  CHECK(holm_column);
+  // A scheme that never converges while positive does is slower than positive: p = 0, FASTER.
+  for (long s = 0; s < 12; ++s) add("kaiming_uniform", s, false, 5000);
+  const std::string five = format_verdict(summarize(records));
+  CHECK_THAT(five, Catch::Contains("kaiming_uniform inf") && Catch::Contains("Holm's method over 4 schemes"));
+  // Both medians infinite for one scheme: CANNOT SAY against it, the others still decided.
+  for (RunRecord& r : records)
+    if (r.run.init == InitScheme::positive) r.reached = false;
+  const std::string none = format_verdict(summarize(records));
+  CHECK_THAT(none, Catch::Contains("CANNOT SAY against kaiming_uniform"));
+}
+
+TEST_CASE("When no c converges, the best c is the one with the lowest median final loss, and the table says so",
+          "[compare]") {
+  // By hand: c = 0.25 ends at 4.8e-3, c = 1.9 at 7.1e-6, c = 4 diverged (NaN); nothing converged.
+  std::vector<StepFactorResult> grid{{0.25, 0.0, kInf, 4.8e-3}, {1.9, 0.0, kInf, 7.1e-6}, {4.0, 0.0, kInf, kNaN}};
+  std::string choice;
+  CHECK(choose_best_c(grid, 0.9, &choice) == 1);
+  CHECK(choice == "no c converged: the lowest median final loss");
+  // Some run converged somewhere: the converged fraction decides, as before.
+  grid[0].converged_fraction = 0.1;
+  CHECK(choose_best_c(grid, 0.9, &choice) == 0);
+  // Through summarize(): runs.csv's final losses, and the table's note.
+  std::vector<RunRecord> records;
+  for (const double c : {0.25, 1.9, 4.0}) {
+    for (long s = 0; s < 3; ++s) {
+      RunRecord r;
+      r.run = {InitScheme::positive,
+               8,
+               1,
+               Activation::tanh,
+               s,
+               Method{StepRule::fixed},
+               *DatasetSpec::from_string("synthetic:4x8"),
+               c};
+      r.reached = false;
+      r.steps_to_eps = -1;
+      r.final_loss = c == 0.25 ? 4.8e-3 : c == 1.9 ? 7.1e-6 : kNaN;
+      records.push_back(r);
+    }
+  }
+  const std::vector<SummaryRow> rows = summarize(records);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].lr_c == 1.9);
+  CHECK_THAT(format_summary(rows, "eps"), Catch::Contains("no c converged: the lowest median final loss"));
+}
+
+TEST_CASE("The bootstrap's seed takes a file data set by its file name: the same data in another folder, the same bits",
+          "[compare]") {
+  const auto records_in = [](const std::string& dataset) {
+    std::vector<RunRecord> records;
+    for (long s = 0; s < 6; ++s) {
+      for (const InitScheme init : {InitScheme::positive, InitScheme::xavier_normal}) {
+        RunRecord r;
+        r.run = {init, 8, 1, Activation::tanh, s, Method{StepRule::armijo}, *DatasetSpec::from_string(dataset), 0.0};
+        r.reached = true;
+        r.grad_evals = (init == InitScheme::positive ? 100 : 120) + 7 * s % 11;
+        r.steps_to_eps = r.grad_evals - 1;
+        records.push_back(r);
+      }
+    }
+    return records;
+  };
+  const std::vector<SummaryRow> here = summarize(records_in("file:/home/a/data/bc.csv"));
+  const std::vector<SummaryRow> there = summarize(records_in("file:/srv/clone/data/bc.csv"));
+  REQUIRE(here.size() == 2);
+  REQUIRE(there.size() == 2);
+  for (std::size_t i = 0; i < 2; ++i) {
+    if (here[i].init == "positive") continue;
+    CHECK(here[i].speedup_grad_evals.low == there[i].speedup_grad_evals.low);
+    CHECK(here[i].speedup_grad_evals.high == there[i].speedup_grad_evals.high);
+    CHECK(here[i].speedup_grad_evals.p_value == there[i].speedup_grad_evals.p_value);
+  }
+  // Another file name is another comparison: another seed (intervals may differ; the estimate does not).
+  const std::vector<SummaryRow> other = summarize(records_in("file:/home/a/data/digits.csv"));
+  CHECK(other[1].speedup_grad_evals.estimate == here[1].speedup_grad_evals.estimate);
 }

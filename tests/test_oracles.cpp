@@ -89,12 +89,55 @@ TEST_CASE("The trial's curve bound is L0 exp(-2 mu t) with the certificate's mu,
     const double mu = r.certificate.mu;
     REQUIRE(mu > 0.0);
     const double loss0 = network.loss(initialize(network.architecture(), spec.init));
+    // Descent's bound is its rule's: Armijo (lr 1, b = c = 1/2) contracts by q = 1 - 2 c mu eta_min with
+    // eta_min = min(lr, 2 b (1 - c) / beta_r) per iteration (docs/theory.md §2.4), not exp(-2 mu t).
+    const double beta = r.certificate.beta;
+    const double q = 1.0 - 2.0 * 0.5 * mu * std::min(1.0, 2.0 * 0.5 * 0.5 / beta);
     for (const CurvePoint& point : r.curve) {
-      INFO("t = " << point.t);
-      CHECK(point.bound == Approx(loss0 * std::exp(-2.0 * mu * point.t)).epsilon(1e-12));
+      INFO("t = " << point.t << ", k = " << point.iter);
+      const double expected =
+          descent ? loss0 * std::pow(q, static_cast<double>(point.iter)) : loss0 * std::exp(-2.0 * mu * point.t);
+      CHECK(point.bound == Approx(expected).epsilon(1e-12));
       CHECK(point.loss <= point.bound * (1.0 + 1e-6));
     }
     CHECK(r.curve.back().t > 0.0);
+  }
+}
+
+TEST_CASE("A descent run's certified column is Theorem 2 for the step that ran, recomputed by hand",
+          "[oracle][trial]") {
+  const NetworkData data = synthetic_data(4, 8, 17);
+  const Mlp network(one_hidden(8, 6), data.x, data.y);
+  TrialSpec spec;
+  spec.init = certified_positive(network, true);
+  spec.method = Method{StepRule::fixed};
+  spec.eps = 1e-4;
+  spec.max_steps = 50;
+  spec.curve_points = 10;
+  const Certificate c = certify(network, initialize(network.architecture(), spec.init));
+  REQUIRE(c.applies);
+  REQUIRE(c.descent_holds);
+  const double mu = c.mu, beta = c.beta, r_star = c.descent_radius;
+  const double rho0 = std::sqrt(2.0 * c.loss0 / mu);
+  // Theorem 2 for a fixed eta: 0 < eta beta < 2 and rho0 / (1 - beta eta / 2) < r*.
+  const auto theorem2 = [&](double eta) { return eta * beta < 2.0 && rho0 / (1.0 - beta * eta / 2.0) < r_star; };
+  for (const double factor : {0.25, 1.0, 1.5, 1.9, 2.5, 4.0}) {
+    const double eta = factor / beta;
+    INFO("eta = " << factor << " / beta_r");
+    spec.lr = eta;
+    const TrialResult r = run_trial(network, spec);
+    CHECK(r.certified == (theorem2(eta) ? 1 : 0));
+    if (factor == 1.0) CHECK(r.certified == 1);  // eta = 1/beta_r: the certificate's own condition
+    if (factor >= 2.0) CHECK(r.certified == 0);  // eta beta_r >= 2: no guarantee at all
+    if (r.certified == 1) {
+      const double q = 1.0 - mu * eta * (2.0 - beta * eta);
+      for (const CurvePoint& point : r.curve) {
+        CHECK(point.bound == Approx(c.loss0 * std::pow(q, static_cast<double>(point.iter))).epsilon(1e-12));
+        CHECK(point.loss <= point.bound * (1.0 + 1e-9));
+      }
+    } else {
+      for (const CurvePoint& point : r.curve) CHECK(std::isnan(point.bound));
+    }
   }
 }
 

@@ -15,8 +15,9 @@ namespace gradflow {
 namespace {
 
 // The format of the folder's files (2: RFC 4180 quoting of text fields; 4: the --observe columns; 5: the
-// curves through the row field table, iter for step, the observed columns asked for).
-constexpr const char* kRunsFormat = "5";
+// curves through the row field table, iter for step, the observed columns asked for; 6: a descent
+// run's certified, certified_travel and curve bound are its step rule's, summary.csv's p-values).
+constexpr const char* kRunsFormat = "6";
 
 std::string hex(std::uint64_t h) {
   char text[24];
