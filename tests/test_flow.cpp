@@ -304,6 +304,18 @@ TEST_CASE("Rows are recorded at the requested times every save_every or at every
     o.save.every_t = 0.0;
     r = simulate_flow(q, theta0, o);
     CHECK(static_cast<long>(r.rows.size()) == r.stats.num_steps + 1);
+    // A row asked only at t_end constrains no step (a solver that lands on its outputs lands on t_end
+    // anyway): the same steps and the same end as recording every step, and for gradflow's own step loop
+    // (odeint) the same evaluations (CVODE evaluates each recorded row's gradient apart).
+    o.save.every_t = 3.0;
+    const FlowResult end_only = simulate_flow(q, theta0, o);
+    REQUIRE(end_only.status == Status::reached_end_time);
+    REQUIRE(end_only.rows.size() == 2);
+    CHECK(end_only.stats.num_steps == r.stats.num_steps);
+    const bool cvode =
+        solver == Solver::cvode_bdf || solver == Solver::cvode_bdf_krylov || solver == Solver::cvode_adams;
+    if (!cvode) CHECK(end_only.stats.num_gradient_evals == r.stats.num_gradient_evals);
+    CHECK(end_only.rows.back().loss == r.rows.back().loss);
   }
 }
 
