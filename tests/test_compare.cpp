@@ -800,3 +800,55 @@ TEST_CASE("The bootstrap's seed takes a file data set by its file name: the same
   const std::vector<SummaryRow> other = summarize(records_in("file:/home/a/data/digits.csv"));
   CHECK(other[1].speedup_grad_evals.estimate == here[1].speedup_grad_evals.estimate);
 }
+
+TEST_CASE("The figures read true: every scheme in every figure, the PL rate per explicit step, no data path in a title",
+          "[compare]") {
+  // A file data set in a folder whose name must not reach a title; positive never converges (a budget of
+  // 3 steps at a tight target), so its steps and speedups are infinite.
+  const fs::path dir = sandbox("figures");
+  fs::create_directories(dir / "secret-folder");
+  {
+    std::ofstream data(dir / "secret-folder" / "tiny.csv");
+    const NetworkData d = synthetic_data(4, 8, 3);
+    for (Eigen::Index i = 0; i < d.x.rows(); ++i) {
+      for (Eigen::Index j = 0; j < d.x.cols(); ++j) data << d.x(i, j) << ",";
+      data << d.y(i) << "\n";
+    }
+  }
+  const auto run = gradflow_cli(dir, {"compare-inits", "--data", (dir / "secret-folder" / "tiny.csv").string(),
+                                      "--inits", "positive,xavier_normal,orthogonal", "--widths", "4,8", "--seeds", "1",
+                                      "--eps", "1e-12", "--max-steps", "3", "--out", "r", "--quiet"});
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  const fs::path plots = dir / "r" / "plots";
+  for (const char* figure : {"loss", "pl_ratio", "distance", "work"}) {
+    INFO(figure);
+    const std::string script = test::read_text(plots / (std::string(figure) + ".gp"));
+    for (const char* init : {"positive", "xavier_normal", "orthogonal"}) {
+      if (std::string(figure) == "work" && std::string(init) == "positive") continue;  // the ratios' denominator
+      CHECK_THAT(script, Catch::Contains("title '" + std::string(init)));
+    }
+    CHECK_THAT(script, !Catch::Contains("secret-folder") && Catch::Contains("tiny.csv"));
+    CHECK_THAT(script, Catch::Contains("set key inside"));
+  }
+  // No run converged at eps 1e-12 in 3 steps: no steps figure, said; the work figure still drawn.
+  CHECK_THAT(run.err, Catch::Contains("steps_vs_width not drawn"));
+  CHECK(fs::exists(plots / "work.png"));
+  // The PL figure plots pl_ratio / beta0: at step 0, one run per scheme at the widest width, it is that run's
+  // first curve row's pl_ratio over its runs.csv beta0.
+  for (const RunRecord& r : read_runs((dir / "r" / "runs.csv").string())) {
+    if (r.run.width != 8) continue;
+    const std::string init(to_string(r.run.init));
+    INFO(init);
+    const std::vector<CurvePoint> curve = read_curve((dir / "r" / curve_file_name(r.run)).string());
+    REQUIRE_FALSE(curve.empty());
+    std::ifstream pl(plots / "data" / (init + "_pl.dat"));
+    std::string header;
+    std::getline(pl, header);
+    CHECK(header == "# step median_pl_ratio_over_beta0");
+    double step = -1.0, value = 0.0;
+    pl >> step >> value;
+    CHECK(step == 0.0);
+    CHECK(value == Approx(curve.front().pl_ratio / r.beta0).epsilon(1e-12));
+  }
+}

@@ -157,15 +157,22 @@ PlotResult make_plots(const OutputFolder& out, const SweepSpec& spec, const std:
     curves[std::string(to_string(r.run.init))].emplace_back(&r, std::move(curve));
   }
   const int points = 150;
-  std::string loss_plot, pl_plot, distance_plot, bound_plot, travel_plot;
+  std::string loss_plot, pl_plot, distance_plot, bound_plot, travel_plot, missing_curves;
   int color = 1;
   for (const InitScheme scheme : spec.inits) {
     const std::string init(to_string(scheme));
     const auto found = curves.find(init);
-    if (found == curves.end()) continue;
+    if (found == curves.end()) {
+      // Every scheme appears in every figure: one without a curve gets a legend entry saying so.
+      const std::string entry =
+          "NaN with lines lw 2 lc " + std::to_string(color) + " title '" + init + " (no curve)', ";
+      missing_curves += entry;
+      ++color;
+      continue;
+    }
     std::ostringstream loss, pl, distance, bound;
     loss << "# step median_loss_over_L0 q25 q75\n";
-    pl << "# step median_pl_ratio\n";
+    pl << "# step median_pl_ratio_over_beta0\n";
     distance << "# step median_dist q25 q75\n";
     bound << "# step median_certified_bound_over_L0\n";
     bool has_bound = false;
@@ -173,20 +180,26 @@ PlotResult make_plots(const OutputFolder& out, const SweepSpec& spec, const std:
     for (int k = 0; k < points; ++k) steps.push_back(std::round(t_max * k / (points - 1)));
     // Every run carried forward past its end: no survivor bias in the medians.
     std::vector<std::vector<CurvePoint>> run_curves;
-    std::vector<double> loss0s, ones;
+    std::vector<double> loss0s, beta0s, ends;
     for (const auto& [record, curve] : found->second) {
       run_curves.push_back(curve);
       loss0s.push_back(record->loss0);
-      ones.push_back(1.0);
+      beta0s.push_back(record->beta0);
+      ends.push_back(step_of(curve.back()));
     }
     const std::vector<double> median_bound =
         carried_forward_median(run_curves, loss0s, steps, &CurvePoint::bound, true);
     std::ostringstream runs;
     runs << "# step loss_over_L0, one block per run (carried forward after its end)\n";
     for (std::size_t i = 0; i < run_curves.size(); ++i) {
-      for (const double t : steps)
-        runs << text(t) << " " << text(value_carried_forward(run_curves[i], t, &CurvePoint::loss, true) / loss0s[i])
+      // Each run's own line ends where the run ended (a flat line after it would read as a plateau); the
+      // medians below carry it forward.
+      for (const double t : steps) {
+        const double at = std::min(t, ends[i]);
+        runs << text(at) << " " << text(value_carried_forward(run_curves[i], at, &CurvePoint::loss, true) / loss0s[i])
              << "\n";
+        if (t >= ends[i]) break;
+      }
       runs << "\n\n";
     }
     for (std::size_t k = 0; k < steps.size(); ++k) {
@@ -196,7 +209,9 @@ PlotResult make_plots(const OutputFolder& out, const SweepSpec& spec, const std:
         const double loss_t = value_carried_forward(run_curves[i], t, &CurvePoint::loss, true);
         if (std::isnan(loss_t)) continue;
         l.push_back(loss_t / loss0s[i]);
-        p.push_back(value_carried_forward(run_curves[i], t, &CurvePoint::pl_ratio, true));
+        // The rate per explicit step: PL ratio / beta0 (the raw ratio scales with the output scale squared).
+        p.push_back(beta0s[i] > 0.0 ? value_carried_forward(run_curves[i], t, &CurvePoint::pl_ratio, true) / beta0s[i]
+                                    : std::numeric_limits<double>::quiet_NaN());
         d.push_back(value_carried_forward(run_curves[i], t, &CurvePoint::dist_from_init, false));
       }
       if (l.empty()) continue;
@@ -240,6 +255,7 @@ PlotResult make_plots(const OutputFolder& out, const SweepSpec& spec, const std:
   }
   // Steps to eps against width, from the summary.
   std::string steps_plot;
+  bool any_steps = false;
   color = 1;
   for (const InitScheme scheme : spec.inits) {
     const std::string init(to_string(scheme));
@@ -260,6 +276,10 @@ PlotResult make_plots(const OutputFolder& out, const SweepSpec& spec, const std:
       write(data(), init + "_steps.dat", steps.str());
       steps_plot += "'data/" + init + "_steps.dat' using 1:2:3:4 with yerrorlines lw 2 lc " + std::to_string(color) +
                     " title '" + init + "', ";
+      any_steps = true;
+    } else {
+      steps_plot += "NaN with lines lw 2 lc " + std::to_string(color) + " title '" + init +
+                    ": fewer than half of its runs converged at every width', ";
     }
     ++color;
   }
@@ -292,6 +312,9 @@ PlotResult make_plots(const OutputFolder& out, const SweepSpec& spec, const std:
       write(data(), init + "_work.dat", work.str());
       work_plot += "'data/" + init + "_work.dat' using 1:2:3:4 with yerrorlines lw 2 lc " + std::to_string(color) +
                    " title '" + init + "', ";
+    } else {
+      work_plot += "NaN with lines lw 2 lc " + std::to_string(color) + " title '" + init +
+                   ": no finite ratio (its median or that of positive is infinite)', ";
     }
     ++color;
   }
@@ -300,40 +323,50 @@ PlotResult make_plots(const OutputFolder& out, const SweepSpec& spec, const std:
                                    ? std::string("tuned-fixed (each scheme at its best c)")
                                : spec.methods.front().is_descent() ? spec.methods.front().name()
                                                                    : "flow (" + spec.methods.front().name() + ")";
-  const std::string setting = "protocol " + protocol + ", " + title_text(spec.datasets.front().name()) + ", " +
+  // The data set by its name, never a path (a file data set by its file name), and the setting on lines
+  // short enough for the figure's width.
+  const DatasetSpec& dataset = spec.datasets.front();
+  const std::string data_name =
+      dataset.kind == DatasetSpec::Kind::file ? fs::path(dataset.path).filename().string() : dataset.name();
+  const std::string setting = "protocol " + protocol + "\\n" + title_text(data_name) + ", " +
                               std::string(to_string(spec.activations.front())) + ", depth " +
                               std::to_string(spec.depths.front());
   const std::string slice = setting + ", width " + std::to_string(width);
+  // Inside the plot, boxed and opaque: outside, it took half the width.
+  const std::string key = "set key inside top right opaque box samplen 2 font ',9'\n";
+  // The widths' range, for the figures against width (set, so that a figure of NaN entries still draws).
+  const auto [min_width, max_width] = std::minmax_element(spec.widths.begin(), spec.widths.end());
+  const std::string width_range = "set xrange [" + text(static_cast<double>(*min_width) / 1.5) + ":" +
+                                  text(static_cast<double>(*max_width) * 1.5) + "]\n";
   std::vector<std::pair<std::string, std::string>> scripts;
   if (!loss_plot.empty()) {
     scripts.emplace_back(
         "loss",
         script("loss",
-               "set title \"Loss / L0: thin, each run (carried forward after it stops);\\nthick, median and "
-               "quartiles per scheme\\n" +
-                   slice +
+               "set title \"Loss / L0: thin, each run to its end; thick, median and quartiles per scheme\\n" + slice +
                    "\"\nset logscale y\nset format y '%.0e'\nset xlabel 'step (iteration, or accepted flow step)'\n"
-                   "set ylabel 'L / L0'\nset key outside right\n",
-               "plot " + strip(loss_plot + bound_plot)));
+                   "set ylabel 'L / L0'\n" +
+                   key,
+               "plot " + strip(loss_plot + bound_plot + missing_curves)));
     scripts.emplace_back(
         "pl_ratio", script("pl_ratio",
-                           "set title \"PL ratio ||grad L||^2 / (2 L) (median over seeds, carried forward)\\n" + slice +
-                               "\"\nset logscale y\nset xlabel 'step'\nset ylabel 'PL ratio'\nset key outside right\n",
-                           "plot " + strip(pl_plot)));
+                           "set title \"Rate per explicit step: PL ratio ||grad L||^2 / (2 L) / beta0 (median, carried "
+                           "forward)\\n" +
+                               slice + "\"\nset logscale y\nset xlabel 'step'\nset ylabel 'PL ratio / beta0'\n" + key,
+                           "plot " + strip(pl_plot + missing_curves)));
     scripts.emplace_back(
-        "distance",
-        script("distance",
-               "set title \"Distance from initialization (median and quartiles, carried forward)\\n" + slice +
-                   "\"\nset logscale y\nset xlabel 'step'\nset ylabel '||theta - theta0||'\nset key outside right\n",
-               "plot " + strip(distance_plot + travel_plot)));
+        "distance", script("distance",
+                           "set title \"Distance from initialization (median and quartiles, carried forward)\\n" +
+                               slice + "\"\nset logscale y\nset xlabel 'step'\nset ylabel '||theta - theta0||'\n" + key,
+                           "plot " + strip(distance_plot + travel_plot + missing_curves)));
   }
-  if (!steps_plot.empty()) {
+  if (any_steps) {
     scripts.emplace_back(
         "steps_vs_width",
         script("steps_vs_width",
                "set title \"Median steps to the target (quartile bars)\\n" + setting +
-                   "\"\nset logscale y\nset logscale x 2\nset xlabel 'width'\nset ylabel 'steps to eps'\n"
-                   "set key outside right\nset offsets graph 0.05, graph 0.05, 0, 0\n",
+                   "\"\nset logscale y\nset logscale x 2\nset xlabel 'width'\nset ylabel 'steps to eps'\n" + key +
+                   width_range,
                "plot " + strip(steps_plot)));
   }
   if (!work_plot.empty()) {
@@ -343,13 +376,16 @@ PlotResult make_plots(const OutputFolder& out, const SweepSpec& spec, const std:
                        "bootstrap interval; above 1: positive needed fewer)\\n" +
                            setting +
                            "\"\nset logscale y\nset logscale x 2\nset xlabel 'width'\nset ylabel "
-                           "'speedup_grad_evals'\nset key outside right\nset offsets graph 0.05, graph 0.05, 0, 0\n",
+                           "'speedup_grad_evals'\n" +
+                           key + width_range,
                        "plot " + strip(work_plot) + ", 1 with lines dt 2 lc 'black' title 'no difference'"));
   }
   if (scripts.empty()) {
     result.warning = "no curves or converged runs to plot";
     return result;
   }
+  // Said, not silently skipped (a later warning about gnuplot replaces it).
+  if (!any_steps) result.warning = "steps_vs_width not drawn: no scheme converged in half of its runs at any width";
   for (const auto& [name, content] : scripts) write(plots, name + ".gp", content);
   if (!find_program("gnuplot")) {
     result.warning = "gnuplot is not installed (apt-get install gnuplot-nox): scripts and data are in " + dir.string() +
