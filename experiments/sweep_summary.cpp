@@ -405,14 +405,20 @@ std::string format_verdict(const std::vector<SummaryRow>& rows, double alpha) {
     std::sort(slower.begin(), slower.end(), by_speedup);
     std::sort(faster.begin(), faster.end(), [&](auto a, auto b) { return by_speedup(b, a); });
     std::sort(same.begin(), same.end(), by_speedup);
-    const auto list = [](const std::vector<const SummaryRow*>& schemes) {
+    std::size_t family = 0;  // Holm's m: the schemes with a defined p-value
+    for (const SummaryRow* r : others) family += std::isnan(r->holm_p) ? 0 : 1;
+    const auto list = [family](const std::vector<const SummaryRow*>& schemes) {
       std::string text;
       for (std::size_t k = 0; k < schemes.size(); ++k) {
         const SummaryRow* r = schemes[k];
-        text += (k == 0                    ? ""
-                 : k + 1 == schemes.size() ? " and "
-                                           : ", ") +
-                r->init + " " + interval_text(r->speedup_grad_evals) + " p_holm " + format_number("%.3g", r->holm_p);
+        // An adjusted p of 0 means that no bootstrap round fell on the other side of 1: say what it is under.
+        const RatioInterval& s = r->speedup_grad_evals;
+        const double rounds = static_cast<double>(s.resamples - s.undefined);
+        const std::string p = r->holm_p > 0.0 || !(rounds > 0.0)
+                                  ? format_number("%.3g", r->holm_p)
+                                  : "< " + format_number("%.1g", static_cast<double>(family) / rounds);
+        const std::string separator = k == 0 ? "" : k + 1 == schemes.size() ? " and " : ", ";
+        text += separator + r->init + " " + interval_text(s) + " p_holm " + p;
       }
       return text;
     };
