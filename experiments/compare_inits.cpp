@@ -46,6 +46,10 @@ std::optional<OptionError> CompareInitsSpec::validate() const {
   if (depth < 1 || depth > 64) return OptionError{"depth", std::to_string(depth), "must be in [1, 64]"};
   if (solver && protocol != Protocol::flow)
     return OptionError{"solver", std::string(to_string(*solver)), "is for the flow protocol only"};
+  if (rtol && protocol != Protocol::flow)
+    return OptionError{"rtol", full_precision(*rtol), "is for the flow protocol only"};
+  if (atol && protocol != Protocol::flow)
+    return OptionError{"atol", full_precision(*atol), "is for the flow protocol only"};
   if (lr_grid && protocol != Protocol::tuned_fixed)
     return OptionError{"lr_grid", std::to_string(lr_grid->size()) + " factors", "is for the tuned-fixed protocol only"};
   if (lr_grid && lr_grid->empty())
@@ -80,6 +84,9 @@ SweepSpec CompareInitsSpec::to_sweep() const {
   spec.eps = eps.value_or(kDefaultEps);
   spec.loss_tol = loss_tol;
   spec.max_steps = max_steps;
+  if (rtol) spec.rtol = *rtol;
+  if (atol) spec.atol = *atol;
+  spec.time_accuracy = time_accuracy;
   spec.lr = lr;
   spec.output_scale = output_scale;
   spec.scale_margin = scale_margin;

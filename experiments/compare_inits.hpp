@@ -43,6 +43,9 @@ struct CompareInitsSpec {
   Activation activation = Activation::tanh;
   Protocol protocol = Protocol::armijo;
   std::optional<Solver> solver{};                // flow: the solver (empty: dopri5); only for the flow protocol
+  std::optional<double> rtol{}, atol{};          // flow: the solver's tolerances (empty: SweepSpec's, 1e-8 and
+                                                 // 1e-10); only for the flow protocol
+  double time_accuracy = 0.01;                   // flow: the time to the target to this relative accuracy (0: off)
   std::optional<std::vector<double>> lr_grid{};  // tuned-fixed: the factors c (empty: default_lr_grid());
                                                  // only for tuned-fixed
   std::optional<double> eps{};                   // converged at loss <= eps L0 (empty: 1e-6); not with loss_tol

@@ -73,6 +73,8 @@ void record_trial(RunRecord& r, const TrialResult& t) {
   r.steps_to_eps = t.steps_to_eps;
   r.time_to_eps = t.time_to_eps;
   if (r.reached) r.time_beta0 = r.time_to_eps * r.beta0;
+  r.time_rtol = t.time_rtol;
+  r.time_change = t.time_change;
   r.final_loss = t.final_loss;
   r.status = std::string(to_string(t.status));
   r.grad_evals = t.stats.num_gradient_evals;
@@ -179,6 +181,13 @@ const std::vector<RunField>& run_fields() {
       real(
           "time_beta0", "1", "time_to_eps x beta0, comparable across output scales",
           [](auto& r) -> auto& { return r.time_beta0; }),
+      real(
+          "time_rtol", "1", "flow: the rtol of the run that gave time_to_eps (tightened until the time settled)",
+          [](auto& r) -> auto& { return r.time_rtol; }),
+      real(
+          "time_change", "1",
+          "flow: the relative change of time_to_eps at the last tightening, its accuracy (inf: not settled)",
+          [](auto& r) -> auto& { return r.time_change; }),
       real(
           "final_loss", "loss", "the loss at the end", [](auto& r) -> auto& { return r.final_loss; }),
       whole(

@@ -39,6 +39,10 @@ struct RunRecord {
   long steps_to_eps = -1;                                         // iterations or accepted flow steps (-1: not reached)
   double time_to_eps = std::numeric_limits<double>::quiet_NaN();  // flow time, or the sum of descent steps
   double time_beta0 = std::numeric_limits<double>::quiet_NaN();   // time_to_eps x beta0 (comparable across scales)
+  // flow: the rtol of the run whose time is time_to_eps, and the time's relative change at the last
+  // tightening (its accuracy; TrialResult::time_rtol, time_change). NaN for descent.
+  double time_rtol = std::numeric_limits<double>::quiet_NaN();
+  double time_change = std::numeric_limits<double>::quiet_NaN();
   double final_loss = 0.0;
   long steps = 0;
   // The training's work (the certificate and the beta0 estimate are not counted): gradient and loss

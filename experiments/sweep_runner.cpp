@@ -172,6 +172,9 @@ TrialSpec trial_spec(const RunSpec& run, const SweepSpec& spec) {
   trial.lr_c = run.lr_c;
   if (spec.gamma > 0.0) trial.gamma = spec.gamma;
   trial.t_end = spec.t_end;
+  trial.rtol = spec.rtol;
+  trial.atol = spec.atol;
+  trial.time_accuracy = spec.time_accuracy;
   trial.measure_beta0 = true;
   trial.curve_points = spec.curve_points;
   trial.observe = spec.observe;

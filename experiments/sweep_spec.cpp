@@ -4,6 +4,7 @@
 #include <gradflow/core/random.hpp>
 #include <gradflow/core/size_estimate.hpp>
 #include <gradflow/core/text.hpp>
+#include <gradflow/core/tolerances.hpp>
 #include <gradflow/discrete/options.hpp>
 #include <gradflow/flow/options.hpp>
 #include <gradflow/problems/activation.hpp>
@@ -199,6 +200,17 @@ std::optional<OptionError> SweepSpec::validate() const {
     return OptionError{"loss_tol", full_precision(*loss_tol), "must be a finite number > 0"};
   if (max_steps < 1) return OptionError{"max_steps", std::to_string(max_steps), "must be >= 1"};
   if (!finite_positive(t_end)) return OptionError{"t_end", full_precision(t_end), "must be a finite number > 0"};
+  // The flow's tolerances, checked as FlowOptions::validate checks them (flow/options.cpp).
+  if (!(finite_positive(rtol) && rtol < 1.0))
+    return OptionError{"rtol", full_precision(rtol), "must be a number in (0, 1)"};
+  if (rtol < tolerances::kMinRelativeTolerance)
+    return OptionError{"rtol", full_precision(rtol),
+                       "is below what double precision can meet (rtol >= " +
+                           format_number("%.3g", tolerances::kMinRelativeTolerance) + ", 100 machine epsilons)"};
+  if (!finite_positive(atol)) return OptionError{"atol", full_precision(atol), "must be a finite number > 0"};
+  if (!(time_accuracy >= 0.0 && time_accuracy < 0.5))
+    return OptionError{"time_accuracy", full_precision(time_accuracy),
+                       "must be a number in [0, 0.5) (a relative accuracy of the time to the target; 0: off)"};
   if (!finite_positive(lr)) return OptionError{"lr", full_precision(lr), "must be a finite number > 0"};
   if (!(std::isfinite(gamma) && gamma >= 0.0))
     return OptionError{"gamma", full_precision(gamma), "must be a finite number >= 0 (0: not given)"};

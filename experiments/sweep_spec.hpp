@@ -70,6 +70,10 @@ struct SweepSpec {
   std::optional<double> loss_tol;            // when set: converged at loss <= loss_tol (absolute; eps is then unused)
   long max_steps = 5000;                     // budget: descent iterations, or accepted flow steps
   double t_end = 1e6;                        // flow methods: end time
+  double rtol = 1e-8;                        // flow methods: the solver's tolerances (FlowOptions's defaults);
+  double atol = 1e-10;                       // rtol in [tolerances::kMinRelativeTolerance, 1), atol finite > 0
+  double time_accuracy = 0.01;               // flow methods: the time to the target to this relative accuracy
+                                             // (TrialSpec::time_accuracy); 0 = off; in [0, 0.5)
   double lr = 1.0;                           // fixed: the step; armijo: the first trial step
   double gamma = 0.0;                        // polyak: 0 = 2 mu / beta is not available for networks, so required
   std::optional<double> output_scale;        // positive: empty = auto (scale_margin times the smallest certified

@@ -33,9 +33,18 @@ struct SummaryRow {
   double median_time = 0.0;        // raw flow time (or the sum of descent steps) to the target
   double median_time_beta0 = 0.0;  // that time x beta0: comparable across output scales
   RatioInterval speedup_steps, speedup_grad_evals, speedup_loss_evals, speedup_wall;  // NaN for positive itself
-  // speedup_grad_evals.p_value adjusted by Holm's method over the schemes compared with positive in the
-  // same data set, method, activation, depth and width (holm_adjust); NaN for positive and when undefined.
+  // The flow's time to the target x beta0, scheme / positive: a property of the flow, not of the solver
+  // (the flow protocol's verdict; NaN for positive and for descent).
+  RatioInterval speedup_time_beta0;
+  bool flow = false;  // the method is a flow solver: the verdict is on time_beta0, else on grad_evals
+  // The verdict's ratio's p-value (speedup_time_beta0's for the flow, speedup_grad_evals's for descent)
+  // adjusted by Holm's method over the schemes compared with positive in the same data set, method,
+  // activation, depth and width (holm_adjust); NaN for positive and when undefined.
   double holm_p = std::numeric_limits<double>::quiet_NaN();
+  // flow: the largest relative change of a converged run's time at its last tightening (runs.csv's
+  // time_change): the accuracy of the times; NaN for descent or when no time was checked.
+  double time_accuracy = std::numeric_limits<double>::quiet_NaN();
+  const RatioInterval& verdict_ratio() const { return flow ? speedup_time_beta0 : speedup_grad_evals; }
   // --observe: medians over the runs that observed them (NaN when none did) of runs.csv's ntk_min,
   // sharpness0, sharpness_max and eta_sharpness_max.
   double median_ntk_min = std::numeric_limits<double>::quiet_NaN();
@@ -89,10 +98,11 @@ std::string summary_csv_header();
 std::string format_summary(const std::vector<SummaryRow>& rows, const std::string& tolerance);
 
 // The verdict per data set, method, activation, depth and width: positive against every other scheme
-// in gradient evaluations, each comparison decided by its Holm-adjusted bootstrap p-value (holm_p) at the
-// family-wise level alpha: positive is FASTER than a scheme (holm_p < alpha, speedup above 1), SLOWER
-// (holm_p < alpha, below 1) or NOT DISTINGUISHABLE from it; CANNOT SAY where both medians are infinite.
-// One line per group naming the schemes in each class, with their speedups, intervals and holm_p.
+// in gradient evaluations (descent) or in flow time x beta0 (the flow: a property of the flow, computed
+// to the stated accuracy; the solver's work is in the table), each comparison decided by its Holm-adjusted bootstrap
+// p-value (holm_p) at the family-wise level alpha: positive is FASTER than a scheme (holm_p < alpha, speedup above 1),
+// SLOWER (holm_p < alpha, below 1) or NOT DISTINGUISHABLE from it; CANNOT SAY where both medians are infinite. One line
+// per group naming the schemes in each class, with their speedups, intervals and holm_p.
 std::string format_verdict(const std::vector<SummaryRow>& rows, double alpha = 0.05);
 
 }  // namespace gradflow

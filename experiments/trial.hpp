@@ -53,6 +53,9 @@ struct TrialObserved {
   double eta_sharpness_max = std::numeric_limits<double>::quiet_NaN();
 };
 
+// The most times a flow run is repeated with rtol / 10 to settle its time to the target.
+inline constexpr int kMaxTimeTightenings = 3;
+
 struct TrialSpec {
   InitOptions init;                // scheme, seed and output scale (already resolved: no search here)
   Method method;                   // a descent step rule or a flow solver
@@ -65,9 +68,15 @@ struct TrialSpec {
   DescentOptions descent;          // the other descent settings (armijo_b, armijo_c, ...); the fields above,
                                    // with max_iters, loss_tol, save_every and seed, are set by run_trial
   double t_end = 1e6;              // flow: end time
-  bool measure_beta0 = true;       // estimate beta0 (needed by lr_c > 0)
-  int curve_points = 0;            // trajectory points kept (0: none)
-  Observables observe;             // watched at the recorded rows (TrialObserved); costs no gradient
+  double rtol = 1e-8;              // flow: the solver's tolerances (FlowOptions::rtol, atol)
+  double atol = 1e-10;
+  // flow: the time to the target is computed to this relative accuracy: the run is repeated with rtol and
+  // atol divided by 10 (at most kMaxTimeTightenings times) until two successive times agree to it;
+  // 0 turns the check off (the time of the first run only).
+  double time_accuracy = 0.01;
+  bool measure_beta0 = true;  // estimate beta0 (needed by lr_c > 0)
+  int curve_points = 0;       // trajectory points kept (0: none)
+  Observables observe;        // watched at the recorded rows (TrialObserved); costs no gradient
 };
 
 struct TrialResult {
@@ -88,6 +97,12 @@ struct TrialResult {
   long steps = 0;
   long steps_to_eps = -1;
   double time_to_eps = std::numeric_limits<double>::quiet_NaN();
+  // flow: the rtol of the run whose time is time_to_eps (TrialSpec::time_accuracy), and the relative
+  // change of the time at the last tightening, its accuracy: NaN when the time was not checked, +inf when
+  // a tighter run did not reach the target, above time_accuracy when it did not settle within
+  // kMaxTimeTightenings.
+  double time_rtol = std::numeric_limits<double>::quiet_NaN();
+  double time_change = std::numeric_limits<double>::quiet_NaN();
   double final_loss = 0.0;
   Status status = Status::not_run;
   Stats stats;  // the training's work only

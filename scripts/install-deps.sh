@@ -49,7 +49,7 @@ packages=(
   python3                              # tests/ and scripts/ helpers (layout and citation checks)
   python3-dev pybind11-dev             # the Python module (python/)
   python3-numpy python3-scipy          # the module's arrays, and its tests' oracles (and the peers)
-  python3-pytest                       # the module's tests (python/tests, run by ctest)
+  python3-pytest python3-hypothesis    # the module's tests (python/tests, run by ctest; hypothesis: the argument properties)
   python3-matplotlib                   # examples/python/plot_flow.py (and its test's image check)
   clang-format                         # the formatting check (.clang-format)
 )

@@ -7,6 +7,7 @@
 #include <gradflow/core/input_error.hpp>
 #include <gradflow/core/random.hpp>
 #include <gradflow/core/text.hpp>
+#include <gradflow/core/tolerances.hpp>
 #include <gradflow/discrete/descend.hpp>
 #include <gradflow/experiments/bootstrap.hpp>
 #include <gradflow/experiments/data_transform.hpp>
@@ -720,7 +721,7 @@ TEST_CASE("The verdict compares positive with every scheme under Holm's method a
   bool raw_column = false, holm_column = false;
   for (const NamedValue& v : values) {
     raw_column |= v.name == "speedup_grad_evals_p";
-    holm_column |= v.name == "speedup_grad_evals_p_holm";
+    holm_column |= v.name == "verdict_p_holm";
   }
   CHECK(raw_column);
   CHECK(holm_column);
@@ -851,4 +852,209 @@ TEST_CASE("The figures read true: every scheme in every figure, the PL rate per 
     CHECK(step == 0.0);
     CHECK(value == Approx(curve.front().pl_ratio / r.beta0).epsilon(1e-12));
   }
+}
+
+TEST_CASE(
+    "The flow's rtol, atol and time accuracy reach every trial from compare-inits and the sweep file, and bad "
+    "ones are refused naming them",
+    "[compare][cli]") {
+  // The defaults are FlowOptions's, and they reach each trial through to_sweep() and the runner.
+  CompareInitsSpec spec;
+  spec.protocol = Protocol::flow;
+  spec.inits = {InitScheme::xavier_normal};
+  spec.widths = {4};
+  spec.seeds = 1;
+  spec.dataset = *DatasetSpec::from_string("synthetic:3x6");
+  REQUIRE_FALSE(spec.validate());
+  const auto trials = [](const CompareInitsSpec& s) {
+    const SweepSpec sweep = s.to_sweep();
+    std::vector<TrialSpec> out;
+    for (const RunSpec& run : enumerate_runs(sweep)) out.push_back(trial_spec(run, sweep));
+    return out;
+  };
+  CHECK(SweepSpec{}.rtol == FlowOptions{}.rtol);
+  CHECK(SweepSpec{}.atol == FlowOptions{}.atol);
+  for (const TrialSpec& t : trials(spec)) {
+    CHECK(t.rtol == 1e-8);
+    CHECK(t.atol == 1e-10);
+    CHECK(t.time_accuracy == 0.01);
+  }
+  spec.rtol = 3e-7;
+  spec.atol = 4e-12;
+  spec.time_accuracy = 0.0;
+  REQUIRE_FALSE(spec.validate());
+  const std::vector<TrialSpec> given = trials(spec);
+  REQUIRE(given.size() == 1);
+  CHECK(given[0].rtol == 3e-7);
+  CHECK(given[0].atol == 4e-12);
+  CHECK(given[0].time_accuracy == 0.0);
+  // The bounds of each (the flow's own rule for rtol: 100 machine epsilons to 1).
+  spec.rtol = tolerances::kMinRelativeTolerance;
+  CHECK_FALSE(spec.validate());
+  spec.rtol = 0.5 * tolerances::kMinRelativeTolerance;
+  REQUIRE(spec.validate());
+  CHECK(spec.validate()->field == "rtol");
+  spec.rtol.reset();
+  spec.time_accuracy = 0.5;
+  REQUIRE(spec.validate());
+  CHECK(spec.validate()->field == "time_accuracy");
+  spec.time_accuracy = 0.01;
+  spec.protocol = Protocol::armijo;
+  spec.atol = 1e-10;
+  REQUIRE(spec.validate());
+  CHECK(spec.validate()->field == "atol");
+  CHECK(spec.validate()->constraint == "is for the flow protocol only");
+
+  // The command line: a tiny flow comparison writes the three into its manifest, a setting that changes a
+  // result (a rerun with another --rtol is refused), and the manifest reruns as a sweep file.
+  const fs::path dir = sandbox("flow_tolerances");
+  const std::vector<std::string> tiny{"compare-inits", "--inits",     "xavier_normal", "--widths",   "4",
+                                      "--seeds",       "1",           "--synthetic",   "3x6",        "--eps",
+                                      "1e-3",          "--max-steps", "2000",          "--no-plots", "--quiet"};
+  // The flow protocol unless the extra options name another.
+  const auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = tiny;
+    if (std::find(extra.begin(), extra.end(), "--protocol") == extra.end())
+      args.insert(args.end(), {"--protocol", "flow"});
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  auto run = gradflow_cli(dir, with({"--out", "r"}));
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  const std::string manifest = test::read_text(dir / "r" / "sweep.toml");
+  for (const char* line : {"# setting rtol = 1e-08\n", "# setting atol = 1e-10\n", "# setting time-accuracy = 0.01\n",
+                           "\nrtol = 1e-08\n", "\natol = 1e-10\n", "\ntime-accuracy = 0.01\n"})
+    CHECK_THAT(manifest, Catch::Contains(line));
+  REQUIRE(read_runs((dir / "r" / "runs.csv").string()).size() == 1);
+  run = gradflow_cli(dir, with({"--out", "r", "--rtol", "1e-10"}));
+  CHECK(run.exit_code == 2);
+  CHECK_THAT(run.err, Catch::Contains("rtol was 1e-08, now 1e-10"));
+  run = gradflow_cli(dir, {"sweep", "--config", "r/sweep.toml", "--no-plots", "--quiet"});
+  INFO(run.err);
+  CHECK(run.exit_code == 0);
+
+  // Refusals: exit 2 naming the option and the value (as the library prints numbers), nothing written.
+  const std::vector<std::pair<std::vector<std::string>, std::string>> refused{
+      {{"--rtol", "1e-300"}, "--rtol 1e-300: is below what double precision can meet"},
+      {{"--rtol", "2"}, "--rtol 2: must be a number in (0, 1)"},
+      {{"--atol", "0"}, "--atol 0: must be a finite number > 0"},
+      {{"--time-accuracy", "0.7"}, "--time-accuracy " + full_precision(0.7) + ": must be a number in [0, 0.5)"},
+      {{"--time-accuracy", "-0.25"}, "--time-accuracy -0.25: must be a number in [0, 0.5)"},
+      {{"--protocol", "armijo", "--rtol", "1e-8"}, "--rtol 1e-08: is for the flow protocol only"},
+      {{"--protocol", "tuned-fixed", "--atol", "1e-10"}, "--atol 1e-10: is for the flow protocol only"},
+  };
+  for (const auto& [extra, message] : refused) {
+    std::vector<std::string> args = with(extra);
+    args.insert(args.end(), {"--out", "bad"});
+    run = gradflow_cli(dir, args);
+    INFO(extra.front() << " " << extra.back() << ": " << run.err);
+    CHECK(run.exit_code == 2);
+    CHECK_THAT(run.err, Catch::Contains(message));
+    CHECK_FALSE(fs::exists(dir / "bad"));
+  }
+  // The sweep file: a number in quotes, and the same checks under the file's spelling of the key.
+  const std::vector<std::pair<std::string, std::string>> bad_files{
+      {"rtol = \"1e-8\"", "key 'rtol' takes a number, not the string \"1e-8\""},
+      {"atol = 0", "key 'atol' = 0: must be a finite number > 0"},
+      {"time-accuracy = 0.5", "key 'time-accuracy' = 0.5: must be a number in [0, 0.5)"},
+      {"rtol = 1e-300", "key 'rtol' = 1e-300: is below what double precision can meet"},
+  };
+  for (const auto& [key, message] : bad_files) {
+    std::ofstream(dir / "bad.toml") << "datasets = [\"synthetic:3x6\"]\nmethods = [\"dopri5\"]\nout = \"bad\"\n"
+                                    << key << "\n";
+    run = gradflow_cli(dir, {"sweep", "--config", "bad.toml", "--no-plots", "--quiet"});
+    INFO(key << ": " << run.err);
+    CHECK(run.exit_code == 2);
+    CHECK_THAT(run.err, Catch::Contains(message));
+    CHECK_FALSE(fs::exists(dir / "bad"));
+  }
+}
+
+TEST_CASE("The flow protocol's verdict is on flow time x beta0, not on the solver's work", "[compare]") {
+  // Flow runs where xavier_normal needs the same gradient evaluations as positive but twice its flow time:
+  // positive is FASTER in the flow's time, whatever the solver's work says.
+  std::vector<RunRecord> records;
+  for (long s = 0; s < 10; ++s) {
+    for (const InitScheme init : {InitScheme::positive, InitScheme::xavier_normal}) {
+      RunRecord r;
+      r.run = {init, 8, 1, Activation::tanh, s, Method{Solver::dopri5}, *DatasetSpec::from_string("synthetic:4x8"),
+               0.0};
+      r.reached = true;
+      r.grad_evals = 500 + s;
+      r.steps_to_eps = 80;
+      r.beta0 = 2.0;
+      r.time_to_eps = (init == InitScheme::positive ? 1.0 : 2.0) + 0.01 * static_cast<double>(s);
+      r.time_beta0 = r.time_to_eps * r.beta0;
+      r.time_change = init == InitScheme::positive ? 0.002 : 0.004;
+      records.push_back(r);
+    }
+  }
+  const std::vector<SummaryRow> rows = summarize(records);
+  REQUIRE(rows.size() == 2);
+  const SummaryRow& xavier = rows[0].init == "xavier_normal" ? rows[0] : rows[1];
+  CHECK(xavier.flow);
+  CHECK(xavier.speedup_grad_evals.estimate == Approx(1.0));
+  // The medians by hand: positive (1.04 + 1.05) / 2 x 2, xavier (2.04 + 2.05) / 2 x 2.
+  CHECK(xavier.speedup_time_beta0.estimate == Approx(2.045 / 1.045));
+  CHECK(xavier.time_accuracy == Approx(0.004));
+  const std::string verdict = format_verdict(rows);
+  INFO(verdict);
+  CHECK_THAT(verdict, Catch::Contains("positive is FASTER than xavier_normal") &&
+                          Catch::Contains("flow time x beta0") && Catch::Contains("settled to 0.4%"));
+}
+
+TEST_CASE("A flow trial's time to the target is settled by tighter runs and agrees with an independent solver",
+          "[compare][trial]") {
+  const NetworkData data = synthetic_data(4, 8, 17);
+  MlpArchitecture architecture;
+  architecture.input_dim = 8;
+  architecture.widths = {6};
+  architecture.activation = Activation::tanh;
+  const Mlp network(architecture, data.x, data.y);
+  TrialSpec spec;
+  spec.init.scheme = InitScheme::xavier_normal;
+  spec.init.seed = 3;
+  spec.method = Method{Solver::dopri5};
+  spec.eps = 1e-3;
+  spec.max_steps = 200000;
+  spec.rtol = 1e-4;
+  spec.atol = 1e-6;
+  spec.time_accuracy = 0.01;
+  const TrialResult r = run_trial(network, spec);
+  REQUIRE(r.reached);
+  CHECK(r.time_rtol < spec.rtol);  // at rtol 1e-4 the time is not settled to 1%: tightened at least once
+  CHECK(r.time_change <= 0.01);
+  // The reference: another solver at a far tighter tolerance, without the check.
+  TrialSpec reference = spec;
+  reference.method = Method{Solver::cvode_bdf};
+  reference.rtol = 1e-11;
+  reference.atol = 1e-13;
+  reference.time_accuracy = 0.0;
+  const TrialResult ref = run_trial(network, reference);
+  REQUIRE(ref.reached);
+  CHECK(std::isnan(ref.time_change));
+  CHECK(std::abs(r.time_to_eps - ref.time_to_eps) <= 0.02 * ref.time_to_eps);
+  // The work stays the first run's: the same as a run with the check off.
+  TrialSpec unchecked = spec;
+  unchecked.time_accuracy = 0.0;
+  const TrialResult plain = run_trial(network, unchecked);
+  CHECK(plain.stats.num_gradient_evals == r.stats.num_gradient_evals);
+  CHECK(plain.time_rtol == spec.rtol);
+}
+
+TEST_CASE("Without positive among the schemes the verdict says why there is none", "[compare]") {
+  std::vector<RunRecord> records;
+  for (long s = 0; s < 3; ++s) {
+    for (const InitScheme init : {InitScheme::xavier_normal, InitScheme::kaiming_normal}) {
+      RunRecord r;
+      r.run = {init, 8, 1, Activation::tanh, s, Method{StepRule::armijo}, *DatasetSpec::from_string("synthetic:4x8"),
+               0.0};
+      r.reached = true;
+      r.grad_evals = 10 + s;
+      r.steps_to_eps = 9 + s;
+      records.push_back(r);
+    }
+  }
+  CHECK_THAT(format_verdict(summarize(records)), Catch::Contains("none (positive is not among the schemes"));
 }

@@ -15,6 +15,7 @@
 #include <gradflow/core/input_error.hpp>
 #include <gradflow/core/text.hpp>
 #include <gradflow/core/thread_pool.hpp>
+#include <gradflow/core/tolerances.hpp>
 #include <gradflow/experiments/sweep_runner.hpp>
 #include <gradflow/experiments/sweep_summary.hpp>
 #include <gradflow/flow/options.hpp>
@@ -310,6 +311,8 @@ void add_sweep_command(CLI::App& app, SweepCommand& d) {
       "  activations = [\"tanh\"]   seeds = 20   methods = [\"armijo\", \"cvode-bdf\"]\n"
       "  datasets = [\"synthetic:16x32\"]   eps = 1e-6   max-steps = 5000   lr = 1.0\n"
       "  output-scale = \"auto\"   scale-margin = 1.05   t-end = 1e6   gamma = 0   teacher = false\n"
+      "  rtol = 1e-8   atol = 1e-10   time-accuracy = 0.01 (flow methods: the solver's tolerances; the time to the\n"
+      "  target to that relative accuracy, by repeating a run with rtol and atol / 10 until two times agree; 0: off)\n"
       "  curve-points = 200   loss-tol = 1e-4 (absolute, instead of eps)   lr-grid = [0.5, 1, 1.5] (tuned\n"
       "  fixed: the fixed method once per c, lr = c / beta0)   preprocess = \"none\" (standardize, scale, whiten)\n"
       "  observe = [\"ntk\", \"sharpness\"] (watched at each run's recorded rows)   out = \"results/sweep\"\n"
@@ -415,10 +418,10 @@ void add_compare_inits_command(CLI::App& app, CompareInitsCommand& d) {
       "positive against every scheme, Holm's method over the schemes at family-wise level 0.05. Protocols: armijo "
       "(backtracking from --lr), tuned-fixed (fixed step\n"
       "c / beta0 for each c of --lr-grid, beta0 the sharpness at the run's own theta0; each scheme at its\n"
-      "best c), flow (--solver; flow time x beta0 as well as raw time). The positive initialization uses\n"
-      "--scale-margin times the smallest certified scale for the method (descent's threshold for descent,\n"
-      "the flow's for the flow) unless --output-scale is a number. Results: <out>/runs.csv,\n"
-      "<out>/summary.csv, <out>/plots/.");
+      "best c), flow (--solver, --rtol, --atol, --time-accuracy; flow time x beta0 as well as raw time). The\n"
+      "positive initialization uses --scale-margin times the smallest certified scale for the method\n"
+      "(descent's threshold for descent, the flow's for the flow) unless --output-scale is a number.\n"
+      "Results: <out>/runs.csv, <out>/summary.csv, <out>/plots/.");
   CompareInitsSpec& s = d.spec;
   std::string default_inits;
   for (const InitScheme scheme : s.inits)
@@ -433,6 +436,15 @@ void add_compare_inits_command(CLI::App& app, CompareInitsCommand& d) {
       ->capture_default_str();
   c->add_option("--protocol", d.protocol, join_names(protocol_names()))->capture_default_str();
   c->add_option("--solver", d.solver, "flow protocol: the solver (" + join_names(solver_names()) + ")")
+      ->capture_default_str();
+  c->add_option("--rtol", d.rtol,
+                "flow protocol: the solver's relative tolerance (in [" +
+                    format_number("%.3g", tolerances::kMinRelativeTolerance) + ", 1))")
+      ->capture_default_str();
+  c->add_option("--atol", d.atol, "flow protocol: the solver's absolute tolerance (> 0)")->capture_default_str();
+  c->add_option("--time-accuracy", s.time_accuracy,
+                "flow protocol: the time to the target is computed to this relative accuracy, by repeating a run with "
+                "rtol and atol divided by 10 until two times agree (0: off; in [0, 0.5))")
       ->capture_default_str();
   add_list_option(
       *c, "--lr-grid", d.lr_grid,
@@ -487,6 +499,8 @@ int run_compare_inits_command(CompareInitsCommand& d) {
     if (!solver) throw InputError("--solver", d.solver, "unknown solver (known: " + join_names(solver_names()) + ")");
     spec.solver = *solver;
   }
+  if (option_given(c, "--rtol")) spec.rtol = d.rtol;
+  if (option_given(c, "--atol")) spec.atol = d.atol;
   if (option_given(c, "--lr-grid")) {
     spec.lr_grid.emplace();
     for (const std::string& item : split_list(d.lr_grid, "--lr-grid"))

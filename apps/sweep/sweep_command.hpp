@@ -39,6 +39,8 @@ struct CompareInitsCommand {
   double loss_tol = 0.0;  // --loss-tol (absolute), when given
   std::string protocol{to_string(CompareInitsSpec{}.protocol)};
   std::string solver{to_string(Solver::dopri5)};
+  double rtol = SweepSpec{}.rtol;    // --rtol, when given (flow protocol only)
+  double atol = SweepSpec{}.atol;    // --atol, when given (flow protocol only)
   std::vector<std::string> lr_grid;  // as given; default: default_lr_grid()
   std::string activation{to_string(CompareInitsSpec{}.activation)};
   std::string config;

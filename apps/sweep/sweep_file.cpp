@@ -49,9 +49,8 @@ bool bool_item(const std::string& text, const std::string& option, const std::st
 }
 
 constexpr const char* kKeys =
-    "inits, widths, depths, activations, seeds, methods, datasets, eps, loss-tol, max-steps, t-end, lr, lr-grid, "
-    "gamma, "
-    "output-scale, scale-margin, preprocess, teacher, curve-points, observe, out";
+    "inits, widths, depths, activations, seeds, methods, datasets, eps, loss-tol, max-steps, t-end, rtol, atol, "
+    "time-accuracy, lr, lr-grid, gamma, output-scale, scale-margin, preprocess, teacher, curve-points, observe, out";
 
 }  // namespace
 
@@ -164,11 +163,13 @@ SweepSpec parse_sweep_text(std::string_view text, const std::string& path) {
     const std::vector<std::string>& in = entry.values;
     // The keys that take numbers or booleans take them unquoted: "8" is a string, not the width 8.
     // Every key that takes numbers or a boolean: widths, depths, seeds, max-steps, curve-points, eps,
-    // loss-tol, t-end, lr, gamma, scale-margin, lr-grid, teacher (output-scale: a number or "auto").
+    // loss-tol, t-end, rtol, atol, time-accuracy, lr, gamma, scale-margin, lr-grid, teacher (output-scale: a
+    // number or "auto").
     static const std::vector<std::pair<std::string, const char*>> typed{
         {"widths", "integers"},      {"depths", "integers"},         {"seeds", "integers"},
         {"max-steps", "an integer"}, {"curve-points", "an integer"}, {"eps", "a number"},
-        {"loss-tol", "a number"},    {"t-end", "a number"},          {"lr", "a number"},
+        {"loss-tol", "a number"},    {"t-end", "a number"},          {"rtol", "a number"},
+        {"atol", "a number"},        {"time-accuracy", "a number"},  {"lr", "a number"},
         {"gamma", "a number"},       {"scale-margin", "a number"},   {"lr-grid", "numbers"},
         {"teacher", "true or false"}};
     for (const auto& [typed_key, type] : typed) {
@@ -241,6 +242,12 @@ SweepSpec parse_sweep_text(std::string_view text, const std::string& path) {
       spec.max_steps = integer_item(one(), label, key, 1, std::numeric_limits<long>::max());
     } else if (key == "t-end") {
       spec.t_end = number_item(one(), label, key);
+    } else if (key == "rtol") {
+      spec.rtol = number_item(one(), label, key);
+    } else if (key == "atol") {
+      spec.atol = number_item(one(), label, key);
+    } else if (key == "time-accuracy") {
+      spec.time_accuracy = number_item(one(), label, key);
     } else if (key == "lr") {
       spec.lr = number_item(one(), label, key);
     } else if (key == "gamma") {

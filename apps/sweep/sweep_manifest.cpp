@@ -74,6 +74,9 @@ std::vector<std::pair<std::string, std::string>> result_settings(const SweepSpec
       {"loss-tol", spec.loss_tol ? full_precision(*spec.loss_tol) : std::string("none")},
       {"max-steps", std::to_string(spec.max_steps)},
       {"t-end", full_precision(spec.t_end)},
+      {"rtol", full_precision(spec.rtol)},
+      {"atol", full_precision(spec.atol)},
+      {"time-accuracy", full_precision(spec.time_accuracy)},
       {"lr", full_precision(spec.lr)},
       {"gamma", full_precision(spec.gamma)},
       {"output-scale", spec.output_scale ? full_precision(*spec.output_scale) : std::string("auto")},
@@ -125,6 +128,9 @@ std::string manifest_text(const SweepSpec& spec) {
   if (spec.loss_tol) out << "loss-tol = " << full_precision(*spec.loss_tol) << "\n";
   out << "max-steps = " << spec.max_steps << "\n";
   out << "t-end = " << full_precision(spec.t_end) << "\n";
+  out << "rtol = " << full_precision(spec.rtol) << "\n";
+  out << "atol = " << full_precision(spec.atol) << "\n";
+  out << "time-accuracy = " << full_precision(spec.time_accuracy) << "\n";
   out << "lr = " << full_precision(spec.lr) << "\n";
   out << "gamma = " << full_precision(spec.gamma) << "\n";
   out << "output-scale = " << (spec.output_scale ? full_precision(*spec.output_scale) : std::string("\"auto\""))

@@ -124,7 +124,8 @@ def probability(network: MLP, *, init: str = "positive", seed: int = 0, output_s
                 threads: int = 0) -> dict[str, Any]: ...
 def compare_inits(X: ArrayLike, y: ArrayLike, *, inits: Sequence[str] = ..., widths: Sequence[int] = ...,
                   seeds: int = 20, depth: int = 1, activation: str = "tanh", protocol: str = "armijo",
-                  solver: Optional[str] = None, lr_grid: Optional[Sequence[float]] = None,
+                  solver: Optional[str] = None, rtol: Optional[float] = None, atol: Optional[float] = None,
+                  time_accuracy: float = 0.01, lr_grid: Optional[Sequence[float]] = None,
                   eps: Optional[float] = None, loss_tol: Optional[float] = None, max_steps: int = 20000,
                   lr: float = 1.0, output_scale: Optional[float] = None, scale_margin: float = 1.05,
                   preprocess: str = "none", observe: Sequence[str] = ..., threads: int = 0) -> dict[str, Any]: ...

@@ -87,6 +87,7 @@ py::dict probability(const PyMlp& m, const std::string& init, std::uint64_t seed
 py::dict compare_inits(const py::object& x, const py::object& y, const std::vector<std::string>& inits,
                        const std::vector<long>& widths, long seeds, long depth, const std::string& activation,
                        const std::string& protocol, const std::optional<std::string>& solver,
+                       std::optional<double> rtol, std::optional<double> atol, double time_accuracy,
                        const std::optional<std::vector<double>>& lr_grid, std::optional<double> eps,
                        std::optional<double> loss_tol, long max_steps, double lr, std::optional<double> output_scale,
                        double scale_margin, const std::string& preprocess, const std::vector<std::string>& observe,
@@ -105,6 +106,9 @@ py::dict compare_inits(const py::object& x, const py::object& y, const std::vect
   spec.activation = parse_name<Activation>("activation", activation, activation_from_string, activation_names());
   spec.protocol = parse_name<Protocol>("protocol", protocol, protocol_from_string, protocol_names());
   if (solver) spec.solver = parse_name<Solver>("solver", *solver, solver_from_string, solver_names());
+  spec.rtol = rtol;
+  spec.atol = atol;
+  spec.time_accuracy = time_accuracy;
   spec.lr_grid = lr_grid;
   spec.eps = eps;
   spec.loss_tol = loss_tol;
@@ -222,7 +226,9 @@ void bind_experiments(py::module_& m) {
         py::arg("depth") = compare_defaults.depth,
         py::arg("activation") = std::string(to_string(compare_defaults.activation)),
         py::arg("protocol") = std::string(to_string(compare_defaults.protocol)), py::arg("solver") = py::none(),
-        py::arg("lr_grid") = py::none(), py::arg("eps") = py::none(), py::arg("loss_tol") = py::none(),
+        py::arg("rtol") = py::none(), py::arg("atol") = py::none(),
+        py::arg("time_accuracy") = compare_defaults.time_accuracy, py::arg("lr_grid") = py::none(),
+        py::arg("eps") = py::none(), py::arg("loss_tol") = py::none(),
         py::arg("max_steps") = compare_defaults.max_steps, py::arg("lr") = compare_defaults.lr,
         py::arg("output_scale") = py::none(), py::arg("scale_margin") = compare_defaults.scale_margin,
         py::arg("preprocess") = std::string(to_string(compare_defaults.preprocess)),
@@ -234,9 +240,11 @@ void bind_experiments(py::module_& m) {
     "tuned-fixed" (a fixed step lr = c / beta0 for each c of lr_grid, each scheme at its best c) or
     "flow" (the solver). The positive scheme runs at scale_margin x its smallest certified output
     scale for the method (output_scale=None), or at output_scale. A run converges at loss <= eps L0
-    (or loss <= loss_tol, absolute; not both). solver: the flow protocol's (default dopri5); lr_grid: the
+    (or loss <= loss_tol, absolute; not both). solver, rtol, atol: the flow protocol's solver and its
+    tolerances (default dopri5, 1e-8, 1e-10; rtol in [100 machine epsilons, 1), atol > 0); lr_grid: the
     tuned-fixed protocol's factors (default 0.25, 0.5, 1, 1.5, 1.9, 2.5, 4); each is refused with another
-    protocol. An item listed twice in inits, widths or lr_grid is refused (ValueError). preprocess: none, standardize, scale or whiten the inputs.
+    protocol. time_accuracy: the flow's time to the target is computed to this relative accuracy, by
+    repeating a run with rtol and atol divided by 10 until two times agree (0: off; in [0, 0.5)). An item listed twice in inits, widths or lr_grid is refused (ValueError). preprocess: none, standardize, scale or whiten the inputs.
     observe: any of "ntk", "sharpness", "sharpness2", "condition", watched at each run's recorded rows.
 
     Returns a dict: runs (one dict per run: init, width, seed, method, lr_c, init_seed, output_scale,

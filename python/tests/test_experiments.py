@@ -266,3 +266,26 @@ def test_compare_inits_refuses_bad_requests(rng):
     # A grid whose records alone exceed the memory limit is refused before anything is allocated.
     with pytest.raises(ValueError, match="seeds"):
         gradflow.compare_inits(x, y, widths=list(range(1, 100001)), seeds=1000000)
+
+
+def test_compare_inits_takes_the_flow_tolerances_for_the_flow_protocol_only(rng):
+    # rtol and atol are the flow protocol's (as solver is); time_accuracy the accuracy of its time to the
+    # target. The defaults are the library's, and the refusals name the keyword.
+    compare = gradflow.compare_inits.__doc__.splitlines()[0]
+    assert "rtol: Optional[float] = None" in compare and "atol: Optional[float] = None" in compare
+    assert "time_accuracy: float = 0.01" in compare
+    x = rng.standard_normal((3, 6)) / np.sqrt(6)
+    y = rng.standard_normal(3)
+    tiny = dict(inits=["xavier_normal"], widths=[4], seeds=1, eps=1e-3, max_steps=2000, threads=1)
+    for kwargs, message in [({"protocol": "armijo", "rtol": 1e-6}, r"^rtol = .*flow protocol only"),
+                            ({"protocol": "tuned-fixed", "atol": 1e-10}, r"^atol = .*flow protocol only"),
+                            ({"protocol": "flow", "rtol": 1e-300}, r"^rtol = 1e-300: is below"),
+                            ({"protocol": "flow", "rtol": 1.0}, r"^rtol = 1: must be a number in \(0, 1\)"),
+                            ({"protocol": "flow", "atol": 0.0}, r"^atol = 0: must be a finite number > 0"),
+                            ({"protocol": "flow", "time_accuracy": 0.7}, r"^time_accuracy = "),
+                            ({"protocol": "flow", "time_accuracy": float("nan")}, r"^time_accuracy = ")]:
+        with pytest.raises(ValueError, match=message):
+            gradflow.compare_inits(x, y, **tiny, **kwargs)
+    r = gradflow.compare_inits(x, y, protocol="flow", rtol=1e-7, atol=1e-11, time_accuracy=0.05, **tiny)
+    assert len(r["runs"]) == 1 and r["runs"][0]["method"] == "dopri5"
+    assert r["runs"][0]["status"] != ""
