@@ -82,6 +82,8 @@ void record_trial(RunRecord& r, const TrialResult& t) {
   r.hvp_evals = t.stats.num_hessian_vector_evals;
   r.train_seconds = t.stats.wall_seconds;
   r.observed = t.observed;
+  r.loss_rises = t.loss_rises;
+  r.catapults = t.catapults;
 }
 
 const std::vector<RunField>& run_fields() {
@@ -230,11 +232,29 @@ const std::vector<RunField>& run_fields() {
           "sharpness_max", "1/time", "--observe sharpness: the largest sharpness along the rows",
           [](auto& r) -> auto& { return r.observed.sharpness_max; }),
       real(
-          "eta_sharpness_max", "1", "--observe sharpness, descent: the largest eta x sharpness after theta0",
+          "eta_sharpness_max", "1",
+          "--observe sharpness, descent: the largest eta x sharpness (every step of the first 20, then the rows)",
           [](auto& r) -> auto& { return r.observed.eta_sharpness_max; }),
       real(
           "sharpness_min", "1/time", "--observe sharpness2: the smallest Hessian eigenvalue along the rows",
           [](auto& r) -> auto& { return r.observed.sharpness_min; }),
+      real(
+          "eta_sharpness0", "1", "--observe sharpness, descent: the first step x the sharpness at theta0",
+          [](auto& r) -> auto& { return r.observed.eta_sharpness0; }),
+      real(
+          "edge_fraction", "1",
+          "--observe sharpness, descent: the share of eta x sharpness samples >= 1.9 (sampled, not every step)",
+          [](auto& r) -> auto& { return r.observed.edge_fraction; }),
+      whole(
+          "edge_samples", "samples", "--observe sharpness, descent: the eta x sharpness samples behind edge_fraction",
+          [](auto& r) -> auto& { return r.observed.edge_samples; }),
+      whole(
+          "loss_rises", "steps", "descent: the iterations whose loss is above the previous one's",
+          [](auto& r) -> auto& { return r.loss_rises; }),
+      whole(
+          "catapults", "episodes",
+          "descent: the loss climbed more than 1% above its lowest so far, then fell below that lowest",
+          [](auto& r) -> auto& { return r.catapults; }),
   };
   return fields;
 }

@@ -53,6 +53,8 @@ struct RunRecord {
   double wall_seconds = 0.0;   // the whole run; these two columns depend on the machine's load
   // --observe (SweepSpec::observe) at the run's recorded rows (experiments/trial.hpp); NaN when not asked.
   TrialObserved observed;
+  long loss_rises = 0;  // descent: iterations whose loss rose (TrialResult::loss_rises)
+  long catapults = 0;   // descent: catapults (TrialResult::catapults)
 };
 
 struct RunField {

@@ -276,7 +276,9 @@ SizeEstimate sweep_run_memory(const SweepSpec& spec) {
   SizeEstimate run = network_memory(largest, n);
   run.add({n, d, 8, 2});  // the data set itself
   run.add({spec.curve_points, 80});
-  run.add(observe_memory(spec.observe, static_cast<long long>(largest.num_parameters()), n, false));
+  // A parameter count past 2^63 - 1 saturates (the estimate then refuses the run), never overflows.
+  run.add(observe_memory(spec.observe, static_cast<long long>(largest.checked_num_parameters().value_or(LLONG_MAX)), n,
+                         false));
   if (spec.observe.any()) run.add({spec.max_steps, 128});
   return run;
 }

@@ -5,6 +5,7 @@
 #include <gradflow/discrete/descend.hpp>
 #include <gradflow/discrete/run_guarantee.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
+#include <gradflow/theory/observables.hpp>
 #include <gradflow/theory/power_iteration.hpp>
 
 #include <algorithm>
@@ -81,7 +82,40 @@ TrialResult run_trial(const Mlp& network, const TrialSpec& spec) {
     o.save.every_steps = keep > 0 ? std::max<long>(1, spec.max_steps / keep) : spec.max_steps;
     o.seed = spec.init.seed;
     o.observe = spec.observe;
-    const DescentResult result = descend(network, theta0, o);
+    // Edge of stability: every iteration's loss (rises and catapults), and with observe sharpness the
+    // first kDenseEdgeSteps iterates observed at every step (a catapult is over in a few steps; the
+    // recorded rows come every max_steps / curve_points iterations).
+    std::optional<PathObserver> dense;
+    if (spec.observe.sharpness) {
+      Observables sharpness_only;
+      sharpness_only.sharpness = true;
+      dense.emplace(network, sharpness_only);
+    }
+    double previous_loss = kNaN, lowest = kNaN, excursion_from = kNaN, pending_sharpness = kNaN;
+    std::vector<double> edge_products;  // eta_k x sharpness(theta_k), the dense ones and the recorded rows'
+    const Observer watch = [&](const Row& row, ConstVectorView theta) {
+      if (row.iter > 0) {
+        if (row.loss > previous_loss) ++r.loss_rises;
+        // A catapult: the loss climbs more than 1% above the lowest loss so far, then falls below it.
+        if (std::isnan(excursion_from) && row.loss > lowest * (1.0 + kCatapultRise)) excursion_from = lowest;
+        if (!std::isnan(excursion_from) && row.loss < excursion_from) {
+          ++r.catapults;
+          excursion_from = kNaN;
+        }
+        // The step taken from theta_{k-1} at theta_{k-1}'s sharpness.
+        if (!std::isnan(pending_sharpness)) {
+          const double product = row.step_size * pending_sharpness;
+          if (row.iter == 1) r.observed.eta_sharpness0 = product;
+          edge_products.push_back(product);
+          r.observed.eta_sharpness_max = high(r.observed.eta_sharpness_max, product);
+        }
+      }
+      previous_loss = row.loss;
+      lowest = std::isnan(lowest) ? row.loss : std::min(lowest, row.loss);
+      pending_sharpness = dense && row.iter < kDenseEdgeSteps ? dense->at(theta).sharpness : kNaN;
+      return false;
+    };
+    const DescentResult result = descend(network, theta0, o, watch);
     // The certificate of the step that ran: the rule's guarantee with the certificate's mu and beta_r on
     // its ball B(theta0, r*) (Theorem 2 for a fixed eta), not the 1/beta_r step's whatever ran; the
     // curve's bound is then that rule's L0 q^k.
@@ -107,10 +141,19 @@ TrialResult run_trial(const Mlp& network, const TrialSpec& spec) {
       r.steps_to_eps = result.iterations;
       r.time_to_eps = result.t_final;
     }
+    if (!edge_products.empty()) {
+      long at_edge = 0;
+      for (const double x : edge_products) at_edge += x >= kEdgeOfStability ? 1 : 0;
+      r.observed.edge_fraction = static_cast<double>(at_edge) / static_cast<double>(edge_products.size());
+      r.observed.edge_samples = static_cast<long>(edge_products.size());
+    }
     for (const Row& row : result.rows) {
       const double pl_ratio = pl(row.loss, row.grad_norm);
       if (spec.observe.any()) {
         add_observed(r.observed, row.observed, pl_ratio, row.iter == 0 ? kNaN : row.step_size);
+        // The recorded rows past the dense start sample the rest of the run.
+        if (row.iter > kDenseEdgeSteps && !std::isnan(row.observed.sharpness))
+          edge_products.push_back(row.step_size * row.observed.sharpness);
       }
       if (keep > 0) {
         Row point = row;

@@ -48,10 +48,23 @@ struct TrialObserved {
   double sharpness_max = std::numeric_limits<double>::quiet_NaN();  // the largest along the rows
   // sharpness2: the smallest Hessian eigenvalue along the rows (sharpness_min; negative away from a minimum).
   double sharpness_min = std::numeric_limits<double>::quiet_NaN();
-  // Descent: the largest eta x sharpness along the rows after theta0's, against 2 (eta: the step that
-  // produced the row, at the row's sharpness).
+  // Descent: the largest eta x sharpness, against 2: eta_k (the step taken from theta_k) x the sharpness
+  // at theta_k, at every one of the first kDenseEdgeSteps iterates (with sharpness observed) and at the
+  // recorded rows after them (the step that produced the row, at the row's sharpness).
   double eta_sharpness_max = std::numeric_limits<double>::quiet_NaN();
+  // Descent with sharpness: eta_0 x sharpness(theta0), the first step against the edge (a catapult's start).
+  double eta_sharpness0 = std::numeric_limits<double>::quiet_NaN();
+  // Descent with sharpness: the fraction of the eta x sharpness samples (the dense start and the recorded
+  // rows: a sampled estimate, not every step) at or above kEdgeOfStability, and their number.
+  double edge_fraction = std::numeric_limits<double>::quiet_NaN();
+  long edge_samples = 0;
 };
+
+// Edge of stability, descent: the first iterates observed at every step, the level counted as "at the
+// edge" (eta x sharpness near 2), and the rise above the lowest loss so far that starts a catapult.
+inline constexpr long kDenseEdgeSteps = 20;
+inline constexpr double kEdgeOfStability = 1.9;
+inline constexpr double kCatapultRise = 0.01;
 
 // The most times a flow run is repeated with rtol / 10 to settle its time to the target.
 inline constexpr int kMaxTimeTightenings = 3;
@@ -104,6 +117,10 @@ struct TrialResult {
   double time_rtol = std::numeric_limits<double>::quiet_NaN();
   double time_change = std::numeric_limits<double>::quiet_NaN();
   double final_loss = 0.0;
+  // Descent: the iterations whose loss is above the previous one's, and the catapults (the loss climbs
+  // more than kCatapultRise above the lowest loss so far, then falls below that lowest loss).
+  long loss_rises = 0;
+  long catapults = 0;
   Status status = Status::not_run;
   Stats stats;  // the training's work only
   std::vector<CurvePoint> curve;

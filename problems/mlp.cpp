@@ -74,15 +74,25 @@ std::vector<MlpArchitecture::Layer> MlpArchitecture::layers() const {
     layer.rows = rows;
     layer.cols = fan_in;
     layer.weight_offset = offset;
-    offset += rows * fan_in;
-    if (bias) {
-      layer.bias_offset = offset;
-      offset += rows;
+    // Sizes come from users: a count past 2^63 - 1 is an error, never a wrapped (negative) offset.
+    Eigen::Index weights = 0;
+    if (__builtin_mul_overflow(rows, fan_in, &weights) || __builtin_add_overflow(offset, weights, &offset) ||
+        (bias && __builtin_add_overflow(offset, rows, &offset))) {
+      throw std::overflow_error("the network has more than 2^63 - 1 parameters");
     }
+    if (bias) layer.bias_offset = offset - rows;
     out.push_back(layer);
     fan_in = rows;
   }
   return out;
+}
+
+std::optional<Eigen::Index> MlpArchitecture::checked_num_parameters() const {
+  try {
+    return num_parameters();
+  } catch (const std::overflow_error&) {
+    return std::nullopt;
+  }
 }
 
 Eigen::Index MlpArchitecture::num_parameters() const {

@@ -52,6 +52,9 @@ struct MlpArchitecture {
   // The L = widths.size() + 1 layers, the last one the scalar output.
   std::vector<Layer> layers() const;
   Eigen::Index num_parameters() const;
+  // num_parameters(), or nothing when the count does not fit in Eigen::Index (num_parameters() and
+  // layers() throw std::overflow_error then).
+  std::optional<Eigen::Index> checked_num_parameters() const;
   // Why the architecture is not valid, or an empty string.
   std::string check() const;
 };

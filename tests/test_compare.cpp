@@ -579,10 +579,13 @@ TEST_CASE(
     CHECK(swept[0].observed.sharpness0 == Approx(top).epsilon(1e-6));
     CHECK(swept[0].observed.sharpness_min <= eig.eigenvalues()[0] + 1e-6 * top);
     CHECK(swept[0].observed.sharpness_min < swept[0].observed.sharpness_max);
+    // A fixed step of 0.05: the first step against the edge is 0.05 x the dense Hessian's top eigenvalue at
+    // theta0, and the largest eta x sharpness is at least that; far from 1.9, nothing is at the edge.
+    CHECK(swept[0].observed.eta_sharpness0 == Approx(0.05 * top).epsilon(1e-6));
+    CHECK(swept[0].observed.eta_sharpness_max >= swept[0].observed.eta_sharpness0 * (1.0 - 1e-12));
+    CHECK(swept[0].observed.edge_fraction == 0.0);
+    CHECK(swept[0].observed.edge_samples >= 1);
   }
-  // A fixed step: eta x sharpness is 0.05 x the sharpness of a row after theta0's, at most the largest.
-  CHECK(swept[0].observed.eta_sharpness_max > 0.0);
-  CHECK(swept[0].observed.eta_sharpness_max <= 0.05 * swept[0].observed.sharpness_max * (1.0 + 1e-12));
   run = gradflow_cli(dir, {"sweep", "--config", "s.toml", "--observe", "ntk", "--out", "s2", "--no-plots", "--quiet"});
   INFO(run.err);
   REQUIRE(run.exit_code == 0);
@@ -1057,4 +1060,70 @@ TEST_CASE("Without positive among the schemes the verdict says why there is none
     }
   }
   CHECK_THAT(format_verdict(summarize(records)), Catch::Contains("none (positive is not among the schemes"));
+}
+
+TEST_CASE("Descent's rises and catapults are those of its every-step losses, counted by hand", "[compare][trial]") {
+  // A fixed step far past 2 / sharpness: the loss rises, and may climb and fall back (a catapult). The
+  // trial's counts against a hand count over descend()'s rows recorded at every iteration.
+  const NetworkData data = synthetic_data(4, 8, 5);
+  MlpArchitecture architecture;
+  architecture.input_dim = 8;
+  architecture.widths = {6};
+  architecture.activation = Activation::tanh;
+  const Mlp network(architecture, data.x, data.y);
+  InitOptions init;
+  init.scheme = InitScheme::xavier_normal;
+  init.seed = 2;
+  const Vector theta0 = initialize(architecture, init);
+  const double beta0 = initial_sharpness(network, theta0, derive_seed(init.seed, 7));
+  for (const double c : {0.5, 2.2, 3.0}) {
+    INFO("c = " << c);
+    TrialSpec spec;
+    spec.init = init;
+    spec.method = Method{StepRule::fixed};
+    spec.lr_c = c;
+    spec.eps = 1e-8;
+    spec.max_steps = 300;
+    spec.observe.sharpness = true;
+    const TrialResult r = run_trial(network, spec);
+    DescentOptions o;
+    o.step = StepRule::fixed;
+    o.lr = c / beta0;
+    o.stop.max_steps = 300;
+    o.stop.loss_tol = r.target;
+    o.stop.grad_tol = 0.0;
+    o.save.every_steps = 1;
+    const DescentResult every = descend(network, theta0, o);
+    long rises = 0, catapults = 0;
+    double lowest = every.rows.front().loss, from = -1.0;
+    for (std::size_t k = 1; k < every.rows.size(); ++k) {
+      const double loss = every.rows[k].loss;
+      if (loss > every.rows[k - 1].loss) ++rises;
+      if (from < 0.0 && loss > 1.01 * lowest) from = lowest;
+      if (from >= 0.0 && loss < from) {
+        ++catapults;
+        from = -1.0;
+      }
+      lowest = std::min(lowest, loss);
+    }
+    CHECK(r.loss_rises == rises);
+    CHECK(r.catapults == catapults);
+    // eta x sharpness at theta0: the step c / beta0 times the sharpness there (beta0 itself, to the power
+    // iteration's and Lanczos's tolerances).
+    CHECK(r.observed.eta_sharpness0 == Approx(c).epsilon(1e-3));
+    if (c < 1.0) CHECK(r.observed.edge_fraction == 0.0);
+    if (c > 2.0) CHECK(r.observed.edge_fraction > 0.0);
+  }
+}
+
+TEST_CASE("A sweep whose network has more than 2^63 - 1 parameters is refused by the memory check (found by fuzzing)",
+          "[compare][safety]") {
+  const fs::path dir = sandbox("parameter_overflow");
+  std::ofstream(dir / "k.toml")
+      << "inits = [\"positive\"]\nwidths = [86]\ndepths = [4]\nseeds = 1\n"
+         "methods = [\"armijo\"]\ndatasets = [\"synthetic:6x182327025183791812\"]\nout = \"r\"\n";
+  const auto run = gradflow_cli(dir, {"sweep", "--config", "k.toml", "--quiet", "--no-plots"});
+  INFO(run.err);
+  CHECK(run.exit_code == 2);
+  CHECK_FALSE(fs::exists(dir / "r"));
 }

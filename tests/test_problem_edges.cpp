@@ -502,3 +502,21 @@ TEST_CASE("A square Jacobian (n = p) has sigma_n(J) = its smallest singular valu
   CHECK(network.jacobian_spectrum(theta).sigma_min == Approx(singular[2]).epsilon(1e-8));
   CHECK(network.sigma_min(theta) == Approx(singular[2]).epsilon(1e-8));
 }
+
+TEST_CASE("A parameter count past 2^63 - 1 is an overflow_error, never a wrapped offset (found by fuzzing)",
+          "[problems]") {
+  MlpArchitecture a;
+  a.input_dim = 182327025183791812;  // 86 x this overflows a 64-bit count
+  a.widths = {86, 86};
+  a.activation = Activation::tanh;
+  CHECK_THROWS_AS(a.num_parameters(), std::overflow_error);
+  CHECK_THROWS_AS(a.layers(), std::overflow_error);
+  CHECK_FALSE(a.checked_num_parameters().has_value());
+  a.input_dim = 8;
+  REQUIRE(a.checked_num_parameters().has_value());
+  CHECK(*a.checked_num_parameters() == 8 * 86 + 86 * 86 + 86);  // no biases: the weights of three layers
+  a.bias = true;
+  CHECK(a.num_parameters() == 8 * 86 + 86 + 86 * 86 + 86 + 86 + 1);
+  const std::vector<MlpArchitecture::Layer> layers = a.layers();
+  CHECK(layers[1].bias_offset == layers[1].weight_offset + 86 * 86);
+}
