@@ -1,5 +1,7 @@
 #include <gradflow/apps/certificate_output.hpp>
 
+#include <gradflow/core/input_error.hpp>
+
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -17,6 +19,15 @@ std::string g(double x, const char* fmt = "%.6g") {
 nlohmann::json number(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
 
 }  // namespace
+
+void check_certificate_theta0(const Objective& objective, const Vector& theta0, const std::string& theta0_path) {
+  if (theta0_path.empty()) return;
+  const double loss = objective.loss(theta0);
+  if (!std::isfinite(loss)) {
+    throw InputError("--theta0", theta0_path,
+                     "L(theta0) = " + g(loss) + " is not finite: the certificate needs a finite loss at theta0");
+  }
+}
 
 std::string certificate_report(const Certificate& c) {
   std::ostringstream out;

@@ -88,6 +88,7 @@ int run_certify_command(CertifyCommand& d) {
       report = "no certified output scale: " + search.why_not + "\n";
     }
   } else {
+    check_certificate_theta0(*loaded.objective, loaded.theta0, d.problem.theta0);
     const Certificate certificate = certify(*loaded.objective, loaded.theta0);
     summary["certificate"] = certificate_json(certificate);
     report = certificate_report(certificate);

@@ -7,10 +7,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <ostream>
+#include <string_view>
 #include <system_error>
 
 namespace gradflow::cli {
@@ -26,6 +28,65 @@ void check_input_options(CLI::App& command) {
     const CLI::Option* option = command.get_option_no_throw(name);
     if (option == nullptr || option->count() == 0) continue;
     check_input_file(name, option->results().empty() ? std::string() : option->results().back());
+  }
+}
+
+namespace {
+
+bool names_a_file(std::string_view option) {
+  for (const char* name : kInputFileOptions)
+    if (option == name) return true;
+  for (const char* name : kOutputFileOptions)
+    if (option == name) return true;
+  return false;
+}
+
+// The words of the later checks, where there is one (check_input_options, the outputs' checks).
+[[noreturn]] void refuse_empty_value(std::string_view option) {
+  if (option == "--max-memory") {
+    throw InputError("--max-memory", "", "an empty size (give a size such as 8G or 512M, or leave the option out)");
+  }
+  throw InputError(
+      std::string(option), "",
+      names_a_file(option) ? "an empty path (give a file name)" : "an empty value (give one, or leave the option out)");
+}
+
+// "--name" or "-x": an argument that names an option (a negative number such as -1 or -.5 does not).
+bool looks_like_option(std::string_view arg) {
+  if (arg.size() < 2 || arg[0] != '-') return false;
+  if (arg[1] == '-') return arg.size() > 2;
+  return std::isalpha(static_cast<unsigned char>(arg[1])) != 0;
+}
+
+}  // namespace
+
+void check_empty_values(CLI::App& app, int argc, const char* const* argv) {
+  CLI::App* command = &app;  // options are looked up in the subcommand once it is named
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--") return;
+    if (command == &app && !looks_like_option(arg)) {
+      for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+        if (sub->get_name() == arg) command = sub;
+      }
+      continue;
+    }
+    if (arg.size() > 2 && arg.substr(0, 2) == "--") {
+      const std::size_t equals = arg.find('=');
+      if (equals != std::string_view::npos && equals + 1 == arg.size()) refuse_empty_value(arg.substr(0, equals));
+    }
+    if (!arg.empty()) continue;
+    // An empty argument: the value of the nearest option before it, when the arguments between are its
+    // values too (an option of several values); otherwise a stray argument, which CLI11 refuses.
+    for (int j = i - 1; j >= 1; --j) {
+      const std::string_view before = argv[j];
+      if (!looks_like_option(before)) continue;
+      if (before.find('=') != std::string_view::npos) break;  // its value was given after the '='
+      const CLI::Option* option = command->get_option_no_throw(std::string(before));
+      if (option == nullptr && command != &app) option = app.get_option_no_throw(std::string(before));
+      if (option != nullptr && option->get_items_expected_max() >= i - j) refuse_empty_value(before);
+      break;
+    }
   }
 }
 

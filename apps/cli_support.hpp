@@ -35,6 +35,16 @@ void apply_memory_option(const std::string& max_memory);
 // The options that name an input file, on any command that has them.
 inline constexpr const char* kInputFileOptions[] = {"--matrix", "--minimizer", "--data", "--theta0", "--config"};
 
+// The options that name an output file or folder, on any command that has them.
+inline constexpr const char* kOutputFileOptions[] = {"--out", "--json", "--theta-out", "--states-out", "--plot"};
+
+// Before CLI11 reads the command line (argv as main() has it): an option written --name= with nothing
+// after the '=' (CLI11 would take the next argument as its value: `--out= --quiet` wrote a file named
+// --quiet), and an empty argument given as an option's value (a number option would read it as 0) are
+// InputErrors naming the option: "--save-every: an empty value", "--out: an empty path". Nothing after
+// "--" is looked at.
+void check_empty_values(CLI::App& app, int argc, const char* const* argv);
+
 // Every input-file option given (on the command line or in the config file, even with an empty value)
 // must name a regular file (check_input_file: an empty path, a missing file, a device or a fifo is an
 // InputError naming the option), and a --max-memory given must not be empty.

@@ -268,7 +268,7 @@ int run_descend_command(DescendCommand& d) {
       throw InputError("--certify", "",
                        "supports --step fixed and inverse-smoothness (the certificate's step is 1/beta_r)");
     }
-    certificate = certify_start(c, d.mu, loaded, d.output.quiet);
+    certificate = certify_start(c, d.mu, loaded, d.problem.theta0, d.output.quiet);
     if (certificate->applies && certificate->descent_holds) {
       d.options.mu = certificate->mu;
       d.options.beta = certificate->beta;

@@ -111,7 +111,7 @@ int run_flow_command(FlowCommand& flow) {
   print_problem_report(loaded, "flow", flow.output.quiet);
   std::optional<Certificate> certificate;
   if (flow.certify) {
-    certificate = certify_start(c, flow.mu, loaded, flow.output.quiet);
+    certificate = certify_start(c, flow.mu, loaded, flow.problem.theta0, flow.output.quiet);
     if (certificate->applies && certificate->holds) {
       flow.options.mu = certificate->mu;
       flow.options.radius = certificate->travel;

@@ -45,6 +45,12 @@ int run_main(int argc, char** argv) {
   gradflow::cli::add_compare_inits_command(app, compare);
 
   try {
+    gradflow::cli::check_empty_values(app, argc, argv);
+  } catch (const gradflow::InputError& e) {
+    std::cerr << "gradflow: error: " << gradflow::terminal_text(e.what()) << "\n";
+    return gradflow::cli::kExitBadInput;
+  }
+  try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);

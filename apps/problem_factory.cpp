@@ -162,8 +162,10 @@ MlpArchitecture architecture_of(const ProblemSpec& spec, Eigen::Index input_dim)
 std::unique_ptr<Mlp> make_mlp(const ProblemSpec& spec) {
   reject_unused("mlp", "--matrix", spec.matrix);
   reject_unused("mlp", "--minimizer", spec.minimizer);
-  if (!std::isfinite(spec.output_scale))
-    throw InputError("--output-scale", number(spec.output_scale), "must be finite");
+  // 0 makes every output 0 at initialization, a negative scale is the positive scheme's mirror image
+  // (as MLP.init(output_scale=...) in Python, refused).
+  if (!std::isfinite(spec.output_scale) || !(spec.output_scale > 0.0))
+    throw InputError("--output-scale", number(spec.output_scale), "must be a finite number > 0");
   NetworkData data;
   if (!spec.synthetic.empty()) {
     if (!spec.data.empty()) throw InputError("--synthetic", list(spec.synthetic), "cannot be combined with --data");

@@ -22,9 +22,11 @@ PreparedRun prepare_run(CLI::App& c, const char* name, ProblemArgs& problem, con
   return run;
 }
 
-Certificate certify_start(CLI::App& c, double mu, const LoadedProblem& loaded, bool quiet) {
+Certificate certify_start(CLI::App& c, double mu, const LoadedProblem& loaded, const std::string& theta0_path,
+                          bool quiet) {
   if (option_given(c, "--mu"))
     throw InputError("--mu", full_precision(mu), "cannot be combined with --certify (the certificate sets mu)");
+  check_certificate_theta0(*loaded.objective, loaded.theta0, theta0_path);
   Certificate certificate = gradflow::certify(*loaded.objective, loaded.theta0);
   if (!quiet) std::cout << certificate_report(certificate);
   return certificate;

@@ -32,9 +32,11 @@ struct PreparedRun {
 PreparedRun prepare_run(CLI::App& command, const char* name, ProblemArgs& problem, const OutputArgs& output,
                         long threads, bool certify, const Observables& observe,
                         const std::vector<std::pair<const char*, std::string>>& extra_outputs);
-// --certify: the certificate at theta0 (--mu is refused beside it: the certificate sets mu), its report
-// printed unless --quiet.
-Certificate certify_start(CLI::App& command, double mu, const LoadedProblem& loaded, bool quiet);
+// --certify: the certificate at theta0 (--mu is refused beside it: the certificate sets mu, and a theta0
+// read from theta0_path where the loss is not finite is refused naming --theta0), its report printed
+// unless --quiet.
+Certificate certify_start(CLI::App& command, double mu, const LoadedProblem& loaded, const std::string& theta0_path,
+                          bool quiet);
 // A warning that an option given is ignored by the method chosen (a shared config file may set it).
 void warn_unused(CLI::App& command, bool quiet, const char* name, const char* option, const std::string& chosen,
                  const char* users);

@@ -1,9 +1,14 @@
 #include <gradflow/core/thread_pool.hpp>
 
+#if defined(__GLIBCXX__)
+#include <cxxabi.h>
+#endif
+
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <new>
+#include <stdexcept>
 #include <vector>
 
 namespace gradflow {
@@ -62,6 +67,20 @@ struct ThreadPool::State {
     for (long i = next.fetch_add(1); i < count; i = next.fetch_add(1)) {
       try {
         (*body)(i);
+#if defined(__GLIBCXX__)
+      } catch (abi::__forced_unwind&) {
+        // The thread is being ended (pthread_exit, pthread_cancel): the caller is told, the rest skipped,
+        // and the unwinding goes on.
+        {
+          std::lock_guard<std::mutex> lock(error_mutex);
+          if (!error) {
+            error = std::make_exception_ptr(
+                std::runtime_error("a thread was ended (pthread_exit or pthread_cancel) inside an item of the job"));
+          }
+        }
+        next.store(count);
+        throw;
+#endif
       } catch (...) {
         std::lock_guard<std::mutex> lock(error_mutex);
         if (!error) error = std::current_exception();
@@ -90,7 +109,16 @@ struct ThreadPool::State {
       seen = current;
       if (seats.fetch_sub(1) <= 0) continue;  // enough workers on this job
       active.fetch_add(1);
+#if defined(__GLIBCXX__)
+      try {
+        if (ticket.load() == current) work();
+      } catch (abi::__forced_unwind&) {
+        active.fetch_sub(1);  // out of the job before the thread ends: the caller does not wait for it
+        throw;
+      }
+#else
       if (ticket.load() == current) work();
+#endif
       active.fetch_sub(1);
     }
   }
@@ -162,13 +190,44 @@ PoolOutcome ThreadPool::run(int threads, long count, const std::function<void(lo
     { std::lock_guard<std::mutex> lock(s.mutex); }
     s.wake.notify_all();
   }
+  const auto close = [&s, open] {  // no worker uses the job (body lives in the caller's frame) after this
+    s.ticket.store(open + 1);
+    while (s.active.load() != 0) std::this_thread::yield();
+    s.body = nullptr;
+  };
+#if defined(__GLIBCXX__)
+  try {
+    s.work();
+  } catch (abi::__forced_unwind&) {
+    close();  // the calling thread is being ended: the job closes first, then it goes on unwinding
+    throw;
+  }
+#else
   s.work();
-  s.ticket.store(open + 1);
-  while (s.active.load() != 0) std::this_thread::yield();
-  s.body = nullptr;
+#endif
+  close();
   if (s.error) std::rethrow_exception(s.error);
   return outcome;
 }
+
+namespace detail {
+
+std::exception_ptr exception_of(const std::function<void()>& body, const std::function<void()>& ended) {
+  try {
+    body();
+#if defined(__GLIBCXX__)
+  } catch (abi::__forced_unwind&) {
+    ended();
+    throw;
+#endif
+  } catch (...) {
+    return std::current_exception();
+  }
+  (void)ended;
+  return nullptr;
+}
+
+}  // namespace detail
 
 ThreadPool& shared_pool() {
   static ThreadPool pool;

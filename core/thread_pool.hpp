@@ -17,6 +17,10 @@
 // - A thread the system refuses (the process or user limit on threads, no memory for its stack) is done
 //   without, with a warning; the pool never ends the process. An exception thrown by an item is caught,
 //   the items not yet started are skipped, and the first exception is rethrown on the calling thread.
+// - A thread ended inside an item by pthread_exit or pthread_cancel (forced unwinding, which a
+//   catch (...) must let through: abi::__forced_unwind) goes on unwinding; the items not yet started
+//   are skipped and the job still closes: the calling thread waits for the workers before it unwinds,
+//   and a worker leaves the job before it ends.
 #pragma once
 
 #include <chrono>
@@ -25,6 +29,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -73,6 +78,13 @@ ThreadPool& shared_pool();
 PoolOutcome parallel_for(long count, int threads, const std::function<void(long)>& body,
                          const std::function<void(const std::string&)>& warn = {});
 
+namespace detail {
+// body()'s exception (null when it returned), as catch (...) gives it; but a forced unwinding of the
+// thread (pthread_exit, pthread_cancel: abi::__forced_unwind, which must not be swallowed) calls
+// ended() and goes on.
+std::exception_ptr exception_of(const std::function<void()>& body, const std::function<void()>& ended);
+}  // namespace detail
+
 // Runs work on a new thread while the calling thread calls tick() every period until work is done;
 // when no thread can be created, runs work on the calling thread (without ticks). Rethrows work's
 // exception on the calling thread.
@@ -87,14 +99,18 @@ auto run_with_progress(Work work, Tick tick, std::chrono::milliseconds period) -
   std::thread thread;
   try {
     thread = std::thread([&] {
-      try {
-        result = work();
-      } catch (...) {
-        failure = std::current_exception();
-      }
-      const std::lock_guard<std::mutex> lock(mutex);
-      done = true;
-      done_signal.notify_all();
+      const auto finish = [&] {
+        const std::lock_guard<std::mutex> lock(mutex);
+        done = true;
+        done_signal.notify_all();
+      };
+      failure = detail::exception_of(
+          [&] { result = work(); },
+          [&] {  // the thread is being ended: the caller is told
+            failure = std::make_exception_ptr(std::runtime_error("the thread of the work was ended"));
+            finish();
+          });
+      finish();
     });
   } catch (const std::system_error&) {
     return work();  // no thread for the progress: run here

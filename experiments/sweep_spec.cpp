@@ -207,7 +207,10 @@ std::optional<OptionError> SweepSpec::validate() const {
     return OptionError{"rtol", full_precision(rtol),
                        "is below what double precision can meet (rtol >= " +
                            format_number("%.3g", tolerances::kMinRelativeTolerance) + ", 100 machine epsilons)"};
-  if (!finite_positive(atol)) return OptionError{"atol", full_precision(atol), "must be a finite number > 0"};
+  if (!(finite_positive(atol) && atol < 1.0)) {
+    return OptionError{"atol", full_precision(atol),
+                       "must be a number in (0, 1) (an atol of 1 or more lets a step of any length pass)"};
+  }
   if (!(time_accuracy >= 0.0 && time_accuracy < 0.5))
     return OptionError{"time_accuracy", full_precision(time_accuracy),
                        "must be a number in [0, 0.5) (a relative accuracy of the time to the target; 0: off)"};

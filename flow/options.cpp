@@ -53,6 +53,11 @@ std::optional<OptionError> FlowOptions::validate() const {
                        "is below what double precision can meet (rtol >= " +
                            format_number("%.3g", tolerances::kMinRelativeTolerance) + ", 100 machine epsilons)"};
   if (!positive(atol)) return OptionError{"atol", full_precision(atol), "must be a finite number > 0"};
+  // The error allowed per step is atol + rtol |theta_i|: with atol >= 1 a step of any length passes on a
+  // state of order 1, and the solver runs on with the loss rising (atol 1e300: 0.49 -> 14786).
+  if (atol >= 1.0)
+    return OptionError{"atol", full_precision(atol),
+                       "must be < 1 (an absolute error of 1 per step or more leaves the step size uncontrolled)"};
   if (!positive(dt)) return OptionError{"dt", full_precision(dt), "must be a finite number > 0"};
   if (auto error = gradflow::validate(save, RunKind::flow, t_end)) return error;
   if (auto error = gradflow::validate(stop, RunKind::flow)) return error;

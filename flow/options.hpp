@@ -40,7 +40,7 @@ struct FlowOptions {
   Solver solver = Solver::dopri5;
   double t_end = 10.0;                        // final time; finite, > 0
   double rtol = 1e-8;                         // relative tolerance of adaptive solvers; in (0, 1)
-  double atol = 1e-10;                        // absolute tolerance of adaptive solvers; finite, > 0
+  double atol = 1e-10;                        // absolute tolerance of adaptive solvers; in (0, 1)
   double dt = 1e-2;                           // step of the fixed-step solvers (euler, rk4); finite, > 0
   KrylovMethod krylov = KrylovMethod::gmres;  // linear solver of cvode-bdf-krylov
   std::optional<double> mu{};                 // PL constant for the bound; empty = the problem's exact one; > 0

@@ -941,7 +941,8 @@ TEST_CASE(
   const std::vector<std::pair<std::vector<std::string>, std::string>> refused{
       {{"--rtol", "1e-300"}, "--rtol 1e-300: is below what double precision can meet"},
       {{"--rtol", "2"}, "--rtol 2: must be a number in (0, 1)"},
-      {{"--atol", "0"}, "--atol 0: must be a finite number > 0"},
+      {{"--atol", "0"}, "--atol 0: must be a number in (0, 1)"},
+      {{"--atol", "5"}, "--atol 5: must be a number in (0, 1)"},
       {{"--time-accuracy", "0.7"}, "--time-accuracy " + full_precision(0.7) + ": must be a number in [0, 0.5)"},
       {{"--time-accuracy", "-0.25"}, "--time-accuracy -0.25: must be a number in [0, 0.5)"},
       {{"--protocol", "armijo", "--rtol", "1e-8"}, "--rtol 1e-08: is for the flow protocol only"},
@@ -959,7 +960,7 @@ TEST_CASE(
   // The sweep file: a number in quotes, and the same checks under the file's spelling of the key.
   const std::vector<std::pair<std::string, std::string>> bad_files{
       {"rtol = \"1e-8\"", "key 'rtol' takes a number, not the string \"1e-8\""},
-      {"atol = 0", "key 'atol' = 0: must be a finite number > 0"},
+      {"atol = 0", "key 'atol' = 0: must be a number in (0, 1)"},
       {"time-accuracy = 0.5", "key 'time-accuracy' = 0.5: must be a number in [0, 0.5)"},
       {"rtol = 1e-300", "key 'rtol' = 1e-300: is below what double precision can meet"},
   };

@@ -1,17 +1,29 @@
 // Input that cannot be meant, refused before anything is written (README "Safety"): a NUL inside a
 // config string, numbers no run can use (--lr inf, an rtol below double precision), and messages that
-// quote a file's bytes escape every control byte; a relative --plot folder gets its figures.
+// quote a file's bytes escape every control byte; a relative --plot folder gets its figures; an empty
+// option value, an atol >= 1, a certificate at an infinite loss and an output scale <= 0 are refused; a
+// thread ended by pthread_exit inside a pool's item unwinds on (no std::terminate).
 #include <gradflow/apps/support/spawn.hpp>
 #include <gradflow/core/text.hpp>
+#include <gradflow/core/thread_pool.hpp>
 #include <gradflow/flow/options.hpp>
+#include <gradflow/problems/least_squares.hpp>
+#include <gradflow/theory/certificate.hpp>
 #include "test_support.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <pthread.h>
+
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -172,4 +184,161 @@ TEST_CASE("README's rerun from the folder's own manifest works and leaves the ma
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains("--config") && Catch::Contains("own manifest"));
   CHECK(gradflow::test::read_text(manifest) == before);
+}
+
+TEST_CASE("An option written --name= with an empty value or an empty argument as an option's value is refused",
+          "[safety][cli]") {
+  const fs::path dir = sandbox("empty_values");
+  // --name= took the next argument as its value: `--out= --quiet` wrote a file named --quiet.
+  for (const auto& [args, expected] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"flow", "--dim", "3", "--t-end", "0.5", "--out=", "--quiet"}, "--out: an empty path"},
+           {{"flow", "--dim", "3", "--t-end", "0.5", "--json=", "--out", "o.csv", "--quiet"}, "--json: an empty path"},
+           {{"flow", "--dim", "3", "--t-end", "0.5", "--theta-out=", "--quiet"}, "--theta-out: an empty path"},
+           {{"flow", "--dim=", "4", "--t-end", "0.5", "--quiet"}, "--dim: an empty value"},
+           {{"descend", "--dim", "3", "--max-iters", "5", "--out=", "--quiet"}, "--out: an empty path"},
+           {{"sweep", "--no-plots", "--out=", "--quiet"}, "--out: an empty path"},
+           // An empty argument was read as 0 by a number option.
+           {{"flow", "--quiet", "--save-every", "", "--t-end", "0.5", "--dim", "3"}, "--save-every: an empty value"},
+           {{"flow", "--quiet", "--loss-tol", "", "--t-end", "0.5", "--dim", "3"}, "--loss-tol: an empty value"},
+           {{"flow", "--quiet", "--grad-tol", "", "--t-end", "0.5", "--dim", "3"}, "--grad-tol: an empty value"},
+           {{"flow", "--quiet", "--max-wall-seconds", "", "--t-end", "0.5", "--dim", "3"},
+            "--max-wall-seconds: an empty value"},
+           {{"descend", "--dim", "3", "--quiet", "--loss-tol", "", "--max-iters", "5"}, "--loss-tol: an empty value"},
+           {{"flow", "--dim", "3", "--quiet", "--out", ""}, "--out: an empty path"},
+           {{"certify", "--dim", "3", "--quiet", "--radius", ""}, "--radius: an empty value"}}) {
+    INFO(Catch::Detail::stringify(args));
+    const ProgramRun r = cli(dir, args);
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains(expected));
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK(names_in(dir).empty());
+  }
+  // A value after the '=' is still the option's, whatever it starts with; after "--" nothing is looked at.
+  const ProgramRun dashed = cli(dir, {"flow", "--dim", "3", "--t-end", "0.5", "--quiet", "--out=-x.csv"});
+  CHECK(dashed.exit_code == 0);
+  CHECK(names_in(dir) == std::vector<std::string>{"-x.csv"});
+}
+
+TEST_CASE("An atol of 1 or more (error control vacuous) is refused naming the bound", "[safety][flow]") {
+  gradflow::FlowOptions o;
+  o.atol = 1e300;
+  auto error = o.validate();
+  REQUIRE(error);
+  CHECK(error->field == "atol");
+  CHECK_THAT(error->message(), Catch::Contains("must be < 1"));
+  o.atol = 1.0;
+  CHECK(o.validate());
+  o.atol = 0.5;
+  CHECK_FALSE(o.validate());
+  o.atol = 0.0;  // the old refusal keeps its words
+  error = o.validate();
+  REQUIRE(error);
+  CHECK_THAT(error->message(), Catch::Contains("must be a finite number > 0"));
+  const fs::path dir = sandbox("atol_vacuous");
+  const ProgramRun r =
+      cli(dir, {"flow", "--dim", "3", "--quiet", "--t-end", "10", "--atol", "1e300", "--json", "j.json"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--atol") && Catch::Contains("must be < 1"));
+  CHECK(names_in(dir).empty());
+}
+
+TEST_CASE("A certificate does not apply where L(theta0) or ||r0|| or sigma0 or ||J0|| is not finite",
+          "[safety][theory]") {
+  const gradflow::LeastSquares f(gradflow::Matrix::Identity(2, 2), gradflow::Vector::Ones(2));
+  const gradflow::Certificate at_huge = gradflow::certify(f, gradflow::Vector::Constant(2, 1e300));
+  CHECK_FALSE(at_huge.applies);
+  CHECK_FALSE(at_huge.holds);
+  CHECK_FALSE(at_huge.descent_holds);
+  CHECK_THAT(at_huge.why_not, Catch::Contains("L(theta0) = inf") && Catch::Contains("not finite"));
+  CHECK_THAT(at_huge.verdict(), Catch::StartsWith("the theory does not apply"));
+  CHECK(gradflow::certify(f, gradflow::Vector::Zero(2)).holds);  // a finite theta0 as before
+  // The algebra on its own: each input named when it is not finite.
+  for (const auto& [field, name] :
+       std::vector<std::pair<int, std::string>>{{0, "L(theta0)"}, {1, "||r0||"}, {2, "sigma0"}, {3, "||J0||"}}) {
+    gradflow::CertificateInputs in;
+    in.loss0 = 0.5;
+    in.residual_norm = 1.0;
+    in.sigma0 = 2.0;
+    in.jacobian_norm = 3.0;
+    in.lipschitz.at = [](double) { return 0.0; };
+    double* value[] = {&in.loss0, &in.residual_norm, &in.sigma0, &in.jacobian_norm};
+    *value[field] = field == 2 ? std::numeric_limits<double>::quiet_NaN() : std::numeric_limits<double>::infinity();
+    const gradflow::Certificate c = gradflow::certify(in);
+    INFO(name << ": " << c.why_not);
+    CHECK_FALSE(c.applies);
+    CHECK_FALSE(c.holds);
+    CHECK_THAT(c.why_not, Catch::StartsWith(name + " = "));
+  }
+  // The command line names --theta0 (certify, flow --certify), never an internal "radius = inf".
+  const fs::path dir = sandbox("certificate_inf");
+  write(dir / "D2.csv", "x1,x2,y\n1,0,1\n0,1,1\n");
+  write(dir / "b2.csv", "1e300\n1e300\n");
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"certify", "--problem", "least-squares", "--data", "D2.csv", "--theta0", "b2.csv",
+                                 "--json", "j.json", "--quiet"},
+        std::vector<std::string>{"flow", "--problem", "least-squares", "--data", "D2.csv", "--theta0", "b2.csv",
+                                 "--certify", "--quiet"},
+        std::vector<std::string>{"descend", "--problem", "least-squares", "--data", "D2.csv", "--theta0", "b2.csv",
+                                 "--certify", "--quiet"}}) {
+    INFO(Catch::Detail::stringify(args));
+    const ProgramRun r = cli(dir, args);
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("--theta0 b2.csv") && Catch::Contains("not finite"));
+    CHECK_THAT(r.err, !Catch::Contains("radius"));
+    CHECK(names_in(dir) == std::vector<std::string>{"D2.csv", "b2.csv"});
+  }
+}
+
+TEST_CASE("The output scale must be a finite number > 0 for every command that builds a network", "[safety][cli]") {
+  const fs::path dir = sandbox("output_scale");
+  const std::vector<std::string> network{"--problem", "mlp", "--synthetic", "3,5", "--widths", "2", "--quiet"};
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"flow", "--t-end", "0.5"}, std::vector<std::string>{"descend", "--max-iters", "5"},
+        std::vector<std::string>{"certify"},
+        std::vector<std::string>{"probability", "--draws", "3", "--threads", "1", "--steps", "5"}}) {
+    for (const std::string scale : {"0", "-1", "-0", "nan", "inf"}) {
+      std::vector<std::string> args = command;
+      args.insert(args.end(), network.begin(), network.end());
+      args.push_back("--output-scale=" + scale);
+      INFO(Catch::Detail::stringify(args));
+      const ProgramRun r = cli(dir, args);
+      INFO(r.err);
+      CHECK(r.exit_code == 2);
+      CHECK_THAT(r.err, Catch::Contains("--output-scale " + scale) && Catch::Contains("must be a finite number > 0"));
+      CHECK(names_in(dir).empty());
+    }
+  }
+  std::vector<std::string> fine{"flow", "--t-end", "0.5", "--output-scale", "0.5"};
+  fine.insert(fine.end(), network.begin(), network.end());
+  CHECK(cli(dir, fine).exit_code == 0);
+}
+
+TEST_CASE("A thread ended inside a pool's item (pthread_exit) unwinds on without std::terminate and the job closes",
+          "[safety][thread]") {
+  // Forced unwinding (abi::__forced_unwind) must pass every catch (...): the Python module's threads are
+  // ended this way when the interpreter exits. Whichever thread runs item 3 (the caller or a worker)
+  // ends; the other finishes the job or is told.
+  gradflow::ThreadPool pool;
+  std::atomic<long> done{0};
+  std::atomic<bool> told{false};
+  std::thread caller([&] {
+    try {
+      pool.run(2, 64, [&](long i) {
+        if (i == 3) ::pthread_exit(nullptr);
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        done.fetch_add(1);
+      });
+    } catch (const std::runtime_error& e) {
+      told = std::string(e.what()).find("pthread_exit") != std::string::npos;
+    }
+  });
+  caller.join();
+  CHECK(done.load() < 64);
+  // The pool still runs jobs, every item once.
+  std::vector<int> hits(32, 0);
+  pool.run(2, 32, [&](long i) { ++hits[static_cast<std::size_t>(i)]; });
+  CHECK(std::all_of(hits.begin(), hits.end(), [](int h) { return h == 1; }));
+  INFO("the caller was told when a worker ended: " << told.load());
 }

@@ -68,6 +68,32 @@ Certificate not_applicable(std::string why) {
   return c;
 }
 
+// Why the certificate cannot use inputs that are not finite numbers (an overflow at theta0: least
+// squares at theta0 = 1e300 has L(theta0) = inf, with which every comparison "holds"), or "".
+std::string non_finite_inputs(const CertificateInputs& in) {
+  std::string which;
+  const auto check = [&which](const char* name, double x) {
+    if (!std::isfinite(x)) which += (which.empty() ? "" : ", ") + std::string(name) + " = " + format_number("%g", x);
+  };
+  check("L(theta0)", in.loss0);
+  check("||r0||", in.residual_norm);
+  check("sigma0", in.sigma0);
+  check("||J0||", in.jacobian_norm);
+  if (which.empty()) return which;
+  return which + " at theta0: not finite, so the certificate does not apply (it needs finite values there)";
+}
+
+// A certificate that does not apply, with the inputs that were computed.
+Certificate not_applicable(std::string why, const CertificateInputs& in) {
+  Certificate c = not_applicable(std::move(why));
+  c.loss0 = in.loss0;
+  c.residual_norm = in.residual_norm;
+  c.sigma0 = in.sigma0;
+  c.jacobian_norm = in.jacobian_norm;
+  c.lipschitz_kind = in.lipschitz.kind;
+  return c;
+}
+
 }  // namespace
 
 NamedValues Certificate::values() const {
@@ -115,6 +141,7 @@ std::string Certificate::verdict() const {
 }
 
 Certificate certify(const CertificateInputs& in) {
+  if (std::string why = non_finite_inputs(in); !why.empty()) return not_applicable(std::move(why), in);
   Certificate c;
   c.applies = true;
   c.loss0 = in.loss0;
@@ -210,19 +237,16 @@ Certificate certify(const ResidualObjective& objective, const Vector& theta0) {
   const JacobianSpectrum spectrum = objective.jacobian_spectrum(theta0);
   in.sigma0 = spectrum.sigma_min;
   in.jacobian_norm = spectrum.sigma_max;
+  if (std::string why = non_finite_inputs(in); !why.empty()) return not_applicable(std::move(why), in);
   std::optional<LipschitzBound> bound = objective.jacobian_lipschitz_bound(theta0);
   if (!bound) {
-    Certificate c = not_applicable(
+    return not_applicable(
         "problem '" + objective.name() +
-        "' gives no Lipschitz bound of its Jacobian on a ball (ResidualObjective::jacobian_lipschitz()): the "
-        "rigorous certificate needs one; sigma0 = " +
-        format_number("%.6g", in.sigma0) + " and ||r0|| = " + format_number("%.6g", in.residual_norm) +
-        " alone prove nothing beyond theta0");
-    c.loss0 = in.loss0;
-    c.residual_norm = in.residual_norm;
-    c.sigma0 = in.sigma0;
-    c.jacobian_norm = in.jacobian_norm;
-    return c;
+            "' gives no Lipschitz bound of its Jacobian on a ball (ResidualObjective::jacobian_lipschitz()): the "
+            "rigorous certificate needs one; sigma0 = " +
+            format_number("%.6g", in.sigma0) + " and ||r0|| = " + format_number("%.6g", in.residual_norm) +
+            " alone prove nothing beyond theta0",
+        in);
   }
   in.lipschitz = std::move(*bound);
   return certify(in);

@@ -1,13 +1,46 @@
 #include "callbacks.hpp"
 
+#include "interrupt.hpp"
+
 #include <algorithm>
+#include <cmath>
 
 namespace gradflow::python {
 
+namespace {
+
+// "str": the name of an object's type, for the messages about what a callable returned.
+std::string type_name(const py::handle& object) { return Py_TYPE(object.ptr())->tp_name; }
+
+// A float from what a callable returned: a Python float or int, a numpy scalar or a 0-d array of a
+// real number; nullopt for anything else (a str, None, a tuple, an object whose __float__ raises).
+std::optional<double> real_number(const py::handle& object) {
+  if (PyUnicode_Check(object.ptr()) || PyBytes_Check(object.ptr()) || PyComplex_Check(object.ptr()) ||
+      object.is_none()) {
+    return std::nullopt;
+  }
+  if (!PyFloat_Check(object.ptr()) && !PyLong_Check(object.ptr()) && !PyNumber_Check(object.ptr())) return std::nullopt;
+  const double x = PyFloat_AsDouble(object.ptr());
+  if (x == -1.0 && PyErr_Occurred()) {
+    PyErr_Clear();
+    return std::nullopt;
+  }
+  return x;
+}
+
+// "(2, 3)": an array's shape.
+std::string shape_text(const py::array& a) {
+  std::string text = "(";
+  for (py::ssize_t i = 0; i < a.ndim(); ++i) text += (i > 0 ? ", " : "") + std::to_string(a.shape(i));
+  return text + (a.ndim() == 1 ? ",)" : ")");
+}
+
+}  // namespace
+
 SharedObject share(const py::object& object) {
   return SharedObject(new py::object(object), [](py::object* o) {
-    py::gil_scoped_acquire gil;
-    delete o;
+    GilAcquire gil;
+    guard_exit([o] { delete o; });
   });
 }
 
@@ -30,6 +63,15 @@ PythonFunction::PythonFunction(py::object f, Eigen::Index p, py::object hvp, std
                                std::string name)
     : f_(std::move(f)), hvp_(std::move(hvp)), p_(p), min_value_(min_value), name_(std::move(name)) {
   if (p_ < 1) throw py::value_error("dimension = " + std::to_string(p_) + ": must be >= 1");
+  if (!PyCallable_Check(f_.ptr())) {
+    throw py::value_error("f: must be callable f(theta) -> (loss, gradient), got " + type_name(f_));
+  }
+  if (!hvp_.is_none() && !PyCallable_Check(hvp_.ptr())) {
+    throw py::value_error("hvp: must be callable hvp(theta, v) -> H v, or None, got " + type_name(hvp_));
+  }
+  if (min_value_ && !std::isfinite(*min_value_)) {
+    throw py::value_error("min_value = " + full_precision(*min_value_) + ": must be a finite number (inf L), or None");
+  }
 }
 
 namespace {
@@ -37,28 +79,44 @@ namespace {
 // f(theta) -> (loss, grad) as the library's loss_and_gradient, the GIL taken around the call.
 FunctionObjective::LossAndGradient loss_callable(const SharedObject& f, Eigen::Index p, CallbackState& state) {
   return [f, p, &state](ConstVectorView theta, VectorView grad) {
-    py::gil_scoped_acquire gil;
-    double loss = 0.0;
-    try {
-      const py::object out = (*f)(to_array(theta));
-      if (!py::isinstance<py::tuple>(out) && !py::isinstance<py::list>(out)) {
-        state.fail_with("the loss callable must return (loss, grad), got " +
-                        py::str(py::type::of(out)).cast<std::string>());
+    GilAcquire gil;
+    return guard_exit([&] {
+      const auto expected = [p] {  // made only for a message: not on every call
+        return "the loss function must return (loss, grad): loss a float, grad an array of shape (" +
+               std::to_string(p) + ",)";
+      };
+      double loss = 0.0;
+      try {
+        const py::object out = call_python(*f, py::make_tuple(to_array(theta)));
+        if (!py::isinstance<py::tuple>(out) && !py::isinstance<py::list>(out)) {
+          state.fail_with(expected() + "; it returned a " + type_name(out));
+        }
+        const py::sequence pair = py::reinterpret_borrow<py::sequence>(out);
+        if (pair.size() != 2) {
+          state.fail_with(expected() + "; it returned a " + type_name(out) + " of " + std::to_string(pair.size()) +
+                          " items");
+        }
+        const std::optional<double> value = real_number(pair[0]);
+        if (!value) state.fail_with(expected() + "; the loss it returned is a " + type_name(pair[0]));
+        loss = *value;
+        const py::object gradient = pair[1];
+        const Array g = Array::ensure(gradient);
+        if (!g) {
+          PyErr_Clear();
+          state.fail_with(expected() + "; the gradient it returned is a " + type_name(gradient) +
+                          ", not convertible to an array of float64");
+        }
+        if (g.ndim() != 1 || g.shape(0) != p) {
+          state.fail_with(expected() + "; the gradient it returned has shape " + shape_text(g));
+        }
+        std::copy(g.data(), g.data() + p, grad.data());
+      } catch (py::error_already_set& e) {
+        state.fail(std::move(e), "the loss function");
+      } catch (py::cast_error&) {
+        state.fail_with(expected());
       }
-      const py::sequence pair = out.cast<py::sequence>();
-      if (pair.size() != 2) state.fail_with("the loss callable must return (loss, grad)");
-      loss = pair[0].cast<double>();
-      const Array g = Array::ensure(pair[1]);
-      if (!g || g.ndim() != 1 || g.shape(0) != p) {
-        state.fail_with("the loss callable returned a gradient of shape other than (" + std::to_string(p) + ",)");
-      }
-      std::copy(g.data(), g.data() + p, grad.data());
-    } catch (py::error_already_set& e) {
-      state.fail(std::move(e), "the loss callable");
-    } catch (py::cast_error& e) {
-      state.fail_with(std::string("the loss callable must return (float, array): ") + e.what());
-    }
-    return loss;
+      return loss;
+    });
   };
 }
 
@@ -70,16 +128,26 @@ std::unique_ptr<FunctionObjective> PythonFunction::make(CallbackState& state) co
   if (!hvp_.is_none()) {
     const SharedObject hvp = share(hvp_);
     objective->with_hessian_vector([hvp, p, &state](ConstVectorView theta, ConstVectorView v, VectorView hv) {
-      py::gil_scoped_acquire gil;
-      try {
-        const Array out = Array::ensure((*hvp)(to_array(theta), to_array(v)));
-        if (!out || out.ndim() != 1 || out.shape(0) != p) {
-          state.fail_with("hvp returned an array of shape other than (" + std::to_string(p) + ",)");
+      GilAcquire gil;
+      guard_exit([&] {
+        const auto expected = [p] { return "hvp must return an array of shape (" + std::to_string(p) + ",)"; };
+        try {
+          const py::object returned = call_python(*hvp, py::make_tuple(to_array(theta), to_array(v)));
+          const Array out = Array::ensure(returned);
+          if (!out) {
+            PyErr_Clear();
+            state.fail_with(expected() + "; it returned a " + type_name(returned) +
+                            ", not convertible to an array of float64");
+          }
+          if (out.ndim() != 1 || out.shape(0) != p)
+            state.fail_with(expected() + "; it returned shape " + shape_text(out));
+          std::copy(out.data(), out.data() + p, hv.data());
+        } catch (py::error_already_set& e) {
+          state.fail(std::move(e), "hvp");
+        } catch (py::cast_error&) {
+          state.fail_with(expected());
         }
-        std::copy(out.data(), out.data() + p, hv.data());
-      } catch (py::error_already_set& e) {
-        state.fail(std::move(e), "hvp");
-      }
+      });
     });
   }
   KnownFacts facts;
@@ -122,14 +190,24 @@ std::vector<Event> to_events(const py::iterable& events, CallbackState& state, R
     const SharedObject g = share(e.g);
     out.push_back(Event{e.name,
                         [g, &state, output, observe](double t, ConstVectorView theta, const Row& row) {
-                          py::gil_scoped_acquire gil;
-                          try {
-                            return (*g)(t, to_array(theta), row_dict(row, output, observe)).cast<double>();
-                          } catch (py::error_already_set& error) {
-                            state.fail(std::move(error), "an event function");
-                          } catch (py::cast_error& error) {
-                            state.fail_with(std::string("an event function must return a float: ") + error.what());
-                          }
+                          GilAcquire gil;
+                          return guard_exit([&] {
+                            try {
+                              const py::object out =
+                                  call_python(*g, py::make_tuple(t, to_array(theta), row_dict(row, output, observe)));
+                              const std::optional<double> value = real_number(out);
+                              if (!value) {
+                                state.fail_with(
+                                    "an event function must return a float g(t, theta, row); it returned a " +
+                                    type_name(out));
+                              }
+                              return *value;
+                            } catch (py::error_already_set& error) {
+                              state.fail(std::move(error), "an event function");
+                            } catch (py::cast_error&) {
+                              state.fail_with("an event function must return a float g(t, theta, row)");
+                            }
+                          });
                         },
                         e.direction, e.terminal});
   }

@@ -17,7 +17,33 @@ py::array_t<double> states_array(const Matrix& states) {
   return out;
 }
 
+namespace {
+
+// numpy casts complex to float64 by dropping the imaginary part (with only a ComplexWarning): a
+// complex input is refused unless every imaginary part is zero (then it is its real part).
+void refuse_imaginary_parts(const py::handle& object, const char* what) {
+  py::array a;
+  if (py::isinstance<py::array>(object)) {
+    a = py::reinterpret_borrow<py::array>(object);
+  } else {
+    if (PyFloat_Check(object.ptr()) || PyLong_Check(object.ptr())) return;
+    a = py::array::ensure(object);  // a list of complex numbers: a complex array (inferred dtype)
+    if (!a) {
+      PyErr_Clear();
+      return;  // not convertible: the conversion below says so
+    }
+  }
+  if (a.dtype().kind() != 'c') return;
+  const py::object numpy = py::module_::import("numpy");
+  if (!numpy.attr("any")(numpy.attr("imag")(a)).cast<bool>()) return;
+  throw py::value_error(std::string(what) + ": has an entry with a non-zero imaginary part (complex " +
+                        "numbers are not accepted; pass the real part, e.g. np.real(x))");
+}
+
+}  // namespace
+
 Array vector_array(const py::handle& object, const char* what) {
+  refuse_imaginary_parts(object, what);
   Array a = Array::ensure(object);
   if (!a) throw py::value_error(std::string(what) + ": not convertible to an array of float64");
   if (a.ndim() != 1) {
@@ -34,6 +60,7 @@ Vector to_vector(const py::handle& object, const char* what) {
 Eigen::Map<const Vector> view_of(const Array& a) { return Eigen::Map<const Vector>(a.data(), a.shape(0)); }
 
 Matrix to_matrix(const py::handle& object, const char* what) {
+  refuse_imaginary_parts(object, what);
   const Array a = Array::ensure(object);
   if (!a) throw py::value_error(std::string(what) + ": not convertible to an array of float64");
   if (a.ndim() != 2) {

@@ -7,6 +7,7 @@
 #include <gradflow/core/named_value.hpp>
 #include <gradflow/core/objective.hpp>
 #include <gradflow/core/option_error.hpp>
+#include <gradflow/core/text.hpp>
 #include <gradflow/flow/row_fields.hpp>
 #include <gradflow/flow/trajectory.hpp>
 
@@ -54,7 +55,9 @@ T parse_name(const std::string& field, const std::string& value, FromString from
   if (const auto parsed = from_string(value)) return *parsed;
   std::string list;
   for (const auto& n : names) list += (list.empty() ? "" : ", ") + std::string(n);
-  throw py::value_error(field + " = '" + value + "': must be one of " + list);
+  // quote_text: a NUL, a control byte or bytes that are not UTF-8 (a name given as bytes) escaped, so
+  // that the message neither stops at a NUL nor sends them to a terminal.
+  throw py::value_error(field + " = '" + quote_text(value) + "': must be one of " + list);
 }
 
 }  // namespace gradflow::python

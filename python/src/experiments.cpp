@@ -38,7 +38,7 @@ py::dict probability(const PyMlp& m, const std::string& init, std::uint64_t seed
   ProbabilityResult r;
   InterruptScope interrupt;
   {
-    py::gil_scoped_release release;
+    GilRelease release;
     r = estimate_probability(m.mlp(), io, o);
   }
   if (r.status == Status::invalid_options) throw py::value_error(r.message);
@@ -143,7 +143,7 @@ py::dict compare_inits(const py::object& x, const py::object& y, const std::vect
     check_sweep_memory(sweep, workers, "threads");
     if (const auto error = check_auto_scale(sweep)) throw py::value_error(error->message());
     const std::vector<RunSpec> runs = enumerate_runs(sweep);
-    py::gil_scoped_release release;
+    GilRelease release;
     records = run_grid(runs, sweep, workers, {}, nullptr, [&](const std::string& w) { warnings += w; });
     // In the command's order (runs.csv sorted by key): the bootstrap resamples by position.
     std::sort(records.begin(), records.end(),
@@ -181,7 +181,7 @@ void bind_experiments(py::module_& m) {
         if (!x.allFinite()) throw py::value_error("theta0: has a non-finite entry");
         Certificate c;
         {
-          py::gil_scoped_release release;
+          GilRelease release;
           c = certify(o.get(), x);
         }
         return to_dict(c.values());
@@ -192,7 +192,7 @@ void bind_experiments(py::module_& m) {
       [](const PyMlp& network, std::uint64_t seed, bool for_descent) {
         ScaleSearch s;
         {
-          py::gil_scoped_release release;
+          GilRelease release;
           s = find_positive_scale(network.mlp(), init_options("positive", seed, 1.0), for_descent);
         }
         py::dict d;

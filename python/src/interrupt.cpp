@@ -2,6 +2,8 @@
 
 #include <gradflow/core/cancellation.hpp>
 
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 
@@ -28,6 +30,41 @@ bool check_signals() {
 
 }  // namespace
 
+void hang_thread() {
+  for (;;) ::pause();
+}
+
+bool exiting_without_this_thread() {
+#if PY_VERSION_HEX >= 0x030D0000
+  const bool finalizing = Py_IsFinalizing() != 0;
+#else
+  const bool finalizing = _Py_IsFinalizing() != 0;
+#endif
+  return finalizing && !on_main_thread();
+}
+
+GilAcquire::GilAcquire() {
+  // Checked first: after the interpreter is gone even finding this thread's state is not safe.
+  if (exiting_without_this_thread()) hang_thread();
+  guard_exit([this] { gil_.emplace(); });
+}
+
+GilRelease::GilRelease() {
+  py::detail::get_internals();  // as py::gil_scoped_release: GilAcquire on other threads needs it made
+  state_ = PyEval_SaveThread();
+}
+
+GilRelease::~GilRelease() {
+  if (exiting_without_this_thread()) hang_thread();
+  guard_exit([this] { PyEval_RestoreThread(state_); });
+}
+
+py::object call_python(const py::handle& callable, const py::tuple& args) {
+  PyObject* const result = guard_exit([&] { return PyObject_Call(callable.ptr(), args.ptr(), nullptr); });
+  if (result == nullptr) throw py::error_already_set();
+  return py::reinterpret_steal<py::object>(result);
+}
+
 void install_interrupt_check() {
   main_thread_ident.store(py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>(),
                           std::memory_order_relaxed);
@@ -50,10 +87,14 @@ InterruptScope::~InterruptScope() {
 bool InterruptScope::check() {
   if (error_) return true;
   try {
-    py::gil_scoped_acquire gil;
-    if (PyErr_CheckSignals() == 0) return false;
+    GilAcquire gil;
+    if (guard_exit([] { return PyErr_CheckSignals(); }) == 0) return false;
     error_.emplace();  // fetches the exception a handler raised, and clears it
     return true;
+#if defined(__GLIBCXX__)
+  } catch (abi::__forced_unwind&) {
+    throw;  // a thread that pthread_exit or pthread_cancel ends goes on unwinding
+#endif
   } catch (...) {
     return false;  // the check must not throw; the signal stays Python's
   }

@@ -111,8 +111,6 @@ given to the run). Each call costs one Python call; the C++ run holds the GIL on
 )doc")
       .def(py::init([](py::object f, Eigen::Index dimension, py::object hvp, std::optional<double> min_value,
                        std::string name) {
-             if (!PyCallable_Check(f.ptr())) throw py::value_error("f: must be callable");
-             if (!hvp.is_none() && !PyCallable_Check(hvp.ptr())) throw py::value_error("hvp: must be callable");
              return PythonFunction(std::move(f), dimension, std::move(hvp), min_value, std::move(name));
            }),
            py::arg("f"), py::arg("dimension"), py::arg("hvp") = py::none(), py::arg("min_value") = py::none(),

@@ -35,7 +35,7 @@ Observables observables(const std::vector<std::string>& names) {
     if (add_observable(what, name)) continue;
     std::string known;
     for (const auto& n : observable_names()) known += (known.empty() ? "" : ", ") + n;
-    throw py::value_error("observe: unknown observable '" + name + "' (known: " + known + ")");
+    throw py::value_error("observe: unknown observable '" + quote_text(name) + "' (known: " + known + ")");
   }
   return what;
 }
@@ -88,7 +88,7 @@ py::object flow(const py::object& objective, const py::object& theta0_in, const 
   PyFlowResult result;
   InterruptScope interrupt;
   try {
-    py::gil_scoped_release release;
+    GilRelease release;  // taking the GIL back at the interpreter's exit: interrupt.hpp
     result.r = simulate_flow(*run.objective, theta0, o);
   } catch (const CallbackError&) {
     rethrow_kept(run);  // the library did not catch it (it always should): the Python exception still comes back
@@ -145,7 +145,7 @@ py::object descend(const py::object& objective, const py::object& theta0_in, con
   PyDescentResult result;
   InterruptScope interrupt;
   try {
-    py::gil_scoped_release release;
+    GilRelease release;  // taking the GIL back at the interpreter's exit: interrupt.hpp
     result.r = gradflow::descend(*run.objective, theta0, o);
   } catch (const CallbackError&) {
     rethrow_kept(run);
