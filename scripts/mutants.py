@@ -834,6 +834,14 @@ Examples:
 
     rate, errors = summarize(results, opts, interrupted)
     tree_ok = verify_tree(start_hashes)
+    if tree_ok and results and not interrupted and not opts.dry_run:
+        # The build tree holds the last mutant's objects: rebuild the restored sources, so that a ctest run
+        # in it afterwards tests the real code, not a mutant.
+        print(f"rebuilding the restored tree in {build} ...", flush=True)
+        rebuilt = run(["cmake", "--build", str(build), "-j", str(opts.jobs)], logs / "final-build.log")
+        if rebuilt.returncode != 0:
+            print(f"mutants.py: warning: the restored tree did not rebuild (log {logs / 'final-build.log'}): "
+                  f"{build} may still hold a mutant's objects")
     if opts.json_out:
         write_json(opts.json_out, results, rate, opts, tree_ok)
     if restore_failed:

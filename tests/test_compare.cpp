@@ -15,6 +15,7 @@
 #include <gradflow/experiments/sweep_runner.hpp>
 #include <gradflow/experiments/sweep_summary.hpp>
 #include <gradflow/experiments/trial.hpp>
+#include <gradflow/flow/simulate_flow.hpp>
 #include <gradflow/problems/quadratic.hpp>
 
 #include "test_support.hpp"
@@ -1039,6 +1040,35 @@ TEST_CASE("A flow trial's time to the target is settled by tighter runs and agre
   REQUIRE(ref.reached);
   CHECK(std::isnan(ref.time_change));
   CHECK(std::abs(r.time_to_eps - ref.time_to_eps) <= 0.02 * ref.time_to_eps);
+  // The rule recomputed from the flows themselves: the times at rtol 1e-4, 1e-5, ... (atol likewise / 10),
+  // and the first tightening whose time moves by at most 1% is the one reported.
+  const Vector theta0 = initialize(network.architecture(), spec.init);
+  const double target = spec.eps * network.loss(theta0);
+  std::vector<double> times, rtols;
+  for (int k = 0; k <= kMaxTimeTightenings; ++k) {
+    FlowOptions o;
+    o.solver = Solver::dopri5;
+    o.t_end = spec.t_end;
+    o.rtol = spec.rtol / std::pow(10.0, k);
+    o.atol = spec.atol / std::pow(10.0, k);
+    o.stop.loss_tol = target;
+    o.stop.max_steps = spec.max_steps;
+    o.save.keep_rows = false;
+    const FlowResult f = simulate_flow(network, theta0, o);
+    REQUIRE(f.status == Status::tolerance_reached);
+    times.push_back(f.t_final);
+    rtols.push_back(o.rtol);
+  }
+  std::size_t settled = times.size() - 1;
+  for (std::size_t k = 1; k < times.size(); ++k) {
+    if (std::abs(times[k] - times[k - 1]) / times[k] <= 0.01) {
+      settled = k;
+      break;
+    }
+  }
+  CHECK(r.time_rtol == Approx(rtols[settled]).epsilon(1e-12));
+  CHECK(r.time_to_eps == Approx(times[settled]).epsilon(1e-12));
+  CHECK(r.time_change == Approx(std::abs(times[settled] - times[settled - 1]) / times[settled]).epsilon(1e-9));
   // The work stays the first run's: the same as a run with the check off.
   TrialSpec unchecked = spec;
   unchecked.time_accuracy = 0.0;
