@@ -1158,3 +1158,27 @@ TEST_CASE("A sweep whose network has more than 2^63 - 1 parameters is refused by
   CHECK(run.exit_code == 2);
   CHECK_FALSE(fs::exists(dir / "r"));
 }
+
+TEST_CASE(
+    "A sweep file with both eps and loss-tol is refused naming both lines, and a loss-tol sweep reruns from its "
+    "manifest",
+    "[compare][sweep]") {
+  const fs::path dir = sandbox("eps_and_loss_tol");
+  const std::string grid =
+      "inits = [\"positive\", \"xavier_normal\"]\nwidths = [4]\nseeds = 1\nmethods = [\"armijo\"]\n"
+      "datasets = [\"synthetic:3x6\"]\nmax-steps = 50\nout = \"r\"\n";
+  std::ofstream(dir / "both.toml") << grid << "eps = 0.1\nloss-tol = 0.1\n";
+  auto run = gradflow_cli(dir, {"sweep", "--config", "both.toml", "--quiet", "--no-plots"});
+  CHECK(run.exit_code == 2);
+  CHECK_THAT(run.err,
+             Catch::Contains("not both") && Catch::Contains("eps on line 8") && Catch::Contains("loss-tol on line 9"));
+  CHECK_FALSE(fs::exists(dir / "r"));
+  std::ofstream(dir / "tol.toml") << grid << "loss-tol = 0.1\n";
+  run = gradflow_cli(dir, {"sweep", "--config", "tol.toml", "--quiet", "--no-plots"});
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  run = gradflow_cli(dir, {"sweep", "--config", "r/sweep.toml", "--no-plots"});
+  INFO(run.err);
+  CHECK(run.exit_code == 0);
+  CHECK_THAT(run.out, Catch::Contains("2 already done, 0 to run"));
+}

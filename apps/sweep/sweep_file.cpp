@@ -152,6 +152,7 @@ SweepSpec parse_sweep_text(std::string_view text, const std::string& path) {
   SweepSpec spec;
   const std::string label = "--config " + quote_text(path);
   RepeatedKeys repeated;
+  long eps_line = 0, loss_tol_line = 0;  // the target is one or the other, as compare-inits says
   for (const ConfigEntry& entry : entries) {
     if (!entry.section.empty() && entry.section != "sweep") {
       throw InputError(
@@ -227,8 +228,10 @@ SweepSpec parse_sweep_text(std::string_view text, const std::string& path) {
       spec.datasets = parse_datasets(list(), label, key);
     } else if (key == "eps") {
       spec.eps = number_item(one(), label, key);
+      eps_line = entry.line;
     } else if (key == "loss-tol") {
       spec.loss_tol = number_item(one(), label, key);
+      loss_tol_line = entry.line;
     } else if (key == "scale-margin") {
       spec.scale_margin = number_item(one(), label, key);
     } else if (key == "lr-grid") {
@@ -275,6 +278,12 @@ SweepSpec parse_sweep_text(std::string_view text, const std::string& path) {
           label, "",
           "line " + std::to_string(entry.line) + ": unknown key '" + quote_text(entry.key) + "' (keys: " + kKeys + ")");
     }
+  }
+  if (eps_line > 0 && loss_tol_line > 0) {
+    throw InputError(label, "",
+                     "line " + std::to_string(std::max(eps_line, loss_tol_line)) +
+                         ": give eps (relative) or loss-tol (absolute), not both (eps on line " +
+                         std::to_string(eps_line) + ", loss-tol on line " + std::to_string(loss_tol_line) + ")");
   }
   return spec;
 }

@@ -124,8 +124,12 @@ std::string manifest_text(const SweepSpec& spec) {
   }
   out << "methods = " << toml_list(spec.methods, [](const Method& m) { return toml_string(m.name()); }) << "\n";
   out << "datasets = " << toml_list(spec.datasets, [](const DatasetSpec& d) { return toml_string(d.name()); }) << "\n";
-  out << "eps = " << full_precision(spec.eps) << "\n";
-  if (spec.loss_tol) out << "loss-tol = " << full_precision(*spec.loss_tol) << "\n";
+  // The target is eps or loss-tol, never both (a sweep file that gives both is refused).
+  if (spec.loss_tol) {
+    out << "loss-tol = " << full_precision(*spec.loss_tol) << "\n";
+  } else {
+    out << "eps = " << full_precision(spec.eps) << "\n";
+  }
   out << "max-steps = " << spec.max_steps << "\n";
   out << "t-end = " << full_precision(spec.t_end) << "\n";
   out << "rtol = " << full_precision(spec.rtol) << "\n";
