@@ -19,17 +19,12 @@
 #include <string>
 
 using namespace gradflow;
+using gradflow::test::number_after;
 
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-double number_after(const std::string& text, const std::string& label) {
-  const std::size_t at = text.find(label);
-  if (at == std::string::npos) return kNaN;
-  return std::strtod(text.c_str() + at + label.size(), nullptr);
-}
 
 // L = x^2 + 10 y^2 (Hessian diag(2, 20)), with no known facts unless given.
 FunctionObjective bowl() {

@@ -30,18 +30,12 @@
 #include <variant>
 
 using namespace gradflow;
+using gradflow::test::number_after;
 
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-// The number printed right after label in text (NaN when the label is missing).
-double number_after(const std::string& text, const std::string& label) {
-  const std::size_t at = text.find(label);
-  if (at == std::string::npos) return kNaN;
-  return std::strtod(text.c_str() + at + label.size(), nullptr);
-}
 
 // The inputs of the algebra test in tests/test_certificate.cpp: sigma0 = 3, ||J0|| = 7, l = 1.5 constant,
 // so max phi = sigma0^2 / (4 l) = 1.5 at r* = sigma0 / (2 l) = 1, mu = (sigma0 - l r*)^2 = 2.25.
