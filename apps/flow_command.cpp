@@ -60,7 +60,7 @@ void add_flow_command(CLI::App& app, FlowCommand& flow) {
   c->add_option("--solver", flow.solver, "Integrator: " + join_names(solver_names()))->capture_default_str();
   c->add_option("--t-end", o.t_end, "Final flow time (> 0)")->capture_default_str();
   c->add_option("--rtol", o.rtol, "Relative tolerance of adaptive solvers, in (0, 1)")->capture_default_str();
-  c->add_option("--atol", o.atol, "Absolute tolerance of adaptive solvers (> 0)")->capture_default_str();
+  c->add_option("--atol", o.atol, "Absolute tolerance of adaptive solvers (in (0, 1))")->capture_default_str();
   c->add_option("--dt", o.dt, "Step of the fixed-step solvers euler and rk4 (> 0)")->capture_default_str();
   add_list_option(*c, "--times", flow.times, "Record rows at these times, comma separated, increasing, in (0, t-end]");
   c->add_option("--save-every", o.save.every_t, "Record rows every this much flow time (default: every accepted step)");

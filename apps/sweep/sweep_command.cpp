@@ -441,7 +441,7 @@ void add_compare_inits_command(CLI::App& app, CompareInitsCommand& d) {
                 "flow protocol: the solver's relative tolerance (in [" +
                     format_number("%.3g", tolerances::kMinRelativeTolerance) + ", 1))")
       ->capture_default_str();
-  c->add_option("--atol", d.atol, "flow protocol: the solver's absolute tolerance (> 0)")->capture_default_str();
+  c->add_option("--atol", d.atol, "flow protocol: the solver's absolute tolerance (in (0, 1))")->capture_default_str();
   c->add_option("--time-accuracy", s.time_accuracy,
                 "flow protocol: the time to the target is computed to this relative accuracy, by repeating a run with "
                 "rtol and atol divided by 10 until two times agree (0: off; in [0, 0.5))")
