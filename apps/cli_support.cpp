@@ -8,7 +8,9 @@
 
 #include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <ostream>
@@ -90,6 +92,46 @@ void check_empty_values(CLI::App& app, int argc, const char* const* argv) {
   }
 }
 
+namespace {
+
+// The words of an integer that CLI11 would misread ("" when it reads it as written).
+std::string integer_problem(const std::string& value, bool is_unsigned) {
+  std::string_view digits = value;
+  const bool negative = !digits.empty() && digits.front() == '-';
+  if (!digits.empty() && (digits.front() == '-' || digits.front() == '+')) digits.remove_prefix(1);
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos) return {};  // CLI11 says
+  if (negative && is_unsigned && digits.find_first_not_of('0') != std::string_view::npos) return "must be >= 0";
+  if (digits.size() > 1 && digits.front() == '0') return "a leading zero (write the number without it)";
+  errno = 0;
+  if (is_unsigned) {
+    static_cast<void>(std::strtoull(std::string(digits).c_str(), nullptr, 10));
+    if (errno == ERANGE) return "out of range (at most 18446744073709551615, 2^64 - 1)";
+  } else {
+    static_cast<void>(std::strtoll(value.c_str(), nullptr, 10));
+    if (errno == ERANGE)
+      return negative ? "out of range (at least -9223372036854775808, -2^63)"
+                      : "out of range (at most 9223372036854775807, 2^63 - 1)";
+  }
+  return {};
+}
+
+}  // namespace
+
+void add_integer_checks(CLI::App& app) {
+  for (CLI::Option* option : app.get_options()) {
+    const std::string type = option->get_type_name();
+    if (type != "INT" && type != "UINT") continue;
+    const bool is_unsigned = type == "UINT";
+    option->check(CLI::Validator(
+        [is_unsigned](std::string& value) -> std::string {
+          const std::string problem = integer_problem(value, is_unsigned);
+          return problem.empty() ? problem : "'" + quote_text(value) + "': " + problem;
+        },
+        ""));
+  }
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) add_integer_checks(*sub);
+}
+
 void apply_config_file(CLI::App& command, const std::string& path) {
   const CLI::Option* config = command.get_option_no_throw("--config");
   if ((config != nullptr && config->count() > 0) || !path.empty()) check_input_file("--config", path);
@@ -134,18 +176,25 @@ std::string join_names(const std::vector<std::string>& names) {
 
 bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
 
-StreamedOutput::StreamedOutput(const std::string& option, const std::string& path) : active_(!path.empty()) {
+StreamedOutput::StreamedOutput(const std::string& option, const std::string& path)
+    : option_(option), active_(!path.empty()) {
   if (active_ && path != kStandardOutput) file_ = std::make_unique<AtomicFile>(option, path);
 }
 
 std::ostream& StreamedOutput::stream() { return file_ ? file_->stream() : std::cout; }
 
-void StreamedOutput::commit() {
+void StreamedOutput::finish() {
   if (file_) {
-    file_->commit();
+    file_->finish();
   } else if (active_) {
     std::cout.flush();
+    if (!std::cout) throw IoError(option_ + " -: cannot write to standard output");
   }
+}
+
+void StreamedOutput::commit() {
+  finish();
+  if (file_) file_->commit();
 }
 
 void write_state_line(std::ostream& out, double first_value, ConstVectorView theta) {

@@ -45,6 +45,13 @@ inline constexpr const char* kOutputFileOptions[] = {"--out", "--json", "--theta
 // "--" is looked at.
 void check_empty_values(CLI::App& app, int argc, const char* const* argv);
 
+// CLI11 reads an integer option with strtoll/strtoull, which clamp a value past the type's range
+// ("--max-steps 9223372036854775808" ran with 2^63 - 1), wrap "-1" for an unsigned option, and read "010"
+// as octal 8. Adds to every integer option of app and its subcommands (on the command line and in a
+// config file) a check that refuses those, naming the option and the value. Call after every option
+// is added.
+void add_integer_checks(CLI::App& app);
+
 // Every input-file option given (on the command line or in the config file, even with an empty value)
 // must name a regular file (check_input_file: an empty path, a missing file, a device or a fifo is an
 // InputError naming the option), and a --max-memory given must not be empty.
@@ -75,9 +82,13 @@ class StreamedOutput {
   StreamedOutput(const std::string& option, const std::string& path);
   bool active() const { return active_; }
   std::ostream& stream();
+  // Written whole (AtomicFile::finish; standard output flushed and checked), the target not yet
+  // replaced; commit() then replaces it. Several outputs: finish() each, then commit() each.
+  void finish();
   void commit();
 
  private:
+  std::string option_;
   bool active_ = false;
   std::unique_ptr<AtomicFile> file_;  // null for standard output
 };

@@ -383,6 +383,15 @@ void apply_config(CLI::App& command, const std::vector<ConfigEntry>& entries, co
         }
       }
     }
+    if (target->get_expected_max() == 0) {
+      // CLI11 reads a flag's 1, -1, 5 or nan as true or false; a config file says which in words.
+      for (const std::string& value : entry.values) {
+        if (value != "true" && value != "false") {
+          throw InputError(option, path,
+                           where + "key '" + quote_text(entry.key) + "' takes true or false, not " + quote_text(value));
+        }
+      }
+    }
     if (target->count() > 0) continue;  // the command line wins
     if (entry.values.empty()) throw InputError(option, path, where + "key '" + entry.key + "': an empty array");
     try {

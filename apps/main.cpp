@@ -43,6 +43,7 @@ int run_main(int argc, char** argv) {
   gradflow::cli::add_sweep_command(app, sweep);
   gradflow::cli::CompareInitsCommand compare;
   gradflow::cli::add_compare_inits_command(app, compare);
+  gradflow::cli::add_integer_checks(app);
 
   try {
     gradflow::cli::check_empty_values(app, argc, argv);

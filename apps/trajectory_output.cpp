@@ -108,6 +108,11 @@ void TrajectoryOutputs::end_progress() const {
   if (progress_) progress_->finish();
 }
 
+void TrajectoryOutputs::finish() {
+  rows_file_.finish();
+  states_file_.finish();
+}
+
 void TrajectoryOutputs::commit() {
   rows_file_.commit();
   states_file_.commit();
@@ -121,31 +126,41 @@ int finish_run(const RunEnd& end, TrajectoryOutputs& outputs) {
   const TrajectoryResult& result = *end.result;
   const OutputArgs& o = *end.output;
   set_activity("writing the outputs");
-  outputs.commit();
-  if (!o.theta_out.empty()) write_theta("--theta-out", o.theta_out, result.theta);
+  // Every output is written whole before any replaces its file: a run that cannot write one of them (a
+  // full disk, ulimit -f) leaves all the files it would have replaced as they were.
+  outputs.finish();
+  StreamedOutput theta_file("--theta-out", o.theta_out);
+  if (theta_file.active()) {
+    for (Eigen::Index i = 0; i < result.theta.size(); ++i)
+      theta_file.stream() << full_precision(result.theta[i]) << "\n";
+    theta_file.finish();
+  }
   std::string ntk_margin_line;
   nlohmann::json ntk_margin_json;
   if (end.certificate && end.certified && end.observe->ntk) {
     ntk_margin_line = certificate_ntk_margin(end.certificate->mu, outputs.extremes().ntk_min(), ntk_margin_json);
   }
-  if (!o.json.empty()) {
-    write_output("--json", o.json, [&](std::ostream& out) {
-      nlohmann::json summary = to_json(end.summary);
-      summary["rows"] = outputs.rows();
-      summary["stats"] = to_json(stats_values(result.stats));
-      summary["threads"] = end.threads;
-      summary["problem_details"] = end.loaded->description;
-      if (end.observe->any())
-        summary["observe"] =
-            observe_json(*end.observe, outputs.extremes(), result.stats, observed_residuals(*end.loaded->objective));
-      if (end.certificate) {
-        summary["certificate"] = certificate_json(*end.certificate);
-        if (!ntk_margin_json.is_null()) summary["certificate"].update(ntk_margin_json);
-      }
-      if (end.add_json) end.add_json(summary);
-      out << summary.dump(2) << "\n";
-    });
+  StreamedOutput json_file("--json", o.json);
+  if (json_file.active()) {
+    nlohmann::json summary = to_json(end.summary);
+    summary["rows"] = outputs.rows();
+    summary["stats"] = to_json(stats_values(result.stats));
+    summary["threads"] = end.threads;
+    summary["problem_details"] = end.loaded->description;
+    if (end.observe->any())
+      summary["observe"] =
+          observe_json(*end.observe, outputs.extremes(), result.stats, observed_residuals(*end.loaded->objective));
+    if (end.certificate) {
+      summary["certificate"] = certificate_json(*end.certificate);
+      if (!ntk_margin_json.is_null()) summary["certificate"].update(ntk_margin_json);
+    }
+    if (end.add_json) end.add_json(summary);
+    json_file.stream() << summary.dump(2) << "\n";
+    json_file.finish();
   }
+  outputs.commit();
+  theta_file.commit();
+  json_file.commit();
   if (!o.quiet) std::cout << end.report << ntk_margin_line << end.extra_report;
   if (!result.succeeded()) {
     std::cerr << "gradflow " << end.command << ": " << to_string(result.status) << ": " << result.message << "\n";

@@ -58,8 +58,8 @@ std::string columns_help(RowOutput output);
 nlohmann::json to_json(const NamedValues& values);
 
 // The rows file (--out), the states file (--states-out), the extremes of the observables and the
-// progress line of one run. sink() is the run's row sink; commit() renames the files into place once
-// the run has ended (without it they are removed: nothing half written).
+// progress line of one run. sink() is the run's row sink; finish() writes the files whole and commit()
+// renames them into place once the run has ended (without it they are removed: nothing half written).
 class TrajectoryOutputs {
  public:
   // extra_header / extra: the command's own columns after the table's (descend --against-flow).
@@ -69,6 +69,7 @@ class TrajectoryOutputs {
   // The progress observer (a line on a terminal, unless --quiet), or an empty one.
   Observer progress(double total);
   void end_progress() const;
+  void finish();
   void commit();
   const PathExtremes& extremes() const { return extremes_; }
   long rows() const { return extremes_.rows(); }

@@ -342,3 +342,81 @@ TEST_CASE("A thread ended inside a pool's item (pthread_exit) unwinds on without
   CHECK(std::all_of(hits.begin(), hits.end(), [](int h) { return h == 1; }));
   INFO("the caller was told when a worker ended: " << told.load());
 }
+
+TEST_CASE("An integer option past its type's range, negative for a count, or with a leading zero is refused",
+          "[safety][cli]") {
+  // CLI11 reads integers with strtoll/strtoull: 2^63 was clamped to 2^63 - 1 and run, 010 read as 8.
+  const fs::path dir = sandbox("integer_range");
+  struct Case {
+    std::vector<std::string> args;
+    std::string named;
+    std::string why;
+  };
+  const std::vector<Case> cases{
+      {{"flow", "--dim", "3", "--max-steps", "9223372036854775808"}, "--max-steps", "at most 9223372036854775807"},
+      {{"flow", "--dim", "3", "--max-steps=99999999999999999999"}, "--max-steps", "at most 9223372036854775807"},
+      {{"flow", "--dim", "3", "--save-every-steps", "9223372036854775808"}, "--save-every-steps", "out of range"},
+      {{"descend", "--dim", "3", "--max-iters", "9223372036854775808"}, "--max-iters", "out of range"},
+      {{"probability", "--steps", "9223372036854775808"}, "--steps", "out of range"},
+      {{"flow", "--dim", "3", "--max-steps", "010"}, "--max-steps", "leading zero"},
+      {{"flow", "--dim", "3", "--seed", "18446744073709551616"}, "--seed", "at most 18446744073709551615"},
+  };
+  for (const Case& c : cases) {
+    const ProgramRun r = cli(dir, c.args);
+    INFO(c.args[0] << " " << c.named << ": " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains(c.named) && Catch::Contains(c.why));
+    CHECK(names_in(dir).empty());
+  }
+  // The largest values are still taken: 2^63 - 1 steps (the run ends at t_end long before) and seed 2^64 - 1.
+  ProgramRun r = cli(dir, {"flow", "--dim", "3", "--quiet", "--max-steps", "9223372036854775807"});
+  CHECK(r.exit_code == 0);
+  r = cli(dir, {"flow", "--dim", "3", "--quiet", "--seed", "18446744073709551615"});
+  CHECK(r.exit_code == 0);
+  // And in a config file, naming the line and the option.
+  write(dir / "c.toml", "max-steps = 9223372036854775808\n");
+  r = cli(dir, {"flow", "--config", "c.toml", "--dim", "3"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("line 1") && Catch::Contains("max-steps") && Catch::Contains("out of range"));
+}
+
+TEST_CASE("A config file's flag takes true or false, not a number or nan", "[safety][cli]") {
+  const fs::path dir = sandbox("config_flag_words");
+  for (const std::string value : {"1", "-1", "0", "nan", "2"}) {
+    write(dir / "c.toml", "quiet = " + value + "\n");
+    const ProgramRun r = cli(dir, {"flow", "--config", "c.toml", "--dim", "3"});
+    INFO(value << ": " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("'quiet' takes true or false, not " + value));
+    CHECK(r.out.empty());
+  }
+  write(dir / "c.toml", "quiet = true\n");
+  const ProgramRun r = cli(dir, {"flow", "--config", "c.toml", "--dim", "3"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.empty());
+}
+
+TEST_CASE(
+    "compare-inits without positive or with positive alone says why there is no verdict, and a huge synthetic "
+    "set names --synthetic",
+    "[safety][cli]") {
+  const fs::path dir = sandbox("compare_inits_schemes");
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"xavier_normal,kaiming_normal", "none (positive is not among the schemes"},
+      {"positive", "none (positive is the only scheme"}};
+  for (const auto& [inits, why] : cases) {
+    const ProgramRun r = cli(dir, {"compare-inits", "--synthetic", "3x5", "--widths", "2", "--seeds", "1", "--no-plots",
+                                   "--inits", inits, "--out", "ci"});
+    INFO(inits << ": " << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains("verdict synthetic:3x5, width 2: " + why));
+    fs::remove_all(dir / "ci");
+  }
+  const ProgramRun r = cli(dir, {"compare-inits", "--synthetic", "99999999x99999999", "--widths", "2", "--seeds", "1",
+                                 "--no-plots", "--quiet", "--out", "ci"});
+  INFO(r.err);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err,
+             Catch::StartsWith("gradflow compare-inits: error: --synthetic 99999999x99999999: a synthetic data set"));
+  CHECK(names_in(dir).empty());
+}

@@ -715,16 +715,26 @@ AtomicFile::~AtomicFile() = default;
 
 std::ostream& AtomicFile::stream() { return *impl_->stream; }
 
-void AtomicFile::commit() {
+namespace {
+
+[[noreturn]] void fail_atomic_file(int& fd, int& slot, int dirfd, const std::string& temp, bool& finished,
+                                   const std::string& where, const std::string& what, int error) {
+  if (fd >= 0) ::close(fd);
+  fd = -1;
+  remove_temporary(slot, dirfd, temp, false);
+  finished = true;
+  slot = -1;
+  throw IoError(where + ": " + what + (error ? std::string(": ") + std::strerror(error) : ""));
+}
+
+}  // namespace
+
+void AtomicFile::finish() {
   Impl& f = *impl_;
+  if (f.finished) throw IoError(option_ + " " + quote_text(path_) + ": the file was already given up");
+  if (f.fd < 0) return;  // finished already, waiting for commit()
   const auto fail = [&](const std::string& what, int error) {
-    if (f.fd >= 0) ::close(f.fd);
-    f.fd = -1;
-    remove_temporary(f.slot, f.dirfd, f.temp, false);
-    f.finished = true;
-    f.slot = -1;
-    throw IoError(option_ + " " + quote_text(path_) + ": " + what +
-                  (error ? std::string(": ") + std::strerror(error) : ""));
+    fail_atomic_file(f.fd, f.slot, f.dirfd, f.temp, f.finished, option_ + " " + quote_text(path_), what, error);
   };
   f.stream->flush();
   if (f.buffer->failed() || !*f.stream) fail("cannot write the file", f.buffer->error());
@@ -732,6 +742,14 @@ void AtomicFile::commit() {
   const int fd = f.fd;
   f.fd = -1;
   if (::close(fd) != 0) fail("cannot write the file", errno);
+}
+
+void AtomicFile::commit() {
+  finish();
+  Impl& f = *impl_;
+  const auto fail = [&](const std::string& what, int error) {
+    fail_atomic_file(f.fd, f.slot, f.dirfd, f.temp, f.finished, option_ + " " + quote_text(path_), what, error);
+  };
   // The target may have changed since the checks: never replace anything but a regular file (a
   // symbolic link included: rename would replace the link, not write to its target).
   struct stat st {};

@@ -136,8 +136,12 @@ class AtomicFile {
   AtomicFile& operator=(const AtomicFile&) = delete;
 
   std::ostream& stream();
-  // Flushes, syncs and renames the temporary over the target; throws IoError on any failure (and
-  // removes the temporary).
+  // Flushes, syncs and closes the temporary, leaving the target as it was; throws IoError on any
+  // failure (a full disk, a size limit) and removes the temporary. Lets several outputs be written
+  // whole before any replaces its target: finish() them all, then commit() them all.
+  void finish();
+  // finish() when not done yet, then renames the temporary over the target; throws IoError on any
+  // failure (and removes the temporary).
   void commit();
   const std::string& temporary_path() const { return temporary_; }
 

@@ -127,6 +127,7 @@ struct SweepRun {
   std::string out_option;                       // how the folder was given: "--out" or "--config FILE out"
   std::string scale_option = "--output-scale";  // names output-scale auto in an error
   std::string preprocess_option = "--whiten";   // names the transform in an error
+  std::string data_option = "--synthetic";      // names a synthetic data set too large for memory
 };
 
 int execute_sweep(const SweepSpec& spec, const SweepRun& how) {
@@ -142,7 +143,7 @@ int execute_sweep(const SweepSpec& spec, const SweepRun& how) {
   const std::uint64_t count = sweep_run_count(spec);
   const ThreadPlan plan =
       plan_threads(how.threads, static_cast<long>(std::min<std::uint64_t>(count, LONG_MAX)), mpi.size);
-  check_sweep_memory(spec, plan.threads, "--threads");
+  check_sweep_memory(spec, plan.threads, "--threads", how.data_option);
   const std::vector<RunSpec> all = enumerate_runs(spec);
   // Every data set must survive its transform (whitening needs independent inputs).
   for (const DatasetSpec& dataset : spec.datasets) {
@@ -343,6 +344,7 @@ int run_sweep_command(SweepCommand& d) {
   how.out_option = "--config " + quote_text(d.config) + " out";
   how.scale_option = "--config " + quote_text(d.config) + " output-scale";
   how.preprocess_option = "--config " + quote_text(d.config) + " preprocess";
+  how.data_option = "--config " + quote_text(d.config) + " datasets";
   if (option_given(*d.command, "--out")) {
     spec.out = d.out;
     how.out_option = "--out";
