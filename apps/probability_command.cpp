@@ -151,17 +151,25 @@ int run_probability_command(ProbabilityCommand& d) {
   j["wall_seconds"] = result.wall_seconds;
 
   set_activity("writing the outputs");
-  if (!d.out.empty()) {
-    write_output("--out", d.out, [&](std::ostream& out) {
-      out << "draw,init_seed,certified,sigma0,mu,loss0,reached,iterations,loss_final\n";
-      for (const DrawResult& draw : result.draws) {
-        out << draw.draw << "," << draw.init_seed << "," << (draw.certified ? 1 : 0) << ","
-            << full_precision(draw.sigma0) << "," << full_precision(draw.mu) << "," << full_precision(draw.loss0) << ","
-            << (draw.reached ? 1 : 0) << "," << draw.iterations << "," << full_precision(draw.loss_final) << "\n";
-      }
-    });
+  // Both outputs are written whole before either replaces its file (a full disk leaves both as they were).
+  StreamedOutput draws_file("--out", d.out);
+  if (draws_file.active()) {
+    std::ostream& out = draws_file.stream();
+    out << "draw,init_seed,certified,sigma0,mu,loss0,reached,iterations,loss_final\n";
+    for (const DrawResult& draw : result.draws) {
+      out << draw.draw << "," << draw.init_seed << "," << (draw.certified ? 1 : 0) << "," << full_precision(draw.sigma0)
+          << "," << full_precision(draw.mu) << "," << full_precision(draw.loss0) << "," << (draw.reached ? 1 : 0) << ","
+          << draw.iterations << "," << full_precision(draw.loss_final) << "\n";
+    }
+    draws_file.finish();
   }
-  if (!d.json.empty()) write_output("--json", d.json, [&](std::ostream& out) { out << j.dump(2) << "\n"; });
+  StreamedOutput json_file("--json", d.json);
+  if (json_file.active()) {
+    json_file.stream() << j.dump(2) << "\n";
+    json_file.finish();
+  }
+  draws_file.commit();
+  json_file.commit();
   if (!d.quiet) {
     const int percent = static_cast<int>(std::lround(100 * (1 - o.alpha)));
     std::printf("%ld draws of %s (output scale %g), %d threads, %.2f s\n", o.draws, d.problem.init.c_str(),

@@ -27,8 +27,18 @@
 
 #include <atomic>
 #include <chrono>
+#include <stdexcept>
 
 namespace gradflow {
+
+// What a computation that returns no status throws when the check stops it: certify() and
+// find_positive_scale() (theory/certificate.hpp) poll between evaluations of the Jacobian's Lipschitz
+// bound, which on a deep network can take seconds in all. The caller that installed the check (the
+// Python module) turns it into its own interruption.
+class Cancelled : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 // Returns true when the runs should stop. A plain function: it can be swapped atomically and never
 // dangles.

@@ -88,7 +88,13 @@ ProbabilityResult estimate_probability(const Mlp& network, const InitOptions& in
     DrawResult& draw = result.draws[static_cast<std::size_t>(j)];
     draw.draw = j;
     draw.init_seed = derive_seed(init.seed, static_cast<std::uint64_t>(j));
-    const TrialResult trial = run_trial(local, draw_trial(options, init, draw.init_seed));
+    TrialResult trial;
+    try {
+      trial = run_trial(local, draw_trial(options, init, draw.init_seed));
+    } catch (const Cancelled&) {
+      group.cancel();  // stopped inside its certificate: not a finished draw
+      return;
+    }
     if (trial.status == Status::interrupted) return;
     completed[static_cast<std::size_t>(j)] = 1;
     draw.certified = trial.certificate.applies && trial.certificate.holds;
@@ -126,8 +132,12 @@ ProbabilityResult estimate_probability(const Mlp& network, const InitOptions& in
     result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
   }
-  const Certificate probe = certify(network, initialize(network.architecture(), init));
-  if (!probe.applies) result.why_not_applicable = probe.why_not;
+  try {
+    const Certificate probe = certify(network, initialize(network.architecture(), init));
+    if (!probe.applies) result.why_not_applicable = probe.why_not;
+  } catch (const Cancelled&) {
+    // Asked to stop after the last draw: the draws are whole; only this one remark is left out.
+  }
   result.status = Status::reached_max_iters;
   result.message = "ran all " + std::to_string(options.draws) + " draws";
   result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -135,6 +135,9 @@ std::vector<RunRecord> run_grid(const std::vector<RunSpec>& runs, const SweepSpe
       records[i] = execute_run(runs[i], spec, &curve);
     } catch (const std::bad_alloc&) {
       throw;  // out of memory: the pool hands it to the caller (exit 3)
+    } catch (const Cancelled&) {
+      group.cancel();  // stopped inside its certificate: not a finished run, and no failure
+      return;
     } catch (const std::exception& e) {
       const std::lock_guard<std::mutex> lock(mutex);
       if (failure.empty()) failure = runs[i].key() + ": " + e.what();

@@ -2,6 +2,8 @@
 
 #include <gradflow/core/tolerances.hpp>
 
+#include <gradflow/core/cancellation.hpp>
+
 #include <gradflow/core/random.hpp>
 #include <gradflow/core/text.hpp>
 #include <gradflow/problems/initialization.hpp>
@@ -150,7 +152,12 @@ Certificate certify(const CertificateInputs& in) {
   c.jacobian_norm = in.jacobian_norm;
   c.lipschitz_kind = in.lipschitz.kind;
   c.criterion_lhs = in.sigma0 * in.sigma0;
-  const auto& l = in.lipschitz.at;
+  // Each evaluation of the bound can be slow (a deep network): a cancellation check stops between two.
+  const auto l = [&in](double r) {
+    if (cancellation_requested())
+      throw Cancelled("certify(): cancelled while bounding the Jacobian's Lipschitz constant");
+    return in.lipschitz.at(r);
+  };
   const double r0 = in.residual_norm;
   const double l0 = l(0.0);
 
@@ -238,6 +245,7 @@ Certificate certify(const ResidualObjective& objective, const Vector& theta0) {
   in.sigma0 = spectrum.sigma_min;
   in.jacobian_norm = spectrum.sigma_max;
   if (std::string why = non_finite_inputs(in); !why.empty()) return not_applicable(std::move(why), in);
+  if (cancellation_requested()) throw Cancelled("certify(): cancelled");
   std::optional<LipschitzBound> bound = objective.jacobian_lipschitz_bound(theta0);
   if (!bound) {
     return not_applicable(
@@ -275,6 +283,7 @@ ScaleSearch find_positive_scale(const Mlp& network, const InitOptions& positive,
     return search;
   }
   const auto at_scale = [&](double s) {
+    if (cancellation_requested()) throw Cancelled("find_positive_scale(): cancelled");
     InitOptions init = positive;
     init.output_scale = s;
     return certify(network, initialize(arch, init));

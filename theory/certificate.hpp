@@ -91,6 +91,8 @@ Certificate certify(const ResidualObjective& objective, const Vector& theta0);
 
 // For any objective: the certificate of its squared-loss view (Objective::as_residual(), a capability
 // of the interface), or applies = false saying that it has no residual structure.
+// Cancellation (core/cancellation.hpp): with a check installed, certify() and find_positive_scale() poll
+// it between evaluations of the Lipschitz bound and throw Cancelled when it says stop.
 Certificate certify(const Objective& objective, const Vector& theta0);
 
 // The smallest output scale s* at which the certificate holds at the positive initialization

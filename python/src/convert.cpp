@@ -1,5 +1,7 @@
 #include "convert.hpp"
 
+#include <gradflow/apps/support/memory_limit.hpp>
+
 #include <algorithm>
 #include <variant>
 
@@ -66,8 +68,21 @@ Matrix to_matrix(const py::handle& object, const char* what) {
   if (a.ndim() != 2) {
     throw py::value_error(std::string(what) + ": must be a 2-D array, got " + std::to_string(a.ndim()) + " dimensions");
   }
+  if (a.shape(0) < 1) throw py::value_error(std::string(what) + ": has no rows (the data set is empty)");
+  if (a.shape(1) < 1) throw py::value_error(std::string(what) + ": has no columns (each row needs at least one entry)");
   using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   return Eigen::Map<const RowMajor>(a.data(), a.shape(0), a.shape(1));
+}
+
+void check_memory_estimate(const SizeEstimate& estimate, const std::string& name, const std::string& value,
+                           const std::string& what) {
+  const MemoryLimit limit = memory_limit();
+  if (!estimate.overflowed() && estimate.bytes() <= limit.bytes) return;
+  const std::string needs = estimate.overflowed()
+                                ? " needs more than 16 EiB of memory (the sizes overflow 64 bits)"
+                                : " needs about " + format_bytes(estimate.bytes()) + " of memory (estimate)";
+  throw py::value_error(name + " = " + value + ": " + what + needs + ", more than the limit of " +
+                        format_bytes(limit.bytes) + " (" + limit.source + "); reduce " + name);
 }
 
 py::object to_python(const Value& value) {

@@ -11,6 +11,8 @@
 #include <gradflow/flow/row_fields.hpp>
 #include <gradflow/flow/trajectory.hpp>
 
+#include <gradflow/core/size_estimate.hpp>
+
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -32,7 +34,14 @@ Array vector_array(const py::handle& object, const char* what);
 Vector to_vector(const py::handle& object, const char* what);
 // A view of the array's buffer, no copy; the array must outlive it.
 Eigen::Map<const Vector> view_of(const Array& a);
+// A 2-D array with at least one row and one column ("X: has no rows (the data set is empty)").
 Matrix to_matrix(const py::handle& object, const char* what);
+
+// An estimate of what a call would allocate against the process's memory limit (the command line's
+// --max-memory default, 75% of physical memory), before anything is allocated: above it a ValueError
+// "<name> = <value>: <what> needs about 7.3 TiB of memory (estimate), more than the limit of ...".
+void check_memory_estimate(const SizeEstimate& estimate, const std::string& name, const std::string& value,
+                           const std::string& what);
 
 // A named value as Python: None for null, bool, int, float or str; a list of them as a dict.
 py::object to_python(const Value& value);

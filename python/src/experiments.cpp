@@ -7,6 +7,7 @@
 #include "objectives.hpp"
 
 #include <gradflow/apps/sweep/sweep_memory.hpp>
+#include <gradflow/core/cancellation.hpp>
 #include <gradflow/core/input_error.hpp>
 #include <gradflow/core/thread_pool.hpp>
 #include <gradflow/experiments/compare_inits.hpp>
@@ -151,6 +152,9 @@ py::dict compare_inits(const py::object& x, const py::object& y, const std::vect
     rows = summarize(records);
   } catch (const InputError& e) {
     throw py::value_error(e.what());
+  } catch (const Cancelled&) {  // stopped inside the automatic scale's search, before any run
+    interrupt.raise_if_interrupted(py::none());
+    throw;
   } catch (const std::invalid_argument& e) {
     throw py::value_error(e.what());
   }
@@ -180,9 +184,13 @@ void bind_experiments(py::module_& m) {
         if (x.size() != o.get().dimension()) throw py::value_error("theta0: wrong length");
         if (!x.allFinite()) throw py::value_error("theta0: has a non-finite entry");
         Certificate c;
-        {
+        InterruptScope interrupt;
+        try {
           GilRelease release;
           c = certify(o.get(), x);
+        } catch (const Cancelled&) {
+          interrupt.raise_if_interrupted(py::none());  // KeyboardInterrupt (nothing partial to attach)
+          throw;
         }
         return to_dict(c.values());
       },
@@ -191,9 +199,13 @@ void bind_experiments(py::module_& m) {
       "find_scale",
       [](const PyMlp& network, std::uint64_t seed, bool for_descent) {
         ScaleSearch s;
-        {
+        InterruptScope interrupt;
+        try {
           GilRelease release;
           s = find_positive_scale(network.mlp(), init_options("positive", seed, 1.0), for_descent);
+        } catch (const Cancelled&) {
+          interrupt.raise_if_interrupted(py::none());
+          throw;
         }
         py::dict d;
         d["found"] = s.found;

@@ -159,8 +159,15 @@ Quadratic.generated(p, cond, seed) is the command line's generated problem.)doc"
           [](Eigen::Index p, double cond, std::uint64_t seed) {
             if (p < 1) throw py::value_error("p = " + std::to_string(p) + ": must be >= 1");
             if (!(cond >= 1.0) || !std::isfinite(cond)) {
-              throw py::value_error("cond = " + std::to_string(cond) + ": must be a finite number >= 1");
+              throw py::value_error("cond = " + full_precision(cond) + ": must be a finite number >= 1");
             }
+            if (p == 1 && cond != 1.0) {
+              throw py::value_error("cond = " + full_precision(cond) +
+                                    ": needs p >= 2 (one eigenvalue has condition number 1; give cond=1 for p = 1)");
+            }
+            // A, the orthogonal factor and the workspace of its QR: checked before any is allocated.
+            check_memory_estimate(SizeEstimate().add({p, p, 8, 8}), "p", std::to_string(p),
+                                  "a dense " + std::to_string(p) + " x " + std::to_string(p) + " quadratic");
             return PyQuadratic{{std::make_shared<Quadratic>(Quadratic::generated(p, cond, seed))}};
           },
           py::arg("p"), py::arg("cond") = 100.0, py::arg("seed") = 0,
@@ -222,8 +229,17 @@ when bias is on. Exact gradient, Hessian-vector product and Jacobian. threads: o
              a.activation =
                  parse_name<Activation>("activation", activation, activation_from_string, activation_names());
              a.bias = bias;
-             if (const std::string why = a.check(); !why.empty()) throw py::value_error(why);
+             if (const std::string why = a.check(); !why.empty()) throw py::value_error("widths: " + why);
              if (threads < 0) throw py::value_error("threads = " + std::to_string(threads) + ": must be >= 0");
+             std::string listed;
+             for (const Eigen::Index w : a.widths) {
+               listed += listed.empty() ? "[" : ", ";
+               listed += std::to_string(w);
+             }
+             check_memory_estimate(network_memory(a, static_cast<long>(xm.rows())), "widths", listed + "]",
+                                   "a network of " + std::to_string(a.widths.size()) +
+                                       (a.widths.size() == 1 ? " hidden layer on " : " hidden layers on ") +
+                                       std::to_string(xm.rows()) + " samples");
              auto mlp = std::make_shared<Mlp>(a, std::move(xm), std::move(yv));
              mlp->set_threads(threads);
              return PyMlp{{mlp}, mlp};

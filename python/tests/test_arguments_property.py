@@ -821,8 +821,6 @@ def test_a_non_callable_hvp_given_to_a_run_is_refused():
     assert_refusal(error, "hvp")
 
 
-@pytest.mark.xfail(strict=True, reason="Quadratic.generated(10**6) allocates before any size check and raises "
-                   "MemoryError('std::bad_alloc') (the command line refuses with exit 2 and the estimate)")
 def test_a_generated_quadratic_too_large_for_memory_is_a_value_error():
     # In a child with a 4 GiB address-space limit, so that no kernel's overcommit lets the 8 TB through.
     code = ("import resource; resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30)); import gradflow\n"
@@ -832,6 +830,24 @@ def test_a_generated_quadratic_too_large_for_memory_is_a_value_error():
     line = out.stdout.strip()
     assert out.returncode == 0, out.stderr
     assert line.startswith("ValueError: ") and "p" in line and "std::" not in line, line
+
+
+@pytest.mark.parametrize("make", ["gradflow.Quadratic.generated(10**6)",
+                                  "gradflow.MLP(np.ones((3, 4)), np.ones(3), widths=[10**9])",
+                                  "gradflow.MLP(np.ones((3, 4)), np.ones(3), widths=[10**5] * 3)"])
+def test_an_objective_too_large_for_memory_is_a_value_error_naming_its_size_before_allocating(make):
+    # In a child with a 1 GiB address-space limit: the refusal comes from the estimate, before any allocation
+    # (a MemoryError or bad_alloc would mean that something was allocated first).
+    code = ("import resource; resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
+            "import numpy as np, gradflow\n"
+            "try:\n    " + make + "\nexcept Exception as e:\n"
+            "    print(type(e).__name__ + ': ' + str(e))\nelse:\n    print('accepted')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    line = out.stdout.strip()
+    assert out.returncode == 0, out.stderr
+    assert line.startswith("ValueError: "), line
+    assert ("p = " if "Quadratic" in make else "widths = [") in line and "of memory (estimate)" in line, line
+    assert "std::" not in line and "--" not in line, line
 
 
 def test_an_accepted_tolerance_never_lets_the_flow_increase_the_loss():
@@ -851,9 +867,6 @@ def test_a_name_in_bytes_that_are_not_utf8_is_refused_naming_the_keyword():
     assert_refusal(error, "solver")
 
 
-@pytest.mark.xfail(strict=True, reason="the network's refusals of empty data do not name X and show a C++ name: "
-                   "gradflow.MLP(np.zeros((0, 3)), np.zeros(0)) says 'Mlp(): the data set is empty', "
-                   "gradflow.MLP(np.zeros((3, 0)), np.zeros(3)) 'the input dimension must be >= 1'")
 @pytest.mark.parametrize("shape", [(0, 3), (3, 0)])
 def test_the_network_refuses_empty_data_naming_X(shape):
     _, error = call(gradflow.MLP, np.zeros(shape), np.zeros(shape[0]))
@@ -861,9 +874,6 @@ def test_the_network_refuses_empty_data_naming_X(shape):
     assert "Mlp()" not in str(error)
 
 
-@pytest.mark.xfail(strict=True, reason="Quadratic.generated(1) (cond left at its default 100) is refused with "
-                   "'Quadratic::generated(): a condition number other than 1 needs dim >= 2': a C++ name, and "
-                   "neither keyword (p, cond) named")
 def test_a_generated_quadratic_of_dimension_one_is_refused_naming_p_or_cond():
     _, error = call(gradflow.Quadratic.generated, 1)
     assert_refusal(error, "p =", "cond =")

@@ -38,6 +38,13 @@ try:
     elif kind == "compare_inits":
         gradflow.compare_inits(X, y, inits=["xavier_normal", "lecun_normal"], widths=[64], seeds=1000,
                                eps=1e-14, max_steps=10**7, threads=2)
+    elif kind in ("certify", "find_scale"):
+        # 200 layers of width 2: each evaluation of the Jacobian's Lipschitz bound is slow (seconds in all).
+        deep = gradflow.MLP(X[:4, :6], y[:4], widths=[2] * 200)
+        if kind == "certify":
+            gradflow.certify(deep, deep.init("positive", 0, 10.0))
+        else:
+            gradflow.find_scale(deep)
     elif kind == "probability":
         gradflow.probability(gradflow.MLP(X, y, widths=[64]), init="xavier_normal", draws=1000,
                              steps=10**7, eps=1e-14, threads=2)
@@ -65,7 +72,7 @@ LATENCY = 0.2
 EXIT_WITHIN = 2.0
 
 
-def interrupt(kind, running_for=0.5):
+def interrupt(kind, running_for=0.5, with_result=True):
     child = subprocess.Popen([sys.executable, "-c", CHILD, kind], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)
     try:
@@ -86,7 +93,7 @@ def interrupt(kind, running_for=0.5):
     assert exited < EXIT_WITHIN, f"the child took {exited:.3f} s to exit after SIGINT"
     latency = report["caught"] - sent
     assert 0.0 <= latency < LATENCY, f"KeyboardInterrupt came {latency:.3f} s after SIGINT"
-    assert report["has_result"]
+    assert report["has_result"] == with_result
     return report
 
 
@@ -112,6 +119,12 @@ def test_ctrl_c_interrupts_compare_inits_on_two_threads_with_the_finished_runs_a
     r = interrupt("compare_inits")
     assert {"runs", "summary", "table", "verdict"} <= set(r["keys"])
     assert r["runs"] < 2000  # the runs in progress are dropped with those not started
+
+
+@pytest.mark.parametrize("kind", ["certify", "find_scale"])
+def test_ctrl_c_interrupts_the_certificate_and_the_scale_search_of_a_deep_network(kind):
+    # Neither has a partial result: the KeyboardInterrupt comes alone (it took 11 to 13 s before).
+    interrupt(kind, running_for=1.0, with_result=False)
 
 
 def test_ctrl_c_interrupts_the_probability_estimate_with_the_finished_draws_attached():
