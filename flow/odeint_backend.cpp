@@ -14,6 +14,7 @@
 // and step factors 0.9 err^(-1/(q+1)) clipped to [0.2, 10] (as in Hairer-Norsett-Wanner and SciPy), so
 // that their work is comparable with other codes at the same tolerances.
 #include <gradflow/core/tolerances.hpp>
+#include <gradflow/flow/detail/dissipation_check.hpp>
 #include <gradflow/flow/detail/run_state.hpp>
 #include <gradflow/flow/detail/step_processor.hpp>
 
@@ -290,7 +291,7 @@ std::string describe(const char* what, double t, double dt) {
 }
 
 template <class Driver>
-void run_adaptive_steps(RunState& run, Driver& driver, StiffnessEvidence& stiffness) {
+void run_adaptive_steps(RunState& run, Driver& driver, StiffnessEvidence& stiffness, DissipationCheck& dissipation) {
   const FlowOptions& options = run.options;
   TrajectoryMonitor& monitor = run.monitor;
   System sys{&run.field};
@@ -394,6 +395,7 @@ void run_adaptive_steps(RunState& run, Driver& driver, StiffnessEvidence& stiffn
     } else {
       stiffness.observe(stiffness.wants_sample(), t_new - run.t, 0.0, 0.0, g2, g2_new);
     }
+    dissipation.step(run.t, t_new, loss_new, g2, g2_new);
     g2 = g2_new;
     const StepSpan span{run.theta, dxdt, run.t, x_new, dxdt_new, t_new};
     // The span refers to run.theta and x_new, which finish_step reads (through state_at) before it
@@ -408,12 +410,14 @@ void run_adaptive_steps(RunState& run, Driver& driver, StiffnessEvidence& stiffn
 template <class Driver>
 void run_adaptive(RunState& run, Driver& driver) {
   StiffnessEvidence stiffness(run.options.rtol);
-  run_adaptive_steps(run, driver, stiffness);
+  DissipationCheck dissipation(run.t, run.loss, run.options.rtol * std::abs(run.loss));
+  run_adaptive_steps(run, driver, stiffness, dissipation);
   run.stiffness_hint = stiffness.hint(run.options.solver, run.field.num_evaluations());
+  run.departure = dissipation.finding();
 }
 
 template <class Stepper>
-void run_fixed(RunState& run, Stepper& stepper) {
+void run_fixed_steps(RunState& run, Stepper& stepper, DissipationCheck& dissipation) {
   const FlowOptions& options = run.options;
   System sys{&run.field};
   const Eigen::Index p = run.theta.size();
@@ -428,6 +432,7 @@ void run_fixed(RunState& run, Stepper& stepper) {
       nearest >= 1.0 && std::abs(ratio - nearest) <= tolerances::kGridMultipleRelative * nearest;
   const double num_grid_steps = exact_multiple ? nearest : std::ceil(ratio);
   double k = 0.0;
+  double g2 = run.grad.squaredNorm();
   while (true) {
     if (k >= num_grid_steps) {
       run.finish(Status::reached_end_time, "reached t_end");
@@ -452,11 +457,21 @@ void run_fixed(RunState& run, Stepper& stepper) {
     }
     ++run.stats.num_steps;
     k += 1.0;
+    const double g2_new = g_new.squaredNorm();
+    dissipation.step(t_old, t_new, loss_new, g2, g2_new);
+    g2 = g2_new;
     // A partial step from the grid point (run.theta is still the step's start inside finish_step).
     const auto state_at = [&](double t, State& out) { stepper.do_step(sys, run.theta, dxdt, t_old, out, t - t_old); };
     if (finish_step(run, t_new, x_new, loss_new, g_new, state_at, scratch)) return;
     dxdt = -run.grad;
   }
+}
+
+template <class Stepper>
+void run_fixed(RunState& run, Stepper& stepper) {
+  DissipationCheck dissipation(run.t, run.loss, 0.0);
+  run_fixed_steps(run, stepper, dissipation);
+  run.departure = dissipation.finding();
 }
 
 }  // namespace

@@ -32,6 +32,7 @@ NamedValues FlowResult::summary() const {
   add("radius", optional_value(options.radius));
   add("first_radius_violation_t", optional_value(first_radius_violation_t));
   add("stiffness_hint", stiffness_hint);
+  add("flow_departure", flow_departure);
   return values;
 }
 

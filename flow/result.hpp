@@ -35,13 +35,17 @@ struct FlowResult : TrajectoryResult {
   // An explicit method held at its stability limit, with the evaluations a stiff method would need;
   // empty otherwise (also appended to message).
   std::string stiffness_hint{};
+  // An explicit solver's run whose steps broke the dissipation identity L(a) - L(b) = integral of
+  // ||grad L||^2 (docs/theory.md §1.5): where the run left the flow, and why; empty otherwise (also
+  // appended to message). The status is unchanged: the end point is the solver's, not the flow's.
+  std::string flow_departure{};
 
   // theta(t) for t in [0, t_final] from the dense output; throws std::out_of_range (naming t and the
   // interval) outside it, std::logic_error without options.save.dense.
   Vector at(double t) const;
   // The shared fields (TrajectoryResult::common_summary) and the flow's: solver, t_end, rtol, atol, dt
   // (fixed-step solvers), krylov (cvode-bdf-krylov), mu, first_bound_violation_t, radius,
-  // first_radius_violation_t, stiffness_hint.
+  // first_radius_violation_t, stiffness_hint, flow_departure.
   NamedValues summary() const;
   // One line: status, solver, t_final, loss, steps, evaluations.
   std::string brief_report() const;

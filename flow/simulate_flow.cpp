@@ -103,6 +103,10 @@ FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const
     result.stiffness_hint = run.stiffness_hint;
     result.message += "; " + run.stiffness_hint;
   }
+  if (!run.departure.empty()) {
+    result.flow_departure = run.departure;
+    result.message += "; " + run.departure;
+  }
   result.t_final = run.t;
   result.theta = run.theta;
   result.loss_final = run.loss;

@@ -110,6 +110,74 @@ TEST_CASE("An rtol below what double precision can meet is refused up front, nam
   CHECK(names_in(dir).empty());
 }
 
+TEST_CASE("The issue's stalled dopri5 run says where it left the flow, on the terminal and in the JSON",
+          "[safety][flow]") {
+  // dopri5 at rtol 1e-4 on the positive network stalls at max_steps near loss 4e-5 while the flow (cvode-bdf)
+  // crosses the target 6.747e-6 at t = 0.00097 (issue 24, item 5).
+  const fs::path dir = sandbox("flow_departure");
+  const ProgramRun r = cli(dir, {"flow",
+                                 "--problem",
+                                 "mlp",
+                                 "--synthetic",
+                                 "16,32",
+                                 "--seed",
+                                 "0",
+                                 "--widths",
+                                 "16",
+                                 "--init",
+                                 "positive",
+                                 "--init-seed",
+                                 "10381510474007050190",
+                                 "--output-scale",
+                                 "1082.1657308578492",
+                                 "--rtol",
+                                 "1e-4",
+                                 "--atol",
+                                 "1e-6",
+                                 "--t-end",
+                                 "1e6",
+                                 "--loss-tol",
+                                 "6.747e-6",
+                                 "--max-steps",
+                                 "20000",
+                                 "--json",
+                                 "s.json"});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("max_steps") && Catch::Contains("does not follow the gradient flow after t = "));
+  const double from = gradflow::test::number_after(r.err, "does not follow the gradient flow after t = ");
+  CHECK(from < 0.00097);
+  CHECK_THAT(gradflow::test::read_text(dir / "s.json"),
+             Catch::Contains("\"flow_departure\": \"the run does not follow the gradient flow after t = "));
+  // cvode-bdf on the same start reaches the target, on the flow.
+  const ProgramRun bdf = cli(dir, {"flow",
+                                   "--problem",
+                                   "mlp",
+                                   "--synthetic",
+                                   "16,32",
+                                   "--seed",
+                                   "0",
+                                   "--widths",
+                                   "16",
+                                   "--init",
+                                   "positive",
+                                   "--init-seed",
+                                   "10381510474007050190",
+                                   "--output-scale",
+                                   "1082.1657308578492",
+                                   "--rtol",
+                                   "1e-4",
+                                   "--atol",
+                                   "1e-6",
+                                   "--t-end",
+                                   "1e6",
+                                   "--loss-tol",
+                                   "6.747e-6",
+                                   "--solver",
+                                   "cvode-bdf"});
+  CHECK(bdf.exit_code == 0);
+  CHECK_THAT(bdf.out, !Catch::Contains("does not follow"));
+}
+
 TEST_CASE("An error quoting a binary CSV escapes every control byte (C0, DEL, C1)", "[safety][cli]") {
   const fs::path dir = sandbox("binary_csv");
   std::string bytes =

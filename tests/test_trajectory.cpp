@@ -16,6 +16,7 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <tuple>
 #include <vector>
 
 using namespace gradflow;
@@ -363,6 +364,66 @@ TEST_CASE(
     const FlowResult r = simulate_flow(q, Vector::Ones(6), easy);
     INFO(to_string(solver));
     CHECK(r.stiffness_hint.empty());
+  }
+}
+
+TEST_CASE(
+    "A run that does not follow the flow says so: the dissipation identity, checked against the quadratic's closed "
+    "form (docs/theory.md §1.5)",
+    "[trajectory]") {
+  // L = (1000 x1^2 + x2^2) / 2 from (1, 1): the flow's loss at t is (1000 e^{-2000 t} + e^{-2 t}) / 2.
+  Matrix a = Matrix::Zero(2, 2);
+  a(0, 0) = 1000.0;
+  a(1, 1) = 1.0;
+  const Quadratic q(a);
+  const Vector theta0 = Vector::Ones(2);
+  const double t_end = 20.0;
+  const double exact = 0.5 * (1000.0 * std::exp(-2000.0 * t_end) + std::exp(-2.0 * t_end));
+  // Loose tolerances: dopri5 sits at its stability limit and keeps the fast mode alive at atol's level,
+  // so its loss stalls far above the flow's (checked against the closed form, not by the check itself).
+  FlowOptions loose;
+  loose.t_end = t_end;
+  loose.rtol = 1e-3;
+  loose.atol = 1e-3;
+  loose.solver = Solver::dopri5;
+  const FlowResult off = simulate_flow(q, theta0, loose);
+  REQUIRE(off.status == Status::reached_end_time);
+  INFO(off.message);
+  REQUIRE(off.loss_final > 1e6 * exact);
+  CHECK_THAT(off.flow_departure,
+             Catch::Contains("does not follow the gradient flow after t = ") && Catch::Contains("cvode-bdf"));
+  CHECK_THAT(off.message, Catch::Contains(off.flow_departure));
+  // The time it names is before the stall shows: by then the flow's loss is below the stalled one.
+  const double from = test::number_after(off.flow_departure, "after t = ");
+  CHECK(from < t_end);
+  CHECK(0.5 * (1000.0 * std::exp(-2000.0 * from) + std::exp(-2.0 * from)) > off.loss_final);
+  // The same tolerances with a stiff method, and dopri5 at tight ones: on the flow, and silent.
+  for (const auto& [solver, rtol, atol] :
+       {std::tuple{Solver::cvode_bdf, 1e-3, 1e-3}, std::tuple{Solver::dopri5, 1e-10, 1e-14}}) {
+    FlowOptions o = loose;
+    o.solver = solver;
+    o.rtol = rtol;
+    o.atol = atol;
+    const FlowResult on = simulate_flow(q, theta0, o);
+    INFO(to_string(solver) << " rtol " << rtol);
+    CHECK(on.flow_departure.empty());
+    if (solver == Solver::dopri5) CHECK(on.loss_final == Approx(exact).epsilon(1e-6));
+  }
+  // A fixed step past Euler's stability limit (2 / 1000) leaves the flow, and says so; one well inside
+  // it does not.
+  FlowOptions fixed = loose;
+  fixed.solver = Solver::euler;
+  fixed.t_end = 0.5;
+  fixed.dt = 2.2e-3;
+  CHECK_FALSE(simulate_flow(q, theta0, fixed).flow_departure.empty());
+  fixed.dt = 1e-4;
+  CHECK(simulate_flow(q, theta0, fixed).flow_departure.empty());
+  // No false alarm: the explicit solvers on a well-conditioned problem at their default tolerances.
+  const Quadratic easy = test_quadratic();
+  for (const Solver solver : {Solver::dopri5, Solver::cash_karp54, Solver::fehlberg78, Solver::bulirsch_stoer}) {
+    const FlowResult r = simulate_flow(easy, Vector::Ones(6), options_for(solver, 50.0));
+    INFO(to_string(solver));
+    CHECK(r.flow_departure.empty());
   }
 }
 

@@ -52,6 +52,7 @@ struct RunState {
   DenseOutput* dense = nullptr;  // the interpolant being recorded (options.dense_output), else nullptr
   Interpolant interpolant = Interpolant::hermite_checked;  // set by the back end
   std::string stiffness_hint;                              // set by the odeint back end (docs/theory.md §1.4)
+  std::string departure;  // set by the odeint back end: the dissipation identity failed (docs/theory.md §1.5)
 
   void finish(Status s, std::string why) {
     status = s;

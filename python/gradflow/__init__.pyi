@@ -92,6 +92,7 @@ class _TrajectoryResult:
 class FlowResult(_TrajectoryResult):
     mu: Optional[float]
     stiffness_hint: str
+    flow_departure: str
     def at(self, t: float) -> FloatArray: ...
 
 class DescentResult(_TrajectoryResult):

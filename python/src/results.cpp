@@ -109,6 +109,9 @@ bound_holds and radius_holds (True, False or None when not checked); to_dict().)
       .def_property_readonly(
           "stiffness_hint", [](const PyFlowResult& p) { return p.r.stiffness_hint; },
           "set when an explicit method was held at its stability limit")
+      .def_property_readonly(
+          "flow_departure", [](const PyFlowResult& p) { return p.r.flow_departure; },
+          "set when the run's steps broke the dissipation identity: its end point is not where the flow is")
       .def(
           "at",
           [](const PyFlowResult& p, double t) {

@@ -171,3 +171,18 @@ def test_every_solver_runs_a_python_callable():
         assert r.success, (solver, r.message)
         tol = 1e-2 if solver == "euler" else 1e-5
         assert np.linalg.norm(r.theta - theta0 * np.exp(-2.0)) <= tol, solver
+
+
+def test_a_run_that_leaves_the_flow_says_so_and_the_closed_form_agrees():
+    # L = (1000 x1^2 + x2^2) / 2 from (1, 1): the flow's loss at t = 20 is e^-40 / 2. dopri5 at loose
+    # tolerances stalls far above it (its stiff mode kept alive at atol's level) and says so;
+    # cvode-bdf at the same tolerances is on the flow and silent (docs/theory.md §1.5).
+    q = gradflow.Quadratic(np.diag([1000.0, 1.0]))
+    exact = 0.5 * np.exp(-40.0)
+    off = gradflow.flow(q, np.ones(2), t_end=20.0, rtol=1e-3, atol=1e-3)
+    assert off.loss[-1] > 1e6 * exact
+    assert "does not follow the gradient flow after t = " in off.flow_departure
+    assert off.flow_departure in off.message
+    assert off.to_dict()["flow_departure"] == off.flow_departure
+    on = gradflow.flow(q, np.ones(2), solver="cvode-bdf", t_end=20.0, rtol=1e-3, atol=1e-3)
+    assert on.flow_departure == ""
