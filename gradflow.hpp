@@ -45,6 +45,7 @@
 #include <gradflow/discrete/descend.hpp>
 #include <gradflow/discrete/fixed_step.hpp>
 #include <gradflow/discrete/inverse_smoothness_step.hpp>
+#include <gradflow/discrete/modified_flow.hpp>
 #include <gradflow/discrete/options.hpp>
 #include <gradflow/discrete/polyak_step.hpp>
 #include <gradflow/discrete/result.hpp>

@@ -30,13 +30,22 @@
 namespace gradflow::cli {
 namespace {
 
-constexpr const char* kAgainstFlowHeader = ",flow_loss,distance_to_flow,relative_distance,eta_sharpness";
+constexpr const char* kAgainstFlowHeader =
+    ",flow_loss,distance_to_flow,relative_distance,eta_sharpness,modified_flow_loss,distance_to_modified_flow,"
+    "relative_distance_modified";
 
 std::string against_flow_fields(const FlowComparison& c) {
-  char line[160];
-  std::snprintf(line, sizeof line, ",%.17g,%.17g,%.17g,%.17g", c.flow_loss, c.distance, c.relative_distance,
-                c.eta_sharpness);
+  char line[320];
+  std::snprintf(line, sizeof line, ",%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g", c.flow_loss, c.distance,
+                c.relative_distance, c.eta_sharpness, c.modified_flow_loss, c.modified_distance,
+                c.modified_relative_distance);
   return line;
+}
+
+// Why descent left the modified flow: past the edge of stability, or a step too large for the expansion.
+const char* departure_kind(const LeaveFlow& left) {
+  if (std::isnan(left.eta_sharpness)) return "unknown (no sharpness)";
+  return left.eta_sharpness >= 2.0 ? "unstable" : "large step";
 }
 
 nlohmann::json against_flow_json(const FlowFollower& follower) {
@@ -55,24 +64,78 @@ nlohmann::json against_flow_json(const FlowFollower& follower) {
     j["sharpness_at_leave"] = value(left->sharpness);
     j["eta_sharpness_at_leave"] = value(left->eta_sharpness);
   }
+  nlohmann::json modified;
+  modified["left"] = follower.left_modified().has_value();
+  if (const auto& left = follower.left_modified()) {
+    const auto value = [](double x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x); };
+    modified["leave_iter"] = left->iter;
+    modified["leave_t"] = left->t;
+    modified["leave_relative_distance"] = left->relative_distance;
+    modified["sharpness_at_leave"] = value(left->sharpness);
+    modified["eta_sharpness_at_leave"] = value(left->eta_sharpness);
+    modified["kind"] = departure_kind(*left);
+  }
+  modified["gradient_evals"] = follower.modified_flow_stats().num_gradient_evals;
+  j["modified_flow"] = modified;
+  const auto number = [](double x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x); };
+  j["max_eta_sharpness"] = number(follower.max_eta_sharpness());
+  j["edge_reached"] = follower.reached_edge().has_value();
+  if (const auto& edge = follower.reached_edge()) {
+    j["edge_iter"] = edge->iter;
+    j["edge_t"] = edge->t;
+  }
   if (!follower.failure().empty()) j["flow_failure"] = follower.failure();
   return j;
 }
 
 std::string against_flow_report(const FlowFollower& follower) {
-  char line[320];
-  if (const auto& left = follower.left()) {
-    std::snprintf(line, sizeof line,
-                  "against flow    descent leaves the flow at iteration %ld (t = %.6g): relative distance %.3e > "
-                  "leave-tol %.3g; sharpness there %.6g (estimate), eta x sharpness = %.4g (edge: 2)\n",
-                  left->iter, left->t, left->relative_distance, follower.leave_tol(), left->sharpness,
-                  left->eta_sharpness);
+  char line[480];
+  std::string text;
+  // Three separate findings: the modified flow (O(eta^2)), the edge of stability, and the plain flow,
+  // whose distance also holds Euler's O(eta) error (docs/theory.md §2.9).
+  if (const auto& left = follower.left_modified()) {
+    if (left->eta_sharpness >= 2.0) {
+      std::snprintf(line, sizeof line,
+                    "against flow    descent leaves the flow at iteration %ld (t = %.6g): unstable, eta x sharpness = "
+                    "%.4g >= 2; relative distance to the modified flow %.3e > leave-tol %.3g; sharpness there %.6g "
+                    "(estimate)\n",
+                    left->iter, left->t, left->eta_sharpness, left->relative_distance, follower.leave_tol(),
+                    left->sharpness);
+    } else {
+      std::snprintf(line, sizeof line,
+                    "against flow    descent is beyond the modified flow from iteration %ld (t = %.6g): a large step, "
+                    "eta x sharpness = %.4g < 2 (stable), where the O(eta^2) expansion no longer holds to leave-tol "
+                    "(relative distance %.3e > %.3g); sharpness there %.6g (estimate)\n",
+                    left->iter, left->t, left->eta_sharpness, left->relative_distance, follower.leave_tol(),
+                    left->sharpness);
+    }
   } else {
     std::snprintf(line, sizeof line,
-                  "against flow    descent stays within leave-tol %.3g (relative) of the flow at every recorded row\n",
+                  "against flow    descent stays within leave-tol %.3g (relative) of the modified flow "
+                  "theta' = -(grad L + (eta/2) H grad L) at every recorded row\n",
                   follower.leave_tol());
   }
-  std::string text = line;
+  text += line;
+  if (const auto& edge = follower.reached_edge()) {
+    std::snprintf(line, sizeof line,
+                  "against flow    edge of stability: eta x sharpness = %.4g >= 2 first at iteration %ld (t = %.6g); "
+                  "largest %.4g\n",
+                  edge->eta_sharpness, edge->iter, edge->t, follower.max_eta_sharpness());
+  } else {
+    std::snprintf(line, sizeof line, "against flow    edge of stability: not reached (largest eta x sharpness %.4g)\n",
+                  follower.max_eta_sharpness());
+  }
+  text += line;
+  if (const auto& plain = follower.left()) {
+    std::snprintf(line, sizeof line,
+                  "against flow    the plain flow theta' = -grad L: relative distance > leave-tol from iteration %ld "
+                  "(t = %.6g, %.3e), which holds Euler's O(eta) error\n",
+                  plain->iter, plain->t, plain->relative_distance);
+  } else {
+    std::snprintf(line, sizeof line,
+                  "against flow    the plain flow theta' = -grad L: within leave-tol at every recorded row\n");
+  }
+  text += line;
   if (!follower.failure().empty()) text += "against flow    " + follower.failure() + "\n";
   return text;
 }
@@ -81,7 +144,7 @@ std::string against_flow_report(const FlowFollower& follower) {
 // distance; gnuplot started without a shell in dir, writing against_flow.png and .svg there.
 struct PlotPoint {
   long iter;
-  double descent_loss, flow_loss, eta_sharpness, relative_distance;
+  double descent_loss, flow_loss, eta_sharpness, relative_distance, modified_flow_loss, modified_relative_distance;
 };
 
 std::string plot_number(double x) {
@@ -99,20 +162,25 @@ void write_against_flow_plot(const std::string& dir, const std::vector<PlotPoint
   const fs::path folder = fs::absolute(dir);
   fs::create_directories(folder);
   write_file_atomically("--plot", (folder / "against_flow.dat").string(), [&](std::ostream& out) {
-    out << "# iter descent_loss flow_loss eta_sharpness relative_distance\n";
+    out << "# iter descent_loss flow_loss eta_sharpness relative_distance modified_flow_loss "
+           "relative_distance_modified\n";
     for (const PlotPoint& p : points) {
       out << p.iter << ' ' << plot_number(p.descent_loss) << ' ' << plot_number(p.flow_loss) << ' '
-          << plot_number(p.eta_sharpness) << ' ' << plot_number(p.relative_distance) << '\n';
+          << plot_number(p.eta_sharpness) << ' ' << plot_number(p.relative_distance) << ' '
+          << plot_number(p.modified_flow_loss) << ' ' << plot_number(p.modified_relative_distance) << '\n';
     }
   });
   std::ostringstream plot;
   plot << "set multiplot layout 3,1\nset xlabel 'iteration k (t_k = sum of the steps)'\nset key top right\n"
        << "set logscale y\nset ylabel 'loss'\nplot 'against_flow.dat' using 1:2 with lines title 'descent', "
-       << "'' using 1:3 with lines title 'flow at t_k'\n"
+       << "'' using 1:3 with lines title 'flow at t_k', '' using 1:6 with lines dashtype 3 title 'modified flow at "
+          "t_k'\n"
        << "unset logscale y\nset ylabel 'eta x sharpness'\nplot 'against_flow.dat' using 1:4 with lines title "
        << "'eta x sharpness (Lanczos estimate)', 2 with lines dashtype 2 title 'edge: 2'\n"
        << "set logscale y\nset ylabel '||theta_k - theta(t_k)|| (relative)'\nplot 'against_flow.dat' using 1:5 "
-       << "with lines title 'distance', " << plot_number(leave_tol) << " with lines dashtype 2 title 'leave-tol'\n"
+       << "with lines title 'to the flow (holds Euler O(eta))', '' using 1:7 with lines title 'to the modified flow "
+          "(O(eta^2))', "
+       << plot_number(leave_tol) << " with lines dashtype 2 title 'leave-tol'\n"
        << "unset multiplot\n";
   std::ostringstream script;
   // Written under temporary names and renamed once gnuplot has finished.
@@ -297,8 +365,9 @@ int run_descend_command(DescendCommand& d) {
       const double eta = row.step_size > 0.0 ? row.step_size : fixed_eta;
       const FlowComparison comparison = follower->compare(row, theta, eta);
       if (!d.plot.empty()) {
-        plot_points.push_back(
-            {row.iter, row.loss, comparison.flow_loss, comparison.eta_sharpness, comparison.relative_distance});
+        plot_points.push_back({row.iter, row.loss, comparison.flow_loss, comparison.eta_sharpness,
+                               comparison.relative_distance, comparison.modified_flow_loss,
+                               comparison.modified_relative_distance});
       }
       return against_flow_fields(comparison);
     };

@@ -1,5 +1,6 @@
 #include <gradflow/discrete/against_flow.hpp>
 
+#include <gradflow/discrete/modified_flow.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
 
 #include <algorithm>
@@ -23,7 +24,9 @@ FlowFollower::FlowFollower(const Objective& objective, const Vector& theta0, dou
       leave_tol_(leave_tol),
       flow_(std::move(flow)),
       theta_(theta0),
-      loss_(objective.loss(theta0)) {
+      loss_(objective.loss(theta0)),
+      modified_theta_(theta0),
+      modified_loss_(loss_) {
   if (!(leave_tol > 0.0) || !std::isfinite(leave_tol)) {
     throw std::invalid_argument("FlowFollower: leave_tol must be finite and > 0");
   }
@@ -36,6 +39,18 @@ FlowFollower::FlowFollower(const Objective& objective, const Vector& theta0, dou
   flow_.radius.reset();
 }
 
+namespace {
+
+void add_stats(Stats& total, const Stats& segment) {
+  total.num_gradient_evals += segment.num_gradient_evals;
+  total.num_loss_evals += segment.num_loss_evals;
+  total.num_hessian_vector_evals += segment.num_hessian_vector_evals;
+  total.num_steps += segment.num_steps;
+  total.num_rejected_steps += segment.num_rejected_steps;
+}
+
+}  // namespace
+
 FlowComparison FlowFollower::compare(const Row& row, const ConstVectorView& theta, double eta) {
   FlowComparison c;
   if (!failure_.empty()) return c;
@@ -44,24 +59,46 @@ FlowComparison FlowFollower::compare(const Row& row, const ConstVectorView& thet
     segment.t_end = row.t - t_;
     segment.save.times = {segment.t_end};  // one row at the end: no row at every step
     const FlowResult r = simulate_flow(objective_, theta_, segment);
-    stats_.num_gradient_evals += r.stats.num_gradient_evals;
-    stats_.num_loss_evals += r.stats.num_loss_evals;
-    stats_.num_steps += r.stats.num_steps;
-    stats_.num_rejected_steps += r.stats.num_rejected_steps;
+    add_stats(stats_, r.stats);
     if (r.status != Status::reached_end_time) {
       failure_ = "the flow stopped at t = " + std::to_string(t_ + r.t_final) + ": " + r.message;
       return c;
     }
+    // The modified flow of the segment's step: its length over its iterations.
+    const double segment_eta = row.iter > iter_ ? segment.t_end / static_cast<double>(row.iter - iter_) : eta;
+    const ModifiedLoss modified(objective_, std::isfinite(segment_eta) && segment_eta >= 0.0 ? segment_eta : 0.0);
+    const FlowResult m = simulate_flow(modified, modified_theta_, segment);
+    add_stats(modified_stats_, m.stats);
+    if (m.status != Status::reached_end_time) {
+      failure_ = "the modified flow stopped at t = " + std::to_string(t_ + m.t_final) + ": " + m.message;
+      return c;
+    }
     theta_ = r.theta;
     loss_ = r.loss_final;
+    modified_theta_ = m.theta;
+    modified_loss_ = objective_.loss(modified_theta_);
     t_ = row.t;
   }
+  iter_ = row.iter;
+  const double floor = std::numeric_limits<double>::min();
   c.flow_loss = loss_;
   c.distance = (theta - theta_).norm();
-  c.relative_distance = c.distance / std::max({theta_.norm(), theta0_norm_, std::numeric_limits<double>::min()});
+  c.relative_distance = c.distance / std::max({theta_.norm(), theta0_norm_, floor});
   c.eta_sharpness = eta * row.observed.sharpness;
+  c.modified_flow_loss = modified_loss_;
+  c.modified_distance = (theta - modified_theta_).norm();
+  c.modified_relative_distance = c.modified_distance / std::max({modified_theta_.norm(), theta0_norm_, floor});
   if (!left_ && c.relative_distance > leave_tol_) {
     left_ = LeaveFlow{row.iter, row.t, c.relative_distance, row.observed.sharpness, c.eta_sharpness};
+  }
+  if (!(c.eta_sharpness <= max_eta_sharpness_)) {  // also the first finite one
+    if (!std::isnan(c.eta_sharpness)) max_eta_sharpness_ = c.eta_sharpness;
+  }
+  if (!edge_ && c.eta_sharpness >= 2.0) {
+    edge_ = LeaveFlow{row.iter, row.t, c.modified_relative_distance, row.observed.sharpness, c.eta_sharpness};
+  }
+  if (!left_modified_ && c.modified_relative_distance > leave_tol_) {
+    left_modified_ = LeaveFlow{row.iter, row.t, c.modified_relative_distance, row.observed.sharpness, c.eta_sharpness};
   }
   return c;
 }

@@ -8,7 +8,14 @@
 // max(||theta(t_k)||, ||theta0||): the distance relative to the size of the parameters. On the
 // quadratic model each eigen-direction of eigenvalue lambda is multiplied by 1 - eta lambda per step
 // against exp(-eta lambda) for the flow: the two agree to O((eta lambda)^2) per step while
-// eta lambda << 1, and part for good once eta x sharpness > 2.
+// eta lambda << 1, and part for good once eta x sharpness > 2. That distance includes the O(eta) error
+// of Euler's method, which is not instability: the follower also integrates the modified flow
+// (discrete/modified_flow.hpp, docs/theory.md §2.9), theta' = -(grad L + (eta / 2) H grad L), which
+// descent follows to O(eta^2), and reports where descent leaves that one (left_modified()): with
+// eta x sharpness >= 2 there, an instability (the edge of stability); below, a step too large for the
+// expansion in eta x sharpness. eta on a segment between two rows is its length over the iterations
+// in it: the step itself for a fixed step or when every iteration is a row, the segment's mean step
+// otherwise.
 #pragma once
 
 #include <gradflow/core/objective.hpp>
@@ -23,10 +30,13 @@
 namespace gradflow {
 
 struct FlowComparison {
-  double flow_loss = std::numeric_limits<double>::quiet_NaN();          // L(theta(t_k))
-  double distance = std::numeric_limits<double>::quiet_NaN();           // ||theta_k - theta(t_k)||
-  double relative_distance = std::numeric_limits<double>::quiet_NaN();  // / max(||theta(t_k)||, ||theta0||)
-  double eta_sharpness = std::numeric_limits<double>::quiet_NaN();      // eta x sharpness (row.observed)
+  double flow_loss = std::numeric_limits<double>::quiet_NaN();                   // L(theta(t_k))
+  double distance = std::numeric_limits<double>::quiet_NaN();                    // ||theta_k - theta(t_k)||
+  double relative_distance = std::numeric_limits<double>::quiet_NaN();           // / max(||theta(t_k)||, ||theta0||)
+  double eta_sharpness = std::numeric_limits<double>::quiet_NaN();               // eta x sharpness (row.observed)
+  double modified_flow_loss = std::numeric_limits<double>::quiet_NaN();          // L at the modified flow's point
+  double modified_distance = std::numeric_limits<double>::quiet_NaN();           // ||theta_k - theta~(t_k)||
+  double modified_relative_distance = std::numeric_limits<double>::quiet_NaN();  // / max(||theta~||, ||theta0||)
 };
 
 // Where descent left the flow.
@@ -48,10 +58,20 @@ class FlowFollower {
   // the step size for eta x sharpness (the row's own step, or the rule's fixed one at k = 0).
   FlowComparison compare(const Row& row, const ConstVectorView& theta, double eta);
 
+  // Where the distance to the plain flow first exceeded leave_tol (it includes Euler's O(eta) error).
   const std::optional<LeaveFlow>& left() const { return left_; }
+  // Where the distance to the modified flow first exceeded leave_tol: a departure that the O(eta)
+  // error does not explain.
+  const std::optional<LeaveFlow>& left_modified() const { return left_modified_; }
+  // The first row with eta x sharpness >= 2 (past the edge of stability), and the largest eta x
+  // sharpness seen (NaN when no row had a sharpness).
+  const std::optional<LeaveFlow>& reached_edge() const { return edge_; }
+  double max_eta_sharpness() const { return max_eta_sharpness_; }
   double leave_tol() const { return leave_tol_; }
   const FlowOptions& flow_options() const { return flow_; }
   const Stats& flow_stats() const { return stats_; }  // the flow's evaluations, all segments
+  // The modified flow's: gradients of L~, each one gradient and one Hessian-vector product of L.
+  const Stats& modified_flow_stats() const { return modified_stats_; }
   // Why the flow stopped short (a solver failure), or "": the later rows are then NaN.
   const std::string& failure() const { return failure_; }
 
@@ -64,8 +84,15 @@ class FlowFollower {
   Vector theta_;  // theta(t_)
   double t_ = 0.0;
   double loss_;
+  Vector modified_theta_;  // theta~(t_), the modified flow's point
+  double modified_loss_;   // L(theta~(t_))
+  long iter_ = 0;          // the iteration of the last row compared
   std::optional<LeaveFlow> left_;
+  std::optional<LeaveFlow> left_modified_;
+  std::optional<LeaveFlow> edge_;
+  double max_eta_sharpness_ = std::numeric_limits<double>::quiet_NaN();
   Stats stats_;
+  Stats modified_stats_;
   std::string failure_;
 };
 

@@ -364,16 +364,19 @@ TEST_CASE(
   const Matrix q = qr.householderQ();
   const Quadratic f(q * lambda.asDiagonal() * q.transpose());
   const Vector theta0 = random.normal_vector(6);
-  const Vector c = q.transpose() * theta0;  // theta0's coordinates in the eigenbasis
-  for (const double eta : {0.05, 0.202}) {  // eta beta = 0.5 and 2.02
+  const Vector c = q.transpose() * theta0;         // theta0's coordinates in the eigenbasis
+  for (const double eta : {0.005, 0.05, 0.202}) {  // eta beta = 0.05, 0.5 and 2.02
     DescentOptions options;
     options.lr = eta;
     options.stop.max_steps = 120;
     options.observe.sharpness = true;
     FlowFollower follower(f, theta0, 1e-3);
     std::vector<double> distances;
+    std::vector<double> modified_distances;
     options.save.sink = [&](const Row& row, ConstVectorView theta) {
-      distances.push_back(follower.compare(row, theta, eta).distance);
+      const FlowComparison comparison = follower.compare(row, theta, eta);
+      distances.push_back(comparison.distance);
+      modified_distances.push_back(comparison.modified_distance);
       CHECK(row.observed.sharpness == Approx(10.0).epsilon(1e-9));
     };
     const DescentResult r = descend(f, theta0, options);
@@ -393,9 +396,38 @@ TEST_CASE(
         predicted = k;
       }
     }
+    // The modified flow theta' = -(A + (eta / 2) A^2) theta: exp(-k eta (lambda + eta lambda^2 / 2)) per
+    // direction (docs/theory.md §2.9).
+    std::optional<long> predicted_modified;
+    for (long k = 0; k <= 120; ++k) {
+      const Eigen::ArrayXd rate = lambda.array() + 0.5 * eta * lambda.array().square();
+      const Vector gap =
+          ((1.0 - eta * lambda.array()).pow(static_cast<double>(k)) - (-rate * (eta * static_cast<double>(k))).exp()) *
+          c.array();
+      const double closed = gap.matrix().norm();
+      CHECK(std::abs(modified_distances[static_cast<std::size_t>(k)] - closed) <= 1e-7 * theta0.norm());
+      const Vector flow_point = (((-rate * (eta * static_cast<double>(k))).exp()) * c.array()).matrix();
+      if (!predicted_modified && closed > 1e-3 * std::max(flow_point.norm(), theta0.norm())) predicted_modified = k;
+    }
     REQUIRE(predicted);
     REQUIRE(follower.left());
     CHECK(follower.left()->iter == *predicted);
+    CHECK(follower.left_modified().has_value() == predicted_modified.has_value());
+    if (predicted_modified && follower.left_modified()) CHECK(follower.left_modified()->iter == *predicted_modified);
+    // With a small step the modified flow is followed longer than the plain one (at eta beta = 0.5 both
+    // part at the first step: (eta beta)^3 / 3 per step is already above leave-tol); past the edge, the
+    // edge is the first row.
+    if (eta * 10.0 <= 0.1) {
+      INFO("plain " << *predicted << ", modified " << (predicted_modified ? *predicted_modified : -1));
+      CHECK((!predicted_modified || *predicted_modified > *predicted));
+    }
+    if (eta * 10.0 < 2.0) {
+      CHECK_FALSE(follower.reached_edge());
+    } else {
+      REQUIRE(follower.reached_edge());
+      CHECK(follower.reached_edge()->iter == 0);
+    }
+    CHECK(follower.max_eta_sharpness() == Approx(10.0 * eta).epsilon(1e-9));
     CHECK(follower.left()->sharpness == Approx(10.0).epsilon(1e-9));
     CHECK(follower.left()->eta_sharpness == Approx(10.0 * eta).epsilon(1e-9));
     if (eta * 10.0 > 2.0) {
@@ -523,11 +555,16 @@ TEST_CASE("gradflow descend --against-flow reports where descent leaves the flow
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(slurp(r.dir / "r.csv"),
              Catch::StartsWith("iter,t,loss,grad_norm,dist_from_init,step_size,pl_ratio,bound,sharpness,flow_loss,"
-                               "distance_to_flow,relative_distance,eta_sharpness\n"));
+                               "distance_to_flow,relative_distance,eta_sharpness,modified_flow_loss,"
+                               "distance_to_modified_flow,relative_distance_modified\n"));
   const std::string json = slurp(r.dir / "s.json");
+  // eta x sharpness = 0.21: the plain flow's distance (Euler's O(eta) error) passes leave-tol, the modified
+  // flow's (O(eta^2)) does not, and the edge is not reached.
   CHECK_THAT(json, Catch::Contains("\"left_flow\": true") && Catch::Contains("\"leave_iter\"") &&
-                       Catch::Contains("\"sharpness_at_leave\""));
-  CHECK_THAT(r.out, Catch::Contains("descent leaves the flow at iteration"));
+                       Catch::Contains("\"sharpness_at_leave\"") && Catch::Contains("\"edge_reached\": false") &&
+                       Catch::Contains("\"modified_flow\": {"));
+  CHECK_THAT(r.out, Catch::Contains("descent stays within leave-tol 0.001 (relative) of the modified flow") &&
+                        Catch::Contains("edge of stability: not reached") && Catch::Contains("Euler's O(eta) error"));
   CHECK(fs::exists(r.dir / "against_flow.dat"));
   CHECK(fs::exists(r.dir / "against_flow.gp"));
   // The figure's data: against_flow.dat holds iter, loss, flow_loss, eta_sharpness and relative_distance of
@@ -537,15 +574,16 @@ TEST_CASE("gradflow descend --against-flow reports where descent leaves the flow
   const std::string script = slurp(r.dir / "against_flow.gp");
   CHECK_THAT(script, Catch::Contains("'against_flow.dat' using 1:2") && Catch::Contains("using 1:3") &&
                          Catch::Contains("'against_flow.dat' using 1:4") &&
-                         Catch::Contains("'against_flow.dat' using 1:5"));
+                         Catch::Contains("'against_flow.dat' using 1:5") && Catch::Contains("using 1:6") &&
+                         Catch::Contains("using 1:7"));
   std::istringstream dat(slurp(r.dir / "against_flow.dat"));
   std::string line;
   std::size_t i = 0;
   while (std::getline(dat, line)) {
     if (line.empty() || line[0] == '#') continue;
     std::istringstream words(line);
-    double iter, loss, flow_loss, eta_sharpness, distance;
-    REQUIRE(words >> iter >> loss >> flow_loss >> eta_sharpness >> distance);
+    double iter, loss, flow_loss, eta_sharpness, distance, modified_loss, modified_distance;
+    REQUIRE(words >> iter >> loss >> flow_loss >> eta_sharpness >> distance >> modified_loss >> modified_distance);
     REQUIRE(i < rows.at("iter").size());
     INFO("row " << i);
     CHECK(iter == rows.at("iter")[i]);
@@ -553,6 +591,9 @@ TEST_CASE("gradflow descend --against-flow reports where descent leaves the flow
     CHECK(flow_loss == rows.at("flow_loss")[i]);
     CHECK(eta_sharpness == rows.at("eta_sharpness")[i]);
     CHECK(distance == rows.at("relative_distance")[i]);
+    CHECK(modified_loss == rows.at("modified_flow_loss")[i]);
+    CHECK(modified_distance == rows.at("relative_distance_modified")[i]);
+    CHECK(modified_distance <= 1e-3);
     CHECK(eta_sharpness == Approx(0.21).epsilon(1e-9));
     ++i;
   }
