@@ -460,11 +460,18 @@ std::string format_verdict(const std::vector<SummaryRow>& rows, double alpha) {
       for (const SummaryRow* r : others)
         if (!std::isnan(r->time_accuracy))
           accuracy = std::isnan(accuracy) ? r->time_accuracy : std::max(accuracy, r->time_accuracy);
-      measure = "flow time x beta0 to the target (a property of the flow" +
-                (std::isnan(accuracy) ? std::string(", not checked against a tighter rtol")
-                                      : ", each time settled to " + format_number("%.2g", 100.0 * accuracy) +
-                                            "% by a run at a tighter rtol") +
-                "; the solver's work is in the table)";
+      std::string settled;
+      if (std::isnan(accuracy)) {
+        settled = ", not checked against a tighter rtol";
+      } else if (std::isinf(accuracy)) {
+        settled =
+            ", not settled for every run: a run repeated at a tighter rtol did not reach the target (time_change = "
+            "inf in runs.csv)";
+      } else {
+        settled = ", each time settled to " + format_number("%.2g", 100.0 * accuracy) + "% by a run at a tighter rtol";
+      }
+      measure =
+          "flow time x beta0 to the target (a property of the flow" + settled + "; the solver's work is in the table)";
     }
     out << " (" << measure << ", the scheme's median / positive's with its 95% bootstrap interval; Holm's method over "
         << others.size() << (others.size() == 1 ? " scheme" : " schemes") << ", family-wise level "
