@@ -202,8 +202,12 @@ PlotResult make_plots(const OutputFolder& out, const SweepSpec& spec, const std:
       }
       runs << "\n\n";
     }
+    // The medians end where the scheme's last run ended: past it every run is carried forward, and the
+    // flat lines would read as plateaus.
+    const double last_end = *std::max_element(ends.begin(), ends.end());
     for (std::size_t k = 0; k < steps.size(); ++k) {
-      const double t = steps[k];
+      if (steps[k] > last_end && (k == 0 || steps[k - 1] >= last_end)) break;
+      const double t = std::min(steps[k], last_end);
       std::vector<double> l, p, d;
       for (std::size_t i = 0; i < run_curves.size(); ++i) {
         const double loss_t = value_carried_forward(run_curves[i], t, &CurvePoint::loss, true);
