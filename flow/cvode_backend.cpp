@@ -161,6 +161,7 @@ void read_stats(RunState& run, const CvodeSession& s) {
   if (s.linear_solver != nullptr) {
     if (CVodeGetNumLinIters(s.memory, &value) == CV_SUCCESS) run.stats.num_linear_iters = value;
     if (CVodeGetNumJacEvals(s.memory, &value) == CV_SUCCESS) run.stats.num_jacobian_evals = value;
+    if (CVodeGetNumLinSolvSetups(s.memory, &value) == CV_SUCCESS) run.stats.num_linear_setups = value;
   }
   if (s.embedded_hessian) run.stats.num_jacobian_evals = embedded_hessian_solver_evaluations(s.linear_solver);
 }
@@ -227,6 +228,11 @@ bool setup(CvodeSession& s, RunState& run, CallbackData& data) {
   if (failed(run, data, CVodeSStolerances(s.memory, options.rtol, options.atol), "CVodeSStolerances")) return false;
   if (failed(run, data, CVodeSetUserData(s.memory, &data), "CVodeSetUserData")) return false;
   if (failed(run, data, CVodeSetStopTime(s.memory, options.t_end), "CVodeSetStopTime")) return false;
+  if (std::isfinite(options.max_step) &&
+      failed(run, data, CVodeSetMaxStep(s.memory, options.max_step), "CVodeSetMaxStep"))
+    return false;
+  if (options.first_step && failed(run, data, CVodeSetInitStep(s.memory, *options.first_step), "CVodeSetInitStep"))
+    return false;
   return attach_solver(s, run, data);
 }
 

@@ -299,7 +299,7 @@ void run_adaptive_steps(RunState& run, Driver& driver, StiffnessEvidence& stiffn
   State dxdt = -run.grad;
   State x_new(p), dxdt_new(p), g_new(p);
   StepScratch scratch(p);
-  double dt = initial_step(run, dxdt, Driver::kErrorOrder);
+  double dt = options.first_step ? *options.first_step : initial_step(run, dxdt, Driver::kErrorOrder);
   long non_finite_before = run.field.num_non_finite();
   long consecutive_rejections = 0;
   int stalled_steps = 0;  // accepted steps in a row that left theta unchanged (tolerances::kMaxStalledSteps)
@@ -326,6 +326,7 @@ void run_adaptive_steps(RunState& run, Driver& driver, StiffnessEvidence& stiffn
                                         " accepted steps reached before t_end");
       return;
     }
+    dt = std::min(dt, options.max_step);
     double target = options.t_end;
     if (Driver::kLandsOnOutputs && !monitor.every_step()) target = std::min(target, monitor.next_output_time());
     const bool clamped = dt >= target - run.t;

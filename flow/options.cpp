@@ -59,6 +59,9 @@ std::optional<OptionError> FlowOptions::validate() const {
     return OptionError{"atol", full_precision(atol),
                        "must be < 1 (an absolute error of 1 per step or more leaves the step size uncontrolled)"};
   if (!positive(dt)) return OptionError{"dt", full_precision(dt), "must be a finite number > 0"};
+  if (!(max_step > 0.0)) return OptionError{"max_step", full_precision(max_step), "must be > 0 (infinity: no limit)"};
+  if (first_step && !(positive(*first_step) && *first_step <= t_end))
+    return OptionError{"first_step", full_precision(*first_step), "must be a finite number in (0, t_end]"};
   if (auto error = gradflow::validate(save, RunKind::flow, t_end)) return error;
   if (auto error = gradflow::validate(stop, RunKind::flow)) return error;
   if (mu && !positive(*mu)) return OptionError{"mu", full_precision(*mu), "must be a finite number > 0"};

@@ -7,6 +7,7 @@
 #include <gradflow/flow/trajectory.hpp>
 #include <gradflow/theory/observables.hpp>
 
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,9 +44,13 @@ struct FlowOptions {
   double atol = 1e-10;                        // absolute tolerance of adaptive solvers; in (0, 1)
   double dt = 1e-2;                           // step of the fixed-step solvers (euler, rk4); finite, > 0
   KrylovMethod krylov = KrylovMethod::gmres;  // linear solver of cvode-bdf-krylov
-  std::optional<double> mu{};                 // PL constant for the bound; empty = the problem's exact one; > 0
-  std::optional<double> radius{};             // containment to check: ||theta(t) - theta0|| <= radius (a certified
-                                              // travel bound); empty = not checked; > 0
+  // Adaptive solvers (not euler, rk4): the largest step (> 0; infinity: no limit) and the first trial
+  // step (empty: chosen by the solver; > 0 and <= t_end), as SciPy's solve_ivp max_step and first_step.
+  double max_step = std::numeric_limits<double>::infinity();
+  std::optional<double> first_step{};
+  std::optional<double> mu{};      // PL constant for the bound; empty = the problem's exact one; > 0
+  std::optional<double> radius{};  // containment to check: ||theta(t) - theta0|| <= radius (a certified
+                                   // travel bound); empty = not checked; > 0
 
   Stop stop{};    // tolerances, the budget of accepted steps (default 1e6), wall time (flow/trajectory.hpp)
   SaveAt save{};  // rows: at save.times, every save.every_t, or every save.every_steps accepted steps

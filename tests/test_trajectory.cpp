@@ -15,6 +15,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <tuple>
 #include <vector>
@@ -581,4 +582,42 @@ TEST_CASE("A network with output scale 1e308 is a non-finite gradient norm at th
     CHECK_FALSE(r.bound_holds.has_value());
   }
   CHECK(descend(network, theta0, DescentOptions{}).status == Status::non_finite_value);
+}
+
+TEST_CASE(
+    "max_step caps every accepted step and first_step is the first trial step, on odeint and CVODE, and bad values "
+    "are refused naming them",
+    "[trajectory]") {
+  const Quadratic q = test_quadratic();
+  for (const Solver solver : {Solver::dopri5, Solver::fehlberg78, Solver::bulirsch_stoer, Solver::cvode_bdf}) {
+    INFO(to_string(solver));
+    FlowOptions o = options_for(solver, 5.0);
+    o.rtol = 1e-6;
+    o.atol = 1e-9;
+    o.max_step = 0.05;
+    const FlowResult capped = simulate_flow(q, Vector::Ones(6), o);
+    REQUIRE(capped.status == Status::reached_end_time);
+    REQUIRE(capped.rows.size() >= 100);
+    for (std::size_t i = 1; i < capped.rows.size(); ++i)
+      CHECK(capped.rows[i].t - capped.rows[i - 1].t <= 0.05 * (1 + 1e-12));
+    // The run stays on the flow: the closed form at t = 5.
+    CHECK((capped.theta - q.exact_flow(Vector::Ones(6), 5.0)).norm() <= 1e-4);
+    FlowOptions first = options_for(solver, 5.0);
+    first.first_step = 1e-6;
+    const FlowResult started = simulate_flow(q, Vector::Ones(6), first);
+    REQUIRE(started.rows.size() >= 2);
+    if (solver != Solver::cvode_bdf) CHECK(started.rows[1].t == 1e-6);  // accepted as asked (small enough)
+    CHECK(started.rows[1].t <= 1e-6 * (1 + 1e-12));
+  }
+  FlowOptions bad;
+  bad.max_step = 0.0;
+  REQUIRE(bad.validate());
+  CHECK(bad.validate()->field == "max_step");
+  bad.max_step = std::numeric_limits<double>::infinity();
+  CHECK_FALSE(bad.validate());
+  for (const double first : {0.0, -1.0, 20.0, std::nan("")}) {
+    bad.first_step = first;
+    REQUIRE(bad.validate());
+    CHECK(bad.validate()->field == "first_step");
+  }
 }

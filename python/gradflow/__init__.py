@@ -22,6 +22,10 @@ returns, with its traceback; the result is attached to it as exc.gradflow_result
 call on the main thread (flow, descend, compare_inits, probability) ends the run the same way (status
 "interrupted") and raises KeyboardInterrupt with the partial result as exc.gradflow_result.
 
+solve_flow(fun, t_span, y0, method="RK45", t_eval=None, dense_output=False, events=None, ...) is
+scipy.integrate.solve_ivp's call and result (t, y of shape (p, k), sol, t_events, y_events, nfev,
+status 0 / 1 / -1) for the gradient flow of fun, on flow()'s run.
+
 Errors in options raise ValueError with the library's message ("rtol = -1: must be ...").
 """
 
@@ -46,10 +50,14 @@ from ._core import (
     flow,
     probability,
 )
+from ._solve_ivp import OdeResult, OdeSolution, solve_flow
 
 # Every function is the compiled module's own, with the library's defaults (the structs' of the C++
 # library, the same as the command line's) and its documentation (help(gradflow.flow)).
 __all__ = [
+    "solve_flow",
+    "OdeResult",
+    "OdeSolution",
     "flow",
     "descend",
     "certify",

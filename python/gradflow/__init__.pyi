@@ -110,7 +110,7 @@ def flow(objective: ObjectiveLike, theta0: ArrayLike, *, solver: str = "dopri5",
          radius: Optional[float] = None, record_states: bool = False, dense_output: bool = False,
          events: Iterable[Event] = (), max_steps: int = 1000000, krylov: str = "gmres",
          hvp: Optional[HvpFunction] = None, min_value: Optional[float] = None, observe: Sequence[str] = ...,
-         max_wall_seconds: float = 0.0) -> FlowResult: ...
+         max_wall_seconds: float = 0.0, max_step: float = ..., first_step: Optional[float] = None) -> FlowResult: ...
 def descend(objective: ObjectiveLike, theta0: ArrayLike, *, step: str = "fixed", lr: float = 0.1,
             gamma: Optional[float] = None, armijo_b: float = 0.5, armijo_c: float = 0.5, max_iters: int = 100000,
             loss_tol: float = 0.0, grad_tol: float = 0.0, save_every: int = 1, mu: Optional[float] = None,

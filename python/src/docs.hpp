@@ -31,6 +31,8 @@ max_steps: budget of accepted steps (status "max_steps" when it runs out). max_w
     wall-time budget (status "time_limit"; 0 = none).
 observe: any of "ntk", "sharpness", "sharpness2", "condition", watched at every row (their columns
     in the result: ntk_min, ntk_max, condition, sharpness, sharpness_min).
+max_step, first_step: the adaptive solvers' largest step (> 0; default inf: no limit) and first
+    trial step (in (0, t_end]; default None: chosen by the solver), as solve_ivp's.
 
 Numerical trouble is a status, not an exception: non_finite_value, step_size_too_small,
 backend_error, max_steps, each with a message and the last good state. Invalid options

@@ -50,6 +50,8 @@ struct FlowArgs {
   bool record_states, dense_output;
   long max_steps;
   std::vector<std::string> observe;
+  double max_step;
+  std::optional<double> first_step;
 };
 
 FlowOptions flow_options(const FlowArgs& a) {
@@ -74,6 +76,8 @@ FlowOptions flow_options(const FlowArgs& a) {
   o.mu = a.mu;
   o.radius = a.radius;
   o.observe = observables(a.observe);
+  o.max_step = a.max_step;
+  o.first_step = a.first_step;
   return o;
 }
 
@@ -168,10 +172,12 @@ void bind_runs(py::module_& m) {
          double atol, std::optional<double> dt, const py::object& times, double save_every, double loss_tol,
          double grad_tol, std::optional<double> mu, std::optional<double> radius, bool record_states, bool dense_output,
          const py::iterable& events, long max_steps, const std::string& krylov, const py::object& hvp,
-         std::optional<double> min_value, const std::vector<std::string>& observe, double max_wall_seconds) {
+         std::optional<double> min_value, const std::vector<std::string>& observe, double max_wall_seconds,
+         double max_step, std::optional<double> first_step) {
         const FlowArgs args{
-            solver,   krylov,           t_end, rtol,   atol,          dt,           times,     save_every, loss_tol,
-            grad_tol, max_wall_seconds, mu,    radius, record_states, dense_output, max_steps, observe};
+            solver,    krylov,           t_end, rtol,   atol,          dt,           times,     save_every, loss_tol,
+            grad_tol,  max_wall_seconds, mu,    radius, record_states, dense_output, max_steps, observe,    max_step,
+            first_step};
         return flow(objective, theta0, args, events, hvp, min_value);
       },
       py::arg("objective"), py::arg("theta0"), py::kw_only(), py::arg("solver") = std::string(to_string(f.solver)),
@@ -181,7 +187,8 @@ void bind_runs(py::module_& m) {
       py::arg("record_states") = f.save.states, py::arg("dense_output") = f.save.dense, py::arg("events") = py::tuple(),
       py::arg("max_steps") = max_steps_default(RunKind::flow), py::arg("krylov") = std::string(to_string(f.krylov)),
       py::arg("hvp") = py::none(), py::arg("min_value") = py::none(), py::arg("observe") = std::vector<std::string>{},
-      py::arg("max_wall_seconds") = f.stop.max_wall_seconds, kFlowDoc);
+      py::arg("max_wall_seconds") = f.stop.max_wall_seconds, py::arg("max_step") = f.max_step,
+      py::arg("first_step") = py::none(), kFlowDoc);
   const DescentOptions d;
   m.def(
       "descend",
