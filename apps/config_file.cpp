@@ -65,7 +65,7 @@ class Parser {
       if (!at_end() && peek() == '[') {
         ++pos_;
         entry.is_array = true;
-        array(entry.values, entry.quoted);
+        array(entry.key, entry.values, entry.quoted);
       } else {
         entry.quoted.push_back(!at_end() && (peek() == '"' || peek() == '\''));
         entry.values.push_back(scalar());
@@ -149,7 +149,7 @@ class Parser {
     }
   }
 
-  void array(std::vector<std::string>& values, std::vector<bool>& quoted) {
+  void array(const std::string& key, std::vector<std::string>& values, std::vector<bool>& quoted) {
     const long opened = line_;
     while (true) {
       skip_array_space();
@@ -162,7 +162,10 @@ class Parser {
         return;
       }
       if (peek() == '[') fail("nested arrays are not supported");
-      if (peek() == ',') fail("an empty item in the array (two commas, or a comma first)");
+      if (peek() == ',') {
+        fail("key '" + quote_text(key) + "': an empty item in the array [" + quote_text(rest_of_line()) +
+             " (two commas, or a comma first): every item must be a value");
+      }
       quoted.push_back(peek() == '"' || peek() == '\'');
       values.push_back(scalar());
       skip_array_space();

@@ -82,6 +82,8 @@ std::uint64_t parse_seed(std::string_view text, const std::string& option) {
   std::uint64_t value = 0;
   if (t.empty() || t.find_first_not_of("0123456789") != std::string_view::npos) {
     why = "a seed must be an integer in [0, 18446744073709551615] (2^64 - 1), written in digits";
+  } else if (t.size() > 1 && t.front() == '0') {
+    why = "a leading zero (write the seed without it, as 010 would be read as octal 8)";
   } else {
     const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
     if (ec != std::errc() || ptr != t.data() + t.size()) {

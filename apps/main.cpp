@@ -51,6 +51,20 @@ int run_main(int argc, char** argv) {
     std::cerr << "gradflow: error: " << gradflow::terminal_text(e.what()) << "\n";
     return gradflow::cli::kExitBadInput;
   }
+  // A first word that is not an option and not a command: named (CLI11 says only "A subcommand is required").
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string commands;
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+      commands += (commands.empty() ? "" : ", ") + sub->get_name();
+      known = known || sub->check_name(argv[1]);
+    }
+    if (!known) {
+      std::cerr << "gradflow: error: '" << gradflow::quote_text(argv[1]) << "' is not a command (commands: " << commands
+                << "; see gradflow --help)\n";
+      return gradflow::cli::kExitBadInput;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

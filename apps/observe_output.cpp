@@ -21,10 +21,12 @@ void add_observe_option(CLI::App& command, std::vector<std::string>& raw) {
 
 Observables parse_observe(const std::vector<std::string>& raw) {
   Observables what;
-  for (const std::string& item : split_list(raw, "--observe")) {
-    if (!add_observable(what, item)) {
-      throw InputError("--observe", item, "unknown observable (known: " + join_names(observable_names()) + ")");
-    }
+  const std::vector<std::string> items = split_list(raw, "--observe");
+  const std::string problem = parse_observables(items, what);
+  if (!problem.empty()) {
+    std::string given;
+    for (const std::string& item : items) given += (given.empty() ? "" : ",") + item;
+    throw InputError("--observe", given, problem);
   }
   return what;
 }

@@ -7,7 +7,8 @@
 // sweep_summary.hpp's quantile). The interval is the (1 - level)/2 and (1 + level)/2 quantiles of the
 // rounds' ratios. A run that did not converge counts as +inf work: x / inf = 0, inf / x = +inf, and
 // inf / inf is undefined: such rounds are left out and counted (undefined). The same seed gives the
-// same bits.
+// same bits. The rounds poll the caller's cancellation check (core/cancellation.hpp) and throw
+// Cancelled when it says stop (so does summarize(), which calls it).
 #pragma once
 
 #include <cstdint>

@@ -51,6 +51,17 @@ ScaleSearch auto_scale(const Mlp& network, const InitOptions& positive, const Me
   return find_positive_scale(network, positive, method.is_descent());
 }
 
+std::optional<OptionError> check_datasets(const SweepSpec& spec) {
+  for (const DatasetSpec& dataset : spec.datasets) {
+    try {
+      (void)load_dataset(dataset, spec, spec.widths.front(), spec.depths.front(), spec.activations.front());
+    } catch (const std::invalid_argument& e) {
+      return OptionError{"preprocess", dataset.name(), e.what()};
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<OptionError> check_auto_scale(const SweepSpec& spec) {
   if (spec.output_scale) return std::nullopt;
   if (std::find(spec.inits.begin(), spec.inits.end(), InitScheme::positive) == spec.inits.end()) return std::nullopt;

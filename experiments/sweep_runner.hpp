@@ -25,6 +25,11 @@ namespace gradflow {
 NetworkData load_dataset(const DatasetSpec& dataset, const SweepSpec& spec, long width, long depth,
                          Activation activation);
 
+// Before anything runs: every data set read (or generated) and transformed once (spec.preprocess); a
+// transform that refuses one (whitening dependent inputs) is an error of preprocess naming the data set.
+// The command line and the Python module both call it.
+std::optional<OptionError> check_datasets(const SweepSpec& spec);
+
 // output-scale auto: the smallest certified scale for the method (the descent certificate's threshold
 // for a descent rule, the flow certificate's for a solver); the run uses spec.scale_margin times it.
 ScaleSearch auto_scale(const Mlp& network, const InitOptions& positive, const Method& method);

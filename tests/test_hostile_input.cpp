@@ -488,3 +488,70 @@ TEST_CASE(
              Catch::StartsWith("gradflow compare-inits: error: --synthetic 99999999x99999999: a synthetic data set"));
   CHECK(names_in(dir).empty());
 }
+
+TEST_CASE("A seed with a leading zero is refused on the command line and in a config file, naming it",
+          "[safety][cli]") {
+  // CLI11 read --seed 010 as octal 8 (the same bits as --seed 8), silently.
+  const fs::path dir = sandbox("seed_octal");
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"flow", "--dim", "5", "--t-end", "1", "--seed", "010", "--out", "o.csv"},
+        std::vector<std::string>{"flow", "--problem", "mlp", "--synthetic", "4,8", "--widths", "4", "--t-end", "1",
+                                 "--init-seed", "010", "--out", "o.csv"}}) {
+    const ProgramRun r = cli(dir, args);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("'010'") && Catch::Contains("leading zero") && Catch::Contains("seed"));
+  }
+  write(dir / "c.toml", "dim = 5\nt-end = 1\nseed = 010\nout = \"o.csv\"\n");
+  const ProgramRun config = cli(dir, {"flow", "--config", "c.toml"});
+  CHECK(config.exit_code == 2);
+  CHECK_THAT(config.err, Catch::Contains("line 3") && Catch::Contains("key 'seed'") && Catch::Contains("'010'"));
+  CHECK(names_in(dir) == std::vector<std::string>{"c.toml"});
+  CHECK(cli(dir, {"flow", "--dim", "5", "--t-end", "1", "--seed", "0", "--quiet"}).exit_code == 0);
+}
+
+TEST_CASE("An unknown command, an observable listed twice and an empty array item are each named", "[safety][cli]") {
+  const fs::path dir = sandbox("named_refusals");
+  const ProgramRun unknown = cli(dir, {"nosuchcmd", "--dim", "5"});
+  CHECK(unknown.exit_code == 2);
+  CHECK_THAT(unknown.err, Catch::Contains("'nosuchcmd' is not a command") && Catch::Contains("compare-inits"));
+  const ProgramRun twice = cli(dir, {"flow", "--dim", "3", "--t-end", "1", "--observe", "sharpness,sharpness"});
+  CHECK(twice.exit_code == 2);
+  CHECK_THAT(twice.err, Catch::Contains("--observe") && Catch::Contains("'sharpness' is listed twice"));
+  write(dir / "s.toml",
+        "inits = [\"positive\", \"xavier_normal\"]\nwidths = [4, , 8]\nseeds = 2\ndatasets = [\"synthetic:4x8\"]\n"
+        "max-steps = 200\nout = \"o\"\n");
+  const ProgramRun empty = cli(dir, {"sweep", "--config", "s.toml", "--quiet", "--no-plots"});
+  CHECK(empty.exit_code == 2);
+  CHECK_THAT(empty.err, Catch::Contains("line 2") && Catch::Contains("key 'widths'") && Catch::Contains("empty item"));
+  write(dir / "s.toml",
+        "inits = [\"positive\", \"xavier_normal\"]\nwidths = [4]\nseeds = 2\ndatasets = [\"synthetic:4x8\"]\n"
+        "max-steps = 200\nobserve = [\"ntk\", \"ntk\"]\nout = \"o\"\n");
+  const ProgramRun observe = cli(dir, {"sweep", "--config", "s.toml", "--quiet", "--no-plots"});
+  CHECK(observe.exit_code == 2);
+  CHECK_THAT(observe.err, Catch::Contains("key 'observe'") && Catch::Contains("'ntk' is listed twice"));
+  CHECK_FALSE(fs::exists(dir / "o"));
+}
+
+TEST_CASE("A link planted at a curve file of a sweep folder is refused before anything runs", "[safety][sweep]") {
+  const fs::path dir = sandbox("curve_link");
+  write(dir / "s.toml",
+        "inits = [\"positive\", \"xavier_normal\"]\nwidths = [4]\nseeds = 2\ndatasets = [\"synthetic:4x8\"]\n"
+        "max-steps = 200\nout = \"o\"\n");
+  REQUIRE(cli(dir, {"sweep", "--config", "s.toml", "--quiet", "--no-plots", "--threads", "1"}).exit_code == 0);
+  std::vector<fs::path> curves;
+  for (const auto& entry : fs::directory_iterator(dir / "o" / "curves")) curves.push_back(entry.path());
+  REQUIRE_FALSE(curves.empty());
+  std::sort(curves.begin(), curves.end());
+  write(dir / "victim", "V");
+  fs::remove(curves.front());
+  fs::create_symlink(fs::path("..") / ".." / "victim", curves.front());
+  // runs.csv cut to its header: every run would run again and write its curve.
+  const std::string runs = gradflow::test::read_text(dir / "o" / "runs.csv");
+  write(dir / "o" / "runs.csv", runs.substr(0, runs.find('\n') + 1));
+  const ProgramRun r = cli(dir, {"sweep", "--config", "s.toml", "--quiet", "--no-plots", "--threads", "1"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err,
+             Catch::Contains("curves/" + curves.front().filename().string()) && Catch::Contains("symbolic link"));
+  CHECK(gradflow::test::read_text(dir / "victim") == "V");
+  CHECK(gradflow::test::read_text(dir / "o" / "runs.csv") == runs.substr(0, runs.find('\n') + 1));  // nothing ran
+}

@@ -1,6 +1,7 @@
 #include <gradflow/theory/observables.hpp>
 
 #include <gradflow/core/residual_objective.hpp>
+#include <gradflow/core/text.hpp>
 #include <gradflow/theory/lanczos.hpp>
 
 #include <Eigen/Eigenvalues>
@@ -14,6 +15,19 @@ namespace gradflow {
 const std::vector<std::string>& observable_names() {
   static const std::vector<std::string> names{"ntk", "sharpness", "sharpness2", "condition"};
   return names;
+}
+
+std::string parse_observables(const std::vector<std::string>& names, Observables& what) {
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j)
+      if (names[j] == names[i]) return "'" + quote_text(names[i]) + "' is listed twice";
+    if (!add_observable(what, names[i])) {
+      std::string known;
+      for (const std::string& n : observable_names()) known += (known.empty() ? "" : ", ") + n;
+      return "unknown observable '" + quote_text(names[i]) + "' (known: " + known + ")";
+    }
+  }
+  return {};
 }
 
 bool add_observable(Observables& what, std::string_view name) {

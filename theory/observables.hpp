@@ -45,6 +45,10 @@ std::string to_string(const Observables& what);
 // Adds the item named name (ntk, sharpness, sharpness2, condition) to what; false for an unknown name.
 bool add_observable(Observables& what, std::string_view name);
 const std::vector<std::string>& observable_names();
+// The list as asked (each item a name of observable_names()) into what: "" when every item is known and
+// none is listed twice, else why not ("unknown observable 'x' (known: ...)", "'ntk' is listed twice").
+// The command line, the sweep file and the Python module all read their lists through it.
+std::string parse_observables(const std::vector<std::string>& names, Observables& what);
 
 // The observed values at one row; NaN where not observed.
 struct Observed {

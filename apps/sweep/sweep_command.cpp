@@ -146,13 +146,7 @@ int execute_sweep(const SweepSpec& spec, const SweepRun& how) {
   check_sweep_memory(spec, plan.threads, "--threads", how.data_option);
   const std::vector<RunSpec> all = enumerate_runs(spec);
   // Every data set must survive its transform (whitening needs independent inputs).
-  for (const DatasetSpec& dataset : spec.datasets) {
-    try {
-      (void)load_dataset(dataset, spec, spec.widths.front(), spec.depths.front(), spec.activations.front());
-    } catch (const std::invalid_argument& e) {
-      throw InputError(how.preprocess_option, dataset.name(), e.what());
-    }
-  }
+  if (const auto error = check_datasets(spec)) throw InputError(how.preprocess_option, error->value, error->constraint);
   if (const auto error = check_auto_scale(spec)) {
     throw InputError(error->field == "preprocess" ? how.preprocess_option : how.scale_option, error->value,
                      error->constraint);

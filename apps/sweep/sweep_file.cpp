@@ -263,13 +263,8 @@ SweepSpec parse_sweep_text(std::string_view text, const std::string& path) {
       spec.curve_points = static_cast<int>(integer_item(one(), label, key, 2, 1000000));
     } else if (key == "observe") {
       spec.observe = Observables{};
-      for (const std::string& item : list()) {
-        if (!add_observable(spec.observe, item)) {
-          throw InputError(label, "",
-                           "key 'observe': unknown observable '" + quote_text(item) +
-                               "' (known: " + join_names(observable_names()) + ")");
-        }
-      }
+      const std::string problem = parse_observables(list(), spec.observe);
+      if (!problem.empty()) throw InputError(label, "", "key 'observe': " + problem);
     } else if (key == "out") {
       spec.out = one();
       if (spec.out.empty()) throw InputError(label, "", "key 'out': an empty path (give a folder)");

@@ -263,6 +263,17 @@ SweepFolder open_sweep_folder(const SweepSpec& spec, bool overwrite, const std::
     refuse_planted(folder, name, name, Kind::file, option, spec.out);
   for (const std::string& name : folder.names())
     if (is_rank_file(name)) refuse_planted(folder, name, name, Kind::file, option, spec.out);
+  // And inside the sub-folders: a link planted at a curve or a figure (the sweep writes those names).
+  const auto refuse_links_in = [&](const OutputFolder& sub, const std::string& shown) {
+    for (const std::string& name : sub.names())
+      if (sub.kind(name) == Kind::link) refuse_planted(sub, name, shown + "/" + name, Kind::file, option, spec.out);
+  };
+  if (folder.kind("curves") == Kind::folder) refuse_links_in(folder.sub("curves", false), "curves");
+  if (folder.kind("plots") == Kind::folder) {
+    const OutputFolder plots = folder.sub("plots", false);
+    refuse_links_in(plots, "plots");
+    if (plots.kind("data") == Kind::folder) refuse_links_in(plots.sub("data", false), "plots/data");
+  }
 
   std::optional<std::string> difference;
   const std::string text = manifest_text(spec);

@@ -76,6 +76,10 @@ PythonFunction::PythonFunction(py::object f, Eigen::Index p, py::object hvp, std
 
 namespace {
 
+bool is_complex_array(const py::handle& object) {
+  return py::isinstance<py::array>(object) && py::reinterpret_borrow<py::array>(object).dtype().kind() == 'c';
+}
+
 // f(theta) -> (loss, grad) as the library's loss_and_gradient, the GIL taken around the call.
 FunctionObjective::LossAndGradient loss_callable(const SharedObject& f, Eigen::Index p, CallbackState& state) {
   return [f, p, &state](ConstVectorView theta, VectorView grad) {
@@ -100,6 +104,8 @@ FunctionObjective::LossAndGradient loss_callable(const SharedObject& f, Eigen::I
         if (!value) state.fail_with(expected() + "; the loss it returned is a " + type_name(pair[0]));
         loss = *value;
         const py::object gradient = pair[1];
+        // numpy would drop the imaginary part (a ComplexWarning only): refused, as for the inputs.
+        if (is_complex_array(gradient)) state.fail_with(expected() + "; the gradient it returned is complex");
         const Array g = Array::ensure(gradient);
         if (!g) {
           PyErr_Clear();
@@ -122,7 +128,13 @@ FunctionObjective::LossAndGradient loss_callable(const SharedObject& f, Eigen::I
 
 }  // namespace
 
+void not_initialized(const char* what) {
+  throw py::type_error(std::string(what) +
+                       " was made by __new__ without __init__: make it with its class, e.g. gradflow.Quadratic(A)");
+}
+
 std::unique_ptr<FunctionObjective> PythonFunction::make(CallbackState& state) const {
+  if (!f_) not_initialized("this gradflow.Function");
   const Eigen::Index p = p_;
   auto objective = std::make_unique<FunctionObjective>(p, loss_callable(share(f_), p, state));
   if (!hvp_.is_none()) {
@@ -133,6 +145,8 @@ std::unique_ptr<FunctionObjective> PythonFunction::make(CallbackState& state) co
         const auto expected = [p] { return "hvp must return an array of shape (" + std::to_string(p) + ",)"; };
         try {
           const py::object returned = call_python(*hvp, py::make_tuple(to_array(theta), to_array(v)));
+          if (is_complex_array(returned))
+            state.fail_with("hvp(theta, v) must return a real array; it returned a complex one");
           const Array out = Array::ensure(returned);
           if (!out) {
             PyErr_Clear();
@@ -187,6 +201,7 @@ std::vector<Event> to_events(const py::iterable& events, CallbackState& state, R
       throw py::value_error("events: each must be a gradflow.Event(name, g, direction=0, terminal=True)");
     }
     const PyEvent& e = item.cast<const PyEvent&>();
+    if (!e.g) not_initialized("this gradflow.Event");
     const SharedObject g = share(e.g);
     out.push_back(Event{e.name,
                         [g, &state, output, observe](double t, ConstVectorView theta, const Row& row) {
@@ -219,6 +234,13 @@ void rethrow_kept(RunObjective& run) {
   py::error_already_set error = std::move(*run.state.error);
   run.state.error.reset();
   throw error;
+}
+
+void mark_interrupted(const RunObjective& run, TrajectoryResult& result) {
+  if (result.status != Status::callback_error || !run.state.error) return;
+  if (!run.state.error->matches(PyExc_KeyboardInterrupt)) return;
+  result.status = Status::interrupted;
+  result.message = "interrupted at t = " + full_precision(result.t_final) + " (KeyboardInterrupt in a Python callable)";
 }
 
 void reraise(RunObjective& run, const py::object& result) {

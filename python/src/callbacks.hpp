@@ -10,6 +10,8 @@
 #include <gradflow/core/function_objective.hpp>
 #include <gradflow/flow/trajectory.hpp>
 
+#include <cstddef>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,9 +20,28 @@
 namespace gradflow::python {
 
 // A built-in objective: every Python-side objective holds a shared_ptr to the library's.
+// pybind11 allocates the value of an object made by Class.__new__ alone (never initialized by
+// __init__) lazily, through the class's own operator new when it has one. Zeroed here, such an object
+// reads as empty (a null objective or callable, an empty result), so the checks below refuse it with
+// a TypeError instead of reading uninitialized memory.
+#define GRADFLOW_ZEROED_ON_ALLOCATION           \
+  static void* operator new(std::size_t size) { \
+    void* p = ::operator new(size);             \
+    std::memset(p, 0, size);                    \
+    return p;                                   \
+  }                                             \
+  static void operator delete(void* p) { ::operator delete(p); }
+
+// Raises TypeError for an object made by Class.__new__ without __init__ (what names the class).
+[[noreturn]] void not_initialized(const char* what);
+
 struct PyObjective {
+  GRADFLOW_ZEROED_ON_ALLOCATION
   std::shared_ptr<Objective> objective;
-  const Objective& get() const { return *objective; }
+  const Objective& get() const {
+    if (!objective) not_initialized("this objective");
+    return *objective;
+  }
 };
 
 // A Python object held by the library's callbacks. The library copies its options (and the
@@ -41,6 +62,7 @@ struct CallbackState {
 // A Python loss as a FunctionObjective: f(theta) -> (loss, grad), hvp(theta, v) -> H v.
 class PythonFunction {
  public:
+  GRADFLOW_ZEROED_ON_ALLOCATION
   PythonFunction(py::object f, Eigen::Index p, py::object hvp, std::optional<double> min_value, std::string name);
   // Built for one run, with the run's callback state.
   std::unique_ptr<FunctionObjective> make(CallbackState& state) const;
@@ -65,6 +87,7 @@ void resolve(RunObjective& run, const py::object& objective, Eigen::Index p, con
 
 // gradflow.Event(name, g, direction=0, terminal=True): g(t, theta, row) with row a dict of the row.
 struct PyEvent {
+  GRADFLOW_ZEROED_ON_ALLOCATION
   std::string name;
   py::object g;
   int direction = 0;
@@ -78,5 +101,8 @@ std::vector<Event> to_events(const py::iterable& events, CallbackState& state, R
 [[noreturn]] void rethrow_kept(RunObjective& run);
 // After the run, with the GIL: the kept Python exception is raised again, the result attached to it.
 void reraise(RunObjective& run, const py::object& result);
+// A run that a Python callable ended by raising KeyboardInterrupt (Ctrl-C arriving while Python code ran)
+// was interrupted, as one whose cancellation check saw it: its status says so, not callback_error.
+void mark_interrupted(const RunObjective& run, TrajectoryResult& result);
 
 }  // namespace gradflow::python

@@ -119,13 +119,8 @@ py::dict compare_inits(const py::object& x, const py::object& y, const std::vect
   spec.scale_margin = scale_margin;
   spec.preprocess = parse_name<Preprocess>("preprocess", preprocess, preprocess_from_string,
                                            std::vector<std::string>{"none", "standardize", "scale", "whiten"});
-  for (const std::string& item : observe) {
-    if (!add_observable(spec.observe, item)) {
-      std::string known;
-      for (const auto& n : observable_names()) known += (known.empty() ? "" : ", ") + n;
-      throw py::value_error("observe: unknown observable '" + item + "' (known: " + known + ")");
-    }
-  }
+  const std::string observe_problem = parse_observables(observe, spec.observe);
+  if (!observe_problem.empty()) throw py::value_error("observe: " + observe_problem);
   spec.dataset.kind = DatasetSpec::Kind::file;
   spec.dataset.path = "array";  // the runs' initial seeds derive from this name, as from a file's name
   spec.data = std::move(data);
@@ -138,10 +133,14 @@ py::dict compare_inits(const py::object& x, const py::object& y, const std::vect
   std::vector<RunRecord> records;
   std::vector<SummaryRow> rows;
   std::string warnings;
+  bool summary_cancelled = false;
   InterruptScope interrupt;
   try {
     const int workers = plan_threads(threads, static_cast<long>(sweep_run_count(sweep))).threads;
     check_sweep_memory(sweep, workers, "threads");
+    if (const auto error = check_datasets(sweep)) {
+      throw py::value_error("preprocess = '" + preprocess + "': " + error->constraint);
+    }
     if (const auto error = check_auto_scale(sweep)) throw py::value_error(error->message());
     const std::vector<RunSpec> runs = enumerate_runs(sweep);
     GilRelease release;
@@ -149,7 +148,13 @@ py::dict compare_inits(const py::object& x, const py::object& y, const std::vect
     // In the command's order (runs.csv sorted by key): the bootstrap resamples by position.
     std::sort(records.begin(), records.end(),
               [](const RunRecord& a, const RunRecord& b) { return a.run.key() < b.run.key(); });
-    rows = summarize(records);
+    try {
+      rows = summarize(records);
+    } catch (const Cancelled&) {
+      // Ctrl-C in the summary's bootstrap: the finished runs come back (as gradflow_result), unsummarized.
+      summary_cancelled = true;
+      warnings += "interrupted during the summary: runs only (no summary, table or verdict)\n";
+    }
   } catch (const InputError& e) {
     throw py::value_error(e.what());
   } catch (const Cancelled&) {  // stopped inside the automatic scale's search, before any run
@@ -167,8 +172,8 @@ py::dict compare_inits(const py::object& x, const py::object& y, const std::vect
   out["tolerance"] = tolerance;
   out["runs"] = run_list;
   out["summary"] = summary;
-  out["table"] = format_summary(rows, tolerance);
-  out["verdict"] = format_verdict(rows);
+  out["table"] = summary_cancelled ? std::string() : format_summary(rows, tolerance);
+  out["verdict"] = summary_cancelled ? std::string() : format_verdict(rows);
   out["warnings"] = warnings;
   interrupt.raise_if_interrupted(out);
   return out;
@@ -181,6 +186,7 @@ void bind_experiments(py::module_& m) {
       "certify",
       [](const PyObjective& o, const py::object& theta0) {
         const Vector x = to_vector(theta0, "theta0");
+        if (x.size() == 0) throw py::value_error("theta0: is empty (it needs at least one entry)");
         if (x.size() != o.get().dimension()) throw py::value_error("theta0: wrong length");
         if (!x.allFinite()) throw py::value_error("theta0: has a non-finite entry");
         Certificate c;

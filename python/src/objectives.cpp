@@ -196,6 +196,9 @@ the minimum value, the closed-form flow; the PL certificate applies (certify()).
       m, "Karimi", "Karimi(p)\n\nL = sum_j theta_j^2 + 3 sin^2 theta_j: nonconvex, mu = 1/32, beta = 8.")
       .def(py::init([](Eigen::Index p) {
              if (p < 1) throw py::value_error("p = " + std::to_string(p) + ": must be >= 1");
+             // Its minimizer (known) and any run keep vectors of p entries: a few of them must fit.
+             check_memory_estimate(SizeEstimate().add({p, 8, 8}), "p", std::to_string(p),
+                                   "a run on " + std::to_string(p) + " parameters (several vectors of p)");
              return PyKarimi{{std::make_shared<Karimi>(p)}};
            }),
            py::arg("p"));
@@ -205,6 +208,8 @@ the minimum value, the closed-form flow; the PL certificate applies (certify()).
       "theta_{2k})^2, p even: min 0 at all ones, no mu (give mu= to the run for a bound).")
       .def(py::init([](Eigen::Index p) {
              if (p < 2 || p % 2 != 0) throw py::value_error("p = " + std::to_string(p) + ": must be even and >= 2");
+             check_memory_estimate(SizeEstimate().add({p, 8, 8}), "p", std::to_string(p),
+                                   "a run on " + std::to_string(p) + " parameters (several vectors of p)");
              return PyRosenbrock{{std::make_shared<Rosenbrock>(p)}};
            }),
            py::arg("p"));

@@ -20,7 +20,10 @@ struct PyRosenbrock : PyObjective {};
 // The network, held both as the objective and as what it is (no cast to reach it).
 struct PyMlp : PyObjective {
   std::shared_ptr<Mlp> network;
-  const Mlp& mlp() const { return *network; }
+  const Mlp& mlp() const {
+    if (!network) not_initialized("this network");
+    return *network;
+  }
 };
 
 // An initialization (scheme by name, seed, output scale > 0); ValueError naming the keyword otherwise.

@@ -3,6 +3,7 @@
 // module lists no column or field of its own.
 #pragma once
 
+#include "callbacks.hpp"
 #include "convert.hpp"
 
 #include <gradflow/discrete/result.hpp>
@@ -11,10 +12,12 @@
 namespace gradflow::python {
 
 struct PyFlowResult {
+  GRADFLOW_ZEROED_ON_ALLOCATION
   FlowResult r;
 };
 
 struct PyDescentResult {
+  GRADFLOW_ZEROED_ON_ALLOCATION
   DescentResult r;
 };
 

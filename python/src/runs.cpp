@@ -31,12 +31,8 @@ const std::map<std::string, std::string> kDescentKeywords{
 
 Observables observables(const std::vector<std::string>& names) {
   Observables what;
-  for (const std::string& name : names) {
-    if (add_observable(what, name)) continue;
-    std::string known;
-    for (const auto& n : observable_names()) known += (known.empty() ? "" : ", ") + n;
-    throw py::value_error("observe: unknown observable '" + quote_text(name) + "' (known: " + known + ")");
-  }
+  const std::string problem = parse_observables(names, what);
+  if (!problem.empty()) throw py::value_error("observe: " + problem);
   return what;
 }
 
@@ -84,6 +80,7 @@ FlowOptions flow_options(const FlowArgs& a) {
 py::object flow(const py::object& objective, const py::object& theta0_in, const FlowArgs& args,
                 const py::iterable& events, const py::object& hvp, std::optional<double> min_value) {
   const Vector theta0 = to_vector(theta0_in, "theta0");
+  if (theta0.size() == 0) throw py::value_error("theta0: is empty (it needs at least one entry)");
   FlowOptions o = flow_options(args);
   RunObjective run;
   resolve(run, objective, theta0.size(), hvp, min_value);
@@ -100,6 +97,7 @@ py::object flow(const py::object& objective, const py::object& theta0_in, const 
   if (result.r.status == Status::invalid_options) throw py::value_error(result.r.message);
   // The event functions hold the callback state by reference: drop them before it goes.
   result.r.options.events.clear();
+  mark_interrupted(run, result.r);
   py::object out = py::cast(std::move(result));
   reraise(run, out);
   interrupt.raise_if_interrupted(out);
@@ -141,6 +139,7 @@ DescentOptions descent_options(const DescentArgs& a) {
 py::object descend(const py::object& objective, const py::object& theta0_in, const DescentArgs& args,
                    const py::iterable& events, const py::object& hvp, std::optional<double> min_value) {
   const Vector theta0 = to_vector(theta0_in, "theta0");
+  if (theta0.size() == 0) throw py::value_error("theta0: is empty (it needs at least one entry)");
   DescentOptions o = descent_options(args);
   RunObjective run;
   resolve(run, objective, theta0.size(), hvp, min_value);
@@ -156,6 +155,7 @@ py::object descend(const py::object& objective, const py::object& theta0_in, con
   }
   result.r.options.events.clear();
   if (result.r.status == Status::invalid_options) throw py::value_error(result.r.message);
+  mark_interrupted(run, result.r);
   py::object out = py::cast(std::move(result));
   reraise(run, out);
   interrupt.raise_if_interrupted(out);

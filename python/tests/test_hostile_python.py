@@ -223,3 +223,68 @@ def test_a_certificate_does_not_apply_at_an_infinite_loss():
     c = gradflow.certify(ls, np.array([1e200, 0.0]))  # ||r0|| overflows too
     assert not c["applies"] and not c["holds"] and "||r0||" in c["why_not"], c["why_not"]
     assert gradflow.certify(ls, np.zeros(2))["holds"]
+
+
+# --- the second hostile review (issue 23): objects never initialized, sizes, complex gradients --------------
+
+
+NEW_WITHOUT_INIT = r"""
+import sys
+import numpy as np
+import gradflow as g
+case = sys.argv[1]
+try:
+    if case == "objective":
+        g.Quadratic.__new__(g.Quadratic).loss(np.ones(2))
+    elif case == "event":
+        g.flow(g.Quadratic(np.eye(3)), np.ones(3), events=[g.Event.__new__(g.Event)])
+    elif case == "function":
+        g.flow(g.Function.__new__(g.Function), np.ones(3))
+    elif case == "network":
+        g.MLP.__new__(g.MLP).init("positive", 0, 1.0)
+    elif case == "result":
+        r = g.FlowResult.__new__(g.FlowResult)
+        print(r.status, r.theta.shape, len(r.to_dict()))
+        sys.exit(0)
+except TypeError as e:
+    print("TypeError:", e)
+"""
+
+
+@pytest.mark.parametrize("case", ["objective", "event", "function", "network", "result"])
+def test_an_object_made_by_new_without_init_is_refused_not_a_crash(case):
+    # Class.__new__(Class) alone leaves the C++ value unconstructed: a TypeError naming the fix, never a
+    # segfault (the second hostile review's probes #223 to #228). Each case in a child: a crash cannot hide.
+    out = subprocess.run([sys.executable, "-c", NEW_WITHOUT_INIT, case], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, (out.returncode, out.stderr)
+    if case == "result":
+        assert out.stdout.split()[:2] == ["not_run", "(0,)"], out.stdout
+    else:
+        assert "TypeError:" in out.stdout and "made by __new__ without __init__" in out.stdout, out.stdout
+
+
+@pytest.mark.parametrize("cls, p", [(gradflow.Karimi, 10**13), (gradflow.Rosenbrock, 2**40)])
+def test_a_problem_too_large_for_memory_is_refused_naming_p(cls, p):
+    message = refusal(ValueError, cls, p)
+    assert message.startswith(f"p = {p}:") and "memory" in message, message
+
+
+def test_a_complex_gradient_from_a_callable_is_refused_not_truncated():
+    message = refusal(ValueError, gradflow.flow, lambda th: (0.5 * float(th @ th), th + 1j), np.ones(3), t_end=1.0)
+    assert "the gradient it returned is complex" in message, message
+    hvp = lambda th, v: v.astype(complex)  # noqa: E731
+    message = refusal(ValueError, gradflow.flow, good, np.ones(3), solver="cvode-bdf-krylov", t_end=1.0, hvp=hvp)
+    assert "complex" in message, message
+
+
+def test_an_empty_theta0_is_named():
+    for run in (gradflow.flow, gradflow.descend):
+        message = refusal(ValueError, run, good, np.array([]))
+        assert message.startswith("theta0: is empty"), message
+
+
+def test_whitening_dependent_inputs_is_refused_naming_preprocess_before_any_run():
+    y = np.random.default_rng(1).standard_normal(3)
+    message = refusal(ValueError, gradflow.compare_inits, np.ones((3, 6)), y, widths=[4], seeds=1, max_steps=20,
+                      preprocess="whiten", inits=["xavier_normal"])
+    assert message.startswith("preprocess = 'whiten': whitening"), message

@@ -177,3 +177,97 @@ def test_the_module_leaves_sigint_to_python_outside_a_call():
     code = "import signal, gradflow; print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, timeout=60)
     assert out.stdout.strip() == "True", out.stderr
+
+
+PYTHON_OBJECTIVE_CHILD = r"""
+import json, sys, time
+import numpy as np
+import gradflow
+
+def loss(theta):
+    return 0.5 * float(theta @ theta), theta.copy()
+
+kind = sys.argv[1]
+print("started", flush=True)
+try:
+    if kind == "flow":
+        gradflow.flow(loss, np.ones(3), solver="euler", dt=1e-3, t_end=1e12, times=[1e12], max_steps=10**12)
+    else:
+        gradflow.descend(loss, np.ones(3), lr=1e-9, max_iters=10**12, save_every=10**8)
+    print(json.dumps({"outcome": "returned"}), flush=True)
+except KeyboardInterrupt as e:
+    r = e.gradflow_result
+    print(json.dumps({"outcome": "KeyboardInterrupt", "status": r.status, "message": r.message}), flush=True)
+"""
+
+
+@pytest.mark.parametrize("kind", ["flow", "descend"])
+def test_ctrl_c_inside_a_python_objective_is_an_interruption_not_a_callback_error(kind):
+    # Ctrl-C usually arrives while the Python loss runs: its KeyboardInterrupt ends the run as interrupted.
+    child = subprocess.Popen([sys.executable, "-c", PYTHON_OBJECTIVE_CHILD, kind], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "started"
+        time.sleep(0.5)
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 0, err
+    report = json.loads(out.strip().splitlines()[-1])
+    assert report["outcome"] == "KeyboardInterrupt"
+    assert report["status"] == "interrupted", report
+    assert "KeyboardInterrupt in a Python callable" in report["message"]
+
+
+SUMMARY_CHILD = r"""
+import json, sys, time
+import numpy as np
+import gradflow
+
+rng = np.random.default_rng(0)
+X, y = rng.standard_normal((4, 8)), rng.standard_normal(4)
+call = dict(widths=[4], seeds=3000, max_steps=1, threads=1)
+# A rehearsal measures where the summary starts: the runs (one step each) are a small part of the call.
+start = time.monotonic()
+r = gradflow.compare_inits(X, y, **call)
+total = time.monotonic() - start
+runs = sum(x["wall_seconds"] for x in r["runs"])
+print("started", runs + 0.5 * (total - runs), total, flush=True)
+try:
+    gradflow.compare_inits(X, y, **call)
+    print(json.dumps({"outcome": "returned"}), flush=True)
+except KeyboardInterrupt as e:
+    caught = time.monotonic()
+    r = getattr(e, "gradflow_result", None)
+    print(json.dumps({"outcome": "KeyboardInterrupt", "caught": caught, "runs": len(r["runs"]) if r else None,
+                      "summary": len(r["summary"]) if r else None, "warnings": r["warnings"] if r else ""}),
+          flush=True)
+"""
+
+
+def test_ctrl_c_during_compare_inits_summary_returns_the_finished_runs_promptly():
+    child = subprocess.Popen([sys.executable, "-c", SUMMARY_CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    try:
+        first = child.stdout.readline().split()
+        assert first and first[0] == "started", child.stderr.read()
+        into_summary, total = float(first[1]), float(first[2])
+        if total - into_summary < 0.3:
+            pytest.skip(f"the summary took too short a time to aim at ({total:.2f} s in all)")
+        time.sleep(into_summary)
+        sent = time.monotonic()
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 0, err
+    report = json.loads(out.strip().splitlines()[-1])
+    assert report["outcome"] == "KeyboardInterrupt", out
+    assert report["caught"] - sent < LATENCY
+    assert report["runs"] == 5 * 3000 and report["summary"] == 0
+    assert "interrupted during the summary" in report["warnings"]
