@@ -29,7 +29,7 @@ int run_main(int argc, char** argv) {
       "Environment: GRADFLOW_SIMD=baseline makes the network's matrix products use baseline x86-64 code\n"
       "  instead of AVX2 + FMA (auto, the default, picks AVX2 when the processor has it). The two round\n"
       "  differently: set it on both machines to compare network runs bit for bit across machines.");
-  app.set_version_flag("--version", "gradflow 0.1.0");
+  app.set_version_flag("--version", "gradflow " GRADFLOW_VERSION);
   app.require_subcommand(1);
   gradflow::cli::FlowCommand flow;
   gradflow::cli::add_flow_command(app, flow);

@@ -52,6 +52,8 @@ from ._core import (
 )
 from ._solve_ivp import OdeResult, OdeSolution, solve_flow
 
+__version__: str = _core.__version__  # the C++ package's version (CMake's project VERSION)
+
 # Every function is the compiled module's own, with the library's defaults (the structs' of the C++
 # library, the same as the command line's) and its documentation (help(gradflow.flow)).
 __all__ = [

@@ -9,6 +9,7 @@ FloatArray = npt.NDArray[np.float64]
 LossFunction = Callable[[FloatArray], Tuple[float, ArrayLike]]
 HvpFunction = Callable[[FloatArray, FloatArray], ArrayLike]
 
+__version__: str
 SOLVERS: Tuple[str, ...]
 STEP_RULES: Tuple[str, ...]
 
@@ -130,3 +131,38 @@ def compare_inits(X: ArrayLike, y: ArrayLike, *, inits: Sequence[str] = ..., wid
                   eps: Optional[float] = None, loss_tol: Optional[float] = None, max_steps: int = 20000,
                   lr: float = 1.0, output_scale: Optional[float] = None, scale_margin: float = 1.05,
                   preprocess: str = "none", observe: Sequence[str] = ..., threads: int = 0) -> dict[str, Any]: ...
+
+# solve_flow: scipy.integrate.solve_ivp's call and result for the gradient flow (gradflow/_solve_ivp.py).
+class OdeSolution:
+    t_min: float
+    t_max: float
+    t0: float
+    def __call__(self, t: ArrayLike) -> FloatArray: ...
+
+class OdeResult(dict[str, Any]):
+    t: FloatArray
+    y: FloatArray
+    sol: Optional[OdeSolution]
+    t_events: Optional[list[FloatArray]]
+    y_events: Optional[list[FloatArray]]
+    nfev: int
+    njev: int
+    nlu: int
+    status: int
+    message: str
+    success: bool
+    loss: FloatArray
+    grad_norm: FloatArray
+    pl_ratio: FloatArray
+    bound: FloatArray
+    bound_holds: Optional[bool]
+    gradflow_status: str
+    stats: dict[str, Union[int, float]]
+    result: FlowResult
+    def __getattr__(self, name: str) -> Any: ...
+
+def solve_flow(fun: ObjectiveLike, t_span: Sequence[float], y0: ArrayLike, method: str = "RK45",
+               t_eval: Optional[ArrayLike] = None, dense_output: bool = False,
+               events: Union[None, Callable[..., float], Sequence[Callable[..., float]]] = None,
+               args: Optional[Sequence[Any]] = None, rtol: float = 1e-3, atol: float = 1e-6,
+               max_step: float = ..., first_step: Optional[float] = None, **gradflow_options: Any) -> OdeResult: ...

@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 
 import numpy as np
 
-from . import _core
+from . import _core  # type: ignore[attr-defined]  # the compiled module; its stub is __init__.pyi
 
 # SciPy's method names onto gradflow's solvers ("the closest" where there is no identical method).
 SCIPY_METHODS = {

@@ -27,6 +27,7 @@
 PYBIND11_MODULE(_core, m) {
   namespace python = gradflow::python;
   m.doc() = "gradflow's C++ library (see help(gradflow))";
+  m.attr("__version__") = GRADFLOW_VERSION;  // project()'s VERSION, as gradflow --version prints it
   m.attr("SOLVERS") = pybind11::tuple(pybind11::cast(gradflow::solver_names()));
   m.attr("STEP_RULES") = pybind11::tuple(pybind11::cast(gradflow::step_rule_names()));
   python::bind_objectives(m);

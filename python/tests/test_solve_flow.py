@@ -140,3 +140,11 @@ def test_bad_spans_events_and_keywords_are_refused():
     assert res.sol is None and res.t_events is None
     with pytest.raises(AttributeError):
         res.no_such_field
+
+
+def test_the_version_is_the_cmake_packages():
+    import pathlib
+    import re
+    top = pathlib.Path(__file__).resolve().parents[2] / "CMakeLists.txt"
+    version = re.search(r"project\(gradflow VERSION ([0-9.]+)", top.read_text()).group(1)
+    assert gradflow.__version__ == version
