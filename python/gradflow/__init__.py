@@ -50,6 +50,7 @@ from ._core import (
     flow,
     probability,
 )
+from ._ensemble import Ensemble, descend_many, flow_many
 from ._solve_ivp import OdeResult, OdeSolution, solve_flow
 
 __version__: str = _core.__version__  # the C++ package's version (CMake's project VERSION)
@@ -58,6 +59,9 @@ __version__: str = _core.__version__  # the C++ package's version (CMake's proje
 # library, the same as the command line's) and its documentation (help(gradflow.flow)).
 __all__ = [
     "solve_flow",
+    "flow_many",
+    "descend_many",
+    "Ensemble",
     "OdeResult",
     "OdeSolution",
     "flow",

@@ -166,3 +166,24 @@ def solve_flow(fun: ObjectiveLike, t_span: Sequence[float], y0: ArrayLike, metho
                events: Union[None, Callable[..., float], Sequence[Callable[..., float]]] = None,
                args: Optional[Sequence[Any]] = None, rtol: float = 1e-3, atol: float = 1e-6,
                max_step: float = ..., first_step: Optional[float] = None, **gradflow_options: Any) -> OdeResult: ...
+
+# Ensembles: one built-in objective from k starts at once (gradflow/_ensemble.py).
+class Ensemble(dict[str, Any]):
+    results: list[Any]
+    theta: FloatArray
+    loss_final: FloatArray
+    grad_norm_final: FloatArray
+    t_final: FloatArray
+    status: list[str]
+    success: npt.NDArray[np.bool_]
+    num_gradient_evals: npt.NDArray[np.int64]
+    t: FloatArray
+    loss: FloatArray
+    def __getattr__(self, name: str) -> Any: ...
+
+def flow_many(objective: Objective, starts: Optional[ArrayLike] = None, *, init: Optional[str] = None,
+              seeds: Optional[Iterable[int]] = None, output_scale: float = 1.0, threads: int = 0,
+              **flow_keywords: Any) -> Ensemble: ...
+def descend_many(objective: Objective, starts: Optional[ArrayLike] = None, *, init: Optional[str] = None,
+                 seeds: Optional[Iterable[int]] = None, output_scale: float = 1.0, threads: int = 0,
+                 **descend_keywords: Any) -> Ensemble: ...

@@ -8,6 +8,7 @@
 #include "results.hpp"
 
 #include <gradflow/discrete/descend.hpp>
+#include <gradflow/discrete/ensemble.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
 
 #include <pybind11/stl.h>
@@ -15,6 +16,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace gradflow::python {
@@ -164,54 +166,137 @@ py::object descend(const py::object& objective, const py::object& theta0_in, con
 
 }  // namespace
 
+// The ensembles (discrete/ensemble.hpp): one built-in objective from each row of starts, on the pool's
+// threads with the GIL released; Ctrl-C stops them (interrupt.hpp), the results so far attached.
+template <class Args>
+py::object many(const py::object& objective, const py::object& starts_in, int threads, const Args& args,
+                const py::iterable& events, const py::object& hvp, std::optional<double> min_value) {
+  constexpr bool is_flow = std::is_same_v<Args, FlowArgs>;
+  if (!py::isinstance<PyObjective>(objective)) {
+    throw py::value_error(
+        "objective: an ensemble runs a built-in objective (Quadratic, LeastSquares, Karimi, Rosenbrock, MLP); a "
+        "Python loss holds the GIL at every evaluation, so its runs cannot overlap: call " +
+        std::string(is_flow ? "flow()" : "descend()") + " in a loop");
+  }
+  if (py::len(events) != 0) throw py::value_error("events: not supported by an ensemble (run the starts one by one)");
+  if (!hvp.is_none() || min_value) throw py::value_error("hvp, min_value: for a Python loss only");
+  if (threads < 0) throw py::value_error("threads = " + std::to_string(threads) + ": must be >= 0 (0: all cores)");
+  const Matrix starts = to_matrix(starts_in, "starts");
+  const Objective& f = objective.cast<const PyObjective&>().get();
+  if (starts.cols() != f.dimension()) {
+    throw py::value_error("starts: each row must have p = " + std::to_string(f.dimension()) +
+                          " entries (the objective's dimension), got " + std::to_string(starts.cols()));
+  }
+  py::list out;
+  InterruptScope interrupt;
+  if constexpr (is_flow) {
+    FlowOptions o = flow_options(args);
+    raise_if(o.validate(), kFlowKeywords);
+    std::vector<FlowResult> results;
+    {
+      GilRelease release;
+      results = simulate_flows(f, starts, o, threads);
+    }
+    for (FlowResult& r : results) {
+      if (r.status == Status::invalid_options) throw py::value_error(r.message);
+      PyFlowResult p;
+      p.r = std::move(r);
+      out.append(py::cast(std::move(p)));
+    }
+  } else {
+    DescentOptions o = descent_options(args);
+    raise_if(o.validate(), kDescentKeywords);
+    std::vector<DescentResult> results;
+    {
+      GilRelease release;
+      results = descend_many(f, starts, o, threads);
+    }
+    for (DescentResult& r : results) {
+      if (r.status == Status::invalid_options) throw py::value_error(r.message);
+      PyDescentResult p;
+      p.r = std::move(r);
+      out.append(py::cast(std::move(p)));
+    }
+  }
+  interrupt.raise_if_interrupted(out);
+  return out;
+}
+
+// flow()'s and flow_many()'s keywords, written once: the lambda's parameters, the struct they fill, and
+// pybind11's names and defaults (the library's: f is a default FlowOptions).
+#define GRADFLOW_FLOW_PARAMETERS                                                                                       \
+  const std::string &solver, double t_end, double rtol, double atol, std::optional<double> dt,                         \
+      const py::object &times, double save_every, double loss_tol, double grad_tol, std::optional<double> mu,          \
+      std::optional<double> radius, bool record_states, bool dense_output, const py::iterable &events, long max_steps, \
+      const std::string &krylov, const py::object &hvp, std::optional<double> min_value,                               \
+      const std::vector<std::string>&observe, double max_wall_seconds, double max_step,                                \
+      std::optional<double> first_step
+#define GRADFLOW_FLOW_ARGS                                                                                      \
+  FlowArgs {                                                                                                    \
+    solver, krylov, t_end, rtol, atol, dt, times, save_every, loss_tol, grad_tol, max_wall_seconds, mu, radius, \
+        record_states, dense_output, max_steps, observe, max_step, first_step                                   \
+  }
+#define GRADFLOW_FLOW_KEYWORDS                                                                                       \
+  py::arg("solver") = std::string(to_string(f.solver)), py::arg("t_end") = f.t_end, py::arg("rtol") = f.rtol,        \
+  py::arg("atol") = f.atol, py::arg("dt") = py::none(), py::arg("times") = py::none(),                               \
+  py::arg("save_every") = f.save.every_t, py::arg("loss_tol") = f.stop.loss_tol,                                     \
+  py::arg("grad_tol") = f.stop.grad_tol, py::arg("mu") = py::none(), py::arg("radius") = py::none(),                 \
+  py::arg("record_states") = f.save.states, py::arg("dense_output") = f.save.dense, py::arg("events") = py::tuple(), \
+  py::arg("max_steps") = max_steps_default(RunKind::flow), py::arg("krylov") = std::string(to_string(f.krylov)),     \
+  py::arg("hvp") = py::none(), py::arg("min_value") = py::none(), py::arg("observe") = std::vector<std::string>{},   \
+  py::arg("max_wall_seconds") = f.stop.max_wall_seconds, py::arg("max_step") = f.max_step,                           \
+  py::arg("first_step") = py::none()
+#define GRADFLOW_DESCENT_PARAMETERS                                                                                  \
+  const std::string &step, double lr, std::optional<double> gamma, double armijo_b, double armijo_c, long max_iters, \
+      double loss_tol, double grad_tol, long save_every, std::optional<double> mu, std::optional<double> beta,       \
+      std::optional<double> ball_radius, double divergence_factor, std::uint64_t seed, bool record_states,           \
+      const py::iterable &events, const py::object &hvp, std::optional<double> min_value,                            \
+      const std::vector<std::string>&observe, double max_wall_seconds
+#define GRADFLOW_DESCENT_ARGS                                                                               \
+  DescentArgs {                                                                                             \
+    step, lr, armijo_b, armijo_c, loss_tol, grad_tol, divergence_factor, max_wall_seconds, gamma, mu, beta, \
+        ball_radius, max_iters, save_every, seed, record_states, observe                                    \
+  }
+#define GRADFLOW_DESCENT_KEYWORDS                                                                                \
+  py::arg("step") = std::string(to_string(d.step)), py::arg("lr") = d.lr, py::arg("gamma") = py::none(),         \
+  py::arg("armijo_b") = d.armijo_b, py::arg("armijo_c") = d.armijo_c,                                            \
+  py::arg("max_iters") = max_steps_default(RunKind::descent), py::arg("loss_tol") = d.stop.loss_tol,             \
+  py::arg("grad_tol") = d.stop.grad_tol, py::arg("save_every") = d.save.every_steps, py::arg("mu") = py::none(), \
+  py::arg("beta") = py::none(), py::arg("ball_radius") = py::none(),                                             \
+  py::arg("divergence_factor") = d.divergence_factor, py::arg("seed") = d.seed,                                  \
+  py::arg("record_states") = d.save.states, py::arg("events") = py::tuple(), py::arg("hvp") = py::none(),        \
+  py::arg("min_value") = py::none(), py::arg("observe") = std::vector<std::string>{},                            \
+  py::arg("max_wall_seconds") = d.stop.max_wall_seconds
+
 void bind_runs(py::module_& m) {
   const FlowOptions f;
   m.def(
       "flow",
-      [](const py::object& objective, const py::object& theta0, const std::string& solver, double t_end, double rtol,
-         double atol, std::optional<double> dt, const py::object& times, double save_every, double loss_tol,
-         double grad_tol, std::optional<double> mu, std::optional<double> radius, bool record_states, bool dense_output,
-         const py::iterable& events, long max_steps, const std::string& krylov, const py::object& hvp,
-         std::optional<double> min_value, const std::vector<std::string>& observe, double max_wall_seconds,
-         double max_step, std::optional<double> first_step) {
-        const FlowArgs args{
-            solver,    krylov,           t_end, rtol,   atol,          dt,           times,     save_every, loss_tol,
-            grad_tol,  max_wall_seconds, mu,    radius, record_states, dense_output, max_steps, observe,    max_step,
-            first_step};
-        return flow(objective, theta0, args, events, hvp, min_value);
+      [](const py::object& objective, const py::object& theta0, GRADFLOW_FLOW_PARAMETERS) {
+        return flow(objective, theta0, GRADFLOW_FLOW_ARGS, events, hvp, min_value);
       },
-      py::arg("objective"), py::arg("theta0"), py::kw_only(), py::arg("solver") = std::string(to_string(f.solver)),
-      py::arg("t_end") = f.t_end, py::arg("rtol") = f.rtol, py::arg("atol") = f.atol, py::arg("dt") = py::none(),
-      py::arg("times") = py::none(), py::arg("save_every") = f.save.every_t, py::arg("loss_tol") = f.stop.loss_tol,
-      py::arg("grad_tol") = f.stop.grad_tol, py::arg("mu") = py::none(), py::arg("radius") = py::none(),
-      py::arg("record_states") = f.save.states, py::arg("dense_output") = f.save.dense, py::arg("events") = py::tuple(),
-      py::arg("max_steps") = max_steps_default(RunKind::flow), py::arg("krylov") = std::string(to_string(f.krylov)),
-      py::arg("hvp") = py::none(), py::arg("min_value") = py::none(), py::arg("observe") = std::vector<std::string>{},
-      py::arg("max_wall_seconds") = f.stop.max_wall_seconds, py::arg("max_step") = f.max_step,
-      py::arg("first_step") = py::none(), kFlowDoc);
+      py::arg("objective"), py::arg("theta0"), py::kw_only(), GRADFLOW_FLOW_KEYWORDS, kFlowDoc);
+  m.def(
+      "_flow_many",
+      [](const py::object& objective, const py::object& starts, int threads, GRADFLOW_FLOW_PARAMETERS) {
+        return many(objective, starts, threads, GRADFLOW_FLOW_ARGS, events, hvp, min_value);
+      },
+      py::arg("objective"), py::arg("starts"), py::kw_only(), py::arg("threads") = 0, GRADFLOW_FLOW_KEYWORDS,
+      "flow_many()'s run (gradflow/_ensemble.py): a list of FlowResult, one per row of starts");
   const DescentOptions d;
   m.def(
       "descend",
-      [](const py::object& objective, const py::object& theta0, const std::string& step, double lr,
-         std::optional<double> gamma, double armijo_b, double armijo_c, long max_iters, double loss_tol,
-         double grad_tol, long save_every, std::optional<double> mu, std::optional<double> beta,
-         std::optional<double> ball_radius, double divergence_factor, std::uint64_t seed, bool record_states,
-         const py::iterable& events, const py::object& hvp, std::optional<double> min_value,
-         const std::vector<std::string>& observe, double max_wall_seconds) {
-        const DescentArgs args{
-            step, lr,   armijo_b,    armijo_c,  loss_tol,   grad_tol, divergence_factor, max_wall_seconds, gamma,
-            mu,   beta, ball_radius, max_iters, save_every, seed,     record_states,     observe};
-        return descend(objective, theta0, args, events, hvp, min_value);
+      [](const py::object& objective, const py::object& theta0, GRADFLOW_DESCENT_PARAMETERS) {
+        return descend(objective, theta0, GRADFLOW_DESCENT_ARGS, events, hvp, min_value);
       },
-      py::arg("objective"), py::arg("theta0"), py::kw_only(), py::arg("step") = std::string(to_string(d.step)),
-      py::arg("lr") = d.lr, py::arg("gamma") = py::none(), py::arg("armijo_b") = d.armijo_b,
-      py::arg("armijo_c") = d.armijo_c, py::arg("max_iters") = max_steps_default(RunKind::descent),
-      py::arg("loss_tol") = d.stop.loss_tol, py::arg("grad_tol") = d.stop.grad_tol,
-      py::arg("save_every") = d.save.every_steps, py::arg("mu") = py::none(), py::arg("beta") = py::none(),
-      py::arg("ball_radius") = py::none(), py::arg("divergence_factor") = d.divergence_factor, py::arg("seed") = d.seed,
-      py::arg("record_states") = d.save.states, py::arg("events") = py::tuple(), py::arg("hvp") = py::none(),
-      py::arg("min_value") = py::none(), py::arg("observe") = std::vector<std::string>{},
-      py::arg("max_wall_seconds") = d.stop.max_wall_seconds, kDescendDoc);
+      py::arg("objective"), py::arg("theta0"), py::kw_only(), GRADFLOW_DESCENT_KEYWORDS, kDescendDoc);
+  m.def(
+      "_descend_many",
+      [](const py::object& objective, const py::object& starts, int threads, GRADFLOW_DESCENT_PARAMETERS) {
+        return many(objective, starts, threads, GRADFLOW_DESCENT_ARGS, events, hvp, min_value);
+      },
+      py::arg("objective"), py::arg("starts"), py::kw_only(), py::arg("threads") = 0, GRADFLOW_DESCENT_KEYWORDS,
+      "descend_many()'s run (gradflow/_ensemble.py): a list of DescentResult, one per row of starts");
 }
 
 }  // namespace gradflow::python

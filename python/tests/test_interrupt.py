@@ -45,6 +45,8 @@ try:
             gradflow.certify(deep, deep.init("positive", 0, 10.0))
         else:
             gradflow.find_scale(deep)
+    elif kind == "descend_many":
+        gradflow.descend_many(gradflow.Karimi(2000), np.full((6, 2000), 2.0), lr=1e-9, max_iters=10**9, threads=2)
     elif kind == "probability":
         gradflow.probability(gradflow.MLP(X, y, widths=[64]), init="xavier_normal", draws=1000,
                              steps=10**7, eps=1e-14, threads=2)
@@ -58,6 +60,7 @@ except KeyboardInterrupt as e:
         out["runs"] = len(r.get("runs", []))
         out["draws"] = r.get("draws")
         out["status"] = r.get("status")
+        out["success"] = [bool(x) for x in r["success"]] if "success" in r else None
     elif r is not None:
         out.update(status=r.status, success=r.success, message=r.message, t_final=r.t_final,
                    rows=int(len(r.t)), steps=r.stats["num_steps"], loss_last_row=float(r.loss[-1]),
@@ -125,6 +128,11 @@ def test_ctrl_c_interrupts_compare_inits_on_two_threads_with_the_finished_runs_a
 def test_ctrl_c_interrupts_the_certificate_and_the_scale_search_of_a_deep_network(kind):
     # Neither has a partial result: the KeyboardInterrupt comes alone (it took 11 to 13 s before).
     interrupt(kind, running_for=1.0, with_result=False)
+
+
+def test_ctrl_c_interrupts_an_ensemble_with_every_run_attached():
+    r = interrupt("descend_many")
+    assert r["status"] == ["interrupted"] * 6 and r["success"] == [False] * 6
 
 
 def test_ctrl_c_interrupts_the_probability_estimate_with_the_finished_draws_attached():
