@@ -1,10 +1,13 @@
-// The modified flow of gradient descent (discrete/modified_flow.hpp, docs/theory.md §2.9): its gradient
-// against central differences and the quadratic's closed form, and the order with which descent follows
-// it (2) and the plain flow (1), measured on the quadratic and on the network.
+// The modified flow of gradient descent, and the ensembles (discrete/modified_flow.hpp, docs/theory.md §2.9): its
+// gradient against central differences and the quadratic's closed form, and the order with which descent follows it (2)
+// and the plain flow (1), measured on the quadratic and on the network.
+#include <gradflow/core/cancellation.hpp>
 #include <gradflow/core/random.hpp>
 #include <gradflow/discrete/against_flow.hpp>
 #include <gradflow/discrete/descend.hpp>
+#include <gradflow/discrete/ensemble.hpp>
 #include <gradflow/discrete/modified_flow.hpp>
+#include <gradflow/flow/simulate_flow.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>
 #include <gradflow/problems/network_data.hpp>
@@ -13,7 +16,9 @@
 #include <Eigen/QR>
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <stdexcept>
 #include <tuple>
@@ -131,5 +136,42 @@ TEST_CASE(
       CHECK(modified_order == Approx(2.0).margin(0.15));
       CHECK(modified[i] < 0.2 * plain[i]);
     }
+  }
+}
+
+TEST_CASE("An ensemble gives each start the bits of its run alone, on any thread count, and stops on cancellation",
+          "[ensemble]") {
+  const Mlp f = small_network();
+  Matrix starts(5, f.dimension());
+  for (int i = 0; i < 5; ++i) {
+    InitOptions init;
+    init.scheme = InitScheme::xavier_normal;
+    init.seed = static_cast<std::uint64_t>(i);
+    starts.row(i) = initialize(f.architecture(), init).transpose();
+  }
+  FlowOptions flow;
+  flow.t_end = 0.5;
+  DescentOptions descent;
+  descent.lr = 0.01;
+  descent.stop.max_steps = 50;
+  for (const int threads : {1, 2, 3}) {
+    const std::vector<FlowResult> flows = simulate_flows(f, starts, flow, threads);
+    const std::vector<DescentResult> descents = descend_many(f, starts, descent, threads);
+    REQUIRE(flows.size() == 5);
+    REQUIRE(descents.size() == 5);
+    for (int i = 0; i < 5; ++i) {
+      const Vector start = starts.row(i).transpose();
+      CHECK(flows[static_cast<std::size_t>(i)].theta == simulate_flow(f, start, flow).theta);
+      CHECK(descents[static_cast<std::size_t>(i)].theta == descend(f, start, descent).theta);
+    }
+  }
+  CHECK_THROWS_WITH(simulate_flows(f, Matrix::Ones(2, 3), flow), Catch::Contains("starts: each row must have p = "));
+  // A check that says stop before anything starts: every run is returned as not started, at its start.
+  set_cancellation_check([] { return true; }, std::chrono::nanoseconds(0));
+  const std::vector<FlowResult> stopped = simulate_flows(f, starts, flow, 2);
+  set_cancellation_check(nullptr);
+  for (int i = 0; i < 5; ++i) {
+    CHECK(stopped[static_cast<std::size_t>(i)].status == Status::interrupted);
+    CHECK(stopped[static_cast<std::size_t>(i)].theta == starts.row(i).transpose());
   }
 }
