@@ -111,14 +111,18 @@ def flow(objective: ObjectiveLike, theta0: ArrayLike, *, solver: str = "dopri5",
          radius: Optional[float] = None, record_states: bool = False, dense_output: bool = False,
          events: Iterable[Event] = (), max_steps: int = 1000000, krylov: str = "gmres",
          hvp: Optional[HvpFunction] = None, min_value: Optional[float] = None, observe: Sequence[str] = ...,
-         max_wall_seconds: float = 0.0, max_step: float = ..., first_step: Optional[float] = None) -> FlowResult: ...
-def descend(objective: ObjectiveLike, theta0: ArrayLike, *, step: str = "fixed", lr: float = 0.1,
+         max_wall_seconds: float = 0.0, max_step: float = ..., first_step: Optional[float] = None,
+         observer: Optional[Callable[[dict[str, float], FloatArray], bool]] = None,
+         row_sink: Optional[Callable[[dict[str, float], FloatArray], None]] = None) -> FlowResult: ...
+def descend(objective: ObjectiveLike, theta0: ArrayLike, *, step: Union[str, Any] = "fixed", lr: float = 0.1,
             gamma: Optional[float] = None, armijo_b: float = 0.5, armijo_c: float = 0.5, max_iters: int = 100000,
             loss_tol: float = 0.0, grad_tol: float = 0.0, save_every: int = 1, mu: Optional[float] = None,
             beta: Optional[float] = None, ball_radius: Optional[float] = None, divergence_factor: float = 1e10,
             seed: int = 0, record_states: bool = False, events: Iterable[Event] = (),
             hvp: Optional[HvpFunction] = None, min_value: Optional[float] = None, observe: Sequence[str] = ...,
-            max_wall_seconds: float = 0.0) -> DescentResult: ...
+            max_wall_seconds: float = 0.0,
+            observer: Optional[Callable[[dict[str, float], FloatArray], bool]] = None,
+            row_sink: Optional[Callable[[dict[str, float], FloatArray], None]] = None) -> DescentResult: ...
 def certify(objective: Objective, theta0: ArrayLike) -> dict[str, Any]: ...
 def find_scale(network: MLP, seed: int = 0, for_descent: bool = False) -> dict[str, Any]: ...
 def probability(network: MLP, *, init: str = "positive", seed: int = 0, output_scale: float = 1.0, draws: int = 100,

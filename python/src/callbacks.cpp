@@ -2,6 +2,8 @@
 
 #include "interrupt.hpp"
 
+#include <gradflow/discrete/options.hpp>
+
 #include <algorithm>
 #include <cmath>
 
@@ -128,6 +130,81 @@ FunctionObjective::LossAndGradient loss_callable(const SharedObject& f, Eigen::I
 
 }  // namespace
 
+PythonStepRule::PythonStepRule(const py::object& rule, CallbackState& state) : rule_(share(rule)), state_(&state) {
+  if (!py::hasattr(rule, "propose") || !PyCallable_Check(rule.attr("propose").ptr())) {
+    std::string names;
+    for (const auto& n : step_rule_names()) names += (names.empty() ? "" : ", ") + n;
+    throw py::value_error("step: must be one of " + names +
+                          " (a rule's name), or an object with propose(theta, loss, grad, iter) -> step size; got a " +
+                          type_name(rule));
+  }
+  has_guarantee_ = py::hasattr(rule, "guarantee") && PyCallable_Check(rule.attr("guarantee").ptr());
+  name_ = py::hasattr(rule, "name") && py::isinstance<py::str>(rule.attr("name"))
+              ? rule.attr("name").cast<std::string>()
+              : std::string("python");
+}
+
+StepProposal PythonStepRule::propose(const StepInput& in, Vector&) {
+  GilAcquire gil;
+  return guard_exit([&] {
+    StepProposal proposal;
+    try {
+      const py::object out =
+          call_python(rule_->attr("propose"), py::make_tuple(to_array(in.theta), in.loss, to_array(in.grad), in.iter));
+      const std::optional<double> eta = real_number(out);
+      if (!eta) {
+        state_->fail_with(
+            "a step rule's propose(theta, loss, grad, iter) must return a float step size; it returned a " +
+            type_name(out));
+      }
+      proposal.eta = *eta;
+    } catch (py::error_already_set& e) {
+      state_->fail(std::move(e), "the step rule's propose()");
+    }
+    return proposal;
+  });
+}
+
+RateGuarantee PythonStepRule::guarantee(const StepFacts& facts) const {
+  RateGuarantee g;
+  if (!has_guarantee_) {
+    g.note = "no guarantee (the Python step rule has no guarantee())";
+    return g;
+  }
+  GilAcquire gil;
+  return guard_exit([&] {
+    try {
+      py::dict f;
+      const auto optional = [](const std::optional<double>& x) { return x ? py::object(py::float_(*x)) : py::none(); };
+      f["mu"] = optional(facts.mu);
+      f["beta"] = optional(facts.beta);
+      f["min_value"] = optional(facts.min_value);
+      f["loss0"] = facts.loss0;
+      const py::object out = call_python(rule_->attr("guarantee"), py::make_tuple(f));
+      if (out.is_none()) {
+        g.note = "no guarantee (the step rule's guarantee() returned None)";
+        return g;
+      }
+      if (!py::isinstance<py::dict>(out)) {
+        state_->fail_with(
+            "a step rule's guarantee(facts) must return None or a dict (q, radius, note); it returned a " +
+            type_name(out));
+      }
+      const py::dict d = py::reinterpret_borrow<py::dict>(out);
+      for (const char* key : {"q", "radius"}) {
+        if (!d.contains(key) || d[key].is_none()) continue;
+        const std::optional<double> value = real_number(d[key]);
+        if (!value) state_->fail_with(std::string("a step rule's guarantee: ") + key + " must be a float or None");
+        (std::string(key) == "q" ? g.q : g.radius) = *value;
+      }
+      g.note = d.contains("note") ? py::str(d["note"]).cast<std::string>() : std::string("the Python rule's guarantee");
+    } catch (py::error_already_set& e) {
+      state_->fail(std::move(e), "the step rule's guarantee()");
+    }
+    return g;
+  });
+}
+
 void not_initialized(const char* what) {
   throw py::type_error(std::string(what) +
                        " was made by __new__ without __init__: make it with its class, e.g. gradflow.Quadratic(A)");
@@ -227,6 +304,45 @@ std::vector<Event> to_events(const py::iterable& events, CallbackState& state, R
                         e.direction, e.terminal});
   }
   return out;
+}
+
+Observer to_observer(const py::object& f, CallbackState& state, RowOutput output, const Observables& observe) {
+  if (!PyCallable_Check(f.ptr())) {
+    throw py::value_error("observer: must be a callable observer(row, theta) -> bool, or None; got " + type_name(f));
+  }
+  const SharedObject g = share(f);
+  return [g, &state, output, observe](const Row& row, ConstVectorView theta) {
+    GilAcquire gil;
+    return guard_exit([&] {
+      bool stop = false;
+      try {
+        const py::object out = call_python(*g, py::make_tuple(row_dict(row, output, observe), to_array(theta)));
+        const int truth = PyObject_IsTrue(out.ptr());
+        if (truth < 0) throw py::error_already_set();
+        stop = truth == 1;
+      } catch (py::error_already_set& error) {
+        state.fail(std::move(error), "the observer");
+      }
+      return stop;
+    });
+  };
+}
+
+RowSink to_row_sink(const py::object& f, CallbackState& state, RowOutput output, const Observables& observe) {
+  if (!PyCallable_Check(f.ptr())) {
+    throw py::value_error("row_sink: must be a callable row_sink(row, theta), or None; got " + type_name(f));
+  }
+  const SharedObject g = share(f);
+  return [g, &state, output, observe](const Row& row, ConstVectorView theta) {
+    GilAcquire gil;
+    guard_exit([&] {
+      try {
+        call_python(*g, py::make_tuple(row_dict(row, output, observe), to_array(theta)));
+      } catch (py::error_already_set& error) {
+        state.fail(std::move(error), "the row sink");
+      }
+    });
+  };
 }
 
 void rethrow_kept(RunObjective& run) {

@@ -8,6 +8,7 @@
 
 #include <gradflow/core/callback_error.hpp>
 #include <gradflow/core/function_objective.hpp>
+#include <gradflow/discrete/step_rule.hpp>
 #include <gradflow/flow/trajectory.hpp>
 
 #include <cstddef>
@@ -73,6 +74,31 @@ class PythonFunction {
   Eigen::Index p_;
   std::optional<double> min_value_;
   std::string name_;
+};
+
+// observer(row, theta) -> truthy to stop the run (status stopped_by_observer), called at the start and
+// after every accepted step (iteration); row_sink(row, theta), called at every recorded row. row is a
+// dict of the row's columns, theta an array valid during the call. Errors as for an event function.
+Observer to_observer(const py::object& f, CallbackState& state, RowOutput output, const Observables& observe);
+RowSink to_row_sink(const py::object& f, CallbackState& state, RowOutput output, const Observables& observe);
+
+// A step rule written in Python, as the library's StepSizeRule (discrete/step_rule.hpp): an object with
+// propose(theta, loss, grad, iter) -> the step size (a float; <= 0 or NaN: no acceptable step) and,
+// optionally, guarantee(facts) -> None or a dict with q, radius (None or numbers) and note, facts a dict
+// of mu, beta, min_value, loss0; name (an attribute) names it in reports. Its exceptions end the run as
+// the objective's do (callback_error, raised again when the run returns).
+class PythonStepRule {
+ public:
+  PythonStepRule(const py::object& rule, CallbackState& state);
+  StepProposal propose(const StepInput& in, Vector& trial);
+  RateGuarantee guarantee(const StepFacts& facts) const;
+  std::string name() const { return name_; }
+
+ private:
+  SharedObject rule_;
+  CallbackState* state_;
+  std::string name_;
+  bool has_guarantee_ = false;
 };
 
 // What a run evaluates: a built-in objective, or a Python function made into one for this run.

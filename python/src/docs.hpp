@@ -31,6 +31,9 @@ max_steps: budget of accepted steps (status "max_steps" when it runs out). max_w
     wall-time budget (status "time_limit"; 0 = none).
 observe: any of "ntk", "sharpness", "sharpness2", "condition", watched at every row (their columns
     in the result: ntk_min, ntk_max, condition, sharpness, sharpness_min).
+observer: observer(row, theta) -> bool, called at t = 0 and after every accepted step (row a dict of
+    the row's columns); a true result stops the run (status "stopped_by_observer"). row_sink:
+    row_sink(row, theta), called at every recorded row. Their exceptions end the run as the loss's do.
 max_step, first_step: the adaptive solvers' largest step (> 0; default inf: no limit) and first
     trial step (in (0, t_end]; default None: chosen by the solver), as solve_ivp's.
 
@@ -45,13 +48,16 @@ inline constexpr const char* kDescendDoc =
 objective, theta0, hvp, min_value: as for flow().
 step: "fixed" (eta = lr), "inverse-smoothness" (eta = 1 / beta: exact beta, or estimated by
     power iteration from seed), "polyak" (eta = gamma (L - L_min) / ||grad L||^2; gamma default
-    2 mu / beta) or "armijo" (backtracking from lr by armijo_b until the decrease armijo_c).
+    2 mu / beta) or "armijo" (backtracking from lr by armijo_b until the decrease armijo_c); or a
+    rule of your own: an object with propose(theta, loss, grad, iter) -> step size and optionally
+    guarantee(facts) -> None or dict(q=, radius=, note=) and a name attribute.
 max_iters: iteration budget; loss_tol, grad_tol: stop conditions; save_every: a row every
     save_every iterations (and the last).
 mu, beta: the constants of the rule's guarantee L_k - L_min <= q^k (L0 - L_min) (default: the
     problem's exact ones); ball_radius: they hold only on B(theta0, ball_radius).
 divergence_factor: status "diverged" once L - L_min exceeds this factor times L0 - L_min.
-record_states, events, observe, max_wall_seconds: as for flow() (events are checked at the iterates).
+record_states, events, observe, max_wall_seconds, observer, row_sink: as for flow() (events and the
+    observer are checked at the iterates).
 )doc";
 
 inline constexpr const char* kCertifyDoc =

@@ -50,6 +50,7 @@ struct FlowArgs {
   std::vector<std::string> observe;
   double max_step;
   std::optional<double> first_step;
+  py::object observer, row_sink;  // None, or Python callables (callbacks.hpp)
 };
 
 FlowOptions flow_options(const FlowArgs& a) {
@@ -87,18 +88,22 @@ py::object flow(const py::object& objective, const py::object& theta0_in, const 
   RunObjective run;
   resolve(run, objective, theta0.size(), hvp, min_value);
   o.events = to_events(events, run.state, kFlowRows, o.observe);
+  if (!args.row_sink.is_none()) o.save.sink = to_row_sink(args.row_sink, run.state, kFlowRows, o.observe);
+  const Observer observer =
+      args.observer.is_none() ? Observer{} : to_observer(args.observer, run.state, kFlowRows, o.observe);
   raise_if(o.validate(), kFlowKeywords);
   PyFlowResult result;
   InterruptScope interrupt;
   try {
     GilRelease release;  // taking the GIL back at the interpreter's exit: interrupt.hpp
-    result.r = simulate_flow(*run.objective, theta0, o);
+    result.r = simulate_flow(*run.objective, theta0, o, observer);
   } catch (const CallbackError&) {
     rethrow_kept(run);  // the library did not catch it (it always should): the Python exception still comes back
   }
   if (result.r.status == Status::invalid_options) throw py::value_error(result.r.message);
   // The event functions hold the callback state by reference: drop them before it goes.
   result.r.options.events.clear();
+  result.r.options.save.sink = nullptr;  // it too holds the callback state
   mark_interrupted(run, result.r);
   py::object out = py::cast(std::move(result));
   reraise(run, out);
@@ -107,18 +112,25 @@ py::object flow(const py::object& objective, const py::object& theta0_in, const 
 }
 
 struct DescentArgs {
-  std::string step;
+  py::object step;  // a rule's name, or a Python rule (PythonStepRule)
   double lr, armijo_b, armijo_c, loss_tol, grad_tol, divergence_factor, max_wall_seconds;
   std::optional<double> gamma, mu, beta, ball_radius;
   long max_iters, save_every;
   std::uint64_t seed;
   bool record_states;
   std::vector<std::string> observe;
+  py::object observer, row_sink;  // None, or Python callables (callbacks.hpp)
 };
+
+// A rule's name, given as str (or bytes, which pybind11 converts to a std::string too); false for a rule
+// object (PythonStepRule).
+bool is_rule_name(const py::object& step) { return py::isinstance<py::str>(step) || py::isinstance<py::bytes>(step); }
 
 DescentOptions descent_options(const DescentArgs& a) {
   DescentOptions o;
-  o.step = parse_name<StepRule>("step", a.step, step_rule_from_string, step_rule_names());
+  if (is_rule_name(a.step)) {
+    o.step = parse_name<StepRule>("step", a.step.cast<std::string>(), step_rule_from_string, step_rule_names());
+  }
   o.lr = a.lr;
   o.gamma = a.gamma;
   o.armijo_b = a.armijo_b;
@@ -146,16 +158,26 @@ py::object descend(const py::object& objective, const py::object& theta0_in, con
   RunObjective run;
   resolve(run, objective, theta0.size(), hvp, min_value);
   o.events = to_events(events, run.state, kDescentRows, o.observe);
+  if (!args.row_sink.is_none()) o.save.sink = to_row_sink(args.row_sink, run.state, kDescentRows, o.observe);
+  const Observer observer =
+      args.observer.is_none() ? Observer{} : to_observer(args.observer, run.state, kDescentRows, o.observe);
   raise_if(o.validate(), kDescentKeywords);
   PyDescentResult result;
   InterruptScope interrupt;
   try {
-    GilRelease release;  // taking the GIL back at the interpreter's exit: interrupt.hpp
-    result.r = gradflow::descend(*run.objective, theta0, o);
+    if (is_rule_name(args.step)) {
+      GilRelease release;  // taking the GIL back at the interpreter's exit: interrupt.hpp
+      result.r = gradflow::descend(*run.objective, theta0, o, observer);
+    } else {
+      PythonStepRule rule(args.step, run.state);  // ValueError here when it is not a rule
+      GilRelease release;
+      result.r = gradflow::descend(*run.objective, theta0, std::move(rule), o, observer);
+    }
   } catch (const CallbackError&) {
     rethrow_kept(run);
   }
   result.r.options.events.clear();
+  result.r.options.save.sink = nullptr;  // it too holds the callback state
   if (result.r.status == Status::invalid_options) throw py::value_error(result.r.message);
   mark_interrupted(run, result.r);
   py::object out = py::cast(std::move(result));
@@ -179,6 +201,9 @@ py::object many(const py::object& objective, const py::object& starts_in, int th
         std::string(is_flow ? "flow()" : "descend()") + " in a loop");
   }
   if (py::len(events) != 0) throw py::value_error("events: not supported by an ensemble (run the starts one by one)");
+  if (!args.observer.is_none() || !args.row_sink.is_none()) {
+    throw py::value_error("observer, row_sink: not supported by an ensemble (Python callables hold the GIL)");
+  }
   if (!hvp.is_none() || min_value) throw py::value_error("hvp, min_value: for a Python loss only");
   if (threads < 0) throw py::value_error("threads = " + std::to_string(threads) + ": must be >= 0 (0: all cores)");
   const Matrix starts = to_matrix(starts_in, "starts");
@@ -204,6 +229,11 @@ py::object many(const py::object& objective, const py::object& starts_in, int th
       out.append(py::cast(std::move(p)));
     }
   } else {
+    if (!is_rule_name(args.step)) {
+      throw py::value_error(
+          "step: an ensemble takes a rule's name (a Python rule holds the GIL at every step: call "
+          "descend() in a loop)");
+    }
     DescentOptions o = descent_options(args);
     raise_if(o.validate(), kDescentKeywords);
     std::vector<DescentResult> results;
@@ -230,11 +260,11 @@ py::object many(const py::object& objective, const py::object& starts_in, int th
       std::optional<double> radius, bool record_states, bool dense_output, const py::iterable &events, long max_steps, \
       const std::string &krylov, const py::object &hvp, std::optional<double> min_value,                               \
       const std::vector<std::string>&observe, double max_wall_seconds, double max_step,                                \
-      std::optional<double> first_step
+      std::optional<double> first_step, const py::object &observer, const py::object &row_sink
 #define GRADFLOW_FLOW_ARGS                                                                                      \
   FlowArgs {                                                                                                    \
     solver, krylov, t_end, rtol, atol, dt, times, save_every, loss_tol, grad_tol, max_wall_seconds, mu, radius, \
-        record_states, dense_output, max_steps, observe, max_step, first_step                                   \
+        record_states, dense_output, max_steps, observe, max_step, first_step, observer, row_sink               \
   }
 #define GRADFLOW_FLOW_KEYWORDS                                                                                       \
   py::arg("solver") = std::string(to_string(f.solver)), py::arg("t_end") = f.t_end, py::arg("rtol") = f.rtol,        \
@@ -245,17 +275,18 @@ py::object many(const py::object& objective, const py::object& starts_in, int th
   py::arg("max_steps") = max_steps_default(RunKind::flow), py::arg("krylov") = std::string(to_string(f.krylov)),     \
   py::arg("hvp") = py::none(), py::arg("min_value") = py::none(), py::arg("observe") = std::vector<std::string>{},   \
   py::arg("max_wall_seconds") = f.stop.max_wall_seconds, py::arg("max_step") = f.max_step,                           \
-  py::arg("first_step") = py::none()
-#define GRADFLOW_DESCENT_PARAMETERS                                                                                  \
-  const std::string &step, double lr, std::optional<double> gamma, double armijo_b, double armijo_c, long max_iters, \
-      double loss_tol, double grad_tol, long save_every, std::optional<double> mu, std::optional<double> beta,       \
-      std::optional<double> ball_radius, double divergence_factor, std::uint64_t seed, bool record_states,           \
-      const py::iterable &events, const py::object &hvp, std::optional<double> min_value,                            \
-      const std::vector<std::string>&observe, double max_wall_seconds
+  py::arg("first_step") = py::none(), py::arg("observer") = py::none(), py::arg("row_sink") = py::none()
+#define GRADFLOW_DESCENT_PARAMETERS                                                                                 \
+  const py::object &step, double lr, std::optional<double> gamma, double armijo_b, double armijo_c, long max_iters, \
+      double loss_tol, double grad_tol, long save_every, std::optional<double> mu, std::optional<double> beta,      \
+      std::optional<double> ball_radius, double divergence_factor, std::uint64_t seed, bool record_states,          \
+      const py::iterable &events, const py::object &hvp, std::optional<double> min_value,                           \
+      const std::vector<std::string>&observe, double max_wall_seconds, const py::object &observer,                  \
+      const py::object &row_sink
 #define GRADFLOW_DESCENT_ARGS                                                                               \
   DescentArgs {                                                                                             \
     step, lr, armijo_b, armijo_c, loss_tol, grad_tol, divergence_factor, max_wall_seconds, gamma, mu, beta, \
-        ball_radius, max_iters, save_every, seed, record_states, observe                                    \
+        ball_radius, max_iters, save_every, seed, record_states, observe, observer, row_sink                \
   }
 #define GRADFLOW_DESCENT_KEYWORDS                                                                                \
   py::arg("step") = std::string(to_string(d.step)), py::arg("lr") = d.lr, py::arg("gamma") = py::none(),         \
@@ -266,7 +297,8 @@ py::object many(const py::object& objective, const py::object& starts_in, int th
   py::arg("divergence_factor") = d.divergence_factor, py::arg("seed") = d.seed,                                  \
   py::arg("record_states") = d.save.states, py::arg("events") = py::tuple(), py::arg("hvp") = py::none(),        \
   py::arg("min_value") = py::none(), py::arg("observe") = std::vector<std::string>{},                            \
-  py::arg("max_wall_seconds") = d.stop.max_wall_seconds
+  py::arg("max_wall_seconds") = d.stop.max_wall_seconds, py::arg("observer") = py::none(),                       \
+  py::arg("row_sink") = py::none()
 
 void bind_runs(py::module_& m) {
   const FlowOptions f;
