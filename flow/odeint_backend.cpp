@@ -261,6 +261,9 @@ class StiffnessEvidence {
     const double stiff_evaluations =
         tolerances::kStiffEvaluationsPerStep * std::max(stiff_steps_ + static_cast<double>(pending_), 1.0);
     const double spent = static_cast<double>(evaluations);
+    // No sampled step at the stability limit: whatever the evaluations went to (the dense output's checks
+    // retake steps), it was not stiffness.
+    if (limited_ == 0) return {};
     if (spent < tolerances::kStiffHintMinEvaluations || spent <= tolerances::kStiffHintRatio * stiff_evaluations) {
       return {};
     }

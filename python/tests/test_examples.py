@@ -205,3 +205,17 @@ def test_the_plot_example_writes_its_figure(tmp_path):
     left, right = slice(0, width // 2), slice(width // 2, width)
     assert blue[:, left].sum() > 200 and blue[:, right].sum() > 200
     assert orange[:, left].sum() > 200 and orange[:, right].sum() == 0
+
+
+def test_the_scipy_habits_tutorial_runs_and_agrees_with_solve_ivp(tmp_path):
+    out = run("scipy_habits.py", str(tmp_path / "mf.png"), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "status 1 (terminal event" in text
+    mine, theirs = re.search(r"event at t = ([0-9.]+) \(solve_ivp: ([0-9.]+)\)", text).groups()
+    assert abs(float(mine) - float(theirs)) < 1e-5
+    assert float(re.search(r"max \|y - y_scipy\| at the stored times: (\S+)", text).group(1)) < 1e-7
+    assert float(re.search(r"max \|sol - sol_scipy\| on a grid: (\S+)", text).group(1)) < 1e-7
+    assert float(re.search(r"L at the event: (\S+)", text).group(1)) == pytest.approx(1e-8, rel=1e-6)
+    assert "ensemble: 8 of 8 reached t_end" in text
+    assert (tmp_path / "mf.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
