@@ -62,9 +62,9 @@ std::string FlowResult::full_report() const {
   out << "travel          ||theta - theta0|| = " << format_number("%.6g", dist_from_init)
       << ", path length >= " << format_number("%.6g", path_length) << "\n";
   if (!mu) {
-    out << "rate bound      not checked: mu unknown (give --mu)\n";
+    out << "rate bound      not checked: mu unknown (give it: --mu, mu= in Python, FlowOptions::mu)\n";
   } else if (!min_value) {
-    out << "rate bound      not checked: L_min unknown (the problem declares no KnownFacts::min_value)\n";
+    out << "rate bound      not checked: L_min unknown (the problem declares none; min_value= in Python)\n";
   } else if (!bound_holds) {
     out << "rate bound      not checked: the run did not advance from theta0\n";
   } else {

@@ -22,10 +22,10 @@ import numpy as np
 
 def _pyplot() -> Any:
     try:
-        import matplotlib
+        import matplotlib  # type: ignore[import]  # (no stubs in Debian 12)
         if not os.environ.get("DISPLAY") and not os.environ.get("MPLBACKEND"):
             matplotlib.use("Agg")  # headless: no display to open
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # type: ignore[import]
     except ImportError as error:  # pragma: no cover - depends on the machine
         raise ImportError("gradflow.plot needs matplotlib (Debian: python3-matplotlib)") from error
     return plt
