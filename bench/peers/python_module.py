@@ -12,6 +12,10 @@
    library's own clock around the integration, which leaves out the command line's parsing and
    output): the generated quadratic, and a network on data written to a CSV both sides read. The
    final losses are compared: the same bits, else the script stops (it would not be the same run).
+3. gradflow.solve_flow (solve_ivp's shape) on that quadratic against flow() and the command line, and a
+   numpy loss through solve_flow against solve_ivp with RK45 and DOP853 (calls and time).
+4. descend_many with 64 starts of a network on 2 threads against 64 descend() calls (the same bits,
+   checked; the throughput ratio).
 
     PYTHONPATH=build/release/python /usr/bin/python3 bench/peers/python_module.py [--repeats 5]
         [--gradflow build/release/gradflow] [--threads 1] [--allow-reference-blas]
@@ -215,9 +219,75 @@ def main():
         print(f"{r['case']:44} {r['steps']:7d} {r['gradient_evals']:7d} {r['python_seconds']:10.4f} "
               f"{r['library_seconds_in_python']:10.4f} {r['layer_seconds']:9.5f} {r['cli_library_seconds']:10.4f} "
               f"{100 * r['overhead']:8.1f}%")
+    print("\n3. solve_flow (solve_ivp's shape) against flow() and the command line on the same run; a numpy loss "
+          "through solve_flow against solve_ivp; best of", args.repeats)
+    shaped = []
+    q400 = gradflow.Quadratic.generated(400, 1e4, 0)
+    grid = np.arange(0.0, 20000.0 + 1e-9, 10.0)
+    with tempfile.TemporaryDirectory() as folder:
+        theta_file = os.path.join(folder, "theta0.csv")
+        np.savetxt(theta_file, np.ones(400), fmt="%.17g")
+        cli_arguments = ["flow", "--problem", "quadratic", "--dim", "400", "--cond", "1e4", "--seed", "0", "--theta0",
+                         theta_file, "--t-end", "20000", "--save-every", "10"]
+        solve_best = flow_best = cli_best = float("inf")
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            res = gradflow.solve_flow(q400, (0.0, 20000.0), np.ones(400), t_eval=grid, rtol=1e-8, atol=1e-10)
+            solve_best = min(solve_best, time.perf_counter() - start)
+            start = time.perf_counter()
+            gradflow.flow(q400, np.ones(400), t_end=20000.0, save_every=10.0)
+            flow_best = min(flow_best, time.perf_counter() - start)
+            cli_best = min(cli_best, run_cli(args.gradflow, cli_arguments)["stats"]["wall_seconds"])
+    shaped.append({"case": "quadratic p=400: solve_flow (y kept) / flow() / cli library", "solve_flow_seconds":
+                   solve_best, "flow_seconds": flow_best, "cli_library_seconds": cli_best,
+                   "solve_flow_over_cli": solve_best / cli_best})
+    counter = [0]
+    loss = rosenbrock_callable(counter)
+    theta0 = np.tile([-1.2, 1.0], 10)
+    for method in ("RK45", "DOP853"):
+        g_best = s_best = float("inf")
+        for _ in range(args.repeats):
+            counter[0] = 0
+            start = time.perf_counter()
+            mine = gradflow.solve_flow(loss, (0.0, 20.0), theta0, method=method, rtol=1e-8, atol=1e-10)
+            g_best = min(g_best, time.perf_counter() - start)
+            g_calls = counter[0]
+            counter[0] = 0
+            start = time.perf_counter()
+            theirs = scipy.integrate.solve_ivp(lambda t, th: -loss(th)[1], (0.0, 20.0), theta0, method=method,
+                                               rtol=1e-8, atol=1e-10)
+            s_best = min(s_best, time.perf_counter() - start)
+            s_calls = counter[0]
+        shaped.append({"case": f"rosenbrock p=20 numpy loss, {method}", "solve_flow_seconds": g_best,
+                       "scipy_seconds": s_best, "speedup": s_best / g_best, "solve_flow_calls": g_calls,
+                       "scipy_calls": s_calls, "final_gap": float(np.abs(mine.y[:, -1] - theirs.y[:, -1]).max())})
+    for r in shaped:
+        print("  " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in r.items()))
+
+    print("\n4. descend_many: k = 64 starts of a network on 2 threads against 64 descend() calls, best of",
+          args.repeats)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((32, 64)) / 8.0
+    y = rng.standard_normal(32)
+    net = gradflow.MLP(x, y, widths=[64], threads=1)
+    starts = np.stack([net.init("xavier_normal", seed, 1.0) for seed in range(64)])
+    serial_best = many_best = float("inf")
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        alone = [gradflow.descend(net, s, lr=0.02, max_iters=300) for s in starts]
+        serial_best = min(serial_best, time.perf_counter() - start)
+        start = time.perf_counter()
+        many = gradflow.descend_many(net, starts, lr=0.02, max_iters=300, threads=2)
+        many_best = min(many_best, time.perf_counter() - start)
+    if any(not np.array_equal(r.theta, many.theta[i]) for i, r in enumerate(alone)):
+        common.die("descend_many: a start's bits differ from its descend() call")
+    ensemble = {"case": "mlp 32x64 width 64, 300 iterations, 64 starts", "serial_seconds": serial_best,
+                "descend_many_2_threads_seconds": many_best, "throughput_ratio": serial_best / many_best}
+    print("  " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in ensemble.items()))
     if args.csv:
-        fields = sorted({k for r in rows + built for k in r})
-        common.write_csv_atomically(args.csv, rows + built, fields)
+        everything = rows + built + shaped + [ensemble]
+        fields = sorted({k for r in everything for k in r})
+        common.write_csv_atomically(args.csv, everything, fields)
 
 
 if __name__ == "__main__":
