@@ -218,11 +218,13 @@ def solve_flow(fun: Any, t_span: Sequence[float], y0: Any, method: str = "RK45",
         _, first = np.unique(rows_t[keep], return_index=True)
         keep = keep[np.sort(first)]
         t_out = wanted[np.searchsorted(relative, rows_t[keep])]
+    whole = keep.size == rows_t.size  # every row kept, in order: views, no copies
+    pick = (lambda a: a) if whole else (lambda a: a[keep])
     status = _SCIPY_STATUS.get(result.status, -1)
     stats = dict(result.stats)
     out = OdeResult(
         t=t_out,
-        y=states[keep].T.copy(),
+        y=pick(states).T,  # (p, k), a transposed view as SciPy's
         sol=OdeSolution(result, t0) if dense_output else None,
         t_events=None,
         y_events=None,
@@ -232,10 +234,10 @@ def solve_flow(fun: Any, t_span: Sequence[float], y0: Any, method: str = "RK45",
         status=status,
         message=result.message,
         success=status >= 0,
-        loss=np.asarray(result.loss)[keep],
-        grad_norm=np.asarray(result.grad_norm)[keep],
-        pl_ratio=np.asarray(result.pl_ratio)[keep],
-        bound=np.asarray(result.bound)[keep],
+        loss=pick(np.asarray(result.loss)),
+        grad_norm=pick(np.asarray(result.grad_norm)),
+        pl_ratio=pick(np.asarray(result.pl_ratio)),
+        bound=pick(np.asarray(result.bound)),
         bound_holds=result.bound_holds,
         gradflow_status=result.status,
         stats=stats,
