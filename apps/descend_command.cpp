@@ -48,6 +48,17 @@ const char* departure_kind(const LeaveFlow& left) {
   return left.eta_sharpness >= 2.0 ? "unstable" : "large step";
 }
 
+nlohmann::json number_or_null(double x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x); }
+
+// Where descent left a flow, as the summary's keys.
+void add_leave_fields(nlohmann::json& j, const LeaveFlow& left) {
+  j["leave_iter"] = left.iter;
+  j["leave_t"] = left.t;
+  j["leave_relative_distance"] = left.relative_distance;
+  j["sharpness_at_leave"] = number_or_null(left.sharpness);
+  j["eta_sharpness_at_leave"] = number_or_null(left.eta_sharpness);
+}
+
 nlohmann::json against_flow_json(const FlowFollower& follower) {
   nlohmann::json j;
   j["leave_tol"] = follower.leave_tol();
@@ -56,29 +67,16 @@ nlohmann::json against_flow_json(const FlowFollower& follower) {
   j["flow_atol"] = follower.flow_options().atol;
   j["flow_gradient_evals"] = follower.flow_stats().num_gradient_evals;
   j["left_flow"] = follower.left().has_value();
-  if (const auto& left = follower.left()) {
-    const auto value = [](double x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x); };
-    j["leave_iter"] = left->iter;
-    j["leave_t"] = left->t;
-    j["leave_relative_distance"] = left->relative_distance;
-    j["sharpness_at_leave"] = value(left->sharpness);
-    j["eta_sharpness_at_leave"] = value(left->eta_sharpness);
-  }
+  if (const auto& left = follower.left()) add_leave_fields(j, *left);
   nlohmann::json modified;
   modified["left"] = follower.left_modified().has_value();
   if (const auto& left = follower.left_modified()) {
-    const auto value = [](double x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x); };
-    modified["leave_iter"] = left->iter;
-    modified["leave_t"] = left->t;
-    modified["leave_relative_distance"] = left->relative_distance;
-    modified["sharpness_at_leave"] = value(left->sharpness);
-    modified["eta_sharpness_at_leave"] = value(left->eta_sharpness);
+    add_leave_fields(modified, *left);
     modified["kind"] = departure_kind(*left);
   }
   modified["gradient_evals"] = follower.modified_flow_stats().num_gradient_evals;
   j["modified_flow"] = modified;
-  const auto number = [](double x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x); };
-  j["max_eta_sharpness"] = number(follower.max_eta_sharpness());
+  j["max_eta_sharpness"] = number_or_null(follower.max_eta_sharpness());
   j["edge_reached"] = follower.reached_edge().has_value();
   if (const auto& edge = follower.reached_edge()) {
     j["edge_iter"] = edge->iter;

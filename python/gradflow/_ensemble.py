@@ -12,24 +12,16 @@ from typing import Any, Iterable, Optional
 import numpy as np
 
 from . import _core  # type: ignore[attr-defined]  # the compiled module; its stub is __init__.pyi
+from ._solve_ivp import AttributeDict
 
 
-class Ensemble(dict):
+class Ensemble(AttributeDict):
     """k runs stacked: a dict whose keys are also attributes.
 
     results (the k FlowResult or DescentResult), theta (k x p, the final states), loss_final,
     grad_norm_final, t_final (k,), status (k names), success (k booleans), num_gradient_evals (k,), and
     the rows padded with NaN to the longest run: t and loss (k x rows).
     """
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError as error:
-            raise AttributeError(name) from error
-
-    def __dir__(self) -> list[str]:
-        return sorted(self.keys())
 
 
 def _stack(results: list) -> Ensemble:

@@ -34,16 +34,8 @@ _OWN_KEYWORDS = {"solver", "t_end", "times", "record_states", "dense_output", "r
 _SCIPY_STATUS = {"reached_end_time": 0, "event_stop": 1, "tolerance_reached": 1}
 
 
-class OdeResult(dict):
-    """solve_flow's result: a dict whose keys are also attributes, as scipy's OdeResult.
-
-    SciPy's fields: t (k,), y (p, k), sol (None unless dense_output=True), t_events, y_events (None
-    without events), nfev (gradient evaluations, each giving the loss too), njev (Hessian evaluations
-    of the implicit solvers), nlu (their LU factorizations), status (0 reached t_span[1], 1 a termination
-    event, -1 a failure), message, success. gradflow's along t: loss, grad_norm, pl_ratio, bound (NaN
-    where undefined); and bound_holds (the rate-bound verdict, None when unchecked), gradflow_status
-    (flow()'s status name), stats (every counter), result (flow()'s FlowResult, times from 0).
-    """
+class AttributeDict(dict):
+    """A dict whose keys are also attributes (as scipy's OptimizeResult): OdeResult's and Ensemble's base."""
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -53,6 +45,18 @@ class OdeResult(dict):
 
     def __dir__(self) -> list[str]:
         return sorted(self.keys())
+
+
+class OdeResult(AttributeDict):
+    """solve_flow's result: a dict whose keys are also attributes, as scipy's OdeResult.
+
+    SciPy's fields: t (k,), y (p, k), sol (None unless dense_output=True), t_events, y_events (None
+    without events), nfev (gradient evaluations, each giving the loss too), njev (Hessian evaluations
+    of the implicit solvers), nlu (their LU factorizations), status (0 reached t_span[1], 1 a termination
+    event, -1 a failure), message, success. gradflow's along t: loss, grad_norm, pl_ratio, bound (NaN
+    where undefined); and bound_holds (the rate-bound verdict, None when unchecked), gradflow_status
+    (flow()'s status name), stats (every counter), result (flow()'s FlowResult, times from 0).
+    """
 
     def __repr__(self) -> str:
         keys = ", ".join(sorted(self.keys()))
