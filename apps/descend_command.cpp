@@ -240,7 +240,8 @@ void add_descend_command(CLI::App& app, DescendCommand& d) {
       "Output: --out writes a CSV with the columns\n" +
       columns_help(kDescentRows) +
       "  (the observed ones with --observe); --against-flow adds flow_loss, distance_to_flow,\n"
-      "  relative_distance, eta_sharpness.\n"
+      "  relative_distance, eta_sharpness, modified_flow_loss, distance_to_modified_flow,\n"
+      "  relative_distance_modified.\n"
       "Exit status: 0 the run did what was asked, 1 it ended early (diverged, no acceptable step, or\n"
       "  --max-iters before a requested tolerance), 2 bad input (nothing is run and no file is written).\n"
       "Every option can also be given in a TOML file (--config run.toml), one per line.");
@@ -270,14 +271,18 @@ void add_descend_command(CLI::App& app, DescendCommand& d) {
   c->add_flag("--against-flow", d.against_flow,
               "Integrate the gradient flow from the same start (dopri5, rtol 1e-10) and compare at every row: "
               "adds flow_loss, distance_to_flow, relative_distance (to max(||theta(t_k)||, ||theta0||)) and "
-              "eta_sharpness to --out (implies --observe sharpness); the summary names the first iteration "
-              "where descent leaves the flow");
+              "eta_sharpness to --out (implies --observe sharpness), and the same for the modified flow "
+              "-(grad L + (eta/2) H grad L) that descent follows to O(eta^2) (modified_flow_loss, "
+              "distance_to_modified_flow, relative_distance_modified); the summary tells apart where descent "
+              "leaves the modified flow (unstable or a large step), the edge of stability, and the plain flow's "
+              "O(eta) Euler error (docs/theory.md §2.9)");
   c->add_option("--leave-tol", d.leave_tol,
-                "--against-flow: descent leaves the flow where the relative distance exceeds this (> 0)")
+                "--against-flow: descent leaves a flow where its relative distance to it exceeds this (> 0)")
       ->capture_default_str();
   c->add_option("--plot", d.plot,
                 "--against-flow: write against_flow.png and .svg (gnuplot) with their data and script in this "
-                "existing folder: the losses, eta x sharpness against 2, the distance");
+                "existing folder: the losses of descent, the flow and the modified flow, eta x sharpness against 2, "
+                "the distances to both flows");
   add_output_options(*c, d.output, "Write the iterates' rows as CSV here");
   c->add_option(
       "--states-out", d.states_out,
