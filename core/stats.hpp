@@ -15,7 +15,9 @@ struct Stats {
   long num_rejected_steps = 0;        // steps rejected by error test or nonlinear-solver failure
   long num_nonlinear_iters = 0;       // CVODE's nonlinear (Newton or fixed-point) iterations
   long num_linear_iters = 0;          // CVODE's Krylov iterations
-  long num_linear_setups = 0;         // CVODE's linear solver setups (an LU factorization each for cvode-bdf)
+  long num_linear_setups = 0;         // CVODE's linear solver setups: a factorization each for cvode-bdf (an LU of
+                                      // I - gamma J; with an exact Hessian, a factorization of I + gamma H or,
+                                      // for a constant Hessian, its one eigendecomposition)
   // The observables of FlowOptions::observe / DescentOptions::observe (theory/observables.hpp), counted
   // apart from the run's own evaluations above:
   long num_observe_hessian_vector_evals = 0;  // Hessian-vector products of the sharpness

@@ -232,7 +232,7 @@ void iterate(Rule& rule, const CountingObjective& f, const ConstVectorView& thet
             const bool crossed = event_crossed(event_values[i], value, event.direction);
             event_values[i] = value;
             if (!crossed) continue;
-            r.event_hits.push_back(EventHit{event.name, k, t, theta, row});
+            r.event_hits.push_back(EventHit{event.name, k, t, theta, row, static_cast<int>(i)});
             if (event.terminal && r.status == Status::not_run) {
               done(Status::event_stop, "terminal event '" + event.name + "' at iteration " + std::to_string(k));
             }

@@ -163,7 +163,11 @@ void read_stats(RunState& run, const CvodeSession& s) {
     if (CVodeGetNumJacEvals(s.memory, &value) == CV_SUCCESS) run.stats.num_jacobian_evals = value;
     if (CVodeGetNumLinSolvSetups(s.memory, &value) == CV_SUCCESS) run.stats.num_linear_setups = value;
   }
-  if (s.embedded_hessian) run.stats.num_jacobian_evals = embedded_hessian_solver_evaluations(s.linear_solver);
+  if (s.embedded_hessian) {
+    // CVODE never sets up a matrix-embedded solver: it factors when it needs to, and counts that.
+    run.stats.num_jacobian_evals = embedded_hessian_solver_evaluations(s.linear_solver);
+    run.stats.num_linear_setups = embedded_hessian_solver_factorizations(s.linear_solver);
+  }
 }
 
 // The solver of the implicit systems: for BDF a dense direct solver (the exact Hessian, or CVODE's

@@ -29,7 +29,7 @@ void start_and_run(detail::RunState& run, detail::TrajectoryMonitor& monitor, co
     monitor.record(row0, theta0);
     if (monitor.has_events()) monitor.set_event_values(0.0, theta0, row0);
     if (monitor.tolerance_enabled() && monitor.tolerance_met(loss0, row0.grad_norm)) {
-      monitor.add_hit(EventHit{"tolerance", 0, 0.0, theta0, row0});
+      monitor.add_hit(EventHit{"tolerance", 0, 0.0, theta0, row0, -1});
       run.finish(Status::tolerance_reached, detail::tolerance_message(options, 0.0, loss0, row0.grad_norm));
     } else if (monitor.observe(row0, theta0)) {
       run.finish(Status::stopped_by_observer, "the observer asked to stop at t = 0");

@@ -77,6 +77,7 @@ struct EventHit {
   double t = 0.0;
   Vector theta{};
   Row row{};
+  int event = -1;  // its index in options.events; -1 for the flow's tolerance stop
 };
 
 // What a run records.

@@ -532,6 +532,7 @@ TEST_CASE("Descent events are checked at the iterates: a terminal one stops at t
   CHECK(r.iterations == first);
   REQUIRE(r.event_hits.size() == 1);
   CHECK(r.event_hits[0].name == "level");
+  CHECK(r.event_hits[0].event == 0);
   CHECK(r.event_hits[0].iter == first);
   CHECK(r.event_hits[0].theta == r.theta);
   CHECK(r.rows.back().iter == first);

@@ -280,6 +280,8 @@ TEST_CASE("Event directions: a rising crossing fires +1 and 0, not -1, non-termi
     CHECK((r.event_hits[1].name == "rising" || r.event_hits[1].name == "either"));
     CHECK(r.event_hits[0].t == Approx(kCrossingTime).epsilon(1e-7));
     CHECK(r.event_hits[2].name == "loss level");
+    CHECK(r.event_hits[2].event == 3);  // its index in o.events
+    for (const EventHit& hit : r.event_hits) CHECK(o.events.at(static_cast<std::size_t>(hit.event)).name == hit.name);
     // The exact loss is decreasing: the level is crossed once, before t = 0.6 (half the loss there).
     CHECK(r.event_hits[2].t > 0.6);
     CHECK(r.event_hits[2].row.loss == Approx(level).epsilon(1e-6));
@@ -295,6 +297,7 @@ TEST_CASE("The tolerance stop is an event on the same mechanism, named tolerance
   REQUIRE(r.status == Status::tolerance_reached);
   REQUIRE(r.event_hits.size() == 1);
   CHECK(r.event_hits[0].name == "tolerance");
+  CHECK(r.event_hits[0].event == -1);  // not one of options.events
   CHECK(r.event_hits[0].t == r.t_final);
   CHECK(r.event_hits[0].row.loss <= o.stop.loss_tol);
   // With a user event crossed earlier, the run stops at the user's.
@@ -302,6 +305,8 @@ TEST_CASE("The tolerance stop is an event on the same mechanism, named tolerance
                     -1, true}};
   const FlowResult earlier = simulate_flow(q, Vector::Ones(6), o);
   CHECK(earlier.status == Status::event_stop);
+  REQUIRE(earlier.event_hits.size() == 1);
+  CHECK(earlier.event_hits[0].event == 0);
   CHECK(earlier.t_final < r.t_final);
   CHECK(earlier.loss_final == Approx(1e3 * o.stop.loss_tol).epsilon(1e-6));
 }

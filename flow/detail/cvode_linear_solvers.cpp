@@ -44,6 +44,7 @@ struct HessianContent {
   long steps_at_hessian = 0;
   long convergence_failures_seen = 0;
   long evaluations = 0;
+  long factorizations = 0;  // eigendecompositions (constant Hessian) or factorizations of I + gamma H
   // Constant Hessian: its eigendecomposition.
   Eigen::SelfAdjointEigenSolver<Matrix> spectrum;
   // Otherwise: a factorization of I + gamma_f H.
@@ -86,6 +87,7 @@ int refresh_hessian(HessianContent& c, bool& refreshed) {
   refreshed = true;
   if (c.constant) {
     c.spectrum.compute(c.hessian);
+    ++c.factorizations;
     if (c.spectrum.info() != Eigen::Success) return sundials::kLinearSolverUnrecoverable;
   }
   return sundials::kLinearSolverSuccess;
@@ -116,6 +118,7 @@ int hessian_solve(SUNLinearSolver s, SUNMatrix, N_Vector x, N_Vector b, sunrealt
       c.shifted = gamma * c.hessian;
       c.shifted.diagonal().array() += 1.0;
       c.cholesky.compute(c.shifted);
+      ++c.factorizations;
       c.use_cholesky = c.cholesky.info() == Eigen::Success;
       if (!c.use_cholesky) {
         c.lu.compute(c.shifted);
@@ -206,6 +209,7 @@ SUNLinearSolver make_embedded_hessian_solver(void* cvode_memory, GradientFlowFie
 }
 
 long embedded_hessian_solver_evaluations(SUNLinearSolver solver) { return hessian_content(solver).evaluations; }
+long embedded_hessian_solver_factorizations(SUNLinearSolver solver) { return hessian_content(solver).factorizations; }
 
 SUNLinearSolver make_dense_lu_solver(long p, SUNContext context) {
   SUNLinearSolver s = SUNLinSolNewEmpty(context);

@@ -29,6 +29,9 @@ SUNLinearSolver make_embedded_hessian_solver(void* cvode_memory, GradientFlowFie
                                              bool constant_hessian, SUNContext context);
 // Hessian evaluations made by a solver from make_embedded_hessian_solver.
 long embedded_hessian_solver_evaluations(SUNLinearSolver solver);
+// Its factorizations: eigendecompositions of a constant Hessian, factorizations of I + gamma H otherwise
+// (a Cholesky, and an LU where the Cholesky fails, counted once).
+long embedded_hessian_solver_factorizations(SUNLinearSolver solver);
 
 SUNLinearSolver make_dense_lu_solver(long p, SUNContext context);
 

@@ -187,7 +187,8 @@ bool finish_step(RunState& run, double t_new, Vector& x_new, std::optional<doubl
         loss_end = hit.loss;
       }
       const Row row = monitor.make_row(hit.t, hit.theta, hit.loss, hit.grad.norm());
-      monitor.add_hit(EventHit{monitor.events()[hit.event].name, 0, hit.t, std::move(hit.theta), row});
+      const auto& event = monitor.events()[hit.event];
+      monitor.add_hit(EventHit{event.name, 0, hit.t, std::move(hit.theta), row, event.index});
     }
     if (!stop_event) e_old.swap(e_new);
   }

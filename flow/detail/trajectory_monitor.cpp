@@ -32,9 +32,11 @@ TrajectoryMonitor::TrajectoryMonitor(const FlowOptions& options, const Vector& t
     num_outputs_ = static_cast<std::size_t>(
         std::floor(options.t_end / options.save.every_t * (1.0 + tolerances::kOutputGridUlps * kEps)));
   }
-  if (tolerance_enabled()) events_.push_back(TrackedEvent{"tolerance", -1, true, nullptr});
-  for (const Event& event : options.events)
-    events_.push_back(TrackedEvent{event.name, event.direction, event.terminal, &event});
+  if (tolerance_enabled()) events_.push_back(TrackedEvent{"tolerance", -1, true, nullptr, -1});
+  for (std::size_t i = 0; i < options.events.size(); ++i) {
+    const Event& event = options.events[i];
+    events_.push_back(TrackedEvent{event.name, event.direction, event.terminal, &event, static_cast<int>(i)});
+  }
   event_values_.assign(events_.size(), kNaN);
   event_values_new_.assign(events_.size(), kNaN);
 }

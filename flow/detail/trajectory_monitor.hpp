@@ -57,6 +57,7 @@ class TrajectoryMonitor {
     int direction = 0;
     bool terminal = true;
     const Event* user = nullptr;  // nullptr: the tolerance stop
+    int index = -1;               // the index in options.events; -1: the tolerance stop
   };
   const std::vector<TrackedEvent>& events() const { return events_; }
   bool has_events() const { return !events_.empty(); }

@@ -29,10 +29,6 @@ _UNAVAILABLE = {
 _OWN_KEYWORDS = {"solver", "t_end", "times", "record_states", "dense_output", "rtol", "atol", "events", "max_step",
                  "first_step", "save_every"}
 
-# gradflow's statuses onto solve_ivp's: 0 reached the end of t_span, 1 a termination event (a terminal
-# event or gradflow's own loss_tol / grad_tol stop), -1 a failure.
-_SCIPY_STATUS = {"reached_end_time": 0, "event_stop": 1, "tolerance_reached": 1}
-
 
 class AttributeDict(dict):
     """A dict whose keys are also attributes (as scipy's OptimizeResult): OdeResult's and Ensemble's base."""
@@ -224,17 +220,17 @@ def solve_flow(fun: Any, t_span: Sequence[float], y0: Any, method: str = "RK45",
         t_out = wanted[np.searchsorted(relative, rows_t[keep])]
     whole = keep.size == rows_t.size  # every row kept, in order: views, no copies
     pick = (lambda a: a) if whole else (lambda a: a[keep])
-    status = _SCIPY_STATUS.get(result.status, -1)
+    status = result.status_code  # the module's one mapping of gradflow's statuses onto solve_ivp's
     stats = dict(result.stats)
     out = OdeResult(
         t=t_out,
         y=pick(states).T,  # (p, k), a transposed view as SciPy's
         sol=OdeSolution(result, t0) if dense_output else None,
-        t_events=None,
+        t_events=None,  # set below when there are events
         y_events=None,
-        nfev=int(stats.get("num_gradient_evals", 0)) + int(stats.get("num_loss_evals", 0)),
-        njev=int(stats.get("num_jacobian_evals", 0)),
-        nlu=int(stats.get("num_linear_setups", 0)),
+        nfev=result.nfev,
+        njev=result.njev,
+        nlu=result.nlu,
         status=status,
         message=result.message,
         success=status >= 0,
@@ -247,13 +243,7 @@ def solve_flow(fun: Any, t_span: Sequence[float], y0: Any, method: str = "RK45",
         stats=stats,
         result=result,
     )
-    if event_list:
-        hits = result.event_hits
-        t_events, y_events = [], []
-        for i in range(len(event_list)):
-            mine = [h for h in hits if h["name"] == f"event {i}"]
-            t_events.append(np.array([t0 + h["t"] for h in mine], dtype=float))
-            y_events.append(np.array([h["theta"] for h in mine], dtype=float).reshape(len(mine), states.shape[1]))
-        out["t_events"] = t_events
-        out["y_events"] = y_events
+    if event_list:  # the result's own grouping by event, shifted to t0
+        out["t_events"] = [t0 + times for times in result.t_events]
+        out["y_events"] = result.y_events
     return out

@@ -25,6 +25,50 @@ py::list event_hits(const TrajectoryResult& r, RowOutput output, const Observabl
   return hits;
 }
 
+// solve_ivp's status for a run: 0 the run reached its end (the flow's t_end, descent's max_iters),
+// 1 it stopped early on a termination condition (a terminal event, loss_tol / grad_tol, an observer),
+// -1 it failed (every other status; the reason is in status and message). One mapping for FlowResult,
+// DescentResult and solve_flow.
+int scipy_status(Status status) {
+  switch (status) {
+    case Status::reached_end_time:
+    case Status::reached_max_iters:
+      return 0;
+    case Status::tolerance_reached:
+    case Status::event_stop:
+    case Status::stopped_by_observer:
+      return 1;
+    default:
+      return -1;
+  }
+}
+
+// solve_ivp's t_events and y_events: one array per event of options.events, in their order (the flow's
+// own tolerance stop is not one of them); None when the run had no events.
+template <class Result>
+py::object events_by_name(const Result& r, bool states) {
+  if (r.options.events.empty()) return py::none();
+  py::list out;
+  const auto p = static_cast<py::ssize_t>(r.theta.size());
+  for (std::size_t index = 0; index < r.options.events.size(); ++index) {
+    std::vector<const EventHit*> mine;
+    for (const EventHit& hit : r.event_hits)
+      if (hit.event == static_cast<int>(index)) mine.push_back(&hit);
+    const auto m = static_cast<py::ssize_t>(mine.size());
+    if (states) {
+      py::array_t<double> y({m, p});
+      for (py::ssize_t i = 0; i < m; ++i)
+        std::copy(mine[i]->theta.data(), mine[i]->theta.data() + p, y.mutable_data(i, 0));
+      out.append(y);
+    } else {
+      py::array_t<double> t(m);
+      for (py::ssize_t i = 0; i < m; ++i) t.mutable_at(i) = mine[i]->t;
+      out.append(t);
+    }
+  }
+  return out;
+}
+
 template <class Result>
 py::dict result_dict(const Result& r) {
   py::dict d = to_dict(r.summary());
@@ -79,6 +123,37 @@ void add_trajectory_members(py::class_<Py>& c, RowOutput output) {
           "the events' crossings, in order (dicts: name, t, theta and the row's columns)")
       .def_property_readonly(
           "stats", [](const Py& p) { return to_dict(stats_values(p.r.stats)); }, "counters and wall time")
+      .def_property_readonly(
+          "y",
+          [](const Py& p) -> py::object {
+            if (!p.r.options.save.states) return py::none();
+            return states_array(p.r.states).attr("T");
+          },
+          "solve_ivp's y: theta at every row as columns, shape (p, rows), a transposed view of states; None "
+          "without record_states=True")
+      .def_property_readonly(
+          "status_code", [](const Py& p) { return scipy_status(p.r.status); },
+          "solve_ivp's status: 0 the run reached its end (t_end, or max_iters for descent), 1 a termination "
+          "condition stopped it (a terminal event, loss_tol / grad_tol, the observer), -1 it failed "
+          "(status says why)")
+      .def_property_readonly(
+          "nfev", [](const Py& p) { return p.r.stats.num_gradient_evals + p.r.stats.num_loss_evals; },
+          "solve_ivp's nfev: the gradient evaluations (each giving the loss too) plus the loss-only ones")
+      .def_property_readonly(
+          "njev", [](const Py& p) { return p.r.stats.num_jacobian_evals; },
+          "solve_ivp's njev: Hessian (Jacobian) evaluations of the implicit solvers (0 otherwise)")
+      .def_property_readonly(
+          "nlu", [](const Py& p) { return p.r.stats.num_linear_setups; },
+          "solve_ivp's nlu: linear-solver setups of the implicit solvers (an LU factorization each for "
+          "cvode-bdf; 0 otherwise)")
+      .def_property_readonly(
+          "t_events", [](const Py& p) { return events_by_name(p.r, false); },
+          "solve_ivp's t_events: for each of events= in order, the times of its crossings (an array each); "
+          "None without events")
+      .def_property_readonly(
+          "y_events", [](const Py& p) { return events_by_name(p.r, true); },
+          "solve_ivp's y_events: for each of events= in order, theta at its crossings (an array of shape "
+          "(crossings, p) each); None without events")
       .def(
           "to_dict", [](const Py& p) { return result_dict(p.r); },
           "every field as a plain dict of numbers, strings and ndarrays (rows under 'rows')")
@@ -92,6 +167,29 @@ void add_trajectory_members(py::class_<Py>& c, RowOutput output) {
   }
 }
 
+// theta at a scalar t (shape (p,)) or at each of a 1-D array of times (shape (p, m)), from the dense output.
+py::array_t<double> dense_at(const PyFlowResult& p, const py::object& t) {
+  const py::array_t<double, py::array::forcecast> times = py::array_t<double, py::array::forcecast>::ensure(t);
+  if (!times) throw py::value_error("sol(t): t must be a real number or a 1-D array of them");
+  if (times.ndim() > 1)
+    throw py::value_error("sol(t): t must be a scalar or a 1-D array, got " + std::to_string(times.ndim()) +
+                          " dimensions");
+  const auto n = static_cast<py::ssize_t>(p.r.theta.size());
+  const py::ssize_t m = times.ndim() == 0 ? 1 : times.shape(0);
+  py::array_t<double> out = times.ndim() == 0 ? py::array_t<double>(n) : py::array_t<double>({n, m});
+  double* data = out.mutable_data();
+  for (py::ssize_t j = 0; j < m; ++j) {
+    Vector theta;
+    try {
+      theta = p.r.at(times.data()[j]);
+    } catch (const std::out_of_range& e) {
+      throw py::value_error(std::string("sol(t): ") + e.what());
+    }
+    for (py::ssize_t i = 0; i < n; ++i) data[i * m + j] = theta[i];
+  }
+  return out;
+}
+
 }  // namespace
 
 void bind_results(py::module_& m) {
@@ -102,7 +200,10 @@ t_final; the rows as arrays, one per column of the trajectory (t, loss, grad_nor
 pl_ratio, bound, and the observed ntk_min, ntk_max, condition, sharpness, sharpness_min: NaN where
 undefined or not observed); states (rows x p, with record_states=True); at(t) (with
 dense_output=True); event_hits (list of dicts); stats (dict of counters and wall_seconds);
-bound_holds and radius_holds (True, False or None when not checked); to_dict().)doc");
+bound_holds and radius_holds (True, False or None when not checked); to_dict(). And solve_ivp's
+fields: y (p x rows, with record_states=True), sol (with dense_output=True: sol(t) for scalars and
+arrays), t_events and y_events (one array per event), nfev, njev, nlu, and status_code (0 / 1 / -1:
+status itself stays gradflow's name).)doc");
   add_trajectory_members(flow, kFlowRows);
   flow.def_property_readonly(
           "mu", [](const PyFlowResult& p) { return to_python(optional_value(p.r.mu)); }, "the PL constant of the bound")
@@ -124,6 +225,15 @@ bound_holds and radius_holds (True, False or None when not checked); to_dict().)
             }
           },
           py::arg("t"), "theta(t) for t in [0, t_final] from the dense output (dense_output=True); ValueError outside")
+      .def_property_readonly(
+          "sol",
+          [](const py::object& self) -> py::object {
+            if (!self.cast<const PyFlowResult&>().r.options.save.dense) return py::none();
+            return py::cpp_function(
+                [self](const py::object& t) { return dense_at(self.cast<const PyFlowResult&>(), t); });
+          },
+          "solve_ivp's sol (with dense_output=True; None otherwise): sol(t) is theta(t), shape (p,) for a "
+          "scalar t, (p, m) for m times, t in [0, t_final]; ValueError outside")
       .def("__repr__", [](const PyFlowResult& p) { return "<gradflow.FlowResult " + p.r.brief_report() + ">"; });
 
   py::class_<PyDescentResult> descent(m, "DescentResult", R"doc(The outcome of descend().
@@ -131,7 +241,9 @@ bound_holds and radius_holds (True, False or None when not checked); to_dict().)
 status, message, success, theta, iterations, t_final; the rows as arrays, one per column (iter, t,
 loss, grad_norm, dist_from_init, step_size, pl_ratio, bound, and the observed columns); states
 (rows x p, with record_states=True); event_hits; stats; guarantee (dict: q, radius, note);
-bound_holds, radius_holds; to_dict().)doc");
+bound_holds, radius_holds; to_dict(). And solve_ivp's fields: y (p x rows, with record_states=True),
+t_events and y_events (one array per event), nfev, njev, nlu, status_code (0 reached max_iters, 1 a
+termination condition, -1 a failure).)doc");
   add_trajectory_members(descent, kDescentRows);
   descent
       .def_property_readonly(

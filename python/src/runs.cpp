@@ -101,8 +101,9 @@ py::object flow(const py::object& objective, const py::object& theta0_in, const 
     rethrow_kept(run);  // the library did not catch it (it always should): the Python exception still comes back
   }
   if (result.r.status == Status::invalid_options) throw py::value_error(result.r.message);
-  // The event functions hold the callback state by reference: drop them before it goes.
-  result.r.options.events.clear();
+  // The event functions hold the callback state by reference: drop them (keeping the events' names,
+  // directions and flags) before it goes.
+  for (Event& event : result.r.options.events) event.g = nullptr;
   result.r.options.save.sink = nullptr;  // it too holds the callback state
   mark_interrupted(run, result.r);
   py::object out = py::cast(std::move(result));
@@ -176,8 +177,8 @@ py::object descend(const py::object& objective, const py::object& theta0_in, con
   } catch (const CallbackError&) {
     rethrow_kept(run);
   }
-  result.r.options.events.clear();
-  result.r.options.save.sink = nullptr;  // it too holds the callback state
+  for (Event& event : result.r.options.events) event.g = nullptr;  // it holds the callback state by reference
+  result.r.options.save.sink = nullptr;                            // it too holds the callback state
   if (result.r.status == Status::invalid_options) throw py::value_error(result.r.message);
   mark_interrupted(run, result.r);
   py::object out = py::cast(std::move(result));
