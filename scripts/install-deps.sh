@@ -52,6 +52,7 @@ packages=(
   python3-pytest python3-hypothesis    # the module's tests (python/tests, run by ctest; hypothesis: the argument properties)
   python3-mypy                         # the stub checked against the module (mypy's stubtest, python/tests/test_stub.py)
   python3-venv python3-pip python3-wheel  # pip's way in, tested offline in a virtual environment (test_pip_install.py)
+  python3-build                        # python3 -m build --no-isolation: the wheel the PyPA way (test_pip_install.py)
   python3-matplotlib                   # examples/python/plot_flow.py (and its test's image check)
   clang-format                         # the formatting check (.clang-format)
 )
