@@ -8,6 +8,7 @@
 #include <gradflow/apps/sweep/sweep_command.hpp>
 #include <gradflow/core/input_error.hpp>
 #include <gradflow/core/text.hpp>
+#include <gradflow/problems/detail/gemm.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -26,10 +27,15 @@ int run_main(int argc, char** argv) {
       "gradflow: gradient flows and gradient descent, checked against Polyak-Lojasiewicz convergence theory.\n"
       "Run 'gradflow <command> --help' for the options of a command."};
   app.footer(
-      "Environment: GRADFLOW_SIMD=baseline makes the network's matrix products use baseline x86-64 code\n"
-      "  instead of AVX2 + FMA (auto, the default, picks AVX2 when the processor has it). The two round\n"
-      "  differently: set it on both machines to compare network runs bit for bit across machines.");
-  app.set_version_flag("--version", "gradflow " GRADFLOW_VERSION);
+      "Environment: the network's matrix products run on OpenBLAS (its kernels for this processor, one\n"
+      "  OpenBLAS thread per call: gradflow's --threads owns the cores) when the build has it, else on\n"
+      "  Eigen for AVX2 + FMA where the processor has them. GRADFLOW_GEMM=eigen uses Eigen instead of\n"
+      "  OpenBLAS. GRADFLOW_SIMD=baseline uses Eigen's baseline x86-64 code: the same bits on every\n"
+      "  x86-64 machine (set it on both to compare network runs bit for bit across machines). On one\n"
+      "  machine every choice gives the same bits for any --threads. --version names the one that runs.");
+  app.set_version_flag("--version", [] {
+    return std::string("gradflow " GRADFLOW_VERSION "\nmatrix products: ") + gradflow::kernels::gemm_instruction_set();
+  });
   app.require_subcommand(1);
   gradflow::cli::FlowCommand flow;
   gradflow::cli::add_flow_command(app, flow);

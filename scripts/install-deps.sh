@@ -42,6 +42,7 @@ packages=(
   libeigen3-dev                        # Eigen
   libsundials-dev                      # SUNDIALS CVODE
   libcli11-dev                         # command line
+  libopenblas-pthread-dev              # the network's matrix products (OpenBLAS's kernels for this processor)
   catch2                               # tests (Catch2 v2)
   libbenchmark-dev                     # Google Benchmark
   nlohmann-json3-dev                   # JSON summaries
@@ -50,6 +51,7 @@ packages=(
   python3-dev pybind11-dev             # the Python module (python/)
   python3-numpy python3-scipy          # the module's arrays, and its tests' oracles (and the peers)
   python3-pytest python3-hypothesis    # the module's tests (python/tests, run by ctest; hypothesis: the argument properties)
+  python3-threadpoolctl                # the module's OpenBLAS leaves numpy's alone (test_matrix_products.py)
   python3-mypy                         # the stub checked against the module (mypy's stubtest, python/tests/test_stub.py)
   python3-venv python3-pip python3-wheel  # pip's way in, tested offline in a virtual environment (test_pip_install.py)
   python3-build                        # python3 -m build --no-isolation: the wheel the PyPA way (test_pip_install.py)

@@ -1,8 +1,11 @@
-// kernels::gemm for the baseline instruction set, and the choice between it and the AVX2 + FMA one.
+// kernels::gemm for the baseline instruction set, and the choice between it, the AVX2 + FMA one and
+// OpenBLAS (problems/detail/gemm.hpp).
 #include <gradflow/problems/detail/gemm.hpp>
 
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
+#include <string>
 #include <string_view>
 
 #define GRADFLOW_GEMM_VARIANT baseline
@@ -19,6 +22,17 @@ void gemm_strided(bool transpose_a, bool transpose_b, long m, long n, long k, co
 }  // namespace x86_64_v3
 #endif
 
+#ifdef GRADFLOW_HAVE_OPENBLAS
+namespace openblas {
+bool fits(long m, long n, long k, long lda, long ldb, long ldc);
+void gemm(bool transpose_a, bool transpose_b, long m, long n, long k, const double* a, const double* b, bool accumulate,
+          double* c);
+void gemm_strided(bool transpose_a, bool transpose_b, long m, long n, long k, const double* a, long lda,
+                  const double* b, long ldb, bool accumulate, double* c, long ldc);
+std::string use();
+}  // namespace openblas
+#endif
+
 namespace {
 
 using Gemm = void (*)(bool, bool, long, long, long, const double*, const double*, bool, double*);
@@ -28,24 +42,51 @@ using GemmStrided = void (*)(bool, bool, long, long, long, const double*, long, 
 struct Choice {
   Gemm gemm = baseline::gemm;
   GemmStrided gemm_strided = baseline::gemm_strided;
-  const char* name = "x86-64 baseline";
+  std::string name = "Eigen, x86-64 baseline";
+  bool openblas = false;
 };
+
+// The environment variable's value, "auto" when unset; a value that is not one of `known` gets a
+// warning on stderr and counts as "auto".
+std::string_view setting(const char* variable, std::initializer_list<std::string_view> known) {
+  const char* value = std::getenv(variable);
+  const std::string_view text = value != nullptr ? value : "auto";
+  if (text == "auto") return text;
+  std::string names;
+  for (const std::string_view name : known) {
+    if (text == name) return text;
+    names += std::string(names.empty() ? "" : ", ") + "\"" + std::string(name) + "\"";
+  }
+  std::fprintf(stderr, "gradflow: warning: %s=%s is none of %s, \"auto\"; using auto\n", variable, value,
+               names.c_str());
+  return "auto";
+}
 
 Choice choose() {
   Choice choice;
-  const char* variable = std::getenv("GRADFLOW_SIMD");
-  const std::string_view setting = variable != nullptr ? variable : "";
-  if (!setting.empty() && setting != "baseline" && setting != "auto") {
-    std::fprintf(stderr, "gradflow: warning: GRADFLOW_SIMD=%s is neither \"baseline\" nor \"auto\"; using auto\n",
-                 variable);
-  }
+  // GRADFLOW_SIMD=baseline: Eigen's baseline code, the same bits on every x86-64 machine (it wins over
+  // GRADFLOW_GEMM). GRADFLOW_GEMM=eigen: Eigen even where OpenBLAS was built in.
+  const bool baseline_forced = setting("GRADFLOW_SIMD", {"baseline"}) == "baseline";
+  const bool eigen_forced = setting("GRADFLOW_GEMM", {"eigen", "openblas"}) == "eigen";
 #ifdef GRADFLOW_HAVE_X86_64_V3
-  const bool baseline_forced = setting == "baseline";
   __builtin_cpu_init();
   if (!baseline_forced && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
     choice.gemm = x86_64_v3::gemm;
     choice.gemm_strided = x86_64_v3::gemm_strided;
-    choice.name = "x86-64-v3 (AVX2, FMA)";
+    choice.name = "Eigen, x86-64-v3 (AVX2, FMA)";
+  }
+#endif
+#ifdef GRADFLOW_HAVE_OPENBLAS
+  if (!baseline_forced && !eigen_forced) {
+    choice.name = openblas::use();
+    choice.openblas = true;
+  }
+#else
+  const char* asked = std::getenv("GRADFLOW_GEMM");
+  if (!eigen_forced && asked != nullptr && std::string_view(asked) == "openblas") {
+    std::fprintf(stderr,
+                 "gradflow: warning: GRADFLOW_GEMM=openblas, but this build has no OpenBLAS (CMake option "
+                 "GRADFLOW_GEMM); using Eigen\n");
   }
 #endif
   return choice;
@@ -60,14 +101,28 @@ const Choice& chosen() {
 
 void gemm(bool transpose_a, bool transpose_b, long m, long n, long k, const double* a, const double* b, bool accumulate,
           double* c) {
-  chosen().gemm(transpose_a, transpose_b, m, n, k, a, b, accumulate, c);
+  const Choice& choice = chosen();
+#ifdef GRADFLOW_HAVE_OPENBLAS
+  if (choice.openblas && openblas::fits(m, n, k, m, k, n)) {
+    openblas::gemm(transpose_a, transpose_b, m, n, k, a, b, accumulate, c);
+    return;
+  }
+#endif
+  choice.gemm(transpose_a, transpose_b, m, n, k, a, b, accumulate, c);
 }
 
 void gemm_strided(bool transpose_a, bool transpose_b, long m, long n, long k, const double* a, long lda,
                   const double* b, long ldb, bool accumulate, double* c, long ldc) {
-  chosen().gemm_strided(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, accumulate, c, ldc);
+  const Choice& choice = chosen();
+#ifdef GRADFLOW_HAVE_OPENBLAS
+  if (choice.openblas && openblas::fits(m, n, k, lda, ldb, ldc)) {
+    openblas::gemm_strided(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, accumulate, c, ldc);
+    return;
+  }
+#endif
+  choice.gemm_strided(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, accumulate, c, ldc);
 }
 
-const char* gemm_instruction_set() { return chosen().name; }
+const char* gemm_instruction_set() { return chosen().name.c_str(); }
 
 }  // namespace gradflow::kernels

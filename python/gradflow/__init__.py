@@ -48,6 +48,7 @@ from ._core import (
     descend,
     find_scale,
     flow,
+    matrix_products,
     probability,
 )
 from ._ensemble import Ensemble, descend_many, flow_many
@@ -82,4 +83,5 @@ __all__ = [
     "DescentResult",
     "SOLVERS",
     "STEP_RULES",
+    "matrix_products",
 ]

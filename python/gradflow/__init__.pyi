@@ -10,6 +10,7 @@ LossFunction = Callable[[FloatArray], Tuple[float, ArrayLike]]
 HvpFunction = Callable[[FloatArray, FloatArray], ArrayLike]
 
 __version__: str
+def matrix_products() -> str: ...
 SOLVERS: Tuple[str, ...]
 STEP_RULES: Tuple[str, ...]
 

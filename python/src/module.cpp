@@ -20,6 +20,7 @@
 
 #include <gradflow/discrete/options.hpp>
 #include <gradflow/flow/options.hpp>
+#include <gradflow/problems/detail/gemm.hpp>
 #include <gradflow/problems/initialization.hpp>
 
 #include <pybind11/stl.h>
@@ -28,6 +29,10 @@ PYBIND11_MODULE(_core, m) {
   namespace python = gradflow::python;
   m.doc() = "gradflow's C++ library (see help(gradflow))";
   m.attr("__version__") = GRADFLOW_VERSION;  // project()'s VERSION, as gradflow --version prints it
+  m.def(
+      "matrix_products", [] { return std::string(gradflow::kernels::gemm_instruction_set()); },
+      "Which kernels run the network's matrix products: OpenBLAS (with its kernel set) or Eigen (with its "
+      "instruction set), as gradflow --version prints it. Chosen once per process (GRADFLOW_GEMM, GRADFLOW_SIMD).");
   m.attr("SOLVERS") = pybind11::tuple(pybind11::cast(gradflow::solver_names()));
   m.attr("STEP_RULES") = pybind11::tuple(pybind11::cast(gradflow::step_rule_names()));
   python::bind_objectives(m);
