@@ -12,6 +12,7 @@ NamedValues stats_values(const Stats& s) {
           {"num_nonlinear_iters", static_cast<long long>(s.num_nonlinear_iters)},
           {"num_linear_iters", static_cast<long long>(s.num_linear_iters)},
           {"num_linear_setups", static_cast<long long>(s.num_linear_setups)},
+          {"num_solver_switches", static_cast<long long>(s.num_solver_switches)},
           {"num_observe_hessian_vector_evals", static_cast<long long>(s.num_observe_hessian_vector_evals)},
           {"num_observe_gram_products", static_cast<long long>(s.num_observe_gram_products)},
           {"num_observe_gram_matrices", static_cast<long long>(s.num_observe_gram_matrices)},

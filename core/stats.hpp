@@ -24,6 +24,8 @@ struct Stats {
   long num_observe_gram_products = 0;         // products J (J^T v) of the ntk
   long num_observe_gram_matrices = 0;         // dense Gram matrices J J^T formed and decomposed
   double wall_seconds = 0.0;                  // wall-clock time of the run
+  long num_solver_switches = 0;               // solver auto: hand-overs between dopri5 and BDF
+                                              // (FlowResult::solver_switches)
 };
 
 // Every counter by its member's name ("num_gradient_evals", ..., "wall_seconds"): the "stats" of the

@@ -14,6 +14,7 @@
 // SUNDIALS 6 and 7 is in detail/sundials_compat.hpp.
 #include <gradflow/core/callback_error.hpp>
 #include <gradflow/core/tolerances.hpp>
+#include <gradflow/flow/detail/auto_switch.hpp>
 #include <gradflow/flow/detail/cvode_linear_solvers.hpp>
 #include <gradflow/flow/detail/run_state.hpp>
 #include <gradflow/flow/detail/step_processor.hpp>
@@ -228,7 +229,8 @@ bool setup(CvodeSession& s, RunState& run, CallbackData& data) {
   if (failed(run, data, sundials::set_error_handler(s.memory, s.context, data.forwarder),
              sundials::kErrorHandlerSetter))
     return false;
-  if (failed(run, data, CVodeInit(s.memory, field_rhs, 0.0, s.y), "CVodeInit")) return false;
+  // From the run's current time: 0, or where solver auto handed over.
+  if (failed(run, data, CVodeInit(s.memory, field_rhs, run.t, s.y), "CVodeInit")) return false;
   if (failed(run, data, CVodeSStolerances(s.memory, options.rtol, options.atol), "CVodeSStolerances")) return false;
   if (failed(run, data, CVodeSetUserData(s.memory, &data), "CVodeSetUserData")) return false;
   if (failed(run, data, CVodeSetStopTime(s.memory, options.t_end), "CVodeSetStopTime")) return false;
@@ -343,6 +345,11 @@ LastStep step_loop(CvodeSession& s, RunState& run, CallbackData& data) {
         last.evaluated = false;
       }
       if (stop) break;
+      run.last_step = t_new - t_before;
+      if (run.auto_switch != nullptr && run.auto_switch->calm_after(run, t_new - t_before)) {
+        run.switch_requested = true;  // solver auto hands back to dopri5 from this point
+        break;
+      }
     }
   } catch (const CallbackError& e) {  // from an event function or the observer, or an evaluation of ours
     run.finish(Status::callback_error, e.what());

@@ -14,6 +14,7 @@
 // and step factors 0.9 err^(-1/(q+1)) clipped to [0.2, 10] (as in Hairer-Norsett-Wanner and SciPy), so
 // that their work is comparable with other codes at the same tolerances.
 #include <gradflow/core/tolerances.hpp>
+#include <gradflow/flow/detail/auto_switch.hpp>
 #include <gradflow/flow/detail/dissipation_check.hpp>
 #include <gradflow/flow/detail/run_state.hpp>
 #include <gradflow/flow/detail/step_processor.hpp>
@@ -336,8 +337,10 @@ void run_adaptive_steps(RunState& run, Driver& driver, StiffnessEvidence& stiffn
     const double dt_wanted = dt;
     double dt_try = clamped ? target - run.t : dt;
     double t_try = run.t;
-    // Keep the stage at the step's end time only on a sampled step (a NaN time matches no stage).
-    end_stage.t_end = stiffness.wants_sample() ? t_try + dt_try : std::numeric_limits<double>::quiet_NaN();
+    // Keep the stage at the step's end time only on a sampled step (a NaN time matches no stage), and on
+    // every step that solver auto watches.
+    end_stage.t_end = stiffness.wants_sample() || run.auto_switch != nullptr ? t_try + dt_try
+                                                                             : std::numeric_limits<double>::quiet_NaN();
     end_stage.saved = false;
     const long non_finite_at_try = run.field.num_non_finite();
     const bool accepted = driver.try_step(stepping_sys, run.theta, dxdt, t_try, x_new, dxdt_new, dt_try);
@@ -394,8 +397,15 @@ void run_adaptive_steps(RunState& run, Driver& driver, StiffnessEvidence& stiffn
     ++run.stats.num_steps;
     dt = clamped ? std::max(dt_try, dt_wanted) : dt_try;
     if constexpr (!Driver::kFsal) dxdt_new = -g_new;  // an FSAL step's dxdt_new is already -g_new
+    double stage_dx = 0.0, stage_dv = 0.0;            // ||x1 - y||, ||v(x1) - v(y)|| for the step's end stage y
     if (end_stage.saved) {
-      stiffness.observe(true, t_new - run.t, (x_new - end_stage.x).norm(), (dxdt_new - end_stage.v).norm(), g2, g2_new);
+      stage_dx = (x_new - end_stage.x).norm();
+      stage_dv = (dxdt_new - end_stage.v).norm();
+    }
+    const double h = t_new - run.t;
+    run.last_step = h;
+    if (end_stage.saved && stiffness.wants_sample()) {
+      stiffness.observe(true, h, stage_dx, stage_dv, g2, g2_new);
     } else {
       stiffness.observe(stiffness.wants_sample(), t_new - run.t, 0.0, 0.0, g2, g2_new);
     }
@@ -408,6 +418,10 @@ void run_adaptive_steps(RunState& run, Driver& driver, StiffnessEvidence& stiffn
     if (finish_step(run, t_new, x_new, loss_new, g_new, state_at, scratch)) return;
     // The end point is now current (run.grad is g_new): dxdt_new = -run.grad to the bit.
     dxdt.swap(dxdt_new);
+    if (run.auto_switch != nullptr && end_stage.saved && run.auto_switch->stiff_after(run, h, stage_dx, stage_dv)) {
+      run.switch_requested = true;  // solver auto hands over to BDF from this point
+      return;
+    }
   }
 }
 
@@ -416,7 +430,8 @@ void run_adaptive(RunState& run, Driver& driver) {
   StiffnessEvidence stiffness(run.options.rtol);
   DissipationCheck dissipation(run.t, run.loss, run.options.rtol * std::abs(run.loss));
   run_adaptive_steps(run, driver, stiffness, dissipation);
-  run.stiffness_hint = stiffness.hint(run.options.solver, run.field.num_evaluations());
+  // Under solver auto the switch acts on stiffness: no hint.
+  if (run.auto_switch == nullptr) run.stiffness_hint = stiffness.hint(run.options.solver, run.field.num_evaluations());
   run.departure = dissipation.finding();
 }
 

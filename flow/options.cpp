@@ -8,7 +8,7 @@
 namespace gradflow {
 namespace {
 
-constexpr NameTable<Solver, 9> kSolverNames{{{
+constexpr NameTable<Solver, 10> kSolverNames{{{
     {Solver::dopri5, "dopri5"},
     {Solver::cash_karp54, "cash-karp54"},
     {Solver::fehlberg78, "fehlberg78"},
@@ -18,6 +18,7 @@ constexpr NameTable<Solver, 9> kSolverNames{{{
     {Solver::cvode_bdf, "cvode-bdf"},
     {Solver::cvode_bdf_krylov, "cvode-bdf-krylov"},
     {Solver::cvode_adams, "cvode-adams"},
+    {Solver::automatic, "auto"},
 }}};
 
 }  // namespace

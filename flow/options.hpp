@@ -25,6 +25,15 @@ enum class Solver {
   cvode_bdf,         // CVODE BDF, Newton with a dense direct solver and Jacobian -Hessian
   cvode_bdf_krylov,  // CVODE BDF, Newton-Krylov (PCG or GMRES) with -Hessian-vector products
   cvode_adams,       // CVODE Adams-Moulton, fixed-point iteration (non-stiff)
+  automatic,         // "auto": dopri5, switching to BDF while the problem is stiff and back (docs/theory.md §1.6)
+};
+
+// A hand-over of solver auto (FlowResult::solver_switches): at time t, from one method to the other.
+struct SolverSwitch {
+  double t = 0.0;
+  Solver from = Solver::dopri5;
+  Solver to = Solver::dopri5;
+  std::string reason{};
 };
 
 std::string_view to_string(Solver solver);

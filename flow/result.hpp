@@ -39,6 +39,8 @@ struct FlowResult : TrajectoryResult {
   // ||grad L||^2 (docs/theory.md §1.5): where the run left the flow, and why; empty otherwise (also
   // appended to message). The status is unchanged: the end point is the solver's, not the flow's.
   std::string flow_departure{};
+  // solver auto: every hand-over between dopri5 and BDF, in order (Stats::num_solver_switches counts them).
+  std::vector<SolverSwitch> solver_switches{};
 
   // theta(t) for t in [0, t_final] from the dense output; throws std::out_of_range (naming t and the
   // interval) outside it, std::logic_error without options.save.dense.

@@ -2,6 +2,7 @@
 
 #include <gradflow/core/callback_error.hpp>
 #include <gradflow/core/counting_objective.hpp>
+#include <gradflow/flow/detail/auto_switch.hpp>
 #include <gradflow/flow/detail/run_state.hpp>
 #include <gradflow/flow/detail/step_processor.hpp>
 
@@ -33,6 +34,8 @@ void start_and_run(detail::RunState& run, detail::TrajectoryMonitor& monitor, co
       run.finish(Status::tolerance_reached, detail::tolerance_message(options, 0.0, loss0, row0.grad_norm));
     } else if (monitor.observe(row0, theta0)) {
       run.finish(Status::stopped_by_observer, "the observer asked to stop at t = 0");
+    } else if (options.solver == Solver::automatic) {
+      detail::run_auto(run);
     } else if (is_cvode(options.solver)) {
       detail::run_cvode(run);
     } else {
@@ -102,6 +105,14 @@ FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const
   if (!run.stiffness_hint.empty()) {
     result.stiffness_hint = run.stiffness_hint;
     result.message += "; " + run.stiffness_hint;
+  }
+  result.solver_switches = run.switches;
+  run.stats.num_solver_switches = static_cast<long>(run.switches.size());
+  if (!run.switches.empty()) {
+    result.message += "; switched solver " + std::to_string(run.switches.size()) + " time" +
+                      (run.switches.size() == 1 ? "" : "s") + " (first to " +
+                      std::string(to_string(run.switches.front().to)) +
+                      " at t = " + std::to_string(run.switches.front().t) + ")";
   }
   if (!run.departure.empty()) {
     result.flow_departure = run.departure;

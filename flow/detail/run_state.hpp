@@ -7,8 +7,11 @@
 
 #include <cmath>
 #include <string>
+#include <vector>
 
 namespace gradflow::detail {
+
+class AutoSwitch;
 
 // How a back end interpolates inside an accepted step, for the dense output (flow/dense_output.hpp).
 enum class Interpolant {
@@ -53,6 +56,13 @@ struct RunState {
   Interpolant interpolant = Interpolant::hermite_checked;  // set by the back end
   std::string stiffness_hint;                              // set by the odeint back end (docs/theory.md §1.4)
   std::string departure;  // set by the odeint back end: the dissipation identity failed (docs/theory.md §1.5)
+
+  // solver auto (flow/detail/auto_switch.hpp): a segment watched by auto_switch returns with
+  // switch_requested (and its status not_run) when it hands over; run_auto records the switches.
+  AutoSwitch* auto_switch = nullptr;
+  bool switch_requested = false;
+  double last_step = 0.0;  // the last accepted step's length (set by the back ends for solver auto)
+  std::vector<SolverSwitch> switches;
 
   void finish(Status s, std::string why) {
     status = s;

@@ -19,10 +19,10 @@ SCIPY_METHODS = {
     "DOP853": "fehlberg78",  # an explicit 8th-order pair (SciPy's is Dormand-Prince 8(5,3))
     "BDF": "cvode-bdf",  # variable-order BDF with a dense Newton solve (CVODE)
     "Radau": "cvode-bdf",  # the implicit method gradflow has (Radau IIA is not available)
+    "LSODA": "auto",  # explicit while not stiff, BDF while stiff (gradflow's switch, not LSODA's Adams)
 }
 _UNAVAILABLE = {
     "RK23": "there is no third-order pair in gradflow: use 'RK45' (dopri5)",
-    "LSODA": "gradflow has no automatic stiff/non-stiff switch yet: use 'RK45' (non-stiff) or 'BDF' (stiff)",
 }
 
 # flow() keywords that solve_flow sets itself from solve_ivp's arguments.
@@ -144,9 +144,10 @@ def solve_flow(fun: Any, t_span: Sequence[float], y0: Any, method: str = "RK45",
         objective (Quadratic, LeastSquares, MLP, Function, ...). Not solve_ivp's right-hand side: the
         right-hand side is -grad L.
     t_span: (t0, t1), t0 < t1, both finite. y0: the initial point, shape (p,).
-    method: SciPy's names ("RK45" -> dopri5, "DOP853" -> fehlberg78, "BDF" and "Radau" -> cvode-bdf) or
-        gradflow's (dopri5, cash-karp54, fehlberg78, bulirsch-stoer, cvode-bdf, cvode-bdf-krylov,
-        cvode-adams, euler, rk4 with dt=...). "RK23" and "LSODA" raise ValueError saying what to use.
+    method: SciPy's names ("RK45" -> dopri5, "DOP853" -> fehlberg78, "BDF" and "Radau" -> cvode-bdf,
+        "LSODA" -> auto: dopri5 switching to BDF while the problem is stiff) or gradflow's (dopri5,
+        cash-karp54, fehlberg78, bulirsch-stoer, cvode-bdf, cvode-bdf-krylov, cvode-adams, auto, euler,
+        rk4 with dt=...). "RK23" raises ValueError saying what to use.
     t_eval: times to store, sorted, within t_span (t0 may be among them); None: every accepted step.
     dense_output: keep the continuous solution, sol(t) for t in [t0, t_final] (scalars and arrays).
     events: a callable event(t, y, *args) or a list of them, with SciPy's optional attributes

@@ -211,6 +211,21 @@ status itself stays gradflow's name).)doc");
           "stiffness_hint", [](const PyFlowResult& p) { return p.r.stiffness_hint; },
           "set when an explicit method was held at its stability limit")
       .def_property_readonly(
+          "solver_switches",
+          [](const PyFlowResult& p) {
+            py::list out;
+            for (const SolverSwitch& s : p.r.solver_switches) {
+              py::dict d;
+              d["t"] = s.t;
+              d["from"] = std::string(to_string(s.from));
+              d["to"] = std::string(to_string(s.to));
+              d["reason"] = s.reason;
+              out.append(d);
+            }
+            return out;
+          },
+          "solver='auto': every hand-over between dopri5 and BDF, in order (dicts: t, from, to, reason)")
+      .def_property_readonly(
           "flow_departure", [](const PyFlowResult& p) { return p.r.flow_departure; },
           "set when the run's steps broke the dissipation identity: its end point is not where the flow is")
       .def(

@@ -106,7 +106,6 @@ def test_a_gradflow_objective_and_gradflows_options_go_through_and_statuses_foll
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"method": "RK23"}, r"method = 'RK23': there is no third-order pair"),
-    ({"method": "LSODA"}, r"method = 'LSODA': gradflow has no automatic"),
     ({"method": "Euler-Cromer"}, r"method = 'Euler-Cromer': unknown"),
     ({"t_eval": [0.5, 20.0]}, r"t_eval: must lie within t_span"),
     ({"t_eval": [2.0, 1.0]}, r"t_eval: must be strictly increasing"),
@@ -148,3 +147,20 @@ def test_the_version_is_the_cmake_packages():
     top = pathlib.Path(__file__).resolve().parents[2] / "CMakeLists.txt"
     version = re.search(r"project\(gradflow VERSION ([0-9.]+)", top.read_text()).group(1)
     assert gradflow.__version__ == version
+
+
+def test_lsoda_is_the_automatic_switch_on_a_stiff_quadratic():
+    # eigenvalues 1e-4 .. 1 (p = 20), t to 1e4: stiff for an explicit method after the fast modes decay.
+    eigenvalues = np.logspace(0.0, -4.0, 20)
+    q = gradflow.Quadratic(np.diag(eigenvalues))
+    y0 = np.ones(20)
+    res = gradflow.solve_flow(q, (0.0, 1e4), y0, method="LSODA", rtol=1e-6, atol=1e-10)
+    assert res.status == 0 and res.success
+    switches = res.result.solver_switches
+    assert len(switches) >= 1 and switches[0]["from"] == "dopri5" and switches[0]["to"] == "cvode-bdf"
+    assert 0.0 < switches[0]["t"] < 1e4 and "stability limit" in switches[0]["reason"]
+    assert res.result.stats["num_solver_switches"] == len(switches)
+    exact = np.exp(-eigenvalues * 1e4) * y0
+    assert np.max(np.abs(res.y[:, -1] - exact)) <= 1e-4
+    rk45 = gradflow.solve_flow(q, (0.0, 1e4), y0, method="RK45", rtol=1e-6, atol=1e-10)
+    assert res.nfev * 5 < rk45.nfev  # the explicit method alone is held at its stability limit
