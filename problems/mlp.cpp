@@ -45,13 +45,24 @@ void outer_rows_into(const Matrix& delta, const Matrix& input, const MlpArchitec
 // one block: starting threads would cost more than they save (about 130 microseconds of work at 30
 // GFLOP/s). Above, blocks of at least kMinBlock samples or weight rows, at most kMaxBlocks per layer:
 // large enough that the repeated packing of the shared operand of each product stays a few percent
-// of the product, and enough blocks to keep 2 to 16 threads busy.
+// of the product, and enough blocks to keep 2 to 16 threads busy. Each block's product packs the
+// whole shared operand again (the weights, or the layer's input for the weight rows), a cost of about
+// 1 / (block size) of the product's, and dearer once that operand no longer fits in cache: at blocks of
+// 64 OpenBLAS spent 17% of a 512 x 512 x 512 x 3 gradient packing (perf), which ran at 0.58 of dgemm's
+// own rate; with blocks of 256, at 0.98 (bench/peers/gemm_rate.py). So the blocks are at least
+// kMinBlock, or kMinLargeBlock when the shared operand has more than kLargeOperand entries (512 KB).
+// The partition, not the thread count, decides the bits, so it is the same for every thread count;
+// the price is less parallelism inside a large layer of fewer than 512 samples or rows.
 constexpr double kMinParallelFlops = 4e6;
 constexpr Eigen::Index kMinBlock = 64;
+constexpr Eigen::Index kMinLargeBlock = 256;
+constexpr Eigen::Index kLargeOperand = 65536;
 constexpr Eigen::Index kMaxBlocks = 16;
 
-Eigen::Index block_count(Eigen::Index size, bool parallel) {
-  return parallel ? std::clamp<Eigen::Index>(size / kMinBlock, 1, kMaxBlocks) : 1;
+// shared: the entries of the operand every block of the product packs again.
+Eigen::Index block_count(Eigen::Index size, bool parallel, Eigen::Index shared) {
+  const Eigen::Index min_block = shared > kLargeOperand ? kMinLargeBlock : kMinBlock;
+  return parallel ? std::clamp<Eigen::Index>(size / min_block, 1, kMaxBlocks) : 1;
 }
 
 // size items in `blocks` contiguous blocks whose sizes differ by at most one: the blocks + 1 bounds.
@@ -141,10 +152,14 @@ Mlp::Lease Mlp::workspace() const {
 void Mlp::make_partition() {
   const Eigen::Index n = x_.rows();
   const bool parallel = 6.0 * static_cast<double>(n) * static_cast<double>(num_parameters_) >= kMinParallelFlops;
-  sample_bounds_ = split(n, block_count(n, parallel));
+  Eigen::Index largest_weights = 0;  // the sample blocks' shared operands are the layers' weights
+  for (const auto& layer : layers_) largest_weights = std::max(largest_weights, layer.rows * layer.cols);
+  sample_bounds_ = split(n, block_count(n, parallel, largest_weights));
   weight_blocks_.clear();
   for (std::size_t l = 0; l < layers_.size(); ++l) {
-    const std::vector<Eigen::Index> rows = split(layers_[l].rows, block_count(layers_[l].rows, parallel));
+    // A block of weight rows packs the layer's input, cols x n.
+    const std::vector<Eigen::Index> rows =
+        split(layers_[l].rows, block_count(layers_[l].rows, parallel, layers_[l].cols * n));
     for (std::size_t b = 0; b + 1 < rows.size(); ++b) weight_blocks_.push_back({l, rows[b], rows[b + 1]});
   }
   // The largest blocks first, so that the last ones to start are short (the order of the blocks does

@@ -21,7 +21,7 @@ CLI = os.environ.get("GRADFLOW_CLI")
 BUILD_GEMM = os.environ.get("GRADFLOW_BUILD_GEMM", "")  # "OpenBLAS (...)" or "Eigen": CMake's choice
 
 
-def network(threads=1, n=96, d=64, width=256):
+def network(threads=1, n=600, d=64, width=512):
     rng = np.random.default_rng(7)
     X = rng.normal(size=(n, d)) / np.sqrt(d)
     y = np.tanh(X[:, 0])
@@ -38,7 +38,7 @@ def test_the_kernels_are_named():
 
 
 def test_same_bits_for_any_thread_count():
-    # 6 n p = 6 x 96 x 82,176 flops: above the partition's threshold, so the products are blocked.
+    # n = 600 samples and 512 rows per layer: two blocks of each (problems/mlp.cpp, kMinBlock = 256).
     reference = network(threads=1)
     loss1, grad1 = reference[0].loss_and_gradient(reference[1])
     v = np.random.default_rng(1).normal(size=grad1.size)
