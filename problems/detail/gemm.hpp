@@ -6,7 +6,9 @@
 // GRADFLOW_SIMD is "baseline" ("auto", the default, lets it choose; another value gets a warning on
 // stderr and counts as "auto"). The two round differently (fused multiply-adds, other blocking), so
 // bit-for-bit comparisons between machines need GRADFLOW_SIMD=baseline on both; on one machine every
-// run gives the same bits either way.
+// run gives the same bits either way. GRADFLOW_SIMD concerns gemm only: the kernels of
+// core/detail/kernels.hpp (among them the explicit solvers' stage sums) give the same bits in both of
+// their clones, so there is no other rounding for it to choose.
 #pragma once
 
 namespace gradflow::kernels {
