@@ -161,10 +161,12 @@ class RmsErrorChecker {
 
   RmsErrorChecker(double atol = 1e-6, double rtol = 1e-6) : atol_(atol), rtol_(rtol) {}
 
+  // The sum is kernels::scaled_squared_sum: the bits of Eigen's (x_err / (atol + rtol |x_old|))^2 summed,
+  // at the machine's width.
   template <class StateT, class Deriv, class Err, class Time>
   double error(const StateT& x_old, const Deriv&, Err& x_err, Time) const {
     const double n = static_cast<double>(x_old.size());
-    const double sum = (x_err.array() / (atol_ + rtol_ * x_old.array().abs())).square().sum();
+    const double sum = kernels::scaled_squared_sum(x_err.data(), x_old.data(), atol_, rtol_, x_old.size());
     const double err = std::sqrt(sum / n);
     return std::isfinite(err) ? err : std::numeric_limits<double>::max();
   }

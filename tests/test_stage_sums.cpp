@@ -21,6 +21,7 @@
 namespace gradflow_test::baseline_kernels {
 void scale_sum(double* out, const double* c, const double* const* x, int terms, long n);
 void scale_sum_swap(double* a, double* b, const double* x, double c0, double c1, long n);
+double scaled_squared_sum(const double* e, const double* x, double atol, double rtol, long n);
 }  // namespace gradflow_test::baseline_kernels
 
 namespace {
@@ -199,6 +200,29 @@ TEST_CASE("One stage sum is within (terms - 1) u sum |c_j x_j| of the exact sum 
       }
       INFO("terms = " << terms << ", i = " << i);
       CHECK(std::abs(static_cast<long double>(out[i]) - exact) <= terms * u * magnitude);
+    }
+  }
+}
+
+TEST_CASE("kernels::scaled_squared_sum is Eigen's sum of the scaled squared errors, in both clones",
+          "[kernels][stage]") {
+  Random random(30);
+  const double atol = 1e-10, rtol = 1e-8;
+  std::vector<long> sizes;
+  for (long n = 0; n <= 41; ++n) sizes.push_back(n);
+  for (const long n : {199L, 200L, 201L, 202L, 4160L, 4161L, 4162L, 4163L}) sizes.push_back(n);
+  for (const long n : sizes) {
+    INFO("n = " << n);
+    const Vector x = random.normal_vector(n) * 3.0;
+    const Vector e = random.normal_vector(n) * 1e-9;
+    const double sum = gradflow::kernels::scaled_squared_sum(e.data(), x.data(), atol, rtol, n);
+    const double base = gradflow_test::baseline_kernels::scaled_squared_sum(e.data(), x.data(), atol, rtol, n);
+    CHECK(std::memcmp(&sum, &base, sizeof sum) == 0);
+    const double eigen = (e.array() / (atol + rtol * x.array().abs())).square().sum();
+    if (kPortableEigen) {
+      CHECK(std::memcmp(&sum, &eigen, sizeof sum) == 0);
+    } else {
+      CHECK(std::abs(sum - eigen) <= 1e-14 * eigen);
     }
   }
 }

@@ -270,4 +270,38 @@ GRADFLOW_CLONES void scale_sum_swap(double* __restrict a, double* __restrict b, 
   }
 }
 
+GRADFLOW_CLONES double scaled_squared_sum(const double* __restrict e, const double* __restrict x, double atol,
+                                          double rtol, long n) {
+  const auto term = [=](long i) {
+    const double q = e[i] / (atol + rtol * std::fabs(x[i]));
+    return q * q;
+  };
+  // Eigen's reduction (Redux.h, LinearVectorizedTraversal) with 2-lane packets: lanes 0, 1 of the first
+  // accumulator and 2, 3 of the second take the entries i = 0, 1, 2, 3 (mod 4) up to the last multiple
+  // of 4; the accumulators are added, then one more pair when n mod 4 >= 2, the two lanes, and the last
+  // entry when n is odd. With fewer than 4 entries: the first pair, then the rest in turn.
+  if (n < 2) return n == 1 ? term(0) : 0.0;
+  const long end4 = n / 4 * 4;
+  const long end2 = n / 2 * 2;
+  double r0, r1;
+  if (end2 > 2) {
+    double s[4] = {term(0), term(1), term(2), term(3)};
+    for (long i = 4; i < end4; i += 4) {
+      for (int k = 0; k < 4; ++k) s[k] += term(i + k);
+    }
+    r0 = s[0] + s[2];
+    r1 = s[1] + s[3];
+    if (end2 > end4) {
+      r0 += term(end4);
+      r1 += term(end4 + 1);
+    }
+  } else {
+    r0 = term(0);
+    r1 = term(1);
+  }
+  double sum = r0 + r1;
+  for (long i = end2; i < n; ++i) sum += term(i);
+  return sum;
+}
+
 }  // namespace GRADFLOW_KERNELS_NAMESPACE

@@ -53,4 +53,12 @@ void scale_sum(double* out, const double* c, const double* const* x, int terms, 
 // as odeint's, without its temporary copy of a.
 void scale_sum_swap(double* a, double* b, const double* x, double c0, double c1, long n);
 
+// sum_i (e[i] / (atol + rtol |x[i]|))^2 for i < n (0 when n = 0): the sum of the adaptive Runge-Kutta
+// steppers' RMS error norm (flow/odeint_backend.cpp). The same operations, summed in the same order, as
+// Eigen's portable (SSE2) evaluation of (e.array() / (atol + rtol * x.array().abs())).square().sum():
+// four running sums over blocks of four entries (Eigen's two accumulators of two lanes), then a last
+// pair and the last entry. So it gives the bits of that Eigen expression in a build without -march,
+// and the same bits in both clones.
+double scaled_squared_sum(const double* e, const double* x, double atol, double rtol, long n);
+
 }  // namespace gradflow::kernels
