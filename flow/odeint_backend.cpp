@@ -13,6 +13,7 @@
 // The adaptive Runge-Kutta steppers use a Hairer-style controller: RMS norm of err_i / (atol + rtol |x_i|)
 // and step factors 0.9 err^(-1/(q+1)) clipped to [0.2, 10] (as in Hairer-Norsett-Wanner and SciPy), so
 // that their work is comparable with other codes at the same tolerances.
+#include <gradflow/core/detail/kernels.hpp>
 #include <gradflow/core/tolerances.hpp>
 #include <gradflow/flow/detail/auto_switch.hpp>
 #include <gradflow/flow/detail/dissipation_check.hpp>
@@ -33,11 +34,13 @@
 #include <boost/utility/enable_if.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <limits>
 #include <string>
+#include <tuple>
 
 namespace gradflow::detail {
 namespace {
@@ -45,6 +48,82 @@ namespace {
 namespace odeint = boost::numeric::odeint;
 using State = Eigen::VectorXd;
 using Algebra = odeint::vector_space_algebra;
+
+// The stage arithmetic. odeint's default_operations on Eigen vectors evaluate a stage sum
+// c1 x1 + c2 x2 + ... + cN xN as an Eigen expression, at the portable build's SSE2 width (2 doubles);
+// kernels::scale_sum does the same IEEE operations in the same order (every product rounded, the sum
+// from the first term to the last, no fused multiply-add) at the machine's width (4 doubles with
+// AVX2, picked when the program loads). So the stage sums, and every result of the explicit solvers,
+// keep the bits of odeint's own arithmetic: the bound against it is 0 ulps, on every machine, for any
+// thread count and run after run (against the exact sum, one stage sum of N terms is within
+// gamma_N sum |c_j x_j|, gamma_N = N u / (1 - N u), as before: docs/theory.md §1.4; tests/test_stage_sums.cpp,
+// §7.39). The other operations (rel_error, scale, ...) are odeint's.
+template <std::size_t N>
+class StageSum {
+ public:
+  template <class... Factor>
+  explicit StageSum(Factor... factors) : c_{static_cast<double>(factors)...} {
+    static_assert(sizeof...(Factor) == N, "one factor per term");
+  }
+  template <class Out, class... In>
+  void operator()(Out& out, const In&... in) const {
+    static_assert(sizeof...(In) == N, "one state per term");
+    const double* x[N] = {in.data()...};
+    const Eigen::Index n = std::get<0>(std::forward_as_tuple(in...)).size();
+    if (out.size() != n) out.resize(n);  // as Eigen's assignment would (out is then none of the inputs)
+    kernels::scale_sum(out.data(), c_.data(), x, static_cast<int>(N), n);
+  }
+  using result_type = void;
+
+ private:
+  std::array<double, N> c_;
+};
+
+struct StageOperations : odeint::default_operations {
+  // The factors' types do not matter (they are all double here): any template arguments are accepted.
+  template <class...>
+  using scale_sum1 = StageSum<1>;
+  template <class...>
+  using scale_sum2 = StageSum<2>;
+  template <class...>
+  using scale_sum3 = StageSum<3>;
+  template <class...>
+  using scale_sum4 = StageSum<4>;
+  template <class...>
+  using scale_sum5 = StageSum<5>;
+  template <class...>
+  using scale_sum6 = StageSum<6>;
+  template <class...>
+  using scale_sum7 = StageSum<7>;
+  template <class...>
+  using scale_sum8 = StageSum<8>;
+  template <class...>
+  using scale_sum9 = StageSum<9>;
+  template <class...>
+  using scale_sum10 = StageSum<10>;
+  template <class...>
+  using scale_sum11 = StageSum<11>;
+  template <class...>
+  using scale_sum12 = StageSum<12>;
+  template <class...>
+  using scale_sum13 = StageSum<13>;
+  template <class...>
+  using scale_sum14 = StageSum<14>;
+  static_assert(kernels::kMaxScaleSumTerms == 14, "a scale_sumN for every N the kernel takes");
+
+  // Bulirsch-Stoer's modified midpoint: t1 = a1 t2 + a2 t3 and t2 = the old t1, in one pass and without
+  // odeint's temporary copy of t1 (an allocation per midpoint substep).
+  template <class...>
+  struct scale_sum_swap2 {
+    double a1, a2;
+    scale_sum_swap2(double alpha1, double alpha2) : a1(alpha1), a2(alpha2) {}
+    template <class T1, class T2, class T3>
+    void operator()(T1& t1, T2& t2, const T3& t3) const {
+      kernels::scale_sum_swap(t1.data(), t2.data(), t3.data(), a1, a2, t1.size());
+    }
+    using result_type = void;
+  };
+};
 
 constexpr double kEps = std::numeric_limits<double>::epsilon();
 using tolerances::kMaxConsecutiveRejections;
@@ -79,14 +158,16 @@ class RmsErrorChecker {
  public:
   using value_type = double;
   using algebra_type = Algebra;
-  using operations_type = odeint::default_operations;
+  using operations_type = StageOperations;
 
   RmsErrorChecker(double atol = 1e-6, double rtol = 1e-6) : atol_(atol), rtol_(rtol) {}
 
+  // The sum is kernels::scaled_squared_sum: the bits of Eigen's (x_err / (atol + rtol |x_old|))^2 summed,
+  // at the machine's width.
   template <class StateT, class Deriv, class Err, class Time>
   double error(const StateT& x_old, const Deriv&, Err& x_err, Time) const {
     const double n = static_cast<double>(x_old.size());
-    const double sum = (x_err.array() / (atol_ + rtol_ * x_old.array().abs())).square().sum();
+    const double sum = kernels::scaled_squared_sum(x_err.data(), x_old.data(), atol_, rtol_, x_old.size());
     const double err = std::sqrt(sum / n);
     return std::isfinite(err) ? err : std::numeric_limits<double>::max();
   }
@@ -121,12 +202,13 @@ class SafetyStepAdjuster {
 
 template <class ErrorStepper>
 using Controlled = odeint::controlled_runge_kutta<ErrorStepper, RmsErrorChecker, SafetyStepAdjuster>;
-using Dopri5 = odeint::runge_kutta_dopri5<State, double, State, double, Algebra>;
-using CashKarp54 = odeint::runge_kutta_cash_karp54<State, double, State, double, Algebra>;
-using Fehlberg78 = odeint::runge_kutta_fehlberg78<State, double, State, double, Algebra>;
-using BulirschStoer = odeint::bulirsch_stoer<State, double, State, double, Algebra>;
-using Euler = odeint::euler<State, double, State, double, Algebra>;
-using Rk4 = odeint::runge_kutta4<State, double, State, double, Algebra>;
+using Operations = StageOperations;
+using Dopri5 = odeint::runge_kutta_dopri5<State, double, State, double, Algebra, Operations>;
+using CashKarp54 = odeint::runge_kutta_cash_karp54<State, double, State, double, Algebra, Operations>;
+using Fehlberg78 = odeint::runge_kutta_fehlberg78<State, double, State, double, Algebra, Operations>;
+using BulirschStoer = odeint::bulirsch_stoer<State, double, State, double, Algebra, Operations>;
+using Euler = odeint::euler<State, double, State, double, Algebra, Operations>;
+using Rk4 = odeint::runge_kutta4<State, double, State, double, Algebra, Operations>;
 
 // One accepted step, for interpolation.
 struct StepSpan {

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 
 // Not under ThreadSanitizer: the clones' ifunc resolvers run while the program is loaded, before the
 // sanitizer's runtime is, and their instrumentation crashes there (the baseline alone gives the same bits).
@@ -140,6 +141,23 @@ inline SinCos sin_cos_pair(double x) {
   return {x == 0.0 ? x : sin_x, ((quadrant + 1U) & 2U) != 0 ? -cos_abs : cos_abs};
 }
 
+// out[i] = (c0 x0[i] + c1 x1[i]) + ... for a fixed number of terms: a left fold, so the sum runs from
+// the first term to the last. The loop carries no dependence even when out is one of the x (element i
+// is read before it is written), which ivdep tells the vectorizer instead of a run-time overlap check.
+template <std::size_t... J>
+[[gnu::always_inline]] inline void scale_sum_fixed(double* out, const double* c, const double* const* x, long n,
+                                                   std::index_sequence<J...>) {
+  const double a[] = {c[J]...};
+  const double* p[] = {x[J]...};
+#pragma GCC ivdep
+  for (long i = 0; i < n; ++i) out[i] = (... + (a[J] * p[J][i]));
+}
+
+template <std::size_t N>
+[[gnu::always_inline]] inline void scale_sum_n(double* out, const double* c, const double* const* x, long n) {
+  scale_sum_fixed(out, c, x, n, std::make_index_sequence<N>());
+}
+
 }  // namespace
 
 GRADFLOW_CLONES void matvec(const double* __restrict a, long rows, long cols, const double* __restrict x,
@@ -206,6 +224,84 @@ GRADFLOW_CLONES double negate_and_squared_norm(const double* __restrict g, doubl
     s[j] += g[i] * g[i];
   }
   return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+}
+
+GRADFLOW_CLONES void scale_sum(double* out, const double* c, const double* const* x, int terms, long n) {
+  switch (terms) {
+    case 1:
+      return scale_sum_n<1>(out, c, x, n);
+    case 2:
+      return scale_sum_n<2>(out, c, x, n);
+    case 3:
+      return scale_sum_n<3>(out, c, x, n);
+    case 4:
+      return scale_sum_n<4>(out, c, x, n);
+    case 5:
+      return scale_sum_n<5>(out, c, x, n);
+    case 6:
+      return scale_sum_n<6>(out, c, x, n);
+    case 7:
+      return scale_sum_n<7>(out, c, x, n);
+    case 8:
+      return scale_sum_n<8>(out, c, x, n);
+    case 9:
+      return scale_sum_n<9>(out, c, x, n);
+    case 10:
+      return scale_sum_n<10>(out, c, x, n);
+    case 11:
+      return scale_sum_n<11>(out, c, x, n);
+    case 12:
+      return scale_sum_n<12>(out, c, x, n);
+    case 13:
+      return scale_sum_n<13>(out, c, x, n);
+    case 14:
+      return scale_sum_n<14>(out, c, x, n);
+    default:
+      return;  // not reached: the callers pass 1 to kMaxScaleSumTerms terms
+  }
+}
+
+GRADFLOW_CLONES void scale_sum_swap(double* __restrict a, double* __restrict b, const double* __restrict x, double c0,
+                                    double c1, long n) {
+  for (long i = 0; i < n; ++i) {
+    const double old = a[i];
+    a[i] = c0 * b[i] + c1 * x[i];
+    b[i] = old;
+  }
+}
+
+GRADFLOW_CLONES double scaled_squared_sum(const double* __restrict e, const double* __restrict x, double atol,
+                                          double rtol, long n) {
+  const auto term = [=](long i) {
+    const double q = e[i] / (atol + rtol * std::fabs(x[i]));
+    return q * q;
+  };
+  // Eigen's reduction (Redux.h, LinearVectorizedTraversal) with 2-lane packets: lanes 0, 1 of the first
+  // accumulator and 2, 3 of the second take the entries i = 0, 1, 2, 3 (mod 4) up to the last multiple
+  // of 4; the accumulators are added, then one more pair when n mod 4 >= 2, the two lanes, and the last
+  // entry when n is odd. With fewer than 4 entries: the first pair, then the rest in turn.
+  if (n < 2) return n == 1 ? term(0) : 0.0;
+  const long end4 = n / 4 * 4;
+  const long end2 = n / 2 * 2;
+  double r0, r1;
+  if (end2 > 2) {
+    double s[4] = {term(0), term(1), term(2), term(3)};
+    for (long i = 4; i < end4; i += 4) {
+      for (int k = 0; k < 4; ++k) s[k] += term(i + k);
+    }
+    r0 = s[0] + s[2];
+    r1 = s[1] + s[3];
+    if (end2 > end4) {
+      r0 += term(end4);
+      r1 += term(end4 + 1);
+    }
+  } else {
+    r0 = term(0);
+    r1 = term(1);
+  }
+  double sum = r0 + r1;
+  for (long i = end2; i < n; ++i) sum += term(i);
+  return sum;
 }
 
 }  // namespace GRADFLOW_KERNELS_NAMESPACE

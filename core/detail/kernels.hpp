@@ -37,4 +37,28 @@ void sin_cos(const double* x, double* sin_x, double* cos_x, long n);
 // sums in a fixed order: the same bits in both clones, not those of Eigen's squaredNorm.
 double negate_and_squared_norm(const double* g, double* v, long n);
 
+// The stage sums of the explicit Runge-Kutta methods (odeint's scale_sumN, flow/odeint_backend.cpp):
+// out[i] = (...((c[0] x[0][i] + c[1] x[1][i]) + c[2] x[2][i]) + ...) + c[terms-1] x[terms-1][i] for i < n,
+// with 1 <= terms <= kMaxScaleSumTerms: every product rounded, the sum taken from left to right, no fused
+// multiply-add. That is the sequence of IEEE operations of odeint's default_operations on Eigen vectors
+// (Eigen evaluates c1 * x1 + c2 * x2 + ... term by term in that order), so the stage sums give the bits
+// of odeint's own arithmetic in both clones, only at the machine's vector width (4 doubles with AVX2
+// where Eigen's portable build uses SSE2's 2). out may be one of the x[j] (each out[i] is written after
+// its inputs are read) but must not overlap them otherwise.
+constexpr int kMaxScaleSumTerms = 14;
+void scale_sum(double* out, const double* c, const double* const* x, int terms, long n);
+
+// The modified midpoint step of Bulirsch-Stoer (odeint's scale_sum_swap2): with old = a[i],
+// a[i] = c0 b[i] + c1 x[i] and b[i] = old, for i < n; a, b and x must not overlap. The same operations
+// as odeint's, without its temporary copy of a.
+void scale_sum_swap(double* a, double* b, const double* x, double c0, double c1, long n);
+
+// sum_i (e[i] / (atol + rtol |x[i]|))^2 for i < n (0 when n = 0): the sum of the adaptive Runge-Kutta
+// steppers' RMS error norm (flow/odeint_backend.cpp). The same operations, summed in the same order, as
+// Eigen's portable (SSE2) evaluation of (e.array() / (atol + rtol * x.array().abs())).square().sum():
+// four running sums over blocks of four entries (Eigen's two accumulators of two lanes), then a last
+// pair and the last entry. So it gives the bits of that Eigen expression in a build without -march,
+// and the same bits in both clones.
+double scaled_squared_sum(const double* e, const double* x, double atol, double rtol, long n);
+
 }  // namespace gradflow::kernels

@@ -1,12 +1,17 @@
 // The network's matrix products (problems/mlp.cpp, problems/mlp_residual.cpp).
 //
-// gemm, the network's matrix products, is Eigen's, compiled twice: for the baseline x86-64 and, in a
-// translation unit of its own with Eigen's namespace renamed, for x86-64-v3 (AVX2 and FMA). The
-// first call picks the second when the processor has AVX2 and FMA, unless the environment variable
-// GRADFLOW_SIMD is "baseline" ("auto", the default, lets it choose; another value gets a warning on
-// stderr and counts as "auto"). The two round differently (fused multiply-adds, other blocking), so
-// bit-for-bit comparisons between machines need GRADFLOW_SIMD=baseline on both; on one machine every
-// run gives the same bits either way.
+// gemm, the network's matrix products, runs on one of three kernels, chosen once per process at the
+// first call: OpenBLAS (problems/detail/kernels_gemm_openblas.cpp; when the build found it, CMake
+// option GRADFLOW_GEMM), one thread per call, with OpenBLAS's own choice of kernels for the processor;
+// else Eigen compiled for x86-64-v3 (AVX2 and FMA; a translation unit of its own with Eigen's namespace
+// renamed) when the processor has both; else Eigen for the baseline x86-64. The environment variable
+// GRADFLOW_GEMM=eigen skips OpenBLAS, and GRADFLOW_SIMD=baseline forces Eigen's baseline code (it wins;
+// "auto", the default, lets them choose; another value gets a warning on stderr and counts as "auto").
+// The three round differently (blocking, fused multiply-adds), so bit-for-bit comparisons between
+// machines need GRADFLOW_SIMD=baseline on both; on one machine every run gives the same bits with any
+// choice, for any thread count. GRADFLOW_SIMD concerns gemm only: the kernels of core/detail/kernels.hpp
+// (among them the explicit solvers' stage sums) give the same bits in both of their clones, so there
+// is no other rounding for it to choose.
 #pragma once
 
 namespace gradflow::kernels {
@@ -25,7 +30,8 @@ void gemm(bool transpose_a, bool transpose_b, long m, long n, long k, const doub
 void gemm_strided(bool transpose_a, bool transpose_b, long m, long n, long k, const double* a, long lda,
                   const double* b, long ldb, bool accumulate, double* c, long ldc);
 
-// Which gemm runs on this machine: "x86-64-v3 (AVX2, FMA)" or "x86-64 baseline".
+// Which gemm runs: "OpenBLAS 0.3.21 (Haswell kernels, one thread per call)", "Eigen, x86-64-v3 (AVX2,
+// FMA)" or "Eigen, x86-64 baseline" (gradflow --version prints it).
 const char* gemm_instruction_set();
 
 }  // namespace gradflow::kernels
