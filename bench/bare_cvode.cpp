@@ -2,6 +2,8 @@
 // with SPGMR and exact Hessian-vector products; one call of CVode to t_end, nothing else.
 #include "bare_peers.hpp"
 
+#include <gradflow/core/tolerances.hpp>
+
 #include <cvode/cvode.h>
 #include <nvector/nvector_serial.h>
 #include <sundials/sundials_context.h>
@@ -9,6 +11,7 @@
 #include <sunlinsol/sunlinsol_spgmr.h>
 #include <sunmatrix/sunmatrix_dense.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <exception>
 #include <string>
@@ -84,13 +87,19 @@ BareResult bare_cvode_bdf(const Objective& f, const Vector& theta0, double t_end
   mutable_view(y, data.p) = theta0;
   void* memory = CVodeCreate(CV_BDF, context);
   SUNMatrix matrix = krylov ? nullptr : SUNDenseMatrix(n, n, context);
-  SUNLinearSolver solver = krylov ? SUNLinSol_SPGMR(y, SUN_PREC_NONE, 0, context) : SUNLinSol_Dense(y, matrix, context);
+  // GMRES with cvode-bdf-krylov's budget and linear tolerance (core/tolerances.hpp), so that both sides
+  // do the same work.
+  const auto krylov_dimension = static_cast<int>(std::min<long>(data.p, tolerances::kGmresMaxKrylovDimension));
+  SUNLinearSolver solver =
+      krylov ? SUNLinSol_SPGMR(y, SUN_PREC_NONE, krylov_dimension, context) : SUNLinSol_Dense(y, matrix, context);
+  if (krylov) SUNLinSol_SPGMRSetMaxRestarts(solver, tolerances::kGmresMaxRestarts);
   int flag = CVodeInit(memory, rhs, 0.0, y);
   if (flag == CV_SUCCESS) flag = CVodeSStolerances(memory, rtol, atol);
   if (flag == CV_SUCCESS) flag = CVodeSetUserData(memory, &data);
   if (flag == CV_SUCCESS) flag = CVodeSetMaxNumSteps(memory, 100000000L);
   if (flag == CV_SUCCESS) flag = CVodeSetStopTime(memory, t_end);
   if (flag == CV_SUCCESS) flag = CVodeSetLinearSolver(memory, solver, matrix);
+  if (flag == CV_SUCCESS && krylov) flag = CVodeSetEpsLin(memory, tolerances::kKrylovLinearToleranceFactor);
   if (flag == CV_SUCCESS)
     flag = krylov ? CVodeSetJacTimes(memory, nullptr, jacobian_times) : CVodeSetJacFn(memory, dense_jacobian);
   sunrealtype t = 0.0;

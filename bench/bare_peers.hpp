@@ -36,8 +36,9 @@ BareResult bare_odeint_dopri5(const Objective& f, const Vector& theta0, double t
 // SUNDIALS CVODE: CVodeCreate(CV_BDF), scalar tolerances rtol and atol, a stop time at t_end and one
 // call of CVode in CV_NORMAL mode. krylov false: SUNDIALS' own dense matrix and dense LU solver with the
 // exact dense Hessian as the Jacobian (-H, CVodeSetJacFn), CVODE's default Jacobian reuse. krylov true:
-// SPGMR without preconditioner (default Krylov dimension) and exact Hessian-vector products
-// (CVodeSetJacTimes), for problems without a dense Hessian (the network, p = 4160).
+// SPGMR without preconditioner and exact Hessian-vector products (CVodeSetJacTimes), with
+// cvode-bdf-krylov's Krylov dimension, restarts and linear tolerance (core/tolerances.hpp), for
+// problems without a dense Hessian (the network, p = 4160).
 BareResult bare_cvode_bdf(const Objective& f, const Vector& theta0, double t_end, double rtol, double atol,
                           bool krylov);
 

@@ -112,6 +112,33 @@ inline constexpr double kGammaChange = 0.3;
 // CVODE retries with a smaller step.
 inline constexpr double kMinNewtonPivot = 1e-14;
 
+// --- CVODE's Newton-Krylov solver (cvode-bdf-krylov, no preconditioner) ----------------------------
+// The Newton matrix I + gamma H of a stiff flow has eigenvalues from 1 to 1 + gamma beta (1e5 and more
+// late in a run with beta = 1e4), and an unpreconditioned Krylov method needs tens of iterations on it.
+// With CVODE's defaults (Krylov dimension 5, no restart) most solves stopped unconverged: CVODE keeps
+// such a solve on the first Newton iteration (an error in the slow modes, which do not decay, and which
+// the local error estimate does not see) and counts a convergence failure on later ones (the step is
+// cut). On a quadratic with p = 50 and eigenvalues 1e-2 ... 1e4 at rtol 1e-6 that gave 550 (PCG: 5)
+// times dense BDF's error for 18 times its gradient evaluations (issue 26, item 4; docs/theory.md §1.4).
+// With the values below: dense BDF's error, and 1.00 (PCG 1.02) times its gradients; on p = 200, and on
+// eigenvalues up to 1e6, at most 1.15 times; on the benchmarks' network -7% to +12% of the gradients before.
+//
+// GMRES: a Krylov space of up to 30 vectors (p when p is smaller: GMRES is then exact), restarted at
+// most twice (90 iterations, with the memory of 30 vectors of p). With CVODE's other defaults, 20 left
+// 1.5 times dense BDF's gradients on that quadratic and 50 did no better than 30; the restarts are for
+// harder spectra (p = 200: 1.9 times without them, 1.15 with them).
+inline constexpr long kGmresMaxKrylovDimension = 30;
+inline constexpr int kGmresMaxRestarts = 2;
+// PCG keeps a few vectors whatever its iteration budget, so the budget can be larger than GMRES's
+// space: up to 100 iterations. 30 left eigenvalues up to 1e6 at 4.4 times dense BDF's gradients, 100 at
+// 1.08 times (and p = 200 at 1.03 times).
+inline constexpr long kPcgMaxIterations = 100;
+// The linear solves' tolerance is this times the Newton tolerance (CVodeSetEpsLin; CVODE's default is
+// 0.05). A looser solve leaves noise in the corrections, which the error estimate and the order choice
+// see: with 0.05 GMRES took 1.26 times dense BDF's gradients on the quadratic, with 0.01 1.00 (PCG 1.03
+// either way), and on the benchmarks' network -2% to +14% of the gradients it took with 0.05.
+inline constexpr double kKrylovLinearToleranceFactor = 0.01;
+
 // --- Sizes ------------------------------------------------------------------------------------------
 // Networks with at most this many parameters offer a dense Hessian (p Hessian-vector products, p^2
 // doubles: 32 MB at 2000), which cvode-bdf then factors; larger ones are matrix-free only.

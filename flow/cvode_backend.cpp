@@ -1,8 +1,9 @@
 // The SUNDIALS CVODE back end: BDF with a dense direct solver (Jacobian -Hessian, exact when the
 // problem has a dense Hessian, else CVODE's difference quotient; the Newton systems are solved with
 // Eigen's eigendecomposition, Cholesky or LU, see detail/cvode_linear_solvers.hpp), BDF with matrix-free Newton-Krylov
-// (PCG or GMRES on -Hessian-vector products: the Jacobian of a gradient flow is symmetric), and Adams
-// with fixed-point iteration.
+// (PCG or GMRES on -Hessian-vector products: the Jacobian of a gradient flow is symmetric; their
+// iteration budgets and tolerance are in detail/cvode_linear_solvers.hpp), and Adams with fixed-point
+// iteration.
 //
 // The call order follows CVODE's examples: context, vector, CVodeCreate, CVodeInit, tolerances, linear
 // or nonlinear solver, Jacobian, root function, then a loop of CVode in one-step mode, statistics, and
@@ -23,8 +24,6 @@
 #include <cvode/cvode.h>
 #include <nvector/nvector_serial.h>
 #include <sundials/sundials_context.h>
-#include <sunlinsol/sunlinsol_pcg.h>
-#include <sunlinsol/sunlinsol_spgmr.h>
 #include <sunmatrix/sunmatrix_dense.h>
 #include <sunnonlinsol/sunnonlinsol_fixedpoint.h>
 
@@ -196,11 +195,13 @@ bool attach_solver(CvodeSession& s, RunState& run, const CallbackData& data) {
         return false;
     }
   } else if (options.solver == Solver::cvode_bdf_krylov) {
-    s.linear_solver = options.krylov == KrylovMethod::pcg ? SUNLinSol_PCG(s.y, SUN_PREC_NONE, 0, s.context)
-                                                          : SUNLinSol_SPGMR(s.y, SUN_PREC_NONE, 0, s.context);
-    if (!created(run, s.linear_solver, "SUNLinSol_PCG/SPGMR")) return false;
+    // PCG or GMRES with iteration budgets that let a stiff flow's solves converge, and a tighter linear
+    // tolerance than CVODE's default (detail/cvode_linear_solvers.hpp, core/tolerances.hpp).
+    s.linear_solver = make_krylov_solver(s.y, options.krylov, static_cast<long>(p), s.context);
+    if (!created(run, s.linear_solver, "make_krylov_solver")) return false;
     if (failed(run, data, CVodeSetLinearSolver(s.memory, s.linear_solver, nullptr), "CVodeSetLinearSolver"))
       return false;
+    if (failed(run, data, set_krylov_tolerance(s.memory), "CVodeSetEpsLin")) return false;
     if (failed(run, data, CVodeSetJacTimes(s.memory, nullptr, field_jacobian_times), "CVodeSetJacTimes")) return false;
   } else {
     s.nonlinear_solver = SUNNonlinSol_FixedPoint(s.y, 0, s.context);

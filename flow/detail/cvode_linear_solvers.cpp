@@ -5,12 +5,15 @@
 
 #include <cvode/cvode.h>
 #include <nvector/nvector_serial.h>
+#include <sunlinsol/sunlinsol_pcg.h>
+#include <sunlinsol/sunlinsol_spgmr.h>
 #include <sunmatrix/sunmatrix_dense.h>
 
 #include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
 #include <Eigen/LU>
 
+#include <algorithm>
 #include <cmath>
 #include <exception>
 
@@ -223,6 +226,26 @@ SUNLinearSolver make_dense_lu_solver(long p, SUNContext context) {
   s->ops->lastflag = last_flag<DenseLuContent>;
   s->ops->free = free_solver<DenseLuContent>;
   return s;
+}
+
+SUNLinearSolver make_krylov_solver(N_Vector y, KrylovMethod method, long p, SUNContext context) {
+  if (method == KrylovMethod::pcg) {
+    // PCG's memory does not grow with its budget; in exact arithmetic it ends within p iterations, in
+    // floating point it may need a few more, so the budget is not capped by p.
+    return SUNLinSol_PCG(y, SUN_PREC_NONE, static_cast<int>(tolerances::kPcgMaxIterations), context);
+  }
+  // GMRES keeps one vector per iteration: a space of more than p vectors cannot be used.
+  const long dimension = std::min(p, tolerances::kGmresMaxKrylovDimension);
+  SUNLinearSolver solver = SUNLinSol_SPGMR(y, SUN_PREC_NONE, static_cast<int>(dimension), context);
+  if (solver != nullptr && SUNLinSol_SPGMRSetMaxRestarts(solver, tolerances::kGmresMaxRestarts) != 0) {
+    SUNLinSolFree(solver);
+    return nullptr;
+  }
+  return solver;
+}
+
+int set_krylov_tolerance(void* cvode_memory) {
+  return CVodeSetEpsLin(cvode_memory, tolerances::kKrylovLinearToleranceFactor);
 }
 
 }  // namespace gradflow::detail

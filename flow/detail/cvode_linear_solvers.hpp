@@ -1,6 +1,6 @@
-// The two custom linear solvers the CVODE back end gives BDF for its Newton systems
-// (I - gamma J) x = b, backed by Eigen's blocked factorizations instead of SUNDIALS' unblocked dense
-// LU. (cvode-bdf-krylov uses SUNDIALS' own PCG or GMRES, and cvode-adams no linear solver.)
+// The linear solvers the CVODE back end gives BDF for its Newton systems (I - gamma J) x = b: two
+// custom ones backed by Eigen's blocked factorizations instead of SUNDIALS' unblocked dense LU, and
+// SUNDIALS' own PCG or GMRES, configured, for cvode-bdf-krylov. (cvode-adams uses no linear solver.)
 //
 // - make_embedded_hessian_solver: the matrix-embedded Hessian solver, for problems with an exact
 //   dense Hessian. For a gradient flow J = -H, so I - gamma J = I + gamma H is symmetric, and
@@ -16,12 +16,19 @@
 // - make_dense_lu_solver: a general dense direct solver, for problems without a Hessian: CVODE forms
 //   I - gamma J from its difference-quotient Jacobian in a SUNDIALS dense matrix (not exactly
 //   symmetric), and the solver factors it by LU with partial pivoting at each setup.
+// - make_krylov_solver: SUNDIALS' PCG or GMRES, matrix-free (CVODE multiplies by -Hessian-vector
+//   products), without a preconditioner, with the iteration budgets of core/tolerances.hpp (GMRES: a
+//   Krylov space of min(p, 30) vectors and 2 restarts; PCG: 100 iterations) instead of SUNDIALS'
+//   default of 5, which left most solves of a stiff flow unconverged (issue 26, item 4). CVODE's
+//   linear tolerance factor goes with it: set_krylov_tolerance, after CVodeSetLinearSolver.
 #pragma once
 
 #include <gradflow/flow/gradient_flow_field.hpp>
+#include <gradflow/flow/options.hpp>
 
 #include <sundials/sundials_context.h>
 #include <sundials/sundials_linearsolver.h>
+#include <sundials/sundials_nvector.h>
 
 namespace gradflow::detail {
 
@@ -34,5 +41,10 @@ long embedded_hessian_solver_evaluations(SUNLinearSolver solver);
 long embedded_hessian_solver_factorizations(SUNLinearSolver solver);
 
 SUNLinearSolver make_dense_lu_solver(long p, SUNContext context);
+
+// PCG or GMRES for vectors like y (p entries), configured as above; nullptr when SUNDIALS fails.
+SUNLinearSolver make_krylov_solver(N_Vector y, KrylovMethod method, long p, SUNContext context);
+// CVODE's linear tolerance factor for that solver (CVodeSetEpsLin); its flag.
+int set_krylov_tolerance(void* cvode_memory);
 
 }  // namespace gradflow::detail
