@@ -354,7 +354,8 @@ class StiffnessEvidence {
     std::snprintf(buffer, sizeof buffer,
                   "the problem is stiff for %s: its step was held at the stability limit on %.0f%% of %ld accepted "
                   "steps (h ||dv|| / ||dtheta|| >= 1); by the step sizes a stiff method would need about %.3g gradient "
-                  "evaluations, not %ld: use cvode-bdf (dense Hessian) or cvode-bdf-krylov (Hessian-vector products)",
+                  "evaluations, not %ld: use cvode-bdf (dense Hessian), cvode-bdf-krylov (Hessian-vector products) or "
+                  "auto (which switches)",
                   std::string(to_string(solver)).c_str(),
                   100.0 * static_cast<double>(limited_) / static_cast<double>(std::max(samples_, 1L)), steps_,
                   stiff_evaluations, evaluations);
