@@ -99,6 +99,8 @@ inline constexpr double kStiffHintMinEvaluations = 1e4;
 // The evidence is gathered on every 8th accepted step (standing for the 7 before it): a sample copies
 // two vectors, which would otherwise be a measurable share of a step on cheap problems.
 inline constexpr long kStiffnessSampleEvery = 8;
+// The samples are judged in windows of this many (512 accepted steps): see StiffnessEvidence.
+inline constexpr long kStiffnessWindow = 64;
 // Fixed-step solvers: t_end / dt within 1e-9 relative of an integer is that many whole steps (t_end
 // and dt given in decimal are rarely exact multiples in binary).
 inline constexpr double kGridMultipleRelative = 1e-9;

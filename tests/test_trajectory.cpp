@@ -17,6 +17,7 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -370,6 +371,42 @@ TEST_CASE(
     const FlowResult r = simulate_flow(q, Vector::Ones(6), easy);
     INFO(to_string(solver));
     CHECK(r.stiffness_hint.empty());
+  }
+}
+
+TEST_CASE(
+    "The stiffness hint speaks at every tolerance on a stiff quadratic, with an estimate near BDF's real work "
+    "(issue 26)",
+    "[trajectory]") {
+  // p = 50, eigenvalues log-spaced in [1e-6, 1], to t = 1e6: dopri5 is held at h = 3.3 for a million
+  // time units. Before the estimate was read over windows the hint was silent at rtol 1e-4 and 1e-6.
+  const Eigen::Index p = 50;
+  Vector eigenvalues(p);
+  for (Eigen::Index i = 0; i < p; ++i) eigenvalues[i] = std::pow(1e6, -static_cast<double>(i) / (p - 1));
+  const Quadratic q{Matrix(eigenvalues.asDiagonal())};
+  const Vector theta0 = Vector::Ones(p);
+  FlowOptions bdf = options_for(Solver::cvode_bdf, 1e6);
+  bdf.rtol = 1e-6;
+  bdf.atol = 1e-10;
+  const FlowResult stiff = simulate_flow(q, theta0, bdf);
+  REQUIRE(stiff.status == Status::reached_end_time);
+  for (const double rtol : {1e-4, 1e-6}) {
+    INFO("rtol = " << rtol);
+    FlowOptions o = options_for(Solver::dopri5, 1e6);
+    o.rtol = rtol;
+    o.atol = 1e-10;
+    o.save.every_steps = 1000000;
+    const FlowResult r = simulate_flow(q, theta0, o);
+    REQUIRE(r.status == Status::reached_end_time);
+    INFO(r.stiffness_hint);
+    REQUIRE_THAT(r.stiffness_hint, Catch::Contains("stiff") && Catch::Contains("auto"));
+    // "a stiff method would need about N gradient evaluations": N within a factor 20 of cvode-bdf's own.
+    const auto at = r.stiffness_hint.find("would need about ");
+    REQUIRE(at != std::string::npos);
+    const double estimate = std::stod(r.stiffness_hint.substr(at + 17));
+    CHECK(estimate < 20.0 * static_cast<double>(stiff.stats.num_gradient_evals));
+    CHECK(estimate > static_cast<double>(stiff.stats.num_gradient_evals) / 20.0);
+    CHECK(100.0 * estimate < static_cast<double>(r.stats.num_gradient_evals));
   }
 }
 
