@@ -14,7 +14,9 @@ objective: a built-in (Quadratic, LeastSquares, Karimi, Rosenbrock, MLP), a grad
 theta0: the initial point, shape (p,), finite (NaN or Inf: ValueError).
 solver: dopri5 (default), cash-karp54, fehlberg78, bulirsch-stoer (adaptive, odeint), euler and
     rk4 (fixed step dt), cvode-bdf, cvode-bdf-krylov (with krylov="gmres" or "pcg") and
-    cvode-adams (SUNDIALS CVODE). For stiff problems use a cvode-bdf method.
+    cvode-adams (SUNDIALS CVODE), and auto (dopri5, handing over to a cvode-bdf method while the
+    problem is stiff and back; result.solver_switches lists the hand-overs). For stiff problems use
+    a cvode-bdf method or auto.
 t_end: final time (> 0). rtol, atol: tolerances of the adaptive solvers (rtol in (0, 1),
     atol > 0). dt: step of euler and rk4 (default 0.01).
 times: record rows at these times (increasing, in (0, t_end]); save_every: or every save_every
