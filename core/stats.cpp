@@ -19,4 +19,20 @@ NamedValues stats_values(const Stats& s) {
           {"wall_seconds", s.wall_seconds}};
 }
 
+void add_counts(Stats& total, const Stats& part) {
+  total.num_gradient_evals += part.num_gradient_evals;
+  total.num_loss_evals += part.num_loss_evals;
+  total.num_hessian_vector_evals += part.num_hessian_vector_evals;
+  total.num_jacobian_evals += part.num_jacobian_evals;
+  total.num_steps += part.num_steps;
+  total.num_rejected_steps += part.num_rejected_steps;
+  total.num_nonlinear_iters += part.num_nonlinear_iters;
+  total.num_linear_iters += part.num_linear_iters;
+  total.num_linear_setups += part.num_linear_setups;
+  total.num_observe_hessian_vector_evals += part.num_observe_hessian_vector_evals;
+  total.num_observe_gram_products += part.num_observe_gram_products;
+  total.num_observe_gram_matrices += part.num_observe_gram_matrices;
+  total.num_solver_switches += part.num_solver_switches;
+}
+
 }  // namespace gradflow

@@ -32,4 +32,8 @@ struct Stats {
 // JSON summaries and of the Python results.
 NamedValues stats_values(const Stats& stats);
 
+// Adds every counter of part to total (not wall_seconds: the caller times the whole): the work of a run
+// made of several runs (descent against its flows, solver auto's segments).
+void add_counts(Stats& total, const Stats& part);
+
 }  // namespace gradflow

@@ -39,18 +39,6 @@ FlowFollower::FlowFollower(const Objective& objective, const Vector& theta0, dou
   flow_.radius.reset();
 }
 
-namespace {
-
-void add_stats(Stats& total, const Stats& segment) {
-  total.num_gradient_evals += segment.num_gradient_evals;
-  total.num_loss_evals += segment.num_loss_evals;
-  total.num_hessian_vector_evals += segment.num_hessian_vector_evals;
-  total.num_steps += segment.num_steps;
-  total.num_rejected_steps += segment.num_rejected_steps;
-}
-
-}  // namespace
-
 FlowComparison FlowFollower::compare(const Row& row, const ConstVectorView& theta, double eta) {
   FlowComparison c;
   if (!failure_.empty()) return c;
@@ -59,7 +47,7 @@ FlowComparison FlowFollower::compare(const Row& row, const ConstVectorView& thet
     segment.t_end = row.t - t_;
     segment.save.times = {segment.t_end};  // one row at the end: no row at every step
     const FlowResult r = simulate_flow(objective_, theta_, segment);
-    add_stats(stats_, r.stats);
+    add_counts(stats_, r.stats);
     if (r.status != Status::reached_end_time) {
       failure_ = "the flow stopped at t = " + std::to_string(t_ + r.t_final) + ": " + r.message;
       return c;
@@ -68,7 +56,7 @@ FlowComparison FlowFollower::compare(const Row& row, const ConstVectorView& thet
     const double segment_eta = row.iter > iter_ ? segment.t_end / static_cast<double>(row.iter - iter_) : eta;
     const ModifiedLoss modified(objective_, std::isfinite(segment_eta) && segment_eta >= 0.0 ? segment_eta : 0.0);
     const FlowResult m = simulate_flow(modified, modified_theta_, segment);
-    add_stats(modified_stats_, m.stats);
+    add_counts(modified_stats_, m.stats);
     if (m.status != Status::reached_end_time) {
       failure_ = "the modified flow stopped at t = " + std::to_string(t_ + m.t_final) + ": " + m.message;
       return c;

@@ -83,22 +83,6 @@ Solver auto_implicit_solver(const Objective& objective) {
   return objective.dimension() <= kAutoDenseDimension ? Solver::cvode_bdf : Solver::cvode_bdf_krylov;
 }
 
-namespace {
-
-void add(Stats& total, const Stats& part) {
-  total.num_gradient_evals += part.num_gradient_evals;
-  total.num_loss_evals += part.num_loss_evals;
-  total.num_hessian_vector_evals += part.num_hessian_vector_evals;
-  total.num_jacobian_evals += part.num_jacobian_evals;
-  total.num_steps += part.num_steps;
-  total.num_rejected_steps += part.num_rejected_steps;
-  total.num_nonlinear_iters += part.num_nonlinear_iters;
-  total.num_linear_iters += part.num_linear_iters;
-  total.num_linear_setups += part.num_linear_setups;
-}
-
-}  // namespace
-
 void run_auto(RunState& run) {
   AutoSwitch watch;
   const Solver implicit = auto_implicit_solver(run.field.objective());
@@ -119,11 +103,7 @@ void run_auto(RunState& run) {
     if (!run.switches.empty()) segment.first_step.reset();
     if (!explicit_phase && last_step > 0.0) segment.first_step = std::min(last_step, run.options.t_end - run.t);
     RunState part(segment, run.field, run.monitor);
-    part.t = run.t;
-    part.theta = run.theta;
-    part.loss = run.loss;
-    part.grad = run.grad;
-    part.path_length = run.path_length;
+    part.continue_from(run);
     part.dense = run.dense;
     const bool may_switch = static_cast<int>(run.switches.size()) < AutoSwitch::kMaxSwitches;
     part.auto_switch = may_switch ? &watch : nullptr;
@@ -135,12 +115,8 @@ void run_auto(RunState& run) {
       run_cvode(part);
     }
     last_step = part.t - run.t > 0.0 ? part.last_step : 0.0;
-    run.t = part.t;
-    run.theta = part.theta;
-    run.loss = part.loss;
-    run.grad = part.grad;
-    run.path_length = part.path_length;
-    add(run.stats, part.stats);
+    run.continue_from(part);
+    add_counts(run.stats, part.stats);
     if (run.departure.empty()) run.departure = part.departure;
     if (!part.switch_requested) {
       run.status = part.status;

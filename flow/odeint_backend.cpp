@@ -331,7 +331,6 @@ class StiffnessEvidence {
   // level makes ||g||^2 jump from step to step while its trend is slow (per step, the estimate at rtol
   // 1e-4 on a kappa 1e6 quadratic was 770 times what cvode-bdf needs, and the hint stayed silent).
   void observe(bool sampled, double h, double dx, double dv, double g2_old, double g2_new) {
-    (void)g2_old;
     ++steps_;
     ++pending_;
     if (!sampled) return;

@@ -64,6 +64,16 @@ struct RunState {
   double last_step = 0.0;  // the last accepted step's length (set by the back ends for solver auto)
   std::vector<SolverSwitch> switches;
 
+  // Takes over other's current point (t, theta, loss, gradient, path length): a segment of solver auto
+  // starts where the run is, and the run goes on from where the segment ended.
+  void continue_from(const RunState& other) {
+    t = other.t;
+    theta = other.theta;
+    loss = other.loss;
+    grad = other.grad;
+    path_length = other.path_length;
+  }
+
   void finish(Status s, std::string why) {
     status = s;
     message = std::move(why);

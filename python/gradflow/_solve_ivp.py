@@ -73,13 +73,13 @@ class OdeSolution:
         if times.ndim > 1:
             raise ValueError(f"sol(t): t must be a scalar or a 1-D array, got shape {times.shape}")
         flat = np.atleast_1d(times)
-        out = np.empty((len(self._result.theta), flat.size))
-        for j, tj in enumerate(flat):
-            if not (self.t_min <= tj <= self.t_max):
-                raise ValueError(f"sol(t): t = {tj!r} is outside the solution's interval [{self.t_min!r}, "
-                                 f"{self.t_max!r}]")
-            out[:, j] = self._result.at(min(max(tj - self.t0, 0.0), self._result.t_final))
-        return out[:, 0] if times.ndim == 0 else out
+        outside = flat[(flat < self.t_min) | (flat > self.t_max) | np.isnan(flat)]
+        if outside.size:
+            raise ValueError(f"sol(t): t = {outside[0]!r} is outside the solution's interval [{self.t_min!r}, "
+                             f"{self.t_max!r}]")
+        # The run's own continuous solution (FlowResult.sol), on its clock from 0.
+        relative = np.clip(flat - self.t0, 0.0, self._result.t_final)
+        return self._result.sol(relative[0] if times.ndim == 0 else relative)
 
 
 def _solver(method: Any) -> str:

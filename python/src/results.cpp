@@ -46,7 +46,7 @@ int scipy_status(Status status) {
 // solve_ivp's t_events and y_events: one array per event of options.events, in their order (the flow's
 // own tolerance stop is not one of them); None when the run had no events.
 template <class Result>
-py::object events_by_name(const Result& r, bool states) {
+py::object events_by_index(const Result& r, bool states) {
   if (r.options.events.empty()) return py::none();
   py::list out;
   const auto p = static_cast<py::ssize_t>(r.theta.size());
@@ -147,11 +147,11 @@ void add_trajectory_members(py::class_<Py>& c, RowOutput output) {
           "solve_ivp's nlu: linear-solver setups of the implicit solvers (an LU factorization each for "
           "cvode-bdf; 0 otherwise)")
       .def_property_readonly(
-          "t_events", [](const Py& p) { return events_by_name(p.r, false); },
+          "t_events", [](const Py& p) { return events_by_index(p.r, false); },
           "solve_ivp's t_events: for each of events= in order, the times of its crossings (an array each); "
           "None without events")
       .def_property_readonly(
-          "y_events", [](const Py& p) { return events_by_name(p.r, true); },
+          "y_events", [](const Py& p) { return events_by_index(p.r, true); },
           "solve_ivp's y_events: for each of events= in order, theta at its crossings (an array of shape "
           "(crossings, p) each); None without events")
       .def(
