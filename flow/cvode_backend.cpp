@@ -347,7 +347,7 @@ LastStep step_loop(CvodeSession& s, RunState& run, CallbackData& data) {
       }
       if (stop) break;
       run.last_step = t_new - t_before;
-      if (run.auto_switch != nullptr && run.auto_switch->calm_after(run, t_new - t_before)) {
+      if (run.auto_switch != nullptr && run.t < options.t_end && run.auto_switch->calm_after(run, t_new - t_before)) {
         run.switch_requested = true;  // solver auto hands back to dopri5 from this point
         break;
       }

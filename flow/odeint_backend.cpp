@@ -524,7 +524,9 @@ void run_adaptive_steps(RunState& run, Driver& driver, StiffnessEvidence& stiffn
     if (finish_step(run, t_new, x_new, loss_new, g_new, state_at, scratch)) return;
     // The end point is now current (run.grad is g_new): dxdt_new = -run.grad to the bit.
     dxdt.swap(dxdt_new);
-    if (run.auto_switch != nullptr && end_stage.saved && run.auto_switch->stiff_after(run, h, stage_dx, stage_dv)) {
+    // (A step that reached t_end hands nothing over: the run is done.)
+    if (run.auto_switch != nullptr && end_stage.saved && run.t < options.t_end &&
+        run.auto_switch->stiff_after(run, h, stage_dx, stage_dv)) {
       run.switch_requested = true;  // solver auto hands over to BDF from this point
       return;
     }

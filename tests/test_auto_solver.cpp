@@ -92,6 +92,8 @@ TEST_CASE(
     // Both methods' global error at rtol 1e-6: within 100 rtol of the state's size.
     CHECK((automatic.theta - exact).norm() <= 100 * rtol * theta0.norm());
     CHECK(automatic.stats.num_solver_switches == static_cast<long>(automatic.solver_switches.size()));
+    // A hand-over happens inside the run, never at its end (where the next method would run nothing).
+    for (const SolverSwitch& s : automatic.solver_switches) CHECK(s.t < cond);
     long best = work(bdf);
     if (cond <= 1e4) {  // dopri5 alone at 1e6 takes 1.9 million evaluations: it is not the better one there
       const FlowResult explicit_only = simulate_flow(q, theta0, options_for(Solver::dopri5, cond, rtol));
