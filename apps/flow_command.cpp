@@ -128,7 +128,9 @@ int run_flow_command(FlowCommand& flow) {
   } else {
     warn("--dt", "euler and rk4");
   }
-  if (flow.options.solver != Solver::cvode_bdf_krylov) warn("--krylov", "cvode-bdf-krylov");
+  // auto uses cvode-bdf-krylov above 200 parameters, and --krylov with it.
+  if (flow.options.solver != Solver::cvode_bdf_krylov && flow.options.solver != Solver::automatic)
+    warn("--krylov", "cvode-bdf-krylov and auto");
   if (flow.options.solver == Solver::cvode_bdf && !loaded.objective->has_hessian() &&
       loaded.objective->dimension() > tolerances::kMaxDenseHessianParameters && !flow.output.quiet) {
     std::cerr << "gradflow flow: warning: cvode-bdf on p = " << loaded.objective->dimension()

@@ -425,6 +425,24 @@ TEST_CASE("The network options reject bad input with exit 2 and one line", "[cli
   }
 }
 
+TEST_CASE("The --krylov option is used by cvode-bdf-krylov and auto, and said to be ignored by the others", "[cli]") {
+  const Sandbox box("krylov_option");
+  const Run automatic = box.run(
+      "flow --problem quadratic --dim 300 --cond 1e4 --t-end 1e4 --rtol 1e-6 --solver auto "
+      "--krylov pcg --json a.json");
+  INFO(automatic.err);
+  REQUIRE(automatic.exit_code == 0);
+  CHECK_THAT(automatic.err, !Catch::Contains("--krylov is ignored"));
+  // p = 300 > 200: auto's BDF is cvode-bdf-krylov, which ran with PCG (linear iterations were made).
+  const nlohmann::json a = read_json(box.path("a.json"));
+  CHECK(a["stats"]["num_solver_switches"].get<long>() >= 1);
+  CHECK(a["stats"]["num_linear_iters"].get<long>() > 0);
+  const Run explicit_run = box.run("flow --problem quadratic --solver dopri5 --krylov pcg --json d.json");
+  REQUIRE(explicit_run.exit_code == 0);
+  CHECK_THAT(explicit_run.err,
+             Catch::Contains("--krylov is ignored by --solver dopri5 (used by cvode-bdf-krylov and auto)"));
+}
+
 TEST_CASE("gradflow certify reports the certificate, the scale threshold, or labelled estimates", "[cli]") {
   const Sandbox box("certify");
   Run r = box.run("certify --problem mlp --synthetic 6,12 --widths 10 --init positive --find-scale --json c.json");
