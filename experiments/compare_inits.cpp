@@ -94,6 +94,15 @@ SweepSpec CompareInitsSpec::to_sweep() const {
   spec.teacher = teacher;
   spec.observe = observe;
   spec.out = out;
+  spec.output_scales = output_scales;
+  spec.scale_start = scale_start;
+  spec.scale_end = scale_end;
+  spec.condition_path = condition_path;
+  spec.holdout = holdout;
+  spec.holdout_seed = holdout_seed;
+  spec.test_data = test_data;
+  spec.test_file = test;
+  spec.verdict_on = verdict_on;
   return spec;
 }
 

@@ -60,6 +60,15 @@ struct CompareInitsSpec {
   DatasetSpec dataset{};              // synthetic:16x32 by default; a file (or Python's arrays, named "array")
   std::optional<NetworkData> data{};  // the data of a file data set, read by the caller
   std::string out = "results/compare-inits";
+  // The paths and held-out points of docs/theory.md §6.5, as SweepSpec's fields of the same names.
+  std::vector<ScaleChoice> output_scales{};  // the scale path (not with output_scale)
+  double scale_start = 1.0, scale_end = 4.0;
+  std::vector<double> condition_path{};  // powers a; {1, 0}: raw and whitened
+  double holdout = 0.0;                  // a fraction held out (0: none) ...
+  std::uint64_t holdout_seed = 0;
+  std::string test_data{};  // ... or the held-out points of a file (read by the caller into test)
+  std::optional<NetworkData> test{};
+  VerdictOn verdict_on = VerdictOn::work;
 
   // The first setting that is not valid, named as the member ("seeds", "lr_grid", "output_scale"; the
   // command line flags it "--lr-grid", Python names the keyword), then the sweep's own validation of

@@ -84,6 +84,11 @@ void record_trial(RunRecord& r, const TrialResult& t) {
   r.observed = t.observed;
   r.loss_rises = t.loss_rises;
   r.catapults = t.catapults;
+  r.held_out = t.held_out;
+  r.travel = t.travel;
+  r.travel_fraction = t.travel_fraction;
+  r.ntk_drift = t.ntk_drift;
+  r.ntk_condition = t.ntk_condition0;
 }
 
 const std::vector<RunField>& run_fields() {
@@ -134,8 +139,33 @@ const std::vector<RunField>& run_fields() {
          if (dataset) r.run.dataset = *dataset;
          return dataset.has_value();
        }},
+      {"scale", "text",
+       "the scale path's entry of a positive run (10, auto, 4x, path:k/N; empty off the path; the scale itself is "
+       "output_scale)",
+       [](const RunRecord& r) { return r.run.scale ? Value{r.run.scale->name()} : Value{}; },
+       [](RunRecord& r, const std::string& text) {
+         if (text.empty()) {
+           r.run.scale.reset();
+           return true;
+         }
+         r.run.scale = ScaleChoice::from_string(text);
+         return r.run.scale.has_value();
+       }},
+      {"condition_power", "1", "the conditioning path's power a: X -> U S^a V^T (empty off the path)",
+       [](const RunRecord& r) { return r.run.power ? Value{*r.run.power} : Value{}; },
+       [](RunRecord& r, const std::string& text) {
+         if (text.empty()) {
+           r.run.power.reset();
+           return true;
+         }
+         double a = 0.0;
+         if (!parse_double(text, a) || !std::isfinite(a)) return false;
+         r.run.power = a;
+         return true;
+       }},
       whole(
-          "n", "samples", "the samples of the data set", [](auto& r) -> auto& { return r.n; }),
+          "n", "samples", "the training samples of the data set (without the held-out ones)",
+          [](auto& r) -> auto& { return r.n; }),
       whole(
           "d", "features", "the features of the data set", [](auto& r) -> auto& { return r.d; }),
       whole(
@@ -255,6 +285,38 @@ const std::vector<RunField>& run_fields() {
           "catapults", "episodes",
           "descent: the loss climbed more than 1% above its lowest so far, then fell below that lowest",
           [](auto& r) -> auto& { return r.catapults; }),
+      whole(
+          "test_points", "samples", "held-out points (--holdout, --test-data; 0: none)",
+          [](auto& r) -> auto& { return r.held_out.points; }),
+      real(
+          "test_loss", "target^2", "held-out: the mean squared error (1/m) sum (f(x) - y)^2",
+          [](auto& r) -> auto& { return r.held_out.test_loss; }),
+      real(
+          "test_accuracy", "1", "held-out, class labels (+-1, 0/1, integers): the fraction predicted right",
+          [](auto& r) -> auto& { return r.held_out.test_accuracy; }),
+      real(
+          "interpolant_distance", "target",
+          "held-out, n <= d: the root mean square of f(x) - x^T X^+ y (the minimum-norm linear interpolant)",
+          [](auto& r) -> auto& { return r.held_out.interpolant_distance; }),
+      real(
+          "linear_test_loss", "target^2", "held-out, n <= d: the minimum-norm linear interpolant's test_loss",
+          [](auto& r) -> auto& { return r.held_out.linear_test_loss; }),
+      real(
+          "linear_test_accuracy", "1", "held-out, n <= d, class labels: the interpolant's test_accuracy",
+          [](auto& r) -> auto& { return r.held_out.linear_test_accuracy; }),
+      real(
+          "travel", "length", "||theta_T - theta0||", [](auto& r) -> auto& { return r.travel; }),
+      real(
+          "travel_fraction", "1", "travel over the certificate's radius r* (empty when the certificate does not apply)",
+          [](auto& r) -> auto& { return r.travel_fraction; }),
+      real(
+          "ntk_drift", "1",
+          "||K_T - K_0||_F / ||K_0||_F of the NTK J J^T at theta0 and at the end (--observe ntk, the scale and "
+          "conditioning paths)",
+          [](auto& r) -> auto& { return r.ntk_drift; }),
+      real(
+          "ntk_condition", "1", "the NTK's lambda_max / lambda_min at theta0 (beside input_condition^2; as ntk_drift)",
+          [](auto& r) -> auto& { return r.ntk_condition; }),
   };
   return fields;
 }

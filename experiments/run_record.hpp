@@ -55,6 +55,13 @@ struct RunRecord {
   TrialObserved observed;
   long loss_rises = 0;  // descent: iterations whose loss rose (TrialResult::loss_rises)
   long catapults = 0;   // descent: catapults (TrialResult::catapults)
+  // Held-out points (experiments/held_out.hpp; NaN and 0 points without them), the travel and the
+  // kernel's drift (TrialResult::travel, travel_fraction, ntk_drift, ntk_condition0).
+  HeldOutMetrics held_out;
+  double travel = std::numeric_limits<double>::quiet_NaN();
+  double travel_fraction = std::numeric_limits<double>::quiet_NaN();
+  double ntk_drift = std::numeric_limits<double>::quiet_NaN();
+  double ntk_condition = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct RunField {

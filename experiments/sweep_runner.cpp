@@ -8,6 +8,7 @@
 #include <gradflow/core/thread_pool.hpp>
 #include <gradflow/discrete/descend.hpp>
 #include <gradflow/experiments/data_transform.hpp>
+#include <gradflow/experiments/held_out.hpp>
 #include <gradflow/experiments/trial.hpp>
 #include <gradflow/flow/row_fields.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
@@ -34,17 +35,51 @@
 
 namespace gradflow {
 
-NetworkData load_dataset(const DatasetSpec& dataset, const SweepSpec& spec, long width, long depth,
-                         Activation activation) {
+namespace {
+
+NetworkData raw_dataset(const DatasetSpec& dataset, const SweepSpec& spec, long width, long depth,
+                        Activation activation) {
   if (dataset.kind == DatasetSpec::Kind::synthetic) {
     std::optional<TeacherSpec> teacher;
     if (spec.teacher)
       teacher = TeacherSpec{std::vector<Eigen::Index>(static_cast<std::size_t>(depth), width), activation};
-    return transform_inputs(synthetic_data(dataset.n, dataset.d, 0, teacher), spec.preprocess);
+    return synthetic_data(dataset.n, dataset.d, 0, teacher);
   }
   const auto found = spec.file_data.find(dataset.name());
   if (found == spec.file_data.end()) throw std::invalid_argument("the data set " + dataset.name() + " was not read");
-  return transform_inputs(found->second, spec.preprocess);
+  return found->second;
+}
+
+// The powers of the conditioning path (one empty entry without it).
+std::vector<std::optional<double>> powers_of(const SweepSpec& spec) {
+  std::vector<std::optional<double>> powers(spec.condition_path.begin(), spec.condition_path.end());
+  if (powers.empty()) powers.push_back(std::nullopt);
+  return powers;
+}
+
+}  // namespace
+
+NetworkData load_dataset(const DatasetSpec& dataset, const SweepSpec& spec, long width, long depth,
+                         Activation activation) {
+  return transform_inputs(raw_dataset(dataset, spec, width, depth, activation), spec.preprocess);
+}
+
+TransformedData load_run_data(const DatasetSpec& dataset, const SweepSpec& spec, long width, long depth,
+                              Activation activation, std::optional<double> power) {
+  NetworkData train = raw_dataset(dataset, spec, width, depth, activation);
+  std::optional<NetworkData> test;
+  if (spec.holdout > 0.0) {
+    HoldoutSplit split = split_holdout(train, spec.holdout, spec.holdout_seed);
+    train = std::move(split.train);
+    test = std::move(split.test);
+  } else if (spec.test_file) {
+    if (spec.test_file->x.cols() != train.x.cols()) {
+      throw std::invalid_argument("the held-out data have " + std::to_string(spec.test_file->x.cols()) +
+                                  " features, the data set " + dataset.name() + " " + std::to_string(train.x.cols()));
+    }
+    test = *spec.test_file;
+  }
+  return transform_train_test(train, test, spec.preprocess, power.value_or(1.0));
 }
 
 ScaleSearch auto_scale(const Mlp& network, const InitOptions& positive, const Method& method) {
@@ -53,10 +88,22 @@ ScaleSearch auto_scale(const Mlp& network, const InitOptions& positive, const Me
 
 std::optional<OptionError> check_datasets(const SweepSpec& spec) {
   for (const DatasetSpec& dataset : spec.datasets) {
-    try {
-      (void)load_dataset(dataset, spec, spec.widths.front(), spec.depths.front(), spec.activations.front());
-    } catch (const std::invalid_argument& e) {
-      return OptionError{"preprocess", dataset.name(), e.what()};
+    for (const auto& power : powers_of(spec)) {
+      try {
+        if (spec.holdout > 0.0) {
+          (void)split_holdout(
+              raw_dataset(dataset, spec, spec.widths.front(), spec.depths.front(), spec.activations.front()),
+              spec.holdout, spec.holdout_seed);
+        }
+      } catch (const std::invalid_argument& e) {
+        return OptionError{"holdout", full_precision(spec.holdout), dataset.name() + ": " + e.what()};
+      }
+      try {
+        (void)load_run_data(dataset, spec, spec.widths.front(), spec.depths.front(), spec.activations.front(), power);
+      } catch (const std::invalid_argument& e) {
+        if (power) return OptionError{"condition_path", full_precision(*power), dataset.name() + ": " + e.what()};
+        return OptionError{spec.test_file ? "test_data" : "preprocess", dataset.name(), e.what()};
+      }
     }
   }
   return std::nullopt;
@@ -65,36 +112,41 @@ std::optional<OptionError> check_datasets(const SweepSpec& spec) {
 std::optional<OptionError> check_auto_scale(const SweepSpec& spec) {
   if (spec.output_scale) return std::nullopt;
   if (std::find(spec.inits.begin(), spec.inits.end(), InitScheme::positive) == spec.inits.end()) return std::nullopt;
+  if (!spec.output_scales.empty() && std::none_of(spec.output_scales.begin(), spec.output_scales.end(),
+                                                  [](const ScaleChoice& c) { return c.needs_threshold(); }))
+    return std::nullopt;
   for (const DatasetSpec& dataset : spec.datasets)
-    for (const Activation activation : spec.activations)
-      for (const long depth : spec.depths) {
-        const long width = *std::min_element(spec.widths.begin(), spec.widths.end());
-        NetworkData data;
-        try {
-          data = load_dataset(dataset, spec, width, depth, activation);
-        } catch (const std::invalid_argument& e) {
-          return OptionError{"preprocess", dataset.name(), e.what()};
-        }
-        MlpArchitecture arch;
-        arch.input_dim = data.x.cols();
-        arch.widths.assign(static_cast<std::size_t>(depth), width);
-        arch.activation = activation;
-        const Mlp network(arch, data.x, data.y);
-        InitOptions init;
-        init.scheme = InitScheme::positive;
-        init.seed = RunSpec{InitScheme::positive, width, depth, activation, 0, Method{}, dataset}.init_seed();
-        for (const Method& method : spec.methods) {
-          const ScaleSearch search = auto_scale(network, init, method);
-          if (!search.found) {
-            return OptionError{"output_scale", "auto",
-                               "no certified scale for the positive initialization with " +
-                                   std::string(to_string(activation)) + " on " + dataset.name() + " (width " +
-                                   std::to_string(width) + ", " + method.name() + "): " + search.why_not +
-                                   ". Use the activation softplus-centered (or another with sigma(0) = 0) or give the "
-                                   "output scale as a number (1, say), which then runs uncertified"};
+    for (const auto& power : powers_of(spec))
+      for (const Activation activation : spec.activations)
+        for (const long depth : spec.depths) {
+          const long width = *std::min_element(spec.widths.begin(), spec.widths.end());
+          NetworkData data;
+          try {
+            data = load_run_data(dataset, spec, width, depth, activation, power).train;
+          } catch (const std::invalid_argument& e) {
+            return OptionError{"preprocess", dataset.name(), e.what()};
+          }
+          MlpArchitecture arch;
+          arch.input_dim = data.x.cols();
+          arch.widths.assign(static_cast<std::size_t>(depth), width);
+          arch.activation = activation;
+          const Mlp network(arch, data.x, data.y);
+          InitOptions init;
+          init.scheme = InitScheme::positive;
+          init.seed = RunSpec{InitScheme::positive, width, depth, activation, 0, Method{}, dataset}.init_seed();
+          for (const Method& method : spec.methods) {
+            const ScaleSearch search = auto_scale(network, init, method);
+            if (!search.found) {
+              return OptionError{
+                  "output_scale", "auto",
+                  "no certified scale for the positive initialization with " + std::string(to_string(activation)) +
+                      " on " + dataset.name() + " (width " + std::to_string(width) + ", " + method.name() +
+                      "): " + search.why_not +
+                      ". Use the activation softplus-centered (or another with sigma(0) = 0) or give the "
+                      "output scale as a number (1, say), which then runs uncertified"};
+            }
           }
         }
-      }
   return std::nullopt;
 }
 
@@ -103,7 +155,8 @@ RunRecord execute_run(const RunSpec& run, const SweepSpec& spec, std::vector<Cur
   RunRecord r;
   r.run = run;
   const Activation activation = run.activation;
-  const NetworkData data = load_dataset(run.dataset, spec, run.width, run.depth, activation);
+  const TransformedData split = load_run_data(run.dataset, spec, run.width, run.depth, activation, run.power);
+  const NetworkData& data = split.train;
   MlpArchitecture arch;
   arch.input_dim = data.x.cols();
   arch.widths.assign(static_cast<std::size_t>(run.depth), run.width);
@@ -114,7 +167,18 @@ RunRecord execute_run(const RunSpec& run, const SweepSpec& spec, std::vector<Cur
   r.params = network.dimension();
   r.input_condition = input_condition_number(data.x);
   TrialSpec trial = trial_spec(run, spec);
-  if (trial.init.scheme == InitScheme::positive && !spec.output_scale) {
+  trial.train = &data;
+  trial.test = split.test ? &*split.test : nullptr;
+  if (run.scale) {
+    double threshold = std::numeric_limits<double>::quiet_NaN();
+    if (run.scale->needs_threshold()) {
+      const ScaleSearch search = auto_scale(network, trial.init, run.method);
+      if (!search.found)
+        throw std::invalid_argument("output-scale " + run.scale->name() + ": no certified scale: " + search.why_not);
+      threshold = search.scale;
+    }
+    trial.init.output_scale = run.scale->resolve(threshold, spec.scale_margin, spec.scale_start, spec.scale_end);
+  } else if (trial.init.scheme == InitScheme::positive && !spec.output_scale) {
     // The smallest scale certified for the method that runs, times the margin (docs/theory.md §5.5).
     const ScaleSearch search = auto_scale(network, trial.init, run.method);
     if (!search.found) throw std::invalid_argument("output-scale auto: no certified scale: " + search.why_not);
@@ -192,6 +256,7 @@ TrialSpec trial_spec(const RunSpec& run, const SweepSpec& spec) {
   trial.measure_beta0 = true;
   trial.curve_points = spec.curve_points;
   trial.observe = spec.observe;
+  trial.kernel_endpoints = spec.observe.needs_ntk() || !spec.output_scales.empty() || !spec.condition_path.empty();
   return trial;
 }
 

@@ -3,6 +3,7 @@
 // folder (apps/sweep/sweep_files.hpp), the Python module keeps the records.
 #pragma once
 
+#include <gradflow/experiments/data_transform.hpp>
 #include <gradflow/experiments/run_record.hpp>
 #include <gradflow/experiments/sweep_spec.hpp>
 #include <gradflow/experiments/trial.hpp>
@@ -24,6 +25,13 @@ namespace gradflow {
 // when the transform is impossible (whitening dependent inputs).
 NetworkData load_dataset(const DatasetSpec& dataset, const SweepSpec& spec, long width, long depth,
                          Activation activation);
+
+// The data of a run: the data set read or generated, split into training and held-out points
+// (spec.holdout, or spec.test_file), transformed (spec.preprocess, then the power a of the conditioning
+// path when given) by maps fitted on the training points (experiments/data_transform.hpp);
+// std::invalid_argument when the split or a transform is impossible.
+TransformedData load_run_data(const DatasetSpec& dataset, const SweepSpec& spec, long width, long depth,
+                              Activation activation, std::optional<double> power = std::nullopt);
 
 // Before anything runs: every data set read (or generated) and transformed once (spec.preprocess); a
 // transform that refuses one (whitening dependent inputs) is an error of preprocess naming the data set.

@@ -16,6 +16,7 @@
 #include <charconv>
 #include <climits>
 #include <cmath>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <sstream>
@@ -72,6 +73,102 @@ std::optional<DatasetSpec> DatasetSpec::from_string(std::string_view text) {
   return spec;
 }
 
+std::string ScaleChoice::name() const {
+  switch (kind) {
+    case Kind::absolute:
+      return full_precision(value);
+    case Kind::automatic:
+      return "auto";
+    case Kind::certified:
+      return full_precision(value) + "x";
+    case Kind::path:
+      return "path:" + std::to_string(index) + "/" + std::to_string(count);
+  }
+  return "";
+}
+
+std::optional<ScaleChoice> ScaleChoice::from_string(std::string_view text) {
+  ScaleChoice c;
+  const auto number = [](std::string_view t, double& out) {
+    if (t.empty()) return false;
+    const std::string s(t);
+    char* end = nullptr;
+    out = std::strtod(s.c_str(), &end);
+    return end == s.c_str() + s.size() && std::isfinite(out);  // > 0: SweepSpec::validate
+  };
+  if (text == "auto") {
+    c.kind = Kind::automatic;
+    return c;
+  }
+  if (text.substr(0, 5) == "path:") {
+    const std::string_view rest = text.substr(5);
+    const auto slash = rest.find('/');
+    if (slash == std::string_view::npos) return std::nullopt;
+    const auto whole = [](std::string_view digits, long& value) {
+      if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos) return false;
+      const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+      return ec == std::errc() && ptr == digits.data() + digits.size();
+    };
+    c.kind = Kind::path;
+    if (!whole(rest.substr(0, slash), c.index) || !whole(rest.substr(slash + 1), c.count)) return std::nullopt;
+    if (c.count < 2 || c.index >= c.count) return std::nullopt;
+    return c;
+  }
+  if (!text.empty() && text.back() == 'x') {
+    c.kind = Kind::certified;
+    if (!number(text.substr(0, text.size() - 1), c.value)) return std::nullopt;
+    return c;
+  }
+  if (!number(text, c.value)) return std::nullopt;
+  return c;
+}
+
+double ScaleChoice::resolve(double threshold, double margin, double start, double end_factor) const {
+  switch (kind) {
+    case Kind::absolute:
+      return value;
+    case Kind::automatic:
+      return margin * threshold;
+    case Kind::certified:
+      return value * threshold;
+    case Kind::path: {
+      const double t = static_cast<double>(index) / static_cast<double>(count - 1);
+      return start * std::pow(end_factor * threshold / start, t);
+    }
+  }
+  return value;
+}
+
+std::string_view to_string(VerdictOn on) {
+  switch (on) {
+    case VerdictOn::work:
+      return "work";
+    case VerdictOn::test_loss:
+      return "test_loss";
+    case VerdictOn::test_error:
+      return "test_error";
+  }
+  return "work";
+}
+
+std::optional<VerdictOn> verdict_on_from_string(std::string_view name) {
+  for (const VerdictOn on : {VerdictOn::work, VerdictOn::test_loss, VerdictOn::test_error})
+    if (to_string(on) == name) return on;
+  return std::nullopt;
+}
+
+std::vector<ScaleChoice> scale_path(long count) {
+  std::vector<ScaleChoice> path;
+  for (long k = 0; k < count; ++k) {
+    ScaleChoice c;
+    c.kind = ScaleChoice::Kind::path;
+    c.index = k;
+    c.count = count;
+    path.push_back(c);
+  }
+  return path;
+}
+
 std::string_view to_string(Preprocess p) {
   switch (p) {
     case Preprocess::none:
@@ -103,6 +200,8 @@ std::string RunSpec::key() const {
       << ";activation=" << to_string(activation) << ";seed=" << seed << ";method=" << method.name();
   if (lr_c > 0.0) out << ";c=" << full_precision(lr_c);
   out << ";dataset=" << dataset.name();
+  if (scale) out << ";scale=" << scale->name();
+  if (power) out << ";power=" << full_precision(*power);
   return out.str();
 }
 
@@ -119,20 +218,32 @@ std::uint64_t RunSpec::init_seed() const {
 
 std::vector<RunSpec> enumerate_runs(const SweepSpec& spec) {
   std::vector<RunSpec> runs;
+  std::vector<std::optional<double>> powers(spec.condition_path.begin(), spec.condition_path.end());
+  if (powers.empty()) powers.push_back(std::nullopt);
+  std::vector<std::optional<ScaleChoice>> path_scales(spec.output_scales.begin(), spec.output_scales.end());
+  if (path_scales.empty()) path_scales.push_back(std::nullopt);
+  const std::vector<std::optional<ScaleChoice>> no_scale{std::nullopt};
   for (const auto& dataset : spec.datasets)
-    for (const auto& method : spec.methods)
-      for (const auto activation : spec.activations)
-        for (const long depth : spec.depths)
-          for (const long width : spec.widths)
-            for (const auto init : spec.inits)
-              for (const long seed : spec.seeds) {
-                if (method == Method{StepRule::fixed} && !spec.lr_grid.empty()) {
-                  for (const double c : spec.lr_grid)
-                    runs.push_back({init, width, depth, activation, seed, method, dataset, c});
-                } else {
-                  runs.push_back({init, width, depth, activation, seed, method, dataset});
-                }
-              }
+    for (const auto& power : powers)
+      for (const auto& method : spec.methods)
+        for (const auto activation : spec.activations)
+          for (const long depth : spec.depths)
+            for (const long width : spec.widths)
+              for (const auto init : spec.inits)
+                for (const auto& scale : init == InitScheme::positive ? path_scales : no_scale)
+                  for (const long seed : spec.seeds) {
+                    RunSpec run{init, width, depth, activation, seed, method, dataset};
+                    run.scale = scale;
+                    run.power = power;
+                    if (method == Method{StepRule::fixed} && !spec.lr_grid.empty()) {
+                      for (const double c : spec.lr_grid) {
+                        run.lr_c = c;
+                        runs.push_back(run);
+                      }
+                    } else {
+                      runs.push_back(run);
+                    }
+                  }
   return runs;
 }
 
@@ -232,6 +343,44 @@ std::optional<OptionError> SweepSpec::validate() const {
     return OptionError{"lr_grid", std::to_string(lr_grid.size()) + " factors",
                        "tunes the fixed method's step: add \"fixed\" to methods"};
   }
+  if (!output_scales.empty()) {
+    if (auto e =
+            list("output_scales", false, first_repeated(output_scales, [](const ScaleChoice& c) { return c.name(); })))
+      return e;
+    if (output_scale)
+      return OptionError{"output_scale", full_precision(*output_scale),
+                         "give one output scale or a scale path, not both"};
+    if (std::find(inits.begin(), inits.end(), InitScheme::positive) == inits.end())
+      return OptionError{"output_scales", std::to_string(output_scales.size()) + " scales",
+                         "the scale path is the positive initialization's: add positive to the inits"};
+  }
+  if (!(std::isfinite(scale_start) && scale_start > 0.0))
+    return OptionError{"scale_start", full_precision(scale_start), "must be a finite number > 0"};
+  if (!(std::isfinite(scale_end) && scale_end > 0.0))
+    return OptionError{"scale_end", full_precision(scale_end), "must be a finite number > 0 (a factor of s*)"};
+  if (!condition_path.empty()) {
+    if (auto e = list("condition_path", false, first_repeated(condition_path, full_precision))) return e;
+    for (const double a : condition_path)
+      if (!(std::isfinite(a) && a >= -4.0 && a <= 8.0))
+        return OptionError{"condition_path", full_precision(a), "must be a power a in [-4, 8] (cond(X) -> cond(X)^a)"};
+    if (preprocess == Preprocess::whiten)
+      return OptionError{"condition_path", std::to_string(condition_path.size()) + " powers",
+                         "whitened inputs have condition 1 at every power: drop whiten (the power 0 is whitening)"};
+    if (preprocess == Preprocess::standardize)
+      return OptionError{"condition_path", std::to_string(condition_path.size()) + " powers",
+                         "needs linearly independent inputs, which centring (standardize) removes: use scale or none"};
+  }
+  if (!(std::isfinite(holdout) && holdout >= 0.0 && holdout < 1.0))
+    return OptionError{"holdout", full_precision(holdout), "must be a fraction in [0, 1) (0: no held-out points)"};
+  if (holdout > 0.0 && !test_data.empty())
+    return OptionError{"test_data", test_data, "give held-out points as a file or as a fraction (holdout), not both"};
+  if (!test_data.empty()) {
+    if (!test_file) return OptionError{"test_data", test_data, "the held-out data were not read"};
+    if (datasets.size() != 1)
+      return OptionError{"test_data", test_data,
+                         "held-out points from a file need exactly one data set (there are " +
+                             std::to_string(datasets.size()) + "; use holdout for several)"};
+  }
   if (curve_points < 2 || curve_points > 1000000)
     return OptionError{"curve_points", std::to_string(curve_points), "must be in [2, 1000000]"};
   if (out.empty()) return OptionError{"out", "\"\"", "an empty path (give a folder for the results)"};
@@ -241,9 +390,13 @@ std::optional<OptionError> SweepSpec::validate() const {
 
 std::uint64_t sweep_run_count(const SweepSpec& spec) {
   std::uint64_t count = 1;
+  const std::size_t positives =
+      static_cast<std::size_t>(std::count(spec.inits.begin(), spec.inits.end(), InitScheme::positive));
+  const std::size_t schemes = spec.inits.size() + positives * (std::max<std::size_t>(spec.output_scales.size(), 1) - 1);
   for (const std::size_t size :
-       {spec.inits.size(), spec.widths.size(), spec.depths.size(), spec.activations.size(), spec.seeds.size(),
-        spec.methods.size(), spec.datasets.size(), std::max<std::size_t>(spec.lr_grid.size(), 1)}) {
+       {schemes, spec.widths.size(), spec.depths.size(), spec.activations.size(), spec.seeds.size(),
+        spec.methods.size(), spec.datasets.size(), std::max<std::size_t>(spec.lr_grid.size(), 1),
+        std::max<std::size_t>(spec.condition_path.size(), 1)}) {
     count = checked_mul(count, size).value_or(UINT64_MAX);
   }
   return count;

@@ -53,6 +53,36 @@ struct DatasetSpec {
   friend bool operator==(const DatasetSpec&, const DatasetSpec&) = default;
 };
 
+// An output scale of the positive initialization on the scale path (docs/theory.md §6.5): a number
+// ("10"), "auto" (SweepSpec::scale_margin x the certified threshold s*), "Fx" (F x s*, e.g. "4x"), or
+// point k of a path of N scales geometric from SweepSpec::scale_start to SweepSpec::scale_end x s*
+// ("path:k/N", k = 0 .. N - 1; --scale-path N).
+struct ScaleChoice {
+  enum class Kind { absolute, automatic, certified, path };
+  Kind kind = Kind::absolute;
+  double value = 1.0;         // absolute: the scale; certified: F
+  long index = 0, count = 0;  // path: k and N
+  std::string name() const;   // "10", "auto", "4x", "path:3/8" (the spelling of keys and runs.csv)
+  // "10", "auto", "4x" or "path:k/N"; empty for anything else (a number must be finite; SweepSpec::validate
+  // wants it > 0).
+  static std::optional<ScaleChoice> from_string(std::string_view text);
+  // Whether the choice needs the certified threshold s*.
+  bool needs_threshold() const { return kind != Kind::absolute; }
+  // The scale, given s* (ignored for a number), the margin of auto and the path's ends.
+  double resolve(double threshold, double margin, double start, double end_factor) const;
+  friend bool operator==(const ScaleChoice&, const ScaleChoice&) = default;
+};
+
+// What the verdict compares (--verdict-on; experiments/sweep_summary.hpp): the work (gradient evaluations
+// for descent, flow time x beta0 for the flow), the held-out mean squared error, or the held-out error
+// rate 1 - test_accuracy. Lower is better for each; the ratio is the scheme's median / positive's.
+enum class VerdictOn { work, test_loss, test_error };
+std::string_view to_string(VerdictOn on);  // "work", "test_loss", "test_error"
+std::optional<VerdictOn> verdict_on_from_string(std::string_view name);
+
+// The entries path:0/N .. path:N-1/N of --scale-path N (N >= 2).
+std::vector<ScaleChoice> scale_path(long count);
+
 // How the inputs are transformed before training (experiments/data_transform.hpp).
 enum class Preprocess { none, standardize, scale, whiten };
 std::string_view to_string(Preprocess p);
@@ -88,6 +118,26 @@ struct SweepSpec {
   std::string out = "results/sweep";
   // The data of every file data set, by DatasetSpec::name(), read by the caller.
   std::map<std::string, NetworkData> file_data;
+  // The scale path (docs/theory.md §6.5): when not empty, the positive scheme runs once per entry (and
+  // output_scale is not used); the other schemes run once, at scale 1. scale_start and scale_end: the
+  // ends of a "path:k/N" entry, scale_start to scale_end x s*.
+  std::vector<ScaleChoice> output_scales;
+  double scale_start = 1.0;
+  double scale_end = 4.0;
+  // The conditioning path: when not empty, every run of the grid is repeated on the inputs X -> U S^a V^T
+  // for each power a listed (after preprocess; experiments/data_transform.hpp); 1 is the raw inputs,
+  // 0 their whitening.
+  std::vector<double> condition_path;
+  // Held-out points (experiments/held_out.hpp): a fraction of each data set held out by a split seeded
+  // with holdout_seed (0: none), or the points of test_data (a CSV file as --data reads it, read by the
+  // caller into test_file; one data set only). Not both. The inputs' transform is fitted on the
+  // training points and applied to the held-out ones.
+  double holdout = 0.0;
+  std::uint64_t holdout_seed = 0;
+  std::string test_data;
+  std::optional<NetworkData> test_file;
+  // What the verdict compares (a reading of the results: it changes no run).
+  VerdictOn verdict_on = VerdictOn::work;
 
   // The first setting that is not valid, named as the member ("widths", "lr_grid", "output_scale";
   // the sweep file spells it with '-', the command line with "--"): an empty list, an item listed twice
@@ -106,8 +156,12 @@ struct RunSpec {
   long seed = 0;
   Method method;
   DatasetSpec dataset;
-  double lr_c = 0.0;        // tuned-fixed: lr = lr_c / beta0 (0: not tuned, lr = SweepSpec::lr)
-  std::string key() const;  // "init=...;width=...;..." (unique per run)
+  double lr_c = 0.0;                   // tuned-fixed: lr = lr_c / beta0 (0: not tuned, lr = SweepSpec::lr)
+  std::optional<ScaleChoice> scale{};  // positive on the scale path: its output scale (SweepSpec::output_scales)
+  std::optional<double> power{};       // the conditioning path's power a (SweepSpec::condition_path)
+  // "init=...;width=...;..." (unique per run; ";scale=..." and ";power=..." only on those paths, so the
+  // keys of a sweep without them are unchanged).
+  std::string key() const;
   // From the coordinates except the method (methods share inits); a file data set by its file name,
   // not its folder, so that results do not depend on where the data lives.
   std::uint64_t init_seed() const;

@@ -18,13 +18,53 @@ namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-using GroupKey =
-    std::tuple<std::string, std::string, std::string, long, long>;  // dataset, method, activation, depth, width
+// dataset, method, activation, depth, width, the conditioning power (full precision; "" off the path)
+using GroupKey = std::tuple<std::string, std::string, std::string, long, long, std::string>;
+
+std::string power_text(double a) { return std::isnan(a) ? std::string() : full_precision(a); }
+
+GroupKey group_of(const SummaryRow& r) {
+  return {r.dataset, r.method, r.activation, r.depth, r.width, power_text(r.condition_power)};
+}
 
 // The work of one group's runs, +inf for those that did not converge.
 struct Work {
   std::vector<double> steps, grad_evals, loss_evals, hvp_evals, seconds, times, times_beta0, conditions;
+  std::vector<double> test_loss, test_error;  // held-out (the runs that have them)
 };
+
+// Equal to a relative tolerance: both NaN, both the same infinity, or within it.
+bool same_value(double a, double b, double relative) {
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
+  if (a == b) return true;
+  return std::abs(a - b) <= relative * std::max(std::abs(a), std::abs(b));
+}
+
+// Every run the same: the work counts within a relative kIdenticalWork (a few steps in thousands: where
+// the loss crosses the target can move by a step), the time to the target x beta0 (comparable across
+// output scales) and the held-out loss within kIdenticalValue, and, for runs that did not converge, the
+// final loss over L0 within kIdenticalValue (sweep_summary.hpp).
+bool identical_runs(const std::vector<const RunRecord*>& runs) {
+  const RunRecord& f = *runs.front();
+  const auto count = [](long a, long b) {
+    return same_value(static_cast<double>(a), static_cast<double>(b), kIdenticalWork);
+  };
+  for (const RunRecord* r : runs) {
+    if (r->reached != f.reached || !count(r->steps, f.steps) || !count(r->grad_evals, f.grad_evals) ||
+        !count(r->loss_evals, f.loss_evals) || !count(r->hvp_evals, f.hvp_evals) ||
+        (!r->reached && !same_value(r->final_loss / r->loss0, f.final_loss / f.loss0, kIdenticalValue)) ||
+        !same_value(r->time_beta0, f.time_beta0, kIdenticalValue) ||
+        !same_value(r->held_out.test_loss, f.held_out.test_loss, kIdenticalValue))
+      return false;
+  }
+  return true;
+}
+
+// The sample the bootstrap draws from: one value when the runs are one sample.
+std::vector<double> as_sample(const std::vector<double>& values, bool one) {
+  if (!one || values.empty()) return values;
+  return {values.front()};
+}
 
 Quartiles quartiles(std::vector<double> values) {
   Quartiles q;
@@ -94,16 +134,17 @@ std::size_t choose_best_c(const std::vector<StepFactorResult>& grid, double min_
 
 std::vector<SummaryRow> summarize(const std::vector<RunRecord>& records, const SummaryOptions& options) {
   // Groups by coordinates, scheme and step factor c (0 unless tuned).
-  using Member = std::tuple<GroupKey, std::string, double>;
+  using Member = std::tuple<GroupKey, std::string, double, std::string>;  // + scheme, c, scale
   std::map<Member, std::vector<const RunRecord*>> groups;
   for (const RunRecord& r : records) {
     groups[{GroupKey{r.run.dataset.name(), r.run.method.name(), std::string(to_string(r.run.activation)), r.run.depth,
-                     r.run.width},
-            std::string(to_string(r.run.init)), r.run.lr_c}]
+                     r.run.width, r.run.power ? full_precision(*r.run.power) : std::string()},
+            std::string(to_string(r.run.init)), r.run.lr_c, r.run.scale ? r.run.scale->name() : std::string()}]
         .push_back(&r);
   }
   // tuned-fixed: keep each scheme's best c.
-  std::map<std::pair<GroupKey, std::string>, std::vector<std::pair<double, StepFactorResult>>> tuned;
+  using SchemeKey = std::tuple<GroupKey, std::string, std::string>;  // scheme and scale
+  std::map<SchemeKey, std::vector<std::pair<double, StepFactorResult>>> tuned;
   for (const auto& [member, runs] : groups) {
     const double c = std::get<2>(member);
     if (c <= 0.0) continue;
@@ -115,11 +156,11 @@ std::vector<SummaryRow> summarize(const std::vector<RunRecord>& records, const S
       // A diverged run's loss may be NaN or +inf: it counts as +inf.
       final_losses.push_back(std::isnan(r->final_loss) ? kInf : r->final_loss);
     }
-    tuned[{std::get<0>(member), std::get<1>(member)}].push_back(
+    tuned[{std::get<0>(member), std::get<1>(member), std::get<3>(member)}].push_back(
         {c, StepFactorResult{c, static_cast<double>(converged) / static_cast<double>(runs.size()), quantile(steps, 0.5),
                              quantile(final_losses, 0.5)}});
   }
-  std::map<std::pair<GroupKey, std::string>, std::pair<double, std::string>> best_c;
+  std::map<SchemeKey, std::pair<double, std::string>> best_c;
   for (const auto& [key, grid] : tuned) {
     std::vector<StepFactorResult> results;
     for (const auto& entry : grid) results.push_back(entry.second);
@@ -132,15 +173,19 @@ std::vector<SummaryRow> summarize(const std::vector<RunRecord>& records, const S
   std::vector<Work> works;
   std::map<GroupKey, std::size_t> positive_row;
   for (const auto& [member, members] : groups) {
-    const auto& [key, init, c] = member;
+    const auto& [key, init, c, scale] = member;
     std::string choice;
     if (c > 0.0) {
-      const auto& chosen = best_c.at({key, init});
+      const auto& chosen = best_c.at({key, init, scale});
       if (chosen.first != c) continue;
       choice = chosen.second;
     }
     SummaryRow row;
-    std::tie(row.dataset, row.method, row.activation, row.depth, row.width) = key;
+    std::string power;
+    std::tie(row.dataset, row.method, row.activation, row.depth, row.width, power) = key;
+    if (members.front()->run.power) row.condition_power = *members.front()->run.power;
+    row.scale = scale;
+    row.verdict_on = options.verdict_on;
     row.init = init;
     row.lr_c = c;
     row.c_choice = choice;
@@ -159,6 +204,10 @@ std::vector<SummaryRow> summarize(const std::vector<RunRecord>& records, const S
       w.times.push_back(work(r->time_to_eps));
       w.times_beta0.push_back(work(r->time_beta0));
       w.conditions.push_back(r->input_condition);
+      if (r->held_out.points > 0) {
+        w.test_loss.push_back(std::isnan(r->held_out.test_loss) ? kInf : r->held_out.test_loss);
+        if (!std::isnan(r->held_out.test_accuracy)) w.test_error.push_back(1.0 - r->held_out.test_accuracy);
+      }
       if (row.flow && r->reached && !std::isnan(r->time_change))
         row.time_accuracy =
             std::isnan(row.time_accuracy) ? r->time_change : std::max(row.time_accuracy, r->time_change);
@@ -182,13 +231,59 @@ std::vector<SummaryRow> summarize(const std::vector<RunRecord>& records, const S
     row.median_sharpness0 = observed_median(&TrialObserved::sharpness0);
     row.median_sharpness_max = observed_median(&TrialObserved::sharpness_max);
     row.median_eta_sharpness_max = observed_median(&TrialObserved::eta_sharpness_max);
-    if (row.init == "positive") positive_row[key] = rows.size();
+    const auto median_of = [&](auto field) {
+      std::vector<double> values;
+      for (const RunRecord* r : members)
+        if (!std::isnan(field(*r))) values.push_back(field(*r));
+      return quantile(values, 0.5);
+    };
+    row.output_scale = median_of([](const RunRecord& r) { return r.output_scale; });
+    row.median_interpolant_distance = median_of([](const RunRecord& r) { return r.held_out.interpolant_distance; });
+    row.median_linear_test_loss = median_of([](const RunRecord& r) { return r.held_out.linear_test_loss; });
+    row.median_linear_test_accuracy = median_of([](const RunRecord& r) { return r.held_out.linear_test_accuracy; });
+    row.median_travel_fraction = median_of([](const RunRecord& r) { return r.travel_fraction; });
+    row.median_ntk_drift = median_of([](const RunRecord& r) { return r.ntk_drift; });
+    row.median_ntk_condition = median_of([](const RunRecord& r) { return r.ntk_condition; });
+    const bool one_sample = identical_runs(members);
+    row.independent_samples = one_sample ? 1 : row.runs;
+    if (one_sample) {
+      for (auto* v : {&w.steps, &w.grad_evals, &w.loss_evals, &w.hvp_evals, &w.seconds, &w.times_beta0, &w.test_loss,
+                      &w.test_error})
+        *v = as_sample(*v, true);
+    }
+    // The medians of the held-out error with their intervals (a ratio against 1: the median's bootstrap).
+    const std::uint64_t held_seed = derive_seed(
+        options.seed, fnv1a(row.dataset + "|held-out|" + row.init + "|" + std::to_string(row.width) + "|" + row.scale));
+    if (!w.test_loss.empty()) {
+      row.test_loss =
+          bootstrap_median_ratio(w.test_loss, {1.0}, derive_seed(held_seed, 1), options.resamples, options.level);
+      row.test_loss.p_value = kNaN;
+    }
+    if (!w.test_error.empty()) {
+      std::vector<double> accuracy;
+      for (const double e : w.test_error) accuracy.push_back(1.0 - e);
+      row.test_accuracy =
+          bootstrap_median_ratio(accuracy, {1.0}, derive_seed(held_seed, 2), options.resamples, options.level);
+      row.test_accuracy.p_value = kNaN;
+    }
+    if (row.init == "positive") {
+      // The reference: off the scale path, else its auto entry, else its largest scale.
+      const auto found = positive_row.find(key);
+      const auto rank = [](const SummaryRow& x) {
+        return std::make_pair(x.scale.empty()     ? 2
+                              : x.scale == "auto" ? 1
+                                                  : 0,
+                              std::isnan(x.output_scale) ? 0.0 : x.output_scale);
+      };
+      if (found == positive_row.end() || rank(row) > rank(rows[found->second])) positive_row[key] = rows.size();
+    }
     rows.push_back(row);
     works.push_back(std::move(w));
   }
+  for (const auto& [key, index] : positive_row) rows[index].reference = true;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     SummaryRow& row = rows[i];
-    const GroupKey key{row.dataset, row.method, row.activation, row.depth, row.width};
+    const GroupKey key = group_of(row);
     const auto positive = positive_row.find(key);
     if (row.init == "positive" || positive == positive_row.end()) continue;
     const Work& p = works[positive->second];
@@ -201,6 +296,8 @@ std::vector<SummaryRow> summarize(const std::vector<RunRecord>& records, const S
     std::ostringstream name;
     name << data_label << "|" << row.method << "|" << row.activation << "|" << row.depth << "|" << row.width << "|"
          << row.init;
+    // Off the conditioning path the seeds are those of earlier versions (the same intervals).
+    if (!std::get<5>(key).empty()) name << "|power=" << std::get<5>(key);
     const std::uint64_t base = derive_seed(options.seed, fnv1a(name.str()));
     row.speedup_steps =
         bootstrap_median_ratio(w.steps, p.steps, derive_seed(base, 1), options.resamples, options.level);
@@ -214,13 +311,20 @@ std::vector<SummaryRow> summarize(const std::vector<RunRecord>& records, const S
       row.speedup_time_beta0 =
           bootstrap_median_ratio(w.times_beta0, p.times_beta0, derive_seed(base, 5), options.resamples, options.level);
     }
+    if (!w.test_loss.empty() && !p.test_loss.empty()) {
+      row.test_loss_ratio =
+          bootstrap_median_ratio(w.test_loss, p.test_loss, derive_seed(base, 6), options.resamples, options.level);
+    }
+    if (!w.test_error.empty() && !p.test_error.empty()) {
+      row.test_error_ratio =
+          bootstrap_median_ratio(w.test_error, p.test_error, derive_seed(base, 7), options.resamples, options.level);
+    }
   }
   // Holm over the schemes of each group.
   std::map<GroupKey, std::vector<std::size_t>> families;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const SummaryRow& row = rows[i];
-    if (row.init != "positive")
-      families[GroupKey{row.dataset, row.method, row.activation, row.depth, row.width}].push_back(i);
+    if (row.init != "positive") families[group_of(row)].push_back(i);
   }
   for (const auto& [key, members] : families) {
     std::vector<double> p;
@@ -291,7 +395,10 @@ NamedValues summary_values(const SummaryRow& r, const std::string& tolerance) {
   add("speedup_grad_evals_p", real(r.speedup_grad_evals.p_value));
   ratio("speedup_time_beta0", r.speedup_time_beta0);
   add("speedup_time_beta0_p", real(r.speedup_time_beta0.p_value));
-  add("verdict_on", r.init == "positive" ? Value{} : Value{std::string(r.flow ? "time_beta0" : "grad_evals")});
+  add("verdict_on", r.init == "positive"                    ? Value{}
+                    : r.verdict_on == VerdictOn::test_loss  ? Value{std::string("test_loss")}
+                    : r.verdict_on == VerdictOn::test_error ? Value{std::string("test_error")}
+                                                            : Value{std::string(r.flow ? "time_beta0" : "grad_evals")});
   add("verdict_p_holm", real(r.holm_p));
   add("time_accuracy", real(r.time_accuracy));
   ratio("speedup_loss_evals", r.speedup_loss_evals);
@@ -300,6 +407,26 @@ NamedValues summary_values(const SummaryRow& r, const std::string& tolerance) {
   add("median_sharpness0", real(r.median_sharpness0));
   add("median_sharpness_max", real(r.median_sharpness_max));
   add("median_eta_sharpness_max", real(r.median_eta_sharpness_max));
+  add("scale", r.scale);
+  add("condition_power", real(r.condition_power));
+  add("median_output_scale", real(r.output_scale));
+  add("reference", r.init == "positive" ? Value{r.reference} : Value{});
+  add("independent_samples", static_cast<long long>(r.independent_samples));
+  const auto interval = [&](const std::string& name, const RatioInterval& x) {
+    add("median_" + name, real(x.estimate));
+    add("median_" + name + "_low", real(x.low));
+    add("median_" + name + "_high", real(x.high));
+  };
+  interval("test_loss", r.test_loss);
+  interval("test_accuracy", r.test_accuracy);
+  add("median_interpolant_distance", real(r.median_interpolant_distance));
+  add("median_linear_test_loss", real(r.median_linear_test_loss));
+  add("median_linear_test_accuracy", real(r.median_linear_test_accuracy));
+  ratio("test_loss_ratio", r.test_loss_ratio);
+  ratio("test_error_ratio", r.test_error_ratio);
+  add("median_travel_fraction", real(r.median_travel_fraction));
+  add("median_ntk_drift", real(r.median_ntk_drift));
+  add("median_ntk_condition", real(r.median_ntk_condition));
   return v;
 }
 
@@ -334,17 +461,21 @@ std::string format_summary(const std::vector<SummaryRow>& rows, const std::strin
   std::string last_dataset;
   char line[640];
   for (const SummaryRow& r : rows) {
-    if (r.dataset != last_dataset) {
-      out << "data " << r.dataset << ": input condition number " << text(r.input_condition, "%.4g") << "; converged at "
+    const std::string where =
+        r.dataset +
+        (std::isnan(r.condition_power) ? std::string() : " at condition power " + full_precision(r.condition_power));
+    if (where != last_dataset) {
+      out << "data " << where << ": input condition number " << text(r.input_condition, "%.4g") << "; converged at "
           << tolerance << "\n";
       std::snprintf(line, sizeof line, "  %-12s %5s %-15s %5s %4s %5s %5s %9s %9s %9s %20s %20s %20s %20s\n",
                     "protocol", "width", "init", "c", "runs", "conv", "cert", "med steps", "med grads", "med loss",
                     "speedup_steps", "speedup_grad_evals", "speedup_loss_evals", "speedup_wall");
       out << line;
-      last_dataset = r.dataset;
+      last_dataset = where;
     }
+    const std::string init = r.scale.empty() ? r.init : r.init + "@" + r.scale;
     std::snprintf(line, sizeof line, "  %-12s %5ld %-15s %5s %4ld %4.0f%% %4.0f%% %9s %9s %9s %20s %20s %20s %20s\n",
-                  protocol_name(r).c_str(), r.width, r.init.c_str(), r.lr_c > 0.0 ? text(r.lr_c, "%.3g").c_str() : "-",
+                  protocol_name(r).c_str(), r.width, init.c_str(), r.lr_c > 0.0 ? text(r.lr_c, "%.3g").c_str() : "-",
                   r.runs, 100.0 * static_cast<double>(r.converged) / static_cast<double>(r.runs),
                   100.0 * static_cast<double>(r.certified) / static_cast<double>(r.runs),
                   text(r.steps.median, "%.0f").c_str(), text(r.grad_evals.median, "%.0f").c_str(),
@@ -371,6 +502,30 @@ std::string format_summary(const std::vector<SummaryRow>& rows, const std::strin
            "   sharpness: the largest Hessian eigenvalue (Lanczos estimates); eta x sharpness > 2: descent's step\n"
            "   is past the flow's stability edge)\n";
   }
+  bool held_out = false;
+  for (const SummaryRow& r : rows) held_out |= !std::isnan(r.test_loss.estimate);
+  if (held_out) {
+    out << "  held-out points (medians over the runs, 95% bootstrap intervals):\n";
+    std::snprintf(line, sizeof line, "  %-12s %5s %-15s %-9s %5s %26s %22s %12s %12s %12s\n", "protocol", "width",
+                  "init", "scale", "a", "test_loss", "test_accuracy", "to linear", "linear loss", "linear acc");
+    out << line;
+    const auto with_interval = [](const RatioInterval& x, const char* fmt) {
+      if (std::isnan(x.estimate)) return std::string("-");
+      return text(x.estimate, fmt) + " [" + text(x.low, fmt) + ", " + text(x.high, fmt) + "]";
+    };
+    for (const SummaryRow& r : rows) {
+      std::snprintf(line, sizeof line, "  %-12s %5ld %-15s %-9s %5s %26s %22s %12s %12s %12s\n",
+                    protocol_name(r).c_str(), r.width, r.init.c_str(), r.scale.empty() ? "-" : r.scale.c_str(),
+                    text(r.condition_power, "%.3g").c_str(), with_interval(r.test_loss, "%.3g").c_str(),
+                    with_interval(r.test_accuracy, "%.3f").c_str(), text(r.median_interpolant_distance, "%.3g").c_str(),
+                    text(r.median_linear_test_loss, "%.3g").c_str(),
+                    text(r.median_linear_test_accuracy, "%.3f").c_str());
+      out << line;
+    }
+    out << "  (test_loss: mean squared error on the held-out points; to linear: the root mean square distance of\n"
+           "   the network's predictions there to the minimum-norm linear interpolant x^T X^+ y, whose own loss and\n"
+           "   accuracy are the last two columns)\n";
+  }
   for (const SummaryRow& r : rows) {
     if (r.lr_c > 0.0 && r.c_choice.rfind("lowest median steps", 0) != 0)
       out << "  c of " << r.init << " at width " << r.width << ": " << r.c_choice << "\n";
@@ -384,21 +539,24 @@ std::string format_summary(const std::vector<SummaryRow>& rows, const std::strin
 
 std::string format_verdict(const std::vector<SummaryRow>& rows, double alpha) {
   std::map<GroupKey, std::vector<const SummaryRow*>> groups;
-  for (const SummaryRow& r : rows) groups[{r.dataset, r.method, r.activation, r.depth, r.width}].push_back(&r);
+  for (const SummaryRow& r : rows) groups[group_of(r)].push_back(&r);
   std::ostringstream out;
   for (const auto& [key, members] : groups) {
     const SummaryRow* positive = nullptr;
     std::vector<const SummaryRow*> others;
+    // The group's name: the data set, and the conditioning power on that path.
+    const std::string where =
+        std::get<0>(key) + (std::get<5>(key).empty() ? std::string() : " (condition power " + std::get<5>(key) + ")");
     for (const SummaryRow* r : members) {
       if (r->init == "positive") {
-        positive = r;
+        if (r->reference) positive = r;
       } else {
         others.push_back(r);
       }
     }
     if (!positive || others.empty()) {
       // Said, not silently left out.
-      out << "verdict " << std::get<0>(key) << ", width " << std::get<4>(key) << ": none ("
+      out << "verdict " << where << ", width " << std::get<4>(key) << ": none ("
           << (positive ? "positive is the only scheme" : "positive is not among the schemes")
           << ": the verdict compares positive with each other scheme)\n";
       continue;
@@ -440,22 +598,33 @@ std::string format_verdict(const std::vector<SummaryRow>& rows, double alpha) {
       }
       return text;
     };
+    const VerdictOn on = others.front()->verdict_on;
+    const bool held_out = on != VerdictOn::work;
     std::vector<std::string> parts;
-    if (!faster.empty()) parts.push_back("positive is FASTER than " + list(faster));
-    if (!slower.empty()) parts.push_back("positive is SLOWER than " + list(slower));
+    if (!faster.empty())
+      parts.push_back(std::string(held_out ? "positive is BETTER than " : "positive is FASTER than ") + list(faster));
+    if (!slower.empty())
+      parts.push_back(std::string(held_out ? "positive is WORSE than " : "positive is SLOWER than ") + list(slower));
     if (!same.empty()) parts.push_back("NOT DISTINGUISHABLE from " + list(same));
     if (!unknown.empty()) {
       std::string names;
       for (std::size_t k = 0; k < unknown.size(); ++k) names += (k == 0 ? "" : ", ") + unknown[k]->init;
-      parts.push_back("CANNOT SAY against " + names +
-                      " (both medians infinite: fewer than half of the runs converged on each side)");
+      parts.push_back(
+          "CANNOT SAY against " + names +
+          (held_out ? std::string(" (no held-out points, no labels, or both medians 0)")
+                    : std::string(" (both medians infinite: fewer than half of the runs converged on each side)")));
     }
-    out << "verdict " << std::get<0>(key) << ", " << protocol_name(*others.front()) << ", width " << std::get<4>(key)
-        << ": ";
+    out << "verdict " << where << ", " << protocol_name(*others.front()) << ", width " << std::get<4>(key);
+    if (!positive->scale.empty()) out << ", positive at scale " << positive->scale;
+    out << ": ";
     for (std::size_t k = 0; k < parts.size(); ++k) out << (k == 0 ? "" : "; ") << parts[k];
     const SummaryRow& first = *others.front();
     std::string measure = "gradient evaluations";
-    if (first.flow) {
+    if (on == VerdictOn::test_loss) {
+      measure = "held-out mean squared error";
+    } else if (on == VerdictOn::test_error) {
+      measure = "held-out error rate 1 - accuracy";
+    } else if (first.flow) {
       double accuracy = positive->time_accuracy;
       for (const SummaryRow* r : others)
         if (!std::isnan(r->time_accuracy))
@@ -478,7 +647,126 @@ std::string format_verdict(const std::vector<SummaryRow>& rows, double alpha) {
         << format_number("%.3g", alpha) << "; converged: positive " << positive->converged << "/" << positive->runs;
     for (const SummaryRow* r : others) out << ", " << r->init << " " << r->converged << "/" << r->runs;
     out << ")\n";
+    // Seeds that are not samples: said, so that nobody reads n identical runs as n draws.
+    std::string one;
+    for (const SummaryRow* r : members)
+      if (r->runs > 1 && r->independent_samples == 1 && (r->init != "positive" || r == positive))
+        one += (one.empty() ? "" : ", ") + r->init;
+    if (!one.empty())
+      out << "  (" << one << ": every run the same (work to 0.1%, times and held-out loss to 1e-4): one sample, not "
+          << positive->runs << "; the intervals resample it as one value)\n";
   }
+  return out.str();
+}
+
+std::string format_scale_path(const std::vector<SummaryRow>& rows) {
+  std::vector<const SummaryRow*> path;
+  for (const SummaryRow& r : rows)
+    if (r.init == "positive" && !r.scale.empty()) path.push_back(&r);
+  if (path.empty()) return "";
+  std::stable_sort(path.begin(), path.end(), [](const SummaryRow* a, const SummaryRow* b) {
+    return std::tie(a->dataset, a->method, a->width) < std::tie(b->dataset, b->method, b->width) ||
+           (std::tie(a->dataset, a->method, a->width) == std::tie(b->dataset, b->method, b->width) &&
+            a->output_scale < b->output_scale);
+  });
+  std::ostringstream out;
+  char line[400];
+  out << "scale path of the positive initialization (medians over the seeds):\n";
+  std::snprintf(line, sizeof line, "  %-12s %5s %-10s %11s %5s %11s %11s %10s %9s %9s\n", "protocol", "width", "scale",
+                "output", "cert", "work", "test_loss", "test_acc", "ntk_drift", "travel/r*");
+  out << line;
+  for (const SummaryRow* r : path) {
+    const double work = r->flow ? r->median_time_beta0 : r->grad_evals.median;
+    std::snprintf(line, sizeof line, "  %-12s %5ld %-10s %11s %4.0f%% %11s %11s %10s %9s %9s\n",
+                  protocol_name(*r).c_str(), r->width, r->scale.c_str(), text(r->output_scale, "%.4g").c_str(),
+                  100.0 * static_cast<double>(r->certified) / static_cast<double>(std::max(r->runs, 1L)),
+                  text(work, "%.4g").c_str(), text(r->test_loss.estimate, "%.4g").c_str(),
+                  text(r->test_accuracy.estimate, "%.3f").c_str(), text(r->median_ntk_drift, "%.3g").c_str(),
+                  text(r->median_travel_fraction, "%.3g").c_str());
+    out << line;
+  }
+  out << "  (work: gradient evaluations (descent) or flow time x beta0 (flow) to the target; ntk_drift:\n"
+         "   ||K_T - K_0|| / ||K_0|| of the NTK; travel/r*: ||theta_T - theta0|| over the certificate's radius)\n";
+  return out.str();
+}
+
+std::vector<ConditioningFit> fit_conditioning(const std::vector<SummaryRow>& rows) {
+  using Key = std::tuple<std::string, std::string, std::string, long, long, std::string, std::string>;
+  std::map<Key, ConditioningFit> fits;
+  for (const SummaryRow& r : rows) {
+    if (std::isnan(r.condition_power)) continue;
+    if (r.init == "positive" && !r.reference) continue;
+    ConditioningFit& f = fits[{r.dataset, r.method, r.activation, r.depth, r.width, r.init, r.scale}];
+    f.dataset = r.dataset;
+    f.method = protocol_name(r);
+    f.activation = r.activation;
+    f.depth = r.depth;
+    f.width = r.width;
+    f.init = r.init;
+    f.scale = r.scale;
+    f.conditions.push_back(r.input_condition);
+    f.work.push_back(r.flow ? r.median_time_beta0 : r.grad_evals.median);
+  }
+  std::vector<ConditioningFit> out;
+  for (auto& [key, f] : fits) {
+    std::vector<std::size_t> order(f.conditions.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) { return f.conditions[a] < f.conditions[b]; });
+    ConditioningFit sorted = f;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      sorted.conditions[i] = f.conditions[order[i]];
+      sorted.work[i] = f.work[order[i]];
+    }
+    sorted.law = fit_power_law(sorted.conditions, sorted.work);
+    out.push_back(std::move(sorted));
+  }
+  for (ConditioningFit& f : out) {
+    if (f.init == "positive") continue;
+    for (const ConditioningFit& p : out)
+      if (p.init == "positive" && p.dataset == f.dataset && p.method == f.method && p.activation == f.activation &&
+          p.depth == f.depth && p.width == f.width)
+        f.crossing = power_law_crossing(p.law, f.law);
+  }
+  return out;
+}
+
+std::string conditioning_csv_header() {
+  return "dataset,method,activation,depth,width,init,scale,powers,exponent,factor,r2,crossing_condition,conditions,"
+         "work";
+}
+
+std::string conditioning_csv_line(const ConditioningFit& f) {
+  const auto number = [](double x) { return std::isnan(x) ? std::string() : full_precision(x); };
+  std::string conditions, work;
+  for (std::size_t i = 0; i < f.conditions.size(); ++i) {
+    conditions += (i ? ";" : "") + number(f.conditions[i]);
+    work += (i ? ";" : "") + number(f.work[i]);
+  }
+  return csv_text(Value{f.dataset}) + "," + f.method + "," + f.activation + "," + std::to_string(f.depth) + "," +
+         std::to_string(f.width) + "," + f.init + "," + f.scale + "," + std::to_string(f.conditions.size()) + "," +
+         number(f.law.exponent) + "," + number(f.law.factor) + "," + number(f.law.r2) + "," + number(f.crossing) + "," +
+         conditions + "," + work;
+}
+
+std::string format_conditioning(const std::vector<ConditioningFit>& fits) {
+  if (fits.empty()) return "";
+  std::ostringstream out;
+  char line[400];
+  out << "conditioning path: work against cond(X) fitted as a cond^k (log-log least squares over the powers):\n";
+  std::snprintf(line, sizeof line, "  %-12s %5s %-15s %6s %9s %8s %14s\n", "protocol", "width", "init", "powers",
+                "exponent", "r2", "crossing cond");
+  out << line;
+  for (const ConditioningFit& f : fits) {
+    std::snprintf(line, sizeof line, "  %-12s %5ld %-15s %6zu %9s %8s %14s\n", f.method.c_str(), f.width,
+                  f.init.c_str(), f.conditions.size(), text(f.law.exponent, "%.2f").c_str(),
+                  text(f.law.r2, "%.3f").c_str(), text(f.crossing, "%.3g").c_str());
+    out << line;
+  }
+  out << "  (work: median gradient evaluations (descent) or flow time x beta0 (flow) to the target; a run that\n"
+         "   did not converge counts as infinite work and leaves its power out of the fit. crossing: the\n"
+         "   condition number where the scheme's law equals positive's, an extrapolation of the two fits;\n"
+         "   docs/theory.md §6.5)\n";
   return out.str();
 }
 

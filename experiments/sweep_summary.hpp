@@ -9,11 +9,14 @@
 
 #include <gradflow/core/named_value.hpp>
 #include <gradflow/experiments/bootstrap.hpp>
+#include <gradflow/experiments/held_out.hpp>
 #include <gradflow/experiments/sweep_runner.hpp>
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gradflow {
@@ -22,9 +25,24 @@ struct Quartiles {
   double median = 0.0, q25 = 0.0, q75 = 0.0;  // +inf when not enough runs converged
 };
 
+// The tolerances of "every run the same" (SummaryRow::independent_samples), relative.
+inline constexpr double kIdenticalWork = 1e-3;
+inline constexpr double kIdenticalValue = 1e-4;
+
 struct SummaryRow {
   std::string dataset, method, activation, init;
   long depth = 0, width = 0;
+  std::string scale;  // positive on the scale path: runs.csv's scale (10, auto, 4x, path:k/N); empty otherwise
+  double condition_power = std::numeric_limits<double>::quiet_NaN();  // the conditioning path's a (NaN off it)
+  double output_scale = std::numeric_limits<double>::quiet_NaN();     // median over the runs
+  // The positive row the other schemes of the group are compared with: the one off the scale path, else
+  // its auto entry, else its largest scale. False for the other schemes and the path's other scales.
+  bool reference = false;
+  // The runs as samples: 1 when every run is the same (work counts within a relative kIdenticalWork; time
+  // to the target x beta0, held-out loss and, for runs that did not converge, final loss / L0 within
+  // kIdenticalValue: a deterministic scheme, or positive at W_1 = 0, whose seeds change only the scale
+  // that beta0 normalizes), and the bootstrap then resamples one value, not runs copies of it; else runs.
+  long independent_samples = 0;
   double lr_c = 0.0;     // tuned-fixed: the scheme's best c (lr = c / beta0); 0 otherwise
   std::string c_choice;  // tuned-fixed: how c was chosen (below); empty otherwise
   long runs = 0, converged = 0, certified = 0;
@@ -44,13 +62,30 @@ struct SummaryRow {
   // flow: the largest relative change of a converged run's time at its last tightening (runs.csv's
   // time_change): the accuracy of the times; NaN for descent or when no time was checked.
   double time_accuracy = std::numeric_limits<double>::quiet_NaN();
-  const RatioInterval& verdict_ratio() const { return flow ? speedup_time_beta0 : speedup_grad_evals; }
+  const RatioInterval& verdict_ratio() const {
+    if (verdict_on == VerdictOn::test_loss) return test_loss_ratio;
+    if (verdict_on == VerdictOn::test_error) return test_error_ratio;
+    return flow ? speedup_time_beta0 : speedup_grad_evals;
+  }
   // --observe: medians over the runs that observed them (NaN when none did) of runs.csv's ntk_min,
   // sharpness0, sharpness_max and eta_sharpness_max.
   double median_ntk_min = std::numeric_limits<double>::quiet_NaN();
   double median_sharpness0 = std::numeric_limits<double>::quiet_NaN();
   double median_sharpness_max = std::numeric_limits<double>::quiet_NaN();
   double median_eta_sharpness_max = std::numeric_limits<double>::quiet_NaN();
+  // Held-out points (runs.csv's test_*): medians with their 95% percentile-bootstrap intervals (estimate,
+  // low, high of a RatioInterval against 1; NaN without held-out points), the other medians, and the ratios
+  // scheme / positive of test_loss and of the error rate 1 - test_accuracy (NaN for positive).
+  RatioInterval test_loss, test_accuracy;
+  double median_interpolant_distance = std::numeric_limits<double>::quiet_NaN();
+  double median_linear_test_loss = std::numeric_limits<double>::quiet_NaN();
+  double median_linear_test_accuracy = std::numeric_limits<double>::quiet_NaN();
+  RatioInterval test_loss_ratio, test_error_ratio;
+  // The run's travel over r*, the NTK's drift and its condition at theta0 (medians; NaN when not measured).
+  double median_travel_fraction = std::numeric_limits<double>::quiet_NaN();
+  double median_ntk_drift = std::numeric_limits<double>::quiet_NaN();
+  double median_ntk_condition = std::numeric_limits<double>::quiet_NaN();
+  VerdictOn verdict_on = VerdictOn::work;  // what verdict_ratio() and holm_p are about
 };
 
 struct SummaryOptions {
@@ -58,6 +93,7 @@ struct SummaryOptions {
   long resamples = 2000;       // bootstrap rounds
   double level = 0.95;         // the intervals' confidence level
   double min_converged = 0.9;  // tuned-fixed: a c qualifies when this fraction of its runs converged
+  VerdictOn verdict_on = VerdictOn::work;
 };
 
 // Holm's step-down adjustment of the p-values of one family (NaN entries are not members and stay NaN):
@@ -104,5 +140,26 @@ std::string format_summary(const std::vector<SummaryRow>& rows, const std::strin
 // SLOWER (holm_p < alpha, below 1) or NOT DISTINGUISHABLE from it; CANNOT SAY where both medians are infinite. One line
 // per group naming the schemes in each class, with their speedups, intervals and holm_p.
 std::string format_verdict(const std::vector<SummaryRow>& rows, double alpha = 0.05);
+
+// The scale path (positive rows with a scale; empty text when there are none): per scale, the median
+// output scale, certified fraction, work to the target, held-out error, ntk_drift and travel_fraction.
+std::string format_scale_path(const std::vector<SummaryRow>& rows);
+
+// The conditioning path: per data set, method, activation, depth, width, scheme (and positive's scale),
+// the work of the verdict (median gradient evaluations for descent, median flow time x beta0 for the
+// flow) against the median input condition number over the path's powers, fitted by a power law
+// (experiments/held_out.hpp), and where the law crosses positive's (NaN for positive itself and when
+// either law is not fitted or the exponents are equal).
+struct ConditioningFit {
+  std::string dataset, method, activation, init, scale;
+  long depth = 0, width = 0;
+  std::vector<double> conditions, work;  // per power, in the order of the conditions
+  PowerLaw law;
+  double crossing = std::numeric_limits<double>::quiet_NaN();  // cond(X) where the work equals positive's
+};
+std::vector<ConditioningFit> fit_conditioning(const std::vector<SummaryRow>& rows);
+std::string conditioning_csv_header();
+std::string conditioning_csv_line(const ConditioningFit& fit);
+std::string format_conditioning(const std::vector<ConditioningFit>& fits);
 
 }  // namespace gradflow

@@ -8,6 +8,8 @@
 #include <gradflow/theory/observables.hpp>
 #include <gradflow/theory/power_iteration.hpp>
 
+#include <Eigen/Eigenvalues>
+
 #include <algorithm>
 #include <cmath>
 
@@ -44,6 +46,27 @@ void add_observed(TrialObserved& o, const Observed& row, double pl_ratio, double
     o.eta_sharpness_max = high(o.eta_sharpness_max, eta * row.sharpness);
 }
 
+// What the trained network is: its travel, its kernel's drift, its held-out error.
+void finish_trial(const Mlp& network, const TrialSpec& spec, const Vector& theta0, const Vector& theta,
+                  TrialResult& r) {
+  if (theta.size() != theta0.size() || !theta.allFinite()) return;
+  r.travel = (theta - theta0).norm();
+  if (r.certificate.applies && std::isfinite(r.certificate.radius) && r.certificate.radius > 0.0)
+    r.travel_fraction = r.travel / r.certificate.radius;
+  if (spec.kernel_endpoints && network.num_samples() <= tolerances::kMaxDenseGramResiduals) {
+    const Matrix k0 = network.gram(theta0);
+    const Matrix kt = network.gram(theta);
+    const double norm0 = k0.norm();
+    if (norm0 > 0.0) r.ntk_drift = (kt - k0).norm() / norm0;
+    const Eigen::SelfAdjointEigenSolver<Matrix> eigen(k0, Eigen::EigenvaluesOnly);
+    if (eigen.info() == Eigen::Success && eigen.eigenvalues().size() > 0) {
+      const double low = eigen.eigenvalues().minCoeff(), high = eigen.eigenvalues().maxCoeff();
+      r.ntk_condition0 = low > 0.0 ? high / low : kInf;
+    }
+  }
+  if (spec.test && spec.train) r.held_out = held_out_metrics(network.architecture(), theta, *spec.train, *spec.test);
+}
+
 }  // namespace
 
 double initial_sharpness(const Objective& objective, const Vector& theta0, std::uint64_t seed) {
@@ -70,6 +93,7 @@ TrialResult run_trial(const Mlp& network, const TrialSpec& spec) {
     return loss > 0.0 ? grad_norm * grad_norm / (2.0 * loss) : kNaN;
   };
   std::vector<CurvePoint> points;
+  Vector theta_final = theta0;
   if (spec.method.is_descent()) {
     DescentOptions o = spec.descent;
     o.step = spec.method.rule();
@@ -116,6 +140,7 @@ TrialResult run_trial(const Mlp& network, const TrialSpec& spec) {
       return false;
     };
     const DescentResult result = descend(network, theta0, o, watch);
+    theta_final = result.theta;
     // The certificate of the step that ran: the rule's guarantee with the certificate's mu and beta_r on
     // its ball B(theta0, r*) (Theorem 2 for a fixed eta), not the 1/beta_r step's whatever ran; the
     // curve's bound is then that rule's L0 q^k.
@@ -172,6 +197,7 @@ TrialResult run_trial(const Mlp& network, const TrialSpec& spec) {
     o.stop.max_steps = spec.max_steps;
     o.observe = spec.observe;
     const FlowResult result = simulate_flow(network, theta0, o);
+    theta_final = result.theta;
     r.reached = result.status == Status::tolerance_reached && result.loss_final <= r.target;
     r.steps = result.stats.num_steps;
     r.final_loss = result.loss_final;
@@ -219,6 +245,7 @@ TrialResult run_trial(const Mlp& network, const TrialSpec& spec) {
     }
   }
   if (keep > 0) r.curve = thin(points, keep);
+  finish_trial(network, spec, theta0, theta_final, r);
   return r;
 }
 

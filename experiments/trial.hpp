@@ -8,6 +8,7 @@
 #include <gradflow/core/stats.hpp>
 #include <gradflow/core/status.hpp>
 #include <gradflow/discrete/options.hpp>
+#include <gradflow/experiments/held_out.hpp>
 #include <gradflow/experiments/sweep_spec.hpp>
 #include <gradflow/flow/options.hpp>
 #include <gradflow/flow/trajectory.hpp>
@@ -90,6 +91,14 @@ struct TrialSpec {
   bool measure_beta0 = true;  // estimate beta0 (needed by lr_c > 0)
   int curve_points = 0;       // trajectory points kept (0: none)
   Observables observe;        // watched at the recorded rows (TrialObserved); costs no gradient
+  // Held-out points (experiments/held_out.hpp): with test (and train, the network's own training data,
+  // for the minimum-norm interpolant), the trained network's metrics on them (TrialResult::held_out).
+  // Not owned: they must outlive the call.
+  const NetworkData* train = nullptr;
+  const NetworkData* test = nullptr;
+  // The NTK J J^T at theta0 and at the final theta (n <= tolerances::kMaxDenseGramResiduals): its drift
+  // and its condition number at theta0 (TrialResult::ntk_drift, ntk_condition0). Costs no gradient.
+  bool kernel_endpoints = false;
 };
 
 struct TrialResult {
@@ -124,7 +133,16 @@ struct TrialResult {
   Status status = Status::not_run;
   Stats stats;  // the training's work only
   std::vector<CurvePoint> curve;
-  TrialObserved observed;  // with TrialSpec::observe
+  TrialObserved observed;   // with TrialSpec::observe
+  HeldOutMetrics held_out;  // with TrialSpec::test (NaN otherwise)
+  // ||theta_T - theta0||, and that over the certificate's radius r* (NaN when the certificate does not
+  // apply); the theory needs the run to stay within r*.
+  double travel = std::numeric_limits<double>::quiet_NaN();
+  double travel_fraction = std::numeric_limits<double>::quiet_NaN();
+  // With TrialSpec::kernel_endpoints: ||K_T - K_0||_F / ||K_0||_F for the NTK K = J J^T at theta0 and at the
+  // final theta, and lambda_max(K_0) / lambda_min(K_0) (+inf when lambda_min <= 0). NaN otherwise.
+  double ntk_drift = std::numeric_limits<double>::quiet_NaN();
+  double ntk_condition0 = std::numeric_limits<double>::quiet_NaN();
 };
 
 // The network must be the caller's own (it keeps scratch space): one per thread.

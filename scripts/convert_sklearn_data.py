@@ -10,7 +10,11 @@ reads them:
                           Wisconsin (Diagnostic) data: 30 features and the class (0 malignant,
                           1 benign)
 
-Both have fewer samples than features (n <= d), the regime of the theory (docs/theory.md §5).
+  data/digits_all.csv, data/breast_cancer_all.csv
+                          every sample of the two (1797 x 64 and 569 x 30), for held-out error
+                          (compare-inits --holdout: train on a few, test on the rest)
+
+The first two have fewer samples than features (n <= d), the regime of the theory (docs/theory.md §5).
 Usage (needs python3-sklearn's data files only, not sklearn itself):
   scripts/convert_sklearn_data.py [--source /usr/lib/python3/dist-packages/sklearn/datasets/data]
 """
@@ -46,14 +50,16 @@ def main():
             return 2
     with gzip.open(digits, "rt") as f:
         rows = [line.strip().split(",") for line in f if line.strip()]
-    rows = [[str(int(float(v))) for v in r] for r in rows[:32]]
-    write(os.path.join(ROOT, "data", "digits.csv"), [f"pixel_{i}" for i in range(64)] + ["digit"], rows)
+    rows = [[str(int(float(v))) for v in r] for r in rows]
+    write(os.path.join(ROOT, "data", "digits.csv"), [f"pixel_{i}" for i in range(64)] + ["digit"], rows[:32])
+    write(os.path.join(ROOT, "data", "digits_all.csv"), [f"pixel_{i}" for i in range(64)] + ["digit"], rows)
     with open(cancer) as f:
         lines = [line.strip().split(",") for line in f if line.strip()]
     body = lines[1:25]  # the first line is "569,30,malignant,benign"
     header = ([f"mean_{x}" for x in FEATURES] + [f"se_{x}" for x in FEATURES] + [f"worst_{x}" for x in FEATURES]
               + ["benign"])
     write(os.path.join(ROOT, "data", "breast_cancer.csv"), header, body)
+    write(os.path.join(ROOT, "data", "breast_cancer_all.csv"), header, lines[1:])
     return 0
 
 

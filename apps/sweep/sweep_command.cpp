@@ -128,6 +128,14 @@ struct SweepRun {
   std::string scale_option = "--output-scale";  // names output-scale auto in an error
   std::string preprocess_option = "--whiten";   // names the transform in an error
   std::string data_option = "--synthetic";      // names a synthetic data set too large for memory
+  std::string config_label;                     // "--config 'f.toml'" for a sweep file ("" for flags)
+  // The option that names a setting in an error: the sweep file's key, or compare-inits' flag.
+  std::string option_for(const std::string& field) const {
+    std::string dashed = field;
+    for (char& ch : dashed)
+      if (ch == '_') ch = '-';
+    return config_label.empty() ? "--" + dashed : config_label + " " + dashed;
+  }
 };
 
 int execute_sweep(const SweepSpec& spec, const SweepRun& how) {
@@ -146,7 +154,10 @@ int execute_sweep(const SweepSpec& spec, const SweepRun& how) {
   check_sweep_memory(spec, plan.threads, "--threads", how.data_option);
   const std::vector<RunSpec> all = enumerate_runs(spec);
   // Every data set must survive its transform (whitening needs independent inputs).
-  if (const auto error = check_datasets(spec)) throw InputError(how.preprocess_option, error->value, error->constraint);
+  if (const auto error = check_datasets(spec)) {
+    throw InputError(error->field == "preprocess" ? how.preprocess_option : how.option_for(error->field), error->value,
+                     error->constraint);
+  }
   if (const auto error = check_auto_scale(spec)) {
     throw InputError(error->field == "preprocess" ? how.preprocess_option : how.scale_option, error->value,
                      error->constraint);
@@ -255,16 +266,39 @@ int execute_sweep(const SweepSpec& spec, const SweepRun& how) {
     write_runs_sorted(folder, runs_name, records);
     for (const std::string& file : rank_files) folder.remove(file);
     const std::vector<RunRecord> final_records = read_runs_in(folder, runs_name);
-    const std::vector<SummaryRow> summary = summarize(final_records);
+    SummaryOptions summary_options;
+    summary_options.verdict_on = spec.verdict_on;
+    const std::vector<SummaryRow> summary = summarize(final_records, summary_options);
     const std::string summary_path = (out / "summary.csv").string();
     const std::string tolerance = tolerance_label(spec);
     write_summary(folder, "summary.csv", summary, tolerance);
     PlotResult plots;
     set_activity("drawing the plots");
+    const std::vector<ConditioningFit> conditioning = fit_conditioning(summary);
+    if (!conditioning.empty()) {
+      write_file_atomically("conditioning", folder, "conditioning.csv", [&](std::ostream& out) {
+        out << conditioning_csv_header() << "\n";
+        for (const ConditioningFit& fit : conditioning) out << conditioning_csv_line(fit) << "\n";
+      });
+    }
     if (!how.no_plots) plots = make_plots(folder, spec, final_records, summary);
     if (!how.quiet) {
+      if (spec.holdout > 0.0 || spec.test_file) {
+        const RunRecord* any = final_records.empty() ? nullptr : &final_records.front();
+        std::cout << "held-out: "
+                  << (spec.holdout > 0.0
+                          ? format_number("%.4g", 100.0 * spec.holdout) + "% of each data set (split seed " +
+                                std::to_string(spec.holdout_seed) + ", --holdout-seed)"
+                          : "the points of " + spec.test_data)
+                  << (any ? ", " + std::to_string(any->held_out.points) + " points; " + std::to_string(any->n) +
+                                " for training"
+                          : std::string())
+                  << "\n";
+      }
       std::cout << format_summary(summary, tolerance);
       std::cout << format_verdict(summary);
+      std::cout << format_scale_path(summary);
+      std::cout << format_conditioning(conditioning);
       std::cout << "runs:    " << runs_path << "\nsummary: " << summary_path << "\n";
       if (!plots.files.empty())
         std::cout << "plots:   " << (out / "plots").string() << " (" << plots.files.size() << " files)\n";
@@ -280,6 +314,7 @@ std::vector<NamedPath> sweep_inputs(const SweepSpec& spec, const std::string& co
   if (!config.empty()) inputs.push_back({"--config", config});
   for (const DatasetSpec& dataset : spec.datasets)
     if (dataset.kind == DatasetSpec::Kind::file) inputs.push_back({"datasets", dataset.path});
+  if (!spec.test_data.empty()) inputs.push_back({"test-data", spec.test_data});
   return inputs;
 }
 
@@ -324,6 +359,9 @@ void add_sweep_command(CLI::App& app, SweepCommand& d) {
               "Discard the results in the folder when they were made with other settings (see sweep.toml)");
   add_memory_option(*c, d.max_memory);
   add_trial_observe_option(*c, d.observe, "(overrides the file's 'observe')");
+  c->add_option("--verdict-on", d.verdict_on,
+                "What the verdict compares: work (default), test_loss or test_error (held-out points; overrides the "
+                "file's 'verdict-on')");
   c->add_flag("--no-plots", d.no_plots, "Skip the gnuplot figures");
   c->add_flag("--quiet", d.quiet, "No progress and no summary on the terminal");
 }
@@ -338,12 +376,18 @@ int run_sweep_command(SweepCommand& d) {
   how.out_option = "--config " + quote_text(d.config) + " out";
   how.scale_option = "--config " + quote_text(d.config) + " output-scale";
   how.preprocess_option = "--config " + quote_text(d.config) + " preprocess";
+  how.config_label = "--config " + quote_text(d.config);
   how.data_option = "--config " + quote_text(d.config) + " datasets";
   if (option_given(*d.command, "--out")) {
     spec.out = d.out;
     how.out_option = "--out";
   }
   if (option_given(*d.command, "--observe")) spec.observe = parse_observe(d.observe);
+  if (option_given(*d.command, "--verdict-on")) {
+    const auto on = verdict_on_from_string(d.verdict_on);
+    if (!on) throw InputError("--verdict-on", d.verdict_on, "must be one of work, test_loss, test_error");
+    spec.verdict_on = *on;
+  }
   how.threads = d.threads;
   how.quiet = d.quiet;
   how.no_plots = d.no_plots;
@@ -364,7 +408,10 @@ struct Preset {
   const char* name;
   const char* file;
 };
-constexpr Preset kPresets[] = {{"digits", "digits.csv"}, {"breast-cancer", "breast_cancer.csv"}};
+constexpr Preset kPresets[] = {{"digits", "digits.csv"},
+                               {"breast-cancer", "breast_cancer.csv"},
+                               {"digits-all", "digits_all.csv"},
+                               {"breast-cancer-all", "breast_cancer_all.csv"}};
 
 std::string executable_folder() {
   std::error_code ec;
@@ -378,7 +425,9 @@ std::string find_preset_file(const std::string& preset) {
   const Preset* found = nullptr;
   for (const Preset& p : kPresets)
     if (preset == p.name) found = &p;
-  if (!found) throw InputError("--preset", preset, "unknown preset (known: digits, breast-cancer)");
+  if (!found)
+    throw InputError("--preset", preset,
+                     "unknown preset (known: digits, breast-cancer, digits-all, breast-cancer-all)");
   std::vector<std::string> places;
   if (const char* env = std::getenv("GRADFLOW_DATA_DIR"); env && *env) places.emplace_back(env);
   if (const std::string exe = executable_folder(); !exe.empty())
@@ -449,8 +498,9 @@ void add_compare_inits_command(CLI::App& app, CompareInitsCommand& d) {
       ->capture_default_str();
   c->add_option("--data", d.data, "Data CSV (one sample per row, the target last; a header row allowed)");
   c->add_option("--preset", d.preset,
-                "A shipped real data set: digits (32 x 64) or breast-cancer (24 x 30), with --scale-features "
-                "unless another transform is given");
+                "A shipped real data set: digits (32 x 64) or breast-cancer (24 x 30), or all of them, digits-all "
+                "(1797 x 64) and breast-cancer-all (569 x 30), for held-out error (--holdout 0.965 trains on 20 of "
+                "569); with --scale-features unless another transform is given");
   c->add_flag("--standardize", d.standardize,
               "Features and targets to mean 0, sd 1 (centring leaves rank n - 1: no certificate)");
   c->add_flag("--scale-features", d.scale_features,
@@ -462,10 +512,32 @@ void add_compare_inits_command(CLI::App& app, CompareInitsCommand& d) {
                 "Converged at loss <= this absolute value instead (the data's units, e.g. 1e-6 ||y||^2 / 2)");
   c->add_option("--max-steps", s.max_steps, "Step budget per run")->capture_default_str();
   c->add_option("--lr", s.lr, "armijo: the first trial step")->capture_default_str();
-  c->add_option("--output-scale", d.output_scale,
-                "positive: output scale, or auto (--scale-margin x the smallest certified scale for the method)")
-      ->capture_default_str();
+  add_list_option(*c, "--output-scale", d.output_scale,
+                  "positive: the output scale, or auto (--scale-margin x the smallest certified scale s* for the "
+                  "method; the default); a list is the scale path (positive once per entry): numbers, auto, and Fx for "
+                  "F x s*, e.g. 1,10,100,auto,4x");
   c->add_option("--scale-margin", s.scale_margin, "auto: the factor above the certified threshold (>= 1)")
+      ->capture_default_str();
+  c->add_option("--scale-path", d.scale_path,
+                "The scale path as N output scales geometric from --scale-start to --scale-end x s* (N >= 2): work, "
+                "held-out error, NTK drift and travel per scale");
+  c->add_option("--scale-start", s.scale_start, "--scale-path: the first scale")->capture_default_str();
+  c->add_option("--scale-end", s.scale_end, "--scale-path: the last scale, as a factor of s*")->capture_default_str();
+  add_list_option(*c, "--condition-path", d.condition_path,
+                  "Powers a, comma separated: every scheme on the inputs X = U S V^T -> U S^a V^T (cond(X)^a; 1 raw, "
+                  "0 whitened); work against cond(X) fitted per scheme with its exponent and the crossing "
+                  "(conditioning.csv)");
+  c->add_flag("--compare-whitened", d.compare_whitened,
+              "Raw and whitened inputs in one comparison (the condition path 1,0)");
+  c->add_option("--holdout", s.holdout,
+                "Hold out this fraction of the data (a split seeded by --holdout-seed): test_loss, test_accuracy and "
+                "the distance to the minimum-norm linear interpolant per run")
+      ->capture_default_str();
+  c->add_option("--holdout-seed", s.holdout_seed, "The split's seed")->capture_default_str();
+  c->add_option("--test-data", s.test_data, "Held-out points from a CSV file (as --data), instead of --holdout");
+  c->add_option("--verdict-on", d.verdict_on,
+                "What the verdict compares: work (gradient evaluations, or flow time x beta0), test_loss or "
+                "test_error (held-out points; lower is better)")
       ->capture_default_str();
   c->add_option("--out", s.out, "Output directory")->capture_default_str();
   c->add_option("--threads", d.threads, "Worker threads (0 = all cores; at most 4x the cores)")->capture_default_str();
@@ -504,7 +576,39 @@ int run_compare_inits_command(CompareInitsCommand& d) {
   }
   if (option_given(c, "--eps")) spec.eps = d.eps;
   if (option_given(c, "--loss-tol")) spec.loss_tol = d.loss_tol;
-  spec.output_scale = parse_output_scale(d.output_scale, "--output-scale", "");
+  if (option_given(c, "--output-scale")) {
+    SweepSpec scales;
+    set_output_scales(scales, split_list(d.output_scale, "--output-scale"), "--output-scale", "");
+    spec.output_scale = scales.output_scale;
+    spec.output_scales = scales.output_scales;
+  }
+  if (option_given(c, "--scale-path")) {
+    if (option_given(c, "--output-scale"))
+      throw InputError("--scale-path", std::to_string(d.scale_path), "give --scale-path or --output-scale, not both");
+    if (d.scale_path < 2 || d.scale_path > 1000)
+      throw InputError("--scale-path", std::to_string(d.scale_path), "must be in [2, 1000] (a number of scales)");
+    spec.output_scales = scale_path(d.scale_path);
+  }
+  if (option_given(c, "--condition-path")) {
+    for (const std::string& item : split_list(d.condition_path, "--condition-path"))
+      spec.condition_path.push_back(parse_finite(item, "--condition-path", "a power a"));
+  }
+  if (d.compare_whitened) {
+    if (option_given(c, "--condition-path"))
+      throw InputError("--compare-whitened", "", "is the condition path 1,0: give it or --condition-path, not both");
+    spec.condition_path = {1.0, 0.0};
+  }
+  {
+    const auto on = verdict_on_from_string(d.verdict_on);
+    if (!on) throw InputError("--verdict-on", d.verdict_on, "must be one of work, test_loss, test_error");
+    spec.verdict_on = *on;
+  }
+  if (!spec.test_data.empty()) {
+    SweepSpec read;
+    read.test_data = spec.test_data;
+    read_test_data(read, "--test-data");
+    spec.test = read.test_file;
+  }
   if (option_given(c, "--observe")) spec.observe = parse_observe(d.observe);
   // The data.
   const int sources = (option_given(c, "--data") ? 1 : 0) + (option_given(c, "--preset") ? 1 : 0) +
@@ -536,7 +640,8 @@ int run_compare_inits_command(CompareInitsCommand& d) {
                     : option_given(c, "--preset") ? Preprocess::scale
                                                   : Preprocess::none;
   if (d.threads < 0) throw InputError("--threads", std::to_string(d.threads), "must be >= 0");
-  static const std::map<std::string, std::string> kFlags{{"data", "--data"}, {"datasets", "--data"}};
+  static const std::map<std::string, std::string> kFlags{
+      {"data", "--data"}, {"datasets", "--data"}, {"output_scales", "--output-scale"}, {"test_data", "--test-data"}};
   if (const auto error = spec.validate())
     throw InputError(flag_for_field(error->field, kFlags), error->value, error->constraint);
   SweepRun how;

@@ -21,6 +21,7 @@ struct SweepCommand {
   bool overwrite = false;
   std::string max_memory;
   std::vector<std::string> observe;  // --observe, as given (overrides the file's 'observe')
+  std::string verdict_on;            // --verdict-on, when given (overrides the file's 'verdict-on')
   CLI::App* command = nullptr;
 };
 
@@ -28,9 +29,13 @@ struct SweepCommand {
 // Python's; the list options are kept as given until they are parsed.
 struct CompareInitsCommand {
   CompareInitsSpec spec;
-  std::vector<std::string> inits;   // as given (apps/list_option.hpp); default: spec's
-  std::vector<std::string> widths;  // as given; default: spec's
-  std::string output_scale = "auto";
+  std::vector<std::string> inits;           // as given (apps/list_option.hpp); default: spec's
+  std::vector<std::string> widths;          // as given; default: spec's
+  std::vector<std::string> output_scale;    // --output-scale as given (default auto)
+  long scale_path = 0;                      // --scale-path N, when given
+  std::vector<std::string> condition_path;  // --condition-path, as given
+  bool compare_whitened = false;            // --compare-whitened: the condition path 1,0
+  std::string verdict_on{"work"};
   std::string synthetic = "16x32";
   std::string data;    // --data FILE (instead of --synthetic)
   std::string preset;  // --preset digits | breast-cancer

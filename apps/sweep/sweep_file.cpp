@@ -50,7 +50,8 @@ bool bool_item(const std::string& text, const std::string& option, const std::st
 
 constexpr const char* kKeys =
     "inits, widths, depths, activations, seeds, methods, datasets, eps, loss-tol, max-steps, t-end, rtol, atol, "
-    "time-accuracy, lr, lr-grid, gamma, output-scale, scale-margin, preprocess, teacher, curve-points, observe, out";
+    "time-accuracy, lr, lr-grid, gamma, output-scale, scale-margin, scale-path, scale-start, scale-end, "
+    "condition-path, holdout, holdout-seed, test-data, verdict-on, preprocess, teacher, curve-points, observe, out";
 
 }  // namespace
 
@@ -120,6 +121,42 @@ std::optional<double> parse_output_scale(const std::string& text, const std::str
   } catch (const InputError&) {
     throw InputError(option, key, "'" + quote_text(text) + "' is neither auto nor a finite number");
   }
+}
+
+void set_output_scales(SweepSpec& spec, const std::vector<std::string>& items, const std::string& option,
+                       const std::string& key) {
+  std::vector<ScaleChoice> choices;
+  for (const std::string& item : items) {
+    const auto choice = ScaleChoice::from_string(item);
+    if (!choice) {
+      throw InputError(option, key,
+                       "'" + quote_text(item) +
+                           "' is not an output scale (a number > 0, auto, Fx for F times the certified scale, or "
+                           "path:k/N)");
+    }
+    choices.push_back(*choice);
+  }
+  spec.output_scale.reset();
+  spec.output_scales.clear();
+  if (choices.size() == 1 && choices[0].kind == ScaleChoice::Kind::absolute) {
+    spec.output_scale = choices[0].value;
+  } else if (!(choices.size() == 1 && choices[0].kind == ScaleChoice::Kind::automatic)) {
+    spec.output_scales = choices;
+  }
+}
+
+void read_test_data(SweepSpec& spec, const std::string& option) {
+  if (spec.test_data.empty() || spec.test_file) return;
+  const CsvTable table = read_csv(spec.test_data, option, /*allow_header=*/true);
+  if (table.values.cols() < 2) {
+    throw InputError(
+        option, spec.test_data,
+        "needs at least two columns (features, then the target), found " + std::to_string(table.values.cols()));
+  }
+  NetworkData data;
+  data.x = table.values.leftCols(table.values.cols() - 1);
+  data.y = table.values.col(table.values.cols() - 1);
+  spec.test_file = std::move(data);
 }
 
 void read_file_datasets(SweepSpec& spec, const std::string& option) {
@@ -196,7 +233,8 @@ SweepSpec parse_sweep_text(std::string_view text, const std::string& path) {
       for (const auto& text : list()) out.push_back(integer_item(text, label, key, min, max));
       return out;
     };
-    if (key == "output-scale" && !in.empty() && !entry.quoted.empty() && entry.quoted[0] && in[0] != "auto") {
+    if (key == "output-scale" && !entry.is_array && !in.empty() && !entry.quoted.empty() && entry.quoted[0] &&
+        in[0] != "auto" && !(ScaleChoice::from_string(in[0]) && ScaleChoice::from_string(in[0])->needs_threshold())) {
       throw InputError(label, "",
                        "line " + std::to_string(entry.line) +
                            ": key 'output-scale' takes a number or \"auto\", not the "
@@ -256,7 +294,29 @@ SweepSpec parse_sweep_text(std::string_view text, const std::string& path) {
     } else if (key == "gamma") {
       spec.gamma = number_item(one(), label, key);
     } else if (key == "output-scale") {
-      spec.output_scale = parse_output_scale(one(), label, key);
+      set_output_scales(spec, list(), label, key);
+    } else if (key == "scale-path") {
+      spec.output_scales = scale_path(integer_item(one(), label, key, 2, 1000));
+      spec.output_scale.reset();
+    } else if (key == "scale-start") {
+      spec.scale_start = number_item(one(), label, key);
+    } else if (key == "scale-end") {
+      spec.scale_end = number_item(one(), label, key);
+    } else if (key == "condition-path") {
+      spec.condition_path.clear();
+      for (const auto& text : list()) spec.condition_path.push_back(number_item(text, label, key));
+    } else if (key == "holdout") {
+      spec.holdout = number_item(one(), label, key);
+    } else if (key == "holdout-seed") {
+      spec.holdout_seed =
+          static_cast<std::uint64_t>(integer_item(one(), label, key, 0, std::numeric_limits<long>::max()));
+    } else if (key == "test-data") {
+      spec.test_data = one();
+      if (spec.test_data.empty()) throw InputError(label, "", "key 'test-data': an empty path (give a CSV file)");
+    } else if (key == "verdict-on") {
+      const auto on = verdict_on_from_string(one());
+      if (!on) throw bad_item(label, key, one(), "is not one of work, test_loss, test_error");
+      spec.verdict_on = *on;
     } else if (key == "teacher") {
       spec.teacher = bool_item(one(), label, key);
     } else if (key == "curve-points") {
@@ -286,6 +346,7 @@ SweepSpec parse_sweep_text(std::string_view text, const std::string& path) {
 SweepSpec read_sweep_file(const std::string& path) {
   SweepSpec spec = parse_sweep_text(read_config_text(path, "--config"), path);
   read_file_datasets(spec, "--config " + quote_text(path));
+  read_test_data(spec, "--config " + quote_text(path) + " test-data");
   if (const auto error = spec.validate()) throw sweep_error(*error, "--config " + quote_text(path));
   return spec;
 }

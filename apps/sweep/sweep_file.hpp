@@ -34,9 +34,17 @@ std::vector<DatasetSpec> parse_datasets(const std::vector<std::string>& names, c
 // "auto" (empty) or a finite number.
 std::optional<double> parse_output_scale(const std::string& text, const std::string& option, const std::string& key);
 
+// The output scales of a list (--output-scale, the key output-scale): one number is output_scale, one
+// "auto" leaves it automatic, anything else (several entries, "Fx", "path:k/N") is the scale path
+// output_scales. InputError naming option and key for an entry that is none of 10, auto, 4x, path:k/N.
+void set_output_scales(SweepSpec& spec, const std::vector<std::string>& items, const std::string& option,
+                       const std::string& key);
+
 // Reads every file data set of spec into spec.file_data and checks it as a network's data (at least
 // two columns, finite numbers, at least one row), before the sweep creates its folder.
 void read_file_datasets(SweepSpec& spec, const std::string& option);
+// Reads spec.test_data (when given and not read) into spec.test_file, as a data set is read.
+void read_test_data(SweepSpec& spec, const std::string& option);
 
 // A sweep setting that failed SweepSpec::validate() as the InputError of a sweep file: "--config 'f.toml':
 // key 'lr-grid' = 0: must be a finite number > 0 ...".

@@ -3,6 +3,7 @@
 #include <gradflow/core/input_error.hpp>
 #include <gradflow/core/text.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -86,6 +87,22 @@ std::vector<std::pair<std::string, std::string>> result_settings(const SweepSpec
       {"curve-points", std::to_string(spec.curve_points)},
       {"observe", to_string(spec.observe)},
   };
+  // The paths and held-out points (docs/theory.md §6.5), named only when used: a folder written before
+  // they existed keeps its settings.
+  if (!spec.output_scales.empty()) {
+    settings.emplace_back("output-scales",
+                          toml_list(spec.output_scales, [](const ScaleChoice& c) { return c.name(); }));
+    settings.emplace_back("scale-start", full_precision(spec.scale_start));
+    settings.emplace_back("scale-end", full_precision(spec.scale_end));
+  }
+  if (!spec.condition_path.empty())
+    settings.emplace_back("condition-path", toml_list(spec.condition_path, [](double a) { return full_precision(a); }));
+  if (spec.holdout > 0.0) {
+    settings.emplace_back("holdout", full_precision(spec.holdout));
+    settings.emplace_back("holdout-seed", std::to_string(spec.holdout_seed));
+  }
+  if (!spec.test_data.empty())
+    settings.emplace_back("test-data", spec.test_file ? hex(data_hash(*spec.test_file)) : std::string("unread"));
   for (const DatasetSpec& dataset : spec.datasets) {
     if (dataset.kind != DatasetSpec::Kind::file) continue;
     const auto found = spec.file_data.find(dataset.name());
@@ -137,8 +154,24 @@ std::string manifest_text(const SweepSpec& spec) {
   out << "time-accuracy = " << full_precision(spec.time_accuracy) << "\n";
   out << "lr = " << full_precision(spec.lr) << "\n";
   out << "gamma = " << full_precision(spec.gamma) << "\n";
-  out << "output-scale = " << (spec.output_scale ? full_precision(*spec.output_scale) : std::string("\"auto\""))
-      << "\n";
+  if (spec.output_scales.empty()) {
+    out << "output-scale = " << (spec.output_scale ? full_precision(*spec.output_scale) : std::string("\"auto\""))
+        << "\n";
+  } else {
+    out << "output-scale = "
+        << toml_list(spec.output_scales, [](const ScaleChoice& c) { return toml_string(c.name()); }) << "\n";
+    out << "scale-start = " << full_precision(spec.scale_start) << "\n";
+    out << "scale-end = " << full_precision(spec.scale_end) << "\n";
+  }
+  if (!spec.condition_path.empty())
+    out << "condition-path = " << toml_list(spec.condition_path, [](double a) { return full_precision(a); }) << "\n";
+  if (spec.holdout > 0.0) {
+    out << "holdout = " << full_precision(spec.holdout) << "\n";
+    out << "holdout-seed = " << spec.holdout_seed << "\n";
+  }
+  if (!spec.test_data.empty()) out << "test-data = " << toml_string(spec.test_data) << "\n";
+  if (spec.verdict_on != VerdictOn::work)
+    out << "verdict-on = " << toml_string(std::string(to_string(spec.verdict_on))) << "\n";
   out << "scale-margin = " << full_precision(spec.scale_margin) << "\n";
   if (!spec.lr_grid.empty())
     out << "lr-grid = " << toml_list(spec.lr_grid, [](double c) { return full_precision(c); }) << "\n";
@@ -183,6 +216,13 @@ std::optional<std::string> manifest_difference(const std::string& old, const Swe
       if (data) return name.substr(5) + ": the file's content changed (hash " + found->second + ", now " + value + ")";
       return name + " was " + found->second + ", now " + value;
     }
+  }
+  // A setting named only when used (the paths, the held-out points) that this sweep no longer sets.
+  const auto now = result_settings(spec);
+  for (const auto& [name, value] : before) {
+    if (name.rfind("data ", 0) == 0) continue;
+    const bool kept = std::any_of(now.begin(), now.end(), [&](const auto& s) { return s.first == name; });
+    if (!kept) return name + " was " + value + ", now not set";
   }
   return std::nullopt;
 }
@@ -230,7 +270,7 @@ bool check_sweep_paths(const std::string& out, const std::vector<NamedPath>& inp
     }
     const std::string path = normalized_path(input.path);
     bool written = false;
-    for (const char* name : {"runs.csv", "summary.csv", kManifestFile, FolderLock::kFileName})
+    for (const char* name : {"runs.csv", "summary.csv", "conditioning.csv", kManifestFile, FolderLock::kFileName})
       written |= same_file(input.path, (fs::path(out) / name).string());
     const fs::path relative = fs::path(path).lexically_relative(folder);
     const std::string first = relative.empty() ? std::string() : relative.begin()->string();
@@ -259,7 +299,7 @@ SweepFolder open_sweep_folder(const SweepSpec& spec, bool overwrite, const std::
   for (const char* name : {"curves", "plots"}) refuse_planted(folder, name, name, Kind::folder, option, spec.out);
   if (folder.kind("plots") == Kind::folder)
     refuse_planted(folder.sub("plots", false), "data", "plots/data", Kind::folder, option, spec.out);
-  for (const char* name : {"runs.csv", "summary.csv", kManifestFile})
+  for (const char* name : {"runs.csv", "summary.csv", "conditioning.csv", kManifestFile})
     refuse_planted(folder, name, name, Kind::file, option, spec.out);
   for (const std::string& name : folder.names())
     if (is_rank_file(name)) refuse_planted(folder, name, name, Kind::file, option, spec.out);
@@ -301,7 +341,7 @@ SweepFolder open_sweep_folder(const SweepSpec& spec, bool overwrite, const std::
                          "); give --overwrite to discard them, or choose another folder");
   }
   if (difference) {
-    for (const char* name : {"runs.csv", "summary.csv"}) folder.remove(name);
+    for (const char* name : {"runs.csv", "summary.csv", "conditioning.csv"}) folder.remove(name);
     for (const char* name : {"curves", "plots"}) folder.remove_tree(name);
     for (const std::string& name : folder.names())
       if (is_rank_file(name)) folder.remove(name);
