@@ -38,7 +38,7 @@ bool add_observable(Observables& what, std::string_view name) {
   } else if (name == "sharpness2") {
     what.sharpness = true;
     what.sharpness_min = true;
-  } else if (name == "condition") {
+  } else if (name == "condition" || name == "ntk_condition") {  // ntk_condition: the same, by its full name
     what.ntk = true;  // the condition is shown with the eigenvalues it comes from
     what.condition = true;
   } else {

@@ -8,7 +8,8 @@
 //              from the previous row's eigenvector (an estimate, converged to a relative residual of
 //              1e-7: core/tolerances.hpp);
 //   sharpness2 also sharpness_min, the smallest (most negative) Hessian eigenvalue;
-//   condition  ntk_max / ntk_min (+inf when ntk_min <= 0), shown with the ntk it comes from.
+//   condition  ntk_max / ntk_min (+inf when ntk_min <= 0), shown with the ntk it comes from; also named
+//              ntk_condition (the sweeps' runs.csv reports it at theta0 beside input_condition^2).
 // Because ||grad L||^2 = r^T J J^T r >= lambda_min(J J^T) ||r||^2 = 2 ntk_min L, the PL ratio
 // ||grad L||^2 / (2 (L - L_min)) is >= ntk_min at every row (L_min >= 0): identity_violation() checks
 // it, and a violation is a bug (of gradflow or of the problem's derivatives), never a result.
@@ -42,7 +43,8 @@ struct Observables {
 
 // "ntk,sharpness2" and so on: the names of what is asked, in the order above ("none" when nothing is).
 std::string to_string(const Observables& what);
-// Adds the item named name (ntk, sharpness, sharpness2, condition) to what; false for an unknown name.
+// Adds the item named name (ntk, sharpness, sharpness2, condition or ntk_condition) to what; false for an
+// unknown name.
 bool add_observable(Observables& what, std::string_view name);
 const std::vector<std::string>& observable_names();
 // The list as asked (each item a name of observable_names()) into what: "" when every item is known and

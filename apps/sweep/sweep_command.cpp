@@ -322,7 +322,8 @@ void add_trial_observe_option(CLI::App& command, std::vector<std::string>& raw, 
   add_list_option(
       command, "--observe", raw,
       "Watch at each run's recorded rows, comma separated: ntk (extreme eigenvalues of J J^T), "
-      "sharpness (largest Hessian eigenvalue, a Lanczos estimate), sharpness2, condition; adds "
+      "sharpness (largest Hessian eigenvalue, a Lanczos estimate), sharpness2, condition (or ntk_condition: "
+      "ntk_max / ntk_min); adds "
       "runs.csv's observed_rows, ntk_min, ntk_max, pl_minus_ntk_min, sharpness0, sharpness_max, "
       "eta_sharpness_max and sharpness_min and the curves' ntk_min and sharpness. Costs no gradient; a flow run is "
       "observed at every accepted step" +

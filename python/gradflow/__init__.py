@@ -47,9 +47,12 @@ from ._core import (
     compare_inits,
     descend,
     find_scale,
+    fit_power_law,
     flow,
+    held_out_metrics,
     matrix_products,
     probability,
+    split_holdout,
 )
 from ._ensemble import Ensemble, descend_many, flow_many
 from ._solve_ivp import OdeResult, OdeSolution, solve_flow
@@ -71,6 +74,9 @@ __all__ = [
     "find_scale",
     "probability",
     "compare_inits",
+    "split_holdout",
+    "held_out_metrics",
+    "fit_power_law",
     "Objective",
     "Function",
     "Quadratic",

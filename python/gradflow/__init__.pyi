@@ -188,8 +188,17 @@ def compare_inits(X: ArrayLike, y: ArrayLike, *, inits: Sequence[str] = ..., wid
                   solver: Optional[str] = None, rtol: Optional[float] = None, atol: Optional[float] = None,
                   time_accuracy: float = 0.01, lr_grid: Optional[Sequence[float]] = None,
                   eps: Optional[float] = None, loss_tol: Optional[float] = None, max_steps: int = 20000,
-                  lr: float = 1.0, output_scale: Optional[float] = None, scale_margin: float = 1.05,
-                  preprocess: str = "none", observe: Sequence[str] = ..., threads: int = 0) -> dict[str, Any]: ...
+                  lr: float = 1.0, output_scale: Union[None, float, str, Sequence[Union[float, str]]] = None,
+                  scale_margin: float = 1.05, preprocess: str = "none", observe: Sequence[str] = ...,
+                  threads: int = 0, scale_path: Optional[int] = None, scale_start: float = 1.0,
+                  scale_end: float = 4.0, condition_path: Optional[Sequence[float]] = None,
+                  compare_whitened: bool = False, holdout: float = 0.0, holdout_seed: int = 0,
+                  test: Optional[tuple[ArrayLike, ArrayLike]] = None,
+                  verdict_on: str = "work") -> dict[str, Any]: ...
+def split_holdout(X: ArrayLike, y: ArrayLike, fraction: float, seed: int = 0) -> dict[str, Any]: ...
+def held_out_metrics(network: MLP, theta: ArrayLike, X_train: ArrayLike, y_train: ArrayLike, X_test: ArrayLike,
+                     y_test: ArrayLike) -> dict[str, Any]: ...
+def fit_power_law(x: Sequence[float], y: Sequence[float]) -> dict[str, Any]: ...
 
 # solve_flow: scipy.integrate.solve_ivp's call and result for the gradient flow (gradflow/_solve_ivp.py).
 class OdeSolution:

@@ -11,6 +11,7 @@
 #include <gradflow/core/input_error.hpp>
 #include <gradflow/core/thread_pool.hpp>
 #include <gradflow/experiments/compare_inits.hpp>
+#include <gradflow/experiments/held_out.hpp>
 #include <gradflow/experiments/probability.hpp>
 #include <gradflow/experiments/sweep_runner.hpp>
 #include <gradflow/experiments/sweep_summary.hpp>
@@ -90,9 +91,11 @@ py::dict compare_inits(const py::object& x, const py::object& y, const std::vect
                        const std::string& protocol, const std::optional<std::string>& solver,
                        std::optional<double> rtol, std::optional<double> atol, double time_accuracy,
                        const std::optional<std::vector<double>>& lr_grid, std::optional<double> eps,
-                       std::optional<double> loss_tol, long max_steps, double lr, std::optional<double> output_scale,
+                       std::optional<double> loss_tol, long max_steps, double lr, const py::object& output_scale,
                        double scale_margin, const std::string& preprocess, const std::vector<std::string>& observe,
-                       int threads) {
+                       int threads, std::optional<long> scale_path_count, double scale_start, double scale_end,
+                       const std::optional<std::vector<double>>& condition_path, bool compare_whitened, double holdout,
+                       std::uint64_t holdout_seed, const py::object& test, const std::string& verdict_on) {
   NetworkData data{to_matrix(x, "X"), to_vector(y, "y")};
   if (data.y.size() != data.x.rows()) throw py::value_error("y: length differs from the rows of X");
   if (!data.x.allFinite() || !data.y.allFinite()) throw py::value_error("X and y: must be finite");
@@ -115,7 +118,64 @@ py::dict compare_inits(const py::object& x, const py::object& y, const std::vect
   spec.loss_tol = loss_tol;
   spec.max_steps = max_steps;
   spec.lr = lr;
-  spec.output_scale = output_scale;
+  // output_scale: None (auto), a number, a name ("auto", "4x") or a list of them (the scale path), as
+  // --output-scale takes them.
+  if (!output_scale.is_none()) {
+    std::vector<std::string> items;
+    const auto item_text = [](const py::handle& h) {
+      if (py::isinstance<py::str>(h)) return h.cast<std::string>();
+      if (py::isinstance<py::bool_>(h) || !(py::isinstance<py::float_>(h) || py::isinstance<py::int_>(h)))
+        throw py::type_error("output_scale: each entry must be a number or a name (auto, 4x, path:k/N)");
+      return full_precision(h.cast<double>());
+    };
+    if (py::isinstance<py::str>(output_scale) || py::isinstance<py::float_>(output_scale) ||
+        py::isinstance<py::int_>(output_scale)) {
+      items.push_back(item_text(output_scale));
+    } else {
+      for (const py::handle h : output_scale) items.push_back(item_text(h));
+    }
+    std::vector<ScaleChoice> choices;
+    for (const std::string& item : items) {
+      const auto choice = ScaleChoice::from_string(item);
+      if (!choice) {
+        throw py::value_error("output_scale = " + item +
+                              ": not an output scale (a number > 0, auto, Fx for F times the certified scale, or "
+                              "path:k/N)");
+      }
+      choices.push_back(*choice);
+    }
+    if (choices.size() == 1 && choices[0].kind == ScaleChoice::Kind::absolute) {
+      spec.output_scale = choices[0].value;
+    } else if (!(choices.size() == 1 && choices[0].kind == ScaleChoice::Kind::automatic)) {
+      spec.output_scales = choices;
+    }
+  }
+  if (scale_path_count) {
+    if (!output_scale.is_none()) throw py::value_error("scale_path: give scale_path or output_scale, not both");
+    if (*scale_path_count < 2 || *scale_path_count > 1000)
+      throw py::value_error("scale_path = " + std::to_string(*scale_path_count) + ": must be in [2, 1000]");
+    spec.output_scales = scale_path(*scale_path_count);
+  }
+  spec.scale_start = scale_start;
+  spec.scale_end = scale_end;
+  if (condition_path) spec.condition_path = *condition_path;
+  if (compare_whitened) {
+    if (condition_path) throw py::value_error("compare_whitened: is the condition path [1, 0]: give one of the two");
+    spec.condition_path = {1.0, 0.0};
+  }
+  spec.holdout = holdout;
+  spec.holdout_seed = holdout_seed;
+  if (!test.is_none()) {
+    const py::tuple pair = test.cast<py::tuple>();
+    if (pair.size() != 2) throw py::value_error("test: must be a pair (X_test, y_test)");
+    NetworkData held{to_matrix(pair[0], "test X"), to_vector(pair[1], "test y")};
+    if (held.y.size() != held.x.rows()) throw py::value_error("test: y_test's length differs from the rows of X_test");
+    if (!held.x.allFinite() || !held.y.allFinite()) throw py::value_error("test: must be finite");
+    spec.test_data = "array";
+    spec.test = std::move(held);
+  }
+  spec.verdict_on = parse_name<VerdictOn>("verdict_on", verdict_on, verdict_on_from_string,
+                                          std::vector<std::string>{"work", "test_loss", "test_error"});
   spec.scale_margin = scale_margin;
   spec.preprocess = parse_name<Preprocess>("preprocess", preprocess, preprocess_from_string,
                                            std::vector<std::string>{"none", "standardize", "scale", "whiten"});
@@ -139,7 +199,9 @@ py::dict compare_inits(const py::object& x, const py::object& y, const std::vect
     const int workers = plan_threads(threads, static_cast<long>(sweep_run_count(sweep))).threads;
     check_sweep_memory(sweep, workers, "threads");
     if (const auto error = check_datasets(sweep)) {
-      throw py::value_error("preprocess = '" + preprocess + "': " + error->constraint);
+      if (error->field == "preprocess")
+        throw py::value_error("preprocess = '" + preprocess + "': " + error->constraint);
+      throw py::value_error(error->message());
     }
     if (const auto error = check_auto_scale(sweep)) throw py::value_error(error->message());
     const std::vector<RunSpec> runs = enumerate_runs(sweep);
@@ -149,7 +211,9 @@ py::dict compare_inits(const py::object& x, const py::object& y, const std::vect
     std::sort(records.begin(), records.end(),
               [](const RunRecord& a, const RunRecord& b) { return a.run.key() < b.run.key(); });
     try {
-      rows = summarize(records);
+      SummaryOptions summary_options;
+      summary_options.verdict_on = sweep.verdict_on;
+      rows = summarize(records, summary_options);
     } catch (const Cancelled&) {
       // Ctrl-C in the summary's bootstrap: the finished runs come back (as gradflow_result), unsummarized.
       summary_cancelled = true;
@@ -174,6 +238,29 @@ py::dict compare_inits(const py::object& x, const py::object& y, const std::vect
   out["summary"] = summary;
   out["table"] = summary_cancelled ? std::string() : format_summary(rows, tolerance);
   out["verdict"] = summary_cancelled ? std::string() : format_verdict(rows);
+  out["scale_path"] = summary_cancelled ? std::string() : format_scale_path(rows);
+  py::list conditioning;
+  std::vector<ConditioningFit> fits;
+  if (!summary_cancelled) fits = fit_conditioning(rows);
+  for (const ConditioningFit& f : fits) {
+    py::dict d;
+    d["dataset"] = f.dataset;
+    d["method"] = f.method;
+    d["activation"] = f.activation;
+    d["depth"] = f.depth;
+    d["width"] = f.width;
+    d["init"] = f.init;
+    d["scale"] = f.scale;
+    d["conditions"] = f.conditions;
+    d["work"] = f.work;
+    d["exponent"] = f.law.exponent;
+    d["factor"] = f.law.factor;
+    d["r2"] = f.law.r2;
+    d["crossing_condition"] = f.crossing;
+    conditioning.append(d);
+  }
+  out["conditioning"] = conditioning;
+  out["conditioning_table"] = format_conditioning(fits);
   out["warnings"] = warnings;
   interrupt.raise_if_interrupted(out);
   return out;
@@ -181,7 +268,75 @@ py::dict compare_inits(const py::object& x, const py::object& y, const std::vect
 
 }  // namespace
 
+py::dict split_holdout_py(const py::object& x, const py::object& y, double fraction, std::uint64_t seed) {
+  NetworkData data{to_matrix(x, "X"), to_vector(y, "y")};
+  if (data.y.size() != data.x.rows()) throw py::value_error("y: length differs from the rows of X");
+  HoldoutSplit split;
+  try {
+    split = split_holdout(data, fraction, seed);
+  } catch (const std::invalid_argument& e) {
+    throw py::value_error(std::string("fraction: ") + e.what());
+  }
+  py::dict d;
+  d["X_train"] = states_array(Matrix(split.train.x.transpose()));  // (rows, d) in C order
+  d["y_train"] = to_array(split.train.y);
+  d["X_test"] = states_array(Matrix(split.test.x.transpose()));
+  d["y_test"] = to_array(split.test.y);
+  d["test_rows"] = split.test_rows;
+  return d;
+}
+
+py::dict held_out_metrics_py(const PyMlp& network, const py::object& theta, const py::object& x_train,
+                             const py::object& y_train, const py::object& x_test, const py::object& y_test) {
+  const Vector t = to_vector(theta, "theta");
+  if (t.size() != network.mlp().dimension()) throw py::value_error("theta: wrong length");
+  NetworkData train{to_matrix(x_train, "X_train"), to_vector(y_train, "y_train")};
+  NetworkData test{to_matrix(x_test, "X_test"), to_vector(y_test, "y_test")};
+  if (train.y.size() != train.x.rows() || test.y.size() != test.x.rows())
+    throw py::value_error("y: a length differs from the rows of its X");
+  if (train.x.cols() != network.mlp().architecture().input_dim || test.x.cols() != train.x.cols())
+    throw py::value_error("X_train and X_test: must have the network's input dimension as columns");
+  const HeldOutMetrics m = held_out_metrics(network.mlp().architecture(), t, train, test);
+  py::dict d;
+  d["test_points"] = m.points;
+  d["test_loss"] = m.test_loss;
+  d["test_accuracy"] = m.test_accuracy;
+  d["interpolant_distance"] = m.interpolant_distance;
+  d["linear_test_loss"] = m.linear_test_loss;
+  d["linear_test_accuracy"] = m.linear_test_accuracy;
+  return d;
+}
+
 void bind_experiments(py::module_& m) {
+  m.def("split_holdout", &split_holdout_py, py::arg("X"), py::arg("y"), py::arg("fraction"), py::arg("seed") = 0,
+        R"doc(The seeded held-out split of compare-inits --holdout (experiments/held_out.hpp): a permutation of
+    the rows seeded by seed, the last round(fraction n) held out, each side in the original order. Returns a
+    dict X_train, y_train, X_test, y_test, test_rows. The same data and seed give the same split everywhere.
+)doc");
+  m.def("held_out_metrics", &held_out_metrics_py, py::arg("network"), py::arg("theta"), py::arg("X_train"),
+        py::arg("y_train"), py::arg("X_test"), py::arg("y_test"),
+        R"doc(What the network (its architecture) at theta does on held-out points, as runs.csv reports it: a
+    dict test_points, test_loss (the mean squared error), test_accuracy (labels +-1, 0/1 or integer
+    classes; NaN otherwise), interpolant_distance (the root mean square distance to the minimum-norm
+    linear interpolant x^T X_train^+ y_train; NaN unless n <= d and rank n), linear_test_loss and
+    linear_test_accuracy (the interpolant's own).
+)doc");
+  m.def(
+      "fit_power_law",
+      [](const std::vector<double>& x, const std::vector<double>& y) {
+        if (x.size() != y.size()) throw py::value_error("x and y: must have the same length");
+        const PowerLaw law = fit_power_law(x, y);
+        py::dict d;
+        d["exponent"] = law.exponent;
+        d["factor"] = law.factor;
+        d["points"] = law.points;
+        d["r2"] = law.r2;
+        return d;
+      },
+      py::arg("x"), py::arg("y"),
+      R"doc(y = factor x^exponent by least squares on log-log axes over the points with finite positive x
+    and y (the conditioning path's fit): a dict exponent, factor, points, r2.
+)doc");
   m.def(
       "certify",
       [](const PyObjective& o, const py::object& theta0) {
@@ -250,7 +405,11 @@ void bind_experiments(py::module_& m) {
         py::arg("max_steps") = compare_defaults.max_steps, py::arg("lr") = compare_defaults.lr,
         py::arg("output_scale") = py::none(), py::arg("scale_margin") = compare_defaults.scale_margin,
         py::arg("preprocess") = std::string(to_string(compare_defaults.preprocess)),
-        py::arg("observe") = std::vector<std::string>{}, py::arg("threads") = 0,
+        py::arg("observe") = std::vector<std::string>{}, py::arg("threads") = 0, py::arg("scale_path") = py::none(),
+        py::arg("scale_start") = compare_defaults.scale_start, py::arg("scale_end") = compare_defaults.scale_end,
+        py::arg("condition_path") = py::none(), py::arg("compare_whitened") = false,
+        py::arg("holdout") = compare_defaults.holdout, py::arg("holdout_seed") = compare_defaults.holdout_seed,
+        py::arg("test") = py::none(), py::arg("verdict_on") = std::string("work"),
         R"doc(The comparison of `gradflow compare-inits` on your data (X: n x d, y: n), in memory.
 
     Every scheme of inits, at every width, from `seeds` seeded initializations (seeds 0..seeds-1; the
@@ -263,7 +422,18 @@ void bind_experiments(py::module_& m) {
     tuned-fixed protocol's factors (default 0.25, 0.5, 1, 1.5, 1.9, 2.5, 4); each is refused with another
     protocol. time_accuracy: the flow's time to the target is computed to this relative accuracy, by
     repeating a run with rtol and atol divided by 10 until two times agree (0: off; in [0, 0.5)). An item listed twice in inits, widths or lr_grid is refused (ValueError). preprocess: none, standardize, scale or whiten the inputs.
-    observe: any of "ntk", "sharpness", "sharpness2", "condition", watched at each run's recorded rows.
+    observe: any of "ntk", "sharpness", "sharpness2", "condition" (alias "ntk_condition"), watched at each
+    run's recorded rows.
+
+    When the positive initialization is faster (docs/theory.md §6.5): output_scale may be a list (the scale
+    path: numbers, "auto", "Fx" for F times the certified scale s*) or scale_path=N (N scales geometric
+    from scale_start to scale_end x s*); condition_path=[a1, a2, ...] runs every scheme on the inputs
+    X = U S V^T -> U S^a V^T (compare_whitened=True is [1, 0]) and fits the work against cond(X) per
+    scheme (the result's conditioning, with the exponents and the crossing); holdout=FRACTION holds out a
+    split seeded by holdout_seed, or test=(X_test, y_test) gives the held-out points: each run then has
+    test_loss, test_accuracy (class labels), interpolant_distance (to the minimum-norm linear interpolant
+    x^T X^+ y) and the summary their medians with intervals; verdict_on="test_loss" or "test_error" makes
+    the verdict compare those instead of the work.
 
     Returns a dict: runs (one dict per run: init, width, seed, method, lr_c, init_seed, output_scale,
     certified, beta0, lr, loss0, reached, steps_to_eps, final_loss, grad_evals, loss_evals, hvp_evals,
@@ -271,8 +441,9 @@ void bind_experiments(py::module_& m) {
     eta_sharpness_max, sharpness_min: the columns of runs.csv), summary (one dict per scheme and width:
     the columns of summary.csv, among them converged, the medians and quartiles of the work, and
     speedup_X with speedup_X_low and speedup_X_high: median of the scheme / median of positive with its
-    bootstrap 95% interval, None for positive itself), table and
-    verdict (the command's text), tolerance. The runs use `threads` threads (0 = all cores); the
+    bootstrap 95% interval, None for positive itself), table, verdict, scale_path and
+    conditioning_table (the command's text), conditioning (one dict per scheme on the condition path),
+    tolerance. The runs use `threads` threads (0 = all cores); the
     results do not depend on the count. Nothing is written to disk.
 )doc");
 }
