@@ -48,6 +48,13 @@ void add_problem_options(CLI::App& c, ProblemArgs& a) {
                   "mlp: synthetic data n,d (x ~ N(0, I/d), targets N(0, 1); seeded by --seed) instead of --data");
   c.add_flag("--teacher", a.spec.teacher, "mlp: synthetic targets from a random teacher network of the same shape");
   c.add_flag("--standardize", a.spec.standardize, "mlp: standardize the features and the targets");
+  c.add_option("--holdout", a.spec.holdout,
+               "mlp: hold out this fraction of the data (a split seeded by --holdout-seed); the summary reports the "
+               "trained network's test_loss, test_accuracy and distance to the minimum-norm linear interpolant there")
+      ->capture_default_str();
+  c.add_option("--holdout-seed", a.spec.holdout_seed, "mlp: the held-out split's seed")->capture_default_str();
+  c.add_option("--test-data", a.spec.test_data,
+               "mlp: held-out points from a CSV file (as --data), instead of --holdout");
   add_memory_option(c, a.max_memory);
 }
 
@@ -88,8 +95,9 @@ LoadedProblem load_problem(CLI::App& c, ProblemArgs& a) {
                      "is used only by the generated quadratic (--problem quadratic without --matrix)");
   }
   if (a.spec.problem != ProblemKind::mlp) {
-    for (const char* option : {"--widths", "--activation", "--bias", "--init", "--init-seed", "--output-scale",
-                               "--synthetic", "--teacher", "--standardize"}) {
+    for (const char* option :
+         {"--widths", "--activation", "--bias", "--init", "--init-seed", "--output-scale", "--synthetic", "--teacher",
+          "--standardize", "--holdout", "--holdout-seed", "--test-data"}) {
       if (option_given(c, option)) throw InputError(option, "", "is used only by --problem mlp");
     }
   }
@@ -97,6 +105,8 @@ LoadedProblem load_problem(CLI::App& c, ProblemArgs& a) {
   Problem built = build_problem(a.spec);
   loaded.objective = std::move(built.objective);
   loaded.network = built.network;
+  loaded.train = std::move(built.train);
+  loaded.test = std::move(built.test);
   const Eigen::Index p = loaded.objective->dimension();
   loaded.description["name"] = loaded.objective->name();
   loaded.description["dim"] = p;
@@ -155,6 +165,7 @@ std::vector<NamedPath> input_paths(const ProblemArgs& a, const std::string& conf
   for (const auto& [option, path] : {std::pair<const char*, const std::string&>{"--matrix", a.spec.matrix},
                                      {"--minimizer", a.spec.minimizer},
                                      {"--data", a.spec.data},
+                                     {"--test-data", a.spec.test_data},
                                      {"--theta0", a.theta0},
                                      {"--config", config}}) {
     if (!path.empty()) inputs.push_back({option, path});

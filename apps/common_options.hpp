@@ -47,6 +47,8 @@ struct LoadedProblem {
   Vector theta0;
   std::optional<IndependenceReport> data_report;  // mlp: whether the inputs are linearly independent
   nlohmann::json description;                     // what the summary JSON says about the problem
+  // mlp with --holdout or --test-data: the training and the held-out points (experiments/held_out.hpp).
+  std::optional<NetworkData> train, test;
 };
 
 void add_problem_options(CLI::App& command, ProblemArgs& args);
@@ -60,7 +62,7 @@ void resolve_problem_names(ProblemArgs& args);
 LoadedProblem load_problem(CLI::App& command, ProblemArgs& args);
 // Prints the data report of a network problem (stdout) and its warning, if any (stderr).
 void print_problem_report(const LoadedProblem& loaded, const char* command, bool quiet);
-// The input files a command was given (--matrix, --minimizer, --data, --theta0, --config).
+// The input files a command was given (--matrix, --minimizer, --data, --test-data, --theta0, --config).
 std::vector<NamedPath> input_paths(const ProblemArgs& args, const std::string& config);
 // The outputs given (an option given with an empty value included, so that it is refused).
 std::vector<NamedPath> given_outputs(CLI::App& command,

@@ -5,6 +5,8 @@
 #include <gradflow/core/input_error.hpp>
 #include <gradflow/core/random.hpp>
 #include <gradflow/core/text.hpp>
+#include <gradflow/experiments/data_transform.hpp>
+#include <gradflow/experiments/held_out.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/karimi.hpp>
 #include <gradflow/problems/least_squares.hpp>
@@ -159,7 +161,8 @@ MlpArchitecture architecture_of(const ProblemSpec& spec, Eigen::Index input_dim)
   return architecture;
 }
 
-std::unique_ptr<Mlp> make_mlp(const ProblemSpec& spec) {
+std::unique_ptr<Mlp> make_mlp(const ProblemSpec& spec, std::optional<NetworkData>* train_out = nullptr,
+                              std::optional<NetworkData>* test_out = nullptr) {
   reject_unused("mlp", "--matrix", spec.matrix);
   reject_unused("mlp", "--minimizer", spec.minimizer);
   // 0 makes every output 0 at initialization, a negative scale is the positive scheme's mirror image
@@ -196,7 +199,38 @@ std::unique_ptr<Mlp> make_mlp(const ProblemSpec& spec) {
     data.x = table.values.leftCols(d);
     data.y = table.values.col(d);
   }
-  if (spec.standardize) standardize(data);
+  std::optional<NetworkData> test;
+  if (!(std::isfinite(spec.holdout) && spec.holdout >= 0.0 && spec.holdout < 1.0))
+    throw InputError("--holdout", number(spec.holdout), "must be a fraction in [0, 1) (0: no held-out points)");
+  if (spec.holdout > 0.0 && !spec.test_data.empty())
+    throw InputError("--holdout", number(spec.holdout), "cannot be combined with --test-data (give one of the two)");
+  if (spec.holdout > 0.0) {
+    try {
+      HoldoutSplit split = split_holdout(data, spec.holdout, spec.holdout_seed);
+      data = std::move(split.train);
+      test = std::move(split.test);
+    } catch (const std::invalid_argument& e) {
+      throw InputError("--holdout", number(spec.holdout), e.what());
+    }
+  } else if (!spec.test_data.empty()) {
+    const CsvTable table = read_csv(spec.test_data, "--test-data", /*allow_header=*/true);
+    if (table.values.cols() != data.x.cols() + 1) {
+      throw InputError("--test-data", spec.test_data,
+                       "has " + std::to_string(table.values.cols()) + " columns, the training data " +
+                           std::to_string(data.x.cols() + 1) + " (features, then the target)");
+    }
+    test = NetworkData{table.values.leftCols(data.x.cols()), table.values.col(data.x.cols())};
+  }
+  if (test) {
+    TransformedData both =
+        transform_train_test(data, test, spec.standardize ? Preprocess::standardize : Preprocess::none);
+    data = std::move(both.train);
+    test = std::move(both.test);
+    if (train_out) *train_out = data;
+    if (test_out) *test_out = test;
+  } else if (spec.standardize) {
+    standardize(data);
+  }
   const MlpArchitecture architecture = architecture_of(spec, data.x.cols());
   check_network_memory(architecture, data.x.rows(), 1);
   if (spec.dim)
@@ -256,6 +290,8 @@ Vector initial_point(const ProblemSpec& spec, const Objective& objective, const 
 
 Problem build_problem(const ProblemSpec& spec) {
   Problem built;
+  if (spec.problem != ProblemKind::mlp && (spec.holdout != 0.0 || !spec.test_data.empty()))
+    throw InputError(spec.test_data.empty() ? "--holdout" : "--test-data", "", "is used only by --problem mlp");
   switch (spec.problem) {
     case ProblemKind::quadratic:
       built.objective = make_quadratic(spec);
@@ -268,7 +304,7 @@ Problem build_problem(const ProblemSpec& spec) {
       built.objective = make_separable(spec);
       return built;
     case ProblemKind::mlp: {
-      std::unique_ptr<Mlp> network = make_mlp(spec);
+      std::unique_ptr<Mlp> network = make_mlp(spec, &built.train, &built.test);
       built.network = network.get();
       built.objective = std::move(network);
       return built;

@@ -7,6 +7,7 @@
 #include <gradflow/problems/activation.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>
+#include <gradflow/problems/network_data.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -48,6 +49,11 @@ struct ProblemSpec {
   std::vector<long> synthetic;             // {n, d}: synthetic data instead of --data
   bool teacher = false;                    // synthetic targets from a random teacher network
   bool standardize = false;                // standardize features and targets
+  // Held-out points (experiments/held_out.hpp): a seeded fraction of the data, or a CSV file as --data
+  // reads it (not both); --standardize is then fitted on the training points and applied to them.
+  double holdout = 0.0;
+  std::uint64_t holdout_seed = 0;
+  std::string test_data;
 };
 
 // A built problem: the objective, and the same object as the network it is (--problem mlp) or null,
@@ -55,6 +61,8 @@ struct ProblemSpec {
 struct Problem {
   std::unique_ptr<Objective> objective;
   const Mlp* network = nullptr;
+  // mlp with held-out points: the training data (for the minimum-norm interpolant) and the held-out ones.
+  std::optional<NetworkData> train, test;
 };
 
 // Builds the problem; every size is checked against the memory limit first (apps/support/memory_limit.hpp).

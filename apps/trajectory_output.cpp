@@ -3,6 +3,8 @@
 #include <gradflow/apps/certificate_output.hpp>
 #include <gradflow/apps/observe_output.hpp>
 #include <gradflow/core/input_error.hpp>
+#include <gradflow/core/text.hpp>
+#include <gradflow/experiments/held_out.hpp>
 
 #include <iostream>
 #include <variant>
@@ -140,9 +142,30 @@ int finish_run(const RunEnd& end, TrajectoryOutputs& outputs) {
   if (end.certificate && end.certified && end.observe->ntk) {
     ntk_margin_line = certificate_ntk_margin(end.certificate->mu, outputs.extremes().ntk_min(), ntk_margin_json);
   }
+  // Held-out points (--holdout, --test-data): what the final theta does there.
+  std::string held_out_line;
+  nlohmann::json held_out_json;
+  if (end.loaded->network && end.loaded->test && end.loaded->train && result.theta.allFinite()) {
+    const HeldOutMetrics m =
+        held_out_metrics(end.loaded->network->architecture(), result.theta, *end.loaded->train, *end.loaded->test);
+    const auto number = [](double x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x); };
+    held_out_json = {{"test_points", m.points},
+                     {"test_loss", number(m.test_loss)},
+                     {"test_accuracy", number(m.test_accuracy)},
+                     {"interpolant_distance", number(m.interpolant_distance)},
+                     {"linear_test_loss", number(m.linear_test_loss)},
+                     {"linear_test_accuracy", number(m.linear_test_accuracy)}};
+    const auto shown = [](double x) { return std::isnan(x) ? std::string("-") : format_number("%.6g", x); };
+    held_out_line = "held-out (" + std::to_string(m.points) + " points): test_loss " + shown(m.test_loss) +
+                    " (mean squared error), test_accuracy " + shown(m.test_accuracy) +
+                    ", distance to the minimum-norm linear interpolant " + shown(m.interpolant_distance) +
+                    " (its own test_loss " + shown(m.linear_test_loss) + ", accuracy " + shown(m.linear_test_accuracy) +
+                    ")\n";
+  }
   StreamedOutput json_file("--json", o.json);
   if (json_file.active()) {
     nlohmann::json summary = to_json(end.summary);
+    if (!held_out_json.is_null()) summary["held_out"] = held_out_json;
     summary["rows"] = outputs.rows();
     summary["stats"] = to_json(stats_values(result.stats));
     summary["threads"] = end.threads;
@@ -161,7 +184,7 @@ int finish_run(const RunEnd& end, TrajectoryOutputs& outputs) {
   outputs.commit();
   theta_file.commit();
   json_file.commit();
-  if (!o.quiet) std::cout << end.report << ntk_margin_line << end.extra_report;
+  if (!o.quiet) std::cout << end.report << ntk_margin_line << held_out_line << end.extra_report;
   if (!result.succeeded()) {
     std::cerr << "gradflow " << end.command << ": " << to_string(result.status) << ": " << result.message << "\n";
     return kExitRunFailed;

@@ -745,8 +745,8 @@ std::string conditioning_csv_line(const ConditioningFit& f) {
   }
   return csv_text(Value{f.dataset}) + "," + f.method + "," + f.activation + "," + std::to_string(f.depth) + "," +
          std::to_string(f.width) + "," + f.init + "," + f.scale + "," + std::to_string(f.conditions.size()) + "," +
-         number(f.law.exponent) + "," + number(f.law.factor) + "," + number(f.law.r2) + "," + number(f.crossing) + "," +
-         conditions + "," + work;
+         std::to_string(f.law.points) + "," + number(f.law.exponent) + "," + number(f.law.factor) + "," +
+         number(f.law.r2) + "," + number(f.crossing) + "," + conditions + "," + work;
 }
 
 std::string format_conditioning(const std::vector<ConditioningFit>& fits) {
@@ -754,17 +754,18 @@ std::string format_conditioning(const std::vector<ConditioningFit>& fits) {
   std::ostringstream out;
   char line[400];
   out << "conditioning path: work against cond(X) fitted as a cond^k (log-log least squares over the powers):\n";
-  std::snprintf(line, sizeof line, "  %-12s %5s %-15s %6s %9s %8s %14s\n", "protocol", "width", "init", "powers",
-                "exponent", "r2", "crossing cond");
+  std::snprintf(line, sizeof line, "  %-12s %5s %-15s %6s %6s %9s %8s %14s\n", "protocol", "width", "init", "powers",
+                "fitted", "exponent", "r2", "crossing cond");
   out << line;
   for (const ConditioningFit& f : fits) {
-    std::snprintf(line, sizeof line, "  %-12s %5ld %-15s %6zu %9s %8s %14s\n", f.method.c_str(), f.width,
-                  f.init.c_str(), f.conditions.size(), text(f.law.exponent, "%.2f").c_str(),
+    std::snprintf(line, sizeof line, "  %-12s %5ld %-15s %6zu %6ld %9s %8s %14s\n", f.method.c_str(), f.width,
+                  f.init.c_str(), f.conditions.size(), f.law.points, text(f.law.exponent, "%.2f").c_str(),
                   text(f.law.r2, "%.3f").c_str(), text(f.crossing, "%.3g").c_str());
     out << line;
   }
-  out << "  (work: median gradient evaluations (descent) or flow time x beta0 (flow) to the target; a run that\n"
-         "   did not converge counts as infinite work and leaves its power out of the fit. crossing: the\n"
+  out << "  (work: median gradient evaluations (descent) or flow time x beta0 (flow) to the target; a median\n"
+         "   that is infinite (fewer than half of the runs converged) leaves its power out of the fit (fitted:\n"
+         "   the powers used). crossing: the\n"
          "   condition number where the scheme's law equals positive's, an extrapolation of the two fits;\n"
          "   docs/theory.md §6.5)\n";
   return out.str();

@@ -127,9 +127,19 @@ PlotResult make_plots(const OutputFolder& out, const SweepSpec& spec, const std:
   std::optional<OutputFolder> curve_folder;
   if (out.kind("curves") != OutputFolder::Kind::missing) curve_folder.emplace(out.sub("curves", /*create=*/false));
   const long width = *std::max_element(spec.widths.begin(), spec.widths.end());
+  // On the paths, the figures below show one slice: the conditioning path's first power, and positive at
+  // its reference scale (SummaryRow::reference); the paths have their own figures.
+  const auto main_row = [&](const SummaryRow& row) {
+    return (std::isnan(row.condition_power) || row.condition_power == spec.condition_path.front()) &&
+           (row.init != "positive" || row.reference);
+  };
+  std::string reference_scale;
+  for (const SummaryRow& row : summary)
+    if (row.init == "positive" && row.reference && row.width == width && main_row(row)) reference_scale = row.scale;
   // tuned-fixed: each scheme's best c at this width, from the summary.
   std::map<std::string, double> best_c;
   for (const SummaryRow& row : summary) {
+    if (!main_row(row)) continue;
     if (row.dataset == spec.datasets.front().name() && row.method == spec.methods.front().name() &&
         row.activation == to_string(spec.activations.front()) && row.depth == spec.depths.front() && row.width == width)
       best_c[row.init] = row.lr_c;
@@ -139,6 +149,8 @@ PlotResult make_plots(const OutputFolder& out, const SweepSpec& spec, const std:
       const auto found = best_c.find(std::string(to_string(r.run.init)));
       if (found == best_c.end() || found->second != r.run.lr_c) return false;
     }
+    if (r.run.power && *r.run.power != spec.condition_path.front()) return false;
+    if (r.run.scale && r.run.scale->name() != reference_scale) return false;
     return r.run.dataset == spec.datasets.front() && r.run.method == spec.methods.front() &&
            r.run.activation == spec.activations.front() && r.run.depth == spec.depths.front() &&
            (any_width || r.run.width == width);
@@ -267,6 +279,7 @@ PlotResult make_plots(const OutputFolder& out, const SweepSpec& spec, const std:
     steps << "# width median_steps q25 q75 (converged medians only)\n";
     bool any = false;
     for (const SummaryRow& row : summary) {
+      if (!main_row(row)) continue;
       if (row.init != init || row.dataset != spec.datasets.front().name() ||
           row.method != spec.methods.front().name() || row.activation != to_string(spec.activations.front()) ||
           row.depth != spec.depths.front() || !std::isfinite(row.steps.median)) {
@@ -301,6 +314,7 @@ PlotResult make_plots(const OutputFolder& out, const SweepSpec& spec, const std:
          << " / positive's, 95% bootstrap interval)\n";
     bool any = false;
     for (const SummaryRow& row : summary) {
+      if (!main_row(row)) continue;
       if (row.init != init || row.dataset != spec.datasets.front().name() ||
           row.method != spec.methods.front().name() || row.activation != to_string(spec.activations.front()) ||
           row.depth != spec.depths.front() || !std::isfinite(row.speedup_grad_evals.estimate) ||
@@ -383,6 +397,74 @@ PlotResult make_plots(const OutputFolder& out, const SweepSpec& spec, const std:
                            "'speedup_grad_evals'\n" +
                            key + width_range,
                        "plot " + strip(work_plot) + ", 1 with lines dt 2 lc 'black' title 'no difference'"));
+  }
+  // The scale path (docs/theory.md §6.5): positive's work, held-out loss, kernel drift and travel over r*
+  // against its output scale, at the slice's width.
+  {
+    std::vector<const SummaryRow*> path;
+    for (const SummaryRow& row : summary)
+      if (row.init == "positive" && !row.scale.empty() && row.dataset == spec.datasets.front().name() &&
+          row.method == spec.methods.front().name() && row.activation == to_string(spec.activations.front()) &&
+          row.depth == spec.depths.front() && row.width == width &&
+          (std::isnan(row.condition_power) || row.condition_power == spec.condition_path.front()))
+        path.push_back(&row);
+    std::sort(path.begin(), path.end(),
+              [](const SummaryRow* a, const SummaryRow* b) { return a->output_scale < b->output_scale; });
+    if (path.size() >= 2) {
+      std::ostringstream dat;
+      dat << "# output_scale work test_loss ntk_drift travel_fraction (medians over the seeds; work: gradient "
+             "evaluations, or flow time x beta0, to the target)\n";
+      for (const SummaryRow* r : path)
+        dat << text(r->output_scale) << " " << text(r->flow ? r->median_time_beta0 : r->grad_evals.median) << " "
+            << text(r->test_loss.estimate) << " " << text(r->median_ntk_drift) << " " << text(r->median_travel_fraction)
+            << "\n";
+      write(data(), "scale_path.dat", dat.str());
+      scripts.emplace_back(
+          "scale_path",
+          script("scale_path",
+                 "set title \"The positive initialization along its output scale: work (left), kernel drift, travel / "
+                 "r* and held-out loss (right)\\n" +
+                     slice +
+                     "\"\nset logscale x\nset logscale y\nset logscale y2\nset ytics nomirror\nset y2tics\n"
+                     "set format y2 '%.0e'\nset xlabel 'output scale'\nset ylabel 'work to the target'\n"
+                     "set y2label 'ntk_drift, travel / r*, test_loss'\n" +
+                     key,
+                 "plot 'data/scale_path.dat' using 1:2 with linespoints lw 2 lc 1 title 'work', "
+                 "'' using 1:4 axes x1y2 with linespoints lw 2 lc 2 title '||K_T - K_0|| / ||K_0||', "
+                 "'' using 1:5 axes x1y2 with linespoints lw 2 lc 3 title 'travel / r*', "
+                 "'' using 1:3 axes x1y2 with linespoints lw 2 lc 4 title 'test_loss'"));
+    }
+  }
+  // The conditioning path: work against cond(X) per scheme on log-log axes, with each fitted power law.
+  {
+    std::string plot;
+    int color = 1;
+    for (const ConditioningFit& f : fit_conditioning(summary)) {
+      if (f.dataset != spec.datasets.front().name() || f.activation != to_string(spec.activations.front()) ||
+          f.depth != spec.depths.front() || f.width != width)
+        continue;
+      std::ostringstream dat;
+      dat << "# cond(X) work (" << f.init << ")\n";
+      for (std::size_t i = 0; i < f.conditions.size(); ++i)
+        dat << text(f.conditions[i]) << " " << text(f.work[i]) << "\n";
+      const std::string name = f.init + "_conditioning.dat";
+      write(data(), name, dat.str());
+      plot += "'data/" + name + "' using 1:2 with points pt 7 ps 1.3 lc " + std::to_string(color) + " title '" +
+              f.init + "', ";
+      if (std::isfinite(f.law.exponent))
+        plot += text(f.law.factor) + "*x**" + text(f.law.exponent) + " with lines lw 2 lc " + std::to_string(color) +
+                " title '" + f.init + ": exponent " + format_number("%.2f", f.law.exponent) + "', ";
+      ++color;
+    }
+    if (!plot.empty()) {
+      scripts.emplace_back(
+          "conditioning",
+          script("conditioning",
+                 "set title \"Work to the target against the inputs' condition number (X -> U S^a V^T), with each "
+                 "scheme's fitted power law\\n" +
+                     slice + "\"\nset logscale xy\nset xlabel 'cond(X)'\nset ylabel 'work to the target'\n" + key,
+                 "plot " + strip(plot)));
+    }
   }
   if (scripts.empty()) {
     result.warning = "no curves or converged runs to plot";
