@@ -462,7 +462,9 @@ PlotResult make_plots(const OutputFolder& out, const SweepSpec& spec, const std:
           script("conditioning",
                  "set title \"Work to the target against the inputs' condition number (X -> U S^a V^T), with each "
                  "scheme's fitted power law\\n" +
-                     slice + "\"\nset logscale xy\nset xlabel 'cond(X)'\nset ylabel 'work to the target'\n" + key,
+                     slice +
+                     "\"\nset logscale xy\nset xlabel 'cond(X)'\nset ylabel 'work to the target'\n"
+                     "set key inside top left opaque box samplen 2 font ',9'\n",
                  "plot " + strip(plot)));
     }
   }
