@@ -350,6 +350,9 @@ std::optional<OptionError> SweepSpec::validate() const {
     if (output_scale)
       return OptionError{"output_scale", full_precision(*output_scale),
                          "give one output scale or a scale path, not both"};
+    for (const ScaleChoice& c : output_scales)
+      if ((c.kind == ScaleChoice::Kind::absolute || c.kind == ScaleChoice::Kind::certified) && !(c.value > 0.0))
+        return OptionError{"output_scales", c.name(), "must be a finite number > 0 (a scale, or F of Fx)"};
     if (std::find(inits.begin(), inits.end(), InitScheme::positive) == inits.end())
       return OptionError{"output_scales", std::to_string(output_scales.size()) + " scales",
                          "the scale path is the positive initialization's: add positive to the inits"};

@@ -485,22 +485,28 @@ std::string format_summary(const std::vector<SummaryRow>& rows, const std::strin
     out << line;
   }
   bool observed = false;
-  for (const SummaryRow& r : rows) observed |= !std::isnan(r.median_ntk_min) || !std::isnan(r.median_sharpness_max);
+  for (const SummaryRow& r : rows)
+    observed |=
+        !std::isnan(r.median_ntk_min) || !std::isnan(r.median_sharpness_max) || !std::isnan(r.median_ntk_condition);
   if (observed) {
-    out << "  observed along the runs (--observe; medians over the runs):\n";
-    std::snprintf(line, sizeof line, "  %-12s %5s %-15s %5s %14s %14s %14s %18s\n", "protocol", "width", "init", "c",
-                  "ntk_min", "sharpness0", "sharpness_max", "eta x sharpness");
+    out << "  observed along the runs (--observe, the paths; medians over the runs):\n";
+    std::snprintf(line, sizeof line, "  %-12s %5s %-15s %5s %5s %12s %12s %12s %12s %12s %12s\n", "protocol", "width",
+                  "init", "c", "a", "ntk_min", "ntk_cond", "cond(X)^2", "sharpness0", "sharpness_max", "eta x sharp");
     out << line;
     for (const SummaryRow& r : rows) {
-      std::snprintf(line, sizeof line, "  %-12s %5ld %-15s %5s %14s %14s %14s %18s\n", protocol_name(r).c_str(),
-                    r.width, r.init.c_str(), r.lr_c > 0.0 ? text(r.lr_c, "%.3g").c_str() : "-",
-                    text(r.median_ntk_min, "%.4g").c_str(), text(r.median_sharpness0, "%.4g").c_str(),
-                    text(r.median_sharpness_max, "%.4g").c_str(), text(r.median_eta_sharpness_max, "%.3g").c_str());
+      std::snprintf(line, sizeof line, "  %-12s %5ld %-15s %5s %5s %12s %12s %12s %12s %12s %12s\n",
+                    protocol_name(r).c_str(), r.width, (r.scale.empty() ? r.init : r.init + "@" + r.scale).c_str(),
+                    r.lr_c > 0.0 ? text(r.lr_c, "%.3g").c_str() : "-", text(r.condition_power, "%.3g").c_str(),
+                    text(r.median_ntk_min, "%.4g").c_str(), text(r.median_ntk_condition, "%.4g").c_str(),
+                    text(r.input_condition * r.input_condition, "%.4g").c_str(),
+                    text(r.median_sharpness0, "%.4g").c_str(), text(r.median_sharpness_max, "%.4g").c_str(),
+                    text(r.median_eta_sharpness_max, "%.3g").c_str());
       out << line;
     }
     out << "  (ntk_min: the smallest eigenvalue of J J^T along the run's recorded rows, under its PL ratio;\n"
-           "   sharpness: the largest Hessian eigenvalue (Lanczos estimates); eta x sharpness > 2: descent's step\n"
-           "   is past the flow's stability edge)\n";
+           "   ntk_cond: its lambda_max / lambda_min at theta0, equal to cond(X)^2 for positive at W_1 = 0 with\n"
+           "   sigma(0) = 0 (docs/theory.md §6.5); sharpness: the largest Hessian eigenvalue (Lanczos estimates);\n"
+           "   eta x sharp > 2: descent's step is past the flow's stability edge)\n";
   }
   bool held_out = false;
   for (const SummaryRow& r : rows) held_out |= !std::isnan(r.test_loss.estimate);
@@ -665,20 +671,21 @@ std::string format_scale_path(const std::vector<SummaryRow>& rows) {
     if (r.init == "positive" && !r.scale.empty()) path.push_back(&r);
   if (path.empty()) return "";
   std::stable_sort(path.begin(), path.end(), [](const SummaryRow* a, const SummaryRow* b) {
-    return std::tie(a->dataset, a->method, a->width) < std::tie(b->dataset, b->method, b->width) ||
-           (std::tie(a->dataset, a->method, a->width) == std::tie(b->dataset, b->method, b->width) &&
-            a->output_scale < b->output_scale);
+    const auto power = [](const SummaryRow* r) { return std::isnan(r->condition_power) ? 0.0 : r->condition_power; };
+    return std::make_tuple(a->dataset, a->method, a->width, power(a), a->output_scale) <
+           std::make_tuple(b->dataset, b->method, b->width, power(b), b->output_scale);
   });
   std::ostringstream out;
   char line[400];
   out << "scale path of the positive initialization (medians over the seeds):\n";
-  std::snprintf(line, sizeof line, "  %-12s %5s %-10s %11s %5s %11s %11s %10s %9s %9s\n", "protocol", "width", "scale",
-                "output", "cert", "work", "test_loss", "test_acc", "ntk_drift", "travel/r*");
+  std::snprintf(line, sizeof line, "  %-12s %5s %5s %-10s %11s %5s %11s %11s %10s %9s %9s\n", "protocol", "width", "a",
+                "scale", "output", "cert", "work", "test_loss", "test_acc", "ntk_drift", "travel/r*");
   out << line;
   for (const SummaryRow* r : path) {
     const double work = r->flow ? r->median_time_beta0 : r->grad_evals.median;
-    std::snprintf(line, sizeof line, "  %-12s %5ld %-10s %11s %4.0f%% %11s %11s %10s %9s %9s\n",
-                  protocol_name(*r).c_str(), r->width, r->scale.c_str(), text(r->output_scale, "%.4g").c_str(),
+    std::snprintf(line, sizeof line, "  %-12s %5ld %5s %-10s %11s %4.0f%% %11s %11s %10s %9s %9s\n",
+                  protocol_name(*r).c_str(), r->width, text(r->condition_power, "%.3g").c_str(), r->scale.c_str(),
+                  text(r->output_scale, "%.4g").c_str(),
                   100.0 * static_cast<double>(r->certified) / static_cast<double>(std::max(r->runs, 1L)),
                   text(work, "%.4g").c_str(), text(r->test_loss.estimate, "%.4g").c_str(),
                   text(r->test_accuracy.estimate, "%.3f").c_str(), text(r->median_ntk_drift, "%.3g").c_str(),
@@ -695,7 +702,6 @@ std::vector<ConditioningFit> fit_conditioning(const std::vector<SummaryRow>& row
   std::map<Key, ConditioningFit> fits;
   for (const SummaryRow& r : rows) {
     if (std::isnan(r.condition_power)) continue;
-    if (r.init == "positive" && !r.reference) continue;
     ConditioningFit& f = fits[{r.dataset, r.method, r.activation, r.depth, r.width, r.init, r.scale}];
     f.dataset = r.dataset;
     f.method = protocol_name(r);
@@ -721,12 +727,22 @@ std::vector<ConditioningFit> fit_conditioning(const std::vector<SummaryRow>& row
     sorted.law = fit_power_law(sorted.conditions, sorted.work);
     out.push_back(std::move(sorted));
   }
+  // Positive's law the others cross: off the scale path; else its auto scale; else the scale fitted over
+  // the most powers (the first such in the table's order). One per data set, method, activation, depth and
+  // width, whatever the reference row of each power (the scale path's largest scale can change with the power).
+  const auto same_group = [](const ConditioningFit& a, const ConditioningFit& b) {
+    return a.dataset == b.dataset && a.method == b.method && a.activation == b.activation && a.depth == b.depth &&
+           a.width == b.width;
+  };
+  const auto rank = [](const ConditioningFit& p) {
+    return std::make_pair(p.scale.empty() ? 2 : p.scale == "auto" ? 1 : 0, p.law.points);
+  };
   for (ConditioningFit& f : out) {
     if (f.init == "positive") continue;
+    const ConditioningFit* reference = nullptr;
     for (const ConditioningFit& p : out)
-      if (p.init == "positive" && p.dataset == f.dataset && p.method == f.method && p.activation == f.activation &&
-          p.depth == f.depth && p.width == f.width)
-        f.crossing = power_law_crossing(p.law, f.law);
+      if (p.init == "positive" && same_group(p, f) && (!reference || rank(p) > rank(*reference))) reference = &p;
+    if (reference) f.crossing = power_law_crossing(reference->law, f.law);
   }
   return out;
 }
@@ -758,8 +774,9 @@ std::string format_conditioning(const std::vector<ConditioningFit>& fits) {
                 "fitted", "exponent", "r2", "crossing cond");
   out << line;
   for (const ConditioningFit& f : fits) {
+    const std::string init = f.scale.empty() ? f.init : f.init + "@" + f.scale;
     std::snprintf(line, sizeof line, "  %-12s %5ld %-15s %6zu %6ld %9s %8s %14s\n", f.method.c_str(), f.width,
-                  f.init.c_str(), f.conditions.size(), f.law.points, text(f.law.exponent, "%.2f").c_str(),
+                  init.c_str(), f.conditions.size(), f.law.points, text(f.law.exponent, "%.2f").c_str(),
                   text(f.law.r2, "%.3f").c_str(), text(f.crossing, "%.3g").c_str());
     out << line;
   }

@@ -145,11 +145,12 @@ std::string format_verdict(const std::vector<SummaryRow>& rows, double alpha = 0
 // output scale, certified fraction, work to the target, held-out error, ntk_drift and travel_fraction.
 std::string format_scale_path(const std::vector<SummaryRow>& rows);
 
-// The conditioning path: per data set, method, activation, depth, width, scheme (and positive's scale),
-// the work of the verdict (median gradient evaluations for descent, median flow time x beta0 for the
-// flow) against the median input condition number over the path's powers, fitted by a power law
-// (experiments/held_out.hpp), and where the law crosses positive's (NaN for positive itself and when
-// either law is not fitted or the exponents are equal).
+// The conditioning path: per data set, method, activation, depth, width, scheme (and each of positive's
+// scales on a scale path), the work of the verdict (median gradient evaluations for descent, median flow
+// time x beta0 for the flow) against the median input condition number over the path's powers, fitted by
+// a power law (experiments/held_out.hpp), and where the law crosses positive's (its law off the scale path,
+// else at auto, else at the scale fitted over the most powers; NaN for positive itself and when either law
+// is not fitted or the exponents are equal).
 struct ConditioningFit {
   std::string dataset, method, activation, init, scale;
   long depth = 0, width = 0;
