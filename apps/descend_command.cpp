@@ -33,13 +33,23 @@ namespace {
 constexpr const char* kAgainstFlowHeader =
     ",flow_loss,distance_to_flow,relative_distance,eta_sharpness,modified_flow_loss,distance_to_modified_flow,"
     "relative_distance_modified";
+// With --against-flow central, after those.
+constexpr const char* kCentralFlowHeader =
+    ",central_flow_loss,central_average_loss,central_sharpness,distance_to_central_flow,"
+    "distance_of_average_to_central_flow";
 
-std::string against_flow_fields(const FlowComparison& c) {
-  char line[320];
+std::string against_flow_fields(const FlowComparison& c, bool central) {
+  char line[640];
   std::snprintf(line, sizeof line, ",%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g", c.flow_loss, c.distance,
                 c.relative_distance, c.eta_sharpness, c.modified_flow_loss, c.modified_distance,
                 c.modified_relative_distance);
-  return line;
+  std::string text = line;
+  if (central) {
+    std::snprintf(line, sizeof line, ",%.17g,%.17g,%.17g,%.17g,%.17g", c.central_loss, c.central_average_loss,
+                  c.central_sharpness, c.central_distance, c.central_average_distance);
+    text += line;
+  }
+  return text;
 }
 
 // Why descent left the modified flow: past the edge of stability, or a step too large for the expansion.
@@ -81,6 +91,12 @@ nlohmann::json against_flow_json(const FlowFollower& follower) {
   if (const auto& edge = follower.reached_edge()) {
     j["edge_iter"] = edge->iter;
     j["edge_t"] = edge->t;
+  }
+  if (follower.has_central_flow()) {
+    nlohmann::json central;
+    central["gradient_evals"] = follower.central_flow_stats().num_gradient_evals;
+    central["hessian_vector_evals"] = follower.central_flow_stats().num_hessian_vector_evals;
+    j["central_flow"] = central;
   }
   if (!follower.failure().empty()) j["flow_failure"] = follower.failure();
   return j;
@@ -268,14 +284,20 @@ void add_descend_command(CLI::App& app, DescendCommand& d) {
                 "for every thread count; the other problems use one thread")
       ->capture_default_str();
   add_observe_option(*c, d.observe);
-  c->add_flag("--against-flow", d.against_flow,
-              "Integrate the gradient flow from the same start (dopri5, rtol 1e-10) and compare at every row: "
-              "adds flow_loss, distance_to_flow, relative_distance (to max(||theta(t_k)||, ||theta0||)) and "
-              "eta_sharpness to --out (implies --observe sharpness), and the same for the modified flow "
-              "-(grad L + (eta/2) H grad L) that descent follows to O(eta^2) (modified_flow_loss, "
-              "distance_to_modified_flow, relative_distance_modified); the summary tells apart where descent "
-              "leaves the modified flow (unstable or a large step), the edge of stability, and the plain flow's "
-              "O(eta) Euler error (docs/theory.md §2.9)");
+  c->add_option("--against-flow", d.flows,
+                "[central] Integrate the gradient flow from the same start (dopri5, rtol 1e-10) and compare at every "
+                "row: "
+                "adds flow_loss, distance_to_flow, relative_distance (to max(||theta(t_k)||, ||theta0||)) and "
+                "eta_sharpness to --out (implies --observe sharpness), and the same for the modified flow "
+                "-(grad L + (eta/2) H grad L) that descent follows to O(eta^2) (modified_flow_loss, "
+                "distance_to_modified_flow, relative_distance_modified); the summary tells apart where descent "
+                "leaves the modified flow (unstable or a large step), the edge of stability, and the plain flow's "
+                "O(eta) Euler error (docs/theory.md §2.9). --against-flow central also integrates the central flow "
+                "(the edge of stability's model, docs/theory.md §2.10; exact Hessian-vector products): "
+                "central_flow_loss, central_average_loss (the time-averaged loss it predicts), central_sharpness, "
+                "distance_to_central_flow, distance_of_average_to_central_flow (of the mean of this and the previous "
+                "row's iterate)")
+      ->expected(0, 1);
   c->add_option("--leave-tol", d.leave_tol,
                 "--against-flow: descent leaves a flow where its relative distance to it exceeds this (> 0)")
       ->capture_default_str();
@@ -296,6 +318,17 @@ int run_descend_command(DescendCommand& d) {
   if (option_given(c, "--gamma")) d.options.gamma = d.gamma;
   if (option_given(c, "--mu")) d.options.mu = d.mu;
   if (option_given(c, "--observe")) d.options.observe = parse_observe(d.observe);
+  d.against_flow = option_given(c, "--against-flow");
+  bool central = false;
+  for (const std::string& flow : d.flows) {
+    if (flow == "central") {
+      central = true;
+    } else if (!flow.empty() && flow != "true" && flow != "plain" &&
+               flow != "modified") {  // true: a flag in a config file
+      throw InputError("--against-flow", flow,
+                       "unknown flow (plain and modified are always compared; central adds the central flow)");
+    }
+  }
   if (option_given(c, "--leave-tol") || option_given(c, "--plot")) {
     if (!d.against_flow) {
       throw InputError(option_given(c, "--plot") ? "--plot" : "--leave-tol",
@@ -358,27 +391,65 @@ int run_descend_command(DescendCommand& d) {
   if (*rule == StepRule::inverse_smoothness || *rule == StepRule::polyak) warn("--lr", "fixed and armijo");
 
   std::optional<FlowFollower> follower;
-  if (d.against_flow) follower.emplace(*loaded.objective, loaded.theta0, d.leave_tol);
+  if (d.against_flow) {
+    follower.emplace(*loaded.objective, loaded.theta0, d.leave_tol);
+    if (central) {
+      try {
+        follower->add_central_flow();
+      } catch (const std::invalid_argument& e) {
+        throw InputError("--against-flow", "central", e.what());
+      }
+    }
+  }
   std::vector<PlotPoint> plot_points;
   const double fixed_eta = *rule == StepRule::fixed ? d.options.lr : std::numeric_limits<double>::quiet_NaN();
   // --against-flow's columns after the table's: the flow at the row's t.
   CsvRowWriter::Extra against;
+  // Fidelity: the largest relative deviation, over the rows after the first, of each flow's loss (the
+  // central flow: its predicted time-averaged loss) from descent's loss averaged over this and the previous
+  // row (the time average of a period-2 oscillation when every iteration is a row), and of the central
+  // flow's sharpness from descent's averaged likewise.
+  struct Fidelity {
+    double plain = 0.0, modified = 0.0, central = 0.0, central_sharpness = 0.0;
+    long rows = 0;
+  } fidelity;
+  double previous_loss = std::numeric_limits<double>::quiet_NaN();
+  double previous_sharpness = std::numeric_limits<double>::quiet_NaN();
+  const auto deviation = [](double predicted, double actual) {
+    return std::abs(predicted - actual) / std::max(std::abs(actual), std::numeric_limits<double>::min());
+  };
   if (follower) {
     against = [&](const Row& row, ConstVectorView theta) {
       const double eta = row.step_size > 0.0 ? row.step_size : fixed_eta;
       const FlowComparison comparison = follower->compare(row, theta, eta);
+      if (row.iter > 0 && std::isfinite(previous_loss)) {
+        const double average = 0.5 * (row.loss + previous_loss);
+        ++fidelity.rows;
+        fidelity.plain = std::max(fidelity.plain, deviation(comparison.flow_loss, average));
+        fidelity.modified = std::max(fidelity.modified, deviation(comparison.modified_flow_loss, average));
+        if (central) {
+          fidelity.central = std::max(fidelity.central, deviation(comparison.central_average_loss, average));
+          const double sharpness = 0.5 * (row.observed.sharpness + previous_sharpness);
+          if (std::isfinite(sharpness) && std::isfinite(comparison.central_sharpness))
+            fidelity.central_sharpness =
+                std::max(fidelity.central_sharpness, deviation(comparison.central_sharpness, sharpness));
+        }
+      }
+      previous_loss = row.loss;
+      previous_sharpness = row.observed.sharpness;
       if (!d.plot.empty()) {
         plot_points.push_back({row.iter, row.loss, comparison.flow_loss, comparison.eta_sharpness,
                                comparison.relative_distance, comparison.modified_flow_loss,
                                comparison.modified_relative_distance});
       }
-      return against_flow_fields(comparison);
+      return against_flow_fields(comparison, central);
     };
   }
   // The rows go to the files as they are recorded; only the first and the last stay in memory. Without
   // --out the comparison still runs (for the summary and the plot).
   TrajectoryOutputs outputs(RunKind::descent, d.output, d.states_out, d.options.observe, loaded.objective->dimension(),
-                            follower ? kAgainstFlowHeader : "", d.output.out.empty() ? CsvRowWriter::Extra{} : against);
+                            follower ? std::string(kAgainstFlowHeader) + (central ? kCentralFlowHeader : "") : "",
+                            d.output.out.empty() ? CsvRowWriter::Extra{} : against);
   d.options.save.keep_rows = false;
   d.options.save.sink = outputs.sink();
   if (follower && d.output.out.empty()) {
@@ -402,9 +473,34 @@ int run_descend_command(DescendCommand& d) {
                              : result.facts.beta_estimated ? "estimated (power iteration at theta0)"
                              : result.facts.beta           ? "problem (exact)"
                                                            : "unknown";
-    if (follower) summary["against_flow"] = against_flow_json(*follower);
+    if (follower) {
+      summary["against_flow"] = against_flow_json(*follower);
+      nlohmann::json f = {{"rows", fidelity.rows},
+                          {"max_relative_deviation_loss_plain", fidelity.plain},
+                          {"max_relative_deviation_loss_modified", fidelity.modified}};
+      if (central) {
+        f["max_relative_deviation_average_loss_central"] = fidelity.central;
+        f["max_relative_deviation_sharpness_central"] = fidelity.central_sharpness;
+      }
+      summary["against_flow"]["fidelity"] = f;
+    }
   };
-  if (follower) end.extra_report = against_flow_report(*follower);
+  if (follower) {
+    end.extra_report = against_flow_report(*follower);
+    char line[400];
+    std::snprintf(line, sizeof line,
+                  "against flow    fidelity over %ld rows: largest relative deviation from descent's loss averaged "
+                  "over two rows: plain %.3g, modified %.3g",
+                  fidelity.rows, fidelity.plain, fidelity.modified);
+    end.extra_report += line;
+    if (central) {
+      std::snprintf(line, sizeof line,
+                    ", central (its predicted time-averaged loss) %.3g; of the sharpness: central %.3g",
+                    fidelity.central, fidelity.central_sharpness);
+      end.extra_report += line;
+    }
+    end.extra_report += "\n";
+  }
   return finish_run(end, outputs);
 }
 

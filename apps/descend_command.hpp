@@ -25,6 +25,7 @@ struct DescendCommand {
 
   std::vector<std::string> observe;  // --observe as given (apps/observe_output.hpp)
   bool against_flow = false;         // --against-flow: compare every row with the flow (discrete/against_flow.hpp)
+  std::vector<std::string> flows;    // --against-flow's value as given: empty (plain and modified) or central
   double leave_tol = 1e-3;           // --leave-tol
   std::string plot;                  // --plot DIR: against_flow.png and .svg there (with --against-flow)
 

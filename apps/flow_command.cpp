@@ -8,8 +8,11 @@
 #include <gradflow/apps/observe_output.hpp>
 #include <gradflow/apps/support/memory_limit.hpp>
 #include <gradflow/apps/trajectory_output.hpp>
+#include <gradflow/core/counting_objective.hpp>
 #include <gradflow/core/input_error.hpp>
+#include <gradflow/core/text.hpp>
 #include <gradflow/core/tolerances.hpp>
+#include <gradflow/discrete/flow_models.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
 #include <gradflow/problems/mlp.hpp>
 
@@ -73,6 +76,13 @@ void add_flow_command(CLI::App& app, FlowCommand& flow) {
   c->add_flag("--certify", flow.certify,
               "Compute the PL certificate at theta0 (least-squares, mlp); when it holds, the rows get the certified "
               "bound L0 exp(-2 mu t) and the run checks ||theta - theta0|| against the certified travel");
+  c->add_option("--flow", flow.model,
+                "The flow: plain (theta' = -grad L), modified (-(grad L + (lr/2) H grad L): the flow gradient descent "
+                "with step --lr follows to O(lr^2); the rows' loss is L + (lr/4) ||grad L||^2) or central (the "
+                "central flow of descent at the edge of stability: -(grad L + (sigma^2/2) grad S), sigma^2 holding "
+                "the sharpness S at 2/lr; needs exact Hessian-vector products; docs/theory.md §2.10); any solver")
+      ->capture_default_str();
+  c->add_option("--lr", flow.lr, "--flow modified or central: the descent step size they model (> 0)");
 
   c->add_option("--threads", flow.threads,
                 "Threads of each network evaluation (--problem mlp; 0 = all cores); the results are the same bits "
@@ -102,6 +112,20 @@ int run_flow_command(FlowCommand& flow) {
   flow.options.krylov = *krylov;
   if (const auto error = flow.options.validate()) {
     throw InputError(flag_for_field(error->field, kFlowFlags), error->value, error->constraint);
+  }
+  const auto model = flow_model_from_string(flow.model);
+  if (!model) throw InputError("--flow", flow.model, "unknown flow (known: " + join_names(flow_model_names()) + ")");
+  if (*model == FlowModel::plain) {
+    if (option_given(c, "--lr")) throw InputError("--lr", full_precision(flow.lr), "is for --flow modified or central");
+  } else {
+    if (!option_given(c, "--lr"))
+      throw InputError("--flow", flow.model, "needs --lr, the descent step size the flow models");
+    if (!(std::isfinite(flow.lr) && flow.lr > 0.0))
+      throw InputError("--lr", full_precision(flow.lr), "must be a finite number > 0");
+    if (flow.certify)
+      throw InputError("--certify", "", "certifies the plain flow; it does not apply to --flow " + flow.model);
+    if (flow.options.observe.any())
+      throw InputError("--observe", "", "watches the plain flow's quantities; not with --flow " + flow.model);
   }
   PreparedRun prepared = prepare_run(c, "flow", flow.problem, flow.output, flow.threads, flow.certify,
                                      flow.options.observe, {{"--states-out", flow.states_out}});
@@ -145,15 +169,56 @@ int run_flow_command(FlowCommand& flow) {
   flow.options.save.sink = outputs.sink();
   const Observer progress = outputs.progress(flow.options.t_end);
   set_activity("integrating the flow");
-  const FlowResult result = simulate_flow(*loaded.objective, loaded.theta0, flow.options, progress);
+  // A model flow integrates its own field over L, counted on L (the solver's count is of field evaluations).
+  const CountingObjective counted(*loaded.objective);
+  std::unique_ptr<Objective> model_objective;
+  if (*model != FlowModel::plain) {
+    try {
+      model_objective = flow_model_objective(counted, *model, flow.lr);
+    } catch (const std::invalid_argument& e) {
+      throw InputError("--flow", flow.model, e.what());
+    }
+  }
+  FlowResult result =
+      simulate_flow(model_objective ? *model_objective : *loaded.objective, loaded.theta0, flow.options, progress);
+  long field_evaluations = 0;
+  if (model_objective) {
+    field_evaluations = result.stats.num_gradient_evals;
+    const EvaluationCounts k = counted.counts();
+    result.stats.num_gradient_evals = k.num_gradient_evals;
+    result.stats.num_loss_evals = k.num_loss_evals;
+    result.stats.num_hessian_vector_evals = k.num_hessian_vector_evals;
+  }
   outputs.end_progress();
 
   RunEnd end = run_end("flow", RunKind::flow, result, loaded, flow.output, flow.options.observe, threads_used);
   end.certificate = certificate;
   end.certified = certificate && certificate->applies && certificate->holds;
+  std::string model_report;
+  nlohmann::json model_json;
+  if (model_objective) {
+    model_json = {{"flow", flow.model},
+                  {"lr", flow.lr},
+                  {"field_evaluations", field_evaluations},
+                  {"counts", "stats count the evaluations of L (gradients, Hessian-vector products)"}};
+    model_report = "flow model      " + flow.model + " with lr " + format_number("%.6g", flow.lr) + ": " +
+                   std::to_string(field_evaluations) + " evaluations of its field (stats count those of L)\n";
+    if (const auto* central = dynamic_cast<const CentralFlow*>(model_objective.get())) {
+      const CentralState end_state = central->state(result.theta);
+      model_json["sharpness_final"] = end_state.sharpness;
+      model_json["sigma2_final"] = end_state.sigma2;
+      model_json["average_loss_final"] = end_state.average_loss();
+      model_report += "central flow    at the end: sharpness " + format_number("%.6g", end_state.sharpness) +
+                      " (2/lr = " + format_number("%.6g", 2.0 / flow.lr) + "), sigma^2 " +
+                      format_number("%.6g", end_state.sigma2) + ", predicted time-averaged loss of descent " +
+                      format_number("%.6g", end_state.average_loss()) + "\n";
+    }
+  }
   end.add_json = [&](nlohmann::json& summary) {
     summary["mu_source"] = mu_source(end.certified, option_given(c, "--mu"), result.mu.has_value());
+    if (!model_json.is_null()) summary["flow_model"] = model_json;
   };
+  end.extra_report = model_report;
   return finish_run(end, outputs);
 }
 

@@ -25,6 +25,8 @@ struct FlowCommand {
   int threads = 0;                 // --threads: threads of the network's evaluations (0 = all cores)
 
   std::vector<std::string> observe;  // --observe as given (apps/observe_output.hpp)
+  std::string model = "plain";       // --flow: plain, modified or central (discrete/flow_models.hpp)
+  double lr = 0.0;                   // --lr: the descent step the modified and central flows model
 
   CLI::App* command = nullptr;
 };

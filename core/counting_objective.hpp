@@ -36,6 +36,7 @@ class CountingObjective final : public Objective {
   bool has_constant_hessian() const override { return inner_.has_constant_hessian(); }
   KnownFacts known() const override { return inner_.known(); }
   bool has_exact_flow() const override { return inner_.has_exact_flow(); }
+  bool field_is_gradient() const override { return inner_.field_is_gradient(); }
   Vector exact_flow(const ConstVectorView& theta0, double t) const override { return inner_.exact_flow(theta0, t); }
 
   // The evaluations counted so far.

@@ -15,6 +15,7 @@
 //   exact_flow(theta0, t)     default throws std::logic_error; has_exact_flow() (default false)
 //   as_residual()             the squared-loss view (core/residual_objective.hpp); default nullptr
 //   set_threads(n), threads() threads of one evaluation, for objectives that can use several; default 1
+//   field_is_gradient()       false for a flow model whose field is not grad loss() (default true)
 // Objectives without a class of their own: FunctionObjective (core/function_objective.hpp).
 //
 // Derivative information travels with the problem, not with the solver: a problem that has an exact
@@ -86,6 +87,10 @@ class Objective {
   // hv = Hessian(theta) v. The default is the central difference of gradients described above.
   virtual void hessian_vector(const ConstVectorView& theta, const ConstVectorView& v, VectorView hv) const;
   virtual bool has_exact_hessian_vector() const { return false; }
+  // False when loss_and_gradient() returns a vector field that is not the gradient of loss() (the central
+  // flow, discrete/flow_models.hpp): the flow's dissipation identity L(a) - L(b) = integral of ||g||^2 is
+  // then not checked.
+  virtual bool field_is_gradient() const { return true; }
 
   // Dense Hessian, for problems that have one (has_hessian()); otherwise throws std::logic_error.
   virtual bool has_hessian() const { return false; }

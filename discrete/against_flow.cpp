@@ -1,5 +1,6 @@
 #include <gradflow/discrete/against_flow.hpp>
 
+#include <gradflow/discrete/flow_models.hpp>
 #include <gradflow/discrete/modified_flow.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
 
@@ -39,6 +40,14 @@ FlowFollower::FlowFollower(const Objective& objective, const Vector& theta0, dou
   flow_.radius.reset();
 }
 
+void FlowFollower::add_central_flow() {
+  if (!objective_.has_exact_hessian_vector())
+    throw std::invalid_argument("the central flow needs exact Hessian-vector products, which " + objective_.name() +
+                                " does not have");
+  central_ = true;
+  central_theta_ = theta0_;
+}
+
 FlowComparison FlowFollower::compare(const Row& row, const ConstVectorView& theta, double eta) {
   FlowComparison c;
   if (!failure_.empty()) return c;
@@ -60,6 +69,21 @@ FlowComparison FlowFollower::compare(const Row& row, const ConstVectorView& thet
     if (m.status != Status::reached_end_time) {
       failure_ = "the modified flow stopped at t = " + std::to_string(t_ + m.t_final) + ": " + m.message;
       return c;
+    }
+    if (central_ && std::isfinite(segment_eta) && segment_eta > 0.0) {
+      const CentralFlow central(objective_, segment_eta);
+      const FlowResult cr = simulate_flow(central, central_theta_, segment);
+      add_counts(central_stats_, cr.stats);
+      central_stats_.num_hessian_vector_evals += central.hessian_vector_products();
+      if (cr.status != Status::reached_end_time) {
+        failure_ = "the central flow stopped at t = " + std::to_string(t_ + cr.t_final) + ": " + cr.message;
+        return c;
+      }
+      central_theta_ = cr.theta;
+      const CentralState state = central.state(central_theta_);
+      central_loss_ = state.loss;
+      central_average_loss_ = state.average_loss();
+      central_sharpness_ = state.sharpness;
     }
     theta_ = r.theta;
     loss_ = r.loss_final;
@@ -84,6 +108,20 @@ FlowComparison FlowFollower::compare(const Row& row, const ConstVectorView& thet
   }
   if (!edge_ && c.eta_sharpness >= 2.0) {
     edge_ = LeaveFlow{row.iter, row.t, c.modified_relative_distance, row.observed.sharpness, c.eta_sharpness};
+  }
+  if (central_) {
+    c.central_loss = central_loss_;
+    c.central_average_loss = central_average_loss_;
+    c.central_sharpness = central_sharpness_;
+    if (row.iter == 0) {
+      c.central_loss = c.central_average_loss = loss_;
+    }
+    c.central_distance = (theta - central_theta_).norm();
+    const Vector iterate = theta;
+    c.central_average_distance = previous_iterate_.size() == iterate.size()
+                                     ? (0.5 * (iterate + previous_iterate_) - central_theta_).norm()
+                                     : c.central_distance;
+    previous_iterate_ = iterate;
   }
   if (!left_modified_ && c.modified_relative_distance > leave_tol_) {
     left_modified_ = LeaveFlow{row.iter, row.t, c.modified_relative_distance, row.observed.sharpness, c.eta_sharpness};

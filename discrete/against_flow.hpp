@@ -37,6 +37,15 @@ struct FlowComparison {
   double modified_flow_loss = std::numeric_limits<double>::quiet_NaN();          // L at the modified flow's point
   double modified_distance = std::numeric_limits<double>::quiet_NaN();           // ||theta_k - theta~(t_k)||
   double modified_relative_distance = std::numeric_limits<double>::quiet_NaN();  // / max(||theta~||, ||theta0||)
+  // With the central flow (add_central_flow(); discrete/flow_models.hpp): its loss L(theta_c), the
+  // time-averaged loss it predicts (L + sigma^2 / eta), its sharpness (2 / eta at the edge), the distance
+  // of the iterate to it, and of the average of this row's and the previous row's iterates (the centre
+  // of a period-2 oscillation when every iteration is a row).
+  double central_loss = std::numeric_limits<double>::quiet_NaN();
+  double central_average_loss = std::numeric_limits<double>::quiet_NaN();
+  double central_sharpness = std::numeric_limits<double>::quiet_NaN();
+  double central_distance = std::numeric_limits<double>::quiet_NaN();
+  double central_average_distance = std::numeric_limits<double>::quiet_NaN();
 };
 
 // Where descent left the flow.
@@ -72,6 +81,12 @@ class FlowFollower {
   const Stats& flow_stats() const { return stats_; }  // the flow's evaluations, all segments
   // The modified flow's: gradients of L~, each one gradient and one Hessian-vector product of L.
   const Stats& modified_flow_stats() const { return modified_stats_; }
+  // Also integrate the central flow of the segment's step (discrete/flow_models.hpp) from theta0; before
+  // the first compare(). Needs exact Hessian-vector products (std::invalid_argument otherwise).
+  void add_central_flow();
+  bool has_central_flow() const { return central_; }
+  // The central flow's field evaluations and its Hessian-vector products of L (Lanczos, grad S).
+  const Stats& central_flow_stats() const { return central_stats_; }
   // Why the flow stopped short (a solver failure), or "": the later rows are then NaN.
   const std::string& failure() const { return failure_; }
 
@@ -93,6 +108,13 @@ class FlowFollower {
   double max_eta_sharpness_ = std::numeric_limits<double>::quiet_NaN();
   Stats stats_;
   Stats modified_stats_;
+  bool central_ = false;
+  Vector central_theta_;
+  Vector previous_iterate_;
+  double central_loss_ = std::numeric_limits<double>::quiet_NaN();
+  double central_average_loss_ = std::numeric_limits<double>::quiet_NaN();
+  double central_sharpness_ = std::numeric_limits<double>::quiet_NaN();
+  Stats central_stats_;
   std::string failure_;
 };
 

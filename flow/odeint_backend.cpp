@@ -540,7 +540,8 @@ void run_adaptive(RunState& run, Driver& driver) {
   run_adaptive_steps(run, driver, stiffness, dissipation);
   // Under solver auto the switch acts on stiffness: no hint.
   if (run.auto_switch == nullptr) run.stiffness_hint = stiffness.hint(run.options.solver, run.field.num_evaluations());
-  run.departure = dissipation.finding();
+  // A field that is not the gradient of the loss (the central flow) has no dissipation identity to check.
+  if (run.field.objective().field_is_gradient()) run.departure = dissipation.finding();
 }
 
 template <class Stepper>
@@ -598,7 +599,7 @@ template <class Stepper>
 void run_fixed(RunState& run, Stepper& stepper) {
   DissipationCheck dissipation(run.t, run.loss, 0.0);
   run_fixed_steps(run, stepper, dissipation);
-  run.departure = dissipation.finding();
+  if (run.field.objective().field_is_gradient()) run.departure = dissipation.finding();
 }
 
 }  // namespace

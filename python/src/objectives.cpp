@@ -1,5 +1,7 @@
 #include "objectives.hpp"
 
+#include <gradflow/discrete/flow_models.hpp>
+
 #include <gradflow/problems/activation.hpp>
 #include <gradflow/problems/karimi.hpp>
 #include <gradflow/problems/least_squares.hpp>
@@ -137,6 +139,34 @@ to |dt| <= 1e-12 (1 + |t|); descent checks g at the iterates.
 
 // The built-ins, each a subclass of Objective.
 void bind_builtins(py::module_& m) {
+  m.def(
+      "flow_model",
+      [](const PyObjective& base, const std::string& model, double lr) {
+        const auto which = flow_model_from_string(model);
+        if (!which) throw py::value_error("model = '" + model + "': unknown (known: plain, modified, central)");
+        if (!(std::isfinite(lr) && lr > 0.0)) throw py::value_error("lr = " + std::to_string(lr) + ": must be > 0");
+        // The model refers to the base objective: one holder keeps both alive as long as the result.
+        struct Holder {
+          std::shared_ptr<Objective> base;
+          std::unique_ptr<Objective> model;
+        };
+        auto holder = std::make_shared<Holder>();
+        holder->base = base.objective;
+        try {
+          holder->model = flow_model_objective(base.get(), *which, lr);
+        } catch (const std::invalid_argument& e) {
+          throw py::value_error(std::string("model = '") + model + "': " + e.what());
+        }
+        if (!holder->model) return PyObjective{base.objective};
+        return PyObjective{std::shared_ptr<Objective>(holder, holder->model.get())};
+      },
+      py::arg("objective"), py::arg("model"), py::arg("lr"),
+      R"doc(The flow that models gradient descent with step lr (docs/theory.md §2.10), as an objective that
+flow() integrates with any solver: "modified" (theta' = -(grad L + (lr/2) H grad L): descent follows it to
+O(lr^2); its loss is L + (lr/4) ||grad L||^2), "central" (the central flow at the edge of stability,
+-(grad L + (sigma^2/2) grad S), sigma^2 holding the sharpness S at 2/lr; needs exact Hessian-vector
+products, so a built-in objective), or "plain" (the objective itself). Built-in objectives only.
+)doc");
   py::class_<PyQuadratic, PyObjective>(m, "Quadratic", R"doc(Quadratic(A, minimizer=None)
 
 L = 1/2 (theta - theta*)^T A (theta - theta*), A symmetric positive semidefinite (a non-symmetric

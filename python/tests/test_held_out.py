@@ -127,3 +127,19 @@ def test_fit_power_law_recovers_an_exact_law():
     assert got["exponent"] == pytest.approx(1.5, rel=1e-12)
     assert got["factor"] == pytest.approx(2.0, rel=1e-12)
     assert got["points"] == 4
+
+
+def test_flow_model_objectives_integrate_with_flow(rng):
+    # The modified flow of a quadratic: exp(-(A + (lr/2) A^2) t) theta0 (docs/theory.md §2.10).
+    a = np.diag([0.5, 1.0, 2.0])
+    q = gradflow.Quadratic(a)
+    theta0 = np.ones(3)
+    lr = 0.1
+    r = gradflow.flow(gradflow.flow_model(q, "modified", lr), theta0, t_end=1.0, rtol=1e-12, atol=1e-14)
+    lam = np.diag(a) + 0.5 * lr * np.diag(a) ** 2
+    np.testing.assert_allclose(r.theta, np.exp(-lam) * theta0, rtol=1e-9)
+    # Below the edge (sharpness 2 < 2 / lr) the central flow is the plain flow.
+    c = gradflow.flow(gradflow.flow_model(q, "central", lr), theta0, t_end=1.0, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(c.theta, np.exp(-np.diag(a)) * theta0, rtol=1e-9)
+    with pytest.raises(ValueError, match="model"):
+        gradflow.flow_model(q, "rod", lr)
