@@ -72,7 +72,12 @@ FlowComparison FlowFollower::compare(const Row& row, const ConstVectorView& thet
     }
     if (central_ && std::isfinite(segment_eta) && segment_eta > 0.0) {
       const CentralFlow central(objective_, segment_eta);
-      const FlowResult cr = simulate_flow(central, central_theta_, segment);
+      // Its field is as accurate as the Lanczos sharpness and grad S (about 1e-10 relative): a tighter rtol
+      // than the field's own accuracy only rejects steps.
+      FlowOptions central_segment = segment;
+      central_segment.rtol = std::max(segment.rtol, kCentralFlowRtol);
+      central_segment.atol = std::max(segment.atol, kCentralFlowRtol * 1e-2);
+      const FlowResult cr = simulate_flow(central, central_theta_, central_segment);
       add_counts(central_stats_, cr.stats);
       central_stats_.num_hessian_vector_evals += central.hessian_vector_products();
       if (cr.status != Status::reached_end_time) {

@@ -29,6 +29,9 @@
 
 namespace gradflow {
 
+// The central flow's tolerance in a comparison: its field carries the Lanczos sharpness's error.
+inline constexpr double kCentralFlowRtol = 1e-7;
+
 struct FlowComparison {
   double flow_loss = std::numeric_limits<double>::quiet_NaN();                   // L(theta(t_k))
   double distance = std::numeric_limits<double>::quiet_NaN();                    // ||theta_k - theta(t_k)||
