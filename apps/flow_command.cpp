@@ -203,8 +203,9 @@ int run_flow_command(FlowCommand& flow) {
                   {"counts", "stats count the evaluations of L (gradients, Hessian-vector products)"}};
     model_report = "flow model      " + flow.model + " with lr " + format_number("%.6g", flow.lr) + ": " +
                    std::to_string(field_evaluations) + " evaluations of its field (stats count those of L)\n";
-    if (const auto* central = dynamic_cast<const CentralFlow*>(model_objective.get())) {
-      const CentralState end_state = central->state(result.theta);
+    if (*model == FlowModel::central) {
+      // The end point's state, from L itself (not counted with the run's work).
+      const CentralState end_state = CentralFlow(*loaded.objective, flow.lr).state(result.theta);
       model_json["sharpness_final"] = end_state.sharpness;
       model_json["sigma2_final"] = end_state.sigma2;
       model_json["average_loss_final"] = end_state.average_loss();

@@ -148,13 +148,7 @@ int finish_run(const RunEnd& end, TrajectoryOutputs& outputs) {
   if (end.loaded->network && end.loaded->test && end.loaded->train && result.theta.allFinite()) {
     const HeldOutMetrics m =
         held_out_metrics(end.loaded->network->architecture(), result.theta, *end.loaded->train, *end.loaded->test);
-    const auto number = [](double x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x); };
-    held_out_json = {{"test_points", m.points},
-                     {"test_loss", number(m.test_loss)},
-                     {"test_accuracy", number(m.test_accuracy)},
-                     {"interpolant_distance", number(m.interpolant_distance)},
-                     {"linear_test_loss", number(m.linear_test_loss)},
-                     {"linear_test_accuracy", number(m.linear_test_accuracy)}};
+    held_out_json = to_json(held_out_values(m));
     const auto shown = [](double x) { return std::isnan(x) ? std::string("-") : format_number("%.6g", x); };
     held_out_line = "held-out (" + std::to_string(m.points) + " points): test_loss " + shown(m.test_loss) +
                     " (mean squared error), test_accuracy " + shown(m.test_accuracy) +

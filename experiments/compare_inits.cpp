@@ -58,6 +58,12 @@ std::optional<OptionError> CompareInitsSpec::validate() const {
     return OptionError{"loss_tol", full_precision(*loss_tol), "cannot be combined with an eps (give one of the two)"};
   if (output_scale && !(std::isfinite(*output_scale) && *output_scale > 0.0))
     return OptionError{"output_scale", full_precision(*output_scale), "must be a finite number > 0, or auto"};
+  if (scale_path && (*scale_path < 2 || *scale_path > 1000))
+    return OptionError{"scale_path", std::to_string(*scale_path), "must be in [2, 1000] (a number of scales)"};
+  if (scale_path && (output_scale || !output_scales.empty()))
+    return OptionError{"scale_path", std::to_string(*scale_path), "give a scale path or output scales, not both"};
+  if (compare_whitened && !condition_path.empty())
+    return OptionError{"compare_whitened", "", "is the condition path 1,0: give it or a condition path, not both"};
   if (dataset.kind == DatasetSpec::Kind::file && !data)
     return OptionError{"data", dataset.path, "the data set was not read"};
   if (auto error = to_sweep().validate()) {
@@ -94,10 +100,10 @@ SweepSpec CompareInitsSpec::to_sweep() const {
   spec.teacher = teacher;
   spec.observe = observe;
   spec.out = out;
-  spec.output_scales = output_scales;
+  spec.output_scales = scale_path ? gradflow::scale_path(*scale_path) : output_scales;
   spec.scale_start = scale_start;
   spec.scale_end = scale_end;
-  spec.condition_path = condition_path;
+  spec.condition_path = compare_whitened ? std::vector<double>{1.0, 0.0} : condition_path;
   spec.holdout = holdout;
   spec.holdout_seed = holdout_seed;
   spec.test_data = test_data;

@@ -63,7 +63,10 @@ struct CompareInitsSpec {
   // The paths and held-out points of docs/theory.md §6.5, as SweepSpec's fields of the same names.
   std::vector<ScaleChoice> output_scales{};  // the scale path (not with output_scale)
   double scale_start = 1.0, scale_end = 4.0;
-  std::vector<double> condition_path{};  // powers a; {1, 0}: raw and whitened
+  std::optional<long> scale_path{};      // N scales geometric from scale_start to scale_end x s* (to_sweep()
+                                         // expands it); in [2, 1000], not with output_scale(s)
+  std::vector<double> condition_path{};  // powers a
+  bool compare_whitened = false;         // the condition path {1, 0}: raw and whitened (not with condition_path)
   double holdout = 0.0;                  // a fraction held out (0: none) ...
   std::uint64_t holdout_seed = 0;
   std::string test_data{};  // ... or the held-out points of a file (read by the caller into test)

@@ -119,6 +119,15 @@ double accuracy(const Vector& prediction, const Vector& y, LabelKind kind, const
   return static_cast<double>(right) / static_cast<double>(y.size());
 }
 
+NamedValues held_out_values(const HeldOutMetrics& m) {
+  return {{"test_points", static_cast<long long>(m.points)},
+          {"test_loss", m.test_loss},
+          {"test_accuracy", m.test_accuracy},
+          {"interpolant_distance", m.interpolant_distance},
+          {"linear_test_loss", m.linear_test_loss},
+          {"linear_test_accuracy", m.linear_test_accuracy}};
+}
+
 Vector predict_on(const MlpArchitecture& architecture, const ConstVectorView& theta, const Matrix& x) {
   const Mlp network(architecture, x, Vector::Zero(x.rows()));
   return network.predict(theta);

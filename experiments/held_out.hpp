@@ -6,6 +6,7 @@
 // number. Thread-safe: free functions of their arguments.
 #pragma once
 
+#include <gradflow/core/named_value.hpp>
 #include <gradflow/core/objective.hpp>
 #include <gradflow/problems/mlp.hpp>
 #include <gradflow/problems/network_data.hpp>
@@ -47,6 +48,10 @@ struct HeldOutMetrics {
   double linear_test_loss = std::numeric_limits<double>::quiet_NaN();      // the interpolant's own test_loss
   double linear_test_accuracy = std::numeric_limits<double>::quiet_NaN();  // and its accuracy
 };
+
+// The metrics by name (test_points, test_loss, test_accuracy, interpolant_distance, linear_test_loss,
+// linear_test_accuracy), NaN where they do not apply: the JSON of flow and descend and Python's dict.
+NamedValues held_out_values(const HeldOutMetrics& metrics);
 
 // The predictions f(x_j; theta) of the network `architecture` on inputs x (rows are samples).
 Vector predict_on(const MlpArchitecture& architecture, const ConstVectorView& theta, const Matrix& x);

@@ -169,6 +169,24 @@ std::vector<ScaleChoice> scale_path(long count) {
   return path;
 }
 
+std::optional<std::string> read_output_scales(const std::vector<std::string>& items, std::optional<double>& single,
+                                              std::vector<ScaleChoice>& path) {
+  std::vector<ScaleChoice> choices;
+  for (const std::string& item : items) {
+    const auto choice = ScaleChoice::from_string(item);
+    if (!choice) return item;
+    choices.push_back(*choice);
+  }
+  single.reset();
+  path.clear();
+  if (choices.size() == 1 && choices[0].kind == ScaleChoice::Kind::absolute) {
+    single = choices[0].value;
+  } else if (!(choices.size() == 1 && choices[0].kind == ScaleChoice::Kind::automatic)) {
+    path = std::move(choices);
+  }
+  return std::nullopt;
+}
+
 std::string_view to_string(Preprocess p) {
   switch (p) {
     case Preprocess::none:

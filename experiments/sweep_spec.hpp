@@ -83,6 +83,13 @@ std::optional<VerdictOn> verdict_on_from_string(std::string_view name);
 // The entries path:0/N .. path:N-1/N of --scale-path N (N >= 2).
 std::vector<ScaleChoice> scale_path(long count);
 
+// A list of output scales as the command line, the sweep file and Python take it (each item
+// ScaleChoice::from_string's): one number is the single output scale, one "auto" leaves it automatic,
+// anything else is the scale path; single and path are set accordingly. Returns the first item that is
+// none of these, or nothing.
+std::optional<std::string> read_output_scales(const std::vector<std::string>& items, std::optional<double>& single,
+                                              std::vector<ScaleChoice>& path);
+
 // How the inputs are transformed before training (experiments/data_transform.hpp).
 enum class Preprocess { none, standardize, scale, whiten };
 std::string_view to_string(Preprocess p);

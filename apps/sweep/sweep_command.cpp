@@ -587,22 +587,12 @@ int run_compare_inits_command(CompareInitsCommand& d) {
     spec.output_scale = scales.output_scale;
     spec.output_scales = scales.output_scales;
   }
-  if (option_given(c, "--scale-path")) {
-    if (option_given(c, "--output-scale"))
-      throw InputError("--scale-path", std::to_string(d.scale_path), "give --scale-path or --output-scale, not both");
-    if (d.scale_path < 2 || d.scale_path > 1000)
-      throw InputError("--scale-path", std::to_string(d.scale_path), "must be in [2, 1000] (a number of scales)");
-    spec.output_scales = scale_path(d.scale_path);
-  }
+  if (option_given(c, "--scale-path")) spec.scale_path = d.scale_path;
   if (option_given(c, "--condition-path")) {
     for (const std::string& item : split_list(d.condition_path, "--condition-path"))
       spec.condition_path.push_back(parse_finite(item, "--condition-path", "a power a"));
   }
-  if (d.compare_whitened) {
-    if (option_given(c, "--condition-path"))
-      throw InputError("--compare-whitened", "", "is the condition path 1,0: give it or --condition-path, not both");
-    spec.condition_path = {1.0, 0.0};
-  }
+  spec.compare_whitened = d.compare_whitened;
   {
     const auto on = verdict_on_from_string(d.verdict_on);
     if (!on) throw InputError("--verdict-on", d.verdict_on, "must be one of work, test_loss, test_error");

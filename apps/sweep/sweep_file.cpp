@@ -125,23 +125,11 @@ std::optional<double> parse_output_scale(const std::string& text, const std::str
 
 void set_output_scales(SweepSpec& spec, const std::vector<std::string>& items, const std::string& option,
                        const std::string& key) {
-  std::vector<ScaleChoice> choices;
-  for (const std::string& item : items) {
-    const auto choice = ScaleChoice::from_string(item);
-    if (!choice) {
-      throw InputError(option, key,
-                       "'" + quote_text(item) +
-                           "' is not an output scale (a number > 0, auto, Fx for F times the certified scale, or "
-                           "path:k/N)");
-    }
-    choices.push_back(*choice);
-  }
-  spec.output_scale.reset();
-  spec.output_scales.clear();
-  if (choices.size() == 1 && choices[0].kind == ScaleChoice::Kind::absolute) {
-    spec.output_scale = choices[0].value;
-  } else if (!(choices.size() == 1 && choices[0].kind == ScaleChoice::Kind::automatic)) {
-    spec.output_scales = choices;
+  if (const auto bad = read_output_scales(items, spec.output_scale, spec.output_scales)) {
+    throw InputError(option, key,
+                     "'" + quote_text(*bad) +
+                         "' is not an output scale (a number > 0, auto, Fx for F times the certified scale, or "
+                         "path:k/N)");
   }
 }
 

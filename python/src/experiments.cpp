@@ -134,35 +134,17 @@ py::dict compare_inits(const py::object& x, const py::object& y, const std::vect
     } else {
       for (const py::handle h : output_scale) items.push_back(item_text(h));
     }
-    std::vector<ScaleChoice> choices;
-    for (const std::string& item : items) {
-      const auto choice = ScaleChoice::from_string(item);
-      if (!choice) {
-        throw py::value_error("output_scale = " + item +
-                              ": not an output scale (a number > 0, auto, Fx for F times the certified scale, or "
-                              "path:k/N)");
-      }
-      choices.push_back(*choice);
-    }
-    if (choices.size() == 1 && choices[0].kind == ScaleChoice::Kind::absolute) {
-      spec.output_scale = choices[0].value;
-    } else if (!(choices.size() == 1 && choices[0].kind == ScaleChoice::Kind::automatic)) {
-      spec.output_scales = choices;
+    if (const auto bad = read_output_scales(items, spec.output_scale, spec.output_scales)) {
+      throw py::value_error("output_scale = " + *bad +
+                            ": not an output scale (a number > 0, auto, Fx for F times the certified scale, or "
+                            "path:k/N)");
     }
   }
-  if (scale_path_count) {
-    if (!output_scale.is_none()) throw py::value_error("scale_path: give scale_path or output_scale, not both");
-    if (*scale_path_count < 2 || *scale_path_count > 1000)
-      throw py::value_error("scale_path = " + std::to_string(*scale_path_count) + ": must be in [2, 1000]");
-    spec.output_scales = scale_path(*scale_path_count);
-  }
+  spec.scale_path = scale_path_count;
   spec.scale_start = scale_start;
   spec.scale_end = scale_end;
   if (condition_path) spec.condition_path = *condition_path;
-  if (compare_whitened) {
-    if (condition_path) throw py::value_error("compare_whitened: is the condition path [1, 0]: give one of the two");
-    spec.condition_path = {1.0, 0.0};
-  }
+  spec.compare_whitened = compare_whitened;
   spec.holdout = holdout;
   spec.holdout_seed = holdout_seed;
   if (!test.is_none()) {
@@ -296,15 +278,7 @@ py::dict held_out_metrics_py(const PyMlp& network, const py::object& theta, cons
     throw py::value_error("y: a length differs from the rows of its X");
   if (train.x.cols() != network.mlp().architecture().input_dim || test.x.cols() != train.x.cols())
     throw py::value_error("X_train and X_test: must have the network's input dimension as columns");
-  const HeldOutMetrics m = held_out_metrics(network.mlp().architecture(), t, train, test);
-  py::dict d;
-  d["test_points"] = m.points;
-  d["test_loss"] = m.test_loss;
-  d["test_accuracy"] = m.test_accuracy;
-  d["interpolant_distance"] = m.interpolant_distance;
-  d["linear_test_loss"] = m.linear_test_loss;
-  d["linear_test_accuracy"] = m.linear_test_accuracy;
-  return d;
+  return to_dict(held_out_values(held_out_metrics(network.mlp().architecture(), t, train, test)));
 }
 
 void bind_experiments(py::module_& m) {
