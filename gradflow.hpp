@@ -1,5 +1,6 @@
-// gradflow: gradient flows and gradient descent, checked against Polyak-Lojasiewicz convergence theory.
-// The umbrella header of the installed library: #include <gradflow/gradflow.hpp>.
+/// @file
+/// gradflow: gradient flows and gradient descent, checked against Polyak-Lojasiewicz convergence theory.
+/// The umbrella header of the installed library: #include <gradflow/gradflow.hpp>.
 #pragma once
 
 // core/: the objective interface and what every layer shares.

@@ -1,26 +1,27 @@
-// Cancellation: a caller installs a cheap "should I stop?" check, and the long loops poll it: the flow
-// after every accepted step (every back end), descent after every iteration, and a grid of runs
-// (run_grid, estimate_probability) before each run and inside it. A run that the check stops ends with
-// Status::interrupted, a message saying where, and the last accepted state (its final row recorded, as
-// for time_limit); a grid stops its runs in progress and starts no other.
-//
-//   std::atomic<bool> stop{false};  // set by a signal handler, a button, another thread
-//   gradflow::set_cancellation_check([] { return stop.load(); });  // a captureless lambda or a function
-//   gradflow::DescentResult r = gradflow::descend(problem, theta0, options);  // r.status: interrupted
-//   gradflow::set_cancellation_check(nullptr);
-//
-// Cost and frequency: with no check installed a poll is one relaxed atomic load. With one, a poll
-// reads the steady clock and calls the check only when `interval` (default 20 ms; 0: at every poll)
-// has passed since this thread last called it, so a check may be slow (the Python module's takes the
-// GIL): a loop stops within one interval plus one step of the check first returning true.
-//
-// Thread safety: set_cancellation_check may be called from any thread at any time; it is one check for
-// the process. The check is called from every thread that runs a loop, possibly several at once: it
-// must be thread-safe and must not throw (an exception from it ends the process). It is asked again at
-// the next interval, so a check that should stop everything keeps returning true until the caller
-// resets it. A check that answers only on one thread (the Python module's sees signals on the main
-// thread only) still stops a grid run on other threads: the grid's threads form a CancellationGroup,
-// the calling thread polls for them while they run, and a true on any member stops all of them.
+/// @file
+/// Cancellation: a caller installs a cheap "should I stop?" check, and the long loops poll it: the flow
+/// after every accepted step (every back end), descent after every iteration, and a grid of runs
+/// (run_grid, estimate_probability) before each run and inside it. A run that the check stops ends with
+/// Status::interrupted, a message saying where, and the last accepted state (its final row recorded, as
+/// for time_limit); a grid stops its runs in progress and starts no other.
+///
+///   std::atomic<bool> stop{false};  // set by a signal handler, a button, another thread
+///   gradflow::set_cancellation_check([] { return stop.load(); });  // a captureless lambda or a function
+///   gradflow::DescentResult r = gradflow::descend(problem, theta0, options);  // r.status: interrupted
+///   gradflow::set_cancellation_check(nullptr);
+///
+/// Cost and frequency: with no check installed a poll is one relaxed atomic load. With one, a poll
+/// reads the steady clock and calls the check only when `interval` (default 20 ms; 0: at every poll)
+/// has passed since this thread last called it, so a check may be slow (the Python module's takes the
+/// GIL): a loop stops within one interval plus one step of the check first returning true.
+///
+/// Thread safety: set_cancellation_check may be called from any thread at any time; it is one check for
+/// the process. The check is called from every thread that runs a loop, possibly several at once: it
+/// must be thread-safe and must not throw (an exception from it ends the process). It is asked again at
+/// the next interval, so a check that should stop everything keeps returning true until the caller
+/// resets it. A check that answers only on one thread (the Python module's sees signals on the main
+/// thread only) still stops a grid run on other threads: the grid's threads form a CancellationGroup,
+/// the calling thread polls for them while they run, and a true on any member stops all of them.
 #pragma once
 
 #include <gradflow/core/thread_pool.hpp>
@@ -31,21 +32,21 @@
 
 namespace gradflow {
 
-// What a computation that returns no status throws when the check stops it: certify() and
-// find_positive_scale() (theory/certificate.hpp) poll between evaluations of the Jacobian's Lipschitz
-// bound, which on a deep network can take seconds in all. The caller that installed the check (the
-// Python module) turns it into its own interruption.
+/// What a computation that returns no status throws when the check stops it: certify() and
+/// find_positive_scale() (theory/certificate.hpp) poll between evaluations of the Jacobian's Lipschitz
+/// bound, which on a deep network can take seconds in all. The caller that installed the check (the
+/// Python module) turns it into its own interruption.
 class Cancelled : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 
-// Returns true when the runs should stop. A plain function: it can be swapped atomically and never
-// dangles.
+/// Returns true when the runs should stop. A plain function: it can be swapped atomically and never
+/// dangles.
 using CancellationCheck = bool (*)();
 
-// Installs check (nullptr: none) for the whole process; interval: at least this long between two calls
-// on one thread.
+/// Installs check (nullptr: none) for the whole process; interval: at least this long between two calls
+/// on one thread.
 void set_cancellation_check(CancellationCheck check, std::chrono::nanoseconds interval = std::chrono::milliseconds(20));
 CancellationCheck cancellation_check();
 
@@ -54,20 +55,20 @@ extern std::atomic<CancellationCheck> installed_cancellation_check;
 bool poll_cancellation(CancellationCheck check);
 }  // namespace detail
 
-// What a long loop calls: true when it should stop (see above for when the check is called).
+/// What a long loop calls: true when it should stop (see above for when the check is called).
 inline bool cancellation_requested() {
   const CancellationCheck check = detail::installed_cancellation_check.load(std::memory_order_relaxed);
   return check != nullptr && detail::poll_cancellation(check);
 }
 
-// The threads of one piece of work spread over threads (the runs of a grid): once one of them polls
-// true, every member's polls return true, whatever the check says on its own thread.
+/// The threads of one piece of work spread over threads (the runs of a grid): once one of them polls
+/// true, every member's polls return true, whatever the check says on its own thread.
 class CancellationGroup {
  public:
   bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
   void cancel() { cancelled_.store(true, std::memory_order_relaxed); }
 
-  // The calling thread is a member while it lives (members nest: the previous group comes back).
+  /// The calling thread is a member while it lives (members nest: the previous group comes back).
   class Member {
    public:
     explicit Member(CancellationGroup& group);
@@ -83,10 +84,10 @@ class CancellationGroup {
   std::atomic<bool> cancelled_{false};
 };
 
-// Runs work() as the group's work while the calling thread, a member, polls every interval until it
-// is done (run_with_progress, core/thread_pool.hpp): for a check that answers only on the calling
-// thread. work() runs on another thread, and each of its threads must be a Member of group. Without
-// a check installed, work() runs here.
+/// Runs work() as the group's work while the calling thread, a member, polls every interval until it
+/// is done (run_with_progress, core/thread_pool.hpp): for a check that answers only on the calling
+/// thread. work() runs on another thread, and each of its threads must be a Member of group. Without
+/// a check installed, work() runs here.
 template <class Work>
 auto run_watched(CancellationGroup& group, Work work) -> decltype(work()) {
   if (cancellation_check() == nullptr) return work();

@@ -1,8 +1,9 @@
-// An Objective that forwards to another and counts the evaluations: the one place where solver
-// statistics (gradient, Hessian-vector and Hessian evaluations) are counted, whatever the back end.
-//
-// Threads: as safe as the inner objective (core/objective.hpp). The counters are atomic (relaxed: each
-// count is exact, counts() is a snapshot that may be taken while other threads still evaluate).
+/// @file
+/// An Objective that forwards to another and counts the evaluations: the one place where solver
+/// statistics (gradient, Hessian-vector and Hessian evaluations) are counted, whatever the back end.
+///
+/// Threads: as safe as the inner objective (core/objective.hpp). The counters are atomic (relaxed: each
+/// count is exact, counts() is a snapshot that may be taken while other threads still evaluate).
 #pragma once
 
 #include <gradflow/core/objective.hpp>
@@ -12,10 +13,10 @@
 namespace gradflow {
 
 struct EvaluationCounts {
-  long num_loss_evals = 0;            // loss only (line searches, bound checks)
-  long num_gradient_evals = 0;        // gradient, or loss and gradient together
-  long num_hessian_vector_evals = 0;  // exact or finite-difference products
-  long num_hessian_evals = 0;         // dense Hessians
+  long num_loss_evals = 0;            ///< loss only (line searches, bound checks)
+  long num_gradient_evals = 0;        ///< gradient, or loss and gradient together
+  long num_hessian_vector_evals = 0;  ///< exact or finite-difference products
+  long num_hessian_evals = 0;         ///< dense Hessians
 };
 
 class CountingObjective final : public Objective {
@@ -27,8 +28,8 @@ class CountingObjective final : public Objective {
   double loss(const ConstVectorView& theta) const override;
   double loss_and_gradient(const ConstVectorView& theta, VectorView grad) const override;
   void gradient(const ConstVectorView& theta, VectorView grad) const override;
-  // A finite-difference product costs two gradients inside the inner problem; those are not
-  // counted as gradient evaluations, only as one Hessian-vector evaluation.
+  /// A finite-difference product costs two gradients inside the inner problem; those are not
+  /// counted as gradient evaluations, only as one Hessian-vector evaluation.
   void hessian_vector(const ConstVectorView& theta, const ConstVectorView& v, VectorView hv) const override;
   bool has_exact_hessian_vector() const override { return inner_.has_exact_hessian_vector(); }
   bool has_hessian() const override { return inner_.has_hessian(); }
@@ -39,7 +40,7 @@ class CountingObjective final : public Objective {
   bool field_is_gradient() const override { return inner_.field_is_gradient(); }
   Vector exact_flow(const ConstVectorView& theta0, double t) const override { return inner_.exact_flow(theta0, t); }
 
-  // The evaluations counted so far.
+  /// The evaluations counted so far.
   EvaluationCounts counts() const;
   const Objective& inner() const { return inner_; }
 

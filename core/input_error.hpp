@@ -1,8 +1,9 @@
-// Bad user input (a file that cannot be read, a malformed value, a dimension that does not fit).
-// The message names the option and the value, so a command-line front end can print it as is:
-//   --matrix A.csv: row 3 has 4 values, expected 5
-// The value is quoted as quote_text() does (at most 60 bytes, control bytes and invalid UTF-8
-// escaped), so that the message stays one line whatever the user typed.
+/// @file
+/// Bad user input (a file that cannot be read, a malformed value, a dimension that does not fit).
+/// The message names the option and the value, so a command-line front end can print it as is:
+///   --matrix A.csv: row 3 has 4 values, expected 5
+/// The value is quoted as quote_text() does (at most 60 bytes, control bytes and invalid UTF-8
+/// escaped), so that the message stays one line whatever the user typed.
 #pragma once
 
 #include <gradflow/core/text.hpp>

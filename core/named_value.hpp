@@ -1,6 +1,7 @@
-// A named value of a result, for the outputs that list a result's fields without knowing its type:
-// the command line's JSON summaries and the Python module's dicts are both made from the same list
-// (FlowResult::summary(), DescentResult::summary(), stats_values()), so that a field is declared once.
+/// @file
+/// A named value of a result, for the outputs that list a result's fields without knowing its type:
+/// the command line's JSON summaries and the Python module's dicts are both made from the same list
+/// (FlowResult::summary(), DescentResult::summary(), stats_values()), so that a field is declared once.
 #pragma once
 
 #include <optional>
@@ -11,8 +12,8 @@
 
 namespace gradflow {
 
-// null (an empty optional, a value that does not apply), a flag, a count, a seed (64 bits), a number
-// or a text.
+/// null (an empty optional, a value that does not apply), a flag, a count, a seed (64 bits), a number
+/// or a text.
 using Value = std::variant<std::monostate, bool, long long, unsigned long long, double, std::string>;
 
 struct NamedValue {
@@ -22,8 +23,8 @@ struct NamedValue {
 
 using NamedValues = std::vector<NamedValue>;
 
-// The value as a CSV field: empty for null, 1 or 0 for a flag, a whole number, a number with 17
-// significant digits ("inf" and "-inf" as such), a text per RFC 4180.
+/// The value as a CSV field: empty for null, 1 or 0 for a flag, a whole number, a number with 17
+/// significant digits ("inf" and "-inf" as such), a text per RFC 4180.
 std::string csv_text(const Value& value);
 
 template <class T>

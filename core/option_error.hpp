@@ -1,5 +1,6 @@
-// An option that failed validation, named the way the library's options structs and the command line
-// name it: "rtol = -1: must be a finite number > 0". Every options struct's validate() returns one.
+/// @file
+/// An option that failed validation, named the way the library's options structs and the command line
+/// name it: "rtol = -1: must be a finite number > 0". Every options struct's validate() returns one.
 #pragma once
 
 #include <string>
@@ -7,9 +8,9 @@
 namespace gradflow {
 
 struct OptionError {
-  std::string field;       // the options member, e.g. "t_end"
-  std::string value;       // the offending value as text
-  std::string constraint;  // what it must satisfy
+  std::string field;       ///< the options member, e.g. "t_end"
+  std::string value;       ///< the offending value as text
+  std::string constraint;  ///< what it must satisfy
   std::string message() const { return field + " = " + value + ": " + constraint; }
 };
 

@@ -1,28 +1,29 @@
-// Scratch space for const evaluations that any number of threads may make at once on one object (the
-// thread-safety contract of core/objective.hpp): the built-in objectives keep their buffers here.
-//
-// A ScratchPool<W> owns one workspace W for the common case, one caller at a time, which lease() takes
-// with one atomic exchange (no lock, no allocation). A caller that finds it taken (another thread is
-// evaluating the same object, or this thread is, one evaluation inside another) gets a spare from a
-// free list under a mutex: made on first need, given back when its lease ends and kept for the next
-// such caller. No two leases ever hold the same workspace, so concurrent callers never share a buffer,
-// and repeated concurrent use does not allocate on every call. The pool holds as many spares as the
-// most callers that ever overlapped, less one, until clear() or the end of the object.
-//
-//   struct Work { Vector r; };
-//   ScratchPool<Work> scratch_;
-//   double loss(const ConstVectorView& theta) const {
-//     const auto work = scratch_.lease();  // released at the end of the scope
-//     work->r.resize(n);                   // a workspace may be fresh: size it, write before reading
-//     ...
-//   }
-//
-// W is default-constructed, empty: the caller sizes it on each lease (a check of the size when it
-// already fits). What one lease leaves in a workspace the next lease of it may find: a workspace that
-// caches something (the network's Hessian-vector products at one point) says for which input it holds.
-//
-// Copying or moving a pool gives the copy its own, empty pool (workspaces are scratch, never state, and
-// an atomic does not copy): an objective that holds one keeps its implicit copy and move constructors.
+/// @file
+/// Scratch space for const evaluations that any number of threads may make at once on one object (the
+/// thread-safety contract of core/objective.hpp): the built-in objectives keep their buffers here.
+///
+/// A ScratchPool<W> owns one workspace W for the common case, one caller at a time, which lease() takes
+/// with one atomic exchange (no lock, no allocation). A caller that finds it taken (another thread is
+/// evaluating the same object, or this thread is, one evaluation inside another) gets a spare from a
+/// free list under a mutex: made on first need, given back when its lease ends and kept for the next
+/// such caller. No two leases ever hold the same workspace, so concurrent callers never share a buffer,
+/// and repeated concurrent use does not allocate on every call. The pool holds as many spares as the
+/// most callers that ever overlapped, less one, until clear() or the end of the object.
+///
+///   struct Work { Vector r; };
+///   ScratchPool<Work> scratch_;
+///   double loss(const ConstVectorView& theta) const {
+///     const auto work = scratch_.lease();  // released at the end of the scope
+///     work->r.resize(n);                   // a workspace may be fresh: size it, write before reading
+///     ...
+///   }
+///
+/// W is default-constructed, empty: the caller sizes it on each lease (a check of the size when it
+/// already fits). What one lease leaves in a workspace the next lease of it may find: a workspace that
+/// caches something (the network's Hessian-vector products at one point) says for which input it holds.
+///
+/// Copying or moving a pool gives the copy its own, empty pool (workspaces are scratch, never state, and
+/// an atomic does not copy): an objective that holds one keeps its implicit copy and move constructors.
 #pragma once
 
 #include <atomic>
@@ -37,7 +38,7 @@ namespace gradflow {
 template <class W>
 class ScratchPool {
  public:
-  // The exclusive use of one workspace until the lease ends.
+  /// The exclusive use of one workspace until the lease ends.
   class Lease {
    public:
     Lease(Lease&& other) noexcept : pool_(std::exchange(other.pool_, nullptr)), workspace_(other.workspace_) {}
@@ -60,13 +61,13 @@ class ScratchPool {
   ScratchPool& operator=(const ScratchPool&) noexcept { return *this; }
   ~ScratchPool() = default;
 
-  // A workspace that no other lease holds: the primary one when it is free, else a spare.
+  /// A workspace that no other lease holds: the primary one when it is free, else a spare.
   [[nodiscard]] Lease lease() const {
     if (!busy_.exchange(true, std::memory_order_acquire)) return Lease(this, &primary_);
     return Lease(this, take_spare());
   }
 
-  // Forgets every workspace (their sizes and whatever they cached). Not while a lease is held.
+  /// Forgets every workspace (their sizes and whatever they cached). Not while a lease is held.
   void clear() {
     primary_ = W{};
     const std::lock_guard<std::mutex> lock(mutex_);
@@ -74,7 +75,7 @@ class ScratchPool {
     owned_.clear();
   }
 
-  // The spares made so far: 0 unless leases have overlapped.
+  /// The spares made so far: 0 unless leases have overlapped.
   std::size_t spares() const {
     const std::lock_guard<std::mutex> lock(mutex_);
     return owned_.size();
@@ -107,11 +108,11 @@ class ScratchPool {
     free_.push_back(w);  // within the capacity reserved by take_spare()
   }
 
-  mutable std::atomic<bool> busy_{false};  // the primary workspace is leased
+  mutable std::atomic<bool> busy_{false};  ///< the primary workspace is leased
   mutable W primary_{};
-  mutable std::mutex mutex_;                       // guards owned_ and free_
-  mutable std::vector<std::unique_ptr<W>> owned_;  // every spare
-  mutable std::vector<W*> free_;                   // the spares no lease holds
+  mutable std::mutex mutex_;                       ///< guards owned_ and free_
+  mutable std::vector<std::unique_ptr<W>> owned_;  ///< every spare
+  mutable std::vector<W*> free_;                   ///< the spares no lease holds
 };
 
 }  // namespace gradflow

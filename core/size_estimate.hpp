@@ -1,8 +1,9 @@
-// Sizes checked before they are allocated: a sum of products of sizes in bytes, computed with
-// overflow-checked arithmetic (__builtin_mul_overflow; an overflow is an estimate past any limit). The
-// library estimates what a problem, a run or an observation will allocate with it
-// (network_memory, observe_memory, sweep_run_memory); the command line and the Python module compare
-// the estimate with the process's memory limit before anything is allocated (apps/support/memory_limit.hpp).
+/// @file
+/// Sizes checked before they are allocated: a sum of products of sizes in bytes, computed with
+/// overflow-checked arithmetic (__builtin_mul_overflow; an overflow is an estimate past any limit). The
+/// library estimates what a problem, a run or an observation will allocate with it
+/// (network_memory, observe_memory, sweep_run_memory); the command line and the Python module compare
+/// the estimate with the process's memory limit before anything is allocated (apps/support/memory_limit.hpp).
 #pragma once
 
 #include <cstdint>
@@ -12,15 +13,15 @@
 
 namespace gradflow {
 
-// a * b, or nothing when it overflows 64 bits.
+/// a * b, or nothing when it overflows 64 bits.
 std::optional<std::uint64_t> checked_mul(std::uint64_t a, std::uint64_t b);
-// a + b, or nothing when it overflows 64 bits.
+/// a + b, or nothing when it overflows 64 bits.
 std::optional<std::uint64_t> checked_add(std::uint64_t a, std::uint64_t b);
 
-// A sum of products of sizes, in bytes; saturates (and remembers it) on overflow.
+/// A sum of products of sizes, in bytes; saturates (and remembers it) on overflow.
 class SizeEstimate {
  public:
-  // Adds the product of the factors (e.g. {n, d, sizeof(double)}). Negative factors count as 0.
+  /// Adds the product of the factors (e.g. {n, d, sizeof(double)}). Negative factors count as 0.
   SizeEstimate& add(std::initializer_list<long long> factors);
   SizeEstimate& add(const SizeEstimate& other);
   std::uint64_t bytes() const { return overflowed_ ? UINT64_MAX : bytes_; }
@@ -31,7 +32,7 @@ class SizeEstimate {
   bool overflowed_ = false;
 };
 
-// "17.6 GiB", "512 MiB", "800 bytes"; "more than 16 EiB" for an overflowed estimate.
+/// "17.6 GiB", "512 MiB", "800 bytes"; "more than 16 EiB" for an overflowed estimate.
 std::string format_bytes(std::uint64_t bytes);
 
 }  // namespace gradflow

@@ -1,21 +1,22 @@
-// Descent against the flow (docs/theory.md §8.2): the iterates theta_k compared, row by row, with the
-// gradient flow theta(t) from the same start at t_k = eta_0 + ... + eta_{k-1}, the time axis the two
-// share. The flow is integrated accurately (dopri5 at rtol 1e-10, atol 1e-12 by default) segment by
-// segment as the rows arrive, so that a run streamed through DescentOptions::save.sink keeps only the
-// flow's current state: call compare() from the row sink.
-//
-// Descent "leaves the flow" at the first row where ||theta_k - theta(t_k)|| > leave_tol
-// max(||theta(t_k)||, ||theta0||): the distance relative to the size of the parameters. On the
-// quadratic model each eigen-direction of eigenvalue lambda is multiplied by 1 - eta lambda per step
-// against exp(-eta lambda) for the flow: the two agree to O((eta lambda)^2) per step while
-// eta lambda << 1, and part for good once eta x sharpness > 2. That distance includes the O(eta) error
-// of Euler's method, which is not instability: the follower also integrates the modified flow
-// (discrete/modified_flow.hpp, docs/theory.md §2.9), theta' = -(grad L + (eta / 2) H grad L), which
-// descent follows to O(eta^2), and reports where descent leaves that one (left_modified()): with
-// eta x sharpness >= 2 there, an instability (the edge of stability); below, a step too large for the
-// expansion in eta x sharpness. eta on a segment between two rows is its length over the iterations
-// in it: the step itself for a fixed step or when every iteration is a row, the segment's mean step
-// otherwise.
+/// @file
+/// Descent against the flow (docs/theory.md §8.2): the iterates theta_k compared, row by row, with the
+/// gradient flow theta(t) from the same start at t_k = eta_0 + ... + eta_{k-1}, the time axis the two
+/// share. The flow is integrated accurately (dopri5 at rtol 1e-10, atol 1e-12 by default) segment by
+/// segment as the rows arrive, so that a run streamed through DescentOptions::save.sink keeps only the
+/// flow's current state: call compare() from the row sink.
+///
+/// Descent "leaves the flow" at the first row where ||theta_k - theta(t_k)|| > leave_tol
+/// max(||theta(t_k)||, ||theta0||): the distance relative to the size of the parameters. On the
+/// quadratic model each eigen-direction of eigenvalue lambda is multiplied by 1 - eta lambda per step
+/// against exp(-eta lambda) for the flow: the two agree to O((eta lambda)^2) per step while
+/// eta lambda << 1, and part for good once eta x sharpness > 2. That distance includes the O(eta) error
+/// of Euler's method, which is not instability: the follower also integrates the modified flow
+/// (discrete/modified_flow.hpp, docs/theory.md §2.9), theta' = -(grad L + (eta / 2) H grad L), which
+/// descent follows to O(eta^2), and reports where descent leaves that one (left_modified()): with
+/// eta x sharpness >= 2 there, an instability (the edge of stability); below, a step too large for the
+/// expansion in eta x sharpness. eta on a segment between two rows is its length over the iterations
+/// in it: the step itself for a fixed step or when every iteration is a row, the segment's mean step
+/// otherwise.
 #pragma once
 
 #include <gradflow/core/objective.hpp>
@@ -29,21 +30,21 @@
 
 namespace gradflow {
 
-// The central flow's tolerance in a comparison: its field carries the Lanczos sharpness's error.
+/// The central flow's tolerance in a comparison: its field carries the Lanczos sharpness's error.
 inline constexpr double kCentralFlowRtol = 1e-7;
 
 struct FlowComparison {
-  double flow_loss = std::numeric_limits<double>::quiet_NaN();                   // L(theta(t_k))
-  double distance = std::numeric_limits<double>::quiet_NaN();                    // ||theta_k - theta(t_k)||
-  double relative_distance = std::numeric_limits<double>::quiet_NaN();           // / max(||theta(t_k)||, ||theta0||)
-  double eta_sharpness = std::numeric_limits<double>::quiet_NaN();               // eta x sharpness (row.observed)
-  double modified_flow_loss = std::numeric_limits<double>::quiet_NaN();          // L at the modified flow's point
-  double modified_distance = std::numeric_limits<double>::quiet_NaN();           // ||theta_k - theta~(t_k)||
-  double modified_relative_distance = std::numeric_limits<double>::quiet_NaN();  // / max(||theta~||, ||theta0||)
-  // With the central flow (add_central_flow(); discrete/flow_models.hpp): its loss L(theta_c), the
-  // time-averaged loss it predicts (L + sigma^2 / eta), its sharpness (2 / eta at the edge), the distance
-  // of the iterate to it, and of the average of this row's and the previous row's iterates (the centre
-  // of a period-2 oscillation when every iteration is a row).
+  double flow_loss = std::numeric_limits<double>::quiet_NaN();                   ///< L(theta(t_k))
+  double distance = std::numeric_limits<double>::quiet_NaN();                    ///< ||theta_k - theta(t_k)||
+  double relative_distance = std::numeric_limits<double>::quiet_NaN();           ///< / max(||theta(t_k)||, ||theta0||)
+  double eta_sharpness = std::numeric_limits<double>::quiet_NaN();               ///< eta x sharpness (row.observed)
+  double modified_flow_loss = std::numeric_limits<double>::quiet_NaN();          ///< L at the modified flow's point
+  double modified_distance = std::numeric_limits<double>::quiet_NaN();           ///< ||theta_k - theta~(t_k)||
+  double modified_relative_distance = std::numeric_limits<double>::quiet_NaN();  ///< / max(||theta~||, ||theta0||)
+  /// With the central flow (add_central_flow(); discrete/flow_models.hpp): its loss L(theta_c), the
+  /// time-averaged loss it predicts (L + sigma^2 / eta), its sharpness (2 / eta at the edge), the distance
+  /// of the iterate to it, and of the average of this row's and the previous row's iterates (the centre
+  /// of a period-2 oscillation when every iteration is a row).
   double central_loss = std::numeric_limits<double>::quiet_NaN();
   double central_average_loss = std::numeric_limits<double>::quiet_NaN();
   double central_sharpness = std::numeric_limits<double>::quiet_NaN();
@@ -51,46 +52,46 @@ struct FlowComparison {
   double central_average_distance = std::numeric_limits<double>::quiet_NaN();
 };
 
-// Where descent left the flow.
+/// Where descent left the flow.
 struct LeaveFlow {
   long iter = 0;
   double t = 0.0;
   double relative_distance = 0.0;
-  double sharpness = std::numeric_limits<double>::quiet_NaN();  // at that row (NaN when not observed)
+  double sharpness = std::numeric_limits<double>::quiet_NaN();  ///< at that row (NaN when not observed)
   double eta_sharpness = std::numeric_limits<double>::quiet_NaN();
 };
 
 class FlowFollower {
  public:
-  // flow: the accurate solver's options (its t_end, rows and sinks are set here); leave_tol > 0.
+  /// flow: the accurate solver's options (its t_end, rows and sinks are set here); leave_tol > 0.
   FlowFollower(const Objective& objective, const Vector& theta0, double leave_tol, FlowOptions flow = accurate());
-  static FlowOptions accurate();  // dopri5, rtol 1e-10, atol 1e-12
+  static FlowOptions accurate();  ///< dopri5, rtol 1e-10, atol 1e-12
 
-  // The flow advanced to row.t (rows in increasing t) and compared with the iterate theta there; eta is
-  // the step size for eta x sharpness (the row's own step, or the rule's fixed one at k = 0).
+  /// The flow advanced to row.t (rows in increasing t) and compared with the iterate theta there; eta is
+  /// the step size for eta x sharpness (the row's own step, or the rule's fixed one at k = 0).
   FlowComparison compare(const Row& row, const ConstVectorView& theta, double eta);
 
-  // Where the distance to the plain flow first exceeded leave_tol (it includes Euler's O(eta) error).
+  /// Where the distance to the plain flow first exceeded leave_tol (it includes Euler's O(eta) error).
   const std::optional<LeaveFlow>& left() const { return left_; }
-  // Where the distance to the modified flow first exceeded leave_tol: a departure that the O(eta)
-  // error does not explain.
+  /// Where the distance to the modified flow first exceeded leave_tol: a departure that the O(eta)
+  /// error does not explain.
   const std::optional<LeaveFlow>& left_modified() const { return left_modified_; }
-  // The first row with eta x sharpness >= 2 (past the edge of stability), and the largest eta x
-  // sharpness seen (NaN when no row had a sharpness).
+  /// The first row with eta x sharpness >= 2 (past the edge of stability), and the largest eta x
+  /// sharpness seen (NaN when no row had a sharpness).
   const std::optional<LeaveFlow>& reached_edge() const { return edge_; }
   double max_eta_sharpness() const { return max_eta_sharpness_; }
   double leave_tol() const { return leave_tol_; }
   const FlowOptions& flow_options() const { return flow_; }
   const Stats& flow_stats() const { return stats_; }  // the flow's evaluations, all segments
-  // The modified flow's: gradients of L~, each one gradient and one Hessian-vector product of L.
+  /// The modified flow's: gradients of L~, each one gradient and one Hessian-vector product of L.
   const Stats& modified_flow_stats() const { return modified_stats_; }
-  // Also integrate the central flow of the segment's step (discrete/flow_models.hpp) from theta0; before
-  // the first compare(). Needs exact Hessian-vector products (std::invalid_argument otherwise).
+  /// Also integrate the central flow of the segment's step (discrete/flow_models.hpp) from theta0; before
+  /// the first compare(). Needs exact Hessian-vector products (std::invalid_argument otherwise).
   void add_central_flow();
   bool has_central_flow() const { return central_; }
-  // The central flow's field evaluations and its Hessian-vector products of L (Lanczos, grad S).
+  /// The central flow's field evaluations and its Hessian-vector products of L (Lanczos, grad S).
   const Stats& central_flow_stats() const { return central_stats_; }
-  // Why the flow stopped short (a solver failure), or "": the later rows are then NaN.
+  /// Why the flow stopped short (a solver failure), or "": the later rows are then NaN.
   const std::string& failure() const { return failure_; }
 
  private:
@@ -99,12 +100,12 @@ class FlowFollower {
   double theta0_norm_;
   double leave_tol_;
   FlowOptions flow_;
-  Vector theta_;  // theta(t_)
+  Vector theta_;  ///< theta(t_)
   double t_ = 0.0;
   double loss_;
-  Vector modified_theta_;  // theta~(t_), the modified flow's point
-  double modified_loss_;   // L(theta~(t_))
-  long iter_ = 0;          // the iteration of the last row compared
+  Vector modified_theta_;  ///< theta~(t_), the modified flow's point
+  double modified_loss_;   ///< L(theta~(t_))
+  long iter_ = 0;          ///< the iteration of the last row compared
   std::optional<LeaveFlow> left_;
   std::optional<LeaveFlow> left_modified_;
   std::optional<LeaveFlow> edge_;

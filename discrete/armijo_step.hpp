@@ -1,11 +1,12 @@
-// Armijo backtracking: from eta_bar (--lr), shrink eta by b (--armijo-b) until the sufficient
-// decrease L(theta - eta g) <= L - c eta ||g||^2 holds (c = --armijo-c) (docs/theory.md §2.6, M4).
-//
-// Guarantee, for L mu-PL and beta-smooth: every accepted step has
-//   eta_k >= eta_min = min(eta_bar, 2 b (1 - c) / beta),
-//   L_{k+1} - L_min <= (1 - 2 c mu eta_min) (L_k - L_min),
-// and the iterates stay within rho0 / c of theta0, rho0 = sqrt(2 (L0 - L_min) / mu).
-// Each trial costs one loss evaluation; the accepted trial point becomes the next iterate.
+/// @file
+/// Armijo backtracking: from eta_bar (--lr), shrink eta by b (--armijo-b) until the sufficient
+/// decrease L(theta - eta g) <= L - c eta ||g||^2 holds (c = --armijo-c) (docs/theory.md §2.6, M4).
+///
+/// Guarantee, for L mu-PL and beta-smooth: every accepted step has
+///   eta_k >= eta_min = min(eta_bar, 2 b (1 - c) / beta),
+///   L_{k+1} - L_min <= (1 - 2 c mu eta_min) (L_k - L_min),
+/// and the iterates stay within rho0 / c of theta0, rho0 = sqrt(2 (L0 - L_min) / mu).
+/// Each trial costs one loss evaluation; the accepted trial point becomes the next iterate.
 #pragma once
 
 #include <gradflow/discrete/step_rule.hpp>
@@ -16,14 +17,14 @@ namespace gradflow {
 
 struct ArmijoStep {
   double eta_bar;
-  double shrink;      // b in (0, 1)
-  double sufficient;  // c in (0, 1)
+  double shrink;      ///< b in (0, 1)
+  double sufficient;  ///< c in (0, 1)
   int max_backtracks = 100;
 
   std::string name() const { return "armijo"; }
 
-  // Returns eta = 0 when no trial step satisfied the test within max_backtracks (the driver reports
-  // the failure).
+  /// Returns eta = 0 when no trial step satisfied the test within max_backtracks (the driver reports
+  /// the failure).
   StepProposal propose(const StepInput& in, Vector& trial) const {
     StepProposal p;
     double eta = eta_bar;

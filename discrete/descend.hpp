@@ -1,29 +1,30 @@
-// Entry point: gradient descent theta_{k+1} = theta_k - eta_k grad L(theta_k) from theta0, compared at
-// every iteration with the rule's guaranteed contraction L_k - L_min <= q^k (L0 - L_min) and
-// containment radius (docs/theory.md §2).
-//
-//   gradflow::DescentOptions options;
-//   options.step = gradflow::StepRule::inverse_smoothness;
-//   gradflow::DescentResult result = gradflow::descend(problem, theta0, options);
-//
-// With a step rule of one's own (any type of the StepRule concept, discrete/step_rule.hpp):
-//
-//   gradflow::DescentResult result = gradflow::descend(problem, theta0, MyRule{...}, options);
-//
-// The built-in rules go through the same template (descend<FixedStep>, ...); options.step and the
-// rule parameters of options (lr, gamma, armijo_b, armijo_c) are then not used.
-//
-// A step costs one gradient evaluation (Armijo adds one loss evaluation per trial) and allocates
-// nothing. The observer is called at k = 0 and after every iteration with the row and the iterate.
-// Events (options.events) are checked at every iterate. A loss, gradient or gradient norm that is not
-// finite ends the run with Status::non_finite_value; a loss above divergence_factor times L0 (its excess
-// over L_min) with Status::diverged; both keep the last finite iterate and name the offending step
-// size. Invalid options give Status::invalid_options. A CallbackError (core/callback_error.hpp) thrown by
-// the objective, an event function, the observer or the row sink ends the run with
-// Status::callback_error and the last accepted iterate. The caller's cancellation check
-// (core/cancellation.hpp) is polled after every iteration: when it asks to stop, the run ends with
-// Status::interrupted and the last iterate (its row recorded). Only a contract violation throws
-// std::invalid_argument: theta0 of the wrong dimension or with a non-finite entry.
+/// @file
+/// Entry point: gradient descent theta_{k+1} = theta_k - eta_k grad L(theta_k) from theta0, compared at
+/// every iteration with the rule's guaranteed contraction L_k - L_min <= q^k (L0 - L_min) and
+/// containment radius (docs/theory.md §2).
+///
+///   gradflow::DescentOptions options;
+///   options.step = gradflow::StepRule::inverse_smoothness;
+///   gradflow::DescentResult result = gradflow::descend(problem, theta0, options);
+///
+/// With a step rule of one's own (any type of the StepRule concept, discrete/step_rule.hpp):
+///
+///   gradflow::DescentResult result = gradflow::descend(problem, theta0, MyRule{...}, options);
+///
+/// The built-in rules go through the same template (descend<FixedStep>, ...); options.step and the
+/// rule parameters of options (lr, gamma, armijo_b, armijo_c) are then not used.
+///
+/// A step costs one gradient evaluation (Armijo adds one loss evaluation per trial) and allocates
+/// nothing. The observer is called at k = 0 and after every iteration with the row and the iterate.
+/// Events (options.events) are checked at every iterate. A loss, gradient or gradient norm that is not
+/// finite ends the run with Status::non_finite_value; a loss above divergence_factor times L0 (its excess
+/// over L_min) with Status::diverged; both keep the last finite iterate and name the offending step
+/// size. Invalid options give Status::invalid_options. A CallbackError (core/callback_error.hpp) thrown by
+/// the objective, an event function, the observer or the row sink ends the run with
+/// Status::callback_error and the last accepted iterate. The caller's cancellation check
+/// (core/cancellation.hpp) is polled after every iteration: when it asks to stop, the run ends with
+/// Status::interrupted and the last iterate (its row recorded). Only a contract violation throws
+/// std::invalid_argument: theta0 of the wrong dimension or with a non-finite entry.
 #pragma once
 
 #include <gradflow/core/callback_error.hpp>
@@ -53,24 +54,24 @@ DescentResult descend(const Objective& objective, const Vector& theta0, const De
 DescentResult descend(const Objective& objective, const Vector& theta0, const DescentOptions& options,
                       const RowObserver& observer);
 
-// What the template below shares with the library (discrete/descend.cpp).
+/// What the template below shares with the library (discrete/descend.cpp).
 namespace descent_internal {
 
-// Checks theta0 (throws std::invalid_argument) and the options (status invalid_options), and fills in
-// the options, the problem's name, L_min and the facts mu and beta (options first, then the problem's).
+/// Checks theta0 (throws std::invalid_argument) and the options (status invalid_options), and fills in
+/// the options, the problem's name, L_min and the facts mu and beta (options first, then the problem's).
 DescentResult start(const Objective& objective, const ConstVectorView& theta0, const DescentOptions& options);
-// The counters and the wall time, at the end.
+/// The counters and the wall time, at the end.
 void finish(DescentResult& r, const EvaluationCounts& counts, std::chrono::steady_clock::time_point started);
 std::string message(const char* fmt, double a, double b = 0.0, double c = 0.0);
 
-// The sign of a change of g from a to b that the direction admits (as for the flow's events).
+/// The sign of a change of g from a to b that the direction admits (as for the flow's events).
 inline bool event_crossed(double a, double b, int direction) {
   if (a > 0.0 && b <= 0.0 && direction <= 0) return true;
   if (a < 0.0 && b >= 0.0 && direction >= 0) return true;
   return false;
 }
 
-// The iteration for one rule; r comes from start(). Vectors are allocated once, before the loop.
+/// The iteration for one rule; r comes from start(). Vectors are allocated once, before the loop.
 template <class Rule>
 void iterate(Rule& rule, const CountingObjective& f, const ConstVectorView& theta0, const DescentOptions& options,
              const Observer& observer, DescentResult& r, std::chrono::steady_clock::time_point started) {
@@ -293,8 +294,8 @@ std::string rule_name(const Rule& rule) {
 
 }  // namespace descent_internal
 
-// Descent with any step rule of the StepRule concept (discrete/step_rule.hpp). mu and beta for the
-// rule's guarantee: options.mu and options.beta, else the problem's exact ones (no estimate is made).
+/// Descent with any step rule of the StepRule concept (discrete/step_rule.hpp). mu and beta for the
+/// rule's guarantee: options.mu and options.beta, else the problem's exact ones (no estimate is made).
 template <StepSizeRule Rule>
 DescentResult descend(const Objective& objective, ConstVectorView theta0, Rule rule, const DescentOptions& options,
                       Observer observer = {}) {

@@ -1,15 +1,16 @@
-// Fixed step: eta_k = eta (--lr).
-//
-// Guarantee (docs/theory.md §2.2, Theorem 2; the rule M2 of §2.4): if L is mu-PL and beta-smooth on
-// the ball of radius rho_eta around theta0 and 0 < eta < 2/beta, then
-//   L_{k+1} - L_min <= q(eta) (L_k - L_min),  q(eta) = 1 - mu eta (2 - beta eta),
-// and every iterate, indeed the whole path, stays within
-//   rho_eta = sqrt(2 (L0 - L_min) / mu) / (1 - beta eta / 2).
-// The best fixed step is eta = 1/beta (q = 1 - mu/beta, radius 2 rho0). For eta >= 2/beta there is
-// no guarantee, and on a quadratic descent diverges.
-//
-// This is the template for a new rule: a struct with propose() and guarantee() (the StepRule concept,
-// discrete/step_rule.hpp).
+/// @file
+/// Fixed step: eta_k = eta (--lr).
+///
+/// Guarantee (docs/theory.md §2.2, Theorem 2; the rule M2 of §2.4): if L is mu-PL and beta-smooth on
+/// the ball of radius rho_eta around theta0 and 0 < eta < 2/beta, then
+///   L_{k+1} - L_min <= q(eta) (L_k - L_min),  q(eta) = 1 - mu eta (2 - beta eta),
+/// and every iterate, indeed the whole path, stays within
+///   rho_eta = sqrt(2 (L0 - L_min) / mu) / (1 - beta eta / 2).
+/// The best fixed step is eta = 1/beta (q = 1 - mu/beta, radius 2 rho0). For eta >= 2/beta there is
+/// no guarantee, and on a quadratic descent diverges.
+///
+/// This is the template for a new rule: a struct with propose() and guarantee() (the StepRule concept,
+/// discrete/step_rule.hpp).
 #pragma once
 
 #include <gradflow/discrete/step_rule.hpp>

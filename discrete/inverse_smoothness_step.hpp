@@ -1,11 +1,12 @@
-// Inverse-smoothness step: eta = 1/beta, the best fixed step of Theorem 2 (docs/theory.md §2.3, M1).
-//
-// beta is the problem's exact smoothness constant when it has one; otherwise it is estimated by power
-// iteration on Hessian-vector products at theta0 (the largest |eigenvalue| of the Hessian there),
-// which is a local estimate, not a bound: the run then reports beta, and the guarantee built on it, as
-// estimated.
-//
-// Guarantee: q = 1 - mu/beta, radius = 2 sqrt(2 (L0 - L_min) / mu).
+/// @file
+/// Inverse-smoothness step: eta = 1/beta, the best fixed step of Theorem 2 (docs/theory.md §2.3, M1).
+///
+/// beta is the problem's exact smoothness constant when it has one; otherwise it is estimated by power
+/// iteration on Hessian-vector products at theta0 (the largest |eigenvalue| of the Hessian there),
+/// which is a local estimate, not a bound: the run then reports beta, and the guarantee built on it, as
+/// estimated.
+///
+/// Guarantee: q = 1 - mu/beta, radius = 2 sqrt(2 (L0 - L_min) / mu).
 #pragma once
 
 #include <gradflow/discrete/fixed_step.hpp>

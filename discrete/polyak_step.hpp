@@ -1,12 +1,13 @@
-// Damped Polyak step: eta_k = gamma (L_k - L_min) / ||g_k||^2 (--gamma), valid because inf L = L_min
-// is known (docs/theory.md §2.5, M3).
-//
-// Guarantee, for L mu-PL and beta-smooth with kappa = beta / mu:
-//   L_{k+1} - L_min <= (1 - gamma + gamma^2 kappa / 4) (L_k - L_min),
-// a contraction only for gamma < 4 mu / beta; gamma = 2 mu / beta (the default when mu and beta are
-// known) gives q = 1 - mu / beta. The classical range gamma in (0, 2) needs convexity: without it
-// Polyak steps can cycle (on f = x^2 + 3 sin^2 x, gamma = 1 from x = 2.2 falls into a 2-cycle at
-// f ~ 6.802470). The theory gives no containment radius for this rule.
+/// @file
+/// Damped Polyak step: eta_k = gamma (L_k - L_min) / ||g_k||^2 (--gamma), valid because inf L = L_min
+/// is known (docs/theory.md §2.5, M3).
+///
+/// Guarantee, for L mu-PL and beta-smooth with kappa = beta / mu:
+///   L_{k+1} - L_min <= (1 - gamma + gamma^2 kappa / 4) (L_k - L_min),
+/// a contraction only for gamma < 4 mu / beta; gamma = 2 mu / beta (the default when mu and beta are
+/// known) gives q = 1 - mu / beta. The classical range gamma in (0, 2) needs convexity: without it
+/// Polyak steps can cycle (on f = x^2 + 3 sin^2 x, gamma = 1 from x = 2.2 falls into a 2-cycle at
+/// f ~ 6.802470). The theory gives no containment radius for this rule.
 #pragma once
 
 #include <gradflow/discrete/step_rule.hpp>
@@ -20,7 +21,7 @@ struct PolyakStep {
 
   std::string name() const { return "polyak"; }
 
-  // Needs L_min: without it there is no step (eta = 0; descend() refuses the rule before that).
+  /// Needs L_min: without it there is no step (eta = 0; descend() refuses the rule before that).
   StepProposal propose(const StepInput& in, Vector& /*trial*/) const {
     if (!in.min_value) return {0.0, false, 0.0, 0};
     const double excess = std::max(in.loss - *in.min_value, 0.0);

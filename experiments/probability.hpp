@@ -1,13 +1,14 @@
-// The probabilistic corollary, estimated by Monte Carlo (docs/theory.md §6): over N seeded draws of
-// an initialization scheme, the fraction of draws at which the certificate holds (a rigorous check at
-// each draw) and the fraction at which gradient descent empirically reaches loss <= eps L0 within K
-// steps, each with a Clopper-Pearson interval. The certified fraction estimates the probability that
-// an initialization satisfies a sufficient condition for linear convergence of the flow; it is NOT a
-// bound on the fraction that converges within a budget of K descent steps: a certified draw can need
-// far more than K steps (measured: 38 of 40 certified, 0 of 40 converged within the budget).
-//
-// Draws run in parallel; draw j uses the initialization seed derive_seed(seed, j) and its own copy of
-// the network, so the result does not depend on the thread count or the order of execution.
+/// @file
+/// The probabilistic corollary, estimated by Monte Carlo (docs/theory.md §6): over N seeded draws of
+/// an initialization scheme, the fraction of draws at which the certificate holds (a rigorous check at
+/// each draw) and the fraction at which gradient descent empirically reaches loss <= eps L0 within K
+/// steps, each with a Clopper-Pearson interval. The certified fraction estimates the probability that
+/// an initialization satisfies a sufficient condition for linear convergence of the flow; it is NOT a
+/// bound on the fraction that converges within a budget of K descent steps: a certified draw can need
+/// far more than K steps (measured: 38 of 40 certified, 0 of 40 converged within the budget).
+///
+/// Draws run in parallel; draw j uses the initialization seed derive_seed(seed, j) and its own copy of
+/// the network, so the result does not depend on the thread count or the order of execution.
 #pragma once
 
 #include <gradflow/core/option_error.hpp>
@@ -27,41 +28,41 @@
 namespace gradflow {
 
 struct ProbabilityOptions {
-  long draws = 100;                // N, in [1, 1e7]
-  double alpha = 0.05;             // 1 - confidence level, in (0, 1)
-  double eps = 1e-6;               // success: loss <= eps L0 (relative to each draw's L0); in (0, 1)
-  std::optional<double> loss_tol;  // when set: success at loss <= loss_tol (absolute), > 0; eps unused
-  long steps = 1000;               // K >= 1 descent steps per draw
-  // The step rule (stop.max_steps, the tolerances and save.every_steps are set per draw from steps and
-  // eps: their values here are not used). The default: armijo from lr = 1, the command line's and
-  // Python's default.
+  long draws = 100;                ///< N, in [1, 1e7]
+  double alpha = 0.05;             ///< 1 - confidence level, in (0, 1)
+  double eps = 1e-6;               ///< success: loss <= eps L0 (relative to each draw's L0); in (0, 1)
+  std::optional<double> loss_tol;  ///< when set: success at loss <= loss_tol (absolute), > 0; eps unused
+  long steps = 1000;               ///< K >= 1 descent steps per draw
+  /// The step rule (stop.max_steps, the tolerances and save.every_steps are set per draw from steps and
+  /// eps: their values here are not used). The default: armijo from lr = 1, the command line's and
+  /// Python's default.
   DescentOptions descent{.step = StepRule::armijo, .lr = 1.0};
-  int threads = 0;  // worker threads, >= 0; 0 = all cores
+  int threads = 0;  ///< worker threads, >= 0; 0 = all cores
 
-  // The first invalid field, named as its member ("draws", "alpha", "eps", "steps", "threads"). The
-  // descent options are checked by DescentOptions::validate as every draw runs them (with the per-draw
-  // fields set), and their field is prefixed with "descent." ("descent.lr").
+  /// The first invalid field, named as its member ("draws", "alpha", "eps", "steps", "threads"). The
+  /// descent options are checked by DescentOptions::validate as every draw runs them (with the per-draw
+  /// fields set), and their field is prefixed with "descent." ("descent.lr").
   std::optional<OptionError> validate() const;
 };
 
 struct DrawResult {
   long draw = 0;
   std::uint64_t init_seed = 0;
-  bool certified = false;  // the flow certificate holds at this draw
+  bool certified = false;  ///< the flow certificate holds at this draw
   double sigma0 = 0.0;
-  double mu = 0.0;  // certified mu (0 when not certified)
+  double mu = 0.0;  ///< certified mu (0 when not certified)
   double loss0 = 0.0;
-  bool reached = false;  // descent reached the target (eps L0, or loss_tol) within K steps
+  bool reached = false;  ///< descent reached the target (eps L0, or loss_tol) within K steps
   long iterations = 0;
   double loss_final = 0.0;
 };
 
 struct ProbabilityResult {
-  // not_run; invalid_options (message from ProbabilityOptions::validate, nothing was run); or
-  // reached_max_iters: every one of the N draws was run (the estimate's budget, as max_iters is
-  // descent's; whether each draw's descent converged is in the draws and the counts); or interrupted:
-  // the caller's cancellation check (core/cancellation.hpp) stopped it, and draws, the counts and the
-  // intervals hold only the draws that finished (the intervals stay [0, 1] when none did).
+  /// not_run; invalid_options (message from ProbabilityOptions::validate, nothing was run); or
+  /// reached_max_iters: every one of the N draws was run (the estimate's budget, as max_iters is
+  /// descent's; whether each draw's descent converged is in the draws and the counts); or interrupted:
+  /// the caller's cancellation check (core/cancellation.hpp) stopped it, and draws, the counts and the
+  /// intervals hold only the draws that finished (the intervals stay [0, 1] when none did).
   Status status = Status::not_run;
   std::string message;
   std::vector<DrawResult> draws;
@@ -69,21 +70,21 @@ struct ProbabilityResult {
   long reached = 0;
   Interval certified_interval;
   Interval reached_interval;
-  std::string why_not_applicable;  // the certificate does not apply to this problem at all (then certified = 0)
+  std::string why_not_applicable;  ///< the certificate does not apply to this problem at all (then certified = 0)
   int threads_used = 1;
-  std::vector<std::string> warnings;  // threads capped or not created (experiments/thread_pool.hpp)
+  std::vector<std::string> warnings;  ///< threads capped or not created (experiments/thread_pool.hpp)
   double wall_seconds = 0.0;
 
   bool succeeded() const { return gradflow::succeeded(status); }
 };
 
 struct TrialSpec;
-// The trial of a draw (experiments/trial.hpp): init with the draw's seed, descent from options.
+/// The trial of a draw (experiments/trial.hpp): init with the draw's seed, descent from options.
 TrialSpec draw_trial(const ProbabilityOptions& options, const InitOptions& init, std::uint64_t seed);
 
-// Invalid options give Status::invalid_options and run nothing. progress (may be null) is increased
-// by one after each finished draw. warn (may be empty) receives each warning about the threads as it
-// happens (a count above 4x the cores is capped; a thread that cannot be created is done without).
+/// Invalid options give Status::invalid_options and run nothing. progress (may be null) is increased
+/// by one after each finished draw. warn (may be empty) receives each warning about the threads as it
+/// happens (a count above 4x the cores is capped; a thread that cannot be created is done without).
 ProbabilityResult estimate_probability(const Mlp& network, const InitOptions& init, const ProbabilityOptions& options,
                                        std::atomic<long>* progress = nullptr,
                                        const std::function<void(const std::string&)>& warn = {});

@@ -1,15 +1,16 @@
-// Callbacks that ship with the library and work with every run, flow or descent (flow/trajectory.hpp),
-// as ensmallen's ProgressBar and PrintLoss work with every optimizer: the command line attaches these
-// same objects, and so can any client.
-//
-//   gradflow::ProgressLine progress(gradflow::RunKind::flow, options.t_end);      // an Observer
-//   std::ofstream file("rows.csv");
-//   gradflow::CsvRowWriter rows(file, gradflow::RunKind::flow, options.observe);   // a RowSink
-//   gradflow::PathExtremes extremes;                                              // a RowSink
-//   options.save.sink = gradflow::all_of({std::ref(rows), std::ref(extremes)});
-//   gradflow::simulate_flow(problem, theta0, options, std::ref(progress));
-//
-// None of them is safe to share between runs on several threads: give each run its own.
+/// @file
+/// Callbacks that ship with the library and work with every run, flow or descent (flow/trajectory.hpp),
+/// as ensmallen's ProgressBar and PrintLoss work with every optimizer: the command line attaches these
+/// same objects, and so can any client.
+///
+///   gradflow::ProgressLine progress(gradflow::RunKind::flow, options.t_end);      // an Observer
+///   std::ofstream file("rows.csv");
+///   gradflow::CsvRowWriter rows(file, gradflow::RunKind::flow, options.observe);   // a RowSink
+///   gradflow::PathExtremes extremes;                                              // a RowSink
+///   options.save.sink = gradflow::all_of({std::ref(rows), std::ref(extremes)});
+///   gradflow::simulate_flow(problem, theta0, options, std::ref(progress));
+///
+/// None of them is safe to share between runs on several threads: give each run its own.
 #pragma once
 
 #include <gradflow/flow/row_fields.hpp>
@@ -24,12 +25,12 @@
 
 namespace gradflow {
 
-// An Observer that prints "  t = 3.2 of 10 (32.0%), loss 1.2e-03" (the flow) or "  iteration 320 of
-// 1000, loss 1.2e-03" (descent) over itself on one line of out, at most five times a second, and
-// never stops the run. finish() clears the line.
+/// An Observer that prints "  t = 3.2 of 10 (32.0%), loss 1.2e-03" (the flow) or "  iteration 320 of
+/// 1000, loss 1.2e-03" (descent) over itself on one line of out, at most five times a second, and
+/// never stops the run. finish() clears the line.
 class ProgressLine {
  public:
-  // total: the flow's t_end, or descent's iteration budget.
+  /// total: the flow's t_end, or descent's iteration budget.
   ProgressLine(RunKind kind, double total, std::FILE* out = stderr);
   bool operator()(const Row& row, ConstVectorView theta = ConstVectorView(Vector()));
   void finish() const;
@@ -42,10 +43,10 @@ class ProgressLine {
   bool shown_ = false;
 };
 
-// A RowSink that writes every row as a CSV line through the row field table (flow/row_fields.hpp):
-// the columns of the run's kind and of its observe list, at full precision, NaN as "nan". extra (may
-// be empty) adds columns of the caller's after them: extra_header is their header (",a,b"), and
-// extra(row, theta) their fields (",1.5,2"). The header is written by the constructor.
+/// A RowSink that writes every row as a CSV line through the row field table (flow/row_fields.hpp):
+/// the columns of the run's kind and of its observe list, at full precision, NaN as "nan". extra (may
+/// be empty) adds columns of the caller's after them: extra_header is their header (",a,b"), and
+/// extra(row, theta) their fields (",1.5,2"). The header is written by the constructor.
 class CsvRowWriter {
  public:
   using Extra = std::function<std::string(const Row& row, ConstVectorView theta)>;
@@ -61,8 +62,8 @@ class CsvRowWriter {
   long rows_ = 0;
 };
 
-// A RowSink that writes the state at every row as a CSV line: the row's t (the flow) or iter
-// (descent), then theta_1 ... theta_p at full precision. The header is written by the constructor.
+/// A RowSink that writes the state at every row as a CSV line: the row's t (the flow) or iter
+/// (descent), then theta_1 ... theta_p at full precision. The header is written by the constructor.
 class CsvStateWriter {
  public:
   CsvStateWriter(std::ostream& out, RunKind kind, Eigen::Index p);
@@ -73,9 +74,9 @@ class CsvStateWriter {
   RunKind kind_;
 };
 
-// A RowSink that keeps the extremes of the observables along the rows (NaN where none was observed):
-// the smallest ntk_min, the largest ntk_max and sharpness, the smallest pl_ratio - ntk_min (which the
-// identity of theory/observables.hpp keeps >= 0).
+/// A RowSink that keeps the extremes of the observables along the rows (NaN where none was observed):
+/// the smallest ntk_min, the largest ntk_max and sharpness, the smallest pl_ratio - ntk_min (which the
+/// identity of theory/observables.hpp keeps >= 0).
 class PathExtremes {
  public:
   void operator()(const Row& row, ConstVectorView theta = ConstVectorView(Vector()));
@@ -93,10 +94,10 @@ class PathExtremes {
   double margin_ = std::numeric_limits<double>::quiet_NaN();
 };
 
-// One RowSink that calls each of sinks in order (empty ones are skipped).
+/// One RowSink that calls each of sinks in order (empty ones are skipped).
 RowSink all_of(std::vector<RowSink> sinks);
 
-// min and max that keep the first non-NaN value (NaN only when both are).
+/// min and max that keep the first non-NaN value (NaN only when both are).
 double nan_min(double a, double b);
 double nan_max(double a, double b);
 

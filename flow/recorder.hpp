@@ -1,7 +1,8 @@
-// The one recorder of a run's rows, for the flow and for descent alike (flow/trajectory.hpp): it
-// builds a row's common columns from the point (RowMaker), adds the observables to every recorded row
-// and checks the identity they must satisfy (theory/observables.hpp), hands the row to the row sink,
-// and keeps the rows (all, or the first and the last) with their states as SaveAt says.
+/// @file
+/// The one recorder of a run's rows, for the flow and for descent alike (flow/trajectory.hpp): it
+/// builds a row's common columns from the point (RowMaker), adds the observables to every recorded row
+/// and checks the identity they must satisfy (theory/observables.hpp), hands the row to the row sink,
+/// and keeps the rows (all, or the first and the last) with their states as SaveAt says.
 #pragma once
 
 #include <gradflow/flow/row_fields.hpp>
@@ -17,10 +18,10 @@ namespace gradflow {
 
 class RowRecorder {
  public:
-  // observer (may be null): the observables added to every recorded row; it must outlive the recorder.
+  /// observer (may be null): the observables added to every recorded row; it must outlive the recorder.
   RowRecorder(const SaveAt& save, RunKind kind, Eigen::Index p, PathObserver* observer);
 
-  // Records the row: observes, checks the identity, calls the sink, keeps. Returns the row as recorded.
+  /// Records the row: observes, checks the identity, calls the sink, keeps. Returns the row as recorded.
   const Row& record(const Row& row, const ConstVectorView& theta);
 
   bool recorded_any() const { return count_ > 0; }
@@ -28,9 +29,9 @@ class RowRecorder {
   long count() const { return count_; }
   std::vector<Row>& rows() { return rows_; }
   Matrix states() const;
-  // The first failure of ||grad L||^2 >= 2 ntk_min L at a recorded row ("at the row t = ...: ..."), or "".
+  /// The first failure of ||grad L||^2 >= 2 ntk_min L at a recorded row ("at the row t = ...: ..."), or "".
   const std::string& identity_violation() const { return identity_violation_; }
-  // The observation's work (zero without an observer).
+  /// The observation's work (zero without an observer).
   ObserveCounts observe_counts() const;
 
  private:
@@ -39,13 +40,13 @@ class RowRecorder {
   std::size_t p_;
   PathObserver* observer_;
   std::vector<Row> rows_;
-  std::vector<double> states_;  // column after column, p entries per kept row
+  std::vector<double> states_;  ///< column after column, p entries per kept row
   Row last_;
   long count_ = 0;
   std::string identity_violation_;
 };
 
-// Copies the observation's counters into stats (Stats::num_observe_*).
+/// Copies the observation's counters into stats (Stats::num_observe_*).
 void add_observe_counts(Stats& stats, const ObserveCounts& counts);
 
 }  // namespace gradflow

@@ -1,5 +1,6 @@
-// Kept for clients that include it: the rows, callbacks and events of a run are in flow/trajectory.hpp
-// (FlowRow is Row there).
+/// @file
+/// Kept for clients that include it: the rows, callbacks and events of a run are in flow/trajectory.hpp
+/// (FlowRow is Row there).
 #pragma once
 
 #include <gradflow/flow/trajectory.hpp>

@@ -1,20 +1,21 @@
-// Initializations of the network's parameters, named like torch.nn.init, and the positive
-// initialization of the theory (docs/theory.md §5.2):
-//
-//   positive         W_1 = 0; hidden W_l (l >= 2) iid uniform in [a, b] / fan_in, 0 < a < b;
-//                    output weights s v with v iid uniform in [a, b] / fan_in (so v > 0)
-//   xavier_uniform   U(-c, c), c = sqrt(6 / (fan_in + fan_out))      (variance 2 / (fan_in + fan_out))
-//   xavier_normal    N(0, 2 / (fan_in + fan_out))
-//   kaiming_uniform  U(-c, c), c = sqrt(6 / fan_in)                   (variance 2 / fan_in; torch's
-//                    default gain for a = 0)
-//   kaiming_normal   N(0, 2 / fan_in)
-//   lecun_normal     N(0, 1 / fan_in)
-//   orthogonal       the Q factor of a Gaussian matrix (rows or columns orthonormal), gain 1
-//   zeros            all zero
-//
-// Every scheme multiplies the output layer by s (--output-scale) and sets biases to 0. Draws are
-// seeded per layer (derive_seed(seed, layer)) with gradflow's own distributions, so the same seed
-// gives the same bits on every run, thread count and machine.
+/// @file
+/// Initializations of the network's parameters, named like torch.nn.init, and the positive
+/// initialization of the theory (docs/theory.md §5.2):
+///
+///   positive         W_1 = 0; hidden W_l (l >= 2) iid uniform in [a, b] / fan_in, 0 < a < b;
+///                    output weights s v with v iid uniform in [a, b] / fan_in (so v > 0)
+///   xavier_uniform   U(-c, c), c = sqrt(6 / (fan_in + fan_out))      (variance 2 / (fan_in + fan_out))
+///   xavier_normal    N(0, 2 / (fan_in + fan_out))
+///   kaiming_uniform  U(-c, c), c = sqrt(6 / fan_in)                   (variance 2 / fan_in; torch's
+///                    default gain for a = 0)
+///   kaiming_normal   N(0, 2 / fan_in)
+///   lecun_normal     N(0, 1 / fan_in)
+///   orthogonal       the Q factor of a Gaussian matrix (rows or columns orthonormal), gain 1
+///   zeros            all zero
+///
+/// Every scheme multiplies the output layer by s (--output-scale) and sets biases to 0. Draws are
+/// seeded per layer (derive_seed(seed, layer)) with gradflow's own distributions, so the same seed
+/// gives the same bits on every run, thread count and machine.
 #pragma once
 
 #include <gradflow/problems/mlp.hpp>
@@ -45,9 +46,9 @@ const std::vector<std::string>& init_scheme_names();
 struct InitOptions {
   InitScheme scheme = InitScheme::xavier_normal;
   std::uint64_t seed = 0;
-  double output_scale = 1.0;   // s
-  double positive_low = 0.5;   // a (positive scheme), > 0
-  double positive_high = 1.5;  // b (positive scheme), > a
+  double output_scale = 1.0;   ///< s
+  double positive_low = 0.5;   ///< a (positive scheme), > 0
+  double positive_high = 1.5;  ///< b (positive scheme), > a
 };
 
 Vector initialize(const MlpArchitecture& architecture, const InitOptions& options);

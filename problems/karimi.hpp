@@ -1,8 +1,9 @@
-// The classic nonconvex PL example (Karimi, Nutini & Schmidt 2016), summed over coordinates:
-//   L(theta) = sum_j theta_j^2 + 3 sin^2(theta_j),
-//   grad_j = 2 theta_j + 3 sin(2 theta_j),  Hessian diag(2 + 6 cos(2 theta_j)) in [-4, 8].
-// The only minimizer is 0 with L = 0; mu = 1/32 and beta = 8 hold on all of R^p (the tight PL
-// constant is about 0.175531, docs/theory.md §3.3).
+/// @file
+/// The classic nonconvex PL example (Karimi, Nutini & Schmidt 2016), summed over coordinates:
+///   L(theta) = sum_j theta_j^2 + 3 sin^2(theta_j),
+///   grad_j = 2 theta_j + 3 sin(2 theta_j),  Hessian diag(2 + 6 cos(2 theta_j)) in [-4, 8].
+/// The only minimizer is 0 with L = 0; mu = 1/32 and beta = 8 hold on all of R^p (the tight PL
+/// constant is about 0.175531, docs/theory.md §3.3).
 #pragma once
 
 #include <gradflow/core/objective.hpp>
@@ -26,8 +27,8 @@ class Karimi final : public Objective {
 
  private:
   Eigen::Index dim_;
-  // Per-evaluation buffers: sin theta and cos theta, kept to avoid an allocation per evaluation
-  // (core/scratch_pool.hpp).
+  /// Per-evaluation buffers: sin theta and cos theta, kept to avoid an allocation per evaluation
+  /// (core/scratch_pool.hpp).
   struct Work {
     Vector sin, cos;
   };

@@ -1,14 +1,15 @@
-// Linear least squares L(theta) = 1/2 ||X theta - y||^2, X n x p (rows are samples).
-//
-// grad L = X^T (X theta - y), Hessian X^T X. With the thin SVD X = U S V^T over the r positive
-// singular values s_1 >= ... >= s_r:
-//   mu = s_r^2 (PL on all of R^p, also when n < p and L is not strongly convex), beta = s_1^2,
-//   inf L = 1/2 ||(I - U U^T) y||^2 (0 when rank X = n),
-//   theta(t) = theta0 - V S^-1 (I - exp(-t S^2)) U^T r0,  r0 = X theta0 - y,
-// whose limit theta0 + X^+ (y - X theta0) is the minimizer nearest theta0.
-//
-// As a ResidualObjective: r = X theta - y, J = X (constant, so l(r) = 0 in the certificate,
-// docs/theory.md §4.4), which applies when rank X = n.
+/// @file
+/// Linear least squares L(theta) = 1/2 ||X theta - y||^2, X n x p (rows are samples).
+///
+/// grad L = X^T (X theta - y), Hessian X^T X. With the thin SVD X = U S V^T over the r positive
+/// singular values s_1 >= ... >= s_r:
+///   mu = s_r^2 (PL on all of R^p, also when n < p and L is not strongly convex), beta = s_1^2,
+///   inf L = 1/2 ||(I - U U^T) y||^2 (0 when rank X = n),
+///   theta(t) = theta0 - V S^-1 (I - exp(-t S^2)) U^T r0,  r0 = X theta0 - y,
+/// whose limit theta0 + X^+ (y - X theta0) is the minimizer nearest theta0.
+///
+/// As a ResidualObjective: r = X theta - y, J = X (constant, so l(r) = 0 in the certificate,
+/// docs/theory.md §4.4), which applies when rank X = n.
 #pragma once
 
 #include <gradflow/core/residual_objective.hpp>
@@ -18,7 +19,7 @@ namespace gradflow {
 
 class LeastSquares final : public ResidualObjective {
  public:
-  // x: n x p with n, p >= 1, y: n entries, all finite; otherwise throws std::invalid_argument.
+  /// x: n x p with n, p >= 1, y: n entries, all finite; otherwise throws std::invalid_argument.
   LeastSquares(Matrix x, Vector y);
 
   std::string name() const override { return "least-squares"; }
@@ -34,7 +35,7 @@ class LeastSquares final : public ResidualObjective {
   bool has_exact_flow() const override { return true; }
   Vector exact_flow(const ConstVectorView& theta0, double t) const override;
 
-  // ResidualObjective.
+  /// ResidualObjective.
   Eigen::Index num_residuals() const override { return x_.rows(); }
   void residuals(const ConstVectorView& theta, VectorView r) const override;
   void jacobian(const ConstVectorView& theta, MatrixView j) const override;
@@ -51,13 +52,13 @@ class LeastSquares final : public ResidualObjective {
 
  private:
   Matrix x_;
-  Matrix x_transposed_;  // X^T stored column-major, so that X^T r is a column-oriented product too
+  Matrix x_transposed_;  ///< X^T stored column-major, so that X^T r is a column-oriented product too
   Vector y_;
-  Matrix u_;                // n x r
-  Vector singular_values_;  // r
-  Matrix v_;                // p x r
+  Matrix u_;                ///< n x r
+  Vector singular_values_;  ///< r
+  Matrix v_;                ///< p x r
   double min_value_ = 0.0;
-  ScratchPool<Vector> residual_;  // per-evaluation buffer: X theta - y, or X v (core/scratch_pool.hpp)
+  ScratchPool<Vector> residual_;  ///< per-evaluation buffer: X theta - y, or X v (core/scratch_pool.hpp)
 };
 
 }  // namespace gradflow

@@ -1,6 +1,7 @@
-// Data for the network problem: synthetic samples (x_i ~ N(0, I/d), targets N(0, 1) or the outputs of
-// a random teacher network), optional standardization, and the linear-independence report that says
-// whether the theory applies (it needs the n inputs linearly independent, so n <= d).
+/// @file
+/// Data for the network problem: synthetic samples (x_i ~ N(0, I/d), targets N(0, 1) or the outputs of
+/// a random teacher network), optional standardization, and the linear-independence report that says
+/// whether the theory applies (it needs the n inputs linearly independent, so n <= d).
 #pragma once
 
 #include <gradflow/core/objective.hpp>
@@ -14,8 +15,8 @@
 namespace gradflow {
 
 struct NetworkData {
-  Matrix x;  // n x d, rows are samples
-  Vector y;  // n
+  Matrix x;  ///< n x d, rows are samples
+  Vector y;  ///< n
 };
 
 struct TeacherSpec {
@@ -23,21 +24,21 @@ struct TeacherSpec {
   Activation activation = Activation::tanh;
 };
 
-// Seeded: x_i ~ N(0, I/d); y_i ~ N(0, 1), or y_i = teacher(x_i) with a xavier_normal teacher.
+/// Seeded: x_i ~ N(0, I/d); y_i ~ N(0, 1), or y_i = teacher(x_i) with a xavier_normal teacher.
 NetworkData synthetic_data(Eigen::Index n, Eigen::Index d, std::uint64_t seed,
                            const std::optional<TeacherSpec>& teacher = std::nullopt);
 
-// Features to mean 0 and standard deviation 1 per column, targets likewise (constant columns are
-// only centred). Centring removes one dimension from the span of the inputs.
+/// Features to mean 0 and standard deviation 1 per column, targets likewise (constant columns are
+/// only centred). Centring removes one dimension from the span of the inputs.
 void standardize(NetworkData& data);
 
 struct IndependenceReport {
   Eigen::Index n = 0, d = 0;
-  Eigen::Index rank = 0;   // numerical rank of X
-  double sigma_min = 0.0;  // the n-th singular value of X (0 when n > d)
+  Eigen::Index rank = 0;   ///< numerical rank of X
+  double sigma_min = 0.0;  ///< the n-th singular value of X (0 when n > d)
   double sigma_max = 0.0;
-  bool applies = false;  // n <= d and rank = n
-  std::string message;   // one line, with a warning when the theory does not apply
+  bool applies = false;  ///< n <= d and rank = n
+  std::string message;   ///< one line, with a warning when the theory does not apply
 };
 
 IndependenceReport independence_report(const Matrix& x);

@@ -1,8 +1,9 @@
-// The quadratic L(theta) = 1/2 (theta - theta*)^T A (theta - theta*), A symmetric positive semidefinite.
-//
-// grad L = A (theta - theta*), Hessian A. With A = V diag(lambda) V^T the flow is exact:
-//   theta(t) = theta* + V exp(-t diag(lambda)) V^T (theta0 - theta*),
-// mu = the smallest positive eigenvalue (PL on all of R^p), beta = the largest.
+/// @file
+/// The quadratic L(theta) = 1/2 (theta - theta*)^T A (theta - theta*), A symmetric positive semidefinite.
+///
+/// grad L = A (theta - theta*), Hessian A. With A = V diag(lambda) V^T the flow is exact:
+///   theta(t) = theta* + V exp(-t diag(lambda)) V^T (theta0 - theta*),
+/// mu = the smallest positive eigenvalue (PL on all of R^p), beta = the largest.
 #pragma once
 
 #include <gradflow/core/objective.hpp>
@@ -16,16 +17,16 @@ namespace gradflow {
 
 class Quadratic final : public Objective {
  public:
-  // A must be square, symmetric and positive semidefinite, theta_star of matching size; otherwise
-  // throws std::invalid_argument with the reason (see check_matrix).
+  /// A must be square, symmetric and positive semidefinite, theta_star of matching size; otherwise
+  /// throws std::invalid_argument with the reason (see check_matrix).
   Quadratic(Matrix a, Vector theta_star);
   explicit Quadratic(Matrix a) : Quadratic(a, Vector::Zero(a.rows())) {}
 
-  // A = Q diag(lambda) Q^T with Q a seeded random orthogonal matrix and the eigenvalues log-spaced
-  // from 1/cond (= mu) to 1 (= beta). dim >= 1, cond >= 1, and cond == 1 when dim == 1.
+  /// A = Q diag(lambda) Q^T with Q a seeded random orthogonal matrix and the eigenvalues log-spaced
+  /// from 1/cond (= mu) to 1 (= beta). dim >= 1, cond >= 1, and cond == 1 when dim == 1.
   static Quadratic generated(Eigen::Index dim, double cond, std::uint64_t seed);
 
-  // Why A cannot define a quadratic (not square, not finite, not symmetric, indefinite), or nullopt.
+  /// Why A cannot define a quadratic (not square, not finite, not symmetric, indefinite), or nullopt.
   static std::optional<std::string> check_matrix(const Matrix& a);
 
   std::string name() const override { return "quadratic"; }
@@ -49,10 +50,10 @@ class Quadratic final : public Objective {
  private:
   Matrix a_;
   Vector theta_star_;
-  // Per-evaluation buffers, kept to avoid an allocation per evaluation (core/scratch_pool.hpp).
+  /// Per-evaluation buffers, kept to avoid an allocation per evaluation (core/scratch_pool.hpp).
   struct Work {
-    Vector difference;  // theta - theta*
-    Vector product;     // A (theta - theta*), for loss()
+    Vector difference;  ///< theta - theta*
+    Vector product;     ///< A (theta - theta*), for loss()
   };
   ScratchPool<Work> scratch_;
   Vector eigenvalues_;

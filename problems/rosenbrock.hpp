@@ -1,8 +1,9 @@
-// The extended Rosenbrock function (More, Garbow & Hillstrom 1981, problem 21), p even:
-//   L(theta) = sum_{k < p/2} 100 (theta_{2k+1} - theta_{2k}^2)^2 + (1 - theta_{2k})^2,
-// with its zero minimum at theta = (1, ..., 1). Each pair contributes a 2 x 2 Hessian block
-//   [1200 a^2 - 400 b + 2, -400 a; -400 a, 200]  (a = theta_{2k}, b = theta_{2k+1}).
-// No global PL or smoothness constant is known: the bound needs --mu.
+/// @file
+/// The extended Rosenbrock function (More, Garbow & Hillstrom 1981, problem 21), p even:
+///   L(theta) = sum_{k < p/2} 100 (theta_{2k+1} - theta_{2k}^2)^2 + (1 - theta_{2k})^2,
+/// with its zero minimum at theta = (1, ..., 1). Each pair contributes a 2 x 2 Hessian block
+///   [1200 a^2 - 400 b + 2, -400 a; -400 a, 200]  (a = theta_{2k}, b = theta_{2k+1}).
+/// No global PL or smoothness constant is known: the bound needs --mu.
 #pragma once
 
 #include <gradflow/core/objective.hpp>
@@ -11,7 +12,7 @@ namespace gradflow {
 
 class Rosenbrock final : public Objective {
  public:
-  // dim >= 2 and even; otherwise throws std::invalid_argument.
+  /// dim >= 2 and even; otherwise throws std::invalid_argument.
   explicit Rosenbrock(Eigen::Index dim);
 
   std::string name() const override { return "rosenbrock"; }

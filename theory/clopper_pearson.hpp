@@ -1,6 +1,7 @@
-// Exact binomial confidence intervals (Clopper & Pearson 1934): for K successes in N trials, the
-// two-sided level 1 - alpha interval [Beta^-1(alpha/2; K, N - K + 1), Beta^-1(1 - alpha/2; K + 1, N - K)],
-// with lower = 0 when K = 0 and upper = 1 when K = N (docs/theory.md §6.2).
+/// @file
+/// Exact binomial confidence intervals (Clopper & Pearson 1934): for K successes in N trials, the
+/// two-sided level 1 - alpha interval [Beta^-1(alpha/2; K, N - K + 1), Beta^-1(1 - alpha/2; K + 1, N - K)],
+/// with lower = 0 when K = 0 and upper = 1 when K = N (docs/theory.md §6.2).
 #pragma once
 
 namespace gradflow {
@@ -10,7 +11,7 @@ struct Interval {
   double upper = 1.0;
 };
 
-// k <= n, n >= 1, alpha in (0, 1); throws std::invalid_argument otherwise.
+/// k <= n, n >= 1, alpha in (0, 1); throws std::invalid_argument otherwise.
 Interval clopper_pearson(long k, long n, double alpha);
 
 }  // namespace gradflow
