@@ -10,6 +10,8 @@
 
 namespace gradflow {
 
+/// Thrown by an objective or a callback to end a run with Status::callback_error; what() becomes the
+/// run's message.
 class CallbackError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

@@ -48,10 +48,15 @@ using CancellationCheck = bool (*)();
 /// Installs check (nullptr: none) for the whole process; interval: at least this long between two calls
 /// on one thread.
 void set_cancellation_check(CancellationCheck check, std::chrono::nanoseconds interval = std::chrono::milliseconds(20));
+/// The check installed by set_cancellation_check(), or nullptr when none is.
 CancellationCheck cancellation_check();
 
 namespace detail {
+/// The process-wide check (nullptr: none); read by cancellation_requested().
 extern std::atomic<CancellationCheck> installed_cancellation_check;
+/// One poll with check installed: true at once when the calling thread's CancellationGroup is cancelled;
+/// otherwise calls check only when the interval has passed since this thread last called it, and on true
+/// cancels the thread's group.
 bool poll_cancellation(CancellationCheck check);
 }  // namespace detail
 
@@ -65,13 +70,17 @@ inline bool cancellation_requested() {
 /// true, every member's polls return true, whatever the check says on its own thread.
 class CancellationGroup {
  public:
+  /// True once any member has polled true or cancel() was called.
   bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
+  /// Makes every member's later polls return true; cannot be undone.
   void cancel() { cancelled_.store(true, std::memory_order_relaxed); }
 
   /// The calling thread is a member while it lives (members nest: the previous group comes back).
   class Member {
    public:
+    /// Makes the calling thread a member of group until destruction.
     explicit Member(CancellationGroup& group);
+    /// Restores the thread's previous group (or none).
     ~Member();
     Member(const Member&) = delete;
     Member& operator=(const Member&) = delete;

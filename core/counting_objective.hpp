@@ -12,6 +12,7 @@
 
 namespace gradflow {
 
+/// Evaluations made through a CountingObjective, by kind.
 struct EvaluationCounts {
   long num_loss_evals = 0;            ///< loss only (line searches, bound checks)
   long num_gradient_evals = 0;        ///< gradient, or loss and gradient together
@@ -19,8 +20,10 @@ struct EvaluationCounts {
   long num_hessian_evals = 0;         ///< dense Hessians
 };
 
+/// Forwards every call to an inner objective and counts loss, gradient, Hessian-vector and Hessian calls.
 class CountingObjective final : public Objective {
  public:
+  /// Wraps inner, which must outlive this object; all counts start at 0.
   explicit CountingObjective(const Objective& inner) : inner_(inner) {}
 
   std::string name() const override { return inner_.name(); }
@@ -42,6 +45,7 @@ class CountingObjective final : public Objective {
 
   /// The evaluations counted so far.
   EvaluationCounts counts() const;
+  /// The wrapped objective.
   const Objective& inner() const { return inner_; }
 
  private:

@@ -30,9 +30,13 @@
 
 namespace gradflow {
 
+/// An Objective from a loss-and-gradient callable, with an optional exact Hessian-vector product, known
+/// facts and a name (see above).
 class FunctionObjective final : public Objective {
  public:
+  /// Returns L(theta) and writes grad L(theta) (p entries) into grad.
   using LossAndGradient = std::function<double(ConstVectorView theta, VectorView grad)>;
+  /// Writes H(theta) v (p entries) into hv.
   using HessianVector = std::function<void(ConstVectorView theta, ConstVectorView v, VectorView hv)>;
 
   /// p >= 1; throws std::invalid_argument otherwise.
@@ -44,10 +48,15 @@ class FunctionObjective final : public Objective {
   /// Builders: each returns the objective, so that they chain on a temporary or on a variable.
   /// hv = H(theta) v, exact (has_exact_hessian_vector() becomes true).
   FunctionObjective& with_hessian_vector(HessianVector hessian_vector) &;
+  /// with_hessian_vector() on a temporary: returns it as an rvalue.
   FunctionObjective&& with_hessian_vector(HessianVector hessian_vector) &&;
+  /// Sets what known() returns; throws std::invalid_argument when facts.minimizer does not have p entries.
   FunctionObjective& with_known(KnownFacts facts) &;
+  /// with_known() on a temporary: returns it as an rvalue.
   FunctionObjective&& with_known(KnownFacts facts) &&;
+  /// Sets what name() returns (default "function").
   FunctionObjective& with_name(std::string name) &;
+  /// with_name() on a temporary: returns it as an rvalue.
   FunctionObjective&& with_name(std::string name) &&;
 
   std::string name() const override { return name_; }

@@ -13,13 +13,17 @@
 
 namespace gradflow {
 
+/// Exception for bad user input; what() is the option, the value quoted by quote_text() (left out when
+/// empty), ": " and the reason.
 class InputError : public std::runtime_error {
  public:
+  /// option: the option or source named, e.g. "--matrix"; value: what the user gave (may be empty);
+  /// reason: what is wrong with it.
   InputError(std::string option, std::string value, const std::string& reason)
       : std::runtime_error(compose(option, value, reason)), option_(std::move(option)), value_(std::move(value)) {}
 
-  const std::string& option() const { return option_; }
-  const std::string& value() const { return value_; }
+  const std::string& option() const { return option_; }  ///< the option as given to the constructor
+  const std::string& value() const { return value_; }    ///< the value as given, unquoted
 
  private:
   static std::string compose(const std::string& option, const std::string& value, const std::string& reason) {

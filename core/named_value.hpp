@@ -16,17 +16,21 @@ namespace gradflow {
 /// or a text.
 using Value = std::variant<std::monostate, bool, long long, unsigned long long, double, std::string>;
 
+/// One field of a result: its name and its value.
 struct NamedValue {
-  std::string name;
-  Value value;
+  std::string name;  ///< the field's name, e.g. "num_gradient_evals"
+  Value value;       ///< the field's value; std::monostate when it does not apply
 };
 
+/// The fields of a result, in output order.
 using NamedValues = std::vector<NamedValue>;
 
 /// The value as a CSV field: empty for null, 1 or 0 for a flag, a whole number, a number with 17
 /// significant digits ("inf" and "-inf" as such), a text per RFC 4180.
 std::string csv_text(const Value& value);
 
+/// x as a Value: null when empty, a flag for bool, a long long for other integral types, a double
+/// otherwise.
 template <class T>
 Value optional_value(const std::optional<T>& x) {
   if (!x) return std::monostate{};

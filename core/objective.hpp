@@ -49,11 +49,11 @@ namespace gradflow {
 
 class ResidualObjective;
 
-using Vector = Eigen::VectorXd;
-using Matrix = Eigen::MatrixXd;
-using VectorView = Eigen::Ref<Vector>;
-using ConstVectorView = Eigen::Ref<const Vector>;
-using MatrixView = Eigen::Ref<Matrix>;
+using Vector = Eigen::VectorXd;                    ///< dense column vector of doubles (parameters, gradients)
+using Matrix = Eigen::MatrixXd;                    ///< dense column-major matrix of doubles (Hessians, Jacobians)
+using VectorView = Eigen::Ref<Vector>;             ///< writable view of contiguous vector storage (output arguments)
+using ConstVectorView = Eigen::Ref<const Vector>;  ///< read-only view of a vector (input arguments)
+using MatrixView = Eigen::Ref<Matrix>;             ///< writable view of a matrix (output arguments)
 
 /// What is known exactly about an objective. An empty optional means "not known"; nothing here is
 /// estimated. Without min_value the rate bound, the PL ratio and the Polyak step are unavailable (the
@@ -72,21 +72,27 @@ class Objective;
 /// is declared (L_min = L(minimizer), one loss evaluation): what every run uses.
 KnownFacts resolved_facts(const Objective& objective);
 
+/// Abstract base of every problem: a C^2 loss L: R^p -> R with its gradient and, optionally, Hessian
+/// information, exact flow and known facts (the contract above).
 class Objective {
  public:
   virtual ~Objective() = default;
 
   /// Short name as used on the command line ("quadratic", "least-squares", ...).
   virtual std::string name() const = 0;
+  /// p, the number of parameters: every theta, grad and v has dimension() entries.
   virtual Eigen::Index dimension() const = 0;
 
+  /// L(theta); theta has dimension() entries.
   virtual double loss(const ConstVectorView& theta) const = 0;
   /// Returns L(theta) and writes grad L(theta) into grad, in one pass.
   virtual double loss_and_gradient(const ConstVectorView& theta, VectorView grad) const = 0;
+  /// Writes grad L(theta) into grad. Default: loss_and_gradient(), the loss discarded.
   virtual void gradient(const ConstVectorView& theta, VectorView grad) const;
 
   /// hv = Hessian(theta) v. The default is the central difference of gradients described above.
   virtual void hessian_vector(const ConstVectorView& theta, const ConstVectorView& v, VectorView hv) const;
+  /// True when hessian_vector() is exact rather than a finite difference (default false).
   virtual bool has_exact_hessian_vector() const { return false; }
   /// False when loss_and_gradient() returns a vector field that is not the gradient of loss() (the central
   /// flow, discrete/flow_models.hpp): the flow's dissipation identity L(a) - L(b) = integral of ||g||^2 is
@@ -95,16 +101,19 @@ class Objective {
 
   /// Dense Hessian, for problems that have one (has_hessian()); otherwise throws std::logic_error.
   virtual bool has_hessian() const { return false; }
+  /// Writes the dense Hessian at theta into h (p x p); the default throws std::logic_error.
   virtual void hessian(const ConstVectorView& theta, MatrixView h) const;
   /// True when the Hessian is the same at every point (quadratics, least squares): a solver may then
   /// factor it once.
   virtual bool has_constant_hessian() const { return false; }
 
+  /// What is known exactly about the objective (default: nothing). Runs use resolved_facts().
   virtual KnownFacts known() const { return {}; }
 
   /// The exact solution of theta' = -grad L(theta), theta(0) = theta0, for problems that have one
   /// (has_exact_flow()); otherwise throws std::logic_error.
   virtual bool has_exact_flow() const { return false; }
+  /// theta(t), the exact flow from theta0 at time t; the default throws std::logic_error.
   virtual Vector exact_flow(const ConstVectorView& theta0, double t) const;
 
   /// Threads of one evaluation, for an objective that can use several (the network, problems/mlp.hpp);
@@ -112,6 +121,7 @@ class Objective {
   /// when the system refuses some); its results must not depend on it. Not to be called while any
   /// thread evaluates this instance (not const: see "Thread safety" above). Default: 1, whatever is asked.
   virtual int set_threads(int threads);
+  /// Threads one evaluation uses (>= 1), as set by set_threads(). Default: 1.
   virtual int threads() const { return 1; }
 
   /// The squared-loss view of the objective (L = 1/2 ||r||^2, with residuals and a Jacobian), which the

@@ -21,14 +21,17 @@ std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t stream);
 /// (stream 1) separate from the one that generates problem data.
 Eigen::VectorXd default_theta0(Eigen::Index dim, std::uint64_t seed);
 
+/// A seeded generator (std::mt19937_64) with distributions that give the same bits on every platform.
 class Random {
  public:
+  /// Seeds the engine with seed; equal seeds give equal sequences.
   explicit Random(std::uint64_t seed) : engine_(seed) {}
 
   /// Uniform on [0, 1), 53 random bits.
   double uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
   /// Standard normal.
   double normal();
+  /// n independent standard normals, in order of normal() calls.
   Eigen::VectorXd normal_vector(Eigen::Index n);
   /// Filled column by column.
   Eigen::MatrixXd normal_matrix(Eigen::Index rows, Eigen::Index cols);

@@ -41,6 +41,8 @@ struct JacobianSpectrum {
   double sigma_max = 0.0;  ///< ||J||, the largest singular value
 };
 
+/// Abstract base of squared losses L = 1/2 ||r(theta)||^2: a subclass gives the residuals and the Jacobian,
+/// and the Objective members come from them (see above).
 class ResidualObjective : public Objective {
  public:
   /// n, the number of residuals.
@@ -59,6 +61,7 @@ class ResidualObjective : public Objective {
   /// problems/mlp.hpp): has_gram() says whether there is one; gram() throws std::logic_error naming the
   /// problem otherwise (theory/observables.hpp then forms J J^T from the Jacobian or from products).
   virtual bool has_gram() const { return false; }
+  /// Writes J(theta) J(theta)^T (n x n) into k; the default throws std::logic_error.
   virtual void gram(const ConstVectorView& theta, MatrixView k) const;
 
   /// A rigorous bound on the Lipschitz constant of J over B(theta0, radius), nondecreasing in radius;

@@ -35,19 +35,22 @@
 
 namespace gradflow {
 
+/// Per-call workspaces of type W for const members that may run concurrently (see above).
 template <class W>
 class ScratchPool {
  public:
   /// The exclusive use of one workspace until the lease ends.
   class Lease {
    public:
+    /// Takes over other's workspace; other then releases nothing.
     Lease(Lease&& other) noexcept : pool_(std::exchange(other.pool_, nullptr)), workspace_(other.workspace_) {}
     Lease& operator=(Lease&&) = delete;
+    /// Gives the workspace back to the pool.
     ~Lease() {
       if (pool_) pool_->release(workspace_);
     }
-    W& operator*() const { return *workspace_; }
-    W* operator->() const { return workspace_; }
+    W& operator*() const { return *workspace_; }  ///< the leased workspace
+    W* operator->() const { return workspace_; }  ///< pointer to the leased workspace
 
    private:
     friend class ScratchPool;
@@ -56,8 +59,11 @@ class ScratchPool {
     W* workspace_;
   };
 
+  /// An empty pool: no spares, the primary workspace default-constructed.
   ScratchPool() = default;
+  /// A new, empty pool: workspaces are not copied.
   ScratchPool(const ScratchPool&) noexcept : ScratchPool() {}
+  /// Leaves this pool as it is: workspaces are not copied.
   ScratchPool& operator=(const ScratchPool&) noexcept { return *this; }
   ~ScratchPool() = default;
 

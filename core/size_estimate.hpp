@@ -23,8 +23,11 @@ class SizeEstimate {
  public:
   /// Adds the product of the factors (e.g. {n, d, sizeof(double)}). Negative factors count as 0.
   SizeEstimate& add(std::initializer_list<long long> factors);
+  /// Adds other's total; an overflowed other makes this one overflowed.
   SizeEstimate& add(const SizeEstimate& other);
+  /// The total in bytes; UINT64_MAX once overflowed.
   std::uint64_t bytes() const { return overflowed_ ? UINT64_MAX : bytes_; }
+  /// True when a product or sum overflowed 64 bits: the estimate is past any limit.
   bool overflowed() const { return overflowed_; }
 
  private:

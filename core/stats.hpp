@@ -7,6 +7,7 @@
 
 namespace gradflow {
 
+/// Work counters of one run (evaluations, steps, solver iterations) and its wall-clock time.
 struct Stats {
   long num_gradient_evals = 0;        ///< gradient (or loss and gradient) evaluations
   long num_loss_evals = 0;            ///< loss-only evaluations

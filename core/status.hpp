@@ -8,6 +8,7 @@
 
 namespace gradflow {
 
+/// How a run ended; to_string() gives each enumerator's name as text.
 enum class Status {
   not_run,              ///< the result has not been filled in by a solver
   reached_end_time,     ///< integrated to t_end
@@ -37,7 +38,9 @@ enum class Status {
                         ///< module's on Ctrl-C; the result is the last accepted state
 };
 
+/// The enumerator's name, e.g. "reached_end_time".
 std::string_view to_string(Status status);
+/// The Status named name (as to_string() spells it), or empty when no status has that name.
 std::optional<Status> status_from_string(std::string_view name);
 
 /// True when the run did what was asked: reached t_end (or ran its iterations), met the tolerance, was

@@ -21,7 +21,7 @@ std::string full_precision(double x);
 std::string format_number(const char* fmt, double x);
 
 /// User text as an error message may quote it: control bytes (C0, DEL, C1), backslashes and bytes that are not valid
-/// UTF-8 are escaped (\x00, \n, \\), and text longer than max_bytes keeps its first and last bytes
+/// UTF-8 are escaped (`\x00`, `\n`, `\\`), and text longer than max_bytes keeps its first and last bytes
 /// around "[...N bytes...]", so that a 2 MB field or a binary file gives a one-line message.
 std::string quote_text(std::string_view text, std::size_t max_bytes = 60);
 
@@ -43,6 +43,7 @@ std::optional<std::vector<std::string>> split_csv_line(std::string_view line);
 template <class Enum, std::size_t N>
 class NameTable {
  public:
+  /// The (value, name) pairs, in the order names() lists them.
   constexpr explicit NameTable(std::array<std::pair<Enum, std::string_view>, N> entries) : entries_(entries) {}
 
   /// The value's name, or "unknown" for a value not in the table.
@@ -52,6 +53,7 @@ class NameTable {
     return "unknown";
   }
 
+  /// The value of the first entry named name (exact match), or empty when no entry has that name.
   constexpr std::optional<Enum> value(std::string_view name) const {
     for (const auto& [v, text] : entries_)
       if (text == name) return v;

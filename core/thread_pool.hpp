@@ -37,8 +37,9 @@
 
 namespace gradflow {
 
+/// What plan_threads() decides: the threads to start and a warning when the request was capped.
 struct ThreadPlan {
-  int threads = 1;
+  int threads = 1;      ///< threads to use, >= 1: at most 4x the cores and at most the work items
   std::string warning;  ///< non-empty when the request was capped
 };
 
@@ -48,14 +49,18 @@ ThreadPlan plan_threads(long requested, long work_items, int share = 1, unsigned
 /// Starts a thread running body, or throws std::system_error (as std::thread does). Replaceable for tests.
 using ThreadStarter = std::function<std::thread(std::function<void()>)>;
 
+/// What one job on the pool got: its threads, and a warning when fewer could be created.
 struct PoolOutcome {
   int threads = 1;      ///< the threads that could run the job, the calling thread included
   std::string warning;  ///< non-empty when fewer threads than asked could be created
 };
 
+/// A pool of persistent worker threads that runs one parallel loop at a time (see above).
 class ThreadPool {
  public:
+  /// starter starts each worker (empty: std::thread); workers start when a job or prepare() needs them.
   explicit ThreadPool(ThreadStarter starter = {});
+  /// Stops and joins every worker.
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;

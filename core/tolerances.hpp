@@ -14,7 +14,7 @@
 
 namespace gradflow::tolerances {
 
-inline constexpr double kEps = std::numeric_limits<double>::epsilon();
+inline constexpr double kEps = std::numeric_limits<double>::epsilon();  ///< machine epsilon of double, 2^-52
 /// The smallest relative tolerance an adaptive solver is given (FlowOptions::validate): 100 eps, where
 /// the error estimate is no longer above its own round-off (MATLAB's ode45 raises RelTol to the same floor).
 inline constexpr double kMinRelativeTolerance = 100.0 * kEps;
@@ -34,7 +34,7 @@ inline constexpr double kDescentBoundRoundoffUlps = 64.0;
 /// Descent: the path length is a sum of k rounded step lengths: 1e-12 relative, and 1e-300 so that a
 /// radius of 0 (a start at the minimizer) compares equal.
 inline constexpr double kDescentRadiusRelative = 1e-12;
-inline constexpr double kDescentRadiusAbsolute = 1e-300;
+inline constexpr double kDescentRadiusAbsolute = 1e-300;  ///< absolute allowance on the path length
 
 /// L - L_min <= (B - L_min) (1 + relative_slack) + roundoff_ulps eps |L0|: the loss is under its rate
 /// bound B, allowing the solver's relative error and the round-off floor. Written with "not greater"
@@ -81,8 +81,8 @@ inline constexpr long kMaxConsecutiveRejections = 10000;
 /// odeint's controlled steppers: the next step is safety err^(-1/(q+1)) times this one, kept within
 /// [0.2, 10] times this one; the values of Hairer, Norsett & Wanner and of SciPy's RK45.
 inline constexpr double kStepSafety = 0.9;
-inline constexpr double kMinStepFactor = 0.2;
-inline constexpr double kMaxStepFactor = 10.0;
+inline constexpr double kMinStepFactor = 0.2;   ///< the next step is at least 0.2 times this one
+inline constexpr double kMaxStepFactor = 10.0;  ///< the next step is at most 10 times this one
 /// The stiffness hint of the explicit adaptive solvers (odeint back end): a step is held at the
 /// stability limit when h rho >= 1, rho = ||v(x1) - v(x0)|| / ||x1 - x0|| (a lower bound of the local
 /// Lipschitz constant of the field; the methods' stability intervals reach 2.5 to 5 on the negative
@@ -92,11 +92,11 @@ inline constexpr double kStabilityLimitedStep = 1.0;
 /// scale of the dissipation rate ||grad L||^2 (tau = ||g||^2 h / |change of ||g||^2 over the step|),
 /// each costing about 3 gradient evaluations (a Newton iteration or two and the Jacobian's share).
 inline constexpr double kStiffOrderPlusOne = 6.0;
-inline constexpr double kStiffEvaluationsPerStep = 3.0;
+inline constexpr double kStiffEvaluationsPerStep = 3.0;  ///< gradient evaluations per stiff-method step
 /// The hint is given when the explicit run spent more than 100 times that, and at least 10^4 gradient
 /// evaluations (below that, the choice of method does not matter).
 inline constexpr double kStiffHintRatio = 100.0;
-inline constexpr double kStiffHintMinEvaluations = 1e4;
+inline constexpr double kStiffHintMinEvaluations = 1e4;  ///< no hint below this many gradient evaluations
 /// The evidence is gathered on every 8th accepted step (standing for the 7 before it): a sample copies
 /// two vectors, which would otherwise be a measurable share of a step on cheap problems.
 inline constexpr long kStiffnessSampleEvery = 8;
@@ -110,7 +110,7 @@ inline constexpr double kGridMultipleRelative = 1e-9;
 /// CVODE's own defaults: a new Jacobian every 50 steps (msbj), and a new factorization when gamma has
 /// moved by 30% (dgmax).
 inline constexpr long kStepsBetweenHessians = 50;
-inline constexpr double kGammaChange = 0.3;
+inline constexpr double kGammaChange = 0.3;  ///< refactor when gamma has moved by this fraction (dgmax)
 /// 1 + gamma lambda this close to 0 makes the Newton matrix singular: a recoverable failure, so that
 /// CVODE retries with a smaller step.
 inline constexpr double kMinNewtonPivot = 1e-14;
@@ -131,7 +131,7 @@ inline constexpr double kMinNewtonPivot = 1e-14;
 /// 1.5 times dense BDF's gradients on that quadratic and 50 did no better than 30; the restarts are for
 /// harder spectra (p = 200: 1.9 times without them, 1.15 with them).
 inline constexpr long kGmresMaxKrylovDimension = 30;
-inline constexpr int kGmresMaxRestarts = 2;
+inline constexpr int kGmresMaxRestarts = 2;  ///< GMRES restarts at most
 /// PCG keeps a few vectors whatever its iteration budget, so the budget can be larger than GMRES's
 /// space: up to 100 iterations. 30 left eigenvalues up to 1e6 at 4.4 times dense BDF's gradients, 100 at
 /// 1.08 times (and p = 200 at 1.03 times).
@@ -181,7 +181,7 @@ inline constexpr double kNtkIdentityRelative = 1e-9;
 inline constexpr double kRadiusSearchRelative = 1e-15;
 /// ... or after 300 golden-section / 200 bisection iterations, more than 1e-15 needs.
 inline constexpr int kGoldenSectionMaxIterations = 300;
-inline constexpr int kBisectionMaxIterations = 200;
+inline constexpr int kBisectionMaxIterations = 200;  ///< bisection iterations at most
 /// The scale threshold s* is bisected to 1e-9 relative: the printed scale has 6 digits, and each
 /// probe costs one certificate.
 inline constexpr double kScaleSearchRelative = 1e-9;
@@ -192,6 +192,6 @@ inline constexpr int kScaleDoublings = 80;
 /// The sampled (not rigorous) local constants of problems without residual structure: at each sample
 /// point, 100 power iterations to 1e-6 relative; a local estimate needs no more.
 inline constexpr int kSampledSmoothnessIterations = 100;
-inline constexpr double kSampledSmoothnessRtol = 1e-6;
+inline constexpr double kSampledSmoothnessRtol = 1e-6;  ///< relative tolerance of those power iterations
 
 }  // namespace gradflow::tolerances

@@ -33,6 +33,8 @@ namespace gradflow {
 /// The central flow's tolerance in a comparison: its field carries the Lanczos sharpness's error.
 inline constexpr double kCentralFlowRtol = 1e-7;
 
+/// One row of descent compared with the flows from the same start at the row's t (FlowFollower::compare());
+/// NaN where a value is not available.
 struct FlowComparison {
   double flow_loss = std::numeric_limits<double>::quiet_NaN();                   ///< L(theta(t_k))
   double distance = std::numeric_limits<double>::quiet_NaN();                    ///< ||theta_k - theta(t_k)||
@@ -46,21 +48,24 @@ struct FlowComparison {
   /// of the iterate to it, and of the average of this row's and the previous row's iterates (the centre
   /// of a period-2 oscillation when every iteration is a row).
   double central_loss = std::numeric_limits<double>::quiet_NaN();
-  double central_average_loss = std::numeric_limits<double>::quiet_NaN();
-  double central_sharpness = std::numeric_limits<double>::quiet_NaN();
-  double central_distance = std::numeric_limits<double>::quiet_NaN();
-  double central_average_distance = std::numeric_limits<double>::quiet_NaN();
+  double central_average_loss = std::numeric_limits<double>::quiet_NaN();      ///< the predicted time-averaged loss
+  double central_sharpness = std::numeric_limits<double>::quiet_NaN();         ///< S at the central flow's point
+  double central_distance = std::numeric_limits<double>::quiet_NaN();          ///< ||theta_k - theta_c(t_k)||
+  double central_average_distance = std::numeric_limits<double>::quiet_NaN();  ///< ||mean iterate - theta_c(t_k)||
 };
 
 /// Where descent left the flow.
 struct LeaveFlow {
-  long iter = 0;
-  double t = 0.0;
-  double relative_distance = 0.0;
-  double sharpness = std::numeric_limits<double>::quiet_NaN();  ///< at that row (NaN when not observed)
-  double eta_sharpness = std::numeric_limits<double>::quiet_NaN();
+  long iter = 0;                   ///< the row's iteration k
+  double t = 0.0;                  ///< the row's time t_k
+  double relative_distance = 0.0;  ///< the relative distance there (to the modified flow for left_modified() and
+                                   ///< reached_edge(), to the plain flow for left())
+  double sharpness = std::numeric_limits<double>::quiet_NaN();      ///< at that row (NaN when not observed)
+  double eta_sharpness = std::numeric_limits<double>::quiet_NaN();  ///< eta x sharpness at that row
 };
 
+/// Integrates the plain and the modified flow (and, on request, the central flow) alongside a descent run,
+/// segment by segment, and compares each row's iterate with them (see the file comment).
 class FlowFollower {
  public:
   /// flow: the accurate solver's options (its t_end, rows and sinks are set here); leave_tol > 0.
@@ -79,15 +84,19 @@ class FlowFollower {
   /// The first row with eta x sharpness >= 2 (past the edge of stability), and the largest eta x
   /// sharpness seen (NaN when no row had a sharpness).
   const std::optional<LeaveFlow>& reached_edge() const { return edge_; }
+  /// The largest eta x sharpness of the rows compared so far (NaN when no row had a sharpness).
   double max_eta_sharpness() const { return max_eta_sharpness_; }
+  /// The relative distance beyond which descent has left a flow, as given to the constructor.
   double leave_tol() const { return leave_tol_; }
+  /// The options of the accurate solver that integrates the flows, segment by segment.
   const FlowOptions& flow_options() const { return flow_; }
-  const Stats& flow_stats() const { return stats_; }  // the flow's evaluations, all segments
+  const Stats& flow_stats() const { return stats_; }  ///< the flow's evaluations, all segments
   /// The modified flow's: gradients of L~, each one gradient and one Hessian-vector product of L.
   const Stats& modified_flow_stats() const { return modified_stats_; }
   /// Also integrate the central flow of the segment's step (discrete/flow_models.hpp) from theta0; before
   /// the first compare(). Needs exact Hessian-vector products (std::invalid_argument otherwise).
   void add_central_flow();
+  /// Whether add_central_flow() was called.
   bool has_central_flow() const { return central_; }
   /// The central flow's field evaluations and its Hessian-vector products of L (Lanczos, grad S).
   const Stats& central_flow_stats() const { return central_stats_; }

@@ -15,12 +15,14 @@
 
 namespace gradflow {
 
+/// The Armijo backtracking rule (StepRule::armijo; see the file comment).
 struct ArmijoStep {
-  double eta_bar;
-  double shrink;      ///< b in (0, 1)
-  double sufficient;  ///< c in (0, 1)
-  int max_backtracks = 100;
+  double eta_bar;            ///< the first trial step, > 0
+  double shrink;             ///< b in (0, 1)
+  double sufficient;         ///< c in (0, 1)
+  int max_backtracks = 100;  ///< trials after the first before the rule gives up (eta = 0)
 
+  /// "armijo".
   std::string name() const { return "armijo"; }
 
   /// Returns eta = 0 when no trial step satisfied the test within max_backtracks (the driver reports
@@ -44,8 +46,10 @@ struct ArmijoStep {
     return p;
   }
 
+  /// The guaranteed smallest accepted step for a beta-smooth L: min(eta_bar, 2 b (1 - c) / beta).
   double eta_min(double beta) const { return std::min(eta_bar, 2.0 * shrink * (1.0 - sufficient) / beta); }
 
+  /// q = 1 - 2 c mu eta_min (at least 0) and radius rho0 / c; empty without mu, beta or L_min.
   RateGuarantee guarantee(const StepFacts& facts) const {
     RateGuarantee g;
     if (!has_guarantee_facts(facts, g)) return g;

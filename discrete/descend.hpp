@@ -49,8 +49,11 @@
 
 namespace gradflow {
 
+/// Descent from theta0 (p = objective.dimension() finite entries) with the built-in rule options.step and
+/// its parameters; observer (may be empty) sees every iteration's row and iterate (see the file comment).
 DescentResult descend(const Objective& objective, const Vector& theta0, const DescentOptions& options,
                       const Observer& observer = {});
+/// The same with an observer that sees only the row.
 DescentResult descend(const Objective& objective, const Vector& theta0, const DescentOptions& options,
                       const RowObserver& observer);
 
@@ -62,6 +65,7 @@ namespace descent_internal {
 DescentResult start(const Objective& objective, const ConstVectorView& theta0, const DescentOptions& options);
 /// The counters and the wall time, at the end.
 void finish(DescentResult& r, const EvaluationCounts& counts, std::chrono::steady_clock::time_point started);
+/// std::snprintf(fmt, a, b, c) as a string (at most 255 characters): the run's messages with their numbers.
 std::string message(const char* fmt, double a, double b = 0.0, double c = 0.0);
 
 /// The sign of a change of g from a to b that the direction admits (as for the flow's events).
@@ -283,6 +287,7 @@ void iterate(Rule& rule, const CountingObjective& f, const ConstVectorView& thet
   report_identity_violation(r, keeper.identity_violation());
 }
 
+/// rule.name() when the rule has one, else "custom" (DescentResult::rule).
 template <class Rule>
 std::string rule_name(const Rule& rule) {
   if constexpr (requires { rule.name(); }) {
@@ -309,6 +314,7 @@ DescentResult descend(const Objective& objective, ConstVectorView theta0, Rule r
   return r;
 }
 
+/// The same with an observer that sees only the row.
 template <StepSizeRule Rule>
 DescentResult descend(const Objective& objective, ConstVectorView theta0, Rule rule, const DescentOptions& options,
                       const RowObserver& observer) {

@@ -21,6 +21,8 @@
 
 namespace gradflow {
 
+/// What an ensemble call reports besides its results (optional out-parameter of simulate_flows() and
+/// descend_many()).
 struct EnsembleOutcome {
   int threads = 1;      ///< the threads that ran (fewer than asked when the system refused some)
   std::string warning;  ///< why fewer, or ""

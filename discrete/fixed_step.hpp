@@ -17,15 +17,21 @@
 
 namespace gradflow {
 
+/// The fixed-step rule (StepRule::fixed; see the file comment).
 struct FixedStep {
-  double eta;
+  double eta;  ///< the step size, > 0
 
+  /// "fixed".
   std::string name() const { return "fixed"; }
 
+  /// Always eta, without evaluating anything.
   StepProposal propose(const StepInput&, Vector& /*trial*/) const { return {eta, false, 0.0, 0}; }
 
+  /// fixed_step_guarantee() of this eta.
   RateGuarantee guarantee(const StepFacts& facts) const { return fixed_step_guarantee(eta, facts); }
 
+  /// Theorem 2 for the step eta: q(eta) = 1 - mu eta (2 - beta eta) and radius rho_eta when
+  /// 0 < eta beta < 2; empty otherwise, and without mu, beta or L_min (the note says why).
   static RateGuarantee fixed_step_guarantee(double eta, const StepFacts& facts) {
     RateGuarantee g;
     if (!has_guarantee_facts(facts, g)) return g;

@@ -35,19 +35,29 @@
 
 namespace gradflow {
 
-enum class FlowModel { plain, modified, central };
+/// Which continuous-time model of descent (see the file comment).
+enum class FlowModel {
+  plain,     ///< theta' = -grad L
+  modified,  ///< theta' = -(grad L + (eta / 2) H grad L), the flow of ModifiedLoss
+  central    ///< theta' = -(grad L + (sigma^2 / 2) grad S), CentralFlow
+};
 std::string_view to_string(FlowModel model);  ///< "plain", "modified", "central"
+/// The model named "plain", "modified" or "central"; empty for any other name.
 std::optional<FlowModel> flow_model_from_string(std::string_view name);
+/// The models' names: "plain", "modified", "central".
 const std::vector<std::string>& flow_model_names();
 
 /// The largest Hessian eigenvalue and its unit eigenvector by Lanczos on exact Hessian-vector products
 /// (warm: a start vector, or empty), to a relative residual of 1e-10; products counts them.
 struct TopEigenpair {
+  /// The largest eigenvalue of H, S.
   double value = std::numeric_limits<double>::quiet_NaN();
-  Vector u;
-  int products = 0;
-  bool converged = false;
+  Vector u;                ///< its unit eigenvector
+  int products = 0;        ///< the Hessian-vector products Lanczos spent
+  bool converged = false;  ///< whether Lanczos reached the residual 1e-10
 };
+/// The top eigenpair of H(theta) (see TopEigenpair); warm of another size than p starts from the ones
+/// vector.
 TopEigenpair top_eigenpair(const Objective& objective, const ConstVectorView& theta, const Vector& warm = {});
 
 /// grad S(theta) = D^3 L[u, u, .] for the top unit eigenvector u (the derivative of the simple eigenvalue
@@ -65,20 +75,28 @@ struct CentralState {
   double average_loss() const { return loss + 0.5 * sigma2 * sharpness; }
 };
 
+/// The central flow of descent with step eta as an Objective: loss() is L, loss_and_gradient()'s "gradient" is
+/// minus the central flow's field (see the file comment).
 class CentralFlow final : public Objective {
  public:
   /// eta: the step, finite and > 0; gamma: the restoring rate (NaN: 1 / eta), finite and >= 0.
   CentralFlow(const Objective& base, double eta, double gamma = std::numeric_limits<double>::quiet_NaN());
 
   std::string name() const override { return "central flow of " + base_.name(); }
+  /// The wrapped objective's p.
   Eigen::Index dimension() const override { return base_.dimension(); }
+  /// L(theta), the wrapped objective's loss.
   double loss(const ConstVectorView& theta) const override { return base_.loss(theta); }
   /// L, and grad L + (sigma^2 / 2) grad S (minus the field).
   double loss_and_gradient(const ConstVectorView& theta, VectorView grad) const override;
+  /// The wrapped objective's threads() (set them on it).
   int threads() const override { return base_.threads(); }
+  /// False: the field is not the gradient of loss().
   bool field_is_gradient() const override { return false; }
 
+  /// L, the sharpness S and sigma^2 at theta (one Lanczos run, and grad S at the edge).
   CentralState state(const ConstVectorView& theta) const;
+  /// The step eta whose central flow this is.
   double eta() const { return eta_; }
   /// The work made inside the field (on top of the gradients the solver counts): Hessian-vector products
   /// of L (Lanczos and grad S).

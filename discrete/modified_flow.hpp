@@ -20,18 +20,24 @@
 
 namespace gradflow {
 
+/// The modified loss L~ = L + (eta / 4) ||grad L||^2 of a wrapped objective L (see the file comment).
 class ModifiedLoss final : public Objective {
  public:
   /// eta: the descent's step size, finite and >= 0 (0 gives L itself); throws std::invalid_argument.
   ModifiedLoss(const Objective& base, double eta);
 
   std::string name() const override { return "modified " + base_.name(); }
+  /// The wrapped objective's p.
   Eigen::Index dimension() const override { return base_.dimension(); }
+  /// L~(theta), from one loss_and_gradient() of the wrapped objective.
   double loss(const ConstVectorView& theta) const override;
+  /// L~(theta), and grad L~ = grad L + (eta / 2) H grad L written to grad (one more Hessian-vector product).
   double loss_and_gradient(const ConstVectorView& theta, VectorView grad) const override;
-  int threads() const override { return base_.threads(); }  // set them on the wrapped objective
+  int threads() const override { return base_.threads(); }  ///< set them on the wrapped objective
 
+  /// The step size eta of the modification.
   double eta() const { return eta_; }
+  /// The wrapped objective L.
   const Objective& base() const { return base_; }
 
  private:

@@ -17,6 +17,8 @@
 
 namespace gradflow {
 
+/// The built-in step-size rules (DescentOptions::step); a rule of one's own is a StepSizeRule type instead
+/// (discrete/step_rule.hpp).
 enum class StepRule {
   fixed,               ///< eta = lr
   inverse_smoothness,  ///< eta = 1 / beta (exact beta, or estimated by power iteration)
@@ -24,12 +26,16 @@ enum class StepRule {
   armijo,              ///< backtracking from lr by armijo_b until sufficient decrease armijo_c
 };
 
+/// The rule's name on the command line (--step) and in reports: "fixed", "inverse-smoothness", "polyak",
+/// "armijo".
 std::string_view to_string(StepRule rule);
 std::optional<StepRule> step_rule_from_string(std::string_view name);  ///< '_' written '-'
+/// Every rule's name (to_string()), in the order of the enumeration.
 const std::vector<std::string>& step_rule_names();
 
+/// The options of descend() (discrete/descend.hpp); the defaults are those of `gradflow descend`.
 struct DescentOptions {
-  StepRule step = StepRule::fixed;
+  StepRule step = StepRule::fixed;      ///< the step-size rule (its parameters below)
   double lr = 0.1;                      ///< fixed: eta; armijo: the first trial eta_bar; finite, > 0
   std::optional<double> gamma{};        ///< polyak: > 0; empty = 2 mu / beta (needs both known)
   double armijo_b = 0.5;                ///< armijo shrink factor, in (0, 1)

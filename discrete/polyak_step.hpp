@@ -16,9 +16,11 @@
 
 namespace gradflow {
 
+/// The damped Polyak rule (StepRule::polyak; see the file comment).
 struct PolyakStep {
-  double gamma;
+  double gamma;  ///< the damping factor, > 0; a contraction needs gamma < 4 mu / beta
 
+  /// "polyak".
   std::string name() const { return "polyak"; }
 
   /// Needs L_min: without it there is no step (eta = 0; descend() refuses the rule before that).
@@ -28,6 +30,8 @@ struct PolyakStep {
     return {in.grad_norm_squared > 0.0 ? gamma * excess / in.grad_norm_squared : 0.0, false, 0.0, 0};
   }
 
+  /// q = 1 - gamma + gamma^2 kappa / 4 (at least 0) when it is < 1, and no radius; empty without mu, beta
+  /// or L_min, or for gamma >= 4 mu / beta (the note says why).
   RateGuarantee guarantee(const StepFacts& facts) const {
     RateGuarantee g;
     if (!has_guarantee_facts(facts, g)) return g;

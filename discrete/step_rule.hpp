@@ -32,9 +32,9 @@ namespace gradflow {
 /// The constants a rule's guarantee is stated in. beta_estimated marks a beta that is not the
 /// problem's exact one (power iteration at theta0): a guarantee built on it is an estimate.
 struct StepFacts {
-  std::optional<double> mu;
-  std::optional<double> beta;
-  bool beta_estimated = false;
+  std::optional<double> mu;         ///< PL constant, > 0; empty when unknown
+  std::optional<double> beta;       ///< smoothness constant, > 0; empty when unknown
+  bool beta_estimated = false;      ///< beta is an estimate, not the problem's exact constant
   std::optional<double> min_value;  ///< L_min (KnownFacts::min_value); without it there is no bound
   double loss0 = 0.0;               ///< L0
 };
@@ -49,11 +49,11 @@ struct RateGuarantee {
 
 /// The point the driver hands a rule.
 struct StepInput {
-  const Objective& objective;
-  const Vector& theta;
-  double loss;
-  const Vector& grad;
-  double grad_norm_squared;
+  const Objective& objective;       ///< the objective (for a rule that evaluates trial points)
+  const Vector& theta;              ///< the iterate theta_k
+  double loss;                      ///< L_k = L(theta_k)
+  const Vector& grad;               ///< g_k = grad L(theta_k)
+  double grad_norm_squared;         ///< ||g_k||^2
   std::optional<double> min_value;  ///< L_min, when known
   long iter = 0;                    ///< k: the iterate theta_k is being stepped from
 };
@@ -61,12 +61,13 @@ struct StepInput {
 /// What a rule returns: the step size and, when it has evaluated theta - eta g, that point's loss
 /// (the point itself is in the rule's trial vector).
 struct StepProposal {
-  double eta = 0.0;
-  bool trial_evaluated = false;
-  double trial_loss = 0.0;
-  long loss_evals = 0;  ///< loss-only evaluations spent by the rule
+  double eta = 0.0;              ///< the step size eta_k; <= 0 or not finite: no acceptable step
+  bool trial_evaluated = false;  ///< the rule left theta_k - eta g_k in trial, with its loss in trial_loss
+  double trial_loss = 0.0;       ///< L(trial), when trial_evaluated
+  long loss_evals = 0;           ///< loss-only evaluations spent by the rule
 };
 
+/// A step-size rule: propose() and a const guarantee() of the shapes above (see the file comment).
 template <class R>
 concept StepSizeRule = requires(R& rule, const R& const_rule, const StepInput& in, Vector& trial,
                                 const StepFacts& facts) {

@@ -18,11 +18,13 @@
 
 namespace gradflow {
 
+/// A ratio of medians median(A) / median(B) with its bootstrap interval and p-value, as
+/// bootstrap_median_ratio() computes them; every number NaN when nothing could be computed.
 struct RatioInterval {
   double estimate = std::numeric_limits<double>::quiet_NaN();  ///< median(A) / median(B) on the data
-  double low = std::numeric_limits<double>::quiet_NaN();
-  double high = std::numeric_limits<double>::quiet_NaN();
-  long resamples = 0;  ///< rounds drawn
+  double low = std::numeric_limits<double>::quiet_NaN();   ///< the (1 - level)/2 quantile of the defined rounds' ratios
+  double high = std::numeric_limits<double>::quiet_NaN();  ///< the (1 + level)/2 quantile of the defined rounds' ratios
+  long resamples = 0;                                      ///< rounds drawn
   long undefined = 0;  ///< rounds with both medians infinite (left out); all: low = high = NaN
   /// The two-sided bootstrap p-value of "the ratio is 1": min(1, 2 min(#{r <= 1}, #{r >= 1}) / R) over the
   /// R defined rounds' ratios r (a round equal to 1 counts on both sides, so the value is conservative).

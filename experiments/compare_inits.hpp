@@ -26,7 +26,9 @@ enum class Protocol {
 };
 
 std::string_view to_string(Protocol protocol);  ///< "armijo", "tuned-fixed", "flow"
+/// The protocol that to_string() spells `name`; empty for any other text.
 std::optional<Protocol> protocol_from_string(std::string_view name);
+/// Every protocol's name, in the enumeration's order: "armijo", "tuned-fixed", "flow".
 const std::vector<std::string>& protocol_names();
 
 /// The methods of a protocol (the sweep's methods): armijo, fixed (tuned over the grid), or the solver.
@@ -35,18 +37,21 @@ std::vector<Method> protocol_methods(Protocol protocol, Solver solver);
 /// The default factors c of tuned-fixed: 0.25, 0.5, 1, 1.5, 1.9, 2.5, 4.
 const std::vector<double>& default_lr_grid();
 
+/// The settings of one comparison of initialization schemes; validate() checks them and to_sweep() turns
+/// them into the sweep that runs it.
 struct CompareInitsSpec {
+  /// The schemes compared (the positive one against the others); each listed once.
   std::vector<InitScheme> inits{InitScheme::positive, InitScheme::xavier_normal, InitScheme::kaiming_normal,
                                 InitScheme::lecun_normal, InitScheme::orthogonal};
-  std::vector<long> widths{16, 32, 64};
-  long seeds = 20;  ///< a count: the seeds 0 .. seeds - 1; in [1, 1e7]
-  long depth = 1;   ///< hidden layers, in [1, 64]
-  Activation activation = Activation::tanh;
-  Protocol protocol = Protocol::armijo;
-  std::optional<Solver> solver{};                ///< flow: the solver (empty: dopri5); only for the flow protocol
-  std::optional<double> rtol{}, atol{};          ///< flow: the solver's tolerances (empty: SweepSpec's, 1e-8 and
-                                                 ///< 1e-10); only for the flow protocol
-  double time_accuracy = 0.01;                   ///< flow: the time to the target to this relative accuracy (0: off)
+  std::vector<long> widths{16, 32, 64};      ///< the hidden widths, each in [1, 100000], each listed once
+  long seeds = 20;                           ///< a count: the seeds 0 .. seeds - 1; in [1, 1e7]
+  long depth = 1;                            ///< hidden layers, in [1, 64]
+  Activation activation = Activation::tanh;  ///< the activation of every hidden layer
+  Protocol protocol = Protocol::armijo;      ///< how every scheme is trained (protocol_methods())
+  std::optional<Solver> solver{};            ///< flow: the solver (empty: dopri5); only for the flow protocol
+  std::optional<double> rtol{},  ///< flow: the solver's relative tolerance (empty: SweepSpec's, 1e-8); flow only
+      atol{};                    ///< flow: the solver's absolute tolerance (empty: SweepSpec's, 1e-10); flow only
+  double time_accuracy = 0.01;   ///< flow: the time to the target to this relative accuracy (0: off)
   std::optional<std::vector<double>> lr_grid{};  ///< tuned-fixed: the factors c (empty: default_lr_grid());
                                                  ///< only for tuned-fixed
   std::optional<double> eps{};                   ///< converged at loss <= eps L0 (empty: 1e-6); not with loss_tol
@@ -54,25 +59,26 @@ struct CompareInitsSpec {
   long max_steps = 20000;                        ///< budget per run: descent iterations or accepted flow steps
   double lr = 1.0;                               ///< armijo: the first trial step
   std::optional<double> output_scale{};          ///< positive: empty = auto (scale_margin x the certified threshold)
-  double scale_margin = 1.05;
-  Preprocess preprocess = Preprocess::none;
-  bool teacher = false;               ///< synthetic targets from a teacher network
-  Observables observe{};              ///< watched at each run's recorded rows
+  double scale_margin = 1.05;                    ///< auto: the factor above the certified threshold s*, >= 1
+  Preprocess preprocess = Preprocess::none;      ///< the inputs' transform (experiments/data_transform.hpp)
+  bool teacher = false;                          ///< synthetic targets from a teacher network
+  Observables observe{};                         ///< watched at each run's recorded rows
   DatasetSpec dataset{};              ///< synthetic:16x32 by default; a file (or Python's arrays, named "array")
   std::optional<NetworkData> data{};  ///< the data of a file data set, read by the caller
-  std::string out = "results/compare-inits";
+  std::string out = "results/compare-inits";  ///< the folder of the results (SweepSpec::out); not empty
   /// The paths and held-out points of docs/theory.md §6.5, as SweepSpec's fields of the same names.
   std::vector<ScaleChoice> output_scales{};  ///< the scale path (not with output_scale)
-  double scale_start = 1.0, scale_end = 4.0;
-  std::optional<long> scale_path{};      ///< N scales geometric from scale_start to scale_end x s* (to_sweep()
-                                         ///< expands it); in [2, 1000], not with output_scale(s)
-  std::vector<double> condition_path{};  ///< powers a
-  bool compare_whitened = false;         ///< the condition path {1, 0}: raw and whitened (not with condition_path)
-  double holdout = 0.0;                  ///< a fraction held out (0: none) ...
-  std::uint64_t holdout_seed = 0;
-  std::string test_data{};  ///< ... or the held-out points of a file (read by the caller into test)
-  std::optional<NetworkData> test{};
-  VerdictOn verdict_on = VerdictOn::work;
+  double scale_start = 1.0,                  ///< a path's first scale, absolute (SweepSpec::scale_start), > 0
+      scale_end = 4.0;                       ///< a path's last scale, as a factor of s* (SweepSpec::scale_end), > 0
+  std::optional<long> scale_path{};          ///< N scales geometric from scale_start to scale_end x s* (to_sweep()
+                                             ///< expands it); in [2, 1000], not with output_scale(s)
+  std::vector<double> condition_path{};      ///< powers a
+  bool compare_whitened = false;             ///< the condition path {1, 0}: raw and whitened (not with condition_path)
+  double holdout = 0.0;                      ///< a fraction held out (0: none) ...
+  std::uint64_t holdout_seed = 0;            ///< the seed of the held-out split (split_holdout())
+  std::string test_data{};                   ///< ... or the held-out points of a file (read by the caller into test)
+  std::optional<NetworkData> test{};         ///< the held-out points of test_data, read by the caller
+  VerdictOn verdict_on = VerdictOn::work;    ///< what the verdict compares (a reading of the results)
 
   /// The first setting that is not valid, named as the member ("seeds", "lr_grid", "output_scale"; the
   /// command line flags it "--lr-grid", Python names the keyword), then the sweep's own validation of

@@ -35,9 +35,11 @@ NetworkData transform_inputs(const NetworkData& data, Preprocess how);
 /// data (when given) by the same maps fitted on the training inputs. std::invalid_argument (with the
 /// reason) when whitening or a power != 1 meets n > d or rank < n, or a is not finite.
 struct TransformedData {
-  NetworkData train;
-  std::optional<NetworkData> test;
+  NetworkData train;                ///< the training data, inputs (and, for standardize, targets) transformed
+  std::optional<NetworkData> test;  ///< the held-out data by the training data's maps; empty when none was given
 };
+/// Transforms train by `how` and then by the power a = `power`, and test (when given) by the same maps fitted
+/// on train, as TransformedData describes; std::invalid_argument as stated there.
 TransformedData transform_train_test(const NetworkData& train, const std::optional<NetworkData>& test, Preprocess how,
                                      double power = 1.0);
 

@@ -25,15 +25,23 @@ namespace gradflow {
 /// the reason); the rows keep their original order on each side. The same data and seed give the same
 /// split on every machine.
 struct HoldoutSplit {
-  NetworkData train, test;
+  NetworkData train,            ///< the training points, n - m rows
+      test;                     ///< the held-out points, m rows
   std::vector<long> test_rows;  ///< the held-out rows of the original data, increasing
 };
+/// Splits data as HoldoutSplit describes; fraction must be in (0, 1) (std::invalid_argument otherwise).
 HoldoutSplit split_holdout(const NetworkData& data, double fraction, std::uint64_t seed);
 
 /// How the targets are read as labels (from the training and held-out targets together): +-1 (the sign
 /// of the prediction), 0/1 (the prediction against 1/2), integer classes (the prediction rounded and
 /// clamped to the labels' range; at most 1000 distinct integers), or not labels (no accuracy).
-enum class LabelKind { none, plus_minus_one, zero_one, integer_classes };
+enum class LabelKind {
+  none,            ///< not labels: a target that is not a finite integer, or fewer than 2 or over 1000 values
+  plus_minus_one,  ///< the values are exactly -1 and 1
+  zero_one,        ///< the values are exactly 0 and 1
+  integer_classes  ///< any other set of 2 to 1000 integers
+};
+/// The kind of labels that train_y and test_y hold together, as LabelKind describes.
 LabelKind label_kind(const Vector& train_y, const Vector& test_y);
 std::string_view to_string(LabelKind kind);  ///< "none", "+-1", "0/1", "classes"
 /// The fraction of predictions that name the label (NaN for LabelKind::none or no points).
@@ -73,6 +81,8 @@ struct PowerLaw {
   long points = 0;                                             ///< used (at least 2 distinct x for a fit)
   double r2 = std::numeric_limits<double>::quiet_NaN();        ///< of the log-log fit (1: exact; NaN for 2 points)
 };
+/// The least-squares fit of log(y) against log(x) over the pairs (x_i, y_i) of the two lists (up to the
+/// shorter's length) with both finite and positive; NaN exponent and factor with fewer than 2 distinct x.
 PowerLaw fit_power_law(const std::vector<double>& x, const std::vector<double>& y);
 
 /// Where a x^k = b x^j: (b / a)^(1 / (k - j)); NaN when a law is not fitted or k == j.

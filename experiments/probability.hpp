@@ -27,6 +27,8 @@
 
 namespace gradflow {
 
+/// The settings of estimate_probability(): the number of draws, the confidence, the target and the descent
+/// each draw runs.
 struct ProbabilityOptions {
   long draws = 100;                ///< N, in [1, 1e7]
   double alpha = 0.05;             ///< 1 - confidence level, in (0, 1)
@@ -45,18 +47,20 @@ struct ProbabilityOptions {
   std::optional<OptionError> validate() const;
 };
 
+/// What one draw of estimate_probability() found: its certificate at theta0 and its descent's outcome.
 struct DrawResult {
-  long draw = 0;
-  std::uint64_t init_seed = 0;
-  bool certified = false;  ///< the flow certificate holds at this draw
-  double sigma0 = 0.0;
-  double mu = 0.0;  ///< certified mu (0 when not certified)
-  double loss0 = 0.0;
-  bool reached = false;  ///< descent reached the target (eps L0, or loss_tol) within K steps
-  long iterations = 0;
-  double loss_final = 0.0;
+  long draw = 0;                ///< the draw's index j, in [0, N)
+  std::uint64_t init_seed = 0;  ///< the initialization's seed, derive_seed(InitOptions::seed, j)
+  bool certified = false;       ///< the flow certificate holds at this draw
+  double sigma0 = 0.0;          ///< sigma_n(J(theta0)) of the draw's certificate
+  double mu = 0.0;              ///< certified mu (0 when not certified)
+  double loss0 = 0.0;           ///< the loss L0 at the draw's theta0
+  bool reached = false;         ///< descent reached the target (eps L0, or loss_tol) within K steps
+  long iterations = 0;          ///< the descent iterations run (at most K)
+  double loss_final = 0.0;      ///< the loss after the last iteration
 };
 
+/// The estimate of estimate_probability(): every draw, the counts and their Clopper-Pearson intervals.
 struct ProbabilityResult {
   /// not_run; invalid_options (message from ProbabilityOptions::validate, nothing was run); or
   /// reached_max_iters: every one of the N draws was run (the estimate's budget, as max_iters is
@@ -64,17 +68,18 @@ struct ProbabilityResult {
   /// the caller's cancellation check (core/cancellation.hpp) stopped it, and draws, the counts and the
   /// intervals hold only the draws that finished (the intervals stay [0, 1] when none did).
   Status status = Status::not_run;
-  std::string message;
-  std::vector<DrawResult> draws;
-  long certified = 0;
-  long reached = 0;
-  Interval certified_interval;
-  Interval reached_interval;
-  std::string why_not_applicable;  ///< the certificate does not apply to this problem at all (then certified = 0)
-  int threads_used = 1;
+  std::string message;                ///< the status in words: the invalid option, all draws run, or how many ran
+  std::vector<DrawResult> draws;      ///< by draw index (interrupted: only the finished draws)
+  long certified = 0;                 ///< the draws at which the certificate holds
+  long reached = 0;                   ///< the draws whose descent reached the target within K steps
+  Interval certified_interval;        ///< the certified fraction's Clopper-Pearson interval, confidence 1 - alpha
+  Interval reached_interval;          ///< the reached fraction's Clopper-Pearson interval, confidence 1 - alpha
+  std::string why_not_applicable;     ///< the certificate does not apply to this problem at all (then certified = 0)
+  int threads_used = 1;               ///< the worker threads that ran the draws
   std::vector<std::string> warnings;  ///< threads capped or not created (experiments/thread_pool.hpp)
-  double wall_seconds = 0.0;
+  double wall_seconds = 0.0;          ///< the estimate's wall time, in seconds
 
+  /// gradflow::succeeded(status): true when every draw ran (reached_max_iters).
   bool succeeded() const { return gradflow::succeeded(status); }
 };
 

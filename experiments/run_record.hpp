@@ -21,18 +21,22 @@
 
 namespace gradflow {
 
+/// One run's line of runs.csv: its coordinates, data and network sizes, certificate, work and outcome,
+/// observations and held-out metrics. execute_run() (experiments/sweep_runner.hpp) fills it.
 struct RunRecord {
-  RunSpec run;
-  long n = 0, d = 0, params = 0;
-  double output_scale = 1.0;
-  std::uint64_t init_seed = 0;
-  double loss0 = 0.0;
+  RunSpec run;                  ///< the run's coordinates (the key, init, width, ..., scale, condition_power)
+  long n = 0,                   ///< the training samples of the data set (without the held-out ones)
+      d = 0,                    ///< the features of the data set
+      params = 0;               ///< the network's parameters p
+  double output_scale = 1.0;    ///< the scale of the output layer at initialization (auto and paths resolved)
+  std::uint64_t init_seed = 0;  ///< the seed of the initialization (RunSpec::init_seed())
+  double loss0 = 0.0;           ///< L(theta0), the training loss at initialization
   /// The certificate of the method that ran: descent's (max phi > 2 ||r0||, step 1/beta_r) for descent
   /// methods, the flow's (max phi > ||r0||) for flow solvers.
   int certified = -1;  ///< 1 holds, 0 does not, -1 the theory does not apply
-  double certified_mu = std::numeric_limits<double>::quiet_NaN();
-  double certified_travel = std::numeric_limits<double>::quiet_NaN();
-  double input_condition = std::numeric_limits<double>::quiet_NaN();  ///< sigma_max(X) / sigma_n(X), after transform
+  double certified_mu = std::numeric_limits<double>::quiet_NaN();      ///< the certified PL constant mu, else NaN
+  double certified_travel = std::numeric_limits<double>::quiet_NaN();  ///< the certified travel bound, else NaN
+  double input_condition = std::numeric_limits<double>::quiet_NaN();   ///< sigma_max(X) / sigma_n(X), after transform
   double beta0 = std::numeric_limits<double>::quiet_NaN();  ///< sharpness at theta0 (power iteration, an estimate)
   double lr = std::numeric_limits<double>::quiet_NaN();     ///< descent: the step (fixed) or first trial (armijo)
   double loss_target = 0.0;                                 ///< the absolute loss the run had to reach
@@ -43,13 +47,15 @@ struct RunRecord {
   /// flow: the rtol of the run whose time is time_to_eps, and the time's relative change at the last
   /// tightening (its accuracy; TrialResult::time_rtol, time_change). NaN for descent.
   double time_rtol = std::numeric_limits<double>::quiet_NaN();
-  double time_change = std::numeric_limits<double>::quiet_NaN();
-  double final_loss = 0.0;
-  long steps = 0;
+  double time_change = std::numeric_limits<double>::quiet_NaN();  ///< flow: that relative change (+inf: not settled)
+  double final_loss = 0.0;                                        ///< the loss at the end of the training
+  long steps = 0;                                                 ///< iterations or accepted flow steps made
   /// The training's work (the certificate and the beta0 estimate are not counted): gradient and loss
   /// evaluations and Hessian-vector products made by the descent or the solver, all steps included.
-  long grad_evals = 0, loss_evals = 0, hvp_evals = 0;
-  std::string status;
+  long grad_evals = 0,         ///< gradient evaluations
+      loss_evals = 0,          ///< loss-only evaluations
+      hvp_evals = 0;           ///< Hessian-vector products
+  std::string status;          ///< how the training ended: the Status's name (to_string(TrialResult::status))
   double train_seconds = 0.0;  ///< wall time of the training alone
   double wall_seconds = 0.0;   ///< the whole run; these two columns depend on the machine's load
   /// --observe (SweepSpec::observe) at the run's recorded rows (experiments/trial.hpp); NaN when not asked.
@@ -59,17 +65,19 @@ struct RunRecord {
   /// Held-out points (experiments/held_out.hpp; NaN and 0 points without them), the travel and the
   /// kernel's drift (TrialResult::travel, travel_fraction, ntk_drift, ntk_condition0).
   HeldOutMetrics held_out;
-  double travel = std::numeric_limits<double>::quiet_NaN();
-  double travel_fraction = std::numeric_limits<double>::quiet_NaN();
-  double ntk_drift = std::numeric_limits<double>::quiet_NaN();
-  double ntk_condition = std::numeric_limits<double>::quiet_NaN();
+  double travel = std::numeric_limits<double>::quiet_NaN();           ///< ||theta_T - theta0||
+  double travel_fraction = std::numeric_limits<double>::quiet_NaN();  ///< travel / r* (NaN: no certificate)
+  double ntk_drift = std::numeric_limits<double>::quiet_NaN();        ///< ||K_T - K_0||_F / ||K_0||_F of the NTK
+  double ntk_condition = std::numeric_limits<double>::quiet_NaN();    ///< lambda_max(K_0) / lambda_min(K_0)
 };
 
+/// One column of runs.csv: its name, unit and documentation, and how to read and set the value of a
+/// RunRecord.
 struct RunField {
-  std::string_view name;  ///< the runs.csv column and the Python key
-  std::string_view unit;  ///< "gradients", "loss", "1", ...
-  std::string_view doc;   ///< one line
-  std::function<Value(const RunRecord&)> get;
+  std::string_view name;                       ///< the runs.csv column and the Python key
+  std::string_view unit;                       ///< "gradients", "loss", "1", ...
+  std::string_view doc;                        ///< one line
+  std::function<Value(const RunRecord&)> get;  ///< the record's value (null for NaN or an absent option)
   /// Sets the value from the file's text; false when the text is not one (the line is then refused).
   std::function<bool(RunRecord&, const std::string&)> set;
 };
@@ -90,9 +98,12 @@ NamedValues run_values(const RunRecord& record);
 /// whose field is malformed is refused (nothing).
 class RunsCsvReader {
  public:
+  /// Maps the columns of `header` (runs.csv's first line, without the line break) to their fields by name.
   explicit RunsCsvReader(const std::string& header);
   /// Whether the header names the key and the coordinates, without which no line can be read.
   bool usable() const { return usable_; }
+  /// The record of one line (without its line break); nothing when the reader is not usable, the line has
+  /// another number of fields than the header, a field is malformed or the coordinates do not give the key.
   std::optional<RunRecord> parse(const std::string& line) const;
 
  private:

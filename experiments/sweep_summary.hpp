@@ -22,18 +22,28 @@
 
 namespace gradflow {
 
+/// The median and quartiles of one measure of work over a row's runs (quantile(); a run that did not
+/// converge counts as +inf).
 struct Quartiles {
-  double median = 0.0, q25 = 0.0, q75 = 0.0;  ///< +inf when not enough runs converged
+  double median = 0.0,  ///< the 0.5 quantile
+      q25 = 0.0,        ///< the 0.25 quantile
+      q75 = 0.0;        ///< the 0.75 quantile; each +inf when not enough runs converged
 };
 
 /// The tolerances of "every run the same" (SummaryRow::independent_samples), relative.
-inline constexpr double kIdenticalWork = 1e-3;
-inline constexpr double kIdenticalValue = 1e-4;
+inline constexpr double kIdenticalWork = 1e-3;   ///< for the work counts (steps and evaluations)
+inline constexpr double kIdenticalValue = 1e-4;  ///< for time x beta0, held-out loss and final loss / L0
 
+/// One line of summary.csv: the runs of one data set, method, activation, depth, width and scheme (and
+/// scale and conditioning power, on those paths), their work and its comparison with the positive scheme.
 struct SummaryRow {
-  std::string dataset, method, activation, init;
-  long depth = 0, width = 0;
-  std::string scale;  ///< positive on the scale path: runs.csv's scale (10, auto, 4x, path:k/N); empty otherwise
+  std::string dataset,  ///< DatasetSpec::name()
+      method,           ///< Method::name() ("fixed" for tuned-fixed)
+      activation,       ///< the activation's name
+      init;             ///< the initialization scheme's name
+  long depth = 0,       ///< hidden layers
+      width = 0;        ///< hidden width
+  std::string scale;    ///< positive on the scale path: runs.csv's scale (10, auto, 4x, path:k/N); empty otherwise
   double condition_power = std::numeric_limits<double>::quiet_NaN();  ///< the conditioning path's a (NaN off it)
   double output_scale = std::numeric_limits<double>::quiet_NaN();     ///< median over the runs
   /// The positive row the other schemes of the group are compared with: the one off the scale path, else
@@ -44,14 +54,24 @@ struct SummaryRow {
   /// kIdenticalValue: a deterministic scheme, or positive at W_1 = 0, whose seeds change only the scale
   /// that beta0 normalizes), and the bootstrap then resamples one value, not runs copies of it; else runs.
   long independent_samples = 0;
-  double lr_c = 0.0;     ///< tuned-fixed: the scheme's best c (lr = c / beta0); 0 otherwise
-  std::string c_choice;  ///< tuned-fixed: how c was chosen (below); empty otherwise
-  long runs = 0, converged = 0, certified = 0;
-  double input_condition = 0.0;  ///< median over the runs (one data set: the same for every run)
-  Quartiles steps, grad_evals, loss_evals, hvp_evals, seconds;
+  double lr_c = 0.0;               ///< tuned-fixed: the scheme's best c (lr = c / beta0); 0 otherwise
+  std::string c_choice;            ///< tuned-fixed: how c was chosen (below); empty otherwise
+  long runs = 0,                   ///< the runs of the row
+      converged = 0,               ///< the runs that reached the target
+      certified = 0;               ///< the runs whose certificate holds (runs.csv's certified = 1)
+  double input_condition = 0.0;    ///< median over the runs (one data set: the same for every run)
+  Quartiles steps,                 ///< steps to the target (steps_to_eps)
+      grad_evals,                  ///< gradient evaluations
+      loss_evals,                  ///< loss-only evaluations
+      hvp_evals,                   ///< Hessian-vector products
+      seconds;                     ///< training wall time, in seconds
   double median_time = 0.0;        ///< raw flow time (or the sum of descent steps) to the target
   double median_time_beta0 = 0.0;  ///< that time x beta0: comparable across output scales
-  RatioInterval speedup_steps, speedup_grad_evals, speedup_loss_evals, speedup_wall;  ///< NaN for positive itself
+  /// Scheme / positive of the median work with their bootstrap intervals; NaN for positive itself.
+  RatioInterval speedup_steps,  ///< in steps to the target
+      speedup_grad_evals,       ///< in gradient evaluations (descent's verdict)
+      speedup_loss_evals,       ///< in loss-only evaluations
+      speedup_wall;             ///< in training wall time
   /// The flow's time to the target x beta0, scheme / positive: a property of the flow, not of the solver
   /// (the flow protocol's verdict; NaN for positive and for descent).
   RatioInterval speedup_time_beta0;
@@ -63,6 +83,8 @@ struct SummaryRow {
   /// flow: the largest relative change of a converged run's time at its last tightening (runs.csv's
   /// time_change): the accuracy of the times; NaN for descent or when no time was checked.
   double time_accuracy = std::numeric_limits<double>::quiet_NaN();
+  /// The ratio the verdict reads: test_loss_ratio or test_error_ratio by verdict_on, else (work)
+  /// speedup_time_beta0 for the flow and speedup_grad_evals for descent.
   const RatioInterval& verdict_ratio() const {
     if (verdict_on == VerdictOn::test_loss) return test_loss_ratio;
     if (verdict_on == VerdictOn::test_error) return test_error_ratio;
@@ -71,30 +93,34 @@ struct SummaryRow {
   /// --observe: medians over the runs that observed them (NaN when none did) of runs.csv's ntk_min,
   /// sharpness0, sharpness_max and eta_sharpness_max.
   double median_ntk_min = std::numeric_limits<double>::quiet_NaN();
-  double median_sharpness0 = std::numeric_limits<double>::quiet_NaN();
-  double median_sharpness_max = std::numeric_limits<double>::quiet_NaN();
-  double median_eta_sharpness_max = std::numeric_limits<double>::quiet_NaN();
+  double median_sharpness0 = std::numeric_limits<double>::quiet_NaN();         ///< of sharpness0
+  double median_sharpness_max = std::numeric_limits<double>::quiet_NaN();      ///< of sharpness_max
+  double median_eta_sharpness_max = std::numeric_limits<double>::quiet_NaN();  ///< of eta_sharpness_max
   /// Held-out points (runs.csv's test_*): medians with their 95% percentile-bootstrap intervals (estimate,
   /// low, high of a RatioInterval against 1; NaN without held-out points), the other medians, and the ratios
   /// scheme / positive of test_loss and of the error rate 1 - test_accuracy (NaN for positive).
-  RatioInterval test_loss, test_accuracy;
-  double median_interpolant_distance = std::numeric_limits<double>::quiet_NaN();
-  double median_linear_test_loss = std::numeric_limits<double>::quiet_NaN();
-  double median_linear_test_accuracy = std::numeric_limits<double>::quiet_NaN();
-  RatioInterval test_loss_ratio, test_error_ratio;
+  RatioInterval test_loss,  ///< the median held-out loss and its interval
+      test_accuracy;        ///< the median held-out accuracy and its interval (class labels only)
+  double median_interpolant_distance = std::numeric_limits<double>::quiet_NaN();  ///< of interpolant_distance
+  double median_linear_test_loss = std::numeric_limits<double>::quiet_NaN();      ///< of linear_test_loss
+  double median_linear_test_accuracy = std::numeric_limits<double>::quiet_NaN();  ///< of linear_test_accuracy
+  RatioInterval test_loss_ratio,  ///< scheme / positive of the median held-out loss
+      test_error_ratio;           ///< scheme / positive of the median error rate 1 - test_accuracy
   /// The run's travel over r*, the NTK's drift and its condition at theta0 (medians; NaN when not measured).
   double median_travel_fraction = std::numeric_limits<double>::quiet_NaN();
-  double median_ntk_drift = std::numeric_limits<double>::quiet_NaN();
-  double median_ntk_condition = std::numeric_limits<double>::quiet_NaN();
+  double median_ntk_drift = std::numeric_limits<double>::quiet_NaN();      ///< of runs.csv's ntk_drift
+  double median_ntk_condition = std::numeric_limits<double>::quiet_NaN();  ///< of runs.csv's ntk_condition
   VerdictOn verdict_on = VerdictOn::work;  ///< what verdict_ratio() and holm_p are about
 };
 
+/// How summarize() computes the table: the bootstrap's seed, rounds and level, the tuned-fixed rule and
+/// what the verdict compares.
 struct SummaryOptions {
-  std::uint64_t seed = 13;     ///< the bootstrap's seed (each comparison derives its own from it)
-  long resamples = 2000;       ///< bootstrap rounds
-  double level = 0.95;         ///< the intervals' confidence level
-  double min_converged = 0.9;  ///< tuned-fixed: a c qualifies when this fraction of its runs converged
-  VerdictOn verdict_on = VerdictOn::work;
+  std::uint64_t seed = 13;                 ///< the bootstrap's seed (each comparison derives its own from it)
+  long resamples = 2000;                   ///< bootstrap rounds
+  double level = 0.95;                     ///< the intervals' confidence level
+  double min_converged = 0.9;              ///< tuned-fixed: a c qualifies when this fraction of its runs converged
+  VerdictOn verdict_on = VerdictOn::work;  ///< what the verdict compares (SummaryRow::verdict_on)
 };
 
 /// Holm's step-down adjustment of the p-values of one family (NaN entries are not members and stay NaN):
@@ -115,14 +141,19 @@ double quantile(std::vector<double>& values, double q);
 /// last). A tie goes to the smaller c (the more cautious step), whatever the order of the grid. choice
 /// receives which rule decided.
 struct StepFactorResult {
-  double c = 0.0;
-  double converged_fraction = 0.0;
-  double median_steps = 0.0;
+  double c = 0.0;                   ///< the step factor (lr = c / beta0)
+  double converged_fraction = 0.0;  ///< the fraction of its runs that reached the target, in [0, 1]
+  double median_steps = 0.0;        ///< median steps to the target (+inf when half or more did not converge)
   double median_final_loss = std::numeric_limits<double>::quiet_NaN();  ///< over all runs (NaN: unknown)
 };
+/// The index into grid of the best c by the rule above; choice (may be null) receives the rule that decided.
 std::size_t choose_best_c(const std::vector<StepFactorResult>& grid, double min_converged,
                           std::string* choice = nullptr);
 
+/// The table of the records (runs.csv's lines): one row per data set, method, activation, depth, width,
+/// conditioning power, scheme and scale (for tuned-fixed at the scheme's best c), sorted by those keys, with
+/// the comparisons against positive and their Holm-adjusted p-values. Cancelled when the caller's
+/// cancellation check says stop.
 std::vector<SummaryRow> summarize(const std::vector<RunRecord>& records, const SummaryOptions& options = {});
 
 /// The columns of summary.csv for one row, by name, in the file's order (the Python module's summary
@@ -130,7 +161,7 @@ std::vector<SummaryRow> summarize(const std::vector<RunRecord>& records, const S
 /// in every row), the medians and quartiles of the work (+inf where not enough runs converged), the
 /// speedups with their bootstrap intervals (null for positive itself) and the observed medians.
 NamedValues summary_values(const SummaryRow& row, const std::string& tolerance);
-std::string summary_csv_header();
+std::string summary_csv_header();  ///< the names of summary_values() joined by commas, without the line break
 /// A table for the terminal.
 std::string format_summary(const std::vector<SummaryRow>& rows, const std::string& tolerance);
 
@@ -153,15 +184,26 @@ std::string format_scale_path(const std::vector<SummaryRow>& rows);
 /// else at auto, else at the scale fitted over the most powers; NaN for positive itself and when either law
 /// is not fitted or the exponents are equal).
 struct ConditioningFit {
-  std::string dataset, method, activation, init, scale;
-  long depth = 0, width = 0;
-  std::vector<double> conditions, work;  ///< per power, in the order of the conditions
-  PowerLaw law;
+  std::string dataset,             ///< SummaryRow::dataset
+      method,                      ///< the method, "tuned-fixed" for the tuned fixed step
+      activation,                  ///< SummaryRow::activation
+      init,                        ///< the initialization scheme
+      scale;                       ///< positive's scale path entry (empty otherwise)
+  long depth = 0,                  ///< hidden layers
+      width = 0;                   ///< hidden width
+  std::vector<double> conditions,  ///< the median input condition number at each power, increasing
+      work;                        ///< per power, in the order of the conditions
+  PowerLaw law;                    ///< work = factor x condition^exponent, fitted (fit_power_law())
   double crossing = std::numeric_limits<double>::quiet_NaN();  ///< cond(X) where the work equals positive's
 };
+/// The fits of the rows on the conditioning path (rows with a condition_power), one per group and scheme
+/// as above, sorted by those keys; empty when no row is on the path.
 std::vector<ConditioningFit> fit_conditioning(const std::vector<SummaryRow>& rows);
+/// conditioning.csv's header line, without the line break.
 std::string conditioning_csv_header();
+/// One fit as a line of conditioning.csv (without the line break): the conditions and work joined by ';'.
 std::string conditioning_csv_line(const ConditioningFit& fit);
+/// A table of the fits for the terminal (exponent, r2, crossing per scheme); empty text for no fits.
 std::string format_conditioning(const std::vector<ConditioningFit>& fits);
 
 }  // namespace gradflow

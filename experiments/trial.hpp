@@ -42,7 +42,7 @@ using CurvePoint = Row;
 /// observed). The rows: descent's theta0, every max_steps / curve_points iterations and the last; the
 /// flow's every accepted step.
 struct TrialObserved {
-  long rows = 0;
+  long rows = 0;                                                    ///< the recorded rows observed (0: none)
   double ntk_min = std::numeric_limits<double>::quiet_NaN();        ///< the smallest ntk_min along the rows
   double ntk_max = std::numeric_limits<double>::quiet_NaN();        ///< the largest ntk_max
   double pl_margin = std::numeric_limits<double>::quiet_NaN();      ///< the smallest pl_ratio - ntk_min (>= 0)
@@ -59,18 +59,20 @@ struct TrialObserved {
   /// Descent with sharpness: the fraction of the eta x sharpness samples (the dense start and the recorded
   /// rows: a sampled estimate, not every step) at or above kEdgeOfStability, and their number.
   double edge_fraction = std::numeric_limits<double>::quiet_NaN();
-  long edge_samples = 0;
+  long edge_samples = 0;  ///< the number of eta x sharpness samples behind edge_fraction
 };
 
 /// Edge of stability, descent: the first iterates observed at every step, the level counted as "at the
 /// edge" (eta x sharpness near 2), and the rise above the lowest loss so far that starts a catapult.
 inline constexpr long kDenseEdgeSteps = 20;
-inline constexpr double kEdgeOfStability = 1.9;
-inline constexpr double kCatapultRise = 0.01;
+inline constexpr double kEdgeOfStability = 1.9;  ///< eta x sharpness at or above it counts as at the edge
+inline constexpr double kCatapultRise = 0.01;    ///< a relative rise: the loss above (1 + it) x the lowest so far
 
 /// The most times a flow run is repeated with rtol / 10 to settle its time to the target.
 inline constexpr int kMaxTimeTightenings = 3;
 
+/// Everything one trial needs: the initialization, the method and its settings, the target, and what to
+/// measure. run_trial() runs it.
 struct TrialSpec {
   InitOptions init;                ///< scheme, seed and output scale (already resolved: no search here)
   Method method;                   ///< a descent step rule or a flow solver
@@ -84,7 +86,7 @@ struct TrialSpec {
                                    ///< with max_iters, loss_tol, save_every and seed, are set by run_trial
   double t_end = 1e6;              ///< flow: end time
   double rtol = 1e-8;              ///< flow: the solver's tolerances (FlowOptions::rtol, atol)
-  double atol = 1e-10;
+  double atol = 1e-10;             ///< flow: the absolute tolerance (FlowOptions::atol)
   /// flow: the time to the target is computed to this relative accuracy: the run is repeated with rtol and
   /// atol divided by 10 (at most kMaxTimeTightenings times) until two successive times agree to it;
   /// 0 turns the check off (the time of the first run only).
@@ -96,12 +98,14 @@ struct TrialSpec {
   /// for the minimum-norm interpolant), the trained network's metrics on them (TrialResult::held_out).
   /// Not owned: they must outlive the call.
   const NetworkData* train = nullptr;
-  const NetworkData* test = nullptr;
+  const NetworkData* test = nullptr;  ///< the held-out points (null: none)
   /// The NTK J J^T at theta0 and at the final theta (n <= tolerances::kMaxDenseGramResiduals): its drift
   /// and its condition number at theta0 (TrialResult::ntk_drift, ntk_condition0). Costs no gradient.
   bool kernel_endpoints = false;
 };
 
+/// What run_trial() found: the certificate at theta0, the training's outcome and work, its curve and
+/// observations, and the trained network's travel, kernel drift and held-out metrics.
 struct TrialResult {
   Certificate certificate;  ///< at theta0 (flow and descent verdicts both)
   /// The certificate of the method and step that ran: 1 holds, 0 does not, -1 does not apply. The flow:
@@ -112,38 +116,41 @@ struct TrialResult {
   /// When certified: the travel bound of the method that ran (the flow's sqrt(2 L0 / mu); descent's rule's
   /// radius, rho0 / (1 - beta_r eta / 2) for a fixed eta). NaN otherwise.
   double certified_travel = std::numeric_limits<double>::quiet_NaN();
-  double loss0 = 0.0;
+  double loss0 = 0.0;   ///< L0 = L(theta0), the training loss at initialization
   double target = 0.0;  ///< the absolute loss to reach
+  /// The sharpness at theta0 (initial_sharpness()); NaN unless TrialSpec::measure_beta0 or lr_c > 0.
   double beta0 = std::numeric_limits<double>::quiet_NaN();
   double lr = std::numeric_limits<double>::quiet_NaN();  ///< descent's step (or first trial)
-  bool reached = false;
-  long steps = 0;
-  long steps_to_eps = -1;
+  bool reached = false;    ///< the training stopped at the target (status tolerance_reached, loss <= target)
+  long steps = 0;          ///< descent iterations or accepted flow steps made
+  long steps_to_eps = -1;  ///< steps when reached, else -1
+  /// When reached: the flow time to the target (the most accurate of the tightened runs) or the sum of the
+  /// descent's steps; NaN otherwise.
   double time_to_eps = std::numeric_limits<double>::quiet_NaN();
   /// flow: the rtol of the run whose time is time_to_eps (TrialSpec::time_accuracy), and the relative
   /// change of the time at the last tightening, its accuracy: NaN when the time was not checked, +inf when
   /// a tighter run did not reach the target, above time_accuracy when it did not settle within
   /// kMaxTimeTightenings.
   double time_rtol = std::numeric_limits<double>::quiet_NaN();
-  double time_change = std::numeric_limits<double>::quiet_NaN();
-  double final_loss = 0.0;
+  double time_change = std::numeric_limits<double>::quiet_NaN();  ///< flow: that relative change (see above)
+  double final_loss = 0.0;                                        ///< the training loss at the end
   /// Descent: the iterations whose loss is above the previous one's, and the catapults (the loss climbs
   /// more than kCatapultRise above the lowest loss so far, then falls below that lowest loss).
   long loss_rises = 0;
-  long catapults = 0;
-  Status status = Status::not_run;
-  Stats stats;  ///< the training's work only
-  std::vector<CurvePoint> curve;
-  TrialObserved observed;   ///< with TrialSpec::observe
-  HeldOutMetrics held_out;  ///< with TrialSpec::test (NaN otherwise)
+  long catapults = 0;               ///< descent: the catapults (above)
+  Status status = Status::not_run;  ///< how the training (the descent or the first flow run) ended
+  Stats stats;                      ///< the training's work only
+  std::vector<CurvePoint> curve;    ///< at most TrialSpec::curve_points rows, evenly thinned (empty for 0)
+  TrialObserved observed;           ///< with TrialSpec::observe
+  HeldOutMetrics held_out;          ///< with TrialSpec::test (NaN otherwise)
   /// ||theta_T - theta0||, and that over the certificate's radius r* (NaN when the certificate does not
   /// apply); the theory needs the run to stay within r*.
   double travel = std::numeric_limits<double>::quiet_NaN();
-  double travel_fraction = std::numeric_limits<double>::quiet_NaN();
+  double travel_fraction = std::numeric_limits<double>::quiet_NaN();  ///< travel / r*
   /// With TrialSpec::kernel_endpoints: ||K_T - K_0||_F / ||K_0||_F for the NTK K = J J^T at theta0 and at the
   /// final theta, and lambda_max(K_0) / lambda_min(K_0) (+inf when lambda_min <= 0). NaN otherwise.
   double ntk_drift = std::numeric_limits<double>::quiet_NaN();
-  double ntk_condition0 = std::numeric_limits<double>::quiet_NaN();
+  double ntk_condition0 = std::numeric_limits<double>::quiet_NaN();  ///< lambda_max(K_0) / lambda_min(K_0)
 };
 
 /// The network must be the caller's own (it keeps scratch space): one per thread.

@@ -32,7 +32,10 @@ class ProgressLine {
  public:
   /// total: the flow's t_end, or descent's iteration budget.
   ProgressLine(RunKind kind, double total, std::FILE* out = stderr);
+  /// Prints the progress of row over the line (at most every 200 ms); theta is not used. Always returns
+  /// false: the run goes on.
   bool operator()(const Row& row, ConstVectorView theta = ConstVectorView(Vector()));
+  /// Blanks the line and returns the cursor to its start, when anything was printed.
   void finish() const;
 
  private:
@@ -49,10 +52,15 @@ class ProgressLine {
 /// extra(row, theta) their fields (",1.5,2"). The header is written by the constructor.
 class CsvRowWriter {
  public:
+  /// The caller's extra fields of a row, each preceded by a comma (",1.5,2"), without a line break.
   using Extra = std::function<std::string(const Row& row, ConstVectorView theta)>;
+  /// Writes the header line to out (which must outlive the writer): the columns of kind and observe,
+  /// then extra_header.
   CsvRowWriter(std::ostream& out, RunKind kind, const Observables& observe, std::string extra_header = "",
                Extra extra = {});
+  /// Writes row as one line: its columns, then extra(row, theta) when extra is set.
   void operator()(const Row& row, ConstVectorView theta);
+  /// The rows written so far (the header not counted).
   long rows() const { return rows_; }
 
  private:
@@ -66,7 +74,10 @@ class CsvRowWriter {
 /// (descent), then theta_1 ... theta_p at full precision. The header is written by the constructor.
 class CsvStateWriter {
  public:
+  /// Writes the header "t,theta_1,...,theta_p" (flow) or "iter,theta_1,...,theta_p" (descent) to out,
+  /// which must outlive the writer.
   CsvStateWriter(std::ostream& out, RunKind kind, Eigen::Index p);
+  /// Writes the line of row's t (or iter) and every entry of theta.
   void operator()(const Row& row, ConstVectorView theta);
 
  private:
@@ -79,11 +90,17 @@ class CsvStateWriter {
 /// identity of theory/observables.hpp keeps >= 0).
 class PathExtremes {
  public:
+  /// Folds row.observed (and row.pl_ratio) into the extremes; theta is not used.
   void operator()(const Row& row, ConstVectorView theta = ConstVectorView(Vector()));
+  /// The rows seen so far.
   long rows() const { return rows_; }
+  /// The smallest Observed::ntk_min seen (NaN when none).
   double ntk_min() const { return ntk_min_; }
+  /// The largest Observed::ntk_max seen (NaN when none).
   double ntk_max() const { return ntk_max_; }
+  /// The largest Observed::sharpness seen (NaN when none).
   double sharpness_max() const { return sharpness_max_; }
+  /// The smallest pl_ratio - ntk_min over the rows where both are known (NaN when none).
   double pl_minus_ntk_min() const { return margin_; }
 
  private:
@@ -99,6 +116,7 @@ RowSink all_of(std::vector<RowSink> sinks);
 
 /// min and max that keep the first non-NaN value (NaN only when both are).
 double nan_min(double a, double b);
+/// max that keeps the first non-NaN value: a when b is NaN, b when a is NaN (NaN only when both are).
 double nan_max(double a, double b);
 
 }  // namespace gradflow

@@ -22,11 +22,17 @@
 
 namespace gradflow {
 
+/// The piecewise-polynomial interpolant of one run's trajectory (see the file comment): filled by the back
+/// ends step by step, evaluated by at(t).
 class DenseOutput {
  public:
+  /// True when nothing was recorded (no start(), no piece).
   bool empty() const { return pieces_.empty() && !has_start_; }
+  /// The number of polynomial pieces (the accepted steps and their halvings).
   std::size_t num_pieces() const { return pieces_.size(); }
+  /// The start of the interval covered: the t0 given to start().
   double t_begin() const { return t_begin_; }
+  /// The end of the interval covered: the last piece's t1, or t_begin() without pieces.
   double t_end() const { return pieces_.empty() ? t_begin_ : pieces_.back().t1; }
 
   /// The state at t; throws std::out_of_range naming t and the interval when t is outside it, and
@@ -36,8 +42,10 @@ class DenseOutput {
   /// Recording (the back ends). start() gives the initial point; each add_* appends the piece for the
   /// step [t0, t1] that follows the last one.
   void start(double t0, const ConstVectorView& theta0);
+  /// A cubic Hermite piece on [t0, t1] from the states x0, x1 and the velocities v0, v1 at its ends.
   void add_hermite(double t0, double t1, const ConstVectorView& x0, const ConstVectorView& v0,
                    const ConstVectorView& x1, const ConstVectorView& v1);
+  /// A linear piece on [t0, t1]: x0 + (t - t0) v0 (euler's partial step).
   void add_linear(double t0, double t1, const ConstVectorView& x0, const ConstVectorView& v0);
   /// samples: the values at t0 + k span / 5, k = 0..5 (span = the whole step, which may extend past t1
   /// when the step was cut short by an event); the piece is valid on [t0, t1].

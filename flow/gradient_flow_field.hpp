@@ -11,8 +11,11 @@
 
 namespace gradflow {
 
+/// The field theta' = -grad L(theta) of an objective, with the cache of the last evaluated point and the
+/// counters of evaluations (see the file comment).
 class GradientFlowField {
  public:
+  /// objective must outlive the field.
   explicit GradientFlowField(const Objective& objective);
 
   /// velocity = -grad L(theta). Returns false when L, an entry of grad L, or ||grad L|| is not finite.
@@ -25,7 +28,9 @@ class GradientFlowField {
   /// out = -H(theta); only for problems with has_hessian().
   void jacobian(const ConstVectorView& theta, MatrixView out);
 
+  /// The objective whose flow this is.
   const Objective& objective() const { return objective_; }
+  /// p, the objective's dimension().
   Eigen::Index dimension() const { return objective_.dimension(); }
   /// Whether an evaluation keeps a copy of its point, so that asking again for that point, bit for bit,
   /// costs nothing (on by default). dopri5's driver turns it off for its steps: its last stage is

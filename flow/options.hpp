@@ -16,6 +16,8 @@
 
 namespace gradflow {
 
+/// The integration method of a flow run (FlowOptions::solver); solver_from_string() reads the names of
+/// the command line's --solver.
 enum class Solver {
   dopri5,            ///< odeint Dormand-Prince 5(4), adaptive, dense output (FSAL)
   cash_karp54,       ///< odeint Cash-Karp 5(4), adaptive
@@ -31,24 +33,35 @@ enum class Solver {
 
 /// A hand-over of solver auto (FlowResult::solver_switches): at time t, from one method to the other.
 struct SolverSwitch {
-  double t = 0.0;
-  Solver from = Solver::dopri5;
-  Solver to = Solver::dopri5;
-  std::string reason{};
+  double t = 0.0;                ///< flow time of the hand-over
+  Solver from = Solver::dopri5;  ///< the method used before t (dopri5 or the BDF method)
+  Solver to = Solver::dopri5;    ///< the method used from t on
+  std::string reason{};          ///< why: the stiffness measure that decided, with its numbers
 };
 
+/// The solver's name on the command line and in reports: "dopri5", "cash-karp54", ..., "auto".
 std::string_view to_string(Solver solver);
 std::optional<Solver> solver_from_string(std::string_view name);  ///< the names above, '_' written '-'
+/// Every solver's name (to_string()), in the order of the enumeration.
 const std::vector<std::string>& solver_names();
+/// True for the fixed-step solvers, euler and rk4 (they use FlowOptions::dt).
 bool is_fixed_step(Solver solver);
+/// True for the SUNDIALS CVODE solvers: cvode-bdf, cvode-bdf-krylov and cvode-adams.
 bool is_cvode(Solver solver);
 
-enum class KrylovMethod { gmres, pcg };
+/// The Krylov linear solver of cvode-bdf-krylov (FlowOptions::krylov).
+enum class KrylovMethod {
+  gmres,  ///< SUNDIALS SPGMR, restarted GMRES without preconditioner (the default)
+  pcg     ///< SUNDIALS PCG, conjugate gradients without preconditioner: needs I + gamma H positive definite
+};
+/// "gmres" or "pcg".
 std::string_view to_string(KrylovMethod method);
+/// The method named "gmres" or "pcg"; empty for any other name.
 std::optional<KrylovMethod> krylov_from_string(std::string_view name);
 
+/// The options of simulate_flow() (flow/simulate_flow.hpp); the defaults are those of `gradflow flow`.
 struct FlowOptions {
-  Solver solver = Solver::dopri5;
+  Solver solver = Solver::dopri5;             ///< the integration method
   double t_end = 10.0;                        ///< final time; finite, > 0
   double rtol = 1e-8;                         ///< relative tolerance of adaptive solvers; in (0, 1)
   double atol = 1e-10;                        ///< absolute tolerance of adaptive solvers; in (0, 1)
@@ -57,10 +70,10 @@ struct FlowOptions {
   /// Adaptive solvers (not euler, rk4): the largest step (> 0; infinity: no limit) and the first trial
   /// step (empty: chosen by the solver; > 0 and <= t_end), as SciPy's solve_ivp max_step and first_step.
   double max_step = std::numeric_limits<double>::infinity();
-  std::optional<double> first_step{};
-  std::optional<double> mu{};      ///< PL constant for the bound; empty = the problem's exact one; > 0
-  std::optional<double> radius{};  ///< containment to check: ||theta(t) - theta0|| <= radius (a certified
-                                   ///< travel bound); empty = not checked; > 0
+  std::optional<double> first_step{};  ///< the first trial step; empty = chosen by the solver (see above)
+  std::optional<double> mu{};          ///< PL constant for the bound; empty = the problem's exact one; > 0
+  std::optional<double> radius{};      ///< containment to check: ||theta(t) - theta0|| <= radius (a certified
+                                       ///< travel bound); empty = not checked; > 0
 
   Stop stop{};    ///< tolerances, the budget of accepted steps (default 1e6), wall time (flow/trajectory.hpp)
   SaveAt save{};  ///< rows: at save.times, every save.every_t, or every save.every_steps accepted steps

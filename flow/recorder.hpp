@@ -16,6 +16,7 @@
 
 namespace gradflow {
 
+/// Records a run's rows (see the file comment); one per run, used by simulate_flow and descend.
 class RowRecorder {
  public:
   /// observer (may be null): the observables added to every recorded row; it must outlive the recorder.
@@ -24,10 +25,15 @@ class RowRecorder {
   /// Records the row: observes, checks the identity, calls the sink, keeps. Returns the row as recorded.
   const Row& record(const Row& row, const ConstVectorView& theta);
 
+  /// True once a row was recorded.
   bool recorded_any() const { return count_ > 0; }
+  /// The row recorded last, with its observables.
   const Row& last() const { return last_; }
+  /// The rows recorded, kept or not.
   long count() const { return count_; }
+  /// The kept rows (all, or with save.keep_rows = false the first and the last); the caller may move them out.
   std::vector<Row>& rows() { return rows_; }
+  /// With save.states: p x rows().size(), column i the state at rows()[i]; otherwise an empty matrix.
   Matrix states() const;
   /// The first failure of ||grad L||^2 >= 2 ntk_min L at a recorded row ("at the row t = ...: ..."), or "".
   const std::string& identity_violation() const { return identity_violation_; }

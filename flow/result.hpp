@@ -30,6 +30,8 @@ struct FlowResult : TrajectoryResult {
   /// step: nothing was checked). radius_holds: with options.radius, whether ||theta(t) - theta0|| <=
   /// radius at every checked point.
   std::optional<double> first_bound_violation_t{};
+  /// The first checked t where ||theta(t) - theta0|| exceeded options.radius beyond the solver's tolerance;
+  /// empty when it never did or without a radius.
   std::optional<double> first_radius_violation_t{};
   /// With options.save.dense: the trajectory's interpolant on [0, t_final] (flow/dense_output.hpp).
   DenseOutput dense{};

@@ -23,6 +23,7 @@ enum RowOutput : unsigned {
   kCurveRows = 4u,    ///< the sweeps' curves (experiments/trial.hpp), a row per recorded step
 };
 
+/// One column of a row: its metadata and its accessors (an entry of row_fields()).
 struct RowField {
   std::string_view name;              ///< the CSV column and the Python key
   std::string_view unit;              ///< "loss", "time", ... ("1" for a pure number)
@@ -30,8 +31,8 @@ struct RowField {
   unsigned outputs;                   ///< RowOutput bits
   bool integer;                       ///< written as a whole number
   bool (*asked)(const Observables&);  ///< an observed column: present only when this says so; nullptr: always
-  double (*get)(const Row&);
-  void (*set)(Row&, double);
+  double (*get)(const Row&);          ///< the column's value in a row (an integer column as a double)
+  void (*set)(Row&, double);          ///< writes a value into the row's member (rounded for an integer column)
 };
 
 /// The columns every row has, computed from the point (next to their entries in the table, so that a
@@ -39,10 +40,14 @@ struct RowField {
 /// is unknown). The caller sets iter, step_size and bound, whose formulas are its own.
 class RowMaker {
  public:
+  /// theta0: the run's start (for dist_from_init); min_value: L_min (for pl_ratio), empty when unknown.
   RowMaker(const ConstVectorView& theta0, std::optional<double> min_value) : theta0_(theta0), min_value_(min_value) {}
+  /// The row at time t of the point theta with L = loss and ||grad L|| = grad_norm: t, loss, grad_norm,
+  /// dist_from_init and pl_ratio set, every other member at its default.
   Row make(double t, const ConstVectorView& theta, double loss, double grad_norm) const;
   /// The PL ratio from the squared gradient norm (the form descent keeps).
   double pl_ratio(double loss, double grad_norm_squared) const;
+  /// p, the size of theta0.
   Eigen::Index dimension() const { return theta0_.size(); }
 
  private:
@@ -57,6 +62,7 @@ const RowField* find_row_field(std::string_view name);
 
 /// The columns of an output (one RowOutput bit), with the observed columns asked for.
 std::vector<const RowField*> row_columns(RowOutput output, const Observables& observe);
+/// The output of a run's own rows: kFlowRows for the flow, kDescentRows for descent.
 inline RowOutput row_output(RunKind kind) { return kind == RunKind::flow ? kFlowRows : kDescentRows; }
 
 /// "t,loss,grad_norm,...": the header, without a line break.

@@ -29,8 +29,11 @@
 
 namespace gradflow {
 
+/// The gradient flow of objective from theta0 (p = objective.dimension() finite entries) with options;
+/// observer (may be empty) sees every accepted step's row and state (see the file comment).
 FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const FlowOptions& options,
                          const Observer& observer = {});
+/// The same with an observer that sees only the row.
 FlowResult simulate_flow(const Objective& objective, const Vector& theta0, const FlowOptions& options,
                          const RowObserver& observer);
 

@@ -64,21 +64,22 @@ using RowSink = std::function<void(const Row& row, ConstVectorView theta)>;
 /// |dt| <= 1e-12 (1 + |t|); the reported time is the side of the bracket past the crossing. Descent
 /// evaluates g at every iterate: a sign change between iterates k - 1 and k is a hit at iterate k.
 struct Event {
-  std::string name{};
+  std::string name{};  ///< names the event in hits, messages and the status; not empty
+  /// The event function g(t, theta, row); required.
   std::function<double(double t, ConstVectorView theta, const Row& row)> g{};
-  int direction = 0;
-  bool terminal = true;
+  int direction = 0;     ///< +1, -1 or 0 (see above)
+  bool terminal = true;  ///< end the run at the first crossing (see above)
 };
 
 /// One crossing (result.event_hits), in order. The flow's built-in stop on the tolerances is an event
 /// too, named "tolerance".
 struct EventHit {
-  std::string name{};
-  long iter = 0;  ///< descent: the iterate k where it was seen; the flow: 0
-  double t = 0.0;
-  Vector theta{};
-  Row row{};
-  int event = -1;  ///< its index in options.events; -1 for the flow's tolerance stop
+  std::string name{};  ///< the event's name ("tolerance" for the flow's tolerance stop)
+  long iter = 0;       ///< descent: the iterate k where it was seen; the flow: 0
+  double t = 0.0;      ///< the time of the crossing (descent: the time of iterate k)
+  Vector theta{};      ///< the state there
+  Row row{};           ///< the row there
+  int event = -1;      ///< its index in options.events; -1 for the flow's tolerance stop
 };
 
 /// What a run records.
@@ -108,6 +109,7 @@ struct Stop {
   double max_wall_seconds = 0.0;    ///< end the run with Status::time_limit once this much wall time has
                                     ///< passed (checked after every step); 0 = no limit; finite, >= 0
 
+  /// True when loss_tol or grad_tol is set (> 0).
   bool tolerance_enabled() const { return loss_tol > 0.0 || grad_tol > 0.0; }
 };
 
@@ -119,20 +121,26 @@ long max_steps(const Stop& stop, RunKind kind);
 /// The first invalid setting, named as the member ("stop.loss_tol", "save.every_t", "events[0].name").
 /// t_end: the flow's end time, which bounds save.times; ignored for descent.
 std::optional<OptionError> validate(const Stop& stop, RunKind kind);
+/// The first invalid setting of save for a run of kind ("save.times", "save.every_t", ...); t_end as above.
 std::optional<OptionError> validate(const SaveAt& save, RunKind kind, double t_end);
+/// The first invalid event ("events[0].name": empty, "events[0].g": not set, a direction not -1, 0 or +1).
 std::optional<OptionError> validate(const std::vector<Event>& events);
 
 /// The results' shared part: how the run ended, the final state, the recorded rows (and, on request,
 /// the states at them), the events, the verdicts and the work. FlowResult and DescentResult add what is
 /// their own.
 struct TrajectoryResult {
+  /// How the run ended (core/status.hpp); not_run before it starts.
   Status status = Status::not_run;
   std::string message{};  ///< why the run ended, with the back end's flag name on failure
   std::string problem{};  ///< the problem's name
   Vector theta{};         ///< the final state; the last good (finite) one when the run failed
   double t_final = 0.0;   ///< the final time (descent: the sum of the steps)
+  /// L(theta0); NaN when not evaluated (invalid options).
   double loss0 = std::numeric_limits<double>::quiet_NaN();
+  /// L(theta) at the final state.
   double loss_final = std::numeric_limits<double>::quiet_NaN();
+  /// ||grad L(theta)|| at the final state.
   double grad_norm_final = std::numeric_limits<double>::quiet_NaN();
   double dist_from_init = 0.0;        ///< ||theta_final - theta0||
   double path_length = 0.0;           ///< sum of ||theta_{k+1} - theta_k|| over accepted steps (<= arc length)
@@ -150,8 +158,9 @@ struct TrajectoryResult {
   std::vector<Row> rows{};
   Matrix states{};                     ///< with save.states: p x rows.size(), states.col(i) = theta at rows[i]
   std::vector<EventHit> event_hits{};  ///< the crossings of the events (and of the flow's tolerance stop), in order
-  Stats stats{};
+  Stats stats{};                       ///< the work counters and the wall time (core/stats.hpp)
 
+  /// Whether status counts as a success (gradflow::succeeded(), core/status.hpp).
   bool succeeded() const { return gradflow::succeeded(status); }
   /// The shared fields by name, for JSON summaries and Python dicts (core/named_value.hpp): status,
   /// success, message, problem, dim, t_final, loss0, loss_final, grad_norm_final, dist_from_init,
@@ -162,16 +171,16 @@ struct TrajectoryResult {
 
 /// The former names (before flow and descent shared one vocabulary; CHANGELOG.md): kept as aliases.
 using FlowRow = Row;
-using DescentRow = Row;
-using FlowObserver = Observer;
-using DescentObserver = Observer;
-using FlowRowObserver = RowObserver;
-using DescentRowObserver = RowObserver;
-using FlowRowSink = RowSink;
-using DescentRowSink = RowSink;
-using FlowEvent = Event;
-using DescentEvent = Event;
-using DescentEventHit = EventHit;
+using DescentRow = Row;                  ///< former name of Row
+using FlowObserver = Observer;           ///< former name of Observer
+using DescentObserver = Observer;        ///< former name of Observer
+using FlowRowObserver = RowObserver;     ///< former name of RowObserver
+using DescentRowObserver = RowObserver;  ///< former name of RowObserver
+using FlowRowSink = RowSink;             ///< former name of RowSink
+using DescentRowSink = RowSink;          ///< former name of RowSink
+using FlowEvent = Event;                 ///< former name of Event
+using DescentEvent = Event;              ///< former name of Event
+using DescentEventHit = EventHit;        ///< former name of EventHit
 
 /// The start that simulate_flow and descend share: throws std::invalid_argument("function(): ...") when
 /// theta0 has the wrong dimension or a non-finite entry (a contract violation); sets the result's problem

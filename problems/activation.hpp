@@ -17,14 +17,28 @@
 
 namespace gradflow {
 
-enum class Activation { tanh, arctan, softplus, sigmoid, softplus_centered, relu, silu, gelu };
+/// The activation sigma of the hidden layers (MlpArchitecture::activation).
+enum class Activation {
+  tanh,               ///< tanh z
+  arctan,             ///< arctan z
+  softplus,           ///< log(1 + e^z)
+  sigmoid,            ///< 1 / (1 + e^-z)
+  softplus_centered,  ///< log(1 + e^z) - log 2, 0 at z = 0
+  relu,               ///< max(z, 0); not covered by the theory
+  silu,               ///< z / (1 + e^-z); not covered by the theory
+  gelu                ///< z Phi(z), Phi the standard normal distribution function; not covered by the theory
+};
 
+/// The activation's name on the command line: "tanh", ..., "softplus-centered", ..., "gelu".
 std::string_view to_string(Activation activation);
+/// The activation of that name (to_string()); empty for any other name.
 std::optional<Activation> activation_from_string(std::string_view name);
+/// Every activation's name, in the order of the enumeration.
 const std::vector<std::string>& activation_names();
 
 /// Smooth with sigma' > 0 everywhere (the theory's hypothesis); why not, when it is not.
 bool qualifies(Activation activation);
+/// Why the activation does not qualify (relu, silu, gelu), or "" for one that does.
 std::string why_not_qualified(Activation activation);
 
 /// sigma(0): the positive initialization gives f(x_i) = 0 exactly when this is 0.
@@ -32,9 +46,10 @@ double value_at_zero(Activation activation);
 
 /// S1 = sup |sigma'| and S2 = sup |sigma''| (docs/theory.md §5.1), for the activations that qualify.
 struct DerivativeBounds {
-  double s1 = 0.0;
-  double s2 = 0.0;
+  double s1 = 0.0;  ///< S1 = sup |sigma'|
+  double s2 = 0.0;  ///< S2 = sup |sigma''|
 };
+/// The activation's S1 and S2; empty for an activation that does not qualify.
 std::optional<DerivativeBounds> derivative_bounds(Activation activation);
 
 /// out = sigma(z), elementwise. When d1 (d2) is not null it receives sigma'(z) (sigma''(z)).

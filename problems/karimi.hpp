@@ -11,18 +11,25 @@
 
 namespace gradflow {
 
+/// L(theta) = sum_j theta_j^2 + 3 sin^2(theta_j) on R^dim (see the file comment).
 class Karimi final : public Objective {
  public:
+  /// dim >= 1; otherwise throws std::invalid_argument.
   explicit Karimi(Eigen::Index dim);
 
   std::string name() const override { return "karimi"; }
+  /// p = dim.
   Eigen::Index dimension() const override { return dim_; }
+  /// sum_j theta_j^2 + 3 sin^2(theta_j).
   double loss(const ConstVectorView& theta) const override;
   double loss_and_gradient(const ConstVectorView& theta, VectorView grad) const override;
   void hessian_vector(const ConstVectorView& theta, const ConstVectorView& v, VectorView hv) const override;
+  /// True: hessian_vector() multiplies by the exact diagonal Hessian.
   bool has_exact_hessian_vector() const override { return true; }
   bool has_hessian() const override { return true; }
+  /// h = diag(2 + 6 cos(2 theta_j)).
   void hessian(const ConstVectorView& theta, MatrixView h) const override;
+  /// min_value 0, minimizer 0, mu = 1/32, beta = 8.
   KnownFacts known() const override;
 
  private:

@@ -17,22 +17,31 @@
 
 namespace gradflow {
 
+/// L(theta) = 1/2 ||X theta - y||^2 with its exact flow and constants from the thin SVD of X (see the file
+/// comment).
 class LeastSquares final : public ResidualObjective {
  public:
   /// x: n x p with n, p >= 1, y: n entries, all finite; otherwise throws std::invalid_argument.
   LeastSquares(Matrix x, Vector y);
 
   std::string name() const override { return "least-squares"; }
+  /// p, the columns of X.
   Eigen::Index dimension() const override { return x_.cols(); }
+  /// 1/2 ||X theta - y||^2.
   double loss(const ConstVectorView& theta) const override;
   double loss_and_gradient(const ConstVectorView& theta, VectorView grad) const override;
   void hessian_vector(const ConstVectorView& theta, const ConstVectorView& v, VectorView hv) const override;
+  /// True: hessian_vector() is X^T (X v).
   bool has_exact_hessian_vector() const override { return true; }
   bool has_hessian() const override { return true; }
+  /// h = X^T X.
   void hessian(const ConstVectorView& theta, MatrixView h) const override;
   bool has_constant_hessian() const override { return true; }
+  /// min_value = inf L; mu = s_r^2 and beta = s_1^2 (beta = 0, no mu, when X = 0); the minimizer X^+ y
+  /// when X has full column rank.
   KnownFacts known() const override;
   bool has_exact_flow() const override { return true; }
+  /// theta0 - V S^-1 (I - exp(-t S^2)) U^T (X theta0 - y).
   Vector exact_flow(const ConstVectorView& theta0, double t) const override;
 
   /// ResidualObjective.
@@ -45,10 +54,13 @@ class LeastSquares final : public ResidualObjective {
   std::string jacobian_lipschitz_kind() const override { return "zero (J = X is constant)"; }
   std::string certificate_obstacle(const ConstVectorView& theta0) const override;
 
+  /// X, n x p.
   const Matrix& data() const { return x_; }
+  /// y, n entries.
   const Vector& targets() const { return y_; }
+  /// r, the numerical rank of X: the singular values above max(n, p) eps s_1.
   Eigen::Index rank() const { return singular_values_.size(); }
-  const Vector& singular_values() const { return singular_values_; }  // the positive ones, descending
+  const Vector& singular_values() const { return singular_values_; }  ///< the positive ones, descending
 
  private:
   Matrix x_;

@@ -38,12 +38,14 @@
 
 namespace gradflow {
 
+/// The shape of the network: input dimension, hidden widths, activation, biases.
 struct MlpArchitecture {
-  Eigen::Index input_dim = 0;        ///< d
-  std::vector<Eigen::Index> widths;  ///< hidden widths, at least one layer, each >= 1
-  Activation activation = Activation::tanh;
-  bool bias = false;
+  Eigen::Index input_dim = 0;                ///< d
+  std::vector<Eigen::Index> widths;          ///< hidden widths, at least one layer, each >= 1
+  Activation activation = Activation::tanh;  ///< sigma, of every hidden layer (the output layer is linear)
+  bool bias = false;                         ///< whether every layer has a bias b_l
 
+  /// Where one layer's parameters W_l (rows x cols) and b_l sit in theta.
   struct Layer {
     Eigen::Index rows = 0;           ///< outputs
     Eigen::Index cols = 0;           ///< inputs
@@ -52,6 +54,7 @@ struct MlpArchitecture {
   };
   /// The L = widths.size() + 1 layers, the last one the scalar output.
   std::vector<Layer> layers() const;
+  /// p: the weights and biases of all layers; throws std::overflow_error when it does not fit in Eigen::Index.
   Eigen::Index num_parameters() const;
   /// num_parameters(), or nothing when the count does not fit in Eigen::Index (num_parameters() and
   /// layers() throw std::overflow_error then).
@@ -64,6 +67,7 @@ struct MlpArchitecture {
 /// certificate's bounds), for the checks against the memory limit before it is built.
 SizeEstimate network_memory(const MlpArchitecture& architecture, long n);
 
+/// The squared training loss of a feedforward network with scalar output on a data set (see the file comment).
 class Mlp final : public ResidualObjective {
  public:
   /// x: n x d (rows are samples), y: n targets; throws std::invalid_argument on a mismatch or an
@@ -71,13 +75,16 @@ class Mlp final : public ResidualObjective {
   Mlp(MlpArchitecture architecture, Matrix x, Vector y);
 
   std::string name() const override { return "mlp"; }
+  /// p, the architecture's num_parameters().
   Eigen::Index dimension() const override { return num_parameters_; }
   double loss(const ConstVectorView& theta) const override;
   double loss_and_gradient(const ConstVectorView& theta, VectorView grad) const override;
   void hessian_vector(const ConstVectorView& theta, const ConstVectorView& v, VectorView hv) const override;
+  /// True: hessian_vector() is the exact R-operator product.
   bool has_exact_hessian_vector() const override { return true; }
   /// Column by column from exact Hessian-vector products, for networks with at most 2000 parameters.
   bool has_hessian() const override { return num_parameters_ <= tolerances::kMaxDenseHessianParameters; }
+  /// h, p x p, one exact Hessian-vector product per column; throws std::logic_error without has_hessian().
   void hessian(const ConstVectorView& theta, MatrixView h) const override;
 
   /// ResidualObjective: r = f(X) - y, its Jacobian, and the certificate's inputs.
@@ -101,14 +108,19 @@ class Mlp final : public ResidualObjective {
   Matrix jacobian(const ConstVectorView& theta) const;
   /// J J^T (n x n), without forming J.
   bool has_gram() const override { return true; }
+  /// k = J J^T (n x n).
   void gram(const ConstVectorView& theta, MatrixView k) const override;
+  /// J J^T (n x n), returned.
   Matrix gram(const ConstVectorView& theta) const;
   /// The n-th singular value of J (0 when n > p), from the Gram matrix.
   double sigma_min(const ConstVectorView& theta) const;
 
+  /// The network's shape.
   const MlpArchitecture& architecture() const { return architecture_; }
-  const Matrix& inputs() const { return x_; }  // n x d
+  const Matrix& inputs() const { return x_; }  ///< X, n x d
+  /// y, the n targets.
   const Vector& targets() const { return y_; }
+  /// n, the samples.
   Eigen::Index num_samples() const { return x_.rows(); }
 
   /// Threads of one evaluation (loss, gradient, Hessian-vector product, Hessian, Gram): 1 by default;
@@ -116,15 +128,16 @@ class Mlp final : public ResidualObjective {
   /// threads are started here; threads() is lower than asked when the system refused some.
   /// Not to be called while another thread evaluates this instance.
   int set_threads(int threads) override;
-  int threads() const override { return threads_; }  // the threads used (>= 1; 0 resolved to the cores)
+  int threads() const override { return threads_; }  ///< the threads used (>= 1; 0 resolved to the cores)
 
   /// The fixed partition of an evaluation (a function of the sizes only): blocks of samples, and
   /// blocks of weight rows over all layers. One block of each (a network too small to gain from
   /// threads) means one thread does all the work.
   struct Partition {
-    Eigen::Index sample_blocks = 1;
-    Eigen::Index weight_blocks = 1;
+    Eigen::Index sample_blocks = 1;  ///< the blocks of samples
+    Eigen::Index weight_blocks = 1;  ///< the blocks of weight rows
   };
+  /// This network's partition (fixed at construction).
   Partition partition() const {
     return {static_cast<Eigen::Index>(sample_bounds_.size()) - 1, static_cast<Eigen::Index>(weight_blocks_.size())};
   }

@@ -14,14 +14,16 @@
 
 namespace gradflow {
 
+/// A data set of the network problem: inputs and scalar targets.
 struct NetworkData {
   Matrix x;  ///< n x d, rows are samples
   Vector y;  ///< n
 };
 
+/// The random teacher network whose outputs are synthetic_data()'s targets.
 struct TeacherSpec {
-  std::vector<Eigen::Index> widths;
-  Activation activation = Activation::tanh;
+  std::vector<Eigen::Index> widths;          ///< its hidden widths (MlpArchitecture::widths), each >= 1
+  Activation activation = Activation::tanh;  ///< its activation
 };
 
 /// Seeded: x_i ~ N(0, I/d); y_i ~ N(0, 1), or y_i = teacher(x_i) with a xavier_normal teacher.
@@ -32,15 +34,19 @@ NetworkData synthetic_data(Eigen::Index n, Eigen::Index d, std::uint64_t seed,
 /// only centred). Centring removes one dimension from the span of the inputs.
 void standardize(NetworkData& data);
 
+/// Whether the n inputs are linearly independent, as the theory needs (independence_report()).
 struct IndependenceReport {
-  Eigen::Index n = 0, d = 0;
-  Eigen::Index rank = 0;   ///< numerical rank of X
-  double sigma_min = 0.0;  ///< the n-th singular value of X (0 when n > d)
-  double sigma_max = 0.0;
-  bool applies = false;  ///< n <= d and rank = n
-  std::string message;   ///< one line, with a warning when the theory does not apply
+  /// n: the samples, the rows of X
+  Eigen::Index n = 0, d = 0;  ///< d: the features, the columns of X
+  Eigen::Index rank = 0;      ///< numerical rank of X
+  double sigma_min = 0.0;     ///< the n-th singular value of X (0 when n > d)
+  double sigma_max = 0.0;     ///< the largest singular value of X
+  bool applies = false;       ///< n <= d and rank = n
+  std::string message;        ///< one line, with a warning when the theory does not apply
 };
 
+/// The report on x (n x d, rows are samples), from its singular values; the rank counts those above
+/// max(n, d) eps sigma_max.
 IndependenceReport independence_report(const Matrix& x);
 
 }  // namespace gradflow

@@ -15,11 +15,13 @@
 
 namespace gradflow {
 
+/// L(theta) = 1/2 (theta - theta*)^T A (theta - theta*) with its exact flow (see the file comment).
 class Quadratic final : public Objective {
  public:
   /// A must be square, symmetric and positive semidefinite, theta_star of matching size; otherwise
   /// throws std::invalid_argument with the reason (see check_matrix).
   Quadratic(Matrix a, Vector theta_star);
+  /// The quadratic of A with theta* = 0.
   explicit Quadratic(Matrix a) : Quadratic(a, Vector::Zero(a.rows())) {}
 
   /// A = Q diag(lambda) Q^T with Q a seeded random orthogonal matrix and the eigenvalues log-spaced
@@ -30,21 +32,32 @@ class Quadratic final : public Objective {
   static std::optional<std::string> check_matrix(const Matrix& a);
 
   std::string name() const override { return "quadratic"; }
+  /// p, the size of A.
   Eigen::Index dimension() const override { return a_.rows(); }
+  /// 1/2 (theta - theta*)^T A (theta - theta*).
   double loss(const ConstVectorView& theta) const override;
   double loss_and_gradient(const ConstVectorView& theta, VectorView grad) const override;
   void hessian_vector(const ConstVectorView& theta, const ConstVectorView& v, VectorView hv) const override;
+  /// True: hessian_vector() is A v.
   bool has_exact_hessian_vector() const override { return true; }
   bool has_hessian() const override { return true; }
+  /// h = A.
   void hessian(const ConstVectorView& theta, MatrixView h) const override;
   bool has_constant_hessian() const override { return true; }
+  /// min_value 0; mu = the smallest eigenvalue above round-off (empty when there is none), beta = the
+  /// largest; the minimizer theta* when A is positive definite (then it is unique).
   KnownFacts known() const override;
   bool has_exact_flow() const override { return true; }
+  /// theta* + V exp(-t diag(lambda)) V^T (theta0 - theta*).
   Vector exact_flow(const ConstVectorView& theta0, double t) const override;
 
+  /// A, as stored: symmetrized exactly, (A + A^T) / 2.
   const Matrix& matrix() const { return a_; }
+  /// theta*, a minimizer (the only one when A is positive definite).
   const Vector& theta_star() const { return theta_star_; }
-  const Vector& eigenvalues() const { return eigenvalues_; }  // ascending
+  /// lambda, the eigenvalues of A, ascending (round-off below 0 set to 0).
+  const Vector& eigenvalues() const { return eigenvalues_; }
+  /// V, the orthonormal eigenvectors of A, column i for eigenvalues()[i].
   const Matrix& eigenvectors() const { return eigenvectors_; }
 
  private:

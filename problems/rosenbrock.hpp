@@ -10,19 +10,25 @@
 
 namespace gradflow {
 
+/// The extended Rosenbrock function on R^dim, dim even (see the file comment).
 class Rosenbrock final : public Objective {
  public:
   /// dim >= 2 and even; otherwise throws std::invalid_argument.
   explicit Rosenbrock(Eigen::Index dim);
 
   std::string name() const override { return "rosenbrock"; }
+  /// p = dim.
   Eigen::Index dimension() const override { return dim_; }
+  /// sum over the pairs of 100 (theta_{2k+1} - theta_{2k}^2)^2 + (1 - theta_{2k})^2.
   double loss(const ConstVectorView& theta) const override;
   double loss_and_gradient(const ConstVectorView& theta, VectorView grad) const override;
   void hessian_vector(const ConstVectorView& theta, const ConstVectorView& v, VectorView hv) const override;
+  /// True: hessian_vector() multiplies by the exact block-diagonal Hessian.
   bool has_exact_hessian_vector() const override { return true; }
   bool has_hessian() const override { return true; }
+  /// h = the block-diagonal Hessian of the 2 x 2 blocks above.
   void hessian(const ConstVectorView& theta, MatrixView h) const override;
+  /// min_value 0 and minimizer (1, ..., 1); no mu or beta.
   KnownFacts known() const override;
 
  private:

@@ -35,29 +35,31 @@ class Mlp;
 
 /// The pieces of a certificate, at theta0.
 struct CertificateInputs {
-  double loss0 = 0.0;
+  double loss0 = 0.0;          ///< L(theta0) = 1/2 ||r0||^2
   double residual_norm = 0.0;  ///< ||r0||
   double sigma0 = 0.0;         ///< sigma_n(J(theta0))
   double jacobian_norm = 0.0;  ///< ||J(theta0)||
-  LipschitzBound lipschitz;
+  LipschitzBound lipschitz;    ///< l(r): the Lipschitz bound of J on B(theta0, r), and where it comes from
 };
 
+/// The local PL certificate at theta0 for gradient flow and for gradient descent (docs/theory.md §4):
+/// its inputs, the chosen radius and the constants it certifies. Inputs that were not computed are NaN.
 struct Certificate {
   bool applies = false;  ///< the theory covers this problem at theta0 (else why_not says why)
-  std::string why_not;
-  double loss0 = std::numeric_limits<double>::quiet_NaN();
-  double residual_norm = std::numeric_limits<double>::quiet_NaN();
-  double sigma0 = std::numeric_limits<double>::quiet_NaN();
-  double jacobian_norm = std::numeric_limits<double>::quiet_NaN();
-  std::string lipschitz_kind;
+  std::string why_not;   ///< why the theory does not apply; empty when it does
+  double loss0 = std::numeric_limits<double>::quiet_NaN();          ///< L(theta0) = 1/2 ||r0||^2
+  double residual_norm = std::numeric_limits<double>::quiet_NaN();  ///< ||r0||
+  double sigma0 = std::numeric_limits<double>::quiet_NaN();         ///< sigma_n(J(theta0))
+  double jacobian_norm = std::numeric_limits<double>::quiet_NaN();  ///< ||J(theta0)||
+  std::string lipschitz_kind;  ///< where the Lipschitz bound l(r) comes from (LipschitzBound::kind)
 
   /// Gradient flow.
-  bool holds = false;       ///< max_r phi(r) > ||r0||
-  double phi_max = 0.0;     ///< max_r phi(r)
-  double radius = 0.0;      ///< the chosen radius r* (argmax of phi); +inf for a linear model
-  double lipschitz = 0.0;   ///< l(r*)
-  double radius_low = 0.0;  ///< admissible radii: phi(r) > ||r0|| on (radius_low, radius_high)
-  double radius_high = 0.0;
+  bool holds = false;          ///< max_r phi(r) > ||r0||
+  double phi_max = 0.0;        ///< max_r phi(r)
+  double radius = 0.0;         ///< the chosen radius r* (argmax of phi); +inf for a linear model
+  double lipschitz = 0.0;      ///< l(r*)
+  double radius_low = 0.0;     ///< admissible radii: phi(r) > ||r0|| on (radius_low, radius_high)
+  double radius_high = 0.0;    ///< upper end of the admissible radii (see radius_low)
   double mu = 0.0;             ///< (sigma0 - l(r*) r*)^2, the certified PL constant on B(theta0, r*)
   double travel = 0.0;         ///< sqrt(2 L0 / mu) = ||r0|| / (sigma0 - l r*): the flow stays this close
   double rate = 0.0;           ///< 2 mu: L(t) <= L0 exp(-2 mu t)
@@ -75,6 +77,8 @@ struct Certificate {
   double descent_criterion_rhs = 0.0;  ///< 8 l(r*) ||r0||
   double descent_margin = 0.0;         ///< phi_max / (2 ||r0||) - 1
 
+  /// One line for reports: why the theory does not apply, or whether the flow is certified (with mu and
+  /// travel) and whether descent is (with its step and q).
   std::string verdict() const;
   /// Every field by its member's name, and verdict (core/named_value.hpp): the Python module's dict.
   NamedValues values() const;
@@ -102,10 +106,10 @@ Certificate certify(const Objective& objective, const Vector& theta0);
 /// are s sigma(0) (...), so ||r0|| grows with s as fast as sigma0; found = false says so and suggests the
 /// centred activation.
 struct ScaleSearch {
-  bool found = false;
+  bool found = false;       ///< a threshold s* was found (else why_not says why)
   double scale = 0.0;       ///< s* (relative precision 1e-9)
   Certificate certificate;  ///< at s*
-  std::string why_not;
+  std::string why_not;      ///< why no threshold was found; empty when found
 };
 struct InitOptions;
 /// for_descent: the threshold of the descent certificate (max phi > 2 ||r0||) instead of the flow's.
@@ -116,11 +120,13 @@ ScaleSearch find_positive_scale(const Mlp& network, const InitOptions& positive,
 /// (power iteration). Estimates, not bounds. Without a known L_min (KnownFacts::min_value) mu_estimate is
 /// NaN.
 struct LocalEstimate {
-  double radius = 0.0;
-  int samples = 0;
-  double mu_estimate = 0.0;
-  double beta_estimate = 0.0;
+  double radius = 0.0;         ///< radius of the ball B(theta0, radius) sampled
+  int samples = 0;             ///< random points drawn in the ball (theta0 is evaluated as well)
+  double mu_estimate = 0.0;    ///< smallest PL ratio over the points; NaN without min_value, +inf if no L > L_min
+  double beta_estimate = 0.0;  ///< largest power-iteration estimate of the Hessian's norm over the points
 };
+/// Evaluates theta0 and `samples` points drawn uniformly in B(theta0, radius) from seed; each point costs a
+/// loss and gradient and up to 100 Hessian-vector products (core/tolerances.hpp).
 LocalEstimate estimate_local_constants(const Objective& objective, const Vector& theta0, double radius, int samples,
                                        std::uint64_t seed);
 

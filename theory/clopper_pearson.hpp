@@ -6,9 +6,10 @@
 
 namespace gradflow {
 
+/// A confidence interval for a probability, within [0, 1].
 struct Interval {
-  double lower = 0.0;
-  double upper = 1.0;
+  double lower = 0.0;  ///< lower end: 0 when K = 0
+  double upper = 1.0;  ///< upper end: 1 when K = N
 };
 
 /// k <= n, n >= 1, alpha in (0, 1); throws std::invalid_argument otherwise.

@@ -23,6 +23,7 @@
 
 namespace gradflow {
 
+/// What lanczos_extremes() converges and when it stops.
 struct LanczosOptions {
   bool want_min = true;    ///< converge the smallest eigenvalue
   bool want_max = true;    ///< converge the largest eigenvalue
@@ -32,15 +33,16 @@ struct LanczosOptions {
   std::uint64_t seed = 0;  ///< of the random vectors after a breakdown (and of the start when it is zero)
 };
 
+/// The extreme Ritz values of a Lanczos run, their Ritz vectors and residuals.
 struct LanczosResult {
-  double min = 0.0;  ///< the smallest Ritz value (an upper estimate of lambda_min)
-  double max = 0.0;  ///< the largest Ritz value (a lower estimate of lambda_max)
-  Vector v_min;      ///< their Ritz vectors, unit norm (a warm start for the next call); empty when not wanted
-  Vector v_max;
+  double min = 0.0;           ///< the smallest Ritz value (an upper estimate of lambda_min)
+  double max = 0.0;           ///< the largest Ritz value (a lower estimate of lambda_max)
+  Vector v_min;               ///< their Ritz vectors, unit norm (a warm start for the next call); empty when not wanted
+  Vector v_max;               ///< Ritz vector of max, unit norm; empty when not wanted
   double residual_min = 0.0;  ///< ||A v - theta v|| of each
-  double residual_max = 0.0;
-  int products = 0;  ///< products A v made
-  bool converged = false;
+  double residual_max = 0.0;  ///< ||A v - theta v|| of the largest Ritz pair
+  int products = 0;           ///< products A v made
+  bool converged = false;     ///< the wanted residuals met rtol, or the space reached dimension n (exact)
 };
 
 /// Storage that a caller making many runs of one size keeps between them (PathObserver does, one run
@@ -48,7 +50,10 @@ struct LanczosResult {
 /// fresh basis of 30 vectors is 24 MB of new pages).
 struct LanczosWorkspace {
   Matrix q;  ///< the basis, n x (at least the products made)
-  Vector w, qk, c;
+  /// w: the product A q_k, then the next Lanczos vector before normalization (n entries).
+  Vector w, qk, c;  ///< c: the Gram-Schmidt coefficients of the reorthogonalization (sized to the iteration cap)
+  /// @var qk
+  /// A copy of the current Lanczos vector q_k (n entries).
 };
 
 /// apply(v, out): out = A v, for v of size n. start: the first Lanczos vector (normalized here); a zero

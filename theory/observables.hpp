@@ -37,9 +37,9 @@ struct Observables {
   bool sharpness_min = false;  ///< sharpness_min too ("sharpness2")
   bool condition = false;      ///< ntk_max / ntk_min (computes the ntk)
 
-  bool any() const { return ntk || sharpness || sharpness_min || condition; }
-  bool needs_ntk() const { return ntk || condition; }
-  bool needs_hessian() const { return sharpness || sharpness_min; }
+  bool any() const { return ntk || sharpness || sharpness_min || condition; }  ///< anything is asked
+  bool needs_ntk() const { return ntk || condition; }                          ///< the NTK must be computed
+  bool needs_hessian() const { return sharpness || sharpness_min; }            ///< Hessian eigenvalues are needed
 };
 
 /// "ntk,sharpness2" and so on: the names of what is asked, in the order above ("none" when nothing is).
@@ -47,6 +47,8 @@ std::string to_string(const Observables& what);
 /// Adds the item named name (ntk, sharpness, sharpness2, condition or ntk_condition) to what; false for an
 /// unknown name.
 bool add_observable(Observables& what, std::string_view name);
+/// The names --observe lists: ntk, sharpness, sharpness2, condition (add_observable() also takes
+/// ntk_condition).
 const std::vector<std::string>& observable_names();
 /// The list as asked (each item a name of observable_names()) into what: "" when every item is known and
 /// none is listed twice, else why not ("unknown observable 'x' (known: ...)", "'ntk' is listed twice").
@@ -55,11 +57,11 @@ std::string parse_observables(const std::vector<std::string>& names, Observables
 
 /// The observed values at one row; NaN where not observed.
 struct Observed {
-  double ntk_min = std::numeric_limits<double>::quiet_NaN();
-  double ntk_max = std::numeric_limits<double>::quiet_NaN();
-  double condition = std::numeric_limits<double>::quiet_NaN();
-  double sharpness = std::numeric_limits<double>::quiet_NaN();
-  double sharpness_min = std::numeric_limits<double>::quiet_NaN();
+  double ntk_min = std::numeric_limits<double>::quiet_NaN();        ///< smallest eigenvalue of J J^T
+  double ntk_max = std::numeric_limits<double>::quiet_NaN();        ///< largest eigenvalue of J J^T
+  double condition = std::numeric_limits<double>::quiet_NaN();      ///< ntk_max / ntk_min; +inf when ntk_min <= 0
+  double sharpness = std::numeric_limits<double>::quiet_NaN();      ///< largest Hessian eigenvalue (estimate)
+  double sharpness_min = std::numeric_limits<double>::quiet_NaN();  ///< smallest Hessian eigenvalue (estimate)
 };
 
 /// The work of the observations, apart from the run's own evaluations.
@@ -92,9 +94,11 @@ class PathObserver {
   /// max_dense_gram: the largest n decomposed densely (above it, Lanczos); a test lowers it to compare
   /// the two paths on one problem.
   PathObserver(const Objective& objective, Observables what, long max_dense_gram = tolerances::kMaxDenseGramResiduals);
+  /// The observables at theta (NaN for those not asked); adds the work to counts() and keeps the Hessian
+  /// Ritz vectors as the next call's warm start.
   Observed at(const ConstVectorView& theta);
-  const ObserveCounts& counts() const { return counts_; }
-  const Observables& what() const { return what_; }
+  const ObserveCounts& counts() const { return counts_; }  ///< the work of every at() call so far
+  const Observables& what() const { return what_; }        ///< what this observer computes
 
  private:
   void observe_ntk(const ConstVectorView& theta, Observed& out);

@@ -12,12 +12,15 @@
 
 namespace gradflow {
 
+/// The result of estimate_smoothness().
 struct SmoothnessEstimate {
-  double beta = 0.0;
-  int iterations = 0;
+  double beta = 0.0;       ///< ||H v|| for the last unit iterate v: the estimate of the largest |eigenvalue|
+  int iterations = 0;      ///< Hessian-vector products made
   bool converged = false;  ///< relative change below rtol
 };
 
+/// Power iteration on objective.hessian_vector() at theta from a random unit start seeded by seed; stops when
+/// successive estimates differ by at most rtol relative, or after max_iterations products.
 SmoothnessEstimate estimate_smoothness(const Objective& objective, const Vector& theta, std::uint64_t seed,
                                        int max_iterations = 500, double rtol = 1e-8);
 
