@@ -748,7 +748,8 @@ std::vector<ConditioningFit> fit_conditioning(const std::vector<SummaryRow>& row
 }
 
 std::string conditioning_csv_header() {
-  return "dataset,method,activation,depth,width,init,scale,powers,exponent,factor,r2,crossing_condition,conditions,"
+  return "dataset,method,activation,depth,width,init,scale,powers,fitted_points,exponent,factor,r2,crossing_condition,"
+         "conditions,"
          "work";
 }
 

@@ -1007,6 +1007,23 @@ TEST_CASE("summary: fit_conditioning recovers the exponents 2 and 1 and their cr
   CHECK_THAT(xavier.crossing, WithinRel(4.0, 1e-12));
   CHECK(std::isnan(positive.crossing));
   CHECK(format_conditioning(fits).find("xavier_normal") != std::string::npos);
+  // conditioning.csv: every line has the header's columns, each value under its own name.
+  const auto split = [](const std::string& line) {
+    std::vector<std::string> cells(1);
+    for (char c : line) c == ',' ? cells.emplace_back() : cells.back().push_back(c);
+    return cells;
+  };
+  const std::vector<std::string> header = split(conditioning_csv_header());
+  const std::vector<std::string> cells = split(conditioning_csv_line(xavier));
+  REQUIRE(cells.size() == header.size());
+  const auto cell = [&](const std::string& name) {
+    return cells[std::find(header.begin(), header.end(), name) - header.begin()];
+  };
+  CHECK(cell("powers") == "3");
+  CHECK(cell("fitted_points") == "3");
+  CHECK_THAT(std::stod(cell("exponent")), WithinAbs(1.0, 1e-12));
+  CHECK_THAT(std::stod(cell("crossing_condition")), WithinRel(4.0, 1e-12));
+  CHECK(cell("work") == "20;40;80");
 }
 
 // The reference positive row is chosen per conditioning power (its group key holds the power): with a
