@@ -1,5 +1,6 @@
 // Sweeps: the summary's statistics on a hand-made runs.csv, identical rows on 1 and 2 threads (and on 1
 // and 2 MPI ranks when MPI is built), resuming after a killed sweep, torn lines, and the plots.
+#include <gradflow/apps/sweep/sweep_file.hpp>
 #include <gradflow/apps/sweep/sweep_files.hpp>
 #include <gradflow/core/text.hpp>
 #include <gradflow/discrete/descend.hpp>
@@ -475,6 +476,43 @@ TEST_CASE("Under MPI 2 ranks give the same rows as 1 process", "[sweep][mpi]") {
 #else
   WARN("built without MPI: the MPI sweep is not tested");
 #endif
+}
+
+TEST_CASE("The sweep file's key table is the parser's: every key is accepted, --keys prints the table", "[sweep]") {
+  const std::vector<cli::SweepKey>& keys = cli::sweep_file_keys();
+  REQUIRE(keys.size() >= 30);
+  std::string unknown_message;
+  try {
+    (void)cli::parse_sweep_text("bogus = 1\n", "s.toml");
+  } catch (const InputError& e) {
+    unknown_message = e.what();
+  }
+  REQUIRE_THAT(unknown_message, Catch::Contains("unknown key 'bogus'"));
+  for (const cli::SweepKey& key : keys) {
+    INFO(key.name);
+    // Each key is known: whatever a sample value makes of it, the parser never calls it unknown.
+    for (const char* value : {"1", "\"auto\"", "[1]", "true"}) {
+      try {
+        (void)cli::parse_sweep_text(std::string(key.name) + " = " + value + "\n", "s.toml");
+      } catch (const InputError& e) {
+        CHECK_THAT(std::string(e.what()), !Catch::Contains("unknown key"));
+      }
+    }
+    CHECK_THAT(unknown_message, Catch::Contains(key.name));
+    CHECK(std::string(key.value).size() > 0);
+    CHECK(std::string(key.meaning).size() > 0);
+  }
+  const fs::path dir = sandbox("keys");
+  const gradflow::test::ProgramRun keys_run = gradflow::test::run_capture({GRADFLOW_CLI, "sweep", "--keys"}, "", dir);
+  REQUIRE(keys_run.exit_code == 0);
+  const std::string& out = keys_run.out;
+  std::size_t lines = 0;
+  for (std::size_t at = 0; (at = out.find('\n', at)) != std::string::npos; ++at) ++lines;
+  CHECK(lines == keys.size());
+  CHECK_THAT(out, Catch::StartsWith(std::string(keys.front().name) + "\t" + keys.front().value + "\t"));
+  std::string err;
+  CHECK(run({"sweep"}, dir, &err) == 2);
+  CHECK_THAT(err, Catch::Contains("--config"));
 }
 
 TEST_CASE("A sweep file with a bad key or value is rejected naming the key", "[sweep]") {

@@ -355,7 +355,9 @@ void add_sweep_command(CLI::App& app, SweepCommand& d) {
       "row per run, appended as runs finish), <out>/summary.csv and <out>/plots/*.png, *.svg. Running the same\n"
       "sweep again skips finished runs. Under mpirun -n K the runs are split across ranks and rank 0\n"
       "gathers them.");
-  c->add_option("--config", d.config, "The sweep file (TOML)")->required();
+  c->add_option("--config", d.config, "The sweep file (TOML); required unless --keys");
+  c->add_flag("--keys", d.keys,
+              "Print the sweep file's keys (name, value, meaning; one per line, tab separated) and exit");
   c->add_option("--out", d.out, "Output directory (overrides the file's 'out')");
   c->add_option("--threads", d.threads,
                 "Worker threads per process (0 = all cores, divided among MPI ranks; at most 4x the cores)")
@@ -372,6 +374,12 @@ void add_sweep_command(CLI::App& app, SweepCommand& d) {
 }
 
 int run_sweep_command(SweepCommand& d) {
+  if (d.keys) {
+    for (const SweepKey& key : sweep_file_keys()) std::printf("%s\t%s\t%s\n", key.name, key.value, key.meaning);
+    return 0;
+  }
+  if (d.config.empty())
+    throw InputError("--config", "", "is required: the sweep file (TOML), e.g. --config sweep.toml");
   set_activity("reading the sweep file");
   check_input_options(*d.command);
   apply_memory_option(d.max_memory);

@@ -19,6 +19,7 @@ struct SweepCommand {
   bool quiet = false;
   bool no_plots = false;
   bool overwrite = false;
+  bool keys = false;  // --keys: print the sweep file's keys and exit
   std::string max_memory;
   std::vector<std::string> observe;  // --observe, as given (overrides the file's 'observe')
   std::string verdict_on;            // --verdict-on, when given (overrides the file's 'verdict-on')

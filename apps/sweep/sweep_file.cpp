@@ -48,12 +48,57 @@ bool bool_item(const std::string& text, const std::string& option, const std::st
   throw bad_item(option, key, text, "must be true or false");
 }
 
-constexpr const char* kKeys =
-    "inits, widths, depths, activations, seeds, methods, datasets, eps, loss-tol, max-steps, t-end, rtol, atol, "
-    "time-accuracy, lr, lr-grid, gamma, output-scale, scale-margin, scale-path, scale-start, scale-end, "
-    "condition-path, holdout, holdout-seed, test-data, verdict-on, preprocess, teacher, curve-points, observe, out";
+std::string key_names() {
+  std::string out;
+  for (const SweepKey& key : sweep_file_keys()) out += (out.empty() ? "" : ", ") + std::string(key.name);
+  return out;
+}
 
 }  // namespace
+
+const std::vector<SweepKey>& sweep_file_keys() {
+  static const std::vector<SweepKey> keys = {
+      {"inits", "list of names",
+       "initialization schemes (positive, xavier_normal, kaiming_normal, lecun_normal, orthogonal, ...)"},
+      {"widths", "list of integers", "hidden widths, 1 to 100000"},
+      {"depths", "list of integers", "numbers of hidden layers, 1 to 64"},
+      {"activations", "list of names", "activations (tanh, softplus, sigmoid, ...)"},
+      {"seeds", "count or list of integers", "a number n is the seeds 0..n-1; an array lists the seeds"},
+      {"methods", "list of names", "descent step rules (fixed, armijo, polyak, inverse-smoothness) and flow solvers"},
+      {"datasets", "list of names", "data sets: synthetic:NxD or file:PATH (a CSV file)"},
+      {"eps", "number", "a run converges at loss <= eps L0 (relative to its own L0; default 1e-6); not with loss-tol"},
+      {"loss-tol", "number", "a run converges at loss <= loss-tol (absolute); not with eps"},
+      {"max-steps", "integer", "budget of descent iterations or accepted flow steps per run (default 5000)"},
+      {"t-end", "number", "flow methods: the end time (default 1e6)"},
+      {"rtol", "number", "flow methods: the solver's relative tolerance (default 1e-8)"},
+      {"atol", "number", "flow methods: the solver's absolute tolerance (default 1e-10)"},
+      {"time-accuracy", "number",
+       "flow runs: repeat with rtol, atol / 10 until two times to the target agree to "
+       "this relative accuracy (0: off)"},
+      {"lr", "number", "fixed: the step; armijo: the first trial step (default 1)"},
+      {"lr-grid", "list of numbers", "tuned fixed: the fixed method once per c, lr = c / beta0"},
+      {"gamma", "number", "polyak: its parameter (required for networks)"},
+      {"output-scale", "number, \"auto\" or list",
+       "the output weights' scale; a list (1, 10, \"auto\", \"4x\") is the "
+       "scale path"},
+      {"scale-margin", "number",
+       "auto output scale: this factor times the smallest certified scale, >= 1 (default 1.05)"},
+      {"scale-path", "integer", "N scales from scale-start to scale-end (geometric)"},
+      {"scale-start", "number", "first scale of scale-path (a factor of s*)"},
+      {"scale-end", "number", "last scale of scale-path (a factor of s*)"},
+      {"condition-path", "list of numbers", "powers a: X -> U S^a V^T, work against cond(X) (conditioning.csv)"},
+      {"holdout", "number", "fraction of the points held out for the test error, in [0, 1)"},
+      {"holdout-seed", "integer", "seed of the held-out split"},
+      {"test-data", "path", "a CSV file of held-out points (instead of holdout)"},
+      {"verdict-on", "name", "what the verdict compares: work, test_loss or test_error"},
+      {"preprocess", "name", "the inputs' transform: none, standardize, scale or whiten"},
+      {"teacher", "true or false", "targets from a random teacher network"},
+      {"curve-points", "integer", "rows kept per run for the plots, 2 to 1000000 (default 200)"},
+      {"observe", "list of names", "watched at each run's recorded rows: ntk, sharpness, sharpness2, condition"},
+      {"out", "path", "the output folder (default results/sweep)"},
+  };
+  return keys;
+}
 
 std::vector<InitScheme> parse_inits(const std::vector<std::string>& names, const std::string& option,
                                     const std::string& key) {
@@ -317,9 +362,9 @@ SweepSpec parse_sweep_text(std::string_view text, const std::string& path) {
       spec.out = one();
       if (spec.out.empty()) throw InputError(label, "", "key 'out': an empty path (give a folder)");
     } else {
-      throw InputError(
-          label, "",
-          "line " + std::to_string(entry.line) + ": unknown key '" + quote_text(entry.key) + "' (keys: " + kKeys + ")");
+      throw InputError(label, "",
+                       "line " + std::to_string(entry.line) + ": unknown key '" + quote_text(entry.key) +
+                           "' (keys: " + key_names() + ")");
     }
   }
   if (eps_line > 0 && loss_tol_line > 0) {

@@ -21,6 +21,16 @@ SweepSpec read_sweep_file(const std::string& path);
 // The same from the file's text (path is only named in messages); file data sets are not read.
 SweepSpec parse_sweep_text(std::string_view text, const std::string& path);
 
+// One key of a sweep file: its name, the kind of value it takes and what it sets. The parser accepts
+// exactly these keys (an unknown one is an error listing them), `gradflow sweep --keys` prints them, and
+// the documentation's sweep-file reference is generated from that output (scripts/cli_reference.py).
+struct SweepKey {
+  const char* name;
+  const char* value;
+  const char* meaning;
+};
+const std::vector<SweepKey>& sweep_file_keys();
+
 // The names of a sweep file or of compare-inits' options, as enumerations; an unknown name is an
 // InputError naming the option, the key and the known names.
 std::vector<InitScheme> parse_inits(const std::vector<std::string>& names, const std::string& option,
