@@ -2,7 +2,7 @@
 /// The objective interface: a C^2 function L: R^p -> R, bounded below, with the derivative information
 /// that gradient flow (theta' = -grad L) and gradient descent need, and what is known about it exactly.
 ///
-/// The contract (README.md, "The library", lists it with the defaults):
+/// The contract (docs/reference/library.md lists it with the defaults):
 ///   name()                    short name, used in reports (pure virtual)
 ///   dimension()               p (pure virtual)
 ///   loss(theta)               L(theta) (pure virtual)

@@ -3,8 +3,8 @@
 /// documentation, which outputs carry it, and how to read it from (and write it into) a Row. Every
 /// place that writes or reads rows goes through this table: the trajectory CSV of `gradflow flow --out`
 /// and `gradflow descend --out`, the sweeps' curves, the Python module's arrays and row dicts, the
-/// command-line help and the README's column lists. A new column is one entry here and, for a value
-/// that is stored rather than derived from the others, one member of Row (CONTRIBUTING.md shows how).
+/// command-line help and the documentation's column lists (docs/reference/flow.md). A new column is one entry here and,
+/// for a value that is stored rather than derived from the others, one member of Row (CONTRIBUTING.md shows how).
 #pragma once
 
 #include <gradflow/flow/trajectory.hpp>

@@ -5,6 +5,8 @@
 #   scripts/install-deps.sh           # what the build, the tests and the main job need
 #   scripts/install-deps.sh --bench   # that, and what the benchmark peers need (bench/peers, BENCHMARKS.md)
 #   scripts/install-deps.sh --coverage  # that, and gcovr (scripts/coverage.sh, the table in CONTRIBUTING.md)
+#   scripts/install-deps.sh --docs    # that, and what the documentation site needs (scripts/docs.sh): doxygen,
+#                                     # Sphinx, furo, Breathe, MyST
 #
 # --bench adds SciPy, PyTorch and an optimized BLAS (OpenBLAS, which numpy, SciPy and Debian's torch
 # then load through the libblas.so.3 / liblapack.so.3 alternatives), threadpoolctl (the peer scripts
@@ -13,17 +15,20 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: scripts/install-deps.sh [--bench] [--coverage]" >&2
+  echo "usage: scripts/install-deps.sh [--bench] [--coverage] [--docs]" >&2
   echo "  --bench     also install what the benchmark peers need (SciPy, PyTorch, OpenBLAS, threadpoolctl, mpirun, valgrind)" >&2
   echo "  --coverage  also install gcovr (scripts/coverage.sh)" >&2
+  echo "  --docs      also install what the documentation site needs (doxygen, Sphinx, furo, Breathe, MyST: scripts/docs.sh)" >&2
 }
 
 bench=0
 coverage=0
+docs=0
 for argument in "$@"; do
   case "$argument" in
     --bench) bench=1 ;;
     --coverage) coverage=1 ;;
+    --docs) docs=1 ;;
     -h | --help)
       usage
       exit 0
@@ -72,6 +77,15 @@ fi
 
 if [ "$coverage" -eq 1 ]; then
   packages+=(gcovr)                    # scripts/coverage.sh: line and branch coverage per folder
+fi
+
+if [ "$docs" -eq 1 ]; then
+  packages+=(
+    doxygen                            # the C++ reference from the public headers (docs/Doxyfile)
+    python3-sphinx furo                # the site and its theme
+    python3-breathe                    # Doxygen's XML into Sphinx
+    python3-myst-parser                # the pages are Markdown (MyST)
+  )
 fi
 
 missing=()

@@ -14,7 +14,7 @@ cmake --build --preset release -j "$(nproc)"
 
 mkdir -p results/compare-inits
 started=$(date +%s)
-# Sizes chosen so that the four comparisons take under 3 minutes on 2 cores (README: "Reproducing the
+# Sizes chosen so that the four comparisons take under 3 minutes on 2 cores (docs/tutorials/reproduce-paper.md: "Reproducing the
 # paper's comparison" has the full grid and the numbers it gave).
 run_compare() {
   local name=$1

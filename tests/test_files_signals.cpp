@@ -1,4 +1,4 @@
-// Output files under signals, limits and planted links (README "Safety"): a torn or malformed runs.csv
+// Output files under signals, limits and planted links (docs/explanation/safety.md): a torn or malformed runs.csv
 // row is dropped with a warning and its run done again, never glued to; a file size limit is a write
 // error (exit 3, the cause named, no temporary left); a reader that closes the pipe ends the run quietly
 // and leaves no temporary; SIGTERM leaves no temporary however many threads are writing; a symbolic link

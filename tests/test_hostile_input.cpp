@@ -1,4 +1,4 @@
-// Input that cannot be meant, refused before anything is written (README "Safety"): a NUL inside a
+// Input that cannot be meant, refused before anything is written (docs/explanation/safety.md): a NUL inside a
 // config string, numbers no run can use (--lr inf, an rtol below double precision), and messages that
 // quote a file's bytes escape every control byte; a relative --plot folder gets its figures; an empty
 // option value, an atol >= 1, a certificate at an infinite loss and an output scale <= 0 are refused; a
@@ -229,7 +229,7 @@ TEST_CASE("A config key given twice in its two spellings (max-steps, max_steps) 
 }
 
 TEST_CASE("README's rerun from the folder's own manifest works and leaves the manifest as it was", "[safety][sweep]") {
-  // `gradflow sweep --config results/sweep/sweep.toml` (README, "The manifest and the lock").
+  // `gradflow sweep --config results/sweep/sweep.toml` (docs/reference/sweep.md, "The manifest and the lock").
   const fs::path dir = sandbox("rerun_from_manifest");
   write(dir / "k.toml",
         "inits = [\"positive\", \"xavier_normal\"]\nwidths = [4]\nseeds = 2\nmethods = [\"armijo\"]\n"

@@ -1,4 +1,4 @@
-// Hostile input and file safety, one guarantee per section (README "Safety"):
+// Hostile input and file safety, one guarantee per section (docs/explanation/safety.md):
 // 1. no user string reaches a shell; 2. an output never destroys anything; 3. a sweep's results are
 // never silently wrong or lost (lists mean what they say, inputs checked first, the manifest, the
 // lock, RFC 4180 fields, the sorted rewrite from disk); 4. sizes are checked before allocation;
@@ -1173,7 +1173,7 @@ TEST_CASE("Config files: what is not the TOML subset is an error naming the line
     INFO(text);
     CHECK_THROWS_WITH(parse(text), Catch::StartsWith("--config c.toml: line ") && Catch::Contains(expected));
   }
-  // A million-item array parses whole (the reader is linear: README "Safety").
+  // A million-item array parses whole (the reader is linear: docs/explanation/safety.md).
   std::string big = "times = [";
   for (int i = 0; i < 1000000; ++i) big += std::to_string(i % 97) + ", ";
   big += "]\n";

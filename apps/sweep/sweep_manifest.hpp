@@ -51,8 +51,8 @@ std::uint64_t data_hash(const NetworkData& data);
 // if it exists, and no input is one of the files the sweep writes there (runs.csv, runs.rank*.csv,
 // summary.csv, sweep.toml, gradflow.lock, anything under curves/ or plots/). InputError naming option.
 // One exception: the sweep file (the input named "--config") may be the folder's own sweep.toml, the
-// README's rerun `gradflow sweep --config results/sweep/sweep.toml`; the function then returns true, and
-// open_sweep_folder must be told (it never rewrites that file with other content).
+// the rerun of docs/reference/sweep.md, `gradflow sweep --config results/sweep/sweep.toml`; the function then returns
+// true, and open_sweep_folder must be told (it never rewrites that file with other content).
 bool check_sweep_paths(const std::string& out, const std::vector<NamedPath>& inputs, const std::string& option);
 
 // Whether name is a rank's runs file, runs.rank<N>.csv.

@@ -1,4 +1,4 @@
-"""pip's way in (README, "Python"): in a virtual environment made with --system-site-packages,
+"""pip's way in (docs/reference/python.md): in a virtual environment made with --system-site-packages,
 `pip install --no-build-isolation --no-index .` builds the module through CMake (setup.py) and installs
 the package offline; `pip wheel` and `python3 -m build --wheel --no-isolation` (Debian's python3-build)
 make a wheel the same way. The build reuses this build tree
