@@ -11,7 +11,7 @@ line, when:
   - a {literalinclude} names a file that does not exist or that the test suite does not run: a C++
     example must be built by examples/CMakeLists.txt (the installed-package test runs each), a Python
     example must be run by python/tests/test_examples.py, a command-line example is in examples/cli/
-    (each runs as the ctest docs.cli_example.NAME);
+    (each script runs as the ctest docs.cli_example.NAME; a file beside them counts when a script uses it);
   - a shell block calls `gradflow COMMAND` with an option that `gradflow COMMAND --help` does not list,
     or names a file of the repository (scripts/, examples/, data/, bench/, docs/) that does not exist.
 Blocks of program output or file formats are written ```text and not checked.
@@ -66,7 +66,15 @@ def run_examples():
         tests = f.read()
     python = {f"examples/python/{os.path.basename(p)}" for p in glob.glob(os.path.join(ROOT, "examples/python/*.py"))
               if os.path.basename(p) in tests}
-    cli = {os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "examples/cli/*.sh"))}
+    scripts = glob.glob(os.path.join(ROOT, "examples/cli/*.sh"))
+    cli = {os.path.relpath(p, ROOT) for p in scripts}
+    script_text = ""
+    for p in scripts:
+        with open(p, encoding="utf-8") as f:
+            script_text += f.read()
+    # A file beside the scripts (a sweep file, say) counts when a script uses it.
+    cli |= {os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "examples/cli/*"))
+            if os.path.basename(p) in script_text}
     return cpp | python | cli | {"examples/CMakeLists.txt"}
 
 

@@ -1010,7 +1010,12 @@ TEST_CASE("summary: fit_conditioning recovers the exponents 2 and 1 and their cr
   // conditioning.csv: every line has the header's columns, each value under its own name.
   const auto split = [](const std::string& line) {
     std::vector<std::string> cells(1);
-    for (char c : line) c == ',' ? cells.emplace_back() : cells.back().push_back(c);
+    for (char c : line) {
+      if (c == ',')
+        cells.emplace_back();
+      else
+        cells.back().push_back(c);
+    }
     return cells;
   };
   const std::vector<std::string> header = split(conditioning_csv_header());

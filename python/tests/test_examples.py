@@ -219,3 +219,45 @@ def test_the_scipy_habits_tutorial_runs_and_agrees_with_solve_ivp(tmp_path):
     assert float(re.search(r"L at the event: (\S+)", text).group(1)) == pytest.approx(1e-8, rel=1e-6)
     assert "ensemble: 8 of 8 reached t_end" in text
     assert (tmp_path / "mf.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_own_loss_tutorial_checks_its_derivatives_and_converges(tmp_path):
+    """examples/python/own_loss.py (docs/tutorials/own-loss.md): its gradient and Hessian-vector product agree
+    with differences, the flow and descent reach the tolerance, and the PL ratio it measures is positive."""
+    out = run("own_loss.py", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    grad, hvp = re.search(r"gradient vs differences: (\S+), Hessian-vector product vs differences: (\S+)", text).groups()
+    assert float(grad) < 1e-6 and float(hvp) < 1e-6
+    flow = re.search(r"tolerance_reached at t = (\S+): L = (\S+),", text)
+    assert flow and float(flow.group(2)) <= 1e-12 * (1 + 1e-9)
+    low, high = map(float, re.search(r"PL ratio along the path \(measured\): min (\S+), max (\S+)", text).groups())
+    assert 0 < low <= high
+    descent = re.search(r"tolerance_reached after (\d+) iterations at lr = (\S+): L = (\S+), t = sum of steps = (\S+)", text)
+    assert descent and float(descent.group(3)) <= 1e-12
+    # Descent's clock, the sum of its steps, is iterations x lr for a fixed step.
+    assert float(descent.group(4)) == pytest.approx(int(descent.group(1)) * float(descent.group(2)), rel=1e-3)
+    assert sorted(os.listdir(tmp_path)) == []
+
+
+def test_the_runs_csv_reader_gives_the_summarys_medians(tmp_path):
+    """examples/python/read_runs_csv.py (docs/howto/read-runs-csv.md) on a sweep of
+    examples/cli/small-sweep.toml: its per-group counts and medians are summary.csv's."""
+    cli = os.environ.get("GRADFLOW_CLI")
+    if not cli:
+        pytest.skip("GRADFLOW_CLI (the built program) is not set: run through ctest")
+    folder = tmp_path / "sweep"
+    sweep = subprocess.run([cli, "sweep", "--config", os.path.join(ROOT, "examples/cli/small-sweep.toml"),
+                            "--out", str(folder), "--no-plots", "--quiet"], capture_output=True, text=True, check=False)
+    assert sweep.returncode == 0, sweep.stderr
+    out = run("read_runs_csv.py", str(folder / "runs.csv"), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    rows = [line.split() for line in out.stdout.splitlines()[2:]]
+    assert len(rows) == 8
+    import csv
+    with open(folder / "summary.csv", newline="") as f:
+        summary = {(r["method"], int(r["width"]), r["init"]): r for r in csv.DictReader(f)}
+    for method, width, init, runs, reached, certified, median in rows:
+        row = summary[(method, int(width), init)]
+        assert int(runs) == int(row["runs"]) == 4 and int(reached) == int(row["converged"])
+        assert float(median) == pytest.approx(float(row["median_grad_evals"]), rel=1e-9)
