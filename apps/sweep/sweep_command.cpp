@@ -359,8 +359,10 @@ void add_sweep_command(CLI::App& app, SweepCommand& d) {
   c->add_flag("--keys", d.keys,
               "Print the sweep file's keys (name, value, meaning; one per line, tab separated) and exit");
   c->add_option("--out", d.out, "Output directory (overrides the file's 'out')");
-  c->add_option("--threads", d.threads,
-                "Worker threads per process (0 = all cores, divided among MPI ranks; at most 4x the cores)")
+  c->add_option(
+       "--threads", d.threads,
+       "Worker threads per process (0 = this machine's cores divided by the number of MPI ranks; at most 4x the "
+       "cores)")
       ->capture_default_str();
   c->add_flag("--overwrite", d.overwrite,
               "Discard the results in the folder when they were made with other settings (see sweep.toml)");
