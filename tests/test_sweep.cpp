@@ -510,6 +510,20 @@ TEST_CASE("The sweep file's key table is the parser's: every key is accepted, --
   for (std::size_t at = 0; (at = out.find('\n', at)) != std::string::npos; ++at) ++lines;
   CHECK(lines == keys.size());
   CHECK_THAT(out, Catch::StartsWith(std::string(keys.front().name) + "\t" + keys.front().value + "\t"));
+  // --columns: runs.csv's columns in the file's order, each with its unit and meaning.
+  const gradflow::test::ProgramRun columns_run =
+      gradflow::test::run_capture({GRADFLOW_CLI, "sweep", "--columns"}, "", dir);
+  REQUIRE(columns_run.exit_code == 0);
+  std::string names;
+  std::size_t start = 0;
+  for (std::size_t end; (end = columns_run.out.find('\n', start)) != std::string::npos; start = end + 1) {
+    const std::string line = columns_run.out.substr(start, end - start);
+    const std::size_t tab = line.find('\t');
+    REQUIRE(tab != std::string::npos);
+    CHECK(line.find('\t', tab + 1) > tab + 1);  // a unit that is not empty
+    names += (names.empty() ? "" : ",") + line.substr(0, tab);
+  }
+  CHECK(names == runs_csv_header());
   std::string err;
   CHECK(run({"sweep"}, dir, &err) == 2);
   CHECK_THAT(err, Catch::Contains("--config"));

@@ -16,6 +16,7 @@
 #include <gradflow/core/text.hpp>
 #include <gradflow/core/thread_pool.hpp>
 #include <gradflow/core/tolerances.hpp>
+#include <gradflow/experiments/run_record.hpp>
 #include <gradflow/experiments/sweep_runner.hpp>
 #include <gradflow/experiments/sweep_summary.hpp>
 #include <gradflow/flow/options.hpp>
@@ -355,7 +356,9 @@ void add_sweep_command(CLI::App& app, SweepCommand& d) {
       "row per run, appended as runs finish), <out>/summary.csv and <out>/plots/*.png, *.svg. Running the same\n"
       "sweep again skips finished runs. Under mpirun -n K the runs are split across ranks and rank 0\n"
       "gathers them.");
-  c->add_option("--config", d.config, "The sweep file (TOML); required unless --keys");
+  c->add_option("--config", d.config, "The sweep file (TOML); required unless --keys or --columns");
+  c->add_flag("--columns", d.columns,
+              "Print runs.csv's columns (name, unit, meaning; one per line, tab separated) and exit");
   c->add_flag("--keys", d.keys,
               "Print the sweep file's keys (name, value, meaning; one per line, tab separated) and exit");
   c->add_option("--out", d.out, "Output directory (overrides the file's 'out')");
@@ -376,6 +379,13 @@ void add_sweep_command(CLI::App& app, SweepCommand& d) {
 }
 
 int run_sweep_command(SweepCommand& d) {
+  if (d.columns) {
+    for (const RunField& field : run_fields())
+      std::printf("%.*s\t%.*s\t%.*s\n", static_cast<int>(field.name.size()), field.name.data(),
+                  static_cast<int>(field.unit.size()), field.unit.data(), static_cast<int>(field.doc.size()),
+                  field.doc.data());
+    return 0;
+  }
   if (d.keys) {
     for (const SweepKey& key : sweep_file_keys()) std::printf("%s\t%s\t%s\n", key.name, key.value, key.meaning);
     return 0;

@@ -19,7 +19,8 @@ struct SweepCommand {
   bool quiet = false;
   bool no_plots = false;
   bool overwrite = false;
-  bool keys = false;  // --keys: print the sweep file's keys and exit
+  bool keys = false;     // --keys: print the sweep file's keys and exit
+  bool columns = false;  // --columns: print runs.csv's columns and exit
   std::string max_memory;
   std::vector<std::string> observe;  // --observe, as given (overrides the file's 'observe')
   std::string verdict_on;            // --verdict-on, when given (overrides the file's 'verdict-on')
