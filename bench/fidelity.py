@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""How closely each flow predicts gradient descent, from the stable regime to the edge of stability.
+
+    /usr/bin/python3 bench/fidelity.py --gradflow build/release/gradflow [--out results/fidelity]
+                                       [--figure docs/explanation/central_flow_eos.png] [--skip-slow]
+
+For each case (a problem and a step size eta), `gradflow descend --step fixed --against-flow central`
+runs descent beside the plain flow (theta' = -grad L), the modified flow (-grad (L + eta/4 ||grad L||^2))
+and the central flow (docs/theory.md §2.10), all on descent's clock t = k eta, and
+`gradflow flow --observe sharpness` runs the plain flow alone for its sharpness. From the rows:
+
+  - loss deviation: |flow's loss - descent's| / descent's, each row; the plain and modified flows
+    predict the iterate's loss L_k, the central flow the time average, so its predicted average loss
+    L + sigma^2 / eta is compared with descent's loss centred over three rows (1/4, 1/2, 1/4), as
+    `descend --against-flow` does;
+  - sharpness deviation: the central flow's sharpness against descent's (centred the same way);
+  - both as the median and the largest value over the second half of the run ("late": where descent
+    sits at the edge, if it reaches it) and the largest over the whole run;
+  - cost: each flow's evaluations of the gradient and of Hessian-vector products per unit time (the
+    modified flow's field is one gradient and one Hessian-vector product per evaluation);
+  - eta x sharpness: descent's largest and its median over the second half, and the plain flow's
+    largest (the plain flow is not held at the edge: where it sharpens past 2 / eta, descent does not).
+
+Outputs in --out: fidelity.csv (one row per case), fidelity.md (the table), each case's rows
+(CASE.csv) and summary (CASE.json); with --figure, the edge-of-stability case drawn (PNG: loss and
+eta x sharpness against t; docs/explanation/central_flow_eos.png is this figure). The edge-of-stability network takes about ten minutes on one
+core (the central flow there: millions of evaluations, docs/theory.md §2.10); --skip-slow leaves it out.
+These are measurements of one run each on this machine, not bounds.
+"""
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+# (name, descend/flow problem options, eta, iterations, slow)
+CASES = [
+    ("quadratic-0.5", ["--problem", "quadratic", "--dim", "10", "--cond", "100"], 0.5, 200, False),
+    ("quadratic-1.0", ["--problem", "quadratic", "--dim", "10", "--cond", "100"], 1.0, 200, False),
+    ("quadratic-1.5", ["--problem", "quadratic", "--dim", "10", "--cond", "100"], 1.5, 200, False),
+    # beta = 84933.5 (the largest squared singular value of the shipped digits inputs): eta beta = 1, 1.5.
+    ("least-squares-1.0", ["--problem", "least-squares", "--data", "data/digits.csv"], 1.0 / 84933.5, 200, False),
+    ("least-squares-1.5", ["--problem", "least-squares", "--data", "data/digits.csv"], 1.5 / 84933.5, 200, False),
+    # The paper's regime, n <= d: synthetic 16 x 32, width 32.
+    ("network-n16-d32-0.05", ["--problem", "mlp", "--synthetic", "16,32", "--widths", "32", "--init",
+                              "xavier_normal", "--threads", "1"], 0.05, 200, False),
+    ("network-n16-d32-0.1", ["--problem", "mlp", "--synthetic", "16,32", "--widths", "32", "--init",
+                             "xavier_normal", "--threads", "1"], 0.1, 200, False),
+    # n > d: synthetic 32 x 12, width 16; descent sharpens to the edge and stays there (eta x S = 2.000).
+    ("network-n32-d12-0.045-eos", ["--problem", "mlp", "--synthetic", "32,12", "--widths", "16", "--init",
+                                   "xavier_normal", "--threads", "1"], 0.045, 600, True),
+]
+EOS_CASE = "network-n32-d12-0.045-eos"
+
+
+def read_rows(path):
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    return {k: np.array([float(r[k]) if r[k] not in ("", "nan") else np.nan for r in rows]) for k in rows[0]}
+
+
+def centred(x):
+    out = np.full_like(x, np.nan)
+    out[1:-1] = 0.25 * x[:-2] + 0.5 * x[1:-1] + 0.25 * x[2:]
+    return out
+
+
+def deviation(a, b, mask):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = np.abs(a[mask] - b[mask]) / np.abs(b[mask])
+    d = d[np.isfinite(d)]
+    return (float(np.median(d)), float(np.max(d))) if d.size else (np.nan, np.nan)
+
+
+def run_case(gradflow, out, name, options, eta, iters):
+    rows_path, json_path = os.path.join(out, name + ".csv"), os.path.join(out, name + ".json")
+    start = time.time()
+    subprocess.run([gradflow, "descend", *options, "--step", "fixed", "--lr", repr(eta), "--max-iters", str(iters),
+                    "--against-flow", "central", "--observe", "sharpness", "--out", rows_path, "--json", json_path,
+                    "--quiet"], check=False, capture_output=True, text=True)
+    seconds = time.time() - start
+    plain_path = os.path.join(out, name + ".plain.csv")
+    subprocess.run([gradflow, "flow", *options, "--t-end", repr(eta * iters), "--save-every", repr(eta),
+                    "--observe", "sharpness", "--out", plain_path, "--quiet"], check=False, capture_output=True)
+    rows = read_rows(rows_path)
+    with open(json_path) as f:
+        summary = json.load(f)
+    plain = read_rows(plain_path)
+    af = summary["against_flow"]
+    t_end = float(rows["t"][-1]) if rows["t"][-1] > 0 else eta * iters
+    loss, sharp = rows["loss"], rows["sharpness"]
+    loss_avg, sharp_avg = centred(loss), centred(sharp)
+    n = len(loss)
+    late = np.zeros(n, bool)
+    late[n // 2:] = True
+    every = np.ones(n, bool)
+    result = {"case": name, "eta": eta, "iterations": iters, "t_end": t_end, "status": summary["status"],
+              "seconds": round(seconds, 1),
+              "descent_eta_sharpness_max": float(np.nanmax(eta * sharp)),
+              "descent_eta_sharpness_late_median": float(np.nanmedian(eta * sharp[late])),
+              "plain_flow_eta_sharpness_max": float(np.nanmax(eta * plain["sharpness"])),
+              "edge_reached": bool(af.get("edge_reached", False))}
+    for flow, column, reference in (("plain", "flow_loss", loss), ("modified", "modified_flow_loss", loss),
+                                    ("central", "central_average_loss", loss_avg)):
+        med, big = deviation(rows[column], reference, late)
+        result[f"{flow}_loss_dev_late_median"], result[f"{flow}_loss_dev_late_max"] = med, big
+        result[f"{flow}_loss_dev_max"] = deviation(rows[column], reference, every)[1]
+    med, big = deviation(rows["central_sharpness"], sharp_avg, late)
+    result["central_sharpness_dev_late_median"], result["central_sharpness_dev_late_max"] = med, big
+    result["central_sharpness_dev_max"] = deviation(rows["central_sharpness"], sharp_avg, every)[1]
+    result["plain_gradients_per_time"] = af["flow_gradient_evals"] / t_end
+    result["modified_evaluations_per_time"] = af["modified_flow"]["gradient_evals"] / t_end
+    result["central_gradients_per_time"] = af["central_flow"]["gradient_evals"] / t_end
+    result["central_hvps_per_time"] = af["central_flow"]["hessian_vector_evals"] / t_end
+    return result, rows, plain
+
+
+def table(results):
+    def f(x, digits=3):
+        return "-" if x is None or not np.isfinite(x) else f"{x:.{digits}g}"
+
+    lines = ["| case | eta | descent eta S: max, late median | plain flow eta S max | loss deviation, late median (max): plain | modified | central (average) | central sharpness deviation, late median (max) | cost per unit time: plain grads | modified evals | central grads, HVPs |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        lines.append(
+            f"| {r['case']} | {f(r['eta'], 4)} | {f(r['descent_eta_sharpness_max'], 4)}, {f(r['descent_eta_sharpness_late_median'], 4)} "
+            f"| {f(r['plain_flow_eta_sharpness_max'], 4)} "
+            f"| {f(r['plain_loss_dev_late_median'])} ({f(r['plain_loss_dev_late_max'])}) "
+            f"| {f(r['modified_loss_dev_late_median'])} ({f(r['modified_loss_dev_late_max'])}) "
+            f"| {f(r['central_loss_dev_late_median'])} ({f(r['central_loss_dev_late_max'])}) "
+            f"| {f(r['central_sharpness_dev_late_median'])} ({f(r['central_sharpness_dev_late_max'])}) "
+            f"| {f(r['plain_gradients_per_time'])} | {f(r['modified_evaluations_per_time'])} "
+            f"| {f(r['central_gradients_per_time'])}, {f(r['central_hvps_per_time'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def figure(path, eta, rows, plain):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    t = rows["t"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    left.semilogy(t, rows["loss"], color="0.7", lw=0.6, label="descent L_k")
+    left.semilogy(t, centred(rows["loss"]), color="k", lw=1.2, label="descent, centred over 3 rows")
+    left.semilogy(t, rows["flow_loss"], "--", label="plain flow")
+    left.semilogy(t, rows["modified_flow_loss"], ":", label="modified flow")
+    left.semilogy(t, rows["central_average_loss"], label="central flow: predicted average")
+    left.set_xlabel("t = k eta")
+    left.set_ylabel("loss")
+    left.legend(fontsize=8)
+    right.plot(t, eta * rows["sharpness"], color="0.6", lw=0.6, label="descent")
+    right.plot(plain["t"], eta * plain["sharpness"], "--", label="plain flow")
+    right.plot(t, eta * rows["central_sharpness"], label="central flow")
+    right.axhline(2.0, color="k", lw=0.5)
+    right.set_xlabel("t = k eta")
+    right.set_ylabel("eta x sharpness (Lanczos estimate)")
+    right.legend(fontsize=8)
+    fig.suptitle(f"gradient descent at the edge of stability against three flows (eta = {eta})", fontsize=10)
+    fig.tight_layout()
+    base = os.path.splitext(path)[0]
+    fig.savefig(base + ".png", dpi=90)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--gradflow", default="build/release/gradflow")
+    parser.add_argument("--out", default="results/fidelity")
+    parser.add_argument("--figure", help="draw the edge-of-stability case here (PNG)")
+    parser.add_argument("--skip-slow", action="store_true", help="leave out the edge-of-stability network")
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 unless, in every case that stays below the edge, the modified flow is closer to "
+                             "descent than the plain flow and the central flow is the plain flow (the ctest)")
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    results = []
+    for name, options, eta, iters, slow in CASES:
+        if slow and args.skip_slow:
+            continue
+        print(f"fidelity.py: {name} (eta = {eta:.4g}, {iters} iterations)...", flush=True)
+        result, rows, plain = run_case(args.gradflow, args.out, name, options, eta, iters)
+        results.append(result)
+        print(f"  {result['seconds']} s; loss deviation late median: plain {result['plain_loss_dev_late_median']:.3g}, "
+              f"modified {result['modified_loss_dev_late_median']:.3g}, central {result['central_loss_dev_late_median']:.3g}; "
+              f"central sharpness {result['central_sharpness_dev_late_median']:.3g}", flush=True)
+        if name == EOS_CASE and args.figure:
+            figure(args.figure, eta, rows, plain)
+    with open(os.path.join(args.out, "fidelity.csv"), "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(results[0]))
+        writer.writeheader()
+        writer.writerows(results)
+    text = table(results)
+    with open(os.path.join(args.out, "fidelity.md"), "w") as f:
+        f.write(text)
+    print(text)
+    if args.check:
+        problems = []
+        for r in results:
+            if r["edge_reached"] or r["descent_eta_sharpness_max"] >= 2:
+                continue
+            if not r["modified_loss_dev_late_median"] < r["plain_loss_dev_late_median"]:
+                problems.append(f"{r['case']}: the modified flow is not closer to descent than the plain flow")
+            if abs(r["central_loss_dev_late_median"] - r["plain_loss_dev_late_median"]) > \
+                    0.1 * r["plain_loss_dev_late_median"] + 1e-3:
+                problems.append(f"{r['case']}: below the edge the central flow's deviation is not the plain flow's")
+        for problem in problems:
+            print("fidelity.py: check failed:", problem)
+        if problems:
+            return 1
+        print("fidelity.py: check passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
