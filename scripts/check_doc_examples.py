@@ -13,7 +13,11 @@ line, when:
     example must be run by python/tests/test_examples.py, a command-line example is in examples/cli/
     (each script runs as the ctest docs.cli_example.NAME; a file beside them counts when a script uses it);
   - a shell block calls `gradflow COMMAND` with an option that `gradflow COMMAND --help` does not list,
-    or names a file of the repository (scripts/, examples/, data/, bench/, docs/) that does not exist.
+    or names a file of the repository (scripts/, examples/, data/, bench/, docs/) that does not exist;
+  - a command's page (docs/reference/COMMAND.md) has an option table ("| option | default | ...") whose
+    option is not in `--help`, whose numeric default differs from the one `--help` shows, or the page
+    does not mention an option that `--help` lists (descend, certify and probability: on their page or,
+    for the problem options they share, on flow's), so the hand-written tables cannot drift from the program.
 Blocks of program output or file formats are written ```text and not checked.
 """
 import argparse
@@ -49,10 +53,95 @@ def blocks(path):
         i = j + 1
 
 
+def help_text(binary, command):
+    return subprocess.run(["gradflow", command, "--help"], executable=binary, capture_output=True, text=True,
+                          timeout=60, check=True).stdout
+
+
 def options_of(binary, command):
-    out = subprocess.run(["gradflow", command, "--help"], executable=binary, capture_output=True, text=True,
-                         timeout=60, check=True).stdout
-    return set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", out)) | {"-h", "--help"}
+    return set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", help_text(binary, command))) | {"-h", "--help"}
+
+
+def listed_options(help_out):
+    """The options --help lists (its own lines, "  --name TYPE=DEFAULT  text"), with their shown defaults."""
+    listed = {}
+    for m in re.finditer(r"^\s+(?:-\w,)?(--[a-z][a-z0-9-]*)(?:\s+[A-Z:]+(?:=(\S+))?)?", help_out, re.MULTILINE):
+        listed[m.group(1)] = m.group(2)
+    listed.pop("--help", None)
+    return listed
+
+
+PAGE_COMMANDS = {"flow": ["flow"], "descend": ["descend"], "certify": ["certify"], "probability": ["probability"],
+                 "sweep": ["sweep", "compare-inits"]}
+
+
+def check_option_tables(binary):
+    """Problems of the hand-written option tables of docs/reference/COMMAND.md against --help."""
+    problems = []
+    for page, commands in PAGE_COMMANDS.items():
+        path = os.path.join(ROOT, "docs", "reference", page + ".md")
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        listed = {}
+        for command in commands:
+            for option, default in listed_options(help_text(binary, command)).items():
+                listed.setdefault(option, default)
+        rel = os.path.relpath(path, ROOT)
+        in_table = False
+        for number, line in enumerate(text.split("\n"), 1):
+            if line.startswith("| option |"):
+                in_table = True
+                continue
+            if not line.startswith("|"):
+                in_table = False
+                continue
+            if not in_table or line.startswith("|---"):
+                continue
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            options = re.findall(r"`(--[a-z][a-z0-9-]*)", cells[0])
+            for option in options:
+                if option not in listed:
+                    problems.append(f"{rel}:{number}: {option}: in the option table, not in `gradflow "
+                                    f"{'/'.join(commands)} --help`")
+            if len(options) == 1 and len(cells) > 1 and listed.get(options[0]):
+                shown = listed[options[0]]
+                documented = cells[1].strip("` ")
+                try:
+                    if float(shown) != float(documented):
+                        problems.append(f"{rel}:{number}: {options[0]}: default {documented} in the table, "
+                                        f"{shown} in --help")
+                except ValueError:
+                    pass
+        # descend, certify and probability take flow's problem options, which the flow page describes.
+        shared = text
+        if page in ("descend", "certify", "probability"):
+            with open(os.path.join(ROOT, "docs", "reference", "flow.md"), encoding="utf-8") as f:
+                shared += f.read()
+        for option in listed:
+            if not re.search(re.escape(option) + r"(?![a-z0-9-])", shared):
+                problems.append(f"{rel}: {option} (in `gradflow {'/'.join(commands)} --help`) is not on the page")
+    # The sweep file's keys: the hand-written table of sweep.md against `gradflow sweep --keys`.
+    path = os.path.join(ROOT, "docs", "reference", "sweep.md")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    keys = {line.split("\t")[0] for line in subprocess.run(
+        ["gradflow", "sweep", "--keys"], executable=binary, capture_output=True, text=True, timeout=60,
+        check=True).stdout.splitlines()}
+    in_table = False
+    for number, line in enumerate(text.split("\n"), 1):
+        if line.startswith("| key |"):
+            in_table = True
+            continue
+        if not line.startswith("|"):
+            in_table = False
+        if in_table and not line.startswith("|---"):
+            for key in re.findall(r"`([a-z][a-z-]*)`", line.strip("|").split("|")[0]):
+                if key not in keys:
+                    problems.append(f"docs/reference/sweep.md:{number}: key '{key}' is not a key of `gradflow sweep --keys`")
+    for key in sorted(keys):
+        if f"`{key}`" not in text:
+            problems.append(f"docs/reference/sweep.md: the sweep-file key '{key}' is not on the page")
+    return problems
 
 
 def run_examples():
@@ -130,6 +219,7 @@ def main():
                             problems.append(f"{where}: {path}: no such file")
             else:
                 counts["text"] += 1
+    problems += check_option_tables(args.gradflow)
     for problem in problems:
         print(problem)
     print(f"check_doc_examples.py: {len(pages)} pages; {counts['included']} blocks included from examples, "
