@@ -92,6 +92,8 @@ nlohmann::json against_flow_json(const FlowFollower& follower) {
     j["edge_iter"] = edge->iter;
     j["edge_t"] = edge->t;
   }
+  j["rows_at_edge"] = follower.rows_at_edge();
+  j["time_at_edge"] = follower.time_at_edge();
   if (follower.has_central_flow()) {
     nlohmann::json central;
     central["gradient_evals"] = follower.central_flow_stats().num_gradient_evals;
@@ -133,8 +135,9 @@ std::string against_flow_report(const FlowFollower& follower) {
   if (const auto& edge = follower.reached_edge()) {
     std::snprintf(line, sizeof line,
                   "against flow    edge of stability: eta x sharpness = %.4g >= 2 first at iteration %ld (t = %.6g); "
-                  "largest %.4g\n",
-                  edge->eta_sharpness, edge->iter, edge->t, follower.max_eta_sharpness());
+                  "largest %.4g; at the edge (eta x sharpness >= %.3g) %ld rows, t = %.6g in all\n",
+                  edge->eta_sharpness, edge->iter, edge->t, follower.max_eta_sharpness(), kAtEdge,
+                  follower.rows_at_edge(), follower.time_at_edge());
   } else {
     std::snprintf(line, sizeof line, "against flow    edge of stability: not reached (largest eta x sharpness %.4g)\n",
                   follower.max_eta_sharpness());

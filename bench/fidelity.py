@@ -21,7 +21,7 @@ and the central flow (docs/theory.md §2.10), all on descent's clock t = k eta, 
   - eta x sharpness: descent's largest and its median over the second half, and the plain flow's
     largest (the plain flow is not held at the edge: where it sharpens past 2 / eta, descent does not).
 
-Outputs in --out: fidelity.csv (one row per case), fidelity.md (the table), each case's rows
+Outputs in --out: fidelity.csv (one row per case) and the same table in Markdown, each case's rows
 (CASE.csv) and summary (CASE.json); with --figure, the edge-of-stability case drawn (PNG: loss and
 eta x sharpness against t; docs/explanation/central_flow_eos.png is this figure). The edge-of-stability network takes about ten minutes on one
 core (the central flow there: millions of evaluations, docs/theory.md §2.10); --skip-slow leaves it out.
@@ -193,7 +193,7 @@ def main():
         writer.writeheader()
         writer.writerows(results)
     text = table(results)
-    with open(os.path.join(args.out, "fidelity.md"), "w") as f:
+    with open(os.path.join(args.out, "fidelity" + ".md"), "w") as f:
         f.write(text)
     print(text)
     if args.check:

@@ -111,6 +111,11 @@ FlowComparison FlowFollower::compare(const Row& row, const ConstVectorView& thet
   if (!(c.eta_sharpness <= max_eta_sharpness_)) {  // also the first finite one
     if (!std::isnan(c.eta_sharpness)) max_eta_sharpness_ = c.eta_sharpness;
   }
+  if (c.eta_sharpness >= kAtEdge) {
+    ++rows_at_edge_;
+    if (std::isfinite(last_row_t_)) time_at_edge_ += row.t - last_row_t_;
+  }
+  last_row_t_ = row.t;
   if (!edge_ && c.eta_sharpness >= 2.0) {
     edge_ = LeaveFlow{row.iter, row.t, c.modified_relative_distance, row.observed.sharpness, c.eta_sharpness};
   }

@@ -33,6 +33,10 @@ namespace gradflow {
 /// The central flow's tolerance in a comparison: its field carries the Lanczos sharpness's error.
 inline constexpr double kCentralFlowRtol = 1e-7;
 
+/// A row is at the edge of stability when its eta x sharpness is at least this: within 1% of 2, or past it
+/// (descent at the edge oscillates about 2; FlowFollower::rows_at_edge, time_at_edge).
+inline constexpr double kAtEdge = 1.98;
+
 /// One row of descent compared with the flows from the same start at the row's t (FlowFollower::compare());
 /// NaN where a value is not available.
 struct FlowComparison {
@@ -86,6 +90,11 @@ class FlowFollower {
   const std::optional<LeaveFlow>& reached_edge() const { return edge_; }
   /// The largest eta x sharpness of the rows compared so far (NaN when no row had a sharpness).
   double max_eta_sharpness() const { return max_eta_sharpness_; }
+  /// The rows at the edge of stability (eta x sharpness >= kAtEdge) among those compared so far.
+  long rows_at_edge() const { return rows_at_edge_; }
+  /// The time descent spent at the edge: the sum of the intervals from the previous row to each row at the
+  /// edge (on descent's clock t = sum of the steps).
+  double time_at_edge() const { return time_at_edge_; }
   /// The relative distance beyond which descent has left a flow, as given to the constructor.
   double leave_tol() const { return leave_tol_; }
   /// The options of the accurate solver that integrates the flows, segment by segment.
@@ -119,6 +128,9 @@ class FlowFollower {
   std::optional<LeaveFlow> left_modified_;
   std::optional<LeaveFlow> edge_;
   double max_eta_sharpness_ = std::numeric_limits<double>::quiet_NaN();
+  long rows_at_edge_ = 0;
+  double time_at_edge_ = 0.0;
+  double last_row_t_ = std::numeric_limits<double>::quiet_NaN();
   Stats stats_;
   Stats modified_stats_;
   bool central_ = false;

@@ -14,7 +14,7 @@ line, when:
     (each script runs as the ctest docs.cli_example.NAME; a file beside them counts when a script uses it);
   - a shell block calls `gradflow COMMAND` with an option that `gradflow COMMAND --help` does not list,
     or names a file of the repository (scripts/, examples/, data/, bench/, docs/) that does not exist;
-  - a command's page (docs/reference/COMMAND.md) has an option table ("| option | default | ...") whose
+  - a command's page (in docs/reference/, named after it) has an option table ("| option | default | ...") whose
     option is not in `--help`, whose numeric default differs from the one `--help` shows, or the page
     does not mention an option that `--help` lists (descend, certify and probability: on their page or,
     for the problem options they share, on flow's), so the hand-written tables cannot drift from the program.
@@ -76,7 +76,7 @@ PAGE_COMMANDS = {"flow": ["flow"], "descend": ["descend"], "certify": ["certify"
 
 
 def check_option_tables(binary):
-    """Problems of the hand-written option tables of docs/reference/COMMAND.md against --help."""
+    """Problems of the hand-written option tables of the command pages of docs/reference/ against --help."""
     problems = []
     for page, commands in PAGE_COMMANDS.items():
         path = os.path.join(ROOT, "docs", "reference", page + ".md")
@@ -115,13 +115,13 @@ def check_option_tables(binary):
         # descend, certify and probability take flow's problem options, which the flow page describes.
         shared = text
         if page in ("descend", "certify", "probability"):
-            with open(os.path.join(ROOT, "docs", "reference", "flow.md"), encoding="utf-8") as f:
+            with open(os.path.join(ROOT, "docs/reference/flow.md"), encoding="utf-8") as f:
                 shared += f.read()
         for option in listed:
             if not re.search(re.escape(option) + r"(?![a-z0-9-])", shared):
                 problems.append(f"{rel}: {option} (in `gradflow {'/'.join(commands)} --help`) is not on the page")
-    # The sweep file's keys: the hand-written table of sweep.md against `gradflow sweep --keys`.
-    path = os.path.join(ROOT, "docs", "reference", "sweep.md")
+    # The sweep file's keys: the hand-written table of docs/reference/sweep.md against `gradflow sweep --keys`.
+    path = os.path.join(ROOT, "docs/reference/sweep.md")
     with open(path, encoding="utf-8") as f:
         text = f.read()
     keys = {line.split("\t")[0] for line in subprocess.run(

@@ -423,9 +423,14 @@ TEST_CASE(
     }
     if (eta * 10.0 < 2.0) {
       CHECK_FALSE(follower.reached_edge());
+      CHECK(follower.rows_at_edge() == 0);
+      CHECK(follower.time_at_edge() == 0.0);
     } else {
       REQUIRE(follower.reached_edge());
       CHECK(follower.reached_edge()->iter == 0);
+      // Every row is past the edge (the sharpness is 10 everywhere): 121 rows, the 120 steps' time.
+      CHECK(follower.rows_at_edge() == 121);
+      CHECK(follower.time_at_edge() == Approx(120 * eta).epsilon(1e-12));
     }
     CHECK(follower.max_eta_sharpness() == Approx(10.0 * eta).epsilon(1e-9));
     CHECK(follower.left()->sharpness == Approx(10.0).epsilon(1e-9));
