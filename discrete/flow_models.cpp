@@ -9,28 +9,21 @@
 
 namespace gradflow {
 
-std::string_view to_string(FlowModel model) {
-  switch (model) {
-    case FlowModel::plain:
-      return "plain";
-    case FlowModel::modified:
-      return "modified";
-    case FlowModel::central:
-      return "central";
-  }
-  return "plain";
-}
+namespace {
 
-std::optional<FlowModel> flow_model_from_string(std::string_view name) {
-  for (const FlowModel m : {FlowModel::plain, FlowModel::modified, FlowModel::central})
-    if (to_string(m) == name) return m;
-  return std::nullopt;
-}
+constexpr NameTable<FlowModel, 3> kFlowModelNames{{{
+    {FlowModel::plain, "plain"},
+    {FlowModel::modified, "modified"},
+    {FlowModel::central, "central"},
+}}};
 
-const std::vector<std::string>& flow_model_names() {
-  static const std::vector<std::string> names{"plain", "modified", "central"};
-  return names;
-}
+}  // namespace
+
+std::string_view to_string(FlowModel model) { return kFlowModelNames.name(model); }
+
+std::optional<FlowModel> flow_model_from_string(std::string_view name) { return kFlowModelNames.value(name); }
+
+const std::vector<std::string>& flow_model_names() { return kFlowModelNames.cached_names(); }
 
 TopEigenpair top_eigenpair(const Objective& objective, const ConstVectorView& theta, const Vector& warm) {
   const Eigen::Index p = objective.dimension();

@@ -24,13 +24,13 @@ import argparse
 import glob
 import os
 import re
-import subprocess
 import sys
+
+from cli_reference import COMMANDS, run as program_output  # the commands, and the program run as `gradflow`
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CODE = {"cpp", "c++", "python", "py", "cmake", "pycon"}
 SHELL = {"sh", "bash", "console", "shell"}
-COMMANDS = ["flow", "descend", "certify", "probability", "sweep", "compare-inits"]
 fence = re.compile(r"^(\s*)(```+|~~~+)\s*(\{[\w-]+\}|[\w+-]*)\s*(.*)$")
 
 
@@ -54,8 +54,19 @@ def blocks(path):
 
 
 def help_text(binary, command):
-    return subprocess.run(["gradflow", command, "--help"], executable=binary, capture_output=True, text=True,
-                          timeout=60, check=True).stdout
+    return program_output(binary, [command, "--help"])
+
+
+def table_rows(text, header):
+    """(line number, cells) of every body row of the Markdown tables whose header line starts with header."""
+    in_table = False
+    for number, line in enumerate(text.split("\n"), 1):
+        if line.startswith(header):
+            in_table = True
+        elif not line.startswith("|"):
+            in_table = False
+        elif in_table and not line.startswith("|---"):
+            yield number, [c.strip() for c in line.strip("|").split("|")]
 
 
 def options_of(binary, command):
@@ -87,17 +98,7 @@ def check_option_tables(binary):
             for option, default in listed_options(help_text(binary, command)).items():
                 listed.setdefault(option, default)
         rel = os.path.relpath(path, ROOT)
-        in_table = False
-        for number, line in enumerate(text.split("\n"), 1):
-            if line.startswith("| option |"):
-                in_table = True
-                continue
-            if not line.startswith("|"):
-                in_table = False
-                continue
-            if not in_table or line.startswith("|---"):
-                continue
-            cells = [c.strip() for c in line.strip("|").split("|")]
+        for number, cells in table_rows(text, "| option |"):
             options = re.findall(r"`(--[a-z][a-z0-9-]*)", cells[0])
             for option in options:
                 if option not in listed:
@@ -124,20 +125,11 @@ def check_option_tables(binary):
     path = os.path.join(ROOT, "docs/reference/sweep.md")
     with open(path, encoding="utf-8") as f:
         text = f.read()
-    keys = {line.split("\t")[0] for line in subprocess.run(
-        ["gradflow", "sweep", "--keys"], executable=binary, capture_output=True, text=True, timeout=60,
-        check=True).stdout.splitlines()}
-    in_table = False
-    for number, line in enumerate(text.split("\n"), 1):
-        if line.startswith("| key |"):
-            in_table = True
-            continue
-        if not line.startswith("|"):
-            in_table = False
-        if in_table and not line.startswith("|---"):
-            for key in re.findall(r"`([a-z][a-z-]*)`", line.strip("|").split("|")[0]):
-                if key not in keys:
-                    problems.append(f"docs/reference/sweep.md:{number}: key '{key}' is not a key of `gradflow sweep --keys`")
+    keys = {line.split("\t")[0] for line in program_output(binary, ["sweep", "--keys"]).splitlines()}
+    for number, cells in table_rows(text, "| key |"):
+        for key in re.findall(r"`([a-z][a-z-]*)`", cells[0]):
+            if key not in keys:
+                problems.append(f"docs/reference/sweep.md:{number}: key '{key}' is not a key of `gradflow sweep --keys`")
     for key in sorted(keys):
         if f"`{key}`" not in text:
             problems.append(f"docs/reference/sweep.md: the sweep-file key '{key}' is not on the page")

@@ -14,6 +14,8 @@
 #include <gradflow/problems/network_data.hpp>
 #include <gradflow/problems/rosenbrock.hpp>
 
+#include "test_networks.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -33,21 +35,9 @@ FunctionObjective diagonal_quadratic(const Vector& a) {
       .with_hessian_vector([a](ConstVectorView, ConstVectorView v, VectorView hv) { hv = a.cwiseProduct(v); });
 }
 
-Mlp small_network(std::uint64_t seed = 5) {
-  const NetworkData data = synthetic_data(8, 12, seed);
-  MlpArchitecture a;
-  a.input_dim = 12;
-  a.widths = {6};
-  a.activation = Activation::tanh;
-  return Mlp(a, data.x, data.y);
-}
+Mlp small_network(std::uint64_t seed = 5) { return test::tanh_network(8, 12, 6, seed); }
 
-Vector xavier_start(const Mlp& f) {
-  InitOptions init;
-  init.scheme = InitScheme::xavier_normal;
-  init.seed = 9;
-  return initialize(f.architecture(), init);
-}
+Vector xavier_start(const Mlp& f) { return test::xavier_start(f, 9); }
 
 FlowOptions tight(Solver solver, double t_end) {
   FlowOptions o;

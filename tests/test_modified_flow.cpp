@@ -14,6 +14,8 @@
 #include <gradflow/problems/quadratic.hpp>
 
 #include <Eigen/QR>
+#include "test_networks.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -27,21 +29,9 @@ using namespace gradflow;
 
 namespace {
 
-Mlp small_network() {
-  const NetworkData data = synthetic_data(6, 12, 71);
-  MlpArchitecture a;
-  a.input_dim = 12;
-  a.widths = {10};
-  a.activation = Activation::tanh;
-  return Mlp(a, data.x, data.y);
-}
+Mlp small_network() { return test::tanh_network(6, 12, 10, 71); }
 
-Vector network_start(const Mlp& f) {
-  InitOptions init;
-  init.scheme = InitScheme::xavier_normal;
-  init.seed = 3;
-  return initialize(f.architecture(), init);
-}
+Vector network_start(const Mlp& f) { return test::xavier_start(f, 3); }
 
 // The distances of descent (step eta, to time t_end) to the plain and to the modified flow at t_end.
 std::pair<double, double> distances_at(const Objective& f, const Vector& theta0, double eta, double t_end) {

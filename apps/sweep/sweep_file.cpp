@@ -231,6 +231,13 @@ SweepSpec parse_sweep_text(std::string_view text, const std::string& path) {
     }
     repeated.add(entry, option, path);
     const std::string key = canonical_key(entry.key);
+    // The keys are the table's (sweep_file_keys): one that is not there is unknown before anything reads it.
+    const auto& keys = sweep_file_keys();
+    if (std::none_of(keys.begin(), keys.end(), [&](const SweepKey& k) { return key == k.name; })) {
+      throw InputError(label, "",
+                       "line " + std::to_string(entry.line) + ": unknown key '" + quote_text(entry.key) +
+                           "' (keys: " + key_names() + ")");
+    }
     const std::vector<std::string>& in = entry.values;
     // The keys that take numbers or booleans take them unquoted: "8" is a string, not the width 8.
     // Every key that takes numbers or a boolean: widths, depths, seeds, max-steps, curve-points, eps,
@@ -362,9 +369,10 @@ SweepSpec parse_sweep_text(std::string_view text, const std::string& path) {
       spec.out = one();
       if (spec.out.empty()) throw InputError(label, "", "key 'out': an empty path (give a folder)");
     } else {
+      // A key of the table that no branch above reads (the test of every table key catches it).
       throw InputError(label, "",
                        "line " + std::to_string(entry.line) + ": unknown key '" + quote_text(entry.key) +
-                           "' (keys: " + key_names() + ")");
+                           "' (it is in the key table, but nothing reads it)");
     }
   }
   if (eps_line > 0 && loss_tol_line > 0) {
