@@ -33,20 +33,22 @@ namespace {
 constexpr const char* kAgainstFlowHeader =
     ",flow_loss,distance_to_flow,relative_distance,eta_sharpness,modified_flow_loss,distance_to_modified_flow,"
     "relative_distance_modified";
-// With --against-flow central, after those.
-constexpr const char* kCentralFlowHeader =
-    ",central_flow_loss,central_average_loss,central_sharpness,distance_to_central_flow,"
-    "distance_of_average_to_central_flow";
+// With --against-flow central or edge, after those: the model's columns, named after it (M = central, edge).
+std::string model_header(const std::string& m) {
+  return "," + m + "_flow_loss," + m + "_average_loss," + m + "_sharpness,distance_to_" + m +
+         "_flow,distance_of_average_to_" + m + "_flow," + m + "_sigma2";
+}
 
-std::string against_flow_fields(const FlowComparison& c, bool central) {
+std::string against_flow_fields(const FlowComparison& c, bool with_model) {
   char line[640];
   std::snprintf(line, sizeof line, ",%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g", c.flow_loss, c.distance,
                 c.relative_distance, c.eta_sharpness, c.modified_flow_loss, c.modified_distance,
                 c.modified_relative_distance);
   std::string text = line;
-  if (central) {
-    std::snprintf(line, sizeof line, ",%.17g,%.17g,%.17g,%.17g,%.17g", c.central_loss, c.central_average_loss,
-                  c.central_sharpness, c.central_distance, c.central_average_distance);
+  if (with_model) {
+    const ModelComparison& m = c.model;
+    std::snprintf(line, sizeof line, ",%.17g,%.17g,%.17g,%.17g,%.17g,%.17g", m.loss, m.average_loss, m.sharpness,
+                  m.distance, m.average_distance, m.sigma2);
     text += line;
   }
   return text;
@@ -94,11 +96,11 @@ nlohmann::json against_flow_json(const FlowFollower& follower) {
   }
   j["rows_at_edge"] = follower.rows_at_edge();
   j["time_at_edge"] = follower.time_at_edge();
-  if (follower.has_central_flow()) {
-    nlohmann::json central;
-    central["gradient_evals"] = follower.central_flow_stats().num_gradient_evals;
-    central["hessian_vector_evals"] = follower.central_flow_stats().num_hessian_vector_evals;
-    j["central_flow"] = central;
+  if (const auto& model = follower.edge_of_stability_model()) {
+    nlohmann::json m;
+    m["gradient_evals"] = follower.edge_of_stability_stats().num_gradient_evals;
+    m["hessian_vector_evals"] = follower.edge_of_stability_stats().num_hessian_vector_evals;
+    j[std::string(to_string(*model)) + "_flow"] = m;
   }
   if (!follower.failure().empty()) j["flow_failure"] = follower.failure();
   return j;
@@ -287,19 +289,22 @@ void add_descend_command(CLI::App& app, DescendCommand& d) {
                 "for every thread count; the other problems use one thread")
       ->capture_default_str();
   add_observe_option(*c, d.observe);
-  c->add_option("--against-flow", d.flows,
-                "[central] Integrate the gradient flow from the same start (dopri5, rtol 1e-10) and compare at every "
-                "row: "
-                "adds flow_loss, distance_to_flow, relative_distance (to max(||theta(t_k)||, ||theta0||)) and "
-                "eta_sharpness to --out (implies --observe sharpness), and the same for the modified flow "
-                "-(grad L + (eta/2) H grad L) that descent follows to O(eta^2) (modified_flow_loss, "
-                "distance_to_modified_flow, relative_distance_modified); the summary tells apart where descent "
-                "leaves the modified flow (unstable or a large step), the edge of stability, and the plain flow's "
-                "O(eta) Euler error (docs/theory.md §2.9). --against-flow central also integrates the central flow "
-                "(the edge of stability's model, docs/theory.md §2.10; exact Hessian-vector products): "
-                "central_flow_loss, central_average_loss (the time-averaged loss it predicts), central_sharpness, "
-                "distance_to_central_flow, distance_of_average_to_central_flow (of the mean of this and the previous "
-                "row's iterate)")
+  c->add_option(
+       "--against-flow", d.flows,
+       "[central|edge] Integrate the gradient flow from the same start (dopri5, rtol 1e-10) and compare at every "
+       "row: "
+       "adds flow_loss, distance_to_flow, relative_distance (to max(||theta(t_k)||, ||theta0||)) and "
+       "eta_sharpness to --out (implies --observe sharpness), and the same for the modified flow "
+       "-(grad L + (eta/2) H grad L) that descent follows to O(eta^2) (modified_flow_loss, "
+       "distance_to_modified_flow, relative_distance_modified); the summary tells apart where descent "
+       "leaves the modified flow (unstable or a large step), the edge of stability, and the plain flow's "
+       "O(eta) Euler error (docs/theory.md §2.9). --against-flow central or edge also integrates that model "
+       "of the edge of stability (docs/theory.md §2.10; exact Hessian-vector products): the central flow "
+       "or the edge flow (centre, direction and amplitude of the oscillation), with the columns M_flow_loss "
+       "(L at its centre), M_average_loss (the time-averaged loss it predicts), M_sharpness, "
+       "distance_to_M_flow (edge: to the nearer of the two iterates it predicts), "
+       "distance_of_average_to_M_flow (of the mean of this and the previous row's iterate), M_sigma2 (the "
+       "oscillation's squared size), M = central or edge")
       ->expected(0, 1);
   c->add_option("--leave-tol", d.leave_tol,
                 "--against-flow: descent leaves a flow where its relative distance to it exceeds this (> 0)")
@@ -322,16 +327,19 @@ int run_descend_command(DescendCommand& d) {
   if (option_given(c, "--mu")) d.options.mu = d.mu;
   if (option_given(c, "--observe")) d.options.observe = parse_observe(d.observe);
   d.against_flow = option_given(c, "--against-flow");
-  bool central = false;
+  // The model of the edge of stability to add: central or edge (plain and modified are always compared).
+  std::optional<FlowModel> eos_model;
   for (const std::string& flow : d.flows) {
-    if (flow == "central") {
-      central = true;
-    } else if (!flow.empty() && flow != "true" && flow != "plain" &&
-               flow != "modified") {  // true: a flag in a config file
+    const auto model = flow_model_from_string(flow);
+    if (model == FlowModel::central || model == FlowModel::edge) {
+      eos_model = model;
+    } else if (!flow.empty() && flow != "true" && !model) {  // true: a flag in a config file
       throw InputError("--against-flow", flow,
-                       "unknown flow (plain and modified are always compared; central adds the central flow)");
+                       "unknown flow (plain and modified are always compared; central or edge adds that flow)");
     }
   }
+  const bool with_model = eos_model.has_value();
+  const std::string model_name = with_model ? std::string(to_string(*eos_model)) : "";
   if (option_given(c, "--leave-tol") || option_given(c, "--plot")) {
     if (!d.against_flow) {
       throw InputError(option_given(c, "--plot") ? "--plot" : "--leave-tol",
@@ -396,11 +404,11 @@ int run_descend_command(DescendCommand& d) {
   std::optional<FlowFollower> follower;
   if (d.against_flow) {
     follower.emplace(*loaded.objective, loaded.theta0, d.leave_tol);
-    if (central) {
+    if (eos_model) {
       try {
-        follower->add_central_flow();
+        follower->add_edge_of_stability_flow(*eos_model);
       } catch (const std::invalid_argument& e) {
-        throw InputError("--against-flow", "central", e.what());
+        throw InputError("--against-flow", model_name, e.what());
       }
     }
   }
@@ -409,16 +417,16 @@ int run_descend_command(DescendCommand& d) {
   // --against-flow's columns after the table's: the flow at the row's t.
   CsvRowWriter::Extra against;
   // Fidelity: the largest relative deviation, over the rows, of the plain and the modified flow's loss
-  // from descent's (they model the iterates), and of the central flow's predicted time-averaged loss and
-  // its sharpness from descent's centred over three rows, 1/4, 1/2, 1/4 (which removes a period-2
+  // from descent's (they model the iterates), and of the central or edge flow's predicted time-averaged loss
+  // and its sharpness from descent's centred over three rows, 1/4, 1/2, 1/4 (which removes a period-2
   // oscillation exactly when every iteration is a row), compared one row late.
   struct Fidelity {
-    double plain = 0.0, modified = 0.0, central = 0.0, central_sharpness = 0.0;
-    long rows = 0, central_rows = 0;
+    double plain = 0.0, modified = 0.0, model = 0.0, model_sharpness = 0.0;
+    long rows = 0, model_rows = 0;
   } fidelity;
   double loss1 = std::numeric_limits<double>::quiet_NaN(), loss2 = loss1;  // the last two rows' losses
   double sharp1 = loss1, sharp2 = loss1;                                   // and sharpness
-  double predicted_loss = loss1, predicted_sharpness = loss1;              // the central flow's, last row
+  double predicted_loss = loss1, predicted_sharpness = loss1;              // the model's, last row
   const auto deviation = [](double predicted, double actual) {
     return std::abs(predicted - actual) / std::max(std::abs(actual), std::numeric_limits<double>::min());
   };
@@ -431,33 +439,34 @@ int run_descend_command(DescendCommand& d) {
         fidelity.plain = std::max(fidelity.plain, deviation(comparison.flow_loss, row.loss));
         fidelity.modified = std::max(fidelity.modified, deviation(comparison.modified_flow_loss, row.loss));
       }
-      if (central && std::isfinite(loss2) && std::isfinite(predicted_loss)) {
-        ++fidelity.central_rows;
-        fidelity.central =
-            std::max(fidelity.central, deviation(predicted_loss, 0.25 * loss2 + 0.5 * loss1 + 0.25 * row.loss));
+      if (with_model && std::isfinite(loss2) && std::isfinite(predicted_loss)) {
+        ++fidelity.model_rows;
+        fidelity.model =
+            std::max(fidelity.model, deviation(predicted_loss, 0.25 * loss2 + 0.5 * loss1 + 0.25 * row.loss));
         const double sharpness = 0.25 * sharp2 + 0.5 * sharp1 + 0.25 * row.observed.sharpness;
         if (std::isfinite(sharpness) && std::isfinite(predicted_sharpness))
-          fidelity.central_sharpness = std::max(fidelity.central_sharpness, deviation(predicted_sharpness, sharpness));
+          fidelity.model_sharpness = std::max(fidelity.model_sharpness, deviation(predicted_sharpness, sharpness));
       }
       loss2 = loss1;
       loss1 = row.loss;
       sharp2 = sharp1;
       sharp1 = row.observed.sharpness;
-      predicted_loss = comparison.central_average_loss;
-      predicted_sharpness = comparison.central_sharpness;
+      predicted_loss = comparison.model.average_loss;
+      predicted_sharpness = comparison.model.sharpness;
       if (!d.plot.empty()) {
         plot_points.push_back({row.iter, row.loss, comparison.flow_loss, comparison.eta_sharpness,
                                comparison.relative_distance, comparison.modified_flow_loss,
                                comparison.modified_relative_distance});
       }
-      return against_flow_fields(comparison, central);
+      return against_flow_fields(comparison, with_model);
     };
   }
   // The rows go to the files as they are recorded; only the first and the last stay in memory. Without
   // --out the comparison still runs (for the summary and the plot).
-  TrajectoryOutputs outputs(RunKind::descent, d.output, d.states_out, d.options.observe, loaded.objective->dimension(),
-                            follower ? std::string(kAgainstFlowHeader) + (central ? kCentralFlowHeader : "") : "",
-                            d.output.out.empty() ? CsvRowWriter::Extra{} : against);
+  TrajectoryOutputs outputs(
+      RunKind::descent, d.output, d.states_out, d.options.observe, loaded.objective->dimension(),
+      follower ? std::string(kAgainstFlowHeader) + (with_model ? model_header(model_name) : "") : "",
+      d.output.out.empty() ? CsvRowWriter::Extra{} : against);
   d.options.save.keep_rows = false;
   d.options.save.sink = outputs.sink();
   if (follower && d.output.out.empty()) {
@@ -486,10 +495,10 @@ int run_descend_command(DescendCommand& d) {
       nlohmann::json f = {{"rows", fidelity.rows},
                           {"max_relative_deviation_loss_plain", fidelity.plain},
                           {"max_relative_deviation_loss_modified", fidelity.modified}};
-      if (central) {
-        f["central_rows"] = fidelity.central_rows;
-        f["max_relative_deviation_average_loss_central"] = fidelity.central;
-        f["max_relative_deviation_sharpness_central"] = fidelity.central_sharpness;
+      if (with_model) {
+        f[model_name + "_rows"] = fidelity.model_rows;
+        f["max_relative_deviation_average_loss_" + model_name] = fidelity.model;
+        f["max_relative_deviation_sharpness_" + model_name] = fidelity.model_sharpness;
       }
       summary["against_flow"]["fidelity"] = f;
     }
@@ -502,10 +511,9 @@ int run_descend_command(DescendCommand& d) {
                   "descent's: plain %.3g, modified %.3g",
                   fidelity.rows, fidelity.plain, fidelity.modified);
     end.extra_report += line;
-    if (central) {
-      std::snprintf(line, sizeof line,
-                    ", central (its predicted time-averaged loss) %.3g; of the sharpness: central %.3g",
-                    fidelity.central, fidelity.central_sharpness);
+    if (with_model) {
+      std::snprintf(line, sizeof line, ", %s (its predicted time-averaged loss) %.3g; of the sharpness: %s %.3g",
+                    model_name.c_str(), fidelity.model, model_name.c_str(), fidelity.model_sharpness);
       end.extra_report += line;
     }
     end.extra_report += "\n";

@@ -78,11 +78,14 @@ void add_flow_command(CLI::App& app, FlowCommand& flow) {
               "bound L0 exp(-2 mu t) and the run checks ||theta - theta0|| against the certified travel");
   c->add_option("--flow", flow.model,
                 "The flow: plain (theta' = -grad L), modified (-(grad L + (lr/2) H grad L): the flow gradient descent "
-                "with step --lr follows to O(lr^2); the rows' loss is L + (lr/4) ||grad L||^2) or central (the "
+                "with step --lr follows to O(lr^2); the rows' loss is L + (lr/4) ||grad L||^2), central (the "
                 "central flow of descent at the edge of stability: -(grad L + (sigma^2/2) grad S), sigma^2 holding "
-                "the sharpness S at 2/lr; needs exact Hessian-vector products; docs/theory.md §2.10); any solver")
+                "the sharpness S at 2/lr) or edge (the edge flow: the centre c, direction u and amplitude a of "
+                "descent's oscillation c +- a u; the rows' loss is the predicted time-averaged loss (L(c + a u) + "
+                "L(c - a u))/2, the states written are c); central and edge need exact Hessian-vector products; "
+                "docs/theory.md §2.10; any solver")
       ->capture_default_str();
-  c->add_option("--lr", flow.lr, "--flow modified or central: the descent step size they model (> 0)");
+  c->add_option("--lr", flow.lr, "--flow modified, central or edge: the descent step size they model (> 0)");
 
   c->add_option("--threads", flow.threads,
                 "Threads of each network evaluation (--problem mlp; 0 = all cores); the results are the same bits "
@@ -116,7 +119,8 @@ int run_flow_command(FlowCommand& flow) {
   const auto model = flow_model_from_string(flow.model);
   if (!model) throw InputError("--flow", flow.model, "unknown flow (known: " + join_names(flow_model_names()) + ")");
   if (*model == FlowModel::plain) {
-    if (option_given(c, "--lr")) throw InputError("--lr", full_precision(flow.lr), "is for --flow modified or central");
+    if (option_given(c, "--lr"))
+      throw InputError("--lr", full_precision(flow.lr), "is for --flow modified, central or edge");
   } else {
     if (!option_given(c, "--lr"))
       throw InputError("--flow", flow.model, "needs --lr, the descent step size the flow models");
@@ -162,25 +166,39 @@ int run_flow_command(FlowCommand& flow) {
                  "factors a dense p x p matrix at every Newton setup; cvode-bdf-krylov is the matrix-free BDF method\n";
   }
 
-  // The rows go to the files as they are recorded; only the first and the last stay in memory.
-  TrajectoryOutputs outputs(RunKind::flow, flow.output, flow.states_out, flow.options.observe,
-                            loaded.objective->dimension());
-  flow.options.save.keep_rows = false;
-  flow.options.save.sink = outputs.sink();
-  const Observer progress = outputs.progress(flow.options.t_end);
-  set_activity("integrating the flow");
   // A model flow integrates its own field over L, counted on L (the solver's count is of field evaluations).
   const CountingObjective counted(*loaded.objective);
   std::unique_ptr<Objective> model_objective;
+  const EdgeOfStabilityFlow* eos = nullptr;  // the central or edge flow, when it is one
+  Vector start = loaded.theta0;
   if (*model != FlowModel::plain) {
     try {
-      model_objective = flow_model_objective(counted, *model, flow.lr);
+      if (*model == FlowModel::central || *model == FlowModel::edge) {
+        auto flow_of_model = edge_of_stability_flow(counted, *model, flow.lr);
+        eos = flow_of_model.get();
+        start = eos->start(loaded.theta0);
+        model_objective = std::move(flow_of_model);
+      } else {
+        model_objective = flow_model_objective(counted, *model, flow.lr);
+      }
     } catch (const std::invalid_argument& e) {
       throw InputError("--flow", flow.model, e.what());
     }
   }
+  // The parameters in the flow's state: the edge flow's state is (c, u, a), and its rows' states are c.
+  const Eigen::Index p = loaded.objective->dimension();
+
+  // The rows go to the files as they are recorded; only the first and the last stay in memory.
+  TrajectoryOutputs outputs(RunKind::flow, flow.output, flow.states_out, flow.options.observe, p);
+  flow.options.save.keep_rows = false;
+  flow.options.save.sink = outputs.sink();
+  if (start.size() != p) {
+    flow.options.save.sink = [sink = outputs.sink(), p](const Row& row, ConstVectorView z) { sink(row, z.head(p)); };
+  }
+  const Observer progress = outputs.progress(flow.options.t_end);
+  set_activity("integrating the flow");
   FlowResult result =
-      simulate_flow(model_objective ? *model_objective : *loaded.objective, loaded.theta0, flow.options, progress);
+      simulate_flow(model_objective ? *model_objective : *loaded.objective, start, flow.options, progress);
   long field_evaluations = 0;
   if (model_objective) {
     field_evaluations = result.stats.num_gradient_evals;
@@ -190,6 +208,12 @@ int run_flow_command(FlowCommand& flow) {
     result.stats.num_hessian_vector_evals = k.num_hessian_vector_evals;
   }
   outputs.end_progress();
+  // The model's prediction at the end, from L itself (not counted with the run's work).
+  std::optional<ModelState> end_state;
+  if (eos && result.theta.size() == start.size()) {
+    end_state = edge_of_stability_flow(*loaded.objective, *model, flow.lr)->state(result.theta);
+    result.theta = end_state->center;  // the parameters: the edge flow's centre
+  }
 
   RunEnd end = run_end("flow", RunKind::flow, result, loaded, flow.output, flow.options.observe, threads_used);
   end.certificate = certificate;
@@ -203,16 +227,16 @@ int run_flow_command(FlowCommand& flow) {
                   {"counts", "stats count the evaluations of L (gradients, Hessian-vector products)"}};
     model_report = "flow model      " + flow.model + " with lr " + format_number("%.6g", flow.lr) + ": " +
                    std::to_string(field_evaluations) + " evaluations of its field (stats count those of L)\n";
-    if (*model == FlowModel::central) {
-      // The end point's state, from L itself (not counted with the run's work).
-      const CentralState end_state = CentralFlow(*loaded.objective, flow.lr).state(result.theta);
-      model_json["sharpness_final"] = end_state.sharpness;
-      model_json["sigma2_final"] = end_state.sigma2;
-      model_json["average_loss_final"] = end_state.average_loss();
-      model_report += "central flow    at the end: sharpness " + format_number("%.6g", end_state.sharpness) +
+    if (end_state) {
+      model_json["sharpness_final"] = end_state->sharpness;
+      model_json["sigma2_final"] = end_state->sigma2;
+      model_json["average_loss_final"] = end_state->average_loss;
+      model_json["loss_at_centre_final"] = end_state->loss;
+      model_report += flow.model + " flow" + std::string(flow.model.size() < 11 ? 11 - flow.model.size() : 1, ' ') +
+                      "at the end: sharpness " + format_number("%.6g", end_state->sharpness) +
                       " (2/lr = " + format_number("%.6g", 2.0 / flow.lr) + "), sigma^2 " +
-                      format_number("%.6g", end_state.sigma2) + ", predicted time-averaged loss of descent " +
-                      format_number("%.6g", end_state.average_loss()) + "\n";
+                      format_number("%.6g", end_state->sigma2) + ", predicted time-averaged loss of descent " +
+                      format_number("%.6g", end_state->average_loss) + "\n";
     }
   }
   end.add_json = [&](nlohmann::json& summary) {

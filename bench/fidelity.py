@@ -4,16 +4,17 @@
     /usr/bin/python3 bench/fidelity.py --gradflow build/release/gradflow [--out results/fidelity]
                                        [--figure docs/explanation/central_flow_eos.png] [--skip-slow]
 
-For each case (a problem and a step size eta), `gradflow descend --step fixed --against-flow central`
-runs descent beside the plain flow (theta' = -grad L), the modified flow (-grad (L + eta/4 ||grad L||^2))
-and the central flow (docs/theory.md §2.10), all on descent's clock t = k eta, and
+For each case (a problem and a step size eta), `gradflow descend --step fixed --against-flow central` and
+`--against-flow edge` run descent beside the plain flow (theta' = -grad L), the modified flow
+(-grad (L + eta/4 ||grad L||^2)) and the central flow, then the edge flow (docs/theory.md §2.10), all on
+descent's clock t = k eta, and
 `gradflow flow --observe sharpness` runs the plain flow alone for its sharpness. From the rows:
 
   - loss deviation: |flow's loss - descent's| / descent's, each row; the plain and modified flows
     predict the iterate's loss L_k, the central flow the time average, so its predicted average loss
-    L + sigma^2 / eta is compared with descent's loss centred over three rows (1/4, 1/2, 1/4), as
-    `descend --against-flow` does;
-  - sharpness deviation: the central flow's sharpness against descent's (centred the same way);
+    L + sigma^2 / eta, and the edge flow's (L(c + a u) + L(c - a u)) / 2, are compared with descent's loss
+    centred over three rows (1/4, 1/2, 1/4), as `descend --against-flow` does;
+  - sharpness deviation: the central and edge flows' sharpness against descent's (centred the same way);
   - both as the median and the largest value over the second half of the run ("late": where descent
     sits at the edge, if it reaches it) and the largest over the whole run;
   - cost: each flow's evaluations of the gradient and of Hessian-vector products per unit time (the
@@ -22,9 +23,10 @@ and the central flow (docs/theory.md §2.10), all on descent's clock t = k eta, 
     largest (the plain flow is not held at the edge: where it sharpens past 2 / eta, descent does not).
 
 Outputs in --out: fidelity.csv (one row per case) and the same table in Markdown, each case's rows
-(CASE.csv) and summary (CASE.json); with --figure, the edge-of-stability case drawn (PNG: loss and
-eta x sharpness against t; docs/explanation/central_flow_eos.png is this figure). The edge-of-stability network takes about ten minutes on one
-core (the central flow there: millions of evaluations, docs/theory.md §2.10); --skip-slow leaves it out.
+(CASE.MODEL.csv) and summary (CASE.MODEL.json); with --figure, the edge-of-stability case drawn (PNG: loss
+and eta x sharpness against t; docs/explanation/central_flow_eos.png is this figure). The central flow on
+the edge-of-stability network takes about ten minutes on one core (millions of evaluations, docs/theory.md
+§2.10; the edge flow there takes a second); --skip-slow leaves the central flow out of that case.
 These are measurements of one run each on this machine, not bounds.
 """
 import argparse
@@ -76,19 +78,25 @@ def deviation(a, b, mask):
     return (float(np.median(d)), float(np.max(d))) if d.size else (np.nan, np.nan)
 
 
-def run_case(gradflow, out, name, options, eta, iters):
-    rows_path, json_path = os.path.join(out, name + ".csv"), os.path.join(out, name + ".json")
-    start = time.time()
-    subprocess.run([gradflow, "descend", *options, "--step", "fixed", "--lr", repr(eta), "--max-iters", str(iters),
-                    "--against-flow", "central", "--observe", "sharpness", "--out", rows_path, "--json", json_path,
-                    "--quiet"], check=False, capture_output=True, text=True)
-    seconds = time.time() - start
+def run_case(gradflow, out, name, options, eta, iters, models):
+    """Descent against the plain and modified flows and each model in models (central, edge): one descend
+    run per model (the plain and modified flows' figures are the first run's)."""
+    runs = {}
+    seconds = 0.0
+    for model in models:
+        rows_path = os.path.join(out, f"{name}.{model}.csv")
+        json_path = os.path.join(out, f"{name}.{model}.json")
+        start = time.time()
+        subprocess.run([gradflow, "descend", *options, "--step", "fixed", "--lr", repr(eta), "--max-iters",
+                        str(iters), "--against-flow", model, "--observe", "sharpness", "--out", rows_path, "--json",
+                        json_path, "--quiet"], check=False, capture_output=True, text=True)
+        seconds += time.time() - start
+        with open(json_path) as f:
+            runs[model] = (read_rows(rows_path), json.load(f))
     plain_path = os.path.join(out, name + ".plain.csv")
     subprocess.run([gradflow, "flow", *options, "--t-end", repr(eta * iters), "--save-every", repr(eta),
                     "--observe", "sharpness", "--out", plain_path, "--quiet"], check=False, capture_output=True)
-    rows = read_rows(rows_path)
-    with open(json_path) as f:
-        summary = json.load(f)
+    rows, summary = runs[models[0]]
     plain = read_rows(plain_path)
     af = summary["against_flow"]
     t_end = float(rows["t"][-1]) if rows["t"][-1] > 0 else eta * iters
@@ -104,27 +112,36 @@ def run_case(gradflow, out, name, options, eta, iters):
               "descent_eta_sharpness_late_median": float(np.nanmedian(eta * sharp[late])),
               "plain_flow_eta_sharpness_max": float(np.nanmax(eta * plain["sharpness"])),
               "edge_reached": bool(af.get("edge_reached", False))}
-    for flow, column, reference in (("plain", "flow_loss", loss), ("modified", "modified_flow_loss", loss),
-                                    ("central", "central_average_loss", loss_avg)):
-        med, big = deviation(rows[column], reference, late)
+    for flow, column in (("plain", "flow_loss"), ("modified", "modified_flow_loss")):
+        med, big = deviation(rows[column], loss, late)
         result[f"{flow}_loss_dev_late_median"], result[f"{flow}_loss_dev_late_max"] = med, big
-        result[f"{flow}_loss_dev_max"] = deviation(rows[column], reference, every)[1]
-    med, big = deviation(rows["central_sharpness"], sharp_avg, late)
-    result["central_sharpness_dev_late_median"], result["central_sharpness_dev_late_max"] = med, big
-    result["central_sharpness_dev_max"] = deviation(rows["central_sharpness"], sharp_avg, every)[1]
+        result[f"{flow}_loss_dev_max"] = deviation(rows[column], loss, every)[1]
     result["plain_gradients_per_time"] = af["flow_gradient_evals"] / t_end
     result["modified_evaluations_per_time"] = af["modified_flow"]["gradient_evals"] / t_end
-    result["central_gradients_per_time"] = af["central_flow"]["gradient_evals"] / t_end
-    result["central_hvps_per_time"] = af["central_flow"]["hessian_vector_evals"] / t_end
-    return result, rows, plain
+    for model in ("central", "edge"):
+        if model not in runs:
+            for key in ("loss_dev_late_median", "loss_dev_late_max", "loss_dev_max", "sharpness_dev_late_median",
+                        "sharpness_dev_late_max", "sharpness_dev_max", "gradients_per_time", "hvps_per_time"):
+                result[f"{model}_{key}"] = float("nan")
+            continue
+        model_rows, model_summary = runs[model]
+        for what, column, reference in (("loss", f"{model}_average_loss", loss_avg),
+                                        ("sharpness", f"{model}_sharpness", sharp_avg)):
+            med, big = deviation(model_rows[column], reference, late)
+            result[f"{model}_{what}_dev_late_median"], result[f"{model}_{what}_dev_late_max"] = med, big
+            result[f"{model}_{what}_dev_max"] = deviation(model_rows[column], reference, every)[1]
+        work = model_summary["against_flow"][f"{model}_flow"]
+        result[f"{model}_gradients_per_time"] = work["gradient_evals"] / t_end
+        result[f"{model}_hvps_per_time"] = work["hessian_vector_evals"] / t_end
+    return result, {model: runs[model][0] for model in runs}, plain
 
 
 def table(results):
     def f(x, digits=3):
         return "-" if x is None or not np.isfinite(x) else f"{x:.{digits}g}"
 
-    lines = ["| case | eta | descent eta S: max, late median | plain flow eta S max | loss deviation, late median (max): plain | modified | central (average) | central sharpness deviation, late median (max) | cost per unit time: plain grads | modified evals | central grads, HVPs |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| case | eta | descent eta S: max, late median | plain flow eta S max | loss deviation, late median (max): plain | modified | central (average) | edge (average) | sharpness deviation, late median (max): central | edge | cost per unit time: plain grads | modified evals | central grads, HVPs | edge grads, HVPs |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         lines.append(
             f"| {r['case']} | {f(r['eta'], 4)} | {f(r['descent_eta_sharpness_max'], 4)}, {f(r['descent_eta_sharpness_late_median'], 4)} "
@@ -132,34 +149,39 @@ def table(results):
             f"| {f(r['plain_loss_dev_late_median'])} ({f(r['plain_loss_dev_late_max'])}) "
             f"| {f(r['modified_loss_dev_late_median'])} ({f(r['modified_loss_dev_late_max'])}) "
             f"| {f(r['central_loss_dev_late_median'])} ({f(r['central_loss_dev_late_max'])}) "
+            f"| {f(r['edge_loss_dev_late_median'])} ({f(r['edge_loss_dev_late_max'])}) "
             f"| {f(r['central_sharpness_dev_late_median'])} ({f(r['central_sharpness_dev_late_max'])}) "
+            f"| {f(r['edge_sharpness_dev_late_median'])} ({f(r['edge_sharpness_dev_late_max'])}) "
             f"| {f(r['plain_gradients_per_time'])} | {f(r['modified_evaluations_per_time'])} "
-            f"| {f(r['central_gradients_per_time'])}, {f(r['central_hvps_per_time'])} |")
+            f"| {f(r['central_gradients_per_time'])}, {f(r['central_hvps_per_time'])} "
+            f"| {f(r['edge_gradients_per_time'])}, {f(r['edge_hvps_per_time'])} |")
     return "\n".join(lines) + "\n"
 
 
-def figure(path, eta, rows, plain):
+def figure(path, eta, runs, plain):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    rows = next(iter(runs.values()))
     t = rows["t"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     left.semilogy(t, rows["loss"], color="0.7", lw=0.6, label="descent L_k")
     left.semilogy(t, centred(rows["loss"]), color="k", lw=1.2, label="descent, centred over 3 rows")
     left.semilogy(t, rows["flow_loss"], "--", label="plain flow")
     left.semilogy(t, rows["modified_flow_loss"], ":", label="modified flow")
-    left.semilogy(t, rows["central_average_loss"], label="central flow: predicted average")
+    right.plot(t, eta * rows["sharpness"], color="0.6", lw=0.6, label="descent")
+    right.plot(plain["t"], eta * plain["sharpness"], "--", label="plain flow")
+    for model, model_rows in runs.items():
+        left.semilogy(model_rows["t"], model_rows[f"{model}_average_loss"], label=f"{model} flow: predicted average")
+        right.plot(model_rows["t"], eta * model_rows[f"{model}_sharpness"], label=f"{model} flow")
     left.set_xlabel("t = k eta")
     left.set_ylabel("loss")
     left.legend(fontsize=8)
-    right.plot(t, eta * rows["sharpness"], color="0.6", lw=0.6, label="descent")
-    right.plot(plain["t"], eta * plain["sharpness"], "--", label="plain flow")
-    right.plot(t, eta * rows["central_sharpness"], label="central flow")
     right.axhline(2.0, color="k", lw=0.5)
     right.set_xlabel("t = k eta")
     right.set_ylabel("eta x sharpness (Lanczos estimate)")
     right.legend(fontsize=8)
-    fig.suptitle(f"gradient descent at the edge of stability against three flows (eta = {eta})", fontsize=10)
+    fig.suptitle(f"gradient descent at the edge of stability against {2 + len(runs)} flows (eta = {eta})", fontsize=10)
     fig.tight_layout()
     base = os.path.splitext(path)[0]
     fig.savefig(base + ".png", dpi=90)
@@ -170,24 +192,28 @@ def main():
     parser.add_argument("--gradflow", default="build/release/gradflow")
     parser.add_argument("--out", default="results/fidelity")
     parser.add_argument("--figure", help="draw the edge-of-stability case here (PNG)")
-    parser.add_argument("--skip-slow", action="store_true", help="leave out the edge-of-stability network")
+    parser.add_argument("--skip-slow", action="store_true",
+                        help="leave out the central flow on the edge-of-stability network (about nine minutes)")
     parser.add_argument("--check", action="store_true",
                         help="exit 1 unless, in every case that stays below the edge, the modified flow is closer to "
-                             "descent than the plain flow and the central flow is the plain flow (the ctest)")
+                             "descent than the plain flow and the central flow is the plain flow, and at the edge the "
+                             "edge flow's predicted average loss is at least twice closer than the plain flow's and its "
+                             "sharpness within 1% (medians over the second half; the ctest)")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     results = []
     for name, options, eta, iters, slow in CASES:
-        if slow and args.skip_slow:
-            continue
         print(f"fidelity.py: {name} (eta = {eta:.4g}, {iters} iterations)...", flush=True)
-        result, rows, plain = run_case(args.gradflow, args.out, name, options, eta, iters)
+        models = ["edge"] if slow and args.skip_slow else ["central", "edge"]
+        result, runs, plain = run_case(args.gradflow, args.out, name, options, eta, iters, models)
         results.append(result)
         print(f"  {result['seconds']} s; loss deviation late median: plain {result['plain_loss_dev_late_median']:.3g}, "
-              f"modified {result['modified_loss_dev_late_median']:.3g}, central {result['central_loss_dev_late_median']:.3g}; "
-              f"central sharpness {result['central_sharpness_dev_late_median']:.3g}", flush=True)
+              f"modified {result['modified_loss_dev_late_median']:.3g}, central {result['central_loss_dev_late_median']:.3g}, "
+              f"edge {result['edge_loss_dev_late_median']:.3g}; sharpness: central "
+              f"{result['central_sharpness_dev_late_median']:.3g}, edge {result['edge_sharpness_dev_late_median']:.3g}",
+              flush=True)
         if name == EOS_CASE and args.figure:
-            figure(args.figure, eta, rows, plain)
+            figure(args.figure, eta, runs, plain)
     with open(os.path.join(args.out, "fidelity.csv"), "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(results[0]))
         writer.writeheader()
@@ -199,6 +225,13 @@ def main():
     if args.check:
         problems = []
         for r in results:
+            if r["case"] == EOS_CASE:
+                if not r["edge_loss_dev_late_median"] < 0.5 * r["plain_loss_dev_late_median"]:
+                    problems.append(f"{r['case']}: at the edge the edge flow's predicted average loss is not twice "
+                                    "closer to descent's than the plain flow's loss")
+                if not r["edge_sharpness_dev_late_median"] < 0.01:
+                    problems.append(f"{r['case']}: at the edge the edge flow's sharpness is not within 1% of descent's")
+                continue
             if r["edge_reached"] or r["descent_eta_sharpness_max"] >= 2:
                 continue
             if not r["modified_loss_dev_late_median"] < r["plain_loss_dev_late_median"]:

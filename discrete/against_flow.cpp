@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 namespace gradflow {
 
@@ -40,12 +41,17 @@ FlowFollower::FlowFollower(const Objective& objective, const Vector& theta0, dou
   flow_.radius.reset();
 }
 
-void FlowFollower::add_central_flow() {
+void FlowFollower::add_edge_of_stability_flow(FlowModel model) {
+  if (model != FlowModel::central && model != FlowModel::edge)
+    throw std::invalid_argument("the " + std::string(to_string(model)) +
+                                " flow is not a model of the edge of stability (central, edge)");
   if (!objective_.has_exact_hessian_vector())
-    throw std::invalid_argument("the central flow needs exact Hessian-vector products, which " + objective_.name() +
+    throw std::invalid_argument("the " + std::string(to_string(model)) +
+                                " flow needs exact Hessian-vector products, which " + objective_.name() +
                                 " does not have");
-  central_ = true;
-  central_theta_ = theta0_;
+  model_ = model;
+  model_counted_ = std::make_unique<CountingObjective>(objective_);
+  model_state_.resize(0);  // started at the first segment, with that segment's step
 }
 
 FlowComparison FlowFollower::compare(const Row& row, const ConstVectorView& theta, double eta) {
@@ -70,25 +76,26 @@ FlowComparison FlowFollower::compare(const Row& row, const ConstVectorView& thet
       failure_ = "the modified flow stopped at t = " + std::to_string(t_ + m.t_final) + ": " + m.message;
       return c;
     }
-    if (central_ && std::isfinite(segment_eta) && segment_eta > 0.0) {
-      const CentralFlow central(objective_, segment_eta);
+    if (model_ && std::isfinite(segment_eta) && segment_eta > 0.0) {
+      const std::unique_ptr<EdgeOfStabilityFlow> flow = edge_of_stability_flow(*model_counted_, *model_, segment_eta);
+      if (model_state_.size() == 0) model_state_ = flow->start(theta0_);
       // Its field is as accurate as the Lanczos sharpness and grad S (about 1e-10 relative): a tighter rtol
       // than the field's own accuracy only rejects steps.
-      FlowOptions central_segment = segment;
-      central_segment.rtol = std::max(segment.rtol, kCentralFlowRtol);
-      central_segment.atol = std::max(segment.atol, kCentralFlowRtol * 1e-2);
-      const FlowResult cr = simulate_flow(central, central_theta_, central_segment);
-      add_counts(central_stats_, cr.stats);
-      central_stats_.num_hessian_vector_evals += central.hessian_vector_products();
-      if (cr.status != Status::reached_end_time) {
-        failure_ = "the central flow stopped at t = " + std::to_string(t_ + cr.t_final) + ": " + cr.message;
+      FlowOptions model_segment = segment;
+      model_segment.rtol = std::max(segment.rtol, kCentralFlowRtol);
+      model_segment.atol = std::max(segment.atol, kCentralFlowRtol * 1e-2);
+      const FlowResult mr = simulate_flow(*flow, model_state_, model_segment);
+      if (mr.status != Status::reached_end_time) {
+        failure_ = "the " + std::string(to_string(*model_)) +
+                   " flow stopped at t = " + std::to_string(t_ + mr.t_final) + ": " + mr.message;
         return c;
       }
-      central_theta_ = cr.theta;
-      const CentralState state = central.state(central_theta_);
-      central_loss_ = state.loss;
-      central_average_loss_ = state.average_loss();
-      central_sharpness_ = state.sharpness;
+      model_state_ = mr.theta;
+      model_point_ = flow->state(model_state_);
+      const EvaluationCounts k = model_counted_->counts();
+      model_stats_.num_gradient_evals = k.num_gradient_evals;
+      model_stats_.num_loss_evals = k.num_loss_evals;
+      model_stats_.num_hessian_vector_evals = k.num_hessian_vector_evals;
     }
     theta_ = r.theta;
     loss_ = r.loss_final;
@@ -119,18 +126,25 @@ FlowComparison FlowFollower::compare(const Row& row, const ConstVectorView& thet
   if (!edge_ && c.eta_sharpness >= 2.0) {
     edge_ = LeaveFlow{row.iter, row.t, c.modified_relative_distance, row.observed.sharpness, c.eta_sharpness};
   }
-  if (central_) {
-    c.central_loss = central_loss_;
-    c.central_average_loss = central_average_loss_;
-    c.central_sharpness = central_sharpness_;
-    if (row.iter == 0) {
-      c.central_loss = c.central_average_loss = loss_;
-    }
-    c.central_distance = (theta - central_theta_).norm();
+  if (model_) {
     const Vector iterate = theta;
-    c.central_average_distance = previous_iterate_.size() == iterate.size()
-                                     ? (0.5 * (iterate + previous_iterate_) - central_theta_).norm()
-                                     : c.central_distance;
+    if (row.iter == 0) {
+      // The start: the model is descent's own point.
+      c.model.loss = c.model.average_loss = loss_;
+      c.model.distance = c.model.average_distance = (iterate - theta_).norm();
+    } else if (model_point_.center.size() == iterate.size()) {
+      const ModelState& m = model_point_;
+      c.model.loss = m.loss;
+      c.model.average_loss = m.average_loss;
+      c.model.sharpness = m.sharpness;
+      c.model.sigma2 = m.sigma2;
+      c.model.distance = m.offset.size() == iterate.size()
+                             ? std::min((iterate - m.center - m.offset).norm(), (iterate - m.center + m.offset).norm())
+                             : (iterate - m.center).norm();
+      c.model.average_distance = previous_iterate_.size() == iterate.size()
+                                     ? (0.5 * (iterate + previous_iterate_) - m.center).norm()
+                                     : (iterate - m.center).norm();
+    }
     previous_iterate_ = iterate;
   }
   if (!left_modified_ && c.modified_relative_distance > leave_tol_) {

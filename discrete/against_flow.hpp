@@ -19,23 +19,41 @@
 /// otherwise.
 #pragma once
 
+#include <gradflow/core/counting_objective.hpp>
 #include <gradflow/core/objective.hpp>
 #include <gradflow/core/stats.hpp>
+#include <gradflow/discrete/flow_models.hpp>
 #include <gradflow/flow/options.hpp>
 #include <gradflow/flow/trajectory.hpp>
 
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 
 namespace gradflow {
 
-/// The central flow's tolerance in a comparison: its field carries the Lanczos sharpness's error.
+/// The tolerance of a model of the edge of stability in a comparison: the central flow's field carries the
+/// Lanczos sharpness's error (the edge flow is integrated at the same tolerance).
 inline constexpr double kCentralFlowRtol = 1e-7;
 
 /// A row is at the edge of stability when its eta x sharpness is at least this: within 1% of 2, or past it
 /// (descent at the edge oscillates about 2; FlowFollower::rows_at_edge, time_at_edge).
 inline constexpr double kAtEdge = 1.98;
+
+/// A model of the edge of stability (the central or the edge flow; discrete/flow_models.hpp) at a row of
+/// descent; NaN without one.
+struct ModelComparison {
+  double loss = std::numeric_limits<double>::quiet_NaN();          ///< L at the model's centre
+  double average_loss = std::numeric_limits<double>::quiet_NaN();  ///< the time-averaged loss it predicts
+  double sharpness = std::numeric_limits<double>::quiet_NaN();     ///< its sharpness (2 / eta at the edge)
+  double sigma2 = std::numeric_limits<double>::quiet_NaN();        ///< the oscillation's squared size
+  /// The distance of the iterate to the model's: the centre (central), the nearer of c +- a u (edge).
+  double distance = std::numeric_limits<double>::quiet_NaN();
+  /// The distance of the average of this row's and the previous row's iterates (the centre of a period-2
+  /// oscillation when every iteration is a row) to the model's centre.
+  double average_distance = std::numeric_limits<double>::quiet_NaN();
+};
 
 /// One row of descent compared with the flows from the same start at the row's t (FlowFollower::compare());
 /// NaN where a value is not available.
@@ -47,15 +65,8 @@ struct FlowComparison {
   double modified_flow_loss = std::numeric_limits<double>::quiet_NaN();          ///< L at the modified flow's point
   double modified_distance = std::numeric_limits<double>::quiet_NaN();           ///< ||theta_k - theta~(t_k)||
   double modified_relative_distance = std::numeric_limits<double>::quiet_NaN();  ///< / max(||theta~||, ||theta0||)
-  /// With the central flow (add_central_flow(); discrete/flow_models.hpp): its loss L(theta_c), the
-  /// time-averaged loss it predicts (L + sigma^2 / eta), its sharpness (2 / eta at the edge), the distance
-  /// of the iterate to it, and of the average of this row's and the previous row's iterates (the centre
-  /// of a period-2 oscillation when every iteration is a row).
-  double central_loss = std::numeric_limits<double>::quiet_NaN();
-  double central_average_loss = std::numeric_limits<double>::quiet_NaN();      ///< the predicted time-averaged loss
-  double central_sharpness = std::numeric_limits<double>::quiet_NaN();         ///< S at the central flow's point
-  double central_distance = std::numeric_limits<double>::quiet_NaN();          ///< ||theta_k - theta_c(t_k)||
-  double central_average_distance = std::numeric_limits<double>::quiet_NaN();  ///< ||mean iterate - theta_c(t_k)||
+  /// With a model of the edge of stability (add_edge_of_stability_flow()): its values at the row.
+  ModelComparison model;
 };
 
 /// Where descent left the flow.
@@ -68,7 +79,7 @@ struct LeaveFlow {
   double eta_sharpness = std::numeric_limits<double>::quiet_NaN();  ///< eta x sharpness at that row
 };
 
-/// Integrates the plain and the modified flow (and, on request, the central flow) alongside a descent run,
+/// Integrates the plain and the modified flow (and, on request, the central or the edge flow) alongside a descent run,
 /// segment by segment, and compares each row's iterate with them (see the file comment).
 class FlowFollower {
  public:
@@ -102,13 +113,14 @@ class FlowFollower {
   const Stats& flow_stats() const { return stats_; }  ///< the flow's evaluations, all segments
   /// The modified flow's: gradients of L~, each one gradient and one Hessian-vector product of L.
   const Stats& modified_flow_stats() const { return modified_stats_; }
-  /// Also integrate the central flow of the segment's step (discrete/flow_models.hpp) from theta0; before
-  /// the first compare(). Needs exact Hessian-vector products (std::invalid_argument otherwise).
-  void add_central_flow();
-  /// Whether add_central_flow() was called.
-  bool has_central_flow() const { return central_; }
-  /// The central flow's field evaluations and its Hessian-vector products of L (Lanczos, grad S).
-  const Stats& central_flow_stats() const { return central_stats_; }
+  /// Also integrate a model of the edge of stability, the central or the edge flow of the segment's step
+  /// (discrete/flow_models.hpp), from theta0; before the first compare(). std::invalid_argument for
+  /// another model or an objective without exact Hessian-vector products.
+  void add_edge_of_stability_flow(FlowModel model);
+  /// The model add_edge_of_stability_flow() added, if any.
+  const std::optional<FlowModel>& edge_of_stability_model() const { return model_; }
+  /// Its work: the gradients and Hessian-vector products of L made inside its field and predictions.
+  const Stats& edge_of_stability_stats() const { return model_stats_; }
   /// Why the flow stopped short (a solver failure), or "": the later rows are then NaN.
   const std::string& failure() const { return failure_; }
 
@@ -133,13 +145,12 @@ class FlowFollower {
   double last_row_t_ = std::numeric_limits<double>::quiet_NaN();
   Stats stats_;
   Stats modified_stats_;
-  bool central_ = false;
-  Vector central_theta_;
+  std::optional<FlowModel> model_;
+  std::unique_ptr<CountingObjective> model_counted_;  ///< the objective, counted for model_stats_
+  Vector model_state_;                                ///< the model flow's state at t_
+  ModelState model_point_;                            ///< what it predicts there
   Vector previous_iterate_;
-  double central_loss_ = std::numeric_limits<double>::quiet_NaN();
-  double central_average_loss_ = std::numeric_limits<double>::quiet_NaN();
-  double central_sharpness_ = std::numeric_limits<double>::quiet_NaN();
-  Stats central_stats_;
+  Stats model_stats_;
   std::string failure_;
 };
 

@@ -137,14 +137,24 @@ to |dt| <= 1e-12 (1 + |t|); descent checks g at the iterates.
       .def_readonly("terminal", &PyEvent::terminal);
 }
 
+// The flow model named model for step lr, or a ValueError naming the argument.
+FlowModel checked_flow_model(const std::string& model, double lr) {
+  const auto which = flow_model_from_string(model);
+  if (!which) {
+    std::string known;
+    for (const std::string& name : flow_model_names()) known += (known.empty() ? "" : ", ") + name;
+    throw py::value_error("model = '" + model + "': unknown (known: " + known + ")");
+  }
+  if (!(std::isfinite(lr) && lr > 0.0)) throw py::value_error("lr = " + std::to_string(lr) + ": must be > 0");
+  return *which;
+}
+
 // The built-ins, each a subclass of Objective.
 void bind_builtins(py::module_& m) {
   m.def(
       "flow_model",
       [](const PyObjective& base, const std::string& model, double lr) {
-        const auto which = flow_model_from_string(model);
-        if (!which) throw py::value_error("model = '" + model + "': unknown (known: plain, modified, central)");
-        if (!(std::isfinite(lr) && lr > 0.0)) throw py::value_error("lr = " + std::to_string(lr) + ": must be > 0");
+        const FlowModel which = checked_flow_model(model, lr);
         // The model refers to the base objective: one holder keeps both alive as long as the result.
         struct Holder {
           std::shared_ptr<Objective> base;
@@ -153,7 +163,7 @@ void bind_builtins(py::module_& m) {
         auto holder = std::make_shared<Holder>();
         holder->base = base.objective;
         try {
-          holder->model = flow_model_objective(base.get(), *which, lr);
+          holder->model = flow_model_objective(base.get(), which, lr);
         } catch (const std::invalid_argument& e) {
           throw py::value_error(std::string("model = '") + model + "': " + e.what());
         }
@@ -164,8 +174,30 @@ void bind_builtins(py::module_& m) {
       R"doc(The flow that models gradient descent with step lr (docs/theory.md §2.10), as an objective that
 flow() integrates with any solver: "modified" (theta' = -(grad L + (lr/2) H grad L): descent follows it to
 O(lr^2); its loss is L + (lr/4) ||grad L||^2), "central" (the central flow at the edge of stability,
--(grad L + (sigma^2/2) grad S), sigma^2 holding the sharpness S at 2/lr; needs exact Hessian-vector
-products, so a built-in objective), or "plain" (the objective itself). Built-in objectives only.
+-(grad L + (sigma^2/2) grad S), sigma^2 holding the sharpness S at 2/lr), "edge" (the edge flow: the
+centre c, direction u and amplitude a of descent's oscillation c +- a u, a state of 2p + 1 entries
+(c, u, a) started by flow_model_start(); its loss is the predicted time-averaged loss
+(L(c + a u) + L(c - a u))/2), or "plain" (the objective itself). "central" and "edge" need exact
+Hessian-vector products. Built-in objectives only.
+)doc");
+  m.def(
+      "flow_model_start",
+      [](const PyObjective& base, const std::string& model, double lr, const py::object& theta0) {
+        const FlowModel which = checked_flow_model(model, lr);
+        const Vector start = to_vector(theta0, "theta0");
+        if (start.size() != base.get().dimension())
+          throw py::value_error("theta0: length " + std::to_string(start.size()) + ", the objective has " +
+                                std::to_string(base.get().dimension()) + " parameters");
+        try {
+          return to_array(flow_model_start(base.get(), which, lr, start));
+        } catch (const std::invalid_argument& e) {
+          throw py::value_error(std::string("model = '") + model + "': " + e.what());
+        }
+      },
+      py::arg("objective"), py::arg("model"), py::arg("lr"), py::arg("theta0"),
+      R"doc(The state flow_model(objective, model, lr) starts from at theta0: theta0 itself, except for
+"edge": (theta0, u0, a0), u0 the top Hessian eigenvector at theta0 and a0 = (lr/2) |u0 . grad L(theta0)|;
+the centre c is the first p entries of a state.
 )doc");
   py::class_<PyQuadratic, PyObjective>(m, "Quadratic", R"doc(Quadratic(A, minimizer=None)
 

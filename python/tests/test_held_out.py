@@ -141,5 +141,18 @@ def test_flow_model_objectives_integrate_with_flow(rng):
     # Below the edge (sharpness 2 < 2 / lr) the central flow is the plain flow.
     c = gradflow.flow(gradflow.flow_model(q, "central", lr), theta0, t_end=1.0, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(c.theta, np.exp(-np.diag(a)) * theta0, rtol=1e-9)
+    # The edge flow's state (c, u, a) from flow_model_start: its centre is the modified flow, and its
+    # amplitude a0 (lr a_1 - 1)^(t / lr) is descent's factor along the top eigenvector (here a decay).
+    z0 = gradflow.flow_model_start(q, "edge", lr, theta0)
+    assert z0.shape == (7,)
+    np.testing.assert_array_equal(z0[:3], theta0)
+    assert abs(z0[5]) == pytest.approx(1.0, rel=1e-9)
+    assert z0[6] == pytest.approx(0.5 * lr * 2.0 * theta0[2], rel=1e-9)
+    e = gradflow.flow(gradflow.flow_model(q, "edge", lr), z0, t_end=1.0, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(e.theta[:3], np.exp(-lam) * theta0, rtol=1e-8)
+    assert e.theta[6] == pytest.approx(z0[6] * np.exp(np.log(np.exp(-2.0)) / lr), rel=1e-6)
+    np.testing.assert_array_equal(gradflow.flow_model_start(q, "modified", lr, theta0), theta0)
+    with pytest.raises(ValueError, match="theta0"):
+        gradflow.flow_model_start(q, "edge", lr, np.ones(2))
     with pytest.raises(ValueError, match="model"):
         gradflow.flow_model(q, "rod", lr)
