@@ -30,26 +30,19 @@
 namespace gradflow::cli {
 namespace {
 
-constexpr const char* kAgainstFlowHeader =
-    ",flow_loss,distance_to_flow,relative_distance,eta_sharpness,modified_flow_loss,distance_to_modified_flow,"
-    "relative_distance_modified";
-// With --against-flow central or edge, after those: the model's columns, named after it (M = central, edge).
-std::string model_header(const std::string& m) {
-  return "," + m + "_flow_loss," + m + "_average_loss," + m + "_sharpness,distance_to_" + m +
-         "_flow,distance_of_average_to_" + m + "_flow," + m + "_sigma2";
+// --against-flow's columns after the table's (discrete/against_flow.hpp's comparison_columns()).
+std::string against_flow_header(const std::optional<FlowModel>& model) {
+  std::string header;
+  for (const std::string& name : comparison_columns(model)) header += "," + name;
+  return header;
 }
 
 std::string against_flow_fields(const FlowComparison& c, bool with_model) {
-  char line[640];
-  std::snprintf(line, sizeof line, ",%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g", c.flow_loss, c.distance,
-                c.relative_distance, c.eta_sharpness, c.modified_flow_loss, c.modified_distance,
-                c.modified_relative_distance);
-  std::string text = line;
-  if (with_model) {
-    const ModelComparison& m = c.model;
-    std::snprintf(line, sizeof line, ",%.17g,%.17g,%.17g,%.17g,%.17g,%.17g", m.loss, m.average_loss, m.sharpness,
-                  m.distance, m.average_distance, m.sigma2);
-    text += line;
+  std::string text;
+  char number[32];
+  for (const double x : comparison_values(c, with_model)) {
+    std::snprintf(number, sizeof number, ",%.17g", x);
+    text += number;
   }
   return text;
 }
@@ -416,43 +409,10 @@ int run_descend_command(DescendCommand& d) {
   const double fixed_eta = *rule == StepRule::fixed ? d.options.lr : std::numeric_limits<double>::quiet_NaN();
   // --against-flow's columns after the table's: the flow at the row's t.
   CsvRowWriter::Extra against;
-  // Fidelity: the largest relative deviation, over the rows, of the plain and the modified flow's loss
-  // from descent's (they model the iterates), and of the central or edge flow's predicted time-averaged loss
-  // and its sharpness from descent's centred over three rows, 1/4, 1/2, 1/4 (which removes a period-2
-  // oscillation exactly when every iteration is a row), compared one row late.
-  struct Fidelity {
-    double plain = 0.0, modified = 0.0, model = 0.0, model_sharpness = 0.0;
-    long rows = 0, model_rows = 0;
-  } fidelity;
-  double loss1 = std::numeric_limits<double>::quiet_NaN(), loss2 = loss1;  // the last two rows' losses
-  double sharp1 = loss1, sharp2 = loss1;                                   // and sharpness
-  double predicted_loss = loss1, predicted_sharpness = loss1;              // the model's, last row
-  const auto deviation = [](double predicted, double actual) {
-    return std::abs(predicted - actual) / std::max(std::abs(actual), std::numeric_limits<double>::min());
-  };
   if (follower) {
     against = [&](const Row& row, ConstVectorView theta) {
       const double eta = row.step_size > 0.0 ? row.step_size : fixed_eta;
       const FlowComparison comparison = follower->compare(row, theta, eta);
-      if (row.iter > 0) {
-        ++fidelity.rows;
-        fidelity.plain = std::max(fidelity.plain, deviation(comparison.flow_loss, row.loss));
-        fidelity.modified = std::max(fidelity.modified, deviation(comparison.modified_flow_loss, row.loss));
-      }
-      if (with_model && std::isfinite(loss2) && std::isfinite(predicted_loss)) {
-        ++fidelity.model_rows;
-        fidelity.model =
-            std::max(fidelity.model, deviation(predicted_loss, 0.25 * loss2 + 0.5 * loss1 + 0.25 * row.loss));
-        const double sharpness = 0.25 * sharp2 + 0.5 * sharp1 + 0.25 * row.observed.sharpness;
-        if (std::isfinite(sharpness) && std::isfinite(predicted_sharpness))
-          fidelity.model_sharpness = std::max(fidelity.model_sharpness, deviation(predicted_sharpness, sharpness));
-      }
-      loss2 = loss1;
-      loss1 = row.loss;
-      sharp2 = sharp1;
-      sharp1 = row.observed.sharpness;
-      predicted_loss = comparison.model.average_loss;
-      predicted_sharpness = comparison.model.sharpness;
       if (!d.plot.empty()) {
         plot_points.push_back({row.iter, row.loss, comparison.flow_loss, comparison.eta_sharpness,
                                comparison.relative_distance, comparison.modified_flow_loss,
@@ -463,10 +423,9 @@ int run_descend_command(DescendCommand& d) {
   }
   // The rows go to the files as they are recorded; only the first and the last stay in memory. Without
   // --out the comparison still runs (for the summary and the plot).
-  TrajectoryOutputs outputs(
-      RunKind::descent, d.output, d.states_out, d.options.observe, loaded.objective->dimension(),
-      follower ? std::string(kAgainstFlowHeader) + (with_model ? model_header(model_name) : "") : "",
-      d.output.out.empty() ? CsvRowWriter::Extra{} : against);
+  TrajectoryOutputs outputs(RunKind::descent, d.output, d.states_out, d.options.observe, loaded.objective->dimension(),
+                            follower ? against_flow_header(eos_model) : "",
+                            d.output.out.empty() ? CsvRowWriter::Extra{} : against);
   d.options.save.keep_rows = false;
   d.options.save.sink = outputs.sink();
   if (follower && d.output.out.empty()) {
@@ -492,6 +451,7 @@ int run_descend_command(DescendCommand& d) {
                                                            : "unknown";
     if (follower) {
       summary["against_flow"] = against_flow_json(*follower);
+      const Fidelity& fidelity = follower->fidelity();
       nlohmann::json f = {{"rows", fidelity.rows},
                           {"max_relative_deviation_loss_plain", fidelity.plain},
                           {"max_relative_deviation_loss_modified", fidelity.modified}};
@@ -505,6 +465,7 @@ int run_descend_command(DescendCommand& d) {
   };
   if (follower) {
     end.extra_report = against_flow_report(*follower);
+    const Fidelity& fidelity = follower->fidelity();
     char line[400];
     std::snprintf(line, sizeof line,
                   "against flow    fidelity over %ld rows: largest relative deviation of the flow's loss from "

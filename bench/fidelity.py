@@ -25,8 +25,9 @@ descent's clock t = k eta, and
 Outputs in --out: fidelity.csv (one row per case) and the same table in Markdown, each case's rows
 (CASE.MODEL.csv) and summary (CASE.MODEL.json); with --figure, the edge-of-stability case drawn (PNG: loss
 and eta x sharpness against t; docs/explanation/central_flow_eos.png is this figure). The central flow on
-the edge-of-stability network takes about ten minutes on one core (millions of evaluations, docs/theory.md
-§2.10; the edge flow there takes a second); --skip-slow leaves the central flow out of that case.
+the synthetic edge-of-stability network takes about ten minutes on one core (millions of evaluations,
+docs/theory.md §2.10; the edge flow there takes a second), on the digits network longer than --timeout;
+--skip-slow leaves the central flow out of both.
 These are measurements of one run each on this machine, not bounds.
 """
 import argparse
@@ -55,8 +56,14 @@ CASES = [
     # n > d: synthetic 32 x 12, width 16; descent sharpens to the edge and stays there (eta x S = 2.000).
     ("network-n32-d12-0.045-eos", ["--problem", "mlp", "--synthetic", "32,12", "--widths", "16", "--init",
                                    "xavier_normal", "--threads", "1"], 0.045, 600, True),
+    # n > d from shipped data: 180 of the 1797 digits (--holdout 0.9), standardized, widths 16,16; descent
+    # starts at eta x S = 1.04 and sharpens to the edge.
+    ("digits-n180-16x16-0.0012-eos", ["--problem", "mlp", "--data", "data/digits_all.csv", "--standardize",
+                                      "--holdout", "0.9", "--widths", "16,16", "--init", "xavier_normal",
+                                      "--threads", "1"], 0.0012, 1500, True),
 ]
-EOS_CASE = "network-n32-d12-0.045-eos"
+EOS_CASE = "network-n32-d12-0.045-eos"  # the one drawn by --figure
+EOS_CASES = ("network-n32-d12-0.045-eos", "digits-n180-16x16-0.0012-eos")
 
 
 def read_rows(path):
@@ -78,21 +85,32 @@ def deviation(a, b, mask):
     return (float(np.median(d)), float(np.max(d))) if d.size else (np.nan, np.nan)
 
 
-def run_case(gradflow, out, name, options, eta, iters, models):
+def run_case(gradflow, out, name, options, eta, iters, models, timeout):
     """Descent against the plain and modified flows and each model in models (central, edge): one descend
-    run per model (the plain and modified flows' figures are the first run's)."""
+    run per model (the plain and modified flows' figures are the first finished run's); a run that takes
+    longer than timeout seconds is stopped and its model's figures are NaN, noted in timed_out."""
     runs = {}
+    timed_out = []
     seconds = 0.0
     for model in models:
         rows_path = os.path.join(out, f"{name}.{model}.csv")
         json_path = os.path.join(out, f"{name}.{model}.json")
         start = time.time()
-        subprocess.run([gradflow, "descend", *options, "--step", "fixed", "--lr", repr(eta), "--max-iters",
-                        str(iters), "--against-flow", model, "--observe", "sharpness", "--out", rows_path, "--json",
-                        json_path, "--quiet"], check=False, capture_output=True, text=True)
-        seconds += time.time() - start
+        try:
+            subprocess.run([gradflow, "descend", *options, "--step", "fixed", "--lr", repr(eta), "--max-iters",
+                            str(iters), "--against-flow", model, "--observe", "sharpness", "--out", rows_path,
+                            "--json", json_path, "--quiet"], check=False, capture_output=True, text=True,
+                           timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out.append(model)
+            continue
+        finally:
+            seconds += time.time() - start
         with open(json_path) as f:
             runs[model] = (read_rows(rows_path), json.load(f))
+    if not runs:
+        raise SystemExit(f"fidelity.py: {name}: every run took longer than {timeout} s")
+    models = [m for m in models if m in runs]
     plain_path = os.path.join(out, name + ".plain.csv")
     subprocess.run([gradflow, "flow", *options, "--t-end", repr(eta * iters), "--save-every", repr(eta),
                     "--observe", "sharpness", "--out", plain_path, "--quiet"], check=False, capture_output=True)
@@ -111,7 +129,8 @@ def run_case(gradflow, out, name, options, eta, iters, models):
               "descent_eta_sharpness_max": float(np.nanmax(eta * sharp)),
               "descent_eta_sharpness_late_median": float(np.nanmedian(eta * sharp[late])),
               "plain_flow_eta_sharpness_max": float(np.nanmax(eta * plain["sharpness"])),
-              "edge_reached": bool(af.get("edge_reached", False))}
+              "edge_reached": bool(af.get("edge_reached", False)),
+              "timed_out": " ".join(f"{m} (> {timeout:g} s)" for m in timed_out)}
     for flow, column in (("plain", "flow_loss"), ("modified", "modified_flow_loss")):
         med, big = deviation(rows[column], loss, late)
         result[f"{flow}_loss_dev_late_median"], result[f"{flow}_loss_dev_late_max"] = med, big
@@ -140,8 +159,8 @@ def table(results):
     def f(x, digits=3):
         return "-" if x is None or not np.isfinite(x) else f"{x:.{digits}g}"
 
-    lines = ["| case | eta | descent eta S: max, late median | plain flow eta S max | loss deviation, late median (max): plain | modified | central (average) | edge (average) | sharpness deviation, late median (max): central | edge | cost per unit time: plain grads | modified evals | central grads, HVPs | edge grads, HVPs |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| case | eta | descent eta S: max, late median | plain flow eta S max | loss deviation, late median (max): plain | modified | central (average) | edge (average) | sharpness deviation, late median (max): central | edge | cost per unit time: plain grads | modified evals | central grads, HVPs | edge grads, HVPs | not finished |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         lines.append(
             f"| {r['case']} | {f(r['eta'], 4)} | {f(r['descent_eta_sharpness_max'], 4)}, {f(r['descent_eta_sharpness_late_median'], 4)} "
@@ -154,7 +173,7 @@ def table(results):
             f"| {f(r['edge_sharpness_dev_late_median'])} ({f(r['edge_sharpness_dev_late_max'])}) "
             f"| {f(r['plain_gradients_per_time'])} | {f(r['modified_evaluations_per_time'])} "
             f"| {f(r['central_gradients_per_time'])}, {f(r['central_hvps_per_time'])} "
-            f"| {f(r['edge_gradients_per_time'])}, {f(r['edge_hvps_per_time'])} |")
+            f"| {f(r['edge_gradients_per_time'])}, {f(r['edge_hvps_per_time'])} | {r['timed_out'] or '-'} |")
     return "\n".join(lines) + "\n"
 
 
@@ -193,7 +212,10 @@ def main():
     parser.add_argument("--out", default="results/fidelity")
     parser.add_argument("--figure", help="draw the edge-of-stability case here (PNG)")
     parser.add_argument("--skip-slow", action="store_true",
-                        help="leave out the central flow on the edge-of-stability network (about nine minutes)")
+                        help="leave out the central flow on the edge-of-stability networks (minutes to hours)")
+    parser.add_argument("--timeout", type=float, default=1800.0,
+                        help="stop a descend run after this many seconds; its model's figures are then NaN and the "
+                             "table's last column says so (default 1800)")
     parser.add_argument("--check", action="store_true",
                         help="exit 1 unless, in every case that stays below the edge, the modified flow is closer to "
                              "descent than the plain flow and the central flow is the plain flow, and at the edge the "
@@ -205,7 +227,7 @@ def main():
     for name, options, eta, iters, slow in CASES:
         print(f"fidelity.py: {name} (eta = {eta:.4g}, {iters} iterations)...", flush=True)
         models = ["edge"] if slow and args.skip_slow else ["central", "edge"]
-        result, runs, plain = run_case(args.gradflow, args.out, name, options, eta, iters, models)
+        result, runs, plain = run_case(args.gradflow, args.out, name, options, eta, iters, models, args.timeout)
         results.append(result)
         print(f"  {result['seconds']} s; loss deviation late median: plain {result['plain_loss_dev_late_median']:.3g}, "
               f"modified {result['modified_loss_dev_late_median']:.3g}, central {result['central_loss_dev_late_median']:.3g}, "
@@ -225,7 +247,7 @@ def main():
     if args.check:
         problems = []
         for r in results:
-            if r["case"] == EOS_CASE:
+            if r["case"] in EOS_CASES:
                 if not r["edge_loss_dev_late_median"] < 0.5 * r["plain_loss_dev_late_median"]:
                     problems.append(f"{r['case']}: at the edge the edge flow's predicted average loss is not twice "
                                     "closer to descent's than the plain flow's loss")

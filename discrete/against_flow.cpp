@@ -11,6 +11,31 @@
 
 namespace gradflow {
 
+std::vector<std::string> comparison_columns(const std::optional<FlowModel>& model) {
+  std::vector<std::string> names{
+      "flow_loss",          "distance_to_flow",          "relative_distance",         "eta_sharpness",
+      "modified_flow_loss", "distance_to_modified_flow", "relative_distance_modified"};
+  if (model) {
+    const std::string m(to_string(*model));
+    for (const std::string& name :
+         {m + "_flow_loss", m + "_average_loss", m + "_sharpness", "distance_to_" + m + "_flow",
+          "distance_of_average_to_" + m + "_flow", m + "_sigma2"})
+      names.push_back(name);
+  }
+  return names;
+}
+
+std::vector<double> comparison_values(const FlowComparison& c, bool with_model) {
+  std::vector<double> values{c.flow_loss,          c.distance,          c.relative_distance,         c.eta_sharpness,
+                             c.modified_flow_loss, c.modified_distance, c.modified_relative_distance};
+  if (with_model) {
+    const ModelComparison& m = c.model;
+    for (const double x : {m.loss, m.average_loss, m.sharpness, m.distance, m.average_distance, m.sigma2})
+      values.push_back(x);
+  }
+  return values;
+}
+
 FlowOptions FlowFollower::accurate() {
   FlowOptions options;
   options.solver = Solver::dopri5;
@@ -52,6 +77,31 @@ void FlowFollower::add_edge_of_stability_flow(FlowModel model) {
   model_ = model;
   model_counted_ = std::make_unique<CountingObjective>(objective_);
   model_state_.resize(0);  // started at the first segment, with that segment's step
+}
+
+void FlowFollower::update_fidelity(const Row& row, const FlowComparison& c) {
+  const auto deviation = [](double predicted, double actual) {
+    return std::abs(predicted - actual) / std::max(std::abs(actual), std::numeric_limits<double>::min());
+  };
+  Fidelity& f = fidelity_;
+  if (row.iter > 0) {
+    ++f.rows;
+    f.plain = std::max(f.plain, deviation(c.flow_loss, row.loss));
+    f.modified = std::max(f.modified, deviation(c.modified_flow_loss, row.loss));
+  }
+  if (model_ && std::isfinite(loss2_) && std::isfinite(predicted_loss_)) {
+    ++f.model_rows;
+    f.model = std::max(f.model, deviation(predicted_loss_, 0.25 * loss2_ + 0.5 * loss1_ + 0.25 * row.loss));
+    const double sharpness = 0.25 * sharpness2_ + 0.5 * sharpness1_ + 0.25 * row.observed.sharpness;
+    if (std::isfinite(sharpness) && std::isfinite(predicted_sharpness_))
+      f.model_sharpness = std::max(f.model_sharpness, deviation(predicted_sharpness_, sharpness));
+  }
+  loss2_ = loss1_;
+  loss1_ = row.loss;
+  sharpness2_ = sharpness1_;
+  sharpness1_ = row.observed.sharpness;
+  predicted_loss_ = c.model.average_loss;
+  predicted_sharpness_ = c.model.sharpness;
 }
 
 FlowComparison FlowFollower::compare(const Row& row, const ConstVectorView& theta, double eta) {
@@ -147,6 +197,7 @@ FlowComparison FlowFollower::compare(const Row& row, const ConstVectorView& thet
     }
     previous_iterate_ = iterate;
   }
+  update_fidelity(row, c);
   if (!left_modified_ && c.modified_relative_distance > leave_tol_) {
     left_modified_ = LeaveFlow{row.iter, row.t, c.modified_relative_distance, row.observed.sharpness, c.eta_sharpness};
   }

@@ -30,6 +30,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace gradflow {
 
@@ -69,6 +70,30 @@ struct FlowComparison {
   ModelComparison model;
 };
 
+/// The names of a comparison's values as columns, in the order of comparison_values(): flow_loss,
+/// distance_to_flow, relative_distance, eta_sharpness, modified_flow_loss, distance_to_modified_flow,
+/// relative_distance_modified, and with a model M (central, edge): M_flow_loss, M_average_loss,
+/// M_sharpness, distance_to_M_flow, distance_of_average_to_M_flow, M_sigma2 (descend --against-flow's
+/// columns, and the Python module's).
+std::vector<std::string> comparison_columns(const std::optional<FlowModel>& model);
+/// A comparison's values in the order of comparison_columns() (the model's when with_model).
+std::vector<double> comparison_values(const FlowComparison& c, bool with_model);
+
+/// How closely the flows predicted descent over the rows compared so far (FlowFollower::fidelity()): the
+/// largest relative deviation |predicted - descent's| / |descent's| of the plain and the modified flow's
+/// loss from descent's (they model the iterates; rows after the first), and of the model of the edge of
+/// stability's predicted time-averaged loss and its sharpness from descent's centred over three rows, 1/4,
+/// 1/2, 1/4 (which removes a period-2 oscillation exactly when every iteration is a row), compared one row
+/// late.
+struct Fidelity {
+  long rows = 0;                 ///< the rows compared with the plain and modified flows
+  double plain = 0.0;            ///< the plain flow's largest relative deviation of the loss
+  double modified = 0.0;         ///< the modified flow's
+  long model_rows = 0;           ///< the rows compared with the model (centred: two fewer)
+  double model = 0.0;            ///< the model's predicted time-averaged loss
+  double model_sharpness = 0.0;  ///< the model's sharpness
+};
+
 /// Where descent left the flow.
 struct LeaveFlow {
   long iter = 0;                   ///< the row's iteration k
@@ -106,6 +131,8 @@ class FlowFollower {
   /// The time descent spent at the edge: the sum of the intervals from the previous row to each row at the
   /// edge (on descent's clock t = sum of the steps).
   double time_at_edge() const { return time_at_edge_; }
+  /// How closely the flows predicted descent's loss and sharpness so far (see Fidelity).
+  const Fidelity& fidelity() const { return fidelity_; }
   /// The relative distance beyond which descent has left a flow, as given to the constructor.
   double leave_tol() const { return leave_tol_; }
   /// The options of the accurate solver that integrates the flows, segment by segment.
@@ -125,6 +152,7 @@ class FlowFollower {
   const std::string& failure() const { return failure_; }
 
  private:
+  void update_fidelity(const Row& row, const FlowComparison& c);
   const Objective& objective_;
   Vector theta0_;
   double theta0_norm_;
@@ -151,6 +179,11 @@ class FlowFollower {
   ModelState model_point_;                            ///< what it predicts there
   Vector previous_iterate_;
   Stats model_stats_;
+  Fidelity fidelity_;
+  // The last two rows' losses and sharpness, and the model's prediction at the last row (for fidelity_).
+  double loss1_ = std::numeric_limits<double>::quiet_NaN(), loss2_ = loss1_;
+  double sharpness1_ = loss1_, sharpness2_ = loss1_;
+  double predicted_loss_ = loss1_, predicted_sharpness_ = loss1_;
   std::string failure_;
 };
 

@@ -7,12 +7,15 @@
 #include "interrupt.hpp"
 #include "results.hpp"
 
+#include <gradflow/discrete/against_flow.hpp>
 #include <gradflow/discrete/descend.hpp>
 #include <gradflow/discrete/ensemble.hpp>
+#include <gradflow/discrete/flow_models.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
 
 #include <pybind11/stl.h>
 
+#include <cmath>
 #include <map>
 #include <optional>
 #include <string>
@@ -187,6 +190,108 @@ py::object descend(const py::object& objective, const py::object& theta0_in, con
   return out;
 }
 
+// Descent with a fixed step against the flows that model it (discrete/against_flow.hpp): the rows'
+// columns as arrays (descend --against-flow's names) and the follower's findings.
+py::dict descend_against_flow(const py::object& objective, const py::object& theta0_in, double lr, long max_iters,
+                              const std::optional<std::string>& model_name, double leave_tol, long save_every) {
+  const Vector theta0 = to_vector(theta0_in, "theta0");
+  if (theta0.size() == 0) throw py::value_error("theta0: is empty (it needs at least one entry)");
+  std::optional<FlowModel> model;
+  if (model_name) {
+    const auto which = flow_model_from_string(*model_name);
+    if (!which) throw py::value_error("model = '" + *model_name + "': unknown (known: plain, modified, central, edge)");
+    if (*which == FlowModel::central || *which == FlowModel::edge) model = which;
+  }
+  if (!(std::isfinite(leave_tol) && leave_tol > 0.0))
+    throw py::value_error("leave_tol = " + std::to_string(leave_tol) + ": must be finite and > 0");
+  DescentOptions o;
+  o.step = StepRule::fixed;
+  o.lr = lr;
+  o.stop.max_steps = max_iters;
+  o.save.every_steps = save_every;
+  o.save.keep_rows = false;
+  o.observe.sharpness = true;
+  raise_if(o.validate(), kDescentKeywords);
+  RunObjective run;
+  resolve(run, objective, theta0.size(), py::none(), std::nullopt);
+  FlowFollower follower(*run.objective, theta0, leave_tol);
+  if (model) {
+    try {
+      follower.add_edge_of_stability_flow(*model);
+    } catch (const std::invalid_argument& e) {
+      throw py::value_error("model = '" + *model_name + "': " + e.what());
+    }
+  }
+  const std::vector<std::string> names = comparison_columns(model);
+  std::vector<std::vector<double>> columns(names.size() + 4);  // iter, t, loss, sharpness, then names
+  o.save.sink = [&](const Row& row, ConstVectorView theta) {
+    const std::vector<double> values = comparison_values(follower.compare(row, theta, lr), model.has_value());
+    columns[0].push_back(static_cast<double>(row.iter));
+    columns[1].push_back(row.t);
+    columns[2].push_back(row.loss);
+    columns[3].push_back(row.observed.sharpness);
+    for (std::size_t i = 0; i < values.size(); ++i) columns[i + 4].push_back(values[i]);
+  };
+  DescentResult r;
+  InterruptScope interrupt;
+  try {
+    GilRelease release;
+    r = gradflow::descend(*run.objective, theta0, o);
+  } catch (const CallbackError&) {
+    rethrow_kept(run);
+  }
+  py::dict rows;
+  const std::vector<std::string> leading{"iter", "t", "loss", "sharpness"};
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    const Vector v = Eigen::Map<const Vector>(columns[i].data(), static_cast<Eigen::Index>(columns[i].size()));
+    rows[py::str(i < 4 ? leading[i] : names[i - 4])] = to_array(v);
+  }
+  const auto leave = [](const std::optional<LeaveFlow>& left) -> py::object {
+    if (!left) return py::none();
+    py::dict d;
+    d["iter"] = left->iter;
+    d["t"] = left->t;
+    d["relative_distance"] = left->relative_distance;
+    d["sharpness"] = left->sharpness;
+    d["eta_sharpness"] = left->eta_sharpness;
+    return std::move(d);
+  };
+  py::dict out;
+  out["status"] = std::string(to_string(r.status));
+  out["iterations"] = r.iterations;
+  out["theta"] = to_array(r.theta);
+  out["rows"] = rows;
+  out["left_flow"] = leave(follower.left());
+  out["left_modified_flow"] = leave(follower.left_modified());
+  out["edge"] = leave(follower.reached_edge());
+  out["max_eta_sharpness"] = follower.max_eta_sharpness();
+  out["rows_at_edge"] = follower.rows_at_edge();
+  out["time_at_edge"] = follower.time_at_edge();
+  const Fidelity& f = follower.fidelity();
+  py::dict fidelity;
+  fidelity["rows"] = f.rows;
+  fidelity["plain"] = f.plain;
+  fidelity["modified"] = f.modified;
+  if (model) {
+    fidelity["model_rows"] = f.model_rows;
+    fidelity["model"] = f.model;
+    fidelity["model_sharpness"] = f.model_sharpness;
+  }
+  out["fidelity"] = fidelity;
+  py::dict work;
+  work["flow_gradient_evals"] = follower.flow_stats().num_gradient_evals;
+  work["modified_flow_gradient_evals"] = follower.modified_flow_stats().num_gradient_evals;
+  if (model) {
+    work["model_gradient_evals"] = follower.edge_of_stability_stats().num_gradient_evals;
+    work["model_hessian_vector_evals"] = follower.edge_of_stability_stats().num_hessian_vector_evals;
+  }
+  out["work"] = work;
+  out["model"] = model ? py::object(py::str(std::string(to_string(*model)))) : py::object(py::none());
+  out["flow_failure"] = follower.failure();
+  interrupt.raise_if_interrupted(out);
+  return out;
+}
+
 }  // namespace
 
 // The ensembles (discrete/ensemble.hpp): one built-in objective from each row of starts, on the pool's
@@ -330,6 +435,26 @@ void bind_runs(py::module_& m) {
       },
       py::arg("objective"), py::arg("starts"), py::kw_only(), py::arg("threads") = 0, GRADFLOW_DESCENT_KEYWORDS,
       "descend_many()'s run (gradflow/_ensemble.py): a list of DescentResult, one per row of starts");
+  m.def(
+      "descend_against_flow", &descend_against_flow, py::arg("objective"), py::arg("theta0"), py::kw_only(),
+      py::arg("lr"), py::arg("max_iters"), py::arg("model") = py::none(), py::arg("leave_tol") = 1e-3,
+      py::arg("save_every") = 1,
+      R"doc(descend_against_flow(objective, theta0, *, lr, max_iters, model=None, leave_tol=1e-3, save_every=1) -> dict
+
+Gradient descent with the fixed step lr beside the flows that model it, from the same start on its clock
+t = k lr, as `gradflow descend --against-flow [model]` (docs/theory.md §2.8 to §2.10): the plain flow,
+the modified flow and, with model "central" or "edge", that model of the edge of stability (exact
+Hessian-vector products: a built-in objective). Every save_every-th iterate is a row. Returns a dict:
+"rows" (a dict of arrays: iter, t, loss, sharpness (Lanczos estimate), then the command's columns:
+flow_loss, distance_to_flow, relative_distance, eta_sharpness, modified_flow_loss,
+distance_to_modified_flow, relative_distance_modified, and with a model M: M_flow_loss, M_average_loss,
+M_sharpness, distance_to_M_flow, distance_of_average_to_M_flow, M_sigma2), "left_flow",
+"left_modified_flow" and "edge" (None, or a dict of iter, t, relative_distance, sharpness,
+eta_sharpness), "max_eta_sharpness", "rows_at_edge", "time_at_edge", "fidelity" (the largest relative
+deviations: plain, modified, and the model's predicted average loss and sharpness), "work" (the
+flows' evaluations), "status", "iterations", "theta", "model", "flow_failure" ("" unless a flow
+stopped short).
+)doc");
 }
 
 }  // namespace gradflow::python

@@ -156,3 +156,40 @@ def test_flow_model_objectives_integrate_with_flow(rng):
         gradflow.flow_model_start(q, "edge", lr, np.ones(2))
     with pytest.raises(ValueError, match="model"):
         gradflow.flow_model(q, "rod", lr)
+
+
+def test_descend_against_flow_matches_closed_forms_on_a_quadratic():
+    # Descent at lr 0.5 on L = 1/2 theta^T A theta, A = diag(0.5, 1, 2): the plain flow's loss is
+    # L(exp(-A t) theta0), the modified flow's L(exp(-(A + (lr/2) A^2) t) theta0), and the edge flow's
+    # centre is the modified flow with the amplitude a0 exp(-2 t / lr) along e_3 (lr x 2 = 1: the floored
+    # decay), so its predicted average loss is L(c) + a^2 (docs/theory.md §2.10, §7.49).
+    a = np.array([0.5, 1.0, 2.0])
+    q = gradflow.Quadratic(np.diag(a))
+    theta0 = np.ones(3)
+    lr = 0.5
+    got = gradflow.descend_against_flow(q, theta0, lr=lr, max_iters=20, model="edge")
+    rows = got["rows"]
+    t = rows["t"]
+    np.testing.assert_allclose(t, lr * rows["iter"], rtol=0, atol=1e-12)
+    loss = lambda theta: 0.5 * np.sum(a * theta ** 2, axis=-1)
+    plain = loss(np.exp(-np.outer(t, a)) * theta0)
+    modified = loss(np.exp(-np.outer(t, a + 0.5 * lr * a ** 2)) * theta0)
+    np.testing.assert_allclose(rows["flow_loss"], plain, rtol=1e-8)
+    np.testing.assert_allclose(rows["modified_flow_loss"], modified, rtol=1e-8)
+    amplitude = 0.5 * lr * 2.0 * theta0[2] * np.exp(-2.0 * t / lr)
+    later = rows["iter"] > 0
+    np.testing.assert_allclose(rows["edge_flow_loss"][later], modified[later], rtol=1e-6)
+    np.testing.assert_allclose(rows["edge_average_loss"][later], (modified + amplitude ** 2)[later], rtol=1e-6)
+    np.testing.assert_allclose(rows["edge_sharpness"][later], 2.0, rtol=1e-9)
+    # Descent's own loss, and the fidelity recomputed from the rows.
+    np.testing.assert_allclose(rows["loss"], loss((1.0 - lr * a)[None, :] ** rows["iter"][:, None] * theta0),
+                               rtol=1e-12)
+    assert got["fidelity"]["plain"] == pytest.approx(
+        np.max(np.abs(rows["flow_loss"][later] - rows["loss"][later]) / rows["loss"][later]), rel=1e-12)
+    assert got["edge"] is None and got["rows_at_edge"] == 0
+    assert got["work"]["model_hessian_vector_evals"] > 0
+    with pytest.raises(ValueError, match="model"):
+        gradflow.descend_against_flow(q, theta0, lr=lr, max_iters=5, model="rod")
+    # A Python function has no exact Hessian-vector products: the models of the edge need them.
+    with pytest.raises(ValueError, match="Hessian-vector"):
+        gradflow.descend_against_flow(lambda th: (0.5 * th @ th, th), theta0, lr=lr, max_iters=5, model="central")
