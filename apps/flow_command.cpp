@@ -82,7 +82,8 @@ void add_flow_command(CLI::App& app, FlowCommand& flow) {
                 "central flow of descent at the edge of stability: -(grad L + (sigma^2/2) grad S), sigma^2 holding "
                 "the sharpness S at 2/lr) or edge (the edge flow: the centre c, direction u and amplitude a of "
                 "descent's oscillation c +- a u; the rows' loss is the predicted time-averaged loss (L(c + a u) + "
-                "L(c - a u))/2, the states written are c); central and edge need exact Hessian-vector products; "
+                "L(c - a u))/2, the states written are c, the rows' grad_norm and dist_from_init are of the whole "
+                "state); central and edge need exact Hessian-vector products; "
                 "docs/theory.md §2.10; any solver")
       ->capture_default_str();
   c->add_option("--lr", flow.lr, "--flow modified, central or edge: the descent step size they model (> 0)");
