@@ -170,22 +170,16 @@ int run_flow_command(FlowCommand& flow) {
   // A model flow integrates its own field over L, counted on L (the solver's count is of field evaluations).
   const CountingObjective counted(*loaded.objective);
   std::unique_ptr<Objective> model_objective;
-  const EdgeOfStabilityFlow* eos = nullptr;  // the central or edge flow, when it is one
-  Vector start = loaded.theta0;
+  Vector start = loaded.theta0;  // the edge flow's state is (c, u, a)
   if (*model != FlowModel::plain) {
     try {
-      if (*model == FlowModel::central || *model == FlowModel::edge) {
-        auto flow_of_model = edge_of_stability_flow(counted, *model, flow.lr);
-        eos = flow_of_model.get();
-        start = eos->start(loaded.theta0);
-        model_objective = std::move(flow_of_model);
-      } else {
-        model_objective = flow_model_objective(counted, *model, flow.lr);
-      }
+      model_objective = flow_model_objective(counted, *model, flow.lr);
+      start = flow_model_start(counted, *model, flow.lr, loaded.theta0);
     } catch (const std::invalid_argument& e) {
       throw InputError("--flow", flow.model, e.what());
     }
   }
+  const bool edge_of_stability = *model == FlowModel::central || *model == FlowModel::edge;
   // The parameters in the flow's state: the edge flow's state is (c, u, a), and its rows' states are c.
   const Eigen::Index p = loaded.objective->dimension();
 
@@ -211,7 +205,7 @@ int run_flow_command(FlowCommand& flow) {
   outputs.end_progress();
   // The model's prediction at the end, from L itself (not counted with the run's work).
   std::optional<ModelState> end_state;
-  if (eos && result.theta.size() == start.size()) {
+  if (edge_of_stability && result.theta.size() == start.size()) {
     end_state = edge_of_stability_flow(*loaded.objective, *model, flow.lr)->state(result.theta);
     result.theta = end_state->center;  // the parameters: the edge flow's centre
   }
