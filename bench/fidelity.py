@@ -186,13 +186,16 @@ def figure(path, eta, runs, plain):
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     left.semilogy(t, rows["loss"], color="0.7", lw=0.6, label="descent L_k")
     left.semilogy(t, centred(rows["loss"]), color="k", lw=1.2, label="descent, centred over 3 rows")
-    left.semilogy(t, rows["flow_loss"], "--", label="plain flow")
-    left.semilogy(t, rows["modified_flow_loss"], ":", label="modified flow")
+    colours = {"plain": "C0", "modified": "C1", "central": "C2", "edge": "C3"}  # the same in both panels
+    left.semilogy(t, rows["flow_loss"], "--", color=colours["plain"], label="plain flow")
+    left.semilogy(t, rows["modified_flow_loss"], ":", color=colours["modified"], label="modified flow")
     right.plot(t, eta * rows["sharpness"], color="0.6", lw=0.6, label="descent")
-    right.plot(plain["t"], eta * plain["sharpness"], "--", label="plain flow")
+    right.plot(plain["t"], eta * plain["sharpness"], "--", color=colours["plain"], label="plain flow")
     for model, model_rows in runs.items():
-        left.semilogy(model_rows["t"], model_rows[f"{model}_average_loss"], label=f"{model} flow: predicted average")
-        right.plot(model_rows["t"], eta * model_rows[f"{model}_sharpness"], label=f"{model} flow")
+        left.semilogy(model_rows["t"], model_rows[f"{model}_average_loss"], color=colours[model],
+                      label=f"{model} flow: predicted average")
+        right.plot(model_rows["t"], eta * model_rows[f"{model}_sharpness"], color=colours[model],
+                   label=f"{model} flow")
     left.set_xlabel("t = k eta")
     left.set_ylabel("loss")
     left.legend(fontsize=8)
