@@ -69,6 +69,20 @@ EdgeOfStabilityFlow::EdgeOfStabilityFlow(const Objective& base, double eta, cons
                                 "and its derivatives need them)");
 }
 
+double EdgeOfStabilityFlow::loss_and_gradient(const ConstVectorView& z, VectorView grad) const {
+  check_dimension(where_field_.c_str(), z.size());
+  check_dimension(where_field_.c_str(), grad.size());
+  Vector field;
+  const ModelState s = evaluate(z, &field);
+  grad = field;
+  return reported_loss(s);
+}
+
+ModelState EdgeOfStabilityFlow::state(const ConstVectorView& z) const {
+  check_dimension(where_state_.c_str(), z.size());
+  return evaluate(z, nullptr);
+}
+
 CentralFlow::CentralFlow(const Objective& base, double eta, double gamma)
     : EdgeOfStabilityFlow(base, eta, "CentralFlow"), gamma_(std::isnan(gamma) ? 1.0 / eta : gamma) {
   if (!(std::isfinite(gamma_) && gamma_ >= 0.0))
@@ -106,20 +120,6 @@ ModelState CentralFlow::evaluate(const ConstVectorView& theta, Vector* field) co
   return s;
 }
 
-double CentralFlow::loss_and_gradient(const ConstVectorView& theta, VectorView grad) const {
-  check_dimension("CentralFlow::loss_and_gradient", theta.size());
-  check_dimension("CentralFlow::loss_and_gradient", grad.size());
-  Vector field;
-  const ModelState s = evaluate(theta, &field);
-  grad = field;
-  return s.loss;
-}
-
-ModelState CentralFlow::state(const ConstVectorView& theta) const {
-  check_dimension("CentralFlow::state", theta.size());
-  return evaluate(theta, nullptr);
-}
-
 EdgeFlow::EdgeFlow(const Objective& base, double eta) : EdgeOfStabilityFlow(base, eta, "EdgeFlow") {}
 
 Vector EdgeFlow::start(const ConstVectorView& theta0) const {
@@ -141,8 +141,8 @@ Vector EdgeFlow::start(const ConstVectorView& theta0) const {
 
 ModelState EdgeFlow::evaluate(const ConstVectorView& z, Vector* field) const {
   const Eigen::Index p = base_.dimension();
-  const Vector c = z.head(p);
-  const Vector v = z.segment(p, p);
+  const auto c = z.head(p);  // views: no copies
+  const auto v = z.segment(p, p);
   const double a = z[2 * p];
   const double v_norm = v.norm();
   const Vector u = v_norm > 0.0 && std::isfinite(v_norm) ? Vector(v / v_norm) : Vector(Vector::Zero(p));
@@ -194,20 +194,6 @@ ModelState EdgeFlow::evaluate(const ConstVectorView& z, Vector* field) const {
 double EdgeFlow::loss(const ConstVectorView& z) const {
   check_dimension("EdgeFlow::loss", z.size());
   return evaluate(z, nullptr).average_loss;
-}
-
-double EdgeFlow::loss_and_gradient(const ConstVectorView& z, VectorView grad) const {
-  check_dimension("EdgeFlow::loss_and_gradient", z.size());
-  check_dimension("EdgeFlow::loss_and_gradient", grad.size());
-  Vector field;
-  const ModelState s = evaluate(z, &field);
-  grad = field;
-  return s.average_loss;
-}
-
-ModelState EdgeFlow::state(const ConstVectorView& z) const {
-  check_dimension("EdgeFlow::state", z.size());
-  return evaluate(z, nullptr);
 }
 
 std::unique_ptr<EdgeOfStabilityFlow> edge_of_stability_flow(const Objective& base, FlowModel model, double eta) {

@@ -98,15 +98,25 @@ class EdgeOfStabilityFlow : public Objective {
   /// The flow's state at the start theta0 (p entries): central theta0, edge (theta0, u, a0).
   virtual Vector start(const ConstVectorView& theta0) const = 0;
   /// What the model predicts at the state z (one more evaluation of the field's parts).
-  virtual ModelState state(const ConstVectorView& z) const = 0;
+  ModelState state(const ConstVectorView& z) const;
+  /// The loss the rows report (central L, edge the predicted average loss), and minus the field.
+  double loss_and_gradient(const ConstVectorView& z, VectorView grad) const final;
   /// The step eta whose flow this is.
   double eta() const { return eta_; }
   /// The wrapped objective L.
   const Objective& base() const { return base_; }
 
  protected:
+  /// What the model predicts at z, and minus its field written to *field when field is not null.
+  virtual ModelState evaluate(const ConstVectorView& z, Vector* field) const = 0;
+  /// The loss the rows report, from a prediction.
+  virtual double reported_loss(const ModelState& s) const = 0;
   const Objective& base_;  ///< L
   double eta_;             ///< the step
+
+ private:
+  // "CentralFlow::loss_and_gradient", "EdgeFlow::state", ...: made once, for the dimension checks.
+  std::string where_field_, where_state_;
 };
 
 /// The central flow of descent with step eta: loss() is L, loss_and_gradient()'s "gradient" is minus the
@@ -121,16 +131,15 @@ class CentralFlow final : public EdgeOfStabilityFlow {
   Eigen::Index dimension() const override { return base_.dimension(); }
   /// L(theta), the wrapped objective's loss.
   double loss(const ConstVectorView& theta) const override { return base_.loss(theta); }
-  /// L, and grad L + (sigma^2 / 2) grad S (minus the field).
-  double loss_and_gradient(const ConstVectorView& theta, VectorView grad) const override;
   /// theta0 itself.
   Vector start(const ConstVectorView& theta0) const override { return theta0; }
-  /// L, the sharpness S, sigma^2 and the predicted average loss at theta (one Lanczos run, and grad S at
-  /// the edge); center is theta, offset empty.
-  ModelState state(const ConstVectorView& theta) const override;
 
  private:
-  ModelState evaluate(const ConstVectorView& theta, Vector* field) const;
+  /// L, the sharpness S, sigma^2 and the predicted average loss at theta (one Lanczos run, and grad S at
+  /// the edge); center is theta, offset empty; the field's minus is grad L + (sigma^2 / 2) grad S.
+  ModelState evaluate(const ConstVectorView& theta, Vector* field) const override;
+  /// L: the rows of the central flow report L.
+  double reported_loss(const ModelState& s) const override { return s.loss; }
   double gamma_;
   mutable std::mutex mutex_;
   mutable Vector warm_;  ///< the last top eigenvector
@@ -160,16 +169,16 @@ class EdgeFlow final : public EdgeOfStabilityFlow {
   Eigen::Index dimension() const override { return 2 * base_.dimension() + 1; }
   /// (L(c + a u) + L(c - a u)) / 2.
   double loss(const ConstVectorView& z) const override;
-  /// The loss, and minus the field (c', v', a').
-  double loss_and_gradient(const ConstVectorView& z, VectorView grad) const override;
   /// (theta0, u0, a0): u0 the top eigenvector of H(theta0) (Lanczos), a0 = (eta / 2) |u0^T grad L(theta0)|,
   /// half of the first step's component along u0.
   Vector start(const ConstVectorView& theta0) const override;
-  /// L(c), rho, a^2 and the predicted average loss at z; center c, offset a u.
-  ModelState state(const ConstVectorView& z) const override;
 
  private:
-  ModelState evaluate(const ConstVectorView& z, Vector* field) const;
+  /// L(c), rho, a^2 and the predicted average loss at z; center c, offset a u; the field's minus is
+  /// (-c', -v', -a').
+  ModelState evaluate(const ConstVectorView& z, Vector* field) const override;
+  /// The predicted time-averaged loss.
+  double reported_loss(const ModelState& s) const override { return s.average_loss; }
 };
 
 /// The model's objective for step eta; null for plain (integrate base itself).

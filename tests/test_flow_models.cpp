@@ -52,7 +52,8 @@ FlowOptions tight(Solver solver, double t_end) {
   return o;
 }
 
-Vector descent_iterate(const Objective& f, const Vector& theta0, double eta, long steps) {
+// Descent with the fixed step eta for exactly steps iterations (no stopping tolerance), rows not kept.
+DescentOptions fixed_steps(double eta, long steps) {
   DescentOptions o;
   o.step = StepRule::fixed;
   o.lr = eta;
@@ -60,6 +61,11 @@ Vector descent_iterate(const Objective& f, const Vector& theta0, double eta, lon
   o.stop.loss_tol = 0.0;
   o.stop.grad_tol = 0.0;
   o.save.keep_rows = false;
+  return o;
+}
+
+Vector descent_iterate(const Objective& f, const Vector& theta0, double eta, long steps) {
+  const DescentOptions o = fixed_steps(eta, steps);
   const DescentResult r = descend(f, theta0, o);
   REQUIRE(r.iterations == steps);
   return r.theta;
@@ -292,14 +298,8 @@ TEST_CASE("the edge flow follows descent at the edge of stability where the plai
   FlowFollower follower(f, theta0, 1e-3);
   follower.add_edge_of_stability_flow(FlowModel::edge);
   std::vector<double> loss, sharpness, predicted_loss, predicted_sharpness, plain_loss;
-  DescentOptions d;
-  d.step = StepRule::fixed;
-  d.lr = eta;
-  d.stop.max_steps = steps;
-  d.stop.loss_tol = 0.0;
-  d.stop.grad_tol = 0.0;
+  DescentOptions d = fixed_steps(eta, steps);
   d.save.every_steps = 1;
-  d.save.keep_rows = false;
   d.observe.sharpness = true;
   d.save.sink = [&](const Row& row, ConstVectorView theta) {
     const FlowComparison c = follower.compare(row, theta, eta);

@@ -139,14 +139,9 @@ to |dt| <= 1e-12 (1 + |t|); descent checks g at the iterates.
 
 // The flow model named model for step lr, or a ValueError naming the argument.
 FlowModel checked_flow_model(const std::string& model, double lr) {
-  const auto which = flow_model_from_string(model);
-  if (!which) {
-    std::string known;
-    for (const std::string& name : flow_model_names()) known += (known.empty() ? "" : ", ") + name;
-    throw py::value_error("model = '" + model + "': unknown (known: " + known + ")");
-  }
+  const FlowModel which = flow_model_named(model);
   if (!(std::isfinite(lr) && lr > 0.0)) throw py::value_error("lr = " + std::to_string(lr) + ": must be > 0");
-  return *which;
+  return which;
 }
 
 // The built-ins, each a subclass of Objective.
@@ -335,6 +330,16 @@ biases 0. gradflow's own seeded generators: the same seed gives the same bits ev
 }
 
 }  // namespace
+
+FlowModel flow_model_named(const std::string& model) {
+  const auto which = flow_model_from_string(model);
+  if (!which) {
+    std::string known;
+    for (const std::string& name : flow_model_names()) known += (known.empty() ? "" : ", ") + name;
+    throw py::value_error("model = '" + model + "': unknown (known: " + known + ")");
+  }
+  return *which;
+}
 
 void bind_objectives(py::module_& m) {
   bind_base(m);

@@ -4,6 +4,7 @@
 
 #include "callbacks.hpp"
 
+#include <gradflow/discrete/flow_models.hpp>
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>
 
@@ -28,6 +29,9 @@ struct PyMlp : PyObjective {
 
 // An initialization (scheme by name, seed, output scale > 0); ValueError naming the keyword otherwise.
 InitOptions init_options(const std::string& name, std::uint64_t seed, double output_scale);
+
+// The flow model named model (plain, modified, central, edge); ValueError naming the known ones otherwise.
+FlowModel flow_model_named(const std::string& model);
 
 void bind_objectives(py::module_& m);
 

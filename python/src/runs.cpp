@@ -5,6 +5,7 @@
 #include "callbacks.hpp"
 #include "docs.hpp"
 #include "interrupt.hpp"
+#include "objectives.hpp"
 #include "results.hpp"
 
 #include <gradflow/discrete/against_flow.hpp>
@@ -198,9 +199,8 @@ py::dict descend_against_flow(const py::object& objective, const py::object& the
   if (theta0.size() == 0) throw py::value_error("theta0: is empty (it needs at least one entry)");
   std::optional<FlowModel> model;
   if (model_name) {
-    const auto which = flow_model_from_string(*model_name);
-    if (!which) throw py::value_error("model = '" + *model_name + "': unknown (known: plain, modified, central, edge)");
-    if (*which == FlowModel::central || *which == FlowModel::edge) model = which;
+    const FlowModel which = flow_model_named(*model_name);
+    if (which == FlowModel::central || which == FlowModel::edge) model = which;
   }
   if (!(std::isfinite(leave_tol) && leave_tol > 0.0))
     throw py::value_error("leave_tol = " + std::to_string(leave_tol) + ": must be finite and > 0");
