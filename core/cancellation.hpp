@@ -34,7 +34,8 @@ namespace gradflow {
 
 /// What a computation that returns no status throws when the check stops it: certify() and
 /// find_positive_scale() (theory/certificate.hpp) poll between evaluations of the Jacobian's Lipschitz
-/// bound, which on a deep network can take seconds in all. The caller that installed the check (the
+/// bound, which on a deep network can take seconds in all, and the network's bound (Mlp,
+/// problems/mlp.hpp) polls at every layer of one evaluation. The caller that installed the check (the
 /// Python module) turns it into its own interruption.
 class Cancelled : public std::runtime_error {
  public:

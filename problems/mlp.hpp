@@ -94,7 +94,9 @@ class Mlp final : public ResidualObjective {
   void jv(const ConstVectorView& theta, const ConstVectorView& v, VectorView out) const override;
   void jtv(const ConstVectorView& theta, const ConstVectorView& w, VectorView out) const override;
   /// l(r) of docs/theory.md §5.3 (one hidden layer) or §5.4 (deeper networks): rigorous for every
-  /// activation that qualifies; empty for the others (relu, silu, gelu).
+  /// activation that qualifies; empty for the others (relu, silu, gelu). With two or more hidden layers
+  /// an evaluation of the bound polls the cancellation check at every layer and throws Cancelled when it
+  /// says stop (core/cancellation.hpp).
   std::optional<double> jacobian_lipschitz(const ConstVectorView& theta0, double radius) const override;
   std::string jacobian_lipschitz_kind() const override;
   std::optional<LipschitzBound> jacobian_lipschitz_bound(const ConstVectorView& theta0) const override;

@@ -3,6 +3,7 @@
 // conditions under which the theory applies; docs/theory.md §4 and §5).
 #include <gradflow/problems/mlp.hpp>
 
+#include <gradflow/core/cancellation.hpp>
 #include <gradflow/core/detail/kernels.hpp>
 #include <gradflow/problems/detail/gemm.hpp>
 #include <gradflow/problems/network_data.hpp>
@@ -134,6 +135,8 @@ std::optional<LipschitzBound> Mlp::jacobian_lipschitz_bound(const ConstVectorVie
   }
   const Vector sample_norms = x.rowwise().norm();
   const double sigma_zero = std::abs(value_at_zero(architecture_.activation));
+  // One evaluation costs O(n depth^3): seconds in all for a deep network, so it polls the cancellation
+  // check (core/cancellation.hpp) at every layer, not only between evaluations as certify() does.
   bound.at = [=](double r) {
     const Eigen::Index depth = static_cast<Eigen::Index>(count);
     double sum = 0.0;
@@ -142,6 +145,7 @@ std::optional<LipschitzBound> Mlp::jacobian_lipschitz_bound(const ConstVectorVie
       Matrix b = Matrix::Zero(depth, depth);  // bound on ||h_ddot_{l}||, quadratic in v
       double eta = sample_norms[i];           // bound on ||h_{l-1}||
       for (Eigen::Index l = 0; l + 1 < depth; ++l) {
+        if (cancellation_requested()) throw Cancelled("Mlp::jacobian_lipschitz_bound(): cancelled");
         const double omega = weight_norms[l] + r;
         Vector c = omega * a;  // ||z_dot_l|| <= v_l eta + omega ||h_dot||
         c[l] += eta;

@@ -1,5 +1,6 @@
 // The cancellation check (core/cancellation.hpp): descent, every back end of the flow and the grids of
-// runs stop when it asks, with Status::interrupted and the last accepted state.
+// runs stop when it asks, with Status::interrupted and the last accepted state; the certificate's
+// Lipschitz bound of a deep network throws Cancelled between two of its layers.
 #include <gradflow/core/cancellation.hpp>
 #include <gradflow/core/function_objective.hpp>
 #include <gradflow/discrete/descend.hpp>
@@ -8,7 +9,10 @@
 #include <gradflow/experiments/sweep_runner.hpp>
 #include <gradflow/flow/options.hpp>
 #include <gradflow/flow/simulate_flow.hpp>
+#include <gradflow/problems/initialization.hpp>
+#include <gradflow/problems/mlp.hpp>
 #include <gradflow/problems/network_data.hpp>
+#include <gradflow/theory/certificate.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -222,4 +226,35 @@ TEST_CASE("The cancellation check stops the probability estimate, whose counts a
   CHECK(r.certified == 0);
   CHECK(r.reached == 0);
   CHECK(r.message.find("interrupted after 0 of 8 draws") != std::string::npos);
+}
+
+TEST_CASE("A deep network's Lipschitz bound polls at every layer and throws Cancelled when told to stop",
+          "[cancellation]") {
+  // Five samples, four hidden layers (depth 5): one evaluation polls at each of its 5 x 4 layer steps.
+  const NetworkData data = synthetic_data(5, 8, 31);
+  MlpArchitecture arch;
+  arch.input_dim = 8;
+  arch.widths = {3, 3, 3, 3};
+  arch.activation = Activation::tanh;
+  const Mlp network(arch, data.x, data.y);
+  InitOptions init;
+  init.scheme = InitScheme::positive;
+  init.output_scale = 2.0;
+  const Vector theta0 = initialize(arch, init);
+  set_cancellation_check(nullptr);
+  const double unchecked = network.jacobian_lipschitz_bound(theta0)->at(0.5);
+  {
+    const InstalledCheck check(1000);
+    CHECK(network.jacobian_lipschitz_bound(theta0)->at(0.5) == unchecked);  // polling does not change it
+    CHECK(polls.load() == 5 * 4);
+  }
+  {
+    const InstalledCheck check(7);  // stops in the second sample
+    CHECK_THROWS_AS(network.jacobian_lipschitz_bound(theta0)->at(0.5), Cancelled);
+    CHECK(polls.load() == 8);
+  }
+  {
+    const InstalledCheck check(0L);
+    CHECK_THROWS_AS(certify(network, theta0), Cancelled);
+  }
 }
