@@ -42,8 +42,9 @@ RatioInterval bootstrap_median_ratio(const std::vector<double>& a, const std::ve
   std::vector<double> ratios;
   ratios.reserve(static_cast<std::size_t>(resamples));
   for (long k = 0; k < resamples; ++k) {
-    // Thousands of rounds per comparison, over many comparisons: the caller's check may stop them.
-    if (k % 256 == 0 && cancellation_requested()) throw Cancelled("bootstrap_median_ratio(): cancelled");
+    // Thousands of rounds per comparison, over many comparisons: the caller's check may stop them. A
+    // round sorts two resamples (0.3 ms for 3000 runs each), a poll costs nanoseconds: every round polls.
+    if (cancellation_requested()) throw Cancelled("bootstrap_median_ratio(): cancelled");
     const double ma = median_of_resample(a, random, scratch_a);
     const double mb = median_of_resample(b, random, scratch_b);
     const double ratio = work_ratio(ma, mb);

@@ -2,6 +2,7 @@
 
 #include <gradflow/core/text.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -345,6 +346,20 @@ NamedValues run_values(const RunRecord& record) {
   NamedValues values;
   for (const RunField& field : run_fields()) values.push_back({std::string(field.name), field.get(record)});
   return values;
+}
+
+void sort_by_key(std::vector<RunRecord>& records) {
+  std::vector<std::pair<std::string, std::size_t>> keys;
+  keys.reserve(records.size());
+  for (std::size_t i = 0; i < records.size(); ++i) keys.emplace_back(records[i].run.key(), i);
+  std::sort(keys.begin(), keys.end());
+  std::vector<RunRecord> sorted;
+  sorted.reserve(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (i > 0 && keys[i].first == keys[i - 1].first) continue;
+    sorted.push_back(std::move(records[keys[i].second]));
+  }
+  records = std::move(sorted);
 }
 
 RunsCsvReader::RunsCsvReader(const std::string& header) {

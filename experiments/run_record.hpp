@@ -92,6 +92,9 @@ std::string runs_csv_header();                     ///< without the line break
 std::string to_csv_line(const RunRecord& record);  ///< without the line break
 /// The record's columns by name (the Python module's run dict).
 NamedValues run_values(const RunRecord& record);
+/// runs.csv's order: the records sorted by key, one per key (of equal keys the first after sorting
+/// stays). Each key is made once, not once per comparison (a key is formatted text).
+void sort_by_key(std::vector<RunRecord>& records);
 
 /// Reads runs.csv lines by the names of its header: a column the header lacks keeps its default, a
 /// column the reader does not know is ignored, and a line whose key does not match its coordinates or

@@ -239,6 +239,29 @@ TEST_CASE("The summary's medians, quartiles and speedups are right on hand-made 
   CHECK_FALSE(reader.parse(line.substr(0, line.size() / 2)));
 }
 
+TEST_CASE("sort_by_key puts the records in the order of their keys' text and keeps one per key", "[sweep]") {
+  std::vector<RunRecord> runs;
+  // Seeds 10, 2 and 1 of one scheme, 2 and 1 of another, and a second record of one key: the order is
+  // the keys' text (runs.csv's order as before), so seed=10 comes before seed=1.
+  for (const long seed : {10L, 2L, 1L}) runs.push_back(record("xavier_normal", 8, seed, true, 5 * seed));
+  for (const long seed : {2L, 1L}) runs.push_back(record("positive", 8, seed, true, 3 * seed));
+  runs.push_back(record("positive", 8, 2, false, 99));  // a duplicate key
+  sort_by_key(runs);
+  std::vector<std::string> keys;
+  for (const RunRecord& r : runs) keys.push_back(r.run.key());
+  std::vector<std::string> expected = keys;
+  std::sort(expected.begin(), expected.end());
+  expected.erase(std::unique(expected.begin(), expected.end()), expected.end());
+  CHECK(keys == expected);
+  REQUIRE(runs.size() == 5);
+  CHECK(runs[0].run.init == InitScheme::positive);
+  CHECK(runs[0].run.seed == 1);
+  CHECK(runs[1].run.seed == 2);
+  CHECK(runs[2].run.seed == 10);  // "seed=10;..." < "seed=1;..." ('0' < ';')
+  CHECK(runs[3].run.seed == 1);
+  CHECK(runs[4].run.seed == 2);
+}
+
 TEST_CASE("A sweep gives identical rows on 1 and 2 threads and writes valid PNG and SVG plots", "[sweep]") {
   const fs::path dir = sandbox("threads");
   write_config(dir / "a.toml", dir / "one", 3, "[\"armijo\"]");

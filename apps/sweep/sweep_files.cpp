@@ -221,11 +221,7 @@ std::vector<RunRecord> execute_pending(const std::vector<RunSpec>& runs, const S
 }
 
 void write_runs_sorted(const OutputFolder& folder, const std::string& name, std::vector<RunRecord> records) {
-  std::sort(records.begin(), records.end(),
-            [](const RunRecord& a, const RunRecord& b) { return a.run.key() < b.run.key(); });
-  records.erase(std::unique(records.begin(), records.end(),
-                            [](const RunRecord& a, const RunRecord& b) { return a.run.key() == b.run.key(); }),
-                records.end());
+  sort_by_key(records);
   write_file_atomically("runs", folder, name, [&](std::ostream& out) {
     out << runs_csv_header() << "\n";
     for (const RunRecord& r : records) out << to_csv_line(r) << "\n";
@@ -238,7 +234,10 @@ void write_summary(const OutputFolder& folder, const std::string& name, const st
     out << summary_csv_header() << "\n";
     for (const SummaryRow& r : rows) {
       std::string line;
-      for (const NamedValue& value : summary_values(r, tolerance)) line += "," + csv_text(value.value);
+      for (const NamedValue& value : summary_values(r, tolerance)) {
+        line += ',';
+        line += csv_text(value.value);
+      }
       out << line.substr(1) << "\n";
     }
   });
