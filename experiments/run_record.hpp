@@ -90,9 +90,9 @@ void record_trial(RunRecord& record, const TrialResult& trial);
 const std::vector<RunField>& run_fields();
 std::string runs_csv_header();                     ///< without the line break
 std::string to_csv_line(const RunRecord& record);  ///< without the line break
-/// The record's columns by name (the Python module's run dict).
+/// The record's columns by name.
 NamedValues run_values(const RunRecord& record);
-/// runs.csv's order: the records sorted by key, one per key (of equal keys the first after sorting
+/// runs.csv's order: the records sorted by key, one per key (of equal keys the first in `records`
 /// stays). Each key is made once, not once per comparison (a key is formatted text).
 void sort_by_key(std::vector<RunRecord>& records);
 
