@@ -257,7 +257,7 @@ TEST_CASE("sort_by_key puts the records in the order of their keys' text and kee
   CHECK(runs[0].run.init == InitScheme::positive);
   CHECK(runs[0].run.seed == 1);
   CHECK(runs[1].run.seed == 2);
-  CHECK(runs[1].reached);  // of the two records of this key, the first one given
+  CHECK(runs[1].reached);         // of the two records of this key, the first one given
   CHECK(runs[2].run.seed == 10);  // "seed=10;..." < "seed=1;..." ('0' < ';')
   CHECK(runs[3].run.seed == 1);
   CHECK(runs[4].run.seed == 2);
