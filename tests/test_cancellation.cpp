@@ -14,6 +14,8 @@
 #include <gradflow/problems/network_data.hpp>
 #include <gradflow/theory/certificate.hpp>
 
+#include "mlp_support.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -24,6 +26,7 @@
 #include <thread>
 
 using namespace gradflow;
+using gradflow::test::mlp_architecture;
 
 namespace {
 
@@ -232,10 +235,7 @@ TEST_CASE("A deep network's Lipschitz bound polls at every layer and throws Canc
           "[cancellation]") {
   // Five samples, four hidden layers (depth 5): one evaluation polls at each of its 5 x 4 layer steps.
   const NetworkData data = synthetic_data(5, 8, 31);
-  MlpArchitecture arch;
-  arch.input_dim = 8;
-  arch.widths = {3, 3, 3, 3};
-  arch.activation = Activation::tanh;
+  const MlpArchitecture arch = mlp_architecture(8, {3, 3, 3, 3});
   const Mlp network(arch, data.x, data.y);
   InitOptions init;
   init.scheme = InitScheme::positive;

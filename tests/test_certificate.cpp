@@ -13,6 +13,7 @@
 #include <gradflow/problems/quadratic.hpp>
 #include <gradflow/theory/certificate.hpp>
 #include <gradflow/theory/clopper_pearson.hpp>
+#include "mlp_support.hpp"
 #include "test_support.hpp"
 
 #include <catch2/catch.hpp>
@@ -27,16 +28,9 @@
 #include <limits>
 
 using namespace gradflow;
+using gradflow::test::mlp_architecture;
 
 namespace {
-
-MlpArchitecture net(Eigen::Index d, std::vector<Eigen::Index> widths, Activation activation) {
-  MlpArchitecture a;
-  a.input_dim = d;
-  a.widths = std::move(widths);
-  a.activation = activation;
-  return a;
-}
 
 double spectral(const Matrix& m) { return Eigen::JacobiSVD<Matrix>(m).singularValues()[0]; }
 
@@ -65,7 +59,7 @@ TEST_CASE("The Lipschitz bound l(r) holds for random and near pairs in the ball 
                                       Activation::softplus_centered}) {
     for (const std::vector<Eigen::Index>& widths : {std::vector<Eigen::Index>{6}, {5, 4}, {4, 3, 3}}) {
       for (const InitScheme scheme : {InitScheme::positive, InitScheme::xavier_normal}) {
-        const Mlp f(net(8, widths, activation), data.x, data.y);
+        const Mlp f(mlp_architecture(8, widths, activation), data.x, data.y);
         InitOptions init;
         init.scheme = scheme;
         init.seed = 2;
@@ -158,7 +152,7 @@ TEST_CASE(
     "§7.24)",
     "[certificate]") {
   const NetworkData data = synthetic_data(6, 12, 61);
-  const Mlp f(net(12, {10}, Activation::tanh), data.x, data.y);
+  const Mlp f(mlp_architecture(12, {10}, Activation::tanh), data.x, data.y);
   InitOptions init;
   init.scheme = InitScheme::positive;
   init.seed = 5;
@@ -194,7 +188,7 @@ TEST_CASE(
     "[certificate]") {
   const NetworkData data = synthetic_data(6, 12, 71);
   for (const std::vector<Eigen::Index>& widths : {std::vector<Eigen::Index>{10}, {8, 6}}) {
-    const Mlp f(net(12, widths, Activation::tanh), data.x, data.y);
+    const Mlp f(mlp_architecture(12, widths, Activation::tanh), data.x, data.y);
     InitOptions init;
     init.scheme = InitScheme::positive;
     init.seed = 8;
@@ -279,17 +273,17 @@ TEST_CASE(
   InitOptions init;
   init.scheme = InitScheme::positive;
   init.output_scale = 100;
-  const Mlp too_many(net(5, {8}, Activation::tanh), wide.x, wide.y);
+  const Mlp too_many(mlp_architecture(5, {8}, Activation::tanh), wide.x, wide.y);
   Certificate c = certify(too_many, initialize(too_many.architecture(), init));
   CHECK_FALSE(c.applies);
   CHECK_THAT(c.why_not, Catch::Contains("n = 12 > d = 5"));
   CHECK_THAT(c.verdict(), Catch::Contains("does not apply"));
   const NetworkData data = synthetic_data(4, 8, 82);
-  const Mlp relu(net(8, {6}, Activation::relu), data.x, data.y);
+  const Mlp relu(mlp_architecture(8, {6}, Activation::relu), data.x, data.y);
   c = certify(relu, initialize(relu.architecture(), init));
   CHECK_FALSE(c.applies);
   CHECK_THAT(c.why_not, Catch::Contains("relu"));
-  MlpArchitecture with_bias = net(8, {6}, Activation::tanh);
+  MlpArchitecture with_bias = mlp_architecture(8, {6}, Activation::tanh);
   with_bias.bias = true;
   const Mlp biased(with_bias, data.x, data.y);
   CHECK_THAT(certify(biased, initialize(with_bias, init)).why_not, Catch::Contains("biases"));
@@ -301,11 +295,11 @@ TEST_CASE(
   CHECK(e.mu_estimate >= 0.1 * (1 - 1e-12));  // the quadratic is 0.1-PL everywhere
   CHECK(e.beta_estimate <= 1.0 + 1e-9);
   // sigma(0) != 0: no threshold, and the centred activation is offered.
-  const Mlp softplus(net(8, {6}, Activation::softplus), data.x, data.y);
+  const Mlp softplus(mlp_architecture(8, {6}, Activation::softplus), data.x, data.y);
   const ScaleSearch search = find_positive_scale(softplus, init);
   CHECK_FALSE(search.found);
   CHECK_THAT(search.why_not, Catch::Contains("softplus-centered"));
-  const Mlp centred(net(8, {6}, Activation::softplus_centered), data.x, data.y);
+  const Mlp centred(mlp_architecture(8, {6}, Activation::softplus_centered), data.x, data.y);
   CHECK(find_positive_scale(centred, init).found);
   CHECK(value_at_zero(Activation::softplus_centered) == 0.0);
 }
@@ -330,7 +324,7 @@ TEST_CASE(
     "(docs/theory.md §7.26)",
     "[certificate]") {
   const NetworkData data = synthetic_data(5, 10, 91);
-  const Mlp f(net(10, {8}, Activation::tanh), data.x, data.y);
+  const Mlp f(mlp_architecture(10, {8}, Activation::tanh), data.x, data.y);
   InitOptions init;
   init.scheme = InitScheme::positive;
   init.output_scale = 400;
@@ -455,7 +449,7 @@ TEST_CASE("ProbabilityOptions::validate names the field of each invalid value, t
 
 TEST_CASE("estimate_probability with invalid options returns invalid_options and runs nothing", "[certificate]") {
   const NetworkData data = synthetic_data(5, 10, 91);
-  const Mlp f(net(10, {8}, Activation::tanh), data.x, data.y);
+  const Mlp f(mlp_architecture(10, {8}, Activation::tanh), data.x, data.y);
   InitOptions init;
   init.scheme = InitScheme::positive;
   ProbabilityOptions o;

@@ -7,6 +7,7 @@
 #include <gradflow/problems/initialization.hpp>
 #include <gradflow/problems/mlp.hpp>
 #include <gradflow/problems/network_data.hpp>
+#include "mlp_support.hpp"
 #include "test_support.hpp"
 
 #include <catch2/catch.hpp>
@@ -19,18 +20,10 @@
 #include <thread>
 
 using namespace gradflow;
+using gradflow::test::mlp_architecture;
 using gradflow::test::relative_error;
 
 namespace {
-
-MlpArchitecture architecture(Eigen::Index d, std::vector<Eigen::Index> widths, Activation activation, bool bias) {
-  MlpArchitecture a;
-  a.input_dim = d;
-  a.widths = std::move(widths);
-  a.activation = activation;
-  a.bias = bias;
-  return a;
-}
 
 std::vector<Eigen::Index> widths_for_depth(int depth) {
   std::vector<Eigen::Index> widths{7, 5, 4};
@@ -72,7 +65,7 @@ TEST_CASE(
     const Activation activation = *activation_from_string(name);
     for (int depth = 1; depth <= 3; ++depth) {
       for (const bool bias : {false, true}) {
-        const Mlp f(architecture(4, widths_for_depth(depth), activation, bias), data.x, data.y);
+        const Mlp f(mlp_architecture(4, widths_for_depth(depth), activation, bias), data.x, data.y);
         InitOptions init;
         init.scheme = InitScheme::xavier_normal;
         init.seed = static_cast<std::uint64_t>(depth);
@@ -98,7 +91,7 @@ TEST_CASE(
 
 TEST_CASE("The network's Jacobian, Gram matrix, sigma_min and dense Hessian agree with each other", "[mlp]") {
   const NetworkData data = synthetic_data(5, 8, 4);
-  const Mlp f(architecture(8, {6, 3}, Activation::softplus, true), data.x, data.y);
+  const Mlp f(mlp_architecture(8, {6, 3}, Activation::softplus, true), data.x, data.y);
   InitOptions init;
   init.scheme = InitScheme::kaiming_normal;
   const Vector theta = initialize(f.architecture(), init);
@@ -146,7 +139,7 @@ TEST_CASE("At W_1 = 0 the first-layer Jacobian is ||g||^2 X X^T with one g for a
        {Activation::tanh, Activation::arctan, Activation::softplus, Activation::sigmoid}) {
     for (int depth = 1; depth <= 3; ++depth) {
       for (const double s : {3.0, -2.0}) {
-        const Mlp f(architecture(10, widths_for_depth(depth), activation, false), data.x, data.y);
+        const Mlp f(mlp_architecture(10, widths_for_depth(depth), activation, false), data.x, data.y);
         InitOptions init;
         init.scheme = InitScheme::positive;
         init.seed = 11;
@@ -180,7 +173,7 @@ TEST_CASE("At W_1 = 0 the first-layer Jacobian is ||g||^2 X X^T with one g for a
 }
 
 TEST_CASE("Each random initialization has the variance of its formula within sampling error", "[mlp]") {
-  const MlpArchitecture arch = architecture(300, {200}, Activation::tanh, false);  // W_1: 200 x 300
+  const MlpArchitecture arch = mlp_architecture(300, {200}, Activation::tanh, false);  // W_1: 200 x 300
   const double fan_in = 300, fan_out = 200, count = 60000;
   const std::vector<std::pair<InitScheme, double>> expected{{InitScheme::xavier_uniform, 2.0 / (fan_in + fan_out)},
                                                             {InitScheme::xavier_normal, 2.0 / (fan_in + fan_out)},
@@ -214,7 +207,7 @@ TEST_CASE("Each random initialization has the variance of its formula within sam
 }
 
 TEST_CASE("The positive initialization: W_1 = 0, hidden weights in [a, b] / fan_in, output s v with v > 0", "[mlp]") {
-  const MlpArchitecture arch = architecture(12, {40, 30}, Activation::tanh, true);
+  const MlpArchitecture arch = mlp_architecture(12, {40, 30}, Activation::tanh, true);
   InitOptions init;
   init.scheme = InitScheme::positive;
   init.seed = 4;
@@ -234,7 +227,7 @@ TEST_CASE("The positive initialization: W_1 = 0, hidden weights in [a, b] / fan_
 
 TEST_CASE("Initializations and gradients reproduce their bits across runs and threads", "[mlp]") {
   const NetworkData data = synthetic_data(16, 20, 2);
-  const MlpArchitecture arch = architecture(20, {32, 16}, Activation::tanh, true);
+  const MlpArchitecture arch = mlp_architecture(20, {32, 16}, Activation::tanh, true);
   const auto compute = [&](InitScheme scheme, std::uint64_t seed) {
     InitOptions init;
     init.scheme = scheme;
@@ -292,7 +285,7 @@ TEST_CASE("Synthetic data: teacher targets are the teacher network's outputs and
 
 TEST_CASE("Flow and descent drive a tanh network from the positive initialization to interpolation", "[mlp]") {
   const NetworkData data = synthetic_data(8, 16, 12);
-  const Mlp f(architecture(16, {32}, Activation::tanh, false), data.x, data.y);
+  const Mlp f(mlp_architecture(16, {32}, Activation::tanh, false), data.x, data.y);
   InitOptions init;
   init.scheme = InitScheme::positive;
   init.seed = 3;
@@ -321,9 +314,10 @@ TEST_CASE("Flow and descent drive a tanh network from the positive initializatio
 
 TEST_CASE("An invalid architecture or data of the wrong shape is rejected", "[mlp]") {
   const NetworkData data = synthetic_data(4, 5, 1);
-  CHECK_THROWS_WITH(Mlp(architecture(5, {3, 0}, Activation::tanh, false), data.x, data.y),
+  CHECK_THROWS_WITH(Mlp(mlp_architecture(5, {3, 0}, Activation::tanh, false), data.x, data.y),
                     Catch::Contains("hidden layer 2 has width 0"));
-  CHECK_THROWS_WITH(Mlp(architecture(6, {3}, Activation::tanh, false), data.x, data.y), Catch::Contains("5 features"));
-  CHECK_THROWS_AS(Mlp(architecture(5, {}, Activation::tanh, false), data.x, data.y), std::invalid_argument);
-  CHECK(architecture(5, {3, 2}, Activation::tanh, true).num_parameters() == 3 * 5 + 3 + 2 * 3 + 2 + 2 + 1);
+  CHECK_THROWS_WITH(Mlp(mlp_architecture(6, {3}, Activation::tanh, false), data.x, data.y),
+                    Catch::Contains("5 features"));
+  CHECK_THROWS_AS(Mlp(mlp_architecture(5, {}, Activation::tanh, false), data.x, data.y), std::invalid_argument);
+  CHECK(mlp_architecture(5, {3, 2}, Activation::tanh, true).num_parameters() == 3 * 5 + 3 + 2 * 3 + 2 + 2 + 1);
 }

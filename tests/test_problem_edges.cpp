@@ -13,6 +13,7 @@
 #include <gradflow/problems/rosenbrock.hpp>
 #include <gradflow/theory/certificate.hpp>
 #include <gradflow/theory/power_iteration.hpp>
+#include "mlp_support.hpp"
 #include "test_support.hpp"
 
 #include <catch2/catch.hpp>
@@ -29,6 +30,7 @@
 #include <string>
 
 using namespace gradflow;
+using gradflow::test::mlp_architecture;
 using gradflow::test::relative_error;
 
 namespace {
@@ -45,16 +47,6 @@ std::string invalid_argument_message(F&& f) {
     return e.what();
   }
   return "";
-}
-
-MlpArchitecture architecture(Eigen::Index d, std::vector<Eigen::Index> widths, Activation activation,
-                             bool bias = false) {
-  MlpArchitecture a;
-  a.input_dim = d;
-  a.widths = std::move(widths);
-  a.activation = activation;
-  a.bias = bias;
-  return a;
 }
 
 Vector xavier(const MlpArchitecture& a, std::uint64_t seed) {
@@ -216,34 +208,35 @@ TEST_CASE("The network refuses invalid architectures and data, naming what is wr
   Random random(304);
   const Matrix x = random.normal_matrix(4, 3);
   const Vector y = random.normal_vector(4);
-  CHECK_THAT(invalid_argument_message([&] { Mlp(architecture(0, {2}, Activation::tanh), x, y); }),
+  CHECK_THAT(invalid_argument_message([&] { Mlp(mlp_architecture(0, {2}, Activation::tanh), x, y); }),
              Catch::Contains("input dimension must be >= 1"));
-  CHECK_THAT(invalid_argument_message([&] { Mlp(architecture(3, {}, Activation::tanh), x, y); }),
+  CHECK_THAT(invalid_argument_message([&] { Mlp(mlp_architecture(3, {}, Activation::tanh), x, y); }),
              Catch::Contains("at least one hidden layer"));
   CHECK_THAT(invalid_argument_message([&] {
-               Mlp(architecture(3, {4, 0}, Activation::tanh), x, y);
+               Mlp(mlp_architecture(3, {4, 0}, Activation::tanh), x, y);
              }),
              Catch::Contains("hidden layer 2 has width 0"));
-  CHECK_THAT(invalid_argument_message([&] { Mlp(architecture(3, {2}, Activation::tanh), Matrix(0, 3), Vector(0)); }),
-             Catch::Contains("data set is empty"));
-  CHECK_THAT(invalid_argument_message([&] { Mlp(architecture(5, {2}, Activation::tanh), x, y); }),
+  CHECK_THAT(
+      invalid_argument_message([&] { Mlp(mlp_architecture(3, {2}, Activation::tanh), Matrix(0, 3), Vector(0)); }),
+      Catch::Contains("data set is empty"));
+  CHECK_THAT(invalid_argument_message([&] { Mlp(mlp_architecture(5, {2}, Activation::tanh), x, y); }),
              Catch::Contains("the data have 3 features, the network 5 inputs"));
-  CHECK_THAT(invalid_argument_message([&] { Mlp(architecture(3, {2}, Activation::tanh), x, Vector::Zero(3)); }),
+  CHECK_THAT(invalid_argument_message([&] { Mlp(mlp_architecture(3, {2}, Activation::tanh), x, Vector::Zero(3)); }),
              Catch::Contains("one target per sample"));
   Matrix bad_x = x;
   bad_x(2, 1) = kNaN;
-  CHECK_THAT(invalid_argument_message([&] { Mlp(architecture(3, {2}, Activation::tanh), bad_x, y); }),
+  CHECK_THAT(invalid_argument_message([&] { Mlp(mlp_architecture(3, {2}, Activation::tanh), bad_x, y); }),
              Catch::Contains("non-finite"));
   Vector bad_y = y;
   bad_y[0] = -kInf;
-  CHECK_THAT(invalid_argument_message([&] { Mlp(architecture(3, {2}, Activation::tanh), x, bad_y); }),
+  CHECK_THAT(invalid_argument_message([&] { Mlp(mlp_architecture(3, {2}, Activation::tanh), x, bad_y); }),
              Catch::Contains("non-finite"));
 }
 
 TEST_CASE("The network's residual functions refuse vectors and matrices of the wrong size, naming both sizes",
           "[problems]") {
   const NetworkData data = synthetic_data(4, 6, 305);
-  const Mlp f(architecture(6, {3}, Activation::tanh), data.x, data.y);  // p = 18 + 3 = 21
+  const Mlp f(mlp_architecture(6, {3}, Activation::tanh), data.x, data.y);  // p = 18 + 3 = 21
   REQUIRE(f.dimension() == 21);
   const Vector theta = xavier(f.architecture(), 1);
   Vector five(5), p_vector = Vector::Ones(21);
@@ -267,7 +260,7 @@ TEST_CASE("The network's residual functions refuse vectors and matrices of the w
 TEST_CASE("A network with more samples than parameters has sigma_n(J) = 0 and ||J|| from the Gram matrix",
           "[problems]") {
   const NetworkData data = synthetic_data(5, 2, 306);
-  const Mlp f(architecture(2, {1}, Activation::arctan), data.x, data.y);  // p = 2 + 1 = 3 < n = 5
+  const Mlp f(mlp_architecture(2, {1}, Activation::arctan), data.x, data.y);  // p = 2 + 1 = 3 < n = 5
   REQUIRE(f.dimension() == 3);
   const Vector theta = xavier(f.architecture(), 2);
   const Eigen::JacobiSVD<Matrix> svd(f.jacobian(theta));
@@ -290,7 +283,7 @@ TEST_CASE("A network on linearly dependent inputs (n <= d) is not certified, and
   CHECK_FALSE(report.applies);
   CHECK(report.sigma_min < 1e-14);
   CHECK_THAT(report.message, Catch::Contains("rank(X) = 3") && Catch::Contains("warning: rank(X) < n"));
-  const Mlp f(architecture(6, {5}, Activation::tanh), data.x, data.y);
+  const Mlp f(mlp_architecture(6, {5}, Activation::tanh), data.x, data.y);
   const Vector theta = xavier(f.architecture(), 3);
   CHECK_THAT(f.certificate_obstacle(theta), Catch::Contains("rank(X) = 3 < n: the inputs are linearly dependent"));
   // Independent inputs: the report gives the condition number sigma_max / sigma_min of X.
@@ -305,18 +298,18 @@ TEST_CASE("A network on linearly dependent inputs (n <= d) is not certified, and
 
 TEST_CASE("The network gives no Lipschitz bound of J for a non-qualifying activation or with biases", "[problems]") {
   const NetworkData data = synthetic_data(3, 5, 309);
-  const Mlp relu(architecture(5, {4}, Activation::relu), data.x, data.y);
+  const Mlp relu(mlp_architecture(5, {4}, Activation::relu), data.x, data.y);
   CHECK_FALSE(relu.jacobian_lipschitz_bound(xavier(relu.architecture(), 1)));
   CHECK_FALSE(relu.jacobian_lipschitz(xavier(relu.architecture(), 1), 1.0));
-  const Mlp biased(architecture(5, {4}, Activation::tanh, true), data.x, data.y);
+  const Mlp biased(mlp_architecture(5, {4}, Activation::tanh, true), data.x, data.y);
   CHECK_FALSE(biased.jacobian_lipschitz_bound(xavier(biased.architecture(), 1)));
-  const Mlp plain(architecture(5, {4}, Activation::tanh), data.x, data.y);
+  const Mlp plain(mlp_architecture(5, {4}, Activation::tanh), data.x, data.y);
   CHECK(plain.jacobian_lipschitz_bound(xavier(plain.architecture(), 1)));
 }
 
 TEST_CASE("A network above 2000 parameters has no dense Hessian, and asking for one is a logic error", "[problems]") {
   const NetworkData data = synthetic_data(2, 100, 310);
-  const Mlp f(architecture(100, {25}, Activation::tanh), data.x, data.y);  // p = 2500 + 25
+  const Mlp f(mlp_architecture(100, {25}, Activation::tanh), data.x, data.y);  // p = 2500 + 25
   REQUIRE(f.dimension() == 2525);
   CHECK_FALSE(f.has_hessian());
   Matrix h(1, 1);
@@ -324,15 +317,15 @@ TEST_CASE("A network above 2000 parameters has no dense Hessian, and asking for 
 }
 
 TEST_CASE("The network's memory estimate counts the biases and saturates on overflow", "[problems]") {
-  const MlpArchitecture plain = architecture(10, {20, 30}, Activation::tanh);
-  const MlpArchitecture biased = architecture(10, {20, 30}, Activation::tanh, true);
+  const MlpArchitecture plain = mlp_architecture(10, {20, 30}, Activation::tanh);
+  const MlpArchitecture biased = mlp_architecture(10, {20, 30}, Activation::tanh, true);
   const SizeEstimate without = network_memory(plain, 50);
   const SizeEstimate with = network_memory(biased, 50);
   // At least theta's 8 bytes for each of the 20 + 30 hidden biases.
   CHECK(with.bytes() >= without.bytes() + 8 * 50);
   CHECK_FALSE(with.overflowed());
   const Eigen::Index huge = Eigen::Index{1} << 40;
-  const SizeEstimate overflowed = network_memory(architecture(huge, {huge, huge}, Activation::tanh), 10);
+  const SizeEstimate overflowed = network_memory(mlp_architecture(huge, {huge, huge}, Activation::tanh), 10);
   CHECK(overflowed.overflowed());
   CHECK(overflowed.bytes() == UINT64_MAX);
 }
@@ -340,9 +333,9 @@ TEST_CASE("The network's memory estimate counts the biases and saturates on over
 TEST_CASE("initialize() refuses an invalid architecture, a positive scheme without 0 < a < b, a non-finite scale",
           "[problems]") {
   InitOptions init;
-  CHECK_THAT(invalid_argument_message([&] { initialize(architecture(3, {}, Activation::tanh), init); }),
+  CHECK_THAT(invalid_argument_message([&] { initialize(mlp_architecture(3, {}, Activation::tanh), init); }),
              Catch::StartsWith("initialize(): the network needs at least one hidden layer"));
-  const MlpArchitecture a = architecture(3, {4}, Activation::tanh);
+  const MlpArchitecture a = mlp_architecture(3, {4}, Activation::tanh);
   init.scheme = InitScheme::positive;
   const auto positive_message = [&](double low, double high) {
     InitOptions o = init;
@@ -494,7 +487,7 @@ TEST_CASE("A square Jacobian (n = p) has sigma_n(J) = its smallest singular valu
   CHECK(s.sigma_max == Approx(svd[0]).epsilon(1e-10));
   // A network with as many samples as parameters: d = 2, one hidden unit, p = 2 + 1 = 3, n = 3.
   const Matrix features = random.normal_matrix(3, 2);
-  const Mlp network(architecture(2, {1}, Activation::tanh), features, random.normal_vector(3));
+  const Mlp network(mlp_architecture(2, {1}, Activation::tanh), features, random.normal_vector(3));
   REQUIRE(network.dimension() == 3);
   const Vector theta = random.normal_vector(3);
   const Vector singular = Eigen::JacobiSVD<Matrix>(network.jacobian(theta)).singularValues();
